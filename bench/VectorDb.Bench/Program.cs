@@ -1,0 +1,30 @@
+using BenchmarkDotNet.Running;
+using VectorDb.Bench;
+using VectorDb.Bench.Recall;
+
+// `bdn …` runs the BenchmarkDotNet suites (arguments go to BenchmarkSwitcher, e.g. --filter *Kernel*);
+// `recall …` runs the ann-benchmarks-style recall/QPS harness.
+return args switch
+{
+    ["bdn", .. var rest] => RunBenchmarkDotNet(rest),
+    ["recall", .. var rest] => RecallCommand.Run(rest),
+    _ => Usage(),
+};
+
+static int RunBenchmarkDotNet(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args, new BenchConfig());
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage:
+          VectorDb.Bench bdn [BenchmarkDotNet arguments, e.g. --filter *]
+          VectorDb.Bench recall --base B --query Q [--truth G.ivecs] --metric l2|ip|cosine
+                                [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
+                                [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--out result.json]
+        """);
+    return 2;
+}

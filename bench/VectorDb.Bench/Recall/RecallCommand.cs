@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VectorDb.Datasets;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Bench.Recall;
+
+/// <summary>
+/// ann-benchmarks-style measurement of the HNSW index: build with N threads (timed), then for each ef run
+/// every query single-threaded — one warm-up pass, then the best of <c>repeats</c> passes — and report
+/// recall@k against exact ground truth, QPS and latency percentiles. Writes the JSON the baseline scripts
+/// write too, so runs compare by script.
+/// </summary>
+public static class RecallCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static int Run(string[] args)
+    {
+        RecallOptions options;
+        try
+        {
+            options = RecallOptions.Parse(args);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
+        var result = Measure(options, Console.Out);
+        string json = JsonSerializer.Serialize(result, JsonOptions);
+        if (options.OutPath is { } outPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            File.WriteAllText(outPath, json);
+            Console.WriteLine($"wrote {outPath}");
+        }
+        else
+        {
+            Console.WriteLine(json);
+        }
+
+        return 0;
+    }
+
+    public static RecallResult Measure(RecallOptions options, TextWriter log)
+    {
+        var data = ReadVectors(options.BasePath, options.MaxBase);
+        var queries = ReadVectors(options.QueryPath, options.MaxQueries);
+        log.WriteLine($"base {data.Count}×{data.Dimensions}, {queries.Count} queries, metric {options.Metric}, M={options.M}, efC={options.EfConstruction}, threads={options.Threads}");
+
+        using var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
+        double buildSeconds = Build(index, data, options.Threads);
+        log.WriteLine($"build {buildSeconds:F2} s, {index.MemoryBytes / (double)data.Count:F0} bytes/point");
+
+        var truth = LoadOrComputeTruth(options, index, data, queries, log);
+        var runs = new List<RecallRun>();
+        foreach (int ef in options.Ef)
+        {
+            var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats);
+            runs.Add(run);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
+        }
+
+        return new RecallResult(
+            Dataset: Path.GetFileNameWithoutExtension(options.BasePath),
+            Engine: "vectordb",
+            N: data.Count,
+            Dims: data.Dimensions,
+            Metric: options.MetricName,
+            K: options.K,
+            M: options.M,
+            EfConstruction: options.EfConstruction,
+            BuildSeconds: buildSeconds,
+            Threads: options.Threads,
+            IndexBytes: index.MemoryBytes,
+            Runs: runs);
+    }
+
+    /// <summary>Reserves rows in order (node id = row), then links them with <paramref name="threads"/> workers.</summary>
+    private static double Build(HnswIndex index, VectorSet data, int threads)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int row = 0; row < data.Count; row++)
+        {
+            index.Reserve(data[row]);
+        }
+
+        if (threads <= 1)
+        {
+            for (int row = 0; row < data.Count; row++)
+            {
+                index.Link(row);
+            }
+        }
+        else
+        {
+            int next = -1;
+            var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+            {
+                int row;
+                while ((row = Interlocked.Increment(ref next)) < data.Count)
+                {
+                    index.Link(row);
+                }
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+        }
+
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats)
+    {
+        var found = new Neighbor[k];
+        var latencies = new double[queries.Count];
+        var best = new double[queries.Count];
+        double bestSeconds = double.MaxValue;
+        double recall = 0;
+        for (int pass = 0; pass <= repeats; pass++)
+        {
+            double hits = 0;
+            long start = Stopwatch.GetTimestamp();
+            for (int q = 0; q < queries.Count; q++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                int n = index.Search(queries[q], k, ef, found);
+                latencies[q] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                hits += Overlap(found.AsSpan(0, n), truth[q], k);
+            }
+
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            recall = hits / ((double)k * queries.Count);
+            if (pass > 0 && seconds < bestSeconds) // pass 0 is the warm-up
+            {
+                bestSeconds = seconds;
+                latencies.CopyTo(best, 0);
+            }
+        }
+
+        Array.Sort(best);
+        return new RecallRun(ef, recall, queries.Count / bestSeconds, Percentile(best, 0.50), Percentile(best, 0.99));
+    }
+
+    private static int Overlap(ReadOnlySpan<Neighbor> found, int[] truth, int k)
+    {
+        var expected = truth.AsSpan(0, Math.Min(k, truth.Length));
+        int hits = 0;
+        foreach (var neighbor in found)
+        {
+            if (expected.Contains(neighbor.Id))
+            {
+                hits++;
+            }
+        }
+
+        return hits;
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static int[][] LoadOrComputeTruth(RecallOptions options, HnswIndex index, VectorSet data, VectorSet queries, TextWriter log)
+    {
+        bool fullBase = options.MaxBase == int.MaxValue || options.MaxBase >= data.Count;
+        if (options.TruthPath is { } path && fullBase)
+        {
+            var truth = DatasetReader.ReadIvecs(path, queries.Count);
+            if (truth.Length < queries.Count || truth[0].Length < options.K)
+            {
+                throw new InvalidDataException($"{path} has {truth.Length} rows of {truth[0].Length}; need {queries.Count} of at least {options.K}.");
+            }
+
+            return truth;
+        }
+
+        string cache = Path.Combine("data", "cache", string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileName(options.BasePath)}.{data.Count}.{Path.GetFileName(options.QueryPath)}.{queries.Count}.{options.MetricName}.gt{options.K}.ivecs"));
+        if (File.Exists(cache))
+        {
+            return DatasetReader.ReadIvecs(cache);
+        }
+
+        log.WriteLine(options.TruthPath is null ? "no ground truth given: computing it exactly" : "base truncated: computing ground truth exactly");
+        var computed = new int[queries.Count][];
+        Parallel.For(0, queries.Count, q =>
+        {
+            var found = new Neighbor[options.K];
+            int n = index.ExactSearch(queries[q], options.K, found);
+            computed[q] = [.. found.AsSpan(0, n).ToArray().Select(f => f.Id)];
+        });
+        DatasetWriter.WriteIvecs(cache, computed);
+        return computed;
+    }
+
+    private static VectorSet ReadVectors(string path, int maxRows)
+    {
+        string name = Path.GetFileName(path);
+        if (name.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase))
+        {
+            return DatasetReader.ReadFvecs(path, maxRows);
+        }
+
+        if (name.EndsWith(".bvecs", StringComparison.OrdinalIgnoreCase))
+        {
+            return DatasetReader.ReadBvecs(path, maxRows);
+        }
+
+        if (name.Contains("idx3-ubyte", StringComparison.Ordinal))
+        {
+            return DatasetReader.ReadIdxImages(path, maxRows);
+        }
+
+        throw new NotSupportedException($"Unsupported vector file {path} (supported: .fvecs, .bvecs, MNIST idx3-ubyte[.gz]).");
+    }
+}
+
+public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms);
+
+public sealed record RecallResult(
+    string Dataset,
+    string Engine,
+    int N,
+    int Dims,
+    string Metric,
+    int K,
+    int M,
+    int EfConstruction,
+    double BuildSeconds,
+    int Threads,
+    long IndexBytes,
+    IReadOnlyList<RecallRun> Runs);

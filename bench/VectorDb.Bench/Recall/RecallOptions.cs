@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace VectorDb.Bench.Recall;
+
+/// <summary>Arguments of the <c>recall</c> command; names match the scripts that call it.</summary>
+public sealed record RecallOptions
+{
+    public required string BasePath { get; init; }
+
+    public required string QueryPath { get; init; }
+
+    public string? TruthPath { get; init; }
+
+    public required DistanceMetric Metric { get; init; }
+
+    public string MetricName { get; init; } = "l2";
+
+    public int M { get; init; } = 16;
+
+    public int EfConstruction { get; init; } = 200;
+
+    public int Threads { get; init; } = 1;
+
+    public int K { get; init; } = 10;
+
+    public IReadOnlyList<int> Ef { get; init; } = [10, 16, 32, 64, 128];
+
+    public int MaxBase { get; init; } = int.MaxValue;
+
+    public int MaxQueries { get; init; } = int.MaxValue;
+
+    public int Repeats { get; init; } = 3;
+
+    public string? OutPath { get; init; }
+
+    public static RecallOptions Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"Expected --name value pairs, got '{args[i]}'.");
+            }
+
+            values[args[i][2..]] = args[++i];
+        }
+
+        string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required.");
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+        string metric = values.GetValueOrDefault("metric", "l2");
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out" };
+        if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
+        {
+            throw new ArgumentException($"Unknown option --{unknown}.");
+        }
+
+        return new RecallOptions
+        {
+            BasePath = Required("base"),
+            QueryPath = Required("query"),
+            TruthPath = values.GetValueOrDefault("truth"),
+            MetricName = metric,
+            Metric = metric switch
+            {
+                "l2" or "euclidean" => DistanceMetric.Euclid,
+                "ip" or "dot" => DistanceMetric.Dot,
+                "cosine" or "angular" => DistanceMetric.Cosine,
+                "l1" or "manhattan" => DistanceMetric.Manhattan,
+                _ => throw new ArgumentException($"Unknown metric '{metric}' (l2, ip, cosine, l1)."),
+            },
+            M = Int("m", 16),
+            EfConstruction = Int("ef-construction", 200),
+            Threads = Int("threads", 1),
+            K = Int("k", 10),
+            Ef = values.TryGetValue("ef", out var ef) ? [.. ef.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : [10, 16, 32, 64, 128],
+            MaxBase = Int("max-base", int.MaxValue),
+            MaxQueries = Int("max-queries", int.MaxValue),
+            Repeats = Int("repeats", 3),
+            OutPath = values.GetValueOrDefault("out"),
+        };
+    }
+}

@@ -1,0 +1,33 @@
+using System.Runtime.CompilerServices;
+
+namespace VectorDb.Distance;
+
+/// <summary>
+/// A distance where lower means closer, over vectors already prepared for the metric (normalised for
+/// cosine). Struct implementations let the graph code be specialised per metric by the JIT.
+/// </summary>
+internal interface IDistanceFunction
+{
+    static abstract float Compute(ref float x, ref float y, nuint length);
+}
+
+/// <summary>−(x·y): dot and cosine (on normalised vectors) as a distance.</summary>
+internal readonly struct NegativeDotDistance : IDistanceFunction
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Compute(ref float x, ref float y, nuint length) => -VectorMath.Aggregate<DotOperator>(ref x, ref y, length);
+}
+
+/// <summary>Squared L2: ordering equals L2's, and the square root is taken only for reported scores.</summary>
+internal readonly struct SquaredEuclideanDistance : IDistanceFunction
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<SquaredDifferenceOperator>(ref x, ref y, length);
+}
+
+/// <summary>L1.</summary>
+internal readonly struct ManhattanDistance : IDistanceFunction
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<AbsoluteDifferenceOperator>(ref x, ref y, length);
+}

@@ -1,0 +1,113 @@
+using VectorDb.Distance;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    /// <summary>
+    /// Deletes a node: it is never returned again, and its neighbours' links are repaired so that search
+    /// quality does not decay as deletions accumulate. The node stays in the graph as a tombstone: links
+    /// from nodes it does not link back to may still pass through it, which keeps the graph connected.
+    /// </summary>
+    /// <returns>False when the node was not live.</returns>
+    public bool Delete(int id)
+    {
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            if (!IsAllocated(id) || Interlocked.CompareExchange(ref _states[id], StateDeleted, StateLive) != StateLive)
+            {
+                return false;
+            }
+
+            Interlocked.Decrement(ref _liveCount);
+            switch (Metric)
+            {
+                case DistanceMetric.Cosine:
+                case DistanceMetric.Dot:
+                    RepairAround<NegativeDotDistance>(id, context);
+                    break;
+                case DistanceMetric.Euclid:
+                    RepairAround<SquaredEuclideanDistance>(id, context);
+                    break;
+                default:
+                    RepairAround<ManhattanDistance>(id, context);
+                    break;
+            }
+
+            return true;
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// For each neighbour that links to the deleted node, replaces that link: the neighbour's new list is
+    /// the heuristic's choice among its other links and the deleted node's links (its "second hop"), as in
+    /// hnswlib's repair on update.
+    /// </summary>
+    private void RepairAround<TDistance>(int deleted, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        int levels = _levels[deleted];
+        var snapshot = context.LinkSnapshot;
+        for (int layer = 0; layer <= levels; layer++)
+        {
+            var block = Links(deleted, layer);
+            int count = Math.Min(Volatile.Read(ref block[0]), snapshot.Length);
+            block.Slice(1, count).CopyTo(snapshot);
+            int maxLinks = layer == 0 ? _m0 : _m;
+            for (int i = 0; i < count; i++)
+            {
+                int neighbor = snapshot[i];
+                if (_states[neighbor] != StateDeleted)
+                {
+                    Relink<TDistance>(neighbor, deleted, snapshot.AsSpan(0, count), layer, maxLinks, context);
+                }
+            }
+        }
+    }
+
+    private void Relink<TDistance>(int node, int deleted, ReadOnlySpan<int> secondHop, int layer, int maxLinks, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        lock (LockFor(node))
+        {
+            var block = Links(node, layer);
+            int count = block[0];
+            if (block.Slice(1, count).IndexOf(deleted) < 0)
+            {
+                return;
+            }
+
+            var visited = context.Visited;
+            visited.Clear();
+            visited.TryVisit(node);
+            visited.TryVisit(deleted);
+            ref float origin = ref VectorRef(node);
+            var candidates = context.PruneCandidates;
+            int n = 0;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                var source = pass == 0 ? block.Slice(1, count) : secondHop;
+                foreach (int candidate in source)
+                {
+                    if (n < candidates.Length && _states[candidate] != StateDeleted && visited.TryVisit(candidate))
+                    {
+                        candidates[n++] = new Neighbor(candidate, TDistance.Compute(ref origin, ref VectorRef(candidate), (nuint)_dimensions));
+                    }
+                }
+            }
+
+            var span = candidates.AsSpan(0, n);
+            SortByDistance(span);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
+            Volatile.Write(ref block[0], kept);
+        }
+    }
+}

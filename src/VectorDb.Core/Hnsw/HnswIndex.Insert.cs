@@ -1,0 +1,275 @@
+using VectorDb.Distance;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    /// <summary>Stores a vector and links it into the graph; returns its internal id.</summary>
+    /// <exception cref="DimensionMismatchException">Wrong vector length.</exception>
+    /// <exception cref="InvalidRequestException">A cosine vector with zero norm.</exception>
+    public int Add(ReadOnlySpan<float> vector)
+    {
+        int id = Reserve(vector);
+        Link(id);
+        return id;
+    }
+
+    /// <summary>
+    /// First half of <see cref="Add"/>: stores the vector under a new internal id that searches do not
+    /// see yet, so the caller can record what the id stands for before <see cref="Link"/> publishes it.
+    /// </summary>
+    public int Reserve(ReadOnlySpan<float> vector)
+    {
+        if (vector.Length != _dimensions)
+        {
+            throw new DimensionMismatchException(_dimensions, vector.Length);
+        }
+
+        float scale = 1f;
+        if (Metric == DistanceMetric.Cosine)
+        {
+            float norm = VectorMath.Norm(vector);
+            if (norm == 0f || !float.IsFinite(norm))
+            {
+                throw new InvalidRequestException("A cosine vector must have a finite, non-zero norm.");
+            }
+
+            scale = 1f / norm;
+        }
+
+        int id = Interlocked.Increment(ref _count) - 1;
+        EnsureCapacity(id + 1);
+        int level = RandomLevel();
+        EnterShared();
+        try
+        {
+            var row = new Span<float>(VectorPointer(id), _dimensions);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, row);
+            Links(id, 0)[0] = 0;
+            _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
+            _levels[id] = (byte)level;
+            Volatile.Write(ref _states[id], StateReserved);
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+
+        return id;
+    }
+
+    /// <summary>Second half of <see cref="Add"/>: links a reserved node into the graph and makes it visible.</summary>
+    public void Link(int id)
+    {
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            if (!IsAllocated(id))
+            {
+                throw new ArgumentOutOfRangeException(nameof(id), id, "No such node.");
+            }
+
+            if (_states[id] != StateReserved)
+            {
+                throw new InvalidOperationException($"Node {id} is already linked.");
+            }
+
+            switch (Metric)
+            {
+                case DistanceMetric.Cosine:
+                case DistanceMetric.Dot:
+                    LinkCore<NegativeDotDistance>(id, context);
+                    break;
+                case DistanceMetric.Euclid:
+                    LinkCore<SquaredEuclideanDistance>(id, context);
+                    break;
+                default:
+                    LinkCore<ManhattanDistance>(id, context);
+                    break;
+            }
+
+            Volatile.Write(ref _states[id], StateLive);
+            Interlocked.Increment(ref _liveCount);
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The paper's INSERT (Algorithm 1), with hnswlib's choice of not extending candidates.</summary>
+    private void LinkCore<TDistance>(int id, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        int level = _levels[id];
+        ref float vector = ref VectorRef(id);
+
+        long entry = Volatile.Read(ref _entry);
+        if (entry == -1)
+        {
+            lock (_entryLock)
+            {
+                entry = _entry;
+                if (entry == -1)
+                {
+                    Volatile.Write(ref _entry, PackEntry(id, level));
+                    return;
+                }
+            }
+        }
+
+        (int current, int maxLevel) = UnpackEntry(entry);
+        float currentDistance = TDistance.Compute(ref vector, ref VectorRef(current), (nuint)_dimensions);
+        for (int layer = maxLevel; layer > level; layer--)
+        {
+            GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance);
+        }
+
+        var notSelf = new ConstructionFilter(_states, id);
+        for (int layer = Math.Min(level, maxLevel); layer >= 0; layer--)
+        {
+            SearchLayer<TDistance, ConstructionFilter>(ref vector, current, currentDistance, _efConstruction, layer, context, notSelf);
+            var sorted = context.EnsureSorted(context.Results.Count);
+            int found = context.Results.DrainSorted(sorted);
+            if (found == 0)
+            {
+                if (layer == 0)
+                {
+                    // Everything reachable is deleted: the graph holds no live node this one could link to.
+                    // It becomes the entry point, or it would be unreachable.
+                    lock (_entryLock)
+                    {
+                        Volatile.Write(ref _entry, PackEntry(id, level));
+                    }
+
+                    return;
+                }
+
+                continue;
+            }
+
+            current = sorted[0].Id;
+            currentDistance = sorted[0].Distance;
+            int maxLinks = layer == 0 ? _m0 : _m;
+            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected);
+            SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
+            for (int i = 0; i < selected; i++)
+            {
+                AddLink<TDistance>(context.Selected[i], id, layer, maxLinks, context);
+            }
+        }
+
+        if (level > maxLevel)
+        {
+            lock (_entryLock)
+            {
+                if (level > UnpackEntry(_entry).Level)
+                {
+                    Volatile.Write(ref _entry, PackEntry(id, level));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a new node's links on a layer. Concurrent inserts may already have linked to this node
+    /// (they can reach it through its upper layers before its own layer is written); those links are kept,
+    /// merged with the selection, or the nodes that added them could end up with no way in.
+    /// </summary>
+    private void SetLinks<TDistance>(int id, int layer, ReadOnlySpan<int> selected, int maxLinks, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        lock (LockFor(id))
+        {
+            var block = Links(id, layer);
+            int existing = block[0];
+            if (existing == 0)
+            {
+                selected.CopyTo(block[1..]);
+                Volatile.Write(ref block[0], selected.Length);
+                return;
+            }
+
+            ref float origin = ref VectorRef(id);
+            var candidates = context.PruneCandidates;
+            int n = 0;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                var source = pass == 0 ? selected : block.Slice(1, existing);
+                foreach (int candidate in source)
+                {
+                    if (!ContainsId(candidates.AsSpan(0, n), candidate))
+                    {
+                        candidates[n++] = new Neighbor(candidate, TDistance.Compute(ref origin, ref VectorRef(candidate), (nuint)_dimensions));
+                    }
+                }
+            }
+
+            var span = candidates.AsSpan(0, n);
+            SortByDistance(span);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
+            Volatile.Write(ref block[0], kept);
+        }
+    }
+
+    private static bool ContainsId(ReadOnlySpan<Neighbor> neighbors, int id)
+    {
+        foreach (var neighbor in neighbors)
+        {
+            if (neighbor.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Adds the link <paramref name="from"/> → <paramref name="to"/>; when the list is full, keeps the
+    /// heuristic's choice among the old links and the new one (dropping links to deleted nodes).
+    /// </summary>
+    private void AddLink<TDistance>(int from, int to, int layer, int maxLinks, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        lock (LockFor(from))
+        {
+            var block = Links(from, layer);
+            int count = block[0];
+            if (count < maxLinks)
+            {
+                block[count + 1] = to;
+                Volatile.Write(ref block[0], count + 1);
+                return;
+            }
+
+            ref float origin = ref VectorRef(from);
+            var candidates = context.PruneCandidates;
+            int n = 0;
+            for (int i = 1; i <= count; i++)
+            {
+                int neighbor = block[i];
+                if (_states[neighbor] != StateDeleted)
+                {
+                    candidates[n++] = new Neighbor(neighbor, TDistance.Compute(ref origin, ref VectorRef(neighbor), (nuint)_dimensions));
+                }
+            }
+
+            candidates[n++] = new Neighbor(to, TDistance.Compute(ref origin, ref VectorRef(to), (nuint)_dimensions));
+            var span = candidates.AsSpan(0, n);
+            SortByDistance(span);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
+            Volatile.Write(ref block[0], kept);
+        }
+    }
+
+    /// <summary>Admits every node except deleted ones and the node being inserted.</summary>
+    private readonly struct ConstructionFilter(byte[] states, int self) : INodeFilter
+    {
+        public bool Accept(int id) => id != self && states[id] != StateDeleted;
+    }
+}

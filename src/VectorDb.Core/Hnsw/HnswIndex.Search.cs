@@ -1,0 +1,282 @@
+using System.Runtime.CompilerServices;
+using VectorDb.Distance;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    /// <summary>Approximate k nearest live nodes.</summary>
+    /// <param name="query">Query vector (raw; normalised here for cosine).</param>
+    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
+    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <returns>The number of neighbours written.</returns>
+    public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results) =>
+        Search(query, k, ef, results, default(AcceptAll));
+
+    /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
+    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter)
+        where TFilter : struct, INodeFilter
+    {
+        CheckK(k, results);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            var live = new LiveFilter<TFilter>(_states, filter);
+            return Metric switch
+            {
+                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
+                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
+                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
+            };
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Exact k nearest live nodes by scanning every vector (brute force).</summary>
+    public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results) =>
+        ExactSearch(query, k, results, default(AcceptAll));
+
+    /// <summary>Exact k nearest live nodes that <paramref name="filter"/> accepts.</summary>
+    public int ExactSearch<TFilter>(ReadOnlySpan<float> query, int k, Span<Neighbor> results, TFilter filter)
+        where TFilter : struct, INodeFilter
+    {
+        CheckK(k, results);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            var live = new LiveFilter<TFilter>(_states, filter);
+            return Metric switch
+            {
+                DistanceMetric.Cosine or DistanceMetric.Dot => ExactCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
+                DistanceMetric.Euclid => ExactCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
+                _ => ExactCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
+            };
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    private static void CheckK(int k, Span<Neighbor> results)
+    {
+        if (k < 1)
+        {
+            throw new InvalidRequestException($"k must be at least 1, got {k}.");
+        }
+
+        if (results.Length < k)
+        {
+            throw new ArgumentException($"The result buffer holds {results.Length}, fewer than k = {k}.", nameof(results));
+        }
+    }
+
+    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        long entry = Volatile.Read(ref _entry);
+        if (entry == -1)
+        {
+            return 0;
+        }
+
+        (int current, int maxLevel) = UnpackEntry(entry);
+        float currentDistance = TDistance.Compute(ref query, ref VectorRef(current), (nuint)_dimensions);
+        for (int layer = maxLevel; layer > 0; layer--)
+        {
+            GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance);
+        }
+
+        SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter);
+        var heap = context.Results;
+        while (heap.Count > k)
+        {
+            heap.Pop();
+        }
+
+        return heap.DrainSorted(results);
+    }
+
+    /// <summary>Greedy walk to the closest node on an upper layer (the paper's search with ef = 1).</summary>
+    private void GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance)
+        where TDistance : struct, IDistanceFunction
+    {
+        bool improved = true;
+        while (improved)
+        {
+            improved = false;
+            var block = Links(current, layer);
+            int count = Volatile.Read(ref block[0]);
+            for (int i = 1; i <= count; i++)
+            {
+                int neighbor = block[i];
+                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
+                if (distance < currentDistance)
+                {
+                    currentDistance = distance;
+                    current = neighbor;
+                    improved = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The paper's SEARCH-LAYER (Algorithm 2) with a beam of <paramref name="ef"/>. Nodes the filter rejects
+    /// are expanded like any other but never enter the result heap, so deletions and filters do not cut
+    /// the graph. Leaves the result in <c>context.Results</c>.
+    /// </summary>
+    private void SearchLayer<TDistance, TFilter>(ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        var visited = context.Visited;
+        var candidates = context.Candidates;
+        var results = context.Results;
+        visited.Clear();
+        candidates.Clear();
+        results.Clear();
+
+        visited.TryVisit(entry);
+        candidates.Push(entry, entryDistance);
+        if (filter.Accept(entry))
+        {
+            results.Push(entry, entryDistance);
+        }
+
+        float bound = results.Count > 0 ? results.Top.Distance : float.MaxValue;
+        while (candidates.Count > 0)
+        {
+            var nearest = candidates.Top;
+            if (nearest.Distance > bound && results.Count >= ef)
+            {
+                break;
+            }
+
+            candidates.Pop();
+            var block = Links(nearest.Id, layer);
+            int count = Volatile.Read(ref block[0]);
+            for (int i = 1; i <= count; i++)
+            {
+                int neighbor = block[i];
+                if (!visited.TryVisit(neighbor))
+                {
+                    continue;
+                }
+
+                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
+                if (results.Count < ef || distance < bound)
+                {
+                    candidates.Push(neighbor, distance);
+                    if (filter.Accept(neighbor))
+                    {
+                        results.Push(neighbor, distance);
+                        if (results.Count > ef)
+                        {
+                            results.Pop();
+                        }
+
+                        bound = results.Top.Distance;
+                    }
+                }
+            }
+        }
+    }
+
+    private int ExactCore<TDistance, TFilter>(ref float query, int k, Span<Neighbor> results, SearchContext context, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        int count = Math.Min(_count, _capacity);
+        // Below ~2 M floats a scan takes well under a millisecond; splitting it costs more than it saves.
+        int partitions = (long)count * _dimensions < (1L << 21) ? 1 : Math.Min(Environment.ProcessorCount, 64);
+        var heap = context.Results;
+        heap.Clear();
+        if (partitions == 1)
+        {
+            ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter);
+            return heap.DrainSorted(results);
+        }
+
+        // Each partition scans its own range into its own pooled context; the partial top-k lists merge here.
+        var partial = new Neighbor[partitions][];
+        var partialCounts = new int[partitions];
+        float* queryPointer = (float*)Unsafe.AsPointer(ref query); // pinned: SearchContext.Query is on the pinned heap
+        Parallel.For(0, partitions, p =>
+        {
+            var local = RentContext();
+            try
+            {
+                int start = (int)((long)count * p / partitions);
+                int end = (int)((long)count * (p + 1) / partitions);
+                local.Results.Clear();
+                ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, local.Results, filter);
+                partial[p] = new Neighbor[k];
+                partialCounts[p] = local.Results.DrainSorted(partial[p]);
+            }
+            finally
+            {
+                ReturnContext(local);
+            }
+        });
+
+        for (int p = 0; p < partitions; p++)
+        {
+            for (int i = 0; i < partialCounts[p]; i++)
+            {
+                Offer(heap, partial[p][i], k);
+            }
+        }
+
+        return heap.DrainSorted(results);
+    }
+
+    private void ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        for (int id = start; id < end; id++)
+        {
+            if (!filter.Accept(id))
+            {
+                continue;
+            }
+
+            Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions)), k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Offer(NeighborHeap<FarthestFirst> heap, Neighbor candidate, int k)
+    {
+        if (heap.Count < k)
+        {
+            heap.Push(candidate.Id, candidate.Distance);
+        }
+        else if (candidate.Distance < heap.Top.Distance)
+        {
+            heap.ReplaceTop(candidate.Id, candidate.Distance);
+        }
+    }
+
+    /// <summary>Live nodes only, then the caller's filter.</summary>
+    private readonly struct LiveFilter<TInner>(byte[] states, TInner inner) : INodeFilter
+        where TInner : struct, INodeFilter
+    {
+        private readonly TInner _inner = inner;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Accept(int id) => states[id] == StateLive && _inner.Accept(id);
+    }
+}

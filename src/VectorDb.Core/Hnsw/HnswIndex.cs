@@ -1,0 +1,336 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace VectorDb.Hnsw;
+
+/// <summary>
+/// A hierarchical navigable small-world graph over float32 vectors, addressed by dense internal ids.
+/// Thread-safe: inserts, deletes and searches may run concurrently.
+/// </summary>
+/// <remarks>
+/// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena with a padded stride; layer-0 links in
+/// one flat array of fixed-stride blocks <c>[count | 2·M ids]</c>; upper layers per node in a small array of
+/// <c>[count | M ids]</c> blocks. Both arenas grow by doubling under an exclusive lock that every other
+/// operation takes shared, so no pointer is ever used after it moved.</para>
+/// <para>Writers take one node lock at a time (never two, so no lock ordering is needed); readers read link
+/// blocks without locks. A block is written ids first, count last with release semantics, so a reader sees
+/// either the old or the new list, or a mix of ids that are all valid nodes.</para>
+/// <para>Split by operation into partial files: <c>.Insert</c>, <c>.Search</c>, <c>.Delete</c>,
+/// <c>.NeighborSelection</c>.</para>
+/// </remarks>
+public sealed unsafe partial class HnswIndex : IDisposable
+{
+    private const byte StateReserved = 0; // vector written, not yet linked: invisible to searches
+    private const byte StateLive = 1;
+    private const byte StateDeleted = 2; // tombstone: traversed, never returned
+    private const int MaxLevel = 30;
+    private const int LockStripes = 1 << 12;
+
+    private readonly int _dimensions;
+    private readonly int _vectorStride; // floats per row, a multiple of 16 (64 bytes)
+    private readonly int _m;
+    private readonly int _m0;
+    private readonly int _efConstruction;
+    private readonly int _linkStride0;
+    private readonly int _linkStrideUpper;
+    private readonly double _levelMultiplier;
+    private readonly ReaderWriterLockSlim _resizeLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly object[] _nodeLocks;
+    private readonly Lock _entryLock = new();
+    private readonly SearchContext?[] _contextPool;
+
+    private float* _vectors;
+    private int* _links0;
+    private byte[] _levels;
+    private byte[] _states;
+    private int[]?[] _upperLinks;
+    private int _capacity;
+    private int _count;
+    private int _liveCount;
+    private long _entry = -1; // (level << 32) | node, or -1 while empty: read and written as one word
+    private long _levelCounter;
+    private bool _disposed;
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="dimensions">Vector length, 1..65,536.</param>
+    /// <param name="metric">Distance metric; cosine normalises vectors on insert and queries on search.</param>
+    /// <param name="parameters">Graph parameters; null for the defaults.</param>
+    /// <param name="initialCapacity">Nodes to allocate room for up front.</param>
+    public HnswIndex(int dimensions, DistanceMetric metric, HnswParameters? parameters = null, int initialCapacity = 1024)
+    {
+        if (dimensions is < 1 or > 65536)
+        {
+            throw new InvalidRequestException($"Vector dimension must be between 1 and 65536, got {dimensions}.");
+        }
+
+        if (!Enum.IsDefined(metric))
+        {
+            throw new InvalidRequestException($"Unknown distance metric {metric}.");
+        }
+
+        Parameters = parameters ?? new HnswParameters();
+        Parameters.Validate();
+        Metric = metric;
+        _dimensions = dimensions;
+        _vectorStride = (dimensions + 15) & ~15;
+        _m = Parameters.M;
+        _m0 = 2 * Parameters.M;
+        _efConstruction = Parameters.EfConstruction;
+        _linkStride0 = 1 + _m0;
+        _linkStrideUpper = 1 + _m;
+        _levelMultiplier = 1.0 / Math.Log(_m);
+        _nodeLocks = new object[LockStripes];
+        for (int i = 0; i < _nodeLocks.Length; i++)
+        {
+            _nodeLocks[i] = new object();
+        }
+
+        _contextPool = new SearchContext?[Math.Max(4, 2 * Environment.ProcessorCount)];
+        _levels = [];
+        _states = [];
+        _upperLinks = [];
+        Grow(Math.Max(initialCapacity, 16));
+    }
+
+    /// <summary>Vector length.</summary>
+    public int Dimensions => _dimensions;
+
+    /// <summary>The distance metric.</summary>
+    public DistanceMetric Metric { get; }
+
+    /// <summary>Graph parameters.</summary>
+    public HnswParameters Parameters { get; }
+
+    /// <summary>Internal ids handed out so far, including deleted ones; ids are in <c>[0, AllocatedCount)</c>.</summary>
+    public int AllocatedCount => Volatile.Read(ref _count);
+
+    /// <summary>Nodes that are linked and not deleted.</summary>
+    public int Count => Volatile.Read(ref _liveCount);
+
+    /// <summary>Bytes held by vectors, links and per-node metadata of allocated nodes.</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            EnterShared();
+            try
+            {
+                long n = Math.Min(_count, _capacity);
+                long bytes = n * ((_vectorStride * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + IntPtr.Size);
+                for (int i = 0; i < n; i++)
+                {
+                    if (_upperLinks[i] is { } upper)
+                    {
+                        bytes += (upper.Length * sizeof(int)) + 24;
+                    }
+                }
+
+                return bytes;
+            }
+            finally
+            {
+                _resizeLock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>True when the node is linked and not deleted.</summary>
+    public bool IsLive(int id)
+    {
+        var states = Volatile.Read(ref _states);
+        return (uint)id < (uint)states.Length && Volatile.Read(ref states[id]) == StateLive;
+    }
+
+    /// <summary>Copies the stored vector of a node (normalised, for cosine) into <paramref name="destination"/>.</summary>
+    public void CopyVector(int id, Span<float> destination)
+    {
+        EnterShared();
+        try
+        {
+            if (!IsAllocated(id))
+            {
+                throw new ArgumentOutOfRangeException(nameof(id), id, "No such node.");
+            }
+
+            new ReadOnlySpan<float>(VectorPointer(id), _dimensions).CopyTo(destination);
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            NativeMemory.AlignedFree(_vectors);
+            NativeMemory.AlignedFree(_links0);
+            _vectors = null;
+            _links0 = null;
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// True when the id was handed out and its row exists. An id is handed out before the arenas grow to
+    /// hold it, so <c>_count</c> alone can run ahead of <c>_capacity</c>. Call with the lock held shared.
+    /// </summary>
+    private bool IsAllocated(int id) => (uint)id < (uint)Math.Min(_count, _capacity);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float* VectorPointer(int id) => _vectors + ((nint)id * _vectorStride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref float VectorRef(int id) => ref *VectorPointer(id);
+
+    /// <summary>The link block <c>[count | ids…]</c> of a node on a layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> Links(int id, int level) => level == 0
+        ? new Span<int>(_links0 + ((nint)id * _linkStride0), _linkStride0)
+        : _upperLinks[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper);
+
+    private object LockFor(int id) => _nodeLocks[id & (LockStripes - 1)];
+
+    private static long PackEntry(int node, int level) => ((long)level << 32) | (uint)node;
+
+    private static (int Node, int Level) UnpackEntry(long entry) => ((int)(uint)entry, (int)(entry >> 32));
+
+    /// <summary>Makes room for at least <paramref name="required"/> nodes. Takes the exclusive lock.</summary>
+    private void EnsureCapacity(int required)
+    {
+        if (required <= Volatile.Read(ref _capacity))
+        {
+            return;
+        }
+
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (required > _capacity)
+            {
+                Grow(Math.Max(required, _capacity * 2));
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    private void Grow(int capacity)
+    {
+        var vectors = (float*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_vectorStride * sizeof(float), 64);
+        var links0 = (int*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_linkStride0 * sizeof(int), 64);
+        if (_vectors != null)
+        {
+            Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _vectorStride * sizeof(float), (long)_capacity * _vectorStride * sizeof(float));
+            Buffer.MemoryCopy(_links0, links0, (long)capacity * _linkStride0 * sizeof(int), (long)_capacity * _linkStride0 * sizeof(int));
+            NativeMemory.AlignedFree(_vectors);
+            NativeMemory.AlignedFree(_links0);
+        }
+
+        _vectors = vectors;
+        _links0 = links0;
+        Array.Resize(ref _levels, capacity);
+        Array.Resize(ref _states, capacity);
+        Array.Resize(ref _upperLinks, capacity);
+        Volatile.Write(ref _capacity, capacity);
+    }
+
+    private SearchContext RentContext()
+    {
+        var pool = _contextPool;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            var context = Interlocked.Exchange(ref pool[i], null);
+            if (context is not null)
+            {
+                context.Visited.EnsureCapacity(_capacity);
+                return context;
+            }
+        }
+
+        var created = new SearchContext(_vectorStride, _m0);
+        created.Visited.EnsureCapacity(_capacity);
+        return created;
+    }
+
+    private void ReturnContext(SearchContext context)
+    {
+        var pool = _contextPool;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref pool[i], context, null) is null)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Draws a level with P(level ≥ l) = M^−l, from a counter-based generator so concurrent
+    /// inserts need no lock and a single-threaded build is reproducible.</summary>
+    private int RandomLevel()
+    {
+        ulong n = (ulong)Interlocked.Increment(ref _levelCounter);
+        ulong bits = SplitMix64(Parameters.Seed + (n * 0x9E3779B97F4A7C15UL));
+        double uniform = ((bits >> 11) + 1) * (1.0 / (1UL << 53)); // (0, 1]
+        int level = (int)(-Math.Log(uniform) * _levelMultiplier);
+        return Math.Min(level, MaxLevel);
+    }
+
+    private static ulong SplitMix64(ulong x)
+    {
+        x += 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+
+    /// <summary>Copies a query into the context, prepared for the metric (normalised for cosine).</summary>
+    private ref float PrepareQuery(ReadOnlySpan<float> query, SearchContext context)
+    {
+        if (query.Length != _dimensions)
+        {
+            throw new DimensionMismatchException(_dimensions, query.Length);
+        }
+
+        var buffer = context.Query.AsSpan(0, _dimensions);
+        if (Metric == DistanceMetric.Cosine)
+        {
+            if (!VectorMath.TryNormalize(query, buffer))
+            {
+                throw new InvalidRequestException("A cosine query vector must have a finite, non-zero norm.");
+            }
+        }
+        else
+        {
+            query.CopyTo(buffer);
+        }
+
+        return ref context.Query[0];
+    }
+
+    /// <summary>Takes the resize lock shared; throws (holding nothing) if the index is disposed.</summary>
+    private void EnterShared()
+    {
+        _resizeLock.EnterReadLock();
+        if (_disposed)
+        {
+            _resizeLock.ExitReadLock();
+            throw new ObjectDisposedException(nameof(HnswIndex));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace VectorDb.Hnsw;
+
+/// <summary>
+/// Per-thread scratch for one graph operation: visited set, heaps and buffers. Rented from the index's
+/// pool and returned after use, so steady-state searches and inserts allocate nothing.
+/// </summary>
+internal sealed class SearchContext
+{
+    public SearchContext(int vectorStride, int maxLinks)
+    {
+        Query = GC.AllocateUninitializedArray<float>(vectorStride, pinned: true);
+        Sorted = new Neighbor[Math.Max(64, 2 * maxLinks + 2)];
+        Selected = new int[maxLinks + 1];
+        PruneCandidates = new Neighbor[2 * maxLinks + 2];
+        PruneSelected = new int[maxLinks + 1];
+        LinkSnapshot = new int[maxLinks + 1];
+    }
+
+    public VisitedSet Visited { get; } = new();
+
+    public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
+
+    public NeighborHeap<FarthestFirst> Results { get; } = new(256);
+
+    /// <summary>The prepared query (normalised for cosine), 64-byte padded.</summary>
+    public float[] Query { get; }
+
+    /// <summary>Search results in ascending distance, for neighbour selection.</summary>
+    public Neighbor[] Sorted { get; private set; }
+
+    public int[] Selected { get; }
+
+    public Neighbor[] PruneCandidates { get; }
+
+    public int[] PruneSelected { get; }
+
+    public int[] LinkSnapshot { get; }
+
+    public Neighbor[] EnsureSorted(int size)
+    {
+        if (Sorted.Length < size)
+        {
+            Sorted = new Neighbor[Math.Max(size, Sorted.Length * 2)];
+        }
+
+        return Sorted;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+
+namespace VectorDb;
+
+/// <summary>
+/// A point's payload: an immutable JSON object. It is stored as a detached <see cref="JsonElement"/>,
+/// so concurrent readers need no locks and callers cannot change it after an upsert.
+/// </summary>
+public sealed class Payload : IEquatable<Payload>
+{
+    private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
+
+    private Payload(JsonElement root) => Root = root;
+
+    /// <summary>A payload with no fields.</summary>
+    public static Payload Empty { get; } = new(JsonDocument.Parse("{}").RootElement.Clone());
+
+    /// <summary>The JSON object.</summary>
+    public JsonElement Root { get; }
+
+    /// <summary>Field names at the top level.</summary>
+    public IEnumerable<string> Keys => Root.EnumerateObject().Select(p => p.Name);
+
+    /// <summary>Parses a JSON object.</summary>
+    /// <exception cref="InvalidRequestException">The text is not JSON or not an object.</exception>
+    public static Payload Parse(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return FromJson(document.RootElement);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"Payload is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Wraps a copy of a JSON object element.</summary>
+    /// <exception cref="InvalidRequestException">The element is not an object.</exception>
+    public static Payload FromJson(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException($"A payload must be a JSON object, not {element.ValueKind}.");
+        }
+
+        return new Payload(element.Clone());
+    }
+
+    /// <summary>
+    /// Builds a payload from a dictionary of JSON-serialisable values (strings, numbers, booleans, null,
+    /// arrays, nested dictionaries).
+    /// </summary>
+    public static Payload From(IReadOnlyDictionary<string, object?> fields) => FromObject(fields);
+
+    /// <summary>Builds a payload from any object that serialises to a JSON object, e.g. an anonymous type.</summary>
+    /// <exception cref="InvalidRequestException">The value does not serialise to a JSON object.</exception>
+    public static Payload FromObject<T>(T value)
+    {
+        JsonElement element;
+        try
+        {
+            element = JsonSerializer.SerializeToElement(value, SerializerOptions);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidRequestException($"Payload value cannot be represented as JSON: {e.Message}", e);
+        }
+
+        return FromJson(element);
+    }
+
+    /// <summary>Looks up a top-level field.</summary>
+    public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);
+
+    /// <summary>The payload as compact JSON text.</summary>
+    public string ToJson() => Root.GetRawText();
+
+    /// <inheritdoc />
+    public override string ToString() => ToJson();
+
+    /// <summary>Structural JSON equality.</summary>
+    public bool Equals(Payload? other) => other is not null && JsonElement.DeepEquals(Root, other.Root);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as Payload);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Root.GetRawText().GetHashCode(StringComparison.Ordinal);
+}

@@ -1,0 +1,60 @@
+using VectorDb.Hnsw;
+
+namespace VectorDb;
+
+/// <summary>How a collection is created. Immutable once the collection exists.</summary>
+public sealed record CollectionOptions
+{
+    /// <summary>Largest vector dimension accepted.</summary>
+    public const int MaxDimensions = 65536;
+
+    /// <summary>Vector dimension, 1..<see cref="MaxDimensions"/>. Required.</summary>
+    public required int Dimensions { get; init; }
+
+    /// <summary>Distance metric. Default cosine, as in most embedding models.</summary>
+    public DistanceMetric Distance { get; init; } = DistanceMetric.Cosine;
+
+    /// <summary>HNSW links per node (layer 0 keeps 2·M). Default 16.</summary>
+    public int M { get; init; } = 16;
+
+    /// <summary>HNSW beam width while building. Default 100.</summary>
+    public int EfConstruction { get; init; } = 100;
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> when an option is out of range.</summary>
+    public void Validate()
+    {
+        if (Dimensions is < 1 or > MaxDimensions)
+        {
+            throw new InvalidRequestException($"Vector dimension must be between 1 and {MaxDimensions}, got {Dimensions}.");
+        }
+
+        if (!Enum.IsDefined(Distance))
+        {
+            throw new InvalidRequestException($"Unknown distance metric {Distance}.");
+        }
+
+        ToHnswParameters().Validate();
+    }
+
+    internal HnswParameters ToHnswParameters() => new() { M = M, EfConstruction = EfConstruction };
+}
+
+/// <summary>Per-query search options.</summary>
+public sealed record SearchOptions
+{
+    /// <summary>Default options: approximate search with the collection's default beam width.</summary>
+    public static SearchOptions Default { get; } = new();
+
+    /// <summary>Beam width of the graph search; higher is more accurate and slower. Null means the
+    /// collection's <see cref="CollectionOptions.EfConstruction"/>, as in Qdrant. Raised to k if smaller.</summary>
+    public int? Ef { get; init; }
+
+    /// <summary>Scan every vector instead of using the graph: exact results, linear cost.</summary>
+    public bool Exact { get; init; }
+
+    /// <summary>Include payloads in the hits.</summary>
+    public bool WithPayload { get; init; }
+
+    /// <summary>Include stored vectors in the hits.</summary>
+    public bool WithVector { get; init; }
+}

@@ -1,0 +1,138 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+
+namespace VectorDb.Datasets;
+
+/// <summary>
+/// Readers for the common ANN benchmark formats: TEXMEX <c>.fvecs/.ivecs/.bvecs</c> (per row a
+/// little-endian int32 dimension, then the values) and MNIST IDX (<c>-idx3-ubyte</c>/<c>-idx1-ubyte</c>,
+/// optionally gzipped; big-endian header).
+/// </summary>
+public static class DatasetReader
+{
+    /// <summary>Reads a <c>.fvecs</c> file; at most <paramref name="maxRows"/> rows.</summary>
+    public static VectorSet ReadFvecs(string path, int maxRows = int.MaxValue) =>
+        ReadVecs(path, maxRows, sizeof(float), static (bytes, row) => MemoryMarshal.Cast<byte, float>(bytes).CopyTo(row));
+
+    /// <summary>Reads a <c>.bvecs</c> file (uint8 components) as floats.</summary>
+    public static VectorSet ReadBvecs(string path, int maxRows = int.MaxValue) =>
+        ReadVecs(path, maxRows, sizeof(byte), static (bytes, row) =>
+        {
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                row[i] = bytes[i];
+            }
+        });
+
+    /// <summary>Reads an <c>.ivecs</c> file (e.g. ground-truth neighbour ids) as rows of int32.</summary>
+    public static int[][] ReadIvecs(string path, int maxRows = int.MaxValue)
+    {
+        using var stream = File.OpenRead(path);
+        var rows = new List<int[]>();
+        Span<byte> header = stackalloc byte[4];
+        while (rows.Count < maxRows && stream.ReadAtLeast(header, 4, throwOnEndOfStream: false) == 4)
+        {
+            int dimensions = ReadDimension(header, path);
+            var row = new int[dimensions];
+            stream.ReadExactly(MemoryMarshal.AsBytes(row.AsSpan()));
+            rows.Add(row);
+        }
+
+        return [.. rows];
+    }
+
+    /// <summary>Reads MNIST IDX images (magic 0x803) as float rows of rows×cols pixels; gzip is detected by extension.</summary>
+    public static VectorSet ReadIdxImages(string path, int maxRows = int.MaxValue)
+    {
+        using var stream = OpenMaybeGzip(path);
+        Span<byte> header = stackalloc byte[16];
+        stream.ReadExactly(header);
+        if (BinaryPrimitives.ReadInt32BigEndian(header) != 0x803)
+        {
+            throw new InvalidDataException($"{path}: not an IDX image file (magic {BinaryPrimitives.ReadInt32BigEndian(header):x}).");
+        }
+
+        int count = Math.Min(BinaryPrimitives.ReadInt32BigEndian(header[4..]), maxRows);
+        int dimensions = BinaryPrimitives.ReadInt32BigEndian(header[8..]) * BinaryPrimitives.ReadInt32BigEndian(header[12..]);
+        var pixels = new byte[(long)count * dimensions];
+        stream.ReadExactly(pixels);
+        var data = new float[pixels.Length];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            data[i] = pixels[i];
+        }
+
+        return new VectorSet(data, dimensions);
+    }
+
+    /// <summary>Reads MNIST IDX labels (magic 0x801).</summary>
+    public static byte[] ReadIdxLabels(string path, int maxRows = int.MaxValue)
+    {
+        using var stream = OpenMaybeGzip(path);
+        Span<byte> header = stackalloc byte[8];
+        stream.ReadExactly(header);
+        if (BinaryPrimitives.ReadInt32BigEndian(header) != 0x801)
+        {
+            throw new InvalidDataException($"{path}: not an IDX label file.");
+        }
+
+        var labels = new byte[Math.Min(BinaryPrimitives.ReadInt32BigEndian(header[4..]), maxRows)];
+        stream.ReadExactly(labels);
+        return labels;
+    }
+
+    private static Stream OpenMaybeGzip(string path)
+    {
+        var file = File.OpenRead(path);
+        return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+            ? new BufferedStream(new GZipStream(file, CompressionMode.Decompress), 1 << 16)
+            : file;
+    }
+
+    private delegate void RowDecoder(ReadOnlySpan<byte> bytes, Span<float> row);
+
+    private static VectorSet ReadVecs(string path, int maxRows, int componentSize, RowDecoder decode)
+    {
+        using var stream = new BufferedStream(File.OpenRead(path), 1 << 16);
+        Span<byte> header = stackalloc byte[4];
+        if (stream.ReadAtLeast(header, 4, throwOnEndOfStream: false) != 4)
+        {
+            throw new InvalidDataException($"{path}: empty file.");
+        }
+
+        int dimensions = ReadDimension(header, path);
+        long rowBytes = 4 + ((long)dimensions * componentSize);
+        long available = stream.Length / rowBytes;
+        int count = (int)Math.Min(available, maxRows);
+        var data = new float[(long)count * dimensions];
+        var buffer = new byte[dimensions * componentSize];
+        for (int row = 0; row < count; row++)
+        {
+            if (row > 0)
+            {
+                stream.ReadExactly(header);
+                if (ReadDimension(header, path) != dimensions)
+                {
+                    throw new InvalidDataException($"{path}: row {row} has a different dimension.");
+                }
+            }
+
+            stream.ReadExactly(buffer);
+            decode(buffer, data.AsSpan(row * dimensions, dimensions));
+        }
+
+        return new VectorSet(data, dimensions);
+    }
+
+    private static int ReadDimension(ReadOnlySpan<byte> header, string path)
+    {
+        int dimensions = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (dimensions is < 1 or > 1 << 20)
+        {
+            throw new InvalidDataException($"{path}: implausible dimension {dimensions}.");
+        }
+
+        return dimensions;
+    }
+}

@@ -1,0 +1,20 @@
+namespace VectorDb;
+
+/// <summary>A point to upsert: id, vector and optional payload.</summary>
+/// <param name="Id">External id (unsigned integer or UUID).</param>
+/// <param name="Vector">The vector; its length must equal the collection's dimension.</param>
+/// <param name="Payload">Optional JSON payload.</param>
+public sealed record Point(PointId Id, float[] Vector, Payload? Payload = null);
+
+/// <summary>A stored point as returned by <c>Collection.Get</c>.</summary>
+/// <param name="Id">External id.</param>
+/// <param name="Vector">The stored vector (L2-normalised for cosine collections, as Qdrant does), or null when not requested.</param>
+/// <param name="Payload">The payload, or null when the point has none or it was not requested.</param>
+public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload);
+
+/// <summary>A search hit.</summary>
+/// <param name="Id">External id.</param>
+/// <param name="Score">Similarity for cosine/dot (higher is better); distance for Euclid/Manhattan (lower is better).</param>
+/// <param name="Payload">The payload when requested.</param>
+/// <param name="Vector">The stored vector when requested.</param>
+public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null);

@@ -1,0 +1,201 @@
+namespace VectorDb.Tests;
+
+public class VectorDatabaseTests
+{
+    private static CollectionOptions Options(int dims = 4, DistanceMetric distance = DistanceMetric.Cosine) =>
+        new() { Dimensions = dims, Distance = distance };
+
+    [Fact]
+    public void Collections_can_be_created_listed_fetched_and_deleted()
+    {
+        using var db = VectorDatabase.InMemory();
+        db.CreateCollection("b", Options());
+        db.CreateCollection("a", Options());
+        Assert.Equal(["a", "b"], db.ListCollections());
+        Assert.Equal("a", db.GetCollection("a").Name);
+        Assert.True(db.CollectionExists("b"));
+        Assert.True(db.DeleteCollection("a"));
+        Assert.False(db.DeleteCollection("a"));
+        Assert.Equal(["b"], db.ListCollections());
+        Assert.Throws<CollectionNotFoundException>(() => db.GetCollection("a"));
+    }
+
+    [Fact]
+    public void Duplicate_and_invalid_collections_are_rejected()
+    {
+        using var db = VectorDatabase.InMemory();
+        db.CreateCollection("docs", Options());
+        Assert.Throws<CollectionAlreadyExistsException>(() => db.CreateCollection("docs", Options()));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("", Options()));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("../etc", Options()));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("a/b", Options()));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection(new string('x', 256), Options()));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options(dims: 0)));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { M = 1 }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { EfConstruction = 0 }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { Distance = (DistanceMetric)42 }));
+        Assert.Equal(["docs"], db.ListCollections());
+    }
+
+    [Fact]
+    public void A_deleted_collection_object_reports_not_found()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options());
+        db.DeleteCollection("docs");
+        Assert.Throws<CollectionNotFoundException>(() => docs.Count());
+        Assert.Throws<CollectionNotFoundException>(() => docs.Upsert(new Point(1, [1, 0, 0, 0])));
+    }
+
+    [Fact]
+    public void Upsert_get_delete_and_count_round_trip_with_integer_and_uuid_ids()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(3, DistanceMetric.Euclid));
+        var uuid = Guid.Parse("5c56c793-69f3-4fbf-87e6-c4bf54c28c26");
+        docs.Upsert(
+        [
+            new Point(1, [1, 2, 3], Payload.FromObject(new { city = "Berlin", tags = new[] { "a", "b" } })),
+            new Point(uuid, [4, 5, 6]),
+        ]);
+        Assert.Equal(2, docs.Count());
+
+        var one = docs.Get(1);
+        Assert.NotNull(one);
+        Assert.Equal([1f, 2f, 3f], one.Vector!);
+        Assert.Equal("Berlin", one.Payload!.Root.GetProperty("city").GetString());
+        Assert.Equal([4f, 5f, 6f], docs.Get(uuid)!.Vector!);
+        Assert.Null(docs.Get(2));
+        Assert.Equal(2, docs.Get([uuid, 99, 1]).Count);
+
+        Assert.Equal(1, docs.Delete([1, 12345]));
+        Assert.Null(docs.Get(1));
+        Assert.Equal(1, docs.Count());
+        Assert.DoesNotContain(docs.Search([1, 2, 3], 10), h => h.Id == 1);
+    }
+
+    [Fact]
+    public void Upsert_of_an_existing_id_replaces_vector_and_payload()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(2, DistanceMetric.Euclid));
+        docs.Upsert(new Point(7, [0, 0], Payload.FromObject(new { v = 1 })));
+        docs.Upsert(new Point(7, [10, 10], Payload.FromObject(new { v = 2 })));
+        Assert.Equal(1, docs.Count());
+        var hit = Assert.Single(docs.Search([10, 10], 5, new SearchOptions { WithPayload = true }));
+        Assert.Equal(new PointId(7), hit.Id);
+        Assert.Equal(0f, hit.Score);
+        Assert.Equal(2, hit.Payload!.Root.GetProperty("v").GetInt32());
+    }
+
+    [Fact]
+    public void A_batch_with_one_bad_point_changes_nothing()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(3));
+        docs.Upsert(new Point(1, [1, 0, 0]));
+        Assert.Throws<DimensionMismatchException>(() => docs.Upsert([new Point(1, [0, 1, 0]), new Point(2, [1, 1])]));
+        Assert.Throws<InvalidRequestException>(() => docs.Upsert([new Point(2, [0, 1, 0]), new Point(3, [float.NaN, 0, 1])]));
+        Assert.Throws<InvalidRequestException>(() => docs.Upsert([new Point(2, [0, 1, 0]), new Point(3, [float.PositiveInfinity, 0, 1])]));
+        Assert.Throws<InvalidRequestException>(() => docs.Upsert([new Point(2, [0, 1, 0]), new Point(3, [0, 0, 0])]));
+        Assert.Equal(1, docs.Count());
+        Assert.Equal([1f, 0f, 0f], docs.Get(1)!.Vector!);
+        Assert.Null(docs.Get(2));
+    }
+
+    [Fact]
+    public void Within_a_batch_the_last_point_with_an_id_wins()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(2, DistanceMetric.Dot));
+        docs.Upsert([new Point(1, [1, 0]), new Point(1, [0, 1])]);
+        Assert.Equal(1, docs.Count());
+        Assert.Equal([0f, 1f], docs.Get(1)!.Vector!);
+    }
+
+    [Fact]
+    public void Bad_queries_are_rejected()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(2));
+        docs.Upsert(new Point(1, [1, 0]));
+        Assert.Throws<DimensionMismatchException>(() => docs.Search([1, 0, 0], 1));
+        Assert.Throws<InvalidRequestException>(() => docs.Search([0, 0], 1));
+        Assert.Throws<InvalidRequestException>(() => docs.Search([float.NaN, 0], 1));
+        Assert.Throws<InvalidRequestException>(() => docs.Search([1, 0], 0));
+        Assert.Throws<InvalidRequestException>(() => docs.Search([1, 0], 1, new SearchOptions { Ef = 0 }));
+    }
+
+    [Fact]
+    public void Scores_follow_qdrant_conventions()
+    {
+        using var db = VectorDatabase.InMemory();
+        float[] a = [3, 4];
+        float[] b = [4, 3];
+        float[] query = [3, 4];
+
+        var cosine = db.CreateCollection("cos", Options(2, DistanceMetric.Cosine));
+        cosine.Upsert([new Point(1, a), new Point(2, b)]);
+        var hits = cosine.Search(query, 2);
+        Assert.Equal([1UL, 2UL], hits.Select(h => h.Id.Number));
+        Assert.Equal(1f, hits[0].Score, 1e-6f);
+        Assert.Equal(24f / 25f, hits[1].Score, 1e-6f);
+        Assert.Equal([0.6f, 0.8f], cosine.Get(1)!.Vector!, new FloatComparer(1e-6f)); // stored normalised, as Qdrant
+
+        var dot = db.CreateCollection("dot", Options(2, DistanceMetric.Dot));
+        dot.Upsert([new Point(1, a), new Point(2, [1, 1])]);
+        Assert.Equal([25f, 7f], dot.Search(query, 2).Select(h => h.Score));
+
+        var euclid = db.CreateCollection("l2", Options(2, DistanceMetric.Euclid));
+        euclid.Upsert([new Point(1, [0, 0]), new Point(2, [6, 8])]);
+        Assert.Equal([5f, 5f], euclid.Search(query, 2).Select(h => h.Score));
+        Assert.Equal([0f, 10f], euclid.Search([0, 0], 2).Select(h => h.Score));
+
+        var manhattan = db.CreateCollection("l1", Options(2, DistanceMetric.Manhattan));
+        manhattan.Upsert([new Point(1, [0, 0]), new Point(2, [1, 1])]);
+        Assert.Equal([0f, 2f], manhattan.Search([0, 0], 2).Select(h => h.Score));
+    }
+
+    [Fact]
+    public void Exact_and_graph_search_agree_on_a_small_collection_and_return_requested_fields()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(8, DistanceMetric.Euclid));
+        var random = new Random(1);
+        docs.Upsert(Enumerable.Range(0, 500).Select(i => new Point((ulong)i, [.. Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble())], Payload.FromObject(new { i }))));
+        float[] query = [.. Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble())];
+        var exact = docs.Search(query, 10, new SearchOptions { Exact = true, WithPayload = true, WithVector = true });
+        var approximate = docs.Search(query, 10, new SearchOptions { Ef = 200 });
+        Assert.Equal(exact.Select(h => $"{h.Id}:{h.Score}"), approximate.Select(h => $"{h.Id}:{h.Score}"));
+        Assert.All(exact, h => Assert.Equal((int)h.Id.Number, h.Payload!.Root.GetProperty("i").GetInt32()));
+        Assert.All(exact, h => Assert.Equal(8, h.Vector!.Length));
+        Assert.All(approximate, h => Assert.Null(h.Payload));
+    }
+
+    [Fact]
+    public void Payloads_must_be_json_objects()
+    {
+        Assert.Throws<InvalidRequestException>(() => Payload.Parse("[1,2]"));
+        Assert.Throws<InvalidRequestException>(() => Payload.Parse("{nope"));
+        Assert.Equal(Payload.Parse("""{"a":[1,{"b":null}]}"""), Payload.From(new Dictionary<string, object?> { ["a"] = new object?[] { 1, new Dictionary<string, object?> { ["b"] = null } } }));
+    }
+
+    [Fact]
+    public void Point_ids_parse_print_and_compare()
+    {
+        Assert.True(PointId.TryParse("42", out var n));
+        Assert.Equal(new PointId(42), n);
+        Assert.True(PointId.TryParse("5C56C793-69F3-4FBF-87E6-C4BF54C28C26", out var u));
+        Assert.Equal("5c56c793-69f3-4fbf-87e6-c4bf54c28c26", u.ToString());
+        Assert.False(PointId.TryParse("-1", out _));
+        Assert.NotEqual(new PointId(0), new PointId(Guid.Empty));
+        Assert.True(new PointId(ulong.MaxValue) < new PointId(Guid.Empty));
+    }
+
+    private sealed class FloatComparer(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(float obj) => 0;
+    }
+}
