@@ -67,6 +67,7 @@ public sealed unsafe partial class HnswIndex
                 if (_states[neighbor] != StateDeleted)
                 {
                     Relink<TDistance>(neighbor, deleted, snapshot.AsSpan(0, count), layer, maxLinks, context);
+                    RescueOrphans<TDistance>(context);
                 }
             }
         }
@@ -106,8 +107,7 @@ public sealed unsafe partial class HnswIndex
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
             int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
-            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
-            Volatile.Write(ref block[0], kept);
+            WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }
 }

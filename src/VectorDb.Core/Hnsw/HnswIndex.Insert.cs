@@ -46,6 +46,7 @@ public sealed unsafe partial class HnswIndex
             var row = new Span<float>(VectorPointer(id), _dimensions);
             System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, row);
             Links(id, 0)[0] = 0;
+            _inDegree[id] = 0;
             _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
             _levels[id] = (byte)level;
             Volatile.Write(ref _states[id], StateReserved);
@@ -159,6 +160,14 @@ public sealed unsafe partial class HnswIndex
             {
                 AddLink<TDistance>(context.Selected[i], id, layer, maxLinks, context);
             }
+
+            if (layer == 0 && Volatile.Read(ref _inDegree[id]) == 0)
+            {
+                // Every neighbour pruned the new node away: it never had an in-link to lose.
+                context.Orphans.Add(id);
+            }
+
+            RescueOrphans<TDistance>(context);
         }
 
         if (level > maxLevel)
@@ -187,8 +196,7 @@ public sealed unsafe partial class HnswIndex
             int existing = block[0];
             if (existing == 0)
             {
-                selected.CopyTo(block[1..]);
-                Volatile.Write(ref block[0], selected.Length);
+                WriteLinks(block, layer, selected, context);
                 return;
             }
 
@@ -210,8 +218,7 @@ public sealed unsafe partial class HnswIndex
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
             int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
-            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
-            Volatile.Write(ref block[0], kept);
+            WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }
 
@@ -241,8 +248,7 @@ public sealed unsafe partial class HnswIndex
             int count = block[0];
             if (count < maxLinks)
             {
-                block[count + 1] = to;
-                Volatile.Write(ref block[0], count + 1);
+                AppendLink(block, layer, to);
                 return;
             }
 
@@ -262,8 +268,7 @@ public sealed unsafe partial class HnswIndex
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
             int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
-            context.PruneSelected.AsSpan(0, kept).CopyTo(block[1..]);
-            Volatile.Write(ref block[0], kept);
+            WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }
 

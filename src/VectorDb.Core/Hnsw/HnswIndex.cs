@@ -43,6 +43,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private int* _links0;
     private byte[] _levels;
     private byte[] _states;
+    private int[] _inDegree; // layer-0 in-links per node, to find nodes pruning left unreachable
     private int[]?[] _upperLinks;
     private int _capacity;
     private int _count;
@@ -88,6 +89,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _contextPool = new SearchContext?[Math.Max(4, 2 * Environment.ProcessorCount)];
         _levels = [];
         _states = [];
+        _inDegree = [];
         _upperLinks = [];
         Grow(Math.Max(initialCapacity, 16));
     }
@@ -246,6 +248,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _links0 = links0;
         Array.Resize(ref _levels, capacity);
         Array.Resize(ref _states, capacity);
+        Array.Resize(ref _inDegree, capacity);
         Array.Resize(ref _upperLinks, capacity);
         Volatile.Write(ref _capacity, capacity);
     }

@@ -14,6 +14,7 @@ internal sealed class SearchContext
         PruneCandidates = new Neighbor[2 * maxLinks + 2];
         PruneSelected = new int[maxLinks + 1];
         LinkSnapshot = new int[maxLinks + 1];
+        RescueCandidates = new Neighbor[maxLinks + 1];
     }
 
     public VisitedSet Visited { get; } = new();
@@ -35,6 +36,11 @@ internal sealed class SearchContext
     public int[] PruneSelected { get; }
 
     public int[] LinkSnapshot { get; }
+
+    public Neighbor[] RescueCandidates { get; }
+
+    /// <summary>Nodes that lost their last layer-0 in-link during the current operation.</summary>
+    public List<int> Orphans { get; } = new(8);
 
     public Neighbor[] EnsureSorted(int size)
     {
