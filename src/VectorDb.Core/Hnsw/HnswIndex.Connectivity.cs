@@ -5,7 +5,8 @@ namespace VectorDb.Hnsw;
 public sealed unsafe partial class HnswIndex
 {
     /// <summary>
-    /// Rewrites a link block (caller holds the node's lock). On layer 0 it keeps each node's in-degree and
+    /// Rewrites a link block (caller holds the node's lock). On layer 0 it keeps each node's in-degree (links
+    /// from nodes that are not deleted; a delete takes its out-links off the count) and
     /// records nodes that just lost their last in-link: heuristic pruning does that to about 0.15% of nodes on
     /// data with near-duplicates (Fashion-MNIST), and such a node can no longer be found by any search.
     /// </summary>
@@ -24,7 +25,7 @@ public sealed unsafe partial class HnswIndex
 
             foreach (int id in old)
             {
-                if (links.IndexOf(id) < 0 && Interlocked.Decrement(ref _inDegree[id]) == 0 && _states[id] != StateDeleted)
+                if (links.IndexOf(id) < 0 && Interlocked.Decrement(ref _inDegree[id]) <= 0 && _states[id] != StateDeleted)
                 {
                     context.Orphans.Add(id);
                 }
@@ -60,7 +61,7 @@ public sealed unsafe partial class HnswIndex
         {
             int orphan = orphans[^1];
             orphans.RemoveAt(orphans.Count - 1);
-            if (Volatile.Read(ref _inDegree[orphan]) == 0 && _states[orphan] != StateDeleted)
+            if (Volatile.Read(ref _inDegree[orphan]) <= 0 && _states[orphan] != StateDeleted)
             {
                 Rescue<TDistance>(orphan, context);
             }

@@ -70,6 +70,22 @@ public sealed unsafe partial class HnswIndex
                     RescueOrphans<TDistance>(context);
                 }
             }
+
+            if (layer == 0)
+            {
+                // In-degree counts links from nodes that are not deleted: once its in-neighbours are relinked,
+                // nothing may lead to the tombstone any more, so its out-links no longer make a node reachable.
+                for (int i = 0; i < count; i++)
+                {
+                    int neighbor = snapshot[i];
+                    if (Interlocked.Decrement(ref _inDegree[neighbor]) <= 0 && _states[neighbor] != StateDeleted)
+                    {
+                        context.Orphans.Add(neighbor);
+                    }
+                }
+
+                RescueOrphans<TDistance>(context);
+            }
         }
     }
 
