@@ -1,13 +1,15 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using VectorDb.Hnsw;
+using VectorDb.Persistence;
+using VectorDb.Storage;
 
 namespace VectorDb;
 
 /// <summary>
 /// A named set of points with one vector dimension and metric, indexed by an HNSW graph. Thread-safe:
 /// writes are serialised per collection (a batch is inserted with all cores), searches run concurrently
-/// with them.
+/// with them. In a database opened from a directory every write is logged before it is applied.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Design",
@@ -19,16 +21,19 @@ public sealed class Collection
     private const int ParallelInsertThreshold = 64;
 
     private readonly HnswIndex _index;
+    private readonly DurableStore? _durable;
     private readonly ConcurrentDictionary<PointId, int> _internalIds = new();
     private readonly Lock _writeLock = new();
     private StoredPoint?[] _points = new StoredPoint?[1024]; // by internal id; replaced, never resized in place
     private volatile bool _dropped;
 
-    internal Collection(string name, CollectionOptions options)
+    internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? index = null)
     {
         Name = name;
+        Id = id;
         Options = options;
-        _index = new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
+        _durable = durable;
+        _index = index ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
     }
 
     /// <summary>The collection's name.</summary>
@@ -36,6 +41,11 @@ public sealed class Collection
 
     /// <summary>The options it was created with.</summary>
     public CollectionOptions Options { get; }
+
+    /// <summary>Identifies the collection in the log and the point store; never reused, unlike names.</summary>
+    internal uint Id { get; }
+
+    internal CollectionConfig Config => new(Options.Dimensions, Options.Distance, Options.M, Options.EfConstruction);
 
     /// <summary>Bytes held by the vector index (vectors, links, per-node metadata).</summary>
     public long IndexMemoryBytes => _index.MemoryBytes;
@@ -51,66 +61,69 @@ public sealed class Collection
     /// Inserts points, replacing any with the same id. The batch is validated as a whole first: if any point
     /// is invalid, nothing is changed. Within a batch the last point with a given id wins.
     /// </summary>
+    /// <param name="points">The points.</param>
+    /// <param name="wait">On disk: return only once the write is durable (true), or once it is logged in
+    /// memory, to be committed within the commit interval (false).</param>
     /// <exception cref="DimensionMismatchException">A vector has the wrong length.</exception>
     /// <exception cref="InvalidRequestException">A vector has NaN/infinite components, or zero norm under cosine.</exception>
-    public void Upsert(IEnumerable<Point> points)
+    /// <exception cref="StorageException">The write could not be logged; it was not applied.</exception>
+    public void Upsert(IEnumerable<Point> points, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(points);
-        var batch = Deduplicate(points);
-        foreach (var point in batch)
+        var batch = PrepareBatch(points);
+        long logAddress = 0;
+        using (EnterWrite())
         {
-            ValidateVector(point.Vector, $"for point {point.Id}");
+            lock (_writeLock)
+            {
+                ThrowIfDropped();
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(new UpsertPointsRecord(Id, [.. batch.Select(ToData)]));
+                }
+
+                ApplyUpsert(batch);
+            }
         }
 
-        lock (_writeLock)
-        {
-            ThrowIfDropped();
-            EnsurePointCapacity(_index.AllocatedCount + batch.Length);
-            foreach (var point in batch)
-            {
-                if (_internalIds.TryGetValue(point.Id, out int previous))
-                {
-                    _index.Delete(previous);
-                }
-            }
-
-            if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
-            {
-                Parallel.ForEach(batch, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Insert);
-            }
-            else
-            {
-                foreach (var point in batch)
-                {
-                    Insert(point);
-                }
-            }
-        }
+        WaitForCommit(logAddress, wait);
     }
 
-    /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point})"/>.</summary>
-    public void Upsert(Point point) => Upsert([point]);
+    /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point}, bool)"/>.</summary>
+    public void Upsert(Point point, bool wait = true) => Upsert([point], wait);
 
     /// <summary>Deletes points by id; unknown ids are ignored.</summary>
+    /// <param name="ids">The ids.</param>
+    /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
     /// <returns>How many points were deleted.</returns>
-    public int Delete(IEnumerable<PointId> ids)
+    /// <exception cref="StorageException">The delete could not be logged; it was not applied.</exception>
+    public int Delete(IEnumerable<PointId> ids, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        int deleted = 0;
-        lock (_writeLock)
+        var requested = ids.ToHashSet();
+        long logAddress = 0;
+        int deleted;
+        using (EnterWrite())
         {
-            ThrowIfDropped();
-            foreach (var id in ids)
+            lock (_writeLock)
             {
-                if (_internalIds.TryRemove(id, out int internalId))
+                ThrowIfDropped();
+                PointId[] existing = [.. requested.Where(_internalIds.ContainsKey)];
+                if (existing.Length == 0)
                 {
-                    _index.Delete(internalId);
-                    Volatile.Write(ref _points[internalId], null);
-                    deleted++;
+                    return 0;
                 }
+
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(new DeletePointsRecord(Id, existing));
+                }
+
+                deleted = ApplyDelete(existing);
             }
         }
 
+        WaitForCommit(logAddress, wait);
         return deleted;
     }
 
@@ -174,12 +187,135 @@ public sealed class Collection
         }
     }
 
+    /// <summary>Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).</summary>
+    internal void ApplyUpsert(Point[] batch)
+    {
+        EnsurePointCapacity(_index.AllocatedCount + batch.Length);
+        foreach (var point in batch)
+        {
+            if (_internalIds.TryGetValue(point.Id, out int previous))
+            {
+                _index.Delete(previous);
+                Volatile.Write(ref _points[previous], null);
+            }
+        }
+
+        var internalIds = new int[batch.Length];
+        if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
+        {
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => internalIds[i] = Insert(batch[i]));
+        }
+        else
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                internalIds[i] = Insert(batch[i]);
+            }
+        }
+
+        if (_durable is not null)
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(internalIds[i], batch[i].Vector, batch[i].Payload?.ToJson()));
+            }
+        }
+    }
+
+    /// <summary>Applies a delete; the caller holds the write lock (or is replaying the log).</summary>
+    internal int ApplyDelete(IEnumerable<PointId> ids)
+    {
+        int deleted = 0;
+        foreach (var id in ids)
+        {
+            if (_internalIds.TryRemove(id, out int internalId))
+            {
+                _index.Delete(internalId);
+                Volatile.Write(ref _points[internalId], null);
+                _durable?.Points.Delete(Id, id);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Writes the graph for a checkpoint; the caller keeps writers out.</summary>
+    internal void WriteSnapshot(Stream stream) => _index.WriteSnapshot(stream);
+
+    /// <summary>
+    /// Attaches the points recovered from the store to a graph loaded from a snapshot, after checking that the
+    /// two agree: the same number of points, and every point on a distinct live node.
+    /// </summary>
+    /// <exception cref="InvalidDataException">They disagree.</exception>
+    internal void Restore(IReadOnlyDictionary<PointId, RecoveredPoint> points)
+    {
+        if (points.Count != _index.Count)
+        {
+            throw new InvalidDataException($"the store holds {points.Count} points but the graph {_index.Count}");
+        }
+
+        EnsurePointCapacity(_index.AllocatedCount);
+        foreach (var (id, point) in points)
+        {
+            if ((uint)point.InternalId >= (uint)_index.AllocatedCount || !_index.IsLive(point.InternalId) || _points[point.InternalId] is not null)
+            {
+                throw new InvalidDataException($"point {id} refers to graph node {point.InternalId}, which is not a distinct live node");
+            }
+
+            _points[point.InternalId] = new StoredPoint(id, point.PayloadJson is null ? null : Payload.Parse(point.PayloadJson));
+            _internalIds[id] = point.InternalId;
+        }
+    }
+
     internal void Drop()
+    {
+        lock (_writeLock)
+        {
+            if (_durable is not null)
+            {
+                foreach (var id in _internalIds.Keys)
+                {
+                    _durable.Points.Delete(Id, id);
+                }
+            }
+
+            _dropped = true;
+            _index.Dispose();
+        }
+    }
+
+    /// <summary>Frees the graph's memory when the database closes; the stored points stay.</summary>
+    internal void Release()
     {
         lock (_writeLock)
         {
             _dropped = true;
             _index.Dispose();
+        }
+    }
+
+    /// <summary>Validates and deduplicates a batch for <see cref="ApplyUpsert"/>.</summary>
+    internal Point[] PrepareBatch(IEnumerable<Point> points)
+    {
+        var batch = Deduplicate(points);
+        foreach (var point in batch)
+        {
+            ValidateVector(point.Vector, $"for point {point.Id}");
+        }
+
+        return batch;
+    }
+
+    private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
+
+    private DurableStore.WriteScope EnterWrite() => _durable?.EnterWrite() ?? default;
+
+    private void WaitForCommit(long logAddress, bool wait)
+    {
+        if (wait && _durable is not null)
+        {
+            _durable.Log.WaitForCommit(logAddress);
         }
     }
 
@@ -228,12 +364,13 @@ public sealed class Collection
         return vector;
     }
 
-    private void Insert(Point point)
+    private int Insert(Point point)
     {
         int internalId = _index.Reserve(point.Vector);
         Volatile.Write(ref _points[internalId], new StoredPoint(point.Id, point.Payload));
         _index.Link(internalId);
         _internalIds[point.Id] = internalId;
+        return internalId;
     }
 
     /// <summary>Grows the record array before a batch, so the parallel inserts never resize it.</summary>
@@ -303,3 +440,6 @@ public sealed class Collection
 
     private sealed record StoredPoint(PointId Id, Payload? Payload);
 }
+
+/// <summary>A point as recovery found it in the store: the graph node it was on, and its payload.</summary>
+internal readonly record struct RecoveredPoint(int InternalId, string? PayloadJson);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using VectorDb.Persistence;
+using VectorDb.Storage;
 
 namespace VectorDb;
 
@@ -14,42 +16,62 @@ namespace VectorDb;
 /// var hits = docs.Search([0.1f, 0.8f, 0.3f], k: 5);
 /// </code>
 /// </example>
-public sealed class VectorDatabase : IDisposable
+public sealed partial class VectorDatabase : IDisposable
 {
     /// <summary>Longest collection name accepted.</summary>
     public const int MaxCollectionNameLength = 255;
 
     private readonly ConcurrentDictionary<string, Collection> _collections = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly DurableStore? _durable;
+    private uint _nextInMemoryId = 1;
     private bool _disposed;
 
-    private VectorDatabase()
+    private VectorDatabase(DurableStore? durable)
     {
+        _durable = durable;
     }
 
+    /// <summary>The data directory, or null for an in-memory database.</summary>
+    public string? Path => _durable?.Root;
+
     /// <summary>Creates a database that lives in memory only and is lost on dispose.</summary>
-    public static VectorDatabase InMemory() => new();
+    public static VectorDatabase InMemory() => new(null);
 
     /// <summary>Creates a collection.</summary>
     /// <exception cref="InvalidRequestException">Bad name or options.</exception>
     /// <exception cref="CollectionAlreadyExistsException">The name is taken.</exception>
+    /// <exception cref="StorageException">The creation could not be logged; nothing was created.</exception>
     public Collection CreateCollection(string name, CollectionOptions options)
     {
         ValidateName(name);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        lock (_lock)
+        Collection collection;
+        long logAddress = 0;
+        using (_durable?.EnterWrite() ?? default)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_collections.ContainsKey(name))
+            lock (_lock)
             {
-                throw new CollectionAlreadyExistsException(name);
-            }
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_collections.ContainsKey(name))
+                {
+                    throw new CollectionAlreadyExistsException(name);
+                }
 
-            var collection = new Collection(name, options);
-            _collections[name] = collection;
-            return collection;
+                uint id = TakeCollectionId();
+                collection = new Collection(name, id, options, _durable);
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(new CreateCollectionRecord(id, name, collection.Config));
+                }
+
+                _collections[name] = collection;
+            }
         }
+
+        _durable?.Log.WaitForCommit(logAddress);
+        return collection;
     }
 
     /// <summary>Returns a collection by name.</summary>
@@ -69,19 +91,32 @@ public sealed class VectorDatabase : IDisposable
 
     /// <summary>Deletes a collection and all its points.</summary>
     /// <returns>False when it did not exist.</returns>
+    /// <exception cref="StorageException">The deletion could not be logged; nothing was deleted.</exception>
     public bool DeleteCollection(string name)
     {
-        lock (_lock)
+        long logAddress = 0;
+        using (_durable?.EnterWrite() ?? default)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_collections.TryRemove(name, out var collection))
+            lock (_lock)
             {
-                return false;
-            }
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (!_collections.TryGetValue(name, out var collection))
+                {
+                    return false;
+                }
 
-            collection.Drop();
-            return true;
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(new DropCollectionRecord(collection.Id));
+                }
+
+                _collections.TryRemove(name, out _);
+                collection.Drop();
+            }
         }
+
+        _durable?.Log.WaitForCommit(logAddress);
+        return true;
     }
 
     /// <summary>Names of all collections, sorted.</summary>
@@ -91,7 +126,7 @@ public sealed class VectorDatabase : IDisposable
         return [.. _collections.Keys.Order(StringComparer.Ordinal)];
     }
 
-    /// <inheritdoc />
+    /// <summary>Closes the database; on disk, takes a checkpoint first so the next open replays nothing.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -102,13 +137,25 @@ public sealed class VectorDatabase : IDisposable
             }
 
             _disposed = true;
-            foreach (var collection in _collections.Values)
-            {
-                collection.Drop();
-            }
-
-            _collections.Clear();
         }
+
+        _durable?.Dispose();
+        foreach (var collection in _collections.Values)
+        {
+            collection.Release();
+        }
+
+        _collections.Clear();
+    }
+
+    private uint TakeCollectionId()
+    {
+        if (_durable is null)
+        {
+            return _nextInMemoryId++;
+        }
+
+        return _durable.NextCollectionId++;
     }
 
     /// <summary>

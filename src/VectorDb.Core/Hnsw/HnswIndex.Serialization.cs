@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    private const ulong SnapshotMagic = 0x31_57_53_4E_48_42_44_56; // "VDBHNSW1" little-endian
+    private const int SnapshotVersion = 1;
+    private const int SnapshotHeaderBytes = 96;
+
+    /// <summary>
+    /// Writes the whole graph — vectors, links, levels, node states — so it can be loaded without a rebuild.
+    /// Searches may run meanwhile; the caller must keep writers out so the snapshot is consistent.
+    /// </summary>
+    /// <remarks>
+    /// Format (little-endian): a 96-byte header {magic "VDBHNSW1", version, dimensions, metric, M,
+    /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter}, then per-node
+    /// arrays: levels (u8), states (u8), layer-0 in-degrees (i32), vectors (dimensions × f32, no padding),
+    /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
+    /// (level × (1 + M) × i32), in node order. Integrity (checksums) is the storage layer's job.
+    /// </remarks>
+    public void WriteSnapshot(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        EnterShared();
+        try
+        {
+            int count = Math.Min(_count, _capacity);
+            Span<byte> header = stackalloc byte[SnapshotHeaderBytes];
+            header.Clear();
+            BinaryPrimitives.WriteUInt64LittleEndian(header, SnapshotMagic);
+            BinaryPrimitives.WriteInt32LittleEndian(header[8..], SnapshotVersion);
+            BinaryPrimitives.WriteInt32LittleEndian(header[12..], _dimensions);
+            BinaryPrimitives.WriteInt32LittleEndian(header[16..], (int)Metric);
+            BinaryPrimitives.WriteInt32LittleEndian(header[20..], _m);
+            BinaryPrimitives.WriteInt32LittleEndian(header[24..], _efConstruction);
+            BinaryPrimitives.WriteUInt64LittleEndian(header[28..], Parameters.Seed);
+            BinaryPrimitives.WriteInt32LittleEndian(header[36..], count);
+            BinaryPrimitives.WriteInt32LittleEndian(header[40..], _liveCount);
+            BinaryPrimitives.WriteInt64LittleEndian(header[44..], Volatile.Read(ref _entry));
+            BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
+            stream.Write(header);
+
+            stream.Write(_levels.AsSpan(0, count));
+            stream.Write(_states.AsSpan(0, count));
+            stream.Write(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
+            for (int id = 0; id < count; id++)
+            {
+                stream.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<float>(VectorPointer(id), _dimensions)));
+            }
+
+            stream.Write(new ReadOnlySpan<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));
+            for (int id = 0; id < count; id++)
+            {
+                if (_levels[id] > 0)
+                {
+                    stream.Write(MemoryMarshal.AsBytes(_upperLinks[id].AsSpan()));
+                }
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Loads a graph written by <see cref="WriteSnapshot"/>.</summary>
+    /// <exception cref="InvalidDataException">The stream is not a snapshot of a supported version, or is inconsistent.</exception>
+    public static HnswIndex ReadSnapshot(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> header = stackalloc byte[SnapshotHeaderBytes];
+        stream.ReadExactly(header);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(header) != SnapshotMagic)
+        {
+            throw new InvalidDataException("Not an HNSW snapshot (bad magic).");
+        }
+
+        int version = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+        if (version != SnapshotVersion)
+        {
+            throw new InvalidDataException($"HNSW snapshot version {version} is not supported (expected {SnapshotVersion}).");
+        }
+
+        int dimensions = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
+        var metric = (DistanceMetric)BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
+        var parameters = new HnswParameters
+        {
+            M = BinaryPrimitives.ReadInt32LittleEndian(header[20..]),
+            EfConstruction = BinaryPrimitives.ReadInt32LittleEndian(header[24..]),
+            Seed = BinaryPrimitives.ReadUInt64LittleEndian(header[28..]),
+        };
+        int count = BinaryPrimitives.ReadInt32LittleEndian(header[36..]);
+        if (count < 0)
+        {
+            throw new InvalidDataException($"HNSW snapshot has a negative node count ({count}).");
+        }
+
+        HnswIndex index;
+        try
+        {
+            index = new HnswIndex(dimensions, metric, parameters, Math.Max(count, 16));
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new InvalidDataException($"HNSW snapshot header is invalid: {e.Message}", e);
+        }
+
+        try
+        {
+            index.LoadBody(stream, header, count);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    private void LoadBody(Stream stream, ReadOnlySpan<byte> header, int count)
+    {
+        stream.ReadExactly(_levels.AsSpan(0, count));
+        stream.ReadExactly(_states.AsSpan(0, count));
+        stream.ReadExactly(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
+        for (int id = 0; id < count; id++)
+        {
+            stream.ReadExactly(MemoryMarshal.AsBytes(new Span<float>(VectorPointer(id), _dimensions)));
+        }
+
+        stream.ReadExactly(new Span<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));
+        int live = 0;
+        for (int id = 0; id < count; id++)
+        {
+            int level = _levels[id];
+            if (level > MaxLevel)
+            {
+                throw new InvalidDataException($"Node {id} has level {level}.");
+            }
+
+            if (level > 0)
+            {
+                var upper = new int[level * _linkStrideUpper];
+                stream.ReadExactly(MemoryMarshal.AsBytes(upper.AsSpan()));
+                _upperLinks[id] = upper;
+            }
+
+            // A node caught between Reserve and Link has no trustworthy links: never return it.
+            if (_states[id] == StateReserved)
+            {
+                _states[id] = StateDeleted;
+            }
+
+            live += _states[id] == StateLive ? 1 : 0;
+        }
+
+        ValidateLinks(count);
+        _count = count;
+        _liveCount = live;
+        _entry = BinaryPrimitives.ReadInt64LittleEndian(header[44..]);
+        _levelCounter = BinaryPrimitives.ReadInt64LittleEndian(header[52..]);
+        if (_entry != -1 && (uint)UnpackEntry(_entry).Node >= (uint)count)
+        {
+            throw new InvalidDataException("HNSW snapshot entry point is out of range.");
+        }
+    }
+
+    /// <summary>Every link must name an existing node, or a search would read outside the arena.</summary>
+    private void ValidateLinks(int count)
+    {
+        for (int id = 0; id < count; id++)
+        {
+            for (int level = 0; level <= _levels[id]; level++)
+            {
+                var block = Links(id, level);
+                int max = level == 0 ? _m0 : _m;
+                if ((uint)block[0] > (uint)max)
+                {
+                    throw new InvalidDataException($"Node {id} has {block[0]} links on layer {level}, more than {max}.");
+                }
+
+                foreach (int neighbor in block.Slice(1, block[0]))
+                {
+                    if ((uint)neighbor >= (uint)count || _levels[neighbor] < level)
+                    {
+                        throw new InvalidDataException($"Node {id} links to invalid node {neighbor} on layer {level}.");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace VectorDb.Storage;
+
+/// <summary>What one checkpoint covers. Written last, so a checkpoint without a valid manifest never happened.</summary>
+internal sealed record CheckpointManifest
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    public required long Sequence { get; init; }
+
+    /// <summary>Every log record before this address is reflected in the checkpoint; replay starts here.</summary>
+    public required long LogAddress { get; init; }
+
+    public required Guid PointStoreToken { get; init; }
+
+    public required uint NextCollectionId { get; init; }
+
+    public required IReadOnlyList<CollectionManifest> Collections { get; init; }
+}
+
+/// <summary>One collection in a checkpoint: its settings and its graph snapshot.</summary>
+internal sealed record CollectionManifest(uint Id, string Name, CollectionConfig Config, string SnapshotFile, int Points);
+
+/// <summary>
+/// The <c>checkpoints/</c> directory: one numbered folder per checkpoint holding the graph snapshots and,
+/// written last, the manifest.
+/// </summary>
+internal sealed class CheckpointDirectory(string root)
+{
+    private const string ManifestFile = "manifest.json";
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public string Root { get; } = root;
+
+    /// <summary>Sequences of the checkpoints on disk, newest first, complete or not.</summary>
+    public IReadOnlyList<long> Sequences()
+    {
+        if (!Directory.Exists(Root))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateDirectories(Root)
+            .Select(Path.GetFileName)
+            .Select(name => long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out long sequence) ? sequence : -1)
+            .Where(sequence => sequence >= 0)
+            .OrderDescending()];
+    }
+
+    public string PathOf(long sequence) => Path.Combine(Root, sequence.ToString("D10", CultureInfo.InvariantCulture));
+
+    public string CreateFolder(long sequence)
+    {
+        string folder = PathOf(sequence);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    public void WriteManifest(CheckpointManifest manifest) =>
+        ChecksummedFile.Write(
+            Path.Combine(PathOf(manifest.Sequence), ManifestFile),
+            stream => JsonSerializer.Serialize(stream, manifest, JsonOptions));
+
+    /// <exception cref="InvalidDataException">Missing, damaged or of an unknown format.</exception>
+    public CheckpointManifest ReadManifest(long sequence)
+    {
+        string path = Path.Combine(PathOf(sequence), ManifestFile);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException("it has no manifest (the checkpoint did not complete)");
+        }
+
+        using var content = ChecksummedFile.OpenVerified(path);
+        var manifest = JsonSerializer.Deserialize<CheckpointManifest>(content, JsonOptions)
+            ?? throw new InvalidDataException("its manifest is empty");
+        if (manifest.Format != CheckpointManifest.CurrentFormat || manifest.Sequence != sequence)
+        {
+            throw new InvalidDataException($"its manifest has format {manifest.Format} and sequence {manifest.Sequence}");
+        }
+
+        return manifest;
+    }
+
+    public void Delete(long sequence)
+    {
+        string folder = PathOf(sequence);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using MessagePack;
+
+namespace VectorDb.Storage;
+
+/// <summary>
+/// One mutation in the write-ahead log. Records are logical (what the user asked for), so replaying them
+/// through the normal write path rebuilds both the point store and the graph. Encoded as [tag, body]; new kinds
+/// get new tags, existing tags never change meaning.
+/// </summary>
+internal abstract record LogRecord;
+
+/// <summary>The settings a collection was created with, as persisted.</summary>
+[MessagePackObject]
+internal sealed record CollectionConfig(
+    [property: Key(0)] int Dimensions,
+    [property: Key(1)] DistanceMetric Distance,
+    [property: Key(2)] int M,
+    [property: Key(3)] int EfConstruction);
+
+/// <summary>A point as logged and stored: its vector as given and its payload as JSON text.</summary>
+[MessagePackObject]
+internal sealed record PointData(
+    [property: Key(0)] PointId Id,
+    [property: Key(1)] float[] Vector,
+    [property: Key(2)] string? PayloadJson);
+
+[MessagePackObject]
+internal sealed record CreateCollectionRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] string Name,
+    [property: Key(2)] CollectionConfig Config) : LogRecord;
+
+[MessagePackObject]
+internal sealed record DropCollectionRecord(
+    [property: Key(0)] uint CollectionId) : LogRecord;
+
+[MessagePackObject]
+internal sealed record UpsertPointsRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointData> Points) : LogRecord;
+
+[MessagePackObject]
+internal sealed record DeletePointsRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointId> Ids) : LogRecord;

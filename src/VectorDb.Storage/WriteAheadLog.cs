@@ -1,0 +1,188 @@
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace VectorDb.Storage;
+
+/// <summary>
+/// The write-ahead log: a FasterLog with a checksum per entry. Every mutation is appended before it is
+/// applied; a background loop commits at least every <see cref="StorageOptions.CommitInterval"/>, and
+/// <see cref="WaitForCommit"/> lets a <c>wait=true</c> writer return only once its entry is on disk.
+/// </summary>
+internal sealed class WriteAheadLog : IDisposable
+{
+    private readonly IDevice _device;
+    private readonly FasterLog _log;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _commitLoop;
+    private volatile Exception? _commitFailure;
+
+    public WriteAheadLog(string directory, TimeSpan commitInterval, ILogger logger)
+    {
+        _logger = logger;
+        Directory.CreateDirectory(directory);
+        _device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), recoverDevice: true);
+        try
+        {
+            _log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = _device,
+                LogCommitDir = Path.Combine(directory, "commits"),
+                LogChecksum = LogChecksumType.PerEntry,
+                PageSizeBits = 22,
+                MemorySizeBits = 26,
+                SegmentSizeBits = 28,
+            });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _device.Dispose();
+            throw new StorageException($"Cannot open the write-ahead log in {directory}: {e.Message}", e);
+        }
+
+        _commitLoop = Task.Run(() => CommitLoopAsync(commitInterval));
+    }
+
+    /// <summary>Address after the last appended entry.</summary>
+    public long TailAddress => _log.TailAddress;
+
+    /// <summary>Address up to which entries are durable.</summary>
+    public long CommittedUntilAddress => _log.CommittedUntilAddress;
+
+    /// <summary>First address still in the log.</summary>
+    public long BeginAddress => _log.BeginAddress;
+
+    /// <summary>Appends a record; returns the address just past it, which is what <see cref="WaitForCommit"/> takes.</summary>
+    /// <exception cref="StorageException">The log cannot be written; nothing was appended.</exception>
+    public long Append(LogRecord record)
+    {
+        ThrowIfCommitFailed();
+        var bytes = Serialization.Serialize(record);
+        try
+        {
+            _log.Enqueue(bytes);
+            return _log.TailAddress;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new StorageException($"Cannot append to the write-ahead log: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Commits now and blocks until every entry before <paramref name="untilAddress"/> is durable.</summary>
+    /// <exception cref="StorageException">The commit failed (disk full, I/O error).</exception>
+    public void WaitForCommit(long untilAddress)
+    {
+        ThrowIfCommitFailed();
+        try
+        {
+            if (_log.CommittedUntilAddress < untilAddress)
+            {
+                _log.Commit(spinWait: false);
+                _log.WaitForCommit(untilAddress);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _commitFailure ??= e;
+            throw new StorageException($"The write-ahead log could not be committed: {e.Message}", e);
+        }
+
+        ThrowIfCommitFailed();
+    }
+
+    /// <summary>
+    /// Reads committed records from <paramref name="fromAddress"/> on. Stops at the first entry that fails its
+    /// checksum or cannot be decoded, and reports through <paramref name="dropped"/> the range it skipped.
+    /// </summary>
+    public IEnumerable<(long Address, LogRecord Record)> Read(long fromAddress, Action<long, long, Exception> dropped)
+    {
+        long start = Math.Max(fromAddress, _log.BeginAddress);
+        long end = _log.CommittedUntilAddress;
+        if (start >= end)
+        {
+            yield break;
+        }
+
+        using var iterator = _log.Scan(start, end, scanUncommitted: false);
+        while (true)
+        {
+            LogRecord record;
+            long address;
+            try
+            {
+                if (!iterator.GetNext(out byte[] entry, out int length, out address, out _))
+                {
+                    yield break;
+                }
+
+                record = Serialization.Deserialize<LogRecord>(entry.AsMemory(0, length));
+            }
+            catch (Exception e) when (e is FasterException or InvalidDataException or IOException)
+            {
+                dropped(iterator.NextAddress, end, e);
+                yield break;
+            }
+
+            yield return (address, record);
+        }
+    }
+
+    /// <summary>Drops entries before <paramref name="address"/>: a checkpoint covers them.</summary>
+    public void TruncateUntil(long address)
+    {
+        _log.TruncateUntil(address);
+        _log.Commit(spinWait: true);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            _commitLoop.GetAwaiter().GetResult();
+            _log.Commit(spinWait: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            StorageLog.FinalCommitFailed(_logger, e);
+        }
+
+        _log.Dispose();
+        _device.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task CommitLoopAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (_log.CommittedUntilAddress < _log.TailAddress)
+                {
+                    await _log.CommitAsync(_stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _commitFailure = e;
+            StorageLog.CommitFailed(_logger, e);
+        }
+    }
+
+    private void ThrowIfCommitFailed()
+    {
+        if (_commitFailure is { } failure)
+        {
+            throw new StorageException(
+                $"The write-ahead log failed to commit ({failure.Message}); the database is read-only until it is reopened.",
+                failure);
+        }
+    }
+}

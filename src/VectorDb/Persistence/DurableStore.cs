@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using VectorDb.Storage;
+
+namespace VectorDb.Persistence;
+
+/// <summary>
+/// The on-disk side of a database: the write-ahead log, the point store, the checkpoints, and the gate that
+/// keeps writers out while a checkpoint captures a consistent state.
+/// </summary>
+/// <remarks>
+/// Layout of the data directory: <c>LOCK</c> (held while open), <c>wal/</c> (FasterLog), <c>points/</c>
+/// (FasterKV log and its checkpoints), <c>checkpoints/NNNNNNNNNN/</c> (graph snapshots + manifest).
+/// Lock order: gate → database lock → collection write lock.
+/// </remarks>
+internal sealed class DurableStore : IDisposable
+{
+    /// <summary>Checkpoints kept: the newest, and one before it in case the newest turns out damaged.</summary>
+    private const int RetainedCheckpoints = 2;
+
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly Lock _checkpointLock = new();
+    private readonly FileStream _lockFile;
+    private readonly Timer _checkpointTimer;
+    private Func<IReadOnlyCollection<Collection>> _collections = () => [];
+    private long _lastCheckpointAddress;
+    private long _lastCheckpointTicks = Environment.TickCount64;
+    private bool _started;
+    private bool _disposed;
+
+    private DurableStore(string root, StorageOptions options, ILogger logger, FileStream lockFile)
+    {
+        Root = root;
+        Options = options;
+        Logger = logger;
+        _lockFile = lockFile;
+        Checkpoints = new CheckpointDirectory(Path.Combine(root, "checkpoints"));
+        Log = new WriteAheadLog(Path.Combine(root, "wal"), options.CommitInterval, logger);
+        _checkpointTimer = new Timer(_ => CheckpointIfDue(), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    public string Root { get; }
+
+    public StorageOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public WriteAheadLog Log { get; }
+
+    public PointStore Points { get; private set; } = null!;
+
+    public CheckpointDirectory Checkpoints { get; }
+
+    /// <summary>Sequence number of the newest checkpoint on disk (0 when there is none).</summary>
+    public long CheckpointSequence { get; private set; }
+
+    /// <summary>Opens the directory exclusively; <see cref="AttachPointStore"/> must follow.</summary>
+    /// <exception cref="StorageException">Another process has it open, or it cannot be created.</exception>
+    public static DurableStore Open(string root, StorageOptions options, ILogger logger)
+    {
+        FileStream lockFile;
+        try
+        {
+            Directory.CreateDirectory(root);
+            lockFile = new FileStream(Path.Combine(root, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new StorageException($"Cannot open the data directory {root}: {e.Message} (is another process using it?)", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StorageException($"Cannot open the data directory {root}: {e.Message}", e);
+        }
+
+        try
+        {
+            return new DurableStore(root, options, logger, lockFile);
+        }
+        catch
+        {
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sets the point store recovery settled on, and where the last checkpoint left the log.</summary>
+    public void AttachPointStore(PointStore points, long checkpointSequence, long checkpointAddress)
+    {
+        Points = points;
+        CheckpointSequence = checkpointSequence;
+        _lastCheckpointAddress = checkpointAddress;
+    }
+
+    /// <summary>Starts periodic checkpoints of the collections <paramref name="collections"/> returns.</summary>
+    public void Start(Func<IReadOnlyCollection<Collection>> collections)
+    {
+        _collections = collections;
+        _started = true;
+        _checkpointTimer.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Held (shared) by every writer from log append to apply; a checkpoint holds it exclusively.</summary>
+    public WriteScope EnterWrite()
+    {
+        _gate.EnterReadLock();
+        return new WriteScope(_gate);
+    }
+
+    /// <summary>
+    /// Writes a checkpoint: point store, every collection's graph, then the manifest naming the log address
+    /// they cover; then truncates the log and deletes checkpoints no longer retained.
+    /// </summary>
+    public void Checkpoint()
+    {
+        lock (_checkpointLock)
+        {
+            var watch = Stopwatch.StartNew();
+            CheckpointManifest manifest;
+            _gate.EnterWriteLock();
+            try
+            {
+                long sequence = CheckpointSequence + 1;
+                long address = Log.TailAddress;
+                var token = Points.Checkpoint();
+                string folder = Checkpoints.CreateFolder(sequence);
+                var collections = _collections();
+                var entries = new List<CollectionManifest>(collections.Count);
+                foreach (var collection in collections)
+                {
+                    string file = $"collection-{collection.Id}.hnsw";
+                    ChecksummedFile.Write(Path.Combine(folder, file), collection.WriteSnapshot);
+                    entries.Add(new CollectionManifest(collection.Id, collection.Name, collection.Config, file, collection.Count()));
+                }
+
+                manifest = new CheckpointManifest
+                {
+                    Sequence = sequence,
+                    LogAddress = address,
+                    PointStoreToken = token,
+                    NextCollectionId = NextCollectionId,
+                    Collections = entries,
+                };
+                Checkpoints.WriteManifest(manifest);
+                CheckpointSequence = sequence;
+                _lastCheckpointAddress = address;
+                _lastCheckpointTicks = Environment.TickCount64;
+            }
+            finally
+            {
+                _gate.ExitWriteLock();
+            }
+
+            DeleteUnretained();
+            StorageLog.CheckpointWritten(Logger, manifest.Sequence, watch.ElapsedMilliseconds, manifest.LogAddress);
+        }
+    }
+
+    /// <summary>Next collection id to hand out; ids are never reused, so stale records of a dropped collection stay unreachable.</summary>
+    public uint NextCollectionId { get; set; } = 1;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _checkpointTimer.Dispose();
+        // Never checkpoint a half-recovered state: it would truncate log records that were not replayed.
+        if (Options.CheckpointOnDispose && _started)
+        {
+            try
+            {
+                Checkpoint();
+            }
+            catch (Exception e) when (e is IOException or StorageException or UnauthorizedAccessException)
+            {
+                StorageLog.CheckpointFailed(Logger, e);
+            }
+        }
+
+        Log.Dispose();
+        Points?.Dispose();
+        _gate.Dispose();
+        _lockFile.Dispose();
+    }
+
+    private void CheckpointIfDue()
+    {
+        long pending = Log.TailAddress - _lastCheckpointAddress;
+        bool due = pending >= Options.CheckpointLogBytes
+            || (pending > 0 && Environment.TickCount64 - _lastCheckpointTicks >= Options.CheckpointInterval.TotalMilliseconds);
+        if (!due || _disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            Checkpoint();
+        }
+        catch (Exception e) when (e is IOException or StorageException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            StorageLog.CheckpointFailed(Logger, e);
+        }
+    }
+
+    /// <summary>Keeps the newest checkpoints, the log they need, and nothing older.</summary>
+    private void DeleteUnretained()
+    {
+        var retained = new List<CheckpointManifest>();
+        foreach (long sequence in Checkpoints.Sequences())
+        {
+            if (retained.Count < RetainedCheckpoints && TryReadManifest(sequence) is { } manifest)
+            {
+                retained.Add(manifest);
+            }
+            else
+            {
+                Checkpoints.Delete(sequence);
+            }
+        }
+
+        if (retained.Count == 0)
+        {
+            return;
+        }
+
+        Log.TruncateUntil(retained.Min(m => m.LogAddress));
+        var tokens = retained.Select(m => m.PointStoreToken).ToHashSet();
+        foreach (var token in Points.CheckpointTokens().Where(t => !tokens.Contains(t)))
+        {
+            Points.Purge(token);
+        }
+    }
+
+    private CheckpointManifest? TryReadManifest(long sequence)
+    {
+        try
+        {
+            return Checkpoints.ReadManifest(sequence);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Releases the shared gate.</summary>
+    public readonly struct WriteScope(ReaderWriterLockSlim gate) : IDisposable
+    {
+        public void Dispose() => gate?.ExitReadLock();
+    }
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using VectorDb.Hnsw;
+using VectorDb.Persistence;
+using VectorDb.Storage;
+
+namespace VectorDb;
+
+public sealed partial class VectorDatabase
+{
+    /// <summary>
+    /// Opens (or creates) a database in <paramref name="path"/>. Every acknowledged write survives a crash:
+    /// recovery loads the newest valid checkpoint (graph snapshots, not a rebuild), replays the write-ahead log
+    /// after it, and checks that every graph agrees with the point store before serving.
+    /// </summary>
+    /// <param name="path">Data directory; created if missing. One process at a time.</param>
+    /// <param name="options">Commit and checkpoint settings; <see cref="StorageOptions.Default"/> when null.</param>
+    /// <param name="logger">Receives recovery and checkpoint messages.</param>
+    /// <exception cref="StorageException">The directory is in use, unreadable, or damaged beyond recovery.</exception>
+    public static VectorDatabase Open(string path, StorageOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= StorageOptions.Default;
+        options.Validate();
+        var durable = DurableStore.Open(System.IO.Path.GetFullPath(path), options, logger ?? NullLogger.Instance);
+        var database = new VectorDatabase(durable);
+        try
+        {
+            database.Recover();
+            durable.Start(() => [.. database._collections.Values]);
+            return database;
+        }
+        catch (Exception e) when (e is not StorageException and not OutOfMemoryException)
+        {
+            database.Dispose();
+            throw new StorageException($"Cannot recover the database in {path}: {e.Message}", e);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Takes a checkpoint now (they are also taken periodically and on dispose).</summary>
+    /// <exception cref="InvalidOperationException">The database is in memory.</exception>
+    public void Checkpoint()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        (_durable ?? throw new InvalidOperationException("An in-memory database has no checkpoints.")).Checkpoint();
+    }
+
+    private void Recover()
+    {
+        var durable = _durable!;
+        var watch = Stopwatch.StartNew();
+        var (manifest, needsCheckpoint) = RecoverCheckpoint(durable);
+        long replayed = 0;
+        bool dropped = false;
+        foreach (var (_, record) in durable.Log.Read(manifest?.LogAddress ?? 0, (from, to, error) =>
+        {
+            StorageLog.LogTailDropped(durable.Logger, from, to, error);
+            dropped = true;
+        }))
+        {
+            Replay(record);
+            replayed++;
+        }
+
+        StorageLog.Recovered(
+            durable.Logger, _collections.Count, _collections.Values.Sum(c => (long)c.Count()),
+            manifest?.Sequence ?? 0, replayed, watch.ElapsedMilliseconds);
+
+        // After dropping a damaged log tail, new records would land behind the damage and be dropped with it
+        // on the next recovery: a checkpoint moves the log's start past it. A rebuilt graph is saved likewise.
+        if (dropped || needsCheckpoint)
+        {
+            durable.Start(() => [.. _collections.Values]);
+            durable.Checkpoint();
+        }
+    }
+
+    /// <summary>Loads the newest checkpoint that is whole, falling back to older ones, or starts empty.</summary>
+    private (CheckpointManifest? Manifest, bool Rebuilt) RecoverCheckpoint(DurableStore durable)
+    {
+        string pointsDirectory = System.IO.Path.Combine(durable.Root, "points");
+        foreach (long sequence in durable.Checkpoints.Sequences())
+        {
+            PointStore? points = null;
+            try
+            {
+                var manifest = durable.Checkpoints.ReadManifest(sequence);
+                points = new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes);
+                points.Recover(manifest.PointStoreToken);
+                durable.AttachPointStore(points, sequence, manifest.LogAddress);
+                durable.NextCollectionId = manifest.NextCollectionId;
+                bool rebuilt = LoadCollections(durable, manifest, durable.Checkpoints.PathOf(sequence));
+                return (manifest, rebuilt);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or FasterException or System.Text.Json.JsonException)
+            {
+                StorageLog.CheckpointSkipped(durable.Logger, sequence, e.Message);
+                foreach (var collection in _collections.Values)
+                {
+                    collection.Release();
+                }
+
+                _collections.Clear();
+                points?.Dispose();
+            }
+        }
+
+        // No usable checkpoint: whatever FasterKV wrote is not trustworthy without one. Keep it aside for
+        // inspection and rebuild everything from the log, which is kept since the oldest retained checkpoint.
+        if (Directory.Exists(pointsDirectory) && Directory.EnumerateFileSystemEntries(pointsDirectory).Any())
+        {
+            Directory.Move(pointsDirectory, $"{pointsDirectory}.unrecovered-{DateTime.UtcNow:yyyyMMddHHmmss}");
+        }
+
+        durable.AttachPointStore(new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes), 0, 0);
+        return (null, false);
+    }
+
+    /// <summary>
+    /// Restores each collection of a checkpoint: its graph from the snapshot, its ids and payloads from the
+    /// point store. A graph whose snapshot is damaged or disagrees with the store is rebuilt from the store.
+    /// </summary>
+    /// <returns>True when some graph had to be rebuilt.</returns>
+    private bool LoadCollections(DurableStore durable, CheckpointManifest manifest, string folder)
+    {
+        var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, StoredPointValue>());
+        foreach (var record in durable.Points.Scan())
+        {
+            if (stored.TryGetValue(record.CollectionId, out var points))
+            {
+                if (record.Value is { } value)
+                {
+                    points[record.Id] = value;
+                }
+                else
+                {
+                    points.Remove(record.Id);
+                }
+            }
+        }
+
+        bool rebuilt = false;
+        foreach (var entry in manifest.Collections)
+        {
+            var options = ToOptions(entry.Config);
+            var points = stored[entry.Id];
+            Collection? collection = null;
+            try
+            {
+                using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
+                collection = new Collection(entry.Name, entry.Id, options, durable, HnswIndex.ReadSnapshot(snapshot));
+                collection.Restore(points.ToDictionary(p => p.Key, p => new RecoveredPoint(p.Value.InternalId, p.Value.PayloadJson)));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
+            {
+                StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
+                collection?.Release();
+                collection = new Collection(entry.Name, entry.Id, options, durable);
+                collection.ApplyUpsert([.. points.Select(p => new Point(
+                    p.Key, p.Value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson)))]);
+                rebuilt = true;
+            }
+
+            _collections[entry.Name] = collection;
+        }
+
+        return rebuilt;
+    }
+
+    /// <summary>Re-applies one logged mutation through the same code the original write used.</summary>
+    private void Replay(LogRecord record)
+    {
+        switch (record)
+        {
+            case CreateCollectionRecord create when !_collections.ContainsKey(create.Name):
+                _collections[create.Name] = new Collection(create.Name, create.CollectionId, ToOptions(create.Config), _durable);
+                _durable!.NextCollectionId = Math.Max(_durable.NextCollectionId, create.CollectionId + 1);
+                break;
+            case DropCollectionRecord drop when FindById(drop.CollectionId) is { } collection:
+                _collections.TryRemove(collection.Name, out _);
+                collection.Drop();
+                break;
+            case UpsertPointsRecord upsert when FindById(upsert.CollectionId) is { } collection:
+                collection.ApplyUpsert(collection.PrepareBatch(upsert.Points.Select(p => new Point(
+                    p.Id, p.Vector, p.PayloadJson is null ? null : Payload.Parse(p.PayloadJson)))));
+                break;
+            case DeletePointsRecord delete when FindById(delete.CollectionId) is { } collection:
+                collection.ApplyDelete(delete.Ids);
+                break;
+            default:
+                break; // a record for a collection dropped later in the log
+        }
+    }
+
+    private Collection? FindById(uint id) => _collections.Values.FirstOrDefault(c => c.Id == id);
+
+    private static CollectionOptions ToOptions(CollectionConfig config) => new()
+    {
+        Dimensions = config.Dimensions,
+        Distance = config.Distance,
+        M = config.M,
+        EfConstruction = config.EfConstruction,
+    };
+}

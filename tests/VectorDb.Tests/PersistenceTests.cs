@@ -1,0 +1,238 @@
+using VectorDb.CrashHost;
+using VectorDb.Storage;
+
+namespace VectorDb.Tests;
+
+public sealed class PersistenceTests : IDisposable
+{
+    private static readonly StorageOptions NoFinalCheckpoint = new() { CheckpointOnDispose = false };
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public void Reopen_after_clean_close_keeps_collections_points_payloads_and_deletes()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            Fill(database);
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            AssertFilled(database);
+        }
+    }
+
+    [Fact]
+    public void Reopen_without_checkpoint_replays_the_log()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            Fill(database);
+        }
+
+        Assert.Empty(new CheckpointDirectory(Path.Combine(_directory.Path, "checkpoints")).Sequences());
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            AssertFilled(database);
+        }
+    }
+
+    [Fact]
+    public void Writes_after_a_checkpoint_are_replayed_on_top_of_it()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+            points.Upsert(Enumerable.Range(0, 300).Select(i => CrashWorkload.PointFor((ulong)i)));
+            database.Checkpoint();
+            points.Delete([5UL, 6UL]);
+            points.Upsert(Enumerable.Range(300, 100).Select(i => CrashWorkload.PointFor((ulong)i)));
+            points.Upsert(new Point(7, new float[CrashWorkload.Dimensions], Payload.Parse("""{"replaced":true}""")));
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal(398, points.Count());
+            Assert.Null(points.Get(5UL));
+            Assert.Equal("""{"replaced":true}""", points.Get(7UL)!.Payload!.ToJson());
+            AssertPoint(points, 399);
+            AssertSearchFindsItself(points, 350);
+        }
+    }
+
+    [Fact]
+    public void Dropped_collections_stay_dropped_and_names_can_be_reused()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var first = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions });
+            first.Upsert(CrashWorkload.PointFor(1));
+            database.Checkpoint();
+            database.DeleteCollection("c");
+            var second = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+            second.Upsert(CrashWorkload.PointFor(2));
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.GetCollection("c");
+            Assert.Equal(DistanceMetric.Euclid, collection.Options.Distance);
+            Assert.Null(collection.Get(1UL));
+            AssertPoint(collection, 2);
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            Assert.Equal(["c"], database.ListCollections());
+            Assert.Equal(1, database.GetCollection("c").Count());
+        }
+    }
+
+    [Fact]
+    public void A_damaged_log_tail_is_dropped_and_later_writes_survive()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+            for (int i = 0; i < 50; i++)
+            {
+                points.Upsert(CrashWorkload.PointFor((ulong)i));
+            }
+        }
+
+        // Damage the last record: flip bytes just before the log's end.
+        string segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal.log*").Single();
+        var bytes = File.ReadAllBytes(segment);
+        int end = Array.FindLastIndex(bytes, b => b != 0);
+        for (int i = end - 20; i <= end; i++)
+        {
+            bytes[i] ^= 0x5A;
+        }
+
+        File.WriteAllBytes(segment, bytes);
+
+        var logger = new ListLogger();
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint, logger))
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal(49, points.Count());
+            Assert.Null(points.Get(49UL));
+            AssertPoint(points, 48);
+            Assert.Contains(logger.Messages, m => m.Contains("damaged", StringComparison.Ordinal));
+            points.Upsert(CrashWorkload.PointFor(1000));
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal(50, points.Count());
+            AssertPoint(points, 1000);
+        }
+    }
+
+    [Fact]
+    public void A_damaged_graph_snapshot_is_rebuilt_from_the_point_store()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            Fill(database);
+        }
+
+        string snapshot = Directory.GetFiles(Path.Combine(_directory.Path, "checkpoints"), "*.hnsw", SearchOption.AllDirectories)
+            .OrderDescending(StringComparer.Ordinal).First();
+        using (var file = new FileStream(snapshot, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 2;
+            file.WriteByte(0xFF);
+        }
+
+        var logger = new ListLogger();
+        using (var database = VectorDatabase.Open(_directory.Path, null, logger))
+        {
+            AssertFilled(database);
+            Assert.Contains(logger.Messages, m => m.Contains("rebuilding", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void A_damaged_newest_checkpoint_falls_back_to_the_previous_one_and_the_log()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+            points.Upsert(Enumerable.Range(0, 100).Select(i => CrashWorkload.PointFor((ulong)i)));
+            database.Checkpoint();
+            points.Upsert(Enumerable.Range(100, 100).Select(i => CrashWorkload.PointFor((ulong)i)));
+            points.Delete([3UL]);
+        }
+
+        var checkpoints = new CheckpointDirectory(Path.Combine(_directory.Path, "checkpoints"));
+        Assert.Equal(2, checkpoints.Sequences().Count);
+        string manifest = Path.Combine(checkpoints.PathOf(checkpoints.Sequences()[0]), "manifest.json");
+        File.WriteAllText(manifest, "{ torn");
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal(199, points.Count());
+            Assert.Null(points.Get(3UL));
+            AssertPoint(points, 199);
+        }
+    }
+
+    [Fact]
+    public void A_second_process_cannot_open_the_same_directory()
+    {
+        using var database = VectorDatabase.Open(_directory.Path);
+        var error = Assert.Throws<StorageException>(() => VectorDatabase.Open(_directory.Path));
+        Assert.Contains("another process", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void Fill(VectorDatabase database)
+    {
+        var euclid = database.CreateCollection("euclid", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid, M = 8 });
+        euclid.Upsert(Enumerable.Range(0, 500).Select(i => CrashWorkload.PointFor((ulong)i)));
+        euclid.Delete([10UL, 20UL, 30UL]);
+        var cosine = database.CreateCollection("cosine", new CollectionOptions { Dimensions = 3 });
+        var uuid = Guid.Parse("0b9d4e3c-8f3a-4c55-9d7e-2a1f7c0e5b11");
+        cosine.Upsert([new Point(uuid, [1, 2, 3], Payload.Parse("""{"city":"Zürich","n":[1,2]}""")), new Point(9, [3, 2, 1])], wait: false);
+        database.CreateCollection("empty", new CollectionOptions { Dimensions = 4 });
+    }
+
+    private static void AssertFilled(VectorDatabase database)
+    {
+        Assert.Equal(["cosine", "empty", "euclid"], database.ListCollections());
+        var euclid = database.GetCollection("euclid");
+        Assert.Equal(497, euclid.Count());
+        Assert.Equal(8, euclid.Options.M);
+        Assert.Null(euclid.Get(20UL));
+        foreach (ulong id in new ulong[] { 0, 11, 250, 499 })
+        {
+            AssertPoint(euclid, id);
+        }
+
+        AssertSearchFindsItself(euclid, 123);
+        var cosine = database.GetCollection("cosine");
+        var point = cosine.Get(Guid.Parse("0b9d4e3c-8f3a-4c55-9d7e-2a1f7c0e5b11"))!;
+        Assert.Equal("""{"city":"Zürich","n":[1,2]}""", point.Payload!.ToJson());
+        Assert.Equal(2, cosine.Count());
+        Assert.Equal(0, database.GetCollection("empty").Count());
+    }
+
+    private static void AssertPoint(Collection collection, ulong id)
+    {
+        var expected = CrashWorkload.PointFor(id);
+        var actual = collection.Get(id) ?? throw new Xunit.Sdk.XunitException($"Point {id} is missing.");
+        Assert.Equal(expected.Vector, actual.Vector);
+        Assert.Equal(expected.Payload, actual.Payload);
+    }
+
+    private static void AssertSearchFindsItself(Collection collection, ulong id)
+    {
+        var hits = collection.Search(CrashWorkload.PointFor(id).Vector, 1);
+        Assert.Equal(new PointId(id), hits[0].Id);
+    }
+}
