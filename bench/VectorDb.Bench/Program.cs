@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using VectorDb.Bench;
 using VectorDb.Bench.Recall;
+using VectorDb.Bench.Storage;
 
 // `bdn …` runs the BenchmarkDotNet suites (arguments go to BenchmarkSwitcher, e.g. --filter *Kernel*);
 // `recall …` runs the ann-benchmarks-style recall/QPS harness.
@@ -8,6 +9,7 @@ return args switch
 {
     ["bdn", .. var rest] => RunBenchmarkDotNet(rest),
     ["recall", .. var rest] => RecallCommand.Run(rest),
+    ["storage", .. var rest] => StorageCommand.Run(rest),
     _ => Usage(),
 };
 
@@ -25,6 +27,7 @@ static int Usage()
           VectorDb.Bench recall --base B --query Q [--truth G.ivecs] --metric l2|ip|cosine
                                 [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
                                 [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--out result.json]
+          VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;
 }
