@@ -12,12 +12,20 @@ internal sealed record StoredPointValue(
     [property: Key(1)] float[] Vector,
     [property: Key(2)] string? PayloadJson);
 
-/// <summary>One record met while scanning the store's log, oldest first; later records supersede earlier ones.</summary>
-internal readonly record struct ScannedPoint(uint CollectionId, PointId Id, StoredPointValue? Value)
-{
-    /// <summary>True for a delete marker.</summary>
-    public bool IsDelete => Value is null;
-}
+/// <summary>
+/// A stored point without its vector: what recovery needs when the graph (which holds the vectors) loads from
+/// its snapshot. Decoding skips the vector bytes instead of copying them.
+/// </summary>
+[MessagePackObject]
+internal sealed record StoredPointSummary(
+    [property: Key(0)] int InternalId,
+    [property: Key(2)] string? PayloadJson);
+
+/// <summary>
+/// One record met while scanning the store's log, oldest first; later records supersede earlier ones.
+/// <see cref="Value"/> is null for a delete marker.
+/// </summary>
+internal readonly record struct ScannedPoint(uint CollectionId, PointId Id, StoredPointSummary? Value);
 
 /// <summary>
 /// Every point of every collection in one FasterKV, keyed by (collection id, point id). It is durable only at
@@ -27,6 +35,7 @@ internal readonly record struct ScannedPoint(uint CollectionId, PointId Id, Stor
 internal sealed unsafe class PointStore : IDisposable
 {
     private const int KeyBytes = 4 + 1 + 16; // collection id, id kind, id bytes
+    private const long IndexBytes = 1L << 23; // 128k hash buckets; more keys chain into overflow buckets
 
     private readonly IDevice _device;
     private readonly DeviceLogCommitCheckpointManager _checkpoints;
@@ -35,8 +44,11 @@ internal sealed unsafe class PointStore : IDisposable
     private readonly Stack<Session> _sessions = new();
     private readonly Lock _sessionsLock = new();
 
+    private readonly long _memoryBytes;
+
     public PointStore(string directory, long memoryBytes)
     {
+        _memoryBytes = memoryBytes;
         Directory.CreateDirectory(directory);
         _device = Devices.CreateLogDevice(Path.Combine(directory, "hlog"), recoverDevice: true);
         _checkpoints = new DeviceLogCommitCheckpointManager(
@@ -45,7 +57,7 @@ internal sealed unsafe class PointStore : IDisposable
             removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
-            IndexSize = 1L << 23, // 128k hash buckets; more keys chain into overflow buckets
+            IndexSize = IndexBytes,
             LogDevice = _device,
             PageSize = 1L << 22,
             SegmentSize = 1L << 28,
@@ -57,6 +69,9 @@ internal sealed unsafe class PointStore : IDisposable
 
     /// <summary>Live and superseded records, as FASTER counts them.</summary>
     public long RecordCount => _store.EntryCount;
+
+    /// <summary>Most a checkpoint can write: the hash index and the part of the log not yet on disk.</summary>
+    public long CheckpointBytesUpperBound => IndexBytes + Math.Min(_memoryBytes, _store.Log.TailAddress - _store.Log.HeadAddress);
 
     /// <summary>Bytes of the store's log between its begin and tail.</summary>
     public long LogBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
@@ -152,7 +167,7 @@ internal sealed unsafe class PointStore : IDisposable
             var (collectionId, id) = ReadKey(iterator.GetKey().AsReadOnlySpan());
             var value = info.Tombstone
                 ? null
-                : Serialization.Deserialize<StoredPointValue>(iterator.GetValue().AsReadOnlySpan().ToArray());
+                : Serialization.Deserialize<StoredPointSummary>(iterator.GetValue().AsReadOnlySpan().ToArray());
             yield return new ScannedPoint(collectionId, id, value);
         }
     }

@@ -26,6 +26,6 @@ internal static partial class StorageLog
     [LoggerMessage(7, LogLevel.Information, "Checkpoint {Sequence} written in {Milliseconds} ms (log address {Address})")]
     public static partial void CheckpointWritten(ILogger logger, long sequence, long milliseconds, long address);
 
-    [LoggerMessage(8, LogLevel.Error, "Periodic checkpoint failed; the write-ahead log keeps everything until the next one succeeds")]
+    [LoggerMessage(8, LogLevel.Error, "Checkpoint failed; the write-ahead log keeps every write until one succeeds")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 }

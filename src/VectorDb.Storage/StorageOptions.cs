@@ -24,6 +24,13 @@ public sealed record StorageOptions
     /// <summary>Memory FasterKV may use for point records before older records are served from disk.</summary>
     public long PointStoreMemoryBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Disk space kept free on top of <see cref="PointStoreMemoryBytes"/> (which FasterKV may still have to
+    /// flush): writes are refused with <see cref="StorageException"/> once less would remain, and a checkpoint
+    /// is skipped unless its own size fits on top of it.
+    /// </summary>
+    public long MinFreeDiskBytes { get; init; } = 64L << 20;
+
     /// <summary>Take a checkpoint when the database is disposed, so the next open replays nothing.</summary>
     public bool CheckpointOnDispose { get; init; } = true;
 
@@ -42,6 +49,11 @@ public sealed record StorageOptions
         if (CheckpointLogBytes < 1 << 20)
         {
             throw new InvalidRequestException($"CheckpointLogBytes must be at least 1 MiB, got {CheckpointLogBytes}.");
+        }
+
+        if (MinFreeDiskBytes < 0)
+        {
+            throw new InvalidRequestException($"MinFreeDiskBytes must not be negative, got {MinFreeDiskBytes}.");
         }
 
         if (PointStoreMemoryBytes < 16L << 20 || !long.IsPow2(PointStoreMemoryBytes))

@@ -17,9 +17,12 @@ internal sealed class WriteAheadLog : IDisposable
     private readonly Task _commitLoop;
     private volatile Exception? _commitFailure;
 
-    public WriteAheadLog(string directory, TimeSpan commitInterval, ILogger logger)
+    private readonly DiskSpaceGuard _disk;
+
+    public WriteAheadLog(string directory, TimeSpan commitInterval, DiskSpaceGuard disk, ILogger logger)
     {
         _logger = logger;
+        _disk = disk;
         Directory.CreateDirectory(directory);
         _device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), recoverDevice: true);
         try
@@ -53,11 +56,12 @@ internal sealed class WriteAheadLog : IDisposable
     public long BeginAddress => _log.BeginAddress;
 
     /// <summary>Appends a record; returns the address just past it, which is what <see cref="WaitForCommit"/> takes.</summary>
-    /// <exception cref="StorageException">The log cannot be written; nothing was appended.</exception>
+    /// <exception cref="StorageException">The log cannot be written, or the disk is nearly full; nothing was appended.</exception>
     public long Append(LogRecord record)
     {
         ThrowIfCommitFailed();
         var bytes = Serialization.Serialize(record);
+        _disk.EnsureRoomFor(bytes.Length);
         try
         {
             _log.Enqueue(bytes);
@@ -78,8 +82,10 @@ internal sealed class WriteAheadLog : IDisposable
         {
             if (_log.CommittedUntilAddress < untilAddress)
             {
+                // FasterLog.WaitForCommit spins with Thread.Yield, which on two cores starves the I/O completion
+                // it waits for; the async wait blocks on the commit task instead.
                 _log.Commit(spinWait: false);
-                _log.WaitForCommit(untilAddress);
+                _log.WaitForCommitAsync(untilAddress).AsTask().GetAwaiter().GetResult();
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -132,7 +138,7 @@ internal sealed class WriteAheadLog : IDisposable
     public void TruncateUntil(long address)
     {
         _log.TruncateUntil(address);
-        _log.Commit(spinWait: true);
+        CommitNow();
     }
 
     public void Dispose()
@@ -141,7 +147,11 @@ internal sealed class WriteAheadLog : IDisposable
         try
         {
             _commitLoop.GetAwaiter().GetResult();
-            _log.Commit(spinWait: true);
+
+            if (_commitFailure is null)
+            {
+                CommitNow();
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -151,6 +161,18 @@ internal sealed class WriteAheadLog : IDisposable
         _log.Dispose();
         _device.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Commits and waits, with a bound: after a failed commit FASTER's own spin-waiting commit never returns.
+    /// </summary>
+    private void CommitNow()
+    {
+        ThrowIfCommitFailed();
+        if (!_log.CommitAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))
+        {
+            throw new StorageException("The write-ahead log did not commit within 30 s.");
+        }
     }
 
     private async Task CommitLoopAsync(TimeSpan interval)

@@ -130,14 +130,14 @@ public sealed partial class VectorDatabase
     /// <returns>True when some graph had to be rebuilt.</returns>
     private bool LoadCollections(DurableStore durable, CheckpointManifest manifest, string folder)
     {
-        var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, StoredPointValue>());
+        var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, RecoveredPoint>());
         foreach (var record in durable.Points.Scan())
         {
             if (stored.TryGetValue(record.CollectionId, out var points))
             {
                 if (record.Value is { } value)
                 {
-                    points[record.Id] = value;
+                    points[record.Id] = new RecoveredPoint(value.InternalId, value.PayloadJson);
                 }
                 else
                 {
@@ -156,7 +156,7 @@ public sealed partial class VectorDatabase
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
                 collection = new Collection(entry.Name, entry.Id, options, durable, HnswIndex.ReadSnapshot(snapshot));
-                collection.Restore(points.ToDictionary(p => p.Key, p => new RecoveredPoint(p.Value.InternalId, p.Value.PayloadJson)));
+                collection.Restore(points);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
             {
@@ -164,7 +164,9 @@ public sealed partial class VectorDatabase
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
                 collection.ApplyUpsert([.. points.Select(p => new Point(
-                    p.Key, p.Value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson)))]);
+                    p.Key,
+                    durable.Points.Read(entry.Id, p.Key)?.Vector ?? throw new InvalidDataException($"point {p.Key} vanished from the store"),
+                    p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson)))]);
                 rebuilt = true;
             }
 

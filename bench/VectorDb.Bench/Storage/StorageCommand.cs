@@ -8,7 +8,8 @@ namespace VectorDb.Bench.Storage;
 /// <summary>
 /// <c>storage</c>: durable-write throughput (wait=true one point per call, wait=true and wait=false in batches),
 /// then recovery time and disk bytes per point for each requested size.
-/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]</code>
+/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--reuse true] [--out result.json]</code>
+/// <c>--reuse true</c> keeps a database a previous run loaded into <c>--dir</c> (loading 1M points takes minutes).
 /// </summary>
 public static class StorageCommand
 {
@@ -21,6 +22,7 @@ public static class StorageCommand
         int batch = int.Parse(values.GetValueOrDefault("batch", "256"), CultureInfo.InvariantCulture);
         int[] sizes = [.. values.GetValueOrDefault("points", "100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         string root = values.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "vectordb-storage-bench"));
+        bool reuse = values.GetValueOrDefault("reuse", "false") == "true";
 
         var report = new Dictionary<string, object>
         {
@@ -28,7 +30,7 @@ public static class StorageCommand
             ["batch"] = batch,
             ["processors"] = Environment.ProcessorCount,
             ["throughput"] = MeasureThroughput(Path.Combine(root, "throughput"), dims, batch),
-            ["recovery"] = sizes.Select(n => MeasureRecovery(Path.Combine(root, $"recovery-{n}"), dims, n, batch)).ToList(),
+            ["recovery"] = sizes.Select(n => MeasureRecovery(Path.Combine(root, $"recovery-{n}"), dims, n, batch, reuse)).ToList(),
         };
 
         string json = JsonSerializer.Serialize(report, Indented);
@@ -71,12 +73,14 @@ public static class StorageCommand
         return results;
     }
 
-    private static Dictionary<string, object> MeasureRecovery(string directory, int dims, int count, int batch)
+    private static Dictionary<string, object> MeasureRecovery(string directory, int dims, int count, int batch, bool reuse)
     {
-        Reset(directory);
+        bool reused = reuse && Directory.Exists(directory);
         var watch = Stopwatch.StartNew();
-        using (var database = VectorDatabase.Open(directory))
+        if (!reused)
         {
+            Reset(directory);
+            using var database = VectorDatabase.Open(directory);
             var collection = database.CreateCollection("bench", new CollectionOptions { Dimensions = dims, Distance = DistanceMetric.Euclid });
             var random = new Random(2);
             for (int start = 0; start < count; start += batch)
@@ -106,7 +110,7 @@ public static class StorageCommand
         return new()
         {
             ["points"] = count,
-            ["load_seconds"] = Math.Round(loadSeconds, 2),
+            ["load_seconds"] = reused ? "reused" : Math.Round(loadSeconds, 2),
             ["recovery_seconds"] = opens.Select(s => Math.Round(s, 3)).ToList(),
             ["recovery_median_seconds"] = Math.Round(median, 3),
             ["disk_bytes"] = diskBytes,

@@ -35,7 +35,9 @@ internal sealed class DurableStore : IDisposable
         Logger = logger;
         _lockFile = lockFile;
         Checkpoints = new CheckpointDirectory(Path.Combine(root, "checkpoints"));
-        Log = new WriteAheadLog(Path.Combine(root, "wal"), options.CommitInterval, logger);
+        // FasterKV may still have to flush up to its whole memory to disk, so that is kept free too.
+        Disk = new DiskSpaceGuard(root, options.MinFreeDiskBytes + options.PointStoreMemoryBytes);
+        Log = new WriteAheadLog(Path.Combine(root, "wal"), options.CommitInterval, Disk, logger);
         _checkpointTimer = new Timer(_ => CheckpointIfDue(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -46,6 +48,8 @@ internal sealed class DurableStore : IDisposable
     public ILogger Logger { get; }
 
     public WriteAheadLog Log { get; }
+
+    public DiskSpaceGuard Disk { get; }
 
     public PointStore Points { get; private set; } = null!;
 
@@ -117,14 +121,19 @@ internal sealed class DurableStore : IDisposable
         {
             var watch = Stopwatch.StartNew();
             CheckpointManifest manifest;
+            // A checkpoint that runs out of space midway leaves FASTER's checkpoint incomplete and can stall
+            // it, so it only starts when its worst case fits: FasterKV's index and unflushed log, and the graphs.
+            var collections = _collections();
+            long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.IndexMemoryBytes);
+            Disk.EnsureRoomFor(needed);
             _gate.EnterWriteLock();
             try
             {
+                collections = _collections();
                 long sequence = CheckpointSequence + 1;
                 long address = Log.TailAddress;
                 var token = Points.Checkpoint();
                 string folder = Checkpoints.CreateFolder(sequence);
-                var collections = _collections();
                 var entries = new List<CollectionManifest>(collections.Count);
                 foreach (var collection in collections)
                 {
