@@ -112,11 +112,19 @@ public sealed partial class VectorDatabase
             }
         }
 
-        // No usable checkpoint: whatever FasterKV wrote is not trustworthy without one. Keep it aside for
-        // inspection and rebuild everything from the log, which is kept since the oldest retained checkpoint.
-        if (Directory.Exists(pointsDirectory) && Directory.EnumerateFileSystemEntries(pointsDirectory).Any())
+        // No usable checkpoint: whatever FasterKV wrote is not trustworthy without one, and the log is rebuilt
+        // from. With no checkpoint ever taken the log is whole and the files are just a crash's leftovers; if
+        // checkpoints existed but none could be used, keep the files aside for inspection.
+        if (Directory.Exists(pointsDirectory))
         {
-            Directory.Move(pointsDirectory, $"{pointsDirectory}.unrecovered-{DateTime.UtcNow:yyyyMMddHHmmss}");
+            if (durable.Checkpoints.Sequences().Count == 0)
+            {
+                Directory.Delete(pointsDirectory, recursive: true);
+            }
+            else
+            {
+                Directory.Move(pointsDirectory, $"{pointsDirectory}.unrecovered-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid():N}");
+            }
         }
 
         durable.AttachPointStore(new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes), 0, 0);
