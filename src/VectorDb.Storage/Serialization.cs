@@ -77,20 +77,16 @@ internal static class Serialization
             switch (value)
             {
                 case CreateCollectionRecord create:
-                    writer.Write(0);
-                    options.Resolver.GetFormatterWithVerify<CreateCollectionRecord>().Serialize(ref writer, create, options);
+                    Write(ref writer, 0, create, options);
                     break;
                 case DropCollectionRecord drop:
-                    writer.Write(1);
-                    options.Resolver.GetFormatterWithVerify<DropCollectionRecord>().Serialize(ref writer, drop, options);
+                    Write(ref writer, 1, drop, options);
                     break;
                 case UpsertPointsRecord upsert:
-                    writer.Write(2);
-                    options.Resolver.GetFormatterWithVerify<UpsertPointsRecord>().Serialize(ref writer, upsert, options);
+                    Write(ref writer, 2, upsert, options);
                     break;
                 case DeletePointsRecord delete:
-                    writer.Write(3);
-                    options.Resolver.GetFormatterWithVerify<DeletePointsRecord>().Serialize(ref writer, delete, options);
+                    Write(ref writer, 3, delete, options);
                     break;
                 default:
                     throw new MessagePackSerializationException($"Unknown log record {value?.GetType().Name ?? "null"}.");
@@ -106,13 +102,22 @@ internal static class Serialization
 
             return reader.ReadInt32() switch
             {
-                0 => options.Resolver.GetFormatterWithVerify<CreateCollectionRecord>().Deserialize(ref reader, options),
-                1 => options.Resolver.GetFormatterWithVerify<DropCollectionRecord>().Deserialize(ref reader, options),
-                2 => options.Resolver.GetFormatterWithVerify<UpsertPointsRecord>().Deserialize(ref reader, options),
-                3 => options.Resolver.GetFormatterWithVerify<DeletePointsRecord>().Deserialize(ref reader, options),
+                0 => Read<CreateCollectionRecord>(ref reader, options),
+                1 => Read<DropCollectionRecord>(ref reader, options),
+                2 => Read<UpsertPointsRecord>(ref reader, options),
+                3 => Read<DeletePointsRecord>(ref reader, options),
                 int tag => throw new MessagePackSerializationException($"Unknown log record tag {tag}."),
             };
         }
+
+        private static void Write<T>(ref MessagePackWriter writer, int tag, T record, MessagePackSerializerOptions options)
+        {
+            writer.Write(tag);
+            options.Resolver.GetFormatterWithVerify<T>().Serialize(ref writer, record, options);
+        }
+
+        private static T Read<T>(ref MessagePackReader reader, MessagePackSerializerOptions options) =>
+            options.Resolver.GetFormatterWithVerify<T>().Deserialize(ref reader, options);
     }
 
     /// <summary>An integer id as a MessagePack integer, a UUID as a 16-byte <c>bin</c>.</summary>
