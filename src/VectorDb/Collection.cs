@@ -268,6 +268,7 @@ public sealed class Collection
         }
     }
 
+    /// <summary>Deletes the collection's stored points and frees its graph.</summary>
     internal void Drop()
     {
         lock (_writeLock)
@@ -280,8 +281,7 @@ public sealed class Collection
                 }
             }
 
-            _dropped = true;
-            _index.Dispose();
+            Release();
         }
     }
 
