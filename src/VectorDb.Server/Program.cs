@@ -1,5 +1,62 @@
-// The REST server arrives with the REST issue; until then it only proves the project builds and runs.
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using VectorDb;
+using VectorDb.Server;
+using VectorDb.Server.Api;
+
+// VectorDb's REST server: Qdrant's REST API over one embedded engine.
+//   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--data-dir PATH] [--api-key KEY]
 var builder = WebApplication.CreateBuilder(args);
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
+{
+    ["--data-dir"] = "VectorDb:DataDir",
+    ["--api-key"] = "VectorDb:ApiKey",
+});
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:6333");
+}
+
+var options = builder.Configuration.GetSection("VectorDb").Get<ServerOptions>() ?? new ServerOptions();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+builder.Services.AddSingleton(options);
+builder.Services.AddSingleton(services => options.DataDir == ":memory:"
+    ? VectorDatabase.InMemory()
+    : VectorDatabase.Open(options.DataDir, logger: services.GetRequiredService<ILoggerFactory>().CreateLogger("VectorDb.Storage")));
+builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+builder.Services.AddExceptionHandler<ErrorHandler>();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
 var app = builder.Build();
-app.MapGet("/", () => Results.Ok(new { title = "vectordb", version = typeof(VectorDb.VectorDatabase).Assembly.GetName().Version?.ToString() }));
+app.UseExceptionHandler();
+if (!string.IsNullOrEmpty(options.ApiKey))
+{
+    app.UseMiddleware<ApiKeyMiddleware>(System.Text.Encoding.UTF8.GetBytes(options.ApiKey));
+}
+
+// Open (and recover) the database before taking traffic.
+app.Services.GetRequiredService<VectorDatabase>();
+
+app.MapGet("/", () => Results.Json(new
+{
+    title = "vectordb - vector search engine (Qdrant-compatible REST API)",
+    version = "1.13.0",
+    engine_version = typeof(VectorDatabase).Assembly.GetName().Version?.ToString(),
+})).WithTags("Service");
+app.MapGet("/healthz", () => Results.Text("healthz check passed")).WithTags("Service");
+app.MapGet("/livez", () => Results.Text("livez check passed")).WithTags("Service");
+app.MapGet("/readyz", () => Results.Text("all shards are ready")).WithTags("Service");
+app.MapCollectionsApi();
+app.MapPointsApi();
+app.MapSearchApi();
+app.MapOpenApi();
+app.MapFallback((HttpContext context) =>
+    QdrantResults.Error(StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}", Stopwatch.GetTimestamp()));
+
 await app.RunAsync();
+
+/// <summary>Entry point; public so integration tests can host the server in-process.</summary>
+public partial class Program;

@@ -151,6 +151,25 @@ public sealed class Collection
         return TryGet(id, withVector, withPayload);
     }
 
+    /// <summary>
+    /// A page of points in id order (integers first, then UUIDs), starting at <paramref name="offset"/>
+    /// (inclusive); <see cref="ScrollPage.NextOffset"/> is where the next page starts, or null at the end.
+    /// </summary>
+    /// <exception cref="InvalidRequestException"><paramref name="limit"/> is not in 1..10,000.</exception>
+    public ScrollPage Scroll(PointId? offset, int limit, bool withVector = false, bool withPayload = true)
+    {
+        ThrowIfDropped();
+        if (limit is < 1 or > 10_000)
+        {
+            throw new InvalidRequestException($"limit must be between 1 and 10000, got {limit}.");
+        }
+
+        // Sorting every call is O(n log n); an ordered id index comes with the payload-index work.
+        var ids = _internalIds.Keys.Where(id => offset is null || id >= offset.Value).Order().Take(limit + 1).ToList();
+        var points = ids.Take(limit).Select(id => TryGet(id, withVector, withPayload)).OfType<PointRecord>().ToList();
+        return new ScrollPage(points, ids.Count > limit ? ids[limit] : null);
+    }
+
     /// <summary>The k points closest to <paramref name="query"/>, best first.</summary>
     /// <param name="query">Query vector of the collection's dimension.</param>
     /// <param name="k">How many hits to return at most (1..10,000).</param>

@@ -18,3 +18,8 @@ public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload);
 /// <param name="Payload">The payload when requested.</param>
 /// <param name="Vector">The stored vector when requested.</param>
 public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null);
+
+/// <summary>One page of <see cref="Collection.Scroll"/>.</summary>
+/// <param name="Points">The points of this page, in id order.</param>
+/// <param name="NextOffset">The id the next page starts at, or null when this is the last page.</param>
+public sealed record ScrollPage(IReadOnlyList<PointRecord> Points, PointId? NextOffset);

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace VectorDb.Server.Api;
+
+/// <summary>Request body of <c>PUT /collections/{name}</c> (the part we support).</summary>
+internal sealed record CreateCollectionRequest(VectorParams? Vectors, HnswConfig? HnswConfig);
+
+internal sealed record VectorParams(int Size, string Distance);
+
+internal sealed record HnswConfig(int? M, int? EfConstruct);
+
+/// <summary><c>/collections</c>: list, create, inspect, delete, exists.</summary>
+internal static class CollectionsApi
+{
+    public static RouteGroupBuilder MapCollectionsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/collections").WithTags("Collections");
+        group.MapGet("/", (VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            return QdrantResults.Ok(new { collections = db.ListCollections().Select(name => new { name }) }, start);
+        });
+        group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var vectors = request.Vectors ?? throw new InvalidRequestException("`vectors` with `size` and `distance` is required.");
+            db.CreateCollection(name, new CollectionOptions
+            {
+                Dimensions = vectors.Size,
+                Distance = ParseDistance(vectors.Distance),
+                M = request.HnswConfig?.M ?? 16,
+                EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
+            });
+            return QdrantResults.Ok(true, start);
+        });
+        group.MapGet("/{name}", (string name, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            return QdrantResults.Ok(Describe(db.GetCollection(name)), start);
+        });
+        group.MapGet("/{name}/exists", (string name, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            return QdrantResults.Ok(new { exists = db.CollectionExists(name) }, start);
+        });
+        group.MapDelete("/{name}", (string name, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            return QdrantResults.Ok(db.DeleteCollection(name), start);
+        });
+        return group;
+    }
+
+    /// <summary>Qdrant's distance names: Cosine, Dot, Euclid, Manhattan.</summary>
+    public static DistanceMetric ParseDistance(string? name) => name switch
+    {
+        "Cosine" => DistanceMetric.Cosine,
+        "Dot" => DistanceMetric.Dot,
+        "Euclid" => DistanceMetric.Euclid,
+        "Manhattan" => DistanceMetric.Manhattan,
+        _ => throw new InvalidRequestException($"Unknown distance `{name}`: use Cosine, Dot, Euclid or Manhattan."),
+    };
+
+    private static object Describe(Collection collection)
+    {
+        var options = collection.Options;
+        int count = collection.Count();
+        return new
+        {
+            status = "green",
+            optimizer_status = "ok",
+            points_count = count,
+            indexed_vectors_count = count,
+            segments_count = 1,
+            config = new
+            {
+                @params = new
+                {
+                    vectors = new { size = options.Dimensions, distance = options.Distance.ToString() },
+                    shard_number = 1,
+                    replication_factor = 1,
+                    write_consistency_factor = 1,
+                    on_disk_payload = false,
+                },
+                hnsw_config = new { m = options.M, ef_construct = options.EfConstruction, full_scan_threshold = 10000, on_disk = false },
+                optimizer_config = new { deleted_threshold = 0.2, vacuum_min_vector_number = 1000, default_segment_number = 1, flush_interval_sec = 5 },
+                wal_config = new { wal_capacity_mb = 32, wal_segments_ahead = 0 },
+            },
+            payload_schema = new Dictionary<string, JsonElement>(),
+        };
+    }
+}

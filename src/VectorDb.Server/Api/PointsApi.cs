@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace VectorDb.Server.Api;
+
+internal sealed record PointStruct(JsonElement Id, JsonElement Vector, JsonElement? Payload);
+
+internal sealed record PointsBatch(JsonElement Ids, JsonElement Vectors, JsonElement? Payloads);
+
+/// <summary>Body of <c>PUT …/points</c>: the list form or the column (batch) form.</summary>
+internal sealed record UpsertRequest(IReadOnlyList<PointStruct>? Points, PointsBatch? Batch);
+
+internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload, JsonElement? WithVector);
+
+internal sealed record DeleteRequest(JsonElement? Points, JsonElement? Filter);
+
+internal sealed record CountRequest(JsonElement? Filter, bool? Exact);
+
+internal sealed record ScrollRequest(JsonElement? Offset, int? Limit, JsonElement? Filter, JsonElement? WithPayload, JsonElement? WithVector);
+
+/// <summary><c>/collections/{name}/points</c>: upsert, retrieve, delete, count, scroll.</summary>
+internal static class PointsApi
+{
+    public static RouteGroupBuilder MapPointsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/collections/{name}/points").WithTags("Points");
+        group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            bool wait = RequestParsing.Wait(context);
+            db.GetCollection(name).Upsert(ToPoints(request), wait);
+            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+        });
+        group.MapPost("/", (string name, RetrieveRequest request, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
+            bool withVector = RequestParsing.WithVector(request.WithVector);
+            var records = db.GetCollection(name).Get(RequestParsing.PointIds(request.Ids), withVector, payload.WantsPayload);
+            return QdrantResults.Ok(records.Select(r => Record(r, payload)), start);
+        });
+        group.MapGet("/{id}", (string name, string id, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var pointId = RequestParsing.PointId(id);
+            var record = db.GetCollection(name).Get(pointId)
+                ?? throw new NotFoundException($"No point with id {pointId} found");
+            return QdrantResults.Ok(Record(record, PayloadSelector.All), start);
+        });
+        group.MapPost("/delete", (string name, DeleteRequest request, HttpContext context, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            bool wait = RequestParsing.Wait(context);
+            RejectFilter(request.Filter);
+            var ids = request.Points is { } points
+                ? RequestParsing.PointIds(points)
+                : throw new InvalidRequestException("`points` (a list of ids) is required; deleting by filter is not supported yet.");
+            db.GetCollection(name).Delete(ids, wait);
+            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+        });
+        group.MapPost("/count", (string name, CountRequest? request, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            RejectFilter(request?.Filter);
+            return QdrantResults.Ok(new { count = db.GetCollection(name).Count() }, start);
+        });
+        group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            RejectFilter(request?.Filter);
+            int limit = request?.Limit ?? 10;
+            PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;
+            var payload = RequestParsing.PayloadSelector(request?.WithPayload, defaultValue: true);
+            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload);
+            return QdrantResults.Ok(
+                new { points = page.Points.Select(r => Record(r, payload)), next_page_offset = page.NextOffset is { } next ? IdJson(next) : null },
+                start);
+        });
+        return group;
+    }
+
+    /// <summary>Filters come with the filtering issue; until then they are refused rather than ignored.</summary>
+    public static void RejectFilter(JsonElement? filter)
+    {
+        if (filter is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined })
+        {
+            throw new InvalidRequestException("Filters are not supported yet.");
+        }
+    }
+
+    /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>
+    public static object IdJson(PointId id) => id.IsUuid ? id.Uuid.ToString("D") : id.Number;
+
+    public static object Record(PointRecord record, PayloadSelector payload) =>
+        new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector };
+
+    private static List<Point> ToPoints(UpsertRequest request)
+    {
+        if (request.Points is { } points)
+        {
+            return [.. points.Select(p => new Point(RequestParsing.PointId(p.Id), RequestParsing.Vector(p.Vector), RequestParsing.Payload(p.Payload)))];
+        }
+
+        if (request.Batch is not { } batch)
+        {
+            throw new InvalidRequestException("Send either `points` or `batch`.");
+        }
+
+        var ids = RequestParsing.PointIds(batch.Ids);
+        if (batch.Vectors.ValueKind != JsonValueKind.Array || batch.Vectors.GetArrayLength() != ids.Count)
+        {
+            throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
+        }
+
+        var payloads = batch.Payloads is { ValueKind: JsonValueKind.Array } list ? list.EnumerateArray().ToList() : null;
+        if (payloads is not null && payloads.Count != ids.Count)
+        {
+            throw new InvalidRequestException("`batch.payloads` must have one payload per id.");
+        }
+
+        var vectors = batch.Vectors.EnumerateArray().ToList();
+        return [.. ids.Select((id, i) => new Point(id, RequestParsing.Vector(vectors[i]), payloads is null ? null : RequestParsing.Payload(payloads[i])))];
+    }
+}

@@ -1,0 +1,169 @@
+using System.Text.Json;
+
+namespace VectorDb.Server.Tests;
+
+public sealed class RestApiTests : IClassFixture<ServerFactory>
+{
+    private readonly HttpClient _client;
+
+    public RestApiTests(ServerFactory factory) => _client = factory.CreateClient();
+
+    [Fact]
+    public async Task Collection_lifecycle_answers_like_qdrant()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/life", new { vectors = new { size = 4, distance = "Dot" }, hnsw_config = new { m = 8 } });
+        Assert.Equal(200, status);
+        Assert.True(body.GetProperty("result").GetBoolean());
+        Assert.Equal("ok", body.GetProperty("status").GetString());
+        Assert.True(body.GetProperty("time").GetDouble() >= 0);
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/life", new { vectors = new { size = 4, distance = "Dot" } });
+        Assert.Equal(409, status);
+        Assert.Contains("already exists", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/life");
+        var config = body.GetProperty("result").GetProperty("config");
+        Assert.Equal(4, config.GetProperty("params").GetProperty("vectors").GetProperty("size").GetInt32());
+        Assert.Equal("Dot", config.GetProperty("params").GetProperty("vectors").GetProperty("distance").GetString());
+        Assert.Equal(8, config.GetProperty("hnsw_config").GetProperty("m").GetInt32());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/life/exists");
+        Assert.True(body.GetProperty("result").GetProperty("exists").GetBoolean());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections");
+        Assert.Contains(body.GetProperty("result").GetProperty("collections").EnumerateArray(), c => c.GetProperty("name").GetString() == "life");
+
+        (status, _) = await _client.SendAsync(HttpMethod.Delete, "/collections/life");
+        Assert.Equal(200, status);
+        (status, body) = await _client.SendAsync(HttpMethod.Get, "/collections/life");
+        Assert.Equal(404, status);
+        Assert.Equal("Collection `life` doesn't exist!", body.GetProperty("status").GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Points_upsert_retrieve_search_query_scroll_count_delete()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/pts", new { vectors = new { size = 3, distance = "Euclid" } });
+        var uuid = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26";
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/pts/points?wait=true", $$$"""
+            {"points": [
+              {"id": 1, "vector": [0, 0, 1], "payload": {"city": "Berlin", "n": 1}},
+              {"id": "{{{uuid}}}", "vector": [0, 1, 0], "payload": {"city": "Paris"}}
+            ]}
+            """);
+        Assert.Equal(200, status);
+        Assert.Equal("completed", body.GetProperty("result").GetProperty("status").GetString());
+
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/pts/points?wait=true", new
+        {
+            batch = new { ids = new[] { 2, 3 }, vectors = new[] { new[] { 1f, 0, 0 }, new[] { 1f, 1, 1 } }, payloads = new[] { new { city = "Rome" }, new { city = "Oslo" } } },
+        });
+        Assert.Equal(200, status);
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points", $$"""{"ids": [1, "{{uuid}}", 99], "with_vector": true}""");
+        var records = body.GetProperty("result").EnumerateArray().ToList();
+        Assert.Equal(2, records.Count);
+        Assert.Equal(1, records[0].GetProperty("id").GetInt32());
+        Assert.Equal(uuid, records[1].GetProperty("id").GetString());
+        Assert.Equal([0f, 1f, 0f], records[1].GetProperty("vector").EnumerateArray().Select(v => v.GetSingle()));
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/search", new { vector = new[] { 0.9f, 0, 0 }, limit = 2, with_payload = true });
+        var hits = body.GetProperty("result").EnumerateArray().ToList();
+        Assert.Equal(2, hits[0].GetProperty("id").GetInt32());
+        Assert.Equal(0.1f, hits[0].GetProperty("score").GetSingle(), 1e-5f);
+        Assert.Equal("Rome", hits[0].GetProperty("payload").GetProperty("city").GetString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = 1, limit = 1, with_payload = new[] { "n" } });
+        var point = body.GetProperty("result").GetProperty("points")[0];
+        Assert.Equal(1, point.GetProperty("id").GetInt32());
+        Assert.Equal(1, point.GetProperty("payload").GetProperty("n").GetInt32());
+        Assert.False(point.GetProperty("payload").TryGetProperty("city", out _));
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = new { nearest = new[] { 0f, 0, 1 } }, limit = 1, offset = 1, score_threshold = 2.0 });
+        Assert.Single(body.GetProperty("result").GetProperty("points").EnumerateArray());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/scroll", new { limit = 3 });
+        var page = body.GetProperty("result");
+        Assert.Equal([1, 2, 3], page.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()));
+        Assert.Equal(uuid, page.GetProperty("next_page_offset").GetString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/delete?wait=true", new { points = new[] { 2 } });
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, "/collections/pts/points/1")).Status);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Get, "/collections/pts/points/2")).Status);
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/count", new { exact = true });
+        Assert.Equal(3, body.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2]}]}""", "expected dim: 3, got 2")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": -5, "vector": [1, 2, 3]}]}""", "Point id -5 is invalid")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, "x", 3]}]}""", "not a number")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [0, 0, 0]}]}""", "all zeros")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [""", "Format error in JSON body")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e39, 1, 1]}]}""", "non-finite")]
+    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
+    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": []}}""", "Filters are not supported yet")]
+    [InlineData("PUT", "/collections/..%2Fetc", """{"vectors": {"size": 3, "distance": "Cosine"}}""", "is invalid")]
+    [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Hamming"}}""", "Unknown distance")]
+    [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
+    public async Task Bad_input_is_a_400_with_a_clear_message_and_changes_nothing(string method, string path, string body, string expected)
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/bad", new { vectors = new { size = 3, distance = "Cosine" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/bad/points?wait=true", new { points = new[] { new { id = 7, vector = new[] { 1f, 1, 1 } } } });
+
+        var (status, response) = await _client.SendAsync(new HttpMethod(method), path, body);
+
+        Assert.Equal(400, status);
+        Assert.Contains(expected, response.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        var (_, count) = await _client.SendAsync(HttpMethod.Post, "/collections/bad/points/count", "{}");
+        Assert.Equal(1, count.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Health_and_root_answer_and_unknown_routes_are_404()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Get, "/");
+        Assert.Equal(200, status);
+        Assert.StartsWith("1.", body.GetProperty("version").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, (await _client.GetAsync(new Uri("/healthz", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode is System.Net.HttpStatusCode.OK ? 200 : 0);
+        (status, body) = await _client.SendAsync(HttpMethod.Get, "/nowhere");
+        Assert.Equal(404, status);
+        Assert.Equal(JsonValueKind.String, body.GetProperty("status").GetProperty("error").ValueKind);
+    }
+
+    [Fact]
+    public async Task OpenApi_document_lists_the_endpoints()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Get, "/openapi/v1.json");
+        Assert.Equal(200, status);
+        var paths = body.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/collections/{name}/points/query", out _));
+        Assert.True(paths.TryGetProperty("/collections/{name}", out _));
+    }
+}
+
+public sealed class ApiKeyTests : IDisposable
+{
+    private readonly ServerFactory _factory = new() { ApiKey = "s3cret" };
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task Every_endpoint_but_health_requires_the_key()
+    {
+        var client = _factory.CreateClient();
+        var (status, body) = await client.SendAsync(HttpMethod.Get, "/collections");
+        Assert.Equal(401, status);
+        Assert.Contains("API key", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/")).Status);
+
+        client.DefaultRequestHeaders.Add("api-key", "wrong");
+        Assert.Equal(401, (await client.SendAsync(HttpMethod.Get, "/collections")).Status);
+        client.DefaultRequestHeaders.Remove("api-key");
+        client.DefaultRequestHeaders.Add("api-key", "s3cret");
+        Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/collections")).Status);
+
+        var bearer = _factory.CreateClient();
+        bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
+        Assert.Equal(200, (await bearer.SendAsync(HttpMethod.Get, "/collections")).Status);
+    }
+}
