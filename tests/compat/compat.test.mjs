@@ -1,0 +1,75 @@
+// The official Qdrant JS client against a running VectorDb server (VECTORDB_URL, e.g. http://127.0.0.1:6333).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QdrantClient } from '@qdrant/js-client-rest';
+
+const url = process.env.VECTORDB_URL ?? 'http://127.0.0.1:6333';
+const client = new QdrantClient({ url, checkCompatibility: false });
+const name = `compat_${process.pid}`;
+const uuid = '5c56c793-69f3-4fbf-87e6-c4bf54c28c26';
+
+test('collection lifecycle', async () => {
+  assert.equal(await client.createCollection(name, { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: { m: 16, ef_construct: 64 } }), true);
+  assert.deepEqual(await client.collectionExists(name), { exists: true });
+  const info = await client.getCollection(name);
+  assert.equal(info.config.params.vectors.size, 4);
+  assert.equal(info.config.params.vectors.distance, 'Cosine');
+  const { collections } = await client.getCollections();
+  assert.ok(collections.some(c => c.name === name));
+  await assert.rejects(client.createCollection(name, { vectors: { size: 4, distance: 'Cosine' } }), e => e.status === 409);
+});
+
+test('upsert, retrieve, query, search, scroll, count, delete', async () => {
+  const result = await client.upsert(name, {
+    wait: true,
+    points: [
+      { id: 1, vector: [0.05, 0.61, 0.76, 0.74], payload: { city: 'Berlin', n: 1 } },
+      { id: 2, vector: [0.19, 0.81, 0.75, 0.11], payload: { city: 'London', n: 2 } },
+      { id: uuid, vector: [0.36, 0.55, 0.47, 0.94], payload: { city: 'Moscow', n: 3 } },
+    ],
+  });
+  assert.equal(result.status, 'completed');
+  await client.upsert(name, { wait: true, batch: { ids: [4, 5], vectors: [[0.18, 0.01, 0.85, 0.8], [0.24, 0.18, 0.22, 0.44]], payloads: [{ city: 'NY' }, { city: 'Beijing' }] } });
+
+  const records = await client.retrieve(name, { ids: [1, uuid], with_vector: true });
+  assert.deepEqual(records.map(r => r.id).sort(), [1, uuid].sort());
+  assert.equal(records.find(r => r.id === 1).payload.city, 'Berlin');
+  assert.equal(records[0].vector.length, 4);
+
+  const { points } = await client.query(name, { query: [0.2, 0.1, 0.9, 0.7], limit: 3, with_payload: true });
+  assert.equal(points.length, 3);
+  assert.equal(points[0].id, 4);
+  assert.ok(points[0].score >= points[1].score);
+
+  const byId = await client.query(name, { query: 1, limit: 1 });
+  assert.equal(byId.points[0].id, 1);
+
+  const hits = (await client.query(name, { query: [0.2, 0.1, 0.9, 0.7], limit: 2, with_payload: ['city'], params: { hnsw_ef: 32 } })).points;
+  assert.deepEqual(Object.keys(hits[0].payload), ['city']);
+  const exact = (await client.query(name, { query: { nearest: [0.2, 0.1, 0.9, 0.7] }, limit: 2, params: { exact: true } })).points;
+  assert.deepEqual(exact.map(h => h.id), hits.map(h => h.id));
+
+  const batch = await client.queryBatch(name, { searches: [{ query: [0.2, 0.1, 0.9, 0.7], limit: 1 }, { query: [0.19, 0.81, 0.75, 0.11], limit: 1 }] });
+  assert.deepEqual(batch.map(b => b.points[0].id), [4, 2]);
+
+  const page = await client.scroll(name, { limit: 2, with_payload: true });
+  assert.deepEqual(page.points.map(p => p.id), [1, 2]);
+  assert.equal(page.next_page_offset, 4);
+
+  assert.deepEqual(await client.count(name, { exact: true }), { count: 5 });
+  await client.delete(name, { wait: true, points: [2] });
+  assert.deepEqual(await client.count(name, { exact: true }), { count: 4 });
+  assert.equal((await client.retrieve(name, { ids: [2] })).length, 0);
+});
+
+test('errors come back as client errors with Qdrant messages', async () => {
+  await assert.rejects(
+    client.upsert(name, { wait: true, points: [{ id: 9, vector: [1, 2] }] }),
+    e => e.status === 400 && /expected dim: 4, got 2/.test(JSON.stringify(e.data ?? e.message)));
+  await assert.rejects(client.getCollection('no_such_collection'), e => e.status === 404);
+});
+
+test('delete collection', async () => {
+  assert.equal(await client.deleteCollection(name), true);
+  assert.deepEqual(await client.collectionExists(name), { exists: false });
+});
