@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using VectorDb.Hnsw;
 using VectorDb.Persistence;
+using VectorDb.Query;
 using VectorDb.Storage;
 
 namespace VectorDb;
@@ -19,6 +20,9 @@ public sealed class Collection
 {
     // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
     private const int ParallelInsertThreshold = 64;
+
+    // Filters matching at most this many points are answered by an exact scan of the matches.
+    private const int ExactScanMaxMatches = 2_000;
 
     private readonly HnswIndex _index;
     private readonly DurableStore? _durable;
@@ -55,6 +59,33 @@ public sealed class Collection
     {
         ThrowIfDropped();
         return _index.Count;
+    }
+
+    /// <summary>Number of points matching <paramref name="filter"/> (all points when null).</summary>
+    public int Count(Filter? filter)
+    {
+        ThrowIfDropped();
+        return filter is null ? _index.Count : MatchingNodes(filter).Matches;
+    }
+
+    /// <summary>Deletes every point matching <paramref name="filter"/>; logged as the ids it matched.</summary>
+    /// <returns>How many points were deleted.</returns>
+    public int Delete(Filter filter, bool wait = true)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ThrowIfDropped();
+        var (accepted, _) = MatchingNodes(filter);
+        var points = Volatile.Read(ref _points);
+        var ids = new List<PointId>();
+        for (int node = 0; node < accepted.Length; node++)
+        {
+            if (accepted[node] && Volatile.Read(ref points[node]) is { } stored)
+            {
+                ids.Add(stored.Id);
+            }
+        }
+
+        return Delete(ids, wait);
     }
 
     /// <summary>
@@ -156,7 +187,7 @@ public sealed class Collection
     /// (inclusive); <see cref="ScrollPage.NextOffset"/> is where the next page starts, or null at the end.
     /// </summary>
     /// <exception cref="InvalidRequestException"><paramref name="limit"/> is not in 1..10,000.</exception>
-    public ScrollPage Scroll(PointId? offset, int limit, bool withVector = false, bool withPayload = true)
+    public ScrollPage Scroll(PointId? offset, int limit, bool withVector = false, bool withPayload = true, Filter? filter = null)
     {
         ThrowIfDropped();
         if (limit is < 1 or > 10_000)
@@ -165,7 +196,9 @@ public sealed class Collection
         }
 
         // Sorting every call is O(n log n); an ordered id index comes with the payload-index work.
-        var ids = _internalIds.Keys.Where(id => offset is null || id >= offset.Value).Order().Take(limit + 1).ToList();
+        var ids = _internalIds
+            .Where(entry => (offset is null || entry.Key >= offset.Value) && (filter is null || Matches(filter, entry.Value)))
+            .Select(entry => entry.Key).Order().Take(limit + 1).ToList();
         var points = ids.Take(limit).Select(id => TryGet(id, withVector, withPayload)).OfType<PointRecord>().ToList();
         return new ScrollPage(points, ids.Count > limit ? ids[limit] : null);
     }
@@ -195,15 +228,59 @@ public sealed class Collection
         var buffer = ArrayPool<Neighbor>.Shared.Rent(k);
         try
         {
-            int found = options.Exact
-                ? _index.ExactSearch(query, k, buffer)
-                : _index.Search(query, k, ef, buffer);
+            int found = options.Filter is { } filter
+                ? FilteredSearch(query, k, ef, options.Exact, filter, buffer)
+                : options.Exact ? _index.ExactSearch(query, k, buffer) : _index.Search(query, k, ef, buffer);
             return ToScoredPoints(buffer.AsSpan(0, found), options);
         }
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Until payload indexes and the planner land, a filter is evaluated on every point: few matches are
+    /// scanned exactly; otherwise the graph is searched admitting only matches (non-matching nodes are still
+    /// traversed), and if that returns fewer than min(k, matches) the exact scan answers instead.
+    /// </summary>
+    private int FilteredSearch(ReadOnlySpan<float> query, int k, int ef, bool exact, Filter filter, Span<Neighbor> buffer)
+    {
+        var (accepted, matches) = MatchingNodes(filter);
+        if (matches == 0)
+        {
+            return 0;
+        }
+
+        var nodes = new AcceptedNodes(accepted);
+        if (!exact && matches > ExactScanMaxMatches)
+        {
+            int found = _index.Search(query, k, ef, buffer, nodes);
+            if (found >= Math.Min(k, matches))
+            {
+                return found;
+            }
+        }
+
+        return _index.ExactSearch(query, k, buffer, nodes);
+    }
+
+    /// <summary>Which graph nodes hold a live point matching the filter, and how many.</summary>
+    private (bool[] Accepted, int Matches) MatchingNodes(Filter filter)
+    {
+        var points = Volatile.Read(ref _points);
+        var accepted = new bool[Math.Min(points.Length, _index.AllocatedCount)];
+        int matches = 0;
+        for (int node = 0; node < accepted.Length; node++)
+        {
+            if (Volatile.Read(ref points[node]) is { } stored && _index.IsLive(node) && filter.Matches(stored.Id, stored.Payload))
+            {
+                accepted[node] = true;
+                matches++;
+            }
+        }
+
+        return (accepted, matches);
     }
 
     /// <summary>Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).</summary>
@@ -325,6 +402,9 @@ public sealed class Collection
 
         return batch;
     }
+
+    private bool Matches(Filter filter, int node) =>
+        Volatile.Read(ref Volatile.Read(ref _points)[node]) is { } stored && filter.Matches(stored.Id, stored.Payload);
 
     private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
 
@@ -458,6 +538,12 @@ public sealed class Collection
     }
 
     private sealed record StoredPoint(PointId Id, Payload? Payload);
+}
+
+/// <summary>Admits the graph nodes flagged in a bitmap.</summary>
+internal readonly struct AcceptedNodes(bool[] accepted) : INodeFilter
+{
+    public bool Accept(int id) => (uint)id < (uint)accepted.Length && accepted[id];
 }
 
 /// <summary>A point as recovery found it in the store: the graph node it was on, and its payload.</summary>

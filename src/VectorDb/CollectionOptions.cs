@@ -57,4 +57,9 @@ public sealed record SearchOptions
 
     /// <summary>Include stored vectors in the hits.</summary>
     public bool WithVector { get; init; }
+
+    /// <summary>
+    /// Only points matching this filter are returned; the result still has min(k, matching points) hits.
+    /// </summary>
+    public Query.Filter? Filter { get; init; }
 }

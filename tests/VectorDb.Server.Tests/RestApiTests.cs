@@ -101,7 +101,9 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/bad/points", """{"points": [""", "Format error in JSON body")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e39, 1, 1]}]}""", "non-finite")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
-    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": []}}""", "Filters are not supported yet")]
+    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text": "x"}}]}}""", "text matching is not supported")]
+    [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unsupported filter condition")]
+    [InlineData("POST", "/collections/bad/points/delete", """{"filter": {"must": [{"key": "a", "range": {"gt": "x"}}]}}""", "must be a number")]
     [InlineData("PUT", "/collections/..%2Fetc", """{"vectors": {"size": 3, "distance": "Cosine"}}""", "is invalid")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Hamming"}}""", "Unknown distance")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
@@ -116,6 +118,33 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Contains(expected, response.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
         var (_, count) = await _client.SendAsync(HttpMethod.Post, "/collections/bad/points/count", "{}");
         Assert.Equal(1, count.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Filters_apply_to_search_query_count_scroll_and_delete()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/flt", new { vectors = new { size = 2, distance = "Euclid" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/flt/points?wait=true", new
+        {
+            points = Enumerable.Range(0, 40).Select(i => new { id = i, vector = new[] { (float)i, 0 }, payload = new { color = i % 2 == 0 ? "red" : "blue", n = i } }),
+        });
+        const string red = """{"must": [{"key": "color", "match": {"value": "red"}}]}""";
+
+        var (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/search", $$"""{"vector": [4.9, 0], "limit": 3, "filter": {{red}}}""");
+        Assert.Equal([4, 6, 2], body.GetProperty("result").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/query", """{"query": [5, 0], "limit": 2, "filter": {"must_not": [{"key": "n", "range": {"lte": 10}}], "should": [{"has_id": [20, 30]}]}}""");
+        Assert.Equal([20, 30], body.GetProperty("result").GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/count", $$"""{"filter": {{red}}}""");
+        Assert.Equal(20, body.GetProperty("result").GetProperty("count").GetInt32());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/scroll", $$"""{"limit": 2, "offset": 5, "filter": {{red}}}""");
+        Assert.Equal([6, 8], body.GetProperty("result").GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+
+        await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/delete?wait=true", $$"""{"filter": {{red}}}""");
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/flt/points/count", "{}");
+        Assert.Equal(20, body.GetProperty("result").GetProperty("count").GetInt32());
     }
 
     [Fact]

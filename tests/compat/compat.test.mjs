@@ -56,10 +56,19 @@ test('upsert, retrieve, query, search, scroll, count, delete', async () => {
   assert.deepEqual(page.points.map(p => p.id), [1, 2]);
   assert.equal(page.next_page_offset, 4);
 
+  const filtered = await client.query(name, {
+    query: [0.2, 0.1, 0.9, 0.7], limit: 5, with_payload: true,
+    filter: { must: [{ key: 'city', match: { any: ['London', 'Moscow'] } }], must_not: [{ key: 'n', range: { gte: 3 } }] },
+  });
+  assert.deepEqual(filtered.points.map(p => p.payload.city), ['London']);
+  assert.deepEqual(await client.count(name, { filter: { must: [{ key: 'n', range: { gte: 2 } }] }, exact: true }), { count: 2 });
+
   assert.deepEqual(await client.count(name, { exact: true }), { count: 5 });
   await client.delete(name, { wait: true, points: [2] });
   assert.deepEqual(await client.count(name, { exact: true }), { count: 4 });
   assert.equal((await client.retrieve(name, { ids: [2] })).length, 0);
+  await client.delete(name, { wait: true, filter: { must: [{ key: 'city', match: { value: 'NY' } }] } });
+  assert.deepEqual(await client.count(name, { exact: true }), { count: 3 });
 });
 
 test('errors come back as client errors with Qdrant messages', async () => {

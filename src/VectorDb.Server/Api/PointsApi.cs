@@ -51,41 +51,35 @@ internal static class PointsApi
         {
             long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
-            RejectFilter(request.Filter);
-            var ids = request.Points is { } points
-                ? RequestParsing.PointIds(points)
-                : throw new InvalidRequestException("`points` (a list of ids) is required; deleting by filter is not supported yet.");
-            db.GetCollection(name).Delete(ids, wait);
+            var collection = db.GetCollection(name);
+            if (request.Points is { ValueKind: not JsonValueKind.Null } points)
+            {
+                collection.Delete(RequestParsing.PointIds(points), wait);
+            }
+            else
+            {
+                collection.Delete(FilterParsing.Parse(request.Filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."), wait);
+            }
+
             return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
         });
         group.MapPost("/count", (string name, CountRequest? request, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
-            RejectFilter(request?.Filter);
-            return QdrantResults.Ok(new { count = db.GetCollection(name).Count() }, start);
+            return QdrantResults.Ok(new { count = db.GetCollection(name).Count(FilterParsing.Parse(request?.Filter)) }, start);
         });
         group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
-            RejectFilter(request?.Filter);
             int limit = request?.Limit ?? 10;
             PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;
             var payload = RequestParsing.PayloadSelector(request?.WithPayload, defaultValue: true);
-            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload);
+            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload, FilterParsing.Parse(request?.Filter));
             return QdrantResults.Ok(
                 new { points = page.Points.Select(r => Record(r, payload)), next_page_offset = page.NextOffset is { } next ? IdJson(next) : null },
                 start);
         });
         return group;
-    }
-
-    /// <summary>Filters come with the filtering issue; until then they are refused rather than ignored.</summary>
-    public static void RejectFilter(JsonElement? filter)
-    {
-        if (filter is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined })
-        {
-            throw new InvalidRequestException("Filters are not supported yet.");
-        }
     }
 
     /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>

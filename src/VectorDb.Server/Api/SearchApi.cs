@@ -80,7 +80,6 @@ internal static class SearchApi
         Collection collection, float[] vector, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
         PayloadSelector payload, JsonElement? withVector, SearchParams? parameters)
     {
-        PointsApi.RejectFilter(filter);
         int k = limit ?? 10;
         int skip = offset ?? 0;
         if (skip < 0)
@@ -94,6 +93,7 @@ internal static class SearchApi
             Exact = parameters?.Exact ?? false,
             WithPayload = payload.WantsPayload,
             WithVector = RequestParsing.WithVector(withVector),
+            Filter = FilterParsing.Parse(filter),
         };
         var hits = collection.Search(vector, k + skip, options).Skip(skip);
         if (scoreThreshold is float threshold)

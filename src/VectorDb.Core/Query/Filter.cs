@@ -1,0 +1,176 @@
+using System.Text.Json;
+
+namespace VectorDb.Query;
+
+/// <summary>
+/// A condition on a point: its payload, or its id. Filters nest: a <see cref="Filter"/> is a condition too.
+/// The model follows Qdrant's: payload keys are paths (<c>a.b</c> into objects, <c>a[].b</c> into arrays of
+/// objects), and a condition on an array field holds when any element satisfies it.
+/// </summary>
+public abstract record Condition
+{
+    /// <summary>True when the point with this id and payload satisfies the condition.</summary>
+    public abstract bool Matches(PointId id, Payload? payload);
+}
+
+/// <summary>
+/// All of <see cref="Must"/>, at least one of <see cref="Should"/> (when there are any), none of
+/// <see cref="MustNot"/>. An empty filter matches every point.
+/// </summary>
+public sealed record Filter(
+    IReadOnlyList<Condition>? Must = null,
+    IReadOnlyList<Condition>? Should = null,
+    IReadOnlyList<Condition>? MustNot = null) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload)
+    {
+        foreach (var condition in Must ?? [])
+        {
+            if (!condition.Matches(id, payload))
+            {
+                return false;
+            }
+        }
+
+        if (Should is { Count: > 0 } should && !should.Any(c => c.Matches(id, payload)))
+        {
+            return false;
+        }
+
+        foreach (var condition in MustNot ?? [])
+        {
+            if (condition.Matches(id, payload))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>The point's id is one of <see cref="Ids"/>.</summary>
+public sealed record HasIdCondition(IReadOnlySet<PointId> Ids) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) => Ids.Contains(id);
+}
+
+/// <summary>The field is missing, null, or an empty array.</summary>
+public sealed record IsEmptyCondition(string Key) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        !PayloadPath.Values(payload, Key).Any(v => v.ValueKind != JsonValueKind.Null);
+}
+
+/// <summary>The field exists and is null.</summary>
+public sealed record IsNullCondition(string Key) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Raw(payload, Key).Any(v => v.ValueKind == JsonValueKind.Null);
+}
+
+/// <summary>Some value of the field equals <see cref="Value"/> (a string, integer or boolean).</summary>
+public sealed record MatchValueCondition(string Key, JsonElement Value) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => PayloadPath.ValueEquals(v, Value));
+}
+
+/// <summary>Some value of the field is one of <see cref="Values"/>.</summary>
+public sealed record MatchAnyCondition(string Key, IReadOnlyList<JsonElement> Values) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => Values.Any(candidate => PayloadPath.ValueEquals(v, candidate)));
+}
+
+/// <summary>Some value of the field is none of <see cref="Values"/>.</summary>
+public sealed record MatchExceptCondition(string Key, IReadOnlyList<JsonElement> Values) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind != JsonValueKind.Null && !Values.Any(candidate => PayloadPath.ValueEquals(v, candidate)));
+}
+
+/// <summary>Some numeric value of the field lies within all the given bounds.</summary>
+public sealed record RangeCondition(string Key, double? Gt = null, double? Gte = null, double? Lt = null, double? Lte = null) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.Number && InRange(v.GetDouble()));
+
+    private bool InRange(double x) =>
+        (Gt is not { } gt || x > gt) && (Gte is not { } gte || x >= gte) && (Lt is not { } lt || x < lt) && (Lte is not { } lte || x <= lte);
+}
+
+/// <summary>Resolves payload key paths to the values they name.</summary>
+internal static class PayloadPath
+{
+    /// <summary>Values at the path, with arrays at the end flattened into their elements.</summary>
+    public static IEnumerable<JsonElement> Values(Payload? payload, string key)
+    {
+        foreach (var value in Raw(payload, key))
+        {
+            if (value.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var element in value.EnumerateArray())
+                {
+                    yield return element;
+                }
+            }
+            else
+            {
+                yield return value;
+            }
+        }
+    }
+
+    /// <summary>Values at the path as stored (arrays not flattened). <c>a[].b</c> steps into every element of <c>a</c>.</summary>
+    public static IEnumerable<JsonElement> Raw(Payload? payload, string key)
+    {
+        if (payload is null)
+        {
+            return [];
+        }
+
+        IEnumerable<JsonElement> current = [payload.Root];
+        foreach (string segment in key.Split('.'))
+        {
+            bool intoArray = segment.EndsWith("[]", StringComparison.Ordinal);
+            string name = intoArray ? segment[..^2] : segment;
+            current = current.SelectMany(element => Step(element, name, intoArray)).ToList();
+        }
+
+        return current;
+    }
+
+    public static bool ValueEquals(JsonElement stored, JsonElement wanted) => (stored.ValueKind, wanted.ValueKind) switch
+    {
+        (JsonValueKind.String, JsonValueKind.String) => stored.ValueEquals(wanted.GetString()),
+        (JsonValueKind.Number, JsonValueKind.Number) => stored.TryGetInt64(out long a) && wanted.TryGetInt64(out long b)
+            ? a == b
+            : stored.GetDouble() == wanted.GetDouble(),
+        (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => stored.ValueKind == wanted.ValueKind,
+        _ => false,
+    };
+
+    private static List<JsonElement> Step(JsonElement element, string name, bool intoArray)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var child))
+        {
+            return [];
+        }
+
+        if (!intoArray)
+        {
+            return [child];
+        }
+
+        return child.ValueKind == JsonValueKind.Array ? [.. child.EnumerateArray()] : [];
+    }
+}
