@@ -43,3 +43,27 @@ internal sealed record UpsertPointsRecord(
 internal sealed record DeletePointsRecord(
     [property: Key(0)] uint CollectionId,
     [property: Key(1)] IReadOnlyList<PointId> Ids) : LogRecord;
+
+/// <summary>What an <see cref="UpdatePayloadRecord"/> does to each point's payload.</summary>
+internal enum PayloadOperation
+{
+    /// <summary>Set the given top-level keys, keep the others.</summary>
+    Set = 0,
+
+    /// <summary>Replace the whole payload.</summary>
+    Overwrite = 1,
+
+    /// <summary>Remove the given keys.</summary>
+    DeleteKeys = 2,
+
+    /// <summary>Remove every key.</summary>
+    Clear = 3,
+}
+
+[MessagePackObject]
+internal sealed record UpdatePayloadRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointId> Ids,
+    [property: Key(2)] PayloadOperation Operation,
+    [property: Key(3)] string? PayloadJson,
+    [property: Key(4)] IReadOnlyList<string>? Keys) : LogRecord;

@@ -88,6 +88,9 @@ internal static class Serialization
                 case DeletePointsRecord delete:
                     Write(ref writer, 3, delete, options);
                     break;
+                case UpdatePayloadRecord payload:
+                    Write(ref writer, 4, payload, options);
+                    break;
                 default:
                     throw new MessagePackSerializationException($"Unknown log record {value?.GetType().Name ?? "null"}.");
             }
@@ -106,6 +109,7 @@ internal static class Serialization
                 1 => Read<DropCollectionRecord>(ref reader, options),
                 2 => Read<UpsertPointsRecord>(ref reader, options),
                 3 => Read<DeletePointsRecord>(ref reader, options),
+                4 => Read<UpdatePayloadRecord>(ref reader, options),
                 int tag => throw new MessagePackSerializationException($"Unknown log record tag {tag}."),
             };
         }

@@ -70,7 +70,10 @@ public sealed class Collection
 
     /// <summary>Deletes every point matching <paramref name="filter"/>; logged as the ids it matched.</summary>
     /// <returns>How many points were deleted.</returns>
-    public int Delete(Filter filter, bool wait = true)
+    public int Delete(Filter filter, bool wait = true) => Delete(FindIds(filter), wait);
+
+    /// <summary>Ids of the points matching <paramref name="filter"/>, in internal order.</summary>
+    public IReadOnlyList<PointId> FindIds(Filter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ThrowIfDropped();
@@ -85,8 +88,24 @@ public sealed class Collection
             }
         }
 
-        return Delete(ids, wait);
+        return ids;
     }
+
+    /// <summary>Sets the top-level keys of <paramref name="payload"/> on each point, keeping its other keys.</summary>
+    /// <returns>How many points exist among <paramref name="ids"/> and were updated.</returns>
+    public int SetPayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
+        UpdatePayload(ids, PayloadOperation.Set, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);
+
+    /// <summary>Replaces each point's payload with <paramref name="payload"/>.</summary>
+    public int OverwritePayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
+        UpdatePayload(ids, PayloadOperation.Overwrite, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);
+
+    /// <summary>Removes <paramref name="keys"/> from each point's payload.</summary>
+    public int DeletePayloadKeys(IEnumerable<PointId> ids, IEnumerable<string> keys, bool wait = true) =>
+        UpdatePayload(ids, PayloadOperation.DeleteKeys, null, [.. keys ?? throw new ArgumentNullException(nameof(keys))], wait);
+
+    /// <summary>Removes every key from each point's payload.</summary>
+    public int ClearPayload(IEnumerable<PointId> ids, bool wait = true) => UpdatePayload(ids, PayloadOperation.Clear, null, null, wait);
 
     /// <summary>
     /// Inserts points, replacing any with the same id. The batch is validated as a whole first: if any point
@@ -336,6 +355,34 @@ public sealed class Collection
         return deleted;
     }
 
+    /// <summary>Applies a payload update to the points that exist; the caller holds the write lock (or is replaying).</summary>
+    internal int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys)
+    {
+        int updated = 0;
+        var points = Volatile.Read(ref _points);
+        foreach (var id in ids)
+        {
+            if (!_internalIds.TryGetValue(id, out int node) || Volatile.Read(ref points[node]) is not { } stored)
+            {
+                continue;
+            }
+
+            var current = stored.Payload ?? Payload.Empty;
+            var next = operation switch
+            {
+                PayloadOperation.Set => current.With(payload!),
+                PayloadOperation.Overwrite => payload!,
+                PayloadOperation.DeleteKeys => current.Without(keys!),
+                _ => Payload.Empty,
+            };
+            Volatile.Write(ref points[node], stored with { Payload = next });
+            _durable?.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
+            updated++;
+        }
+
+        return updated;
+    }
+
     /// <summary>Writes the graph for a checkpoint; the caller keeps writers out.</summary>
     internal void WriteSnapshot(Stream stream) => _index.WriteSnapshot(stream);
 
@@ -405,6 +452,36 @@ public sealed class Collection
 
     private bool Matches(Filter filter, int node) =>
         Volatile.Read(ref Volatile.Read(ref _points)[node]) is { } stored && filter.Matches(stored.Id, stored.Payload);
+
+    private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var requested = ids.ToHashSet();
+        long logAddress = 0;
+        int updated;
+        using (EnterWrite())
+        {
+            lock (_writeLock)
+            {
+                ThrowIfDropped();
+                PointId[] existing = [.. requested.Where(_internalIds.ContainsKey)];
+                if (existing.Length == 0)
+                {
+                    return 0;
+                }
+
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
+                }
+
+                updated = ApplyPayloadUpdate(existing, operation, payload, keys);
+            }
+        }
+
+        WaitForCommit(logAddress, wait);
+        return updated;
+    }
 
     private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
 

@@ -204,6 +204,10 @@ public sealed partial class VectorDatabase
             case DeletePointsRecord delete when FindById(delete.CollectionId) is { } collection:
                 collection.ApplyDelete(delete.Ids);
                 break;
+            case UpdatePayloadRecord update when FindById(update.CollectionId) is { } collection:
+                collection.ApplyPayloadUpdate(
+                    update.Ids, update.Operation, update.PayloadJson is null ? null : Payload.Parse(update.PayloadJson), update.Keys);
+                break;
             default:
                 break; // a record for a collection dropped later in the log
         }

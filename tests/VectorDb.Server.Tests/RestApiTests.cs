@@ -148,6 +148,32 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     }
 
     [Fact]
+    public async Task Payload_set_overwrite_delete_and_clear()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/pay", new { vectors = new { size = 2, distance = "Dot" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/pay/points?wait=true", new
+        {
+            points = Enumerable.Range(0, 4).Select(i => new { id = i, vector = new[] { 1f, i }, payload = new { a = 1, group = i < 2 ? "x" : "y" } }),
+        });
+        async Task<string> PayloadOf(int id) =>
+            (await _client.SendAsync(HttpMethod.Get, $"/collections/pay/points/{id}")).Body.GetProperty("result").GetProperty("payload").GetRawText();
+
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Post, "/collections/pay/points/payload?wait=true", """{"payload": {"b": 2}, "points": [0]}""")).Status);
+        Assert.Equal("""{"a":1,"group":"x","b":2}""", await PayloadOf(0));
+        await _client.SendAsync(HttpMethod.Put, "/collections/pay/points/payload?wait=true", """{"payload": {"only": true}, "points": [1]}""");
+        Assert.Equal("""{"only":true}""", await PayloadOf(1));
+        await _client.SendAsync(HttpMethod.Post, "/collections/pay/points/payload/delete?wait=true", """{"keys": ["a"], "filter": {"must": [{"key": "group", "match": {"value": "y"}}]}}""");
+        Assert.Equal("""{"group":"y"}""", await PayloadOf(2));
+        Assert.Equal("""{"group":"y"}""", await PayloadOf(3));
+        await _client.SendAsync(HttpMethod.Post, "/collections/pay/points/payload/clear?wait=true", """{"points": [3]}""");
+        Assert.Equal("{}", await PayloadOf(3));
+
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pay/points/payload", """{"payload": [1], "points": [0]}""");
+        Assert.Equal(400, status);
+        Assert.Contains("payload", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_and_root_answer_and_unknown_routes_are_404()
     {
         var (status, body) = await _client.SendAsync(HttpMethod.Get, "/");

@@ -183,6 +183,36 @@ public sealed class PersistenceTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Payload_updates_survive_reopen(bool checkpoint)
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = 2, Distance = DistanceMetric.Euclid });
+            points.Upsert(Enumerable.Range(0, 4).Select(i => new Point((ulong)i, [i, 1], Payload.Parse("""{"a":1,"b":2}"""))));
+            Assert.Equal(1, points.SetPayload([0UL, 99UL], Payload.Parse("""{"b":3,"c":4}""")));
+            points.OverwritePayload([1UL], Payload.Parse("""{"z":true}"""));
+            points.DeletePayloadKeys([2UL], ["a"]);
+            points.ClearPayload([3UL]);
+            if (checkpoint)
+            {
+                database.Checkpoint();
+            }
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal("""{"a":1,"b":3,"c":4}""", points.Get(0UL)!.Payload!.ToJson());
+            Assert.Equal("""{"z":true}""", points.Get(1UL)!.Payload!.ToJson());
+            Assert.Equal("""{"b":2}""", points.Get(2UL)!.Payload!.ToJson());
+            Assert.Equal("{}", points.Get(3UL)!.Payload!.ToJson());
+            Assert.Equal([2f, 1f], points.Get(2UL)!.Vector!);
+        }
+    }
+
     [Fact]
     public void A_second_process_cannot_open_the_same_directory()
     {

@@ -71,6 +71,17 @@ test('upsert, retrieve, query, search, scroll, count, delete', async () => {
   assert.deepEqual(await client.count(name, { exact: true }), { count: 3 });
 });
 
+test('payload operations', async () => {
+  await client.setPayload(name, { payload: { visited: true }, points: [1], wait: true });
+  assert.deepEqual((await client.retrieve(name, { ids: [1] }))[0].payload, { city: 'Berlin', n: 1, visited: true });
+  await client.overwritePayload(name, { payload: { city: 'Bonn' }, points: [1], wait: true });
+  assert.deepEqual((await client.retrieve(name, { ids: [1] }))[0].payload, { city: 'Bonn' });
+  await client.deletePayload(name, { keys: ['n'], filter: { must: [{ key: 'city', match: { value: 'Moscow' } }] }, wait: true });
+  assert.deepEqual((await client.retrieve(name, { ids: [uuid] }))[0].payload, { city: 'Moscow' });
+  await client.clearPayload(name, { points: [uuid], wait: true });
+  assert.deepEqual((await client.retrieve(name, { ids: [uuid] }))[0].payload, {});
+});
+
 test('errors come back as client errors with Qdrant messages', async () => {
   await assert.rejects(
     client.upsert(name, { wait: true, points: [{ id: 9, vector: [1, 2] }] }),

@@ -74,6 +74,21 @@ public sealed class Payload : IEquatable<Payload>
     /// <summary>Looks up a top-level field.</summary>
     public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);
 
+    /// <summary>This payload with the top-level keys of <paramref name="patch"/> set (added or replaced).</summary>
+    public Payload With(Payload patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var kept = Root.EnumerateObject().Where(property => !patch.Root.TryGetProperty(property.Name, out _));
+        return Build(kept.Concat(patch.Root.EnumerateObject()));
+    }
+
+    /// <summary>This payload without the given top-level keys.</summary>
+    public Payload Without(IEnumerable<string> keys)
+    {
+        var removed = keys.ToHashSet(StringComparer.Ordinal);
+        return Build(Root.EnumerateObject().Where(property => !removed.Contains(property.Name)));
+    }
+
     /// <summary>The payload as compact JSON text.</summary>
     public string ToJson() => Root.GetRawText();
 
@@ -88,4 +103,22 @@ public sealed class Payload : IEquatable<Payload>
 
     /// <inheritdoc />
     public override int GetHashCode() => Root.GetRawText().GetHashCode(StringComparison.Ordinal);
+
+    private static Payload Build(IEnumerable<JsonProperty> properties)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in properties)
+            {
+                property.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.ToArray());
+        return new Payload(document.RootElement.Clone());
+    }
 }

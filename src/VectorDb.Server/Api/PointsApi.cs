@@ -14,6 +14,9 @@ internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload
 
 internal sealed record DeleteRequest(JsonElement? Points, JsonElement? Filter);
 
+/// <summary>Body of the payload endpoints: which points (ids or filter), and the payload or keys.</summary>
+internal sealed record PayloadRequest(JsonElement? Payload, JsonElement? Keys, JsonElement? Points, JsonElement? Filter);
+
 internal sealed record CountRequest(JsonElement? Filter, bool? Exact);
 
 internal sealed record ScrollRequest(JsonElement? Offset, int? Limit, JsonElement? Filter, JsonElement? WithPayload, JsonElement? WithVector);
@@ -52,17 +55,18 @@ internal static class PointsApi
             long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             var collection = db.GetCollection(name);
-            if (request.Points is { ValueKind: not JsonValueKind.Null } points)
-            {
-                collection.Delete(RequestParsing.PointIds(points), wait);
-            }
-            else
-            {
-                collection.Delete(FilterParsing.Parse(request.Filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."), wait);
-            }
+            collection.Delete(Selected(collection, request.Points, request.Filter), wait);
 
             return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
         });
+        group.MapPost("/payload", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePayload(name, request, context, db, (c, ids, wait) => c.SetPayload(ids, RequiredPayload(request), wait)));
+        group.MapPut("/payload", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePayload(name, request, context, db, (c, ids, wait) => c.OverwritePayload(ids, RequiredPayload(request), wait)));
+        group.MapPost("/payload/delete", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePayload(name, request, context, db, (c, ids, wait) => c.DeletePayloadKeys(ids, RequiredKeys(request), wait)));
+        group.MapPost("/payload/clear", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePayload(name, request, context, db, (c, ids, wait) => c.ClearPayload(ids, wait)));
         group.MapPost("/count", (string name, CountRequest? request, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -81,6 +85,29 @@ internal static class PointsApi
         });
         return group;
     }
+
+    private static IResult UpdatePayload(string name, PayloadRequest request, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
+    {
+        long start = Stopwatch.GetTimestamp();
+        bool wait = RequestParsing.Wait(context);
+        var collection = db.GetCollection(name);
+        update(collection, Selected(collection, request.Points, request.Filter), wait);
+        return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+    }
+
+    /// <summary>The points a request names: a list of ids, or a filter.</summary>
+    private static IReadOnlyList<PointId> Selected(Collection collection, JsonElement? points, JsonElement? filter) =>
+        points is { ValueKind: not JsonValueKind.Null } ids
+            ? RequestParsing.PointIds(ids)
+            : collection.FindIds(FilterParsing.Parse(filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."));
+
+    private static Payload RequiredPayload(PayloadRequest request) =>
+        RequestParsing.Payload(request.Payload) ?? throw new InvalidRequestException("`payload` (an object) is required.");
+
+    private static List<string> RequiredKeys(PayloadRequest request) =>
+        request.Keys is { ValueKind: JsonValueKind.Array } keys
+            ? [.. keys.EnumerateArray().Select(k => k.GetString() ?? throw new InvalidRequestException("Payload keys are strings."))]
+            : throw new InvalidRequestException("`keys` (a list of payload keys) is required.");
 
     /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>
     public static object IdJson(PointId id) => id.IsUuid ? id.Uuid.ToString("D") : id.Number;
