@@ -6,12 +6,13 @@ using VectorDb.Server;
 using VectorDb.Server.Api;
 
 // VectorDb's REST server: Qdrant's REST API over one embedded engine.
-//   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--data-dir PATH] [--api-key KEY]
+//   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--data-dir PATH] [--api-key KEY] [--read-only-api-key KEY]
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
     ["--data-dir"] = "VectorDb:DataDir",
     ["--api-key"] = "VectorDb:ApiKey",
+    ["--read-only-api-key"] = "VectorDb:ReadOnlyApiKey",
 });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
 {
@@ -32,9 +33,9 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 app.UseExceptionHandler();
-if (!string.IsNullOrEmpty(options.ApiKey))
+if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadOnlyApiKey))
 {
-    app.UseMiddleware<ApiKeyMiddleware>(System.Text.Encoding.UTF8.GetBytes(options.ApiKey));
+    app.UseMiddleware<ApiKeyMiddleware>();
 }
 
 // Open (and recover) the database before taking traffic.

@@ -9,6 +9,9 @@ public sealed class ServerOptions
     /// <summary>When set, every endpoint but health and <c>GET /</c> requires this key.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>When set, this key may read (retrieve, search, query, scroll, count, inspect) but not write (403).</summary>
+    public string? ReadOnlyApiKey { get; set; }
+
     /// <summary>Largest request body accepted, in bytes (413 beyond).</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L << 20;
 }

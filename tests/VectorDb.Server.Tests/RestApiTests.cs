@@ -198,7 +198,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
 
 public sealed class ApiKeyTests : IDisposable
 {
-    private readonly ServerFactory _factory = new() { ApiKey = "s3cret" };
+    private readonly ServerFactory _factory = new() { ApiKey = "s3cret", ReadOnlyApiKey = "reader" };
 
     public void Dispose() => _factory.Dispose();
 
@@ -216,6 +216,18 @@ public sealed class ApiKeyTests : IDisposable
         client.DefaultRequestHeaders.Remove("api-key");
         client.DefaultRequestHeaders.Add("api-key", "s3cret");
         Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/collections")).Status);
+
+        Assert.Equal(200, (await client.SendAsync(HttpMethod.Put, "/collections/ro", new { vectors = new { size = 2, distance = "Dot" } })).Status);
+        var reader = _factory.CreateClient();
+        reader.DefaultRequestHeaders.Add("api-key", "reader");
+        Assert.Equal(200, (await reader.SendAsync(HttpMethod.Get, "/collections/ro")).Status);
+        Assert.Equal(200, (await reader.SendAsync(HttpMethod.Post, "/collections/ro/points/query", new { query = new[] { 1f, 0 } })).Status);
+        Assert.Equal(200, (await reader.SendAsync(HttpMethod.Post, "/collections/ro/points/count", new { })).Status);
+        var (forbidden, error) = await reader.SendAsync(HttpMethod.Put, "/collections/ro/points", new { points = new[] { new { id = 1, vector = new[] { 1f, 0 } } } });
+        Assert.Equal(403, forbidden);
+        Assert.Contains("read-only", error.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(403, (await reader.SendAsync(HttpMethod.Delete, "/collections/ro")).Status);
+        Assert.Equal(403, (await reader.SendAsync(HttpMethod.Post, "/collections/ro/points/delete", new { points = new[] { 1 } })).Status);
 
         var bearer = _factory.CreateClient();
         bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");

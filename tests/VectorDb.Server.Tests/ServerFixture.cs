@@ -11,12 +11,20 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     /// <summary>API key the server requires; none by default.</summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>Read-only API key; none by default.</summary>
+    public string? ReadOnlyApiKey { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("VectorDb:DataDir", ":memory:");
         if (ApiKey is not null)
         {
             builder.UseSetting("VectorDb:ApiKey", ApiKey);
+        }
+
+        if (ReadOnlyApiKey is not null)
+        {
+            builder.UseSetting("VectorDb:ReadOnlyApiKey", ReadOnlyApiKey);
         }
     }
 }

@@ -15,7 +15,7 @@ internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload
 internal sealed record DeleteRequest(JsonElement? Points, JsonElement? Filter);
 
 /// <summary>Body of the payload endpoints: which points (ids or filter), and the payload or keys.</summary>
-internal sealed record PayloadRequest(JsonElement? Payload, JsonElement? Keys, JsonElement? Points, JsonElement? Filter);
+internal sealed record PayloadRequest(JsonElement? Payload, JsonElement? Keys, JsonElement? Points, JsonElement? Filter, string? Key);
 
 internal sealed record CountRequest(JsonElement? Filter, bool? Exact);
 
@@ -90,6 +90,11 @@ internal static class PointsApi
     {
         long start = Stopwatch.GetTimestamp();
         bool wait = RequestParsing.Wait(context);
+        if (request.Key is not null)
+        {
+            throw new InvalidRequestException("Setting payload under a nested `key` is not supported yet.");
+        }
+
         var collection = db.GetCollection(name);
         update(collection, Selected(collection, request.Points, request.Filter), wait);
         return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
