@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using VectorDb.Bench;
+using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
 using VectorDb.Bench.Storage;
 
@@ -10,6 +11,7 @@ return args switch
     ["bdn", .. var rest] => RunBenchmarkDotNet(rest),
     ["recall", .. var rest] => RecallCommand.Run(rest),
     ["storage", .. var rest] => StorageCommand.Run(rest),
+    ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -27,6 +29,7 @@ static int Usage()
           VectorDb.Bench recall --base B --query Q [--truth G.ivecs] --metric l2|ip|cosine
                                 [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
                                 [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--out result.json]
+          VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;
