@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
 using VectorDb;
 using VectorDb.Server;
 using VectorDb.Server.Api;
@@ -30,8 +31,10 @@ builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadReque
 builder.Services.AddExceptionHandler<ErrorHandler>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
+builder.Services.AddSingleton<RequestMetrics>();
 
 var app = builder.Build();
+app.UseMiddleware<MetricsMiddleware>();
 app.UseExceptionHandler();
 if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadOnlyApiKey))
 {
@@ -50,10 +53,12 @@ app.MapGet("/", () => Results.Json(new
 app.MapGet("/healthz", () => Results.Text("healthz check passed")).WithTags("Service");
 app.MapGet("/livez", () => Results.Text("livez check passed")).WithTags("Service");
 app.MapGet("/readyz", () => Results.Text("all shards are ready")).WithTags("Service");
+app.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Results.Text(metrics.Render(db), "text/plain; version=0.0.4")).WithTags("Service");
 app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();
 app.MapOpenApi();
+app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>
     QdrantResults.Error(StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}", Stopwatch.GetTimestamp()));
 

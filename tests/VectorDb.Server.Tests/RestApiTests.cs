@@ -27,6 +27,11 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal("Dot", config.GetProperty("params").GetProperty("vectors").GetProperty("distance").GetString());
         Assert.Equal(8, config.GetProperty("hnsw_config").GetProperty("m").GetInt32());
 
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Patch, "/collections/life", "{}")).Status);
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/life", """{"hnsw_config": {"m": 32}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("hnsw_config", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+
         (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/life/exists");
         Assert.True(body.GetProperty("result").GetProperty("exists").GetBoolean());
         (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections");
@@ -183,6 +188,28 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         (status, body) = await _client.SendAsync(HttpMethod.Get, "/nowhere");
         Assert.Equal(404, status);
         Assert.Equal(JsonValueKind.String, body.GetProperty("status").GetProperty("error").ValueKind);
+    }
+
+    [Fact]
+    public async Task Metrics_count_requests_per_route_and_points_per_collection()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/met", new { vectors = new { size = 2, distance = "Dot" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/met/points?wait=true", new { points = new[] { new { id = 1, vector = new[] { 1f, 0 } } } });
+        await _client.SendAsync(HttpMethod.Post, "/collections/met/points/query", new { query = new[] { 1f, 0 } });
+
+        string text = await _client.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Contains("vectordb_http_requests_total{method=\"POST\",route=\"/collections/{name}/points/query\",status=\"200\"}", text, StringComparison.Ordinal);
+        Assert.Contains("vectordb_http_request_duration_seconds_count{method=\"POST\",route=\"/collections/{name}/points/query\"}", text, StringComparison.Ordinal);
+        Assert.Contains("vectordb_collection_points{collection=\"met\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Interactive_docs_are_served()
+    {
+        using var response = await _client.GetAsync(new Uri("/docs", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"GET /docs answered {(int)response.StatusCode}");
+        Assert.Contains("scalar", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

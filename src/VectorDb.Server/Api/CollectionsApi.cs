@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 
 namespace VectorDb.Server.Api;
 
@@ -38,6 +39,20 @@ internal static class CollectionsApi
         {
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(Describe(db.GetCollection(name)), start);
+        });
+        group.MapPatch("/{name}", (string name, [FromBody] JsonElement request, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            db.GetCollection(name);
+            string? change = request.ValueKind == JsonValueKind.Object
+                ? request.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).Select(p => p.Name).FirstOrDefault()
+                : null;
+            if (change is not null)
+            {
+                throw new InvalidRequestException($"Changing `{change}` of an existing collection is not supported yet.");
+            }
+
+            return QdrantResults.Ok(true, start);
         });
         group.MapGet("/{name}/exists", (string name, VectorDatabase db) =>
         {
