@@ -62,4 +62,12 @@ public sealed class FilterTests
         Assert.True(new Filter(Must: [new Filter(Should: [rome, new Filter(MustNot: [rome])])]).Matches(1, Point));
         Assert.False(new Filter(Must: [berlin]).Matches(1, null));
     }
+
+    [Fact]
+    public void Shorthands_build_the_same_conditions()
+    {
+        Assert.True(new Filter(Must: [Conditions.Match("city", "Berlin"), Conditions.Match("n", 7), Conditions.Match("ok", true)]).Matches(1, Point));
+        Assert.True(Conditions.MatchAny("tags", "z", "a").Matches(1, Point));
+        Assert.False(Conditions.Range("n", gt: 7).Matches(1, Point));
+    }
 }

@@ -174,3 +174,24 @@ internal static class PayloadPath
         return child.ValueKind == JsonValueKind.Array ? [.. child.EnumerateArray()] : [];
     }
 }
+
+/// <summary>Shorthands for building conditions in code, e.g. <c>new Filter(Must: [Conditions.Match("city", "Berlin")])</c>.</summary>
+public static class Conditions
+{
+    /// <summary>The field (or an element of it) equals the string.</summary>
+    public static MatchValueCondition Match(string key, string value) => new(key, JsonSerializer.SerializeToElement(value));
+
+    /// <summary>The field (or an element of it) equals the integer.</summary>
+    public static MatchValueCondition Match(string key, long value) => new(key, JsonSerializer.SerializeToElement(value));
+
+    /// <summary>The field (or an element of it) equals the boolean.</summary>
+    public static MatchValueCondition Match(string key, bool value) => new(key, JsonSerializer.SerializeToElement(value));
+
+    /// <summary>The field (or an element of it) is one of the strings.</summary>
+    public static MatchAnyCondition MatchAny(string key, params IEnumerable<string> values) =>
+        new(key, [.. values.Select(v => JsonSerializer.SerializeToElement(v))]);
+
+    /// <summary>A numeric value of the field lies within the bounds.</summary>
+    public static RangeCondition Range(string key, double? gt = null, double? gte = null, double? lt = null, double? lte = null) =>
+        new(key, gt, gte, lt, lte);
+}
