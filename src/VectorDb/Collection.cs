@@ -147,35 +147,8 @@ public sealed class Collection
     /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
     /// <returns>How many points were deleted.</returns>
     /// <exception cref="StorageException">The delete could not be logged; it was not applied.</exception>
-    public int Delete(IEnumerable<PointId> ids, bool wait = true)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var requested = ids.ToHashSet();
-        long logAddress = 0;
-        int deleted;
-        using (EnterWrite())
-        {
-            lock (_writeLock)
-            {
-                ThrowIfDropped();
-                PointId[] existing = [.. requested.Where(_internalIds.ContainsKey)];
-                if (existing.Length == 0)
-                {
-                    return 0;
-                }
-
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(new DeletePointsRecord(Id, existing));
-                }
-
-                deleted = ApplyDelete(existing);
-            }
-        }
-
-        WaitForCommit(logAddress, wait);
-        return deleted;
-    }
+    public int Delete(IEnumerable<PointId> ids, bool wait = true) =>
+        WriteExisting(ids, wait, existing => new DeletePointsRecord(Id, existing), ApplyDelete);
 
     /// <summary>Returns the points that exist among <paramref name="ids"/>, in the order asked for.</summary>
     public IReadOnlyList<PointRecord> Get(IEnumerable<PointId> ids, bool withVector = true, bool withPayload = true)
@@ -453,12 +426,23 @@ public sealed class Collection
     private bool Matches(Filter filter, int node) =>
         Volatile.Read(ref Volatile.Read(ref _points)[node]) is { } stored && filter.Matches(stored.Id, stored.Payload);
 
-    private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait)
+    private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait) =>
+        WriteExisting(
+            ids,
+            wait,
+            existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys),
+            existing => ApplyPayloadUpdate(existing, operation, payload, keys));
+
+    /// <summary>
+    /// Logs and applies a write to those of <paramref name="ids"/> that exist (nothing, when none does), then
+    /// waits for the log commit if asked to.
+    /// </summary>
+    private int WriteExisting(IEnumerable<PointId> ids, bool wait, Func<PointId[], LogRecord> record, Func<PointId[], int> apply)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var requested = ids.ToHashSet();
         long logAddress = 0;
-        int updated;
+        int changed;
         using (EnterWrite())
         {
             lock (_writeLock)
@@ -472,15 +456,15 @@ public sealed class Collection
 
                 if (_durable is not null)
                 {
-                    logAddress = _durable.Log.Append(new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
+                    logAddress = _durable.Log.Append(record(existing));
                 }
 
-                updated = ApplyPayloadUpdate(existing, operation, payload, keys);
+                changed = apply(existing);
             }
         }
 
         WaitForCommit(logAddress, wait);
-        return updated;
+        return changed;
     }
 
     private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
