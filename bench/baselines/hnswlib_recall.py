@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""hnswlib baseline for the recall harness: same inputs, same JSON as `VectorDb.Bench recall`.
+
+    /usr/bin/python3 bench/baselines/hnswlib_recall.py --base B --query Q --truth G.ivecs --metric l2 \
+        --m 16 --ef-construction 200 --threads 1 --k 10 --ef 10,16,32,64,128 [--max-queries N] --out result.json
+
+Reads TEXMEX .fvecs/.bvecs/.ivecs and IDX (.gz) files. Uses Debian's python3-hnswlib, which is built for a
+generic x86-64 target, not -march=native: a native C++ driver is the fairer baseline (issue 7).
+"""
+import argparse, gzip, json, struct, time
+import numpy as np
+import hnswlib
+
+
+def read_vectors(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if path.endswith((".fvecs", ".ivecs", ".bvecs")):
+        dim = struct.unpack_from("<i", data, 0)[0]
+        kind = {"f": np.float32, "i": np.int32, "b": np.uint8}[path[-5]]
+        width = 4 if kind is not np.uint8 else 1
+        row = 4 + dim * width
+        raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, row)[:, 4:]
+        return np.ascontiguousarray(raw).view(kind).reshape(-1, dim).astype(np.float32 if kind is not np.int32 else np.int32)
+    magic = struct.unpack_from(">i", data, 0)[0]  # IDX: 0x00000803 = unsigned bytes, 3 dimensions
+    dims = magic & 0xFF
+    shape = struct.unpack_from(">" + "i" * dims, data, 4)
+    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
+    return values.reshape(shape[0], -1).astype(np.float32)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True); p.add_argument("--query", required=True); p.add_argument("--truth", required=True)
+    p.add_argument("--metric", default="l2"); p.add_argument("--m", type=int, default=16)
+    p.add_argument("--ef-construction", type=int, default=200); p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
+    p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out")
+    a = p.parse_args()
+
+    base, queries, truth = read_vectors(a.base), read_vectors(a.query), read_vectors(a.truth)
+    if a.max_queries:
+        queries, truth = queries[:a.max_queries], truth[:a.max_queries]
+    space = {"l2": "l2", "ip": "ip", "cosine": "cosine"}[a.metric]
+
+    index = hnswlib.Index(space=space, dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=a.m, ef_construction=a.ef_construction, random_seed=42)
+    index.set_num_threads(a.threads)
+    start = time.perf_counter()
+    index.add_items(base, np.arange(len(base)))
+    build_seconds = time.perf_counter() - start
+    index.set_num_threads(1)
+
+    runs = []
+    for ef in [int(x) for x in a.ef.split(",")]:
+        index.set_ef(max(ef, a.k))
+        for q in queries[:100]:  # warm-up
+            index.knn_query(q, k=a.k)
+        best = None
+        for _ in range(a.repeats):
+            latencies, found = [], []
+            for q in queries:
+                t = time.perf_counter()
+                labels, _ = index.knn_query(q, k=a.k)
+                latencies.append(time.perf_counter() - t)
+                found.append(labels[0])
+            total = sum(latencies)
+            if best is None or total < best[0]:
+                best = (total, latencies, found)
+        total, latencies, found = best
+        hits = sum(len(set(f) & set(t[:a.k])) for f, t in zip(found, truth))
+        lat = sorted(latencies)
+        runs.append({"ef": ef, "recall": hits / (a.k * len(queries)), "qps": len(queries) / total,
+                     "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3})
+        print(f"ef={ef}: recall={runs[-1]['recall']:.4f} qps={runs[-1]['qps']:.0f}")
+
+    result = {"dataset": a.base, "engine": "hnswlib (python3-hnswlib " + getattr(hnswlib, "__version__", "0.6.2") + ")",
+              "n": len(base), "dims": base.shape[1], "metric": a.metric, "k": a.k, "m": a.m,
+              "ef_construction": a.ef_construction, "build_seconds": build_seconds, "threads": a.threads,
+              "index_bytes": None, "runs": runs}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
