@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using VectorDb.Bench;
+using VectorDb.Bench.Filtered;
 using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
 using VectorDb.Bench.Storage;
@@ -11,6 +12,7 @@ return args switch
     ["bdn", .. var rest] => RunBenchmarkDotNet(rest),
     ["recall", .. var rest] => RecallCommand.Run(rest),
     ["storage", .. var rest] => StorageCommand.Run(rest),
+    ["filtered", .. var rest] => FilteredCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
 };
@@ -30,6 +32,8 @@ static int Usage()
                                 [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
                                 [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--out result.json]
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
+          VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]
+                                  [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter] [--cases PREFIX,…] [--repeats 3] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

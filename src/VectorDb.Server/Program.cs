@@ -14,6 +14,11 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--data-dir"] = "VectorDb:DataDir",
     ["--api-key"] = "VectorDb:ApiKey",
     ["--read-only-api-key"] = "VectorDb:ReadOnlyApiKey",
+    ["--max-batch-points"] = "VectorDb:MaxBatchPoints",
+    ["--max-limit"] = "VectorDb:MaxLimit",
+    ["--max-ef"] = "VectorDb:MaxEf",
+    ["--max-dimensions"] = "VectorDb:MaxDimensions",
+    ["--max-request-body-bytes"] = "VectorDb:MaxRequestBodyBytes",
 });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
 {
@@ -57,6 +62,7 @@ app.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Results.Te
 app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();
+app.MapIndexApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>

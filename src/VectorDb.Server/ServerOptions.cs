@@ -14,4 +14,25 @@ public sealed class ServerOptions
 
     /// <summary>Largest request body accepted, in bytes (413 beyond).</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L << 20;
+
+    /// <summary>Most points in one upsert (400 beyond).</summary>
+    public int MaxBatchPoints { get; set; } = 10_000;
+
+    /// <summary>Largest <c>limit + offset</c> of a search, query or scroll (400 beyond).</summary>
+    public int MaxLimit { get; set; } = 10_000;
+
+    /// <summary>Largest <c>hnsw_ef</c> (400 beyond).</summary>
+    public int MaxEf { get; set; } = 10_000;
+
+    /// <summary>Largest vector size of a new collection (400 beyond); at most 65,536.</summary>
+    public int MaxDimensions { get; set; } = CollectionOptions.MaxDimensions;
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> when <paramref name="value"/> of <paramref name="what"/> exceeds <paramref name="max"/>.</summary>
+    internal static void Check(string what, long value, long max, string setting)
+    {
+        if (value > max)
+        {
+            throw new InvalidRequestException($"{what} is {value}, more than this server's limit of {max} (setting VectorDb:{setting}).");
+        }
+    }
 }

@@ -22,8 +22,21 @@ internal sealed record CheckpointManifest
     public required IReadOnlyList<CollectionManifest> Collections { get; init; }
 }
 
-/// <summary>One collection in a checkpoint: its settings and its graph snapshot.</summary>
-internal sealed record CollectionManifest(uint Id, string Name, CollectionConfig Config, string SnapshotFile, int Points);
+/// <summary>
+/// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
+/// indexes (whose contents are rebuilt from the stored payloads on load). Checkpoints written before payload
+/// indexes existed have none.
+/// </summary>
+internal sealed record CollectionManifest(
+    uint Id,
+    string Name,
+    CollectionConfig Config,
+    string SnapshotFile,
+    int Points,
+    IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null);
+
+/// <summary>A payload index as persisted: the key path and the schema.</summary>
+internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema);
 
 /// <summary>
 /// The <c>checkpoints/</c> directory: one numbered folder per checkpoint holding the graph snapshots and,

@@ -67,3 +67,14 @@ internal sealed record UpdatePayloadRecord(
     [property: Key(2)] PayloadOperation Operation,
     [property: Key(3)] string? PayloadJson,
     [property: Key(4)] IReadOnlyList<string>? Keys) : LogRecord;
+
+[MessagePackObject]
+internal sealed record CreatePayloadIndexRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] string Key,
+    [property: Key(2)] PayloadSchemaType Schema) : LogRecord;
+
+[MessagePackObject]
+internal sealed record DeletePayloadIndexRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] string Key) : LogRecord;

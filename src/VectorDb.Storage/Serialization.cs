@@ -91,6 +91,12 @@ internal static class Serialization
                 case UpdatePayloadRecord payload:
                     Write(ref writer, 4, payload, options);
                     break;
+                case CreatePayloadIndexRecord createIndex:
+                    Write(ref writer, 5, createIndex, options);
+                    break;
+                case DeletePayloadIndexRecord deleteIndex:
+                    Write(ref writer, 6, deleteIndex, options);
+                    break;
                 default:
                     throw new MessagePackSerializationException($"Unknown log record {value?.GetType().Name ?? "null"}.");
             }
@@ -110,6 +116,8 @@ internal static class Serialization
                 2 => Read<UpsertPointsRecord>(ref reader, options),
                 3 => Read<DeletePointsRecord>(ref reader, options),
                 4 => Read<UpdatePayloadRecord>(ref reader, options),
+                5 => Read<CreatePayloadIndexRecord>(ref reader, options),
+                6 => Read<DeletePayloadIndexRecord>(ref reader, options),
                 int tag => throw new MessagePackSerializationException($"Unknown log record tag {tag}."),
             };
         }

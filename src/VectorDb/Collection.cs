@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using VectorDb.Hnsw;
+using VectorDb.PayloadIndexing;
 using VectorDb.Persistence;
 using VectorDb.Query;
 using VectorDb.Storage;
@@ -21,15 +22,19 @@ public sealed class Collection
     // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
     private const int ParallelInsertThreshold = 64;
 
-    // Filters matching at most this many points are answered by an exact scan of the matches.
-    private const int ExactScanMaxMatches = 2_000;
+    // One unfiltered search in this many reports its work to the planner's cost model.
+    private const int CalibrationSampleMask = 63;
 
     private readonly HnswIndex _index;
+    private readonly PayloadIndexSet _payloadIndexes = new();
+    private readonly QueryPlanner _planner;
+    private readonly PointSource _source;
     private readonly DurableStore? _durable;
     private readonly ConcurrentDictionary<PointId, int> _internalIds = new();
     private readonly Lock _writeLock = new();
     private StoredPoint?[] _points = new StoredPoint?[1024]; // by internal id; replaced, never resized in place
     private volatile bool _dropped;
+    private int _searches;
 
     internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? index = null)
     {
@@ -38,6 +43,8 @@ public sealed class Collection
         Options = options;
         _durable = durable;
         _index = index ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
+        _planner = new QueryPlanner(options.Dimensions, 2 * options.M);
+        _source = new PointSource(this);
     }
 
     /// <summary>The collection's name.</summary>
@@ -65,7 +72,38 @@ public sealed class Collection
     public int Count(Filter? filter)
     {
         ThrowIfDropped();
-        return filter is null ? _index.Count : MatchingNodes(filter).Matches;
+        return filter is null ? _index.Count : MatchingNodes(filter).Count;
+    }
+
+    /// <summary>The payload indexes, with how many points each covers.</summary>
+    public IReadOnlyList<PayloadIndexInfo> PayloadIndexes => _payloadIndexes.Describe();
+
+    /// <summary>
+    /// Indexes the values at a payload key path, so filters on it are counted and listed from the index
+    /// instead of by reading payloads, and the planner can estimate them exactly. Replaces an index of
+    /// another schema on the same key; an identical one is left as it is.
+    /// </summary>
+    /// <param name="key">Payload key path (<c>a.b</c>, <c>a[].b</c>).</param>
+    /// <param name="schema">Which values to index and which conditions it answers.</param>
+    /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
+    /// <returns>False when an identical index already existed.</returns>
+    /// <exception cref="InvalidRequestException">The key is empty or the schema unknown.</exception>
+    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true)
+    {
+        if (string.IsNullOrWhiteSpace(key) || !Enum.IsDefined(schema))
+        {
+            throw new InvalidRequestException(string.IsNullOrWhiteSpace(key) ? "A payload index needs a field name." : $"Unknown payload index schema {schema}.");
+        }
+
+        return WriteCollection(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema) ? null : new CreatePayloadIndexRecord(Id, key, schema), () => ApplyCreatePayloadIndex(key, schema));
+    }
+
+    /// <summary>Deletes the payload index on <paramref name="key"/>; filters on it keep working, by reading payloads.</summary>
+    /// <returns>False when there was none.</returns>
+    public bool DeletePayloadIndex(string key, bool wait = true)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return WriteCollection(wait, () => PayloadIndexes.Any(i => i.Key == key) ? new DeletePayloadIndexRecord(Id, key) : null, () => ApplyDeletePayloadIndex(key));
     }
 
     /// <summary>Deletes every point matching <paramref name="filter"/>; logged as the ids it matched.</summary>
@@ -77,12 +115,11 @@ public sealed class Collection
     {
         ArgumentNullException.ThrowIfNull(filter);
         ThrowIfDropped();
-        var (accepted, _) = MatchingNodes(filter);
         var points = Volatile.Read(ref _points);
         var ids = new List<PointId>();
-        for (int node = 0; node < accepted.Length; node++)
+        foreach (int node in MatchingNodes(filter))
         {
-            if (accepted[node] && Volatile.Read(ref points[node]) is { } stored)
+            if (Volatile.Read(ref points[node]) is { } stored)
             {
                 ids.Add(stored.Id);
             }
@@ -187,9 +224,10 @@ public sealed class Collection
             throw new InvalidRequestException($"limit must be between 1 and 10000, got {limit}.");
         }
 
-        // Sorting every call is O(n log n); an ordered id index comes with the payload-index work.
+        // Sorting every call is O(n log n); an ordered id index would make pages O(limit).
+        var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _source);
         var ids = _internalIds
-            .Where(entry => (offset is null || entry.Key >= offset.Value) && (filter is null || Matches(filter, entry.Value)))
+            .Where(entry => (offset is null || entry.Key >= offset.Value) && (predicate is null || predicate.Matches(entry.Value)))
             .Select(entry => entry.Key).Order().Take(limit + 1).ToList();
         var points = ids.Take(limit).Select(id => TryGet(id, withVector, withPayload)).OfType<PointRecord>().ToList();
         return new ScrollPage(points, ids.Count > limit ? ids[limit] : null);
@@ -201,7 +239,7 @@ public sealed class Collection
     /// <param name="options">Beam width, exact search, what to include in hits.</param>
     /// <exception cref="DimensionMismatchException">The query has the wrong length.</exception>
     /// <exception cref="InvalidRequestException">Bad k or ef, non-finite components, zero cosine query.</exception>
-    public IReadOnlyList<ScoredPoint> Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null)
+    public SearchResults Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null)
     {
         options ??= SearchOptions.Default;
         ThrowIfDropped();
@@ -220,10 +258,32 @@ public sealed class Collection
         var buffer = ArrayPool<Neighbor>.Shared.Rent(k);
         try
         {
-            int found = options.Filter is { } filter
-                ? FilteredSearch(query, k, ef, options.Exact, filter, buffer)
-                : options.Exact ? _index.ExactSearch(query, k, buffer) : _index.Search(query, k, ef, buffer);
-            return ToScoredPoints(buffer.AsSpan(0, found), options);
+            SearchExplain? explain = null;
+            int found;
+            if (options.Filter is { } filter)
+            {
+                var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
+                var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
+                found = Query.FilteredSearch.Run(_index, _planner, query, k, ef, predicate, _source, forced, buffer, out var planned);
+                explain = options.Explain ? planned : null;
+            }
+            else if (options.Exact)
+            {
+                found = _index.ExactSearch(query, k, buffer);
+                explain = options.Explain ? UnfilteredExplain(SearchStrategy.Exact, "exact search was asked for", _index.AllocatedCount, _index.AllocatedCount, ef) : null;
+            }
+            else
+            {
+                var statistics = options.Explain || (Interlocked.Increment(ref _searches) & CalibrationSampleMask) == 0 ? new SearchStatistics() : null;
+                found = _index.Search(query, k, ef, buffer, default(AcceptAll), twoHop: false, statistics);
+                if (statistics is not null)
+                {
+                    _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
+                    explain = options.Explain ? UnfilteredExplain(SearchStrategy.Graph, "no filter", statistics.DistanceComputations, statistics.NodesVisited, ef) : null;
+                }
+            }
+
+            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options), explain);
         }
         finally
         {
@@ -231,48 +291,34 @@ public sealed class Collection
         }
     }
 
-    /// <summary>
-    /// Until payload indexes and the planner land, a filter is evaluated on every point: few matches are
-    /// scanned exactly; otherwise the graph is searched admitting only matches (non-matching nodes are still
-    /// traversed), and if that returns fewer than min(k, matches) the exact scan answers instead.
-    /// </summary>
-    private int FilteredSearch(ReadOnlySpan<float> query, int k, int ef, bool exact, Filter filter, Span<Neighbor> buffer)
+    private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>
+        new(strategy, reason, null, null, new Dictionary<SearchStrategy, double>(), distances, visited, null, ef);
+
+    /// <summary>The live nodes matching a filter, listed from payload indexes where they can, else by checking every point.</summary>
+    private List<int> MatchingNodes(Filter filter)
     {
-        var (accepted, matches) = MatchingNodes(filter);
-        if (matches == 0)
+        var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
+        var candidates = new List<int>();
+        if (predicate.TryListCandidates(candidates))
         {
-            return 0;
+            candidates.Sort();
+        }
+        else
+        {
+            candidates.AddRange(Enumerable.Range(0, Math.Min(Volatile.Read(ref _points).Length, _index.AllocatedCount)));
         }
 
-        var nodes = new AcceptedNodes(accepted);
-        if (!exact && matches > ExactScanMaxMatches)
+        var nodes = new List<int>();
+        for (int i = 0; i < candidates.Count; i++)
         {
-            int found = _index.Search(query, k, ef, buffer, nodes);
-            if (found >= Math.Min(k, matches))
+            int node = candidates[i];
+            if ((i == 0 || node != candidates[i - 1]) && _source.TryGetPoint(node, out _, out _) && predicate.Matches(node))
             {
-                return found;
+                nodes.Add(node);
             }
         }
 
-        return _index.ExactSearch(query, k, buffer, nodes);
-    }
-
-    /// <summary>Which graph nodes hold a live point matching the filter, and how many.</summary>
-    private (bool[] Accepted, int Matches) MatchingNodes(Filter filter)
-    {
-        var points = Volatile.Read(ref _points);
-        var accepted = new bool[Math.Min(points.Length, _index.AllocatedCount)];
-        int matches = 0;
-        for (int node = 0; node < accepted.Length; node++)
-        {
-            if (Volatile.Read(ref points[node]) is { } stored && _index.IsLive(node) && filter.Matches(stored.Id, stored.Payload))
-            {
-                accepted[node] = true;
-                matches++;
-            }
-        }
-
-        return (accepted, matches);
+        return nodes;
     }
 
     /// <summary>Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).</summary>
@@ -284,6 +330,7 @@ public sealed class Collection
             if (_internalIds.TryGetValue(point.Id, out int previous))
             {
                 _index.Delete(previous);
+                _payloadIndexes.Remove(previous);
                 Volatile.Write(ref _points[previous], null);
             }
         }
@@ -319,6 +366,7 @@ public sealed class Collection
             if (_internalIds.TryRemove(id, out int internalId))
             {
                 _index.Delete(internalId);
+                _payloadIndexes.Remove(internalId);
                 Volatile.Write(ref _points[internalId], null);
                 _durable?.Points.Delete(Id, id);
                 deleted++;
@@ -348,6 +396,8 @@ public sealed class Collection
                 PayloadOperation.DeleteKeys => current.Without(keys!),
                 _ => Payload.Empty,
             };
+            _payloadIndexes.Remove(node);
+            _payloadIndexes.Add(node, next);
             Volatile.Write(ref points[node], stored with { Payload = next });
             _durable?.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
             updated++;
@@ -355,6 +405,19 @@ public sealed class Collection
 
         return updated;
     }
+
+    /// <summary>Builds a payload index from the current points; the caller holds the write lock (or is recovering).</summary>
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema)
+    {
+        var points = Volatile.Read(ref _points);
+        var existing = Enumerable.Range(0, Math.Min(points.Length, _index.AllocatedCount))
+            .Select(node => (Node: node, Stored: Volatile.Read(ref points[node])))
+            .Where(entry => entry.Stored is not null && _index.IsLive(entry.Node))
+            .Select(entry => (entry.Node, entry.Stored!.Payload));
+        _payloadIndexes.Create(key, schema, existing);
+    }
+
+    internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 
     /// <summary>Writes the graph for a checkpoint; the caller keeps writers out.</summary>
     internal void WriteSnapshot(Stream stream) => _index.WriteSnapshot(stream);
@@ -379,7 +442,8 @@ public sealed class Collection
                 throw new InvalidDataException($"point {id} refers to graph node {point.InternalId}, which is not a distinct live node");
             }
 
-            _points[point.InternalId] = new StoredPoint(id, point.PayloadJson is null ? null : Payload.Parse(point.PayloadJson));
+            var payload = point.PayloadJson is null ? null : Payload.Parse(point.PayloadJson);
+            _points[point.InternalId] = new StoredPoint(id, payload);
             _internalIds[id] = point.InternalId;
         }
     }
@@ -423,9 +487,6 @@ public sealed class Collection
         return batch;
     }
 
-    private bool Matches(Filter filter, int node) =>
-        Volatile.Read(ref Volatile.Read(ref _points)[node]) is { } stored && filter.Matches(stored.Id, stored.Payload);
-
     private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait) =>
         WriteExisting(
             ids,
@@ -465,6 +526,33 @@ public sealed class Collection
 
         WaitForCommit(logAddress, wait);
         return changed;
+    }
+
+    /// <summary>Logs and applies a collection-level change (none when <paramref name="record"/> returns null).</summary>
+    private bool WriteCollection(bool wait, Func<LogRecord?> record, Action apply)
+    {
+        long logAddress = 0;
+        using (EnterWrite())
+        {
+            lock (_writeLock)
+            {
+                ThrowIfDropped();
+                if (record() is not { } entry)
+                {
+                    return false;
+                }
+
+                if (_durable is not null)
+                {
+                    logAddress = _durable.Log.Append(entry);
+                }
+
+                apply();
+            }
+        }
+
+        WaitForCommit(logAddress, wait);
+        return true;
     }
 
     private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
@@ -528,6 +616,7 @@ public sealed class Collection
     {
         int internalId = _index.Reserve(point.Vector);
         Volatile.Write(ref _points[internalId], new StoredPoint(point.Id, point.Payload));
+        _payloadIndexes.Add(internalId, point.Payload); // before the node is searchable, so filtered searches never miss it
         _index.Link(internalId);
         _internalIds[point.Id] = internalId;
         return internalId;
@@ -599,12 +688,29 @@ public sealed class Collection
     }
 
     private sealed record StoredPoint(PointId Id, Payload? Payload);
-}
 
-/// <summary>Admits the graph nodes flagged in a bitmap.</summary>
-internal readonly struct AcceptedNodes(bool[] accepted) : INodeFilter
-{
-    public bool Accept(int id) => (uint)id < (uint)accepted.Length && accepted[id];
+    /// <summary>The collection's points as filter evaluation sees them.</summary>
+    private sealed class PointSource(Collection collection) : IPointSource
+    {
+        public int NodeBound => Math.Min(Volatile.Read(ref collection._points).Length, collection._index.AllocatedCount);
+
+        public int LiveCount => collection._index.Count;
+
+        public bool TryGetPoint(int node, out PointId id, out Payload? payload)
+        {
+            var points = Volatile.Read(ref collection._points);
+            if ((uint)node < (uint)points.Length && Volatile.Read(ref points[node]) is { } stored && collection._index.IsLive(node))
+            {
+                (id, payload) = (stored.Id, stored.Payload);
+                return true;
+            }
+
+            (id, payload) = (default, null);
+            return false;
+        }
+
+        public bool TryGetNode(PointId id, out int node) => collection._internalIds.TryGetValue(id, out node);
+    }
 }
 
 /// <summary>A point as recovery found it in the store: the graph node it was on, and its payload.</summary>

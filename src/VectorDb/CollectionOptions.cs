@@ -62,4 +62,13 @@ public sealed record SearchOptions
     /// Only points matching this filter are returned; the result still has min(k, matching points) hits.
     /// </summary>
     public Query.Filter? Filter { get; init; }
+
+    /// <summary>Return what the planner estimated and chose, and the work done, in <see cref="SearchResults.Explain"/>.</summary>
+    public bool Explain { get; init; }
+
+    /// <summary>
+    /// Overrides the planner's choice for a filtered search (for experiments and benchmarks); null lets it
+    /// choose. Whatever runs, a graph strategy that finds fewer than k matches is completed by an exact scan.
+    /// </summary>
+    public Query.SearchStrategy? Strategy { get; init; }
 }

@@ -23,3 +23,21 @@ public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = nul
 /// <param name="Points">The points of this page, in id order.</param>
 /// <param name="NextOffset">The id the next page starts at, or null when this is the last page.</param>
 public sealed record ScrollPage(IReadOnlyList<PointRecord> Points, PointId? NextOffset);
+
+/// <summary>The hits of a search, best first, and, when asked for, how the search was planned and run.</summary>
+public sealed class SearchResults(IReadOnlyList<ScoredPoint> hits, Query.SearchExplain? explain) : IReadOnlyList<ScoredPoint>
+{
+    /// <summary>The plan and the work done; null unless <see cref="SearchOptions.Explain"/> was set.</summary>
+    public Query.SearchExplain? Explain { get; } = explain;
+
+    /// <inheritdoc />
+    public int Count => hits.Count;
+
+    /// <inheritdoc />
+    public ScoredPoint this[int index] => hits[index];
+
+    /// <inheritdoc />
+    public IEnumerator<ScoredPoint> GetEnumerator() => hits.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -178,6 +178,11 @@ public sealed partial class VectorDatabase
                 rebuilt = true;
             }
 
+            foreach (var index in entry.PayloadIndexes ?? [])
+            {
+                collection.ApplyCreatePayloadIndex(index.Key, index.Schema);
+            }
+
             _collections[entry.Name] = collection;
         }
 
@@ -207,6 +212,12 @@ public sealed partial class VectorDatabase
             case UpdatePayloadRecord update when FindById(update.CollectionId) is { } collection:
                 collection.ApplyPayloadUpdate(
                     update.Ids, update.Operation, update.PayloadJson is null ? null : Payload.Parse(update.PayloadJson), update.Keys);
+                break;
+            case CreatePayloadIndexRecord createIndex when FindById(createIndex.CollectionId) is { } collection:
+                collection.ApplyCreatePayloadIndex(createIndex.Key, createIndex.Schema);
+                break;
+            case DeletePayloadIndexRecord deleteIndex when FindById(deleteIndex.CollectionId) is { } collection:
+                collection.ApplyDeletePayloadIndex(deleteIndex.Key);
                 break;
             default:
                 break; // a record for a collection dropped later in the log

@@ -153,6 +153,55 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     }
 
     [Fact]
+    public async Task Payload_indexes_are_created_reported_used_and_deleted()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/idx", new { vectors = new { size = 2, distance = "Euclid" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/idx/points?wait=true", new
+        {
+            points = Enumerable.Range(0, 200).Select(i => new { id = i, vector = new[] { (float)i, 0 }, payload = new { color = i % 4 == 0 ? "red" : "blue", n = i } }),
+        });
+
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index?wait=true", """{"field_name": "color", "field_schema": "keyword"}""");
+        Assert.Equal(200, status);
+        Assert.Equal("completed", body.GetProperty("result").GetProperty("status").GetString());
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_name": "n", "field_schema": {"type": "integer", "range": true}}""");
+        Assert.Equal(200, status);
+
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/idx");
+        var schema = body.GetProperty("result").GetProperty("payload_schema");
+        Assert.Equal("keyword", schema.GetProperty("color").GetProperty("data_type").GetString());
+        Assert.Equal(200, schema.GetProperty("color").GetProperty("points").GetInt32());
+        Assert.Equal("integer", schema.GetProperty("n").GetProperty("data_type").GetString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/idx/points/query", """
+            {"query": [101, 0], "limit": 2, "params": {"explain": true},
+             "filter": {"must": [{"key": "color", "match": {"value": "red"}}, {"key": "n", "range": {"gte": 50}}]}}
+            """);
+        var result = body.GetProperty("result");
+        Assert.Equal([100, 104], result.GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+        var explain = result.GetProperty("explain");
+        Assert.Equal("ExactScan", explain.GetProperty("strategy").GetString());
+        Assert.Equal(37, explain.GetProperty("matches").GetInt32()); // 52, 56, …, 196
+        Assert.True(explain.GetProperty("estimate").GetProperty("max").GetInt32() <= 50);
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/idx/points/search", """{"vector": [1, 0], "limit": 1, "params": {"explain": true}}""");
+        Assert.Equal("Graph", body.GetProperty("explain").GetProperty("strategy").GetString());
+
+        (status, _) = await _client.SendAsync(HttpMethod.Delete, "/collections/idx/index/color?wait=true");
+        Assert.Equal(200, status);
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/idx");
+        Assert.False(body.GetProperty("result").GetProperty("payload_schema").TryGetProperty("color", out _));
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_name": "loc", "field_schema": "geo"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("not supported yet", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_schema": "keyword"}""");
+        Assert.Equal(400, status);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/nope/index", """{"field_name": "a", "field_schema": "keyword"}""");
+        Assert.Equal(404, status);
+    }
+
+    [Fact]
     public async Task Payload_set_overwrite_delete_and_clear()
     {
         await _client.SendAsync(HttpMethod.Put, "/collections/pay", new { vectors = new { size = 2, distance = "Dot" } });
@@ -220,6 +269,8 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var paths = body.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/collections/{name}/points/query", out _));
         Assert.True(paths.TryGetProperty("/collections/{name}", out _));
+        Assert.True(paths.TryGetProperty("/collections/{name}/index", out _));
+        Assert.True(paths.TryGetProperty("/collections/{name}/index/{field}", out _));
     }
 }
 
@@ -259,5 +310,34 @@ public sealed class ApiKeyTests : IDisposable
         var bearer = _factory.CreateClient();
         bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
         Assert.Equal(200, (await bearer.SendAsync(HttpMethod.Get, "/collections")).Status);
+    }
+}
+
+public sealed class LimitTests : IDisposable
+{
+    private readonly ServerFactory _factory = new()
+    {
+        Settings = new Dictionary<string, string> { ["MaxBatchPoints"] = "3", ["MaxLimit"] = "5", ["MaxEf"] = "50", ["MaxDimensions"] = "8" },
+    };
+
+    public void Dispose() => _factory.Dispose();
+
+    [Theory]
+    [InlineData("PUT", "/collections/big", """{"vectors": {"size": 9, "distance": "Cosine"}}""", "MaxDimensions")]
+    [InlineData("PUT", "/collections/lim/points", """{"points": [{"id": 1, "vector": [1, 2]}, {"id": 2, "vector": [1, 2]}, {"id": 3, "vector": [1, 2]}, {"id": 4, "vector": [1, 2]}]}""", "MaxBatchPoints")]
+    [InlineData("POST", "/collections/lim/points/search", """{"vector": [1, 2], "limit": 4, "offset": 2}""", "MaxLimit")]
+    [InlineData("POST", "/collections/lim/points/query", """{"query": [1, 2], "limit": 1, "params": {"hnsw_ef": 51}}""", "MaxEf")]
+    [InlineData("POST", "/collections/lim/points/scroll", """{"limit": 6}""", "MaxLimit")]
+    public async Task Each_limit_is_a_400_naming_its_setting(string method, string path, string body, string setting)
+    {
+        using var client = _factory.CreateClient();
+        await client.SendAsync(HttpMethod.Put, "/collections/lim", new { vectors = new { size = 2, distance = "Euclid" } });
+
+        var (status, response) = await client.SendAsync(new HttpMethod(method), path, body);
+
+        Assert.Equal(400, status);
+        Assert.Contains(setting, response.ToString(), StringComparison.Ordinal);
+        var (_, count) = await client.SendAsync(HttpMethod.Post, "/collections/lim/points/count", "{}");
+        Assert.Equal(0, count.GetProperty("result").GetProperty("count").GetInt32());
     }
 }

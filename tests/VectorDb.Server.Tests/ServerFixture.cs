@@ -14,9 +14,17 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     /// <summary>Read-only API key; none by default.</summary>
     public string? ReadOnlyApiKey { get; init; }
 
+    /// <summary>Extra <c>VectorDb:</c> settings, e.g. limits.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("VectorDb:DataDir", ":memory:");
+        foreach (var (name, value) in Settings)
+        {
+            builder.UseSetting($"VectorDb:{name}", value);
+        }
+
         if (ApiKey is not null)
         {
             builder.UseSetting("VectorDb:ApiKey", ApiKey);

@@ -13,26 +13,60 @@ public sealed class FilteredSearchTests
         var random = new Random(5);
         var vectors = Enumerable.Range(0, Count).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => random.NextSingle()).ToArray()).ToArray();
         var database = VectorDatabase.InMemory();
-        database.CreateCollection("f", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid })
-            .Upsert(vectors.Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { label = i % 10, n = i }))));
+        var points = vectors.Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { label = i % 10, n = i }))).ToList();
+        database.CreateCollection("f", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid }).Upsert(points);
+        var indexed = database.CreateCollection("indexed", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+        indexed.CreatePayloadIndex("label", PayloadSchemaType.Integer);
+        indexed.Upsert(points); // indexed while inserting
+        indexed.CreatePayloadIndex("n", PayloadSchemaType.Integer); // indexed from existing points
         return (database, vectors);
     });
 
-    public static TheoryData<string, bool> Filters => new()
+    private static readonly string[] FilterCases =
+    [
+        """{"must": [{"key": "label", "match": {"value": 3}}]}""",            // 10 %
+        """{"must": [{"key": "n", "range": {"lt": 40}}]}""",                    // 40 points
+        """{"must": [{"key": "label", "match": {"any": [1, 2]}}], "must_not": [{"key": "n", "range": {"lt": 3000}}]}""",
+        """{"should": [{"key": "label", "match": {"value": 9}}, {"key": "n", "range": {"gte": 5990}}]}""",
+        """{"must": [{"key": "n", "range": {"gte": 5995}}]}""",                 // fewer than k
+        """{"must_not": [{"key": "label", "match": {"value": 4}}]}""",         // 90 %
+        """{"must": [{"key": "n", "range": {"gte": 0}}]}""",                   // everything
+    ];
+
+    private static readonly (string Collection, bool Exact, SearchStrategy? Strategy)[] Modes =
+    [
+        ("f", false, null),
+        ("f", true, null),
+        ("indexed", false, null),
+        ("indexed", false, SearchStrategy.ExactScan),
+        ("indexed", false, SearchStrategy.FilteredGraph),
+        ("indexed", false, SearchStrategy.TwoHopGraph),
+        ("indexed", false, SearchStrategy.PostFilter),
+        ("f", false, SearchStrategy.TwoHopGraph),
+    ];
+
+    public static TheoryData<int, int> Cases()
     {
-        { """{"must": [{"key": "label", "match": {"value": 3}}]}""", false },            // 10 %, graph
-        { """{"must": [{"key": "n", "range": {"lt": 40}}]}""", false },                    // 40 points, exact
-        { """{"must": [{"key": "label", "match": {"any": [1, 2]}}], "must_not": [{"key": "n", "range": {"lt": 3000}}]}""", false },
-        { """{"should": [{"key": "label", "match": {"value": 9}}, {"key": "n", "range": {"gte": 5990}}]}""", true },
-        { """{"must": [{"key": "n", "range": {"gte": 5995}}]}""", false },                 // fewer than k
-    };
+        var data = new TheoryData<int, int>();
+        for (int f = 0; f < FilterCases.Length; f++)
+        {
+            for (int m = 0; m < Modes.Length; m++)
+            {
+                data.Add(f, m);
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
-    [MemberData(nameof(Filters))]
-    public void Filtered_search_returns_the_filtered_top_k(string filterJson, bool exact)
+    [MemberData(nameof(Cases))]
+    public void Filtered_search_returns_the_filtered_top_k_whatever_the_strategy(int filterCase, int mode)
     {
         var (database, vectors) = Data.Value;
-        var collection = database.GetCollection("f");
+        string filterJson = FilterCases[filterCase];
+        var (name, exact, strategy) = Modes[mode];
+        var collection = database.GetCollection(name);
         var filter = ToFilter(filterJson);
         var random = new Random(filterJson.Length);
         double recall = 0;
@@ -43,15 +77,55 @@ public sealed class FilteredSearchTests
             var matching = Enumerable.Range(0, Count).Where(i => filter.Matches((ulong)i, Payload.FromObject(new { label = i % 10, n = i }))).ToList();
             var truth = matching.OrderBy(i => Distance(query, vectors[i])).Take(10).Select(i => (ulong)i).ToHashSet();
 
-            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = exact, Ef = 64, WithPayload = true });
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = exact, Ef = 64, WithPayload = true, Strategy = strategy, Explain = true });
 
             Assert.Equal(Math.Min(10, matching.Count), hits.Count);
             Assert.All(hits, h => Assert.True(filter.Matches(h.Id, h.Payload)));
+            if (exact || hits.Explain!.Strategy == SearchStrategy.ExactScan)
+            {
+                Assert.Equal(truth, hits.Select(h => h.Id.Number).ToHashSet());
+            }
+
             recall += hits.Count(h => truth.Contains(h.Id.Number)) / (double)truth.Count;
         }
 
         Assert.True(recall / queries >= 0.95, $"recall {recall / queries:F3}");
         Assert.Equal(Enumerable.Range(0, Count).Count(i => filter.Matches((ulong)i, Payload.FromObject(new { label = i % 10, n = i }))), collection.Count(filter));
+    }
+
+    [Theory]
+    [InlineData("indexed", """{"must": [{"key": "n", "range": {"lt": 20}}]}""", SearchStrategy.ExactScan)]
+    [InlineData("indexed", """{"must": [{"key": "label", "match": {"value": 3}}, {"key": "n", "range": {"lt": 3000}}]}""", SearchStrategy.ExactScan)]
+    [InlineData("indexed", """{"must": [{"key": "label", "match": {"any": [1, 2]}}]}""", SearchStrategy.FilteredGraph)] // 24-d distances cost little more than two-hop's extra checks
+    [InlineData("f", """{"must": [{"key": "label", "match": {"any": [1, 2]}}]}""", SearchStrategy.FilteredGraph)] // payload checks are dear
+    [InlineData("indexed", """{"must": [{"key": "n", "range": {"gte": 10}}]}""", SearchStrategy.PostFilter)]
+    public void Planner_picks_the_strategy_the_selectivity_calls_for(string collection, string filterJson, SearchStrategy expected)
+    {
+        var (database, _) = Data.Value;
+        var options = new SearchOptions { Filter = ToFilter(filterJson), Explain = true, Ef = 16 };
+        var hits = database.GetCollection(collection).Search(new float[Dimensions], 10, options);
+
+        var explain = hits.Explain!;
+        Assert.Equal(expected, explain.Strategy);
+        Assert.Null(explain.FallbackFrom);
+        Assert.NotNull(explain.Estimate);
+        Assert.True(explain.DistanceComputations > 0);
+        Assert.Contains(expected, explain.EstimatedCostMicroseconds.Keys);
+    }
+
+    [Fact]
+    public void Single_indexed_condition_is_estimated_exactly_and_unindexed_by_sampling()
+    {
+        var (database, _) = Data.Value;
+        var filter = ToFilter("""{"must": [{"key": "label", "match": {"value": 3}}]}""");
+        var options = new SearchOptions { Filter = filter, Explain = true };
+
+        var indexed = database.GetCollection("indexed").Search(new float[Dimensions], 10, options).Explain!;
+        var sampled = database.GetCollection("f").Search(new float[Dimensions], 10, options).Explain!;
+
+        Assert.Equal(Cardinality.Exactly(600), indexed.Estimate);
+        Assert.InRange(sampled.Estimate!.Value.Expected, 450, 750);
+        Assert.InRange(600, sampled.Estimate.Value.Min, sampled.Estimate.Value.Max);
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public sealed unsafe partial class HnswIndex
         float currentDistance = TDistance.Compute(ref vector, ref VectorRef(current), (nuint)_dimensions);
         for (int layer = maxLevel; layer > level; layer--)
         {
-            GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance);
+            _ = GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance);
         }
 
         var notSelf = new ConstructionFilter(_states, id);

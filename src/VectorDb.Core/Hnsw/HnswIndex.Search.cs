@@ -16,6 +16,23 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter)
+        where TFilter : struct, INodeFilter =>
+        Search(query, k, ef, results, filter, twoHop: false, statistics: null);
+
+    /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
+    /// <param name="query">Query vector (raw; normalised here for cosine).</param>
+    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
+    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="filter">Which nodes may be returned.</param>
+    /// <param name="twoHop">
+    /// False: rejected nodes are traversed like any other (distance computed, expanded), only kept out of
+    /// the result — best when most nodes match. True (ACORN-1): distances are computed for accepted nodes only,
+    /// and a rejected neighbour is looked through to its own neighbours, so the search stays connected over
+    /// the accepted subgraph without paying for the rejected majority — best for selective filters.
+    /// </param>
+    /// <param name="statistics">When not null, receives the work done.</param>
+    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -25,12 +42,45 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            return Metric switch
+            context.ResetCounters();
+            int found = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
-                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
-                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live),
+                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
+                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
+                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
             };
+            statistics?.Add(context.DistanceCount, context.VisitedCount);
+            return found;
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Exact k nearest among <paramref name="nodes"/> (deleted and unknown ids are skipped): the plan for a
+    /// filter that matches few points, whose ids the payload indexes already listed.
+    /// </summary>
+    public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results, ReadOnlySpan<int> nodes, SearchStatistics? statistics = null)
+    {
+        CheckK(k, results);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            var heap = context.Results;
+            heap.Clear();
+            int computed = Metric switch
+            {
+                DistanceMetric.Cosine or DistanceMetric.Dot => ScanList<NegativeDotDistance>(ref prepared, nodes, k, heap),
+                DistanceMetric.Euclid => ScanList<SquaredEuclideanDistance>(ref prepared, nodes, k, heap),
+                _ => ScanList<ManhattanDistance>(ref prepared, nodes, k, heap),
+            };
+            statistics?.Add(computed, nodes.Length);
+            return heap.DrainSorted(results);
         }
         finally
         {
@@ -81,7 +131,7 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter)
+    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
@@ -95,10 +145,18 @@ public sealed unsafe partial class HnswIndex
         float currentDistance = TDistance.Compute(ref query, ref VectorRef(current), (nuint)_dimensions);
         for (int layer = maxLevel; layer > 0; layer--)
         {
-            GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance);
+            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance);
         }
 
-        SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter);
+        if (twoHop)
+        {
+            SearchLayerTwoHop<TDistance, TFilter>(ref query, current, currentDistance, k, ef, context, filter);
+        }
+        else
+        {
+            SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter);
+        }
+
         var heap = context.Results;
         while (heap.Count > k)
         {
@@ -109,15 +167,18 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Greedy walk to the closest node on an upper layer (the paper's search with ef = 1).</summary>
-    private void GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance)
+    /// <returns>The number of distances computed.</returns>
+    private int GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance)
         where TDistance : struct, IDistanceFunction
     {
+        int computed = 0;
         bool improved = true;
         while (improved)
         {
             improved = false;
             var block = Links(current, layer);
             int count = Volatile.Read(ref block[0]);
+            computed += count;
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
@@ -130,6 +191,8 @@ public sealed unsafe partial class HnswIndex
                 }
             }
         }
+
+        return computed;
     }
 
     /// <summary>
@@ -165,6 +228,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             candidates.Pop();
+            context.VisitedCount++;
             var block = Links(nearest.Id, layer);
             int count = Volatile.Read(ref block[0]);
             for (int i = 1; i <= count; i++)
@@ -175,6 +239,7 @@ public sealed unsafe partial class HnswIndex
                     continue;
                 }
 
+                context.DistanceCount++;
                 float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
                 if (results.Count < ef || distance < bound)
                 {
@@ -192,6 +257,137 @@ public sealed unsafe partial class HnswIndex
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Layer-0 search over the subgraph the filter accepts, after ACORN-1 (Patel et al., SIGMOD 2024): only
+    /// accepted nodes get a distance and enter the beam. Each expansion takes the node's accepted neighbours,
+    /// then looks through its rejected neighbours to their accepted neighbours, up to M₀ accepted nodes in all
+    /// (the paper's truncation: it bounds the work per expansion while keeping the accepted subgraph
+    /// connected down to a selectivity of a few percent; below that the planner scans the matches instead).
+    /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
+    /// whose neighbourhood holds no match still finds its way to the matches.
+    /// </summary>
+    private void SearchLayerTwoHop<TDistance, TFilter>(ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        var visited = context.Visited;
+        var candidates = context.Candidates;
+        var results = context.Results;
+        visited.Clear();
+        candidates.Clear();
+        results.Clear();
+
+        visited.TryVisit(entry);
+        candidates.Push(entry, entryDistance);
+        if (filter.Accept(entry))
+        {
+            results.Push(entry, entryDistance);
+        }
+
+        float bound = results.Count > 0 ? results.Top.Distance : float.MaxValue;
+        while (candidates.Count > 0)
+        {
+            var nearest = candidates.Top;
+            if (nearest.Distance > bound && results.Count >= ef)
+            {
+                break;
+            }
+
+            candidates.Pop();
+            context.VisitedCount++;
+            var block = Links(nearest.Id, 0);
+            int count = Volatile.Read(ref block[0]);
+            // Seeking is bounded: if ef·M₀ distances find fewer than k matches, the caller's exact scan will.
+            bool seeking = results.Count < k && context.DistanceCount < ef * _m0;
+            int budget = _m0;
+            for (int i = 1; i <= count; i++)
+            {
+                int neighbor = block[i];
+                if (filter.Accept(neighbor))
+                {
+                    budget--;
+                    ConsiderAccepted<TDistance>(ref query, neighbor, ef, context, ref bound);
+                }
+                else if (seeking && visited.TryVisit(neighbor))
+                {
+                    // No match in reach yet: walk the rejected node too, as a plain search would.
+                    context.DistanceCount++;
+                    float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
+                    if (results.Count < ef || distance < bound)
+                    {
+                        candidates.Push(neighbor, distance);
+                    }
+                }
+            }
+
+            for (int i = 1; i <= count && budget > 0; i++)
+            {
+                int neighbor = block[i];
+                if (filter.Accept(neighbor))
+                {
+                    continue;
+                }
+
+                var hop = Links(neighbor, 0);
+                int hopCount = Volatile.Read(ref hop[0]);
+                for (int j = 1; j <= hopCount && budget > 0; j++)
+                {
+                    int second = hop[j];
+                    if (filter.Accept(second))
+                    {
+                        budget--;
+                        ConsiderAccepted<TDistance>(ref query, second, ef, context, ref bound);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Computes an accepted node's distance (once) and offers it to the beam and the result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ConsiderAccepted<TDistance>(ref float query, int node, int ef, SearchContext context, ref float bound)
+        where TDistance : struct, IDistanceFunction
+    {
+        if (!context.Visited.TryVisit(node))
+        {
+            return;
+        }
+
+        context.DistanceCount++;
+        float distance = TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions);
+        var results = context.Results;
+        if (results.Count < ef || distance < bound)
+        {
+            context.Candidates.Push(node, distance);
+            results.Push(node, distance);
+            if (results.Count > ef)
+            {
+                results.Pop();
+            }
+
+            bound = results.Top.Distance;
+        }
+    }
+
+    private int ScanList<TDistance>(ref float query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap)
+        where TDistance : struct, IDistanceFunction
+    {
+        int computed = 0;
+        int allocated = Math.Min(_count, _capacity);
+        foreach (int node in nodes)
+        {
+            if ((uint)node >= (uint)allocated || _states[node] != StateLive)
+            {
+                continue;
+            }
+
+            computed++;
+            Offer(heap, new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions)), k);
+        }
+
+        return computed;
     }
 
     private int ExactCore<TDistance, TFilter>(ref float query, int k, Span<Neighbor> results, SearchContext context, TFilter filter)

@@ -19,6 +19,12 @@ internal sealed class SearchContext
 
     public VisitedSet Visited { get; } = new();
 
+    /// <summary>Distances computed by the current search, for explain.</summary>
+    public int DistanceCount;
+
+    /// <summary>Nodes whose links the current search read, for explain.</summary>
+    public int VisitedCount;
+
     public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);
@@ -41,6 +47,12 @@ internal sealed class SearchContext
 
     /// <summary>Nodes that lost their last layer-0 in-link during the current operation.</summary>
     public List<int> Orphans { get; } = new(8);
+
+    public void ResetCounters()
+    {
+        DistanceCount = 0;
+        VisitedCount = 0;
+    }
 
     public Neighbor[] EnsureSorted(int size)
     {

@@ -102,9 +102,10 @@ public sealed record RangeCondition(string Key, double? Gt = null, double? Gte =
 {
     /// <inheritdoc />
     public override bool Matches(PointId id, Payload? payload) =>
-        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.Number && InRange(v.GetDouble()));
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.Number && Contains(v.GetDouble()));
 
-    private bool InRange(double x) =>
+    /// <summary>True when <paramref name="x"/> lies within all the bounds.</summary>
+    public bool Contains(double x) =>
         (Gt is not { } gt || x > gt) && (Gte is not { } gte || x >= gte) && (Lt is not { } lt || x < lt) && (Lte is not { } lte || x <= lte);
 }
 

@@ -22,10 +22,11 @@ internal static class CollectionsApi
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(new { collections = db.ListCollections().Select(name => new { name }) }, start);
         });
-        group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db) =>
+        group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var vectors = request.Vectors ?? throw new InvalidRequestException("`vectors` with `size` and `distance` is required.");
+            ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
             db.CreateCollection(name, new CollectionOptions
             {
                 Dimensions = vectors.Size,
@@ -102,7 +103,9 @@ internal static class CollectionsApi
                 optimizer_config = new { deleted_threshold = 0.2, vacuum_min_vector_number = 1000, default_segment_number = 1, flush_interval_sec = 5 },
                 wal_config = new { wal_capacity_mb = 32, wal_segments_ahead = 0 },
             },
-            payload_schema = new Dictionary<string, JsonElement>(),
+            payload_schema = collection.PayloadIndexes.ToDictionary(
+                index => index.Key,
+                index => new { data_type = IndexApi.SchemaName(index.Schema), points = index.Points }),
         };
     }
 }

@@ -27,11 +27,13 @@ internal static class PointsApi
     public static RouteGroupBuilder MapPointsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Points");
-        group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db) =>
+        group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
-            db.GetCollection(name).Upsert(ToPoints(request), wait);
+            var points = ToPoints(request);
+            ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
+            db.GetCollection(name).Upsert(points, wait);
             return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
         });
         group.MapPost("/", (string name, RetrieveRequest request, VectorDatabase db) =>
@@ -72,8 +74,9 @@ internal static class PointsApi
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(new { count = db.GetCollection(name).Count(FilterParsing.Parse(request?.Filter)) }, start);
         });
-        group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db) =>
+        group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db, ServerOptions limits) =>
         {
+            ServerOptions.Check("limit", request?.Limit ?? 0, limits.MaxLimit, nameof(limits.MaxLimit));
             long start = Stopwatch.GetTimestamp();
             int limit = request?.Limit ?? 10;
             PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;

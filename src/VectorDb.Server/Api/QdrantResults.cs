@@ -8,6 +8,11 @@ internal static class QdrantResults
     public static IResult Ok(object? result, long startTimestamp) =>
         Results.Json(new { result, status = "ok", time = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds });
 
+    /// <summary>The envelope with our extra top-level <c>explain</c> (only when asked for; clients ignore it).</summary>
+    public static IResult Ok(object? result, long startTimestamp, object? explain) => explain is null
+        ? Ok(result, startTimestamp)
+        : Results.Json(new { result, status = "ok", time = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, explain });
+
     /// <summary>Qdrant's error body: <c>{"status": {"error": "…"}, "time": seconds}</c>.</summary>
     public static IResult Error(int statusCode, string message, long startTimestamp) =>
         Results.Json(

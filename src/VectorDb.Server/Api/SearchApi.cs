@@ -3,7 +3,11 @@ using System.Text.Json;
 
 namespace VectorDb.Server.Api;
 
-internal sealed record SearchParams(int? HnswEf, bool? Exact);
+/// <summary><c>params</c> of a search; <c>explain</c> is ours (Qdrant clients never send it).</summary>
+internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain);
+
+/// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>
+internal sealed record SearchOutcome(List<object> Points, object? Explain);
 
 /// <summary>Body of the older <c>POST …/points/search</c>.</summary>
 internal sealed record SearchRequest(
@@ -25,36 +29,44 @@ internal static class SearchApi
     public static RouteGroupBuilder MapSearchApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Search");
-        group.MapPost("/search", (string name, SearchRequest request, VectorDatabase db) =>
+        // The search endpoints return a bare list, so explain goes into the envelope; query results are objects
+        // and carry it next to `points`.
+        group.MapPost("/search", (string name, SearchRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(Search(db.GetCollection(name), request), start);
+            var outcome = Search(db.GetCollection(name), request, limits);
+            return QdrantResults.Ok(outcome.Points, start, outcome.Explain);
         });
-        group.MapPost("/search/batch", (string name, SearchBatchRequest request, VectorDatabase db) =>
+        group.MapPost("/search/batch", (string name, SearchBatchRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            return QdrantResults.Ok(request.Searches.Select(s => Search(collection, s)).ToList(), start);
+            var outcomes = request.Searches.Select(s => Search(collection, s, limits)).ToList();
+            var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
+            return QdrantResults.Ok(outcomes.Select(o => o.Points).ToList(), start, explains);
         });
-        group.MapPost("/query", (string name, QueryRequest request, VectorDatabase db) =>
+        group.MapPost("/query", (string name, QueryRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(new { points = Query(db.GetCollection(name), request) }, start);
+            return QdrantResults.Ok(QueryResult(Query(db.GetCollection(name), request, limits)), start);
         });
-        group.MapPost("/query/batch", (string name, QueryBatchRequest request, VectorDatabase db) =>
+        group.MapPost("/query/batch", (string name, QueryBatchRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            return QdrantResults.Ok(request.Searches.Select(q => new { points = Query(collection, q) }).ToList(), start);
+            return QdrantResults.Ok(request.Searches.Select(q => QueryResult(Query(collection, q, limits))).ToList(), start);
         });
         return group;
     }
 
-    private static List<object> Search(Collection collection, SearchRequest request) =>
-        Run(collection, RequestParsing.Vector(request.Vector), request.Limit, request.Offset, request.ScoreThreshold,
-            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false), request.WithVector, request.Params);
+    private static object QueryResult(SearchOutcome outcome) =>
+        outcome.Explain is null ? new { points = outcome.Points } : new { points = outcome.Points, explain = outcome.Explain };
 
-    private static List<object> Query(Collection collection, QueryRequest request)
+    private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits) =>
+        Run(collection, RequestParsing.Vector(request.Vector), request.Limit, request.Offset, request.ScoreThreshold,
+            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false), request.WithVector, request.Params, limits);
+
+    private static SearchOutcome Query(Collection collection, QueryRequest request, ServerOptions limits)
     {
         var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
         if (request.Query is not { ValueKind: not JsonValueKind.Null } query)
@@ -73,12 +85,12 @@ internal static class SearchApi
             ? RequestParsing.Vector(query)
             : collection.Get(RequestParsing.PointId(query))?.Vector
                 ?? throw new NotFoundException($"No point with id {query.GetRawText()} found");
-        return Run(collection, vector, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload, request.WithVector, request.Params);
+        return Run(collection, vector, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload, request.WithVector, request.Params, limits);
     }
 
-    private static List<object> Run(
+    private static SearchOutcome Run(
         Collection collection, float[] vector, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
-        PayloadSelector payload, JsonElement? withVector, SearchParams? parameters)
+        PayloadSelector payload, JsonElement? withVector, SearchParams? parameters, ServerOptions limits)
     {
         int k = limit ?? 10;
         int skip = offset ?? 0;
@@ -87,6 +99,9 @@ internal static class SearchApi
             throw new InvalidRequestException($"offset must not be negative, got {skip}.");
         }
 
+        ServerOptions.Check("limit + offset", (long)k + skip, limits.MaxLimit, nameof(limits.MaxLimit));
+        ServerOptions.Check("hnsw_ef", parameters?.HnswEf ?? 0, limits.MaxEf, nameof(limits.MaxEf));
+
         var options = new SearchOptions
         {
             Ef = parameters?.HnswEf,
@@ -94,8 +109,10 @@ internal static class SearchApi
             WithPayload = payload.WantsPayload,
             WithVector = RequestParsing.WithVector(withVector),
             Filter = FilterParsing.Parse(filter),
+            Explain = parameters?.Explain ?? false,
         };
-        var hits = collection.Search(vector, k + skip, options).Skip(skip);
+        var results = collection.Search(vector, k + skip, options);
+        var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {
             // Qdrant's threshold is a floor for similarities and a ceiling for distances.
@@ -103,7 +120,7 @@ internal static class SearchApi
             hits = hits.Where(h => higherIsBetter ? h.Score >= threshold : h.Score <= threshold);
         }
 
-        return [.. hits.Select(h => (object)new
+        List<object> points = [.. hits.Select(h => (object)new
         {
             id = PointsApi.IdJson(h.Id),
             version = 0,
@@ -111,5 +128,19 @@ internal static class SearchApi
             payload = payload.Apply(h.Payload),
             vector = h.Vector,
         })];
+        return new SearchOutcome(points, results.Explain is { } explain ? Explain(explain) : null);
     }
+
+    private static object Explain(Query.SearchExplain explain) => new
+    {
+        strategy = explain.Strategy.ToString(),
+        reason = explain.Reason,
+        estimate = explain.Estimate is { } estimate ? new { min = estimate.Min, expected = estimate.Expected, max = estimate.Max } : null,
+        matches = explain.Matches,
+        estimated_cost_us = explain.EstimatedCostMicroseconds.ToDictionary(c => c.Key.ToString(), c => c.Value),
+        distance_computations = explain.DistanceComputations,
+        nodes_visited = explain.NodesVisited,
+        fallback_from = explain.FallbackFrom?.ToString(),
+        ef = explain.Ef,
+    };
 }

@@ -139,7 +139,13 @@ internal sealed class DurableStore : IDisposable
                 {
                     string file = $"collection-{collection.Id}.hnsw";
                     ChecksummedFile.Write(Path.Combine(folder, file), collection.WriteSnapshot);
-                    entries.Add(new CollectionManifest(collection.Id, collection.Name, collection.Config, file, collection.Count()));
+                    entries.Add(new CollectionManifest(
+                        collection.Id,
+                        collection.Name,
+                        collection.Config,
+                        file,
+                        collection.Count(),
+                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema))]));
                 }
 
                 manifest = new CheckpointManifest

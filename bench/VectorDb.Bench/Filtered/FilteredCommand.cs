@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VectorDb.Query;
+
+namespace VectorDb.Bench.Filtered;
+
+/// <summary>
+/// Filtered search on real data through the embedded API (planner included): recall@k against exact filtered
+/// ground truth and single-thread QPS per filter and ef, next to unfiltered search and to an exact scan of the
+/// matching set. Datasets: fashion-mnist with its real labels as a keyword field plus a uniform integer field,
+/// and the SIGMOD 2024 hybrid-search workload (category and timestamp filters, ground truth included).
+/// </summary>
+public static class FilteredCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static int Run(string[] args)
+    {
+        string dataset = Option(args, "--dataset") ?? "fashion-mnist";
+        string dataDir = Option(args, "--data") ?? Path.Combine("..", "shared", "data");
+        int maxQueries = int.Parse(Option(args, "--max-queries") ?? "1000", CultureInfo.InvariantCulture);
+        int[] efs = [.. (Option(args, "--ef") ?? "32,64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+        int repeats = int.Parse(Option(args, "--repeats") ?? "3", CultureInfo.InvariantCulture);
+        // "auto" lets the planner choose; naming strategies forces each in turn (to calibrate the planner).
+        SearchStrategy?[] strategies = [.. (Option(args, "--strategy") ?? "auto").Split(',')
+            .Select(name => name == "auto" ? (SearchStrategy?)null : Enum.Parse<SearchStrategy>(name, ignoreCase: true))];
+        var workload = dataset switch
+        {
+            "fashion-mnist" => Workloads.FashionMnist(Path.Combine(dataDir, "fashion-mnist"), maxQueries),
+            "sigmod" => Workloads.Sigmod(Path.Combine(dataDir, "sigmod2024-yfcc-clip-pca100"), maxQueries),
+            _ => throw new ArgumentException($"unknown dataset {dataset} (fashion-mnist, sigmod)"),
+        };
+
+        Console.WriteLine($"{workload.Name}: {workload.Points.Count} points × {workload.Points[0].Vector.Length} dims, {workload.Queries.Count} queries; building…");
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("bench", new CollectionOptions { Dimensions = workload.Points[0].Vector.Length, Distance = DistanceMetric.Euclid, M = 16, EfConstruction = 200 });
+        foreach (var (key, schema) in workload.Indexes)
+        {
+            collection.CreatePayloadIndex(key, schema);
+        }
+
+        var clock = Stopwatch.StartNew();
+        foreach (var chunk in workload.Points.Chunk(2048))
+        {
+            collection.Upsert(chunk);
+        }
+
+        Console.WriteLine($"built in {clock.Elapsed.TotalSeconds:F1} s");
+        var results = new List<FilteredRun>();
+        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"p50 ms",7} {"dists",7}  strategies");
+        string[]? only = Option(args, "--cases")?.Split(',');
+        foreach (var group in workload.Queries.GroupBy(q => q.Case).Where(g => only is null || only.Any(o => g.Key.StartsWith(o, StringComparison.Ordinal))))
+        {
+            var queries = group.ToList();
+            var truth = workload.Truth ?? ExactTruth(collection, queries, workload.K);
+            double exactQps = group.Key == "unfiltered" ? 0 : Measure(collection, queries, truth, workload.K, 0, repeats, exact: true, null).Qps;
+            foreach (var strategy in strategies)
+            {
+                foreach (int ef in efs)
+                {
+                    var run = Measure(collection, queries, truth, workload.K, ef, repeats, exact: false, strategy) with { ExactScanQps = exactQps, Forced = strategy };
+                    results.Add(run);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
+                }
+
+                if (group.Key == "unfiltered")
+                {
+                    break; // nothing to force
+                }
+            }
+        }
+
+        if (Option(args, "--out") is { } outPath)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            File.WriteAllText(outPath, JsonSerializer.Serialize(new { dataset = workload.Name, n = workload.Points.Count, k = workload.K, runs = results }, JsonOptions));
+            Console.WriteLine($"wrote {outPath}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>Exact filtered top-k per query (a brute-force scan of the matches), keyed by query index.</summary>
+    private static Dictionary<int, ulong[]> ExactTruth(Collection collection, List<BenchQuery> queries, int k)
+    {
+        var truth = new Dictionary<int, ulong[]>();
+        foreach (var query in queries)
+        {
+            truth[query.Index] = [.. collection.Search(query.Vector, k, new SearchOptions { Filter = query.Filter, Exact = true }).Select(h => h.Id.Number)];
+        }
+
+        return truth;
+    }
+
+    private static FilteredRun Measure(Collection collection, List<BenchQuery> queries, IReadOnlyDictionary<int, ulong[]> truth, int k, int ef, int repeats, bool exact, SearchStrategy? strategy)
+    {
+        var strategies = new Dictionary<SearchStrategy, int>();
+        double matches = 0;
+        double distances = 0;
+        var latencies = new double[queries.Count];
+        var best = new double[queries.Count];
+        double bestSeconds = double.MaxValue;
+        double recall = 0;
+        int scored = 0;
+        for (int pass = 0; pass <= repeats; pass++)
+        {
+            double sum = 0;
+            scored = 0;
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var query = queries[i];
+                var options = new SearchOptions { Filter = query.Filter, Ef = ef == 0 ? null : ef, Exact = exact, Strategy = strategy, Explain = pass == 0 };
+                long t0 = Stopwatch.GetTimestamp();
+                var hits = collection.Search(query.Vector, k, options);
+                latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                if (pass == 0 && hits.Explain is { } explain)
+                {
+                    strategies[explain.Strategy] = strategies.GetValueOrDefault(explain.Strategy) + 1;
+                    matches += explain.Estimate?.Expected ?? collection.Count();
+                    distances += explain.DistanceComputations;
+                }
+
+                var expected = truth[query.Index];
+                if (expected.Length > 0)
+                {
+                    sum += hits.Count(h => expected.Contains(h.Id.Number)) / (double)Math.Min(k, expected.Length);
+                    scored++;
+                }
+            }
+
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            recall = scored == 0 ? 1 : sum / scored;
+            if (pass > 0 && seconds < bestSeconds)
+            {
+                bestSeconds = seconds;
+                latencies.CopyTo(best, 0);
+            }
+        }
+
+        Array.Sort(best);
+        return new FilteredRun(queries[0].Case, ef, recall, queries.Count / bestSeconds, best[best.Length / 2], best[Math.Min(best.Length - 1, (int)(best.Length * 0.99))],
+            matches / queries.Count, distances / queries.Count, queries.Count, scored, 0, strategies);
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
+/// <summary>One filter case at one ef.</summary>
+public sealed record FilteredRun(
+    string Case,
+    int Ef,
+    double Recall,
+    double Qps,
+    double P50Ms,
+    double P99Ms,
+    double MeanMatches,
+    double MeanDistances,
+    int Queries,
+    int QueriesWithMatches,
+    double ExactScanQps,
+    IReadOnlyDictionary<SearchStrategy, int> Strategies,
+    SearchStrategy? Forced = null);

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using VectorDb.Query;
+
+namespace VectorDb.PayloadIndexing;
+
+/// <summary>
+/// Numbers (schemas integer and float), for range and integer match. Values are doubles, compared exactly
+/// as <see cref="RangeCondition"/> compares <see cref="JsonElement.GetDouble"/>. Postings are a sorted run
+/// of (value, node) pairs plus a small unsorted run of recent additions, merged when the latter grows —
+/// so a range is counted and listed by binary search, and a write costs O(1) amortised O(log n).
+/// </summary>
+internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : PayloadFieldIndex(key, schema)
+{
+    private const double ExactIntegerLimit = 9007199254740992d; // 2^53: beyond it, doubles no longer tell integers apart
+
+    private readonly Lock _postingsLock = new();
+    private readonly List<(double Value, int Node)> _recent = [];
+    private readonly Dictionary<int, double[]> _staleInSorted = []; // nodes whose pairs in the sorted run are gone
+    private double[]?[] _column = [];
+    private double[] _sortedValues = [];
+    private int[] _sortedNodes = [];
+    private int _points;
+    private int _multiValued;
+    private bool _hasHugeValues;
+
+    public override int Points => Volatile.Read(ref _points);
+
+    public override void Remove(int node)
+    {
+        var column = _column;
+        if (node >= column.Length || column[node] is not { } values)
+        {
+            return;
+        }
+
+        Volatile.Write(ref column[node], null);
+        lock (_postingsLock)
+        {
+            int removedRecent = _recent.RemoveAll(pair => pair.Node == node);
+            if (removedRecent < values.Length && !_staleInSorted.ContainsKey(node))
+            {
+                _staleInSorted[node] = values;
+            }
+        }
+
+        if (values.Length > 1)
+        {
+            Interlocked.Decrement(ref _multiValued);
+        }
+
+        Interlocked.Decrement(ref _points);
+    }
+
+    public override IndexedPredicate? TryCompile(Condition condition)
+    {
+        switch (condition)
+        {
+            case RangeCondition range:
+                return new InRange(this, range);
+            case MatchValueCondition { Value.ValueKind: JsonValueKind.Number } match
+                when Schema == PayloadSchemaType.Integer && Math.Abs(match.Value.GetDouble()) < ExactIntegerLimit && !_hasHugeValues:
+                double value = match.Value.GetDouble();
+                return new InRange(this, new RangeCondition(match.Key, Gte: value, Lte: value));
+            default:
+                return null;
+        }
+    }
+
+    protected override void AddValues(int node, IEnumerable<JsonElement> values)
+    {
+        double[] numbers = [.. values.Where(v => v.ValueKind == JsonValueKind.Number).Select(v => v.GetDouble()).Distinct()];
+        if (numbers.Length == 0)
+        {
+            return;
+        }
+
+        lock (_postingsLock)
+        {
+            foreach (double number in numbers)
+            {
+                _recent.Add((number, node));
+                _hasHugeValues |= Math.Abs(number) >= ExactIntegerLimit;
+            }
+
+            if (_recent.Count + _staleInSorted.Count > Math.Max(1024, _sortedValues.Length / 8))
+            {
+                Merge();
+            }
+        }
+
+        _column = Grow(_column, node);
+        Volatile.Write(ref _column[node], numbers);
+        if (numbers.Length > 1)
+        {
+            Interlocked.Increment(ref _multiValued);
+        }
+
+        Interlocked.Increment(ref _points);
+    }
+
+    /// <summary>Rebuilds the sorted run from the column; the caller holds the postings lock.</summary>
+    private void Merge()
+    {
+        var pairs = new List<(double Value, int Node)>(_sortedValues.Length + _recent.Count);
+        var column = _column;
+        for (int node = 0; node < column.Length; node++)
+        {
+            if (column[node] is { } values)
+            {
+                pairs.AddRange(values.Select(v => (v, node)));
+            }
+        }
+
+        // The node being added is in _recent but not yet in the column.
+        var inColumn = new HashSet<int>(pairs.Select(p => p.Node));
+        pairs.AddRange(_recent.Where(p => !inColumn.Contains(p.Node)));
+        pairs.Sort();
+        _sortedValues = [.. pairs.Select(p => p.Value)];
+        _sortedNodes = [.. pairs.Select(p => p.Node)];
+        _recent.Clear();
+        _staleInSorted.Clear();
+    }
+
+    /// <summary>Index range [first, last) of sorted values satisfying the bounds.</summary>
+    private (int First, int End) SortedRange(RangeCondition range)
+    {
+        double low = range.Gte ?? range.Gt ?? double.NegativeInfinity;
+        double high = range.Lte ?? range.Lt ?? double.PositiveInfinity;
+        int first = LowerBound(_sortedValues, low);
+        int end = LowerBound(_sortedValues, high);
+        while (end < _sortedValues.Length && _sortedValues[end] <= high)
+        {
+            end++;
+        }
+
+        // Tighten to the exact bounds (strict ones, and both gt and gte given).
+        while (first < end && !range.Contains(_sortedValues[first]))
+        {
+            first++;
+        }
+
+        while (end > first && !range.Contains(_sortedValues[end - 1]))
+        {
+            end--;
+        }
+
+        return (first, end);
+    }
+
+    private static int LowerBound(double[] values, double bound)
+    {
+        int low = 0, high = values.Length;
+        while (low < high)
+        {
+            int mid = (low + high) >>> 1;
+            if (values[mid] < bound)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return low;
+    }
+
+    private sealed class InRange(NumericFieldIndex index, RangeCondition range) : IndexedPredicate
+    {
+        public override int Count
+        {
+            get
+            {
+                lock (index._postingsLock)
+                {
+                    var (first, end) = index.SortedRange(range);
+                    int stale = index._staleInSorted.Values.Sum(values => values.Count(range.Contains));
+                    return end - first - stale + index._recent.Count(pair => range.Contains(pair.Value));
+                }
+            }
+        }
+
+        public override bool CountIsExact => Volatile.Read(ref index._multiValued) == 0;
+
+        public override bool Matches(int node)
+        {
+            var column = Volatile.Read(ref index._column);
+            if ((uint)node >= (uint)column.Length || Volatile.Read(ref column[node]) is not { } values)
+            {
+                return false;
+            }
+
+            foreach (double value in values)
+            {
+                if (range.Contains(value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public override void Collect(List<int> nodes)
+        {
+            lock (index._postingsLock)
+            {
+                var (first, end) = index.SortedRange(range);
+                var stale = index._staleInSorted;
+                for (int i = first; i < end; i++)
+                {
+                    int node = index._sortedNodes[i];
+                    if (stale.Count == 0 || !stale.ContainsKey(node))
+                    {
+                        nodes.Add(node);
+                    }
+                }
+
+                foreach (var (value, node) in index._recent)
+                {
+                    if (range.Contains(value))
+                    {
+                        nodes.Add(node);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace VectorDb;
+
+/// <summary>The kind of a payload field index, named as in Qdrant's <c>field_schema</c>.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "Qdrant's schema names, which users type.")]
+public enum PayloadSchemaType
+{
+    /// <summary>Exact string values: match value / any / except.</summary>
+    Keyword,
+
+    /// <summary>Numbers, for match on integers and range.</summary>
+    Integer,
+
+    /// <summary>Numbers, for range.</summary>
+    Float,
+
+    /// <summary>true / false.</summary>
+    Bool,
+
+    /// <summary>UUID strings, matched exactly as written.</summary>
+    Uuid,
+}
+
+/// <summary>A field index as reported to users.</summary>
+/// <param name="Key">The payload key path it indexes.</param>
+/// <param name="Schema">Its kind.</param>
+/// <param name="Points">How many points have at least one value it indexes.</param>
+public sealed record PayloadIndexInfo(string Key, PayloadSchemaType Schema, int Points);

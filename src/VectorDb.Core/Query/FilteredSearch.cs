@@ -1,0 +1,116 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Query;
+
+/// <summary>Runs a filtered search the way <see cref="QueryPlanner"/> chose, and completes it with an exact
+/// scan when a graph strategy found fewer than k matches, so the result always has min(k, matches) hits.</summary>
+internal static class FilteredSearch
+{
+    public static int Run(
+        HnswIndex index,
+        QueryPlanner planner,
+        ReadOnlySpan<float> query,
+        int k,
+        int ef,
+        NodePredicate predicate,
+        IPointSource source,
+        SearchStrategy? forced,
+        Span<Neighbor> results,
+        out SearchExplain explain)
+    {
+        var context = new EstimationContext(source);
+        var estimate = predicate.Estimate(context);
+        bool listable = predicate.CanList;
+        var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef);
+        if (forced is { } chosen && chosen != strategy)
+        {
+            (strategy, reason) = (chosen, "forced by the query");
+        }
+
+        var statistics = new SearchStatistics();
+        int? matches = null;
+        SearchStrategy? fallbackFrom = null;
+        int found = strategy switch
+        {
+            SearchStrategy.NoMatches => 0,
+            SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches),
+            SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics),
+            SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics),
+            SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
+            _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
+        };
+
+        if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter)
+        {
+            fallbackFrom = strategy;
+            strategy = SearchStrategy.ExactScan;
+            found = Exact(index, query, k, predicate, results, statistics, out matches);
+        }
+
+        explain = new SearchExplain(strategy, reason, estimate, matches, costs, statistics.DistanceComputations, statistics.NodesVisited, fallbackFrom, Math.Max(ef, k));
+        return found;
+    }
+
+    private static int Exact(
+        HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches)
+    {
+        var candidates = new List<int>();
+        if (!predicate.TryListCandidates(candidates))
+        {
+            matches = null;
+            int found = index.ExactSearch(query, k, results, new PredicateFilter(predicate));
+            statistics.Add(index.AllocatedCount, index.AllocatedCount);
+            return found;
+        }
+
+        // Postings of several values (or of a multi-valued field) can list a node twice.
+        var span = CollectionsMarshal.AsSpan(candidates);
+        span.Sort();
+        int kept = 0;
+        for (int i = 0; i < span.Length; i++)
+        {
+            if ((i == 0 || span[i] != span[i - 1]) && predicate.Matches(span[i]))
+            {
+                span[kept++] = span[i];
+            }
+        }
+
+        matches = kept;
+        return index.ExactSearch(query, k, results, span[..kept], statistics);
+    }
+
+    private static int PostFilter(
+        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, Cardinality estimate, int total,
+        Span<Neighbor> results, SearchStatistics statistics)
+    {
+        double share = Math.Max(estimate.Min, 1) / (double)total;
+        int oversampled = (int)Math.Min(total, Math.Ceiling((k / share * 1.2) + 2));
+        var buffer = ArrayPool<Neighbor>.Shared.Rent(oversampled);
+        try
+        {
+            int found = index.Search(query, oversampled, (int)Math.Ceiling(Math.Max(ef, k) / share), buffer, default(AcceptAll), twoHop: false, statistics);
+            int kept = 0;
+            for (int i = 0; i < found && kept < k; i++)
+            {
+                if (predicate.Matches(buffer[i].Id))
+                {
+                    results[kept++] = buffer[i];
+                }
+            }
+
+            return kept;
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>Admits the nodes a compiled filter matches.</summary>
+internal readonly struct PredicateFilter(NodePredicate predicate) : INodeFilter
+{
+    public bool Accept(int id) => predicate.Matches(id);
+}

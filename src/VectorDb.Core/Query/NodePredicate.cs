@@ -1,0 +1,228 @@
+namespace VectorDb.Query;
+
+/// <summary>
+/// A filter compiled for one query: decides per graph node, estimates its cardinality, and, where an index
+/// allows, lists its candidates without looking at every point. Built by <see cref="FilterCompiler"/>.
+/// </summary>
+internal abstract class NodePredicate
+{
+    /// <summary>Relative cost of one <see cref="Matches"/> call; children of an AND are checked cheapest first.</summary>
+    public virtual int Cost => 1;
+
+    /// <summary>True when the point on <paramref name="node"/> satisfies the filter (liveness is checked elsewhere).</summary>
+    public abstract bool Matches(int node);
+
+    /// <summary>How many live points match.</summary>
+    public abstract Cardinality Estimate(EstimationContext context);
+
+    /// <summary>True when <see cref="TryListCandidates"/> can list without a scan of every point.</summary>
+    public virtual bool CanList => false;
+
+    /// <summary>Adds a superset of the matching nodes (possibly with repeats) and returns true, or returns false
+    /// when only a scan of every point can find them.</summary>
+    public virtual bool TryListCandidates(List<int> nodes) => false;
+}
+
+/// <summary>State shared by the estimates of one filter: the population and a sample of it.</summary>
+internal sealed class EstimationContext(IPointSource source)
+{
+    /// <summary>Points evaluated when a condition has no index to count it.</summary>
+    public const int SampleSize = 512;
+
+    private int[]? _sample;
+
+    public IPointSource Source { get; } = source;
+
+    public int Total { get; } = source.LiveCount;
+
+    /// <summary>
+    /// Live nodes to evaluate unindexed conditions on: all of them in a small collection, else an evenly
+    /// strided sample (node order is insertion order, which is as good as random for payloads).
+    /// </summary>
+    public int[] Sample => _sample ??= DrawSample();
+
+    /// <summary>True when <see cref="Sample"/> is the whole population, so counts on it are exact.</summary>
+    public bool SampleIsComplete => Sample.Length == Total;
+
+    private int[] DrawSample()
+    {
+        int bound = Source.NodeBound;
+        var nodes = new List<int>(Math.Min(Total, 2 * SampleSize));
+        double stride = Total <= 2 * SampleSize ? 1 : (double)bound / SampleSize;
+        for (double position = 0; position < bound; position += stride)
+        {
+            int node = (int)position;
+            if (Source.TryGetPoint(node, out _, out _))
+            {
+                nodes.Add(node);
+            }
+        }
+
+        if (stride == 1 && nodes.Count != Total)
+        {
+            // Points came or went while sampling; a count on this sample is an estimate, not exact.
+            return [.. nodes.Take(Math.Max(0, Math.Min(nodes.Count, Total - 1)))];
+        }
+
+        return [.. nodes];
+    }
+}
+
+/// <summary>Matches every point (an empty filter).</summary>
+internal sealed class MatchAllPredicate : NodePredicate
+{
+    public static MatchAllPredicate Instance { get; } = new();
+
+    public override int Cost => 0;
+
+    public override bool Matches(int node) => true;
+
+    public override Cardinality Estimate(EstimationContext context) => Cardinality.Exactly(context.Total);
+}
+
+/// <summary>A condition without an index: evaluated on the stored payload; estimated on a sample.</summary>
+internal sealed class PayloadPredicate(Condition condition, IPointSource source) : NodePredicate
+{
+    public override int Cost => 100;
+
+    public override bool Matches(int node) => source.TryGetPoint(node, out var id, out var payload) && condition.Matches(id, payload);
+
+    public override Cardinality Estimate(EstimationContext context)
+    {
+        var sample = context.Sample;
+        if (sample.Length == 0)
+        {
+            return new Cardinality(0, 0, context.Total);
+        }
+
+        int hits = sample.Count(Matches);
+        if (context.SampleIsComplete)
+        {
+            return Cardinality.Exactly(hits);
+        }
+
+        // Three standard errors either side of the sampled share (at least one sample's worth).
+        double share = (double)hits / sample.Length;
+        double margin = (3 * Math.Sqrt(share * (1 - share) / sample.Length)) + (1.0 / sample.Length);
+        int total = context.Total;
+        return new Cardinality(
+            hits == 0 ? 0 : Math.Max(1, (int)(total * Math.Max(0, share - margin))),
+            (int)Math.Round(total * share),
+            hits == sample.Length ? total : (int)Math.Ceiling(total * Math.Min(1, share + margin)));
+    }
+}
+
+/// <summary>The point's id is one of a set: resolved to nodes once, so counted and listed exactly.</summary>
+internal sealed class NodeSetPredicate(HashSet<int> nodes) : NodePredicate
+{
+    public override bool Matches(int node) => nodes.Contains(node);
+
+    public override Cardinality Estimate(EstimationContext context) => Cardinality.Exactly(nodes.Count);
+
+    public override bool CanList => true;
+
+    public override bool TryListCandidates(List<int> list)
+    {
+        list.AddRange(nodes);
+        return true;
+    }
+}
+
+/// <summary>All of its parts.</summary>
+internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
+{
+    private readonly NodePredicate[] _parts = [.. parts.OrderBy(p => p.Cost)];
+    private Cardinality[]? _estimates;
+
+    public override int Cost => _parts.Sum(p => p.Cost);
+
+    public override bool Matches(int node)
+    {
+        foreach (var part in _parts)
+        {
+            if (!part.Matches(node))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override Cardinality Estimate(EstimationContext context)
+    {
+        _estimates = [.. _parts.Select(p => p.Estimate(context))];
+        return Cardinality.AllOf(_estimates, context.Total);
+    }
+
+    public override bool CanList => _parts.Any(p => p.CanList);
+
+    /// <summary>
+    /// Lists the candidates of the listable part with the fewest estimated matches; the caller checks the
+    /// whole predicate on each, so the other parts filter that list.
+    /// </summary>
+    public override bool TryListCandidates(List<int> nodes)
+    {
+        var order = Enumerable.Range(0, _parts.Length).OrderBy(i => _estimates?[i].Max ?? int.MaxValue);
+        foreach (int i in order)
+        {
+            if (_parts[i].TryListCandidates(nodes))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Any of its parts.</summary>
+internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
+{
+    private readonly NodePredicate[] _parts = [.. parts.OrderBy(p => p.Cost)];
+
+    public override int Cost => _parts.Sum(p => p.Cost);
+
+    public override bool Matches(int node)
+    {
+        foreach (var part in _parts)
+        {
+            if (part.Matches(node))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public override Cardinality Estimate(EstimationContext context) =>
+        Cardinality.AnyOf([.. _parts.Select(p => p.Estimate(context))], context.Total);
+
+    public override bool CanList => _parts.All(p => p.CanList);
+
+    public override bool TryListCandidates(List<int> nodes)
+    {
+        int start = nodes.Count;
+        foreach (var part in _parts)
+        {
+            if (!part.TryListCandidates(nodes))
+            {
+                nodes.RemoveRange(start, nodes.Count - start);
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>None of its part's matches.</summary>
+internal sealed class NotPredicate(NodePredicate part) : NodePredicate
+{
+    public override int Cost => part.Cost;
+
+    public override bool Matches(int node) => !part.Matches(node);
+
+    public override Cardinality Estimate(EstimationContext context) => part.Estimate(context).Complement(context.Total);
+}

@@ -1,0 +1,94 @@
+namespace VectorDb.Query;
+
+/// <summary>
+/// Chooses how to run a filtered search from the filter's estimated cardinality, by pricing each strategy
+/// in nanoseconds. The prices are a model of where the time goes (distance computations, filter checks,
+/// listing index postings), with constants measured on this machine by the filtered-search benchmark
+/// (docs/planner.md); the number of distances a graph search needs per unit of ef is learned from the
+/// collection's own unfiltered searches.
+/// </summary>
+internal sealed class QueryPlanner(int dimensions, int maxLinks0)
+{
+    // Nanoseconds per filter-check cost unit (an indexed column check is cost 1, a payload check 100).
+    private const double CheckNanosPerCostUnit = 3;
+
+    // Listing one candidate from postings, sorting and checking it.
+    private const double ListNanosPerCandidate = 25;
+
+    // Vectors of a collection larger than this come from memory, not cache: a distance then costs about
+    // the time to stream the row (measured: 0.55 ns per dimension for 784-d fashion-mnist, 60k points).
+    private const long CachedVectorBytes = 8L << 20;
+
+    // "Nearly everything matches": post-filtering is considered at or above this certain share.
+    private const double PostFilterMinShare = 0.9;
+
+    // Below this many accepted nodes in the two-hop neighbourhood (s·M₀²) the accepted subgraph may fall apart.
+    private const double TwoHopMinReach = 4;
+
+    private double _distancesPerEf = 20; // learned: distance computations of an unfiltered search / ef
+
+    /// <summary>Nanoseconds per distance computation on vectors in random order (graph or listed scan).</summary>
+    private double DistanceNanos(int total) =>
+        (long)total * dimensions * sizeof(float) <= CachedVectorBytes ? 4 + (0.1 * dimensions) : 4 + (0.55 * dimensions);
+
+    /// <summary>Feeds back the work an unfiltered graph search did, to keep the graph-cost model calibrated.</summary>
+    public void Observe(int ef, long distances)
+    {
+        if (ef > 0 && distances > 0)
+        {
+            double sample = (double)distances / ef;
+            _distancesPerEf += 0.05 * (sample - _distancesPerEf); // lock-free and approximate on purpose
+        }
+    }
+
+    public (SearchStrategy Strategy, string Reason, Dictionary<SearchStrategy, double> Costs) Choose(
+        Cardinality estimate, int total, NodePredicate predicate, bool listable, int k, int ef)
+    {
+        var costs = new Dictionary<SearchStrategy, double>();
+        if (estimate.Max == 0 || total == 0)
+        {
+            return (SearchStrategy.NoMatches, "no point can match the filter", costs);
+        }
+
+        double distance = DistanceNanos(total);
+        double check = predicate.Cost * CheckNanosPerCostUnit;
+        double share = Math.Max(1, estimate.Expected) / (double)total;
+        double graphDistances = _distancesPerEf * Math.Max(ef, k);
+
+        // Multipliers on an unfiltered search's work, fitted to the filtered-search benchmark on fashion-mnist
+        // (docs/planner.md): plain traversal needs ~s^-0.8 times the distances (not 1/s: matches cluster);
+        // two-hop computes distances for matches only, but reads a rejected neighbour's links for each.
+        costs[SearchStrategy.ExactScan] = listable
+            ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check))
+            : (total * check) + (estimate.Expected * distance);
+        costs[SearchStrategy.FilteredGraph] = graphDistances * Math.Pow(share, -0.8) * (distance + check);
+        if (share * maxLinks0 * maxLinks0 >= TwoHopMinReach)
+        {
+            costs[SearchStrategy.TwoHopGraph] = (graphDistances * distance * (1 + (0.8 * (1 - share)))) + (2 * graphDistances / share * check);
+        }
+
+        double certainShare = (double)estimate.Min / total;
+        if (certainShare >= PostFilterMinShare)
+        {
+            costs[SearchStrategy.PostFilter] = (graphDistances / certainShare * distance) + (k / certainShare * check);
+        }
+
+        var best = costs.MinBy(c => c.Value).Key;
+        string reason = best switch
+        {
+            SearchStrategy.ExactScan => listable
+                ? $"about {estimate.Expected} of {total} points match; scanning those listed by the indexes is cheapest"
+                : $"about {estimate.Expected} of {total} points match; checking every point and scanning the matches is cheapest",
+            SearchStrategy.TwoHopGraph => $"selective filter (~{share:P1} of points): traverse matching nodes only, two hops through the rest",
+            SearchStrategy.FilteredGraph => $"~{share:P1} of points match: traverse the graph, admit only matches",
+            _ => $"at least {certainShare:P1} of points match: search unfiltered for ~{k / certainShare:F0} hits, then filter",
+        };
+
+        foreach (var key in costs.Keys)
+        {
+            costs[key] = Math.Round(costs[key] / 1000, 1);
+        }
+
+        return (best, reason, costs);
+    }
+}

@@ -1,0 +1,47 @@
+namespace VectorDb.Query;
+
+/// <summary>How a search was (or is to be) carried out.</summary>
+public enum SearchStrategy
+{
+    /// <summary>Unfiltered HNSW search.</summary>
+    Graph,
+
+    /// <summary>Unfiltered brute-force scan (asked for with <c>exact</c>).</summary>
+    Exact,
+
+    /// <summary>The filter matches nothing; no search ran.</summary>
+    NoMatches,
+
+    /// <summary>Exact top-k over the matching points, listed from payload indexes where possible.</summary>
+    ExactScan,
+
+    /// <summary>HNSW traversal over every node, admitting only matches to the result.</summary>
+    FilteredGraph,
+
+    /// <summary>HNSW traversal over matching nodes only, looking through non-matching neighbours to theirs (ACORN-1).</summary>
+    TwoHopGraph,
+
+    /// <summary>Unfiltered HNSW search for an oversampled k, then the filter on its hits.</summary>
+    PostFilter,
+}
+
+/// <summary>What the planner estimated, chose and did for one search.</summary>
+/// <param name="Strategy">The strategy that produced the result.</param>
+/// <param name="Reason">Why it was chosen, in words.</param>
+/// <param name="Estimate">Estimated matching points (null without a filter).</param>
+/// <param name="Matches">Matching points counted exactly, when the plan listed them.</param>
+/// <param name="EstimatedCostMicroseconds">The cost model's price for each strategy it considered.</param>
+/// <param name="DistanceComputations">Vector distances computed.</param>
+/// <param name="NodesVisited">Graph nodes expanded, or points examined by a scan.</param>
+/// <param name="FallbackFrom">The strategy tried first when it returned fewer than k hits and an exact scan completed the answer.</param>
+/// <param name="Ef">Beam width used.</param>
+public sealed record SearchExplain(
+    SearchStrategy Strategy,
+    string Reason,
+    Cardinality? Estimate,
+    int? Matches,
+    IReadOnlyDictionary<SearchStrategy, double> EstimatedCostMicroseconds,
+    long DistanceComputations,
+    long NodesVisited,
+    SearchStrategy? FallbackFrom,
+    int Ef);

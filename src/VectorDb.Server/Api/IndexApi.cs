@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace VectorDb.Server.Api;
+
+/// <summary>Body of <c>PUT /collections/{name}/index</c>: <c>field_schema</c> is a name or {"type": name, …}.</summary>
+internal sealed record CreateFieldIndexRequest(string? FieldName, JsonElement? FieldSchema);
+
+/// <summary>Payload field indexes: <c>PUT /collections/{name}/index</c>, <c>DELETE /collections/{name}/index/{field}</c>.</summary>
+internal static class IndexApi
+{
+    public static RouteGroupBuilder MapIndexApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/collections/{name}/index").WithTags("Indexes");
+        group.MapPut("/", (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            bool wait = RequestParsing.Wait(context);
+            string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
+            db.GetCollection(name).CreatePayloadIndex(field, ParseSchema(request.FieldSchema), wait);
+            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+        });
+        group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            bool wait = RequestParsing.Wait(context);
+            db.GetCollection(name).DeletePayloadIndex(field, wait);
+            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+        });
+        return group;
+    }
+
+    /// <summary>Qdrant's lower-case schema names.</summary>
+    public static string SchemaName(PayloadSchemaType schema) => schema.ToString().ToLowerInvariant();
+
+    private static PayloadSchemaType ParseSchema(JsonElement? element)
+    {
+        var name = element switch
+        {
+            { ValueKind: JsonValueKind.String } text => text.GetString(),
+            { ValueKind: JsonValueKind.Object } parameters when parameters.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String => type.GetString(),
+            _ => throw new InvalidRequestException("`field_schema` is required: a schema name, or an object with `type`."),
+        };
+        return name switch
+        {
+            "keyword" => PayloadSchemaType.Keyword,
+            "integer" => PayloadSchemaType.Integer,
+            "float" => PayloadSchemaType.Float,
+            "bool" => PayloadSchemaType.Bool,
+            "uuid" => PayloadSchemaType.Uuid,
+            "geo" or "text" or "datetime" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid)."),
+            _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid)."),
+        };
+    }
+}
