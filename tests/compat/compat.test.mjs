@@ -82,6 +82,17 @@ test('payload operations', async () => {
   assert.deepEqual((await client.retrieve(name, { ids: [uuid] }))[0].payload, {});
 });
 
+test('payload indexes', async () => {
+  const created = await client.createPayloadIndex(name, { field_name: 'city', field_schema: 'keyword', wait: true });
+  assert.equal(created.status, 'completed');
+  const info = await client.getCollection(name);
+  assert.equal(info.payload_schema.city.data_type, 'keyword');
+  const { points } = await client.query(name, { query: [0.2, 0.1, 0.9, 0.7], limit: 5, filter: { must: [{ key: 'city', match: { any: ['Bonn', 'London'] } }] } });
+  assert.ok(points.length >= 1);
+  await client.deletePayloadIndex(name, 'city', { wait: true });
+  assert.equal((await client.getCollection(name)).payload_schema.city, undefined);
+});
+
 test('errors come back as client errors with Qdrant messages', async () => {
   await assert.rejects(
     client.upsert(name, { wait: true, points: [{ id: 9, vector: [1, 2] }] }),
