@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Running;
 using VectorDb.Bench;
+using VectorDb.Bench.Compare;
 using VectorDb.Bench.Filtered;
 using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
@@ -13,6 +14,7 @@ return args switch
     ["recall", .. var rest] => RecallCommand.Run(rest),
     ["storage", .. var rest] => StorageCommand.Run(rest),
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
+    ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
 };
@@ -30,8 +32,9 @@ static int Usage()
           VectorDb.Bench bdn [BenchmarkDotNet arguments, e.g. --filter *]
           VectorDb.Bench recall --base B --query Q [--truth G.ivecs] --metric l2|ip|cosine
                                 [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
-                                [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--out result.json]
+                                [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--exact true] [--out result.json]
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
+          VectorDb.Bench compare --results DIR [--ours vectordb] [--plot PATH-without-extension]
           VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]
                                   [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter] [--cases PREFIX,…] [--repeats 3] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]

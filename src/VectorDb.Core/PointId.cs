@@ -104,4 +104,20 @@ public readonly struct PointId : IEquatable<PointId>, IComparable<PointId>
 
     /// <summary>The integer in decimal, or the UUID in its hyphenated lower-case form.</summary>
     public override string ToString() => IsUuid ? _uuid.ToString("D") : _number.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A point id as Qdrant writes it in JSON: an unsigned integer or a UUID string.</summary>
+    /// <exception cref="InvalidRequestException">Anything else.</exception>
+    public static PointId FromJson(System.Text.Json.JsonElement element) => element.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Number when element.TryGetUInt64(out ulong number) => new PointId(number),
+        System.Text.Json.JsonValueKind.String when Guid.TryParse(element.GetString(), out var uuid) => new PointId(uuid),
+        _ => throw new InvalidRequestException(
+            $"Point id {element.GetRawText()} is invalid: use an unsigned integer or a UUID string."),
+    };
+
+    /// <summary>A JSON list of point ids.</summary>
+    /// <exception cref="InvalidRequestException">Not a list of valid ids.</exception>
+    public static IReadOnlyList<PointId> ListFromJson(System.Text.Json.JsonElement element) => element.ValueKind == System.Text.Json.JsonValueKind.Array
+        ? [.. element.EnumerateArray().Select(FromJson)]
+        : throw new InvalidRequestException("Expected a list of point ids.");
 }

@@ -71,6 +71,24 @@ public sealed class PayloadIndexTests : IDisposable
         Assert.Throws<InvalidRequestException>(() => collection.CreatePayloadIndex("x", (PayloadSchemaType)42));
     }
 
+    [Fact]
+    public void Numbers_beyond_double_range_match_nothing_and_break_nothing()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("c", new CollectionOptions { Dimensions = 2, Distance = DistanceMetric.Euclid });
+        collection.CreatePayloadIndex("n", PayloadSchemaType.Integer);
+        collection.Upsert([
+            new Point(1, [1, 0], Payload.Parse("""{"n": 1e400}""")),
+            new Point(2, [0, 1], Payload.Parse("""{"n": [5, -1e400]}""")),
+        ]);
+
+        Assert.Equal([new PointId(2)], collection.FindIds(new Filter(Must: [Conditions.Range("n", gt: 1)])));
+        Assert.Equal([new PointId(2)], collection.FindIds(new Filter(Must: [Conditions.Match("n", 5)])));
+        Assert.Empty(collection.FindIds(new Filter(Must: [new MatchValueCondition("n", JsonDocument.Parse("1e400").RootElement)])));
+        collection.DeletePayloadIndex("n");
+        Assert.Equal([new PointId(2)], collection.FindIds(new Filter(Must: [Conditions.Range("n", gt: 1)])));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -33,6 +33,9 @@ public sealed record RecallOptions
 
     public string? OutPath { get; init; }
 
+    /// <summary>Also measure an exact scan (reported as a run with ef = 0), against FAISS IndexFlat.</summary>
+    public bool Exact { get; init; }
+
     public static RecallOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -50,7 +53,7 @@ public sealed record RecallOptions
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -78,6 +81,7 @@ public sealed record RecallOptions
             MaxBase = Int("max-base", int.MaxValue),
             MaxQueries = Int("max-queries", int.MaxValue),
             Repeats = Int("repeats", 3),
+            Exact = values.TryGetValue("exact", out var exact) && bool.Parse(exact),
             OutPath = values.GetValueOrDefault("out"),
         };
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using VectorDb.Distance;
 
 namespace VectorDb.Hnsw;
@@ -17,7 +18,7 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter)
         where TFilter : struct, INodeFilter =>
-        Search(query, k, ef, results, filter, twoHop: false, statistics: null);
+        Search(query, k, ef, results, filter, twoHop: false, statistics: null, seeds: default);
 
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
@@ -32,7 +33,12 @@ public sealed unsafe partial class HnswIndex
     /// the accepted subgraph without paying for the rejected majority — best for selective filters.
     /// </param>
     /// <param name="statistics">When not null, receives the work done.</param>
-    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics)
+    /// <param name="seeds">
+    /// Nodes the filter accepts that join the beam next to the graph's entry point: footholds among the matches
+    /// for a query whose own neighbourhood holds none (e.g. a filter on a class the query is not from).
+    /// </param>
+    public int Search<TFilter>(
+        ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -45,9 +51,9 @@ public sealed unsafe partial class HnswIndex
             context.ResetCounters();
             int found = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
-                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
-                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop),
+                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
+                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
+                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
             };
             statistics?.Add(context.DistanceCount, context.VisitedCount);
             return found;
@@ -131,7 +137,7 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop)
+    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
@@ -150,11 +156,11 @@ public sealed unsafe partial class HnswIndex
 
         if (twoHop)
         {
-            SearchLayerTwoHop<TDistance, TFilter>(ref query, current, currentDistance, k, ef, context, filter);
+            SearchLayerTwoHop<TDistance, TFilter>(ref query, current, currentDistance, k, ef, context, filter, seeds);
         }
         else
         {
-            SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter);
+            SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter, seeds);
         }
 
         var heap = context.Results;
@@ -200,25 +206,15 @@ public sealed unsafe partial class HnswIndex
     /// are expanded like any other but never enter the result heap, so deletions and filters do not cut
     /// the graph. Leaves the result in <c>context.Results</c>.
     /// </summary>
-    private void SearchLayer<TDistance, TFilter>(ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter)
+    private void SearchLayer<TDistance, TFilter>(
+        ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds = default)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
         var visited = context.Visited;
         var candidates = context.Candidates;
         var results = context.Results;
-        visited.Clear();
-        candidates.Clear();
-        results.Clear();
-
-        visited.TryVisit(entry);
-        candidates.Push(entry, entryDistance);
-        if (filter.Accept(entry))
-        {
-            results.Push(entry, entryDistance);
-        }
-
-        float bound = results.Count > 0 ? results.Top.Distance : float.MaxValue;
+        float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -231,9 +227,20 @@ public sealed unsafe partial class HnswIndex
             context.VisitedCount++;
             var block = Links(nearest.Id, layer);
             int count = Volatile.Read(ref block[0]);
+            if (count > 0)
+            {
+                PrefetchVector(block[1]);
+            }
+
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
+                if (i < count)
+                {
+                    // The next neighbour's vector is loading while this one's distance is computed (as hnswlib does).
+                    PrefetchVector(block[i + 1]);
+                }
+
                 if (!visited.TryVisit(neighbor))
                 {
                     continue;
@@ -268,25 +275,15 @@ public sealed unsafe partial class HnswIndex
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches.
     /// </summary>
-    private void SearchLayerTwoHop<TDistance, TFilter>(ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter)
+    private void SearchLayerTwoHop<TDistance, TFilter>(
+        ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
         var visited = context.Visited;
         var candidates = context.Candidates;
         var results = context.Results;
-        visited.Clear();
-        candidates.Clear();
-        results.Clear();
-
-        visited.TryVisit(entry);
-        candidates.Push(entry, entryDistance);
-        if (filter.Accept(entry))
-        {
-            results.Push(entry, entryDistance);
-        }
-
-        float bound = results.Count > 0 ? results.Top.Distance : float.MaxValue;
+        float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -301,7 +298,7 @@ public sealed unsafe partial class HnswIndex
             int count = Volatile.Read(ref block[0]);
             // Seeking is bounded: if ef·M₀ distances find fewer than k matches, the caller's exact scan will.
             bool seeking = results.Count < k && context.DistanceCount < ef * _m0;
-            int budget = _m0;
+            int budget = 2 * _m0;
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
@@ -345,6 +342,37 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
+    /// <summary>
+    /// Empties the scratch, puts the entry point in the beam (and in the result if accepted) and the accepted
+    /// seeds in both; returns the result's bound.
+    /// </summary>
+    private float StartBeam<TDistance, TFilter>(ref float query, int entry, float entryDistance, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        context.Visited.Clear();
+        context.Candidates.Clear();
+        context.Results.Clear();
+        context.Visited.TryVisit(entry);
+        context.Candidates.Push(entry, entryDistance);
+        if (filter.Accept(entry))
+        {
+            context.Results.Push(entry, entryDistance);
+        }
+
+        float bound = context.Results.Count > 0 ? context.Results.Top.Distance : float.MaxValue;
+        int allocated = Math.Min(_count, _capacity);
+        foreach (int seed in seeds)
+        {
+            if ((uint)seed < (uint)allocated && filter.Accept(seed))
+            {
+                ConsiderAccepted<TDistance>(ref query, seed, ef, context, ref bound);
+            }
+        }
+
+        return bound;
+    }
+
     /// <summary>Computes an accepted node's distance (once) and offers it to the beam and the result.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ConsiderAccepted<TDistance>(ref float query, int node, int ef, SearchContext context, ref float bound)
@@ -368,6 +396,15 @@ public sealed unsafe partial class HnswIndex
             }
 
             bound = results.Top.Distance;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchVector(int id)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(VectorPointer(id));
         }
     }
 

@@ -12,20 +12,22 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<HashSet<int>> _postings = [];
     private readonly Lock _postingsLock = new();
-    private int[]?[] _column = [];
+    // Per-node value ids, flat for the common single value: -1 = none, -2 = several (in _multi).
+    private int[] _single = [];
+    private int[]?[] _multi = [];
     private int _points;
 
     public override int Points => Volatile.Read(ref _points);
 
     public override void Remove(int node)
     {
-        var column = _column;
-        if (node >= column.Length || column[node] is not { } ids)
+        if (node >= _single.Length || _single[node] == -1)
         {
             return;
         }
 
-        Volatile.Write(ref column[node], null);
+        int[] ids = _single[node] >= 0 ? [_single[node]] : _multi[node]!;
+        Volatile.Write(ref _single[node], -1);
         lock (_postingsLock)
         {
             foreach (int id in ids)
@@ -75,8 +77,20 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
             }
         }
 
-        _column = Grow(_column, node);
-        Volatile.Write(ref _column[node], ids);
+        if (node >= _single.Length)
+        {
+            var grown = Grow(_single, node);
+            grown.AsSpan(_single.Length).Fill(-1);
+            Volatile.Write(ref _single, grown);
+        }
+
+        if (ids.Length > 1)
+        {
+            Volatile.Write(ref _multi, Grow(_multi, Math.Max(node, _single.Length - 1)));
+            Volatile.Write(ref _multi[node], ids);
+        }
+
+        Volatile.Write(ref _single[node], ids.Length > 1 ? -2 : ids[0]);
         Interlocked.Increment(ref _points);
     }
 
@@ -110,21 +124,19 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
 
         public override bool Matches(int node)
         {
-            var column = Volatile.Read(ref _index._column);
-            if ((uint)node >= (uint)column.Length || Volatile.Read(ref column[node]) is not { } values)
+            var single = Volatile.Read(ref _index._single);
+            if ((uint)node >= (uint)single.Length)
             {
                 return false;
             }
 
-            foreach (int value in values)
+            int value = single[node];
+            if (value >= 0)
             {
-                if (Array.IndexOf(_ids, value) >= 0)
-                {
-                    return true;
-                }
+                return _ids.Length == 1 ? value == _ids[0] : Array.IndexOf(_ids, value) >= 0;
             }
 
-            return false;
+            return value == -2 && Volatile.Read(ref _index._multi)[node] is { } values && values.Any(v => Array.IndexOf(_ids, v) >= 0);
         }
 
         public override void Collect(List<int> nodes)

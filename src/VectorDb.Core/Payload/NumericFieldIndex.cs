@@ -16,7 +16,10 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     private readonly Lock _postingsLock = new();
     private readonly List<(double Value, int Node)> _recent = [];
     private readonly Dictionary<int, double[]> _staleInSorted = []; // nodes whose pairs in the sorted run are gone
-    private double[]?[] _column = [];
+    // Per-node values, flat for the common single value so a check is one array read:
+    // NaN = no value, +∞ = several (in _multi); JSON numbers are finite, so neither is a value.
+    private double[] _single = [];
+    private double[]?[] _multi = [];
     private double[] _sortedValues = [];
     private int[] _sortedNodes = [];
     private int _points;
@@ -27,13 +30,12 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
     public override void Remove(int node)
     {
-        var column = _column;
-        if (node >= column.Length || column[node] is not { } values)
+        if (ValuesOf(node) is not { } values)
         {
             return;
         }
 
-        Volatile.Write(ref column[node], null);
+        Volatile.Write(ref _single[node], double.NaN);
         lock (_postingsLock)
         {
             int removedRecent = _recent.RemoveAll(pair => pair.Node == node);
@@ -58,8 +60,7 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
             case RangeCondition range:
                 return new InRange(this, range);
             case MatchValueCondition { Value.ValueKind: JsonValueKind.Number } match
-                when Schema == PayloadSchemaType.Integer && Math.Abs(match.Value.GetDouble()) < ExactIntegerLimit && !_hasHugeValues:
-                double value = match.Value.GetDouble();
+                when Schema == PayloadSchemaType.Integer && match.Value.TryGetDouble(out double value) && Math.Abs(value) < ExactIntegerLimit && !_hasHugeValues:
                 return new InRange(this, new RangeCondition(match.Key, Gte: value, Lte: value));
             default:
                 return null;
@@ -68,7 +69,7 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
     protected override void AddValues(int node, IEnumerable<JsonElement> values)
     {
-        double[] numbers = [.. values.Where(v => v.ValueKind == JsonValueKind.Number).Select(v => v.GetDouble()).Distinct()];
+        double[] numbers = [.. values.Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) ? d : double.NaN).Where(double.IsFinite).Distinct()];
         if (numbers.Length == 0)
         {
             return;
@@ -88,12 +89,21 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
             }
         }
 
-        _column = Grow(_column, node);
-        Volatile.Write(ref _column[node], numbers);
+        if (node >= _single.Length)
+        {
+            var grown = Grow(_single, node);
+            grown.AsSpan(_single.Length).Fill(double.NaN);
+            Volatile.Write(ref _single, grown);
+        }
+
         if (numbers.Length > 1)
         {
+            Volatile.Write(ref _multi, Grow(_multi, Math.Max(node, _single.Length - 1)));
+            Volatile.Write(ref _multi[node], numbers);
             Interlocked.Increment(ref _multiValued);
         }
+
+        Volatile.Write(ref _single[node], numbers.Length > 1 ? double.PositiveInfinity : numbers[0]);
 
         Interlocked.Increment(ref _points);
     }
@@ -102,10 +112,9 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     private void Merge()
     {
         var pairs = new List<(double Value, int Node)>(_sortedValues.Length + _recent.Count);
-        var column = _column;
-        for (int node = 0; node < column.Length; node++)
+        for (int node = 0; node < _single.Length; node++)
         {
-            if (column[node] is { } values)
+            if (ValuesOf(node) is { } values)
             {
                 pairs.AddRange(values.Select(v => (v, node)));
             }
@@ -119,6 +128,19 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         _sortedNodes = [.. pairs.Select(p => p.Node)];
         _recent.Clear();
         _staleInSorted.Clear();
+    }
+
+    /// <summary>The node's values, or null when it has none.</summary>
+    private double[]? ValuesOf(int node)
+    {
+        var single = Volatile.Read(ref _single);
+        if ((uint)node >= (uint)single.Length)
+        {
+            return null;
+        }
+
+        double value = Volatile.Read(ref single[node]);
+        return double.IsFinite(value) ? [value] : double.IsPositiveInfinity(value) ? Volatile.Read(ref _multi)[node] : null;
     }
 
     /// <summary>Index range [first, last) of sorted values satisfying the bounds.</summary>
@@ -185,21 +207,19 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
         public override bool Matches(int node)
         {
-            var column = Volatile.Read(ref index._column);
-            if ((uint)node >= (uint)column.Length || Volatile.Read(ref column[node]) is not { } values)
+            var single = Volatile.Read(ref index._single);
+            if ((uint)node >= (uint)single.Length)
             {
                 return false;
             }
 
-            foreach (double value in values)
+            double value = single[node];
+            if (double.IsFinite(value))
             {
-                if (range.Contains(value))
-                {
-                    return true;
-                }
+                return range.Contains(value);
             }
 
-            return false;
+            return double.IsPositiveInfinity(value) && Volatile.Read(ref index._multi)[node] is { } values && values.Any(range.Contains);
         }
 
         public override void Collect(List<int> nodes)

@@ -102,7 +102,7 @@ public sealed record RangeCondition(string Key, double? Gt = null, double? Gte =
 {
     /// <inheritdoc />
     public override bool Matches(PointId id, Payload? payload) =>
-        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.Number && Contains(v.GetDouble()));
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double x) && double.IsFinite(x) && Contains(x));
 
     /// <summary>True when <paramref name="x"/> lies within all the bounds.</summary>
     public bool Contains(double x) =>
@@ -155,7 +155,7 @@ internal static class PayloadPath
         (JsonValueKind.String, JsonValueKind.String) => stored.ValueEquals(wanted.GetString()),
         (JsonValueKind.Number, JsonValueKind.Number) => stored.TryGetInt64(out long a) && wanted.TryGetInt64(out long b)
             ? a == b
-            : stored.GetDouble() == wanted.GetDouble(),
+            : stored.TryGetDouble(out double x) && double.IsFinite(x) && wanted.TryGetDouble(out double y) && x == y, // numbers beyond double's range match nothing
         (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => stored.ValueKind == wanted.ValueKind,
         _ => false,
     };

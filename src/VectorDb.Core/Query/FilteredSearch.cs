@@ -8,6 +8,8 @@ namespace VectorDb.Query;
 /// scan when a graph strategy found fewer than k matches, so the result always has min(k, matches) hits.</summary>
 internal static class FilteredSearch
 {
+    private const int MaxSeeds = 32;
+
     public static int Run(
         HnswIndex index,
         QueryPlanner planner,
@@ -36,8 +38,8 @@ internal static class FilteredSearch
         {
             SearchStrategy.NoMatches => 0,
             SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches),
-            SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics),
-            SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics),
+            SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics, Seeds(context, predicate)),
+            SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics, Seeds(context, predicate)),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
@@ -52,6 +54,13 @@ internal static class FilteredSearch
         explain = new SearchExplain(strategy, reason, estimate, matches, costs, statistics.DistanceComputations, statistics.NodesVisited, fallbackFrom, Math.Max(ef, k));
         return found;
     }
+
+    /// <summary>
+    /// Up to <see cref="MaxSeeds"/> matches from the estimation sample, spread over the collection: footholds
+    /// for a graph search whose query lies far from every match.
+    /// </summary>
+    private static int[] Seeds(EstimationContext context, NodePredicate predicate) =>
+        [.. context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
 
     private static int Exact(
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches)

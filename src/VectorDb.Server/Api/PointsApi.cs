@@ -72,7 +72,7 @@ internal static class PointsApi
         group.MapPost("/count", (string name, CountRequest? request, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(new { count = db.GetCollection(name).Count(FilterParsing.Parse(request?.Filter)) }, start);
+            return QdrantResults.Ok(new { count = db.GetCollection(name).Count(Query.FilterJson.Parse(request?.Filter)) }, start);
         });
         group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db, ServerOptions limits) =>
         {
@@ -81,7 +81,7 @@ internal static class PointsApi
             int limit = request?.Limit ?? 10;
             PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;
             var payload = RequestParsing.PayloadSelector(request?.WithPayload, defaultValue: true);
-            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload, FilterParsing.Parse(request?.Filter));
+            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload, Query.FilterJson.Parse(request?.Filter));
             return QdrantResults.Ok(
                 new { points = page.Points.Select(r => Record(r, payload)), next_page_offset = page.NextOffset is { } next ? IdJson(next) : null },
                 start);
@@ -107,7 +107,7 @@ internal static class PointsApi
     private static IReadOnlyList<PointId> Selected(Collection collection, JsonElement? points, JsonElement? filter) =>
         points is { ValueKind: not JsonValueKind.Null } ids
             ? RequestParsing.PointIds(ids)
-            : collection.FindIds(FilterParsing.Parse(filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."));
+            : collection.FindIds(Query.FilterJson.Parse(filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."));
 
     private static Payload RequiredPayload(PayloadRequest request) =>
         RequestParsing.Payload(request.Payload) ?? throw new InvalidRequestException("`payload` (an object) is required.");

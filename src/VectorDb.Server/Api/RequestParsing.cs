@@ -8,22 +8,14 @@ namespace VectorDb.Server.Api;
 /// </summary>
 internal static class RequestParsing
 {
-    public static PointId PointId(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Number when element.TryGetUInt64(out ulong number) => new PointId(number),
-        JsonValueKind.String when Guid.TryParse(element.GetString(), out var uuid) => new PointId(uuid),
-        _ => throw new InvalidRequestException(
-            $"Point id {element.GetRawText()} is invalid: use an unsigned integer or a UUID string."),
-    };
+    public static PointId PointId(JsonElement element) => VectorDb.PointId.FromJson(element);
 
     public static PointId PointId(string text) =>
         VectorDb.PointId.TryParse(text, out var id)
             ? id
             : throw new InvalidRequestException($"Point id `{text}` is invalid: use an unsigned integer or a UUID.");
 
-    public static IReadOnlyList<PointId> PointIds(JsonElement element) => element.ValueKind == JsonValueKind.Array
-        ? [.. element.EnumerateArray().Select(PointId)]
-        : throw new InvalidRequestException("Expected a list of point ids.");
+    public static IReadOnlyList<PointId> PointIds(JsonElement element) => VectorDb.PointId.ListFromJson(element);
 
     public static float[] Vector(JsonElement element)
     {

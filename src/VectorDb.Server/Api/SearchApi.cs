@@ -108,7 +108,7 @@ internal static class SearchApi
             Exact = parameters?.Exact ?? false,
             WithPayload = payload.WantsPayload,
             WithVector = RequestParsing.WithVector(withVector),
-            Filter = FilterParsing.Parse(filter),
+            Filter = VectorDb.Query.FilterJson.Parse(filter),
             Explain = parameters?.Explain ?? false,
         };
         var results = collection.Search(vector, k + skip, options);

@@ -6,11 +6,92 @@ namespace VectorDb.Datasets;
 
 /// <summary>
 /// Readers for the common ANN benchmark formats: TEXMEX <c>.fvecs/.ivecs/.bvecs</c> (per row a
-/// little-endian int32 dimension, then the values) and MNIST IDX (<c>-idx3-ubyte</c>/<c>-idx1-ubyte</c>,
-/// optionally gzipped; big-endian header).
+/// little-endian int32 dimension, then the values), NumPy <c>.npy</c> (2-d float32/float64, C order) and
+/// MNIST IDX (<c>-idx3-ubyte</c>/<c>-idx1-ubyte</c>, optionally gzipped; big-endian header). HDF5
+/// (ann-benchmarks' <c>.hdf5</c>) is not read yet: convert with <c>numpy.save</c> first.
 /// </summary>
 public static class DatasetReader
 {
+    /// <summary>Reads vectors from a file whose format the name tells (.fvecs, .bvecs, .npy, IDX images).</summary>
+    /// <exception cref="NotSupportedException">The format is not one of these.</exception>
+    public static VectorSet Read(string path, int maxRows = int.MaxValue)
+    {
+        string name = Path.GetFileName(path);
+        if (name.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase))
+        {
+            return ReadFvecs(path, maxRows);
+        }
+
+        if (name.EndsWith(".bvecs", StringComparison.OrdinalIgnoreCase))
+        {
+            return ReadBvecs(path, maxRows);
+        }
+
+        if (name.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            return ReadNpy(path, maxRows);
+        }
+
+        if (name.Contains("idx3-ubyte", StringComparison.Ordinal))
+        {
+            return ReadIdxImages(path, maxRows);
+        }
+
+        throw new NotSupportedException($"Unsupported vector file {path} (supported: .fvecs, .bvecs, .npy, MNIST idx3-ubyte[.gz]; convert .hdf5 with numpy.save).");
+    }
+
+    /// <summary>Reads a 2-d NumPy array of little-endian float32 (<c>&lt;f4</c>) or float64 (<c>&lt;f8</c>) in C order.</summary>
+    /// <exception cref="InvalidDataException">Not such an array.</exception>
+    public static VectorSet ReadNpy(string path, int maxRows = int.MaxValue)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> preamble = stackalloc byte[10];
+        stream.ReadExactly(preamble);
+        if (preamble[0] != 0x93 || !preamble[1..6].SequenceEqual("NUMPY"u8) || preamble[6] is not (1 or 2 or 3))
+        {
+            throw new InvalidDataException($"{path}: not a .npy file.");
+        }
+
+        int headerLength = preamble[6] == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(preamble[8..]) : ReadLongHeaderLength(stream, preamble);
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        string header = System.Text.Encoding.Latin1.GetString(headerBytes);
+        var descr = System.Text.RegularExpressions.Regex.Match(header, @"'descr':\s*'([<|=]?)(f4|f8)'");
+        var shape = System.Text.RegularExpressions.Regex.Match(header, @"'shape':\s*\((\d+),\s*(\d+)\)");
+        if (!descr.Success || !shape.Success || header.Contains("'fortran_order': True", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: only 2-d little-endian float32/float64 arrays in C order are supported (header {header.Trim()}).");
+        }
+
+        int rows = Math.Min(int.Parse(shape.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), maxRows);
+        int dimensions = int.Parse(shape.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var data = new float[(long)rows * dimensions];
+        if (descr.Groups[2].Value == "f4")
+        {
+            stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+        }
+        else
+        {
+            var wide = new double[data.Length];
+            stream.ReadExactly(MemoryMarshal.AsBytes(wide.AsSpan()));
+            for (int i = 0; i < wide.Length; i++)
+            {
+                data[i] = (float)wide[i];
+            }
+        }
+
+        return new VectorSet(data, dimensions);
+    }
+
+    private static int ReadLongHeaderLength(Stream stream, ReadOnlySpan<byte> preamble)
+    {
+        // Versions 2 and 3 have a 4-byte length at offset 8; two of its bytes are already in the preamble.
+        Span<byte> length = stackalloc byte[4];
+        preamble[8..].CopyTo(length);
+        stream.ReadExactly(length[2..]);
+        return (int)BinaryPrimitives.ReadUInt32LittleEndian(length);
+    }
+
     /// <summary>Reads a <c>.fvecs</c> file; at most <paramref name="maxRows"/> rows.</summary>
     public static VectorSet ReadFvecs(string path, int maxRows = int.MaxValue) =>
         ReadVecs(path, maxRows, sizeof(float), static (bytes, row) => MemoryMarshal.Cast<byte, float>(bytes).CopyTo(row));

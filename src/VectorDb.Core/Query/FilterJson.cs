@@ -1,14 +1,31 @@
 using System.Text.Json;
-using VectorDb.Query;
+namespace VectorDb.Query;
 
-namespace VectorDb.Server.Api;
-
-/// <summary>Qdrant's filter JSON → <see cref="Filter"/>. Unsupported condition kinds are a 400, never ignored.</summary>
-internal static class FilterParsing
+/// <summary>
+/// Qdrant's filter JSON → <see cref="Filter"/>, shared by the REST server and the CLI. Unsupported condition
+/// kinds are an <see cref="InvalidRequestException"/>, never ignored.
+/// </summary>
+public static class FilterJson
 {
     private const int MaxDepth = 32;
 
-    /// <summary>Null when the request has no filter.</summary>
+    /// <summary>Parses filter JSON text, e.g. <c>{"must": [{"key": "city", "match": {"value": "Berlin"}}]}</c>.</summary>
+    /// <exception cref="InvalidRequestException">Not valid JSON, or not a filter we support.</exception>
+    public static Filter Parse(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return Parse(document.RootElement.Clone()) ?? throw new InvalidRequestException("The filter is null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"The filter is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Parses a filter element; null when there is none (absent or JSON null).</summary>
+    /// <exception cref="InvalidRequestException">Not a filter we support.</exception>
     public static Filter? Parse(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } filter ? ParseFilter(filter, 0) : null;
 
@@ -57,7 +74,7 @@ internal static class FilterParsing
 
         if (element.TryGetProperty("has_id", out var hasId))
         {
-            return new HasIdCondition(RequestParsing.PointIds(hasId).ToHashSet());
+            return new HasIdCondition(PointId.ListFromJson(hasId).ToHashSet());
         }
 
         if (element.TryGetProperty("is_empty", out var isEmpty))
@@ -123,9 +140,9 @@ internal static class FilterParsing
     private static double? Bound(JsonElement range, string name) =>
         !range.TryGetProperty(name, out var bound) || bound.ValueKind == JsonValueKind.Null
             ? null
-            : bound.ValueKind == JsonValueKind.Number
-                ? bound.GetDouble()
-                : throw new InvalidRequestException($"range.{name} must be a number (datetime ranges are not supported yet).");
+            : bound.ValueKind == JsonValueKind.Number && bound.TryGetDouble(out double value) && double.IsFinite(value)
+                ? value
+                : throw new InvalidRequestException($"range.{name} must be a finite number (datetime ranges are not supported yet).");
 
     private static string Key(JsonElement element) =>
         element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String && key.GetString() is { Length: > 0 } text

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ScottPlot;
+
+namespace VectorDb.Bench.Compare;
+
+/// <summary>
+/// Reads the JSON that <c>recall</c> and the baseline scripts wrote for one dataset and prints the side-by-side
+/// table — QPS at recall ≥ 0.90 / 0.95 / 0.99 (the best run reaching it, as ann-benchmarks reads its curves),
+/// build time, index bytes per point, exact-scan QPS, and each engine's ratio to ours — and plots recall
+/// against QPS (log scale) for every engine in one PNG and SVG.
+/// </summary>
+public static class CompareCommand
+{
+    private static readonly double[] Targets = [0.90, 0.95, 0.99];
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static int Run(string[] args)
+    {
+        string folder = Option(args, "--results") ?? throw new ArgumentException("--results DIR is required");
+        string ours = Option(args, "--ours") ?? "vectordb";
+        var results = Directory.EnumerateFiles(folder, "*.json")
+            .Select(path => JsonSerializer.Deserialize<EngineResult>(File.ReadAllText(path), JsonOptions)!)
+            .Where(r => r.Runs is { Count: > 0 })
+            .OrderBy(r => r.Engine == ours ? 0 : 1).ThenBy(r => r.Engine, StringComparer.Ordinal)
+            .ToList();
+        if (results.Count == 0)
+        {
+            Console.Error.WriteLine($"no results in {folder}");
+            return 1;
+        }
+
+        string table = Table(results, ours);
+        Console.WriteLine(table);
+        File.WriteAllText(Path.Combine(folder, "table.md"), table);
+        string plotPath = Option(args, "--plot") ?? Path.Combine(folder, "recall-qps");
+        Plot(results, results[0].Dataset, plotPath);
+        Console.WriteLine($"wrote {Path.Combine(folder, "table.md")}, {plotPath}.png, {plotPath}.svg");
+        return 0;
+    }
+
+    /// <summary>Best QPS among approximate runs whose recall reaches <paramref name="target"/>; null when none does.</summary>
+    public static double? QpsAt(EngineResult result, double target) =>
+        result.Runs.Where(r => r.Ef > 0 && r.Recall >= target).Select(r => (double?)r.Qps).Max();
+
+    private static string Table(List<EngineResult> results, string ours)
+    {
+        var baseline = results.FirstOrDefault(r => r.Engine == ours);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{results[0].Dataset}: n={results[0].N}, dims={results[0].Dims}, k={results[0].K}, M={results[0].M}, efC={results[0].EfConstruction}");
+        text.AppendLine("| engine | threads | build s | bytes/point | QPS @0.90 | QPS @0.95 | QPS @0.99 | exact QPS |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            double? exact = r.Runs.Where(run => run.Ef == 0).Select(run => (double?)run.Qps).FirstOrDefault();
+            string bytes = r.IndexBytes is long b ? (b / (double)r.N).ToString("F0", CultureInfo.InvariantCulture) : "—";
+            string build = r.Runs.All(run => run.Ef == 0) ? "—" : r.BuildSeconds.ToString("F2", CultureInfo.InvariantCulture);
+            text.Append(CultureInfo.InvariantCulture, $"| {r.Engine} | {r.Threads} | {build} | {bytes} |");
+            foreach (double target in Targets)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {Format(QpsAt(r, target))} |");
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $" {Format(exact)} |");
+        }
+
+        if (baseline is not null)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{ours} ÷ baseline — QPS: above 1 means {ours} is faster; build time and bytes/point: below 1 means {ours} is faster / smaller:");
+            text.AppendLine("| baseline | QPS @0.90 | QPS @0.95 | QPS @0.99 | build time | bytes/point | exact QPS |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in results.Where(r => r != baseline))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"| {r.Engine} |");
+                foreach (double target in Targets)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $" {Ratio(QpsAt(baseline, target), QpsAt(r, target))} |");
+                }
+
+                bool approximate = r.Runs.Any(run => run.Ef > 0);
+                text.Append(CultureInfo.InvariantCulture, $" {(approximate ? Ratio(baseline.BuildSeconds, r.BuildSeconds) : "—")} |");
+                text.Append(CultureInfo.InvariantCulture, $" {Ratio(baseline.IndexBytes, r.IndexBytes)} |");
+                text.AppendLine(CultureInfo.InvariantCulture, $" {Ratio(ExactQps(baseline), ExactQps(r))} |");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static double? ExactQps(EngineResult r) => r.Runs.Where(run => run.Ef == 0).Select(run => (double?)run.Qps).FirstOrDefault();
+
+    private static string Format(double? qps) => qps is double q ? q.ToString("N0", CultureInfo.InvariantCulture) : "—";
+
+    private static string Ratio(double? ours, double? theirs) =>
+        ours is double a && theirs is double b && b > 0 ? (a / b).ToString("F2", CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>Recall on x, log10 QPS on y (ScottPlot has no log axis; ticks are labelled with the real QPS).</summary>
+    private static void Plot(List<EngineResult> results, string dataset, string path)
+    {
+        var plot = new Plot();
+        foreach (var r in results)
+        {
+            var runs = r.Runs.Where(run => run.Ef > 0).OrderBy(run => run.Recall).ToList();
+            if (runs.Count > 0)
+            {
+                var line = plot.Add.Scatter(runs.Select(run => run.Recall).ToArray(), runs.Select(run => Math.Log10(run.Qps)).ToArray());
+                line.LegendText = r.Engine;
+            }
+            else if (ExactQps(r) is double exact)
+            {
+                var point = plot.Add.Scatter(new[] { r.Runs[0].Recall }, new[] { Math.Log10(exact) });
+                point.LegendText = r.Engine + " (exact)";
+            }
+        }
+
+        // Ticks at 1, 2 and 5 × 10^n within the plotted QPS.
+        var qps = results.SelectMany(r => r.Runs).Select(run => run.Qps).ToList();
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int exponent = (int)Math.Floor(Math.Log10(qps.Min())); exponent <= (int)Math.Ceiling(Math.Log10(qps.Max())); exponent++)
+        {
+            foreach (int mantissa in new[] { 1, 2, 5 })
+            {
+                double value = mantissa * Math.Pow(10, exponent);
+                ticks.AddMajor(Math.Log10(value), value.ToString("N0", CultureInfo.InvariantCulture));
+            }
+        }
+
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Title($"{dataset}: recall@10 vs single-thread QPS (log)");
+        plot.XLabel("recall@10");
+        plot.YLabel("queries per second");
+        plot.ShowLegend(Alignment.LowerLeft);
+        plot.SavePng(path + ".png", 900, 600);
+        plot.SaveSvg(path + ".svg", 900, 600);
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
+/// <summary>The harness JSON, as ours and the baseline scripts write it.</summary>
+public sealed record EngineResult(
+    string Dataset, string Engine, int N, int Dims, string Metric, int K, int M, int EfConstruction,
+    double BuildSeconds, int Threads, long? IndexBytes, IReadOnlyList<EngineRun> Runs);
+
+/// <summary>One ef (0 = exact scan).</summary>
+public sealed record EngineRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms);

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""FAISS baselines for the recall harness: IndexHNSWFlat (same M / efConstruction, single-thread queries) and
+IndexFlat (exact scan, the brute-force limit), writing the same JSON as `VectorDb.Bench recall`.
+
+    /usr/bin/python3 bench/baselines/faiss_recall.py --base B --query Q --truth G.ivecs --metric l2 \
+        --m 16 --ef-construction 200 --threads 1 --k 10 --ef 10,16,32,64,128 [--max-queries N] \
+        --out faiss-hnsw.json [--out-flat faiss-flat.json --flat-threads 2]
+
+Debian's python3-faiss (needs libopenblas0-pthread). Queries are sent one at a time, as ann-benchmarks does and as
+our harness measures; the exact scan runs with --flat-threads OpenMP threads (ours uses every core for it).
+"""
+import argparse, json, time
+import numpy as np
+import faiss
+from datasets import read_vectors
+
+
+def measure(index, queries, truth, k, repeats):
+    for q in queries[:100]:  # warm-up
+        index.search(q[None, :], k)
+    best = None
+    for _ in range(repeats):
+        latencies, found = [], []
+        for q in queries:
+            t = time.perf_counter()
+            _, labels = index.search(q[None, :], k)
+            latencies.append(time.perf_counter() - t)
+            found.append(labels[0])
+        total = sum(latencies)
+        if best is None or total < best[0]:
+            best = (total, latencies, found)
+    total, latencies, found = best
+    hits = sum(len(set(f.tolist()) & set(t[:k].tolist())) for f, t in zip(found, truth))
+    lat = sorted(latencies)
+    return {"recall": hits / (k * len(queries)), "qps": len(queries) / total,
+            "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3}
+
+
+def write(path, result):
+    text = json.dumps(result, indent=2)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        print(text)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True); p.add_argument("--query", required=True); p.add_argument("--truth", required=True)
+    p.add_argument("--metric", default="l2"); p.add_argument("--m", type=int, default=16)
+    p.add_argument("--ef-construction", type=int, default=200); p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
+    p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out"); p.add_argument("--out-flat"); p.add_argument("--flat-threads", type=int, default=1)
+    a = p.parse_args()
+
+    base = np.ascontiguousarray(read_vectors(a.base), dtype=np.float32)
+    queries = np.ascontiguousarray(read_vectors(a.query), dtype=np.float32)
+    truth = read_vectors(a.truth)
+    if a.max_queries:
+        queries, truth = queries[:a.max_queries], truth[:a.max_queries]
+    metric = faiss.METRIC_L2 if a.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    if a.metric == "cosine":
+        faiss.normalize_L2(base); faiss.normalize_L2(queries)
+    n, d = base.shape
+    common = {"dataset": a.base.split("/")[-1].split(".")[0], "n": n, "dims": d, "metric": a.metric, "k": a.k,
+              "m": a.m, "ef_construction": a.ef_construction}
+
+    index = faiss.IndexHNSWFlat(d, a.m, metric)
+    index.hnsw.efConstruction = a.ef_construction
+    faiss.omp_set_num_threads(a.threads)
+    start = time.perf_counter()
+    index.add(base)
+    build_seconds = time.perf_counter() - start
+    faiss.omp_set_num_threads(1)
+    links = faiss.vector_to_array(index.hnsw.neighbors).nbytes + faiss.vector_to_array(index.hnsw.offsets).nbytes \
+        + faiss.vector_to_array(index.hnsw.levels).nbytes
+    runs = []
+    for ef in [int(x) for x in a.ef.split(",")]:
+        index.hnsw.efSearch = max(ef, a.k)
+        runs.append({"ef": ef, **measure(index, queries, truth, a.k, a.repeats)})
+        print(f"faiss-hnsw ef={ef}: recall={runs[-1]['recall']:.4f} qps={runs[-1]['qps']:.0f}", flush=True)
+    write(a.out, {**common, "engine": f"faiss-hnsw (python3-faiss {faiss.__version__})", "build_seconds": build_seconds,
+                  "threads": a.threads, "index_bytes": n * d * 4 + links, "runs": runs})
+
+    if a.out_flat:
+        flat = faiss.IndexFlat(d, metric)
+        flat.add(base)
+        faiss.omp_set_num_threads(a.flat_threads)
+        run = {"ef": 0, **measure(flat, queries, truth, a.k, a.repeats)}
+        print(f"faiss-flat: recall={run['recall']:.4f} qps={run['qps']:.0f}", flush=True)
+        write(a.out_flat, {**common, "engine": f"faiss-flat (python3-faiss {faiss.__version__})", "build_seconds": 0,
+                           "threads": a.flat_threads, "index_bytes": n * d * 4, "runs": [run]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Side-by-side recall/QPS run: ours, hnswlib compiled with -O3 -march=native, FAISS HNSWFlat and IndexFlat, on the
+# same files with the same M / efConstruction, then the ratio table and the recall–QPS plot.
+#
+#   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
+#
+# Needs: dotnet, g++, and the Debian packages libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy
+# (installed here when missing and running as root). Results: bench/results/<dataset>/ (JSON, table.md, PNG/SVG).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset=${1:-fashion-mnist}; shift || true
+threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    --ef) ef=$2; shift 2 ;;
+    --max-queries) max_queries=$2; shift 2 ;;
+    --repeats) repeats=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+data=../shared/data
+case "$dataset" in
+  fashion-mnist) base=$data/fashion-mnist/train-images-idx3-ubyte.gz; query=$data/fashion-mnist/t10k-images-idx3-ubyte.gz
+                 truth=$data/fashion-mnist/fashion-mnist-784-euclidean.gt100.ivecs; metric=l2 ;;
+  glove-100)     base=$data/glove-100-angular-wink/glove-100-angular.base100k.fvecs; query=$data/glove-100-angular-wink/glove-100-angular.query1k.fvecs
+                 truth=$data/glove-100-angular-wink/glove-100-angular.gt100.ivecs; metric=cosine ;;
+  sift-ngt5k)    base=$data/sift-ngt5k/sift-ngt5k.base.fvecs; query=$data/sift-ngt5k/sift-ngt5k.query100.fvecs
+                 truth=$data/sift-ngt5k/sift-ngt5k.gt100.ivecs; metric=l2 ;;
+  *) echo "unknown dataset $dataset (fashion-mnist, glove-100, sift-ngt5k)" >&2; exit 2 ;;
+esac
+
+missing=$(for p in libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null
+  else echo "install first: sudo apt-get install $missing" >&2; exit 1; fi
+fi
+
+out=bench/results/$dataset
+mkdir -p "$out" data/cache
+common=(--base "$base" --query "$query" --truth "$truth" --metric "$metric" --m 16 --ef-construction 200 --threads "$threads" --k 10 --ef "$ef" --max-queries "$max_queries" --repeats "$repeats")
+
+driver=data/cache/hnswlib_native
+if [ ! -x $driver ] || [ bench/baselines/hnswlib_native.cpp -nt $driver ]; then
+  g++ -O3 -march=native -std=c++17 -pthread bench/baselines/hnswlib_native.cpp -o $driver -lz
+fi
+
+# One engine at a time, so none competes with another for the two cores.
+dotnet run -c Release --project bench/VectorDb.Bench -- recall "${common[@]}" --exact true --out "$out/vectordb.json"
+$driver "${common[@]}" --out "$out/hnswlib-native.json"
+/usr/bin/python3 bench/baselines/faiss_recall.py "${common[@]}" --out "$out/faiss-hnsw.json" --out-flat "$out/faiss-flat.json" --flat-threads "$(nproc)"
+dotnet run -c Release --project bench/VectorDb.Bench -- compare --results "$out"

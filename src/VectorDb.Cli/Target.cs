@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace VectorDb.Cli;
+
+/// <summary>Where a command reads or writes: a local database directory, or a server over REST.</summary>
+internal sealed class Target : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly VectorDatabase? _database;
+    private readonly HttpClient? _http;
+
+    private Target(VectorDatabase? database, HttpClient? http) => (_database, _http) = (database, http);
+
+    public static Option<string?> DataDir { get; } = new("--data-dir") { Description = "Local database directory (opened in-process)" };
+
+    public static Option<string?> Url { get; } = new("--url") { Description = "Server URL, e.g. http://127.0.0.1:6333" };
+
+    public static Option<string?> ApiKey { get; } = new("--api-key") { Description = "API key for --url" };
+
+    public static void AddOptions(Command command)
+    {
+        command.Options.Add(DataDir);
+        command.Options.Add(Url);
+        command.Options.Add(ApiKey);
+    }
+
+    /// <exception cref="ArgumentException">Neither or both of --data-dir and --url.</exception>
+    public static Target Open(ParseResult parse)
+    {
+        string? dataDir = parse.GetValue(DataDir), url = parse.GetValue(Url);
+        if ((dataDir is null) == (url is null))
+        {
+            throw new ArgumentException("Give exactly one of --data-dir (a local database) and --url (a server).");
+        }
+
+        if (dataDir is not null)
+        {
+            return new Target(VectorDatabase.Open(dataDir), null);
+        }
+
+        var http = new HttpClient { BaseAddress = new Uri(url!), Timeout = TimeSpan.FromMinutes(5) };
+        if (parse.GetValue(ApiKey) is { } key)
+        {
+            http.DefaultRequestHeaders.Add("api-key", key);
+        }
+
+        return new Target(null, http);
+    }
+
+    /// <summary>Creates the collection unless it exists.</summary>
+    public async Task EnsureCollectionAsync(string name, int dimensions, DistanceMetric distance)
+    {
+        if (_database is not null)
+        {
+            if (!_database.CollectionExists(name))
+            {
+                _database.CreateCollection(name, new CollectionOptions { Dimensions = dimensions, Distance = distance });
+            }
+
+            return;
+        }
+
+        var exists = await SendAsync(HttpMethod.Get, $"/collections/{name}/exists", null);
+        if (!exists.GetProperty("exists").GetBoolean())
+        {
+            await SendAsync(HttpMethod.Put, $"/collections/{name}", new { vectors = new { size = dimensions, distance = distance.ToString() } });
+        }
+    }
+
+    public async Task UpsertAsync(string collection, IReadOnlyList<Point> points)
+    {
+        if (_database is not null)
+        {
+            _database.GetCollection(collection).Upsert(points);
+            return;
+        }
+
+        var body = new
+        {
+            points = points.Select(p => new
+            {
+                id = p.Id.IsUuid ? (object)p.Id.Uuid.ToString("D") : p.Id.Number,
+                vector = p.Vector,
+                payload = p.Payload?.Root,
+            }),
+        };
+        await SendAsync(HttpMethod.Put, $"/collections/{collection}/points?wait=true", body);
+    }
+
+    /// <summary>Hits as (id, score, payload JSON).</summary>
+    public async Task<IReadOnlyList<(string Id, float Score, string? Payload)>> QueryAsync(string collection, float[] vector, int limit, string? filterJson, int? ef)
+    {
+        if (_database is not null)
+        {
+            var hits = _database.GetCollection(collection).Search(vector, limit, new SearchOptions
+            {
+                Ef = ef,
+                WithPayload = true,
+                Filter = filterJson is null ? null : Query.FilterJson.Parse(filterJson),
+            });
+            return [.. hits.Select(h => (h.Id.ToString(), h.Score, h.Payload?.ToJson()))];
+        }
+
+        object? filter = filterJson is null ? null : JsonDocument.Parse(filterJson).RootElement;
+        var result = await SendAsync(HttpMethod.Post, $"/collections/{collection}/points/query", new
+        {
+            query = vector,
+            limit,
+            with_payload = true,
+            filter,
+            @params = ef is null ? null : new { hnsw_ef = ef },
+        });
+        return [.. result.GetProperty("points").EnumerateArray().Select(p => (
+            p.GetProperty("id").ToString(),
+            p.GetProperty("score").GetSingle(),
+            p.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object ? payload.GetRawText() : null))];
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _database?.Dispose();
+        _http?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Sends a request and returns <c>result</c>; a Qdrant error becomes an exception with its message.</summary>
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        using var response = await _http!.SendAsync(request);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        if (!response.IsSuccessStatusCode)
+        {
+            string message = json.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object && status.TryGetProperty("error", out var error)
+                ? error.GetString() ?? response.ReasonPhrase ?? ""
+                : response.ReasonPhrase ?? "";
+            throw new InvalidRequestException($"{(int)response.StatusCode} from {method} {path}: {message}");
+        }
+
+        return json.GetProperty("result").Clone();
+    }
+}
