@@ -44,4 +44,24 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.Contains("vectordb", File.ReadAllText(Path.Combine(results, "table.md")), StringComparison.Ordinal);
         Assert.True(new FileInfo(Path.Combine(results, "recall-qps.png")).Length > 1000);
     }
+
+    [Fact]
+    public void Hdf5_datasets_read_like_ann_benchmarks_files()
+    {
+        string path = Path.Combine(_directory.Path, "tiny.hdf5");
+        var file = new PureHDF.H5File
+        {
+            ["train"] = new float[,] { { 1, 2, 3 }, { 4, 5, 6 }, { 7, 8, 9 } },
+            ["test"] = new float[,] { { 0, 0, 1 } },
+            ["neighbors"] = new int[,] { { 0, 1, 2 } },
+        };
+        file.Write(path);
+
+        var train = DatasetReader.Read(path, maxRows: 2);
+        Assert.Equal((2, 3), (train.Count, train.Dimensions));
+        Assert.Equal([4f, 5, 6], train[1].ToArray());
+        Assert.Equal([0f, 0, 1], DatasetReader.Read(path + ":test")[0].ToArray());
+        Assert.Equal([0, 1, 2], DatasetReader.ReadNeighbors(path)[0]);
+        Assert.Throws<InvalidDataException>(() => DatasetReader.Read(path + ":distances"));
+    }
 }

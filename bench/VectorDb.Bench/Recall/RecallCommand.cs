@@ -181,7 +181,7 @@ public static class RecallCommand
         bool fullBase = options.MaxBase == int.MaxValue || options.MaxBase >= data.Count;
         if (options.TruthPath is { } path && fullBase)
         {
-            var truth = DatasetReader.ReadIvecs(path, queries.Count);
+            var truth = DatasetReader.ReadNeighbors(path, queries.Count);
             if (truth.Length < queries.Count || truth[0].Length < options.K)
             {
                 throw new InvalidDataException($"{path} has {truth.Length} rows of {truth[0].Length}; need {queries.Count} of at least {options.K}.");

@@ -8,7 +8,7 @@ namespace VectorDb.Hnsw;
 /// Thread-safe: inserts, deletes and searches may run concurrently.
 /// </summary>
 /// <remarks>
-/// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena with a padded stride; layer-0 links in
+/// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena, rows rounded up to 4 floats; layer-0 links in
 /// one flat array of fixed-stride blocks <c>[count | 2·M ids]</c>; upper layers per node in a small array of
 /// <c>[count | M ids]</c> blocks. Both arenas grow by doubling under an exclusive lock that every other
 /// operation takes shared, so no pointer is ever used after it moved.</para>
@@ -27,7 +27,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private const int LockStripes = 1 << 12;
 
     private readonly int _dimensions;
-    private readonly int _vectorStride; // floats per row, a multiple of 16 (64 bytes)
+    private readonly int _vectorStride; // floats per row: the dimension rounded up to 4 (padding to 64 bytes cost 12% memory at 100-d and measured slower)
     private readonly int _m;
     private readonly int _m0;
     private readonly int _efConstruction;
@@ -73,7 +73,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         Parameters.Validate();
         Metric = metric;
         _dimensions = dimensions;
-        _vectorStride = (dimensions + 15) & ~15;
+        _vectorStride = (dimensions + 3) & ~3;
         _m = Parameters.M;
         _m0 = 2 * Parameters.M;
         _efConstruction = Parameters.EfConstruction;

@@ -8,7 +8,7 @@ namespace VectorDb.Query;
 /// scan when a graph strategy found fewer than k matches, so the result always has min(k, matches) hits.</summary>
 internal static class FilteredSearch
 {
-    private const int MaxSeeds = 32;
+    private const int MaxSeeds = 16;
 
     public static int Run(
         HnswIndex index,

@@ -1,14 +1,16 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
+using PureHDF;
 
 namespace VectorDb.Datasets;
 
 /// <summary>
 /// Readers for the common ANN benchmark formats: TEXMEX <c>.fvecs/.ivecs/.bvecs</c> (per row a
 /// little-endian int32 dimension, then the values), NumPy <c>.npy</c> (2-d float32/float64, C order) and
-/// MNIST IDX (<c>-idx3-ubyte</c>/<c>-idx1-ubyte</c>, optionally gzipped; big-endian header). HDF5
-/// (ann-benchmarks' <c>.hdf5</c>) is not read yet: convert with <c>numpy.save</c> first.
+/// MNIST IDX (<c>-idx3-ubyte</c>/<c>-idx1-ubyte</c>, optionally gzipped; big-endian header) and
+/// ann-benchmarks HDF5 (<c>train</c>/<c>test</c>/<c>neighbors</c> datasets; name one as <c>file.hdf5:test</c>,
+/// the default being <c>train</c> for vectors and <c>neighbors</c> for ground truth).
 /// </summary>
 public static class DatasetReader
 {
@@ -16,6 +18,11 @@ public static class DatasetReader
     /// <exception cref="NotSupportedException">The format is not one of these.</exception>
     public static VectorSet Read(string path, int maxRows = int.MaxValue)
     {
+        if (SplitHdf5(path, "train") is var (file, dataset))
+        {
+            return ReadHdf5(file, dataset, maxRows);
+        }
+
         string name = Path.GetFileName(path);
         if (name.EndsWith(".fvecs", StringComparison.OrdinalIgnoreCase))
         {
@@ -37,7 +44,58 @@ public static class DatasetReader
             return ReadIdxImages(path, maxRows);
         }
 
-        throw new NotSupportedException($"Unsupported vector file {path} (supported: .fvecs, .bvecs, .npy, MNIST idx3-ubyte[.gz]; convert .hdf5 with numpy.save).");
+        throw new NotSupportedException($"Unsupported vector file {path} (supported: .fvecs, .bvecs, .npy, .hdf5[:dataset], MNIST idx3-ubyte[.gz]).");
+    }
+
+    /// <summary>Ground-truth neighbour ids from an <c>.ivecs</c> file or an HDF5 dataset (default <c>neighbors</c>).</summary>
+    public static int[][] ReadNeighbors(string path, int maxRows = int.MaxValue)
+    {
+        if (SplitHdf5(path, "neighbors") is not var (file, dataset))
+        {
+            return ReadIvecs(path, maxRows);
+        }
+
+        using var h5 = H5File.OpenRead(file);
+        var data = h5.Dataset(dataset);
+        var (rows, columns) = Shape(data, file, dataset);
+        int[] values = data.Read<int[]>();
+        return [.. Enumerable.Range(0, Math.Min(rows, maxRows)).Select(row => values.AsSpan(row * columns, columns).ToArray())];
+    }
+
+    /// <summary>A 2-d float32 dataset of an HDF5 file as vectors, e.g. ann-benchmarks' <c>train</c> or <c>test</c>.</summary>
+    /// <exception cref="InvalidDataException">The dataset is missing or not 2-d.</exception>
+    public static VectorSet ReadHdf5(string path, string dataset, int maxRows = int.MaxValue)
+    {
+        using var file = H5File.OpenRead(path);
+        if (!file.LinkExists(dataset))
+        {
+            throw new InvalidDataException($"{path} has no dataset `{dataset}` (ann-benchmarks files have train, test, neighbors).");
+        }
+
+        var data = file.Dataset(dataset);
+        var (rows, columns) = Shape(data, path, dataset);
+        float[] values = data.Read<float[]>();
+        return new VectorSet(values[..(Math.Min(rows, maxRows) * columns)], columns);
+    }
+
+    private static (int Rows, int Columns) Shape(IH5Dataset data, string path, string dataset) =>
+        data.Space.Dimensions is [var rows, var columns]
+            ? ((int)rows, (int)columns)
+            : throw new InvalidDataException($"{path}:{dataset} is not a 2-d dataset.");
+
+    /// <summary>"file.hdf5[:dataset]" → (file, dataset), or null for other files.</summary>
+    private static (string File, string Dataset)? SplitHdf5(string path, string defaultDataset)
+    {
+        int marker = path.LastIndexOf(".hdf5", StringComparison.OrdinalIgnoreCase);
+        if (marker < 0)
+        {
+            return null;
+        }
+
+        int end = marker + ".hdf5".Length;
+        return end == path.Length ? (path, defaultDataset)
+            : path[end] == ':' ? (path[..end], path[(end + 1)..])
+            : null;
     }
 
     /// <summary>Reads a 2-d NumPy array of little-endian float32 (<c>&lt;f4</c>) or float64 (<c>&lt;f8</c>) in C order.</summary>
