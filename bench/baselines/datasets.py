@@ -1,5 +1,5 @@
 """Readers shared by the baseline scripts: TEXMEX .fvecs/.ivecs/.bvecs and IDX images, gzipped or not."""
-import gzip, struct
+import argparse, gzip, struct
 import numpy as np
 
 
@@ -19,3 +19,14 @@ def read_vectors(path):
     shape = struct.unpack_from(">" + "i" * dims, data, 4)
     values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
     return values.reshape(shape[0], -1).astype(np.float32)
+
+
+def harness_arguments():
+    """The options every baseline shares with `VectorDb.Bench recall` (scripts pass the same ones to all)."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True); p.add_argument("--query", required=True); p.add_argument("--truth", required=True)
+    p.add_argument("--metric", default="l2"); p.add_argument("--m", type=int, default=16)
+    p.add_argument("--ef-construction", type=int, default=200); p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
+    p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
+    return p

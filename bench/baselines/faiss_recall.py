@@ -9,10 +9,10 @@ IndexFlat (exact scan, the brute-force limit), writing the same JSON as `VectorD
 Debian's python3-faiss (needs libopenblas0-pthread). Queries are sent one at a time, as ann-benchmarks does and as
 our harness measures; the exact scan runs with --flat-threads OpenMP threads (ours uses every core for it).
 """
-import argparse, json, time
+import json, time
 import numpy as np
 import faiss
-from datasets import read_vectors
+from datasets import harness_arguments, read_vectors
 
 
 def measure(index, queries, truth, k, repeats):
@@ -46,12 +46,7 @@ def write(path, result):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--base", required=True); p.add_argument("--query", required=True); p.add_argument("--truth", required=True)
-    p.add_argument("--metric", default="l2"); p.add_argument("--m", type=int, default=16)
-    p.add_argument("--ef-construction", type=int, default=200); p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
-    p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
+    p = harness_arguments()
     p.add_argument("--out"); p.add_argument("--out-flat"); p.add_argument("--flat-threads", type=int, default=1)
     a = p.parse_args()
 

@@ -7,19 +7,14 @@
 Reads TEXMEX .fvecs/.bvecs/.ivecs and IDX (.gz) files. Uses Debian's python3-hnswlib, which is built for a
 generic x86-64 target, not -march=native: a native C++ driver is the fairer baseline (issue 7).
 """
-import argparse, json, time
+import json, time
 import numpy as np
 import hnswlib
-from datasets import read_vectors
+from datasets import harness_arguments, read_vectors
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--base", required=True); p.add_argument("--query", required=True); p.add_argument("--truth", required=True)
-    p.add_argument("--metric", default="l2"); p.add_argument("--m", type=int, default=16)
-    p.add_argument("--ef-construction", type=int, default=200); p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
-    p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
+    p = harness_arguments()
     p.add_argument("--out")
     a = p.parse_args()
 
