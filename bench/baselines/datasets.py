@@ -1,5 +1,6 @@
-"""Readers shared by the baseline scripts: TEXMEX .fvecs/.ivecs/.bvecs and IDX images, gzipped or not."""
-import argparse, gzip, struct
+"""Shared by the baseline scripts: readers (TEXMEX .fvecs/.ivecs/.bvecs, IDX images, gzipped or not), the harness
+options, the timed query loop and the JSON writer."""
+import argparse, gzip, json, struct, time
 import numpy as np
 
 
@@ -30,3 +31,35 @@ def harness_arguments():
     p.add_argument("--k", type=int, default=10); p.add_argument("--ef", default="10,16,32,64,128")
     p.add_argument("--max-queries", type=int, default=0); p.add_argument("--repeats", type=int, default=3)
     return p
+
+
+def measure(search, queries, truth, k, repeats):
+    """Runs `search(query) -> ids` for every query, one at a time: 100 warm-up queries, then the best of `repeats`
+    passes. Returns recall@k, QPS and latency percentiles as the harness JSON names them."""
+    for q in queries[:100]:
+        search(q)
+    best = None
+    for _ in range(repeats):
+        latencies, found = [], []
+        for q in queries:
+            t = time.perf_counter()
+            found.append(search(q))
+            latencies.append(time.perf_counter() - t)
+        total = sum(latencies)
+        if best is None or total < best[0]:
+            best = (total, latencies, found)
+    total, latencies, found = best
+    hits = sum(len(set(np.asarray(f).tolist()) & set(np.asarray(t[:k]).tolist())) for f, t in zip(found, truth))
+    lat = sorted(latencies)
+    return {"recall": hits / (k * len(queries)), "qps": len(queries) / total,
+            "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3}
+
+
+def write(path, result):
+    """Writes the result JSON to `path`, or prints it."""
+    text = json.dumps(result, indent=2)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+    else:
+        print(text)

@@ -9,40 +9,10 @@ IndexFlat (exact scan, the brute-force limit), writing the same JSON as `VectorD
 Debian's python3-faiss (needs libopenblas0-pthread). Queries are sent one at a time, as ann-benchmarks does and as
 our harness measures; the exact scan runs with --flat-threads OpenMP threads (ours uses every core for it).
 """
-import json, time
+import time
 import numpy as np
 import faiss
-from datasets import harness_arguments, read_vectors
-
-
-def measure(index, queries, truth, k, repeats):
-    for q in queries[:100]:  # warm-up
-        index.search(q[None, :], k)
-    best = None
-    for _ in range(repeats):
-        latencies, found = [], []
-        for q in queries:
-            t = time.perf_counter()
-            _, labels = index.search(q[None, :], k)
-            latencies.append(time.perf_counter() - t)
-            found.append(labels[0])
-        total = sum(latencies)
-        if best is None or total < best[0]:
-            best = (total, latencies, found)
-    total, latencies, found = best
-    hits = sum(len(set(f.tolist()) & set(t[:k].tolist())) for f, t in zip(found, truth))
-    lat = sorted(latencies)
-    return {"recall": hits / (k * len(queries)), "qps": len(queries) / total,
-            "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3}
-
-
-def write(path, result):
-    text = json.dumps(result, indent=2)
-    if path:
-        with open(path, "w") as f:
-            f.write(text)
-    else:
-        print(text)
+from datasets import harness_arguments, measure, read_vectors, write
 
 
 def main():
@@ -74,7 +44,7 @@ def main():
     runs = []
     for ef in [int(x) for x in a.ef.split(",")]:
         index.hnsw.efSearch = max(ef, a.k)
-        runs.append({"ef": ef, **measure(index, queries, truth, a.k, a.repeats)})
+        runs.append({"ef": ef, **measure(lambda q: index.search(q[None, :], a.k)[1][0], queries, truth, a.k, a.repeats)})
         print(f"faiss-hnsw ef={ef}: recall={runs[-1]['recall']:.4f} qps={runs[-1]['qps']:.0f}", flush=True)
     write(a.out, {**common, "engine": f"faiss-hnsw (python3-faiss {faiss.__version__})", "build_seconds": build_seconds,
                   "threads": a.threads, "index_bytes": n * d * 4 + links, "runs": runs})
@@ -83,7 +53,7 @@ def main():
         flat = faiss.IndexFlat(d, metric)
         flat.add(base)
         faiss.omp_set_num_threads(a.flat_threads)
-        run = {"ef": 0, **measure(flat, queries, truth, a.k, a.repeats)}
+        run = {"ef": 0, **measure(lambda q: flat.search(q[None, :], a.k)[1][0], queries, truth, a.k, a.repeats)}
         print(f"faiss-flat: recall={run['recall']:.4f} qps={run['qps']:.0f}", flush=True)
         write(a.out_flat, {**common, "engine": f"faiss-flat (python3-faiss {faiss.__version__})", "build_seconds": 0,
                            "threads": a.flat_threads, "index_bytes": n * d * 4, "runs": [run]})

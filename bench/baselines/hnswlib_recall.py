@@ -7,10 +7,10 @@
 Reads TEXMEX .fvecs/.bvecs/.ivecs and IDX (.gz) files. Uses Debian's python3-hnswlib, which is built for a
 generic x86-64 target, not -march=native: a native C++ driver is the fairer baseline (issue 7).
 """
-import json, time
+import time
 import numpy as np
 import hnswlib
-from datasets import harness_arguments, read_vectors
+from datasets import harness_arguments, measure, read_vectors, write
 
 
 def main():
@@ -34,35 +34,14 @@ def main():
     runs = []
     for ef in [int(x) for x in a.ef.split(",")]:
         index.set_ef(max(ef, a.k))
-        for q in queries[:100]:  # warm-up
-            index.knn_query(q, k=a.k)
-        best = None
-        for _ in range(a.repeats):
-            latencies, found = [], []
-            for q in queries:
-                t = time.perf_counter()
-                labels, _ = index.knn_query(q, k=a.k)
-                latencies.append(time.perf_counter() - t)
-                found.append(labels[0])
-            total = sum(latencies)
-            if best is None or total < best[0]:
-                best = (total, latencies, found)
-        total, latencies, found = best
-        hits = sum(len(set(f) & set(t[:a.k])) for f, t in zip(found, truth))
-        lat = sorted(latencies)
-        runs.append({"ef": ef, "recall": hits / (a.k * len(queries)), "qps": len(queries) / total,
-                     "p50_ms": lat[len(lat) // 2] * 1e3, "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3})
+        runs.append({"ef": ef, **measure(lambda q: index.knn_query(q, k=a.k)[0][0], queries, truth, a.k, a.repeats)})
         print(f"ef={ef}: recall={runs[-1]['recall']:.4f} qps={runs[-1]['qps']:.0f}")
 
     result = {"dataset": a.base, "engine": "hnswlib (python3-hnswlib " + getattr(hnswlib, "__version__", "0.6.2") + ")",
               "n": len(base), "dims": base.shape[1], "metric": a.metric, "k": a.k, "m": a.m,
               "ef_construction": a.ef_construction, "build_seconds": build_seconds, "threads": a.threads,
               "index_bytes": None, "runs": runs}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
+    write(a.out, result)
 
 
 if __name__ == "__main__":

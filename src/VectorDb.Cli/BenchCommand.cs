@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 
 namespace VectorDb.Cli;
 
@@ -16,30 +15,14 @@ internal static class BenchCommand
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        command.SetAction(async (parse, cancel) =>
+        command.SetAction((parse, cancel) =>
         {
             string root = FindCheckout() ?? throw new InvalidRequestException("`vectordb bench` runs from a source checkout (a folder with bench/VectorDb.Bench).");
-            var tokens = parse.UnmatchedTokens.ToList();
-            var start = tokens is ["compare", .. var rest]
-                ? Start("bash", [Path.Combine(root, "bench", "compare.sh"), .. rest])
-                : Start("dotnet", ["run", "-c", "Release", "--project", Path.Combine(root, "bench", "VectorDb.Bench"), "--", .. tokens]);
-            start.WorkingDirectory = root;
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the harness");
-            await process.WaitForExitAsync(cancel);
-            return process.ExitCode;
+            return parse.UnmatchedTokens.ToList() is ["compare", .. var rest]
+                ? ChildProcess.RunAsync("bash", [Path.Combine(root, "bench", "compare.sh"), .. rest], root, cancel)
+                : ChildProcess.RunAsync("dotnet", ["run", "-c", "Release", "--project", Path.Combine(root, "bench", "VectorDb.Bench"), "--", .. parse.UnmatchedTokens], root, cancel);
         });
         return command;
-    }
-
-    private static ProcessStartInfo Start(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program) { UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return start;
     }
 
     private static string? FindCheckout()

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 
 namespace VectorDb.Cli;
 
@@ -15,28 +14,8 @@ internal static class ServeCommand
         {
             TreatUnmatchedTokensAsErrors = false,
         };
-        command.SetAction(async (parse, cancel) =>
-        {
-            string server = Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll");
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-            start.ArgumentList.Add(server);
-            foreach (string token in parse.UnmatchedTokens)
-            {
-                start.ArgumentList.Add(token);
-            }
-
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
-            try
-            {
-                await process.WaitForExitAsync(cancel);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            return process.ExitCode;
-        });
+        command.SetAction((parse, cancel) => ChildProcess.RunAsync(
+            "dotnet", [Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"), .. parse.UnmatchedTokens], null, cancel));
         return command;
     }
 }
