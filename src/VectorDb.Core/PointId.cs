@@ -110,7 +110,8 @@ public readonly struct PointId : IEquatable<PointId>, IComparable<PointId>
     public static PointId FromJson(System.Text.Json.JsonElement element) => element.ValueKind switch
     {
         System.Text.Json.JsonValueKind.Number when element.TryGetUInt64(out ulong number) => new PointId(number),
-        System.Text.Json.JsonValueKind.String when Guid.TryParse(element.GetString(), out var uuid) => new PointId(uuid),
+        System.Text.Json.JsonValueKind.String when Guid.TryParse(JsonText.Read(element, "A point id"), out var uuid) => new PointId(uuid),
+        System.Text.Json.JsonValueKind.Undefined => throw new InvalidRequestException("A point id is missing."),
         _ => throw new InvalidRequestException(
             $"Point id {element.GetRawText()} is invalid: use an unsigned integer or a UUID string."),
     };

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.WebUtilities;
 using Scalar.AspNetCore;
 using VectorDb;
 using VectorDb.Server;
@@ -19,6 +20,8 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--max-ef"] = "VectorDb:MaxEf",
     ["--max-dimensions"] = "VectorDb:MaxDimensions",
     ["--max-request-body-bytes"] = "VectorDb:MaxRequestBodyBytes",
+    ["--query-timeout-seconds"] = "VectorDb:QueryTimeoutSeconds",
+    ["--checkpoint-interval-seconds"] = "VectorDb:CheckpointIntervalSeconds",
 });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
 {
@@ -30,7 +33,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(services => options.DataDir == ":memory:"
     ? VectorDatabase.InMemory()
-    : VectorDatabase.Open(options.DataDir, logger: services.GetRequiredService<ILoggerFactory>().CreateLogger("VectorDb.Storage")));
+    : VectorDatabase.Open(options.DataDir, options.ToStorageOptions(), logger: services.GetRequiredService<ILoggerFactory>().CreateLogger("VectorDb.Storage")));
 builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 builder.Services.AddExceptionHandler<ErrorHandler>();
@@ -41,6 +44,13 @@ builder.Services.AddSingleton<RequestMetrics>();
 var app = builder.Build();
 app.UseMiddleware<MetricsMiddleware>();
 app.UseExceptionHandler();
+
+// Refusals that routing makes itself (405 for a method a route lacks) come without a body: give them the same
+// error shape as every other error.
+app.UseStatusCodePages(context => QdrantResults.Error(
+    context.HttpContext.Response.StatusCode,
+    $"{ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)}: {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}",
+    Stopwatch.GetTimestamp()).ExecuteAsync(context.HttpContext));
 if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadOnlyApiKey))
 {
     app.UseMiddleware<ApiKeyMiddleware>();

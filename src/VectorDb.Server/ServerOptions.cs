@@ -1,3 +1,5 @@
+using VectorDb.Storage;
+
 namespace VectorDb.Server;
 
 /// <summary>Server settings, bound from the <c>VectorDb</c> configuration section, <c>--data-dir</c> and <c>--api-key</c>.</summary>
@@ -26,6 +28,22 @@ public sealed class ServerOptions
 
     /// <summary>Largest vector size of a new collection (400 beyond); at most 65,536.</summary>
     public int MaxDimensions { get; set; } = CollectionOptions.MaxDimensions;
+
+    /// <summary>Longest a search, query or count may run, in seconds (408 beyond); <c>?timeout=</c> may shorten it.</summary>
+    public double QueryTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Seconds between checkpoints, which bound how much log a restart replays.</summary>
+    public double CheckpointIntervalSeconds { get; set; } = StorageOptions.Default.CheckpointInterval.TotalSeconds;
+
+    /// <summary>Log bytes after which a checkpoint is taken before the interval is up.</summary>
+    public long CheckpointLogBytes { get; set; } = StorageOptions.Default.CheckpointLogBytes;
+
+    /// <summary>The storage settings these options describe.</summary>
+    internal StorageOptions ToStorageOptions() => new()
+    {
+        CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds),
+        CheckpointLogBytes = CheckpointLogBytes,
+    };
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when <paramref name="value"/> of <paramref name="what"/> exceeds <paramref name="max"/>.</summary>
     internal static void Check(string what, long value, long max, string setting)

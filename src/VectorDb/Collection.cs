@@ -32,6 +32,10 @@ public sealed class Collection
     private readonly DurableStore? _durable;
     private readonly ConcurrentDictionary<PointId, int> _internalIds = new();
     private readonly Lock _writeLock = new();
+
+    // Reads hold this shared; a write makes all of its batch visible (or invisible) while holding it exclusively,
+    // so no read sees half a batch. The slow parts of a write (linking, repairing links) happen outside it.
+    private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
     private StoredPoint?[] _points = new StoredPoint?[1024]; // by internal id; replaced, never resized in place
     private volatile bool _dropped;
     private int _searches;
@@ -59,20 +63,25 @@ public sealed class Collection
     internal CollectionConfig Config => new(Options.Dimensions, Options.Distance, Options.M, Options.EfConstruction);
 
     /// <summary>Bytes held by the vector index (vectors, links, per-node metadata).</summary>
-    public long IndexMemoryBytes => _index.MemoryBytes;
-
-    /// <summary>Number of points.</summary>
-    public int Count()
+    public long IndexMemoryBytes
     {
-        ThrowIfDropped();
-        return _index.Count;
+        get
+        {
+            using var read = ReadVisible();
+            return _index.MemoryBytes;
+        }
     }
 
+    /// <summary>Number of points.</summary>
+    public int Count() => Count(null);
+
     /// <summary>Number of points matching <paramref name="filter"/> (all points when null).</summary>
-    public int Count(Filter? filter)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while counting.</exception>
+    public int Count(Filter? filter, CancellationToken cancellation = default)
     {
         ThrowIfDropped();
-        return filter is null ? _index.Count : MatchingNodes(filter).Count;
+        using var read = ReadVisible();
+        return filter is null ? _index.Count : MatchingNodes(filter, cancellation).Count;
     }
 
     /// <summary>The payload indexes, with how many points each covers.</summary>
@@ -115,6 +124,7 @@ public sealed class Collection
     {
         ArgumentNullException.ThrowIfNull(filter);
         ThrowIfDropped();
+        using var read = ReadVisible();
         var points = Volatile.Read(ref _points);
         var ids = new List<PointId>();
         foreach (int node in MatchingNodes(filter))
@@ -192,6 +202,7 @@ public sealed class Collection
     {
         ArgumentNullException.ThrowIfNull(ids);
         ThrowIfDropped();
+        using var read = ReadVisible();
         var found = new List<PointRecord>();
         foreach (var id in ids)
         {
@@ -208,6 +219,7 @@ public sealed class Collection
     public PointRecord? Get(PointId id, bool withVector = true, bool withPayload = true)
     {
         ThrowIfDropped();
+        using var read = ReadVisible();
         return TryGet(id, withVector, withPayload);
     }
 
@@ -224,6 +236,8 @@ public sealed class Collection
             throw new InvalidRequestException($"limit must be between 1 and 10000, got {limit}.");
         }
 
+        using var read = ReadVisible();
+
         // Sorting every call is O(n log n); an ordered id index would make pages O(limit).
         var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _source);
         var ids = _internalIds
@@ -238,11 +252,14 @@ public sealed class Collection
     /// <param name="k">How many hits to return at most (1..10,000).</param>
     /// <param name="options">Beam width, exact search, what to include in hits.</param>
     /// <exception cref="DimensionMismatchException">The query has the wrong length.</exception>
+    /// <param name="cancellation">Stops a long search (exact scans, filters that read payloads) early.</param>
     /// <exception cref="InvalidRequestException">Bad k or ef, non-finite components, zero cosine query.</exception>
-    public SearchResults Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the search.</exception>
+    public SearchResults Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= SearchOptions.Default;
         ThrowIfDropped();
+        cancellation.ThrowIfCancellationRequested();
         ValidateVector(query, "of the query");
         if (k is < 1 or > 10_000)
         {
@@ -256,6 +273,7 @@ public sealed class Collection
         }
 
         var buffer = ArrayPool<Neighbor>.Shared.Rent(k);
+        using var read = ReadVisible();
         try
         {
             SearchExplain? explain = null;
@@ -264,12 +282,12 @@ public sealed class Collection
             {
                 var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
                 var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
-                found = Query.FilteredSearch.Run(_index, _planner, query, k, ef, predicate, _source, forced, buffer, out var planned);
+                found = Query.FilteredSearch.Run(_index, _planner, query, k, ef, predicate, _source, forced, buffer, out var planned, cancellation);
                 explain = options.Explain ? planned : null;
             }
             else if (options.Exact)
             {
-                found = _index.ExactSearch(query, k, buffer);
+                found = _index.ExactSearch(query, k, buffer, cancellation);
                 explain = options.Explain ? UnfilteredExplain(SearchStrategy.Exact, "exact search was asked for", _index.AllocatedCount, _index.AllocatedCount, ef) : null;
             }
             else
@@ -295,7 +313,7 @@ public sealed class Collection
         new(strategy, reason, null, null, new Dictionary<SearchStrategy, double>(), distances, visited, null, ef);
 
     /// <summary>The live nodes matching a filter, listed from payload indexes where they can, else by checking every point.</summary>
-    private List<int> MatchingNodes(Filter filter)
+    private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default)
     {
         var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
         var candidates = new List<int>();
@@ -311,6 +329,11 @@ public sealed class Collection
         var nodes = new List<int>();
         for (int i = 0; i < candidates.Count; i++)
         {
+            if ((i & 8191) == 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+
             int node = candidates[i];
             if ((i == 0 || node != candidates[i - 1]) && _source.TryGetPoint(node, out _, out _) && predicate.Matches(node))
             {
@@ -321,38 +344,51 @@ public sealed class Collection
         return nodes;
     }
 
-    /// <summary>Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).</summary>
+    /// <summary>
+    /// Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).
+    /// The new nodes are linked unpublished, then the whole batch replaces the old points at once.
+    /// </summary>
     internal void ApplyUpsert(Point[] batch)
     {
         EnsurePointCapacity(_index.AllocatedCount + batch.Length);
-        foreach (var point in batch)
-        {
-            if (_internalIds.TryGetValue(point.Id, out int previous))
-            {
-                _index.Delete(previous);
-                _payloadIndexes.Remove(previous);
-                Volatile.Write(ref _points[previous], null);
-            }
-        }
-
-        var internalIds = new int[batch.Length];
+        var nodes = new int[batch.Length];
         if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
         {
-            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => internalIds[i] = Insert(batch[i]));
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => nodes[i] = InsertUnpublished(batch[i]));
         }
         else
         {
             for (int i = 0; i < batch.Length; i++)
             {
-                internalIds[i] = Insert(batch[i]);
+                nodes[i] = InsertUnpublished(batch[i]);
             }
+        }
+
+        var replaced = new List<int>();
+        using (WriteVisible())
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                if (_internalIds.TryGetValue(batch[i].Id, out int previous) && Unpublish(previous))
+                {
+                    replaced.Add(previous);
+                }
+
+                _index.Publish(nodes[i]);
+                _internalIds[batch[i].Id] = nodes[i];
+            }
+        }
+
+        foreach (int node in replaced)
+        {
+            _index.Repair(node);
         }
 
         if (_durable is not null)
         {
             for (int i = 0; i < batch.Length; i++)
             {
-                _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(internalIds[i], batch[i].Vector, batch[i].Payload?.ToJson()));
+                _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(nodes[i], batch[i].Vector, batch[i].Payload?.ToJson()));
             }
         }
     }
@@ -360,50 +396,73 @@ public sealed class Collection
     /// <summary>Applies a delete; the caller holds the write lock (or is replaying the log).</summary>
     internal int ApplyDelete(IEnumerable<PointId> ids)
     {
-        int deleted = 0;
-        foreach (var id in ids)
+        var deleted = new List<(PointId Id, int Node)>();
+        using (WriteVisible())
         {
-            if (_internalIds.TryRemove(id, out int internalId))
+            foreach (var id in ids)
             {
-                _index.Delete(internalId);
-                _payloadIndexes.Remove(internalId);
-                Volatile.Write(ref _points[internalId], null);
-                _durable?.Points.Delete(Id, id);
-                deleted++;
+                if (_internalIds.TryRemove(id, out int node) && Unpublish(node))
+                {
+                    deleted.Add((id, node));
+                }
             }
         }
 
-        return deleted;
+        foreach (var (id, node) in deleted)
+        {
+            _index.Repair(node);
+            _durable?.Points.Delete(Id, id);
+        }
+
+        return deleted.Count;
+    }
+
+    /// <summary>Takes a node out of searches, payload indexes and lookups; the caller holds visibility exclusively.</summary>
+    private bool Unpublish(int node)
+    {
+        _payloadIndexes.Remove(node);
+        Volatile.Write(ref _points[node], null);
+        return _index.Retire(node);
     }
 
     /// <summary>Applies a payload update to the points that exist; the caller holds the write lock (or is replaying).</summary>
     internal int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys)
     {
-        int updated = 0;
-        var points = Volatile.Read(ref _points);
-        foreach (var id in ids)
+        var updated = new List<(PointId Id, int Node, Payload Payload)>();
+        using (WriteVisible())
         {
-            if (!_internalIds.TryGetValue(id, out int node) || Volatile.Read(ref points[node]) is not { } stored)
+            var points = Volatile.Read(ref _points);
+            foreach (var id in ids)
             {
-                continue;
-            }
+                if (!_internalIds.TryGetValue(id, out int node) || Volatile.Read(ref points[node]) is not { } stored)
+                {
+                    continue;
+                }
 
-            var current = stored.Payload ?? Payload.Empty;
-            var next = operation switch
-            {
-                PayloadOperation.Set => current.With(payload!),
-                PayloadOperation.Overwrite => payload!,
-                PayloadOperation.DeleteKeys => current.Without(keys!),
-                _ => Payload.Empty,
-            };
-            _payloadIndexes.Remove(node);
-            _payloadIndexes.Add(node, next);
-            Volatile.Write(ref points[node], stored with { Payload = next });
-            _durable?.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
-            updated++;
+                var current = stored.Payload ?? Payload.Empty;
+                var next = operation switch
+                {
+                    PayloadOperation.Set => current.With(payload!),
+                    PayloadOperation.Overwrite => payload!,
+                    PayloadOperation.DeleteKeys => current.Without(keys!),
+                    _ => Payload.Empty,
+                };
+                _payloadIndexes.Remove(node);
+                _payloadIndexes.Add(node, next);
+                Volatile.Write(ref points[node], stored with { Payload = next });
+                updated.Add((id, node, next));
+            }
         }
 
-        return updated;
+        if (_durable is not null)
+        {
+            foreach (var (id, node, next) in updated)
+            {
+                _durable.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
+            }
+        }
+
+        return updated.Count;
     }
 
     /// <summary>Builds a payload index from the current points; the caller holds the write lock (or is recovering).</summary>
@@ -470,7 +529,12 @@ public sealed class Collection
     {
         lock (_writeLock)
         {
-            _dropped = true;
+            // Running reads still use the graph: wait for them, and let later ones find the collection gone.
+            using (WriteVisible())
+            {
+                _dropped = true;
+            }
+
             _index.Dispose();
         }
     }
@@ -612,14 +676,33 @@ public sealed class Collection
         return vector;
     }
 
-    private int Insert(Point point)
+    /// <summary>Stores and links a point on a new node that no read sees until it is published.</summary>
+    private int InsertUnpublished(Point point)
     {
-        int internalId = _index.Reserve(point.Vector);
-        Volatile.Write(ref _points[internalId], new StoredPoint(point.Id, point.Payload));
-        _payloadIndexes.Add(internalId, point.Payload); // before the node is searchable, so filtered searches never miss it
-        _index.Link(internalId);
-        _internalIds[point.Id] = internalId;
-        return internalId;
+        int node = _index.Reserve(point.Vector);
+        Volatile.Write(ref _points[node], new StoredPoint(point.Id, point.Payload));
+        _payloadIndexes.Add(node, point.Payload);
+        _index.Link(node, publish: false);
+        return node;
+    }
+
+    /// <summary>Holds visibility shared for a read; a collection dropped meanwhile is not found.</summary>
+    private VisibilityScope ReadVisible()
+    {
+        _visibility.EnterReadLock();
+        if (_dropped)
+        {
+            _visibility.ExitReadLock();
+            throw new CollectionNotFoundException(Name);
+        }
+
+        return new VisibilityScope(_visibility, exclusive: false);
+    }
+
+    private VisibilityScope WriteVisible()
+    {
+        _visibility.EnterWriteLock();
+        return new VisibilityScope(_visibility, exclusive: true);
     }
 
     /// <summary>Grows the record array before a batch, so the parallel inserts never resize it.</summary>
@@ -688,6 +771,21 @@ public sealed class Collection
     }
 
     private sealed record StoredPoint(PointId Id, Payload? Payload);
+
+    private readonly struct VisibilityScope(ReaderWriterLockSlim gate, bool exclusive) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (exclusive)
+            {
+                gate.ExitWriteLock();
+            }
+            else
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
 
     /// <summary>The collection's points as filter evaluation sees them.</summary>
     private sealed class PointSource(Collection collection) : IPointSource

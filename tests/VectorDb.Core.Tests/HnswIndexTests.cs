@@ -76,6 +76,48 @@ public class HnswIndexTests
     }
 
     [Fact]
+    public void Unpublished_nodes_are_traversed_but_never_returned_until_published_and_retired_ones_vanish_at_once()
+    {
+        using var index = Build(DistanceMetric.Euclid, Gaussian(500, 8, seed: 11));
+        var extra = Gaussian(100, 8, seed: 13);
+        int[] batch = [.. Enumerable.Range(0, extra.Count).Select(i => index.Reserve(extra[i]))];
+        foreach (int node in batch)
+        {
+            index.Link(node, publish: false);
+        }
+
+        var found = new Neighbor[600];
+        Assert.Equal(500, index.Count);
+        Assert.DoesNotContain(found[..index.ExactSearch(extra[50], 600, found)], hit => hit.Id >= 500);
+        Assert.DoesNotContain(found[..index.Search(extra[50], 10, 64, found)], hit => hit.Id >= 500);
+
+        Assert.All(batch, node => Assert.True(index.Publish(node)));
+        Assert.False(index.Publish(batch[0]));
+        Assert.Equal(600, index.Count);
+        Assert.Equal(batch[50], found[..index.Search(extra[50], 1, 64, found)][0].Id);
+
+        Assert.All(batch, node => Assert.True(index.Retire(node)));
+        Assert.Equal(500, index.Count);
+        Assert.DoesNotContain(found[..index.ExactSearch(extra[50], 600, found)], hit => hit.Id >= 500);
+        foreach (int node in batch)
+        {
+            index.Repair(node);
+        }
+
+        Assert.Equal(10, index.Search(extra[50], 10, 64, found));
+    }
+
+    [Fact]
+    public void A_cancelled_exact_scan_stops()
+    {
+        var data = Gaussian(20_000, 8, seed: 12);
+        using var index = Build(DistanceMetric.Dot, data);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => index.ExactSearch(data[0], 10, new Neighbor[10], cancelled.Token));
+    }
+
+    [Fact]
     public void Single_threaded_build_is_deterministic()
     {
         var data = Gaussian(500, 8, seed: 9);

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 
 namespace VectorDb.Server.Tests;
@@ -312,6 +314,49 @@ public sealed class ApiKeyTests : IDisposable
         bearer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
         Assert.Equal(200, (await bearer.SendAsync(HttpMethod.Get, "/collections")).Status);
     }
+
+    [Fact]
+    public async Task Every_route_checks_the_key_and_only_reads_pass_with_the_read_only_key()
+    {
+        string[] open = ["/", "/healthz", "/livez", "/readyz"];
+        string[] readingPosts = ["/points", "/points/search", "/points/search/batch", "/points/query", "/points/query/batch", "/points/scroll", "/points/count"];
+        var routes = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && !raw.Contains('*', StringComparison.Ordinal))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => (Method: method, Path: Concrete(e.RoutePattern.RawText!))))
+            .Distinct().ToList();
+        Assert.True(routes.Count >= 25, $"only {routes.Count} routes found");
+
+        var anonymous = _factory.CreateClient();
+        var wrong = _factory.CreateClient();
+        wrong.DefaultRequestHeaders.Add("api-key", "s3cret-but-wrong");
+        var reader = _factory.CreateClient();
+        reader.DefaultRequestHeaders.Add("api-key", "reader");
+        var admin = _factory.CreateClient();
+        admin.DefaultRequestHeaders.Add("api-key", "s3cret");
+        foreach (var (method, path) in routes)
+        {
+            bool isOpen = open.Contains(path);
+            bool isRead = method is "GET" or "HEAD" || (method == "POST" && readingPosts.Any(suffix => path.EndsWith(suffix, StringComparison.Ordinal)));
+            int withoutKey = await StatusOf(anonymous, method, path);
+            int withWrongKey = await StatusOf(wrong, method, path);
+            int asReader = await StatusOf(reader, method, path);
+            int asAdmin = await StatusOf(admin, method, path);
+            Assert.True(isOpen ? withoutKey != 401 : withoutKey == 401, $"{method} {path} without a key: {withoutKey}");
+            Assert.True(isOpen ? withWrongKey != 401 : withWrongKey == 401, $"{method} {path} with a wrong key: {withWrongKey}");
+            Assert.True(isRead || isOpen ? asReader is not (401 or 403) : asReader == 403, $"{method} {path} with the read-only key: {asReader}");
+            Assert.True(asAdmin is not (401 or 403), $"{method} {path} with the key: {asAdmin}");
+        }
+
+        static async Task<int> StatusOf(HttpClient client, string method, string path)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            return (int)response.StatusCode;
+        }
+
+        static string Concrete(string pattern) =>
+            "/" + string.Join('/', pattern.Trim('/').Split('/').Select(part => part.StartsWith('{') ? "ro" : part)).TrimEnd('/');
+    }
 }
 
 public sealed class LimitTests : IDisposable
@@ -340,5 +385,32 @@ public sealed class LimitTests : IDisposable
         Assert.Contains(setting, response.ToString(), StringComparison.Ordinal);
         var (_, count) = await client.SendAsync(HttpMethod.Post, "/collections/lim/points/count", "{}");
         Assert.Equal(0, count.GetProperty("result").GetProperty("count").GetInt32());
+    }
+}
+
+public sealed class QueryTimeoutTests : IDisposable
+{
+    private readonly ServerFactory _factory = new() { Settings = new Dictionary<string, string> { ["QueryTimeoutSeconds"] = "0.002" } };
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task A_search_past_the_time_limit_is_a_408_and_bad_timeouts_are_400()
+    {
+        using var client = _factory.CreateClient();
+        await client.SendAsync(HttpMethod.Put, "/collections/slow", new { vectors = new { size = 64, distance = "Euclid" } });
+        var random = new Random(3);
+        var points = Enumerable.Range(0, 4000).Select(i => new { id = i, vector = Enumerable.Range(0, 64).Select(_ => random.NextSingle()).ToArray() }).ToArray();
+        Assert.Equal(200, (await client.SendAsync(HttpMethod.Put, "/collections/slow/points?wait=true", new { points })).Status);
+
+        // 500 exact scans of 4,000 vectors take far longer than 2 ms.
+        var searches = Enumerable.Range(0, 500).Select(_ => new { vector = points[random.Next(points.Length)].vector, limit = 10, @params = new { exact = true } }).ToArray();
+        var (status, body) = await client.SendAsync(HttpMethod.Post, "/collections/slow/points/search/batch", new { searches });
+        Assert.Equal(408, status);
+        Assert.Contains("QueryTimeoutSeconds", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(400, (await client.SendAsync(HttpMethod.Post, "/collections/slow/points/search?timeout=0", new { vector = points[0].vector })).Status);
+        Assert.Equal(400, (await client.SendAsync(HttpMethod.Post, "/collections/slow/points/count?timeout=soon", new { })).Status);
+        Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/collections/slow")).Status);
     }
 }

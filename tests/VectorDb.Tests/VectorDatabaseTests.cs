@@ -21,6 +21,23 @@ public class VectorDatabaseTests
     }
 
     [Fact]
+    public void Searches_and_counts_stop_when_cancelled_and_change_nothing()
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("c", Options(dims: 2, distance: DistanceMetric.Euclid));
+        collection.Upsert(Enumerable.Range(0, 100).Select(i => new Point((ulong)i, [i, 1], Payload.From(new Dictionary<string, object?> { ["n"] = i }))));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var filter = Query.FilterJson.Parse("""{"must": [{"key": "n", "range": {"lt": 50}}]}""");
+
+        Assert.Throws<OperationCanceledException>(() => collection.Search([3, 1], 5, new SearchOptions { Exact = true }, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => collection.Search([3, 1], 5, new SearchOptions { Filter = filter }, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => collection.Count(filter, cancelled.Token));
+        Assert.Equal(50, collection.Count(filter));
+        Assert.Equal(3UL, collection.Search([3, 1], 1)[0].Id.Number);
+    }
+
+    [Fact]
     public void Duplicate_and_invalid_collections_are_rejected()
     {
         using var db = VectorDatabase.InMemory();

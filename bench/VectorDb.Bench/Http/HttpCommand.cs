@@ -48,8 +48,8 @@ public static class HttpCommand
         var collection = database.CreateCollection(Collection, new CollectionOptions { Dimensions = dims, Distance = DistanceMetric.Euclid });
         collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
         var options = new SearchOptions { Ef = ef };
-        var embeddedSingle = await MeasureAsync(1, seconds, (query, _) => { collection.Search(query, k, options); return Task.CompletedTask; }, queries);
-        var embeddedConcurrent = await MeasureAsync(clients, seconds, (query, _) => { collection.Search(query, k, options); return Task.CompletedTask; }, queries);
+        var embeddedSingle = await MeasureAsync(1, seconds, (query, token) => { collection.Search(query, k, options, token); return Task.CompletedTask; }, queries);
+        var embeddedConcurrent = await MeasureAsync(clients, seconds, (query, token) => { collection.Search(query, k, options, token); return Task.CompletedTask; }, queries);
 
         var report = new Dictionary<string, object>
         {

@@ -36,16 +36,30 @@ public static class RecallCommand
         }
 
         var result = Measure(options, Console.Out);
-        string json = JsonSerializer.Serialize(result, JsonOptions);
-        if (options.OutPath is { } outPath)
+
+        // Each adaptive configuration is its own "engine" next to full-dimension search, so `compare` tables and
+        // plots them side by side: out.json holds the full-dimension runs, out.d64x4.json those with 64 dims, ×4.
+        var series = result.Runs.GroupBy(r => (r.SearchDims, r.Oversampling)).OrderBy(g => g.Key.SearchDims ?? int.MaxValue).ThenBy(g => g.Key.Oversampling);
+        foreach (var group in series)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-            File.WriteAllText(outPath, json);
-            Console.WriteLine($"wrote {outPath}");
-        }
-        else
-        {
-            Console.WriteLine(json);
+            var (dims, oversampling) = group.Key;
+            var part = result with
+            {
+                Engine = dims is null ? result.Engine : $"{result.Engine} d={dims} x{oversampling}",
+                Runs = [.. group],
+            };
+            string json = JsonSerializer.Serialize(part, JsonOptions);
+            if (options.OutPath is { } outPath)
+            {
+                string path = dims is null ? outPath : Path.ChangeExtension(outPath, $".d{dims}x{oversampling}.json");
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                File.WriteAllText(path, json);
+                Console.WriteLine($"wrote {path}");
+            }
+            else
+            {
+                Console.WriteLine(json);
+            }
         }
 
         return 0;
@@ -55,6 +69,11 @@ public static class RecallCommand
     {
         var data = ReadVectors(options.BasePath, options.MaxBase);
         var queries = ReadVectors(options.QueryPath, options.MaxQueries);
+        if (options.Pca)
+        {
+            (data, queries) = Rotate(data, queries, options.Metric, log);
+        }
+
         log.WriteLine($"base {data.Count}×{data.Dimensions}, {queries.Count} queries, metric {options.Metric}, M={options.M}, efC={options.EfConstruction}, threads={options.Threads}");
 
         using var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
@@ -68,6 +87,19 @@ public static class RecallCommand
             var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats);
             runs.Add(run);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
+        }
+
+        foreach (int dims in options.SearchDims)
+        {
+            foreach (int oversampling in options.Oversampling)
+            {
+                foreach (int ef in options.Ef)
+                {
+                    var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats, (dims, oversampling));
+                    runs.Add(run);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d={dims,4} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
+                }
+            }
         }
 
         if (options.Exact)
@@ -126,8 +158,31 @@ public static class RecallCommand
         return clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>One ef's pass over the queries; ef = 0 means an exact scan.</summary>
-    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats)
+    /// <summary>
+    /// PCA-rotates base and queries (fitted on up to 20,000 base rows; centred for L2). Rotation keeps L2
+    /// distances and dot products, so the ground truth stays valid; only the order of the dimensions' weight changes.
+    /// </summary>
+    private static (VectorSet Data, VectorSet Queries) Rotate(VectorSet data, VectorSet queries, DistanceMetric metric, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        int step = Math.Max(1, data.Count / 20_000);
+        var sample = Enumerable.Range(0, data.Count / step).Select(i => data[i * step].ToArray()).ToList();
+        var rotation = Adaptive.PcaRotation.Fit(sample, data.Dimensions, center: metric is DistanceMetric.Euclid or DistanceMetric.Manhattan);
+        VectorSet Apply(VectorSet set)
+        {
+            var rotated = new float[set.Count * set.Dimensions];
+            Parallel.For(0, set.Count, row => rotation.Rotate(set[row], rotated.AsSpan(row * set.Dimensions, set.Dimensions)));
+            return new VectorSet(rotated, set.Dimensions);
+        }
+
+        var result = (Apply(data), Apply(queries));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"PCA rotation in {clock.Elapsed.TotalSeconds:F1} s; variance in the first 32/64/128/256 dims: {rotation.ExplainedShare(32):P1} / {rotation.ExplainedShare(64):P1} / {rotation.ExplainedShare(128):P1} / {rotation.ExplainedShare(256):P1}"));
+        return result;
+    }
+
+    /// <summary>One ef's pass over the queries; ef = 0 means an exact scan; <paramref name="adaptive"/> walks on a prefix.</summary>
+    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Oversampling)? adaptive = null)
     {
         var found = new Neighbor[k];
         var latencies = new double[queries.Count];
@@ -141,7 +196,9 @@ public static class RecallCommand
             for (int q = 0; q < queries.Count; q++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                int n = ef == 0 ? index.ExactSearch(queries[q], k, found) : index.Search(queries[q], k, ef, found);
+                int n = ef == 0 ? index.ExactSearch(queries[q], k, found)
+                    : adaptive is var (dims, oversampling) ? index.SearchAdaptive(queries[q], k, ef, dims, k * oversampling, found)
+                    : index.Search(queries[q], k, ef, found);
                 latencies[q] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 hits += Overlap(found.AsSpan(0, n), truth[q], k);
             }
@@ -156,7 +213,7 @@ public static class RecallCommand
         }
 
         Array.Sort(best);
-        return new RecallRun(ef, recall, queries.Count / bestSeconds, Percentile(best, 0.50), Percentile(best, 0.99));
+        return new RecallRun(ef, recall, queries.Count / bestSeconds, Percentile(best, 0.50), Percentile(best, 0.99), adaptive?.Dims, adaptive?.Oversampling);
     }
 
     private static int Overlap(ReadOnlySpan<Neighbor> found, int[] truth, int k)
@@ -212,7 +269,8 @@ public static class RecallCommand
     private static VectorSet ReadVectors(string path, int maxRows) => DatasetReader.Read(path, maxRows);
 }
 
-public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms);
+/// <summary>One sweep point; <see cref="SearchDims"/> and <see cref="Oversampling"/> are set for adaptive-dimension runs.</summary>
+public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms, int? SearchDims = null, int? Oversampling = null);
 
 public sealed record RecallResult(
     string Dataset,

@@ -36,6 +36,15 @@ public sealed record RecallOptions
     /// <summary>Also measure an exact scan (reported as a run with ef = 0), against FAISS IndexFlat.</summary>
     public bool Exact { get; init; }
 
+    /// <summary>Rotate base and queries by a PCA fitted on the base (distances unchanged) before building.</summary>
+    public bool Pca { get; init; }
+
+    /// <summary>Adaptive-dimension search: prefix lengths to walk the graph with (each gets its own ef sweep).</summary>
+    public IReadOnlyList<int> SearchDims { get; init; } = [];
+
+    /// <summary>Adaptive-dimension search: shortlist sizes as multiples of k, rescored with the full vector.</summary>
+    public IReadOnlyList<int> Oversampling { get; init; } = [4];
+
     public static RecallOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -51,9 +60,11 @@ public sealed record RecallOptions
 
         string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required.");
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        IReadOnlyList<int> Ints(string name, IReadOnlyList<int> fallback) =>
+            values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -77,11 +88,14 @@ public sealed record RecallOptions
             EfConstruction = Int("ef-construction", 200),
             Threads = Int("threads", 1),
             K = Int("k", 10),
-            Ef = values.TryGetValue("ef", out var ef) ? [.. ef.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : [10, 16, 32, 64, 128],
+            Ef = Ints("ef", [10, 16, 32, 64, 128]),
             MaxBase = Int("max-base", int.MaxValue),
             MaxQueries = Int("max-queries", int.MaxValue),
             Repeats = Int("repeats", 3),
             Exact = values.TryGetValue("exact", out var exact) && bool.Parse(exact),
+            Pca = values.TryGetValue("pca", out var pca) && bool.Parse(pca),
+            SearchDims = Ints("search-dims", []),
+            Oversampling = Ints("oversampling", [4]),
             OutPath = values.GetValueOrDefault("out"),
         };
     }

@@ -12,8 +12,23 @@ public sealed unsafe partial class HnswIndex
     /// <returns>False when the node was not live.</returns>
     public bool Delete(int id)
     {
-        EnterShared();
-        var context = RentContext();
+        if (!Retire(id))
+        {
+            return false;
+        }
+
+        Repair(id);
+        return true;
+    }
+
+    /// <summary>
+    /// First half of <see cref="Delete"/>, and cheap: from now on the node is never returned or counted.
+    /// A caller retires a batch of nodes at once, then repairs around each with <see cref="Repair"/>.
+    /// </summary>
+    /// <returns>False when the node was not live.</returns>
+    public bool Retire(int id)
+    {
+        EnterShared(); // the state array is replaced when it grows: flip the flag in the current one
         try
         {
             if (!IsAllocated(id) || Interlocked.CompareExchange(ref _states[id], StateDeleted, StateLive) != StateLive)
@@ -22,6 +37,26 @@ public sealed unsafe partial class HnswIndex
             }
 
             Interlocked.Decrement(ref _liveCount);
+            return true;
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Second half of <see cref="Delete"/>: relinks the neighbours of a retired node.</summary>
+    public void Repair(int id)
+    {
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            if (!IsAllocated(id) || _states[id] != StateDeleted)
+            {
+                return;
+            }
+
             switch (Metric)
             {
                 case DistanceMetric.Cosine:
@@ -35,8 +70,6 @@ public sealed unsafe partial class HnswIndex
                     RepairAround<ManhattanDistance>(id, context);
                     break;
             }
-
-            return true;
         }
         finally
         {

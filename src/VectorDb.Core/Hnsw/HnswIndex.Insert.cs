@@ -16,7 +16,7 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// First half of <see cref="Add"/>: stores the vector under a new internal id that searches do not
-    /// see yet, so the caller can record what the id stands for before <see cref="Link"/> publishes it.
+    /// see yet, so the caller can record what the id stands for before <see cref="Link(int)"/> publishes it.
     /// </summary>
     public int Reserve(ReadOnlySpan<float> vector)
     {
@@ -60,7 +60,13 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Second half of <see cref="Add"/>: links a reserved node into the graph and makes it visible.</summary>
-    public void Link(int id)
+    public void Link(int id) => Link(id, publish: true);
+
+    /// <summary>
+    /// Links a reserved node into the graph. Unpublished, it is traversed but not returned, and not counted,
+    /// until <see cref="Publish"/>: a caller can link a whole batch slowly, then make it visible at once.
+    /// </summary>
+    public void Link(int id, bool publish)
     {
         EnterShared();
         var context = RentContext();
@@ -90,12 +96,40 @@ public sealed unsafe partial class HnswIndex
                     break;
             }
 
-            Volatile.Write(ref _states[id], StateLive);
-            Interlocked.Increment(ref _liveCount);
+            if (publish)
+            {
+                Volatile.Write(ref _states[id], StateLive);
+                Interlocked.Increment(ref _liveCount);
+            }
+            else
+            {
+                Volatile.Write(ref _states[id], StateHidden);
+            }
         }
         finally
         {
             ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Makes a node linked with <c>publish: false</c> visible to searches and counts.</summary>
+    /// <returns>False when the node was not linked and unpublished.</returns>
+    public bool Publish(int id)
+    {
+        EnterShared(); // as in Retire: the state array is replaced when it grows
+        try
+        {
+            if (!IsAllocated(id) || Interlocked.CompareExchange(ref _states[id], StateLive, StateHidden) != StateHidden)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _liveCount);
+            return true;
+        }
+        finally
+        {
             _resizeLock.ExitReadLock();
         }
     }
@@ -125,7 +159,7 @@ public sealed unsafe partial class HnswIndex
         float currentDistance = TDistance.Compute(ref vector, ref VectorRef(current), (nuint)_dimensions);
         for (int layer = maxLevel; layer > level; layer--)
         {
-            _ = GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance);
+            _ = GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance, (nuint)_dimensions);
         }
 
         var notSelf = new ConstructionFilter(_states, id);

@@ -66,10 +66,90 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
+    /// Adaptive-dimension search (AdANNS): the graph is walked comparing only the first
+    /// <paramref name="searchDimensions"/> floats of each vector — cheap, and good enough to find the
+    /// neighbourhood when the leading dimensions carry most of the signal (Matryoshka embeddings, or vectors
+    /// rotated by PCA) — keeping the best <paramref name="shortlist"/> candidates, which are then rescored with
+    /// the whole vector; the best k are returned with their full distances.
+    /// </summary>
+    /// <param name="query">Query vector (raw; normalised here for cosine).</param>
+    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="ef">Beam width on layer 0; raised to <paramref name="shortlist"/> if smaller.</param>
+    /// <param name="searchDimensions">Leading dimensions the traversal compares (1..dimensions).</param>
+    /// <param name="shortlist">Candidates rescored with the whole vector; raised to k if smaller.</param>
+    /// <param name="results">Receives up to k neighbours, nearest first by full distance; must hold k.</param>
+    /// <param name="statistics">When not null, receives the work done (prefix and full distances both count one).</param>
+    /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> is out of range.</exception>
+    public int SearchAdaptive(ReadOnlySpan<float> query, int k, int ef, int searchDimensions, int shortlist, Span<Neighbor> results, SearchStatistics? statistics = null)
+    {
+        CheckK(k, results);
+        if (searchDimensions < 1 || searchDimensions > _dimensions)
+        {
+            throw new InvalidRequestException($"search_dims must be between 1 and {_dimensions}, got {searchDimensions}.");
+        }
+
+        shortlist = Math.Max(shortlist, k);
+        var candidates = System.Buffers.ArrayPool<Neighbor>.Shared.Rent(shortlist);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            var live = new LiveFilter<AcceptAll>(_states, default);
+            context.ResetCounters();
+            context.Dimensions = (nuint)searchDimensions;
+            int found = Metric switch
+            {
+                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
+                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
+                _ => SearchCore<ManhattanDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
+            };
+            var span = candidates.AsSpan(0, found);
+            switch (Metric)
+            {
+                case DistanceMetric.Cosine:
+                case DistanceMetric.Dot:
+                    Rescore<NegativeDotDistance>(ref prepared, span);
+                    break;
+                case DistanceMetric.Euclid:
+                    Rescore<SquaredEuclideanDistance>(ref prepared, span);
+                    break;
+                default:
+                    Rescore<ManhattanDistance>(ref prepared, span);
+                    break;
+            }
+
+            SortByDistance(span);
+            int kept = Math.Min(k, found);
+            span[..kept].CopyTo(results);
+            statistics?.Add(context.DistanceCount + found, context.VisitedCount);
+            return kept;
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+            System.Buffers.ArrayPool<Neighbor>.Shared.Return(candidates);
+        }
+    }
+
+    private void Rescore<TDistance>(ref float query, Span<Neighbor> candidates)
+        where TDistance : struct, IDistanceFunction
+    {
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            int node = candidates[i].Id;
+            candidates[i] = new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions));
+        }
+    }
+
+    /// <summary>
     /// Exact k nearest among <paramref name="nodes"/> (deleted and unknown ids are skipped): the plan for a
     /// filter that matches few points, whose ids the payload indexes already listed.
     /// </summary>
-    public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results, ReadOnlySpan<int> nodes, SearchStatistics? statistics = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
+    public int ExactSearch(
+        ReadOnlySpan<float> query, int k, Span<Neighbor> results, ReadOnlySpan<int> nodes, SearchStatistics? statistics = null, CancellationToken cancellation = default)
     {
         CheckK(k, results);
         EnterShared();
@@ -81,9 +161,9 @@ public sealed unsafe partial class HnswIndex
             heap.Clear();
             int computed = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => ScanList<NegativeDotDistance>(ref prepared, nodes, k, heap),
-                DistanceMetric.Euclid => ScanList<SquaredEuclideanDistance>(ref prepared, nodes, k, heap),
-                _ => ScanList<ManhattanDistance>(ref prepared, nodes, k, heap),
+                DistanceMetric.Cosine or DistanceMetric.Dot => ScanList<NegativeDotDistance>(ref prepared, nodes, k, heap, cancellation),
+                DistanceMetric.Euclid => ScanList<SquaredEuclideanDistance>(ref prepared, nodes, k, heap, cancellation),
+                _ => ScanList<ManhattanDistance>(ref prepared, nodes, k, heap, cancellation),
             };
             statistics?.Add(computed, nodes.Length);
             return heap.DrainSorted(results);
@@ -96,11 +176,13 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Exact k nearest live nodes by scanning every vector (brute force).</summary>
-    public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results) =>
-        ExactSearch(query, k, results, default(AcceptAll));
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
+    public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results, CancellationToken cancellation = default) =>
+        ExactSearch(query, k, results, default(AcceptAll), cancellation);
 
     /// <summary>Exact k nearest live nodes that <paramref name="filter"/> accepts.</summary>
-    public int ExactSearch<TFilter>(ReadOnlySpan<float> query, int k, Span<Neighbor> results, TFilter filter)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
+    public int ExactSearch<TFilter>(ReadOnlySpan<float> query, int k, Span<Neighbor> results, TFilter filter, CancellationToken cancellation = default)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -112,9 +194,9 @@ public sealed unsafe partial class HnswIndex
             var live = new LiveFilter<TFilter>(_states, filter);
             return Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => ExactCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
-                DistanceMetric.Euclid => ExactCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
-                _ => ExactCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live),
+                DistanceMetric.Cosine or DistanceMetric.Dot => ExactCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
+                DistanceMetric.Euclid => ExactCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
+                _ => ExactCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
             };
         }
         finally
@@ -148,10 +230,10 @@ public sealed unsafe partial class HnswIndex
         }
 
         (int current, int maxLevel) = UnpackEntry(entry);
-        float currentDistance = TDistance.Compute(ref query, ref VectorRef(current), (nuint)_dimensions);
+        float currentDistance = TDistance.Compute(ref query, ref VectorRef(current), context.Dimensions);
         for (int layer = maxLevel; layer > 0; layer--)
         {
-            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance);
+            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context.Dimensions);
         }
 
         if (twoHop)
@@ -174,7 +256,7 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Greedy walk to the closest node on an upper layer (the paper's search with ef = 1).</summary>
     /// <returns>The number of distances computed.</returns>
-    private int GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance)
+    private int GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance, nuint dimensions)
         where TDistance : struct, IDistanceFunction
     {
         int computed = 0;
@@ -188,8 +270,12 @@ public sealed unsafe partial class HnswIndex
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
-                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
-                if (distance < currentDistance)
+                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), dimensions);
+
+                // A node being inserted is linked top-down, so for a moment an upper layer reaches it before it
+                // has layer-0 links: a layer-0 search starting there would find nothing. Step only onto nodes
+                // that have them.
+                if (distance < currentDistance && Volatile.Read(ref Links(neighbor, 0)[0]) > 0)
                 {
                     currentDistance = distance;
                     current = neighbor;
@@ -247,7 +333,7 @@ public sealed unsafe partial class HnswIndex
                 }
 
                 context.DistanceCount++;
-                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
+                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), context.Dimensions);
                 if (results.Count < ef || distance < bound)
                 {
                     candidates.Push(neighbor, distance);
@@ -311,7 +397,7 @@ public sealed unsafe partial class HnswIndex
                 {
                     // No match in reach yet: walk the rejected node too, as a plain search would.
                     context.DistanceCount++;
-                    float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), (nuint)_dimensions);
+                    float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), context.Dimensions);
                     if (results.Count < ef || distance < bound)
                     {
                         candidates.Push(neighbor, distance);
@@ -384,7 +470,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         context.DistanceCount++;
-        float distance = TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions);
+        float distance = TDistance.Compute(ref query, ref VectorRef(node), context.Dimensions);
         var results = context.Results;
         if (results.Count < ef || distance < bound)
         {
@@ -408,13 +494,19 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private int ScanList<TDistance>(ref float query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap)
+    private int ScanList<TDistance>(ref float query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation)
         where TDistance : struct, IDistanceFunction
     {
         int computed = 0;
         int allocated = Math.Min(_count, _capacity);
-        foreach (int node in nodes)
+        for (int i = 0; i < nodes.Length; i++)
         {
+            int node = nodes[i];
+            if ((i & (CancellationCheckInterval - 1)) == 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+
             if ((uint)node >= (uint)allocated || _states[node] != StateLive)
             {
                 continue;
@@ -427,7 +519,7 @@ public sealed unsafe partial class HnswIndex
         return computed;
     }
 
-    private int ExactCore<TDistance, TFilter>(ref float query, int k, Span<Neighbor> results, SearchContext context, TFilter filter)
+    private int ExactCore<TDistance, TFilter>(ref float query, int k, Span<Neighbor> results, SearchContext context, TFilter filter, CancellationToken cancellation)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
@@ -438,7 +530,7 @@ public sealed unsafe partial class HnswIndex
         heap.Clear();
         if (partitions == 1)
         {
-            ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter);
+            ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter, cancellation);
             return heap.DrainSorted(results);
         }
 
@@ -454,7 +546,7 @@ public sealed unsafe partial class HnswIndex
                 int start = (int)((long)count * p / partitions);
                 int end = (int)((long)count * (p + 1) / partitions);
                 local.Results.Clear();
-                ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, local.Results, filter);
+                ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, local.Results, filter, cancellation);
                 partial[p] = new Neighbor[k];
                 partialCounts[p] = local.Results.DrainSorted(partial[p]);
             }
@@ -475,18 +567,23 @@ public sealed unsafe partial class HnswIndex
         return heap.DrainSorted(results);
     }
 
-    private void ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter)
+    private void ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter, CancellationToken cancellation)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
-        for (int id = start; id < end; id++)
+        for (int blockStart = start; blockStart < end; blockStart += CancellationCheckInterval)
         {
-            if (!filter.Accept(id))
+            cancellation.ThrowIfCancellationRequested();
+            int blockEnd = Math.Min(end, blockStart + CancellationCheckInterval);
+            for (int id = blockStart; id < blockEnd; id++)
             {
-                continue;
-            }
+                if (!filter.Accept(id))
+                {
+                    continue;
+                }
 
-            Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions)), k);
+                Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions)), k);
+            }
         }
     }
 

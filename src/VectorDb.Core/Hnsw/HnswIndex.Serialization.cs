@@ -146,8 +146,9 @@ public sealed unsafe partial class HnswIndex
                 _upperLinks[id] = upper;
             }
 
-            // A node caught between Reserve and Link has no trustworthy links: never return it.
-            if (_states[id] == StateReserved)
+            // A node caught between Reserve and Link has no trustworthy links, and an unpublished one belongs
+            // to a batch that never became visible: never return either.
+            if (_states[id] is StateReserved or StateHidden)
             {
                 _states[id] = StateDeleted;
             }

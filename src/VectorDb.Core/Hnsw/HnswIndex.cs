@@ -23,8 +23,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private const byte StateReserved = 0; // vector written, not yet linked: invisible to searches
     private const byte StateLive = 1;
     private const byte StateDeleted = 2; // tombstone: traversed, never returned
+    private const byte StateHidden = 3; // linked but not yet published: traversed, never returned
     private const int MaxLevel = 30;
     private const int LockStripes = 1 << 12;
+    private const int CancellationCheckInterval = 1 << 13; // exact scans look at their cancellation token once per this many nodes
 
     private readonly int _dimensions;
     private readonly int _vectorStride; // floats per row: the dimension rounded up to 4 (padding to 64 bytes cost 12% memory at 100-d and measured slower)
@@ -262,12 +264,14 @@ public sealed unsafe partial class HnswIndex : IDisposable
             if (context is not null)
             {
                 context.Visited.EnsureCapacity(_capacity);
+                context.Dimensions = (nuint)_dimensions;
                 return context;
             }
         }
 
         var created = new SearchContext(_vectorStride, _m0);
         created.Visited.EnsureCapacity(_capacity);
+        created.Dimensions = (nuint)_dimensions;
         return created;
     }
 

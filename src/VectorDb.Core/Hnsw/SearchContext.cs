@@ -19,6 +19,10 @@ internal sealed class SearchContext
 
     public VisitedSet Visited { get; } = new();
 
+    /// <summary>Floats each distance of the current search reads: the whole vector, or a prefix for an
+    /// adaptive-dimension search. Set when the context is rented.</summary>
+    public nuint Dimensions;
+
     /// <summary>Distances computed by the current search, for explain.</summary>
     public int DistanceCount;
 

@@ -45,6 +45,7 @@ public sealed class Payload : IEquatable<Payload>
             throw new InvalidRequestException($"A payload must be a JSON object, not {element.ValueKind}.");
         }
 
+        CheckText(element);
         return new Payload(element.Clone());
     }
 
@@ -103,6 +104,41 @@ public sealed class Payload : IEquatable<Payload>
 
     /// <inheritdoc />
     public override int GetHashCode() => Root.GetRawText().GetHashCode(StringComparison.Ordinal);
+
+    /// <summary>Rejects keys and strings that cannot be read as text (lone surrogate escapes), so that
+    /// filters and payload indexes can always read what was stored.</summary>
+    private static void CheckText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                JsonText.Read(element, "A payload string");
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    CheckText(item);
+                }
+
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    try
+                    {
+                        _ = property.Name;
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        throw new InvalidRequestException($"A payload key is not valid text: {e.Message}", e);
+                    }
+
+                    CheckText(property.Value);
+                }
+
+                break;
+        }
+    }
 
     private static Payload Build(IEnumerable<JsonProperty> properties)
     {

@@ -79,12 +79,12 @@ public static class FilterJson
 
         if (element.TryGetProperty("is_empty", out var isEmpty))
         {
-            return new IsEmptyCondition(Key(isEmpty));
+            return new IsEmptyCondition(Key(Object(isEmpty, "is_empty")));
         }
 
         if (element.TryGetProperty("is_null", out var isNull))
         {
-            return new IsNullCondition(Key(isNull));
+            return new IsNullCondition(Key(Object(isNull, "is_null")));
         }
 
         if (element.TryGetProperty("must", out _) || element.TryGetProperty("should", out _) || element.TryGetProperty("must_not", out _))
@@ -100,11 +100,12 @@ public static class FilterJson
         string key = Key(element);
         if (element.TryGetProperty("match", out var match))
         {
-            return ParseMatch(key, match);
+            return ParseMatch(key, Object(match, $"match on `{key}`"));
         }
 
         if (element.TryGetProperty("range", out var range))
         {
+            Object(range, $"range on `{key}`");
             return new RangeCondition(key, Bound(range, "gt"), Bound(range, "gte"), Bound(range, "lt"), Bound(range, "lte"));
         }
 
@@ -116,7 +117,7 @@ public static class FilterJson
         if (match.TryGetProperty("value", out var value))
         {
             return value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
-                ? new MatchValueCondition(key, value.Clone())
+                ? new MatchValueCondition(key, Checked(value).Clone())
                 : throw new InvalidRequestException($"match.value on `{key}` must be a string, integer or boolean.");
         }
 
@@ -134,7 +135,7 @@ public static class FilterJson
     }
 
     private static List<JsonElement> Values(string key, JsonElement list) => list.ValueKind == JsonValueKind.Array
-        ? [.. list.EnumerateArray().Select(v => v.Clone())]
+        ? [.. list.EnumerateArray().Select(v => Checked(v).Clone())]
         : throw new InvalidRequestException($"match on `{key}` takes a list of values.");
 
     private static double? Bound(JsonElement range, string name) =>
@@ -145,9 +146,26 @@ public static class FilterJson
                 : throw new InvalidRequestException($"range.{name} must be a finite number (datetime ranges are not supported yet).");
 
     private static string Key(JsonElement element) =>
-        element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String && key.GetString() is { Length: > 0 } text
+        element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String && Text(key) is { Length: > 0 } text
             ? text
             : throw new InvalidRequestException("A condition needs a non-empty string `key`.");
+
+    private static JsonElement Object(JsonElement element, string what) => element.ValueKind == JsonValueKind.Object
+        ? element
+        : throw new InvalidRequestException($"{what} must be an object, got {Truncate(element.GetRawText())}.");
+
+    /// <summary>The element, after checking that a string in it can be read as text.</summary>
+    private static JsonElement Checked(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            Text(value);
+        }
+
+        return value;
+    }
+
+    private static string Text(JsonElement element) => JsonText.Read(element, Truncate(element.GetRawText()));
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 }

@@ -20,7 +20,8 @@ internal static class FilteredSearch
         IPointSource source,
         SearchStrategy? forced,
         Span<Neighbor> results,
-        out SearchExplain explain)
+        out SearchExplain explain,
+        CancellationToken cancellation = default)
     {
         var context = new EstimationContext(source);
         var estimate = predicate.Estimate(context);
@@ -37,18 +38,19 @@ internal static class FilteredSearch
         int found = strategy switch
         {
             SearchStrategy.NoMatches => 0,
-            SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches),
+            SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches, cancellation),
             SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics, Seeds(context, predicate)),
             SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics, Seeds(context, predicate)),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
 
+        cancellation.ThrowIfCancellationRequested();
         if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter)
         {
             fallbackFrom = strategy;
             strategy = SearchStrategy.ExactScan;
-            found = Exact(index, query, k, predicate, results, statistics, out matches);
+            found = Exact(index, query, k, predicate, results, statistics, out matches, cancellation);
         }
 
         explain = new SearchExplain(strategy, reason, estimate, matches, costs, statistics.DistanceComputations, statistics.NodesVisited, fallbackFrom, Math.Max(ef, k));
@@ -63,13 +65,14 @@ internal static class FilteredSearch
         [.. context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
 
     private static int Exact(
-        HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches)
+        HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,
+        CancellationToken cancellation)
     {
         var candidates = new List<int>();
         if (!predicate.TryListCandidates(candidates))
         {
             matches = null;
-            int found = index.ExactSearch(query, k, results, new PredicateFilter(predicate));
+            int found = index.ExactSearch(query, k, results, new PredicateFilter(predicate), cancellation);
             statistics.Add(index.AllocatedCount, index.AllocatedCount);
             return found;
         }
@@ -87,7 +90,7 @@ internal static class FilteredSearch
         }
 
         matches = kept;
-        return index.ExactSearch(query, k, results, span[..kept], statistics);
+        return index.ExactSearch(query, k, results, span[..kept], statistics, cancellation);
     }
 
     private static int PostFilter(

@@ -28,6 +28,7 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExce
         CollectionAlreadyExistsException e => (StatusCodes.Status409Conflict, e.Message),
         NotFoundException e => (StatusCodes.Status404NotFound, e.Message),
         InvalidRequestException e => (StatusCodes.Status400BadRequest, $"Wrong input: {e.Message}"),
+        QueryTimeoutException e => (StatusCodes.Status408RequestTimeout, e.Message),
         StorageException e => (StatusCodes.Status503ServiceUnavailable, e.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Request body is too large."),
         BadHttpRequestException e => (StatusCodes.Status400BadRequest, $"Format error in JSON body: {Innermost(e).Message}"),

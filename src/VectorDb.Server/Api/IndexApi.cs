@@ -37,8 +37,8 @@ internal static class IndexApi
     {
         var name = element switch
         {
-            { ValueKind: JsonValueKind.String } text => text.GetString(),
-            { ValueKind: JsonValueKind.Object } parameters when parameters.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String => type.GetString(),
+            { ValueKind: JsonValueKind.String } text => JsonText.Read(text, "field_schema"),
+            { ValueKind: JsonValueKind.Object } parameters when parameters.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String => JsonText.Read(type, "field_schema.type"),
             _ => throw new InvalidRequestException("`field_schema` is required: a schema name, or an object with `type`."),
         };
         return name switch

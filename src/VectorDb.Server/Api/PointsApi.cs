@@ -8,7 +8,7 @@ internal sealed record PointStruct(JsonElement Id, JsonElement Vector, JsonEleme
 internal sealed record PointsBatch(JsonElement Ids, JsonElement Vectors, JsonElement? Payloads);
 
 /// <summary>Body of <c>PUT …/points</c>: the list form or the column (batch) form.</summary>
-internal sealed record UpsertRequest(IReadOnlyList<PointStruct>? Points, PointsBatch? Batch);
+internal sealed record UpsertRequest(IReadOnlyList<PointStruct?>? Points, PointsBatch? Batch);
 
 internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload, JsonElement? WithVector);
 
@@ -69,10 +69,12 @@ internal static class PointsApi
             UpdatePayload(name, request, context, db, (c, ids, wait) => c.DeletePayloadKeys(ids, RequiredKeys(request), wait)));
         group.MapPost("/payload/clear", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
             UpdatePayload(name, request, context, db, (c, ids, wait) => c.ClearPayload(ids, wait)));
-        group.MapPost("/count", (string name, CountRequest? request, VectorDatabase db) =>
+        group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(new { count = db.GetCollection(name).Count(Query.FilterJson.Parse(request?.Filter)) }, start);
+            var collection = db.GetCollection(name);
+            var filter = Query.FilterJson.Parse(request?.Filter);
+            return QdrantResults.Ok(new { count = QueryTimeout.Run(context, limits, cancellation => collection.Count(filter, cancellation)) }, start);
         });
         group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db, ServerOptions limits) =>
         {
@@ -114,7 +116,7 @@ internal static class PointsApi
 
     private static List<string> RequiredKeys(PayloadRequest request) =>
         request.Keys is { ValueKind: JsonValueKind.Array } keys
-            ? [.. keys.EnumerateArray().Select(k => k.GetString() ?? throw new InvalidRequestException("Payload keys are strings."))]
+            ? [.. keys.EnumerateArray().Select(RequestParsing.KeyName)]
             : throw new InvalidRequestException("`keys` (a list of payload keys) is required.");
 
     /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>
@@ -127,7 +129,7 @@ internal static class PointsApi
     {
         if (request.Points is { } points)
         {
-            return [.. points.Select(p => new Point(RequestParsing.PointId(p.Id), RequestParsing.Vector(p.Vector), RequestParsing.Payload(p.Payload)))];
+            return [.. RequestParsing.Items(points, "points").Select(p => new Point(RequestParsing.PointId(p.Id), RequestParsing.Vector(p.Vector), RequestParsing.Payload(p.Payload)))];
         }
 
         if (request.Batch is not { } batch)

@@ -85,8 +85,31 @@ internal static class RequestParsing
                 ? value
                 : throw new InvalidRequestException($"wait must be true or false, got `{wait[0]}`.");
 
+    /// <summary>A list from a request body, which must be there and hold no nulls.</summary>
+    public static IReadOnlyList<T> Items<T>(IReadOnlyList<T?>? list, string name)
+        where T : class
+    {
+        if (list is null)
+        {
+            throw new InvalidRequestException($"`{name}` (a list) is required.");
+        }
+
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is null)
+            {
+                throw new InvalidRequestException($"`{name}[{i}]` is null.");
+            }
+        }
+
+        return list!;
+    }
+
+    /// <summary>A payload key from a list of keys.</summary>
+    public static string KeyName(JsonElement element) => JsonText.Read(element, "A payload key");
+
     private static HashSet<string> Keys(JsonElement element) => element.ValueKind == JsonValueKind.Array
-        ? [.. element.EnumerateArray().Select(k => k.GetString() ?? throw new InvalidRequestException("Payload keys are strings."))]
+        ? [.. element.EnumerateArray().Select(KeyName)]
         : throw new InvalidRequestException("Expected a list of payload keys.");
 }
 

@@ -19,9 +19,9 @@ internal sealed record QueryRequest(
     JsonElement? Query, int? Limit, int? Offset, float? ScoreThreshold, JsonElement? Filter,
     JsonElement? WithPayload, JsonElement? WithVector, SearchParams? Params);
 
-internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest> Searches);
+internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest?>? Searches);
 
-internal sealed record QueryBatchRequest(IReadOnlyList<QueryRequest> Searches);
+internal sealed record QueryBatchRequest(IReadOnlyList<QueryRequest?>? Searches);
 
 /// <summary>Similarity search: <c>points/search</c>, <c>points/query</c> and their batch forms.</summary>
 internal static class SearchApi
@@ -31,30 +31,33 @@ internal static class SearchApi
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Search");
         // The search endpoints return a bare list, so explain goes into the envelope; query results are objects
         // and carry it next to `points`.
-        group.MapPost("/search", (string name, SearchRequest request, VectorDatabase db, ServerOptions limits) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            var outcome = Search(db.GetCollection(name), request, limits);
-            return QdrantResults.Ok(outcome.Points, start, outcome.Explain);
-        });
-        group.MapPost("/search/batch", (string name, SearchBatchRequest request, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/search", (string name, SearchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            var outcomes = request.Searches.Select(s => Search(collection, s, limits)).ToList();
+            var outcome = QueryTimeout.Run(context, limits, cancellation => Search(collection, request, limits, cancellation));
+            return QdrantResults.Ok(outcome.Points, start, outcome.Explain);
+        });
+        group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var collection = db.GetCollection(name);
+            var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(s => Search(collection, s, limits, cancellation)).ToList());
             var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
             return QdrantResults.Ok(outcomes.Select(o => o.Points).ToList(), start, explains);
         });
-        group.MapPost("/query", (string name, QueryRequest request, VectorDatabase db, ServerOptions limits) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(QueryResult(Query(db.GetCollection(name), request, limits)), start);
-        });
-        group.MapPost("/query/batch", (string name, QueryBatchRequest request, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/query", (string name, QueryRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            return QdrantResults.Ok(request.Searches.Select(q => QueryResult(Query(collection, q, limits))).ToList(), start);
+            return QdrantResults.Ok(QueryResult(QueryTimeout.Run(context, limits, cancellation => Query(collection, request, limits, cancellation))), start);
+        });
+        group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var collection = db.GetCollection(name);
+            var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(q => Query(collection, q, limits, cancellation)).ToList());
+            return QdrantResults.Ok(outcomes.Select(QueryResult).ToList(), start);
         });
         return group;
     }
@@ -62,11 +65,11 @@ internal static class SearchApi
     private static object QueryResult(SearchOutcome outcome) =>
         outcome.Explain is null ? new { points = outcome.Points } : new { points = outcome.Points, explain = outcome.Explain };
 
-    private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits) =>
+    private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation) =>
         Run(collection, RequestParsing.Vector(request.Vector), request.Limit, request.Offset, request.ScoreThreshold,
-            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false), request.WithVector, request.Params, limits);
+            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false), request.WithVector, request.Params, limits, cancellation);
 
-    private static SearchOutcome Query(Collection collection, QueryRequest request, ServerOptions limits)
+    private static SearchOutcome Query(Collection collection, QueryRequest request, ServerOptions limits, CancellationToken cancellation)
     {
         var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
         if (request.Query is not { ValueKind: not JsonValueKind.Null } query)
@@ -85,12 +88,12 @@ internal static class SearchApi
             ? RequestParsing.Vector(query)
             : collection.Get(RequestParsing.PointId(query))?.Vector
                 ?? throw new NotFoundException($"No point with id {query.GetRawText()} found");
-        return Run(collection, vector, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload, request.WithVector, request.Params, limits);
+        return Run(collection, vector, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload, request.WithVector, request.Params, limits, cancellation);
     }
 
     private static SearchOutcome Run(
         Collection collection, float[] vector, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
-        PayloadSelector payload, JsonElement? withVector, SearchParams? parameters, ServerOptions limits)
+        PayloadSelector payload, JsonElement? withVector, SearchParams? parameters, ServerOptions limits, CancellationToken cancellation)
     {
         int k = limit ?? 10;
         int skip = offset ?? 0;
@@ -111,7 +114,7 @@ internal static class SearchApi
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Explain = parameters?.Explain ?? false,
         };
-        var results = collection.Search(vector, k + skip, options);
+        var results = collection.Search(vector, k + skip, options, cancellation);
         var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {

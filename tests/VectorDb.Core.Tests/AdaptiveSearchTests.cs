@@ -1,0 +1,121 @@
+using VectorDb.Adaptive;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Core.Tests;
+
+public class AdaptiveSearchTests
+{
+    private const int Dimensions = 48;
+
+    [Fact]
+    public void Pca_rotation_is_orthonormal_preserves_distances_and_puts_variance_first()
+    {
+        var data = Correlated(400, seed: 1);
+        var rotation = PcaRotation.Fit(data, Dimensions, center: true);
+
+        var axes = rotation.Axes.ToArray();
+        for (int i = 0; i < Dimensions; i++)
+        {
+            for (int j = 0; j < Dimensions; j++)
+            {
+                double dot = Enumerable.Range(0, Dimensions).Sum(c => (double)axes[(i * Dimensions) + c] * axes[(j * Dimensions) + c]);
+                Assert.Equal(i == j ? 1.0 : 0.0, dot, 1e-5);
+            }
+        }
+
+        var rotated = data.Select(v => rotation.Rotate(v)).ToList();
+        for (int a = 0; a < 50; a++)
+        {
+            int b = (a * 7) + 3;
+            AssertRelative(L2(data[a], data[b]), L2(rotated[a], rotated[b]));
+            AssertRelative(Dot(data[a], data[b]), Dot(rotated[a], rotated[b]));
+            var back = new float[Dimensions];
+            rotation.Unrotate(rotated[a], back);
+            Assert.All(Enumerable.Range(0, Dimensions), c => Assert.Equal(data[a][c], back[c], 1e-4));
+        }
+
+        Assert.True(rotation.Variances.Zip(rotation.Variances.Skip(1)).All(pair => pair.First >= pair.Second));
+        Assert.True(rotation.ExplainedShare(8) > 0.9, $"the first 8 axes carry {rotation.ExplainedShare(8):P1}");
+        Assert.Throws<DimensionMismatchException>(() => rotation.Rotate(new float[3]));
+        Assert.Throws<InvalidRequestException>(() => PcaRotation.Fit([data[0]], Dimensions, center: false));
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Euclid)]
+    [InlineData(DistanceMetric.Cosine)]
+    [InlineData(DistanceMetric.Dot)]
+    public void Adaptive_search_returns_full_precision_distances_and_finds_the_neighbours(DistanceMetric metric)
+    {
+        var raw = Correlated(3000, seed: 2);
+        var rotation = PcaRotation.Fit(raw, Dimensions, center: metric == DistanceMetric.Euclid);
+        using var index = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in raw)
+        {
+            index.Add(rotation.Rotate(vector));
+        }
+
+        var queries = Correlated(100, seed: 3).Select(q => rotation.Rotate(q)).ToList();
+        var adaptive = new Neighbor[10];
+        var exact = new Neighbor[10];
+        var full = new Neighbor[3000];
+        var plain = new Neighbor[10];
+        double hits = 0, plainHits = 0;
+        foreach (var query in queries)
+        {
+            int n = index.SearchAdaptive(query, 10, 64, searchDimensions: 12, shortlist: 40, adaptive);
+            Assert.Equal(10, n);
+            index.ExactSearch(query, 10, exact);
+            hits += adaptive.Select(a => a.Id).Intersect(exact.Select(e => e.Id)).Count();
+            plainHits += plain[..index.Search(query, 10, 64, plain)].Select(p => p.Id).Intersect(exact.Select(e => e.Id)).Count();
+
+            // Scores are those of the whole vector: equal to what an exact scan reports for the same nodes.
+            int all = index.ExactSearch(query, 3000, full);
+            var distanceOf = full[..all].ToDictionary(f => f.Id, f => f.Distance);
+            Assert.All(adaptive, a => Assert.Equal(distanceOf[a.Id], a.Distance, 1e-4f));
+            Assert.True(adaptive.Zip(adaptive.Skip(1)).All(pair => pair.First.Distance <= pair.Second.Distance));
+        }
+
+        // As good as the full-dimension walk (inner product on unnormalised vectors is hard for any graph; the
+        // others must also be good outright).
+        double recall = hits / (10.0 * queries.Count), plainRecall = plainHits / (10.0 * queries.Count);
+        Assert.True(recall >= plainRecall - 0.05 && (metric == DistanceMetric.Dot || recall >= 0.9), $"recall {recall:F3}, full-dimension search {plainRecall:F3}");
+
+        // The whole vector and a shortlist of k is plain search.
+        int found = index.Search(queries[0], 10, 64, exact);
+        Assert.Equal(exact[..found].Select(e => e.Id), adaptive[..index.SearchAdaptive(queries[0], 10, 64, Dimensions, 10, adaptive)].Select(a => a.Id));
+        Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, Dimensions + 1, 40, adaptive));
+        Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
+    }
+
+    /// <summary>Vectors whose variance decays fast over a random orthogonal-ish mix of coordinates, like real embeddings.</summary>
+    private static List<float[]> Correlated(int count, int seed)
+    {
+        var mixing = new Random(99);
+        var basis = Enumerable.Range(0, Dimensions).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => (float)(mixing.NextDouble() - 0.5)).ToArray()).ToArray();
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            var vector = new float[Dimensions];
+            for (int f = 0; f < Dimensions; f++)
+            {
+                float weight = (float)(Gaussian(random) * Math.Pow(0.6, f));
+                for (int c = 0; c < Dimensions; c++)
+                {
+                    vector[c] += weight * basis[f][c];
+                }
+            }
+
+            vector[0] += 3; // away from the origin, so cosine and dot are well defined
+            return vector;
+        })];
+    }
+
+    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    private static double L2(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)));
+
+    private static double Dot(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second);
+
+    private static void AssertRelative(double expected, double actual) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{actual} differs from {expected} by more than 1e-4 relative");
+}

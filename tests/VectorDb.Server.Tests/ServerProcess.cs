@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace VectorDb.Server.Tests;
+
+/// <summary>
+/// The server as users run it: <c>dotnet VectorDb.Server.dll</c> in its own process on 127.0.0.1 and a port
+/// the OS picks, with its console output kept so tests can show it (and search it for secrets).
+/// </summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process) => _process = process;
+
+    /// <summary>Where it listens.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>True until the process has exited.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>Everything it printed so far, stdout and stderr interleaved.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
+    /// <summary>Starts the server with <paramref name="arguments"/> (e.g. <c>--data-dir</c>, limits) and waits until it listens.</summary>
+    public static async Task<ServerProcess> StartAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Record(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _ = process.WaitForExitAsync().ContinueWith(
+            _ => server._listening.TrySetException(new InvalidOperationException($"the server exited with {process.ExitCode}:\n{server.Tail()}")),
+            TaskScheduler.Default);
+
+        try
+        {
+            server.Address = await server._listening.Task.WaitAsync(StartTimeout);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>A client for it, with an API key when given.</summary>
+    public HttpClient CreateClient(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("api-key", apiKey);
+        }
+
+        return client;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a power cut or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>The last lines it printed, for failure messages.</summary>
+    public string Tail(int lines = 40) => string.Join('\n', _output.TakeLast(lines));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            _listening.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningLine();
+}
