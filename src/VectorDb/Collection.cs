@@ -39,6 +39,8 @@ public sealed class Collection
     private StoredPoint?[] _points = new StoredPoint?[1024]; // by internal id; replaced, never resized in place
     private volatile bool _dropped;
     private int _searches;
+    private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
+    private readonly Lock _prefixLock = new();
 
     internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? index = null)
     {
@@ -280,10 +282,27 @@ public sealed class Collection
             int found;
             if (options.Filter is { } filter)
             {
+                if (options.Adaptive is not null)
+                {
+                    throw new InvalidRequestException("Adaptive-dimension search cannot be combined with a filter yet.");
+                }
+
                 var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
                 var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
                 found = Query.FilteredSearch.Run(_index, _planner, query, k, ef, predicate, _source, forced, buffer, out var planned, cancellation);
                 explain = options.Explain ? planned : null;
+            }
+            else if (options.Adaptive is { } adaptive)
+            {
+                int shortlist = AdaptiveShortlist(adaptive, k, options.Exact);
+                var statistics = options.Explain ? new SearchStatistics() : null;
+                found = _index.SearchAdaptive(query, k, ef, adaptive.SearchDimensions, shortlist, buffer, statistics);
+                explain = statistics is null ? null : UnfilteredExplain(
+                    SearchStrategy.Adaptive,
+                    $"adaptive: graph walked on {adaptive.SearchDimensions} of {Options.Dimensions} dimensions, {shortlist} candidates rescored with all",
+                    statistics.DistanceComputations,
+                    statistics.NodesVisited,
+                    Math.Max(ef, shortlist));
             }
             else if (options.Exact)
             {
@@ -307,6 +326,44 @@ public sealed class Collection
         {
             ArrayPool<Neighbor>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Validates an adaptive search and makes sure the graph keeps a compact copy of the prefix it walks.</summary>
+    private int AdaptiveShortlist(AdaptiveSearch adaptive, int k, bool exact)
+    {
+        if (exact)
+        {
+            throw new InvalidRequestException("Exact search and adaptive-dimension search exclude each other.");
+        }
+
+        if (adaptive.SearchDimensions < 1 || adaptive.SearchDimensions > Options.Dimensions)
+        {
+            throw new InvalidRequestException($"search_dims must be between 1 and {Options.Dimensions}, got {adaptive.SearchDimensions}.");
+        }
+
+        if (adaptive.Oversampling is < 1 or > 100)
+        {
+            throw new InvalidRequestException($"oversampling must be between 1 and 100, got {adaptive.Oversampling}.");
+        }
+
+        if ((long)k * adaptive.Oversampling > 100_000)
+        {
+            throw new InvalidRequestException($"limit × oversampling must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
+        }
+
+        if (Volatile.Read(ref _prefixDimensions) < adaptive.SearchDimensions)
+        {
+            lock (_prefixLock)
+            {
+                if (_prefixDimensions < adaptive.SearchDimensions)
+                {
+                    _index.KeepPrefixCopy(adaptive.SearchDimensions);
+                    Volatile.Write(ref _prefixDimensions, adaptive.SearchDimensions);
+                }
+            }
+        }
+
+        return k * adaptive.Oversampling;
     }
 
     private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>

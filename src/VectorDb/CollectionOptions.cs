@@ -71,4 +71,21 @@ public sealed record SearchOptions
     /// choose. Whatever runs, a graph strategy that finds fewer than k matches is completed by an exact scan.
     /// </summary>
     public Query.SearchStrategy? Strategy { get; init; }
+
+    /// <summary>
+    /// Adaptive-dimension search (AdANNS): walk the graph comparing only a prefix of each vector, then rescore
+    /// a shortlist with the whole vector. For Matryoshka embeddings and PCA-rotated vectors, whose leading
+    /// dimensions carry most of the signal; see docs/adaptive.md. Not combined with a filter or exact search yet.
+    /// </summary>
+    public AdaptiveSearch? Adaptive { get; init; }
+}
+
+/// <summary>How an adaptive-dimension search walks and rescores.</summary>
+public sealed record AdaptiveSearch
+{
+    /// <summary>Leading dimensions the graph walk compares (1..the collection's dimension).</summary>
+    public required int SearchDimensions { get; init; }
+
+    /// <summary>Shortlist size as a multiple of k (1..100), rescored with the whole vector; the beam is at least this wide.</summary>
+    public int Oversampling { get; init; } = 4;
 }

@@ -83,6 +83,17 @@ public class AdaptiveSearchTests
         // The whole vector and a shortlist of k is plain search.
         int found = index.Search(queries[0], 10, 64, exact);
         Assert.Equal(exact[..found].Select(e => e.Id), adaptive[..index.SearchAdaptive(queries[0], 10, 64, Dimensions, 10, adaptive)].Select(a => a.Id));
+        // A compact prefix copy changes where the walk reads, not what it finds, and follows later inserts.
+        var before = queries.Select(q => adaptive[..index.SearchAdaptive(q, 10, 64, 12, 40, adaptive)].ToArray()).ToList();
+        index.KeepPrefixCopy(12);
+        Assert.Equal(before, queries.Select(q => adaptive[..index.SearchAdaptive(q, 10, 64, 12, 40, adaptive)].ToArray()));
+        if (metric == DistanceMetric.Euclid)
+        {
+            int late = index.Add(queries[0]);
+            Assert.Equal(late, adaptive[..index.SearchAdaptive(queries[0], 1, 64, 12, 40, adaptive)][0].Id);
+        }
+
+        Assert.Throws<InvalidRequestException>(() => index.KeepPrefixCopy(Dimensions + 1));
         Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, Dimensions + 1, 40, adaptive));
         Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
     }

@@ -231,6 +231,29 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     }
 
     [Fact]
+    public async Task Adaptive_search_parameters_are_accepted_explained_and_checked()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/adaptive", new { vectors = new { size = 4, distance = "Euclid" } });
+        var points = Enumerable.Range(0, 50).Select(i => new { id = i, vector = new[] { i, i * 0.1f, 0f, 1f } }).ToArray();
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/adaptive/points?wait=true", new { points })).Status);
+
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/query",
+            """{"query": [7, 0.7, 0, 1], "limit": 3, "params": {"explain": true, "adaptive": {"search_dims": 2, "oversampling": 4}}}""");
+        Assert.Equal(200, status);
+        var result = body.GetProperty("result");
+        Assert.Equal(7, result.GetProperty("points")[0].GetProperty("id").GetInt32());
+        Assert.Equal(0f, result.GetProperty("points")[0].GetProperty("score").GetSingle());
+        Assert.Equal("Adaptive", result.GetProperty("explain").GetProperty("strategy").GetString());
+
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"search_dims": 5}}}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"oversampling": 2}}}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "limit": 5000, "params": {"adaptive": {"search_dims": 2, "oversampling": 100}}}""")).Status);
+        var (refused, error) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 0.95}}}""");
+        Assert.Equal(400, refused);
+        Assert.Contains("not supported yet", error.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_and_root_answer_and_unknown_routes_are_404()
     {
         var (status, body) = await _client.SendAsync(HttpMethod.Get, "/");

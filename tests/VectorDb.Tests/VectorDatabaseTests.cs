@@ -38,6 +38,32 @@ public class VectorDatabaseTests
     }
 
     [Fact]
+    public void Adaptive_search_rescores_with_the_whole_vector_and_explains_itself()
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("m", Options(dims: 32, distance: DistanceMetric.Euclid));
+        var random = new Random(5);
+        var vectors = Enumerable.Range(0, 1500).Select(_ => Enumerable.Range(0, 32).Select(d => (float)(random.NextDouble() / (1 + d))).ToArray()).ToArray();
+        collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+        var query = vectors[42];
+
+        var adaptive = collection.Search(query, 10, new SearchOptions { Ef = 64, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8, Oversampling = 4 } });
+        var exact = collection.Search(query, 1500, new SearchOptions { Exact = true }).ToDictionary(h => h.Id, h => h.Score);
+
+        Assert.Equal(10, adaptive.Count);
+        Assert.Equal(42UL, adaptive[0].Id.Number);
+        Assert.All(adaptive, hit => Assert.Equal(exact[hit.Id], hit.Score, 1e-5f)); // full-precision scores
+        Assert.Equal(Query.SearchStrategy.Adaptive, adaptive.Explain!.Strategy);
+        Assert.Contains("8 of 32 dimensions", adaptive.Explain.Reason, StringComparison.Ordinal);
+
+        var filter = Query.FilterJson.Parse("""{"must": [{"has_id": [1]}]}""");
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 33 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 8, Oversampling = 0 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Exact = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));
+    }
+
+    [Fact]
     public void Duplicate_and_invalid_collections_are_rejected()
     {
         using var db = VectorDatabase.InMemory();

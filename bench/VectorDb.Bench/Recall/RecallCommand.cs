@@ -89,6 +89,11 @@ public static class RecallCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
         }
 
+        if (options.SearchDims.Count > 0)
+        {
+            index.KeepPrefixCopy(options.SearchDims.Max());
+        }
+
         foreach (int dims in options.SearchDims)
         {
             foreach (int oversampling in options.Oversampling)

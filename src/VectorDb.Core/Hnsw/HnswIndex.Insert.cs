@@ -45,6 +45,10 @@ public sealed unsafe partial class HnswIndex
         {
             var row = new Span<float>(VectorPointer(id), _dimensions);
             System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, row);
+            if (_prefixes != null)
+            {
+                row[..Math.Min(_prefixStride, _dimensions)].CopyTo(new Span<float>(_prefixes + ((nint)id * _prefixStride), _prefixStride));
+            }
             Links(id, 0)[0] = 0;
             _inDegree[id] = 0;
             _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
@@ -159,7 +163,7 @@ public sealed unsafe partial class HnswIndex
         float currentDistance = TDistance.Compute(ref vector, ref VectorRef(current), (nuint)_dimensions);
         for (int layer = maxLevel; layer > level; layer--)
         {
-            _ = GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance, (nuint)_dimensions);
+            _ = GreedyClosest<TDistance>(ref vector, layer, ref current, ref currentDistance, context);
         }
 
         var notSelf = new ConstructionFilter(_states, id);

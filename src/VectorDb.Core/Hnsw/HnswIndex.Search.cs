@@ -98,6 +98,12 @@ public sealed unsafe partial class HnswIndex
             var live = new LiveFilter<AcceptAll>(_states, default);
             context.ResetCounters();
             context.Dimensions = (nuint)searchDimensions;
+            if (_prefixes != null && searchDimensions <= _prefixStride)
+            {
+                context.Vectors = _prefixes;
+                context.Stride = _prefixStride;
+            }
+
             int found = Metric switch
             {
                 DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
@@ -230,10 +236,10 @@ public sealed unsafe partial class HnswIndex
         }
 
         (int current, int maxLevel) = UnpackEntry(entry);
-        float currentDistance = TDistance.Compute(ref query, ref VectorRef(current), context.Dimensions);
+        float currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
         for (int layer = maxLevel; layer > 0; layer--)
         {
-            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context.Dimensions);
+            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);
         }
 
         if (twoHop)
@@ -256,7 +262,7 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Greedy walk to the closest node on an upper layer (the paper's search with ef = 1).</summary>
     /// <returns>The number of distances computed.</returns>
-    private int GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance, nuint dimensions)
+    private int GreedyClosest<TDistance>(ref float query, int layer, ref int current, ref float currentDistance, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
         int computed = 0;
@@ -270,7 +276,7 @@ public sealed unsafe partial class HnswIndex
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
-                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), dimensions);
+                float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
 
                 // A node being inserted is linked top-down, so for a moment an upper layer reaches it before it
                 // has layer-0 links: a layer-0 search starting there would find nothing. Step only onto nodes
@@ -315,7 +321,7 @@ public sealed unsafe partial class HnswIndex
             int count = Volatile.Read(ref block[0]);
             if (count > 0)
             {
-                PrefetchVector(block[1]);
+                PrefetchVector(context, block[1]);
             }
 
             for (int i = 1; i <= count; i++)
@@ -324,7 +330,7 @@ public sealed unsafe partial class HnswIndex
                 if (i < count)
                 {
                     // The next neighbour's vector is loading while this one's distance is computed (as hnswlib does).
-                    PrefetchVector(block[i + 1]);
+                    PrefetchVector(context, block[i + 1]);
                 }
 
                 if (!visited.TryVisit(neighbor))
@@ -333,7 +339,7 @@ public sealed unsafe partial class HnswIndex
                 }
 
                 context.DistanceCount++;
-                float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), context.Dimensions);
+                float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
                 if (results.Count < ef || distance < bound)
                 {
                     candidates.Push(neighbor, distance);
@@ -397,7 +403,7 @@ public sealed unsafe partial class HnswIndex
                 {
                     // No match in reach yet: walk the rejected node too, as a plain search would.
                     context.DistanceCount++;
-                    float distance = TDistance.Compute(ref query, ref VectorRef(neighbor), context.Dimensions);
+                    float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
                     if (results.Count < ef || distance < bound)
                     {
                         candidates.Push(neighbor, distance);
@@ -461,7 +467,7 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Computes an accepted node's distance (once) and offers it to the beam and the result.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ConsiderAccepted<TDistance>(ref float query, int node, int ef, SearchContext context, ref float bound)
+    private static void ConsiderAccepted<TDistance>(ref float query, int node, int ef, SearchContext context, ref float bound)
         where TDistance : struct, IDistanceFunction
     {
         if (!context.Visited.TryVisit(node))
@@ -470,7 +476,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         context.DistanceCount++;
-        float distance = TDistance.Compute(ref query, ref VectorRef(node), context.Dimensions);
+        float distance = TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions);
         var results = context.Results;
         if (results.Count < ef || distance < bound)
         {
@@ -486,11 +492,11 @@ public sealed unsafe partial class HnswIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchVector(int id)
+    private static void PrefetchVector(SearchContext context, int id)
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(VectorPointer(id));
+            Sse.Prefetch0(context.Vectors + ((nint)id * context.Stride));
         }
     }
 

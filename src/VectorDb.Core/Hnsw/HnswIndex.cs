@@ -42,6 +42,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private readonly SearchContext?[] _contextPool;
 
     private float* _vectors;
+    private float* _prefixes; // optional compact copy of each vector's first _prefixStride floats, for adaptive search
+    private int _prefixStride;
     private int* _links0;
     private byte[] _levels;
     private byte[] _states;
@@ -120,7 +122,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             try
             {
                 long n = Math.Min(_count, _capacity);
-                long bytes = n * ((_vectorStride * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + IntPtr.Size);
+                long bytes = n * (((_vectorStride + _prefixStride) * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + IntPtr.Size);
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
@@ -135,6 +137,42 @@ public sealed unsafe partial class HnswIndex : IDisposable
             {
                 _resizeLock.ExitReadLock();
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps a compact copy of every vector's first <paramref name="dimensions"/> floats (rounded up to 16),
+    /// which adaptive-dimension searches walk instead of the whole rows: a 128-float prefix of a 784-d vector
+    /// is a sixth of the memory to pull through the caches at each step. Costs that many floats per node;
+    /// replaces an earlier copy. Not persisted: call it again after loading a snapshot.
+    /// </summary>
+    /// <exception cref="InvalidRequestException"><paramref name="dimensions"/> is not in 1..dimensions.</exception>
+    public void KeepPrefixCopy(int dimensions)
+    {
+        if (dimensions < 1 || dimensions > _dimensions)
+        {
+            throw new InvalidRequestException($"A prefix must have 1 to {_dimensions} dimensions, got {dimensions}.");
+        }
+
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int stride = (dimensions + 15) & ~15;
+            var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)_capacity * (nuint)stride * sizeof(float), 64);
+            int copied = Math.Min(stride, _dimensions);
+            for (int id = 0, n = Math.Min(_count, _capacity); id < n; id++)
+            {
+                new ReadOnlySpan<float>(VectorPointer(id), copied).CopyTo(new Span<float>(prefixes + ((nint)id * stride), stride));
+            }
+
+            NativeMemory.AlignedFree(_prefixes);
+            _prefixes = prefixes;
+            _prefixStride = stride;
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
         }
     }
 
@@ -178,8 +216,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
             _disposed = true;
             NativeMemory.AlignedFree(_vectors);
             NativeMemory.AlignedFree(_links0);
+            NativeMemory.AlignedFree(_prefixes);
             _vectors = null;
             _links0 = null;
+            _prefixes = null;
         }
         finally
         {
@@ -198,6 +238,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref float VectorRef(int id) => ref *VectorPointer(id);
+
+    /// <summary>A node's row as the current search reads it (whole vector or prefix copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float SearchRow(SearchContext context, int id) => ref *(context.Vectors + ((nint)id * context.Stride));
 
     /// <summary>The link block <c>[count | ids…]</c> of a node on a layer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -248,6 +292,14 @@ public sealed unsafe partial class HnswIndex : IDisposable
 
         _vectors = vectors;
         _links0 = links0;
+        if (_prefixes != null)
+        {
+            var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_prefixStride * sizeof(float), 64);
+            Buffer.MemoryCopy(_prefixes, prefixes, (long)capacity * _prefixStride * sizeof(float), (long)_capacity * _prefixStride * sizeof(float));
+            NativeMemory.AlignedFree(_prefixes);
+            _prefixes = prefixes;
+        }
+
         Array.Resize(ref _levels, capacity);
         Array.Resize(ref _states, capacity);
         Array.Resize(ref _inDegree, capacity);
@@ -264,15 +316,22 @@ public sealed unsafe partial class HnswIndex : IDisposable
             if (context is not null)
             {
                 context.Visited.EnsureCapacity(_capacity);
-                context.Dimensions = (nuint)_dimensions;
+                SearchFullVectors(context);
                 return context;
             }
         }
 
         var created = new SearchContext(_vectorStride, _m0);
         created.Visited.EnsureCapacity(_capacity);
-        created.Dimensions = (nuint)_dimensions;
+        SearchFullVectors(created);
         return created;
+    }
+
+    private void SearchFullVectors(SearchContext context)
+    {
+        context.Dimensions = (nuint)_dimensions;
+        context.Vectors = _vectors;
+        context.Stride = _vectorStride;
     }
 
     private void ReturnContext(SearchContext context)

@@ -4,7 +4,7 @@ namespace VectorDb.Hnsw;
 /// Per-thread scratch for one graph operation: visited set, heaps and buffers. Rented from the index's
 /// pool and returned after use, so steady-state searches and inserts allocate nothing.
 /// </summary>
-internal sealed class SearchContext
+internal sealed unsafe class SearchContext
 {
     public SearchContext(int vectorStride, int maxLinks)
     {
@@ -22,6 +22,12 @@ internal sealed class SearchContext
     /// <summary>Floats each distance of the current search reads: the whole vector, or a prefix for an
     /// adaptive-dimension search. Set when the context is rented.</summary>
     public nuint Dimensions;
+
+    /// <summary>The rows the current search reads: the index's vectors, or its compact prefix copy. Set when rented.</summary>
+    public float* Vectors;
+
+    /// <summary>Floats from one row of <see cref="Vectors"/> to the next.</summary>
+    public nint Stride;
 
     /// <summary>Distances computed by the current search, for explain.</summary>
     public int DistanceCount;

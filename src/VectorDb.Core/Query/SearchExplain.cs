@@ -23,6 +23,9 @@ public enum SearchStrategy
 
     /// <summary>Unfiltered HNSW search for an oversampled k, then the filter on its hits.</summary>
     PostFilter,
+
+    /// <summary>Unfiltered: graph walked on a prefix of each vector, shortlist rescored with the whole vector.</summary>
+    Adaptive,
 }
 
 /// <summary>What the planner estimated, chose and did for one search.</summary>

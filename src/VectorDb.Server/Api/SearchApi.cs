@@ -4,7 +4,19 @@ using System.Text.Json;
 namespace VectorDb.Server.Api;
 
 /// <summary><c>params</c> of a search; <c>explain</c> is ours (Qdrant clients never send it).</summary>
-internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain);
+internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive);
+
+/// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
+internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall)
+{
+    public AdaptiveSearch ToOptions() => TargetRecall is not null
+        ? throw new InvalidRequestException("params.adaptive.target_recall (automatic calibration) is not supported yet: give search_dims and oversampling.")
+        : new AdaptiveSearch
+        {
+            SearchDimensions = SearchDims ?? throw new InvalidRequestException("params.adaptive.search_dims is required."),
+            Oversampling = Oversampling ?? 4,
+        };
+}
 
 /// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>
 internal sealed record SearchOutcome(List<object> Points, object? Explain);
@@ -104,6 +116,7 @@ internal static class SearchApi
 
         ServerOptions.Check("limit + offset", (long)k + skip, limits.MaxLimit, nameof(limits.MaxLimit));
         ServerOptions.Check("hnsw_ef", parameters?.HnswEf ?? 0, limits.MaxEf, nameof(limits.MaxEf));
+        ServerOptions.Check("limit × adaptive.oversampling (the beam it needs)", parameters?.Adaptive is { } adaptive ? (long)k * (adaptive.Oversampling ?? 4) : 0, limits.MaxEf, nameof(limits.MaxEf));
 
         var options = new SearchOptions
         {
@@ -113,6 +126,7 @@ internal static class SearchApi
             WithVector = RequestParsing.WithVector(withVector),
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Explain = parameters?.Explain ?? false,
+            Adaptive = parameters?.Adaptive?.ToOptions(),
         };
         var results = collection.Search(vector, k + skip, options, cancellation);
         var hits = results.Skip(skip);
