@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
+using VectorDb.Adaptive;
 using VectorDb.Hnsw;
 using VectorDb.PayloadIndexing;
 using VectorDb.Persistence;
@@ -25,6 +27,9 @@ public sealed class Collection
     // One unfiltered search in this many reports its work to the planner's cost model.
     private const int CalibrationSampleMask = 63;
 
+    // Sample points an adaptive-search calibration measures as queries.
+    private const int CalibrationQueries = 200;
+
     private readonly HnswIndex _index;
     private readonly PayloadIndexSet _payloadIndexes = new();
     private readonly QueryPlanner _planner;
@@ -32,6 +37,8 @@ public sealed class Collection
     private readonly DurableStore? _durable;
     private readonly ConcurrentDictionary<PointId, int> _internalIds = new();
     private readonly Lock _writeLock = new();
+    private readonly Lock _adaptiveLock = new(); // prefix copies and calibrations are made one at a time
+    private readonly ConcurrentDictionary<(double Target, int K), CachedCalibration> _calibrations = new();
 
     // Reads hold this shared; a write makes all of its batch visible (or invisible) while holding it exclusively,
     // so no read sees half a batch. The slow parts of a write (linking, repairing links) happen outside it.
@@ -40,7 +47,6 @@ public sealed class Collection
     private volatile bool _dropped;
     private int _searches;
     private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
-    private readonly Lock _prefixLock = new();
 
     internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? index = null)
     {
@@ -294,15 +300,13 @@ public sealed class Collection
             }
             else if (options.Adaptive is { } adaptive)
             {
-                int shortlist = AdaptiveShortlist(adaptive, k, options.Exact);
+                var plan = PlanAdaptive(adaptive, k, ef, options.Exact);
                 var statistics = options.Explain ? new SearchStatistics() : null;
-                found = _index.SearchAdaptive(query, k, ef, adaptive.SearchDimensions, shortlist, buffer, statistics);
+                found = plan.Dimensions == Options.Dimensions
+                    ? _index.Search(query, k, plan.Ef, buffer, default(AcceptAll), twoHop: false, statistics)
+                    : _index.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, buffer, statistics);
                 explain = statistics is null ? null : UnfilteredExplain(
-                    SearchStrategy.Adaptive,
-                    $"adaptive: graph walked on {adaptive.SearchDimensions} of {Options.Dimensions} dimensions, {shortlist} candidates rescored with all",
-                    statistics.DistanceComputations,
-                    statistics.NodesVisited,
-                    Math.Max(ef, shortlist));
+                    SearchStrategy.Adaptive, plan.Reason, statistics.DistanceComputations, statistics.NodesVisited, Math.Max(plan.Ef, plan.Shortlist));
             }
             else if (options.Exact)
             {
@@ -328,17 +332,34 @@ public sealed class Collection
         }
     }
 
-    /// <summary>Validates an adaptive search and makes sure the graph keeps a compact copy of the prefix it walks.</summary>
-    private int AdaptiveShortlist(AdaptiveSearch adaptive, int k, bool exact)
+    /// <summary>
+    /// What an adaptive search runs: the given prefix and shortlist, or the calibrated choice for a target recall
+    /// (whose prefix may be the whole vector, i.e. a plain search). Makes sure the graph keeps the prefix copy.
+    /// </summary>
+    private AdaptivePlan PlanAdaptive(AdaptiveSearch adaptive, int k, int ef, bool exact)
     {
         if (exact)
         {
             throw new InvalidRequestException("Exact search and adaptive-dimension search exclude each other.");
         }
 
-        if (adaptive.SearchDimensions < 1 || adaptive.SearchDimensions > Options.Dimensions)
+        if ((adaptive.SearchDimensions is null) == (adaptive.TargetRecall is null))
         {
-            throw new InvalidRequestException($"search_dims must be between 1 and {Options.Dimensions}, got {adaptive.SearchDimensions}.");
+            throw new InvalidRequestException("Adaptive search needs either search_dims or target_recall (not both).");
+        }
+
+        if (adaptive.TargetRecall is double target)
+        {
+            var choice = Calibrated(k, target);
+            string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
+            return new AdaptivePlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
+                $"calibrated for recall {target}: {choice.SearchDimensions} of {Options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
+        }
+
+        int dims = adaptive.SearchDimensions!.Value;
+        if (dims < 1 || dims > Options.Dimensions)
+        {
+            throw new InvalidRequestException($"search_dims must be between 1 and {Options.Dimensions}, got {dims}.");
         }
 
         if (adaptive.Oversampling is < 1 or > 100)
@@ -351,19 +372,52 @@ public sealed class Collection
             throw new InvalidRequestException($"limit × oversampling must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
         }
 
-        if (Volatile.Read(ref _prefixDimensions) < adaptive.SearchDimensions)
+        if (Volatile.Read(ref _prefixDimensions) < dims)
         {
-            lock (_prefixLock)
+            lock (_adaptiveLock)
             {
-                if (_prefixDimensions < adaptive.SearchDimensions)
-                {
-                    _index.KeepPrefixCopy(adaptive.SearchDimensions);
-                    Volatile.Write(ref _prefixDimensions, adaptive.SearchDimensions);
-                }
+                _index.KeepPrefixCopy(dims);
+                Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, dims));
             }
         }
 
-        return k * adaptive.Oversampling;
+        int shortlist = k * adaptive.Oversampling;
+        return new AdaptivePlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {Options.Dimensions} dimensions, {shortlist} candidates rescored with all");
+    }
+
+    /// <summary>The cached calibration for (target, k), measured again once the collection has doubled or halved.</summary>
+    private AdaptiveChoice Calibrated(int k, double target)
+    {
+        int points = _index.Count;
+        bool Fresh(CachedCalibration? cached) => cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points;
+        if (_calibrations.TryGetValue((target, k), out var cached) && Fresh(cached))
+        {
+            return cached.Choice;
+        }
+
+        lock (_adaptiveLock)
+        {
+            if (_calibrations.TryGetValue((target, k), out cached) && Fresh(cached))
+            {
+                return cached.Choice;
+            }
+
+            var sample = new List<int>(CalibrationQueries);
+            int bound = _index.AllocatedCount;
+            for (int node = 0, step = Math.Max(1, bound / CalibrationQueries); node < bound && sample.Count < CalibrationQueries; node += step)
+            {
+                if (_index.IsLive(node))
+                {
+                    sample.Add(node);
+                }
+            }
+
+            var prefixes = AdaptiveCalibration.DefaultPrefixes(Options.Dimensions);
+            var choice = AdaptiveCalibration.Calibrate(_index, sample, k, target, prefixes);
+            Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < Options.Dimensions).DefaultIfEmpty(0).Max()));
+            _calibrations[(target, k)] = new CachedCalibration(points, choice);
+            return choice;
+        }
     }
 
     private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>
@@ -828,6 +882,10 @@ public sealed class Collection
     }
 
     private sealed record StoredPoint(PointId Id, Payload? Payload);
+
+    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice);
+
+    private readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason);
 
     private readonly struct VisibilityScope(ReaderWriterLockSlim gate, bool exclusive) : IDisposable
     {

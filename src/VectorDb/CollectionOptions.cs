@@ -80,12 +80,20 @@ public sealed record SearchOptions
     public AdaptiveSearch? Adaptive { get; init; }
 }
 
-/// <summary>How an adaptive-dimension search walks and rescores.</summary>
+/// <summary>How an adaptive-dimension search walks and rescores: give <see cref="SearchDimensions"/> (and
+/// <see cref="Oversampling"/>), or <see cref="TargetRecall"/> to let the collection choose.</summary>
 public sealed record AdaptiveSearch
 {
     /// <summary>Leading dimensions the graph walk compares (1..the collection's dimension).</summary>
-    public required int SearchDimensions { get; init; }
+    public int? SearchDimensions { get; init; }
 
     /// <summary>Shortlist size as a multiple of k (1..100), rescored with the whole vector; the beam is at least this wide.</summary>
     public int Oversampling { get; init; } = 4;
+
+    /// <summary>
+    /// Recall@k to reach (0..1]: the collection picks the prefix, oversampling and beam width that reach it at the
+    /// lowest measured cost, by calibrating on a sample of its own points against exact results. The choice is
+    /// cached per (target, k) and made again when the collection has doubled or halved since.
+    /// </summary>
+    public double? TargetRecall { get; init; }
 }

@@ -98,6 +98,32 @@ public class AdaptiveSearchTests
         Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
     }
 
+    [Fact]
+    public void Calibration_picks_a_configuration_that_reaches_the_target()
+    {
+        var raw = Correlated(2000, seed: 4);
+        var rotation = PcaRotation.Fit(raw, Dimensions, center: true);
+        using var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in raw)
+        {
+            index.Add(rotation.Rotate(vector));
+        }
+
+        int[] sample = [.. Enumerable.Range(0, 100).Select(i => i * 20)];
+        var choice = AdaptiveCalibration.Calibrate(index, sample, 10, 0.9, [8, 12, Dimensions]);
+        Assert.True(choice.Recall >= 0.9, $"chose {choice} below the target");
+        Assert.Contains(choice.SearchDimensions, new[] { 8, 12, Dimensions });
+        Assert.Equal(100, choice.CalibrationQueries);
+
+        // Whether or not a 1-dim walk can reach recall 1.0, a configuration comes back (the best measured).
+        var strict = AdaptiveCalibration.Calibrate(index, sample, 10, 1.0, [1]);
+        Assert.Equal(1, strict.SearchDimensions);
+        Assert.InRange(strict.Recall, 0, 1);
+        Assert.Throws<InvalidRequestException>(() => AdaptiveCalibration.Calibrate(index, sample, 10, 1.5, [8]));
+        Assert.Throws<InvalidRequestException>(() => AdaptiveCalibration.Calibrate(index, [], 10, 0.9, [8]));
+        Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
+    }
+
     /// <summary>Vectors whose variance decays fast over a random orthogonal-ish mix of coordinates, like real embeddings.</summary>
     private static List<float[]> Correlated(int count, int seed)
     {

@@ -248,9 +248,13 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"search_dims": 5}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"oversampling": 2}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "limit": 5000, "params": {"adaptive": {"search_dims": 2, "oversampling": 100}}}""")).Status);
-        var (refused, error) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 0.95}}}""");
-        Assert.Equal(400, refused);
-        Assert.Contains("not supported yet", error.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        var (calibrated, answer) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/query",
+            """{"query": [7, 0.7, 0, 1], "limit": 3, "params": {"explain": true, "adaptive": {"target_recall": 0.95}}}""");
+        Assert.Equal(200, calibrated);
+        Assert.Contains("calibrated for recall 0.95", answer.GetProperty("result").GetProperty("explain").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(7, answer.GetProperty("result").GetProperty("points")[0].GetProperty("id").GetInt32());
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 1.5}}}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 0.9, "search_dims": 2}}}""")).Status);
     }
 
     [Fact]

@@ -56,8 +56,23 @@ public class VectorDatabaseTests
         Assert.Equal(Query.SearchStrategy.Adaptive, adaptive.Explain!.Strategy);
         Assert.Contains("8 of 32 dimensions", adaptive.Explain.Reason, StringComparison.Ordinal);
 
+        // A target recall: the collection calibrates on its own points, says what it chose, and reaches it here too.
+        var queries = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, 32).Select(d => (float)(random.NextDouble() / (1 + d))).ToArray()).ToList();
+        double hits = 0;
+        foreach (var q in queries)
+        {
+            var truth = collection.Search(q, 10, new SearchOptions { Exact = true }).Select(h => h.Id).ToHashSet();
+            var calibrated = collection.Search(q, 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+            Assert.Contains("calibrated for recall 0.9", calibrated.Explain!.Reason, StringComparison.Ordinal);
+            hits += calibrated.Count(h => truth.Contains(h.Id));
+        }
+
+        Assert.True(hits / 400 >= 0.85, $"calibrated for 0.9, reached {hits / 400:F3} on other queries");
+
         var filter = Query.FilterJson.Parse("""{"must": [{"has_id": [1]}]}""");
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 33 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch() }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { TargetRecall = 0 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 8, Oversampling = 0 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Exact = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));

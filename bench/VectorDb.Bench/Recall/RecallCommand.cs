@@ -107,6 +107,12 @@ public static class RecallCommand
             }
         }
 
+        var calibrations = new List<CalibrationRun>();
+        foreach (double target in options.TargetRecall)
+        {
+            calibrations.Add(Calibrate(index, data.Count, queries, truth, options, target, log));
+        }
+
         if (options.Exact)
         {
             var run = MeasureEf(index, queries, truth, options.K, 0, options.Repeats);
@@ -126,7 +132,27 @@ public static class RecallCommand
             BuildSeconds: buildSeconds,
             Threads: options.Threads,
             IndexBytes: index.MemoryBytes,
-            Runs: runs);
+            Runs: runs,
+            Calibrations: calibrations.Count > 0 ? calibrations : null);
+    }
+
+    /// <summary>
+    /// Auto-calibration as a collection does it (200 of the indexed points as queries, their own node left out),
+    /// then the chosen configuration on the held-out queries: how close it lands to the target, and how fast.
+    /// </summary>
+    private static CalibrationRun Calibrate(HnswIndex index, int points, VectorSet queries, int[][] truth, RecallOptions options, double target, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        int step = Math.Max(1, points / 200);
+        int[] sample = [.. Enumerable.Range(0, Math.Min(200, points)).Select(i => i * step)];
+        var prefixes = options.SearchDims.Count > 0 ? [.. options.SearchDims, index.Dimensions] : Adaptive.AdaptiveCalibration.DefaultPrefixes(index.Dimensions);
+        var choice = Adaptive.AdaptiveCalibration.Calibrate(index, sample, options.K, target, prefixes);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var heldOut = MeasureEf(index, queries, truth, options.K, choice.Ef, options.Repeats,
+            choice.SearchDimensions == index.Dimensions ? null : (choice.SearchDimensions, choice.Oversampling));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"target {target:F2}: chose d={choice.SearchDimensions} x{choice.Oversampling} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}), qps {heldOut.Qps:F0}"));
+        return new CalibrationRun(target, choice.SearchDimensions, choice.Oversampling, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
     }
 
     /// <summary>Reserves rows in order (node id = row), then links them with <paramref name="threads"/> workers.</summary>
@@ -289,4 +315,8 @@ public sealed record RecallResult(
     double BuildSeconds,
     int Threads,
     long IndexBytes,
-    IReadOnlyList<RecallRun> Runs);
+    IReadOnlyList<RecallRun> Runs,
+    IReadOnlyList<CalibrationRun>? Calibrations = null);
+
+/// <summary>One auto-calibration: the target, what it chose, its recall on the calibration sample and on the held-out queries.</summary>
+public sealed record CalibrationRun(double Target, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

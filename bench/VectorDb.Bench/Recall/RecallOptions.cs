@@ -45,6 +45,9 @@ public sealed record RecallOptions
     /// <summary>Adaptive-dimension search: shortlist sizes as multiples of k, rescored with the full vector.</summary>
     public IReadOnlyList<int> Oversampling { get; init; } = [4];
 
+    /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
+    public IReadOnlyList<double> TargetRecall { get; init; } = [];
+
     public static RecallOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -64,7 +67,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -96,6 +99,7 @@ public sealed record RecallOptions
             Pca = values.TryGetValue("pca", out var pca) && bool.Parse(pca),
             SearchDims = Ints("search-dims", []),
             Oversampling = Ints("oversampling", [4]),
+            TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
             OutPath = values.GetValueOrDefault("out"),
         };
     }

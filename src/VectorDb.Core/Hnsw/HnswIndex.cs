@@ -144,7 +144,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// Keeps a compact copy of every vector's first <paramref name="dimensions"/> floats (rounded up to 16),
     /// which adaptive-dimension searches walk instead of the whole rows: a 128-float prefix of a 784-d vector
     /// is a sixth of the memory to pull through the caches at each step. Costs that many floats per node;
-    /// replaces an earlier copy. Not persisted: call it again after loading a snapshot.
+    /// replaces an earlier, shorter copy (a longer one is kept). Not persisted: call it again after loading a snapshot.
     /// </summary>
     /// <exception cref="InvalidRequestException"><paramref name="dimensions"/> is not in 1..dimensions.</exception>
     public void KeepPrefixCopy(int dimensions)
@@ -158,6 +158,11 @@ public sealed unsafe partial class HnswIndex : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_prefixes != null && _prefixStride >= dimensions)
+            {
+                return;
+            }
+
             int stride = (dimensions + 15) & ~15;
             var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)_capacity * (nuint)stride * sizeof(float), 64);
             int copied = Math.Min(stride, _dimensions);

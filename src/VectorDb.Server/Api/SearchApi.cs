@@ -9,13 +9,7 @@ internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, Ada
 /// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
 internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall)
 {
-    public AdaptiveSearch ToOptions() => TargetRecall is not null
-        ? throw new InvalidRequestException("params.adaptive.target_recall (automatic calibration) is not supported yet: give search_dims and oversampling.")
-        : new AdaptiveSearch
-        {
-            SearchDimensions = SearchDims ?? throw new InvalidRequestException("params.adaptive.search_dims is required."),
-            Oversampling = Oversampling ?? 4,
-        };
+    public AdaptiveSearch ToOptions() => new() { SearchDimensions = SearchDims, Oversampling = Oversampling ?? 4, TargetRecall = TargetRecall };
 }
 
 /// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>

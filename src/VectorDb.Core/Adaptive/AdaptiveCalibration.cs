@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Adaptive;
+
+/// <summary>
+/// A search configuration chosen for a target recall: how many leading dimensions the walk compares
+/// (<see cref="SearchDimensions"/> equal to the vectors' length means a plain full-dimension search), the shortlist
+/// as a multiple of k, and the beam width; with the recall and cost it had on the calibration queries.
+/// </summary>
+public sealed record AdaptiveChoice(int SearchDimensions, int Oversampling, int Ef, double Recall, double MicrosecondsPerQuery, int CalibrationQueries);
+
+/// <summary>
+/// Picks the cheapest adaptive-dimension configuration that reaches a target recall@k, by measuring: a sample of
+/// the index's own vectors serve as queries (each one's own node left out of the answers), their exact neighbours
+/// are the truth, and every candidate configuration is timed on them single-threaded.
+/// </summary>
+public static class AdaptiveCalibration
+{
+    private static readonly int[] Oversamplings = [1, 2, 3, 4, 6, 8];
+    private static readonly int[] EfFactors = [1, 2, 4, 8];
+
+    /// <summary>
+    /// Prefix lengths worth trying for a dimension: powers of two from 32 up to a quarter of it (a longer prefix
+    /// saves too little to pay for its copy), and the whole vector.
+    /// </summary>
+    public static IReadOnlyList<int> DefaultPrefixes(int dimensions) =>
+        [.. Enumerable.Range(5, 12).Select(p => 1 << p).TakeWhile(d => d <= dimensions / 4), dimensions];
+
+    /// <summary>Measures the candidates on <paramref name="sampleNodes"/> and returns the cheapest that reaches <paramref name="targetRecall"/>,
+    /// or, when none does, the one with the best recall.</summary>
+    /// <exception cref="InvalidRequestException">The target is not in (0, 1], or there are no sample nodes.</exception>
+    public static AdaptiveChoice Calibrate(HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(sampleNodes);
+        ArgumentNullException.ThrowIfNull(prefixes);
+        if (targetRecall is <= 0 or > 1 || double.IsNaN(targetRecall))
+        {
+            throw new InvalidRequestException($"target_recall must be in (0, 1], got {targetRecall}.");
+        }
+
+        if (sampleNodes.Count == 0)
+        {
+            throw new InvalidRequestException("Calibration needs at least one point in the collection.");
+        }
+
+        var queries = sampleNodes.Select(node =>
+        {
+            var vector = new float[index.Dimensions];
+            index.CopyVector(node, vector);
+            return (Node: node, Vector: vector);
+        }).ToList();
+
+        // The query's own node would be every answer's free first hit: ask for one more and leave it out.
+        var truth = queries.Select(q => Truth(index, q.Vector, q.Node, k)).ToList();
+        var candidates = prefixes.Where(d => d >= 1 && d <= index.Dimensions).Distinct().Order().ToList();
+        if (candidates.Any(d => d < index.Dimensions))
+        {
+            index.KeepPrefixCopy(candidates.Where(d => d < index.Dimensions).Max());
+        }
+
+        AdaptiveChoice? best = null, bestRecall = null;
+        foreach (int dims in candidates)
+        {
+            // Wider shortlists and beams only cost more: at each prefix, stop at the first that reaches the target.
+            bool reached = false;
+            foreach (int oversampling in dims == index.Dimensions ? [1] : Oversamplings)
+            {
+                foreach (int factor in EfFactors)
+                {
+                    int ef = k * oversampling * factor;
+                    var choice = Measure(index, queries, truth, k, dims, oversampling, ef);
+                    if (bestRecall is null || choice.Recall > bestRecall.Recall)
+                    {
+                        bestRecall = choice;
+                    }
+
+                    if (choice.Recall >= targetRecall)
+                    {
+                        if (best is null || choice.MicrosecondsPerQuery < best.MicrosecondsPerQuery)
+                        {
+                            best = choice;
+                        }
+
+                        reached = true;
+                        break;
+                    }
+                }
+
+                if (reached)
+                {
+                    break;
+                }
+            }
+        }
+
+        return best ?? bestRecall!;
+    }
+
+    private static AdaptiveChoice Measure(HnswIndex index, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int ef)
+    {
+        var found = new Neighbor[k + 1];
+        double hits = 0;
+        double seconds = double.MaxValue;
+        for (int pass = 0; pass < 2; pass++) // the first pass warms caches and the JIT; the second is timed
+        {
+            hits = 0;
+            long start = Stopwatch.GetTimestamp();
+            for (int q = 0; q < queries.Count; q++)
+            {
+                int n = dims == index.Dimensions
+                    ? index.Search(queries[q].Vector, k + 1, ef, found)
+                    : index.SearchAdaptive(queries[q].Vector, k + 1, ef, dims, (k * oversampling) + 1, found);
+                int counted = 0;
+                for (int i = 0; i < n && counted < k; i++)
+                {
+                    if (found[i].Id != queries[q].Node)
+                    {
+                        counted++;
+                        hits += truth[q].Contains(found[i].Id) ? 1 : 0;
+                    }
+                }
+            }
+
+            seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+
+        double recall = hits / (truth.Sum(t => t.Count) is var total and > 0 ? total : 1);
+        return new AdaptiveChoice(dims, oversampling, ef, recall, seconds * 1e6 / queries.Count, queries.Count);
+    }
+
+    /// <summary>The exact k nearest of a sample vector, other than its own node.</summary>
+    private static HashSet<int> Truth(HnswIndex index, float[] query, int self, int k)
+    {
+        var buffer = new Neighbor[k + 1];
+        int n = index.ExactSearch(query, k + 1, buffer);
+        return [.. buffer.Take(n).Where(neighbor => neighbor.Id != self).Take(k).Select(neighbor => neighbor.Id)];
+    }
+}
