@@ -39,19 +39,19 @@ public static class RecallCommand
 
         // Each adaptive configuration is its own "engine" next to full-dimension search, so `compare` tables and
         // plots them side by side: out.json holds the full-dimension runs, out.d64x4.json those with 64 dims, ×4.
-        var series = result.Runs.GroupBy(r => (r.SearchDims, r.Oversampling)).OrderBy(g => g.Key.SearchDims ?? int.MaxValue).ThenBy(g => g.Key.Oversampling);
+        var series = result.Runs.GroupBy(r => (r.SearchDims, r.Oversampling, r.BuildDims)).OrderBy(g => g.Key.BuildDims ?? 0).ThenBy(g => g.Key.SearchDims ?? int.MaxValue).ThenBy(g => g.Key.Oversampling);
         foreach (var group in series)
         {
-            var (dims, oversampling) = group.Key;
+            var (dims, oversampling, buildDims) = group.Key;
             var part = result with
             {
-                Engine = dims is null ? result.Engine : $"{result.Engine} d={dims} x{oversampling}",
+                Engine = dims is null ? result.Engine : $"{result.Engine} {(buildDims is null ? "d" : "graph on d")}={dims} x{oversampling}",
                 Runs = [.. group],
             };
             string json = JsonSerializer.Serialize(part, JsonOptions);
             if (options.OutPath is { } outPath)
             {
-                string path = dims is null ? outPath : Path.ChangeExtension(outPath, $".d{dims}x{oversampling}.json");
+                string path = dims is null ? outPath : Path.ChangeExtension(outPath, $".{(buildDims is null ? "d" : "b")}{dims}x{oversampling}.json");
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 File.WriteAllText(path, json);
                 Console.WriteLine($"wrote {path}");
@@ -107,6 +107,11 @@ public static class RecallCommand
             }
         }
 
+        foreach (int buildDims in options.BuildDims)
+        {
+            runs.AddRange(MeasurePrefixGraph(data, queries, truth, options, buildDims, log));
+        }
+
         var calibrations = new List<CalibrationRun>();
         foreach (double target in options.TargetRecall)
         {
@@ -134,6 +139,57 @@ public static class RecallCommand
             IndexBytes: index.MemoryBytes,
             Runs: runs,
             Calibrations: calibrations.Count > 0 ? calibrations : null);
+    }
+
+    /// <summary>
+    /// AdANNS's other variant: a graph built on the first <paramref name="buildDims"/> dimensions only, searched
+    /// for k × oversampling candidates that are rescored with the whole vectors (L2). Compares with walking a
+    /// full-dimension graph on a prefix (<c>--search-dims</c>).
+    /// </summary>
+    private static List<RecallRun> MeasurePrefixGraph(VectorSet data, VectorSet queries, int[][] truth, RecallOptions options, int buildDims, TextWriter log)
+    {
+        if (options.Metric != DistanceMetric.Euclid)
+        {
+            throw new ArgumentException("--build-dims is measured for l2 only.");
+        }
+
+        var prefixes = new float[data.Count * buildDims];
+        for (int row = 0; row < data.Count; row++)
+        {
+            data[row][..buildDims].CopyTo(prefixes.AsSpan(row * buildDims, buildDims));
+        }
+
+        using var prefixIndex = new HnswIndex(buildDims, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
+        double seconds = Build(prefixIndex, new VectorSet(prefixes, buildDims), options.Threads);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"graph on {buildDims} dims built in {seconds:F2} s"));
+        var runs = new List<RecallRun>();
+        foreach (int oversampling in options.Oversampling)
+        {
+            int shortlist = options.K * oversampling;
+            var candidates = new Neighbor[shortlist];
+            foreach (int ef in options.Ef)
+            {
+                var run = Measure(queries, truth, options.K, ef, options.Repeats, (q, found) =>
+                {
+                    var query = queries[q];
+                    int n = prefixIndex.Search(query[..buildDims], shortlist, Math.Max(ef, shortlist), candidates);
+                    for (int i = 0; i < n; i++)
+                    {
+                        candidates[i] = new Neighbor(candidates[i].Id, VectorMath.SquaredEuclidean(query, data[candidates[i].Id]));
+                    }
+
+                    var span = candidates.AsSpan(0, n);
+                    span.Sort((a, b) => a.Distance.CompareTo(b.Distance));
+                    int kept = Math.Min(options.K, n);
+                    span[..kept].CopyTo(found);
+                    return kept;
+                }) with { SearchDims = buildDims, Oversampling = oversampling, BuildDims = buildDims };
+                runs.Add(run);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"graph d={buildDims,4} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}"));
+            }
+        }
+
+        return runs;
     }
 
     /// <summary>
@@ -213,7 +269,16 @@ public static class RecallCommand
     }
 
     /// <summary>One ef's pass over the queries; ef = 0 means an exact scan; <paramref name="adaptive"/> walks on a prefix.</summary>
-    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Oversampling)? adaptive = null)
+    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Oversampling)? adaptive = null) =>
+        Measure(queries, truth, k, ef, repeats, (q, found) => ef == 0 ? index.ExactSearch(queries[q], k, found)
+            : adaptive is var (dims, oversampling) ? index.SearchAdaptive(queries[q], k, ef, dims, k * oversampling, found)
+            : index.Search(queries[q], k, ef, found)) with { SearchDims = adaptive?.Dims, Oversampling = adaptive?.Oversampling };
+
+    /// <summary>Answers query q into found; returns how many it wrote.</summary>
+    private delegate int QueryRunner(int q, Span<Neighbor> found);
+
+    /// <summary>The timed loop every configuration shares: one warm-up pass, then the best of <paramref name="repeats"/>.</summary>
+    private static RecallRun Measure(VectorSet queries, int[][] truth, int k, int ef, int repeats, QueryRunner run)
     {
         var found = new Neighbor[k];
         var latencies = new double[queries.Count];
@@ -227,9 +292,7 @@ public static class RecallCommand
             for (int q = 0; q < queries.Count; q++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                int n = ef == 0 ? index.ExactSearch(queries[q], k, found)
-                    : adaptive is var (dims, oversampling) ? index.SearchAdaptive(queries[q], k, ef, dims, k * oversampling, found)
-                    : index.Search(queries[q], k, ef, found);
+                int n = run(q, found);
                 latencies[q] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 hits += Overlap(found.AsSpan(0, n), truth[q], k);
             }
@@ -244,7 +307,7 @@ public static class RecallCommand
         }
 
         Array.Sort(best);
-        return new RecallRun(ef, recall, queries.Count / bestSeconds, Percentile(best, 0.50), Percentile(best, 0.99), adaptive?.Dims, adaptive?.Oversampling);
+        return new RecallRun(ef, recall, queries.Count / bestSeconds, Percentile(best, 0.50), Percentile(best, 0.99));
     }
 
     private static int Overlap(ReadOnlySpan<Neighbor> found, int[] truth, int k)
@@ -301,7 +364,7 @@ public static class RecallCommand
 }
 
 /// <summary>One sweep point; <see cref="SearchDims"/> and <see cref="Oversampling"/> are set for adaptive-dimension runs.</summary>
-public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms, int? SearchDims = null, int? Oversampling = null);
+public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms, int? SearchDims = null, int? Oversampling = null, int? BuildDims = null);
 
 public sealed record RecallResult(
     string Dataset,

@@ -48,6 +48,9 @@ public sealed record RecallOptions
     /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
     public IReadOnlyList<double> TargetRecall { get; init; } = [];
 
+    /// <summary>Also build graphs on these prefixes only and search them with full-vector rescoring (AdANNS's build_dims).</summary>
+    public IReadOnlyList<int> BuildDims { get; init; } = [];
+
     public static RecallOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -67,7 +70,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -99,6 +102,7 @@ public sealed record RecallOptions
             Pca = values.TryGetValue("pca", out var pca) && bool.Parse(pca),
             SearchDims = Ints("search-dims", []),
             Oversampling = Ints("oversampling", [4]),
+            BuildDims = Ints("build-dims", []),
             TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
             OutPath = values.GetValueOrDefault("out"),
         };
