@@ -95,7 +95,6 @@ public sealed unsafe partial class HnswIndex
         try
         {
             ref float prepared = ref PrepareQuery(query, context);
-            var live = new LiveFilter<AcceptAll>(_states, default);
             context.ResetCounters();
             context.Dimensions = (nuint)searchDimensions;
             if (_prefixes != null && searchDimensions <= _prefixStride)
@@ -106,30 +105,12 @@ public sealed unsafe partial class HnswIndex
 
             int found = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
-                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
-                _ => SearchCore<ManhattanDistance, LiveFilter<AcceptAll>>(ref prepared, shortlist, Math.Max(ef, shortlist), candidates, context, live, false, default),
+                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
+                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
+                _ => AdaptiveCore<ManhattanDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
             };
-            var span = candidates.AsSpan(0, found);
-            switch (Metric)
-            {
-                case DistanceMetric.Cosine:
-                case DistanceMetric.Dot:
-                    Rescore<NegativeDotDistance>(ref prepared, span);
-                    break;
-                case DistanceMetric.Euclid:
-                    Rescore<SquaredEuclideanDistance>(ref prepared, span);
-                    break;
-                default:
-                    Rescore<ManhattanDistance>(ref prepared, span);
-                    break;
-            }
-
-            SortByDistance(span);
-            int kept = Math.Min(k, found);
-            span[..kept].CopyTo(results);
             statistics?.Add(context.DistanceCount + found, context.VisitedCount);
-            return kept;
+            return Math.Min(k, found);
         }
         finally
         {
@@ -139,14 +120,21 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void Rescore<TDistance>(ref float query, Span<Neighbor> candidates)
+    /// <summary>The prefix walk keeps the shortlist; rescored with whole rows, its best k go to results. Returns the shortlist's size.</summary>
+    private int AdaptiveCore<TDistance>(ref float query, int k, int ef, int shortlist, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        for (int i = 0; i < candidates.Length; i++)
+        int found = SearchCore<TDistance, LiveFilter<AcceptAll>>(ref query, shortlist, Math.Max(ef, shortlist), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default);
+        var span = candidates.AsSpan(0, found);
+        for (int i = 0; i < span.Length; i++)
         {
-            int node = candidates[i].Id;
-            candidates[i] = new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions));
+            int node = span[i].Id;
+            span[i] = new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions));
         }
+
+        SortByDistance(span);
+        span[..Math.Min(k, found)].CopyTo(results);
+        return found;
     }
 
     /// <summary>
