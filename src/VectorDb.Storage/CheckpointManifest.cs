@@ -24,8 +24,8 @@ internal sealed record CheckpointManifest
 
 /// <summary>
 /// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
-/// indexes (whose contents are rebuilt from the stored payloads on load). Checkpoints written before payload
-/// indexes existed have none.
+/// indexes (whose contents are rebuilt from the stored payloads on load), and the file holding its fitted PCA
+/// rotation if it has one. Checkpoints written before payload indexes or rotations existed have none.
 /// </summary>
 internal sealed record CollectionManifest(
     uint Id,
@@ -33,7 +33,8 @@ internal sealed record CollectionManifest(
     CollectionConfig Config,
     string SnapshotFile,
     int Points,
-    IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null);
+    IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
+    string? RotationFile = null);
 
 /// <summary>A payload index as persisted: the key path and the schema.</summary>
 internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema);

@@ -15,7 +15,16 @@ internal sealed record CollectionConfig(
     [property: Key(0)] int Dimensions,
     [property: Key(1)] DistanceMetric Distance,
     [property: Key(2)] int M,
-    [property: Key(3)] int EfConstruction);
+    [property: Key(3)] int EfConstruction,
+    [property: Key(4)] int[]? Matryoshka = null,
+    [property: Key(5)] PcaConfig? Pca = null);
+
+/// <summary>A collection's PCA settings as persisted (dimensions resolved from their default).</summary>
+[MessagePackObject]
+internal sealed record PcaConfig(
+    [property: Key(0)] int Dimensions,
+    [property: Key(1)] int FitAtPoints,
+    [property: Key(2)] int SamplePoints);
 
 /// <summary>A point as logged and stored: its vector as given and its payload as JSON text.</summary>
 [MessagePackObject]
@@ -78,3 +87,10 @@ internal sealed record CreatePayloadIndexRecord(
 internal sealed record DeletePayloadIndexRecord(
     [property: Key(0)] uint CollectionId,
     [property: Key(1)] string Key) : LogRecord;
+
+/// <summary>A fitted PCA rotation: the leading axes (row-major, rows × dimensions) adaptive searches walk.</summary>
+[MessagePackObject]
+internal sealed record SetRotationRecord(
+    [property: Key(0)] uint CollectionId,
+    [property: Key(1)] float[] Axes,
+    [property: Key(2)] double ExplainedVariance) : LogRecord;

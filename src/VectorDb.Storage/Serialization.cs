@@ -97,6 +97,9 @@ internal static class Serialization
                 case DeletePayloadIndexRecord deleteIndex:
                     Write(ref writer, 6, deleteIndex, options);
                     break;
+                case SetRotationRecord rotation:
+                    Write(ref writer, 7, rotation, options);
+                    break;
                 default:
                     throw new MessagePackSerializationException($"Unknown log record {value?.GetType().Name ?? "null"}.");
             }
@@ -118,6 +121,7 @@ internal static class Serialization
                 4 => Read<UpdatePayloadRecord>(ref reader, options),
                 5 => Read<CreatePayloadIndexRecord>(ref reader, options),
                 6 => Read<DeletePayloadIndexRecord>(ref reader, options),
+                7 => Read<SetRotationRecord>(ref reader, options),
                 int tag => throw new MessagePackSerializationException($"Unknown log record tag {tag}."),
             };
         }

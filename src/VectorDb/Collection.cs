@@ -47,12 +47,14 @@ public sealed class Collection
     private volatile bool _dropped;
     private int _searches;
     private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
+    private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
+    private int _fitting; // 1 while a fit started by a write runs in the background
 
     internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? index = null)
     {
         Name = name;
         Id = id;
-        Options = options;
+        Options = options.Matryoshka is { } prefixes ? options with { Matryoshka = [.. prefixes] } : options; // the caller's list may change later
         _durable = durable;
         _index = index ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
         _planner = new QueryPlanner(options.Dimensions, 2 * options.M);
@@ -68,7 +70,22 @@ public sealed class Collection
     /// <summary>Identifies the collection in the log and the point store; never reused, unlike names.</summary>
     internal uint Id { get; }
 
-    internal CollectionConfig Config => new(Options.Dimensions, Options.Distance, Options.M, Options.EfConstruction);
+    internal CollectionConfig Config => new(
+        Options.Dimensions,
+        Options.Distance,
+        Options.M,
+        Options.EfConstruction,
+        Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
+        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions, pca.FitAtPoints, pca.SamplePoints) : null);
+
+    /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
+    public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
+
+    /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
+    public string? RotationFitError { get; private set; }
+
+    /// <summary>The fitted axes, for checkpoints.</summary>
+    internal (float[] Axes, double ExplainedVariance)? RotationState => Volatile.Read(ref _rotation) is { } fitted ? (fitted.Axes, fitted.Info.ExplainedVariance) : null;
 
     /// <summary>Bytes held by the vector index (vectors, links, per-node metadata).</summary>
     public long IndexMemoryBytes
@@ -192,6 +209,7 @@ public sealed class Collection
         }
 
         WaitForCommit(logAddress, wait);
+        ScheduleRotationFit();
     }
 
     /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point}, bool)"/>.</summary>
@@ -372,6 +390,31 @@ public sealed class Collection
             throw new InvalidRequestException($"limit × oversampling must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
         }
 
+        if (dims == Options.Dimensions)
+        {
+            return new AdaptivePlan(dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
+        }
+
+        if (Options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
+        {
+            throw new InvalidRequestException($"search_dims must be one of the collection's Matryoshka prefixes [{string.Join(", ", prefixes)}] or {Options.Dimensions}, got {dims}.");
+        }
+
+        if (Options.Pca is not null)
+        {
+            if (Volatile.Read(ref _rotation) is not { } fitted)
+            {
+                return new AdaptivePlan(Options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
+            }
+
+            if (dims > fitted.Info.Dimensions)
+            {
+                throw new InvalidRequestException($"search_dims must be at most {fitted.Info.Dimensions} (the principal axes this collection keeps) or {Options.Dimensions}, got {dims}.");
+            }
+
+            return new AdaptivePlan(dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {Options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
+        }
+
         if (Volatile.Read(ref _prefixDimensions) < dims)
         {
             lock (_adaptiveLock)
@@ -412,12 +455,132 @@ public sealed class Collection
                 }
             }
 
-            var prefixes = AdaptiveCalibration.DefaultPrefixes(Options.Dimensions);
+            var prefixes = CalibrationPrefixes();
             var choice = AdaptiveCalibration.Calibrate(_index, sample, k, target, prefixes);
             Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < Options.Dimensions).DefaultIfEmpty(0).Max()));
             _calibrations[(target, k)] = new CachedCalibration(points, choice);
             return choice;
         }
+    }
+
+    /// <summary>
+    /// The prefixes a calibration tries: a Matryoshka collection's own, a PCA collection's up to its kept axes (none
+    /// before the fit), else powers of two up to a quarter of the dimension; and always the whole vector.
+    /// </summary>
+    private List<int> CalibrationPrefixes()
+    {
+        int dimensions = Options.Dimensions;
+        IEnumerable<int> prefixes = AdaptiveCalibration.DefaultPrefixes(dimensions);
+        if (Options.Matryoshka is { } trained)
+        {
+            prefixes = trained;
+        }
+        else if (Options.Pca is not null)
+        {
+            int axes = Volatile.Read(ref _rotation)?.Info.Dimensions ?? 0;
+            prefixes = prefixes.Where(d => d < axes).Append(axes).Where(d => d > 0);
+        }
+
+        return [.. prefixes.Append(dimensions).Distinct().Order()];
+    }
+
+    /// <summary>
+    /// Fits the PCA rotation now on a sample of the collection's vectors (replacing an earlier fit), logs it and
+    /// makes adaptive searches walk the leading axes. Stored vectors and full-dimension scores do not change.
+    /// Takes seconds for large samples; searches keep running meanwhile, except while the axes are applied.
+    /// </summary>
+    /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
+    /// <exception cref="InvalidRequestException">The collection has no PCA option, or fewer than two points.</exception>
+    public RotationInfo FitRotation(bool wait = true)
+    {
+        if (Options.Pca is not { } pca)
+        {
+            throw new InvalidRequestException($"Collection {Name} was not created with the pca option.");
+        }
+
+        ThrowIfDropped();
+        lock (_adaptiveLock)
+        {
+            var sample = SampleVectors(pca.SamplePoints);
+            if (sample.Count < 2)
+            {
+                throw new InvalidRequestException($"A PCA rotation needs at least 2 points; collection {Name} has {sample.Count}.");
+            }
+
+            var rotation = PcaRotation.Fit(sample, Options.Dimensions, center: Options.Distance == DistanceMetric.Euclid);
+            int kept = Options.PcaDimensions;
+            var axes = rotation.LeadingAxes(kept);
+            double explained = rotation.ExplainedShare(kept);
+            WriteCollection(wait, () => new SetRotationRecord(Id, axes, explained), () => ApplyRotation(axes, explained));
+            return new RotationInfo(kept, explained, sample.Count);
+        }
+    }
+
+    /// <summary>Makes adaptive searches walk these axes; drops calibrations measured without them.</summary>
+    /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
+    internal void ApplyRotation(float[] axes, double explainedVariance)
+    {
+        if (Options.Pca is null || axes.Length != Options.PcaDimensions * Options.Dimensions)
+        {
+            throw new InvalidDataException($"a rotation of {axes.Length} values does not fit collection {Name}");
+        }
+
+        _index.KeepRotatedPrefix(axes);
+        Volatile.Write(ref _prefixDimensions, Options.PcaDimensions);
+        Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(Options.PcaDimensions, explainedVariance, null)));
+        _calibrations.Clear();
+    }
+
+    /// <summary>Starts the automatic PCA fit in the background once the collection has reached its size.</summary>
+    internal void ScheduleRotationFit()
+    {
+        if (Options.Pca is not { FitAtPoints: > 0 } pca || Volatile.Read(ref _rotation) is not null || _index.Count < pca.FitAtPoints
+            || Interlocked.CompareExchange(ref _fitting, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                if (Volatile.Read(ref _rotation) is null)
+                {
+                    FitRotation();
+                    RotationFitError = null;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                RotationFitError = _dropped ? null : e.Message; // a dropped or closed collection has nothing left to fit
+            }
+            finally
+            {
+                Volatile.Write(ref _fitting, 0);
+            }
+        });
+    }
+
+    /// <summary>Up to <paramref name="count"/> live vectors, evenly spread over the internal ids.</summary>
+    private List<float[]> SampleVectors(int count)
+    {
+        using var read = ReadVisible();
+        ThrowIfDropped();
+        var sample = new List<float[]>(Math.Min(count, _index.Count));
+        int bound = _index.AllocatedCount;
+        double step = Math.Max(1.0, (double)bound / count);
+        for (double position = 0; position < bound && sample.Count < count; position += step)
+        {
+            int node = (int)position;
+            if (_index.IsLive(node))
+            {
+                var vector = new float[Options.Dimensions];
+                _index.CopyVector(node, vector);
+                sample.Add(vector);
+            }
+        }
+
+        return sample;
     }
 
     private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>
@@ -884,6 +1047,8 @@ public sealed class Collection
     private sealed record StoredPoint(PointId Id, Payload? Payload);
 
     private sealed record CachedCalibration(int Points, AdaptiveChoice Choice);
+
+    private sealed record FittedRotation(float[] Axes, RotationInfo Info);
 
     private readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason);
 

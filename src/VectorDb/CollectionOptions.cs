@@ -20,6 +20,20 @@ public sealed record CollectionOptions
     /// <summary>HNSW beam width while building. Default 100.</summary>
     public int EfConstruction { get; init; } = 100;
 
+    /// <summary>
+    /// For Matryoshka embeddings (OpenAI text-embedding-3, nomic-embed v1.5, …), whose leading dimensions are
+    /// themselves an embedding: the prefix lengths the model was trained for, e.g. [64, 128, 256, 768]. Adaptive
+    /// searches then walk the graph on one of these prefixes (<see cref="AdaptiveSearch.SearchDimensions"/> must be
+    /// one of them, or the whole vector) and calibration chooses among them. Null: any prefix is allowed.
+    /// </summary>
+    public IReadOnlyList<int>? Matryoshka { get; init; }
+
+    /// <summary>
+    /// For embeddings that are not Matryoshka-trained: learn a PCA rotation so that adaptive searches walk the graph
+    /// on the leading principal components. Needs a rotation-invariant metric (not Manhattan). See <see cref="PcaOptions"/>.
+    /// </summary>
+    public PcaOptions? Pca { get; init; }
+
     /// <summary>Throws <see cref="InvalidRequestException"/> when an option is out of range.</summary>
     public void Validate()
     {
@@ -34,9 +48,81 @@ public sealed record CollectionOptions
         }
 
         ToHnswParameters().Validate();
+        if (Matryoshka is { } prefixes)
+        {
+            if (prefixes.Count == 0 || prefixes.Any(d => d < 1 || d > Dimensions) || prefixes.Zip(prefixes.Skip(1)).Any(pair => pair.First >= pair.Second))
+            {
+                throw new InvalidRequestException($"matryoshka must list increasing prefix lengths between 1 and {Dimensions}, got [{string.Join(", ", prefixes)}].");
+            }
+        }
+
+        if (Pca is { } pca)
+        {
+            if (Matryoshka is not null)
+            {
+                throw new InvalidRequestException("A collection is either Matryoshka (its prefixes are already meaningful) or PCA-rotated, not both.");
+            }
+
+            if (Distance == DistanceMetric.Manhattan)
+            {
+                throw new InvalidRequestException("PCA rotation needs a metric that rotations preserve (Cosine, Dot or Euclid), not Manhattan.");
+            }
+
+            pca.Validate(Dimensions);
+        }
     }
 
+    /// <summary>The principal axes a PCA-rotated collection keeps: <see cref="PcaOptions.Dimensions"/>, or its default.</summary>
+    internal int PcaDimensions => Pca?.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
+
     internal HnswParameters ToHnswParameters() => new() { M = M, EfConstruction = EfConstruction };
+}
+
+/// <summary>
+/// How a collection learns its PCA rotation for adaptive-dimension search. The rotation is fitted on a sample of the
+/// collection's vectors once it holds <see cref="FitAtPoints"/> points, or on request (<c>Collection.FitRotation</c>);
+/// stored vectors and full-dimension scores stay exactly as they are: the graph keeps each vector's coordinates along
+/// the leading axes beside it, and adaptive searches walk those. See docs/adaptive.md.
+/// </summary>
+public sealed record PcaOptions
+{
+    /// <summary>Largest number of axes a collection may keep: the rotation is logged, and log entries stay under 2 MB.</summary>
+    public const int MaxAxisValues = 1 << 19;
+
+    /// <summary>Leading axes kept per point, the longest prefix an adaptive search can walk. Null: the largest power of
+    /// two up to a quarter of the dimension (128 for 784 dimensions), within <see cref="MaxAxisValues"/>.</summary>
+    public int? Dimensions { get; init; }
+
+    /// <summary>Fit automatically once the collection holds this many points; 0 fits only on request. Default 10,000.</summary>
+    public int FitAtPoints { get; init; } = 10_000;
+
+    /// <summary>Points sampled (evenly) for the fit. Default 10,000.</summary>
+    public int SamplePoints { get; init; } = 10_000;
+
+    internal static int DefaultDimensions(int dimensions)
+    {
+        int limit = Math.Max(1, Math.Min(dimensions / 4, MaxAxisValues / dimensions));
+        return 1 << (31 - int.LeadingZeroCount(limit));
+    }
+
+    internal void Validate(int vectorDimensions)
+    {
+        int limit = Math.Min(vectorDimensions, MaxAxisValues / vectorDimensions);
+        if (Dimensions is int dims && (dims < 1 || dims > limit))
+        {
+            throw new InvalidRequestException($"pca dims must be between 1 and {limit} for {vectorDimensions}-dimensional vectors, got {dims}.");
+        }
+
+        if (FitAtPoints is < 0 or > 100_000_000)
+        {
+            throw new InvalidRequestException($"pca fit_at must be between 0 (on request only) and 100000000, got {FitAtPoints}.");
+        }
+
+        if (SamplePoints is < 2 or > 1_000_000)
+        {
+            throw new InvalidRequestException($"pca sample must be between 2 and 1000000, got {SamplePoints}.");
+        }
+    }
 }
 
 /// <summary>Per-query search options.</summary>
@@ -97,3 +183,9 @@ public sealed record AdaptiveSearch
     /// </summary>
     public double? TargetRecall { get; init; }
 }
+
+/// <summary>A fitted PCA rotation.</summary>
+/// <param name="Dimensions">Leading principal axes kept: the longest prefix adaptive searches can walk.</param>
+/// <param name="ExplainedVariance">Share of the sample's variance (second moment, for dot and cosine) those axes carry, 0..1.</param>
+/// <param name="SamplePoints">Points the fit used (known right after a fit, null after a restart).</param>
+public sealed record RotationInfo(int Dimensions, double ExplainedVariance, int? SamplePoints);

@@ -30,6 +30,10 @@ public sealed partial class VectorDatabase
         {
             database.Recover();
             durable.Start(() => [.. database._collections.Values]);
+            foreach (var collection in database._collections.Values)
+            {
+                collection.ScheduleRotationFit(); // one a crash interrupted before it was logged
+            }
             return database;
         }
         catch (Exception e) when (e is not StorageException and not OutOfMemoryException)
@@ -183,6 +187,12 @@ public sealed partial class VectorDatabase
                 collection.ApplyCreatePayloadIndex(index.Key, index.Schema);
             }
 
+            if (entry.RotationFile is { } rotationFile)
+            {
+                var (axes, explained) = RotationFile.Read(System.IO.Path.Combine(folder, rotationFile));
+                collection.ApplyRotation(axes, explained);
+            }
+
             _collections[entry.Name] = collection;
         }
 
@@ -219,6 +229,9 @@ public sealed partial class VectorDatabase
             case DeletePayloadIndexRecord deleteIndex when FindById(deleteIndex.CollectionId) is { } collection:
                 collection.ApplyDeletePayloadIndex(deleteIndex.Key);
                 break;
+            case SetRotationRecord rotation when FindById(rotation.CollectionId) is { } collection:
+                collection.ApplyRotation(rotation.Axes, rotation.ExplainedVariance);
+                break;
             default:
                 break; // a record for a collection dropped later in the log
         }
@@ -232,5 +245,7 @@ public sealed partial class VectorDatabase
         Distance = config.Distance,
         M = config.M,
         EfConstruction = config.EfConstruction,
+        Matryoshka = config.Matryoshka,
+        Pca = config.Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
     };
 }

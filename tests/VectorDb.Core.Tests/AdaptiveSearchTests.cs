@@ -98,6 +98,75 @@ public class AdaptiveSearchTests
         Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
     }
 
+    [Theory]
+    [InlineData(DistanceMetric.Euclid)]
+    [InlineData(DistanceMetric.Cosine)]
+    public void A_rotated_prefix_walks_like_rotated_vectors_and_keeps_the_stored_ones(DistanceMetric metric)
+    {
+        var raw = Correlated(3000, seed: 5);
+        var rotation = PcaRotation.Fit(raw, Dimensions, center: metric == DistanceMetric.Euclid);
+        using var original = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        using var rotated = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in raw.Take(2000))
+        {
+            original.Add(vector);
+            rotated.Add(rotation.Rotate(vector));
+        }
+
+        original.KeepRotatedPrefix(rotation.LeadingAxes(12));
+        foreach (var vector in raw.Skip(2000)) // projected on insert as well as in bulk
+        {
+            original.Add(vector);
+            rotated.Add(rotation.Rotate(vector));
+        }
+
+        Assert.Equal(12, original.RotatedRows);
+        var stored = new float[Dimensions];
+        original.CopyVector(2500, stored);
+        var expected = raw[2500].ToArray();
+        if (metric == DistanceMetric.Cosine)
+        {
+            float norm = (float)Math.Sqrt(Dot(expected, expected));
+            expected = [.. expected.Select(x => x / norm)];
+        }
+
+        Assert.Equal(expected, stored, (a, b) => Math.Abs(a - b) < 1e-6f);
+
+        var queries = Correlated(100, seed: 6);
+        var hits = new Neighbor[10];
+        var reference = new Neighbor[10];
+        var exact = new Neighbor[10];
+        var full = new Neighbor[3000];
+        double recall = 0, rotatedRecall = 0;
+        foreach (var query in queries)
+        {
+            Assert.Equal(10, original.SearchAdaptive(query, 10, 40, 12, 40, hits));
+            rotated.SearchAdaptive(rotation.Rotate(query), 10, 40, 12, 40, reference);
+            original.ExactSearch(query, 10, exact);
+            recall += hits.Select(h => h.Id).Intersect(exact.Select(e => e.Id)).Count() / 10.0;
+            rotatedRecall += reference.Select(h => h.Id).Intersect(exact.Select(e => e.Id)).Count() / 10.0;
+
+            // Rescoring reads the stored, unrotated vectors: the scores are exactly the full ones.
+            var distanceOf = full[..original.ExactSearch(query, 3000, full)].ToDictionary(f => f.Id, f => f.Distance);
+            Assert.All(hits, h => Assert.Equal(distanceOf[h.Id], h.Distance, 1e-5f));
+        }
+
+        recall /= queries.Count;
+        rotatedRecall /= queries.Count;
+        Assert.True(recall >= 0.9 && Math.Abs(recall - rotatedRecall) <= 0.03, $"rotated prefix {recall:F3}, rotated vectors {rotatedRecall:F3}");
+
+        // The walk cannot read rotated coordinates that are not kept; the whole vector is always there.
+        Assert.Throws<InvalidRequestException>(() => original.SearchAdaptive(queries[0], 10, 40, 13, 40, hits));
+        Assert.Throws<InvalidRequestException>(() => original.KeepPrefixCopy(16));
+        original.KeepPrefixCopy(8); // shorter: already kept
+        Assert.Equal(10, original.SearchAdaptive(queries[0], 10, 40, Dimensions, 10, hits));
+        Assert.Throws<InvalidRequestException>(() => original.KeepRotatedPrefix(new float[Dimensions + 1]));
+
+        original.KeepRotatedPrefix(null);
+        Assert.Equal(0, original.RotatedRows);
+        Assert.Equal(10, original.SearchAdaptive(queries[0], 10, 40, 13, 40, hits)); // plain prefixes again
+    }
+
     [Fact]
     public void Calibration_picks_a_configuration_that_reaches_the_target()
     {

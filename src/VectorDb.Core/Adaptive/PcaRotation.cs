@@ -42,30 +42,15 @@ public sealed class PcaRotation
             throw new InvalidRequestException($"PCA needs at least 2 vectors, got {sample.Count}.");
         }
 
-        var rows = Matrix<double>.Build.Dense(sample.Count, dimensions);
-        for (int r = 0; r < sample.Count; r++)
+        foreach (var row in sample)
         {
-            if (sample[r].Length != dimensions)
+            if (row.Length != dimensions)
             {
-                throw new InvalidRequestException($"PCA sample row {r} has {sample[r].Length} dimensions, not {dimensions}.");
-            }
-
-            for (int c = 0; c < dimensions; c++)
-            {
-                rows[r, c] = sample[r][c];
+                throw new InvalidRequestException($"PCA sample rows must have {dimensions} dimensions, got {row.Length}.");
             }
         }
 
-        if (center)
-        {
-            var mean = rows.ColumnSums() / sample.Count;
-            for (int r = 0; r < sample.Count; r++)
-            {
-                rows.SetRow(r, rows.Row(r) - mean);
-            }
-        }
-
-        var moment = rows.TransposeThisAndMultiply(rows) / (sample.Count - 1);
+        var moment = Matrix<double>.Build.DenseOfColumnMajor(dimensions, dimensions, SecondMoment(sample, dimensions, center));
         var evd = moment.Evd(Symmetricity.Symmetric);
 
         // Eigenvalues come smallest first; the rotation wants the largest first.
@@ -83,6 +68,84 @@ public sealed class PcaRotation
         }
 
         return new PcaRotation(dimensions, axes, variances);
+    }
+
+    /// <summary>The first <paramref name="count"/> axes, row-major: what <c>HnswIndex.KeepRotatedPrefix</c> takes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not in 1..dimensions.</exception>
+    public float[] LeadingAxes(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Dimensions);
+        return _axes.AsSpan(0, count * Dimensions).ToArray();
+    }
+
+    /// <summary>
+    /// (Xᵀ·X)/(n − 1) of the sample rows, centred first if asked, as a symmetric column-major array. Summed in float
+    /// with SIMD over blocks of rows (the rank-one updates are the whole cost: n·d²/2 multiply-adds) and the blocks in
+    /// double, split over the cores.
+    /// </summary>
+    private static double[] SecondMoment(IReadOnlyList<float[]> sample, int dimensions, bool center)
+    {
+        const int BlockRows = 64; // float sums of this many rows lose nothing that matters to the axes
+        var mean = new float[dimensions];
+        if (center)
+        {
+            foreach (var row in sample)
+            {
+                TensorPrimitives.Add(mean, row, mean);
+            }
+
+            TensorPrimitives.Divide(mean, sample.Count, mean);
+        }
+
+        var total = new double[dimensions * dimensions];
+        var gate = new Lock();
+        int blocks = (sample.Count + BlockRows - 1) / BlockRows;
+        Parallel.For(
+            0,
+            blocks,
+            () => (Sum: new double[dimensions * dimensions], Block: new float[dimensions * dimensions], Row: new float[dimensions]),
+            (block, _, local) =>
+            {
+                Array.Clear(local.Block);
+                for (int r = block * BlockRows, end = Math.Min(sample.Count, r + BlockRows); r < end; r++)
+                {
+                    TensorPrimitives.Subtract(sample[r], mean, local.Row);
+                    for (int c = 0; c < dimensions; c++)
+                    {
+                        var tail = local.Block.AsSpan((c * dimensions) + c, dimensions - c);
+                        TensorPrimitives.MultiplyAdd(local.Row.AsSpan(c), local.Row[c], tail, tail);
+                    }
+                }
+
+                for (int i = 0; i < local.Block.Length; i++)
+                {
+                    local.Sum[i] += local.Block[i];
+                }
+
+                return local;
+            },
+            local =>
+            {
+                lock (gate)
+                {
+                    TensorPrimitives.Add(total, local.Sum, total);
+                }
+            });
+
+        // Only the upper triangle (column c, rows c..) was summed: mirror it and scale.
+        double scale = 1.0 / (sample.Count - 1);
+        for (int c = 0; c < dimensions; c++)
+        {
+            for (int r = c; r < dimensions; r++)
+            {
+                double value = total[(c * dimensions) + r] * scale;
+                total[(c * dimensions) + r] = value;
+                total[(r * dimensions) + c] = value;
+            }
+        }
+
+        return total;
     }
 
     /// <summary>Restores a rotation from <see cref="Axes"/> and <see cref="Variances"/>.</summary>

@@ -47,8 +47,9 @@ public sealed unsafe partial class HnswIndex
             System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, row);
             if (_prefixes != null)
             {
-                row[..Math.Min(_prefixStride, _dimensions)].CopyTo(new Span<float>(_prefixes + ((nint)id * _prefixStride), _prefixStride));
+                WritePrefixRow(id);
             }
+
             Links(id, 0)[0] = 0;
             _inDegree[id] = 0;
             _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;

@@ -95,8 +95,19 @@ public sealed unsafe partial class HnswIndex
         try
         {
             ref float prepared = ref PrepareQuery(query, context);
+            ref float walked = ref prepared;
             context.ResetCounters();
             context.Dimensions = (nuint)searchDimensions;
+            if (_prefixAxes is { } axes && searchDimensions < _dimensions)
+            {
+                if (searchDimensions > axes.Length / _dimensions)
+                {
+                    throw new InvalidRequestException($"search_dims must be at most {axes.Length / _dimensions} (the rotated prefix this index keeps) or {_dimensions}, got {searchDimensions}.");
+                }
+
+                walked = ref RotateQuery(context, axes, searchDimensions);
+            }
+
             if (_prefixes != null && searchDimensions <= _prefixStride)
             {
                 context.Vectors = _prefixes;
@@ -105,9 +116,9 @@ public sealed unsafe partial class HnswIndex
 
             int found = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
-                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
-                _ => AdaptiveCore<ManhattanDistance>(ref prepared, k, ef, shortlist, candidates, results, context),
+                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
+                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
+                _ => AdaptiveCore<ManhattanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
             };
             statistics?.Add(context.DistanceCount + found, context.VisitedCount);
             return Math.Min(k, found);
@@ -120,11 +131,27 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>The prefix walk keeps the shortlist; rescored with whole rows, its best k go to results. Returns the shortlist's size.</summary>
-    private int AdaptiveCore<TDistance>(ref float query, int k, int ef, int shortlist, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
+    /// <summary>The query's first <paramref name="rows"/> coordinates along the axes, in the context's second query buffer.</summary>
+    private ref float RotateQuery(SearchContext context, float[] axes, int rows)
+    {
+        var rotated = context.EnsureRotatedQuery(_prefixStride);
+        var query = context.Query.AsSpan(0, _dimensions);
+        for (int r = 0; r < rows; r++)
+        {
+            rotated[r] = System.Numerics.Tensors.TensorPrimitives.Dot(axes.AsSpan(r * _dimensions, _dimensions), query);
+        }
+
+        return ref rotated[0];
+    }
+
+    /// <summary>
+    /// The prefix walk (with <paramref name="walked"/>, the query as the prefix rows read it) keeps the shortlist; rescored
+    /// against whole rows with <paramref name="query"/>, its best k go to results. Returns the shortlist's size.
+    /// </summary>
+    private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        int found = SearchCore<TDistance, LiveFilter<AcceptAll>>(ref query, shortlist, Math.Max(ef, shortlist), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default);
+        int found = SearchCore<TDistance, LiveFilter<AcceptAll>>(ref walked, shortlist, Math.Max(ef, shortlist), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default);
         var span = candidates.AsSpan(0, found);
         for (int i = 0; i < span.Length; i++)
         {

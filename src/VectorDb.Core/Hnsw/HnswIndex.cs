@@ -44,6 +44,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private float* _vectors;
     private float* _prefixes; // optional compact copy of each vector's first _prefixStride floats, for adaptive search
     private int _prefixStride;
+    private float[]? _prefixAxes; // when set, _prefixes holds each vector's coordinates along these axes (row-major) instead
     private int* _links0;
     private byte[] _levels;
     private byte[] _states;
@@ -146,7 +147,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// is a sixth of the memory to pull through the caches at each step. Costs that many floats per node;
     /// replaces an earlier, shorter copy (a longer one is kept). Not persisted: call it again after loading a snapshot.
     /// </summary>
-    /// <exception cref="InvalidRequestException"><paramref name="dimensions"/> is not in 1..dimensions.</exception>
+    /// <exception cref="InvalidRequestException"><paramref name="dimensions"/> is not in 1..dimensions, or is longer
+    /// than the rotated prefix kept by <see cref="KeepRotatedPrefix"/>.</exception>
     public void KeepPrefixCopy(int dimensions)
     {
         if (dimensions < 1 || dimensions > _dimensions)
@@ -158,27 +160,94 @@ public sealed unsafe partial class HnswIndex : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_prefixes != null && _prefixStride >= dimensions)
+            if (_prefixAxes is not null && dimensions > RotatedRows)
             {
-                return;
+                throw new InvalidRequestException($"This index walks a rotated prefix of {RotatedRows} dimensions; a longer prefix ({dimensions}) is not kept.");
             }
 
-            int stride = (dimensions + 15) & ~15;
-            var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)_capacity * (nuint)stride * sizeof(float), 64);
-            int copied = Math.Min(stride, _dimensions);
-            for (int id = 0, n = Math.Min(_count, _capacity); id < n; id++)
+            if (_prefixes == null || _prefixStride < dimensions)
             {
-                new ReadOnlySpan<float>(VectorPointer(id), copied).CopyTo(new Span<float>(prefixes + ((nint)id * stride), stride));
+                ReplacePrefixCopy((dimensions + 15) & ~15, axes: null);
             }
-
-            NativeMemory.AlignedFree(_prefixes);
-            _prefixes = prefixes;
-            _prefixStride = stride;
         }
         finally
         {
             _resizeLock.ExitWriteLock();
         }
+    }
+
+    /// <summary>
+    /// Keeps, for every node, its coordinates along <paramref name="axes"/> (orthonormal rows of the vector's
+    /// length, e.g. the leading principal axes of a PCA), which adaptive-dimension searches then walk, projecting the
+    /// query the same way; rescoring still reads the stored vectors, which stay as they were. Replaces any prefix
+    /// copy. Costs axes-count floats per node and one projection per insert. Not persisted.
+    /// </summary>
+    /// <param name="axes">Row-major, a multiple of the dimension long; null to go back to plain prefixes (none kept).</param>
+    /// <exception cref="InvalidRequestException">The length is not a positive multiple of the dimension.</exception>
+    public void KeepRotatedPrefix(float[]? axes)
+    {
+        if (axes is not null && (axes.Length == 0 || axes.Length % _dimensions != 0 || axes.Length / _dimensions > _dimensions))
+        {
+            throw new InvalidRequestException($"Rotation axes must be 1 to {_dimensions} rows of {_dimensions} floats, got {axes.Length} floats.");
+        }
+
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (axes is null)
+            {
+                NativeMemory.AlignedFree(_prefixes);
+                _prefixes = null;
+                _prefixStride = 0;
+                _prefixAxes = null;
+            }
+            else
+            {
+                ReplacePrefixCopy(((axes.Length / _dimensions) + 15) & ~15, [.. axes]);
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>How many rotated coordinates per node <see cref="KeepRotatedPrefix"/> keeps (0: none, prefixes are plain).</summary>
+    public int RotatedRows => _prefixAxes is { } axes ? axes.Length / _dimensions : 0;
+
+    /// <summary>Builds a new prefix arena for every allocated node. Call with the lock held exclusively.</summary>
+    private void ReplacePrefixCopy(int stride, float[]? axes)
+    {
+        var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)_capacity * (nuint)stride * sizeof(float), 64);
+        NativeMemory.AlignedFree(_prefixes);
+        _prefixes = prefixes;
+        _prefixStride = stride;
+        _prefixAxes = axes;
+        int count = Math.Min(_count, _capacity);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = axes is null ? 1 : Environment.ProcessorCount }, WritePrefixRow);
+    }
+
+    /// <summary>Fills a node's row of the prefix arena from its vector: a plain copy of the first floats, or its coordinates along the axes.</summary>
+    private void WritePrefixRow(int id)
+    {
+        var prefix = new Span<float>(_prefixes + ((nint)id * _prefixStride), _prefixStride);
+        var vector = new ReadOnlySpan<float>(VectorPointer(id), _dimensions);
+        if (_prefixAxes is not { } axes)
+        {
+            int copied = Math.Min(_prefixStride, _dimensions);
+            vector[..copied].CopyTo(prefix);
+            prefix[copied..].Clear();
+            return;
+        }
+
+        int rows = axes.Length / _dimensions;
+        for (int r = 0; r < rows; r++)
+        {
+            prefix[r] = System.Numerics.Tensors.TensorPrimitives.Dot(axes.AsSpan(r * _dimensions, _dimensions), vector);
+        }
+
+        prefix[rows..].Clear();
     }
 
     /// <summary>True when the node is linked and not deleted.</summary>

@@ -42,6 +42,9 @@ internal sealed unsafe class SearchContext
     /// <summary>The prepared query (normalised for cosine), 64-byte padded.</summary>
     public float[] Query { get; }
 
+    /// <summary>The query's coordinates along a rotated prefix's axes (see <c>HnswIndex.KeepRotatedPrefix</c>); grown on demand.</summary>
+    public float[] RotatedQuery { get; private set; } = [];
+
     /// <summary>Search results in ascending distance, for neighbour selection.</summary>
     public Neighbor[] Sorted { get; private set; }
 
@@ -62,6 +65,16 @@ internal sealed unsafe class SearchContext
     {
         DistanceCount = 0;
         VisitedCount = 0;
+    }
+
+    public float[] EnsureRotatedQuery(int length)
+    {
+        if (RotatedQuery.Length < length)
+        {
+            RotatedQuery = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        }
+
+        return RotatedQuery;
     }
 
     public Neighbor[] EnsureSorted(int size)

@@ -139,13 +139,21 @@ internal sealed class DurableStore : IDisposable
                 {
                     string file = $"collection-{collection.Id}.hnsw";
                     ChecksummedFile.Write(Path.Combine(folder, file), collection.WriteSnapshot);
+                    string? rotationFile = null;
+                    if (collection.RotationState is var (axes, explained))
+                    {
+                        rotationFile = $"collection-{collection.Id}.rotation";
+                        RotationFile.Write(Path.Combine(folder, rotationFile), axes, explained);
+                    }
+
                     entries.Add(new CollectionManifest(
                         collection.Id,
                         collection.Name,
                         collection.Config,
                         file,
                         collection.Count(),
-                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema))]));
+                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema))],
+                        rotationFile));
                 }
 
                 manifest = new CheckpointManifest

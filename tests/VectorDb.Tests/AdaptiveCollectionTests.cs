@@ -1,0 +1,222 @@
+using VectorDb.Storage;
+
+namespace VectorDb.Tests;
+
+/// <summary>The collection options of adaptive-dimension search: Matryoshka prefixes and a fitted PCA rotation.</summary>
+public sealed class AdaptiveCollectionTests : IDisposable
+{
+    private const int Dimensions = 32;
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public void Options_are_checked()
+    {
+        using var db = VectorDatabase.InMemory();
+        var plain = new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid };
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [16, 8] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [8, 8] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [0, 8] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [8, 33] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Matryoshka = [8], Pca = new PcaOptions() }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Distance = DistanceMetric.Manhattan, Pca = new PcaOptions() }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { Dimensions = 33 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { Dimensions = 0 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { FitAtPoints = -1 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { SamplePoints = 1 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", new CollectionOptions { Dimensions = 4096, Pca = new PcaOptions { Dimensions = 200 } }));
+        Assert.Empty(db.ListCollections());
+
+        var collection = db.CreateCollection("plain", plain);
+        collection.Upsert(Vectors(10, seed: 1).Select((v, i) => new Point((ulong)i, v)));
+        Assert.Throws<InvalidRequestException>(() => collection.FitRotation());
+        Assert.Null(collection.Rotation);
+    }
+
+    [Fact]
+    public void A_Matryoshka_collection_walks_only_its_trained_prefixes()
+    {
+        using var db = VectorDatabase.InMemory();
+        int[] trained = [4, 8, 16];
+        var options = new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Cosine, Matryoshka = [.. trained] };
+        var collection = db.CreateCollection("m", options);
+        var vectors = Vectors(1500, seed: 2, mixed: false);
+        collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+
+        var query = vectors[7];
+        var exact = collection.Search(query, 1500, new SearchOptions { Exact = true }).ToDictionary(h => h.Id, h => h.Score);
+        var hits = collection.Search(query, 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } });
+        Assert.Equal(7UL, hits[0].Id.Number);
+        Assert.All(hits, hit => Assert.Equal(exact[hit.Id], hit.Score, 1e-5f));
+        Assert.Contains("8 of 32 dimensions", hits.Explain!.Reason, StringComparison.Ordinal);
+        Assert.Equal(10, collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = Dimensions } }).Count);
+        var refused = Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 12 } }));
+        Assert.Contains("[4, 8, 16]", refused.Message, StringComparison.Ordinal);
+
+        // Calibration chooses among the trained prefixes and the whole vector only.
+        var calibrated = collection.Search(query, 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+        Assert.Contains(trained.Append(Dimensions), d => calibrated.Explain!.Reason.Contains($": {d} of {Dimensions} dimensions", StringComparison.Ordinal));
+        Assert.Equal<int>(trained, collection.Options.Matryoshka!);
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Euclid)]
+    [InlineData(DistanceMetric.Cosine)]
+    [InlineData(DistanceMetric.Dot)]
+    public void A_PCA_collection_fitted_on_request_walks_the_leading_axes_and_keeps_vectors_and_scores(DistanceMetric metric)
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("p", new CollectionOptions
+        {
+            Dimensions = Dimensions,
+            Distance = metric,
+            Pca = new PcaOptions { Dimensions = 8, FitAtPoints = 0, SamplePoints = 1000 },
+        });
+        var vectors = Vectors(2000, seed: 3);
+        collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+        var queries = Vectors(50, seed: 4);
+        var adaptive = new SearchOptions { Explain = true, Ef = 40, Adaptive = new AdaptiveSearch { SearchDimensions = 6, Oversampling = 4 } };
+
+        // Not fitted yet (fit_at 0: only on request): a plain search, and explain says why.
+        var early = collection.Search(queries[0], 10, adaptive);
+        Assert.Contains("not fitted yet", early.Explain!.Reason, StringComparison.Ordinal);
+        Assert.Equal(10, early.Count);
+
+        var fitted = collection.FitRotation();
+        Assert.Equal(8, fitted.Dimensions);
+        Assert.Equal(1000, fitted.SamplePoints);
+        Assert.True(fitted.ExplainedVariance > 0.9, $"8 of 32 axes carry {fitted.ExplainedVariance:P1}");
+        Assert.Equal(8, collection.Rotation!.Dimensions);
+
+        double recall = 0, plainRecall = 0;
+        foreach (var query in queries)
+        {
+            var exact = collection.Search(query, 2000, new SearchOptions { Exact = true });
+            var truth = exact.Take(10).Select(h => h.Id).ToHashSet();
+            var scores = exact.ToDictionary(h => h.Id, h => h.Score);
+            var hits = collection.Search(query, 10, adaptive);
+            Assert.Contains("first 6 principal axes", hits.Explain!.Reason, StringComparison.Ordinal);
+            Assert.All(hits, hit => Assert.Equal(scores[hit.Id], hit.Score, 1e-4f)); // rescored with the stored vectors
+            recall += hits.Count(h => truth.Contains(h.Id)) / 10.0;
+            plainRecall += collection.Search(query, 10, new SearchOptions { Ef = 40 }).Count(h => truth.Contains(h.Id)) / 10.0;
+        }
+
+        // As good as the full-dimension walk (inner product on unnormalised vectors is hard for any graph; the
+        // others must also be good outright).
+        recall /= queries.Count;
+        plainRecall /= queries.Count;
+        Assert.True(recall >= plainRecall - 0.05 && (metric == DistanceMetric.Dot || recall >= 0.9), $"recall {recall:F3} walking 6 of 32 rotated dimensions, {plainRecall:F3} on all");
+
+        // Stored vectors are the ones given (normalised under cosine), not rotated ones.
+        var stored = collection.Get(5UL)!.Vector!;
+        var given = metric == DistanceMetric.Cosine ? Normalised(vectors[5]) : vectors[5];
+        Assert.All(Enumerable.Range(0, Dimensions), d => Assert.Equal(given[d], stored[d], 1e-6f));
+
+        Assert.Throws<InvalidRequestException>(() => collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 9 } }));
+        Assert.Equal(10, collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = Dimensions } }).Count);
+        var calibrated = collection.Search(queries[0], 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+        Assert.Contains(new[] { 8, Dimensions }, d => calibrated.Explain!.Reason.Contains($": {d} of {Dimensions} dimensions", StringComparison.Ordinal));
+
+        // Points added after the fit are projected on insert and found by their own vector (under dot, a longer one may win).
+        collection.Upsert(new Point(9999UL, queries[1]));
+        var own = collection.Search(queries[1], 1, new SearchOptions { Exact = true })[0].Id;
+        Assert.Equal(metric == DistanceMetric.Dot ? own : 9999UL, collection.Search(queries[1], 1, adaptive)[0].Id);
+    }
+
+    [Fact]
+    public void A_PCA_collection_fits_itself_once_it_holds_enough_points()
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("auto", new CollectionOptions
+        {
+            Dimensions = Dimensions,
+            Distance = DistanceMetric.Euclid,
+            Pca = new PcaOptions { FitAtPoints = 600 },
+        });
+        var vectors = Vectors(1000, seed: 5);
+        collection.Upsert(vectors.Take(500).Select((v, i) => new Point((ulong)i, v)));
+        Thread.Sleep(200);
+        Assert.Null(collection.Rotation);
+
+        collection.Upsert(vectors.Skip(500).Select((v, i) => new Point((ulong)(500 + i), v)));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (collection.Rotation is null && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.Null(collection.RotationFitError);
+        Assert.Equal(8, collection.Rotation!.Dimensions); // the default: the largest power of two up to 32 / 4
+    }
+
+    [Fact]
+    public void Options_and_the_fitted_rotation_survive_log_replay_and_checkpoints()
+    {
+        var vectors = Vectors(1200, seed: 6);
+        var queries = Vectors(20, seed: 7);
+        var search = new SearchOptions { Ef = 40, Adaptive = new AdaptiveSearch { SearchDimensions = 4, Oversampling = 3 } };
+        List<ScoredPoint[]> before;
+        double explained;
+        using (var db = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
+        {
+            var pca = db.CreateCollection("p", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Pca = new PcaOptions { FitAtPoints = 0 } });
+            db.CreateCollection("m", new CollectionOptions { Dimensions = Dimensions, Matryoshka = [4, 16] });
+            pca.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+            explained = pca.FitRotation().ExplainedVariance;
+            before = [.. queries.Select(q => pca.Search(q, 10, search).ToArray())];
+        }
+
+        // From the log alone, then from a checkpoint (the rotation from its own file), then the log after it.
+        for (int round = 0; round < 3; round++)
+        {
+            using var db = VectorDatabase.Open(_directory.Path);
+            var pca = db.GetCollection("p");
+            Assert.Equal(new PcaOptions { Dimensions = 8, FitAtPoints = 0, SamplePoints = 10_000 }, pca.Options.Pca);
+            Assert.Equal<int>([4, 16], db.GetCollection("m").Options.Matryoshka!);
+            Assert.Equal(8, pca.Rotation!.Dimensions);
+            Assert.Equal(explained, pca.Rotation.ExplainedVariance);
+            var after = queries.Select(q => pca.Search(q, 10, search).ToArray()).ToList();
+            Assert.Equal(before.Select(hits => hits.Select(h => h.Id)), after.Select(hits => hits.Select(h => h.Id)));
+            Assert.Equal(before.Select(hits => hits.Select(h => h.Score)), after.Select(hits => hits.Select(h => h.Score)));
+            if (round == 1)
+            {
+                pca.Upsert(new Point(5000UL, queries[0])); // logged after the checkpoint, projected on replay
+                before = [.. queries.Select(q => pca.Search(q, 10, search).ToArray())];
+            }
+        }
+    }
+
+    /// <summary>Vectors whose variance decays fast over a random mix of coordinates, like real embeddings.</summary>
+    /// <param name="count">How many.</param>
+    /// <param name="seed">Random seed.</param>
+    /// <param name="mixed">False: the variance decays along the coordinates themselves, as in a Matryoshka embedding.</param>
+    private static List<float[]> Vectors(int count, int seed, bool mixed = true)
+    {
+        var mixing = new Random(99);
+        var basis = Enumerable.Range(0, Dimensions).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => (float)(mixing.NextDouble() - 0.5)).ToArray()).ToArray();
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            var vector = new float[Dimensions];
+            for (int f = 0; f < Dimensions; f++)
+            {
+                float weight = (float)((random.NextDouble() - 0.5) * 4 * Math.Pow(0.6, f));
+                for (int c = 0; c < Dimensions; c++)
+                {
+                    vector[c] += mixed ? weight * basis[f][c] : (c == f ? weight : 0);
+                }
+            }
+
+            vector[0] += 3; // away from the origin, so cosine and dot are well defined
+            return vector;
+        })];
+    }
+
+    private static float[] Normalised(float[] vector)
+    {
+        float norm = MathF.Sqrt(vector.Sum(x => x * x));
+        return [.. vector.Select(x => x / norm)];
+    }
+}
