@@ -76,7 +76,7 @@ public sealed class Collection
         Options.M,
         Options.EfConstruction,
         Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
-        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions, pca.FitAtPoints, pca.SamplePoints) : null);
+        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null);
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
@@ -508,7 +508,7 @@ public sealed class Collection
             }
 
             var rotation = PcaRotation.Fit(sample, Options.Dimensions, center: Options.Distance == DistanceMetric.Euclid);
-            int kept = Options.PcaDimensions;
+            int kept = Options.PcaDimensions!.Value;
             var axes = rotation.LeadingAxes(kept);
             double explained = rotation.ExplainedShare(kept);
             WriteCollection(wait, () => new SetRotationRecord(Id, axes, explained), () => ApplyRotation(axes, explained));
@@ -520,14 +520,14 @@ public sealed class Collection
     /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
     internal void ApplyRotation(float[] axes, double explainedVariance)
     {
-        if (Options.Pca is null || axes.Length != Options.PcaDimensions * Options.Dimensions)
+        if (Options.PcaDimensions is not int kept || axes.Length != kept * Options.Dimensions)
         {
             throw new InvalidDataException($"a rotation of {axes.Length} values does not fit collection {Name}");
         }
 
         _index.KeepRotatedPrefix(axes);
-        Volatile.Write(ref _prefixDimensions, Options.PcaDimensions);
-        Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(Options.PcaDimensions, explainedVariance, null)));
+        Volatile.Write(ref _prefixDimensions, kept);
+        Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(kept, explainedVariance, null)));
         _calibrations.Clear();
     }
 

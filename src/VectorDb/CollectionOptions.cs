@@ -72,8 +72,8 @@ public sealed record CollectionOptions
         }
     }
 
-    /// <summary>The principal axes a PCA-rotated collection keeps: <see cref="PcaOptions.Dimensions"/>, or its default.</summary>
-    internal int PcaDimensions => Pca?.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
+    /// <summary>The principal axes a PCA-rotated collection keeps (<see cref="PcaOptions.Dimensions"/>, or its default); null without PCA.</summary>
+    public int? PcaDimensions => Pca is null ? null : Pca.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
 
     internal HnswParameters ToHnswParameters() => new() { M = M, EfConstruction = EfConstruction };
 }

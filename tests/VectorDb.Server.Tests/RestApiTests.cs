@@ -117,7 +117,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
     public async Task Bad_input_is_a_400_with_a_clear_message_and_changes_nothing(string method, string path, string body, string expected)
     {
-        await _client.SendAsync(HttpMethod.Put, "/collections/bad", new { vectors = new { size = 3, distance = "Cosine" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", new { vectors = new { size = 3, distance = "Cosine" } });
         await _client.SendAsync(HttpMethod.Put, "/collections/bad/points?wait=true", new { points = new[] { new { id = 7, vector = new[] { 1f, 1, 1 } } } });
 
         var (status, response) = await _client.SendAsync(new HttpMethod(method), path, body);
@@ -255,6 +255,47 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(7, answer.GetProperty("result").GetProperty("points")[0].GetProperty("id").GetInt32());
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 1.5}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 0.9, "search_dims": 2}}}""")).Status);
+    }
+
+    [Fact]
+    public async Task Matryoshka_and_pca_collection_options_are_created_described_fitted_and_checked()
+    {
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/mrl", """{"vectors": {"size": 8, "distance": "Cosine"}, "matryoshka": [2, 4]}""")).Status);
+        var (_, mrl) = await _client.SendAsync(HttpMethod.Get, "/collections/mrl/adaptive");
+        Assert.Equal([2, 4], mrl.GetProperty("result").GetProperty("matryoshka").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(JsonValueKind.Null, mrl.GetProperty("result").GetProperty("pca").ValueKind);
+        var points = Enumerable.Range(0, 60).Select(i => new { id = i, vector = Enumerable.Range(0, 8).Select(d => (float)Math.Sin((i + 1) * (d + 1))).ToArray() }).ToArray();
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/mrl/points?wait=true", new { points })).Status);
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, limit = 3, @params = new { adaptive = new { search_dims = 4 } } })).Status);
+        var (refused, why) = await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, @params = new { adaptive = new { search_dims = 3 } } });
+        Assert.Equal(400, refused);
+        Assert.Contains("Matryoshka", why.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/mrl/adaptive/pca", "{}")).Status);
+
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/rot", """{"vectors": {"size": 8, "distance": "Euclid"}, "pca": {"dims": 2, "fit_at": 0}}""")).Status);
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/rot/points?wait=true", new { points })).Status);
+        var (_, before) = await _client.SendAsync(HttpMethod.Get, "/collections/rot/adaptive");
+        Assert.False(before.GetProperty("result").GetProperty("pca").GetProperty("fitted").GetBoolean());
+        var (fitStatus, fit) = await _client.SendAsync(HttpMethod.Post, "/collections/rot/adaptive/pca?wait=true", "{}");
+        Assert.Equal(200, fitStatus);
+        Assert.Equal(2, fit.GetProperty("result").GetProperty("dims").GetInt32());
+        Assert.InRange(fit.GetProperty("result").GetProperty("explained_variance").GetDouble(), 0, 1);
+        var (_, after) = await _client.SendAsync(HttpMethod.Get, "/collections/rot/adaptive");
+        var pca = after.GetProperty("result").GetProperty("pca");
+        Assert.True(pca.GetProperty("fitted").GetBoolean());
+        Assert.Equal(0, pca.GetProperty("fit_at").GetInt32());
+        var (found, hits) = await _client.SendAsync(HttpMethod.Post, "/collections/rot/points/query", new { query = points[3].vector, limit = 1, @params = new { explain = true, adaptive = new { search_dims = 2, oversampling = 8 } } });
+        Assert.Equal(200, found);
+        Assert.Equal(3, hits.GetProperty("result").GetProperty("points")[0].GetProperty("id").GetInt32());
+        Assert.Contains("principal axes", hits.GetProperty("result").GetProperty("explain").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/rot/points/search", new { vector = points[3].vector, @params = new { adaptive = new { search_dims = 3 } } })).Status);
+
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", """{"vectors": {"size": 8, "distance": "Manhattan"}, "pca": {}}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", """{"vectors": {"size": 8, "distance": "Dot"}, "matryoshka": [4, 2]}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", """{"vectors": {"size": 8, "distance": "Dot"}, "matryoshka": "4"}""")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", """{"vectors": {"size": 8, "distance": "Dot"}, "pca": {"dims": 9}}""")).Status);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Get, "/collections/bad-adaptive/adaptive")).Status);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Post, "/collections/bad-adaptive/adaptive/pca", "{}")).Status);
     }
 
     [Fact]

@@ -69,9 +69,15 @@ public static class RecallCommand
     {
         var data = ReadVectors(options.BasePath, options.MaxBase);
         var queries = ReadVectors(options.QueryPath, options.MaxQueries);
-        if (options.Pca)
+        if (options.Pca == PcaMode.Index && options.BuildDims.Count > 0)
         {
-            (data, queries) = Rotate(data, queries, options.Metric, log);
+            throw new ArgumentException("--build-dims builds graphs on prefixes of rotated vectors: use it with --pca rotate, not index");
+        }
+
+        var rotation = options.Pca == PcaMode.None ? null : FitRotation(data, options.Metric, log);
+        if (rotation is not null && options.Pca == PcaMode.Rotate)
+        {
+            (data, queries) = (Rotate(rotation, data), Rotate(rotation, queries));
         }
 
         log.WriteLine($"base {data.Count}×{data.Dimensions}, {queries.Count} queries, metric {options.Metric}, M={options.M}, efC={options.EfConstruction}, threads={options.Threads}");
@@ -89,7 +95,13 @@ public static class RecallCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
         }
 
-        if (options.SearchDims.Count > 0)
+        if (options.SearchDims.Count > 0 && rotation is not null && options.Pca == PcaMode.Index)
+        {
+            var clock = Stopwatch.StartNew();
+            index.KeepRotatedPrefix(rotation.LeadingAxes(options.SearchDims.Where(d => d < data.Dimensions).DefaultIfEmpty(1).Max()));
+            log.WriteLine($"rotated prefix of {index.RotatedRows} axes kept in {clock.Elapsed.TotalSeconds:F1} s");
+        }
+        else if (options.SearchDims.Count > 0)
         {
             index.KeepPrefixCopy(options.SearchDims.Max());
         }
@@ -201,8 +213,13 @@ public static class RecallCommand
         var clock = Stopwatch.StartNew();
         int step = Math.Max(1, points / 200);
         int[] sample = [.. Enumerable.Range(0, Math.Min(200, points)).Select(i => i * step)];
-        var prefixes = options.SearchDims.Count > 0 ? [.. options.SearchDims, index.Dimensions] : Adaptive.AdaptiveCalibration.DefaultPrefixes(index.Dimensions);
-        var choice = Adaptive.AdaptiveCalibration.Calibrate(index, sample, options.K, target, prefixes);
+        IEnumerable<int> prefixes = options.SearchDims.Count > 0 ? [.. options.SearchDims, index.Dimensions] : Adaptive.AdaptiveCalibration.DefaultPrefixes(index.Dimensions);
+        if (index.RotatedRows > 0)
+        {
+            prefixes = prefixes.Where(d => d <= index.RotatedRows || d == index.Dimensions);
+        }
+
+        var choice = Adaptive.AdaptiveCalibration.Calibrate(index, sample, options.K, target, [.. prefixes]);
         double seconds = clock.Elapsed.TotalSeconds;
         var heldOut = MeasureEf(index, queries, truth, options.K, choice.Ef, options.Repeats,
             choice.SearchDimensions == index.Dimensions ? null : (choice.SearchDimensions, choice.Oversampling));
@@ -245,27 +262,24 @@ public static class RecallCommand
         return clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>
-    /// PCA-rotates base and queries (fitted on up to 20,000 base rows; centred for L2). Rotation keeps L2
-    /// distances and dot products, so the ground truth stays valid; only the order of the dimensions' weight changes.
-    /// </summary>
-    private static (VectorSet Data, VectorSet Queries) Rotate(VectorSet data, VectorSet queries, DistanceMetric metric, TextWriter log)
+    /// <summary>PCA fitted on up to 20,000 base rows (centred for L2, where only differences matter).</summary>
+    private static Adaptive.PcaRotation FitRotation(VectorSet data, DistanceMetric metric, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
         int step = Math.Max(1, data.Count / 20_000);
         var sample = Enumerable.Range(0, data.Count / step).Select(i => data[i * step].ToArray()).ToList();
         var rotation = Adaptive.PcaRotation.Fit(sample, data.Dimensions, center: metric is DistanceMetric.Euclid or DistanceMetric.Manhattan);
-        VectorSet Apply(VectorSet set)
-        {
-            var rotated = new float[set.Count * set.Dimensions];
-            Parallel.For(0, set.Count, row => rotation.Rotate(set[row], rotated.AsSpan(row * set.Dimensions, set.Dimensions)));
-            return new VectorSet(rotated, set.Dimensions);
-        }
-
-        var result = (Apply(data), Apply(queries));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"PCA rotation in {clock.Elapsed.TotalSeconds:F1} s; variance in the first 32/64/128/256 dims: {rotation.ExplainedShare(32):P1} / {rotation.ExplainedShare(64):P1} / {rotation.ExplainedShare(128):P1} / {rotation.ExplainedShare(256):P1}"));
-        return result;
+            $"PCA fitted in {clock.Elapsed.TotalSeconds:F1} s on {sample.Count} rows; variance in the first 32/64/128/256 dims: {rotation.ExplainedShare(32):P1} / {rotation.ExplainedShare(64):P1} / {rotation.ExplainedShare(128):P1} / {rotation.ExplainedShare(256):P1}"));
+        return rotation;
+    }
+
+    /// <summary>The rotated copy of a vector set. Rotation keeps L2 distances and dot products, so the ground truth stays valid.</summary>
+    private static VectorSet Rotate(Adaptive.PcaRotation rotation, VectorSet set)
+    {
+        var rotated = new float[set.Count * set.Dimensions];
+        Parallel.For(0, set.Count, row => rotation.Rotate(set[row], rotated.AsSpan(row * set.Dimensions, set.Dimensions)));
+        return new VectorSet(rotated, set.Dimensions);
     }
 
     /// <summary>One ef's pass over the queries; ef = 0 means an exact scan; <paramref name="adaptive"/> walks on a prefix.</summary>

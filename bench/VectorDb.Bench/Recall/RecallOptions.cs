@@ -36,8 +36,12 @@ public sealed record RecallOptions
     /// <summary>Also measure an exact scan (reported as a run with ef = 0), against FAISS IndexFlat.</summary>
     public bool Exact { get; init; }
 
-    /// <summary>Rotate base and queries by a PCA fitted on the base (distances unchanged) before building.</summary>
-    public bool Pca { get; init; }
+    /// <summary>
+    /// PCA for adaptive runs. <c>true</c>/<c>rotate</c>: rotate base and queries (distances unchanged) before building,
+    /// the offline way. <c>index</c>: the collection option's way: build on the vectors as given, keep their rotated
+    /// leading coordinates beside them (<c>HnswIndex.KeepRotatedPrefix</c>) and project each query as it is searched.
+    /// </summary>
+    public PcaMode Pca { get; init; }
 
     /// <summary>Adaptive-dimension search: prefix lengths to walk the graph with (each gets its own ef sweep).</summary>
     public IReadOnlyList<int> SearchDims { get; init; } = [];
@@ -99,7 +103,13 @@ public sealed record RecallOptions
             MaxQueries = Int("max-queries", int.MaxValue),
             Repeats = Int("repeats", 3),
             Exact = values.TryGetValue("exact", out var exact) && bool.Parse(exact),
-            Pca = values.TryGetValue("pca", out var pca) && bool.Parse(pca),
+            Pca = values.GetValueOrDefault("pca", "false") switch
+            {
+                "false" => PcaMode.None,
+                "true" or "rotate" => PcaMode.Rotate,
+                "index" => PcaMode.Index,
+                var other => throw new ArgumentException($"--pca takes false, true (rotate) or index, not {other}"),
+            },
             SearchDims = Ints("search-dims", []),
             Oversampling = Ints("oversampling", [4]),
             BuildDims = Ints("build-dims", []),
@@ -107,4 +117,12 @@ public sealed record RecallOptions
             OutPath = values.GetValueOrDefault("out"),
         };
     }
+}
+
+/// <summary>How a recall run uses PCA (see <see cref="RecallOptions.Pca"/>).</summary>
+public enum PcaMode
+{
+    None,
+    Rotate,
+    Index,
 }

@@ -8,6 +8,10 @@ namespace VectorDb.Distance;
 /// </summary>
 internal interface IDistanceFunction
 {
+    /// <summary>True when the distance is a sum of per-dimension terms that are never negative (L2², L1): a partial
+    /// sum over some dimensions is then a lower bound of the whole, which lets rescoring stop early.</summary>
+    static virtual bool SumsNonNegativeTerms => false;
+
     static abstract float Compute(ref float x, ref float y, nuint length);
 }
 
@@ -21,6 +25,8 @@ internal readonly struct NegativeDotDistance : IDistanceFunction
 /// <summary>Squared L2: ordering equals L2's, and the square root is taken only for reported scores.</summary>
 internal readonly struct SquaredEuclideanDistance : IDistanceFunction
 {
+    public static bool SumsNonNegativeTerms => true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<SquaredDifferenceOperator>(ref x, ref y, length);
 }
@@ -28,6 +34,8 @@ internal readonly struct SquaredEuclideanDistance : IDistanceFunction
 /// <summary>L1.</summary>
 internal readonly struct ManhattanDistance : IDistanceFunction
 {
+    public static bool SumsNonNegativeTerms => true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<AbsoluteDifferenceOperator>(ref x, ref y, length);
 }

@@ -170,7 +170,7 @@ public sealed unsafe partial class HnswIndex
         var notSelf = new ConstructionFilter(_states, id);
         for (int layer = Math.Min(level, maxLevel); layer >= 0; layer--)
         {
-            SearchLayer<TDistance, ConstructionFilter>(ref vector, current, currentDistance, _efConstruction, layer, context, notSelf);
+            SearchLayer<TDistance, ConstructionFilter, IgnoreWalk>(ref vector, current, currentDistance, _efConstruction, layer, context, notSelf, default);
             var sorted = context.EnsureSorted(context.Results.Count);
             int found = context.Results.DrainSorted(sorted);
             if (found == 0)

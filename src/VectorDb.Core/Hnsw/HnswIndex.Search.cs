@@ -74,9 +74,12 @@ public sealed unsafe partial class HnswIndex
     /// </summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
     /// <param name="k">Number of neighbours wanted.</param>
-    /// <param name="ef">Beam width on layer 0; raised to <paramref name="shortlist"/> if smaller.</param>
+    /// <param name="ef">Beam width on layer 0; raised to k if smaller.</param>
     /// <param name="searchDimensions">Leading dimensions the traversal compares (1..dimensions).</param>
-    /// <param name="shortlist">Candidates rescored with the whole vector; raised to k if smaller.</param>
+    /// <param name="shortlist">
+    /// Candidates rescored with the whole vector: the best of all the nodes the walk computed a prefix distance
+    /// for, so it may be longer than the beam (a narrow beam sees many more nodes than it keeps). Raised to k if smaller.
+    /// </param>
     /// <param name="results">Receives up to k neighbours, nearest first by full distance; must hold k.</param>
     /// <param name="statistics">When not null, receives the work done (prefix and full distances both count one).</param>
     /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> is out of range.</exception>
@@ -120,8 +123,8 @@ public sealed unsafe partial class HnswIndex
                 DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
                 _ => AdaptiveCore<ManhattanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
             };
-            statistics?.Add(context.DistanceCount + found, context.VisitedCount);
-            return Math.Min(k, found);
+            statistics?.Add(context.DistanceCount, context.VisitedCount);
+            return found;
         }
         finally
         {
@@ -145,23 +148,79 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
-    /// The prefix walk (with <paramref name="walked"/>, the query as the prefix rows read it) keeps the shortlist; rescored
-    /// against whole rows with <paramref name="query"/>, its best k go to results. Returns the shortlist's size.
+    /// The prefix walk (with <paramref name="walked"/>, the query as the prefix rows read it) collects the shortlist,
+    /// which is rescored against whole rows with <paramref name="query"/>; the best k go to results. Returns their count.
     /// </summary>
     private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        int found = SearchCore<TDistance, LiveFilter<AcceptAll>>(ref walked, shortlist, Math.Max(ef, shortlist), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default);
-        var span = candidates.AsSpan(0, found);
-        for (int i = 0; i < span.Length; i++)
+        var seen = context.Shortlist;
+        seen.Clear();
+        SearchCore<TDistance, LiveFilter<AcceptAll>, ShortlistWalk>(
+            ref walked, 1, Math.Max(ef, k), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default, new ShortlistWalk(seen, shortlist));
+        int found = seen.DrainSorted(candidates);
+        return Rescore<TDistance>(ref query, candidates.AsSpan(0, found), k, results, context);
+    }
+
+    /// <summary>
+    /// Rescores a shortlist, sorted by prefix distance, with whole rows. For sums of non-negative terms (L2², L1) a
+    /// prefix distance is a lower bound of the whole (of the unrotated prefix's, and of a rotated one's for L2, which
+    /// rotations preserve), so once it reaches the k-th best whole distance so far, neither it nor any later candidate
+    /// can enter the top k; and a whole distance is summed block by block, dropping the candidate as soon as it passes
+    /// that bound. Both are exact, and cut most of the reads when the leading dimensions carry most of the distance.
+    /// </summary>
+    private int Rescore<TDistance>(ref float query, Span<Neighbor> shortlist, int k, Span<Neighbor> results, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        const int Block = 128; // floats summed between two looks at the bound: 512 bytes, eight cache lines
+        bool prefixBounds = TDistance.SumsNonNegativeTerms && (_prefixAxes is null || Metric == DistanceMetric.Euclid);
+        const float Slack = 1.0001f; // a prefix sum (over projected coordinates, or summed in another order) carries rounding of its own
+        var best = context.Results;
+        best.Clear();
+        nuint dimensions = (nuint)_dimensions;
+        for (int i = 0; i < shortlist.Length; i++)
         {
-            int node = span[i].Id;
-            span[i] = new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions));
+            float bound = best.Count < k ? float.PositiveInfinity : best.Top.Distance;
+            if (prefixBounds && shortlist[i].Distance >= bound * Slack)
+            {
+                break;
+            }
+
+            int node = shortlist[i].Id;
+            if (i + 1 < shortlist.Length && Sse.IsSupported)
+            {
+                Sse.Prefetch0(VectorPointer(shortlist[i + 1].Id));
+            }
+
+            context.DistanceCount++;
+            ref float row = ref VectorRef(node);
+            float distance;
+            if (!TDistance.SumsNonNegativeTerms || float.IsPositiveInfinity(bound))
+            {
+                distance = TDistance.Compute(ref query, ref row, dimensions);
+            }
+            else
+            {
+                distance = 0;
+                for (nuint done = 0; done < dimensions && distance < bound; done += Block)
+                {
+                    distance += TDistance.Compute(ref Unsafe.Add(ref query, done), ref Unsafe.Add(ref row, done), Math.Min(Block, dimensions - done));
+                }
+
+                if (distance >= bound)
+                {
+                    continue;
+                }
+            }
+
+            best.Push(node, distance);
+            if (best.Count > k)
+            {
+                best.Pop();
+            }
         }
 
-        SortByDistance(span);
-        span[..Math.Min(k, found)].CopyTo(results);
-        return found;
+        return best.DrainSorted(results);
     }
 
     /// <summary>
@@ -242,7 +301,14 @@ public sealed unsafe partial class HnswIndex
 
     private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds)
         where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter =>
+        SearchCore<TDistance, TFilter, IgnoreWalk>(ref query, k, ef, results, context, filter, twoHop, seeds, default);
+
+    private int SearchCore<TDistance, TFilter, TObserver>(
+        ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds, TObserver observer)
+        where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
+        where TObserver : struct, IWalkObserver
     {
         long entry = Volatile.Read(ref _entry);
         if (entry == -1)
@@ -263,7 +329,7 @@ public sealed unsafe partial class HnswIndex
         }
         else
         {
-            SearchLayer<TDistance, TFilter>(ref query, current, currentDistance, ef, 0, context, filter, seeds);
+            SearchLayer<TDistance, TFilter, TObserver>(ref query, current, currentDistance, ef, 0, context, filter, observer, seeds);
         }
 
         var heap = context.Results;
@@ -313,15 +379,17 @@ public sealed unsafe partial class HnswIndex
     /// are expanded like any other but never enter the result heap, so deletions and filters do not cut
     /// the graph. Leaves the result in <c>context.Results</c>.
     /// </summary>
-    private void SearchLayer<TDistance, TFilter>(
-        ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds = default)
+    private void SearchLayer<TDistance, TFilter, TObserver>(
+        ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter, TObserver observer, ReadOnlySpan<int> seeds = default)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
+        where TObserver : struct, IWalkObserver
     {
         var visited = context.Visited;
         var candidates = context.Candidates;
         var results = context.Results;
         float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
+        observer.Observe(filter, entry, entryDistance);
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -355,6 +423,7 @@ public sealed unsafe partial class HnswIndex
 
                 context.DistanceCount++;
                 float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
+                observer.Observe(filter, neighbor, distance);
                 if (results.Count < ef || distance < bound)
                 {
                     candidates.Push(neighbor, distance);
@@ -511,7 +580,12 @@ public sealed unsafe partial class HnswIndex
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(context.Vectors + ((nint)id * context.Stride));
+            byte* row = (byte*)(context.Vectors + ((nint)id * context.Stride));
+            nint bytes = Math.Min((nint)context.Dimensions * sizeof(float), PrefetchBytes);
+            for (nint offset = 0; offset < bytes; offset += 64)
+            {
+                Sse.Prefetch0(row + offset);
+            }
         }
     }
 

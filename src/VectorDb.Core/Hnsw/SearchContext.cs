@@ -39,6 +39,9 @@ internal sealed unsafe class SearchContext
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);
 
+    /// <summary>An adaptive search's shortlist: the best nodes its walk has seen (see <c>ShortlistWalk</c>).</summary>
+    public NeighborHeap<FarthestFirst> Shortlist { get; } = new(64);
+
     /// <summary>The prepared query (normalised for cosine), 64-byte padded.</summary>
     public float[] Query { get; }
 

@@ -5,7 +5,11 @@ using Microsoft.AspNetCore.Mvc;
 namespace VectorDb.Server.Api;
 
 /// <summary>Request body of <c>PUT /collections/{name}</c> (the part we support).</summary>
-internal sealed record CreateCollectionRequest(VectorParams? Vectors, HnswConfig? HnswConfig);
+/// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
+internal sealed record CreateCollectionRequest(VectorParams? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null);
+
+/// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
+internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample);
 
 internal sealed record VectorParams(int Size, string Distance);
 
@@ -33,6 +37,13 @@ internal static class CollectionsApi
                 Distance = ParseDistance(vectors.Distance),
                 M = request.HnswConfig?.M ?? 16,
                 EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
+                Matryoshka = request.Matryoshka,
+                Pca = request.Pca is { } pca ? new PcaOptions
+                {
+                    Dimensions = pca.Dims,
+                    FitAtPoints = pca.FitAt ?? new PcaOptions().FitAtPoints,
+                    SamplePoints = pca.Sample ?? new PcaOptions().SamplePoints,
+                } : null,
             });
             return QdrantResults.Ok(true, start);
         });
@@ -60,6 +71,17 @@ internal static class CollectionsApi
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(new { exists = db.CollectionExists(name) }, start);
         });
+        group.MapGet("/{name}/adaptive", (string name, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            return QdrantResults.Ok(DescribeAdaptive(db.GetCollection(name)), start);
+        }).WithSummary("Adaptive-dimension settings of a collection (ours): Matryoshka prefixes, PCA options and the fitted rotation");
+        group.MapPost("/{name}/adaptive/pca", (string name, HttpContext context, VectorDatabase db) =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            var fitted = db.GetCollection(name).FitRotation(RequestParsing.Wait(context));
+            return QdrantResults.Ok(new { dims = fitted.Dimensions, explained_variance = fitted.ExplainedVariance, sample = fitted.SamplePoints }, start);
+        }).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
         group.MapDelete("/{name}", (string name, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -77,6 +99,26 @@ internal static class CollectionsApi
         "Manhattan" => DistanceMetric.Manhattan,
         _ => throw new InvalidRequestException($"Unknown distance `{name}`: use Cosine, Dot, Euclid or Manhattan."),
     };
+
+    private static object DescribeAdaptive(Collection collection)
+    {
+        var options = collection.Options;
+        var rotation = collection.Rotation;
+        return new
+        {
+            dims = options.Dimensions,
+            matryoshka = options.Matryoshka,
+            pca = options.Pca is { } pca ? new
+            {
+                dims = options.PcaDimensions,
+                fit_at = pca.FitAtPoints,
+                sample = pca.SamplePoints,
+                @fitted = rotation is not null,
+                explained_variance = rotation?.ExplainedVariance,
+                fit_error = collection.RotationFitError,
+            } : null,
+        };
+    }
 
     private static object Describe(Collection collection)
     {

@@ -1,0 +1,44 @@
+using System.Runtime.CompilerServices;
+
+namespace VectorDb.Hnsw;
+
+/// <summary>
+/// Sees every node a layer-0 walk computes a distance for, whether or not it stays in the beam. A struct, so a
+/// walk that ignores them (<see cref="IgnoreWalk"/>) compiles to exactly the plain loop.
+/// </summary>
+internal interface IWalkObserver
+{
+    void Observe<TFilter>(TFilter filter, int node, float distance)
+        where TFilter : struct, INodeFilter;
+}
+
+/// <summary>The observer of plain searches and inserts: nothing.</summary>
+internal readonly struct IgnoreWalk : IWalkObserver
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Observe<TFilter>(TFilter filter, int node, float distance)
+        where TFilter : struct, INodeFilter
+    {
+    }
+}
+
+/// <summary>
+/// Keeps the best <paramref name="size"/> accepted nodes the walk has seen: an adaptive search's shortlist, which can
+/// be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps.
+/// </summary>
+internal readonly struct ShortlistWalk(NeighborHeap<FarthestFirst> heap, int size) : IWalkObserver
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Observe<TFilter>(TFilter filter, int node, float distance)
+        where TFilter : struct, INodeFilter
+    {
+        if ((heap.Count < size || distance < heap.Top.Distance) && filter.Accept(node))
+        {
+            heap.Push(node, distance);
+            if (heap.Count > size)
+            {
+                heap.Pop();
+            }
+        }
+    }
+}
