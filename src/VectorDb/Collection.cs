@@ -324,7 +324,7 @@ public sealed class Collection
                     ? _index.Search(query, k, plan.Ef, buffer, default(AcceptAll), twoHop: false, statistics)
                     : _index.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, buffer, statistics);
                 explain = statistics is null ? null : UnfilteredExplain(
-                    SearchStrategy.Adaptive, plan.Reason, statistics.DistanceComputations, statistics.NodesVisited, Math.Max(plan.Ef, plan.Shortlist));
+                    SearchStrategy.Adaptive, plan.Reason, statistics.DistanceComputations, statistics.NodesVisited, Math.Max(plan.Ef, k));
             }
             else if (options.Exact)
             {

@@ -173,7 +173,7 @@ public sealed record AdaptiveSearch
     /// <summary>Leading dimensions the graph walk compares (1..the collection's dimension).</summary>
     public int? SearchDimensions { get; init; }
 
-    /// <summary>Shortlist size as a multiple of k (1..100), rescored with the whole vector; the beam is at least this wide.</summary>
+    /// <summary>Shortlist size as a multiple of k (1..100): the best nodes the walk saw by prefix distance, rescored with the whole vector. Independent of the beam width (ef).</summary>
     public int Oversampling { get; init; } = 4;
 
     /// <summary>
