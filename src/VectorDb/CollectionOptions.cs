@@ -86,6 +86,9 @@ public sealed record CollectionOptions
 /// </summary>
 public sealed record PcaOptions
 {
+    /// <summary>Longest vectors a PCA rotation is fitted for: the eigen-decomposition is cubic in the dimension (2,048: tens of seconds).</summary>
+    public const int MaxVectorDimensions = 2048;
+
     /// <summary>Largest number of axes a collection may keep: the rotation is logged, and log entries stay under 2 MB.</summary>
     public const int MaxAxisValues = 1 << 19;
 
@@ -107,6 +110,11 @@ public sealed record PcaOptions
 
     internal void Validate(int vectorDimensions)
     {
+        if (vectorDimensions > MaxVectorDimensions)
+        {
+            throw new InvalidRequestException($"PCA rotation supports vectors of up to {MaxVectorDimensions} dimensions (its fit is cubic in the dimension), got {vectorDimensions}.");
+        }
+
         int limit = Math.Min(vectorDimensions, MaxAxisValues / vectorDimensions);
         if (Dimensions is int dims && (dims < 1 || dims > limit))
         {

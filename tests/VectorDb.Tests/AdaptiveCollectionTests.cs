@@ -26,7 +26,8 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { Dimensions = 0 } }));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { FitAtPoints = -1 } }));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", plain with { Pca = new PcaOptions { SamplePoints = 1 } }));
-        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", new CollectionOptions { Dimensions = 4096, Pca = new PcaOptions { Dimensions = 200 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", new CollectionOptions { Dimensions = 2048, Pca = new PcaOptions { Dimensions = 300 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", new CollectionOptions { Dimensions = 4096, Pca = new PcaOptions() }));
         Assert.Empty(db.ListCollections());
 
         var collection = db.CreateCollection("plain", plain);
