@@ -117,7 +117,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
     public async Task Bad_input_is_a_400_with_a_clear_message_and_changes_nothing(string method, string path, string body, string expected)
     {
-        await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", new { vectors = new { size = 3, distance = "Cosine" } });
+        await _client.SendAsync(HttpMethod.Put, "/collections/bad", new { vectors = new { size = 3, distance = "Cosine" } });
         await _client.SendAsync(HttpMethod.Put, "/collections/bad/points?wait=true", new { points = new[] { new { id = 7, vector = new[] { 1f, 1, 1 } } } });
 
         var (status, response) = await _client.SendAsync(new HttpMethod(method), path, body);
