@@ -193,30 +193,7 @@ public class AdaptiveSearchTests
         Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
     }
 
-    /// <summary>Vectors whose variance decays fast over a random orthogonal-ish mix of coordinates, like real embeddings.</summary>
-    private static List<float[]> Correlated(int count, int seed)
-    {
-        var mixing = new Random(99);
-        var basis = Enumerable.Range(0, Dimensions).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => (float)(mixing.NextDouble() - 0.5)).ToArray()).ToArray();
-        var random = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(_ =>
-        {
-            var vector = new float[Dimensions];
-            for (int f = 0; f < Dimensions; f++)
-            {
-                float weight = (float)(Gaussian(random) * Math.Pow(0.6, f));
-                for (int c = 0; c < Dimensions; c++)
-                {
-                    vector[c] += weight * basis[f][c];
-                }
-            }
-
-            vector[0] += 3; // away from the origin, so cosine and dot are well defined
-            return vector;
-        })];
-    }
-
-    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+    private static List<float[]> Correlated(int count, int seed) => global::VectorDb.TestData.DecayingVectors.Generate(count, Dimensions, seed);
 
     private static double L2(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)));
 

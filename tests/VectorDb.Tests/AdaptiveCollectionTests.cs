@@ -189,31 +189,7 @@ public sealed class AdaptiveCollectionTests : IDisposable
         }
     }
 
-    /// <summary>Vectors whose variance decays fast over a random mix of coordinates, like real embeddings.</summary>
-    /// <param name="count">How many.</param>
-    /// <param name="seed">Random seed.</param>
-    /// <param name="mixed">False: the variance decays along the coordinates themselves, as in a Matryoshka embedding.</param>
-    private static List<float[]> Vectors(int count, int seed, bool mixed = true)
-    {
-        var mixing = new Random(99);
-        var basis = Enumerable.Range(0, Dimensions).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => (float)(mixing.NextDouble() - 0.5)).ToArray()).ToArray();
-        var random = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(_ =>
-        {
-            var vector = new float[Dimensions];
-            for (int f = 0; f < Dimensions; f++)
-            {
-                float weight = (float)((random.NextDouble() - 0.5) * 4 * Math.Pow(0.6, f));
-                for (int c = 0; c < Dimensions; c++)
-                {
-                    vector[c] += mixed ? weight * basis[f][c] : (c == f ? weight : 0);
-                }
-            }
-
-            vector[0] += 3; // away from the origin, so cosine and dot are well defined
-            return vector;
-        })];
-    }
+    private static List<float[]> Vectors(int count, int seed, bool mixed = true) => global::VectorDb.TestData.DecayingVectors.Generate(count, Dimensions, seed, mixed);
 
     private static float[] Normalised(float[] vector)
     {
