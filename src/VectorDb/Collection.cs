@@ -322,7 +322,7 @@ public sealed class Collection
                 var statistics = options.Explain ? new SearchStatistics() : null;
                 found = plan.Dimensions == Options.Dimensions
                     ? _index.Search(query, k, plan.Ef, buffer, default(AcceptAll), twoHop: false, statistics)
-                    : _index.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, buffer, statistics);
+                    : _index.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, buffer, statistics, plan.RescoreDimensions);
                 explain = statistics is null ? null : UnfilteredExplain(
                     SearchStrategy.Adaptive, plan.Reason, statistics.DistanceComputations, statistics.NodesVisited, Math.Max(plan.Ef, k));
             }
@@ -368,6 +368,11 @@ public sealed class Collection
 
         if (adaptive.TargetRecall is double target)
         {
+            if (adaptive.RescoreDimensions is not null)
+            {
+                throw new InvalidRequestException("rescore_dims goes with search_dims; a target_recall search rescores with the whole vector.");
+            }
+
             var choice = Calibrated(k, target);
             string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
             return new AdaptivePlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
@@ -378,6 +383,19 @@ public sealed class Collection
         if (dims < 1 || dims > Options.Dimensions)
         {
             throw new InvalidRequestException($"search_dims must be between 1 and {Options.Dimensions}, got {dims}.");
+        }
+
+        int rescored = adaptive.RescoreDimensions ?? Options.Dimensions;
+        if (rescored < dims || rescored > Options.Dimensions)
+        {
+            throw new InvalidRequestException($"rescore_dims must be between search_dims ({dims}) and {Options.Dimensions}, got {rescored}.");
+        }
+
+        if (rescored < Options.Dimensions && (Options.Pca is not null || (Options.Matryoshka is { } valid && !valid.Contains(rescored))))
+        {
+            throw new InvalidRequestException(Options.Pca is not null
+                ? "rescore_dims cannot be used on a PCA collection: its stored vectors are not rotated."
+                : $"rescore_dims must be one of the collection's Matryoshka prefixes [{string.Join(", ", Options.Matryoshka!)}] or {Options.Dimensions}, got {rescored}.");
         }
 
         if (adaptive.Oversampling is < 1 or > 100)
@@ -425,7 +443,8 @@ public sealed class Collection
         }
 
         int shortlist = k * adaptive.Oversampling;
-        return new AdaptivePlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {Options.Dimensions} dimensions, {shortlist} candidates rescored with all");
+        string rescoring = rescored == Options.Dimensions ? "all" : $"the first {rescored}";
+        return new AdaptivePlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {Options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
     }
 
     /// <summary>The cached calibration for (target, k), measured again once the collection has doubled or halved.</summary>
@@ -1050,7 +1069,7 @@ public sealed class Collection
 
     private sealed record FittedRotation(float[] Axes, RotationInfo Info);
 
-    private readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason);
+    private readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason, int? RescoreDimensions = null);
 
     private readonly struct VisibilityScope(ReaderWriterLockSlim gate, bool exclusive) : IDisposable
     {

@@ -185,6 +185,13 @@ public sealed record AdaptiveSearch
     public int Oversampling { get; init; } = 4;
 
     /// <summary>
+    /// Leading dimensions of the stored vectors the shortlist is rescored with, from <see cref="SearchDimensions"/> up
+    /// to the whole vector (null, the default): a longer Matryoshka prefix, cheaper than the whole vector. Scores are
+    /// then distances over that prefix. Only with <see cref="SearchDimensions"/>; not on a PCA collection.
+    /// </summary>
+    public int? RescoreDimensions { get; init; }
+
+    /// <summary>
     /// Recall@k to reach (0..1]: the collection picks the prefix, oversampling and beam width that reach it at the
     /// lowest measured cost, by calibrating on a sample of its own points against exact results. The choice is
     /// cached per (target, k) and made again when the collection has doubled or halved since.

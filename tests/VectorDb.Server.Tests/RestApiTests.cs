@@ -267,6 +267,8 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var points = Enumerable.Range(0, 60).Select(i => new { id = i, vector = Enumerable.Range(0, 8).Select(d => (float)Math.Sin((i + 1) * (d + 1))).ToArray() }).ToArray();
         Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/mrl/points?wait=true", new { points })).Status);
         Assert.Equal(200, (await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, limit = 3, @params = new { adaptive = new { search_dims = 4 } } })).Status);
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, limit = 3, @params = new { adaptive = new { search_dims = 2, rescore_dims = 4 } } })).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, limit = 3, @params = new { adaptive = new { search_dims = 4, rescore_dims = 2 } } })).Status);
         var (refused, why) = await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/search", new { vector = points[3].vector, @params = new { adaptive = new { search_dims = 3 } } });
         Assert.Equal(400, refused);
         Assert.Contains("Matryoshka", why.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);

@@ -56,6 +56,20 @@ public sealed class AdaptiveCollectionTests : IDisposable
         var refused = Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 12 } }));
         Assert.Contains("[4, 8, 16]", refused.Message, StringComparison.Ordinal);
 
+        // Rescoring with a longer trained prefix: scores are the cosine similarities over that prefix of the unit vectors.
+        var prefixHits = collection.Search(query, 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 4, RescoreDimensions = 16 } });
+        Assert.Contains("rescored with the first 16", prefixHits.Explain!.Reason, StringComparison.Ordinal);
+        var unitQuery = Normalised(query);
+        Assert.All(prefixHits, hit =>
+        {
+            var stored = collection.Get(hit.Id)!.Vector!; // stored normalised
+            Assert.Equal(Enumerable.Range(0, 16).Sum(d => (double)unitQuery[d] * stored[d]), hit.Score, 1e-5);
+        });
+        Assert.True(prefixHits.Zip(prefixHits.Skip(1)).All(pair => pair.First.Score >= pair.Second.Score));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 4, RescoreDimensions = 12 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 8, RescoreDimensions = 4 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { TargetRecall = 0.9, RescoreDimensions = 16 } }));
+
         // Calibration chooses among the trained prefixes and the whole vector only.
         var calibrated = collection.Search(query, 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
         Assert.Contains(trained.Append(Dimensions), d => calibrated.Explain!.Reason.Contains($": {d} of {Dimensions} dimensions", StringComparison.Ordinal));
@@ -116,6 +130,7 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.All(Enumerable.Range(0, Dimensions), d => Assert.Equal(given[d], stored[d], 1e-6f));
 
         Assert.Throws<InvalidRequestException>(() => collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 9 } }));
+        Assert.Throws<InvalidRequestException>(() => collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 6, RescoreDimensions = 16 } }));
         Assert.Equal(10, collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = Dimensions } }).Count);
         var calibrated = collection.Search(queries[0], 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
         Assert.Contains(new[] { 8, Dimensions }, d => calibrated.Explain!.Reason.Contains($": {d} of {Dimensions} dimensions", StringComparison.Ordinal));

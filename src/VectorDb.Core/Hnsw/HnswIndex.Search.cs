@@ -82,13 +82,29 @@ public sealed unsafe partial class HnswIndex
     /// </param>
     /// <param name="results">Receives up to k neighbours, nearest first by full distance; must hold k.</param>
     /// <param name="statistics">When not null, receives the work done (prefix and full distances both count one).</param>
-    /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> is out of range.</exception>
-    public int SearchAdaptive(ReadOnlySpan<float> query, int k, int ef, int searchDimensions, int shortlist, Span<Neighbor> results, SearchStatistics? statistics = null)
+    /// <param name="rescoreDimensions">
+    /// Leading dimensions of the stored vectors the shortlist is rescored with (a longer Matryoshka prefix); null for
+    /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
+    /// </param>
+    /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> or <paramref name="rescoreDimensions"/> is out of range.</exception>
+    public int SearchAdaptive(
+        ReadOnlySpan<float> query, int k, int ef, int searchDimensions, int shortlist, Span<Neighbor> results, SearchStatistics? statistics = null, int? rescoreDimensions = null)
     {
         CheckK(k, results);
         if (searchDimensions < 1 || searchDimensions > _dimensions)
         {
             throw new InvalidRequestException($"search_dims must be between 1 and {_dimensions}, got {searchDimensions}.");
+        }
+
+        int rescored = rescoreDimensions ?? _dimensions;
+        if (rescored < searchDimensions || rescored > _dimensions)
+        {
+            throw new InvalidRequestException($"rescore_dims must be between search_dims ({searchDimensions}) and {_dimensions}, got {rescored}.");
+        }
+
+        if (rescored < _dimensions && _prefixAxes is not null)
+        {
+            throw new InvalidRequestException("rescore_dims cannot be combined with a PCA rotation: the stored vectors are not rotated, so their prefixes carry no more than any other dimensions.");
         }
 
         shortlist = Math.Max(shortlist, k);
@@ -119,9 +135,9 @@ public sealed unsafe partial class HnswIndex
 
             int found = Metric switch
             {
-                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
-                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
-                _ => AdaptiveCore<ManhattanDistance>(ref walked, ref prepared, k, ef, shortlist, candidates, results, context),
+                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
+                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
+                _ => AdaptiveCore<ManhattanDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
             };
             statistics?.Add(context.DistanceCount, context.VisitedCount);
             return found;
@@ -151,7 +167,7 @@ public sealed unsafe partial class HnswIndex
     /// The prefix walk (with <paramref name="walked"/>, the query as the prefix rows read it) collects the shortlist,
     /// which is rescored against whole rows with <paramref name="query"/>; the best k go to results. Returns their count.
     /// </summary>
-    private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
+    private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, int rescoreDimensions, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
         var seen = context.Shortlist;
@@ -159,17 +175,17 @@ public sealed unsafe partial class HnswIndex
         SearchCore<TDistance, LiveFilter<AcceptAll>, ShortlistWalk>(
             ref walked, 1, Math.Max(ef, k), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default, new ShortlistWalk(seen, shortlist));
         int found = seen.DrainSorted(candidates);
-        return Rescore<TDistance>(ref query, candidates.AsSpan(0, found), k, results, context);
+        return Rescore<TDistance>(ref query, candidates.AsSpan(0, found), k, rescoreDimensions, results, context);
     }
 
     /// <summary>
-    /// Rescores a shortlist, sorted by prefix distance, with whole rows. For sums of non-negative terms (L2², L1) a
+    /// Rescores a shortlist, sorted by prefix distance, with whole rows (or their first <paramref name="rescoreDimensions"/>). For sums of non-negative terms (L2², L1) a
     /// prefix distance is a lower bound of the whole (of the unrotated prefix's, and of a rotated one's for L2, which
     /// rotations preserve), so once it reaches the k-th best whole distance so far, neither it nor any later candidate
     /// can enter the top k; and a whole distance is summed block by block, dropping the candidate as soon as it passes
     /// that bound. Both are exact, and cut most of the reads when the leading dimensions carry most of the distance.
     /// </summary>
-    private int Rescore<TDistance>(ref float query, Span<Neighbor> shortlist, int k, Span<Neighbor> results, SearchContext context)
+    private int Rescore<TDistance>(ref float query, Span<Neighbor> shortlist, int k, int rescoreDimensions, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
         const int Block = 128; // floats summed between two looks at the bound: 512 bytes, eight cache lines
@@ -177,7 +193,7 @@ public sealed unsafe partial class HnswIndex
         const float Slack = 1.0001f; // a prefix sum (over projected coordinates, or summed in another order) carries rounding of its own
         var best = context.Results;
         best.Clear();
-        nuint dimensions = (nuint)_dimensions;
+        nuint dimensions = (nuint)rescoreDimensions;
         for (int i = 0; i < shortlist.Length; i++)
         {
             float bound = best.Count < k ? float.PositiveInfinity : best.Top.Distance;
@@ -390,6 +406,11 @@ public sealed unsafe partial class HnswIndex
         var results = context.Results;
         float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
         observer.Observe(filter, entry, entryDistance);
+
+        // Rows of up to PrefetchBytes are all requested before the first distance, so their misses overlap; longer
+        // rows measured better loaded one ahead, where the hardware prefetcher follows each row's first lines.
+        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
+        var unseen = context.Unseen;
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -401,24 +422,33 @@ public sealed unsafe partial class HnswIndex
             candidates.Pop();
             context.VisitedCount++;
             var block = Links(nearest.Id, layer);
-            int count = Volatile.Read(ref block[0]);
-            if (count > 0)
-            {
-                PrefetchVector(context, block[1]);
-            }
-
+            int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
+            int fresh = 0;
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
-                if (i < count)
+                if (visited.TryVisit(neighbor))
                 {
-                    // The next neighbour's vector is loading while this one's distance is computed (as hnswlib does).
-                    PrefetchVector(context, block[i + 1]);
+                    unseen[fresh++] = neighbor;
+                    if (requestAll)
+                    {
+                        PrefetchVector(context, neighbor);
+                    }
                 }
+            }
 
-                if (!visited.TryVisit(neighbor))
+            if (fresh > 0 && !requestAll)
+            {
+                PrefetchVector(context, unseen[0]);
+            }
+
+            for (int i = 0; i < fresh; i++)
+            {
+                int neighbor = unseen[i];
+                if (i + 1 < fresh && !requestAll)
                 {
-                    continue;
+                    // The next neighbour's row is loading while this one's distance is computed (as hnswlib does).
+                    PrefetchVector(context, unseen[i + 1]);
                 }
 
                 context.DistanceCount++;

@@ -14,6 +14,7 @@ internal sealed unsafe class SearchContext
         PruneCandidates = new Neighbor[2 * maxLinks + 2];
         PruneSelected = new int[maxLinks + 1];
         LinkSnapshot = new int[maxLinks + 1];
+        Unseen = new int[maxLinks + 1];
         RescueCandidates = new Neighbor[maxLinks + 1];
     }
 
@@ -58,6 +59,9 @@ internal sealed unsafe class SearchContext
     public int[] PruneSelected { get; }
 
     public int[] LinkSnapshot { get; }
+
+    /// <summary>The neighbours of the node being expanded that the search had not seen yet.</summary>
+    public int[] Unseen { get; }
 
     public Neighbor[] RescueCandidates { get; }
 

@@ -7,9 +7,9 @@ namespace VectorDb.Server.Api;
 internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive);
 
 /// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
-internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall)
+internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall, int? RescoreDims = null)
 {
-    public AdaptiveSearch ToOptions() => new() { SearchDimensions = SearchDims, Oversampling = Oversampling ?? 4, TargetRecall = TargetRecall };
+    public AdaptiveSearch ToOptions() => new() { SearchDimensions = SearchDims, Oversampling = Oversampling ?? 4, TargetRecall = TargetRecall, RescoreDimensions = RescoreDims };
 }
 
 /// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>
@@ -110,7 +110,7 @@ internal static class SearchApi
 
         ServerOptions.Check("limit + offset", (long)k + skip, limits.MaxLimit, nameof(limits.MaxLimit));
         ServerOptions.Check("hnsw_ef", parameters?.HnswEf ?? 0, limits.MaxEf, nameof(limits.MaxEf));
-        ServerOptions.Check("limit × adaptive.oversampling (the beam it needs)", parameters?.Adaptive is { } adaptive ? (long)k * (adaptive.Oversampling ?? 4) : 0, limits.MaxEf, nameof(limits.MaxEf));
+        ServerOptions.Check("limit × adaptive.oversampling (the shortlist it keeps)", parameters?.Adaptive is { } adaptive ? (long)k * (adaptive.Oversampling ?? 4) : 0, limits.MaxEf, nameof(limits.MaxEf));
 
         var options = new SearchOptions
         {
