@@ -26,7 +26,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private const byte StateHidden = 3; // linked but not yet published: traversed, never returned
     private const int MaxLevel = 30;
     private const int LockStripes = 1 << 12;
-    private const int PrefetchBytes = 512; // of the next neighbour's row while this one's distance is computed
+    private const int PrefetchBytes = 512; // of a neighbour's row requested ahead of its distance; rows up to this long are all requested per expansion
     private const int CancellationCheckInterval = 1 << 13; // exact scans look at their cancellation token once per this many nodes
 
     private readonly int _dimensions;
