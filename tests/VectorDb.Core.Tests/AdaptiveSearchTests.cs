@@ -162,6 +162,18 @@ public class AdaptiveSearchTests
         Assert.Equal(10, original.SearchAdaptive(queries[0], 10, 40, Dimensions, 10, hits));
         Assert.Throws<InvalidRequestException>(() => original.KeepRotatedPrefix(new float[Dimensions + 1]));
 
+        // A whole-vector walk reads the stored rows, even when the rotated arena's rows are as wide as the vectors.
+        using (var narrow = new HnswIndex(16, metric, new HnswParameters { M = 8, EfConstruction = 64 }))
+        {
+            var small = global::VectorDb.TestData.DecayingVectors.Generate(300, 16, seed: 7);
+            small.ForEach(v => narrow.Add(v));
+            narrow.KeepRotatedPrefix(PcaRotation.Fit(small, 16, center: metric == DistanceMetric.Euclid).LeadingAxes(8));
+            var plainHits = new Neighbor[5];
+            var wholeHits = new Neighbor[5];
+            int plain = narrow.Search(small[3], 5, 32, plainHits);
+            Assert.Equal(plainHits[..plain].Select(h => h.Id), wholeHits[..narrow.SearchAdaptive(small[3], 5, 32, 16, 5, wholeHits)].Select(h => h.Id));
+        }
+
         original.KeepRotatedPrefix(null);
         Assert.Equal(0, original.RotatedRows);
         Assert.Equal(10, original.SearchAdaptive(queries[0], 10, 40, 13, 40, hits)); // plain prefixes again

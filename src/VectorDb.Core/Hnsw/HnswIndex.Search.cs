@@ -117,17 +117,19 @@ public sealed unsafe partial class HnswIndex
             ref float walked = ref prepared;
             context.ResetCounters();
             context.Dimensions = (nuint)searchDimensions;
-            if (_prefixAxes is { } axes && searchDimensions < _dimensions)
+            bool rotated = _prefixAxes is not null && searchDimensions < _dimensions; // the whole vector is walked unrotated
+            if (rotated)
             {
-                if (searchDimensions > axes.Length / _dimensions)
+                if (searchDimensions > RotatedRows)
                 {
-                    throw new InvalidRequestException($"search_dims must be at most {axes.Length / _dimensions} (the rotated prefix this index keeps) or {_dimensions}, got {searchDimensions}.");
+                    throw new InvalidRequestException($"search_dims must be at most {RotatedRows} (the rotated prefix this index keeps) or {_dimensions}, got {searchDimensions}.");
                 }
 
-                walked = ref RotateQuery(context, axes, searchDimensions);
+                walked = ref RotateQuery(context, _prefixAxes!, searchDimensions);
             }
 
-            if (_prefixes != null && searchDimensions <= _prefixStride)
+            // A rotated arena holds projected coordinates: only a rotated walk may read it, however wide its rows are.
+            if (_prefixes != null && (rotated || (_prefixAxes is null && searchDimensions <= _prefixStride)))
             {
                 context.Vectors = _prefixes;
                 context.Stride = _prefixStride;
