@@ -423,6 +423,12 @@ public sealed unsafe partial class HnswIndex
 
             candidates.Pop();
             context.VisitedCount++;
+            if (layer == 0 && candidates.Count > 0)
+            {
+                // The likely next expansion's links load while this one's distances are computed (as hnswlib does).
+                PrefetchLinks0(candidates.Top.Id);
+            }
+
             var block = Links(nearest.Id, layer);
             int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             int fresh = 0;
@@ -604,6 +610,22 @@ public sealed unsafe partial class HnswIndex
             }
 
             bound = results.Top.Distance;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchLinks0(int id)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* block = (byte*)(_links0 + ((nint)id * _linkStride0));
+            byte* end = block + (_linkStride0 * sizeof(int));
+            for (byte* line = block; line < end; line += 64)
+            {
+                Sse.Prefetch0(line);
+            }
+
+            Sse.Prefetch0(end - 1);
         }
     }
 
