@@ -82,9 +82,7 @@ public static class RecallCommand
 
         log.WriteLine($"base {data.Count}×{data.Dimensions}, {queries.Count} queries, metric {options.Metric}, M={options.M}, efC={options.EfConstruction}, threads={options.Threads}");
 
-        using var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
-        double buildSeconds = Build(index, data, options.Threads);
-        log.WriteLine($"build {buildSeconds:F2} s, {index.MemoryBytes / (double)data.Count:F0} bytes/point");
+        using var index = BuildOrLoad(options, data, log, out double buildSeconds);
 
         var truth = LoadOrComputeTruth(options, index, data, queries, log);
         var runs = new List<RecallRun>();
@@ -226,6 +224,37 @@ public static class RecallCommand
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"target {target:F2}: chose d={choice.SearchDimensions} x{choice.Oversampling} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}), qps {heldOut.Qps:F0}"));
         return new CalibrationRun(target, choice.SearchDimensions, choice.Oversampling, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
+    }
+
+    /// <summary>Builds the graph, or with <c>--graph</c> loads it from that snapshot (written after a build when missing),
+    /// so that A/B runs of search changes measure searches on the same graph without rebuilding it.</summary>
+    private static HnswIndex BuildOrLoad(RecallOptions options, VectorSet data, TextWriter log, out double buildSeconds)
+    {
+        if (options.GraphPath is { } path && File.Exists(path))
+        {
+            using var stream = File.OpenRead(path);
+            var loaded = HnswIndex.ReadSnapshot(stream);
+            if (loaded.Dimensions != data.Dimensions || loaded.Metric != options.Metric || loaded.AllocatedCount != data.Count || loaded.Parameters.M != options.M)
+            {
+                loaded.Dispose();
+                throw new ArgumentException($"--graph {path} holds a graph of other data or parameters; delete it to rebuild.");
+            }
+
+            buildSeconds = 0;
+            log.WriteLine($"graph loaded from {path} (build not timed: build_seconds is 0)");
+            return loaded;
+        }
+
+        var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
+        buildSeconds = Build(index, data, options.Threads);
+        log.WriteLine($"build {buildSeconds:F2} s, {index.MemoryBytes / (double)data.Count:F0} bytes/point");
+        if (options.GraphPath is { } target)
+        {
+            using var stream = File.Create(target);
+            index.WriteSnapshot(stream);
+        }
+
+        return index;
     }
 
     /// <summary>Reserves rows in order (node id = row), then links them with <paramref name="threads"/> workers.</summary>

@@ -33,6 +33,9 @@ public sealed record RecallOptions
 
     public string? OutPath { get; init; }
 
+    /// <summary>A graph snapshot to search instead of building one (written after the build when it does not exist).</summary>
+    public string? GraphPath { get; init; }
+
     /// <summary>Also measure an exact scan (reported as a run with ef = 0), against FAISS IndexFlat.</summary>
     public bool Exact { get; init; }
 
@@ -74,7 +77,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -115,6 +118,7 @@ public sealed record RecallOptions
             BuildDims = Ints("build-dims", []),
             TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
             OutPath = values.GetValueOrDefault("out"),
+            GraphPath = values.GetValueOrDefault("graph"),
         };
     }
 }

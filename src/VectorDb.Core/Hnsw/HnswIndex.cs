@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace VectorDb.Hnsw;
 
@@ -10,7 +9,8 @@ namespace VectorDb.Hnsw;
 /// <remarks>
 /// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena, rows rounded up to 4 floats; layer-0 links in
 /// one flat array of fixed-stride blocks <c>[count | 2·M ids]</c>; upper layers per node in a small array of
-/// <c>[count | M ids]</c> blocks. Both arenas grow by doubling under an exclusive lock that every other
+/// <c>[count | M ids]</c> blocks. Large arenas sit on huge pages (<see cref="NodeArena"/>). One block per node with
+/// the links next to the vector, hnswlib's other choice, measured slower here (docs/benchmarks.md). Both arenas grow by doubling under an exclusive lock that every other
 /// operation takes shared, so no pointer is ever used after it moved.</para>
 /// <para>Writers take one node lock at a time (never two, so no lock ordering is needed); readers read link
 /// blocks without locks. A block is written ids first, count last with release semantics, so a reader sees
@@ -198,7 +198,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (axes is null)
             {
-                NativeMemory.AlignedFree(_prefixes);
+                NodeArena.Free(_prefixes);
                 _prefixes = null;
                 _prefixStride = 0;
                 _prefixAxes = null;
@@ -220,8 +220,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>Builds a new prefix arena for every allocated node. Call with the lock held exclusively.</summary>
     private void ReplacePrefixCopy(int stride, float[]? axes)
     {
-        var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)_capacity * (nuint)stride * sizeof(float), 64);
-        NativeMemory.AlignedFree(_prefixes);
+        var prefixes = (float*)NodeArena.Allocate((nuint)_capacity * (nuint)stride * sizeof(float));
+        NodeArena.Free(_prefixes);
         _prefixes = prefixes;
         _prefixStride = stride;
         _prefixAxes = axes;
@@ -289,9 +289,9 @@ public sealed unsafe partial class HnswIndex : IDisposable
             }
 
             _disposed = true;
-            NativeMemory.AlignedFree(_vectors);
-            NativeMemory.AlignedFree(_links0);
-            NativeMemory.AlignedFree(_prefixes);
+            NodeArena.Free(_vectors);
+            NodeArena.Free(_links0);
+            NodeArena.Free(_prefixes);
             _vectors = null;
             _links0 = null;
             _prefixes = null;
@@ -355,23 +355,23 @@ public sealed unsafe partial class HnswIndex : IDisposable
 
     private void Grow(int capacity)
     {
-        var vectors = (float*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_vectorStride * sizeof(float), 64);
-        var links0 = (int*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_linkStride0 * sizeof(int), 64);
+        var vectors = (float*)NodeArena.Allocate((nuint)capacity * (nuint)_vectorStride * sizeof(float));
+        var links0 = (int*)NodeArena.Allocate((nuint)capacity * (nuint)_linkStride0 * sizeof(int));
         if (_vectors != null)
         {
             Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _vectorStride * sizeof(float), (long)_capacity * _vectorStride * sizeof(float));
             Buffer.MemoryCopy(_links0, links0, (long)capacity * _linkStride0 * sizeof(int), (long)_capacity * _linkStride0 * sizeof(int));
-            NativeMemory.AlignedFree(_vectors);
-            NativeMemory.AlignedFree(_links0);
+            NodeArena.Free(_vectors);
+            NodeArena.Free(_links0);
         }
 
         _vectors = vectors;
         _links0 = links0;
         if (_prefixes != null)
         {
-            var prefixes = (float*)NativeMemory.AlignedAlloc((nuint)capacity * (nuint)_prefixStride * sizeof(float), 64);
+            var prefixes = (float*)NodeArena.Allocate((nuint)capacity * (nuint)_prefixStride * sizeof(float));
             Buffer.MemoryCopy(_prefixes, prefixes, (long)capacity * _prefixStride * sizeof(float), (long)_capacity * _prefixStride * sizeof(float));
-            NativeMemory.AlignedFree(_prefixes);
+            NodeArena.Free(_prefixes);
             _prefixes = prefixes;
         }
 
