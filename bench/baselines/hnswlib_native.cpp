@@ -1,7 +1,9 @@
 // hnswlib baseline for the recall harness, compiled for this CPU:
 //   g++ -O3 -march=native -std=c++17 -pthread bench/baselines/hnswlib_native.cpp -o hnswlib_native -lz
 //   ./hnswlib_native --base B --query Q --truth G.ivecs --metric l2 --m 16 --ef-construction 200 --threads 1 \
-//       --k 10 --ef 10,16,32,64,128 [--max-queries N] [--repeats 3] --out result.json
+//       --k 10 --ef 10,16,32,64,128 [--max-queries N] [--repeats 3] [--graph G.bin] --out result.json
+// --graph loads the index from G.bin when it exists (build_seconds is then 0), else saves it there after the build,
+// so repeated query rounds search one graph.
 // Same inputs (TEXMEX .fvecs/.ivecs, IDX images, gzipped or not) and the same JSON as `VectorDb.Bench recall`.
 // Headers: Debian's libhnswlib-dev (0.6.2). Build: rows are added by N threads; queries run single-threaded,
 // one warm-up pass, then the best of `repeats` passes.
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -116,18 +119,31 @@ int main(int argc, char** argv) {
     std::unique_ptr<hnswlib::SpaceInterface<float>> space;
     if (metric == "l2") space = std::make_unique<hnswlib::L2Space>(base.dims);
     else space = std::make_unique<hnswlib::InnerProductSpace>(base.dims);
-    hnswlib::HierarchicalNSW<float> index(space.get(), base.rows, m, ef_construction, 42);
+    std::string graph = a.count("--graph") ? a["--graph"] : "";
+    FILE* saved = graph.empty() ? nullptr : std::fopen(graph.c_str(), "rb");
+    if (saved) std::fclose(saved);
+    auto owned = saved ? std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), graph, false, base.rows)
+                       : std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), base.rows, m, ef_construction, 42);
+    auto& index = *owned;
+    double build_seconds = 0;
+    if (!saved) {
+        auto start = std::chrono::steady_clock::now();
+        std::atomic<size_t> next{0};
+        std::vector<std::thread> workers;
+        for (int t = 0; t < std::max(1, threads); t++)
+            workers.emplace_back([&] { for (size_t r; (r = next++) < base.rows;) index.addPoint(base.row(r), r); });
+        for (auto& w : workers) w.join();
+        build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (!graph.empty()) index.saveIndex(graph);
+    } else if (index.cur_element_count != base.rows) {
+        std::fprintf(stderr, "--graph %s holds %zu points, not %zu: delete it to rebuild\n", graph.c_str(), (size_t)index.cur_element_count, base.rows);
+        return 1;
+    }
 
-    auto start = std::chrono::steady_clock::now();
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < std::max(1, threads); t++)
-        workers.emplace_back([&] { for (size_t r; (r = next++) < base.rows;) index.addPoint(base.row(r), r); });
-    for (auto& w : workers) w.join();
-    double build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-    // Level-0 block per element (vector + links + label) plus the upper-layer link lists.
-    size_t index_bytes = index.max_elements_ * index.size_data_per_element_;
+    // Level-0 block per element (vector + links + label), the upper-layer link lists, and the level data every
+    // element has: its level (element_levels_) and the pointer to its upper lists (linkLists_). Not counted:
+    // the per-element mutex (link_list_locks_, sizeof(std::mutex) each) and the label hash map.
+    size_t index_bytes = index.max_elements_ * (index.size_data_per_element_ + sizeof(int) + sizeof(char*));
     for (size_t i = 0; i < index.cur_element_count; i++) index_bytes += index.element_levels_[i] * index.size_links_per_element_;
     std::fprintf(stderr, "hnswlib-native: %zu x %zu, build %.2f s, %.0f bytes/point\n", base.rows, base.dims, build_seconds, (double)index_bytes / base.rows);
 

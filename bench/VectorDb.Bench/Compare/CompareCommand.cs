@@ -20,24 +20,70 @@ public static class CompareCommand
     {
         string folder = Option(args, "--results") ?? throw new ArgumentException("--results DIR is required");
         string ours = Option(args, "--ours") ?? "vectordb";
-        var results = Directory.EnumerateFiles(folder, "*.json")
-            .Select(path => JsonSerializer.Deserialize<EngineResult>(File.ReadAllText(path), JsonOptions)!)
-            .Where(r => r.Runs is { Count: > 0 })
-            .OrderBy(r => r.Engine == ours ? 0 : 1).ThenBy(r => r.Engine, StringComparer.Ordinal)
-            .ToList();
+        var results = ReadResults(folder, ours);
         if (results.Count == 0)
         {
             Console.Error.WriteLine($"no results in {folder}");
             return 1;
         }
 
-        string table = Table(results, ours);
+        string roundsFolder = Path.Combine(folder, "rounds");
+        string table = Table(results, ours) + (Directory.Exists(roundsFolder) ? RoundsTable(roundsFolder, ours) : "");
         Console.WriteLine(table);
         File.WriteAllText(Path.Combine(folder, "table.md"), table);
         string plotPath = Option(args, "--plot") ?? Path.Combine(folder, "recall-qps");
         Plot(results, results[0].Dataset, plotPath);
         Console.WriteLine($"wrote {Path.Combine(folder, "table.md")}, {plotPath}.png, {plotPath}.svg");
         return 0;
+    }
+
+    private static List<EngineResult> ReadResults(string folder, string ours) =>
+        Directory.EnumerateFiles(folder, "*.json")
+            .Select(path => JsonSerializer.Deserialize<EngineResult>(File.ReadAllText(path), JsonOptions)!)
+            .Where(r => r.Runs is { Count: > 0 })
+            .OrderBy(r => r.Engine == ours ? 0 : 1).ThenBy(r => r.Engine, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>
+    /// Ours ÷ each baseline's QPS per recall target in every query-only round (<c>rounds/&lt;i&gt;/</c>, the engines
+    /// alternating on the same graphs), and the median over the rounds.
+    /// </summary>
+    private static string RoundsTable(string roundsFolder, string ours)
+    {
+        var rounds = Directory.EnumerateDirectories(roundsFolder)
+            .OrderBy(path => int.TryParse(Path.GetFileName(path), out int i) ? i : int.MaxValue)
+            .Select(path => ReadResults(path, ours))
+            .Where(round => round.Count > 1 && round[0].Engine == ours)
+            .ToList();
+        if (rounds.Count == 0)
+        {
+            return "";
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{ours} ÷ baseline QPS over {rounds.Count} query-only rounds on the same graphs (median; each round's ratios at 0.90 / 0.95 / 0.99 after it):");
+        text.AppendLine("| baseline | QPS @0.90 | QPS @0.95 | QPS @0.99 | rounds |");
+        text.AppendLine("|---|---:|---:|---:|---|");
+        foreach (string engine in rounds[0].Skip(1).Select(r => r.Engine))
+        {
+            var perRound = rounds
+                .Select(round => (Ours: round[0], Theirs: round.FirstOrDefault(r => r.Engine == engine)))
+                .Where(pair => pair.Theirs is not null)
+                .Select(pair => Targets.Select(t => QpsAt(pair.Ours, t) is double a && QpsAt(pair.Theirs!, t) is double b && b > 0 ? a / b : (double?)null).ToArray())
+                .ToList();
+            text.Append(CultureInfo.InvariantCulture, $"| {engine} |");
+            for (int t = 0; t < Targets.Length; t++)
+            {
+                var ratios = perRound.Select(r => r[t]).OfType<double>().Order().ToList();
+                double? median = ratios.Count == 0 ? null : ratios.Count % 2 == 1 ? ratios[ratios.Count / 2] : (ratios[(ratios.Count / 2) - 1] + ratios[ratios.Count / 2]) / 2;
+                text.Append(CultureInfo.InvariantCulture, $" {(median is double m ? m.ToString("F2", CultureInfo.InvariantCulture) : "—")} |");
+            }
+
+            text.AppendLine(CultureInfo.InvariantCulture, $" {string.Join(", ", perRound.Select(r => string.Join("/", r.Select(x => x is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "—"))))} |");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Best QPS among approximate runs whose recall reaches <paramref name="target"/>; null when none does.</summary>

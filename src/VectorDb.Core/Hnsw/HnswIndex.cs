@@ -124,7 +124,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
             try
             {
                 long n = Math.Min(_count, _capacity);
-                long bytes = n * (((_vectorStride + _prefixStride) * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + IntPtr.Size);
+                // Per node: row, prefix row, layer-0 links, level and state bytes, in-degree, upper-links reference.
+                long bytes = n * (((_vectorStride + _prefixStride) * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
