@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace VectorDb.Hnsw;
 
@@ -22,7 +23,8 @@ internal readonly struct FarthestFirst : IHeapOrder
 }
 
 /// <summary>
-/// Binary heap of neighbours, reused across searches (it only grows), so a search allocates nothing.
+/// Binary heap of neighbours, reused across searches (it only grows), so a search allocates nothing. Indexes
+/// are below <c>_count ≤ _items.Length</c> by construction, so the sift loops read through refs without bounds checks.
 /// </summary>
 internal sealed class NeighborHeap<TOrder>
     where TOrder : struct, IHeapOrder
@@ -46,21 +48,22 @@ internal sealed class NeighborHeap<TOrder>
             Array.Resize(ref _items, _items.Length * 2);
         }
 
-        var items = _items;
+        ref Neighbor items = ref MemoryMarshal.GetArrayDataReference(_items);
         int i = _count++;
         while (i > 0)
         {
             int parent = (i - 1) >> 1;
-            if (!TOrder.Before(distance, items[parent].Distance))
+            ref Neighbor above = ref Unsafe.Add(ref items, parent);
+            if (!TOrder.Before(distance, above.Distance))
             {
                 break;
             }
 
-            items[i] = items[parent];
+            Unsafe.Add(ref items, i) = above;
             i = parent;
         }
 
-        items[i] = new Neighbor(id, distance);
+        Unsafe.Add(ref items, i) = new Neighbor(id, distance);
     }
 
     public Neighbor Pop()
@@ -97,7 +100,7 @@ internal sealed class NeighborHeap<TOrder>
 
     private void SiftDown(Neighbor item)
     {
-        var items = _items;
+        ref Neighbor items = ref MemoryMarshal.GetArrayDataReference(_items);
         int n = _count;
         int i = 0;
         while (true)
@@ -109,20 +112,21 @@ internal sealed class NeighborHeap<TOrder>
             }
 
             int right = child + 1;
-            if (right < n && TOrder.Before(items[right].Distance, items[child].Distance))
+            if (right < n && TOrder.Before(Unsafe.Add(ref items, right).Distance, Unsafe.Add(ref items, child).Distance))
             {
                 child = right;
             }
 
-            if (!TOrder.Before(items[child].Distance, item.Distance))
+            ref Neighbor below = ref Unsafe.Add(ref items, child);
+            if (!TOrder.Before(below.Distance, item.Distance))
             {
                 break;
             }
 
-            items[i] = items[child];
+            Unsafe.Add(ref items, i) = below;
             i = child;
         }
 
-        items[i] = item;
+        Unsafe.Add(ref items, i) = item;
     }
 }
