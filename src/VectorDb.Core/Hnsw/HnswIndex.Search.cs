@@ -498,6 +498,14 @@ public sealed unsafe partial class HnswIndex
         var candidates = context.Candidates;
         var results = context.Results;
         float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
+        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
+
+        // Each expansion first gathers what it will read, requesting it from memory, then computes: the rows of
+        // the nodes to score (matches; rejected ones too while seeking, stored as ~id) and the link blocks of the
+        // rejected neighbours, then the rows of the matches two hops away. Done one by one, each was a miss in turn.
+        var scored = context.Unseen;
+        var rejected = context.Rejected;
+        var hopped = context.Hopped;
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -509,49 +517,100 @@ public sealed unsafe partial class HnswIndex
             candidates.Pop();
             context.VisitedCount++;
             var block = Links(nearest.Id, 0);
-            int count = Volatile.Read(ref block[0]);
+            int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             // Seeking is bounded: if ef·M₀ distances find fewer than k matches, the caller's exact scan will.
             bool seeking = results.Count < k && context.DistanceCount < ef * _m0;
             int budget = 2 * _m0;
+            int toScore = 0;
+            int rejectedCount = 0;
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
                 if (filter.Accept(neighbor))
                 {
                     budget--;
-                    ConsiderAccepted<TDistance>(ref query, neighbor, ef, context, ref bound);
-                }
-                else if (seeking && visited.TryVisit(neighbor))
-                {
-                    // No match in reach yet: walk the rejected node too, as a plain search would.
-                    context.DistanceCount++;
-                    float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
-                    if (results.Count < ef || distance < bound)
+                    if (visited.TryVisit(neighbor))
                     {
-                        candidates.Push(neighbor, distance);
+                        scored[toScore++] = neighbor;
+                        RequestRow(context, neighbor, requestAll, toScore);
+                    }
+                }
+                else
+                {
+                    rejected[rejectedCount++] = neighbor;
+                    PrefetchLinks0(neighbor);
+                    if (seeking && visited.TryVisit(neighbor))
+                    {
+                        // No match in reach yet: walk the rejected node too, as a plain search would.
+                        scored[toScore++] = ~neighbor;
+                        RequestRow(context, neighbor, requestAll, toScore);
                     }
                 }
             }
 
-            for (int i = 1; i <= count && budget > 0; i++)
-            {
-                int neighbor = block[i];
-                if (filter.Accept(neighbor))
-                {
-                    continue;
-                }
+            ScoreGathered<TDistance>(ref query, scored.AsSpan(0, toScore), ef, context, requestAll, ref bound);
 
-                var hop = Links(neighbor, 0);
-                int hopCount = Volatile.Read(ref hop[0]);
+            int toHop = 0;
+            for (int i = 0; i < rejectedCount && budget > 0; i++)
+            {
+                var hop = Links(rejected[i], 0);
+                int hopCount = Math.Min(Volatile.Read(ref hop[0]), hop.Length - 1);
                 for (int j = 1; j <= hopCount && budget > 0; j++)
                 {
                     int second = hop[j];
                     if (filter.Accept(second))
                     {
                         budget--;
-                        ConsiderAccepted<TDistance>(ref query, second, ef, context, ref bound);
+                        if (visited.TryVisit(second))
+                        {
+                            hopped[toHop++] = second;
+                            RequestRow(context, second, requestAll, toHop);
+                        }
                     }
                 }
+            }
+
+            ScoreGathered<TDistance>(ref query, hopped.AsSpan(0, toHop), ef, context, requestAll, ref bound);
+        }
+    }
+
+    /// <summary>Asks for a gathered node's row: every short row at once, a long one only if it is the first (the rest load one ahead).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RequestRow(SearchContext context, int node, bool requestAll, int gathered)
+    {
+        if (requestAll || gathered == 1)
+        {
+            PrefetchVector(context, node);
+        }
+    }
+
+    /// <summary>
+    /// Computes the distances of nodes gathered by a two-hop expansion, in order: a match (id ≥ 0) is offered to the
+    /// beam and the result, a rejected node walked while seeking (stored as ~id) to the beam only.
+    /// </summary>
+    private static void ScoreGathered<TDistance>(ref float query, ReadOnlySpan<int> gathered, int ef, SearchContext context, bool requestAll, ref float bound)
+        where TDistance : struct, IDistanceFunction
+    {
+        var results = context.Results;
+        for (int i = 0; i < gathered.Length; i++)
+        {
+            if (!requestAll && i + 1 < gathered.Length)
+            {
+                int next = gathered[i + 1];
+                PrefetchVector(context, next < 0 ? ~next : next);
+            }
+
+            int entry = gathered[i];
+            int node = entry < 0 ? ~entry : entry;
+            context.DistanceCount++;
+            float distance = TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions);
+            if (entry >= 0)
+            {
+                OfferAccepted(node, distance, ef, context, ref bound);
+            }
+            else if (results.Count < ef || distance < bound)
+            {
+                context.Candidates.Push(node, distance);
             }
         }
     }
@@ -598,7 +657,13 @@ public sealed unsafe partial class HnswIndex
         }
 
         context.DistanceCount++;
-        float distance = TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions);
+        OfferAccepted(node, TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions), ef, context, ref bound);
+    }
+
+    /// <summary>Offers an accepted node at a computed distance to the beam and the result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OfferAccepted(int node, float distance, int ef, SearchContext context, ref float bound)
+    {
         var results = context.Results;
         if (results.Count < ef || distance < bound)
         {

@@ -15,6 +15,8 @@ internal sealed unsafe class SearchContext
         PruneSelected = new int[maxLinks + 1];
         LinkSnapshot = new int[maxLinks + 1];
         Unseen = new int[maxLinks + 1];
+        Rejected = new int[maxLinks + 1];
+        Hopped = new int[(2 * maxLinks) + 1];
         RescueCandidates = new Neighbor[maxLinks + 1];
     }
 
@@ -62,6 +64,12 @@ internal sealed unsafe class SearchContext
 
     /// <summary>The neighbours of the node being expanded that the search had not seen yet.</summary>
     public int[] Unseen { get; }
+
+    /// <summary>A two-hop expansion's neighbours that the filter rejects, whose links it looks through.</summary>
+    public int[] Rejected { get; }
+
+    /// <summary>The matches a two-hop expansion found through rejected neighbours, to score.</summary>
+    public int[] Hopped { get; }
 
     public Neighbor[] RescueCandidates { get; }
 
