@@ -113,6 +113,36 @@ public sealed class FilteredSearchTests
         Assert.Contains(expected, explain.EstimatedCostMicroseconds.Keys);
     }
 
+    /// <summary>
+    /// Two filters each matching half or more of the points: one spread evenly (plain traversal pays), one matching
+    /// only the cluster away from the query (two-hop pays). Only the matches around the query tell them apart.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"must_not": [{"key": "quarter", "match": {"value": 0}}]}""", SearchStrategy.FilteredGraph)]
+    [InlineData("""{"must": [{"key": "side", "match": {"value": 1}}]}""", SearchStrategy.TwoHopGraph)]
+    public void Planner_tells_matches_around_the_query_from_matches_away_from_it(string filterJson, SearchStrategy expected)
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("clusters", new CollectionOptions { Dimensions = 8, Distance = DistanceMetric.Euclid });
+        collection.CreatePayloadIndex("side", PayloadSchemaType.Integer);
+        collection.CreatePayloadIndex("quarter", PayloadSchemaType.Integer);
+        var random = new Random(11);
+        collection.Upsert(Enumerable.Range(0, 4000).Select(i =>
+        {
+            int side = i % 2;
+            float[] vector = [.. Enumerable.Range(0, 8).Select(_ => (side * 10) + random.NextSingle())];
+            return new Point((ulong)i, vector, Payload.FromObject(new { side, quarter = (i / 2) % 4 }));
+        }));
+        var filter = ToFilter(filterJson);
+
+        var hits = collection.Search(Enumerable.Repeat(0.5f, 8).ToArray(), 10, new SearchOptions { Filter = filter, Explain = true, Ef = 32, WithPayload = true });
+
+        Assert.Equal(expected, hits.Explain!.Strategy);
+        Assert.Contains("neighbourhood", hits.Explain.Reason, StringComparison.Ordinal);
+        Assert.Equal(10, hits.Count);
+        Assert.All(hits, h => Assert.True(filter.Matches(h.Id, h.Payload)));
+    }
+
     [Fact]
     public void Single_indexed_condition_is_estimated_exactly_and_unindexed_by_sampling()
     {

@@ -66,6 +66,64 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
+    /// The share of filter matches around a query: among the node where a search for it enters layer 0 (after the
+    /// greedy descent of the upper layers) and that node's layer-0 neighbours. A global count cannot tell a filter
+    /// whose matches surround the query from one whose matches lie away from it (e.g. "any class but the query's");
+    /// this can, for the price of the descent and one link block.
+    /// </summary>
+    /// <returns>Matches among the nodes looked at ÷ their number; 0 for an empty index.</returns>
+    public double NeighbourhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter)
+        where TFilter : struct, INodeFilter
+    {
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            var live = new LiveFilter<TFilter>(_states, filter);
+            return Metric switch
+            {
+                DistanceMetric.Cosine or DistanceMetric.Dot => NeighbourhoodShareCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, context, live),
+                DistanceMetric.Euclid => NeighbourhoodShareCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, context, live),
+                _ => NeighbourhoodShareCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, context, live),
+            };
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    private double NeighbourhoodShareCore<TDistance, TFilter>(ref float query, SearchContext context, TFilter filter)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        long entry = Volatile.Read(ref _entry);
+        if (entry == -1)
+        {
+            return 0;
+        }
+
+        (int current, int maxLevel) = UnpackEntry(entry);
+        float currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
+        for (int layer = maxLevel; layer > 0; layer--)
+        {
+            GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);
+        }
+
+        var block = Links(current, 0);
+        int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
+        int matches = filter.Accept(current) ? 1 : 0;
+        for (int i = 1; i <= count; i++)
+        {
+            matches += filter.Accept(block[i]) ? 1 : 0;
+        }
+
+        return matches / (double)(count + 1);
+    }
+
+    /// <summary>
     /// Adaptive-dimension search (AdANNS): the graph is walked comparing only the first
     /// <paramref name="searchDimensions"/> floats of each vector — cheap, and good enough to find the
     /// neighbourhood when the leading dimensions carry most of the signal (Matryoshka embeddings, or vectors

@@ -27,6 +27,12 @@ internal static class FilteredSearch
         var estimate = predicate.Estimate(context);
         bool listable = predicate.CanList;
         var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef);
+        if (forced is null && QueryPlanner.NeedsNeighbourhood(strategy, costs, estimate, context.Total))
+        {
+            double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate));
+            (strategy, reason) = QueryPlanner.ChooseTraversal(around, estimate, context.Total);
+        }
+
         if (forced is { } chosen && chosen != strategy)
         {
             (strategy, reason) = (chosen, "forced by the query");
