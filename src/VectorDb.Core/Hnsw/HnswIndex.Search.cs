@@ -99,17 +99,9 @@ public sealed unsafe partial class HnswIndex
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
-        long entry = Volatile.Read(ref _entry);
-        if (entry == -1)
+        if (!TryDescend<TDistance>(ref query, context, out int current, out _))
         {
             return 0;
-        }
-
-        (int current, int maxLevel) = UnpackEntry(entry);
-        float currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
-        for (int layer = maxLevel; layer > 0; layer--)
-        {
-            GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);
         }
 
         var block = Links(current, 0);
@@ -386,17 +378,9 @@ public sealed unsafe partial class HnswIndex
         where TFilter : struct, INodeFilter
         where TObserver : struct, IWalkObserver
     {
-        long entry = Volatile.Read(ref _entry);
-        if (entry == -1)
+        if (!TryDescend<TDistance>(ref query, context, out int current, out float currentDistance))
         {
             return 0;
-        }
-
-        (int current, int maxLevel) = UnpackEntry(entry);
-        float currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
-        for (int layer = maxLevel; layer > 0; layer--)
-        {
-            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);
         }
 
         if (twoHop)
@@ -415,6 +399,27 @@ public sealed unsafe partial class HnswIndex
         }
 
         return heap.DrainSorted(results);
+    }
+
+    /// <summary>The greedy descent of the upper layers: where a search enters layer 0. False for an empty index.</summary>
+    private bool TryDescend<TDistance>(ref float query, SearchContext context, out int current, out float currentDistance)
+        where TDistance : struct, IDistanceFunction
+    {
+        long entry = Volatile.Read(ref _entry);
+        if (entry == -1)
+        {
+            (current, currentDistance) = (-1, float.MaxValue);
+            return false;
+        }
+
+        (current, int maxLevel) = UnpackEntry(entry);
+        currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
+        for (int layer = maxLevel; layer > 0; layer--)
+        {
+            context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);
+        }
+
+        return true;
     }
 
     /// <summary>Greedy walk to the closest node on an upper layer (the paper's search with ef = 1).</summary>

@@ -10,8 +10,9 @@ namespace VectorDb.Hnsw;
 /// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena, rows rounded up to 4 floats; layer-0 links in
 /// one flat array of fixed-stride blocks <c>[count | 2·M ids]</c>; upper layers per node in a small array of
 /// <c>[count | M ids]</c> blocks. Large arenas sit on huge pages (<see cref="NodeArena"/>). One block per node with
-/// the links next to the vector, hnswlib's other choice, measured slower here (docs/benchmarks.md). Both arenas grow by doubling under an exclusive lock that every other
-/// operation takes shared, so no pointer is ever used after it moved.</para>
+/// the links next to the vector, hnswlib's other choice, measured slower here (docs/benchmarks.md). The arenas grow
+/// by doubling under an exclusive lock that every other operation takes shared, so no pointer is ever used after it
+/// moved.</para>
 /// <para>Writers take one node lock at a time (never two, so no lock ordering is needed); readers read link
 /// blocks without locks. A block is written ids first, count last with release semantics, so a reader sees
 /// either the old or the new list, or a mix of ids that are all valid nodes.</para>
