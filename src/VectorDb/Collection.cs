@@ -609,26 +609,23 @@ public sealed class Collection
     private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default)
     {
         var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _source);
-        var candidates = new List<int>();
-        if (predicate.TryListCandidates(candidates))
+        predicate.Estimate(new EstimationContext(_source)); // lets an AND list its smallest part and intersect the others
+        int bound = Math.Min(Volatile.Read(ref _points).Length, _index.AllocatedCount);
+        var nodes = new List<int>();
+        if (predicate.TryListMatches(bound, nodes))
         {
-            candidates.Sort();
-        }
-        else
-        {
-            candidates.AddRange(Enumerable.Range(0, Math.Min(Volatile.Read(ref _points).Length, _index.AllocatedCount)));
+            nodes.RemoveAll(node => !_source.TryGetPoint(node, out _, out _));
+            return nodes;
         }
 
-        var nodes = new List<int>();
-        for (int i = 0; i < candidates.Count; i++)
+        for (int node = 0; node < bound; node++)
         {
-            if ((i & 8191) == 0)
+            if ((node & 8191) == 0)
             {
                 cancellation.ThrowIfCancellationRequested();
             }
 
-            int node = candidates[i];
-            if ((i == 0 || node != candidates[i - 1]) && _source.TryGetPoint(node, out _, out _) && predicate.Matches(node))
+            if (_source.TryGetPoint(node, out _, out _) && predicate.Matches(node))
             {
                 nodes.Add(node);
             }

@@ -198,10 +198,12 @@ public sealed class PayloadIndexTests : IDisposable
         for (int i = 0; i < count; i++)
         {
             var conditions = Enumerable.Range(0, 1 + random.Next(3)).Select(_ => RandomCondition(random)).ToList();
-            yield return random.Next(3) switch
+            yield return random.Next(4) switch
             {
                 0 => new Filter(Must: conditions),
                 1 => new Filter(Should: conditions, MustNot: [RandomCondition(random)]),
+                // An OR of ANDs: each AND intersects its listed parts without dropping what the others listed.
+                2 => new Filter(Should: [new Filter(Must: conditions), new Filter(Must: [RandomCondition(random), RandomCondition(random)])]),
                 _ => new Filter(Must: [conditions[0]], MustNot: conditions.Skip(1).ToList()),
             };
         }

@@ -88,11 +88,14 @@ internal sealed class BoolFieldIndex(string key) : PayloadFieldIndex(key, Payloa
             return (uint)node < (uint)column.Length && (Volatile.Read(ref column[node]) & (1 << bit)) != 0;
         }
 
-        public override void Collect(List<int> nodes)
+        public override void Mark(NodeBitmap candidates)
         {
             lock (index._postingsLock)
             {
-                nodes.AddRange(index._postings[bit]);
+                foreach (int node in index._postings[bit])
+                {
+                    candidates.Add(node);
+                }
             }
         }
     }

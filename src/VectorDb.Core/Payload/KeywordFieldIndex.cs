@@ -139,13 +139,16 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
             return value == -2 && Volatile.Read(ref _index._multi)[node] is { } values && values.Any(v => Array.IndexOf(_ids, v) >= 0);
         }
 
-        public override void Collect(List<int> nodes)
+        public override void Mark(NodeBitmap candidates)
         {
             lock (_index._postingsLock)
             {
                 foreach (int id in _ids)
                 {
-                    nodes.AddRange(_index._postings[id]);
+                    foreach (int node in _index._postings[id])
+                    {
+                        candidates.Add(node);
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using VectorDb.Query;
 
@@ -14,7 +15,10 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     private const double ExactIntegerLimit = 9007199254740992d; // 2^53: beyond it, doubles no longer tell integers apart
 
     private readonly Lock _postingsLock = new();
-    private readonly List<(double Value, int Node)> _recent = [];
+    // Recent additions, sorted by value on the first read after a write (reads are many, writes come in bursts).
+    private readonly List<double> _recentValues = [];
+    private readonly List<int> _recentNodes = [];
+    private bool _recentSorted = true;
     private readonly Dictionary<int, double[]> _staleInSorted = []; // nodes whose pairs in the sorted run are gone
     // Per-node values, flat for the common single value so a check is one array read:
     // NaN = no value, +∞ = several (in _multi); JSON numbers are finite, so neither is a value.
@@ -38,7 +42,17 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         Volatile.Write(ref _single[node], double.NaN);
         lock (_postingsLock)
         {
-            int removedRecent = _recent.RemoveAll(pair => pair.Node == node);
+            int removedRecent = 0;
+            for (int i = _recentNodes.Count - 1; i >= 0; i--)
+            {
+                if (_recentNodes[i] == node)
+                {
+                    _recentValues.RemoveAt(i);
+                    _recentNodes.RemoveAt(i);
+                    removedRecent++;
+                }
+            }
+
             if (removedRecent < values.Length && !_staleInSorted.ContainsKey(node))
             {
                 _staleInSorted[node] = values;
@@ -79,11 +93,13 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         {
             foreach (double number in numbers)
             {
-                _recent.Add((number, node));
+                _recentValues.Add(number);
+                _recentNodes.Add(node);
+                _recentSorted = false;
                 _hasHugeValues |= Math.Abs(number) >= ExactIntegerLimit;
             }
 
-            if (_recent.Count + _staleInSorted.Count > Math.Max(1024, _sortedValues.Length / 8))
+            if (_recentValues.Count + _staleInSorted.Count > Math.Max(1024, _sortedValues.Length / 8))
             {
                 Merge();
             }
@@ -111,7 +127,7 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     /// <summary>Rebuilds the sorted run from the column; the caller holds the postings lock.</summary>
     private void Merge()
     {
-        var pairs = new List<(double Value, int Node)>(_sortedValues.Length + _recent.Count);
+        var pairs = new List<(double Value, int Node)>(_sortedValues.Length + _recentValues.Count);
         for (int node = 0; node < _single.Length; node++)
         {
             if (ValuesOf(node) is { } values)
@@ -122,11 +138,13 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
         // The node being added is in _recent but not yet in the column.
         var inColumn = new HashSet<int>(pairs.Select(p => p.Node));
-        pairs.AddRange(_recent.Where(p => !inColumn.Contains(p.Node)));
+        pairs.AddRange(_recentValues.Select((value, i) => (value, _recentNodes[i])).Where(p => !inColumn.Contains(p.Item2)));
         pairs.Sort();
         _sortedValues = [.. pairs.Select(p => p.Value)];
         _sortedNodes = [.. pairs.Select(p => p.Node)];
-        _recent.Clear();
+        _recentValues.Clear();
+        _recentNodes.Clear();
+        _recentSorted = true;
         _staleInSorted.Clear();
     }
 
@@ -143,25 +161,37 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         return double.IsFinite(value) ? [value] : double.IsPositiveInfinity(value) ? Volatile.Read(ref _multi)[node] : null;
     }
 
-    /// <summary>Index range [first, last) of sorted values satisfying the bounds.</summary>
-    private (int First, int End) SortedRange(RangeCondition range)
+    /// <summary>Index range [first, end) of the recent additions satisfying the bounds; the caller holds the postings lock.</summary>
+    private (int First, int End) RecentRange(RangeCondition range)
+    {
+        if (!_recentSorted)
+        {
+            CollectionsMarshal.AsSpan(_recentValues).Sort(CollectionsMarshal.AsSpan(_recentNodes));
+            _recentSorted = true;
+        }
+
+        return SortedRange(CollectionsMarshal.AsSpan(_recentValues), range);
+    }
+
+    /// <summary>Index range [first, end) of sorted values satisfying the bounds.</summary>
+    private static (int First, int End) SortedRange(ReadOnlySpan<double> values, RangeCondition range)
     {
         double low = range.Gte ?? range.Gt ?? double.NegativeInfinity;
         double high = range.Lte ?? range.Lt ?? double.PositiveInfinity;
-        int first = LowerBound(_sortedValues, low);
-        int end = LowerBound(_sortedValues, high);
-        while (end < _sortedValues.Length && _sortedValues[end] <= high)
+        int first = LowerBound(values, low);
+        int end = LowerBound(values, high);
+        while (end < values.Length && values[end] <= high)
         {
             end++;
         }
 
         // Tighten to the exact bounds (strict ones, and both gt and gte given).
-        while (first < end && !range.Contains(_sortedValues[first]))
+        while (first < end && !range.Contains(values[first]))
         {
             first++;
         }
 
-        while (end > first && !range.Contains(_sortedValues[end - 1]))
+        while (end > first && !range.Contains(values[end - 1]))
         {
             end--;
         }
@@ -169,7 +199,7 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         return (first, end);
     }
 
-    private static int LowerBound(double[] values, double bound)
+    private static int LowerBound(ReadOnlySpan<double> values, double bound)
     {
         int low = 0, high = values.Length;
         while (low < high)
@@ -196,9 +226,10 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
             {
                 lock (index._postingsLock)
                 {
-                    var (first, end) = index.SortedRange(range);
-                    int stale = index._staleInSorted.Values.Sum(values => values.Count(range.Contains));
-                    return end - first - stale + index._recent.Count(pair => range.Contains(pair.Value));
+                    var (first, end) = SortedRange(index._sortedValues, range);
+                    int stale = index._staleInSorted.Count == 0 ? 0 : index._staleInSorted.Values.Sum(values => values.Count(range.Contains));
+                    var (recentFirst, recentEnd) = index.RecentRange(range);
+                    return end - first - stale + (recentEnd - recentFirst);
                 }
             }
         }
@@ -222,27 +253,25 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
             return double.IsPositiveInfinity(value) && Volatile.Read(ref index._multi)[node] is { } values && values.Any(range.Contains);
         }
 
-        public override void Collect(List<int> nodes)
+        public override void Mark(NodeBitmap candidates)
         {
             lock (index._postingsLock)
             {
-                var (first, end) = index.SortedRange(range);
+                var (first, end) = SortedRange(index._sortedValues, range);
                 var stale = index._staleInSorted;
                 for (int i = first; i < end; i++)
                 {
                     int node = index._sortedNodes[i];
                     if (stale.Count == 0 || !stale.ContainsKey(node))
                     {
-                        nodes.Add(node);
+                        candidates.Add(node);
                     }
                 }
 
-                foreach (var (value, node) in index._recent)
+                var (recentFirst, recentEnd) = index.RecentRange(range);
+                for (int i = recentFirst; i < recentEnd; i++)
                 {
-                    if (range.Contains(value))
-                    {
-                        nodes.Add(node);
-                    }
+                    candidates.Add(index._recentNodes[i]);
                 }
             }
         }

@@ -61,17 +61,17 @@ internal abstract class IndexedPredicate : NodePredicate
     /// <summary>True when <see cref="Count"/> is exact.</summary>
     public abstract bool CountIsExact { get; }
 
-    /// <summary>Adds every matching node to <paramref name="nodes"/> (possibly more than once).</summary>
-    public abstract void Collect(List<int> nodes);
+    /// <summary>Adds every matching node to <paramref name="candidates"/>.</summary>
+    public abstract void Mark(NodeBitmap candidates);
 
     public override Cardinality Estimate(EstimationContext context) =>
         CountIsExact ? Cardinality.Exactly(Count) : new Cardinality(Math.Min(1, Count), Count, Count);
 
     public override bool CanList => true;
 
-    public override bool TryListCandidates(List<int> nodes)
+    public override bool TryMarkCandidates(NodeBitmap candidates)
     {
-        Collect(nodes);
+        Mark(candidates);
         return true;
     }
 }

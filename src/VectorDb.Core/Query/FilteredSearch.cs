@@ -74,8 +74,8 @@ internal static class FilteredSearch
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,
         CancellationToken cancellation)
     {
-        var candidates = new List<int>();
-        if (!predicate.TryListCandidates(candidates))
+        var listed = new List<int>();
+        if (!predicate.TryListMatches(index.AllocatedCount, listed))
         {
             matches = null;
             int found = index.ExactSearch(query, k, results, new PredicateFilter(predicate), cancellation);
@@ -83,20 +83,8 @@ internal static class FilteredSearch
             return found;
         }
 
-        // Postings of several values (or of a multi-valued field) can list a node twice.
-        var span = CollectionsMarshal.AsSpan(candidates);
-        span.Sort();
-        int kept = 0;
-        for (int i = 0; i < span.Length; i++)
-        {
-            if ((i == 0 || span[i] != span[i - 1]) && predicate.Matches(span[i]))
-            {
-                span[kept++] = span[i];
-            }
-        }
-
-        matches = kept;
-        return index.ExactSearch(query, k, results, span[..kept], statistics, cancellation);
+        matches = listed.Count;
+        return index.ExactSearch(query, k, results, CollectionsMarshal.AsSpan(listed), statistics, cancellation);
     }
 
     private static int PostFilter(

@@ -15,12 +15,52 @@ internal abstract class NodePredicate
     /// <summary>How many live points match.</summary>
     public abstract Cardinality Estimate(EstimationContext context);
 
-    /// <summary>True when <see cref="TryListCandidates"/> can list without a scan of every point.</summary>
+    /// <summary>True when <see cref="TryMarkCandidates"/> can list without a scan of every point.</summary>
     public virtual bool CanList => false;
 
-    /// <summary>Adds a superset of the matching nodes (possibly with repeats) and returns true, or returns false
-    /// when only a scan of every point can find them.</summary>
-    public virtual bool TryListCandidates(List<int> nodes) => false;
+    /// <summary>Adds a superset of the matching nodes to <paramref name="candidates"/> and returns true, or returns
+    /// false when only a scan of every point can find them.</summary>
+    public virtual bool TryMarkCandidates(NodeBitmap candidates) => false;
+
+    /// <summary>
+    /// Appends the matching nodes in ascending order, listed from the indexes, and returns true; or returns false
+    /// (appending nothing) when only a scan of every point can find them. Liveness is the caller's to check.
+    /// </summary>
+    public bool TryListMatches(int nodeBound, List<int> matches)
+    {
+        if (!CanList)
+        {
+            return false;
+        }
+
+        var candidates = NodeBitmap.Rent(nodeBound);
+        int start = matches.Count;
+        try
+        {
+            if (!TryMarkCandidates(candidates))
+            {
+                return false;
+            }
+
+            candidates.AppendTo(matches);
+        }
+        finally
+        {
+            NodeBitmap.Return(candidates);
+        }
+
+        int kept = start;
+        for (int i = start; i < matches.Count; i++)
+        {
+            if (Matches(matches[i]))
+            {
+                matches[kept++] = matches[i];
+            }
+        }
+
+        matches.RemoveRange(kept, matches.Count - kept);
+        return true;
+    }
 }
 
 /// <summary>State shared by the estimates of one filter: the population and a sample of it.</summary>
@@ -121,9 +161,13 @@ internal sealed class NodeSetPredicate(HashSet<int> nodes) : NodePredicate
 
     public override bool CanList => true;
 
-    public override bool TryListCandidates(List<int> list)
+    public override bool TryMarkCandidates(NodeBitmap candidates)
     {
-        list.AddRange(nodes);
+        foreach (int node in nodes)
+        {
+            candidates.Add(node);
+        }
+
         return true;
     }
 }
@@ -131,6 +175,9 @@ internal sealed class NodeSetPredicate(HashSet<int> nodes) : NodePredicate
 /// <summary>All of its parts.</summary>
 internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
 {
+    // Intersect postings of a part estimated to match at most this many times the smallest listed part.
+    private const long IntersectMaxRatio = 16;
+
     private readonly NodePredicate[] _parts = [.. parts.OrderBy(p => p.Cost)];
     private Cardinality[]? _estimates;
 
@@ -158,21 +205,61 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
     public override bool CanList => _parts.Any(p => p.CanList);
 
     /// <summary>
-    /// Lists the candidates of the listable part with the fewest estimated matches; the caller checks the
-    /// whole predicate on each, so the other parts filter that list.
+    /// Marks the candidates of the listable part with the fewest estimated matches, intersected with those of the
+    /// other listable parts that are not much larger (marking a node costs less than checking one); the caller
+    /// checks the whole predicate on what is left, so the remaining parts filter it.
     /// </summary>
-    public override bool TryListCandidates(List<int> nodes)
+    public override bool TryMarkCandidates(NodeBitmap candidates)
     {
-        var order = Enumerable.Range(0, _parts.Length).OrderBy(i => _estimates?[i].Max ?? int.MaxValue);
-        foreach (int i in order)
+        var listable = Enumerable.Range(0, _parts.Length)
+            .Where(i => _parts[i].CanList)
+            .OrderBy(i => _estimates?[i].Max ?? int.MaxValue)
+            .ToList();
+        if (listable.Count == 0)
         {
-            if (_parts[i].TryListCandidates(nodes))
-            {
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        // Intersecting would also drop what other parts of an enclosing OR marked: work apart, then add.
+        var own = candidates.IsEmpty ? candidates : NodeBitmap.Rent(0);
+        try
+        {
+            if (!_parts[listable[0]].TryMarkCandidates(own))
+            {
+                return false;
+            }
+
+            long smallest = _estimates?[listable[0]].Max ?? int.MaxValue;
+            foreach (int i in listable.Skip(1).Where(i => _estimates is { } e && e[i].Max <= IntersectMaxRatio * smallest))
+            {
+                var other = NodeBitmap.Rent(0);
+                try
+                {
+                    if (_parts[i].TryMarkCandidates(other))
+                    {
+                        own.IntersectWith(other);
+                    }
+                }
+                finally
+                {
+                    NodeBitmap.Return(other);
+                }
+            }
+
+            if (own != candidates)
+            {
+                candidates.UnionWith(own);
+            }
+
+            return true;
+        }
+        finally
+        {
+            if (own != candidates)
+            {
+                NodeBitmap.Return(own);
+            }
+        }
     }
 }
 
@@ -201,19 +288,10 @@ internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
 
     public override bool CanList => _parts.All(p => p.CanList);
 
-    public override bool TryListCandidates(List<int> nodes)
+    public override bool TryMarkCandidates(NodeBitmap candidates)
     {
-        int start = nodes.Count;
-        foreach (var part in _parts)
-        {
-            if (!part.TryListCandidates(nodes))
-            {
-                nodes.RemoveRange(start, nodes.Count - start);
-                return false;
-            }
-        }
-
-        return true;
+        // A part that cannot list makes the caller scan every point, so what the others marked does not matter.
+        return _parts.All(part => part.TryMarkCandidates(candidates));
     }
 }
 
