@@ -123,19 +123,21 @@ public sealed class FilteredSearchTests
     public void Planner_tells_matches_around_the_query_from_matches_away_from_it(string filterJson, SearchStrategy expected)
     {
         using var database = VectorDatabase.InMemory();
-        var collection = database.CreateCollection("clusters", new CollectionOptions { Dimensions = 8, Distance = DistanceMetric.Euclid });
+        // Large enough that scanning half of it costs more than a walk (a graph step costs ~60 ns beyond its distance).
+        const int Points = 8000, Dims = 32;
+        var collection = database.CreateCollection("clusters", new CollectionOptions { Dimensions = Dims, Distance = DistanceMetric.Euclid });
         collection.CreatePayloadIndex("side", PayloadSchemaType.Integer);
         collection.CreatePayloadIndex("quarter", PayloadSchemaType.Integer);
         var random = new Random(11);
-        collection.Upsert(Enumerable.Range(0, 4000).Select(i =>
+        collection.Upsert(Enumerable.Range(0, Points).Select(i =>
         {
             int side = i % 2;
-            float[] vector = [.. Enumerable.Range(0, 8).Select(_ => (side * 10) + random.NextSingle())];
+            float[] vector = [.. Enumerable.Range(0, Dims).Select(_ => (side * 10) + random.NextSingle())];
             return new Point((ulong)i, vector, Payload.FromObject(new { side, quarter = (i / 2) % 4 }));
         }));
         var filter = ToFilter(filterJson);
 
-        var hits = collection.Search(Enumerable.Repeat(0.5f, 8).ToArray(), 10, new SearchOptions { Filter = filter, Explain = true, Ef = 32, WithPayload = true });
+        var hits = collection.Search(Enumerable.Repeat(0.5f, Dims).ToArray(), 10, new SearchOptions { Filter = filter, Explain = true, Ef = 32, WithPayload = true });
 
         Assert.Equal(expected, hits.Explain!.Strategy);
         Assert.Contains("neighbourhood", hits.Explain.Reason, StringComparison.Ordinal);

@@ -29,6 +29,8 @@ public static class FilteredCommand
         int maxQueries = int.Parse(Option(args, "--max-queries") ?? "1000", CultureInfo.InvariantCulture);
         int[] efs = [.. (Option(args, "--ef") ?? "32,64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         int repeats = int.Parse(Option(args, "--repeats") ?? "3", CultureInfo.InvariantCulture);
+        // Unfiltered search runs at these ef values: its recall/QPS curve prices each filtered case "at the same recall".
+        int[] unfilteredEfs = [.. (Option(args, "--unfiltered-ef") ?? "10,12,16,20,24,32,48,64,96,128,192,256").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         // "auto" lets the planner choose; naming strategies forces each in turn (to calibrate the planner).
         SearchStrategy?[] strategies = [.. (Option(args, "--strategy") ?? "auto").Split(',')
             .Select(name => name == "auto" ? (SearchStrategy?)null : Enum.Parse<SearchStrategy>(name, ignoreCase: true))];
@@ -55,24 +57,35 @@ public static class FilteredCommand
 
         Console.WriteLine($"built in {clock.Elapsed.TotalSeconds:F1} s");
         var results = new List<FilteredRun>();
-        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"p50 ms",7} {"dists",7}  strategies");
+        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"unf@rec",8} {"p50 ms",7} {"dists",7}  strategies");
+        var unfilteredCurve = new List<FilteredRun>();
         string[]? only = Option(args, "--cases")?.Split(',');
         foreach (var group in workload.Queries.GroupBy(q => q.Case).Where(g => only is null || only.Any(o => g.Key.StartsWith(o, StringComparison.Ordinal))))
         {
             var queries = group.ToList();
             var truth = workload.Truth ?? ExactTruth(collection, queries, workload.K);
-            double exactQps = group.Key == "unfiltered" ? 0 : Measure(collection, queries, truth, workload.K, 0, repeats, exact: true, null).Qps;
+            bool unfiltered = queries.All(q => q.Filter is null);
+            double exactQps = unfiltered ? 0 : Measure(collection, queries, truth, workload.K, 0, repeats, exact: true, null).Qps;
             foreach (var strategy in strategies)
             {
-                foreach (int ef in efs)
+                foreach (int ef in unfiltered ? unfilteredEfs : efs)
                 {
                     var run = Measure(collection, queries, truth, workload.K, ef, repeats, exact: false, strategy) with { ExactScanQps = exactQps, Forced = strategy };
+                    if (unfiltered)
+                    {
+                        unfilteredCurve.Add(run);
+                    }
+                    else
+                    {
+                        run = run with { UnfilteredQpsAtRecall = QpsAtRecall(unfilteredCurve, run.Recall) };
+                    }
+
                     results.Add(run);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
+                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.UnfilteredQpsAtRecall,8:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
                 }
 
-                if (group.Key == "unfiltered")
+                if (unfiltered)
                 {
                     break; // nothing to force
                 }
@@ -88,6 +101,14 @@ public static class FilteredCommand
 
         return 0;
     }
+
+    /// <summary>
+    /// Unfiltered QPS at the cheapest measured ef whose recall reaches <paramref name="recall"/>; when none does, the
+    /// QPS of the highest recall measured (so a filtered case at recall 1.0 is priced against the best unfiltered
+    /// point, not against an ef nobody would run).
+    /// </summary>
+    private static double? QpsAtRecall(List<FilteredRun> curve, double recall) =>
+        curve.Count == 0 ? null : (curve.Where(r => r.Recall >= recall).MinBy(r => r.Ef) ?? curve.MaxBy(r => r.Recall))!.Qps;
 
     /// <summary>Exact filtered top-k per query (a brute-force scan of the matches), keyed by query index.</summary>
     private static Dictionary<int, ulong[]> ExactTruth(Collection collection, List<BenchQuery> queries, int k)
@@ -173,4 +194,5 @@ public sealed record FilteredRun(
     int QueriesWithMatches,
     double ExactScanQps,
     IReadOnlyDictionary<SearchStrategy, int> Strategies,
-    SearchStrategy? Forced = null);
+    SearchStrategy? Forced = null,
+    double? UnfilteredQpsAtRecall = null);

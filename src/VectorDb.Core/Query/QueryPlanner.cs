@@ -19,6 +19,12 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     // the time to stream the row (measured: 0.55 ns per dimension for 784-d fashion-mnist, 60k points).
     private const long CachedVectorBytes = 8L << 20;
 
+    // A graph walk's work per distance beyond the distance itself: the visited set, the heaps, reading the link
+    // block of each expanded node. Measured on unfiltered searches: SIGMOD (100-d, cached) 80 ns per distance
+    // against a 14 ns distance, fashion-mnist 500–590 ns against 435. Without it the model took a walk on small,
+    // cached vectors for as cheap per distance as a scan, and walked 800 µs where a scan took 60.
+    private const double GraphVisitNanos = 60;
+
     // "Nearly everything matches": post-filtering is considered at or above this certain share.
     private const double PostFilterMinShare = 0.9;
 
@@ -82,6 +88,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         }
 
         double distance = DistanceNanos(total);
+        double visit = distance + GraphVisitNanos;
         double check = predicate.Cost * CheckNanosPerCostUnit;
         double share = Math.Max(1, estimate.Expected) / (double)total;
         double graphDistances = _distancesPerEf * Math.Max(ef, k);
@@ -92,16 +99,16 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         costs[SearchStrategy.ExactScan] = listable
             ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check))
             : (total * check) + (estimate.Expected * distance);
-        costs[SearchStrategy.FilteredGraph] = graphDistances * Math.Pow(share, -0.8) * (distance + check);
+        costs[SearchStrategy.FilteredGraph] = graphDistances * Math.Pow(share, -0.8) * (visit + check);
         if (share * maxLinks0 * maxLinks0 >= TwoHopMinReach)
         {
-            costs[SearchStrategy.TwoHopGraph] = (graphDistances * distance * (1 + (0.8 * (1 - share)))) + (TwoHopChecksPerDistance * graphDistances / share * check);
+            costs[SearchStrategy.TwoHopGraph] = (graphDistances * visit * (1 + (0.8 * (1 - share)))) + (TwoHopChecksPerDistance * graphDistances / share * check);
         }
 
         double certainShare = (double)estimate.Min / total;
         if (certainShare >= PostFilterMinShare)
         {
-            costs[SearchStrategy.PostFilter] = (graphDistances / certainShare * distance) + (k / certainShare * check);
+            costs[SearchStrategy.PostFilter] = (graphDistances / certainShare * visit) + (k / certainShare * check);
         }
 
         var best = costs.MinBy(c => c.Value).Key;
