@@ -429,15 +429,26 @@ public sealed unsafe partial class HnswIndex
     {
         int computed = 0;
         bool improved = true;
+        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
         while (improved)
         {
             improved = false;
             var block = Links(current, layer);
             int count = Volatile.Read(ref block[0]);
             computed += count;
+            for (int i = 1; i <= count && (requestAll || i == 1); i++)
+            {
+                PrefetchVector(context, block[i]);
+            }
+
             for (int i = 1; i <= count; i++)
             {
                 int neighbor = block[i];
+                if (!requestAll && i < count)
+                {
+                    PrefetchVector(context, block[i + 1]);
+                }
+
                 float distance = TDistance.Compute(ref query, ref SearchRow(context, neighbor), context.Dimensions);
 
                 // A node being inserted is linked top-down, so for a moment an upper layer reaches it before it
