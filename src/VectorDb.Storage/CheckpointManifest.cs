@@ -36,8 +36,8 @@ internal sealed record CollectionManifest(
     IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
     string? RotationFile = null);
 
-/// <summary>A payload index as persisted: the key path and the schema.</summary>
-internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema);
+/// <summary>A payload index as persisted: the key path, the schema, and whether it keeps a graph per value.</summary>
+internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false);
 
 /// <summary>
 /// The <c>checkpoints/</c> directory: one numbered folder per checkpoint holding the graph snapshots and,

@@ -81,7 +81,8 @@ internal sealed record UpdatePayloadRecord(
 internal sealed record CreatePayloadIndexRecord(
     [property: Key(0)] uint CollectionId,
     [property: Key(1)] string Key,
-    [property: Key(2)] PayloadSchemaType Schema) : LogRecord;
+    [property: Key(2)] PayloadSchemaType Schema,
+    [property: Key(3)] bool IsTenant = false) : LogRecord; // logs written before tenant indexes have three fields
 
 [MessagePackObject]
 internal sealed record DeletePayloadIndexRecord(

@@ -31,7 +31,7 @@ public sealed class Collection
     private const int CalibrationQueries = 200;
 
     private readonly HnswIndex _index;
-    private readonly PayloadIndexSet _payloadIndexes = new();
+    private readonly PayloadIndexSet _payloadIndexes;
     private readonly QueryPlanner _planner;
     private readonly PointSource _source;
     private readonly DurableStore? _durable;
@@ -57,6 +57,7 @@ public sealed class Collection
         Options = options.Matryoshka is { } prefixes ? options with { Matryoshka = [.. prefixes] } : options; // the caller's list may change later
         _durable = durable;
         _index = index ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
+        _payloadIndexes = new PayloadIndexSet(_index);
         _planner = new QueryPlanner(options.Dimensions, 2 * options.M);
         _source = new PointSource(this);
     }
@@ -120,16 +121,31 @@ public sealed class Collection
     /// <param name="key">Payload key path (<c>a.b</c>, <c>a[].b</c>).</param>
     /// <param name="schema">Which values to index and which conditions it answers.</param>
     /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
+    /// <param name="isTenant">
+    /// Keyword and uuid only (Qdrant's <c>is_tenant</c>): keep an HNSW graph per value held by at least 1,000 points,
+    /// so a filter that requires one value — a tenant, a category — searches only that value's points, as fast and
+    /// as accurately as an unfiltered search of a collection their size, even when the query lies among other
+    /// values' points. Each such graph copies its points' vectors (memory grows by their size) and is rebuilt when
+    /// the database opens.
+    /// </param>
     /// <returns>False when an identical index already existed.</returns>
-    /// <exception cref="InvalidRequestException">The key is empty or the schema unknown.</exception>
-    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true)
+    /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, or a tenant index not keyword or uuid.</exception>
+    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true, bool isTenant = false)
     {
         if (string.IsNullOrWhiteSpace(key) || !Enum.IsDefined(schema))
         {
             throw new InvalidRequestException(string.IsNullOrWhiteSpace(key) ? "A payload index needs a field name." : $"Unknown payload index schema {schema}.");
         }
 
-        return WriteCollection(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema) ? null : new CreatePayloadIndexRecord(Id, key, schema), () => ApplyCreatePayloadIndex(key, schema));
+        if (isTenant && schema is not (PayloadSchemaType.Keyword or PayloadSchemaType.Uuid))
+        {
+            throw new InvalidRequestException($"Only keyword and uuid indexes can be tenant indexes, not {schema.ToString().ToLowerInvariant()}.");
+        }
+
+        return WriteCollection(
+            wait,
+            () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant) ? null : new CreatePayloadIndexRecord(Id, key, schema, isTenant),
+            () => ApplyCreatePayloadIndex(key, schema, isTenant));
     }
 
     /// <summary>Deletes the payload index on <paramref name="key"/>; filters on it keep working, by reading payloads.</summary>
@@ -756,14 +772,14 @@ public sealed class Collection
     }
 
     /// <summary>Builds a payload index from the current points; the caller holds the write lock (or is recovering).</summary>
-    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema)
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false)
     {
         var points = Volatile.Read(ref _points);
         var existing = Enumerable.Range(0, Math.Min(points.Length, _index.AllocatedCount))
             .Select(node => (Node: node, Stored: Volatile.Read(ref points[node])))
             .Where(entry => entry.Stored is not null && _index.IsLive(entry.Node))
             .Select(entry => (entry.Node, entry.Stored!.Payload));
-        _payloadIndexes.Create(key, schema, existing);
+        _payloadIndexes.Create(key, schema, existing, isTenant);
     }
 
     internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
@@ -825,6 +841,7 @@ public sealed class Collection
                 _dropped = true;
             }
 
+            _payloadIndexes.Dispose();
             _index.Dispose();
         }
     }

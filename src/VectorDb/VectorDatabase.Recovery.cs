@@ -184,7 +184,7 @@ public sealed partial class VectorDatabase
 
             foreach (var index in entry.PayloadIndexes ?? [])
             {
-                collection.ApplyCreatePayloadIndex(index.Key, index.Schema);
+                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant);
             }
 
             if (entry.RotationFile is { } rotationFile)
@@ -224,7 +224,7 @@ public sealed partial class VectorDatabase
                     update.Ids, update.Operation, update.PayloadJson is null ? null : Payload.Parse(update.PayloadJson), update.Keys);
                 break;
             case CreatePayloadIndexRecord createIndex when FindById(createIndex.CollectionId) is { } collection:
-                collection.ApplyCreatePayloadIndex(createIndex.Key, createIndex.Schema);
+                collection.ApplyCreatePayloadIndex(createIndex.Key, createIndex.Schema, createIndex.IsTenant);
                 break;
             case DeletePayloadIndexRecord deleteIndex when FindById(deleteIndex.CollectionId) is { } collection:
                 collection.ApplyDeletePayloadIndex(deleteIndex.Key);

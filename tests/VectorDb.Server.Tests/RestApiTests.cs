@@ -205,6 +205,49 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     }
 
     [Fact]
+    public async Task A_tenant_index_searches_each_large_values_own_graph()
+    {
+        await _client.SendAsync(HttpMethod.Put, "/collections/ten", new { vectors = new { size = 4, distance = "Cosine" } });
+        var random = new Random(5);
+        await _client.SendAsync(HttpMethod.Put, "/collections/ten/points?wait=true", new
+        {
+            points = Enumerable.Range(0, 2500).Select(i => new
+            {
+                id = i,
+                vector = Enumerable.Range(0, 4).Select(_ => random.NextSingle() + 0.1f).ToArray(),
+                payload = new { tenant = i < 1600 ? "big" : "small" },
+            }),
+        });
+
+        var (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/ten/index?wait=true", """{"field_name": "tenant", "field_schema": {"type": "keyword", "is_tenant": true}}""");
+        Assert.Equal(200, status);
+        var (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/ten");
+        var schema = body.GetProperty("result").GetProperty("payload_schema").GetProperty("tenant");
+        Assert.True(schema.GetProperty("params").GetProperty("is_tenant").GetBoolean());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/ten/points/query", """
+            {"query": [1, 1, 1, 1], "limit": 5, "with_payload": true, "params": {"explain": true, "hnsw_ef": 16},
+             "filter": {"must": [{"key": "tenant", "match": {"value": "big"}}]}}
+            """);
+        var result = body.GetProperty("result");
+        Assert.Equal("TenantGraph", result.GetProperty("explain").GetProperty("strategy").GetString());
+        Assert.All(result.GetProperty("points").EnumerateArray(), h => Assert.Equal("big", h.GetProperty("payload").GetProperty("tenant").GetString()));
+        Assert.Equal(5, result.GetProperty("points").GetArrayLength());
+
+        // 900 points: below a value graph's minimum of 1,000, so no graph of its own.
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/ten/points/query", """
+            {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "small"}}]}}
+            """);
+        Assert.NotEqual("TenantGraph", body.GetProperty("result").GetProperty("explain").GetProperty("strategy").GetString());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/ten/index", """{"field_name": "n", "field_schema": {"type": "integer", "is_tenant": true}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("tenant", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/ten/index", """{"field_name": "tenant", "field_schema": {"type": "keyword", "is_tenant": "yes"}}""");
+        Assert.Equal(400, status);
+    }
+
+    [Fact]
     public async Task Payload_set_overwrite_delete_and_clear()
     {
         await _client.SendAsync(HttpMethod.Put, "/collections/pay", new { vectors = new { size = 2, distance = "Dot" } });

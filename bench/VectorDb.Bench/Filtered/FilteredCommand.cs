@@ -44,9 +44,11 @@ public static class FilteredCommand
         Console.WriteLine($"{workload.Name}: {workload.Points.Count} points × {workload.Points[0].Vector.Length} dims, {workload.Queries.Count} queries; building…");
         using var database = VectorDatabase.InMemory();
         var collection = database.CreateCollection("bench", new CollectionOptions { Dimensions = workload.Points[0].Vector.Length, Distance = DistanceMetric.Euclid, M = 16, EfConstruction = 200 });
+        // --tenant KEY: that keyword index keeps a graph per value (is_tenant), measured against the plain index.
+        string? tenantKey = Option(args, "--tenant");
         foreach (var (key, schema) in workload.Indexes)
         {
-            collection.CreatePayloadIndex(key, schema);
+            collection.CreatePayloadIndex(key, schema, isTenant: key == tenantKey);
         }
 
         var clock = Stopwatch.StartNew();

@@ -1,14 +1,21 @@
 using System.Text.Json;
+using VectorDb.Hnsw;
 using VectorDb.Query;
 
 namespace VectorDb.PayloadIndexing;
 
 /// <summary>
 /// Exact string values (schemas keyword and uuid): each distinct value gets a dense id; postings map ids to
-/// node sets; the column holds each node's value ids.
+/// node sets; the column holds each node's value ids. A tenant index (<paramref name="tenantsOf"/> set) also keeps
+/// a graph per value held by at least <see cref="MinTenantPoints"/> points (<see cref="ValueGraph"/>).
 /// </summary>
-internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : PayloadFieldIndex(key, schema)
+internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, HnswIndex? tenantsOf = null) : PayloadFieldIndex(key, schema)
 {
+    /// <summary>Values held by fewer points get no graph: an exact scan of them is about as fast as a walk.</summary>
+    public const int MinTenantPoints = 1000;
+
+    private readonly Lock _tenantLock = new();
+    private ValueGraph?[] _graphs = []; // by value id, copied on write
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<HashSet<int>> _postings = [];
     private readonly Lock _postingsLock = new();
@@ -19,6 +26,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
 
     public override int Points => Volatile.Read(ref _points);
 
+    public override bool IsTenant => tenantsOf is not null;
+
     public override void Remove(int node)
     {
         if (node >= _single.Length || _single[node] == -1)
@@ -26,7 +35,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
             return;
         }
 
-        int[] ids = _single[node] >= 0 ? [_single[node]] : _multi[node]!;
+        int[] ids = ValueIds(node);
         Volatile.Write(ref _single[node], -1);
         lock (_postingsLock)
         {
@@ -36,7 +45,104 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
             }
         }
 
+        var graphs = Volatile.Read(ref _graphs);
+        foreach (int id in ids)
+        {
+            if (id < graphs.Length)
+            {
+                graphs[id]?.Remove(node);
+            }
+        }
+
         Interlocked.Decrement(ref _points);
+    }
+
+    /// <summary>Adds an indexed node to the graphs of its values, creating a value's graph once it has enough points.</summary>
+    public override void LinkTenant(int node)
+    {
+        if (tenantsOf is null || node >= _single.Length || _single[node] == -1)
+        {
+            return;
+        }
+
+        float[]? vector = null;
+        foreach (int id in ValueIds(node))
+        {
+            if (GraphFor(id) is { } graph)
+            {
+                if (vector is null)
+                {
+                    vector = new float[tenantsOf.Dimensions];
+                    tenantsOf.CopyVector(node, vector);
+                }
+
+                graph.Add(node, vector);
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (var graph in Volatile.Read(ref _graphs))
+        {
+            graph?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private int[] ValueIds(int node) => _single[node] >= 0 ? [_single[node]] : _multi[node]!;
+
+    /// <summary>The value's graph; created (and filled with the value's points so far) when it reaches enough points.</summary>
+    private ValueGraph? GraphFor(int id)
+    {
+        var graphs = Volatile.Read(ref _graphs);
+        if (id < graphs.Length && graphs[id] is { } existing)
+        {
+            return existing;
+        }
+
+        lock (_postingsLock)
+        {
+            if (_postings[id].Count < MinTenantPoints)
+            {
+                return null;
+            }
+        }
+
+        ValueGraph created;
+        lock (_tenantLock)
+        {
+            graphs = _graphs;
+            if (id < graphs.Length && graphs[id] is { } raced)
+            {
+                return raced;
+            }
+
+            created = new ValueGraph(tenantsOf!);
+            var next = new ValueGraph?[Math.Max(graphs.Length, id + 1)];
+            graphs.CopyTo(next, 0);
+            next[id] = created;
+            Volatile.Write(ref _graphs, next);
+        }
+
+        // Published first, then filled from the postings: a node indexed meanwhile is either in this list or adds
+        // itself to the published graph (the graph ignores the repeat when it is both). Searches wait for Ready.
+        int[] holders;
+        lock (_postingsLock)
+        {
+            holders = [.. _postings[id]];
+        }
+
+        var vector = new float[tenantsOf!.Dimensions];
+        foreach (int holder in holders)
+        {
+            tenantsOf.CopyVector(holder, vector);
+            created.Add(holder, vector);
+        }
+
+        created.MarkReady();
+        return created;
     }
 
     public override IndexedPredicate? TryCompile(Condition condition)
@@ -121,6 +227,11 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema) : 
         }
 
         public override bool CountIsExact => _ids.Length <= 1;
+
+        public override ValueGraph? Tenant =>
+            _ids.Length == 1 && Volatile.Read(ref _index._graphs) is var graphs && _ids[0] < graphs.Length && graphs[_ids[0]] is { Ready: true } graph
+                ? graph
+                : null;
 
         public override bool Matches(int node)
         {

@@ -8,7 +8,7 @@ namespace VectorDb.PayloadIndexing;
 /// one node during a graph search) and postings (value → nodes, for counting and listing matches).
 /// Writers are serialised by the owner (<see cref="PayloadIndexSet"/>); readers may run concurrently with them.
 /// </summary>
-internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema)
+internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) : IDisposable
 {
     /// <summary>The payload key path.</summary>
     public string Key { get; } = key;
@@ -29,6 +29,25 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema)
 
     /// <summary>Forgets the node's values.</summary>
     public abstract void Remove(int node);
+
+    /// <summary>True when the index keeps a graph per value (<see cref="KeywordFieldIndex"/> created with <c>is_tenant</c>).</summary>
+    public virtual bool IsTenant => false;
+
+    /// <summary>Adds an indexed node to its values' graphs, for a tenant index; called outside the index set's lock.</summary>
+    public virtual void LinkTenant(int node)
+    {
+    }
+
+    /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs).</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
 
     /// <summary>
     /// A predicate answering <paramref name="condition"/> from this index exactly as

@@ -1,10 +1,13 @@
+using VectorDb.Hnsw;
+
 namespace VectorDb.PayloadIndexing;
 
 /// <summary>
 /// A collection's field indexes. Writers (adds and removes of nodes, index creation) are serialised by one
 /// lock; the set of indexes is replaced, never changed in place, so readers compile filters without locking.
+/// Tenant indexes read the vectors of <paramref name="graph"/>, the collection's graph, for their value graphs.
 /// </summary>
-internal sealed class PayloadIndexSet
+internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
 {
     private readonly Lock _writeLock = new();
     private Dictionary<string, PayloadFieldIndex> _byKey = new(StringComparer.Ordinal);
@@ -15,37 +18,55 @@ internal sealed class PayloadIndexSet
     public bool IsEmpty => Volatile.Read(ref _byKey).Count == 0;
 
     public IReadOnlyList<PayloadIndexInfo> Describe() =>
-        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points))];
+        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points, i.IsTenant))];
 
     /// <summary>
-    /// Creates (or replaces, when the schema differs) the index on <paramref name="key"/>, filled from
+    /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
     /// <paramref name="points"/>. The caller keeps other writers out while it runs.
     /// </summary>
-    /// <returns>False when an index of that schema already existed.</returns>
-    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points)
+    /// <returns>False when an index of that schema and tenancy already existed.</returns>
+    /// <exception cref="InvalidRequestException">A tenant index of a schema other than keyword or uuid.</exception>
+    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false)
     {
-        if (Find(key) is { } existing && existing.Schema == schema)
+        if (isTenant && schema is not (PayloadSchemaType.Keyword or PayloadSchemaType.Uuid))
+        {
+            throw new InvalidRequestException($"Only keyword and uuid indexes can be tenant indexes, not {schema.ToString().ToLowerInvariant()}.");
+        }
+
+        if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
         {
             return false;
         }
 
         PayloadFieldIndex index = schema switch
         {
-            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema),
+            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
         };
 
+        var nodes = new List<int>();
         lock (_writeLock)
         {
             foreach (var (node, payload) in points)
             {
                 index.Add(node, payload);
+                nodes.Add(node);
             }
+        }
 
+        if (isTenant)
+        {
+            Parallel.ForEach(nodes, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, index.LinkTenant);
+        }
+
+        lock (_writeLock)
+        {
+            var replaced = _byKey.GetValueOrDefault(key);
             var next = new Dictionary<string, PayloadFieldIndex>(_byKey, StringComparer.Ordinal) { [key] = index };
             Volatile.Write(ref _byKey, next);
+            replaced?.Dispose();
         }
 
         return true;
@@ -62,8 +83,9 @@ internal sealed class PayloadIndexSet
             }
 
             var next = new Dictionary<string, PayloadFieldIndex>(_byKey, StringComparer.Ordinal);
-            next.Remove(key);
+            next.Remove(key, out var dropped);
             Volatile.Write(ref _byKey, next);
+            dropped!.Dispose();
             return true;
         }
     }
@@ -76,12 +98,28 @@ internal sealed class PayloadIndexSet
             return;
         }
 
+        Dictionary<string, PayloadFieldIndex> indexes;
         lock (_writeLock)
         {
-            foreach (var index in _byKey.Values)
+            indexes = _byKey;
+            foreach (var index in indexes.Values)
             {
                 index.Add(node, payload);
             }
+        }
+
+        // Graph inserts are slow: parallel inserts do them side by side, outside the lock.
+        foreach (var index in indexes.Values)
+        {
+            index.LinkTenant(node);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var index in Volatile.Read(ref _byKey).Values)
+        {
+            index.Dispose();
         }
     }
 

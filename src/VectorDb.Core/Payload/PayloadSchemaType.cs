@@ -24,4 +24,5 @@ public enum PayloadSchemaType
 /// <param name="Key">The payload key path it indexes.</param>
 /// <param name="Schema">Its kind.</param>
 /// <param name="Points">How many points have at least one value it indexes.</param>
-public sealed record PayloadIndexInfo(string Key, PayloadSchemaType Schema, int Points);
+/// <param name="IsTenant">True when each value (held by enough points) has a graph of its own, for filters on one value.</param>
+public sealed record PayloadIndexInfo(string Key, PayloadSchemaType Schema, int Points, bool IsTenant = false);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using VectorDb.Hnsw;
+using VectorDb.PayloadIndexing;
 
 namespace VectorDb.Query;
 
@@ -26,7 +27,8 @@ internal static class FilteredSearch
         var context = new EstimationContext(source);
         var estimate = predicate.Estimate(context);
         bool listable = predicate.CanList;
-        var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef);
+        var tenant = predicate.Tenant;
+        var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef, tenant?.Graph.Count ?? 0);
         if (forced is null && QueryPlanner.NeedsNeighbourhood(strategy, costs, estimate, context.Total))
         {
             double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate));
@@ -48,11 +50,12 @@ internal static class FilteredSearch
             SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics, Seeds(context, predicate)),
             SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics, Seeds(context, predicate)),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
+            SearchStrategy.TenantGraph when tenant is not null => TenantSearch(tenant, index, query, k, ef, predicate, results, statistics),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
 
         cancellation.ThrowIfCancellationRequested();
-        if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter)
+        if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter or SearchStrategy.TenantGraph)
         {
             fallbackFrom = strategy;
             strategy = SearchStrategy.ExactScan;
@@ -87,6 +90,28 @@ internal static class FilteredSearch
         return index.ExactSearch(query, k, results, CollectionsMarshal.AsSpan(listed), statistics, cancellation);
     }
 
+    /// <summary>Searches the value's own graph, admitting its nodes that are live in the collection and match the whole filter.</summary>
+    private static int TenantSearch(
+        ValueGraph tenant, HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics)
+    {
+        int found;
+        try
+        {
+            found = tenant.Graph.Search(query, k, ef, results, new TenantFilter(tenant, index, predicate), twoHop: false, statistics);
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0; // the index was dropped or replaced meanwhile: the exact scan answers
+        }
+
+        for (int i = 0; i < found; i++)
+        {
+            results[i] = results[i] with { Id = tenant.CollectionNode(results[i].Id) };
+        }
+
+        return found;
+    }
+
     private static int PostFilter(
         HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, Cardinality estimate, int total,
         Span<Neighbor> results, SearchStatistics statistics)
@@ -112,6 +137,19 @@ internal static class FilteredSearch
         {
             ArrayPool<Neighbor>.Shared.Return(buffer);
         }
+    }
+}
+
+/// <summary>
+/// Admits the nodes of a value graph whose collection node is live — not deleted, and published: a batch being
+/// upserted is in the value graph before the collection shows it — and matches the whole filter.
+/// </summary>
+internal readonly struct TenantFilter(ValueGraph tenant, HnswIndex collectionGraph, NodePredicate predicate) : INodeFilter
+{
+    public bool Accept(int id)
+    {
+        int node = tenant.CollectionNode(id);
+        return collectionGraph.IsLive(node) && predicate.Matches(node);
     }
 }
 

@@ -1,3 +1,5 @@
+using VectorDb.PayloadIndexing;
+
 namespace VectorDb.Query;
 
 /// <summary>
@@ -17,6 +19,9 @@ internal abstract class NodePredicate
 
     /// <summary>True when <see cref="TryMarkCandidates"/> can list without a scan of every point.</summary>
     public virtual bool CanList => false;
+
+    /// <summary>A graph of only points this filter requires (a tenant index's value), ready to search, or null.</summary>
+    public virtual ValueGraph? Tenant => null;
 
     /// <summary>Adds a superset of the matching nodes to <paramref name="candidates"/> and returns true, or returns
     /// false when only a scan of every point can find them.</summary>
@@ -182,6 +187,8 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
     private Cardinality[]? _estimates;
 
     public override int Cost => _parts.Sum(p => p.Cost);
+
+    public override ValueGraph? Tenant => _parts.Select(p => p.Tenant).FirstOrDefault(graph => graph is not null);
 
     public override bool Matches(int node)
     {

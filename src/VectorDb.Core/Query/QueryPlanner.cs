@@ -78,8 +78,10 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
             : (SearchStrategy.TwoHopGraph, $"~{share:P1} of points match but only {neighbourhoodShare:P0} of the query's graph neighbourhood (the matches lie away from the query): traverse matching nodes only, two hops through the rest");
     }
 
+    /// <summary>The cheapest strategy for a filter; <paramref name="tenantPoints"/> is the size of the graph a tenant
+    /// index keeps for a value the filter requires (0 when none).</summary>
     public (SearchStrategy Strategy, string Reason, Dictionary<SearchStrategy, double> Costs) Choose(
-        Cardinality estimate, int total, NodePredicate predicate, bool listable, int k, int ef)
+        Cardinality estimate, int total, NodePredicate predicate, bool listable, int k, int ef, int tenantPoints = 0)
     {
         var costs = new Dictionary<SearchStrategy, double>();
         if (estimate.Max == 0 || total == 0)
@@ -105,6 +107,14 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
             costs[SearchStrategy.TwoHopGraph] = (graphDistances * visit * (1 + (0.8 * (1 - share)))) + (TwoHopChecksPerDistance * graphDistances / share * check);
         }
 
+        // The value's own graph is searched plainly, admitting what matches the rest of the filter; its size barely
+        // changes the work of a search (log n), so it is priced like the collection's with the share inside it.
+        double tenantShare = tenantPoints > 0 ? Math.Clamp((double)Math.Max(1, estimate.Expected) / tenantPoints, 1e-6, 1) : 0;
+        if (tenantPoints > 0)
+        {
+            costs[SearchStrategy.TenantGraph] = graphDistances * Math.Pow(tenantShare, -0.8) * (visit + check);
+        }
+
         double certainShare = (double)estimate.Min / total;
         if (certainShare >= PostFilterMinShare)
         {
@@ -119,6 +129,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
                 : $"about {estimate.Expected} of {total} points match; checking every point and scanning the matches is cheapest",
             SearchStrategy.TwoHopGraph => $"selective filter (~{share:P1} of points): traverse matching nodes only, two hops through the rest",
             SearchStrategy.FilteredGraph => $"~{share:P1} of points match: traverse the graph, admit only matches",
+            SearchStrategy.TenantGraph => $"the filter requires a value with a graph of its own ({tenantPoints} points, ~{tenantShare:P0} of them match): search that graph",
             _ => $"at least {certainShare:P1} of points match: search unfiltered for ~{k / certainShare:F0} hits, then filter",
         };
 

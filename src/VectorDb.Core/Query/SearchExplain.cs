@@ -24,6 +24,9 @@ public enum SearchStrategy
     /// <summary>Unfiltered HNSW search for an oversampled k, then the filter on its hits.</summary>
     PostFilter,
 
+    /// <summary>HNSW search of the graph a tenant index keeps for the one value the filter requires.</summary>
+    TenantGraph,
+
     /// <summary>Unfiltered: graph walked on a prefix of each vector, shortlist rescored with the whole vector.</summary>
     Adaptive,
 }

@@ -147,7 +147,9 @@ internal static class CollectionsApi
             },
             payload_schema = collection.PayloadIndexes.ToDictionary(
                 index => index.Key,
-                index => new { data_type = IndexApi.SchemaName(index.Schema), points = index.Points }),
+                index => index.IsTenant
+                    ? (object)new { data_type = IndexApi.SchemaName(index.Schema), @params = new { type = IndexApi.SchemaName(index.Schema), is_tenant = true }, points = index.Points }
+                    : new { data_type = IndexApi.SchemaName(index.Schema), points = index.Points }),
         };
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace VectorDb.Server.Api;
 
-/// <summary>Body of <c>PUT /collections/{name}/index</c>: <c>field_schema</c> is a name or {"type": name, …}.</summary>
+/// <summary>Body of <c>PUT /collections/{name}/index</c>: <c>field_schema</c> is a name or {"type": name, "is_tenant": bool, …}.</summary>
 internal sealed record CreateFieldIndexRequest(string? FieldName, JsonElement? FieldSchema);
 
 /// <summary>Payload field indexes: <c>PUT /collections/{name}/index</c>, <c>DELETE /collections/{name}/index/{field}</c>.</summary>
@@ -17,7 +17,7 @@ internal static class IndexApi
             long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
-            db.GetCollection(name).CreatePayloadIndex(field, ParseSchema(request.FieldSchema), wait);
+            db.GetCollection(name).CreatePayloadIndex(field, ParseSchema(request.FieldSchema), wait, IsTenant(request.FieldSchema));
             return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
         });
         group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>
@@ -32,6 +32,15 @@ internal static class IndexApi
 
     /// <summary>Qdrant's lower-case schema names.</summary>
     public static string SchemaName(PayloadSchemaType schema) => schema.ToString().ToLowerInvariant();
+
+    /// <summary><c>field_schema.is_tenant</c>: a graph per value (keyword and uuid; Qdrant's flag of that name).</summary>
+    private static bool IsTenant(JsonElement? element) =>
+        element is { ValueKind: JsonValueKind.Object } parameters && parameters.TryGetProperty("is_tenant", out var flag) && flag.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False or JsonValueKind.Null => false,
+            _ => throw new InvalidRequestException("`field_schema.is_tenant` must be true or false."),
+        };
 
     private static PayloadSchemaType ParseSchema(JsonElement? element)
     {

@@ -152,7 +152,7 @@ internal sealed class DurableStore : IDisposable
                         collection.Config,
                         file,
                         collection.Count(),
-                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema))],
+                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant))],
                         rotationFile));
                 }
 

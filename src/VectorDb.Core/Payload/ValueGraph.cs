@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using VectorDb.Hnsw;
+
+namespace VectorDb.PayloadIndexing;
+
+/// <summary>
+/// An HNSW graph over the points holding one value of a tenant keyword index (<c>is_tenant</c>), kept beside the
+/// collection's graph: a filter on that value is a plain search of this graph instead of a filtered walk of the
+/// whole one, and points of the value that sit among other values' points are linked to each other, so a query
+/// from anywhere finds them (a filtered walk of the whole graph reaches them only through the others). The graph
+/// copies the vectors it holds; its nodes map to the collection's graph nodes.
+/// </summary>
+internal sealed class ValueGraph : IDisposable
+{
+    private readonly ConcurrentDictionary<int, int> _subOf = new(); // collection node → node here (−1 while being added)
+    private readonly Lock _growLock = new();
+    private int[] _nodeOf = new int[1024]; // node here → collection node
+    private volatile bool _ready;
+
+    public ValueGraph(HnswIndex collectionGraph) =>
+        Graph = new HnswIndex(collectionGraph.Dimensions, collectionGraph.Metric, collectionGraph.Parameters);
+
+    public HnswIndex Graph { get; }
+
+    /// <summary>True once every point that held the value when the graph was created is in it; searches wait for that.</summary>
+    public bool Ready => _ready;
+
+    public void MarkReady() => _ready = true;
+
+    /// <summary>The collection's node for a node of this graph.</summary>
+    public int CollectionNode(int node) => Volatile.Read(ref _nodeOf)[node];
+
+    /// <summary>Adds the collection's node (once; a repeat is ignored). Safe to call from parallel inserts.</summary>
+    public void Add(int collectionNode, ReadOnlySpan<float> vector)
+    {
+        if (!_subOf.TryAdd(collectionNode, -1))
+        {
+            return;
+        }
+
+        int node = Graph.Reserve(vector);
+        lock (_growLock)
+        {
+            if (node >= _nodeOf.Length)
+            {
+                var grown = new int[Math.Max(node + 1, _nodeOf.Length * 2)];
+                _nodeOf.CopyTo(grown, 0);
+                Volatile.Write(ref _nodeOf, grown);
+            }
+
+            _nodeOf[node] = collectionNode;
+        }
+
+        _subOf[collectionNode] = node;
+        Graph.Link(node);
+    }
+
+    /// <summary>Deletes the collection's node from this graph, if it is in it.</summary>
+    public void Remove(int collectionNode)
+    {
+        if (_subOf.TryRemove(collectionNode, out int node) && node >= 0)
+        {
+            Graph.Delete(node);
+        }
+    }
+
+    public void Dispose() => Graph.Dispose();
+}
