@@ -25,14 +25,9 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
     /// <paramref name="points"/>. The caller keeps other writers out while it runs.
     /// </summary>
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
-    /// <exception cref="InvalidRequestException">A tenant index of a schema other than keyword or uuid.</exception>
+    /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
     public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false)
     {
-        if (isTenant && schema is not (PayloadSchemaType.Keyword or PayloadSchemaType.Uuid))
-        {
-            throw new InvalidRequestException($"Only keyword and uuid indexes can be tenant indexes, not {schema.ToString().ToLowerInvariant()}.");
-        }
-
         if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
         {
             return false;
