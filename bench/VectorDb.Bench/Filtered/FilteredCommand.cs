@@ -59,8 +59,10 @@ public static class FilteredCommand
 
         Console.WriteLine($"built in {clock.Elapsed.TotalSeconds:F1} s");
         var results = new List<FilteredRun>();
-        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"unf@rec",8} {"p50 ms",7} {"dists",7}  strategies");
+        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"unf@rec",8} {"unf@ef",8} {"p50 ms",7} {"dists",7}  strategies");
         var unfilteredCurve = new List<FilteredRun>();
+        List<BenchQuery>? unfilteredQueries = null;
+        IReadOnlyDictionary<int, ulong[]>? unfilteredTruth = null;
         string[]? only = Option(args, "--cases")?.Split(',');
         foreach (var group in workload.Queries.GroupBy(q => q.Case).Where(g => only is null || only.Any(o => g.Key.StartsWith(o, StringComparison.Ordinal))))
         {
@@ -76,15 +78,23 @@ public static class FilteredCommand
                     if (unfiltered)
                     {
                         unfilteredCurve.Add(run);
+                        (unfilteredQueries, unfilteredTruth) = (queries, truth);
                     }
-                    else
+                    else if (unfilteredQueries is not null)
                     {
-                        run = run with { UnfilteredQpsAtRecall = QpsAtRecall(unfilteredCurve, run.Recall) };
+                        // The references are measured again right after the case: the machine drifts by ±30 % within
+                        // minutes, so only measurements taken side by side make a ratio.
+                        int efAtRecall = EfAtRecall(unfilteredCurve, run.Recall);
+                        run = run with
+                        {
+                            UnfilteredQpsAtRecall = Measure(collection, unfilteredQueries, unfilteredTruth!, workload.K, efAtRecall, repeats, exact: false, null).Qps,
+                            UnfilteredQpsSameEf = Measure(collection, unfilteredQueries, unfilteredTruth!, workload.K, ef, repeats, exact: false, null).Qps,
+                        };
                     }
 
                     results.Add(run);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.UnfilteredQpsAtRecall,8:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
+                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.UnfilteredQpsAtRecall,8:F0} {run.UnfilteredQpsSameEf,8:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
                 }
 
                 if (unfiltered)
@@ -105,12 +115,11 @@ public static class FilteredCommand
     }
 
     /// <summary>
-    /// Unfiltered QPS at the cheapest measured ef whose recall reaches <paramref name="recall"/>; when none does, the
-    /// QPS of the highest recall measured (so a filtered case at recall 1.0 is priced against the best unfiltered
-    /// point, not against an ef nobody would run).
+    /// The cheapest ef of the unfiltered curve whose recall reaches <paramref name="recall"/>; when none does, the ef of
+    /// the highest recall measured (so a filtered case at recall 1.0 is priced against the best unfiltered point).
     /// </summary>
-    private static double? QpsAtRecall(List<FilteredRun> curve, double recall) =>
-        curve.Count == 0 ? null : (curve.Where(r => r.Recall >= recall).MinBy(r => r.Ef) ?? curve.MaxBy(r => r.Recall))!.Qps;
+    private static int EfAtRecall(List<FilteredRun> curve, double recall) =>
+        (curve.Where(r => r.Recall >= recall).MinBy(r => r.Ef) ?? curve.MaxBy(r => r.Recall))!.Ef;
 
     /// <summary>Exact filtered top-k per query (a brute-force scan of the matches), keyed by query index.</summary>
     private static Dictionary<int, ulong[]> ExactTruth(Collection collection, List<BenchQuery> queries, int k)
@@ -197,4 +206,5 @@ public sealed record FilteredRun(
     double ExactScanQps,
     IReadOnlyDictionary<SearchStrategy, int> Strategies,
     SearchStrategy? Forced = null,
-    double? UnfilteredQpsAtRecall = null);
+    double? UnfilteredQpsAtRecall = null,
+    double? UnfilteredQpsSameEf = null);
