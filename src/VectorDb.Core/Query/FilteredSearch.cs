@@ -54,7 +54,9 @@ internal static class FilteredSearch
             SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics, Seeds(context, predicate, estimate)),
             SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics, Seeds(context, predicate, estimate)),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
-            SearchStrategy.TenantGraph when tenant is not null => TenantSearch(tenant, index, query, k, ef, predicate, results, statistics),
+            SearchStrategy.TenantGraph => tenant is not null
+                ? TenantSearch(tenant, index, query, k, ef, predicate, results, statistics)
+                : throw new InvalidRequestException("Strategy TenantGraph needs a filter requiring one value of a tenant index that has a graph of its own (1,000 points or more)."),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
 
