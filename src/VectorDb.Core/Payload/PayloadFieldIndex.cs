@@ -88,6 +88,9 @@ internal abstract class IndexedPredicate : NodePredicate
 
     public override bool CanList => true;
 
+    /// <summary>A field index marks the nodes holding a value the condition accepts: exactly its matches.</summary>
+    public override bool MarksExactly => true;
+
     public override bool TryMarkCandidates(NodeBitmap candidates)
     {
         Mark(candidates);

@@ -27,6 +27,9 @@ internal abstract class NodePredicate
     /// false when only a scan of every point can find them.</summary>
     public virtual bool TryMarkCandidates(NodeBitmap candidates) => false;
 
+    /// <summary>True when <see cref="TryMarkCandidates"/> marks exactly the matching nodes, so they need no check.</summary>
+    public virtual bool MarksExactly => false;
+
     /// <summary>
     /// Appends the matching nodes in ascending order, listed from the indexes, and returns true; or returns false
     /// (appending nothing) when only a scan of every point can find them. Liveness is the caller's to check.
@@ -52,6 +55,11 @@ internal abstract class NodePredicate
         finally
         {
             NodeBitmap.Return(candidates);
+        }
+
+        if (MarksExactly)
+        {
+            return true;
         }
 
         int kept = start;
@@ -165,6 +173,8 @@ internal sealed class NodeSetPredicate(HashSet<int> nodes) : NodePredicate
     public override Cardinality Estimate(EstimationContext context) => Cardinality.Exactly(nodes.Count);
 
     public override bool CanList => true;
+
+    public override bool MarksExactly => true;
 
     public override bool TryMarkCandidates(NodeBitmap candidates)
     {
@@ -294,6 +304,8 @@ internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
         Cardinality.AnyOf([.. _parts.Select(p => p.Estimate(context))], context.Total);
 
     public override bool CanList => _parts.All(p => p.CanList);
+
+    public override bool MarksExactly => _parts.All(p => p.MarksExactly);
 
     public override bool TryMarkCandidates(NodeBitmap candidates)
     {
