@@ -753,8 +753,7 @@ public sealed class Collection
                     PayloadOperation.DeleteKeys => current.Without(keys!),
                     _ => Payload.Empty,
                 };
-                _payloadIndexes.Remove(node);
-                _payloadIndexes.Add(node, next);
+                _payloadIndexes.Update(node, stored.Payload, next);
                 Volatile.Write(ref points[node], stored with { Payload = next });
                 updated.Add((id, node, next));
             }

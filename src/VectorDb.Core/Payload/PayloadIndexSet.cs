@@ -1,4 +1,6 @@
+using System.Text.Json;
 using VectorDb.Hnsw;
+using VectorDb.Query;
 
 namespace VectorDb.PayloadIndexing;
 
@@ -110,6 +112,46 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Re-indexes a node whose payload changed from <paramref name="before"/> to <paramref name="after"/>, in the
+    /// indexes whose key's values changed only: setting one key must not re-insert every point into the value
+    /// graphs of a tenant index on another (an HNSW delete and insert each).
+    /// </summary>
+    public void Update(int node, Payload? before, Payload? after)
+    {
+        if (IsEmpty)
+        {
+            return;
+        }
+
+        List<PayloadFieldIndex>? relinked = null;
+        lock (_writeLock)
+        {
+            foreach (var index in _byKey.Values)
+            {
+                if (SameValues(before, after, index.Key))
+                {
+                    continue;
+                }
+
+                index.Remove(node);
+                index.Add(node, after);
+                if (index.IsTenant)
+                {
+                    (relinked ??= []).Add(index);
+                }
+            }
+        }
+
+        foreach (var index in relinked ?? [])
+        {
+            index.LinkTenant(node);
+        }
+    }
+
+    private static bool SameValues(Payload? before, Payload? after, string key) =>
+        PayloadPath.Values(before, key).SequenceEqual(PayloadPath.Values(after, key), JsonValueComparer.Instance);
+
     public void Dispose()
     {
         foreach (var index in Volatile.Read(ref _byKey).Values)
@@ -134,4 +176,14 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
             }
         }
     }
+}
+
+/// <summary>Equality of JSON values by content (<see cref="JsonElement.DeepEquals"/>); not for hashing.</summary>
+internal sealed class JsonValueComparer : IEqualityComparer<JsonElement>
+{
+    public static JsonValueComparer Instance { get; } = new();
+
+    public bool Equals(JsonElement x, JsonElement y) => JsonElement.DeepEquals(x, y);
+
+    public int GetHashCode(JsonElement obj) => throw new NotSupportedException("JSON values are compared, not hashed.");
 }
