@@ -39,29 +39,26 @@ public sealed class PayloadIndexSetTests
 
         Assert.Equal(allocated, tenantA.AllocatedCount);
         Assert.Equal(Points, tenantA.Count);
-        Assert.Equal(Points, Count(indexes, new RangeCondition("n", Gte: 2)));
-        Assert.Equal(0, Count(indexes, new RangeCondition("n", Lt: 2)));
+        Assert.Equal(Points, Count(indexes, "n", new RangeCondition("n", Gte: 2)));
+        Assert.Equal(0, Count(indexes, "n", new RangeCondition("n", Lt: 2)));
 
         // The tenant value changes on one point: it leaves the value's graph and postings.
         var moved = payloads[0].With(Payload.FromObject(new { tenant = "b" }));
         indexes.Update(0, payloads[0], moved);
         Assert.Equal(Points - 1, tenantA.Count);
-        Assert.Equal(Points - 1, Count(indexes, Match("tenant", "a")));
-        Assert.Equal(1, Count(indexes, Match("tenant", "b")));
+        Assert.Equal(Points - 1, Count(indexes, "tenant", Match("tenant", "a")));
+        Assert.Equal(1, Count(indexes, "tenant", Match("tenant", "b")));
 
         // A key removed altogether is removed from its index.
         indexes.Update(1, payloads[1], payloads[1].Without(["n"]));
-        Assert.Equal(Points - 1, Count(indexes, new RangeCondition("n", Gte: 2)));
+        Assert.Equal(Points - 1, Count(indexes, "n", new RangeCondition("n", Gte: 2)));
     }
 
     private static MatchValueCondition Match(string key, string value) =>
         new(key, JsonDocument.Parse(JsonSerializer.Serialize(value)).RootElement.Clone());
 
-    private static int Count(PayloadIndexSet indexes, RangeCondition condition) =>
-        indexes.Find(condition.Key)!.TryCompile(condition)!.Count;
-
-    private static int Count(PayloadIndexSet indexes, MatchValueCondition condition) =>
-        indexes.Find(condition.Key)!.TryCompile(condition)!.Count;
+    private static int Count(PayloadIndexSet indexes, string key, Condition condition) =>
+        indexes.Find(key)!.TryCompile(condition)!.Count;
 
     private static HnswIndex TenantGraph(PayloadIndexSet indexes, string value) =>
         indexes.Find("tenant")!.TryCompile(Match("tenant", value))!.Tenant!.Graph;

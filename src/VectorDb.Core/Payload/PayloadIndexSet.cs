@@ -149,8 +149,10 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
         }
     }
 
+    private static readonly IEqualityComparer<JsonElement> JsonContent = EqualityComparer<JsonElement>.Create(JsonElement.DeepEquals);
+
     private static bool SameValues(Payload? before, Payload? after, string key) =>
-        PayloadPath.Values(before, key).SequenceEqual(PayloadPath.Values(after, key), JsonValueComparer.Instance);
+        PayloadPath.Values(before, key).SequenceEqual(PayloadPath.Values(after, key), JsonContent);
 
     public void Dispose()
     {
@@ -178,12 +180,3 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
     }
 }
 
-/// <summary>Equality of JSON values by content (<see cref="JsonElement.DeepEquals"/>); not for hashing.</summary>
-internal sealed class JsonValueComparer : IEqualityComparer<JsonElement>
-{
-    public static JsonValueComparer Instance { get; } = new();
-
-    public bool Equals(JsonElement x, JsonElement y) => JsonElement.DeepEquals(x, y);
-
-    public int GetHashCode(JsonElement obj) => throw new NotSupportedException("JSON values are compared, not hashed.");
-}
