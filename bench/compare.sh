@@ -3,18 +3,21 @@
 # same files with the same M / efConstruction, then the ratio table and the recall–QPS plot.
 #
 #   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
-#                         [--repeats N] [--rounds N]
+#                         [--repeats N] [--rounds N] [--datatype float32|float16|bfloat16]
 #
 # --rounds N: afterwards, N more query-only rounds of ours and hnswlib, alternating, on the graphs the first run
 # built (saved in data/cache), into bench/results/<dataset>/rounds/<i>/; the table then adds the median ratio over
 # the rounds, which this noisy 2-core machine needs before a ratio means anything.
+#
+# --datatype T: our graph stores vectors as T (the collection option `datatype`; recall is still measured against the
+# exact float32 ground truth); results go to bench/results/<dataset>-<T>/ so the float32 ones stay.
 #
 # Needs: dotnet, g++, and the Debian packages libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy
 # (installed here when missing and running as root). Results: bench/results/<dataset>/ (JSON, table.md, PNG/SVG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-fashion-mnist}; shift || true
-threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0
+threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0; datatype=float32
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --max-queries) max_queries=$2; shift 2 ;;
     --repeats) repeats=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --datatype) datatype=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +47,8 @@ if [ -n "$missing" ]; then
   else echo "install first: sudo apt-get install $missing" >&2; exit 1; fi
 fi
 
-out=bench/results/$dataset
+out=bench/results/$dataset; ours_name=vectordb; ours_options=()
+if [ "$datatype" != float32 ]; then out=$out-$datatype; ours_name="vectordb $datatype"; ours_options=(--datatype "$datatype"); fi
 mkdir -p "$out" data/cache
 common=(--base "$base" --query "$query" --truth "$truth" --metric "$metric" --m 16 --ef-construction 200 --threads "$threads" --k 10 --ef "$ef" --max-queries "$max_queries" --repeats "$repeats")
 
@@ -53,17 +58,17 @@ if [ ! -x $driver ] || [ bench/baselines/hnswlib_native.cpp -nt $driver ]; then
 fi
 
 # One engine at a time, so none competes with another for the two cores. Each run builds its graph afresh.
-ours_graph=data/cache/$dataset.vectordb.graph; their_graph=data/cache/$dataset.hnswlib.graph
+ours_graph=data/cache/$dataset.vectordb-$datatype.graph; their_graph=data/cache/$dataset.hnswlib.graph
 rm -f "$ours_graph" "$their_graph"; rm -rf "$out/rounds"
 dotnet build -c Release bench/VectorDb.Bench -v q -nologo >/dev/null
 bench=(dotnet bench/VectorDb.Bench/bin/Release/net10.0/VectorDb.Bench.dll)
-"${bench[@]}" recall "${common[@]}" --exact true --graph "$ours_graph" --out "$out/vectordb.json"
+"${bench[@]}" recall "${common[@]}" "${ours_options[@]}" --exact true --graph "$ours_graph" --out "$out/vectordb.json"
 $driver "${common[@]}" --graph "$their_graph" --out "$out/hnswlib-native.json"
 /usr/bin/python3 bench/baselines/faiss_recall.py "${common[@]}" --out "$out/faiss-hnsw.json" --out-flat "$out/faiss-flat.json" --flat-threads "$(nproc)"
 for i in $(seq 1 "$rounds"); do
   mkdir -p "$out/rounds/$i"
-  "${bench[@]}" recall "${common[@]}" --graph "$ours_graph" --out "$out/rounds/$i/vectordb.json"
+  "${bench[@]}" recall "${common[@]}" "${ours_options[@]}" --graph "$ours_graph" --out "$out/rounds/$i/vectordb.json"
   $driver "${common[@]}" --graph "$their_graph" --out "$out/rounds/$i/hnswlib-native.json"
 done
 rm -f "$ours_graph" "$their_graph"
-"${bench[@]}" compare --results "$out"
+"${bench[@]}" compare --results "$out" --ours "$ours_name"

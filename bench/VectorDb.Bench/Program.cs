@@ -33,6 +33,7 @@ static int Usage()
           VectorDb.Bench recall --base B --query Q [--truth G.ivecs] --metric l2|ip|cosine
                                 [--m 16] [--ef-construction 200] [--threads 1] [--k 10]
                                 [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--exact true] [--out result.json]
+                                [--datatype float32|float16|bfloat16] [--graph SNAPSHOT]
                                 [--pca true] [--search-dims 32,64,128] [--build-dims 64,128] [--oversampling 2,4] [--target-recall 0.95]   (adaptive-dimension runs)
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench compare --results DIR [--ours vectordb] [--plot PATH-without-extension]

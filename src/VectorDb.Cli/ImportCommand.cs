@@ -17,15 +17,16 @@ internal static class ImportCommand
         var file = new Option<FileInfo>("--file") { Description = "Input: .fvecs, .bvecs, .npy, MNIST idx3-ubyte[.gz] or .jsonl", Required = true };
         var collection = new Option<string>("--collection") { Description = "Collection to import into", Required = true };
         var distance = new Option<DistanceMetric>("--distance") { Description = "Metric when the collection is created", DefaultValueFactory = _ => DistanceMetric.Cosine };
+        var dataType = new Option<VectorDataType>("--datatype") { Description = "How the collection's graph stores vectors when it is created: Float32, Float16 or BFloat16", DefaultValueFactory = _ => VectorDataType.Float32 };
         var batch = new Option<int>("--batch") { Description = "Points per request", DefaultValueFactory = _ => 1000 };
-        var command = new Command("import", "Import vectors into a collection") { file, collection, distance, batch };
+        var command = new Command("import", "Import vectors into a collection") { file, collection, distance, dataType, batch };
         Target.AddOptions(command);
         command.SetAction(async (parse, cancel) =>
         {
             string path = parse.GetValue(file)!.FullName;
             var points = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? ReadJsonLines(path) : ReadVectors(path);
             await using var target = Target.Open(parse);
-            await target.EnsureCollectionAsync(parse.GetValue(collection)!, points[0].Vector.Length, parse.GetValue(distance));
+            await target.EnsureCollectionAsync(parse.GetValue(collection)!, points[0].Vector.Length, parse.GetValue(distance), parse.GetValue(dataType));
             int size = Math.Max(1, parse.GetValue(batch));
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())

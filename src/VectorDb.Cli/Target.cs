@@ -50,13 +50,13 @@ internal sealed class Target : IAsyncDisposable
     }
 
     /// <summary>Creates the collection unless it exists.</summary>
-    public async Task EnsureCollectionAsync(string name, int dimensions, DistanceMetric distance)
+    public async Task EnsureCollectionAsync(string name, int dimensions, DistanceMetric distance, VectorDataType dataType)
     {
         if (_database is not null)
         {
             if (!_database.CollectionExists(name))
             {
-                _database.CreateCollection(name, new CollectionOptions { Dimensions = dimensions, Distance = distance });
+                _database.CreateCollection(name, new CollectionOptions { Dimensions = dimensions, Distance = distance, DataType = dataType });
             }
 
             return;
@@ -65,7 +65,7 @@ internal sealed class Target : IAsyncDisposable
         var exists = await SendAsync(HttpMethod.Get, $"/collections/{name}/exists", null);
         if (!exists.GetProperty("exists").GetBoolean())
         {
-            await SendAsync(HttpMethod.Put, $"/collections/{name}", new { vectors = new { size = dimensions, distance = distance.ToString() } });
+            await SendAsync(HttpMethod.Put, $"/collections/{name}", new { vectors = new { size = dimensions, distance = distance.ToString(), datatype = dataType.ToApiName() } });
         }
     }
 

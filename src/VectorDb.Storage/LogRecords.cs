@@ -17,7 +17,8 @@ internal sealed record CollectionConfig(
     [property: Key(2)] int M,
     [property: Key(3)] int EfConstruction,
     [property: Key(4)] int[]? Matryoshka = null,
-    [property: Key(5)] PcaConfig? Pca = null);
+    [property: Key(5)] PcaConfig? Pca = null,
+    [property: Key(6)] VectorDataType DataType = VectorDataType.Float32);
 
 /// <summary>A collection's PCA settings as persisted (dimensions resolved from their default).</summary>
 [MessagePackObject]

@@ -77,7 +77,8 @@ public sealed class Collection
         Options.M,
         Options.EfConstruction,
         Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
-        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null);
+        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null,
+        Options.DataType);
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
@@ -1031,11 +1032,18 @@ public sealed class Collection
             throw new DimensionMismatchException(Options.Dimensions, vector.Length, what);
         }
 
+        // Checked here, before the write is logged: a vector the graph then refused would fail every replay.
+        float limit = Options.Distance == DistanceMetric.Cosine ? float.MaxValue : Options.DataType.MaxMagnitude();
         for (int i = 0; i < vector.Length; i++)
         {
             if (!float.IsFinite(vector[i]))
             {
                 throw new InvalidRequestException($"Vector {what} has a non-finite component ({vector[i]}) at index {i}.");
+            }
+
+            if (MathF.Abs(vector[i]) > limit)
+            {
+                throw new InvalidRequestException($"Vector {what} has a component ({vector[i]}) at index {i} beyond what {Options.DataType.ToApiName()} stores (±{limit}).");
             }
         }
 

@@ -246,6 +246,7 @@ public sealed partial class VectorDatabase
         M = config.M,
         EfConstruction = config.EfConstruction,
         Matryoshka = config.Matryoshka,
+        DataType = config.DataType,
         Pca = config.Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
     };
 }

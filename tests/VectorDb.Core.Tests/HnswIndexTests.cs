@@ -309,9 +309,9 @@ public class HnswIndexTests
     }
 
     /// <summary>Sequential build, so node id i is row i.</summary>
-    private static HnswIndex Build(DistanceMetric metric, Datasets.VectorSet data)
+    internal static HnswIndex Build(DistanceMetric metric, Datasets.VectorSet data, VectorDataType dataType = VectorDataType.Float32)
     {
-        var index = new HnswIndex(data.Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        var index = new HnswIndex(data.Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100, DataType = dataType });
         for (int i = 0; i < data.Count; i++)
         {
             Assert.Equal(i, index.Add(data[i]));
@@ -320,7 +320,7 @@ public class HnswIndexTests
         return index;
     }
 
-    private static IEnumerable<int> Oracle(DistanceMetric metric, Datasets.VectorSet data, ReadOnlySpan<float> query)
+    internal static IEnumerable<int> Oracle(DistanceMetric metric, Datasets.VectorSet data, ReadOnlySpan<float> query)
     {
         var distances = new double[data.Count];
         for (int i = 0; i < data.Count; i++)
@@ -331,7 +331,7 @@ public class HnswIndexTests
         return Enumerable.Range(0, data.Count).OrderBy(i => distances[i]).ThenBy(i => i);
     }
 
-    private static double OracleDistance(DistanceMetric metric, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    internal static double OracleDistance(DistanceMetric metric, ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         double dot = 0, xx = 0, yy = 0, l2 = 0, l1 = 0;
         for (int i = 0; i < x.Length; i++)

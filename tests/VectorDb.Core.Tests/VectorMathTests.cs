@@ -95,8 +95,8 @@ public class VectorMathTests
                 float actual = path switch
                 {
                     Path.Scalar => VectorMath.AggregateScalar<TOp>(ref rx, ref ry, (nuint)length),
-                    Path.V256 => VectorMath.Aggregate256<TOp>(ref rx, ref ry, (nuint)length),
-                    Path.V512 => VectorMath.Aggregate512<TOp>(ref rx, ref ry, (nuint)length),
+                    Path.V256 => VectorMath.Aggregate256<TOp, float, Float32Elements>(ref rx, ref ry, (nuint)length),
+                    Path.V512 => VectorMath.Aggregate512<TOp, float, Float32Elements>(ref rx, ref ry, (nuint)length),
                     _ => VectorMath.Aggregate<TOp>(ref rx, ref ry, (nuint)length),
                 };
                 AssertClose(Reference(x, y, term), actual, x, y, $"{path} length {length} offset {offset}");

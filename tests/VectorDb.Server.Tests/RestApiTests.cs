@@ -47,6 +47,28 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     }
 
     [Fact]
+    public async Task A_float16_collection_is_described_searched_and_refuses_what_float16_cannot_hold()
+    {
+        var (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/half", """{"vectors": {"size": 3, "distance": "Euclid", "datatype": "float16"}}""");
+        Assert.Equal(200, status);
+        var (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/half");
+        Assert.Equal("float16", body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors").GetProperty("datatype").GetString());
+
+        await _client.SendAsync(HttpMethod.Put, "/collections/half/points?wait=true", """{"points": [{"id": 1, "vector": [0.1, 0.2, 0.3]}, {"id": 2, "vector": [5, 5, 5]}]}""");
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/half/points/search", """{"vector": [0, 0, 0], "limit": 1, "with_vector": true}""");
+        var hit = body.GetProperty("result")[0];
+        Assert.Equal(1, hit.GetProperty("id").GetInt32());
+        Assert.Equal(Math.Sqrt(0.14), hit.GetProperty("score").GetDouble(), 3); // float16 rounding: 3 decimals
+        Assert.Equal(0.1, hit.GetProperty("vector")[0].GetDouble(), 4);
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/half/points?wait=true", """{"points": [{"id": 3, "vector": [1, 70000, 1]}]}""");
+        Assert.Equal(400, status);
+        Assert.Contains("beyond what float16 stores", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/half/points/count", "{}");
+        Assert.Equal(2, body.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task Points_upsert_retrieve_search_query_scroll_count_delete()
     {
         await _client.SendAsync(HttpMethod.Put, "/collections/pts", new { vectors = new { size = 3, distance = "Euclid" } });
@@ -115,6 +137,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/..%2Fetc", """{"vectors": {"size": 3, "distance": "Cosine"}}""", "is invalid")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Hamming"}}""", "Unknown distance")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
+    [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""", "unsupported datatype `uint8`")]
     public async Task Bad_input_is_a_400_with_a_clear_message_and_changes_nothing(string method, string path, string body, string expected)
     {
         await _client.SendAsync(HttpMethod.Put, "/collections/bad", new { vectors = new { size = 3, distance = "Cosine" } });

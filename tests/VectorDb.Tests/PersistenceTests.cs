@@ -252,6 +252,35 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(0, database.GetCollection("empty").Count());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_half_width_collection_keeps_its_data_type_through_checkpoint_and_log_replay(bool checkpoint)
+    {
+        var options = new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid, DataType = VectorDataType.Float16 };
+        ScoredPoint[] before;
+        using (var database = VectorDatabase.Open(_directory.Path, checkpoint ? new StorageOptions() : NoFinalCheckpoint))
+        {
+            var points = database.CreateCollection("half", options);
+            points.Upsert(Enumerable.Range(0, 200).Select(i => CrashWorkload.PointFor((ulong)i)));
+            var tooLarge = CrashWorkload.PointFor(1_000).Vector.ToArray();
+            tooLarge[3] = 1e6f;
+            var refused = Assert.Throws<InvalidRequestException>(() => points.Upsert(new Point(1_000, tooLarge)));
+            Assert.Contains("float16", refused.Message);
+            Assert.Equal(200, points.Count());
+            before = [.. points.Search(CrashWorkload.PointFor(42).Vector, 5)];
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var points = database.GetCollection("half");
+            Assert.Equal(VectorDataType.Float16, points.Options.DataType);
+            Assert.Equal(200, points.Count());
+            Assert.Null(points.Get(1_000UL));
+            Assert.Equal<ScoredPoint>(before, points.Search(CrashWorkload.PointFor(42).Vector, 5).ToArray());
+        }
+    }
+
     private static void AssertPoint(Collection collection, ulong id)
     {
         var expected = CrashWorkload.PointFor(id);

@@ -137,7 +137,7 @@ public static class RecallCommand
 
         return new RecallResult(
             Dataset: Path.GetFileNameWithoutExtension(options.BasePath),
-            Engine: "vectordb",
+            Engine: options.DataType == VectorDataType.Float32 ? "vectordb" : $"vectordb {options.DataType.ToString().ToLowerInvariant()}",
             N: data.Count,
             Dims: data.Dimensions,
             Metric: options.MetricName,
@@ -234,7 +234,7 @@ public static class RecallCommand
         {
             using var stream = File.OpenRead(path);
             var loaded = HnswIndex.ReadSnapshot(stream);
-            if (loaded.Dimensions != data.Dimensions || loaded.Metric != options.Metric || loaded.AllocatedCount != data.Count || loaded.Parameters.M != options.M)
+            if (loaded.Dimensions != data.Dimensions || loaded.Metric != options.Metric || loaded.AllocatedCount != data.Count || loaded.Parameters.M != options.M || loaded.Parameters.DataType != options.DataType)
             {
                 loaded.Dispose();
                 throw new ArgumentException($"--graph {path} holds a graph of other data or parameters; delete it to rebuild.");
@@ -245,7 +245,7 @@ public static class RecallCommand
             return loaded;
         }
 
-        var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction }, data.Count);
+        var index = new HnswIndex(data.Dimensions, options.Metric, new HnswParameters { M = options.M, EfConstruction = options.EfConstruction, DataType = options.DataType }, data.Count);
         buildSeconds = Build(index, data, options.Threads);
         log.WriteLine($"build {buildSeconds:F2} s, {index.MemoryBytes / (double)data.Count:F0} bytes/point");
         if (options.GraphPath is { } target)

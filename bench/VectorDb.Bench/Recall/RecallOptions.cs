@@ -33,6 +33,9 @@ public sealed record RecallOptions
 
     public string? OutPath { get; init; }
 
+    /// <summary>How the index stores vectors (<c>--datatype float32|float16|bfloat16</c>); recall is still against exact float32 truth.</summary>
+    public VectorDataType DataType { get; init; }
+
     /// <summary>A graph snapshot to search instead of building one (written after the build when it does not exist).</summary>
     public string? GraphPath { get; init; }
 
@@ -77,7 +80,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -119,6 +122,13 @@ public sealed record RecallOptions
             TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
             OutPath = values.GetValueOrDefault("out"),
             GraphPath = values.GetValueOrDefault("graph"),
+            DataType = values.GetValueOrDefault("datatype", "float32") switch
+            {
+                "float32" => VectorDataType.Float32,
+                "float16" => VectorDataType.Float16,
+                "bfloat16" => VectorDataType.BFloat16,
+                var other => throw new ArgumentException($"--datatype takes float32, float16 or bfloat16, not {other}"),
+            },
         };
     }
 }

@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace VectorDb.Distance;
 
 /// <summary>
-/// A distance where lower means closer, over vectors already prepared for the metric (normalised for
-/// cosine). Struct implementations let the graph code be specialised per metric by the JIT.
+/// A distance where lower means closer, between a float32 query already prepared for the metric (normalised for
+/// cosine) and a stored row in the index's <see cref="VectorDataType"/>. Struct implementations let the graph code
+/// be specialised per metric and row format by the JIT.
 /// </summary>
 internal interface IDistanceFunction
 {
@@ -12,30 +13,42 @@ internal interface IDistanceFunction
     /// sum over some dimensions is then a lower bound of the whole, which lets rescoring stop early.</summary>
     static virtual bool SumsNonNegativeTerms => false;
 
-    static abstract float Compute(ref float x, ref float y, nuint length);
+    /// <summary>Bytes per stored element of the rows this distance reads.</summary>
+    static abstract int ElementBytes { get; }
+
+    static abstract float Compute(ref float query, ref byte row, nuint length);
 }
 
 /// <summary>−(x·y): dot and cosine (on normalised vectors) as a distance.</summary>
-internal readonly struct NegativeDotDistance : IDistanceFunction
+internal readonly struct NegativeDotDistance<TRow> : IDistanceFunction
+    where TRow : struct, IRowFormat
 {
+    public static int ElementBytes => TRow.ElementBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float x, ref float y, nuint length) => -VectorMath.Aggregate<DotOperator>(ref x, ref y, length);
+    public static float Compute(ref float query, ref byte row, nuint length) => -TRow.Aggregate<DotOperator>(ref query, ref row, length);
 }
 
 /// <summary>Squared L2: ordering equals L2's, and the square root is taken only for reported scores.</summary>
-internal readonly struct SquaredEuclideanDistance : IDistanceFunction
+internal readonly struct SquaredEuclideanDistance<TRow> : IDistanceFunction
+    where TRow : struct, IRowFormat
 {
     public static bool SumsNonNegativeTerms => true;
 
+    public static int ElementBytes => TRow.ElementBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<SquaredDifferenceOperator>(ref x, ref y, length);
+    public static float Compute(ref float query, ref byte row, nuint length) => TRow.Aggregate<SquaredDifferenceOperator>(ref query, ref row, length);
 }
 
 /// <summary>L1.</summary>
-internal readonly struct ManhattanDistance : IDistanceFunction
+internal readonly struct ManhattanDistance<TRow> : IDistanceFunction
+    where TRow : struct, IRowFormat
 {
     public static bool SumsNonNegativeTerms => true;
 
+    public static int ElementBytes => TRow.ElementBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float x, ref float y, nuint length) => VectorMath.Aggregate<AbsoluteDifferenceOperator>(ref x, ref y, length);
+    public static float Compute(ref float query, ref byte row, nuint length) => TRow.Aggregate<AbsoluteDifferenceOperator>(ref query, ref row, length);
 }

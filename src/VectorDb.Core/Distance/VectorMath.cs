@@ -78,31 +78,42 @@ public static class VectorMath
     /// </summary>
     internal static bool Use512 => Vector512.IsHardwareAccelerated || System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
-    /// <summary>The reduction driver: picks the widest supported width for the length.</summary>
+    /// <summary>The reduction driver over float32 rows: picks the widest supported width for the length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Aggregate<TOp>(ref float x, ref float y, nuint length)
+        where TOp : struct, IAccumulateOperator =>
+        Aggregate<TOp, float, Float32Elements>(ref x, ref y, length);
+
+    /// <summary>
+    /// The reduction driver over rows of any element type (<see cref="IRowElements{TElement}"/> widens them to float32):
+    /// picks the widest supported width for the length.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Aggregate<TOp, TElement, TElements>(ref float x, ref TElement y, nuint length)
         where TOp : struct, IAccumulateOperator
+        where TElements : struct, IRowElements<TElement>
     {
         if (Use512 && length >= (nuint)Vector512<float>.Count)
         {
-            return Aggregate512<TOp>(ref x, ref y, length);
+            return Aggregate512<TOp, TElement, TElements>(ref x, ref y, length);
         }
 
         if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<float>.Count)
         {
-            return Aggregate256<TOp>(ref x, ref y, length);
+            return Aggregate256<TOp, TElement, TElements>(ref x, ref y, length);
         }
 
-        return AggregateScalar<TOp>(ref x, ref y, length);
+        return AggregateScalar<TOp, TElement, TElements>(ref x, ref y, length);
     }
 
     /// <summary>
     /// 512-bit path; requires <c>length ≥ 16</c>. Four independent accumulators hide FMA latency over
-    /// blocks of 64 floats; the tail reloads the last full vector and masks the lanes already counted,
+    /// blocks of 64 elements; the tail reloads the last full vector and masks the lanes already counted,
     /// so no scalar loop runs.
     /// </summary>
-    internal static float Aggregate512<TOp>(ref float x, ref float y, nuint length)
+    internal static float Aggregate512<TOp, TElement, TElements>(ref float x, ref TElement y, nuint length)
         where TOp : struct, IAccumulateOperator
+        where TElements : struct, IRowElements<TElement>
     {
         const int Width = 16;
         System.Diagnostics.Debug.Assert(length >= Width);
@@ -113,15 +124,15 @@ public static class VectorMath
         nuint i = 0;
         for (; i + (4 * Width) <= length; i += 4 * Width)
         {
-            a0 = TOp.Invoke(a0, Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
-            a1 = TOp.Invoke(a1, Vector512.LoadUnsafe(ref x, i + Width), Vector512.LoadUnsafe(ref y, i + Width));
-            a2 = TOp.Invoke(a2, Vector512.LoadUnsafe(ref x, i + (2 * Width)), Vector512.LoadUnsafe(ref y, i + (2 * Width)));
-            a3 = TOp.Invoke(a3, Vector512.LoadUnsafe(ref x, i + (3 * Width)), Vector512.LoadUnsafe(ref y, i + (3 * Width)));
+            a0 = TOp.Invoke(a0, Vector512.LoadUnsafe(ref x, i), TElements.Load512(ref y, i));
+            a1 = TOp.Invoke(a1, Vector512.LoadUnsafe(ref x, i + Width), TElements.Load512(ref y, i + Width));
+            a2 = TOp.Invoke(a2, Vector512.LoadUnsafe(ref x, i + (2 * Width)), TElements.Load512(ref y, i + (2 * Width)));
+            a3 = TOp.Invoke(a3, Vector512.LoadUnsafe(ref x, i + (3 * Width)), TElements.Load512(ref y, i + (3 * Width)));
         }
 
         for (; i + Width <= length; i += Width)
         {
-            a0 = TOp.Invoke(a0, Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
+            a0 = TOp.Invoke(a0, Vector512.LoadUnsafe(ref x, i), TElements.Load512(ref y, i));
         }
 
         if (i < length)
@@ -130,15 +141,16 @@ public static class VectorMath
             a1 = TOp.Invoke(
                 a1,
                 Vector512.LoadUnsafe(ref x, length - Width) & mask,
-                Vector512.LoadUnsafe(ref y, length - Width) & mask);
+                TElements.Load512(ref y, length - Width) & mask);
         }
 
         return Vector512.Sum((a0 + a1) + (a2 + a3));
     }
 
     /// <summary>256-bit path; requires <c>length ≥ 8</c>. Same shape as <see cref="Aggregate512"/>.</summary>
-    internal static float Aggregate256<TOp>(ref float x, ref float y, nuint length)
+    internal static float Aggregate256<TOp, TElement, TElements>(ref float x, ref TElement y, nuint length)
         where TOp : struct, IAccumulateOperator
+        where TElements : struct, IRowElements<TElement>
     {
         const int Width = 8;
         System.Diagnostics.Debug.Assert(length >= Width);
@@ -149,15 +161,15 @@ public static class VectorMath
         nuint i = 0;
         for (; i + (4 * Width) <= length; i += 4 * Width)
         {
-            a0 = TOp.Invoke(a0, Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
-            a1 = TOp.Invoke(a1, Vector256.LoadUnsafe(ref x, i + Width), Vector256.LoadUnsafe(ref y, i + Width));
-            a2 = TOp.Invoke(a2, Vector256.LoadUnsafe(ref x, i + (2 * Width)), Vector256.LoadUnsafe(ref y, i + (2 * Width)));
-            a3 = TOp.Invoke(a3, Vector256.LoadUnsafe(ref x, i + (3 * Width)), Vector256.LoadUnsafe(ref y, i + (3 * Width)));
+            a0 = TOp.Invoke(a0, Vector256.LoadUnsafe(ref x, i), TElements.Load256(ref y, i));
+            a1 = TOp.Invoke(a1, Vector256.LoadUnsafe(ref x, i + Width), TElements.Load256(ref y, i + Width));
+            a2 = TOp.Invoke(a2, Vector256.LoadUnsafe(ref x, i + (2 * Width)), TElements.Load256(ref y, i + (2 * Width)));
+            a3 = TOp.Invoke(a3, Vector256.LoadUnsafe(ref x, i + (3 * Width)), TElements.Load256(ref y, i + (3 * Width)));
         }
 
         for (; i + Width <= length; i += Width)
         {
-            a0 = TOp.Invoke(a0, Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
+            a0 = TOp.Invoke(a0, Vector256.LoadUnsafe(ref x, i), TElements.Load256(ref y, i));
         }
 
         if (i < length)
@@ -166,7 +178,7 @@ public static class VectorMath
             a1 = TOp.Invoke(
                 a1,
                 Vector256.LoadUnsafe(ref x, length - Width) & mask,
-                Vector256.LoadUnsafe(ref y, length - Width) & mask);
+                TElements.Load256(ref y, length - Width) & mask);
         }
 
         return Vector256.Sum((a0 + a1) + (a2 + a3));
@@ -174,19 +186,24 @@ public static class VectorMath
 
     /// <summary>Scalar path, for short vectors and CPUs without SIMD; also the tests' reference shape.</summary>
     internal static float AggregateScalar<TOp>(ref float x, ref float y, nuint length)
+        where TOp : struct, IAccumulateOperator =>
+        AggregateScalar<TOp, float, Float32Elements>(ref x, ref y, length);
+
+    private static float AggregateScalar<TOp, TElement, TElements>(ref float x, ref TElement y, nuint length)
         where TOp : struct, IAccumulateOperator
+        where TElements : struct, IRowElements<TElement>
     {
         float a0 = 0, a1 = 0;
         nuint i = 0;
         for (; i + 1 < length; i += 2)
         {
-            a0 = TOp.Invoke(a0, Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
-            a1 = TOp.Invoke(a1, Unsafe.Add(ref x, i + 1), Unsafe.Add(ref y, i + 1));
+            a0 = TOp.Invoke(a0, Unsafe.Add(ref x, i), TElements.Load(ref y, i));
+            a1 = TOp.Invoke(a1, Unsafe.Add(ref x, i + 1), TElements.Load(ref y, i + 1));
         }
 
         if (i < length)
         {
-            a0 = TOp.Invoke(a0, Unsafe.Add(ref x, i), Unsafe.Add(ref y, i));
+            a0 = TOp.Invoke(a0, Unsafe.Add(ref x, i), TElements.Load(ref y, i));
         }
 
         return a0 + a1;
@@ -201,11 +218,11 @@ public static class VectorMath
     ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> RemainderMask512(nuint remainder) =>
+    internal static Vector512<float> RemainderMask512(nuint remainder) =>
         Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(RemainderMaskTable), remainder).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> RemainderMask256(nuint remainder) =>
+    internal static Vector256<float> RemainderMask256(nuint remainder) =>
         Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(RemainderMaskTable), 8 + remainder).AsSingle();
 
     private static void CheckLengths(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -71,7 +71,7 @@ public sealed unsafe partial class HnswIndex
     private void Rescue<TDistance>(int orphan, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        ref float origin = ref VectorRef(orphan);
+        ref float origin = ref RowAsQuery(orphan, context.Origin);
         var candidates = context.RescueCandidates;
         int n = 0;
         lock (LockFor(orphan))
@@ -116,7 +116,7 @@ public sealed unsafe partial class HnswIndex
                 return;
             }
 
-            ref float hostVector = ref VectorRef(host);
+            ref float hostVector = ref RowAsQuery(host, context.Origin); // the orphan's decoded vector is no longer needed
             int victimSlot = -1;
             float victimDistance = float.MinValue;
             for (int i = 1; i <= block[0]; i++)

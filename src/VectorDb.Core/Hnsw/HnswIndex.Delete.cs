@@ -57,19 +57,7 @@ public sealed unsafe partial class HnswIndex
                 return;
             }
 
-            switch (Metric)
-            {
-                case DistanceMetric.Cosine:
-                case DistanceMetric.Dot:
-                    RepairAround<NegativeDotDistance>(id, context);
-                    break;
-                case DistanceMetric.Euclid:
-                    RepairAround<SquaredEuclideanDistance>(id, context);
-                    break;
-                default:
-                    RepairAround<ManhattanDistance>(id, context);
-                    break;
-            }
+            Dispatch<RepairOperation, bool>(new(this, id, context));
         }
         finally
         {
@@ -138,7 +126,7 @@ public sealed unsafe partial class HnswIndex
             visited.Clear();
             visited.TryVisit(node);
             visited.TryVisit(deleted);
-            ref float origin = ref VectorRef(node);
+            ref float origin = ref RowAsQuery(node, context.Origin);
             var candidates = context.PruneCandidates;
             int n = 0;
             for (int pass = 0; pass < 2; pass++)
@@ -155,7 +143,7 @@ public sealed unsafe partial class HnswIndex
 
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
-            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected, context);
             WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }

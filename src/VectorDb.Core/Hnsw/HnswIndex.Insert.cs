@@ -37,14 +37,19 @@ public sealed unsafe partial class HnswIndex
             scale = 1f / norm;
         }
 
+        // Refused before an id is handed out, so a bad vector leaves nothing behind.
+        if (_dataType != VectorDataType.Float32 && !(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(vector) * scale is var largest && MathF.Abs(largest) <= RowCodec.MaxMagnitude(_dataType)))
+        {
+            throw new InvalidRequestException($"A vector stored as {_dataType} must have finite values of magnitude at most {RowCodec.MaxMagnitude(_dataType):G6}.");
+        }
+
         int id = Interlocked.Increment(ref _count) - 1;
         EnsureCapacity(id + 1);
         int level = RandomLevel();
         EnterShared();
         try
         {
-            var row = new Span<float>(VectorPointer(id), _dimensions);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, row);
+            WriteRow(id, vector, scale);
             if (_prefixes != null)
             {
                 WritePrefixRow(id);
@@ -62,6 +67,27 @@ public sealed unsafe partial class HnswIndex
         }
 
         return id;
+    }
+
+    /// <summary>Writes a node's row: the vector times <paramref name="scale"/>, in the index's data type.</summary>
+    private void WriteRow(int id, ReadOnlySpan<float> vector, float scale)
+    {
+        if (_dataType == VectorDataType.Float32)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, new Span<float>(VectorPointer(id), _dimensions));
+            return;
+        }
+
+        var scaled = System.Buffers.ArrayPool<float>.Shared.Rent(_dimensions);
+        try
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, scaled.AsSpan(0, _dimensions));
+            RowCodec.TryEncode(_dataType, scaled.AsSpan(0, _dimensions), new Span<byte>(VectorPointer(id), (int)_rowBytes));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scaled);
+        }
     }
 
     /// <summary>Second half of <see cref="Add"/>: links a reserved node into the graph and makes it visible.</summary>
@@ -87,19 +113,7 @@ public sealed unsafe partial class HnswIndex
                 throw new InvalidOperationException($"Node {id} is already linked.");
             }
 
-            switch (Metric)
-            {
-                case DistanceMetric.Cosine:
-                case DistanceMetric.Dot:
-                    LinkCore<NegativeDotDistance>(id, context);
-                    break;
-                case DistanceMetric.Euclid:
-                    LinkCore<SquaredEuclideanDistance>(id, context);
-                    break;
-                default:
-                    LinkCore<ManhattanDistance>(id, context);
-                    break;
-            }
+            Dispatch<LinkOperation, bool>(new(this, id, context));
 
             if (publish)
             {
@@ -144,7 +158,7 @@ public sealed unsafe partial class HnswIndex
         where TDistance : struct, IDistanceFunction
     {
         int level = _levels[id];
-        ref float vector = ref VectorRef(id);
+        ref float vector = ref RowAsQuery(id, context.Query);
 
         long entry = Volatile.Read(ref _entry);
         if (entry == -1)
@@ -193,7 +207,7 @@ public sealed unsafe partial class HnswIndex
             current = sorted[0].Id;
             currentDistance = sorted[0].Distance;
             int maxLinks = layer == 0 ? _m0 : _m;
-            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected);
+            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected, context);
             SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
             for (int i = 0; i < selected; i++)
             {
@@ -239,7 +253,7 @@ public sealed unsafe partial class HnswIndex
                 return;
             }
 
-            ref float origin = ref VectorRef(id);
+            ref float origin = ref RowAsQuery(id, context.Origin);
             var candidates = context.PruneCandidates;
             int n = 0;
             for (int pass = 0; pass < 2; pass++)
@@ -256,7 +270,7 @@ public sealed unsafe partial class HnswIndex
 
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
-            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected, context);
             WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }
@@ -291,7 +305,7 @@ public sealed unsafe partial class HnswIndex
                 return;
             }
 
-            ref float origin = ref VectorRef(from);
+            ref float origin = ref RowAsQuery(from, context.Origin);
             var candidates = context.PruneCandidates;
             int n = 0;
             for (int i = 1; i <= count; i++)
@@ -306,7 +320,7 @@ public sealed unsafe partial class HnswIndex
             candidates[n++] = new Neighbor(to, TDistance.Compute(ref origin, ref VectorRef(to), (nuint)_dimensions));
             var span = candidates.AsSpan(0, n);
             SortByDistance(span);
-            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected);
+            int kept = SelectNeighbors<TDistance>(span, maxLinks, context.PruneSelected, context);
             WriteLinks(block, layer, context.PruneSelected.AsSpan(0, kept), context);
         }
     }

@@ -13,8 +13,9 @@ public sealed unsafe partial class HnswIndex
     /// <param name="sortedCandidates">Candidates in ascending distance to the base node.</param>
     /// <param name="maxCount">How many to keep at most.</param>
     /// <param name="selected">Receives the kept ids.</param>
+    /// <param name="context">Scratch for decoding half-width rows.</param>
     /// <returns>How many were kept.</returns>
-    private int SelectNeighbors<TDistance>(ReadOnlySpan<Neighbor> sortedCandidates, int maxCount, Span<int> selected)
+    private int SelectNeighbors<TDistance>(ReadOnlySpan<Neighbor> sortedCandidates, int maxCount, Span<int> selected, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
         if (sortedCandidates.Length <= maxCount)
@@ -36,7 +37,7 @@ public sealed unsafe partial class HnswIndex
                 break;
             }
 
-            ref float candidateVector = ref VectorRef(candidate.Id);
+            ref float candidateVector = ref RowAsQuery(candidate.Id, context.Candidate);
             bool keep = true;
             for (int i = 0; i < count; i++)
             {

@@ -49,12 +49,8 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
-            int found = Metric switch
-            {
-                DistanceMetric.Cosine or DistanceMetric.Dot => SearchCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
-                DistanceMetric.Euclid => SearchCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
-                _ => SearchCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, Math.Max(ef, k), results, context, live, twoHop, seeds),
-            };
+            int found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
+                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
             return found;
         }
@@ -81,12 +77,7 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            return Metric switch
-            {
-                DistanceMetric.Cosine or DistanceMetric.Dot => NeighbourhoodShareCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, context, live),
-                DistanceMetric.Euclid => NeighbourhoodShareCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, context, live),
-                _ => NeighbourhoodShareCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, context, live),
-            };
+            return Dispatch<NeighbourhoodShareOperation<LiveFilter<TFilter>>, double>(new(this, (float*)Unsafe.AsPointer(ref prepared), context, live));
         }
         finally
         {
@@ -182,15 +173,11 @@ public sealed unsafe partial class HnswIndex
             if (_prefixes != null && (rotated || (_prefixAxes is null && searchDimensions <= _prefixStride)))
             {
                 context.Vectors = _prefixes;
-                context.Stride = _prefixStride;
+                context.RowBytes = (nint)_prefixStride * _elementBytes;
             }
 
-            int found = Metric switch
-            {
-                DistanceMetric.Cosine or DistanceMetric.Dot => AdaptiveCore<NegativeDotDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
-                DistanceMetric.Euclid => AdaptiveCore<SquaredEuclideanDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
-                _ => AdaptiveCore<ManhattanDistance>(ref walked, ref prepared, k, ef, shortlist, rescored, candidates, results, context),
-            };
+            int found = Dispatch<AdaptiveOperation, int>(new(
+                this, (float*)Unsafe.AsPointer(ref walked), (float*)Unsafe.AsPointer(ref prepared), k, ef, shortlist, rescored, candidates, results, context));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
             return found;
         }
@@ -240,7 +227,7 @@ public sealed unsafe partial class HnswIndex
     private int Rescore<TDistance>(ref float query, Span<Neighbor> shortlist, int k, int rescoreDimensions, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        const int Block = 128; // floats summed between two looks at the bound: 512 bytes, eight cache lines
+        const int Block = 128; // elements summed between two looks at the bound: 512 bytes of float32, eight cache lines
         bool prefixBounds = TDistance.SumsNonNegativeTerms && (_prefixAxes is null || Metric == DistanceMetric.Euclid);
         const float Slack = 1.0001f; // a prefix sum (over projected coordinates, or summed in another order) carries rounding of its own
         var best = context.Results;
@@ -261,7 +248,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             context.DistanceCount++;
-            ref float row = ref VectorRef(node);
+            ref byte row = ref VectorRef(node);
             float distance;
             if (!TDistance.SumsNonNegativeTerms || float.IsPositiveInfinity(bound))
             {
@@ -272,7 +259,7 @@ public sealed unsafe partial class HnswIndex
                 distance = 0;
                 for (nuint done = 0; done < dimensions && distance < bound; done += Block)
                 {
-                    distance += TDistance.Compute(ref Unsafe.Add(ref query, done), ref Unsafe.Add(ref row, done), Math.Min(Block, dimensions - done));
+                    distance += TDistance.Compute(ref Unsafe.Add(ref query, done), ref Unsafe.Add(ref row, done * (nuint)TDistance.ElementBytes), Math.Min(Block, dimensions - done));
                 }
 
                 if (distance >= bound)
@@ -307,12 +294,7 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var heap = context.Results;
             heap.Clear();
-            int computed = Metric switch
-            {
-                DistanceMetric.Cosine or DistanceMetric.Dot => ScanList<NegativeDotDistance>(ref prepared, nodes, k, heap, cancellation),
-                DistanceMetric.Euclid => ScanList<SquaredEuclideanDistance>(ref prepared, nodes, k, heap, cancellation),
-                _ => ScanList<ManhattanDistance>(ref prepared, nodes, k, heap, cancellation),
-            };
+            int computed = Dispatch<ScanListOperation, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), nodes, k, heap, cancellation));
             statistics?.Add(computed, nodes.Length);
             return heap.DrainSorted(results);
         }
@@ -340,12 +322,7 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            return Metric switch
-            {
-                DistanceMetric.Cosine or DistanceMetric.Dot => ExactCore<NegativeDotDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
-                DistanceMetric.Euclid => ExactCore<SquaredEuclideanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
-                _ => ExactCore<ManhattanDistance, LiveFilter<TFilter>>(ref prepared, k, results, context, live, cancellation),
-            };
+            return Dispatch<ExactOperation<LiveFilter<TFilter>>, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), k, results, context, live, cancellation));
         }
         finally
         {
@@ -429,7 +406,7 @@ public sealed unsafe partial class HnswIndex
     {
         int computed = 0;
         bool improved = true;
-        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
+        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
         while (improved)
         {
             improved = false;
@@ -485,7 +462,7 @@ public sealed unsafe partial class HnswIndex
 
         // Rows of up to PrefetchBytes are all requested before the first distance, so their misses overlap; longer
         // rows measured better loaded one ahead, where the hardware prefetcher follows each row's first lines.
-        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
+        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
         var unseen = context.Unseen;
         while (candidates.Count > 0)
         {
@@ -572,7 +549,7 @@ public sealed unsafe partial class HnswIndex
         var candidates = context.Candidates;
         var results = context.Results;
         float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
-        bool requestAll = (nint)context.Dimensions * sizeof(float) <= PrefetchBytes;
+        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
 
         // Each expansion first gathers what it will read, requesting it from memory, then computes: the rows of
         // the nodes to score (matches; rejected ones too while seeking, stored as ~id) and the link blocks of the
@@ -773,8 +750,8 @@ public sealed unsafe partial class HnswIndex
     {
         if (Sse.IsSupported)
         {
-            byte* row = (byte*)(context.Vectors + ((nint)id * context.Stride));
-            nint bytes = Math.Min((nint)context.Dimensions * sizeof(float), PrefetchBytes);
+            byte* row = context.Vectors + ((nint)id * context.RowBytes);
+            nint bytes = Math.Min((nint)context.Dimensions * context.ElementBytes, PrefetchBytes);
             for (nint offset = 0; offset < bytes; offset += 64)
             {
                 Sse.Prefetch0(row + offset);

@@ -15,8 +15,9 @@ public sealed unsafe partial class HnswIndex
     /// </summary>
     /// <remarks>
     /// Format (little-endian): a 96-byte header {magic "VDBHNSW1", version, dimensions, metric, M,
-    /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter}, then per-node
-    /// arrays: levels (u8), states (u8), layer-0 in-degrees (i32), vectors (dimensions × f32, no padding),
+    /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter, data type (0 =
+    /// float32, so snapshots written before data types existed read as float32)}, then per-node arrays: levels (u8),
+    /// states (u8), layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
     /// (level × (1 + M) × i32), in node order. Integrity (checksums) is the storage layer's job.
     /// </remarks>
@@ -40,6 +41,7 @@ public sealed unsafe partial class HnswIndex
             BinaryPrimitives.WriteInt32LittleEndian(header[40..], _liveCount);
             BinaryPrimitives.WriteInt64LittleEndian(header[44..], Volatile.Read(ref _entry));
             BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
+            BinaryPrimitives.WriteInt32LittleEndian(header[60..], (int)_dataType);
             stream.Write(header);
 
             stream.Write(_levels.AsSpan(0, count));
@@ -47,7 +49,7 @@ public sealed unsafe partial class HnswIndex
             stream.Write(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
             for (int id = 0; id < count; id++)
             {
-                stream.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<float>(VectorPointer(id), _dimensions)));
+                stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
             }
 
             stream.Write(new ReadOnlySpan<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));
@@ -90,6 +92,7 @@ public sealed unsafe partial class HnswIndex
             M = BinaryPrimitives.ReadInt32LittleEndian(header[20..]),
             EfConstruction = BinaryPrimitives.ReadInt32LittleEndian(header[24..]),
             Seed = BinaryPrimitives.ReadUInt64LittleEndian(header[28..]),
+            DataType = (VectorDataType)BinaryPrimitives.ReadInt32LittleEndian(header[60..]),
         };
         int count = BinaryPrimitives.ReadInt32LittleEndian(header[36..]);
         if (count < 0)
@@ -126,7 +129,7 @@ public sealed unsafe partial class HnswIndex
         stream.ReadExactly(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
         for (int id = 0; id < count; id++)
         {
-            stream.ReadExactly(MemoryMarshal.AsBytes(new Span<float>(VectorPointer(id), _dimensions)));
+            stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
         }
 
         stream.ReadExactly(new Span<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));

@@ -1,13 +1,15 @@
 using System.Runtime.CompilerServices;
+using VectorDb.Distance;
 
 namespace VectorDb.Hnsw;
 
 /// <summary>
-/// A hierarchical navigable small-world graph over float32 vectors, addressed by dense internal ids.
+/// A hierarchical navigable small-world graph over vectors stored as float32 or a half-width type
+/// (<see cref="HnswParameters.DataType"/>), addressed by dense internal ids.
 /// Thread-safe: inserts, deletes and searches may run concurrently.
 /// </summary>
 /// <remarks>
-/// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena, rows rounded up to 4 floats; layer-0 links in
+/// <para>Layout, as in hnswlib: vectors in one 64-byte-aligned arena, rows rounded up to 16 bytes; layer-0 links in
 /// one flat array of fixed-stride blocks <c>[count | 2·M ids]</c>; upper layers per node in a small array of
 /// <c>[count | M ids]</c> blocks. Large arenas sit on huge pages (<see cref="NodeArena"/>). One block per node with
 /// the links next to the vector, hnswlib's other choice, measured slower here (docs/benchmarks.md). The arenas grow
@@ -31,7 +33,9 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private const int CancellationCheckInterval = 1 << 13; // exact scans look at their cancellation token once per this many nodes
 
     private readonly int _dimensions;
-    private readonly int _vectorStride; // floats per row: the dimension rounded up to 4 (padding to 64 bytes cost 12% memory at 100-d and measured slower)
+    private readonly VectorDataType _dataType;
+    private readonly int _elementBytes;
+    private readonly nint _rowBytes; // the dimension's elements rounded up to 16 bytes (padding to 64 bytes cost 12% memory at 100-d and measured slower)
     private readonly int _m;
     private readonly int _m0;
     private readonly int _efConstruction;
@@ -43,8 +47,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private readonly Lock _entryLock = new();
     private readonly SearchContext?[] _contextPool;
 
-    private float* _vectors;
-    private float* _prefixes; // optional compact copy of each vector's first _prefixStride floats, for adaptive search
+    private byte* _vectors;
+    private byte* _prefixes; // optional compact copy of each vector's first _prefixStride elements, for adaptive search
     private int _prefixStride;
     private float[]? _prefixAxes; // when set, _prefixes holds each vector's coordinates along these axes (row-major) instead
     private int* _links0;
@@ -80,7 +84,9 @@ public sealed unsafe partial class HnswIndex : IDisposable
         Parameters.Validate();
         Metric = metric;
         _dimensions = dimensions;
-        _vectorStride = (dimensions + 3) & ~3;
+        _dataType = Parameters.DataType;
+        _elementBytes = RowCodec.ElementBytes(_dataType);
+        _rowBytes = ((nint)dimensions * _elementBytes + 15) & ~(nint)15;
         _m = Parameters.M;
         _m0 = 2 * Parameters.M;
         _efConstruction = Parameters.EfConstruction;
@@ -126,7 +132,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             {
                 long n = Math.Min(_count, _capacity);
                 // Per node: row, prefix row, layer-0 links, level and state bytes, in-degree, upper-links reference.
-                long bytes = n * (((_vectorStride + _prefixStride) * sizeof(float)) + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
+                long bytes = n * (_rowBytes + ((long)_prefixStride * _elementBytes) + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
@@ -145,7 +151,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     }
 
     /// <summary>
-    /// Keeps a compact copy of every vector's first <paramref name="dimensions"/> floats (rounded up to 16),
+    /// Keeps a compact copy of every vector's first <paramref name="dimensions"/> elements (rounded up to 16),
     /// which adaptive-dimension searches walk instead of the whole rows: a 128-float prefix of a 784-d vector
     /// is a sixth of the memory to pull through the caches at each step. Costs that many floats per node;
     /// replaces an earlier, shorter copy (a longer one is kept). Not persisted: call it again after loading a snapshot.
@@ -222,7 +228,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>Builds a new prefix arena for every allocated node. Call with the lock held exclusively.</summary>
     private void ReplacePrefixCopy(int stride, float[]? axes)
     {
-        var prefixes = (float*)NodeArena.Allocate((nuint)_capacity * (nuint)stride * sizeof(float));
+        var prefixes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)stride * (nuint)_elementBytes);
         NodeArena.Free(_prefixes);
         _prefixes = prefixes;
         _prefixStride = stride;
@@ -231,26 +237,32 @@ public sealed unsafe partial class HnswIndex : IDisposable
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = axes is null ? 1 : Environment.ProcessorCount }, WritePrefixRow);
     }
 
-    /// <summary>Fills a node's row of the prefix arena from its vector: a plain copy of the first floats, or its coordinates along the axes.</summary>
+    /// <summary>Fills a node's row of the prefix arena from its vector: a plain copy of the first elements, or its coordinates along the axes.</summary>
     private void WritePrefixRow(int id)
     {
-        var prefix = new Span<float>(_prefixes + ((nint)id * _prefixStride), _prefixStride);
-        var vector = new ReadOnlySpan<float>(VectorPointer(id), _dimensions);
+        var prefix = new Span<byte>(_prefixes + ((nint)id * _prefixStride * _elementBytes), _prefixStride * _elementBytes);
         if (_prefixAxes is not { } axes)
         {
-            int copied = Math.Min(_prefixStride, _dimensions);
-            vector[..copied].CopyTo(prefix);
+            int copied = Math.Min(_prefixStride, _dimensions) * _elementBytes;
+            new ReadOnlySpan<byte>(VectorPointer(id), copied).CopyTo(prefix);
             prefix[copied..].Clear();
             return;
         }
 
+        var vector = new float[_dimensions];
+        RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), vector);
         int rows = axes.Length / _dimensions;
+        var coordinates = new float[rows];
         for (int r = 0; r < rows; r++)
         {
-            prefix[r] = System.Numerics.Tensors.TensorPrimitives.Dot(axes.AsSpan(r * _dimensions, _dimensions), vector);
+            coordinates[r] = System.Numerics.Tensors.TensorPrimitives.Dot(axes.AsSpan(r * _dimensions, _dimensions), vector);
         }
 
-        prefix[rows..].Clear();
+        // The walk only ranks candidates for rescoring against the stored rows, so a coordinate beyond the type's
+        // range may saturate (a float16 projection of a long vector can exceed 65,504).
+        System.Numerics.Tensors.TensorPrimitives.Clamp(coordinates, -65504f, 65504f, coordinates);
+        prefix.Clear();
+        RowCodec.TryEncode(_dataType, coordinates, prefix);
     }
 
     /// <summary>True when the node is linked and not deleted.</summary>
@@ -271,7 +283,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(id), id, "No such node.");
             }
 
-            new ReadOnlySpan<float>(VectorPointer(id), _dimensions).CopyTo(destination);
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), destination[.._dimensions]);
         }
         finally
         {
@@ -311,14 +323,29 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private bool IsAllocated(int id) => (uint)id < (uint)Math.Min(_count, _capacity);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float* VectorPointer(int id) => _vectors + ((nint)id * _vectorStride);
+    private byte* VectorPointer(int id) => _vectors + ((nint)id * _rowBytes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref float VectorRef(int id) => ref *VectorPointer(id);
+    private ref byte VectorRef(int id) => ref *VectorPointer(id);
+
+    /// <summary>
+    /// A stored vector as a float32 query for distances to other rows (neighbour selection, repairs): the row itself
+    /// when rows are float32, else decoded into <paramref name="buffer"/>.
+    /// </summary>
+    private ref float RowAsQuery(int id, float[] buffer)
+    {
+        if (_dataType == VectorDataType.Float32)
+        {
+            return ref Unsafe.As<byte, float>(ref VectorRef(id));
+        }
+
+        RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), buffer.AsSpan(0, _dimensions));
+        return ref buffer[0];
+    }
 
     /// <summary>A node's row as the current search reads it (whole vector or prefix copy).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float SearchRow(SearchContext context, int id) => ref *(context.Vectors + ((nint)id * context.Stride));
+    private static ref byte SearchRow(SearchContext context, int id) => ref *(context.Vectors + ((nint)id * context.RowBytes));
 
     /// <summary>The link block <c>[count | ids…]</c> of a node on a layer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -357,11 +384,11 @@ public sealed unsafe partial class HnswIndex : IDisposable
 
     private void Grow(int capacity)
     {
-        var vectors = (float*)NodeArena.Allocate((nuint)capacity * (nuint)_vectorStride * sizeof(float));
+        var vectors = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)_rowBytes);
         var links0 = (int*)NodeArena.Allocate((nuint)capacity * (nuint)_linkStride0 * sizeof(int));
         if (_vectors != null)
         {
-            Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _vectorStride * sizeof(float), (long)_capacity * _vectorStride * sizeof(float));
+            Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _rowBytes, (long)_capacity * _rowBytes);
             Buffer.MemoryCopy(_links0, links0, (long)capacity * _linkStride0 * sizeof(int), (long)_capacity * _linkStride0 * sizeof(int));
             NodeArena.Free(_vectors);
             NodeArena.Free(_links0);
@@ -371,8 +398,9 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _links0 = links0;
         if (_prefixes != null)
         {
-            var prefixes = (float*)NodeArena.Allocate((nuint)capacity * (nuint)_prefixStride * sizeof(float));
-            Buffer.MemoryCopy(_prefixes, prefixes, (long)capacity * _prefixStride * sizeof(float), (long)_capacity * _prefixStride * sizeof(float));
+            long prefixRowBytes = (long)_prefixStride * _elementBytes;
+            var prefixes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)prefixRowBytes);
+            Buffer.MemoryCopy(_prefixes, prefixes, capacity * prefixRowBytes, _capacity * prefixRowBytes);
             NodeArena.Free(_prefixes);
             _prefixes = prefixes;
         }
@@ -398,7 +426,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             }
         }
 
-        var created = new SearchContext(_vectorStride, _m0);
+        var created = new SearchContext((_dimensions + 15) & ~15, _m0);
         created.Visited.EnsureCapacity(_capacity);
         SearchFullVectors(created);
         return created;
@@ -408,7 +436,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
     {
         context.Dimensions = (nuint)_dimensions;
         context.Vectors = _vectors;
-        context.Stride = _vectorStride;
+        context.RowBytes = _rowBytes;
+        context.ElementBytes = _elementBytes;
     }
 
     private void ReturnContext(SearchContext context)

@@ -12,6 +12,9 @@ public sealed record HnswParameters
     /// <summary>Beam width while inserting; higher builds a better graph, slower. Default 100, as in Qdrant.</summary>
     public int EfConstruction { get; init; } = 100;
 
+    /// <summary>How vectors are stored in the graph (queries stay float32). Default <see cref="VectorDataType.Float32"/>.</summary>
+    public VectorDataType DataType { get; init; } = VectorDataType.Float32;
+
     /// <summary>Seed of the level generator, so a single-threaded build is reproducible.</summary>
     public ulong Seed { get; init; } = 42;
 
@@ -26,6 +29,11 @@ public sealed record HnswParameters
         if (EfConstruction is < 4 or > 4096)
         {
             throw new InvalidRequestException($"HNSW ef_construct must be between 4 and 4096, got {EfConstruction}.");
+        }
+
+        if (!Enum.IsDefined(DataType))
+        {
+            throw new InvalidRequestException($"Unknown vector data type {DataType}.");
         }
     }
 }

@@ -6,9 +6,11 @@ namespace VectorDb.Hnsw;
 /// </summary>
 internal sealed unsafe class SearchContext
 {
-    public SearchContext(int vectorStride, int maxLinks)
+    public SearchContext(int queryLength, int maxLinks)
     {
-        Query = GC.AllocateUninitializedArray<float>(vectorStride, pinned: true);
+        Query = GC.AllocateUninitializedArray<float>(queryLength, pinned: true);
+        Origin = GC.AllocateUninitializedArray<float>(queryLength, pinned: true);
+        Candidate = GC.AllocateUninitializedArray<float>(queryLength, pinned: true);
         Sorted = new Neighbor[Math.Max(64, 2 * maxLinks + 2)];
         Selected = new int[maxLinks + 1];
         PruneCandidates = new Neighbor[2 * maxLinks + 2];
@@ -22,15 +24,18 @@ internal sealed unsafe class SearchContext
 
     public VisitedSet Visited { get; } = new();
 
-    /// <summary>Floats each distance of the current search reads: the whole vector, or a prefix for an
+    /// <summary>Elements each distance of the current search reads: the whole vector, or a prefix for an
     /// adaptive-dimension search. Set when the context is rented.</summary>
     public nuint Dimensions;
 
     /// <summary>The rows the current search reads: the index's vectors, or its compact prefix copy. Set when rented.</summary>
-    public float* Vectors;
+    public byte* Vectors;
 
-    /// <summary>Floats from one row of <see cref="Vectors"/> to the next.</summary>
-    public nint Stride;
+    /// <summary>Bytes from one row of <see cref="Vectors"/> to the next.</summary>
+    public nint RowBytes;
+
+    /// <summary>Bytes per stored element (see <see cref="VectorDataType"/>).</summary>
+    public int ElementBytes;
 
     /// <summary>Distances computed by the current search, for explain.</summary>
     public int DistanceCount;
@@ -45,8 +50,14 @@ internal sealed unsafe class SearchContext
     /// <summary>An adaptive search's shortlist: the best nodes its walk has seen (see <c>ShortlistWalk</c>).</summary>
     public NeighborHeap<FarthestFirst> Shortlist { get; } = new(64);
 
-    /// <summary>The prepared query (normalised for cosine), 64-byte padded.</summary>
+    /// <summary>The prepared query (normalised for cosine), 64-byte padded; while linking, the new node's vector.</summary>
     public float[] Query { get; }
+
+    /// <summary>A stored vector decoded for distances from it to its neighbours (pruning a link list, repairs).</summary>
+    public float[] Origin { get; }
+
+    /// <summary>A candidate's stored vector decoded for the neighbour-selection heuristic.</summary>
+    public float[] Candidate { get; }
 
     /// <summary>The query's coordinates along a rotated prefix's axes (see <c>HnswIndex.KeepRotatedPrefix</c>); grown on demand.</summary>
     public float[] RotatedQuery { get; private set; } = [];

@@ -11,7 +11,8 @@ internal sealed record CreateCollectionRequest(VectorParams? Vectors, HnswConfig
 /// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample);
 
-internal sealed record VectorParams(int Size, string Distance);
+/// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
+internal sealed record VectorParams(int Size, string Distance, string? Datatype = null);
 
 internal sealed record HnswConfig(int? M, int? EfConstruct);
 
@@ -35,6 +36,7 @@ internal static class CollectionsApi
             {
                 Dimensions = vectors.Size,
                 Distance = ParseDistance(vectors.Distance),
+                DataType = ParseDataType(vectors.Datatype),
                 M = request.HnswConfig?.M ?? 16,
                 EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
                 Matryoshka = request.Matryoshka,
@@ -100,6 +102,15 @@ internal static class CollectionsApi
         _ => throw new InvalidRequestException($"Unknown distance `{name}`: use Cosine, Dot, Euclid or Manhattan."),
     };
 
+    /// <summary>Qdrant's <c>datatype</c> names (its <c>uint8</c> is not supported), plus <c>bfloat16</c>.</summary>
+    public static VectorDataType ParseDataType(string? name) => name switch
+    {
+        null or "float32" => VectorDataType.Float32,
+        "float16" => VectorDataType.Float16,
+        "bfloat16" => VectorDataType.BFloat16,
+        _ => throw new InvalidRequestException($"Unknown or unsupported datatype `{name}`: use float32, float16 or bfloat16."),
+    };
+
     private static object DescribeAdaptive(Collection collection)
     {
         var options = collection.Options;
@@ -135,7 +146,7 @@ internal static class CollectionsApi
             {
                 @params = new
                 {
-                    vectors = new { size = options.Dimensions, distance = options.Distance.ToString() },
+                    vectors = new { size = options.Dimensions, distance = options.Distance.ToString(), datatype = options.DataType.ToApiName() },
                     shard_number = 1,
                     replication_factor = 1,
                     write_consistency_factor = 1,

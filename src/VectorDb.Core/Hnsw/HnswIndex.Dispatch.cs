@@ -1,0 +1,106 @@
+using VectorDb.Distance;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    /// <summary>
+    /// An operation written once over the distance function: <c>Dispatch</c> runs it specialised for the
+    /// index's metric and row format, so the hot loops see a struct type (inlined kernels) instead of a call per
+    /// distance through a delegate or an interface. Queries are passed as pointers into pinned buffers.
+    /// </summary>
+    private interface IDistanceOperation<TResult>
+    {
+        TResult Run<TDistance>()
+            where TDistance : struct, IDistanceFunction;
+    }
+
+    private TResult Dispatch<TOperation, TResult>(TOperation operation)
+        where TOperation : IDistanceOperation<TResult>, allows ref struct =>
+        _dataType switch
+        {
+            VectorDataType.Float16 => DispatchMetric<TOperation, TResult, Float16Rows>(operation),
+            VectorDataType.BFloat16 => DispatchMetric<TOperation, TResult, BFloat16Rows>(operation),
+            _ => DispatchMetric<TOperation, TResult, Float32Rows>(operation),
+        };
+
+    private TResult DispatchMetric<TOperation, TResult, TRow>(TOperation operation)
+        where TOperation : IDistanceOperation<TResult>, allows ref struct
+        where TRow : struct, IRowFormat =>
+        Metric switch
+        {
+            DistanceMetric.Cosine or DistanceMetric.Dot => operation.Run<NegativeDotDistance<TRow>>(),
+            DistanceMetric.Euclid => operation.Run<SquaredEuclideanDistance<TRow>>(),
+            _ => operation.Run<ManhattanDistance<TRow>>(),
+        };
+
+    private readonly ref struct SearchOperation<TFilter>(
+        HnswIndex index, float* query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds) : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly Span<Neighbor> _results = results;
+        private readonly ReadOnlySpan<int> _seeds = seeds;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.SearchCore<TDistance, TFilter>(ref *query, k, ef, _results, context, filter, twoHop, _seeds);
+    }
+
+    private readonly struct NeighbourhoodShareOperation<TFilter>(HnswIndex index, float* query, SearchContext context, TFilter filter) : IDistanceOperation<double>
+        where TFilter : struct, INodeFilter
+    {
+        public double Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.NeighbourhoodShareCore<TDistance, TFilter>(ref *query, context, filter);
+    }
+
+    private readonly ref struct AdaptiveOperation(
+        HnswIndex index, float* walked, float* query, int k, int ef, int shortlist, int rescoreDimensions, Neighbor[] candidates, Span<Neighbor> results, SearchContext context) : IDistanceOperation<int>
+    {
+        private readonly Span<Neighbor> _results = results;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.AdaptiveCore<TDistance>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, candidates, _results, context);
+    }
+
+    private readonly ref struct ScanListOperation(HnswIndex index, float* query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation) : IDistanceOperation<int>
+    {
+        private readonly ReadOnlySpan<int> _nodes = nodes;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.ScanList<TDistance>(ref *query, _nodes, k, heap, cancellation);
+    }
+
+    private readonly ref struct ExactOperation<TFilter>(
+        HnswIndex index, float* query, int k, Span<Neighbor> results, SearchContext context, TFilter filter, CancellationToken cancellation) : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly Span<Neighbor> _results = results;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.ExactCore<TDistance, TFilter>(ref *query, k, _results, context, filter, cancellation);
+    }
+
+    private readonly struct LinkOperation(HnswIndex index, int id, SearchContext context) : IDistanceOperation<bool>
+    {
+        public bool Run<TDistance>()
+            where TDistance : struct, IDistanceFunction
+        {
+            index.LinkCore<TDistance>(id, context);
+            return true;
+        }
+    }
+
+    private readonly struct RepairOperation(HnswIndex index, int id, SearchContext context) : IDistanceOperation<bool>
+    {
+        public bool Run<TDistance>()
+            where TDistance : struct, IDistanceFunction
+        {
+            index.RepairAround<TDistance>(id, context);
+            return true;
+        }
+    }
+}
