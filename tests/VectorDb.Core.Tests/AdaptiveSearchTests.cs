@@ -41,14 +41,16 @@ public class AdaptiveSearchTests
     }
 
     [Theory]
-    [InlineData(DistanceMetric.Euclid)]
-    [InlineData(DistanceMetric.Cosine)]
-    [InlineData(DistanceMetric.Dot)]
-    public void Adaptive_search_returns_full_precision_distances_and_finds_the_neighbours(DistanceMetric metric)
+    [InlineData(DistanceMetric.Euclid, VectorDataType.Float32)]
+    [InlineData(DistanceMetric.Cosine, VectorDataType.Float32)]
+    [InlineData(DistanceMetric.Dot, VectorDataType.Float32)]
+    [InlineData(DistanceMetric.Euclid, VectorDataType.Float16)]
+    [InlineData(DistanceMetric.Cosine, VectorDataType.BFloat16)]
+    public void Adaptive_search_returns_full_precision_distances_and_finds_the_neighbours(DistanceMetric metric, VectorDataType dataType)
     {
         var raw = Correlated(3000, seed: 2);
         var rotation = PcaRotation.Fit(raw, Dimensions, center: metric == DistanceMetric.Euclid);
-        using var index = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        using var index = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100, DataType = dataType });
         foreach (var vector in raw)
         {
             index.Add(rotation.Rotate(vector));

@@ -191,6 +191,7 @@ internal static class RowCodec
     private static void Decode<TElements>(ReadOnlySpan<ushort> words, Span<float> destination)
         where TElements : struct, IRowElements<ushort>
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(words.Length, destination.Length);
         ref ushort source = ref MemoryMarshal.GetReference(words);
         ref float target = ref MemoryMarshal.GetReference(destination);
         nuint i = 0;

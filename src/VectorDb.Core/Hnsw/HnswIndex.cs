@@ -249,20 +249,41 @@ public sealed unsafe partial class HnswIndex : IDisposable
             return;
         }
 
-        var vector = new float[_dimensions];
-        RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), vector);
         int rows = axes.Length / _dimensions;
-        var coordinates = new float[rows];
-        for (int r = 0; r < rows; r++)
+        if (_dataType == VectorDataType.Float32)
+        {
+            ProjectOnto(axes, new ReadOnlySpan<float>(VectorPointer(id), _dimensions), System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(prefix)[..rows]);
+            prefix[(rows * sizeof(float))..].Clear();
+            return;
+        }
+
+        var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(_dimensions + rows);
+        try
+        {
+            var vector = buffer.AsSpan(0, _dimensions);
+            var coordinates = buffer.AsSpan(_dimensions, rows);
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), vector);
+            ProjectOnto(axes, vector, coordinates);
+
+            // The walk only ranks candidates for rescoring against the stored rows, so a coordinate beyond the type's
+            // range may saturate (a float16 projection of a long vector can exceed 65,504).
+            float limit = RowCodec.MaxMagnitude(_dataType);
+            System.Numerics.Tensors.TensorPrimitives.Clamp(coordinates, -limit, limit, coordinates);
+            prefix.Clear();
+            RowCodec.TryEncode(_dataType, coordinates, prefix);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    private void ProjectOnto(float[] axes, ReadOnlySpan<float> vector, Span<float> coordinates)
+    {
+        for (int r = 0; r < coordinates.Length; r++)
         {
             coordinates[r] = System.Numerics.Tensors.TensorPrimitives.Dot(axes.AsSpan(r * _dimensions, _dimensions), vector);
         }
-
-        // The walk only ranks candidates for rescoring against the stored rows, so a coordinate beyond the type's
-        // range may saturate (a float16 projection of a long vector can exceed 65,504).
-        System.Numerics.Tensors.TensorPrimitives.Clamp(coordinates, -65504f, 65504f, coordinates);
-        prefix.Clear();
-        RowCodec.TryEncode(_dataType, coordinates, prefix);
     }
 
     /// <summary>True when the node is linked and not deleted.</summary>
