@@ -76,14 +76,14 @@ internal readonly struct Float16Rows : IRowFormat, IRowElements<ushort>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load512(ref ushort row, nuint index)
     {
-        var top = Vector512.ShiftLeft(Vector512.WidenLower(Vector256.LoadUnsafe(ref row, index).ToVector512Unsafe()), 16);
+        var top = HalfWidthLanes.Top512(ref row, index);
         return (Vector512.ShiftRightArithmetic(top.AsInt32(), 3).AsUInt32() & Vector512.Create(0x8FFF_FFFFu)).AsSingle() * Vector512.Create(BiasScale);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load256(ref ushort row, nuint index)
     {
-        var top = Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref row, index).ToVector256Unsafe()), 16);
+        var top = HalfWidthLanes.Top256(ref row, index);
         return (Vector256.ShiftRightArithmetic(top.AsInt32(), 3).AsUInt32() & Vector256.Create(0x8FFF_FFFFu)).AsSingle() * Vector256.Create(BiasScale);
     }
 
@@ -101,14 +101,24 @@ internal readonly struct BFloat16Rows : IRowFormat, IRowElements<ushort>
         VectorMath.Aggregate<TOp, ushort, BFloat16Rows>(ref query, ref Unsafe.As<byte, ushort>(ref row), length);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load512(ref ushort row, nuint index) =>
-        Vector512.ShiftLeft(Vector512.WidenLower(Vector256.LoadUnsafe(ref row, index).ToVector512Unsafe()), 16).AsSingle();
+    public static Vector512<float> Load512(ref ushort row, nuint index) => HalfWidthLanes.Top512(ref row, index).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load256(ref ushort row, nuint index) =>
-        Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref row, index).ToVector256Unsafe()), 16).AsSingle();
+    public static Vector256<float> Load256(ref ushort row, nuint index) => HalfWidthLanes.Top256(ref row, index).AsSingle();
 
     public static float Load(ref ushort row, nuint index) => BitConverter.Int32BitsToSingle(Unsafe.Add(ref row, index) << 16);
+}
+
+/// <summary>16-bit elements, each widened into the top half of a 32-bit lane: where both half-width formats start decoding.</summary>
+internal static class HalfWidthLanes
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> Top512(ref ushort row, nuint index) =>
+        Vector512.ShiftLeft(Vector512.WidenLower(Vector256.LoadUnsafe(ref row, index).ToVector512Unsafe()), 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> Top256(ref ushort row, nuint index) =>
+        Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref row, index).ToVector256Unsafe()), 16);
 }
 
 /// <summary>Converts whole rows between float32 and a <see cref="VectorDataType"/>, off the hot path (inserts, copies, snapshots).</summary>
