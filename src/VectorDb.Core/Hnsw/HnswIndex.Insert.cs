@@ -38,9 +38,10 @@ public sealed unsafe partial class HnswIndex
         }
 
         // Refused before an id is handed out, so a bad vector leaves nothing behind.
-        if (_dataType != VectorDataType.Float32 && !(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(vector) * scale is var largest && MathF.Abs(largest) <= RowCodec.MaxMagnitude(_dataType)))
+        float limit = RowCodec.MaxMagnitude(_dataType);
+        if (_dataType != VectorDataType.Float32 && !(MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(vector) * scale) <= limit)) // false for NaN too
         {
-            throw new InvalidRequestException($"A vector stored as {_dataType} must have finite values of magnitude at most {RowCodec.MaxMagnitude(_dataType):G6}.");
+            throw new InvalidRequestException($"A vector stored as {_dataType} must have finite values of magnitude at most {limit:G6}.");
         }
 
         int id = Interlocked.Increment(ref _count) - 1;
