@@ -55,13 +55,13 @@ public sealed unsafe partial class HnswIndex
     }
 
     private readonly ref struct AdaptiveOperation(
-        HnswIndex index, float* walked, float* query, int k, int ef, int shortlist, int rescoreDimensions, Neighbor[] candidates, Span<Neighbor> results, SearchContext context) : IDistanceOperation<int>
+        HnswIndex index, float* walked, float* query, int k, int ef, int shortlist, int rescoreDimensions, Span<Neighbor> results, SearchContext context) : IDistanceOperation<int>
     {
         private readonly Span<Neighbor> _results = results;
 
         public int Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
-            index.AdaptiveCore<TDistance>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, candidates, _results, context);
+            index.AdaptiveCore<TDistance>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, _results, context);
     }
 
     private readonly ref struct ScanListOperation(HnswIndex index, float* query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation) : IDistanceOperation<int>

@@ -149,7 +149,6 @@ public sealed unsafe partial class HnswIndex
         }
 
         shortlist = Math.Max(shortlist, k);
-        var candidates = System.Buffers.ArrayPool<Neighbor>.Shared.Rent(shortlist);
         EnterShared();
         var context = RentContext();
         try
@@ -177,7 +176,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             int found = Dispatch<AdaptiveOperation, int>(new(
-                this, (float*)Unsafe.AsPointer(ref walked), (float*)Unsafe.AsPointer(ref prepared), k, ef, shortlist, rescored, candidates, results, context));
+                this, (float*)Unsafe.AsPointer(ref walked), (float*)Unsafe.AsPointer(ref prepared), k, ef, shortlist, rescored, results, context));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
             return found;
         }
@@ -185,7 +184,6 @@ public sealed unsafe partial class HnswIndex
         {
             ReturnContext(context);
             _resizeLock.ExitReadLock();
-            System.Buffers.ArrayPool<Neighbor>.Shared.Return(candidates);
         }
     }
 
@@ -206,15 +204,15 @@ public sealed unsafe partial class HnswIndex
     /// The prefix walk (with <paramref name="walked"/>, the query as the prefix rows read it) collects the shortlist,
     /// which is rescored against whole rows with <paramref name="query"/>; the best k go to results. Returns their count.
     /// </summary>
-    private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, int rescoreDimensions, Neighbor[] candidates, Span<Neighbor> results, SearchContext context)
+    private int AdaptiveCore<TDistance>(ref float walked, ref float query, int k, int ef, int shortlist, int rescoreDimensions, Span<Neighbor> results, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
-        var seen = context.Shortlist;
+        var seen = context.Seen;
         seen.Clear();
-        SearchCore<TDistance, LiveFilter<AcceptAll>, ShortlistWalk>(
-            ref walked, 1, Math.Max(ef, k), candidates, context, new LiveFilter<AcceptAll>(_states, default), false, default, new ShortlistWalk(seen, shortlist));
-        int found = seen.DrainSorted(candidates);
-        return Rescore<TDistance>(ref query, candidates.AsSpan(0, found), k, rescoreDimensions, results, context);
+        Span<Neighbor> entry = stackalloc Neighbor[1];
+        SearchCore<TDistance, LiveFilter<AcceptAll>, SeenWalk>(
+            ref walked, 1, Math.Max(ef, k), entry, context, new LiveFilter<AcceptAll>(_states, default), false, default, new SeenWalk(seen));
+        return Rescore<TDistance>(ref query, seen.SelectNearest(shortlist), k, rescoreDimensions, results, context);
     }
 
     /// <summary>
@@ -268,11 +266,7 @@ public sealed unsafe partial class HnswIndex
                 }
             }
 
-            best.Push(node, distance);
-            if (best.Count > k)
-            {
-                best.Pop();
-            }
+            AdmitToBeam(best, node, distance, k);
         }
 
         return best.DrainSorted(results);
@@ -518,12 +512,7 @@ public sealed unsafe partial class HnswIndex
                     candidates.Push(neighbor, distance);
                     if (filter.Accept(neighbor))
                     {
-                        results.Push(neighbor, distance);
-                        if (results.Count > ef)
-                        {
-                            results.Pop();
-                        }
-
+                        AdmitToBeam(results, neighbor, distance, ef);
                         bound = results.Top.Distance;
                     }
                 }
@@ -719,13 +708,22 @@ public sealed unsafe partial class HnswIndex
         if (results.Count < ef || distance < bound)
         {
             context.Candidates.Push(node, distance);
-            results.Push(node, distance);
-            if (results.Count > ef)
-            {
-                results.Pop();
-            }
-
+            AdmitToBeam(results, node, distance, ef);
             bound = results.Top.Distance;
+        }
+    }
+
+    /// <summary>Adds a node to a result heap of at most <paramref name="ef"/>; when full, it replaces the farthest if nearer (one sift instead of a push and a pop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AdmitToBeam(NeighborHeap<FarthestFirst> results, int node, float distance, int ef)
+    {
+        if (results.Count < ef)
+        {
+            results.Push(node, distance);
+        }
+        else if (distance < results.Top.Distance)
+        {
+            results.ReplaceTop(node, distance);
         }
     }
 

@@ -23,22 +23,18 @@ internal readonly struct IgnoreWalk : IWalkObserver
 }
 
 /// <summary>
-/// Keeps the best <paramref name="size"/> accepted nodes the walk has seen: an adaptive search's shortlist, which can
-/// be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps.
+/// Lists every accepted node the walk computed a distance for: an adaptive search takes its shortlist from them,
+/// which can be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps.
 /// </summary>
-internal readonly struct ShortlistWalk(NeighborHeap<FarthestFirst> heap, int size) : IWalkObserver
+internal readonly struct SeenWalk(NeighborList seen) : IWalkObserver
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Observe<TFilter>(TFilter filter, int node, float distance)
         where TFilter : struct, INodeFilter
     {
-        if ((heap.Count < size || distance < heap.Top.Distance) && filter.Accept(node))
+        if (filter.Accept(node))
         {
-            heap.Push(node, distance);
-            if (heap.Count > size)
-            {
-                heap.Pop();
-            }
+            seen.Add(node, distance);
         }
     }
 }

@@ -47,8 +47,8 @@ internal sealed unsafe class SearchContext
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);
 
-    /// <summary>An adaptive search's shortlist: the best nodes its walk has seen (see <c>ShortlistWalk</c>).</summary>
-    public NeighborHeap<FarthestFirst> Shortlist { get; } = new(64);
+    /// <summary>The nodes an adaptive search's walk has seen (see <c>SeenWalk</c>), its shortlist's source.</summary>
+    public NeighborList Seen { get; } = new();
 
     /// <summary>The prepared query (normalised for cosine), 64-byte padded; while linking, the new node's vector.</summary>
     public float[] Query { get; }
