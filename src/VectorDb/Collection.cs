@@ -340,8 +340,7 @@ public sealed class Collection
                 found = plan.Dimensions == Options.Dimensions
                     ? _index.Search(query, k, plan.Ef, buffer, default(AcceptAll), twoHop: false, statistics)
                     : _index.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, buffer, statistics, plan.RescoreDimensions);
-                explain = statistics is null ? null : UnfilteredExplain(
-                    SearchStrategy.Adaptive, plan.Reason, statistics.DistanceComputations, statistics.NodesVisited, Math.Max(plan.Ef, k));
+                explain = statistics is null ? null : WalkExplain(SearchStrategy.Adaptive, plan.Reason, statistics, Math.Max(plan.Ef, k));
             }
             else if (options.Exact)
             {
@@ -354,8 +353,12 @@ public sealed class Collection
                 found = _index.Search(query, k, ef, buffer, default(AcceptAll), twoHop: false, statistics);
                 if (statistics is not null)
                 {
-                    _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
-                    explain = options.Explain ? UnfilteredExplain(SearchStrategy.Graph, "no filter", statistics.DistanceComputations, statistics.NodesVisited, ef) : null;
+                    if (!statistics.FellBackToExact)
+                    {
+                        _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
+                    }
+
+                    explain = options.Explain ? WalkExplain(SearchStrategy.Graph, "no filter", statistics, ef) : null;
                 }
             }
 
@@ -621,6 +624,13 @@ public sealed class Collection
 
     private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>
         new(strategy, reason, null, null, new Dictionary<SearchStrategy, double>(), distances, visited, null, ef);
+
+    /// <summary>Explains an unfiltered graph walk, or the exact scan that answered for it when the walk stranded.</summary>
+    private static SearchExplain WalkExplain(SearchStrategy walk, string reason, SearchStatistics statistics, int ef) =>
+        statistics.FellBackToExact
+            ? new(SearchStrategy.Exact, $"{reason}; the walk found fewer than k points, so an exact scan answered", null, null,
+                new Dictionary<SearchStrategy, double>(), statistics.DistanceComputations, statistics.NodesVisited, walk, ef)
+            : UnfilteredExplain(walk, reason, statistics.DistanceComputations, statistics.NodesVisited, ef);
 
     /// <summary>The live nodes matching a filter, listed from payload indexes where they can, else by checking every point.</summary>
     private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default)

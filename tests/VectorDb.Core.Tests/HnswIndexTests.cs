@@ -193,6 +193,99 @@ public class HnswIndexTests
     }
 
     /// <summary>
+    /// HNSW's graph is not strongly connected. With M = 2 this build (seeded, single-threaded) has a few regions whose
+    /// links all lead back into them, and the searches that enter layer 0 there find fewer than k nodes; they are
+    /// answered by an exact scan, so every search returns k hits, and those returned by the scan are exact.
+    /// </summary>
+    [Fact]
+    public void A_search_that_strands_in_a_closed_region_is_answered_exactly()
+    {
+        const int count = 2_000;
+        var data = Gaussian(count, 16, seed: 33);
+        using var index = new HnswIndex(16, DistanceMetric.Euclid, new HnswParameters { M = 2, EfConstruction = 16 }, initialCapacity: count);
+        for (int row = 0; row < count; row++)
+        {
+            index.Add(data[row]);
+        }
+
+        var found = new Neighbor[10];
+        var exact = new Neighbor[10];
+        int stranded = 0;
+        for (int q = 0; q < count; q++)
+        {
+            var statistics = new SearchStatistics();
+            Assert.Equal(10, index.Search(data[q], 10, 20, found, default(AcceptAll), twoHop: false, statistics));
+            if (statistics.FellBackToExact)
+            {
+                stranded++;
+                index.ExactSearch(data[q], 10, exact);
+                Assert.Equal(exact, found);
+            }
+        }
+
+        Assert.InRange(stranded, 1, count / 100); // the case is exercised, and stays rare
+
+        // An adaptive walk (on a prefix, rescored whole) strands the same way and is answered the same way.
+        int strandedAdaptive = 0;
+        for (int q = 0; q < count; q++)
+        {
+            var statistics = new SearchStatistics();
+            Assert.Equal(10, index.SearchAdaptive(data[q], 10, 20, 8, 40, found, statistics));
+            strandedAdaptive += statistics.FellBackToExact ? 1 : 0;
+        }
+
+        Assert.InRange(strandedAdaptive, 1, count / 100);
+    }
+
+    /// <summary>Searches racing inserts return k hits too, whether they strand in a region or land on a node still being linked.</summary>
+    [Fact]
+    public async Task Searches_racing_inserts_return_k_hits()
+    {
+        const int count = 4_000;
+        var data = Gaussian(count, 16, seed: 33);
+        using var index = new HnswIndex(16, DistanceMetric.Euclid, new HnswParameters { M = 2, EfConstruction = 16 }, initialCapacity: count);
+        for (int row = 0; row < 100; row++)
+        {
+            index.Add(data[row]);
+        }
+
+        int next = 99;
+        int shortResults = 0;
+        int searches = 0;
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            int row;
+            while ((row = Interlocked.Increment(ref next)) < count)
+            {
+                index.Add(data[row]);
+            }
+        }, TestContext.Current.CancellationToken)).ToArray();
+
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var random = new Random(200 + r);
+            var found = new Neighbor[10];
+            while (!stop.IsCancellationRequested)
+            {
+                if (index.Search(data[random.Next(count)], 10, 20, found) < 10)
+                {
+                    Interlocked.Increment(ref shortResults);
+                }
+
+                Interlocked.Increment(ref searches);
+            }
+        }, TestContext.Current.CancellationToken)).ToArray();
+
+        await Task.WhenAll(writers);
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+
+        Assert.True(searches > 0);
+        Assert.True(shortResults == 0, $"{shortResults} of {searches} searches returned fewer than 10 hits");
+    }
+
+    /// <summary>
     /// Writers insert and delete while readers search: nothing throws, and a search never returns a node
     /// whose delete had completed before the search began. Growth of the arenas happens during the run.
     /// </summary>

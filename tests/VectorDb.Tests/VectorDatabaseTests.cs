@@ -1,3 +1,4 @@
+using VectorDb.Query;
 namespace VectorDb.Tests;
 
 public class VectorDatabaseTests
@@ -229,6 +230,43 @@ public class VectorDatabaseTests
         Assert.All(exact, h => Assert.Equal(8, h.Vector!.Length));
         Assert.All(approximate, h => Assert.Null(h.Payload));
     }
+
+    /// <summary>
+    /// With M = 2 this (seeded, sequential) build leaves a few regions whose links all lead back into them; a walk that
+    /// enters layer 0 there finds fewer than k points. Such a search is answered by an exact scan, and says so.
+    /// </summary>
+    [Fact]
+    public void A_search_whose_walk_strands_is_answered_by_an_exact_scan_and_explains_it()
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", Options(16, DistanceMetric.Euclid) with { M = 2, EfConstruction = 16 });
+        var random = new Random(33);
+        var vectors = Enumerable.Range(0, 2_000).Select(_ => Enumerable.Range(0, 16).Select(_ => Gaussian(random)).ToArray()).ToList();
+        foreach (var batch in vectors.Select((v, i) => new Point((ulong)i, v)).Chunk(50)) // below the parallel-insert threshold
+        {
+            docs.Upsert(batch);
+        }
+
+        int stranded = 0;
+        foreach (var query in vectors)
+        {
+            var hits = docs.Search(query, 10, new SearchOptions { Ef = 20, Explain = true });
+            Assert.Equal(10, hits.Count);
+            if (hits.Explain!.FallbackFrom == SearchStrategy.Graph)
+            {
+                stranded++;
+                Assert.Equal(SearchStrategy.Exact, hits.Explain.Strategy);
+                Assert.Contains("exact scan answered", hits.Explain.Reason, StringComparison.Ordinal);
+                var exact = docs.Search(query, 10, new SearchOptions { Exact = true });
+                Assert.Equal(exact.Select(h => $"{h.Id}:{h.Score}"), hits.Select(h => $"{h.Id}:{h.Score}"));
+            }
+        }
+
+        Assert.InRange(stranded, 1, 20);
+    }
+
+    private static float Gaussian(Random random) =>
+        (float)((Math.Sqrt(-2 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())) + 0.1);
 
     [Fact]
     public void Payloads_must_be_json_objects()

@@ -37,11 +37,17 @@ public sealed unsafe partial class HnswIndex
     /// Nodes the filter accepts that join the beam next to the graph's entry point: footholds among the matches
     /// for a query whose own neighbourhood holds none (e.g. a filter on a class the query is not from).
     /// </param>
+    /// <remarks>
+    /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
+    /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
+    /// query planner completes those answers.
+    /// </remarks>
     public int Search<TFilter>(
         ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
+        int found;
         EnterShared();
         var context = RentContext();
         try
@@ -49,16 +55,34 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
-            int found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
+            found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
-            return found;
         }
         finally
         {
             ReturnContext(context);
             _resizeLock.ExitReadLock();
         }
+
+        return typeof(TFilter) == typeof(AcceptAll) ? ExactIfStranded(query, k, found, results, statistics) : found;
+    }
+
+    /// <summary>
+    /// An HNSW graph is not strongly connected: a walk can enter layer 0 in a small region whose links all lead back
+    /// into it (seen while inserts run with a small M) and find fewer than k nodes while the index holds more. Such a
+    /// query is answered by an exact scan instead of with fewer hits than asked for; it is rare, and then exact.
+    /// </summary>
+    private int ExactIfStranded(ReadOnlySpan<float> query, int k, int found, Span<Neighbor> results, SearchStatistics? statistics)
+    {
+        if (found >= k || found >= Count)
+        {
+            return found;
+        }
+
+        statistics?.MarkFallbackToExact();
+        statistics?.Add(AllocatedCount, AllocatedCount);
+        return ExactSearch(query, k, results);
     }
 
     /// <summary>
@@ -127,6 +151,11 @@ public sealed unsafe partial class HnswIndex
     /// Leading dimensions of the stored vectors the shortlist is rescored with (a longer Matryoshka prefix); null for
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
+    /// <remarks>
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int})"/>,
+    /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
+    /// is set, whose scores a scan of whole vectors would not match).
+    /// </remarks>
     /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> or <paramref name="rescoreDimensions"/> is out of range.</exception>
     public int SearchAdaptive(
         ReadOnlySpan<float> query, int k, int ef, int searchDimensions, int shortlist, Span<Neighbor> results, SearchStatistics? statistics = null, int? rescoreDimensions = null)
@@ -149,6 +178,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         shortlist = Math.Max(shortlist, k);
+        int found;
         EnterShared();
         var context = RentContext();
         try
@@ -175,16 +205,17 @@ public sealed unsafe partial class HnswIndex
                 context.RowBytes = (nint)_prefixStride * _elementBytes;
             }
 
-            int found = Dispatch<AdaptiveOperation, int>(new(
+            found = Dispatch<AdaptiveOperation, int>(new(
                 this, (float*)Unsafe.AsPointer(ref walked), (float*)Unsafe.AsPointer(ref prepared), k, ef, shortlist, rescored, results, context));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
-            return found;
         }
         finally
         {
             ReturnContext(context);
             _resizeLock.ExitReadLock();
         }
+
+        return rescored == _dimensions ? ExactIfStranded(query, k, found, results, statistics) : found;
     }
 
     /// <summary>The query's first <paramref name="rows"/> coordinates along the axes, in the context's second query buffer.</summary>

@@ -9,6 +9,14 @@ public sealed class SearchStatistics
     /// <summary>Graph nodes whose links were read (for a scan: ids examined).</summary>
     public long NodesVisited { get; private set; }
 
+    /// <summary>
+    /// True when an unfiltered graph search found fewer than k nodes while the index held more, and an exact scan
+    /// answered instead (see <see cref="HnswIndex.Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int})"/>).
+    /// </summary>
+    public bool FellBackToExact { get; private set; }
+
+    internal void MarkFallbackToExact() => FellBackToExact = true;
+
     internal void Add(long distances, long visited)
     {
         DistanceComputations += distances;
