@@ -473,6 +473,7 @@ public sealed unsafe partial class HnswIndex
     /// are expanded like any other but never enter the result heap, so deletions and filters do not cut
     /// the graph. Leaves the result in <c>context.Results</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
     private void SearchLayer<TDistance, TFilter, TObserver>(
         ref float query, int entry, float entryDistance, int ef, int layer, SearchContext context, TFilter filter, TObserver observer, ReadOnlySpan<int> seeds = default)
         where TDistance : struct, IDistanceFunction
@@ -560,6 +561,7 @@ public sealed unsafe partial class HnswIndex
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
     private void SearchLayerTwoHop<TDistance, TFilter>(
         ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
         where TDistance : struct, IDistanceFunction
@@ -894,13 +896,17 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Live nodes only, then the caller's filter.</summary>
+    /// <summary>
+    /// The caller's filter, then live nodes only. In that order because few nodes are deleted: a filter that rejects
+    /// most of a walk's nodes then saves their state reads (in-process A/B, fashion-mnist: 10 % "u &lt; 100" +6–12 %,
+    /// "label ≠ own" +6 %, the two-hop walk's second hops being mostly rejected nodes).
+    /// </summary>
     private readonly struct LiveFilter<TInner>(byte[] states, TInner inner) : INodeFilter
         where TInner : struct, INodeFilter
     {
         private readonly TInner _inner = inner;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public bool Accept(int id) => states[id] == StateLive && _inner.Accept(id);
+        public bool Accept(int id) => _inner.Accept(id) && states[id] == StateLive;
     }
 }

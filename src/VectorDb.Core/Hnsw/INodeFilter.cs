@@ -6,7 +6,10 @@ namespace VectorDb.Hnsw;
 /// </summary>
 public interface INodeFilter
 {
-    /// <summary>True when the node may be part of the result.</summary>
+    /// <summary>
+    /// True when the node may be part of the result. Called for any node a search meets, also deleted ones and
+    /// ones still being inserted (the search drops those itself, after asking the filter).
+    /// </summary>
     bool Accept(int id);
 }
 

@@ -233,6 +233,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 ? graph
                 : null;
 
+        public override ColumnFilter? AsColumnFilter() => ColumnFilter.Keyword(Volatile.Read(ref _index._single), _ids, this);
+
         public override bool Matches(int node)
         {
             var single = Volatile.Read(ref _index._single);

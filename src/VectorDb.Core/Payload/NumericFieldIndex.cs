@@ -236,6 +236,8 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
         public override bool CountIsExact => Volatile.Read(ref index._multiValued) == 0;
 
+        public override ColumnFilter? AsColumnFilter() => ColumnFilter.Range(Volatile.Read(ref index._single), range, this);
+
         public override bool Matches(int node)
         {
             var single = Volatile.Read(ref index._single);

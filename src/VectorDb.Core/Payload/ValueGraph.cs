@@ -27,8 +27,8 @@ internal sealed class ValueGraph : IDisposable
 
     public void MarkReady() => _ready = true;
 
-    /// <summary>The collection's node for a node of this graph.</summary>
-    public int CollectionNode(int node) => Volatile.Read(ref _nodeOf)[node];
+    /// <summary>The collection's node for a node of this graph; −1 for a node reserved a moment ago, not yet mapped.</summary>
+    public int CollectionNode(int node) => Volatile.Read(ref _nodeOf) is var nodeOf && (uint)node < (uint)nodeOf.Length ? nodeOf[node] : -1;
 
     /// <summary>Adds the collection's node (once; a repeat is ignored). Safe to call from parallel inserts.</summary>
     public void Add(int collectionNode, ReadOnlySpan<float> vector)

@@ -51,8 +51,8 @@ internal static class FilteredSearch
         {
             SearchStrategy.NoMatches => 0,
             SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches, cancellation),
-            SearchStrategy.FilteredGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: false, statistics, Seeds(context, predicate, estimate)),
-            SearchStrategy.TwoHopGraph => index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop: true, statistics, Seeds(context, predicate, estimate)),
+            SearchStrategy.FilteredGraph => Traverse(index, query, k, ef, predicate, twoHop: false, Seeds(context, predicate, estimate), results, statistics),
+            SearchStrategy.TwoHopGraph => Traverse(index, query, k, ef, predicate, twoHop: true, Seeds(context, predicate, estimate), results, statistics),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
             SearchStrategy.TenantGraph => tenant is not null
                 ? TenantSearch(tenant, index, query, k, ef, predicate, results, statistics)
@@ -78,6 +78,13 @@ internal static class FilteredSearch
     /// </summary>
     private static int[] Seeds(EstimationContext context, NodePredicate predicate, Cardinality estimate) =>
         estimate.Expected > MaxSeededShare * context.Total ? [] : [.. context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
+
+    /// <summary>A graph walk checking the filter inline from a field index's column when it is one condition, else through the predicate.</summary>
+    private static int Traverse(
+        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, Span<Neighbor> results, SearchStatistics statistics) =>
+        predicate.AsColumnFilter() is { } column
+            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds)
+            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds);
 
     private static int Exact(
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,

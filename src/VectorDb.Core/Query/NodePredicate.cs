@@ -23,6 +23,9 @@ internal abstract class NodePredicate
     /// <summary>A graph of only points this filter requires (a tenant index's value), ready to search, or null.</summary>
     public virtual ValueGraph? Tenant => null;
 
+    /// <summary>This condition as an inline check of one field index's column, when it is one (see <see cref="ColumnFilter"/>); else null.</summary>
+    public virtual ColumnFilter? AsColumnFilter() => null;
+
     /// <summary>Adds a superset of the matching nodes to <paramref name="candidates"/> and returns true, or returns
     /// false when only a scan of every point can find them.</summary>
     public virtual bool TryMarkCandidates(NodeBitmap candidates) => false;
@@ -320,6 +323,8 @@ internal sealed class NotPredicate(NodePredicate part) : NodePredicate
     public override int Cost => part.Cost;
 
     public override bool Matches(int node) => !part.Matches(node);
+
+    public override ColumnFilter? AsColumnFilter() => part.AsColumnFilter()?.Negate(this);
 
     public override Cardinality Estimate(EstimationContext context) => part.Estimate(context).Complement(context.Total);
 }
