@@ -62,19 +62,33 @@ public sealed class ColumnFilterTests
     }
 
     [Fact]
-    public void Match_any_of_a_value_beyond_the_mask_falls_back_to_the_predicate()
+    public void Keyword_values_are_checked_in_a_window_of_64_ids()
     {
         using var graph = new HnswIndex(2, DistanceMetric.Euclid);
         using var indexes = new PayloadIndexSet(graph);
         indexes.Create("label", PayloadSchemaType.Keyword, []);
-        for (int node = 0; node < 70; node++)
+        for (int node = 0; node < 200; node++)
         {
-            indexes.Add(node, Payload.FromObject(new { label = $"v{node}" }));
+            indexes.Add(node, Payload.FromObject(new { label = $"v{node % 150}" }));
         }
 
-        Assert.NotNull(Compile(indexes, Match("label", "v63")).AsColumnFilter());
-        Assert.Null(Compile(indexes, Match("label", "v64")).AsColumnFilter());
-        Assert.Null(Compile(indexes, new MatchAnyCondition("label", [Json("\"v1\""), Json("\"v69\"")])).AsColumnFilter());
+        NodePredicate[] windowed =
+        [
+            Compile(indexes, Match("label", "v140")),
+            Compile(indexes, new MatchAnyCondition("label", [Json("\"v70\""), Json("\"v133\""), Json("\"v71\"")])),
+            new NotPredicate(Compile(indexes, Match("label", "v99"))),
+        ];
+        foreach (var predicate in windowed)
+        {
+            var column = predicate.AsColumnFilter();
+            Assert.True(column.HasValue);
+            for (int node = 0; node < 200; node++)
+            {
+                Assert.Equal(predicate.Matches(node), column.Value.Accept(node));
+            }
+        }
+
+        Assert.Null(Compile(indexes, new MatchAnyCondition("label", [Json("\"v0\""), Json("\"v64\"")])).AsColumnFilter());
     }
 
     private static void AddPoints(PayloadIndexSet indexes, List<Payload> payloads, Random random, int count)

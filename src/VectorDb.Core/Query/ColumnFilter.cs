@@ -14,32 +14,34 @@ namespace VectorDb.Query;
 internal readonly struct ColumnFilter : INodeFilter
 {
     private readonly int[]? _valueIds;   // a keyword column: the node's value id, or negative (none, several)
-    private readonly ulong _acceptedIds; // bit i: value id i matches
+    private readonly int _firstId;       // the accepted value ids lie in [_firstId, _firstId + 64)…
+    private readonly ulong _acceptedIds; // …bit i: value id _firstId + i is accepted
     private readonly double[]? _numbers; // a numeric column: the node's value, or not finite (none, several)
     private readonly double _low;        // inclusive bounds
     private readonly double _high;
     private readonly bool _negated;
     private readonly NodePredicate _predicate; // the whole condition, for what the column cannot answer
 
-    private ColumnFilter(int[]? valueIds, ulong acceptedIds, double[]? numbers, double low, double high, bool negated, NodePredicate predicate) =>
-        (_valueIds, _acceptedIds, _numbers, _low, _high, _negated, _predicate) = (valueIds, acceptedIds, numbers, low, high, negated, predicate);
+    private ColumnFilter(int[]? valueIds, int firstId, ulong acceptedIds, double[]? numbers, double low, double high, bool negated, NodePredicate predicate) =>
+        (_valueIds, _firstId, _acceptedIds, _numbers, _low, _high, _negated, _predicate) = (valueIds, firstId, acceptedIds, numbers, low, high, negated, predicate);
 
     /// <summary>Nodes whose keyword value id (from <paramref name="valueIds"/>) is one of <paramref name="accepted"/>; null when
-    /// an id is too large for the bit mask.</summary>
-    public static ColumnFilter? Keyword(int[] valueIds, IEnumerable<int> accepted, NodePredicate predicate)
+    /// the ids span more than 64.</summary>
+    public static ColumnFilter? Keyword(int[] valueIds, IReadOnlyCollection<int> accepted, NodePredicate predicate)
     {
+        int first = accepted.Count == 0 ? 0 : accepted.Min();
         ulong mask = 0;
         foreach (int id in accepted)
         {
-            if ((uint)id >= 64)
+            if (id - first >= 64)
             {
                 return null;
             }
 
-            mask |= 1UL << id;
+            mask |= 1UL << (id - first);
         }
 
-        return new ColumnFilter(valueIds, mask, null, 0, 0, negated: false, predicate);
+        return new ColumnFilter(valueIds, first, mask, null, 0, 0, negated: false, predicate);
     }
 
     /// <summary>Nodes whose number (from <paramref name="numbers"/>) lies in <paramref name="range"/>.</summary>
@@ -48,11 +50,11 @@ internal readonly struct ColumnFilter : INodeFilter
         // Strict bounds become inclusive ones on the neighbouring double, so the check is two comparisons.
         double low = Math.Max(range.Gt is { } gt ? Math.BitIncrement(gt) : double.NegativeInfinity, range.Gte ?? double.NegativeInfinity);
         double high = Math.Min(range.Lt is { } lt ? Math.BitDecrement(lt) : double.PositiveInfinity, range.Lte ?? double.PositiveInfinity);
-        return new ColumnFilter(null, 0, numbers, low, high, negated: false, predicate);
+        return new ColumnFilter(null, 0, 0, numbers, low, high, negated: false, predicate);
     }
 
     /// <summary>The negation, answering what the column cannot from <paramref name="negation"/> (the NOT predicate).</summary>
-    public ColumnFilter Negate(NodePredicate negation) => new(_valueIds, _acceptedIds, _numbers, _low, _high, !_negated, negation);
+    public ColumnFilter Negate(NodePredicate negation) => new(_valueIds, _firstId, _acceptedIds, _numbers, _low, _high, !_negated, negation);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Accept(int id)
@@ -61,7 +63,8 @@ internal readonly struct ColumnFilter : INodeFilter
         {
             if ((uint)id < (uint)valueIds.Length && Volatile.Read(ref valueIds[id]) is var value and >= 0)
             {
-                return (((_acceptedIds >> value) & 1) != 0) != _negated;
+                int bit = value - _firstId; // a shift takes its count mod 64, so the range is checked first
+                return ((uint)bit < 64 && ((_acceptedIds >> bit) & 1) != 0) != _negated;
             }
         }
         else if ((uint)id < (uint)_numbers!.Length && Volatile.Read(ref _numbers[id]) is var number && double.IsFinite(number))
