@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace VectorDb.Query;
 
 /// <summary>
@@ -51,7 +53,12 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     // two-hop faster (forced, ef 32: 2,279 QPS against 1,599 with those ~30 % of queries walked plainly).
     private const double PlainTraversalMinDensity = 0.75;
 
-    private double _distancesPerEf = 20; // learned: distance computations of an unfiltered search / ef
+    // Learned: distance computations of an unfiltered search / ef, per power-of-two range of ef (NaN: none seen yet).
+    // One figure for all ef misled: the descent and the first expansions cost the same at any ef, so the ratio falls
+    // as ef grows (SIGMOD: 16.5 at ef 32, 8.5 at ef 256), and after searches at ef 256 a query at ef 32 was priced
+    // at half its graph work — a quarter of SIGMOD's category filters then walked the graph, slower than a scan.
+    private readonly double[] _distancesPerEf = [.. Enumerable.Repeat(double.NaN, 16)];
+    private const double DefaultDistancesPerEf = 20;
 
     /// <summary>Nanoseconds per distance computation on vectors in random order (graph or listed scan).</summary>
     private double DistanceNanos(int total) =>
@@ -63,9 +70,31 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         if (ef > 0 && distances > 0)
         {
             double sample = (double)distances / ef;
-            _distancesPerEf += 0.05 * (sample - _distancesPerEf); // lock-free and approximate on purpose
+            ref double learned = ref _distancesPerEf[EfRange(ef)];
+            learned = double.IsNaN(learned) ? sample : learned + (0.05 * (sample - learned)); // lock-free and approximate on purpose
         }
     }
+
+    /// <summary>Distance computations of an unfiltered search at <paramref name="ef"/>: learned at this ef's range,
+    /// else at the nearest range learned, else a default.</summary>
+    public double GraphDistances(int ef)
+    {
+        int range = EfRange(ef);
+        for (int step = 0; step < _distancesPerEf.Length; step++)
+        {
+            foreach (int candidate in (ReadOnlySpan<int>)[range - step, range + step])
+            {
+                if ((uint)candidate < (uint)_distancesPerEf.Length && _distancesPerEf[candidate] is var learned && !double.IsNaN(learned))
+                {
+                    return learned * ef;
+                }
+            }
+        }
+
+        return DefaultDistancesPerEf * ef;
+    }
+
+    private int EfRange(int ef) => Math.Min(BitOperations.Log2((uint)Math.Max(ef, 1)), _distancesPerEf.Length - 1);
 
     /// <summary>True when the choice is between plain and two-hop traversal of a filter that matches a large share
     /// of points, which <see cref="ChooseTraversal"/> settles from the matches around the query.</summary>
@@ -98,7 +127,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         double visit = distance + GraphVisitNanos;
         double check = predicate.Cost * CheckNanosPerCostUnit;
         double share = Math.Max(1, estimate.Expected) / (double)total;
-        double graphDistances = _distancesPerEf * Math.Max(ef, k);
+        double graphDistances = GraphDistances(Math.Max(ef, k));
 
         // Multipliers on an unfiltered search's work, fitted to the filtered-search benchmark on fashion-mnist
         // (docs/planner.md): plain traversal needs ~s^-0.8 times the distances (not 1/s: matches cluster);
