@@ -37,13 +37,19 @@ public sealed unsafe partial class HnswIndex
     /// Nodes the filter accepts that join the beam next to the graph's entry point: footholds among the matches
     /// for a query whose own neighbourhood holds none (e.g. a filter on a class the query is not from).
     /// </param>
+    /// <param name="acceptedShare">
+    /// The share of nodes the filter accepts, when known (0 otherwise). A two-hop expansion looks at up to
+    /// M₀·(2 − share) matches: where most nodes match, its own neighbours and a few second hops already give it
+    /// enough, and more only add distances.
+    /// </param>
     /// <remarks>
     /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
     /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
     /// query planner completes those answers.
     /// </remarks>
     public int Search<TFilter>(
-        ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default)
+        ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default,
+        double acceptedShare = 0)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -55,6 +61,7 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
+            context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
@@ -152,7 +159,7 @@ public sealed unsafe partial class HnswIndex
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
     /// <remarks>
-    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int})"/>,
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double)"/>,
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
@@ -555,8 +562,8 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Layer-0 search over the subgraph the filter accepts, after ACORN-1 (Patel et al., SIGMOD 2024): only
     /// accepted nodes get a distance and enter the beam. Each expansion takes the node's accepted neighbours,
-    /// then looks through its rejected neighbours to their accepted neighbours, up to 2·M₀ accepted nodes looked at
-    /// in all, seen ones included (after the paper's truncation: it bounds the work per expansion while keeping the accepted subgraph
+    /// then looks through its rejected neighbours to their accepted neighbours, up to M₀·(2 − share of matches)
+    /// accepted nodes looked at in all, seen ones included (after the paper's truncation: it bounds the work per expansion while keeping the accepted subgraph
     /// connected down to a selectivity of a few percent; below that the planner scans the matches instead).
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches.
@@ -593,7 +600,7 @@ public sealed unsafe partial class HnswIndex
             int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             // Seeking is bounded: if ef·M₀ distances find fewer than k matches, the caller's exact scan will.
             bool seeking = results.Count < k && context.DistanceCount < ef * _m0;
-            int budget = 2 * _m0;
+            int budget = context.TwoHopBudget;
             int toScore = 0;
             int rejectedCount = 0;
             for (int i = 1; i <= count; i++)

@@ -43,6 +43,9 @@ internal sealed unsafe class SearchContext
     /// <summary>Nodes whose links the current search read, for explain.</summary>
     public int VisitedCount;
 
+    /// <summary>Matches a two-hop expansion looks at, at most (see <c>HnswIndex.SearchLayerTwoHop</c>).</summary>
+    public int TwoHopBudget;
+
     public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);

@@ -45,14 +45,15 @@ internal static class FilteredSearch
         }
 
         var statistics = new SearchStatistics();
+        double share = context.Total == 0 ? 0 : estimate.Expected / (double)context.Total;
         int? matches = null;
         SearchStrategy? fallbackFrom = null;
         int found = strategy switch
         {
             SearchStrategy.NoMatches => 0,
             SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches, cancellation),
-            SearchStrategy.FilteredGraph => Traverse(index, query, k, ef, predicate, twoHop: false, Seeds(context, predicate, estimate), results, statistics),
-            SearchStrategy.TwoHopGraph => Traverse(index, query, k, ef, predicate, twoHop: true, Seeds(context, predicate, estimate), results, statistics),
+            SearchStrategy.FilteredGraph => Traverse(index, query, k, ef, predicate, twoHop: false, Seeds(context, predicate, estimate), share, results, statistics),
+            SearchStrategy.TwoHopGraph => Traverse(index, query, k, ef, predicate, twoHop: true, Seeds(context, predicate, estimate), share, results, statistics),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
             SearchStrategy.TenantGraph => tenant is not null
                 ? TenantSearch(tenant, index, query, k, ef, predicate, results, statistics)
@@ -81,10 +82,11 @@ internal static class FilteredSearch
 
     /// <summary>A graph walk checking the filter inline from a field index's column when it is one condition, else through the predicate.</summary>
     private static int Traverse(
-        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, Span<Neighbor> results, SearchStatistics statistics) =>
+        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, double share, Span<Neighbor> results,
+        SearchStatistics statistics) =>
         predicate.AsColumnFilter() is { } column
-            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds)
-            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds);
+            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share)
+            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share);
 
     private static int Exact(
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,
