@@ -563,8 +563,9 @@ public sealed unsafe partial class HnswIndex
     /// Layer-0 search over the subgraph the filter accepts, after ACORN-1 (Patel et al., SIGMOD 2024): only
     /// accepted nodes get a distance and enter the beam. Each expansion takes the node's accepted neighbours,
     /// then looks through its rejected neighbours to their accepted neighbours, up to M₀·(2 − share of matches)
-    /// accepted nodes looked at in all, seen ones included (after the paper's truncation: it bounds the work per expansion while keeping the accepted subgraph
-    /// connected down to a selectivity of a few percent; below that the planner scans the matches instead).
+    /// accepted nodes looked at in all, seen ones included (after the paper's truncation: it bounds the work per
+    /// expansion while keeping the accepted subgraph connected down to a selectivity of a few percent; below that
+    /// the planner scans the matches instead).
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches.
     /// </summary>
