@@ -56,6 +56,43 @@ public class HnswIndexTests
     }
 
     /// <summary>
+    /// The planner's neighbourhood probe descends the upper layers; the walk it then chooses starts where that descent
+    /// entered layer 0 instead of descending again: the same walk (same results), and the descent's distances are
+    /// counted once, by the probe.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_walk_entered_where_the_probe_descended_repeats_no_work(bool twoHop)
+    {
+        var data = Gaussian(3_000, 32, seed: 7);
+        using var index = Build(DistanceMetric.Euclid, data);
+        var queries = Gaussian(20, 32, seed: 8);
+        var descended = new Neighbor[10];
+        var entered = new Neighbor[10];
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var query = queries[q];
+            var full = new SearchStatistics();
+            int n = index.Search(query, 10, 32, descended, new EvenNodes(), twoHop, full, acceptedShare: 0.5);
+
+            var split = new SearchStatistics();
+            index.NeighbourhoodShare(query, new EvenNodes(), split, out var entry);
+            var probed = split.DistanceComputations;
+            Assert.Equal(n, index.Search(query, 10, 32, entered, new EvenNodes(), twoHop, split, acceptedShare: 0.5, entry: entry));
+
+            Assert.Equal(descended, entered);
+            Assert.InRange(probed, 1, full.DistanceComputations - 1);
+            Assert.Equal(full.DistanceComputations, split.DistanceComputations);
+        }
+    }
+
+    private readonly struct EvenNodes : INodeFilter
+    {
+        public bool Accept(int id) => id % 2 == 0;
+    }
+
+    /// <summary>
     /// Regression: a concurrent insert can link to a node through its upper layers before that node has
     /// written its own layer-0 list; overwriting the list then orphaned the other node (about 0.5% of nodes
     /// on low-dimensional data). Low dimensions and many threads make the race likely. Pruning's own orphans

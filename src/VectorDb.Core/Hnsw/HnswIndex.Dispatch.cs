@@ -35,7 +35,8 @@ public sealed unsafe partial class HnswIndex
         };
 
     private readonly ref struct SearchOperation<TFilter>(
-        HnswIndex index, float* query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds) : IDistanceOperation<int>
+        HnswIndex index, float* query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds,
+        Neighbor? entry) : IDistanceOperation<int>
         where TFilter : struct, INodeFilter
     {
         private readonly Span<Neighbor> _results = results;
@@ -43,13 +44,13 @@ public sealed unsafe partial class HnswIndex
 
         public int Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
-            index.SearchCore<TDistance, TFilter>(ref *query, k, ef, _results, context, filter, twoHop, _seeds);
+            index.SearchCore<TDistance, TFilter>(ref *query, k, ef, _results, context, filter, twoHop, _seeds, entry);
     }
 
-    private readonly struct NeighbourhoodShareOperation<TFilter>(HnswIndex index, float* query, SearchContext context, TFilter filter) : IDistanceOperation<double>
+    private readonly struct NeighbourhoodShareOperation<TFilter>(HnswIndex index, float* query, SearchContext context, TFilter filter) : IDistanceOperation<(double, int, float)>
         where TFilter : struct, INodeFilter
     {
-        public double Run<TDistance>()
+        public (double, int, float) Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
             index.NeighbourhoodShareCore<TDistance, TFilter>(ref *query, context, filter);
     }

@@ -42,6 +42,10 @@ public sealed unsafe partial class HnswIndex
     /// M₀·(2 − share) matches: where most nodes match, its own neighbours and a few second hops already give it
     /// enough, and more only add distances.
     /// </param>
+    /// <param name="entry">
+    /// Where to enter layer 0, found by an earlier descent for the same query (<see cref="NeighbourhoodShare"/>);
+    /// null to descend the upper layers.
+    /// </param>
     /// <remarks>
     /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
     /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
@@ -49,7 +53,7 @@ public sealed unsafe partial class HnswIndex
     /// </remarks>
     public int Search<TFilter>(
         ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default,
-        double acceptedShare = 0)
+        double acceptedShare = 0, Neighbor? entry = null)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -63,7 +67,7 @@ public sealed unsafe partial class HnswIndex
             context.ResetCounters();
             context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
-                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds));
+                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds, entry));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
         }
         finally
@@ -98,8 +102,12 @@ public sealed unsafe partial class HnswIndex
     /// whose matches surround the query from one whose matches lie away from it (e.g. "any class but the query's");
     /// this can, for the price of the descent and one link block.
     /// </summary>
+    /// <param name="query">Query vector (raw; normalised here for cosine).</param>
+    /// <param name="filter">Which nodes match.</param>
+    /// <param name="statistics">When not null, receives the work done.</param>
+    /// <param name="entry">Where the descent entered layer 0: a search of the same query can start there instead of descending again.</param>
     /// <returns>Matches among the nodes looked at ÷ their number; 0 for an empty index.</returns>
-    public double NeighbourhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter)
+    public double NeighbourhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, SearchStatistics? statistics, out Neighbor? entry)
         where TFilter : struct, INodeFilter
     {
         EnterShared();
@@ -108,7 +116,12 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            return Dispatch<NeighbourhoodShareOperation<LiveFilter<TFilter>>, double>(new(this, (float*)Unsafe.AsPointer(ref prepared), context, live));
+            context.ResetCounters();
+            var (share, node, distance) = Dispatch<NeighbourhoodShareOperation<LiveFilter<TFilter>>, (double, int, float)>(
+                new(this, (float*)Unsafe.AsPointer(ref prepared), context, live));
+            statistics?.Add(context.DistanceCount, 1);
+            entry = node >= 0 ? new Neighbor(node, distance) : null;
+            return share;
         }
         finally
         {
@@ -117,13 +130,13 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private double NeighbourhoodShareCore<TDistance, TFilter>(ref float query, SearchContext context, TFilter filter)
+    private (double Share, int Entry, float EntryDistance) NeighbourhoodShareCore<TDistance, TFilter>(ref float query, SearchContext context, TFilter filter)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
-        if (!TryDescend<TDistance>(ref query, context, out int current, out _))
+        if (!TryDescend<TDistance>(ref query, context, out int current, out float currentDistance))
         {
-            return 0;
+            return (0, -1, float.MaxValue);
         }
 
         var block = Links(current, 0);
@@ -134,7 +147,7 @@ public sealed unsafe partial class HnswIndex
             matches += filter.Accept(block[i]) ? 1 : 0;
         }
 
-        return matches / (double)(count + 1);
+        return (matches / (double)(count + 1), current, currentDistance);
     }
 
     /// <summary>
@@ -159,7 +172,7 @@ public sealed unsafe partial class HnswIndex
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
     /// <remarks>
-    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double)"/>,
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?)"/>,
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
@@ -376,18 +389,26 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private int SearchCore<TDistance, TFilter>(ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds)
+    private int SearchCore<TDistance, TFilter>(
+        ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds, Neighbor? entry)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter =>
-        SearchCore<TDistance, TFilter, IgnoreWalk>(ref query, k, ef, results, context, filter, twoHop, seeds, default);
+        SearchCore<TDistance, TFilter, IgnoreWalk>(ref query, k, ef, results, context, filter, twoHop, seeds, default, entry);
 
     private int SearchCore<TDistance, TFilter, TObserver>(
-        ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds, TObserver observer)
+        ref float query, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, bool twoHop, ReadOnlySpan<int> seeds, TObserver observer,
+        Neighbor? entry = null)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
         where TObserver : struct, IWalkObserver
     {
-        if (!TryDescend<TDistance>(ref query, context, out int current, out float currentDistance))
+        int current;
+        float currentDistance;
+        if (entry is { } given && (uint)given.Id < (uint)Math.Min(_count, _capacity))
+        {
+            (current, currentDistance) = (given.Id, given.Distance);
+        }
+        else if (!TryDescend<TDistance>(ref query, context, out current, out currentDistance))
         {
             return 0;
         }

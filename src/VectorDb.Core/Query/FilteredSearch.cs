@@ -33,9 +33,11 @@ internal static class FilteredSearch
         bool listable = predicate.CanList;
         var tenant = predicate.Tenant;
         var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef, tenant?.Graph.Count ?? 0);
+        var statistics = new SearchStatistics();
+        Neighbor? entry = null;
         if (forced is null && QueryPlanner.NeedsNeighbourhood(strategy, costs, estimate, context.Total))
         {
-            double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate));
+            double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate), statistics, out entry);
             (strategy, reason) = QueryPlanner.ChooseTraversal(around, estimate, context.Total);
         }
 
@@ -44,7 +46,6 @@ internal static class FilteredSearch
             (strategy, reason) = (chosen, "forced by the query");
         }
 
-        var statistics = new SearchStatistics();
         double share = context.Total == 0 ? 0 : estimate.Expected / (double)context.Total;
         int? matches = null;
         SearchStrategy? fallbackFrom = null;
@@ -52,8 +53,8 @@ internal static class FilteredSearch
         {
             SearchStrategy.NoMatches => 0,
             SearchStrategy.ExactScan => Exact(index, query, k, predicate, results, statistics, out matches, cancellation),
-            SearchStrategy.FilteredGraph => Traverse(index, query, k, ef, predicate, twoHop: false, Seeds(context, predicate, estimate), share, results, statistics),
-            SearchStrategy.TwoHopGraph => Traverse(index, query, k, ef, predicate, twoHop: true, Seeds(context, predicate, estimate), share, results, statistics),
+            SearchStrategy.FilteredGraph => Traverse(index, query, k, ef, predicate, twoHop: false, Seeds(context, predicate, estimate), share, entry, results, statistics),
+            SearchStrategy.TwoHopGraph => Traverse(index, query, k, ef, predicate, twoHop: true, Seeds(context, predicate, estimate), share, entry, results, statistics),
             SearchStrategy.PostFilter => PostFilter(index, query, k, ef, predicate, estimate, context.Total, results, statistics),
             SearchStrategy.TenantGraph => tenant is not null
                 ? TenantSearch(tenant, index, query, k, ef, predicate, results, statistics)
@@ -82,11 +83,11 @@ internal static class FilteredSearch
 
     /// <summary>A graph walk checking the filter inline from a field index's column when it is one condition, else through the predicate.</summary>
     private static int Traverse(
-        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, double share, Span<Neighbor> results,
+        HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, double share, Neighbor? entry, Span<Neighbor> results,
         SearchStatistics statistics) =>
         predicate.AsColumnFilter() is { } column
-            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share)
-            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share);
+            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry)
+            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry);
 
     private static int Exact(
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,
