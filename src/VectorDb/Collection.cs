@@ -998,8 +998,8 @@ public sealed class Collection
     {
         int node = _index.Reserve(point.Vector);
         Volatile.Write(ref _points[node], new StoredPoint(point.Id, point.Payload));
-        _payloadIndexes.Add(node, point.Payload);
         _index.Link(node, publish: false);
+        _payloadIndexes.Add(node, point.Payload); // after the graph's links: a keyword index's value links start from them
         return node;
     }
 

@@ -13,36 +13,42 @@ public sealed class TenantIndexTests : IDisposable
 
     /// <summary>
     /// Three clusters, each its own tenant; queries come from cluster 1 and ask for tenant 0, whose nearest points
-    /// are the few at its border with cluster 1 — the case a filtered walk of the whole graph handles worst.
+    /// are the few at its border with cluster 1 — the case a filtered walk of the whole graph handles worst. A tenant
+    /// index searches the value's own graph; a plain keyword index walks the links it keeps among the value's points.
     /// </summary>
-    [Fact]
-    public void Values_own_graph_finds_a_tenants_points_near_a_query_from_elsewhere_and_follows_writes()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Values_own_graph_or_links_find_a_tenants_points_near_a_query_from_elsewhere_and_follow_writes(bool isTenant)
     {
         using var database = VectorDatabase.InMemory();
         var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
-        collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: true);
+        collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
         var random = new Random(3);
         collection.Upsert(Enumerable.Range(0, 3 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
 
         var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
         var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
-        AssertMatchesExact(collection, queries, tenant0, minRecall: 0.95);
+        var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
+        AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
 
         // Writes move points between the value graphs: a payload change, deletes, and new vectors for old ids.
         var moved = Enumerable.Range(0, 300).Select(i => new PointId((ulong)i)).ToList();
         collection.SetPayload(moved, Payload.FromObject(new { tenant = "c1" }));
         collection.Delete(Enumerable.Range(300, 300).Select(i => new PointId((ulong)i)).ToList());
         collection.Upsert(Enumerable.Range(600, 100).Select(i => Clustered(random, i, 0)));
-        AssertMatchesExact(collection, queries, tenant0, minRecall: 0.95);
-        AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c1")]), minRecall: 0.95);
+        AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
+        AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c1")]), strategy, minRecall: 0.95);
 
         // The rest of a filter is checked inside the value's graph.
         var narrower = new Filter(Must: [Conditions.Match("tenant", "c0"), Conditions.Range("n", lt: 1000)]);
-        AssertMatchesExact(collection, queries, narrower, minRecall: 0.9);
+        AssertMatchesExact(collection, queries, narrower, strategy, minRecall: 0.9);
     }
 
-    [Fact]
-    public void Tenant_flag_survives_checkpoints_and_log_replay()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Value_graphs_and_links_are_back_after_checkpoints_and_log_replay(bool isTenant)
     {
         var random = new Random(4);
         var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
@@ -51,32 +57,35 @@ public sealed class TenantIndexTests : IDisposable
         using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
         {
             var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
-            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: true);
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
             collection.Upsert(points);
         }
 
+        var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
         foreach (bool checkpoint in new[] { false, true })
         {
             // First from the log alone, then from the checkpoint the first reopen wrote on close.
             using var database = VectorDatabase.Open(_directory.Path);
             var collection = database.GetCollection("t");
-            Assert.True(collection.PayloadIndexes.Single().IsTenant, checkpoint ? "after a checkpoint" : "after log replay");
-            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, Strategy = SearchStrategy.TenantGraph });
-            Assert.Equal(SearchStrategy.TenantGraph, hits.Explain!.Strategy);
+            Assert.Equal(isTenant, collection.PayloadIndexes.Single().IsTenant);
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, Strategy = strategy });
+            Assert.Equal(strategy, hits.Explain!.Strategy);
             Assert.Null(hits.Explain.FallbackFrom);
             Assert.Equal(10, hits.Count);
         }
     }
 
-    /// <summary>The planner prices the value's graph like the collection's: a narrow beam over long vectors beats
-    /// scanning the value's 1,200 points; a value below the graph minimum has no graph to offer.</summary>
-    [Fact]
-    public void Planner_searches_a_values_graph_when_a_walk_beats_a_scan_of_the_value()
+    /// <summary>The planner prices the value's graph or links like the collection's graph: a narrow beam over long
+    /// vectors beats scanning the value's 1,200 points; a value below the minimum has neither to offer.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Planner_searches_a_values_graph_or_links_when_a_walk_beats_a_scan_of_the_value(bool isTenant)
     {
         using var database = VectorDatabase.InMemory();
         const int Dims = 256;
         var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dims, Distance = DistanceMetric.Cosine });
-        collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: true);
+        collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
         var random = new Random(6);
         collection.Upsert(Enumerable.Range(0, 2000).Select(i => new Point(
             (ulong)i, [.. Enumerable.Range(0, Dims).Select(_ => random.NextSingle())], Payload.FromObject(new { tenant = i < 1200 ? "big" : "small" }))));
@@ -85,12 +94,14 @@ public sealed class TenantIndexTests : IDisposable
         var big = collection.Search(query, 10, new SearchOptions { Filter = new Filter(Must: [Conditions.Match("tenant", "big")]), Explain = true, Ef = 16 });
         var small = collection.Search(query, 10, new SearchOptions { Filter = new Filter(Must: [Conditions.Match("tenant", "small")]), Explain = true, Ef = 16 });
 
-        Assert.Equal(SearchStrategy.TenantGraph, big.Explain!.Strategy);
-        Assert.Contains("graph of its own", big.Explain.Reason, StringComparison.Ordinal);
-        Assert.DoesNotContain(SearchStrategy.TenantGraph, small.Explain!.EstimatedCostMicroseconds.Keys);
+        var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
+        Assert.Equal(strategy, big.Explain!.Strategy);
+        Assert.Contains(isTenant ? "graph of its own" : "linked among themselves", big.Explain.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(strategy, small.Explain!.EstimatedCostMicroseconds.Keys);
+        Assert.DoesNotContain(isTenant ? SearchStrategy.ValueLinks : SearchStrategy.TenantGraph, big.Explain.EstimatedCostMicroseconds.Keys);
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions
         {
-            Filter = new Filter(Must: [Conditions.Match("tenant", "small")]), Strategy = SearchStrategy.TenantGraph,
+            Filter = new Filter(Must: [Conditions.Match("tenant", "small")]), Strategy = strategy,
         }));
     }
 
@@ -114,14 +125,14 @@ public sealed class TenantIndexTests : IDisposable
         return new Point((ulong)id, vector, Payload.FromObject(new { tenant = $"c{cluster}", n = id }));
     }
 
-    private static void AssertMatchesExact(Collection collection, List<float[]> queries, Filter filter, double minRecall)
+    private static void AssertMatchesExact(Collection collection, List<float[]> queries, Filter filter, SearchStrategy strategy, double minRecall)
     {
         double recall = 0;
         foreach (var query in queries)
         {
             var exact = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true });
-            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, WithPayload = true, Strategy = SearchStrategy.TenantGraph });
-            Assert.Equal(SearchStrategy.TenantGraph, hits.Explain!.Strategy);
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, WithPayload = true, Strategy = strategy });
+            Assert.Equal(strategy, hits.Explain!.Strategy);
             Assert.Null(hits.Explain.FallbackFrom);
             Assert.Equal(exact.Count, hits.Count);
             Assert.Equal(hits.Count, hits.Select(h => h.Id).Distinct().Count());

@@ -57,6 +57,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             Links(id, 0)[0] = 0;
+            ClearLayerLinks(id);
             _inDegree[id] = 0;
             _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
             _levels[id] = (byte)level;

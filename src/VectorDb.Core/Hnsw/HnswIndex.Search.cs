@@ -528,10 +528,10 @@ public sealed unsafe partial class HnswIndex
 
             candidates.Pop();
             context.VisitedCount++;
-            if (layer == 0 && candidates.Count > 0)
+            if (layer <= 0 && candidates.Count > 0)
             {
                 // The likely next expansion's links load while this one's distances are computed (as hnswlib does).
-                PrefetchLinks0(candidates.Top.Id);
+                PrefetchLinks(candidates.Top.Id, layer);
             }
 
             var block = Links(nearest.Id, layer);
@@ -640,7 +640,7 @@ public sealed unsafe partial class HnswIndex
                 else
                 {
                     rejected[rejectedCount++] = neighbor;
-                    PrefetchLinks0(neighbor);
+                    PrefetchLinks(neighbor);
                     if (seeking && visited.TryVisit(neighbor))
                     {
                         // No match in reach yet: walk the rejected node too, as a plain search would.
@@ -789,12 +789,13 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
+    /// <summary>Requests a node's link block on layer 0 or a link layer (negative <paramref name="layer"/>) into the cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchLinks0(int id)
+    private void PrefetchLinks(int id, int layer = 0)
     {
         if (Sse.IsSupported)
         {
-            byte* block = (byte*)(_links0 + ((nint)id * _linkStride0));
+            byte* block = (byte*)((layer == 0 ? _links0 : (int*)_linkLayers[~layer]) + ((nint)id * _linkStride0));
             byte* end = block + (_linkStride0 * sizeof(int));
             for (byte* line = block; line < end; line += 64)
             {

@@ -327,6 +327,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             NodeArena.Free(_vectors);
             NodeArena.Free(_links0);
             NodeArena.Free(_prefixes);
+            FreeLinkLayers();
             _vectors = null;
             _links0 = null;
             _prefixes = null;
@@ -368,11 +369,11 @@ public sealed unsafe partial class HnswIndex : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte SearchRow(SearchContext context, int id) => ref *(context.Vectors + ((nint)id * context.RowBytes));
 
-    /// <summary>The link block <c>[count | ids…]</c> of a node on a layer.</summary>
+    /// <summary>The link block <c>[count | ids…]</c> of a node on a layer (a link layer's for a negative one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<int> Links(int id, int level) => level == 0
         ? new Span<int>(_links0 + ((nint)id * _linkStride0), _linkStride0)
-        : _upperLinks[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper);
+        : level > 0 ? _upperLinks[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper) : LayerLinks(id, level);
 
     private object LockFor(int id) => _nodeLocks[id & (LockStripes - 1)];
 
@@ -426,6 +427,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
             _prefixes = prefixes;
         }
 
+        GrowLinkLayers(capacity);
         Array.Resize(ref _levels, capacity);
         Array.Resize(ref _states, capacity);
         Array.Resize(ref _inDegree, capacity);

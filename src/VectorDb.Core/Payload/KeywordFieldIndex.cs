@@ -6,16 +6,25 @@ namespace VectorDb.PayloadIndexing;
 
 /// <summary>
 /// Exact string values (schemas keyword and uuid): each distinct value gets a dense id; postings map ids to
-/// node sets; the column holds each node's value ids. A tenant index (<paramref name="tenantsOf"/> set) also keeps
-/// a graph per value held by at least <see cref="MinTenantPoints"/> points (<see cref="ValueGraph"/>).
+/// node sets; the column holds each node's value ids. For each value held by at least <see cref="MinTenantPoints"/>
+/// points, a tenant index (<paramref name="tenantsOf"/> set) keeps a graph of its own (<see cref="ValueGraph"/>); an
+/// index with <paramref name="linksIn"/> set instead links those points among themselves on a link layer of the
+/// collection's graph (<see cref="HnswIndex.AddLinkLayer"/>): the same reach, without copying vectors.
 /// </summary>
-internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, HnswIndex? tenantsOf = null) : PayloadFieldIndex(key, schema)
+internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, HnswIndex? tenantsOf = null, HnswIndex? linksIn = null) : PayloadFieldIndex(key, schema)
 {
-    /// <summary>Values held by fewer points get no graph: an exact scan of them is about as fast as a walk.</summary>
+    /// <summary>Values held by fewer points get no graph or links: an exact scan of them is about as fast as a walk.</summary>
     public const int MinTenantPoints = 1000;
+
+    // A value's linking starts from these of its points (spread over those it had when linking began) as well as
+    // from the linked node's own graph neighbours holding it; searches start from them too.
+    private const int Anchors = 16;
 
     private readonly Lock _tenantLock = new();
     private ValueGraph?[] _graphs = []; // by value id, copied on write
+    private readonly HnswIndex? _linksIn = tenantsOf is null ? linksIn : null;
+    private int _linkLayer = -1; // added when a value first has enough points: an index of ids or tags may never need it
+    private ValueLinks?[] _links = []; // by value id, copied on write: set once the value's points are being linked
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<HashSet<int>> _postings = [];
     private readonly Lock _postingsLock = new();
@@ -57,10 +66,31 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         Interlocked.Decrement(ref _points);
     }
 
-    /// <summary>Adds an indexed node to the graphs of its values, creating a value's graph once it has enough points.</summary>
+    /// <summary>
+    /// Adds an indexed node to the graphs or links of its values, creating a value's graph (or linking its points)
+    /// once it has enough points.
+    /// </summary>
     public override void LinkTenant(int node)
     {
-        if (tenantsOf is null || node >= _single.Length || _single[node] == -1)
+        if (node >= _single.Length || _single[node] == -1)
+        {
+            return;
+        }
+
+        if (_linksIn is not null)
+        {
+            foreach (int id in ValueIds(node))
+            {
+                if (LinksFor(id) is { } links)
+                {
+                    Link(links, node);
+                }
+            }
+
+            return;
+        }
+
+        if (tenantsOf is null)
         {
             return;
         }
@@ -81,11 +111,40 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
     }
 
+    /// <summary>Links the points of every value held by enough of them, on all cores; for a newly created index.</summary>
+    public override void LinkAll()
+    {
+        if (_linksIn is null)
+        {
+            return;
+        }
+
+        int values;
+        lock (_postingsLock)
+        {
+            values = _postings.Count;
+        }
+
+        for (int id = 0; id < values; id++)
+        {
+            _ = LinksFor(id, parallel: true);
+        }
+    }
+
     protected override void Dispose(bool disposing)
     {
         foreach (var graph in Volatile.Read(ref _graphs))
         {
             graph?.Dispose();
+        }
+
+        lock (_tenantLock)
+        {
+            if (_linkLayer >= 0)
+            {
+                _linksIn!.RemoveLinkLayer(_linkLayer);
+                _linkLayer = -1;
+            }
         }
 
         base.Dispose(disposing);
@@ -143,6 +202,92 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
         created.MarkReady();
         return created;
+    }
+
+    /// <summary>
+    /// The value's links; the first call after the value reaches <see cref="MinTenantPoints"/> points links all of
+    /// them (its caller waits). A node indexed meanwhile links itself, and may be linked twice, which only re-selects
+    /// its links. Searches use the links once <see cref="ValueLinks.Ready"/>.
+    /// </summary>
+    private ValueLinks? LinksFor(int id, bool parallel = false)
+    {
+        var all = Volatile.Read(ref _links);
+        if (id < all.Length && all[id] is { } existing)
+        {
+            return existing;
+        }
+
+        int[] holders;
+        ValueLinks created;
+        lock (_tenantLock)
+        {
+            all = _links;
+            if (id < all.Length && all[id] is { } raced)
+            {
+                return raced;
+            }
+
+            lock (_postingsLock)
+            {
+                if (_postings[id].Count < MinTenantPoints)
+                {
+                    return null;
+                }
+
+                holders = [.. _postings[id]];
+            }
+
+            if (_linkLayer < 0)
+            {
+                _linkLayer = _linksIn!.AddLinkLayer();
+            }
+
+            created = new ValueLinks(_linksIn!, _linkLayer, [.. Enumerable.Range(0, Anchors).Select(i => holders[i * holders.Length / Anchors])], new MatchIds(this, id));
+            var next = new ValueLinks?[Math.Max(all.Length, id + 1)];
+            all.CopyTo(next, 0);
+            next[id] = created;
+            Volatile.Write(ref _links, next);
+        }
+
+        // The anchors first, one by one, so every later point finds linked ones to start from.
+        foreach (int anchor in created.Anchors)
+        {
+            Link(created, anchor);
+        }
+
+        var rest = holders.Except(created.Anchors).ToArray();
+        if (parallel)
+        {
+            Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, holder => Link(created, holder));
+        }
+        else
+        {
+            foreach (int holder in rest)
+            {
+                Link(created, holder);
+            }
+        }
+
+        created.MarkReady();
+        return created;
+    }
+
+    /// <summary>Links a node among the value's points, starting from its graph neighbours that hold the value and the anchors.</summary>
+    private void Link(ValueLinks links, int node)
+    {
+        Span<int> entries = stackalloc int[links.Graph.Parameters.M * 2 + Anchors];
+        int count = links.Graph.CopyNeighbours(node, entries);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (links.Members.Matches(entries[i]))
+            {
+                entries[kept++] = entries[i];
+            }
+        }
+
+        links.Anchors.CopyTo(entries[kept..]);
+        links.Graph.LinkInLayer(links.Layer, node, entries[..(kept + links.Anchors.Length)], links.MembersFilter);
     }
 
     public override IndexedPredicate? TryCompile(Condition condition)
@@ -206,6 +351,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         private readonly KeywordFieldIndex _index;
         private readonly int[] _ids; // ids of the wanted values that exist; others match nothing
 
+        public MatchIds(KeywordFieldIndex index, int valueId) => (_index, _ids) = (index, [valueId]);
+
         public MatchIds(KeywordFieldIndex index, IReadOnlyList<string> values)
         {
             _index = index;
@@ -231,6 +378,11 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         public override ValueGraph? Tenant =>
             _ids.Length == 1 && Volatile.Read(ref _index._graphs) is var graphs && _ids[0] < graphs.Length && graphs[_ids[0]] is { Ready: true } graph
                 ? graph
+                : null;
+
+        public override ValueLinks? Links =>
+            _ids.Length == 1 && Volatile.Read(ref _index._links) is var links && _ids[0] < links.Length && links[_ids[0]] is { Ready: true } linked
+                ? linked
                 : null;
 
         public override ColumnFilter? AsColumnFilter() => ColumnFilter.Keyword(Volatile.Read(ref _index._single), _ids, this);

@@ -38,7 +38,12 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     {
     }
 
-    /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs).</summary>
+    /// <summary>Links the points of each value among themselves, for a newly filled index that keeps value links.</summary>
+    public virtual void LinkAll()
+    {
+    }
+
+    /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs, value links).</summary>
     public void Dispose()
     {
         Dispose(disposing: true);

@@ -37,7 +37,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
 
         PayloadFieldIndex index = schema switch
         {
-            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null),
+            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null, linksIn: graph),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
@@ -56,6 +56,10 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
         if (isTenant)
         {
             Parallel.ForEach(nodes, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, index.LinkTenant);
+        }
+        else
+        {
+            index.LinkAll();
         }
 
         lock (_writeLock)
@@ -115,7 +119,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
     /// <summary>
     /// Re-indexes a node whose payload changed from <paramref name="before"/> to <paramref name="after"/>, in the
     /// indexes whose key's values changed only: setting one key must not re-insert every point into the value
-    /// graphs of a tenant index on another (an HNSW delete and insert each).
+    /// graphs or links of a keyword index on another (an HNSW delete and insert each).
     /// </summary>
     public void Update(int node, Payload? before, Payload? after)
     {
@@ -136,10 +140,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
 
                 index.Remove(node);
                 index.Add(node, after);
-                if (index.IsTenant)
-                {
-                    (relinked ??= []).Add(index);
-                }
+                (relinked ??= []).Add(index);
             }
         }
 

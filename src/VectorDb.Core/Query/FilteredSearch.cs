@@ -32,7 +32,8 @@ internal static class FilteredSearch
         var estimate = predicate.Estimate(context);
         bool listable = predicate.CanList;
         var tenant = predicate.Tenant;
-        var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef, tenant?.Graph.Count ?? 0);
+        var links = predicate.Links;
+        var (strategy, reason, costs) = planner.Choose(estimate, context.Total, predicate, listable, k, ef, tenant?.Graph.Count ?? 0, links is null ? 0 : LinkedPoints(links));
         var statistics = new SearchStatistics();
         Neighbor? entry = null;
         if (forced is null && QueryPlanner.NeedsNeighbourhood(strategy, costs, estimate, context.Total))
@@ -59,11 +60,14 @@ internal static class FilteredSearch
             SearchStrategy.TenantGraph => tenant is not null
                 ? TenantSearch(tenant, index, query, k, ef, predicate, results, statistics)
                 : throw new InvalidRequestException("Strategy TenantGraph needs a filter requiring one value of a tenant index that has a graph of its own (1,000 points or more)."),
+            SearchStrategy.ValueLinks => links is not null
+                ? WalkLinks(links, index, query, k, ef, predicate, links.Anchors, results, statistics)
+                : throw new InvalidRequestException($"Strategy ValueLinks needs a filter requiring one value of a keyword index held by {KeywordFieldIndex.MinTenantPoints:N0} points or more."),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
 
         cancellation.ThrowIfCancellationRequested();
-        if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter or SearchStrategy.TenantGraph)
+        if (found < k && strategy is SearchStrategy.FilteredGraph or SearchStrategy.TwoHopGraph or SearchStrategy.PostFilter or SearchStrategy.TenantGraph or SearchStrategy.ValueLinks)
         {
             fallbackFrom = strategy;
             strategy = SearchStrategy.ExactScan;
@@ -88,6 +92,15 @@ internal static class FilteredSearch
         predicate.AsColumnFilter() is { } column
             ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry)
             : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry);
+
+    private static int LinkedPoints(ValueLinks links) => links.Members is IndexedPredicate { Count: var count } ? count : 0;
+
+    /// <summary>A walk of the value's links, checking the whole filter inline when it is one condition.</summary>
+    private static int WalkLinks(
+        ValueLinks links, HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, int[] seeds, Span<Neighbor> results, SearchStatistics statistics) =>
+        predicate.AsColumnFilter() is { } column
+            ? index.SearchLinkLayer(links.Layer, query, k, ef, results, column, seeds, statistics)
+            : index.SearchLinkLayer(links.Layer, query, k, ef, results, new PredicateFilter(predicate), seeds, statistics);
 
     private static int Exact(
         HnswIndex index, ReadOnlySpan<float> query, int k, NodePredicate predicate, Span<Neighbor> results, SearchStatistics statistics, out int? matches,

@@ -23,6 +23,9 @@ internal abstract class NodePredicate
     /// <summary>A graph of only points this filter requires (a tenant index's value), ready to search, or null.</summary>
     public virtual ValueGraph? Tenant => null;
 
+    /// <summary>Links among only points this filter requires (a keyword index's value), ready to search, or null.</summary>
+    public virtual ValueLinks? Links => null;
+
     /// <summary>This condition as an inline check of one field index's column, when it is one (see <see cref="ColumnFilter"/>); else null.</summary>
     public virtual ColumnFilter? AsColumnFilter() => null;
 
@@ -202,6 +205,8 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
     public override int Cost => _parts.Sum(p => p.Cost);
 
     public override ValueGraph? Tenant => _parts.Select(p => p.Tenant).FirstOrDefault(graph => graph is not null);
+
+    public override ValueLinks? Links => _parts.Select(p => p.Links).FirstOrDefault(links => links is not null);
 
     public override bool Matches(int node)
     {

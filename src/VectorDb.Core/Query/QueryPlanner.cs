@@ -113,9 +113,10 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     }
 
     /// <summary>The cheapest strategy for a filter; <paramref name="tenantPoints"/> is the size of the graph a tenant
-    /// index keeps for a value the filter requires (0 when none).</summary>
+    /// index keeps for a value the filter requires (0 when none); <paramref name="linkedPoints"/> the number of
+    /// points holding a value the filter requires that a keyword index links among themselves (0 when none).</summary>
     public (SearchStrategy Strategy, string Reason, Dictionary<SearchStrategy, double> Costs) Choose(
-        Cardinality estimate, int total, NodePredicate predicate, bool listable, int k, int ef, int tenantPoints = 0)
+        Cardinality estimate, int total, NodePredicate predicate, bool listable, int k, int ef, int tenantPoints = 0, int linkedPoints = 0)
     {
         var costs = new Dictionary<SearchStrategy, double>();
         if (estimate.Max == 0 || total == 0)
@@ -149,6 +150,13 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
             costs[SearchStrategy.TenantGraph] = graphDistances * Math.Pow(tenantShare, -0.8) * (visit + check);
         }
 
+        // The value's links are walked like a graph of its own points, entered through the collection's graph.
+        double linkedShare = linkedPoints > 0 ? Math.Clamp((double)Math.Max(1, estimate.Expected) / linkedPoints, 1e-6, 1) : 0;
+        if (linkedPoints > 0)
+        {
+            costs[SearchStrategy.ValueLinks] = graphDistances * Math.Pow(linkedShare, -0.8) * (visit + check);
+        }
+
         double certainShare = (double)estimate.Min / total;
         if (certainShare >= PostFilterMinShare)
         {
@@ -164,6 +172,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
             SearchStrategy.TwoHopGraph => $"selective filter (~{share:P1} of points): traverse matching nodes only, two hops through the rest",
             SearchStrategy.FilteredGraph => $"~{share:P1} of points match: traverse the graph, admit only matches",
             SearchStrategy.TenantGraph => $"the filter requires a value with a graph of its own ({tenantPoints} points, ~{tenantShare:P0} of them match): search that graph",
+            SearchStrategy.ValueLinks => $"the filter requires a value whose {linkedPoints} points are linked among themselves (~{linkedShare:P0} of them match): walk those links",
             _ => $"at least {certainShare:P1} of points match: search unfiltered for ~{k / certainShare:F0} hits, then filter",
         };
 

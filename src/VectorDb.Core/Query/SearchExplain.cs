@@ -29,6 +29,9 @@ public enum SearchStrategy
 
     /// <summary>Unfiltered: graph walked on a prefix of each vector, shortlist rescored with the whole vector.</summary>
     Adaptive,
+
+    /// <summary>HNSW search over the links a keyword index keeps among the points holding the one value the filter requires.</summary>
+    ValueLinks,
 }
 
 /// <summary>What the planner estimated, chose and did for one search.</summary>

@@ -1,0 +1,316 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VectorDb.Distance;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    // Extra layer-0 link sets over the same nodes and rows, by handle (0 once removed). Internally a link layer is
+    // the graph layer ~handle (−1, −2, …), so the insert and search code that takes a layer serves them unchanged.
+    private nint[] _linkLayers = [];
+
+    /// <summary>
+    /// Adds a link layer: a second set of layer-0 links over this graph's nodes and rows, empty until
+    /// <see cref="LinkInLayer{TFilter}"/> links nodes in it. A payload index keeps one per field to link the points
+    /// holding each value among themselves (Qdrant's payload-aware links), so a filter requiring a value walks a
+    /// graph of that value's points, which reaches the ones lying among other values' points, without copying a vector.
+    /// </summary>
+    /// <returns>The layer's handle, for the other link-layer methods.</returns>
+    /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. Links are rebuilt, not saved (<see cref="WriteSnapshot"/> leaves them out).</remarks>
+    public int AddLinkLayer()
+    {
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            nuint bytes = (nuint)_capacity * (nuint)_linkStride0 * sizeof(int);
+            nint arena = (nint)NodeArena.Allocate(bytes);
+            NativeMemory.Clear((void*)arena, bytes);
+            int handle = Array.IndexOf(_linkLayers, 0);
+            if (handle < 0)
+            {
+                handle = _linkLayers.Length;
+                Array.Resize(ref _linkLayers, handle + 1);
+            }
+
+            _linkLayers[handle] = arena;
+            return handle;
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Frees a link layer; its handle may be handed out again.</summary>
+    public void RemoveLinkLayer(int handle)
+    {
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            if (!_disposed && (uint)handle < (uint)_linkLayers.Length)
+            {
+                NodeArena.Free((void*)_linkLayers[handle]);
+                _linkLayers[handle] = 0;
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Links a node on a link layer to its nearest nodes among those <paramref name="members"/> accepts, found by
+    /// a beam search of that layer from <paramref name="entries"/> (the other members nearest it can reach through
+    /// links already made), with the neighbour-selection heuristic; each chosen node links back, pruning as needed.
+    /// </summary>
+    /// <param name="handle">From <see cref="AddLinkLayer"/>.</param>
+    /// <param name="id">A linked node of the graph.</param>
+    /// <param name="entries">Members to start from: nearby ones (e.g. its layer-0 neighbours that are members) and a few fixed ones.</param>
+    /// <param name="members">The nodes it may link to (besides itself, which it never links to).</param>
+    /// <returns>False when the graph holds no node <paramref name="id"/> (nothing is linked).</returns>
+    public bool LinkInLayer<TFilter>(int handle, int id, ReadOnlySpan<int> entries, TFilter members)
+        where TFilter : struct, INodeFilter
+    {
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            CheckLinkLayer(handle);
+            return IsAllocated(id) && Dispatch<LinkInLayerOperation<TFilter>, bool>(new(this, ~handle, id, entries, members, context));
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Approximate k nearest live nodes that <paramref name="filter"/> accepts, by a beam search of a link layer: it
+    /// enters where a search of the graph enters layer 0, and starts from that node's neighbours the filter accepts
+    /// and from <paramref name="seeds"/> (members spread over the layer, for a query far from all of them).
+    /// </summary>
+    /// <returns>The number of neighbours written (fewer than k when the walk strands; the caller completes them).</returns>
+    public int SearchLinkLayer<TFilter>(
+        int handle, ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, ReadOnlySpan<int> seeds, SearchStatistics? statistics = null)
+        where TFilter : struct, INodeFilter
+    {
+        CheckK(k, results);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            CheckLinkLayer(handle);
+            ref float prepared = ref PrepareQuery(query, context);
+            context.ResetCounters();
+            int found = Dispatch<LinkLayerSearchOperation<LiveFilter<TFilter>>, int>(new(
+                this, (float*)Unsafe.AsPointer(ref prepared), ~handle, k, Math.Max(ef, k), results, context, new LiveFilter<TFilter>(_states, filter), seeds));
+            statistics?.Add(context.DistanceCount, context.VisitedCount);
+            return found;
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Copies a node's layer-0 neighbours into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
+    public int CopyNeighbours(int id, Span<int> destination)
+    {
+        EnterShared();
+        try
+        {
+            if (!IsAllocated(id))
+            {
+                return 0;
+            }
+
+            var block = Links(id, 0);
+            int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
+            block.Slice(1, count).CopyTo(destination);
+            return count;
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    private void CheckLinkLayer(int handle)
+    {
+        if ((uint)handle >= (uint)_linkLayers.Length || _linkLayers[handle] == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(handle), handle, "No such link layer.");
+        }
+    }
+
+    /// <summary>A link layer's block <c>[count | ids…]</c> for a node; <paramref name="level"/> is ~handle.</summary>
+    private Span<int> LayerLinks(int id, int level) => new((int*)_linkLayers[~level] + ((nint)id * _linkStride0), _linkStride0);
+
+    /// <summary>Empties a new node's blocks on every link layer. Call with the lock held shared.</summary>
+    private void ClearLayerLinks(int id)
+    {
+        foreach (nint arena in _linkLayers)
+        {
+            if (arena != 0)
+            {
+                ((int*)arena)[(nint)id * _linkStride0] = 0;
+            }
+        }
+    }
+
+    /// <summary>Moves the link layers into arenas of <paramref name="capacity"/> nodes. Call with the lock held exclusively.</summary>
+    private void GrowLinkLayers(int capacity)
+    {
+        for (int i = 0; i < _linkLayers.Length; i++)
+        {
+            if (_linkLayers[i] != 0)
+            {
+                long bytes = (long)capacity * _linkStride0 * sizeof(int);
+                var grown = NodeArena.Allocate((nuint)bytes);
+                Buffer.MemoryCopy((void*)_linkLayers[i], grown, bytes, (long)_capacity * _linkStride0 * sizeof(int));
+                NodeArena.Free((void*)_linkLayers[i]);
+                _linkLayers[i] = (nint)grown;
+            }
+        }
+    }
+
+    private void FreeLinkLayers()
+    {
+        foreach (nint arena in _linkLayers)
+        {
+            NodeArena.Free((void*)arena);
+        }
+
+        _linkLayers = [];
+    }
+
+    private void LinkInLayerCore<TDistance, TFilter>(int level, int id, ReadOnlySpan<int> entries, TFilter members, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        ref float vector = ref RowAsQuery(id, context.Query);
+        var filter = new LayerConstructionFilter<TFilter>(_states, id, members);
+        int allocated = Math.Min(_count, _capacity);
+        int start = -1;
+        float startDistance = float.MaxValue;
+        foreach (int entry in entries)
+        {
+            if ((uint)entry < (uint)allocated && filter.Accept(entry))
+            {
+                float distance = TDistance.Compute(ref vector, ref VectorRef(entry), (nuint)_dimensions);
+                if (distance < startDistance)
+                {
+                    (start, startDistance) = (entry, distance);
+                }
+            }
+        }
+
+        if (start < 0)
+        {
+            return; // no other member yet: later ones link to this one
+        }
+
+        SearchLayer<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(ref vector, start, startDistance, _efConstruction, level, context, filter, default, entries);
+        var sorted = context.EnsureSorted(context.Results.Count);
+        int found = context.Results.DrainSorted(sorted);
+        int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected, context);
+        SetLinks<TDistance>(id, level, context.Selected.AsSpan(0, selected), _m0, context);
+        for (int i = 0; i < selected; i++)
+        {
+            AddLink<TDistance>(context.Selected[i], id, level, _m0, context);
+        }
+    }
+
+    private int SearchLinkLayerCore<TDistance, TFilter>(ref float query, int level, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        if (!TryDescend<TDistance>(ref query, context, out int entry, out _))
+        {
+            return 0;
+        }
+
+        // The descent ends near the query: the members among the entry's neighbours are the best footholds when
+        // there are any; the given seeds serve a query whose neighbourhood holds none.
+        var block = Links(entry, 0);
+        int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
+        Span<int> footholds = stackalloc int[count + 1 + seeds.Length];
+        int n = 0;
+        for (int i = 0; i <= count; i++)
+        {
+            int node = i == 0 ? entry : block[i];
+            if (filter.Accept(node))
+            {
+                footholds[n++] = node;
+            }
+        }
+
+        seeds.CopyTo(footholds[n..]);
+        n += seeds.Length;
+
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        // The walk starts from the footholds only: the entry itself, unless a match, is linked on this layer to the
+        // points of its own value, and a walk through those would search the wrong value's links.
+        int start = footholds[0];
+        if ((uint)start >= (uint)Math.Min(_count, _capacity))
+        {
+            return 0;
+        }
+
+        context.DistanceCount++;
+        float startDistance = TDistance.Compute(ref query, ref SearchRow(context, start), context.Dimensions);
+        SearchLayer<TDistance, TFilter, IgnoreWalk>(ref query, start, startDistance, ef, level, context, filter, default, footholds[1..n]);
+        var heap = context.Results;
+        while (heap.Count > k)
+        {
+            heap.Pop();
+        }
+
+        return heap.DrainSorted(results);
+    }
+
+    /// <summary>Members other than the node being linked, deleted ones excluded.</summary>
+    private readonly struct LayerConstructionFilter<TInner>(byte[] states, int self, TInner members) : INodeFilter
+        where TInner : struct, INodeFilter
+    {
+        private readonly TInner _members = members;
+
+        public bool Accept(int id) => id != self && states[id] != StateDeleted && _members.Accept(id);
+    }
+
+    private readonly ref struct LinkInLayerOperation<TFilter>(HnswIndex index, int level, int id, ReadOnlySpan<int> entries, TFilter members, SearchContext context)
+        : IDistanceOperation<bool>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly ReadOnlySpan<int> _entries = entries;
+
+        public bool Run<TDistance>()
+            where TDistance : struct, IDistanceFunction
+        {
+            index.LinkInLayerCore<TDistance, TFilter>(level, id, _entries, members, context);
+            return true;
+        }
+    }
+
+    private readonly ref struct LinkLayerSearchOperation<TFilter>(
+        HnswIndex index, float* query, int level, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+        : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly Span<Neighbor> _results = results;
+        private readonly ReadOnlySpan<int> _seeds = seeds;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.SearchLinkLayerCore<TDistance, TFilter>(ref *query, level, k, ef, _results, context, filter, _seeds);
+    }
+}
