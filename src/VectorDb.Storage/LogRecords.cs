@@ -18,7 +18,8 @@ internal sealed record CollectionConfig(
     [property: Key(3)] int EfConstruction,
     [property: Key(4)] int[]? Matryoshka = null,
     [property: Key(5)] PcaConfig? Pca = null,
-    [property: Key(6)] VectorDataType DataType = VectorDataType.Float32);
+    [property: Key(6)] VectorDataType DataType = VectorDataType.Float32,
+    [property: Key(7)] bool PayloadLinks = true); // logs written before value links have seven fields
 
 /// <summary>A collection's PCA settings as persisted (dimensions resolved from their default).</summary>
 [MessagePackObject]

@@ -57,7 +57,7 @@ public sealed class Collection
         Options = options.Matryoshka is { } prefixes ? options with { Matryoshka = [.. prefixes] } : options; // the caller's list may change later
         _durable = durable;
         _index = index ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
-        _payloadIndexes = new PayloadIndexSet(_index);
+        _payloadIndexes = new PayloadIndexSet(_index, options.PayloadLinks);
         _planner = new QueryPlanner(options.Dimensions, 2 * options.M);
         _source = new PointSource(this);
     }
@@ -78,7 +78,8 @@ public sealed class Collection
         Options.EfConstruction,
         Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
         Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null,
-        Options.DataType);
+        Options.DataType,
+        Options.PayloadLinks);
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;

@@ -21,6 +21,16 @@ public sealed record CollectionOptions
     public int EfConstruction { get; init; } = 100;
 
     /// <summary>
+    /// Whether keyword and uuid payload indexes link the points of each value held by 1,000 points or more among
+    /// themselves (Qdrant's payload-aware links; REST <c>hnsw_config.payload_m</c>, where 0 turns them off). A filter
+    /// requiring one such value then walks a graph of that value's points, which finds them wherever they lie
+    /// relative to the query (docs/planner.md, "Value links"). The price: 4·(2M+1) bytes per point for each such index,
+    /// and inserts of points holding such a value link them twice (fashion-mnist with its label indexed builds 1.5×
+    /// slower). Default true.
+    /// </summary>
+    public bool PayloadLinks { get; init; } = true;
+
+    /// <summary>
     /// How the graph stores vectors. Default <see cref="VectorDataType.Float32"/>. A half-width type halves the index's
     /// vector memory and speeds searches up (they are memory-bound) at the price of rounding: scores, and vectors
     /// returned with results, come from the rounded rows (as in Qdrant). The log keeps every vector as given.

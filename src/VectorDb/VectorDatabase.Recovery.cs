@@ -247,6 +247,7 @@ public sealed partial class VectorDatabase
         EfConstruction = config.EfConstruction,
         Matryoshka = config.Matryoshka,
         DataType = config.DataType,
+        PayloadLinks = config.PayloadLinks,
         Pca = config.Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
     };
 }

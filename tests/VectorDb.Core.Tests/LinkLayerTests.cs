@@ -77,11 +77,14 @@ public sealed class LinkLayerTests
 
         Assert.InRange(linked / asked, 0.95, 1);
 
-        // A removed layer's handle is handed out again, and the new layer starts with no links: a walk of it
-        // computes distances only to its footholds (the two seeds, and the entry and its neighbours that match).
+        // A removed layer is searched as empty; its handle is handed out again, and the new layer starts with no
+        // links: a walk of it computes distances only to its footholds (the two seeds, and the entry and its
+        // neighbours that match).
         var linkedWork = new SearchStatistics();
         index.SearchLinkLayer(layer, queries[1], 10, 32, found, members, anchors.AsSpan(0, 2), linkedWork);
         index.RemoveLinkLayer(layer);
+        Assert.Equal(0, index.SearchLinkLayer(layer, queries[1], 10, 32, found, members, anchors)); // a query planned before the removal
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.LinkInLayer(layer, 0, anchors, members));
         Assert.Equal(layer, index.AddLinkLayer());
         var freshWork = new SearchStatistics();
         index.SearchLinkLayer(layer, queries[1], 10, 32, found, members, anchors.AsSpan(0, 2), freshWork);

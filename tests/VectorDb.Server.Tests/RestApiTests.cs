@@ -227,6 +227,48 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(404, status);
     }
 
+    /// <summary>Keyword indexes link each large value's points (Qdrant's payload-aware links) unless <c>payload_m</c> is 0.</summary>
+    [Theory]
+    [InlineData(-1, true)]
+    [InlineData(8, true)]
+    [InlineData(0, false)]
+    public async Task Payload_m_zero_turns_value_links_off(int payloadM, bool linked)
+    {
+        string name = $"plinks{payloadM}";
+        object hnsw = payloadM < 0 ? new { m = 8 } : new { m = 8, payload_m = payloadM };
+        var (status, _) = await _client.SendAsync(HttpMethod.Put, $"/collections/{name}", new { vectors = new { size = 4, distance = "Cosine" }, hnsw_config = hnsw });
+        Assert.Equal(200, status);
+        var random = new Random(7);
+        await _client.SendAsync(HttpMethod.Put, $"/collections/{name}/index?wait=true", """{"field_name": "tenant", "field_schema": "keyword"}""");
+        await _client.SendAsync(HttpMethod.Put, $"/collections/{name}/points?wait=true", new
+        {
+            points = Enumerable.Range(0, 2500).Select(i => new
+            {
+                id = i,
+                vector = Enumerable.Range(0, 4).Select(_ => random.NextSingle() + 0.1f).ToArray(),
+                payload = new { tenant = i % 2 == 0 ? "even" : "odd" },
+            }),
+        });
+
+        var (_, body) = await _client.SendAsync(HttpMethod.Get, $"/collections/{name}");
+        Assert.Equal(linked ? 8 : 0, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("payload_m").GetInt32());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, $"/collections/{name}/points/query", """
+            {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "even"}}]}}
+            """);
+        var explain = body.GetProperty("result").GetProperty("explain");
+        Assert.Equal(linked, explain.GetProperty("estimated_cost_us").TryGetProperty("ValueLinks", out _));
+        Assert.Equal(5, body.GetProperty("result").GetProperty("points").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Payload_m_other_than_0_or_m_is_refused()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/plinks-bad", """{"vectors": {"size": 4, "distance": "Dot"}, "hnsw_config": {"m": 8, "payload_m": 5}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("payload_m", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Get, "/collections/plinks-bad")).Status);
+    }
+
     [Fact]
     public async Task A_tenant_index_searches_each_large_values_own_graph()
     {

@@ -75,6 +75,34 @@ public sealed class TenantIndexTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Value_links_can_be_turned_off_and_stay_off_after_log_replay()
+    {
+        var random = new Random(8);
+        var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
+        var query = Clustered(random, 0, 1).Vector;
+        var filter = new Filter(Must: [Conditions.Match("tenant", "c0")]);
+        using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
+        {
+            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, PayloadLinks = false });
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+            collection.Upsert(points);
+            AssertUnlinked(collection);
+        }
+
+        using var reopened = VectorDatabase.Open(_directory.Path);
+        Assert.False(reopened.GetCollection("t").Options.PayloadLinks);
+        AssertUnlinked(reopened.GetCollection("t"));
+
+        void AssertUnlinked(Collection collection)
+        {
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true });
+            Assert.Equal(10, hits.Count);
+            Assert.DoesNotContain(SearchStrategy.ValueLinks, hits.Explain!.EstimatedCostMicroseconds.Keys);
+            Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Strategy = SearchStrategy.ValueLinks }));
+        }
+    }
+
     /// <summary>The planner prices the value's graph or links like the collection's graph: a narrow beam over long
     /// vectors beats scanning the value's 1,200 points; a value below the minimum has neither to offer.</summary>
     [Theory]

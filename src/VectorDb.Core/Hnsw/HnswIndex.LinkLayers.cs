@@ -93,7 +93,10 @@ public sealed unsafe partial class HnswIndex
     /// enters where a search of the graph enters layer 0, and starts from that node's neighbours the filter accepts
     /// and from <paramref name="seeds"/> (members spread over the layer, for a query far from all of them).
     /// </summary>
-    /// <returns>The number of neighbours written (fewer than k when the walk strands; the caller completes them).</returns>
+    /// <returns>
+    /// The number of neighbours written: fewer than k when the walk strands, and 0 when the layer was removed meanwhile
+    /// (a query planned just before its index was dropped); the caller completes them.
+    /// </returns>
     public int SearchLinkLayer<TFilter>(
         int handle, ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, ReadOnlySpan<int> seeds, SearchStatistics? statistics = null)
         where TFilter : struct, INodeFilter
@@ -103,7 +106,11 @@ public sealed unsafe partial class HnswIndex
         var context = RentContext();
         try
         {
-            CheckLinkLayer(handle);
+            if ((uint)handle >= (uint)_linkLayers.Length || _linkLayers[handle] == 0)
+            {
+                return 0;
+            }
+
             ref float prepared = ref PrepareQuery(query, context);
             context.ResetCounters();
             int found = Dispatch<LinkLayerSearchOperation<LiveFilter<TFilter>>, int>(new(

@@ -7,9 +7,10 @@ namespace VectorDb.PayloadIndexing;
 /// <summary>
 /// A collection's field indexes. Writers (adds and removes of nodes, index creation) are serialised by one
 /// lock; the set of indexes is replaced, never changed in place, so readers compile filters without locking.
-/// Tenant indexes read the vectors of <paramref name="graph"/>, the collection's graph, for their value graphs.
+/// Tenant indexes read the vectors of <paramref name="graph"/>, the collection's graph, for their value graphs; other
+/// keyword indexes link their values' points on link layers of it, unless <paramref name="valueLinks"/> is false.
 /// </summary>
-internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
+internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) : IDisposable
 {
     private readonly Lock _writeLock = new();
     private Dictionary<string, PayloadFieldIndex> _byKey = new(StringComparer.Ordinal);
@@ -37,7 +38,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph) : IDisposable
 
         PayloadFieldIndex index = schema switch
         {
-            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null, linksIn: graph),
+            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null, linksIn: valueLinks ? graph : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),

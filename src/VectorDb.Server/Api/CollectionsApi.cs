@@ -14,7 +14,9 @@ internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample);
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null);
 
-internal sealed record HnswConfig(int? M, int? EfConstruct);
+/// <summary><c>payload_m</c>: Qdrant's count of payload-aware links per node; ours are always 2·M per value, so only 0
+/// (none) or <c>m</c> (the default) are accepted.</summary>
+internal sealed record HnswConfig(int? M, int? EfConstruct, int? PayloadM = null);
 
 /// <summary><c>/collections</c>: list, create, inspect, delete, exists.</summary>
 internal static class CollectionsApi
@@ -39,6 +41,7 @@ internal static class CollectionsApi
                 DataType = ParseDataType(vectors.Datatype),
                 M = request.HnswConfig?.M ?? 16,
                 EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
+                PayloadLinks = PayloadLinks(request.HnswConfig),
                 Matryoshka = request.Matryoshka,
                 Pca = request.Pca is { } pca ? new PcaOptions
                 {
@@ -111,6 +114,15 @@ internal static class CollectionsApi
         _ => throw new InvalidRequestException($"Unknown or unsupported datatype `{name}`: use float32, float16 or bfloat16."),
     };
 
+    /// <summary><c>hnsw_config.payload_m</c>: 0 turns value links off; unset or equal to <c>m</c> keeps them.</summary>
+    private static bool PayloadLinks(HnswConfig? config) => config?.PayloadM switch
+    {
+        null => true,
+        0 => false,
+        { } m when m == (config.M ?? 16) => true,
+        { } m => throw new InvalidRequestException($"`hnsw_config.payload_m` must be 0 (no payload-aware links) or equal to `m` ({config.M ?? 16}), got {m}."),
+    };
+
     private static object DescribeAdaptive(Collection collection)
     {
         var options = collection.Options;
@@ -152,7 +164,7 @@ internal static class CollectionsApi
                     write_consistency_factor = 1,
                     on_disk_payload = false,
                 },
-                hnsw_config = new { m = options.M, ef_construct = options.EfConstruction, full_scan_threshold = 10000, on_disk = false },
+                hnsw_config = new { m = options.M, ef_construct = options.EfConstruction, full_scan_threshold = 10000, on_disk = false, payload_m = options.PayloadLinks ? options.M : 0 },
                 optimizer_config = new { deleted_threshold = 0.2, vacuum_min_vector_number = 1000, default_segment_number = 1, flush_interval_sec = 5 },
                 wal_config = new { wal_capacity_mb = 32, wal_segments_ahead = 0 },
             },
