@@ -795,6 +795,10 @@ public sealed class Collection
 
     internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 
+    /// <summary>Waits until the keyword indexes have linked their values' points (they do it in the background after
+    /// being created over existing points, as when the database opens).</summary>
+    internal void WaitForPayloadLinks() => _payloadIndexes.WaitForLinks();
+
     /// <summary>Writes the graph for a checkpoint; the caller keeps writers out.</summary>
     internal void WriteSnapshot(Stream stream) => _index.WriteSnapshot(stream);
 

@@ -68,6 +68,7 @@ public sealed class TenantIndexTests : IDisposable
             using var database = VectorDatabase.Open(_directory.Path);
             var collection = database.GetCollection("t");
             Assert.Equal(isTenant, collection.PayloadIndexes.Single().IsTenant);
+            collection.WaitForPayloadLinks(); // after a checkpoint, the links are made in the background
             var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, Strategy = strategy });
             Assert.Equal(strategy, hits.Explain!.Strategy);
             Assert.Null(hits.Explain.FallbackFrom);
@@ -101,6 +102,32 @@ public sealed class TenantIndexTests : IDisposable
             Assert.DoesNotContain(SearchStrategy.ValueLinks, hits.Explain!.EstimatedCostMicroseconds.Keys);
             Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Strategy = SearchStrategy.ValueLinks }));
         }
+    }
+
+    /// <summary>An index created over existing points links their values in the background; dropping it meanwhile
+    /// stops that work, and a new index links again.</summary>
+    [Fact]
+    public void Value_links_made_in_the_background_stop_when_their_index_is_dropped()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+        var random = new Random(9);
+        collection.Upsert(Enumerable.Range(0, 3 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
+        var filter = new Filter(Must: [Conditions.Match("tenant", "c0")]);
+        var query = Clustered(random, 0, 1).Vector;
+
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.True(collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword));
+            Assert.True(collection.DeletePayloadIndex("tenant"));
+        }
+
+        Assert.True(collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword));
+        collection.WaitForPayloadLinks();
+        var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, Strategy = SearchStrategy.ValueLinks });
+        Assert.Equal(SearchStrategy.ValueLinks, hits.Explain!.Strategy);
+        Assert.Null(hits.Explain.FallbackFrom);
+        Assert.Equal(10, hits.Count);
     }
 
     /// <summary>The planner prices the value's graph or links like the collection's graph: a narrow beam over long

@@ -25,6 +25,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private readonly HnswIndex? _linksIn = tenantsOf is null ? linksIn : null;
     private int _linkLayer = -1; // added when a value first has enough points: an index of ids or tags may never need it
     private ValueLinks?[] _links = []; // by value id, copied on write: set once the value's points are being linked
+    private readonly CancellationTokenSource _disposing = new();
+    private Task _linkingAll = Task.CompletedTask;
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<HashSet<int>> _postings = [];
     private readonly Lock _postingsLock = new();
@@ -111,7 +113,12 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
     }
 
-    /// <summary>Links the points of every value held by enough of them, on all cores; for a newly created index.</summary>
+    /// <summary>
+    /// Starts linking the points of every value held by enough of them, on all cores in the background: for an index
+    /// created over existing points, which includes every keyword index of a database being opened, whose opening
+    /// must not wait for an HNSW build of those links. Until a value is linked its filters take other strategies;
+    /// points inserted meanwhile link themselves.
+    /// </summary>
     public override void LinkAll()
     {
         if (_linksIn is null)
@@ -119,20 +126,38 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             return;
         }
 
-        int values;
-        lock (_postingsLock)
+        var cancel = _disposing.Token;
+        _linkingAll = Task.Run(() =>
         {
-            values = _postings.Count;
-        }
+            int values;
+            lock (_postingsLock)
+            {
+                values = _postings.Count;
+            }
 
-        for (int id = 0; id < values; id++)
-        {
-            _ = LinksFor(id, parallel: true);
-        }
+            for (int id = 0; id < values && !cancel.IsCancellationRequested; id++)
+            {
+                _ = LinksFor(id, cancel);
+            }
+        }, cancel);
     }
+
+    /// <summary>Waits for <see cref="LinkAll"/> to finish.</summary>
+    public override void WaitForLinks() => _linkingAll.Wait();
 
     protected override void Dispose(bool disposing)
     {
+        // Background linking stops first: it uses the link layer removed below.
+        _disposing.Cancel();
+        try
+        {
+            _linkingAll.Wait();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OperationCanceledException))
+        {
+        }
+
+        _disposing.Dispose();
         foreach (var graph in Volatile.Read(ref _graphs))
         {
             graph?.Dispose();
@@ -209,7 +234,9 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     /// them (its caller waits). A node indexed meanwhile links itself, and may be linked twice, which only re-selects
     /// its links. Searches use the links once <see cref="ValueLinks.Ready"/>.
     /// </summary>
-    private ValueLinks? LinksFor(int id, bool parallel = false)
+    /// <param name="id">The value's id.</param>
+    /// <param name="background">When set, the value's points are linked on all cores, until it fires.</param>
+    private ValueLinks? LinksFor(int id, CancellationToken? background = null)
     {
         var all = Volatile.Read(ref _links);
         if (id < all.Length && all[id] is { } existing)
@@ -256,9 +283,9 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
 
         var rest = holders.Except(created.Anchors).ToArray();
-        if (parallel)
+        if (background is { } cancel)
         {
-            Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, holder => Link(created, holder));
+            Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, holder => Link(created, holder));
         }
         else
         {

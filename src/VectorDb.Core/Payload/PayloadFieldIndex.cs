@@ -38,8 +38,13 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     {
     }
 
-    /// <summary>Links the points of each value among themselves, for a newly filled index that keeps value links.</summary>
+    /// <summary>Starts linking the points of each value among themselves, for a newly filled index that keeps value links.</summary>
     public virtual void LinkAll()
+    {
+    }
+
+    /// <summary>Waits until what <see cref="LinkAll"/> started is done.</summary>
+    public virtual void WaitForLinks()
     {
     }
 

@@ -74,6 +74,15 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         return true;
     }
 
+    /// <summary>Waits until every index has linked the values it started linking in the background (<see cref="PayloadFieldIndex.LinkAll"/>).</summary>
+    public void WaitForLinks()
+    {
+        foreach (var index in Volatile.Read(ref _byKey).Values)
+        {
+            index.WaitForLinks();
+        }
+    }
+
     /// <returns>False when there was no index on the key.</returns>
     public bool Drop(string key)
     {
