@@ -204,16 +204,12 @@ public sealed unsafe partial class HnswIndex
         var filter = new LayerConstructionFilter<TFilter>(_states, id, members);
         int allocated = Math.Min(_count, _capacity);
         int start = -1;
-        float startDistance = float.MaxValue;
         foreach (int entry in entries)
         {
             if ((uint)entry < (uint)allocated && filter.Accept(entry))
             {
-                float distance = TDistance.Compute(ref vector, ref VectorRef(entry), (nuint)_dimensions);
-                if (distance < startDistance)
-                {
-                    (start, startDistance) = (entry, distance);
-                }
+                start = entry; // the beam orders the rest, which join it as seeds
+                break;
             }
         }
 
@@ -222,6 +218,7 @@ public sealed unsafe partial class HnswIndex
             return; // no other member yet: later ones link to this one
         }
 
+        float startDistance = TDistance.Compute(ref vector, ref VectorRef(start), (nuint)_dimensions);
         SearchLayer<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(ref vector, start, startDistance, _efConstruction, level, context, filter, default, entries);
         var sorted = context.EnsureSorted(context.Results.Count);
         int found = context.Results.DrainSorted(sorted);
