@@ -96,11 +96,14 @@ public sealed unsafe partial class HnswIndex
         return ExactSearch(query, k, results);
     }
 
+    /// <summary>How many nodes <see cref="NeighbourhoodShare"/> looks at, at most.</summary>
+    public const int NeighbourhoodSample = 128;
+
     /// <summary>
     /// The share of filter matches around a query: among the node where a search for it enters layer 0 (after the
-    /// greedy descent of the upper layers) and that node's layer-0 neighbours. A global count cannot tell a filter
-    /// whose matches surround the query from one whose matches lie away from it (e.g. "any class but the query's");
-    /// this can, for the price of the descent and one link block.
+    /// greedy descent of the upper layers), its layer-0 neighbours and theirs, up to <see cref="NeighbourhoodSample"/>
+    /// nodes. A global count cannot tell a filter whose matches surround the query from one whose matches lie away
+    /// from it (e.g. "any class but the query's"); this can, for the price of the descent and a few link blocks.
     /// </summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
     /// <param name="filter">Which nodes match.</param>
@@ -139,15 +142,36 @@ public sealed unsafe partial class HnswIndex
             return (0, -1, float.MaxValue);
         }
 
+        // The entry's own block holds ~M₀ nodes: a share of 75 % then reads anywhere from 58 % to 94 % (measured over
+        // 40 builds), too coarse for a threshold; the neighbours' blocks add distinct nodes up to the sample size.
+        var visited = context.Visited;
+        visited.Clear();
+        visited.TryVisit(current);
+        int looked = 1, matches = filter.Accept(current) ? 1 : 0;
         var block = Links(current, 0);
         int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
-        int matches = filter.Accept(current) ? 1 : 0;
         for (int i = 1; i <= count; i++)
         {
+            visited.TryVisit(block[i]);
+            looked++;
             matches += filter.Accept(block[i]) ? 1 : 0;
         }
 
-        return (matches / (double)(count + 1), current, currentDistance);
+        for (int i = 1; i <= count && looked < NeighbourhoodSample; i++)
+        {
+            var next = Links(block[i], 0);
+            int nextCount = Math.Min(Volatile.Read(ref next[0]), next.Length - 1);
+            for (int j = 1; j <= nextCount && looked < NeighbourhoodSample; j++)
+            {
+                if (visited.TryVisit(next[j]))
+                {
+                    looked++;
+                    matches += filter.Accept(next[j]) ? 1 : 0;
+                }
+            }
+        }
+
+        return (matches / (double)looked, current, currentDistance);
     }
 
     /// <summary>
