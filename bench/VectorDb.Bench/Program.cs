@@ -38,8 +38,8 @@ static int Usage()
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench compare --results DIR [--ours vectordb] [--plot PATH-without-extension]
           VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]
-                                  [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter,TenantGraph,ValueLinks] [--cases PREFIX,…] [--repeats 3]
-                                  [--unfiltered-ef 10,12,…,256] [--tenant KEY] [--payload-links false] [--index-after true] [--out result.json]
+                                  [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter,TenantGraph,ValueLinks] [--cases PREFIX,…] [--repeats 3] [--pairs 7]
+                                  [--unfiltered-ef 10,12,14,…,256] [--tenant KEY] [--payload-links false] [--index-after true] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

@@ -92,8 +92,73 @@ public sealed class LinkLayerTests
         Assert.True(freshWork.DistanceComputations < linkedWork.DistanceComputations / 2, $"{freshWork.DistanceComputations} vs {linkedWork.DistanceComputations}");
     }
 
+    /// <summary>
+    /// "Any class but the query's own": its matches lie away from the query, beyond its own class's points. With every
+    /// class linked among itself on a link layer, a two-hop walk also takes each match's own-class links, which lead
+    /// only to matches, and finds more of the true nearest for the same beam. The graph is built one point at a time,
+    /// so both walks see the same graph on every run.
+    /// </summary>
+    [Fact]
+    public void A_two_hop_walk_excluding_a_value_also_follows_the_other_values_links()
+    {
+        var rows = TestData.FashionMnistBase(Points);
+        var labels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points);
+        var queries = TestData.FashionMnistQueries(200);
+        var queryLabels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200);
+        using var index = new HnswIndex(rows.Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        int layer = index.AddLinkLayer();
+        for (int row = 0; row < Points; row++)
+        {
+            index.Add(rows[row]);
+        }
+
+        var firstOfClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, Points).Where(node => labels[node] == c).Take(8).ToArray()).ToArray();
+        Span<int> entries = stackalloc int[64];
+        for (int node = 0; node < Points; node++)
+        {
+            var sameClass = new LabelIs(labels, labels[node]);
+            int near = 0;
+            int count = index.CopyNeighbours(node, entries);
+            for (int i = 0; i < count; i++)
+            {
+                if (sameClass.Accept(entries[i]))
+                {
+                    entries[near++] = entries[i];
+                }
+            }
+
+            firstOfClass[labels[node]].CopyTo(entries[near..]);
+            index.LinkInLayer(layer, node, entries[..(near + 8)], sameClass);
+        }
+
+        double withLinks = 0, without = 0;
+        var exact = new Neighbor[10];
+        var found = new Neighbor[10];
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var others = new LabelIsNot(labels, queryLabels[q]);
+            index.ExactSearch(queries[q], 10, exact, others);
+            int[] truth = [.. exact.Select(n => n.Id)];
+
+            Assert.Equal(10, index.Search(queries[q], 10, 10, found, others, twoHop: true, statistics: null, acceptedShare: 0.9, valueLinks: layer));
+            Assert.All(found, hit => Assert.NotEqual(queryLabels[q], labels[hit.Id]));
+            withLinks += Recall.AtK(found, truth, 10);
+
+            index.Search(queries[q], 10, 10, found, others, twoHop: true, statistics: null, acceptedShare: 0.9);
+            without += Recall.AtK(found, truth, 10);
+        }
+
+        Assert.True(withLinks > without + 1, $"recall {withLinks / queries.Count:F3} with the links, {without / queries.Count:F3} without");
+        Assert.InRange(withLinks / queries.Count, 0.95, 1);
+    }
+
     private readonly struct LabelIs(byte[] labels, int label) : INodeFilter
     {
         public bool Accept(int id) => (uint)id < (uint)labels.Length && labels[id] == label;
+    }
+
+    private readonly struct LabelIsNot(byte[] labels, int label) : INodeFilter
+    {
+        public bool Accept(int id) => (uint)id < (uint)labels.Length && labels[id] != label;
     }
 }

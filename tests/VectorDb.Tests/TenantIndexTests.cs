@@ -43,6 +43,11 @@ public sealed class TenantIndexTests : IDisposable
         // The rest of a filter is checked inside the value's graph.
         var narrower = new Filter(Must: [Conditions.Match("tenant", "c0"), Conditions.Range("n", lt: 1000)]);
         AssertMatchesExact(collection, queries, narrower, strategy, minRecall: 0.9);
+
+        // Excluding the queries' own value: a two-hop walk of the whole graph, whose matches also lead on through their values' links.
+        var elsewhere = new Filter(MustNot: [Conditions.Match("tenant", "c1")]);
+        var walked = AssertMatchesExact(collection, queries, elsewhere, SearchStrategy.TwoHopGraph, minRecall: 0.95);
+        Assert.Equal(!isTenant, walked.Reason.Contains("links among its value's points", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -180,15 +185,18 @@ public sealed class TenantIndexTests : IDisposable
         return new Point((ulong)id, vector, Payload.FromObject(new { tenant = $"c{cluster}", n = id }));
     }
 
-    private static void AssertMatchesExact(Collection collection, List<float[]> queries, Filter filter, SearchStrategy strategy, double minRecall)
+    /// <returns>The last query's explanation.</returns>
+    private static SearchExplain AssertMatchesExact(Collection collection, List<float[]> queries, Filter filter, SearchStrategy strategy, double minRecall)
     {
         double recall = 0;
+        SearchExplain? explain = null;
         foreach (var query in queries)
         {
             var exact = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true });
             var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Ef = 64, WithPayload = true, Strategy = strategy });
-            Assert.Equal(strategy, hits.Explain!.Strategy);
-            Assert.Null(hits.Explain.FallbackFrom);
+            explain = hits.Explain!;
+            Assert.Equal(strategy, explain.Strategy);
+            Assert.Null(explain.FallbackFrom);
             Assert.Equal(exact.Count, hits.Count);
             Assert.Equal(hits.Count, hits.Select(h => h.Id).Distinct().Count());
             Assert.All(hits, h => Assert.True(filter.Matches(h.Id, h.Payload)));
@@ -196,5 +204,6 @@ public sealed class TenantIndexTests : IDisposable
         }
 
         Assert.InRange(recall / queries.Count, minRecall, 1);
+        return explain!;
     }
 }

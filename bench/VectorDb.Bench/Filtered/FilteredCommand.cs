@@ -29,8 +29,10 @@ public static class FilteredCommand
         int maxQueries = int.Parse(Option(args, "--max-queries") ?? "1000", CultureInfo.InvariantCulture);
         int[] efs = [.. (Option(args, "--ef") ?? "32,64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         int repeats = int.Parse(Option(args, "--repeats") ?? "3", CultureInfo.InvariantCulture);
+        // Rounds of one filtered pass then one unfiltered pass at the same recall; their median ratio is the figure of record.
+        int pairs = int.Parse(Option(args, "--pairs") ?? "7", CultureInfo.InvariantCulture);
         // Unfiltered search runs at these ef values: its recall/QPS curve prices each filtered case "at the same recall".
-        int[] unfilteredEfs = [.. (Option(args, "--unfiltered-ef") ?? "10,12,16,20,24,32,48,64,96,128,192,256").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+        int[] unfilteredEfs = [.. (Option(args, "--unfiltered-ef") ?? "10,12,14,16,18,20,22,24,28,32,36,40,48,56,64,80,96,128,160,192,256").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         // "auto" lets the planner choose; naming strategies forces each in turn (to calibrate the planner).
         SearchStrategy?[] strategies = [.. (Option(args, "--strategy") ?? "auto").Split(',')
             .Select(name => name == "auto" ? (SearchStrategy?)null : Enum.Parse<SearchStrategy>(name, ignoreCase: true))];
@@ -84,7 +86,7 @@ public static class FilteredCommand
             }
         }
 
-        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"unf@rec",8} {"unf@ef",8} {"p50 ms",7} {"dists",7}  strategies");
+        Console.WriteLine($"{"case",-34} {"matches",8} {"ef",4} {"recall",7} {"qps",8} {"exact qps",9} {"unf@rec",8} {"unf@ef",8} {"×paired",7} {"p50 ms",7} {"dists",7}  strategies");
         var unfilteredCurve = new List<FilteredRun>();
         List<BenchQuery>? unfilteredQueries = null;
         IReadOnlyDictionary<int, ulong[]>? unfilteredTruth = null;
@@ -114,12 +116,13 @@ public static class FilteredCommand
                         {
                             UnfilteredQpsAtRecall = Measure(collection, unfilteredQueries, unfilteredTruth!, workload.K, efAtRecall, repeats, exact: false, null).Qps,
                             UnfilteredQpsSameEf = Measure(collection, unfilteredQueries, unfilteredTruth!, workload.K, ef, repeats, exact: false, null).Qps,
+                            PairedRatioAtRecall = PairedRatio(collection, queries, ef, strategy, unfilteredQueries, efAtRecall, workload.K, pairs),
                         };
                     }
 
                     results.Add(run);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.UnfilteredQpsAtRecall,8:F0} {run.UnfilteredQpsSameEf,8:F0} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
+                        $"{run.Case,-34} {run.MeanMatches,8:F0} {ef,4} {run.Recall,7:F4} {run.Qps,8:F0} {exactQps,9:F0} {run.UnfilteredQpsAtRecall,8:F0} {run.UnfilteredQpsSameEf,8:F0} {run.PairedRatioAtRecall,7:F2} {run.P50Ms,7:F3} {run.MeanDistances,7:F0}  {string.Join(", ", run.Strategies.Select(s => $"{s.Key} {s.Value}"))}"));
                 }
 
                 if (unfiltered)
@@ -145,6 +148,43 @@ public static class FilteredCommand
     /// </summary>
     private static int EfAtRecall(List<FilteredRun> curve, double recall) =>
         (curve.Where(r => r.Recall >= recall).MinBy(r => r.Ef) ?? curve.MaxBy(r => r.Recall))!.Ef;
+
+    /// <summary>
+    /// The filtered case's QPS over unfiltered search's at <paramref name="unfilteredEf"/>, as the median of
+    /// <paramref name="pairs"/> rounds each timing one pass of both back to back: the machine drifts by ±30 % within
+    /// minutes, and a ratio of two best-of-N figures taken a minute apart inherits that drift.
+    /// </summary>
+    private static double? PairedRatio(
+        Collection collection, List<BenchQuery> queries, int ef, SearchStrategy? strategy, List<BenchQuery> unfilteredQueries, int unfilteredEf, int k, int pairs)
+    {
+        if (pairs <= 0)
+        {
+            return null;
+        }
+
+        var ratios = new double[pairs];
+        for (int round = 0; round < pairs; round++)
+        {
+            double filtered = queries.Count / TimePass(collection, queries, k, ef, strategy);
+            double unfiltered = unfilteredQueries.Count / TimePass(collection, unfilteredQueries, k, unfilteredEf, null);
+            ratios[round] = filtered / unfiltered;
+        }
+
+        Array.Sort(ratios);
+        return pairs % 2 == 1 ? ratios[pairs / 2] : (ratios[(pairs / 2) - 1] + ratios[pairs / 2]) / 2;
+    }
+
+    /// <summary>Seconds one pass of the queries takes.</summary>
+    private static double TimePass(Collection collection, List<BenchQuery> queries, int k, int ef, SearchStrategy? strategy)
+    {
+        long start = Stopwatch.GetTimestamp();
+        foreach (var query in queries)
+        {
+            collection.Search(query.Vector, k, new SearchOptions { Filter = query.Filter, Ef = ef, Strategy = strategy });
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
 
     /// <summary>Exact filtered top-k per query (a brute-force scan of the matches), keyed by query index.</summary>
     private static Dictionary<int, ulong[]> ExactTruth(Collection collection, List<BenchQuery> queries, int k)
@@ -232,4 +272,5 @@ public sealed record FilteredRun(
     IReadOnlyDictionary<SearchStrategy, int> Strategies,
     SearchStrategy? Forced = null,
     double? UnfilteredQpsAtRecall = null,
-    double? UnfilteredQpsSameEf = null);
+    double? UnfilteredQpsSameEf = null,
+    double? PairedRatioAtRecall = null);

@@ -46,6 +46,11 @@ public sealed unsafe partial class HnswIndex
     /// Where to enter layer 0, found by an earlier descent for the same query (<see cref="NeighbourhoodShare"/>);
     /// null to descend the upper layers.
     /// </param>
+    /// <param name="valueLinks">
+    /// A link layer (<see cref="AddLinkLayer"/>) joining nodes that share a payload value, when the filter accepts
+    /// or rejects nodes by that value (e.g. "any label but 3"); −1 for none. A two-hop expansion of a match then
+    /// also takes its matching neighbours on that layer: nodes of its own value, which the filter accepts too.
+    /// </param>
     /// <remarks>
     /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
     /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
@@ -53,7 +58,7 @@ public sealed unsafe partial class HnswIndex
     /// </remarks>
     public int Search<TFilter>(
         ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default,
-        double acceptedShare = 0, Neighbor? entry = null)
+        double acceptedShare = 0, Neighbor? entry = null, int valueLinks = -1)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -66,6 +71,7 @@ public sealed unsafe partial class HnswIndex
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
             context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
+            context.ValueLinkLayer = (uint)valueLinks < (uint)_linkLayers.Length && _linkLayers[valueLinks] != 0 ? ~valueLinks : 0;
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds, entry));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
@@ -196,7 +202,7 @@ public sealed unsafe partial class HnswIndex
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
     /// <remarks>
-    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?)"/>,
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int)"/>,
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
@@ -669,6 +675,22 @@ public sealed unsafe partial class HnswIndex
                     {
                         // No match in reach yet: walk the rejected node too, as a plain search would.
                         scored[toScore++] = ~neighbor;
+                        RequestRow(context, neighbor, requestAll, toScore);
+                    }
+                }
+            }
+
+            if (context.ValueLinkLayer != 0 && filter.Accept(nearest.Id))
+            {
+                // Recall at ef 16 on "any label but the query's": 0.972 → 0.981 for ~6 % more distances (docs/planner.md).
+                var sameValue = Links(nearest.Id, context.ValueLinkLayer);
+                int sameCount = Math.Min(Volatile.Read(ref sameValue[0]), sameValue.Length - 1);
+                for (int i = 1; i <= sameCount; i++)
+                {
+                    int neighbor = sameValue[i];
+                    if (filter.Accept(neighbor) && visited.TryVisit(neighbor))
+                    {
+                        scored[toScore++] = neighbor;
                         RequestRow(context, neighbor, requestAll, toScore);
                     }
                 }

@@ -16,7 +16,7 @@ internal sealed unsafe class SearchContext
         PruneCandidates = new Neighbor[2 * maxLinks + 2];
         PruneSelected = new int[maxLinks + 1];
         LinkSnapshot = new int[maxLinks + 1];
-        Unseen = new int[maxLinks + 1];
+        Unseen = new int[(2 * maxLinks) + 1]; // a two-hop expansion gathers a node's links on a link layer too
         Rejected = new int[maxLinks + 1];
         Hopped = new int[(2 * maxLinks) + 1];
         RescueCandidates = new Neighbor[maxLinks + 1];
@@ -45,6 +45,9 @@ internal sealed unsafe class SearchContext
 
     /// <summary>Matches a two-hop expansion looks at, at most (see <c>HnswIndex.SearchLayerTwoHop</c>).</summary>
     public int TwoHopBudget;
+
+    /// <summary>The link layer a two-hop expansion of a match also follows (see <c>HnswIndex.SearchLayerTwoHop</c>); 0 for none.</summary>
+    public int ValueLinkLayer;
 
     public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
 

@@ -412,6 +412,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 ? linked
                 : null;
 
+        public override int ValueLinkLayer => Volatile.Read(ref _index._linkLayer);
+
         public override ColumnFilter? AsColumnFilter() => ColumnFilter.Keyword(Volatile.Read(ref _index._single), _ids, this);
 
         public override bool Matches(int node)

@@ -47,6 +47,11 @@ internal static class FilteredSearch
             (strategy, reason) = (chosen, "forced by the query");
         }
 
+        if (strategy == SearchStrategy.TwoHopGraph && predicate.ValueLinkLayer >= 0)
+        {
+            reason += "; each match also leads on through the links among its value's points";
+        }
+
         double share = context.Total == 0 ? 0 : estimate.Expected / (double)context.Total;
         int? matches = null;
         SearchStrategy? fallbackFrom = null;
@@ -90,8 +95,8 @@ internal static class FilteredSearch
         HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, double share, Neighbor? entry, Span<Neighbor> results,
         SearchStatistics statistics) =>
         predicate.AsColumnFilter() is { } column
-            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry)
-            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry);
+            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer)
+            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer);
 
     private static int LinkedPoints(ValueLinks links) => links.Members is IndexedPredicate { Count: var count } ? count : 0;
 

@@ -26,6 +26,12 @@ internal abstract class NodePredicate
     /// <summary>Links among only points this filter requires (a keyword index's value), ready to search, or null.</summary>
     public virtual ValueLinks? Links => null;
 
+    /// <summary>
+    /// The link layer of a keyword index whose values this filter requires or excludes (<c>label ∈ {1, 2}</c>,
+    /// <c>label ≠ 3</c>): it links each point to points of its own value, so from a match it leads to matches. −1 for none.
+    /// </summary>
+    public virtual int ValueLinkLayer => -1;
+
     /// <summary>This condition as an inline check of one field index's column, when it is one (see <see cref="ColumnFilter"/>); else null.</summary>
     public virtual ColumnFilter? AsColumnFilter() => null;
 
@@ -208,6 +214,9 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
 
     public override ValueLinks? Links => _parts.Select(p => p.Links).FirstOrDefault(links => links is not null);
 
+    // A match of the AND matches each part, and a part's value links lead to that part's matches.
+    public override int ValueLinkLayer => _parts.Select(p => p.ValueLinkLayer).FirstOrDefault(layer => layer >= 0, -1);
+
     public override bool Matches(int node)
     {
         foreach (var part in _parts)
@@ -330,6 +339,9 @@ internal sealed class NotPredicate(NodePredicate part) : NodePredicate
     public override bool Matches(int node) => !part.Matches(node);
 
     public override ColumnFilter? AsColumnFilter() => part.AsColumnFilter()?.Negate(this);
+
+    // Excluding values is choosing the others; the complement of an AND or OR is not such a choice.
+    public override int ValueLinkLayer => part is AllOfPredicate or AnyOfPredicate ? -1 : part.ValueLinkLayer;
 
     public override Cardinality Estimate(EstimationContext context) => part.Estimate(context).Complement(context.Total);
 }
