@@ -16,10 +16,7 @@ public sealed class LinkLayerTests
     [Fact]
     public void A_link_layer_walk_finds_a_class_nearest_points_to_queries_from_other_classes()
     {
-        var rows = TestData.FashionMnistBase(Points);
-        var labels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points);
-        var queries = TestData.FashionMnistQueries(200);
-        var queryLabels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200);
+        var (rows, labels, queries, queryLabels) = LabelledFashionMnist();
         using var index = new HnswIndex(rows.Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
 
         // Half the points go in before the layer exists and half after, so it must start empty and grow with the graph.
@@ -32,23 +29,11 @@ public sealed class LinkLayerTests
 
         var members = new LabelIs(labels, Class);
         int[] anchors = [.. Enumerable.Range(0, Points).Where(node => labels[node] == Class).Take(8)];
-        Span<int> entries = stackalloc int[64];
         for (int node = 0; node < Points; node++)
         {
             if (labels[node] == Class)
             {
-                int near = 0;
-                int count = index.CopyNeighbours(node, entries);
-                for (int i = 0; i < count; i++)
-                {
-                    if (members.Accept(entries[i]))
-                    {
-                        entries[near++] = entries[i];
-                    }
-                }
-
-                anchors.CopyTo(entries[near..]);
-                Assert.True(index.LinkInLayer(layer, node, entries[..(near + anchors.Length)], members));
+                Assert.True(LinkAmong(index, layer, node, members, anchors));
             }
         }
 
@@ -101,10 +86,7 @@ public sealed class LinkLayerTests
     [Fact]
     public void A_two_hop_walk_excluding_a_value_also_follows_the_other_values_links()
     {
-        var rows = TestData.FashionMnistBase(Points);
-        var labels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points);
-        var queries = TestData.FashionMnistQueries(200);
-        var queryLabels = DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200);
+        var (rows, labels, queries, queryLabels) = LabelledFashionMnist();
         using var index = new HnswIndex(rows.Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
         int layer = index.AddLinkLayer();
         for (int row = 0; row < Points; row++)
@@ -113,22 +95,9 @@ public sealed class LinkLayerTests
         }
 
         var firstOfClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, Points).Where(node => labels[node] == c).Take(8).ToArray()).ToArray();
-        Span<int> entries = stackalloc int[64];
         for (int node = 0; node < Points; node++)
         {
-            var sameClass = new LabelIs(labels, labels[node]);
-            int near = 0;
-            int count = index.CopyNeighbours(node, entries);
-            for (int i = 0; i < count; i++)
-            {
-                if (sameClass.Accept(entries[i]))
-                {
-                    entries[near++] = entries[i];
-                }
-            }
-
-            firstOfClass[labels[node]].CopyTo(entries[near..]);
-            index.LinkInLayer(layer, node, entries[..(near + 8)], sameClass);
+            Assert.True(LinkAmong(index, layer, node, new LabelIs(labels, labels[node]), firstOfClass[labels[node]]));
         }
 
         double withLinks = 0, without = 0;
@@ -150,6 +119,28 @@ public sealed class LinkLayerTests
 
         Assert.True(withLinks > without + 1, $"recall {withLinks / queries.Count:F3} with the links, {without / queries.Count:F3} without");
         Assert.InRange(withLinks / queries.Count, 0.95, 1);
+    }
+
+    private static (VectorSet Rows, byte[] Labels, VectorSet Queries, byte[] QueryLabels) LabelledFashionMnist() =>
+        (TestData.FashionMnistBase(Points), DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points),
+         TestData.FashionMnistQueries(200), DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200));
+
+    /// <summary>Links a node on the layer among <paramref name="members"/>, starting from its graph neighbours that are members and from the anchors.</summary>
+    private static bool LinkAmong(HnswIndex index, int layer, int node, LabelIs members, int[] anchors)
+    {
+        Span<int> entries = stackalloc int[64];
+        int near = 0;
+        int count = index.CopyNeighbours(node, entries);
+        for (int i = 0; i < count; i++)
+        {
+            if (members.Accept(entries[i]))
+            {
+                entries[near++] = entries[i];
+            }
+        }
+
+        anchors.CopyTo(entries[near..]);
+        return index.LinkInLayer(layer, node, entries[..(near + anchors.Length)], members);
     }
 
     private readonly struct LabelIs(byte[] labels, int label) : INodeFilter
