@@ -28,7 +28,8 @@ internal abstract class NodePredicate
 
     /// <summary>
     /// The link layer of a keyword index whose values this filter requires or excludes (<c>label ∈ {1, 2}</c>,
-    /// <c>label ≠ 3</c>): it links each point to points of its own value, so from a match it leads to matches. −1 for none.
+    /// <c>label ≠ 3</c>): it links each point to points of its own value, so from a match it leads to matches (bar points
+    /// holding several values). −1 for none.
     /// </summary>
     public virtual int ValueLinkLayer => -1;
 
