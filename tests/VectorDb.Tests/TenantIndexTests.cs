@@ -26,6 +26,7 @@ public sealed class TenantIndexTests : IDisposable
         collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
         var random = new Random(3);
         collection.Upsert(Enumerable.Range(0, 3 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
+        collection.WaitForPayloadLinks(); // a value reaching 1,000 points is linked in the background
 
         var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
         var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
@@ -149,6 +150,7 @@ public sealed class TenantIndexTests : IDisposable
         var random = new Random(6);
         collection.Upsert(Enumerable.Range(0, 2000).Select(i => new Point(
             (ulong)i, [.. Enumerable.Range(0, Dims).Select(_ => random.NextSingle())], Payload.FromObject(new { tenant = i < 1200 ? "big" : "small" }))));
+        collection.WaitForPayloadLinks();
         float[] query = [.. Enumerable.Range(0, Dims).Select(_ => random.NextSingle())];
 
         var big = collection.Search(query, 10, new SearchOptions { Filter = new Filter(Must: [Conditions.Match("tenant", "big")]), Explain = true, Ef = 16 });

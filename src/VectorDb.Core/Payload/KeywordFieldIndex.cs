@@ -26,7 +26,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private int _linkLayer = -1; // added when a value first has enough points: an index of ids or tags may never need it
     private ValueLinks?[] _links = []; // by value id, copied on write: set once the value's points are being linked
     private readonly CancellationTokenSource _disposing = new();
-    private Task _linkingAll = Task.CompletedTask;
+    private Task _linking = Task.CompletedTask; // background linking, chained under _tenantLock
+    private readonly HashSet<int> _linkingQueued = []; // values whose linking _linking holds, under _tenantLock
     private readonly Dictionary<string, int> _valueIds = new(StringComparer.Ordinal);
     private readonly List<HashSet<int>> _postings = [];
     private readonly Lock _postingsLock = new();
@@ -83,9 +84,16 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         {
             foreach (int id in ValueIds(node))
             {
-                if (LinksFor(id) is { } links)
+                var all = Volatile.Read(ref _links);
+                if (id < all.Length && all[id] is { } links)
                 {
                     Link(links, node);
+                }
+                else if (PointsOf(id) >= MinTenantPoints)
+                {
+                    // Linking the value's 1,000 points inside this write would stall it; they are linked in the
+                    // background (this node among them), and its filters take the other strategies until then.
+                    LinkInBackground(id);
                 }
             }
 
@@ -126,24 +134,60 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             return;
         }
 
-        var cancel = _disposing.Token;
-        _linkingAll = Task.Run(() =>
+        int values;
+        lock (_postingsLock)
         {
-            int values;
-            lock (_postingsLock)
-            {
-                values = _postings.Count;
-            }
+            values = _postings.Count;
+        }
 
-            for (int id = 0; id < values && !cancel.IsCancellationRequested; id++)
+        for (int id = 0; id < values; id++)
+        {
+            if (PointsOf(id) >= MinTenantPoints)
             {
-                _ = LinksFor(id, cancel);
+                LinkInBackground(id);
             }
-        }, cancel);
+        }
     }
 
-    /// <summary>Waits for <see cref="LinkAll"/> to finish.</summary>
-    public override void WaitForLinks() => _linkingAll.Wait();
+    /// <summary>Waits for the linking started so far (<see cref="LinkAll"/>, values reaching enough points) to finish.</summary>
+    public override void WaitForLinks() => Volatile.Read(ref _linking).Wait();
+
+    /// <summary>Queues the linking of a value's points after the linking already queued, once per value.</summary>
+    private void LinkInBackground(int id)
+    {
+        lock (_tenantLock)
+        {
+            if (_disposing.IsCancellationRequested || !_linkingQueued.Add(id))
+            {
+                return;
+            }
+
+            var cancel = _disposing.Token;
+            _linking = _linking.ContinueWith(
+                _ =>
+                {
+                    if (LinksFor(id, cancel) is null)
+                    {
+                        // Too few points after all (some were deleted meanwhile): queued again when it has enough.
+                        lock (_tenantLock)
+                        {
+                            _linkingQueued.Remove(id);
+                        }
+                    }
+                },
+                cancel,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+        }
+    }
+
+    private int PointsOf(int id)
+    {
+        lock (_postingsLock)
+        {
+            return _postings[id].Count;
+        }
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -151,13 +195,12 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         _disposing.Cancel();
         try
         {
-            _linkingAll.Wait();
+            Volatile.Read(ref _linking).Wait();
         }
         catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OperationCanceledException))
         {
         }
 
-        _disposing.Dispose();
         foreach (var graph in Volatile.Read(ref _graphs))
         {
             graph?.Dispose();
@@ -165,6 +208,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
         lock (_tenantLock)
         {
+            _disposing.Dispose(); // under the lock, where LinkInBackground reads its token
             if (_linkLayer >= 0)
             {
                 _linksIn!.RemoveLinkLayer(_linkLayer);
@@ -231,12 +275,12 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
     /// <summary>
     /// The value's links; the first call after the value reaches <see cref="MinTenantPoints"/> points links all of
-    /// them (its caller waits). A node indexed meanwhile links itself, and may be linked twice, which only re-selects
-    /// its links. Searches use the links once <see cref="ValueLinks.Ready"/>.
+    /// them on all cores (from the background, <see cref="LinkInBackground"/>). A node indexed meanwhile links itself,
+    /// and may be linked twice, which only re-selects its links. Searches use the links once <see cref="ValueLinks.Ready"/>.
     /// </summary>
     /// <param name="id">The value's id.</param>
-    /// <param name="background">When set, the value's points are linked on all cores, until it fires.</param>
-    private ValueLinks? LinksFor(int id, CancellationToken? background = null)
+    /// <param name="cancel">Stops the linking (the index is being dropped).</param>
+    private ValueLinks? LinksFor(int id, CancellationToken cancel)
     {
         var all = Volatile.Read(ref _links);
         if (id < all.Length && all[id] is { } existing)
@@ -283,17 +327,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
 
         var rest = holders.Except(created.Anchors).ToArray();
-        if (background is { } cancel)
-        {
-            Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, holder => Link(created, holder));
-        }
-        else
-        {
-            foreach (int holder in rest)
-            {
-                Link(created, holder);
-            }
-        }
+        Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, holder => Link(created, holder));
 
         created.MarkReady();
         return created;
