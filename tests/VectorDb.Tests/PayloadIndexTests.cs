@@ -47,6 +47,33 @@ public sealed class PayloadIndexTests : IDisposable
     }
 
     [Fact]
+    public void Match_except_is_answered_by_a_keyword_index_while_the_field_holds_only_strings()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("c", new CollectionOptions { Dimensions = 2, Distance = DistanceMetric.Euclid });
+        collection.CreatePayloadIndex("label", PayloadSchemaType.Keyword);
+        collection.Upsert(Enumerable.Range(0, 3000).Select(i => new Point(
+            (ulong)i, [i % 50, i / 50], i % 10 == 9 ? Payload.FromObject(new { other = 1 }) : Payload.FromObject(new { label = $"{i % 3}" }))));
+        var notZero = new Filter(Must: [new MatchExceptCondition("label", [JsonSerializer.SerializeToElement("0"), JsonSerializer.SerializeToElement(5)])]);
+        int expected = Enumerable.Range(0, 3000).Count(i => i % 10 != 9 && i % 3 != 0);
+
+        // Counted from the postings: exact, where the payload scan an unindexed condition takes estimates from a sample.
+        var explain = collection.Search([0, 0], 10, new SearchOptions { Filter = notZero, Explain = true }).Explain!;
+        Assert.Equal(Cardinality.Exactly(expected), explain.Estimate);
+        Assert.Equal(expected, collection.Count(notZero));
+
+        // A number is "none of" the strings listed, and the index does not hold numbers: the payloads answer instead.
+        collection.Upsert([new Point(5000UL, [0, 0], Payload.FromObject(new { label = 7 }))]);
+        Assert.Equal(expected + 1, collection.Count(notZero));
+        explain = collection.Search([0, 0], 10, new SearchOptions { Filter = notZero, Explain = true }).Explain!;
+        Assert.False(explain.Estimate!.Value.IsExact);
+
+        collection.Delete([new PointId(5000UL)]);
+        explain = collection.Search([0, 0], 10, new SearchOptions { Filter = notZero, Explain = true }).Explain!;
+        Assert.Equal(Cardinality.Exactly(expected), explain.Estimate);
+    }
+
+    [Fact]
     public void Indexes_describe_their_coverage_and_can_be_replaced_and_dropped()
     {
         using var database = VectorDatabase.InMemory();
@@ -209,8 +236,9 @@ public sealed class PayloadIndexTests : IDisposable
         }
     }
 
-    private static Condition RandomCondition(Random random) => random.Next(11) switch
+    private static Condition RandomCondition(Random random) => random.Next(12) switch
     {
+        11 => new MatchExceptCondition("tags", [JsonSerializer.SerializeToElement(Colors[random.Next(3)]), JsonSerializer.SerializeToElement(Colors[random.Next(3)])]),
         0 => Conditions.Match("color", Colors[random.Next(Colors.Length)]),
         1 => Conditions.MatchAny("color", Colors[random.Next(Colors.Length)], Colors[random.Next(Colors.Length)]),
         2 => new MatchExceptCondition("color", [JsonSerializer.SerializeToElement(Colors[random.Next(Colors.Length)])]),

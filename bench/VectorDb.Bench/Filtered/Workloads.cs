@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using VectorDb.Datasets;
 using VectorDb.Query;
 
@@ -44,6 +45,7 @@ internal static class Workloads
             ("50% (u < 500)", _ => Below(500)),
             ("100% (u < 1000)", _ => Below(1000)),
             ("90% anti (label != own label)", q => new Filter(MustNot: [Conditions.Match("label", Label(queryLabels[q]))])),
+            ("90% anti as match.except", q => new Filter(Must: [new MatchExceptCondition("label", [JsonSerializer.SerializeToElement(Label(queryLabels[q]))])])),
             ("1% (label = own and u < 100)", q => new Filter(Must: [Conditions.Match("label", Label(queryLabels[q])), Conditions.Range("u", lt: 100)])),
         };
 

@@ -35,6 +35,10 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private int[] _single = [];
     private int[]?[] _multi = [];
     private int _points;
+    private int _multiValuedPoints; // while 0, summed postings count each point once
+    // Points whose key also holds numbers, booleans or objects, under _postingsLock: this index keeps only strings, so
+    // while any point holds another kind, "none of these strings" cannot be answered from it (that value is none of them).
+    private readonly HashSet<int> _otherKindHolders = [];
 
     public override int Points => Volatile.Read(ref _points);
 
@@ -42,19 +46,30 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
     public override void Remove(int node)
     {
-        if (node >= _single.Length || _single[node] == -1)
+        bool indexed = node < _single.Length && _single[node] != -1;
+        int[] ids = indexed ? ValueIds(node) : [];
+        if (indexed)
         {
-            return;
+            Volatile.Write(ref _single[node], -1);
         }
 
-        int[] ids = ValueIds(node);
-        Volatile.Write(ref _single[node], -1);
         lock (_postingsLock)
         {
+            _otherKindHolders.Remove(node);
             foreach (int id in ids)
             {
                 _postings[id].Remove(node);
             }
+        }
+
+        if (!indexed)
+        {
+            return;
+        }
+
+        if (ids.Length > 1)
+        {
+            Interlocked.Decrement(ref _multiValuedPoints);
         }
 
         var graphs = Volatile.Read(ref _graphs);
@@ -359,15 +374,50 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 return new MatchIds(this, [match.Value.GetString()!]);
             case MatchAnyCondition any when any.Values.All(v => v.ValueKind == JsonValueKind.String):
                 return new MatchIds(this, [.. any.Values.Select(v => v.GetString()!)]);
+            case MatchExceptCondition except when !HoldsOtherKinds:
+                // Only strings are held, so only the listed strings can be excluded: the other values are the matches.
+                return new MatchIds(this, [.. except.Values.Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)], excluding: true);
             default:
-                // match-except also holds for non-string values, which this index does not see.
                 return null;
+        }
+    }
+
+    private bool HoldsOtherKinds
+    {
+        get
+        {
+            lock (_postingsLock)
+            {
+                return _otherKindHolders.Count > 0;
+            }
         }
     }
 
     protected override void AddValues(int node, IEnumerable<JsonElement> values)
     {
-        var strings = values.Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).Distinct(StringComparer.Ordinal).ToList();
+        var strings = new List<string>();
+        bool otherKinds = false;
+        foreach (var value in values)
+        {
+            if (value.ValueKind == JsonValueKind.String)
+            {
+                strings.Add(value.GetString()!);
+            }
+            else
+            {
+                otherKinds |= value.ValueKind != JsonValueKind.Null;
+            }
+        }
+
+        if (otherKinds)
+        {
+            lock (_postingsLock)
+            {
+                _otherKindHolders.Add(node);
+            }
+        }
+
+        strings = [.. strings.Distinct(StringComparer.Ordinal)];
         if (strings.Count == 0)
         {
             return;
@@ -400,23 +450,28 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         {
             Volatile.Write(ref _multi, Grow(_multi, Math.Max(node, _single.Length - 1)));
             Volatile.Write(ref _multi[node], ids);
+            Interlocked.Increment(ref _multiValuedPoints);
         }
 
         Volatile.Write(ref _single[node], ids.Length > 1 ? -2 : ids[0]);
         Interlocked.Increment(ref _points);
     }
 
-    /// <summary>Some value of the node is one of a set of strings.</summary>
+    /// <summary>
+    /// Some value of the node is one of a set of strings (<c>match.value</c>, <c>match.any</c>), or, excluding them,
+    /// some value is none of them (<c>match.except</c>, when the index holds only strings).
+    /// </summary>
     private sealed class MatchIds : IndexedPredicate
     {
         private readonly KeywordFieldIndex _index;
-        private readonly int[] _ids; // ids of the wanted values that exist; others match nothing
+        private readonly int[] _ids; // ids of the listed values that exist; the others are held by no point
+        private readonly bool _excluding;
 
         public MatchIds(KeywordFieldIndex index, int valueId) => (_index, _ids) = (index, [valueId]);
 
-        public MatchIds(KeywordFieldIndex index, IReadOnlyList<string> values)
+        public MatchIds(KeywordFieldIndex index, IReadOnlyList<string> values, bool excluding = false)
         {
-            _index = index;
+            (_index, _excluding) = (index, excluding);
             lock (index._postingsLock)
             {
                 _ids = [.. values.Select(v => index._valueIds.GetValueOrDefault(v, -1)).Where(id => id >= 0).Distinct()];
@@ -429,26 +484,33 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             {
                 lock (_index._postingsLock)
                 {
-                    return _ids.Sum(id => _index._postings[id].Count);
+                    int listed = _ids.Sum(id => _index._postings[id].Count);
+                    return _excluding ? _index._postings.Sum(p => p.Count) - listed : listed;
                 }
             }
         }
 
-        public override bool CountIsExact => _ids.Length <= 1;
+        // A point holding several values is in several postings.
+        public override bool CountIsExact => (!_excluding && _ids.Length <= 1) || Volatile.Read(ref _index._multiValuedPoints) == 0;
 
         public override ValueGraph? Tenant =>
-            _ids.Length == 1 && Volatile.Read(ref _index._graphs) is var graphs && _ids[0] < graphs.Length && graphs[_ids[0]] is { Ready: true } graph
+            !_excluding && _ids.Length == 1 && Volatile.Read(ref _index._graphs) is var graphs && _ids[0] < graphs.Length && graphs[_ids[0]] is { Ready: true } graph
                 ? graph
                 : null;
 
         public override ValueLinks? Links =>
-            _ids.Length == 1 && Volatile.Read(ref _index._links) is var links && _ids[0] < links.Length && links[_ids[0]] is { Ready: true } linked
+            !_excluding && _ids.Length == 1 && Volatile.Read(ref _index._links) is var links && _ids[0] < links.Length && links[_ids[0]] is { Ready: true } linked
                 ? linked
                 : null;
 
         public override int ValueLinkLayer => Volatile.Read(ref _index._linkLayer);
 
-        public override ColumnFilter? AsColumnFilter() => ColumnFilter.Keyword(Volatile.Read(ref _index._single), _ids, this);
+        public override ColumnFilter? AsColumnFilter()
+        {
+            // Excluding, the column's answer is negated; a node holding no value or several still asks Matches.
+            var listed = ColumnFilter.Keyword(Volatile.Read(ref _index._single), _ids, this);
+            return _excluding ? listed?.Negate(this) : listed;
+        }
 
         public override bool Matches(int node)
         {
@@ -461,17 +523,20 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             int value = single[node];
             if (value >= 0)
             {
-                return _ids.Length == 1 ? value == _ids[0] : Array.IndexOf(_ids, value) >= 0;
+                return IsListed(value) != _excluding;
             }
 
-            return value == -2 && Volatile.Read(ref _index._multi)[node] is { } values && values.Any(v => Array.IndexOf(_ids, v) >= 0);
+            return value == -2 && Volatile.Read(ref _index._multi)[node] is { } values && values.Any(v => IsListed(v) != _excluding);
         }
+
+        private bool IsListed(int value) => _ids.Length == 1 ? value == _ids[0] : Array.IndexOf(_ids, value) >= 0;
 
         public override void Mark(NodeBitmap candidates)
         {
             lock (_index._postingsLock)
             {
-                foreach (int id in _ids)
+                var marked = _excluding ? Enumerable.Range(0, _index._postings.Count).Where(id => !IsListed(id)) : _ids;
+                foreach (int id in marked)
                 {
                     foreach (int node in _index._postings[id])
                     {
