@@ -144,14 +144,35 @@ public class HnswIndexTests
         Assert.Equal(10, index.Search(extra[50], 10, 64, found));
     }
 
-    [Fact]
-    public void A_cancelled_exact_scan_stops()
+    [Theory]
+    [InlineData(20_000, 8)] // one range
+    [InlineData(2_100, 1_024)] // over 2 M floats: a range per core, whose cancellations are not wrapped in an AggregateException
+    public void A_cancelled_exact_scan_stops(int count, int dimensions)
     {
-        var data = Gaussian(20_000, 8, seed: 12);
+        var data = Gaussian(count, dimensions, seed: 12);
         using var index = Build(DistanceMetric.Dot, data);
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.Throws<OperationCanceledException>(() => index.ExactSearch(data[0], 10, new Neighbor[10], cancelled.Token));
+        int[] all = [.. Enumerable.Range(0, count)];
+        Assert.Throws<OperationCanceledException>(() => index.ExactSearch(data[0], 10, new Neighbor[10], all, cancellation: cancelled.Token));
+    }
+
+    [Fact]
+    public void A_scan_of_listed_nodes_on_all_cores_finds_their_exact_nearest()
+    {
+        var data = Gaussian(4_200, 1_024, seed: 13); // 2,100 listed rows: over 2 M floats, so split across cores
+        using var index = Build(DistanceMetric.Euclid, data);
+        int[] even = [.. Enumerable.Range(0, data.Count).Where(i => i % 2 == 0)];
+        var found = new Neighbor[25];
+        var statistics = new SearchStatistics();
+        for (int q = 1; q < 40; q += 2)
+        {
+            Assert.Equal(25, index.ExactSearch(data[q], 25, found, even, statistics));
+            Assert.Equal(Oracle(DistanceMetric.Euclid, data, data[q]).Where(i => i % 2 == 0).Take(25), found.Select(hit => hit.Id));
+        }
+
+        Assert.Equal(20L * even.Length, statistics.DistanceComputations);
     }
 
     [Fact]

@@ -869,6 +869,26 @@ public sealed unsafe partial class HnswIndex
     private int ScanList<TDistance>(ref float query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation)
         where TDistance : struct, IDistanceFunction
     {
+        int partitions = ScanPartitions(nodes.Length);
+        if (partitions == 1)
+        {
+            return ScanListRange<TDistance>(ref query, nodes, k, heap, cancellation);
+        }
+
+        float* queryPointer = (float*)Unsafe.AsPointer(ref query); // pinned: SearchContext.Query is on the pinned heap
+        fixed (int* pinned = nodes)
+        {
+            int* list = pinned;
+            return ScanInPartitions(
+                nodes.Length, partitions, k, heap,
+                (start, end, partial) => ScanListRange<TDistance>(ref *queryPointer, new ReadOnlySpan<int>(list + start, end - start), k, partial, cancellation),
+                cancellation);
+        }
+    }
+
+    private int ScanListRange<TDistance>(ref float query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation)
+        where TDistance : struct, IDistanceFunction
+    {
         int computed = 0;
         int allocated = Math.Min(_count, _capacity);
         for (int i = 0; i < nodes.Length; i++)
@@ -896,37 +916,73 @@ public sealed unsafe partial class HnswIndex
         where TFilter : struct, INodeFilter
     {
         int count = Math.Min(_count, _capacity);
-        // Below ~2 M floats a scan takes well under a millisecond; splitting it costs more than it saves.
-        int partitions = (long)count * _dimensions < (1L << 21) ? 1 : Math.Min(Environment.ProcessorCount, 64);
+        int partitions = ScanPartitions(count);
         var heap = context.Results;
         heap.Clear();
         if (partitions == 1)
         {
             ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter, cancellation);
-            return heap.DrainSorted(results);
+        }
+        else
+        {
+            float* queryPointer = (float*)Unsafe.AsPointer(ref query); // pinned: SearchContext.Query is on the pinned heap
+            ScanInPartitions(
+                count, partitions, k, heap,
+                (start, end, partial) =>
+                {
+                    ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, partial, filter, cancellation);
+                    return end - start;
+                },
+                cancellation);
         }
 
-        // Each partition scans its own range into its own pooled context; the partial top-k lists merge here.
+        return heap.DrainSorted(results);
+    }
+
+    private int ScanPartitions(int rows) => ScanPartitions(rows, _dimensions);
+
+    /// <summary>
+    /// Ranges an exact scan of <paramref name="rows"/> rows is split into, one per core: scans of fewer than ~2 M
+    /// values take well under a millisecond, and splitting them costs more than it saves.
+    /// </summary>
+    internal static int ScanPartitions(int rows, int dimensions) => (long)rows * dimensions < (1L << 21) ? 1 : Math.Min(Environment.ProcessorCount, 64);
+
+    /// <summary>
+    /// Runs <paramref name="scan"/> over [0, <paramref name="count"/>) in <paramref name="partitions"/> ranges on all
+    /// cores, each into its own pooled heap, and merges their top k into <paramref name="heap"/>. Returns the sum of what
+    /// the scans return.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan (not wrapped in an AggregateException).</exception>
+    private int ScanInPartitions(
+        int count, int partitions, int k, NeighborHeap<FarthestFirst> heap, Func<int, int, NeighborHeap<FarthestFirst>, int> scan, CancellationToken cancellation)
+    {
         var partial = new Neighbor[partitions][];
         var partialCounts = new int[partitions];
-        float* queryPointer = (float*)Unsafe.AsPointer(ref query); // pinned: SearchContext.Query is on the pinned heap
-        Parallel.For(0, partitions, p =>
+        int scanned = 0;
+        try
         {
-            var local = RentContext();
-            try
+            Parallel.For(0, partitions, p =>
             {
-                int start = (int)((long)count * p / partitions);
-                int end = (int)((long)count * (p + 1) / partitions);
-                local.Results.Clear();
-                ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, local.Results, filter, cancellation);
-                partial[p] = new Neighbor[k];
-                partialCounts[p] = local.Results.DrainSorted(partial[p]);
-            }
-            finally
-            {
-                ReturnContext(local);
-            }
-        });
+                var local = RentContext();
+                try
+                {
+                    int start = (int)((long)count * p / partitions);
+                    int end = (int)((long)count * (p + 1) / partitions);
+                    local.Results.Clear();
+                    Interlocked.Add(ref scanned, scan(start, end, local.Results));
+                    partial[p] = new Neighbor[k];
+                    partialCounts[p] = local.Results.DrainSorted(partial[p]);
+                }
+                finally
+                {
+                    ReturnContext(local);
+                }
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OperationCanceledException))
+        {
+            throw new OperationCanceledException(e.InnerExceptions[0].Message, e, cancellation);
+        }
 
         for (int p = 0; p < partitions; p++)
         {
@@ -936,7 +992,7 @@ public sealed unsafe partial class HnswIndex
             }
         }
 
-        return heap.DrainSorted(results);
+        return scanned;
     }
 
     private void ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter, CancellationToken cancellation)

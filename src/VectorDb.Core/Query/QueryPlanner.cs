@@ -1,4 +1,5 @@
 using System.Numerics;
+using VectorDb.Hnsw;
 
 namespace VectorDb.Query;
 
@@ -133,9 +134,10 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         // Multipliers on an unfiltered search's work, fitted to the filtered-search benchmark on fashion-mnist
         // (docs/planner.md): plain traversal needs ~s^-0.8 times the distances (not 1/s: matches cluster);
         // two-hop computes distances for matches only, but reads a rejected neighbour's links for each.
+        // A long scan runs on all cores (HnswIndex.ScanPartitions); listing the matches does not.
         costs[SearchStrategy.ExactScan] = listable
-            ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check))
-            : (total * check) + (estimate.Expected * distance);
+            ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check) / HnswIndex.ScanPartitions(estimate.Expected, dimensions))
+            : ((total * check) + (estimate.Expected * distance)) / HnswIndex.ScanPartitions(total, dimensions);
         costs[SearchStrategy.FilteredGraph] = graphDistances * Math.Pow(share, -0.8) * (visit + check);
         if (share * maxLinks0 * maxLinks0 >= TwoHopMinReach)
         {
