@@ -116,6 +116,13 @@ public sealed class Collection
     public IReadOnlyList<PayloadIndexInfo> PayloadIndexes => _payloadIndexes.Describe();
 
     /// <summary>
+    /// True while keyword indexes link the points of their large values, or a tenant index builds their graphs, in the
+    /// background (after the index is created, the database opens, or a value reaches 1,000 points). Searches are
+    /// exact meanwhile; filters on those values take other strategies until their links or graph are ready.
+    /// </summary>
+    public bool IsIndexing => _payloadIndexes.Linking;
+
+    /// <summary>
     /// Indexes the values at a payload key path, so filters on it are counted and listed from the index
     /// instead of by reading payloads, and the planner can estimate them exactly. Replaces an index of
     /// another schema on the same key; an identical one is left as it is.
@@ -127,8 +134,8 @@ public sealed class Collection
     /// Keyword and uuid only (Qdrant's <c>is_tenant</c>): keep an HNSW graph per value held by at least 1,000 points,
     /// so a filter that requires one value — a tenant, a category — searches only that value's points, as fast and
     /// as accurately as an unfiltered search of a collection their size, even when the query lies among other
-    /// values' points. Each such graph copies its points' vectors (memory grows by their size) and is rebuilt when
-    /// the database opens.
+    /// values' points. Each such graph copies its points' vectors (memory grows by their size); the graphs are built
+    /// in the background (<see cref="IsIndexing"/>), after creation and each time the database opens.
     /// </param>
     /// <returns>False when an identical index already existed.</returns>
     /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, or a tenant index not keyword or uuid.</exception>

@@ -25,6 +25,7 @@ public sealed class PayloadIndexSetTests
             indexes.Add(node, payloads[node]);
         }
 
+        indexes.WaitForLinks(); // a value reaching 1,000 points gets its graph in the background
         var tenantA = TenantGraph(indexes, "a");
         int allocated = tenantA.AllocatedCount;
         Assert.Equal(Points, tenantA.Count);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace VectorDb.Server.Tests;
@@ -253,24 +254,31 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var (_, body) = await _client.SendAsync(HttpMethod.Get, $"/collections/{name}");
         Assert.Equal(linked ? 8 : 0, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("payload_m").GetInt32());
         // A value reaching 1,000 points is linked in the background: the planner offers its links once they are made.
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        bool offered;
+        await WaitUntilGreen(name);
+        (_, body) = await _client.SendAsync(HttpMethod.Post, $"/collections/{name}/points/query", """
+            {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "even"}}]}}
+            """);
+        Assert.Equal(5, body.GetProperty("result").GetProperty("points").GetArrayLength());
+        Assert.Equal(linked, body.GetProperty("result").GetProperty("explain").GetProperty("estimated_cost_us").TryGetProperty("ValueLinks", out _));
+    }
+
+    /// <summary>Waits while the collection reads "yellow" (payload indexes building links or value graphs in the background).</summary>
+    private async Task<JsonElement> WaitUntilGreen(string collection)
+    {
+        var waited = Stopwatch.StartNew();
         while (true)
         {
-            (_, body) = await _client.SendAsync(HttpMethod.Post, $"/collections/{name}/points/query", """
-                {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "even"}}]}}
-                """);
-            Assert.Equal(5, body.GetProperty("result").GetProperty("points").GetArrayLength());
-            offered = body.GetProperty("result").GetProperty("explain").GetProperty("estimated_cost_us").TryGetProperty("ValueLinks", out _);
-            if (offered || !linked || waited.Elapsed > TimeSpan.FromSeconds(60))
+            var (_, body) = await _client.SendAsync(HttpMethod.Get, $"/collections/{collection}");
+            string? status = body.GetProperty("result").GetProperty("status").GetString();
+            if (status == "green")
             {
-                break;
+                return body;
             }
 
-            await Task.Delay(50);
+            Assert.Equal("yellow", status);
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), $"{collection} stayed yellow for a minute");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
-
-        Assert.Equal(linked, offered);
     }
 
     [Fact]
@@ -299,7 +307,9 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
 
         var (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/ten/index?wait=true", """{"field_name": "tenant", "field_schema": {"type": "keyword", "is_tenant": true}}""");
         Assert.Equal(200, status);
-        var (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/ten");
+
+        // The value's graph is built in the background; the collection reads "yellow" until it is ready.
+        var body = await WaitUntilGreen("ten");
         var schema = body.GetProperty("result").GetProperty("payload_schema").GetProperty("tenant");
         Assert.True(schema.GetProperty("params").GetProperty("is_tenant").GetBoolean());
 

@@ -123,7 +123,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         float[]? vector = null;
         foreach (int id in ValueIds(node))
         {
-            if (GraphFor(id) is { } graph)
+            var graphs = Volatile.Read(ref _graphs);
+            if (id < graphs.Length && graphs[id] is { } graph)
             {
                 if (vector is null)
                 {
@@ -133,18 +134,23 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
                 graph.Add(node, vector);
             }
+            else if (PointsOf(id) >= MinTenantPoints)
+            {
+                // As for links: the value's graph is built in the background, this node among its points.
+                LinkInBackground(id);
+            }
         }
     }
 
     /// <summary>
-    /// Starts linking the points of every value held by enough of them, on all cores in the background: for an index
-    /// created over existing points, which includes every keyword index of a database being opened, whose opening
-    /// must not wait for an HNSW build of those links. Until a value is linked its filters take other strategies;
-    /// points inserted meanwhile link themselves.
+    /// Starts linking the points of every value held by enough of them (or, for a tenant index, building each such
+    /// value's graph), on all cores in the background: for an index created over existing points, which includes every
+    /// keyword index of a database being opened, whose opening must not wait for those HNSW builds. Until a value is
+    /// linked its filters take other strategies; points inserted meanwhile link themselves.
     /// </summary>
     public override void LinkAll()
     {
-        if (_linksIn is null)
+        if (_linksIn is null && tenantsOf is null)
         {
             return;
         }
@@ -167,7 +173,9 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     /// <summary>Waits for the linking started so far (<see cref="LinkAll"/>, values reaching enough points) to finish.</summary>
     public override void WaitForLinks() => Volatile.Read(ref _linking).Wait();
 
-    /// <summary>Queues the linking of a value's points after the linking already queued, once per value.</summary>
+    public override bool Linking => !Volatile.Read(ref _linking).IsCompleted;
+
+    /// <summary>Queues the linking of a value's points (or the build of its graph) after the work already queued, once per value.</summary>
     private void LinkInBackground(int id)
     {
         lock (_tenantLock)
@@ -181,7 +189,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             _linking = _linking.ContinueWith(
                 _ =>
                 {
-                    if (LinksFor(id, cancel) is null)
+                    if ((_linksIn is not null ? LinksFor(id, cancel) is null : GraphFor(id, cancel) is null))
                     {
                         // Too few points after all (some were deleted meanwhile): queued again when it has enough.
                         lock (_tenantLock)
@@ -236,8 +244,14 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
     private int[] ValueIds(int node) => _single[node] >= 0 ? [_single[node]] : _multi[node]!;
 
-    /// <summary>The value's graph; created (and filled with the value's points so far) when it reaches enough points.</summary>
-    private ValueGraph? GraphFor(int id)
+    /// <summary>
+    /// The value's graph; the first call after the value reaches <see cref="MinTenantPoints"/> points creates it and
+    /// adds all of them on all cores (from the background, <see cref="LinkInBackground"/>). Searches use it once
+    /// <see cref="ValueGraph.Ready"/>.
+    /// </summary>
+    /// <param name="id">The value's id.</param>
+    /// <param name="cancel">Stops the build (the index is being dropped).</param>
+    private ValueGraph? GraphFor(int id, CancellationToken cancel)
     {
         var graphs = Volatile.Read(ref _graphs);
         if (id < graphs.Length && graphs[id] is { } existing)
@@ -277,12 +291,17 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             holders = [.. _postings[id]];
         }
 
-        var vector = new float[tenantsOf!.Dimensions];
-        foreach (int holder in holders)
-        {
-            tenantsOf.CopyVector(holder, vector);
-            created.Add(holder, vector);
-        }
+        Parallel.ForEach(
+            holders,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel },
+            () => new float[tenantsOf!.Dimensions],
+            (holder, _, vector) =>
+            {
+                tenantsOf!.CopyVector(holder, vector);
+                created.Add(holder, vector);
+                return vector;
+            },
+            _ => { });
 
         created.MarkReady();
         return created;

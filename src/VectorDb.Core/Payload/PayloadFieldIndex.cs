@@ -48,6 +48,9 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     {
     }
 
+    /// <summary>True while links or value graphs are being built in the background.</summary>
+    public virtual bool Linking => false;
+
     /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs, value links).</summary>
     public void Dispose()
     {

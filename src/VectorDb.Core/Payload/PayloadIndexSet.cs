@@ -25,7 +25,8 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
 
     /// <summary>
     /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
-    /// <paramref name="points"/>. The caller keeps other writers out while it runs.
+    /// <paramref name="points"/>; value links or a tenant index's value graphs are then built in the background
+    /// (<see cref="Linking"/>). The caller keeps other writers out while it runs.
     /// </summary>
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
     /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
@@ -44,24 +45,15 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
         };
 
-        var nodes = new List<int>();
         lock (_writeLock)
         {
             foreach (var (node, payload) in points)
             {
                 index.Add(node, payload);
-                nodes.Add(node);
             }
         }
 
-        if (isTenant)
-        {
-            Parallel.ForEach(nodes, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, index.LinkTenant);
-        }
-        else
-        {
-            index.LinkAll();
-        }
+        index.LinkAll();
 
         lock (_writeLock)
         {
@@ -73,6 +65,9 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
 
         return true;
     }
+
+    /// <summary>True while some index links values' points, or builds their graphs, in the background.</summary>
+    public bool Linking => Volatile.Read(ref _byKey).Values.Any(index => index.Linking);
 
     /// <summary>Waits until every index has linked the values it started linking in the background (<see cref="PayloadFieldIndex.LinkAll"/>).</summary>
     public void WaitForLinks()

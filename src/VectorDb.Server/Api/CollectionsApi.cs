@@ -149,7 +149,7 @@ internal static class CollectionsApi
         int count = collection.Count();
         return new
         {
-            status = "green",
+            status = collection.IsIndexing ? "yellow" : "green", // Qdrant's "optimizations are running"
             optimizer_status = "ok",
             points_count = count,
             indexed_vectors_count = count,
