@@ -24,8 +24,9 @@ internal sealed record CheckpointManifest
 
 /// <summary>
 /// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
-/// indexes (whose contents are rebuilt from the stored payloads on load), and the file holding its fitted PCA
-/// rotation if it has one. Checkpoints written before payload indexes or rotations existed have none.
+/// indexes (whose contents are rebuilt from the stored payloads on load), the file holding its fitted PCA
+/// rotation if it has one, and the file holding its keyword indexes' value links if any were made (they belong to
+/// the graph snapshot beside them). Checkpoints written before payload indexes, rotations or saved links have none.
 /// </summary>
 internal sealed record CollectionManifest(
     uint Id,
@@ -34,7 +35,8 @@ internal sealed record CollectionManifest(
     string SnapshotFile,
     int Points,
     IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
-    string? RotationFile = null);
+    string? RotationFile = null,
+    string? PayloadLinksFile = null);
 
 /// <summary>A payload index as persisted: the key path, the schema, and whether it keeps a graph per value.</summary>
 internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false);

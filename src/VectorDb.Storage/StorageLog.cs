@@ -28,4 +28,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(8, LogLevel.Error, "Checkpoint failed; the write-ahead log keeps every write until one succeeds")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "Payload links of collection {Collection} are unusable ({Reason}); they are made again in the background")]
+    public static partial void PayloadLinksRelinked(ILogger logger, string collection, string reason);
 }

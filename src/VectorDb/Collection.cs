@@ -789,16 +789,22 @@ public sealed class Collection
         return updated.Count;
     }
 
-    /// <summary>Builds a payload index from the current points; the caller holds the write lock (or is recovering).</summary>
-    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false)
+    /// <summary>
+    /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
+    /// <see cref="WritePayloadLinks"/> with this graph); the caller holds the write lock (or is recovering).
+    /// </summary>
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, ReadOnlyMemory<byte>? links = null)
     {
         var points = Volatile.Read(ref _points);
         var existing = Enumerable.Range(0, Math.Min(points.Length, _index.AllocatedCount))
             .Select(node => (Node: node, Stored: Volatile.Read(ref points[node])))
             .Where(entry => entry.Stored is not null && _index.IsLive(entry.Node))
             .Select(entry => (entry.Node, entry.Stored!.Payload));
-        _payloadIndexes.Create(key, schema, existing, isTenant);
+        _payloadIndexes.Create(key, schema, existing, isTenant, links);
     }
+
+    /// <summary>Writes the payload indexes' value links for a checkpoint; returns how many indexes had links to write.</summary>
+    internal int WritePayloadLinks(Stream stream) => _payloadIndexes.WriteLinks(stream);
 
     internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 

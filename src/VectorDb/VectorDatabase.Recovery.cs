@@ -164,15 +164,18 @@ public sealed partial class VectorDatabase
             var options = ToOptions(entry.Config);
             var points = stored[entry.Id];
             Collection? collection = null;
+            var links = new Dictionary<string, ReadOnlyMemory<byte>>();
             try
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
                 collection = new Collection(entry.Name, entry.Id, options, durable, HnswIndex.ReadSnapshot(snapshot));
                 collection.Restore(points);
+                links = ReadPayloadLinks(durable, entry, folder);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
             {
                 StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
+                links = []; // they link nodes of the snapshot, not of the graph rebuilt here
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
                 collection.ApplyUpsert([.. points.Select(p => new Point(
@@ -184,7 +187,7 @@ public sealed partial class VectorDatabase
 
             foreach (var index in entry.PayloadIndexes ?? [])
             {
-                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant);
+                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links.TryGetValue(index.Key, out var saved) ? saved : (ReadOnlyMemory<byte>?)null);
             }
 
             if (entry.RotationFile is { } rotationFile)
@@ -238,6 +241,26 @@ public sealed partial class VectorDatabase
     }
 
     private Collection? FindById(uint id) => _collections.Values.FirstOrDefault(c => c.Id == id);
+
+    /// <summary>The value links saved with a collection's graph snapshot, by index key; none (logged) when they are unreadable.</summary>
+    private static Dictionary<string, ReadOnlyMemory<byte>> ReadPayloadLinks(DurableStore durable, CollectionManifest entry, string folder)
+    {
+        if (entry.PayloadLinksFile is not { } file)
+        {
+            return [];
+        }
+
+        try
+        {
+            using var stream = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
+            return PayloadIndexing.PayloadIndexSet.ReadLinks(stream);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, e.Message);
+            return [];
+        }
+    }
 
     private static CollectionOptions ToOptions(CollectionConfig config) => new()
     {

@@ -83,6 +83,77 @@ public sealed class TenantIndexTests : IDisposable
     }
 
     [Fact]
+    public void Value_links_saved_by_a_checkpoint_serve_at_once_after_reopening_and_take_in_the_writes_replayed_after_it()
+    {
+        var random = new Random(6);
+        var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
+        var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+            collection.Upsert(points);
+            collection.WaitForPayloadLinks(); // links made while the database runs are saved by the checkpoint it writes on closing
+        }
+
+        // After the checkpoint: points of tenant 0 right at the queries, among tenant 1's, reachable only by its links.
+        var islands = queries.Select((query, i) => new Point((ulong)(10_000 + i), query, Payload.FromObject(new { tenant = "c0", n = i }))).ToList();
+        using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
+        {
+            var collection = database.GetCollection("t");
+            // Not waited for: a strategy that is not ready is refused, so these searches need the links restored.
+            AssertMatchesExact(collection, queries, tenant0, SearchStrategy.ValueLinks, minRecall: 0.95);
+            collection.Upsert(islands);
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            // The checkpoint's links, and the islands linked among them as the log replayed their upserts.
+            var collection = database.GetCollection("t");
+            AssertMatchesExact(collection, queries, tenant0, SearchStrategy.ValueLinks, minRecall: 0.95);
+            for (int i = 0; i < queries.Count; i++)
+            {
+                var hits = collection.Search(queries[i], 1, new SearchOptions { Filter = tenant0, Strategy = SearchStrategy.ValueLinks });
+                Assert.Equal(islands[i].Id, hits.Single().Id);
+            }
+        }
+    }
+
+    [Fact]
+    public void Damaged_saved_value_links_are_made_again()
+    {
+        var random = new Random(7);
+        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+            collection.Upsert(Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
+            collection.WaitForPayloadLinks();
+        }
+
+        string links = Directory.GetFiles(Path.Combine(_directory.Path, "checkpoints"), "*.links", SearchOption.AllDirectories).OrderDescending(StringComparer.Ordinal).First();
+        using (var file = new FileStream(links, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 2;
+            int flipped = file.ReadByte() ^ 0xFF;
+            file.Position--;
+            file.WriteByte((byte)flipped);
+        }
+
+        var logger = new ListLogger();
+        using (var database = VectorDatabase.Open(_directory.Path, null, logger))
+        {
+            Assert.Contains(logger.Messages, m => m.Contains("made again", StringComparison.Ordinal));
+            var collection = database.GetCollection("t");
+            Assert.Equal(2 * PerCluster, collection.Count());
+            collection.WaitForPayloadLinks();
+            AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), SearchStrategy.ValueLinks, minRecall: 0.95);
+        }
+    }
+
+    [Fact]
     public void Value_links_can_be_turned_off_and_stay_off_after_log_replay()
     {
         var random = new Random(8);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VectorDb.Distance;
@@ -17,7 +18,8 @@ public sealed unsafe partial class HnswIndex
     /// graph of that value's points, which reaches the ones lying among other values' points, without copying a vector.
     /// </summary>
     /// <returns>The layer's handle, for the other link-layer methods.</returns>
-    /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. Links are rebuilt, not saved (<see cref="WriteSnapshot"/> leaves them out).</remarks>
+    /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. <see cref="WriteSnapshot"/> leaves the layers out; their owner
+    /// saves them beside it with <see cref="WriteLinkLayer"/>.</remarks>
     public int AddLinkLayer()
     {
         _resizeLock.EnterWriteLock();
@@ -121,6 +123,81 @@ public sealed unsafe partial class HnswIndex
         finally
         {
             ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Writes a link layer's blocks — the node count, then (1 + 2M) × i32 per node — for <see cref="ReadLinkLayer"/> to
+    /// restore over the same graph (its snapshot written with it). The caller keeps the layer's writers out.
+    /// </summary>
+    public void WriteLinkLayer(int handle, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        EnterShared();
+        try
+        {
+            CheckLinkLayer(handle);
+            int count = Math.Min(_count, _capacity);
+            Span<byte> header = stackalloc byte[sizeof(int)];
+            BinaryPrimitives.WriteInt32LittleEndian(header, count);
+            stream.Write(header);
+            stream.Write(new ReadOnlySpan<byte>((void*)_linkLayers[handle], checked(count * _linkStride0 * sizeof(int))));
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Adds a link layer holding the blocks <see cref="WriteLinkLayer"/> wrote for this graph.</summary>
+    /// <returns>The new layer's handle.</returns>
+    /// <exception cref="InvalidDataException">The blocks are of another graph (another node count) or name nodes it does not hold.</exception>
+    public int ReadLinkLayer(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> header = stackalloc byte[sizeof(int)];
+        stream.ReadExactly(header);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(header);
+        int handle = AddLinkLayer();
+        bool loaded = false;
+        try
+        {
+            LoadLinkLayer(handle, count, stream);
+            loaded = true;
+            return handle;
+        }
+        finally
+        {
+            if (!loaded)
+            {
+                RemoveLinkLayer(handle);
+            }
+        }
+    }
+
+    private void LoadLinkLayer(int handle, int count, Stream stream)
+    {
+        EnterShared();
+        try
+        {
+            if (count != Math.Min(_count, _capacity))
+            {
+                throw new InvalidDataException($"The link layer was written for {count} nodes; this graph holds {Math.Min(_count, _capacity)}.");
+            }
+
+            stream.ReadExactly(new Span<byte>((void*)_linkLayers[handle], checked(count * _linkStride0 * sizeof(int))));
+            for (int id = 0; id < count; id++)
+            {
+                var block = LayerLinks(id, ~handle);
+                if ((uint)block[0] > (uint)_m0 || block.Slice(1, block[0]).ContainsAnyExceptInRange(0, count - 1))
+                {
+                    throw new InvalidDataException($"Node {id} has invalid links on the link layer.");
+                }
+            }
+        }
+        finally
+        {
             _resizeLock.ExitReadLock();
         }
     }

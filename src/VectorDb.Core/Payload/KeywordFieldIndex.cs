@@ -170,6 +170,122 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
     }
 
+    /// <summary>
+    /// Writes the value links — the link layer, then each linked value with its anchors — for <see cref="RestoreLinks"/>
+    /// after the graph's snapshot is loaded; nothing (false) when there are none, or while linking runs in the background,
+    /// whose half-made links are left to be made again. The caller keeps writers out, so no linking can start meanwhile.
+    /// </summary>
+    public override bool WriteLinks(Stream stream)
+    {
+        lock (_tenantLock)
+        {
+            if (_linkLayer < 0 || Linking)
+            {
+                return false;
+            }
+
+            _linksIn!.WriteLinkLayer(_linkLayer, stream);
+            var linked = Volatile.Read(ref _links).Select((links, id) => (links, id)).Where(entry => entry.links is { Ready: true }).ToList();
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            writer.Write(linked.Count);
+            foreach (var (links, id) in linked)
+            {
+                writer.Write(ValueOf(id));
+                writer.Write(links!.Anchors.Length);
+                foreach (int anchor in links.Anchors)
+                {
+                    writer.Write(anchor);
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Takes back the value links <see cref="WriteLinks"/> wrote over the same graph, for an index just filled from the
+    /// same points (a database being opened), before <see cref="LinkAll"/>: the values linked then are ready at once,
+    /// and only the others are linked in the background.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The links do not fit this graph.</exception>
+    public override void RestoreLinks(Stream stream)
+    {
+        if (_linksIn is null)
+        {
+            return;
+        }
+
+        lock (_tenantLock)
+        {
+            int layer;
+            try
+            {
+                layer = _linksIn.ReadLinkLayer(stream);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new InvalidDataException($"The value links of `{Key}` are truncated.", e);
+            }
+
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            var restored = new List<(int Id, int[] Anchors)>();
+            try
+            {
+                int values = reader.ReadInt32();
+                for (int i = 0; i < values; i++)
+                {
+                    string value = reader.ReadString();
+                    int[] anchors = new int[reader.ReadInt32()];
+                    for (int a = 0; a < anchors.Length; a++)
+                    {
+                        anchors[a] = reader.ReadInt32();
+                        if ((uint)anchors[a] >= (uint)_linksIn.AllocatedCount)
+                        {
+                            throw new InvalidDataException($"A value link anchor names node {anchors[a]}, which the graph does not hold.");
+                        }
+                    }
+
+                    lock (_postingsLock)
+                    {
+                        if (_valueIds.TryGetValue(value, out int id))
+                        {
+                            restored.Add((id, anchors));
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException or InvalidDataException)
+            {
+                _linksIn.RemoveLinkLayer(layer);
+                throw new InvalidDataException($"The value links of `{Key}` are unreadable: {e.Message}", e);
+            }
+
+            if (_linkLayer >= 0)
+            {
+                _linksIn.RemoveLinkLayer(_linkLayer);
+            }
+
+            _linkLayer = layer;
+            var all = new ValueLinks?[Math.Max(_links.Length, restored.Count == 0 ? 0 : restored.Max(r => r.Id) + 1)];
+            foreach (var (id, anchors) in restored)
+            {
+                var links = new ValueLinks(_linksIn, layer, anchors, new MatchIds(this, id));
+                links.MarkReady();
+                all[id] = links;
+            }
+
+            Volatile.Write(ref _links, all);
+        }
+    }
+
+    private string ValueOf(int id)
+    {
+        lock (_postingsLock)
+        {
+            return _valueIds.First(entry => entry.Value == id).Key;
+        }
+    }
+
     /// <summary>Waits for the linking started so far (<see cref="LinkAll"/>, values reaching enough points) to finish.</summary>
     public override void WaitForLinks() => Volatile.Read(ref _linking).Wait();
 

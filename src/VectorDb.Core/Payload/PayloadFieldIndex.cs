@@ -51,6 +51,14 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     /// <summary>True while links or value graphs are being built in the background.</summary>
     public virtual bool Linking => false;
 
+    /// <summary>Writes what the index linked among its values' points, to restore it on load instead of linking again; false when it has nothing to write.</summary>
+    public virtual bool WriteLinks(Stream stream) => false;
+
+    /// <summary>Restores what <see cref="WriteLinks"/> wrote, after the index is filled and before <see cref="LinkAll"/>.</summary>
+    public virtual void RestoreLinks(Stream stream)
+    {
+    }
+
     /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs, value links).</summary>
     public void Dispose()
     {

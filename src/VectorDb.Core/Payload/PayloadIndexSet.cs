@@ -26,11 +26,12 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
     /// <summary>
     /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
     /// <paramref name="points"/>; value links or a tenant index's value graphs are then built in the background
-    /// (<see cref="Linking"/>). The caller keeps other writers out while it runs.
+    /// (<see cref="Linking"/>), but for the values whose links <paramref name="links"/> holds (what <see cref="WriteLinks"/>
+    /// saved for this key over the same graph). The caller keeps other writers out while it runs.
     /// </summary>
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
     /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
-    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false)
+    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, ReadOnlyMemory<byte>? links = null)
     {
         if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
         {
@@ -53,6 +54,19 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             }
         }
 
+        if (links is { } saved)
+        {
+            try
+            {
+                using var stream = new MemoryStream(saved.ToArray(), writable: false);
+                index.RestoreLinks(stream);
+            }
+            catch (InvalidDataException)
+            {
+                // Links that do not fit the graph (checksummed, so not torn: written for another build of it) are made again.
+            }
+        }
+
         index.LinkAll();
 
         lock (_writeLock)
@@ -64,6 +78,58 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Writes, per index that has them, the links among its values' points: a count, then the key and a length-prefixed
+    /// block for each, read back by <see cref="ReadLinks"/>. Writers must be kept out. Returns how many indexes wrote.
+    /// </summary>
+    public int WriteLinks(Stream stream)
+    {
+        var written = new List<(string Key, byte[] Links)>();
+        foreach (var index in Volatile.Read(ref _byKey).Values)
+        {
+            using var buffer = new MemoryStream();
+            if (index.WriteLinks(buffer))
+            {
+                written.Add((index.Key, buffer.ToArray()));
+            }
+        }
+
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(written.Count);
+        foreach (var (key, links) in written)
+        {
+            writer.Write(key);
+            writer.Write(links.Length);
+            writer.Write(links);
+        }
+
+        return written.Count;
+    }
+
+    /// <summary>The links <see cref="WriteLinks"/> wrote, by index key, for <see cref="Create"/>.</summary>
+    /// <exception cref="InvalidDataException">The stream is not such a file.</exception>
+    public static Dictionary<string, ReadOnlyMemory<byte>> ReadLinks(Stream stream)
+    {
+        try
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            int count = reader.ReadInt32();
+            var links = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+            for (int i = 0; i < count; i++)
+            {
+                string key = reader.ReadString();
+                int length = reader.ReadInt32();
+                links[key] = length >= 0 ? reader.ReadBytes(length) : throw new InvalidDataException($"Negative length for the links of `{key}`.");
+            }
+
+            return links;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("The payload links file is truncated.", e);
+        }
     }
 
     /// <summary>True while some index links values' points, or builds their graphs, in the background.</summary>

@@ -146,6 +146,19 @@ internal sealed class DurableStore : IDisposable
                         RotationFile.Write(Path.Combine(folder, rotationFile), axes, explained);
                     }
 
+                    string? linksFile = $"collection-{collection.Id}.links";
+                    using (var links = new MemoryStream())
+                    {
+                        if (collection.WritePayloadLinks(links) > 0)
+                        {
+                            ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => links.WriteTo(stream));
+                        }
+                        else
+                        {
+                            linksFile = null;
+                        }
+                    }
+
                     entries.Add(new CollectionManifest(
                         collection.Id,
                         collection.Name,
@@ -153,7 +166,8 @@ internal sealed class DurableStore : IDisposable
                         file,
                         collection.Count(),
                         [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant))],
-                        rotationFile));
+                        rotationFile,
+                        linksFile));
                 }
 
                 manifest = new CheckpointManifest
