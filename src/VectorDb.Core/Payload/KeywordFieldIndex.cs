@@ -36,6 +36,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private int[]?[] _multi = [];
     private int _points;
     private int _multiValuedPoints; // while 0, summed postings count each point once
+    private long _postingsTotal; // entries in all postings, under _postingsLock
     // Points whose key also holds numbers, booleans or objects, under _postingsLock: this index keeps only strings, so
     // while any point holds another kind, "none of these strings" cannot be answered from it (that value is none of them).
     private readonly HashSet<int> _otherKindHolders = [];
@@ -58,7 +59,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             _otherKindHolders.Remove(node);
             foreach (int id in ids)
             {
-                _postings[id].Remove(node);
+                _postingsTotal -= _postings[id].Remove(node) ? 1 : 0;
             }
         }
 
@@ -570,7 +571,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                     _postings.Add([]);
                 }
 
-                _postings[ids[i]].Add(node);
+                _postingsTotal += _postings[ids[i]].Add(node) ? 1 : 0;
             }
         }
 
@@ -620,7 +621,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 lock (_index._postingsLock)
                 {
                     int listed = _ids.Sum(id => _index._postings[id].Count);
-                    return _excluding ? _index._postings.Sum(p => p.Count) - listed : listed;
+                    return _excluding ? (int)(_index._postingsTotal - listed) : listed;
                 }
             }
         }
