@@ -82,9 +82,12 @@ public sealed class TenantIndexTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Value_links_saved_by_a_checkpoint_serve_at_once_after_reopening_and_take_in_the_writes_replayed_after_it()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Value_graphs_and_links_saved_by_a_checkpoint_serve_at_once_after_reopening_and_take_in_the_writes_replayed_after_it(bool isTenant)
     {
+        var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
         var random = new Random(6);
         var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
         var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
@@ -92,29 +95,29 @@ public sealed class TenantIndexTests : IDisposable
         using (var database = VectorDatabase.Open(_directory.Path))
         {
             var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
-            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
             collection.Upsert(points);
-            collection.WaitForPayloadLinks(); // links made while the database runs are saved by the checkpoint it writes on closing
+            collection.WaitForPayloadLinks(); // what was built while the database runs is saved by the checkpoint it writes on closing
         }
 
-        // After the checkpoint: points of tenant 0 right at the queries, among tenant 1's, reachable only by its links.
+        // After the checkpoint: points of tenant 0 right at the queries, among tenant 1's, reachable only through its graph or links.
         var islands = queries.Select((query, i) => new Point((ulong)(10_000 + i), query, Payload.FromObject(new { tenant = "c0", n = i }))).ToList();
         using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
         {
             var collection = database.GetCollection("t");
-            // Not waited for: a strategy that is not ready is refused, so these searches need the links restored.
-            AssertMatchesExact(collection, queries, tenant0, SearchStrategy.ValueLinks, minRecall: 0.95);
+            // Not waited for: a strategy that is not ready is refused, so these searches need what was saved restored.
+            AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
             collection.Upsert(islands);
         }
 
         using (var database = VectorDatabase.Open(_directory.Path))
         {
-            // The checkpoint's links, and the islands linked among them as the log replayed their upserts.
+            // The checkpoint's graphs or links, and the islands added to them as the log replayed their upserts.
             var collection = database.GetCollection("t");
-            AssertMatchesExact(collection, queries, tenant0, SearchStrategy.ValueLinks, minRecall: 0.95);
+            AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
             for (int i = 0; i < queries.Count; i++)
             {
-                var hits = collection.Search(queries[i], 1, new SearchOptions { Filter = tenant0, Strategy = SearchStrategy.ValueLinks });
+                var hits = collection.Search(queries[i], 1, new SearchOptions { Filter = tenant0, Strategy = strategy });
                 Assert.Equal(islands[i].Id, hits.Single().Id);
             }
         }

@@ -8,10 +8,11 @@ namespace VectorDb.Bench.Storage;
 /// <summary>
 /// <c>storage</c>: durable-write throughput (wait=true one point per call, wait=true and wait=false in batches),
 /// then recovery time and disk bytes per point for each requested size.
-/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--reuse true] [--index-tag true] [--out result.json]</code>
+/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--reuse true] [--index-tag true|tenant] [--out result.json]</code>
 /// <c>--reuse true</c> keeps a database a previous run loaded into <c>--dir</c> (loading 1M points takes minutes).
-/// <c>--index-tag true</c> indexes the points' keyword <c>tag</c> (10 values), whose value links a checkpoint saves; each
-/// open then also reports when the collection stopped indexing (<see cref="Collection.IsIndexing"/>).
+/// <c>--index-tag true</c> indexes the points' keyword <c>tag</c> (10 values), whose value links a checkpoint saves
+/// (<c>tenant</c>: as a tenant index, whose value graphs it saves); each open then also reports when the collection
+/// stopped indexing (<see cref="Collection.IsIndexing"/>).
 /// </summary>
 public static class StorageCommand
 {
@@ -25,7 +26,7 @@ public static class StorageCommand
         int[] sizes = [.. values.GetValueOrDefault("points", "100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         string root = values.GetValueOrDefault("dir", Path.Combine(Path.GetTempPath(), "vectordb-storage-bench"));
         bool reuse = values.GetValueOrDefault("reuse", "false") == "true";
-        bool indexTag = values.GetValueOrDefault("index-tag", "false") == "true";
+        string indexTag = values.GetValueOrDefault("index-tag", "false");
 
         var report = new Dictionary<string, object>
         {
@@ -76,7 +77,7 @@ public static class StorageCommand
         return results;
     }
 
-    private static Dictionary<string, object> MeasureRecovery(string directory, int dims, int count, int batch, bool reuse, bool indexTag)
+    private static Dictionary<string, object> MeasureRecovery(string directory, int dims, int count, int batch, bool reuse, string indexTag)
     {
         bool reused = reuse && Directory.Exists(directory);
         var watch = Stopwatch.StartNew();
@@ -85,9 +86,9 @@ public static class StorageCommand
             Reset(directory);
             using var database = VectorDatabase.Open(directory);
             var collection = database.CreateCollection("bench", new CollectionOptions { Dimensions = dims, Distance = DistanceMetric.Euclid });
-            if (indexTag)
+            if (indexTag is "true" or "tenant")
             {
-                collection.CreatePayloadIndex("tag", PayloadSchemaType.Keyword);
+                collection.CreatePayloadIndex("tag", PayloadSchemaType.Keyword, isTenant: indexTag == "tenant");
             }
 
             var random = new Random(2);

@@ -16,6 +16,10 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     /// <summary>Values held by fewer points get no graph or links: an exact scan of them is about as fast as a walk.</summary>
     public const int MinTenantPoints = 1000;
 
+    // The kinds of what WriteLinks saves.
+    private const byte SavedValueLinks = 1;
+    private const byte SavedValueGraphs = 2;
+
     // A value's linking starts from these of its points (spread over those it had when linking began) as well as
     // from the linked node's own graph neighbours holding it; searches start from them too.
     private const int Anchors = 16;
@@ -172,31 +176,53 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     }
 
     /// <summary>
-    /// Writes the value links — the link layer, then each linked value with its anchors — for <see cref="RestoreLinks"/>
-    /// after the graph's snapshot is loaded; nothing (false) when there are none, or while linking runs in the background,
-    /// whose half-made links are left to be made again. The caller keeps writers out, so no linking can start meanwhile.
+    /// Writes what the index built among its values' points — the value links (the link layer, then each linked value
+    /// with its anchors) or, for a tenant index, each value's graph — for <see cref="RestoreLinks"/> after the collection
+    /// graph's snapshot is loaded; nothing (false) when there is none, or while linking runs in the background, whose
+    /// half-made work is left to be done again. The caller keeps writers out, so no linking can start meanwhile.
     /// </summary>
     public override bool WriteLinks(Stream stream)
     {
         lock (_tenantLock)
         {
-            if (_linkLayer < 0 || Linking)
+            if (Linking)
             {
                 return false;
             }
 
-            _linksIn!.WriteLinkLayer(_linkLayer, stream);
-            var linked = Volatile.Read(ref _links).Select((links, id) => (links, id)).Where(entry => entry.links is { Ready: true }).ToList();
             using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            writer.Write(linked.Count);
-            foreach (var (links, id) in linked)
+            if (_linksIn is not null && _linkLayer >= 0)
+            {
+                writer.Write(SavedValueLinks);
+                _linksIn.WriteLinkLayer(_linkLayer, stream);
+                var linked = Volatile.Read(ref _links).Select((links, id) => (links, id)).Where(entry => entry.links is { Ready: true }).ToList();
+                writer.Write(linked.Count);
+                foreach (var (links, id) in linked)
+                {
+                    writer.Write(ValueOf(id));
+                    writer.Write(links!.Anchors.Length);
+                    foreach (int anchor in links.Anchors)
+                    {
+                        writer.Write(anchor);
+                    }
+                }
+
+                return true;
+            }
+
+            var graphs = Volatile.Read(ref _graphs).Select((graph, id) => (graph, id)).Where(entry => entry.graph is { Ready: true }).ToList();
+            if (tenantsOf is null || graphs.Count == 0)
+            {
+                return false;
+            }
+
+            writer.Write(SavedValueGraphs);
+            writer.Write(graphs.Count);
+            foreach (var (graph, id) in graphs)
             {
                 writer.Write(ValueOf(id));
-                writer.Write(links!.Anchors.Length);
-                foreach (int anchor in links.Anchors)
-                {
-                    writer.Write(anchor);
-                }
+                writer.Flush();
+                graph!.Write(stream);
             }
 
             return true;
@@ -204,78 +230,123 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     }
 
     /// <summary>
-    /// Takes back the value links <see cref="WriteLinks"/> wrote over the same graph, for an index just filled from the
-    /// same points (a database being opened), before <see cref="LinkAll"/>: the values linked then are ready at once,
-    /// and only the others are linked in the background.
+    /// Takes back what <see cref="WriteLinks"/> wrote over the same collection graph, for an index just filled from the
+    /// same points (a database being opened), before <see cref="LinkAll"/>: the values linked (or given a graph) then are
+    /// ready at once, and only the others are linked in the background.
     /// </summary>
-    /// <exception cref="InvalidDataException">The links do not fit this graph.</exception>
+    /// <exception cref="InvalidDataException">What was saved does not fit this graph or this kind of index.</exception>
     public override void RestoreLinks(Stream stream)
     {
-        if (_linksIn is null)
-        {
-            return;
-        }
-
         lock (_tenantLock)
         {
-            int layer;
             try
             {
-                layer = _linksIn.ReadLinkLayer(stream);
-            }
-            catch (EndOfStreamException e)
-            {
-                throw new InvalidDataException($"The value links of `{Key}` are truncated.", e);
-            }
-
-            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            var restored = new List<(int Id, int[] Anchors)>();
-            try
-            {
-                int values = reader.ReadInt32();
-                for (int i = 0; i < values; i++)
+                using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                byte kind = reader.ReadByte();
+                if (kind == SavedValueLinks && _linksIn is not null)
                 {
-                    string value = reader.ReadString();
-                    int[] anchors = new int[reader.ReadInt32()];
-                    for (int a = 0; a < anchors.Length; a++)
-                    {
-                        anchors[a] = reader.ReadInt32();
-                        if ((uint)anchors[a] >= (uint)_linksIn.AllocatedCount)
-                        {
-                            throw new InvalidDataException($"A value link anchor names node {anchors[a]}, which the graph does not hold.");
-                        }
-                    }
-
-                    lock (_postingsLock)
-                    {
-                        if (_valueIds.TryGetValue(value, out int id))
-                        {
-                            restored.Add((id, anchors));
-                        }
-                    }
+                    RestoreValueLinks(reader, stream);
+                }
+                else if (kind == SavedValueGraphs && tenantsOf is not null)
+                {
+                    RestoreValueGraphs(reader, stream);
+                }
+                else
+                {
+                    throw new InvalidDataException($"What was saved for `{Key}` belongs to another kind of index.");
                 }
             }
-            catch (Exception e) when (e is EndOfStreamException or IOException or InvalidDataException)
+            catch (Exception e) when (e is EndOfStreamException or IOException)
             {
-                _linksIn.RemoveLinkLayer(layer);
-                throw new InvalidDataException($"The value links of `{Key}` are unreadable: {e.Message}", e);
+                throw new InvalidDataException($"What was saved for `{Key}` is truncated.", e);
             }
+        }
+    }
 
-            if (_linkLayer >= 0)
+    private void RestoreValueLinks(BinaryReader reader, Stream stream)
+    {
+        int layer = _linksIn!.ReadLinkLayer(stream);
+        var restored = new List<(int Id, int[] Anchors)>();
+        try
+        {
+            int values = reader.ReadInt32();
+            for (int i = 0; i < values; i++)
             {
-                _linksIn.RemoveLinkLayer(_linkLayer);
-            }
+                string value = reader.ReadString();
+                int[] anchors = new int[reader.ReadInt32()];
+                for (int a = 0; a < anchors.Length; a++)
+                {
+                    anchors[a] = reader.ReadInt32();
+                    if ((uint)anchors[a] >= (uint)_linksIn.AllocatedCount)
+                    {
+                        throw new InvalidDataException($"A value link anchor names node {anchors[a]}, which the graph does not hold.");
+                    }
+                }
 
-            _linkLayer = layer;
-            var all = new ValueLinks?[Math.Max(_links.Length, restored.Count == 0 ? 0 : restored.Max(r => r.Id) + 1)];
-            foreach (var (id, anchors) in restored)
+                if (ValueId(value) is { } id)
+                {
+                    restored.Add((id, anchors));
+                }
+            }
+        }
+        catch
+        {
+            _linksIn.RemoveLinkLayer(layer);
+            throw;
+        }
+
+        _linkLayer = layer;
+        var all = new ValueLinks?[restored.Count == 0 ? 0 : restored.Max(r => r.Id) + 1];
+        foreach (var (id, anchors) in restored)
+        {
+            var links = new ValueLinks(_linksIn, layer, anchors, new MatchIds(this, id));
+            links.MarkReady();
+            all[id] = links;
+        }
+
+        Volatile.Write(ref _links, all);
+    }
+
+    private void RestoreValueGraphs(BinaryReader reader, Stream stream)
+    {
+        var restored = new List<(int Id, ValueGraph Graph)>();
+        try
+        {
+            int values = reader.ReadInt32();
+            for (int i = 0; i < values; i++)
             {
-                var links = new ValueLinks(_linksIn, layer, anchors, new MatchIds(this, id));
-                links.MarkReady();
-                all[id] = links;
+                string value = reader.ReadString();
+                var graph = ValueGraph.Read(tenantsOf!, stream);
+                if (ValueId(value) is { } id)
+                {
+                    restored.Add((id, graph));
+                }
+                else
+                {
+                    graph.Dispose();
+                }
             }
+        }
+        catch
+        {
+            restored.ForEach(entry => entry.Graph.Dispose());
+            throw;
+        }
 
-            Volatile.Write(ref _links, all);
+        var all = new ValueGraph?[restored.Count == 0 ? 0 : restored.Max(r => r.Id) + 1];
+        foreach (var (id, graph) in restored)
+        {
+            all[id] = graph;
+        }
+
+        Volatile.Write(ref _graphs, all);
+    }
+
+    private int? ValueId(string value)
+    {
+        lock (_postingsLock)
+        {
+            return _valueIds.TryGetValue(value, out int id) ? id : null;
         }
     }
 

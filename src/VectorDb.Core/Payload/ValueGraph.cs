@@ -20,6 +20,8 @@ internal sealed class ValueGraph : IDisposable
     public ValueGraph(HnswIndex collectionGraph) =>
         Graph = new HnswIndex(collectionGraph.Dimensions, collectionGraph.Metric, collectionGraph.Parameters);
 
+    private ValueGraph(HnswIndex graph, int[] nodeOf) => (Graph, _nodeOf) = (graph, nodeOf);
+
     public HnswIndex Graph { get; }
 
     /// <summary>True once every point that held the value when the graph was created is in it; searches wait for that.</summary>
@@ -61,6 +63,73 @@ internal sealed class ValueGraph : IDisposable
         if (_subOf.TryRemove(collectionNode, out int node) && node >= 0)
         {
             Graph.Delete(node);
+        }
+    }
+
+    /// <summary>
+    /// Writes the graph's snapshot and which collection node each of its nodes holds, for <see cref="Read"/> over the
+    /// collection graph's snapshot written with it. The caller keeps the graph's writers out.
+    /// </summary>
+    public void Write(Stream stream)
+    {
+        Graph.WriteSnapshot(stream);
+        var nodeOf = Volatile.Read(ref _nodeOf);
+        int count = Graph.AllocatedCount;
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(count);
+        for (int node = 0; node < count; node++)
+        {
+            writer.Write(nodeOf[node]);
+        }
+    }
+
+    /// <summary>A ready value graph as <see cref="Write"/> saved it.</summary>
+    /// <exception cref="InvalidDataException">The stream is not such a graph, or maps to nodes the collection's graph does not hold.</exception>
+    public static ValueGraph Read(HnswIndex collectionGraph, Stream stream)
+    {
+        var graph = HnswIndex.ReadSnapshot(stream);
+        try
+        {
+            if (graph.Dimensions != collectionGraph.Dimensions || graph.Metric != collectionGraph.Metric)
+            {
+                throw new InvalidDataException("A value graph of another dimension or metric than its collection's.");
+            }
+
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            int count = reader.ReadInt32();
+            if (count != graph.AllocatedCount)
+            {
+                throw new InvalidDataException($"A value graph of {graph.AllocatedCount} nodes maps {count}.");
+            }
+
+            var read = new ValueGraph(graph, new int[Math.Max(count, 1024)]);
+            for (int node = 0; node < count; node++)
+            {
+                int collectionNode = reader.ReadInt32();
+                if ((uint)collectionNode >= (uint)collectionGraph.AllocatedCount)
+                {
+                    throw new InvalidDataException($"A value graph node maps to node {collectionNode}, which the collection's graph does not hold.");
+                }
+
+                read._nodeOf[node] = collectionNode;
+                if (graph.IsLive(node))
+                {
+                    read._subOf[collectionNode] = node;
+                }
+            }
+
+            read.MarkReady();
+            return read;
+        }
+        catch (EndOfStreamException e)
+        {
+            graph.Dispose();
+            throw new InvalidDataException("A value graph is truncated.", e);
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
         }
     }
 
