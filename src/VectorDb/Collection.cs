@@ -117,8 +117,8 @@ public sealed class Collection
 
     /// <summary>
     /// True while keyword indexes link the points of their large values, or a tenant index builds their graphs, in the
-    /// background (after the index is created, the database opens, or a value reaches 1,000 points). Searches are
-    /// exact meanwhile; filters on those values take other strategies until their links or graph are ready.
+    /// background (after the index is created, a value reaches 1,000 points, or the database opens without them saved).
+    /// Results are correct meanwhile; filters on those values take other strategies until their links or graph are ready.
     /// </summary>
     public bool IsIndexing => _payloadIndexes.Linking;
 
@@ -134,8 +134,8 @@ public sealed class Collection
     /// Keyword and uuid only (Qdrant's <c>is_tenant</c>): keep an HNSW graph per value held by at least 1,000 points,
     /// so a filter that requires one value — a tenant, a category — searches only that value's points, as fast and
     /// as accurately as an unfiltered search of a collection their size, even when the query lies among other
-    /// values' points. Each such graph copies its points' vectors (memory grows by their size); the graphs are built
-    /// in the background (<see cref="IsIndexing"/>), after creation and each time the database opens.
+    /// values' points. Each such graph copies its points' vectors (memory and checkpoints grow by their size); the graphs
+    /// are built in the background (<see cref="IsIndexing"/>) and saved by checkpoints, so opening the database restores them.
     /// </param>
     /// <returns>False when an identical index already existed.</returns>
     /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, or a tenant index not keyword or uuid.</exception>
