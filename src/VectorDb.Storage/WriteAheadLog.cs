@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
@@ -8,8 +10,19 @@ namespace VectorDb.Storage;
 /// applied; a background loop commits at least every <see cref="StorageOptions.CommitInterval"/>, and
 /// <see cref="WaitForCommit"/> lets a <c>wait=true</c> writer return only once its entry is on disk.
 /// </summary>
+/// <remarks>
+/// FasterLog checks its own per-entry checksums only on entries it reads from disk below its head address; the
+/// entries of the last page, which its recovery loads into memory, come back unchecked. A damaged record there was
+/// decoded and applied — or, damaged inside a payload, made the database refuse to open. So each entry also
+/// carries a checksum of ours: <see cref="ChecksummedEntry"/>, the record's XxHash3, then the record.
+/// </remarks>
 internal sealed class WriteAheadLog : IDisposable
 {
+    // A first byte MessagePack never writes ("never used" in its format), so entries written before they carried
+    // a checksum of ours — which start with the record's own MessagePack header — are told apart and still read.
+    private const byte ChecksummedEntry = 0xC1;
+    private const int EntryHeaderBytes = 1 + sizeof(ulong);
+
     private readonly IDevice _device;
     private readonly FasterLog _log;
     private readonly ILogger _logger;
@@ -60,7 +73,11 @@ internal sealed class WriteAheadLog : IDisposable
     public long Append(LogRecord record)
     {
         ThrowIfCommitFailed();
-        var bytes = Serialization.Serialize(record);
+        var body = Serialization.Serialize(record);
+        var bytes = new byte[EntryHeaderBytes + body.Length];
+        bytes[0] = ChecksummedEntry;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1), XxHash3.HashToUInt64(body));
+        body.CopyTo(bytes, EntryHeaderBytes);
         _disk.EnsureRoomFor(bytes.Length);
         try
         {
@@ -122,7 +139,7 @@ internal sealed class WriteAheadLog : IDisposable
                     yield break;
                 }
 
-                record = Serialization.Deserialize<LogRecord>(entry.AsMemory(0, length));
+                record = Decode(entry.AsMemory(0, length));
             }
             catch (Exception e) when (e is FasterException or InvalidDataException or IOException)
             {
@@ -132,6 +149,24 @@ internal sealed class WriteAheadLog : IDisposable
 
             yield return (address, record);
         }
+    }
+
+    /// <summary>The record in an entry, after checking its checksum (entries written before they had one are taken as they are).</summary>
+    /// <exception cref="InvalidDataException">The entry fails its checksum or cannot be decoded.</exception>
+    private static LogRecord Decode(ReadOnlyMemory<byte> entry)
+    {
+        var bytes = entry.Span;
+        if (bytes.IsEmpty || bytes[0] != ChecksummedEntry)
+        {
+            return Serialization.Deserialize<LogRecord>(entry);
+        }
+
+        if (bytes.Length < EntryHeaderBytes || XxHash3.HashToUInt64(bytes[EntryHeaderBytes..]) != BinaryPrimitives.ReadUInt64LittleEndian(bytes[1..]))
+        {
+            throw new InvalidDataException("A write-ahead log entry fails its checksum.");
+        }
+
+        return Serialization.Deserialize<LogRecord>(entry[EntryHeaderBytes..]);
     }
 
     /// <summary>Drops entries before <paramref name="address"/>: a checkpoint covers them.</summary>

@@ -6,6 +6,9 @@ public static class CrashWorkload
     public const string Collection = "crash";
     public const int Dimensions = 16;
 
+    /// <summary>A keyword field of two values the crash host indexes, so its value links are saved and recovered too.</summary>
+    public const string LinkedField = "half";
+
     public static Point PointFor(ulong id)
     {
         var vector = new float[Dimensions];
@@ -15,6 +18,6 @@ public static class CrashWorkload
             vector[i] = (float)random.NextDouble();
         }
 
-        return new Point(id, vector, Payload.FromObject(new { id, tag = $"p{id % 7}" }));
+        return new Point(id, vector, Payload.FromObject(new { id, tag = $"p{id % 7}", half = $"h{id % 2}" }));
     }
 }

@@ -21,6 +21,9 @@ using var database = VectorDatabase.Open(directory, new StorageOptions
 var collection = database.TryGetCollection(CrashWorkload.Collection, out var existing)
     ? existing
     : database.CreateCollection(CrashWorkload.Collection, new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+
+// Each half of the points soon holds 1,000 and gets value links, which checkpoints save and kills interrupt.
+collection.CreatePayloadIndex(CrashWorkload.LinkedField, PayloadSchemaType.Keyword);
 Console.WriteLine("READY");
 
 while (true)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using VectorDb.CrashHost;
 using VectorDb.Storage;
+using VectorDb.Query;
 
 namespace VectorDb.Tests;
 
@@ -153,6 +154,18 @@ public sealed class CrashRecoveryTests : IDisposable
         // The graph agrees with the store: a point's own vector finds it.
         ulong probe = acknowledged.Max();
         Assert.Equal(new PointId(probe), collection.Search(CrashWorkload.PointFor(probe).Vector, 1, new SearchOptions { Ef = 64 })[0].Id);
+
+        // The value links (restored from the checkpoint, or made again) find what an exact scan finds.
+        collection.WaitForPayloadLinks();
+        var even = new Filter(Must: [Conditions.Match(CrashWorkload.LinkedField, "h0")]);
+        if (collection.Count(even) >= 1_000)
+        {
+            var query = CrashWorkload.PointFor(probe).Vector;
+            var exact = collection.Search(query, 10, new SearchOptions { Filter = even, Exact = true }).Select(h => h.Id);
+            var linked = collection.Search(query, 10, new SearchOptions { Filter = even, Ef = 64, Strategy = SearchStrategy.ValueLinks });
+            Assert.All(linked, h => Assert.Equal(0UL, h.Id.Number % 2));
+            Assert.InRange(linked.Select(h => h.Id).Intersect(exact).Count(), 8, 10);
+        }
     }
 
     private Process StartChild(ulong firstId, int seed)
