@@ -94,65 +94,33 @@ public sealed class PersistenceTests : IDisposable
     [Fact]
     public void A_log_record_damaged_inside_its_payload_is_dropped_not_applied()
     {
-        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
-        {
-            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
-            for (int i = 0; i < 50; i++)
-            {
-                points.Upsert(CrashWorkload.PointFor((ulong)i));
-            }
-        }
-
         // One letter of the last record's payload changes, and its JSON stays valid: only a checksum can tell. The last
         // page of the log is the one FasterLog's recovery holds in memory, where it does not check its own checksums.
-        string segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal.log*").Single();
-        var bytes = File.ReadAllBytes(segment);
-        int at = bytes.AsSpan().LastIndexOf("\"half\":\"h1\""u8);
-        Assert.True(at > 0);
-        bytes[at + "\"half\":\""u8.Length] = (byte)'x';
-        File.WriteAllBytes(segment, bytes);
-
-        var logger = new ListLogger();
-        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint, logger))
+        WriteFiftyRecordsThenDamage(bytes =>
         {
-            var points = database.GetCollection("c");
-            Assert.Equal(49, points.Count());
-            Assert.Null(points.Get(49UL));
-            Assert.Contains(logger.Messages, m => m.Contains("damaged", StringComparison.Ordinal));
-        }
+            int at = bytes.AsSpan().LastIndexOf("\"half\":\"h1\""u8);
+            Assert.True(at > 0);
+            bytes[at + "\"half\":\""u8.Length] = (byte)'x';
+        });
+        using var database = OpenExpectingTheLastRecordDropped();
     }
 
     [Fact]
     public void A_damaged_log_tail_is_dropped_and_later_writes_survive()
     {
-        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
-        {
-            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
-            for (int i = 0; i < 50; i++)
-            {
-                points.Upsert(CrashWorkload.PointFor((ulong)i));
-            }
-        }
-
         // Damage the last record: flip bytes just before the log's end.
-        string segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal.log*").Single();
-        var bytes = File.ReadAllBytes(segment);
-        int end = Array.FindLastIndex(bytes, b => b != 0);
-        for (int i = end - 20; i <= end; i++)
+        WriteFiftyRecordsThenDamage(bytes =>
         {
-            bytes[i] ^= 0x5A;
-        }
-
-        File.WriteAllBytes(segment, bytes);
-
-        var logger = new ListLogger();
-        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint, logger))
+            int end = Array.FindLastIndex(bytes, b => b != 0);
+            for (int i = end - 20; i <= end; i++)
+            {
+                bytes[i] ^= 0x5A;
+            }
+        });
+        using (var database = OpenExpectingTheLastRecordDropped())
         {
             var points = database.GetCollection("c");
-            Assert.Equal(49, points.Count());
-            Assert.Null(points.Get(49UL));
             AssertPoint(points, 48);
-            Assert.Contains(logger.Messages, m => m.Contains("damaged", StringComparison.Ordinal));
             points.Upsert(CrashWorkload.PointFor(1000));
         }
 
@@ -309,6 +277,44 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal(200, points.Count());
             Assert.Null(points.Get(1_000UL));
             Assert.Equal<ScoredPoint>(before, points.Search(CrashWorkload.PointFor(42).Vector, 5).ToArray());
+        }
+    }
+
+    /// <summary>Fifty single-point upserts, a log record each, then <paramref name="damage"/> applied to the log's bytes.</summary>
+    private void WriteFiftyRecordsThenDamage(Action<byte[]> damage)
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var points = database.CreateCollection("c", new CollectionOptions { Dimensions = CrashWorkload.Dimensions, Distance = DistanceMetric.Euclid });
+            for (int i = 0; i < 50; i++)
+            {
+                points.Upsert(CrashWorkload.PointFor((ulong)i));
+            }
+        }
+
+        string segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal.log*").Single();
+        var bytes = File.ReadAllBytes(segment);
+        damage(bytes);
+        File.WriteAllBytes(segment, bytes);
+    }
+
+    /// <summary>Opens the database after <see cref="WriteFiftyRecordsThenDamage"/>: the last point was dropped, and the log damage reported.</summary>
+    private VectorDatabase OpenExpectingTheLastRecordDropped()
+    {
+        var logger = new ListLogger();
+        var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint, logger);
+        try
+        {
+            var points = database.GetCollection("c");
+            Assert.Equal(49, points.Count());
+            Assert.Null(points.Get(49UL));
+            Assert.Contains(logger.Messages, m => m.Contains("damaged", StringComparison.Ordinal));
+            return database;
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
         }
     }
 
