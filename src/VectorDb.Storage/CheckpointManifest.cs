@@ -24,9 +24,8 @@ internal sealed record CheckpointManifest
 
 /// <summary>
 /// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
-/// indexes (whose contents are rebuilt from the stored payloads on load), the file holding its fitted PCA
-/// rotation if it has one, and the file holding its keyword indexes' value links if any were made (they belong to
-/// the graph snapshot beside them). Checkpoints written before payload indexes, rotations or saved links have none.
+/// indexes (whose contents are rebuilt from the stored payloads on load), and the file holding its fitted PCA
+/// rotation if it has one. Checkpoints written before payload indexes or rotations existed have none.
 /// </summary>
 internal sealed record CollectionManifest(
     uint Id,
@@ -35,11 +34,14 @@ internal sealed record CollectionManifest(
     string SnapshotFile,
     int Points,
     IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
-    string? RotationFile = null,
-    string? PayloadLinksFile = null);
+    string? RotationFile = null);
 
-/// <summary>A payload index as persisted: the key path, the schema, and whether it keeps a graph per value.</summary>
-internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false);
+/// <summary>
+/// A payload index as persisted: the key path, the schema, whether it keeps a graph per value, and the file holding the
+/// links among its values' points (or its value graphs) when it had some to save; they belong to the collection's graph
+/// snapshot beside them. Checkpoints written before links were saved have none.
+/// </summary>
+internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false, string? LinksFile = null);
 
 /// <summary>
 /// The <c>checkpoints/</c> directory: one numbered folder per checkpoint holding the graph snapshots and,

@@ -791,9 +791,9 @@ public sealed class Collection
 
     /// <summary>
     /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
-    /// <see cref="WritePayloadLinks"/> with this graph); the caller holds the write lock (or is recovering).
+    /// <see cref="WritePayloadLinks(string, Stream)"/> with this graph); the caller holds the write lock (or is recovering).
     /// </summary>
-    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, ReadOnlyMemory<byte>? links = null)
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null)
     {
         var points = Volatile.Read(ref _points);
         var existing = Enumerable.Range(0, Math.Min(points.Length, _index.AllocatedCount))
@@ -803,8 +803,11 @@ public sealed class Collection
         _payloadIndexes.Create(key, schema, existing, isTenant, links);
     }
 
-    /// <summary>Writes the payload indexes' value links for a checkpoint; returns how many indexes had links to write.</summary>
-    internal int WritePayloadLinks(Stream stream) => _payloadIndexes.WriteLinks(stream);
+    /// <summary>Keys of the payload indexes whose value links (or tenant graphs) a checkpoint can save; writers must be kept out.</summary>
+    internal IReadOnlyList<string> PayloadLinkKeys() => _payloadIndexes.KeysWithLinksToSave();
+
+    /// <summary>Writes the value links (or tenant graphs) of the payload index on <paramref name="key"/> for a checkpoint.</summary>
+    internal void WritePayloadLinks(string key, Stream stream) => _payloadIndexes.WriteLinks(key, stream);
 
     internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 

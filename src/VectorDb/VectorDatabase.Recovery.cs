@@ -164,18 +164,18 @@ public sealed partial class VectorDatabase
             var options = ToOptions(entry.Config);
             var points = stored[entry.Id];
             Collection? collection = null;
-            var links = new Dictionary<string, ReadOnlyMemory<byte>>();
+            bool snapshotLoaded = false;
             try
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
                 collection = new Collection(entry.Name, entry.Id, options, durable, HnswIndex.ReadSnapshot(snapshot));
                 collection.Restore(points);
-                links = ReadPayloadLinks(durable, entry, folder);
+                snapshotLoaded = true;
             }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
             {
                 StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
-                links = []; // they link nodes of the snapshot, not of the graph rebuilt here
+                snapshotLoaded = false; // saved links join nodes of the snapshot, not of the graph rebuilt here
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
                 collection.ApplyUpsert([.. points.Select(p => new Point(
@@ -187,7 +187,8 @@ public sealed partial class VectorDatabase
 
             foreach (var index in entry.PayloadIndexes ?? [])
             {
-                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links.TryGetValue(index.Key, out var saved) ? saved : (ReadOnlyMemory<byte>?)null);
+                using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
+                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links);
             }
 
             if (entry.RotationFile is { } rotationFile)
@@ -242,23 +243,22 @@ public sealed partial class VectorDatabase
 
     private Collection? FindById(uint id) => _collections.Values.FirstOrDefault(c => c.Id == id);
 
-    /// <summary>The value links saved with a collection's graph snapshot, by index key; none (logged) when they are unreadable.</summary>
-    private static Dictionary<string, ReadOnlyMemory<byte>> ReadPayloadLinks(DurableStore durable, CollectionManifest entry, string folder)
+    /// <summary>The links (or value graphs) a checkpoint saved for a payload index, verified; null (logged) when unreadable.</summary>
+    private static Stream? OpenPayloadLinks(DurableStore durable, string collection, PayloadIndexDefinition index, string folder)
     {
-        if (entry.PayloadLinksFile is not { } file)
+        if (index.LinksFile is not { } file)
         {
-            return [];
+            return null;
         }
 
         try
         {
-            using var stream = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
-            return PayloadIndexing.PayloadIndexSet.ReadLinks(stream);
+            return ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, e.Message);
-            return [];
+            StorageLog.PayloadLinksRelinked(durable.Logger, collection, e.Message);
+            return null;
         }
     }
 

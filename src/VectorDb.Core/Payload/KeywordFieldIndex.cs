@@ -176,22 +176,31 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     }
 
     /// <summary>
-    /// Writes what the index built among its values' points — the value links (the link layer, then each linked value
-    /// with its anchors) or, for a tenant index, each value's graph — for <see cref="RestoreLinks"/> after the collection
-    /// graph's snapshot is loaded; nothing (false) when there is none, or while linking runs in the background, whose
-    /// half-made work is left to be done again. The caller keeps writers out, so no linking can start meanwhile.
+    /// True when there are value links, or ready value graphs of a tenant index, and no linking runs in the background
+    /// (its half-made work is left to be done again after a load). The caller keeps writers out, so none can start.
     /// </summary>
-    public override bool WriteLinks(Stream stream)
+    public override bool HasLinksToSave
+    {
+        get
+        {
+            lock (_tenantLock)
+            {
+                return !Linking && (_linksIn is not null ? _linkLayer >= 0 : ReadyGraphs().Count > 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes what the index built among its values' points — the value links (the link layer, then each linked value
+    /// with its anchors) or, for a tenant index, each ready value's graph — for <see cref="RestoreLinks"/> after the
+    /// collection graph's snapshot is loaded. Call when <see cref="HasLinksToSave"/>, keeping writers out.
+    /// </summary>
+    public override void WriteLinks(Stream stream)
     {
         lock (_tenantLock)
         {
-            if (Linking)
-            {
-                return false;
-            }
-
             using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            if (_linksIn is not null && _linkLayer >= 0)
+            if (_linksIn is not null)
             {
                 writer.Write(SavedValueLinks);
                 _linksIn.WriteLinkLayer(_linkLayer, stream);
@@ -207,27 +216,22 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                     }
                 }
 
-                return true;
+                return;
             }
 
-            var graphs = Volatile.Read(ref _graphs).Select((graph, id) => (graph, id)).Where(entry => entry.graph is { Ready: true }).ToList();
-            if (tenantsOf is null || graphs.Count == 0)
-            {
-                return false;
-            }
-
+            var graphs = ReadyGraphs();
             writer.Write(SavedValueGraphs);
             writer.Write(graphs.Count);
             foreach (var (graph, id) in graphs)
             {
                 writer.Write(ValueOf(id));
-                writer.Flush();
-                graph!.Write(stream);
+                graph.Write(stream);
             }
-
-            return true;
         }
     }
+
+    private List<(ValueGraph Graph, int Id)> ReadyGraphs() =>
+        [.. Volatile.Read(ref _graphs).Select((graph, id) => (graph, id)).Where(entry => entry.graph is { Ready: true }).Select(entry => (entry.graph!, entry.id))];
 
     /// <summary>
     /// Takes back what <see cref="WriteLinks"/> wrote over the same collection graph, for an index just filled from the
@@ -377,7 +381,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             _linking = _linking.ContinueWith(
                 _ =>
                 {
-                    if ((_linksIn is not null ? LinksFor(id, cancel) is null : GraphFor(id, cancel) is null))
+                    if (_linksIn is not null ? LinksFor(id, cancel) is null : GraphFor(id, cancel) is null)
                     {
                         // Too few points after all (some were deleted meanwhile): queued again when it has enough.
                         lock (_tenantLock)

@@ -51,8 +51,13 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     /// <summary>True while links or value graphs are being built in the background.</summary>
     public virtual bool Linking => false;
 
-    /// <summary>Writes what the index linked among its values' points, to restore it on load instead of linking again; false when it has nothing to write.</summary>
-    public virtual bool WriteLinks(Stream stream) => false;
+    /// <summary>True when the index holds links among its values' points that <see cref="WriteLinks"/> can save.</summary>
+    public virtual bool HasLinksToSave => false;
+
+    /// <summary>Writes what the index linked among its values' points, to restore it on load instead of linking again.</summary>
+    public virtual void WriteLinks(Stream stream)
+    {
+    }
 
     /// <summary>Restores what <see cref="WriteLinks"/> wrote, after the index is filled and before <see cref="LinkAll"/>.</summary>
     public virtual void RestoreLinks(Stream stream)

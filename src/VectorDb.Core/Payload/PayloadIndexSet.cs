@@ -31,7 +31,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
     /// </summary>
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
     /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
-    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, ReadOnlyMemory<byte>? links = null)
+    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null)
     {
         if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
         {
@@ -54,16 +54,15 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             }
         }
 
-        if (links is { } saved)
+        if (links is not null)
         {
             try
             {
-                using var stream = new MemoryStream(saved.ToArray(), writable: false);
-                index.RestoreLinks(stream);
+                index.RestoreLinks(links);
             }
-            catch (InvalidDataException)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                // Links that do not fit the graph (checksummed, so not torn: written for another build of it) are made again.
+                // Links that cannot be read, or do not fit this graph, are made again below.
             }
         }
 
@@ -80,57 +79,12 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         return true;
     }
 
-    /// <summary>
-    /// Writes, per index that has them, the links among its values' points: a count, then the key and a length-prefixed
-    /// block for each, read back by <see cref="ReadLinks"/>. Writers must be kept out. Returns how many indexes wrote.
-    /// </summary>
-    public int WriteLinks(Stream stream)
-    {
-        var written = new List<(string Key, byte[] Links)>();
-        foreach (var index in Volatile.Read(ref _byKey).Values)
-        {
-            using var buffer = new MemoryStream();
-            if (index.WriteLinks(buffer))
-            {
-                written.Add((index.Key, buffer.ToArray()));
-            }
-        }
+    /// <summary>Keys of the indexes holding links among their values' points to save (<see cref="PayloadFieldIndex.HasLinksToSave"/>); writers must be kept out.</summary>
+    public IReadOnlyList<string> KeysWithLinksToSave() =>
+        [.. Volatile.Read(ref _byKey).Values.Where(index => index.HasLinksToSave).Select(index => index.Key).Order(StringComparer.Ordinal)];
 
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(written.Count);
-        foreach (var (key, links) in written)
-        {
-            writer.Write(key);
-            writer.Write(links.Length);
-            writer.Write(links);
-        }
-
-        return written.Count;
-    }
-
-    /// <summary>The links <see cref="WriteLinks"/> wrote, by index key, for <see cref="Create"/>.</summary>
-    /// <exception cref="InvalidDataException">The stream is not such a file.</exception>
-    public static Dictionary<string, ReadOnlyMemory<byte>> ReadLinks(Stream stream)
-    {
-        try
-        {
-            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            int count = reader.ReadInt32();
-            var links = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
-            for (int i = 0; i < count; i++)
-            {
-                string key = reader.ReadString();
-                int length = reader.ReadInt32();
-                links[key] = length >= 0 ? reader.ReadBytes(length) : throw new InvalidDataException($"Negative length for the links of `{key}`.");
-            }
-
-            return links;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("The payload links file is truncated.", e);
-        }
-    }
+    /// <summary>Writes the links of the index on <paramref name="key"/>, for <see cref="Create"/> to restore; writers must be kept out.</summary>
+    public void WriteLinks(string key, Stream stream) => (Find(key) ?? throw new ArgumentException($"No index on `{key}`.", nameof(key))).WriteLinks(stream);
 
     /// <summary>True while some index links values' points, or builds their graphs, in the background.</summary>
     public bool Linking => Volatile.Read(ref _byKey).Values.Any(index => index.Linking);

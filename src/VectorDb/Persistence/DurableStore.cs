@@ -146,17 +146,13 @@ internal sealed class DurableStore : IDisposable
                         RotationFile.Write(Path.Combine(folder, rotationFile), axes, explained);
                     }
 
-                    string? linksFile = $"collection-{collection.Id}.links";
-                    using (var links = new MemoryStream())
+                    // Written straight to their files: a tenant index's graphs hold copies of its points' vectors.
+                    var linksFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (string key in collection.PayloadLinkKeys())
                     {
-                        if (collection.WritePayloadLinks(links) > 0)
-                        {
-                            ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => links.WriteTo(stream));
-                        }
-                        else
-                        {
-                            linksFile = null;
-                        }
+                        string linksFile = $"collection-{collection.Id}.{linksFiles.Count}.links";
+                        ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => collection.WritePayloadLinks(key, stream));
+                        linksFiles[key] = linksFile;
                     }
 
                     entries.Add(new CollectionManifest(
@@ -165,9 +161,8 @@ internal sealed class DurableStore : IDisposable
                         collection.Config,
                         file,
                         collection.Count(),
-                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant))],
-                        rotationFile,
-                        linksFile));
+                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key)))],
+                        rotationFile));
                 }
 
                 manifest = new CheckpointManifest
