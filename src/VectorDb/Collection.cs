@@ -793,14 +793,14 @@ public sealed class Collection
     /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
     /// <see cref="WritePayloadLinks(string, Stream)"/> with this graph); the caller holds the write lock (or is recovering).
     /// </summary>
-    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null)
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
     {
         var points = Volatile.Read(ref _points);
         var existing = Enumerable.Range(0, Math.Min(points.Length, _index.AllocatedCount))
             .Select(node => (Node: node, Stored: Volatile.Read(ref points[node])))
             .Where(entry => entry.Stored is not null && _index.IsLive(entry.Node))
             .Select(entry => (entry.Node, entry.Stored!.Payload));
-        _payloadIndexes.Create(key, schema, existing, isTenant, links);
+        _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
     }
 
     /// <summary>Keys of the payload indexes whose value links (or tenant graphs) a checkpoint can save; writers must be kept out.</summary>

@@ -188,7 +188,7 @@ public sealed partial class VectorDatabase
             foreach (var index in entry.PayloadIndexes ?? [])
             {
                 using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
-                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links);
+                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason));
             }
 
             if (entry.RotationFile is { } rotationFile)

@@ -157,6 +157,38 @@ public sealed class TenantIndexTests : IDisposable
     }
 
     [Fact]
+    public void Saved_links_of_another_kind_of_index_are_reported_and_made_again()
+    {
+        var random = new Random(9);
+        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+            collection.Upsert(Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
+            collection.WaitForPayloadLinks();
+        }
+
+        // The checkpoint now says the index keeps a graph per value, while its file holds value links: intact, but unfit.
+        var checkpoints = new CheckpointDirectory(Path.Combine(_directory.Path, "checkpoints"));
+        var manifest = checkpoints.ReadManifest(checkpoints.Sequences()[0]);
+        var entry = manifest.Collections.Single();
+        checkpoints.WriteManifest(manifest with
+        {
+            Collections = [entry with { PayloadIndexes = [.. entry.PayloadIndexes!.Select(index => index with { IsTenant = true })] }],
+        });
+
+        var logger = new ListLogger();
+        using (var database = VectorDatabase.Open(_directory.Path, null, logger))
+        {
+            Assert.Contains(logger.Messages, m => m.Contains("made again", StringComparison.Ordinal));
+            var collection = database.GetCollection("t");
+            collection.WaitForPayloadLinks();
+            AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), SearchStrategy.TenantGraph, minRecall: 0.95);
+        }
+    }
+
+    [Fact]
     public void Value_links_can_be_turned_off_and_stay_off_after_log_replay()
     {
         var random = new Random(8);

@@ -27,11 +27,13 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
     /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
     /// <paramref name="points"/>; value links or a tenant index's value graphs are then built in the background
     /// (<see cref="Linking"/>), but for the values whose links <paramref name="links"/> holds (what <see cref="WriteLinks"/>
-    /// saved for this key over the same graph). The caller keeps other writers out while it runs.
+    /// saved for this key over the same graph; <paramref name="linksUnusable"/> is told why when they cannot be restored,
+    /// and they are made again). The caller keeps other writers out while it runs.
     /// </summary>
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
     /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
-    public bool Create(string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null)
+    public bool Create(
+        string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
     {
         if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
         {
@@ -62,7 +64,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                // Links that cannot be read, or do not fit this graph, are made again below.
+                linksUnusable?.Invoke(e.Message); // and they are made again below
             }
         }
 
