@@ -126,16 +126,7 @@ public sealed class TenantIndexTests : IDisposable
     [Fact]
     public void Damaged_saved_value_links_are_made_again()
     {
-        var random = new Random(7);
-        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
-        using (var database = VectorDatabase.Open(_directory.Path))
-        {
-            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
-            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
-            collection.Upsert(Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
-            collection.WaitForPayloadLinks();
-        }
-
+        var queries = SaveLinkedClusters(new Random(7));
         string links = Directory.GetFiles(Path.Combine(_directory.Path, "checkpoints"), "*.links", SearchOption.AllDirectories).OrderDescending(StringComparer.Ordinal).First();
         using (var file = new FileStream(links, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -145,29 +136,13 @@ public sealed class TenantIndexTests : IDisposable
             file.WriteByte((byte)flipped);
         }
 
-        var logger = new ListLogger();
-        using (var database = VectorDatabase.Open(_directory.Path, null, logger))
-        {
-            Assert.Contains(logger.Messages, m => m.Contains("made again", StringComparison.Ordinal));
-            var collection = database.GetCollection("t");
-            Assert.Equal(2 * PerCluster, collection.Count());
-            collection.WaitForPayloadLinks();
-            AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), SearchStrategy.ValueLinks, minRecall: 0.95);
-        }
+        AssertLinksMadeAgain(queries, SearchStrategy.ValueLinks);
     }
 
     [Fact]
     public void Saved_links_of_another_kind_of_index_are_reported_and_made_again()
     {
-        var random = new Random(9);
-        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
-        using (var database = VectorDatabase.Open(_directory.Path))
-        {
-            var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
-            collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
-            collection.Upsert(Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
-            collection.WaitForPayloadLinks();
-        }
+        var queries = SaveLinkedClusters(new Random(9));
 
         // The checkpoint now says the index keeps a graph per value, while its file holds value links: intact, but unfit.
         var checkpoints = new CheckpointDirectory(Path.Combine(_directory.Path, "checkpoints"));
@@ -178,14 +153,7 @@ public sealed class TenantIndexTests : IDisposable
             Collections = [entry with { PayloadIndexes = [.. entry.PayloadIndexes!.Select(index => index with { IsTenant = true })] }],
         });
 
-        var logger = new ListLogger();
-        using (var database = VectorDatabase.Open(_directory.Path, null, logger))
-        {
-            Assert.Contains(logger.Messages, m => m.Contains("made again", StringComparison.Ordinal));
-            var collection = database.GetCollection("t");
-            collection.WaitForPayloadLinks();
-            AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), SearchStrategy.TenantGraph, minRecall: 0.95);
-        }
+        AssertLinksMadeAgain(queries, SearchStrategy.TenantGraph);
     }
 
     [Fact]
@@ -285,7 +253,31 @@ public sealed class TenantIndexTests : IDisposable
         Assert.True(collection.PayloadIndexes.Single().IsTenant);
     }
 
-    /// <summary>A point of cluster <paramref name="cluster"/> (centres 4 apart on the first axis), of tenant "c{cluster}".</summary>
+    /// <summary>Two clusters, each its own tenant, their value links saved by the checkpoint written on closing; returns queries from cluster 1.</summary>
+    private List<float[]> SaveLinkedClusters(Random random)
+    {
+        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        using var database = VectorDatabase.Open(_directory.Path);
+        var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
+        collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);
+        collection.Upsert(Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
+        collection.WaitForPayloadLinks();
+        return queries;
+    }
+
+    /// <summary>Opens the database whose saved links cannot be used: the log says so, and what is made again serves <paramref name="strategy"/>.</summary>
+    private void AssertLinksMadeAgain(List<float[]> queries, SearchStrategy strategy)
+    {
+        var logger = new ListLogger();
+        using var database = VectorDatabase.Open(_directory.Path, null, logger);
+        Assert.Contains(logger.Messages, m => m.Contains("made again", StringComparison.Ordinal));
+        var collection = database.GetCollection("t");
+        Assert.Equal(2 * PerCluster, collection.Count());
+        collection.WaitForPayloadLinks();
+        AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), strategy, minRecall: 0.95);
+    }
+
+    /// <summary>A point of cluster <paramref name="cluster"/> (uniform in a unit cube, cubes 1.5 apart on the first axis), of tenant "c{cluster}".</summary>
     private static Point Clustered(Random random, int id, int cluster)
     {
         var vector = Enumerable.Range(0, Dimensions).Select(_ => random.NextSingle()).ToArray();
