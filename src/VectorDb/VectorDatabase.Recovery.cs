@@ -164,7 +164,7 @@ public sealed partial class VectorDatabase
             var options = ToOptions(entry.Config);
             var points = stored[entry.Id];
             Collection? collection = null;
-            bool snapshotLoaded = false;
+            bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
             try
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
@@ -175,7 +175,6 @@ public sealed partial class VectorDatabase
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
             {
                 StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
-                snapshotLoaded = false; // saved links join nodes of the snapshot, not of the graph rebuilt here
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
                 collection.ApplyUpsert([.. points.Select(p => new Point(
