@@ -618,7 +618,8 @@ public sealed unsafe partial class HnswIndex
     /// expansion while keeping the accepted subgraph connected down to a selectivity of a few percent; below that
     /// the planner scans the matches instead).
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
-    /// whose neighbourhood holds no match still finds its way to the matches.
+    /// whose neighbourhood holds no match still finds its way to the matches. A rejected node already looked through
+    /// in full is not read again (<see cref="LookedThroughSet"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
     private void SearchLayerTwoHop<TDistance, TFilter>(
@@ -638,6 +639,8 @@ public sealed unsafe partial class HnswIndex
         var scored = context.Unseen;
         var rejected = context.Rejected;
         var hopped = context.Hopped;
+        var lookedThrough = context.LookedThrough;
+        lookedThrough.Reset(_capacity);
         while (candidates.Count > 0)
         {
             var nearest = candidates.Top;
@@ -670,7 +673,10 @@ public sealed unsafe partial class HnswIndex
                 else
                 {
                     rejected[rejectedCount++] = neighbor;
-                    PrefetchLinks(neighbor);
+                    if (!lookedThrough.TryGet(neighbor, out _))
+                    {
+                        PrefetchLinks(neighbor);
+                    }
                     if (seeking && visited.TryVisit(neighbor))
                     {
                         // No match in reach yet: walk the rejected node too, as a plain search would.
@@ -701,20 +707,35 @@ public sealed unsafe partial class HnswIndex
             int toHop = 0;
             for (int i = 0; i < rejectedCount && budget > 0; i++)
             {
-                var hop = Links(rejected[i], 0);
+                int through = rejected[i];
+                if (lookedThrough.TryGet(through, out int acceptedBefore))
+                {
+                    budget -= acceptedBefore;
+                    continue;
+                }
+
+                var hop = Links(through, 0);
                 int hopCount = Math.Min(Volatile.Read(ref hop[0]), hop.Length - 1);
-                for (int j = 1; j <= hopCount && budget > 0; j++)
+                int accepted = 0;
+                int j = 1;
+                for (; j <= hopCount && budget > 0; j++)
                 {
                     int second = hop[j];
                     if (filter.Accept(second))
                     {
                         budget--;
+                        accepted++;
                         if (visited.TryVisit(second))
                         {
                             hopped[toHop++] = second;
                             RequestRow(context, second, requestAll, toHop);
                         }
                     }
+                }
+
+                if (j > hopCount)
+                {
+                    lookedThrough.Add(through, accepted);
                 }
             }
 

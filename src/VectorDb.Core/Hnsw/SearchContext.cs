@@ -24,6 +24,9 @@ internal sealed unsafe class SearchContext
 
     public VisitedSet Visited { get; } = new();
 
+    /// <summary>The rejected nodes the current two-hop walk has looked through (see <c>HnswIndex.SearchLayerTwoHop</c>).</summary>
+    public LookedThroughSet LookedThrough { get; } = new();
+
     /// <summary>Elements each distance of the current search reads: the whole vector, or a prefix for an
     /// adaptive-dimension search. Set when the context is rented.</summary>
     public nuint Dimensions;
