@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace VectorDb.Hnsw;
 
 /// <summary>
@@ -30,6 +32,7 @@ internal sealed class LookedThroughSet
     }
 
     /// <summary>True, with the number of accepted neighbours, when the node was looked through in full since the reset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // checked for every rejected neighbour of every two-hop expansion
     public bool TryGet(int id, out int accepted)
     {
         int entry = (uint)id < (uint)_entries.Length ? _entries[id] : 0;
