@@ -121,6 +121,62 @@ public sealed class LinkLayerTests
         Assert.InRange(withLinks / queries.Count, 0.95, 1);
     }
 
+    /// <summary>
+    /// "Any class but the query's own" again, now with border links: each point linked to the nearest points of other
+    /// classes. A two-hop walk looks through the query's own class along them instead of along graph links, which lead
+    /// mostly to more of its class, and finds more of the true nearest with fewer distances.
+    /// </summary>
+    [Fact]
+    public void Border_links_lead_a_two_hop_walk_out_of_the_excluded_class()
+    {
+        var (rows, labels, queries, queryLabels) = LabelledFashionMnist();
+        using var index = new HnswIndex(rows.Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        int layer = index.AddLinkLayer();
+        for (int row = 0; row < Points; row++)
+        {
+            index.Add(rows[row]);
+        }
+
+        for (int node = 0; node < Points; node++)
+        {
+            Assert.True(index.LinkInLayerAcross(layer, node, new LabelIsNot(labels, labels[node]), ef: 32, membersShare: 0.9));
+        }
+
+        Assert.False(index.LinkInLayerAcross(layer, Points, new LabelIsNot(labels, 0), ef: 32, membersShare: 0.9)); // no such node
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.LinkInLayerAcross(layer, 0, new LabelIsNot(labels, 0), ef: 0, membersShare: 0.9));
+        var linked = new int[2 * 16];
+        for (int node = 0; node < Points; node++)
+        {
+            int count = index.CopyLayerNeighbours(layer, node, linked);
+            Assert.InRange(count, 1, linked.Length);
+            Assert.All(linked[..count], other => Assert.NotEqual(labels[node], labels[other]));
+        }
+
+        double withBorders = 0, without = 0;
+        var bordersWork = new SearchStatistics();
+        var graphWork = new SearchStatistics();
+        var exact = new Neighbor[10];
+        var found = new Neighbor[10];
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var others = new LabelIsNot(labels, queryLabels[q]);
+            index.ExactSearch(queries[q], 10, exact, others);
+            int[] truth = [.. exact.Select(n => n.Id)];
+
+            Assert.Equal(10, index.Search(queries[q], 10, 10, found, others, twoHop: true, bordersWork, acceptedShare: 0.9, borderLinks: layer));
+            Assert.All(found, hit => Assert.NotEqual(queryLabels[q], labels[hit.Id]));
+            withBorders += Recall.AtK(found, truth, 10);
+
+            index.Search(queries[q], 10, 10, found, others, twoHop: true, graphWork, acceptedShare: 0.9);
+            without += Recall.AtK(found, truth, 10);
+        }
+
+        string measured = $"recall {withBorders / queries.Count:F3} with border links, {without / queries.Count:F3} without; distances {bordersWork.DistanceComputations} / {graphWork.DistanceComputations}";
+        Assert.True(withBorders > without + 1, measured);
+        Assert.True(bordersWork.DistanceComputations < graphWork.DistanceComputations, measured);
+        Assert.InRange(withBorders / queries.Count, 0.95, 1);
+    }
+
     private static (VectorSet Rows, byte[] Labels, VectorSet Queries, byte[] QueryLabels) LabelledFashionMnist() =>
         (TestData.FashionMnistBase(Points), DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points),
          TestData.FashionMnistQueries(200), DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200));

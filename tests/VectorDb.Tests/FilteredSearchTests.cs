@@ -115,12 +115,14 @@ public sealed class FilteredSearchTests
 
     /// <summary>
     /// Two filters each matching half or more of the points: one spread evenly (plain traversal pays), one matching
-    /// only the cluster away from the query (two-hop pays). Only the matches around the query tell them apart.
+    /// only the cluster away from the query (two-hop pays). Only the matches around the query tell them apart. A filter
+    /// excluding values of a keyword index, whose points are linked to their border, is walked two hops either way.
     /// </summary>
     [Theory]
-    [InlineData("""{"must_not": [{"key": "quarter", "match": {"value": 0}}]}""", SearchStrategy.FilteredGraph)]
-    [InlineData("""{"must": [{"key": "side", "match": {"value": 1}}]}""", SearchStrategy.TwoHopGraph)]
-    public void Planner_tells_matches_around_the_query_from_matches_away_from_it(string filterJson, SearchStrategy expected)
+    [InlineData("""{"must_not": [{"key": "quarter", "match": {"value": 0}}]}""", SearchStrategy.FilteredGraph, "neighbourhood")]
+    [InlineData("""{"must": [{"key": "side", "match": {"value": 1}}]}""", SearchStrategy.TwoHopGraph, "neighbourhood")]
+    [InlineData("""{"must_not": [{"key": "tag", "match": {"value": "q0"}}]}""", SearchStrategy.TwoHopGraph, "nearest points of other values")]
+    public void Planner_tells_matches_around_the_query_from_matches_away_from_it(string filterJson, SearchStrategy expected, string reason)
     {
         using var database = VectorDatabase.InMemory();
         // Large enough that scanning half of it costs more than a walk (a graph step costs ~60 ns beyond its distance).
@@ -128,19 +130,21 @@ public sealed class FilteredSearchTests
         var collection = database.CreateCollection("clusters", new CollectionOptions { Dimensions = Dims, Distance = DistanceMetric.Euclid });
         collection.CreatePayloadIndex("side", PayloadSchemaType.Integer);
         collection.CreatePayloadIndex("quarter", PayloadSchemaType.Integer);
+        collection.CreatePayloadIndex("tag", PayloadSchemaType.Keyword); // the quarter again, as a keyword: its values' points are linked
         var random = new Random(11);
         collection.Upsert(Enumerable.Range(0, Points).Select(i =>
         {
             int side = i % 2;
             float[] vector = [.. Enumerable.Range(0, Dims).Select(_ => (side * 10) + random.NextSingle())];
-            return new Point((ulong)i, vector, Payload.FromObject(new { side, quarter = (i / 2) % 4 }));
+            return new Point((ulong)i, vector, Payload.FromObject(new { side, quarter = (i / 2) % 4, tag = $"q{(i / 2) % 4}" }));
         }));
+        collection.WaitForPayloadLinks();
         var filter = ToFilter(filterJson);
 
         var hits = collection.Search(Enumerable.Repeat(0.5f, Dims).ToArray(), 10, new SearchOptions { Filter = filter, Explain = true, Ef = 32, WithPayload = true });
 
         Assert.Equal(expected, hits.Explain!.Strategy);
-        Assert.Contains("neighbourhood", hits.Explain.Reason, StringComparison.Ordinal);
+        Assert.Contains(reason, hits.Explain.Reason, StringComparison.Ordinal);
         Assert.Equal(10, hits.Count);
         Assert.All(hits, h => Assert.True(filter.Matches(h.Id, h.Payload)));
     }

@@ -49,6 +49,15 @@ public sealed class TenantIndexTests : IDisposable
         var elsewhere = new Filter(MustNot: [Conditions.Match("tenant", "c1")]);
         var walked = AssertMatchesExact(collection, queries, elsewhere, SearchStrategy.TwoHopGraph, minRecall: 0.95);
         Assert.Equal(!isTenant, walked.Reason.Contains("links among its value's points", StringComparison.Ordinal));
+        const string AlongBorders = "looked through to the nearest points of other values";
+        Assert.Equal(!isTenant, walked.Reason.Contains(AlongBorders, StringComparison.Ordinal)); // and rejected points lead to their border
+
+        // Excluding two values is still excluding by value. With another condition a point may be rejected for that
+        // one, and is looked through along its graph links, which lead to points of any value.
+        var twoValues = new Filter(MustNot: [Conditions.Match("tenant", "c1"), Conditions.Match("tenant", "c2")]);
+        Assert.Equal(!isTenant, AssertMatchesExact(collection, queries, twoValues, SearchStrategy.TwoHopGraph, minRecall: 0.9).Reason.Contains(AlongBorders, StringComparison.Ordinal));
+        var mixed = new Filter(Must: [Conditions.Range("n", lt: 4000)], MustNot: [Conditions.Match("tenant", "c1")]);
+        Assert.DoesNotContain(AlongBorders, AssertMatchesExact(collection, queries, mixed, SearchStrategy.TwoHopGraph, minRecall: 0.9).Reason, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -92,12 +101,14 @@ public sealed class TenantIndexTests : IDisposable
         var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
         var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
         var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
+        long borderWalks;
         using (var database = VectorDatabase.Open(_directory.Path))
         {
             var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
             collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword, isTenant: isTenant);
             collection.Upsert(points);
             collection.WaitForPayloadLinks(); // what was built while the database runs is saved by the checkpoint it writes on closing
+            borderWalks = BorderWalkWork(collection, queries);
         }
 
         // After the checkpoint: points of tenant 0 right at the queries, among tenant 1's, reachable only through its graph or links.
@@ -107,6 +118,7 @@ public sealed class TenantIndexTests : IDisposable
             var collection = database.GetCollection("t");
             // Not waited for: a strategy that is not ready is refused, so these searches need what was saved restored.
             AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
+            Assert.Equal(borderWalks, BorderWalkWork(collection, queries)); // the same border links, or no border walk at all
             collection.Upsert(islands);
         }
 
@@ -276,6 +288,15 @@ public sealed class TenantIndexTests : IDisposable
         collection.WaitForPayloadLinks();
         AssertMatchesExact(collection, queries, new Filter(Must: [Conditions.Match("tenant", "c0")]), strategy, minRecall: 0.95);
     }
+
+    /// <summary>
+    /// The distances two-hop walks excluding tenant c1 compute from queries in its cluster: they look through c1's points
+    /// along its border links, so the same links give the same count and others (or none) another.
+    /// </summary>
+    private static long BorderWalkWork(Collection collection, List<float[]> queries) =>
+        queries.Sum(query => (long)collection.Search(
+            query, 10, new SearchOptions { Filter = new Filter(MustNot: [Conditions.Match("tenant", "c1")]), Explain = true, Ef = 32, Strategy = SearchStrategy.TwoHopGraph })
+            .Explain!.DistanceComputations);
 
     /// <summary>A point of cluster <paramref name="cluster"/> (uniform in a unit cube, cubes 1.5 apart on the first axis), of tenant "c{cluster}".</summary>
     private static Point Clustered(Random random, int id, int cluster)

@@ -91,6 +91,42 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
+    /// Links a node on a link layer to its nearest nodes among those <paramref name="members"/> accepts, found by a
+    /// two-hop walk of the graph (the walk <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int, int)"/>
+    /// takes for a selective filter, looking through rejected nodes along this layer's links where they have any), with
+    /// the neighbour-selection heuristic; each chosen node links back, pruning as needed. For members lying across the
+    /// graph from the node, which a walk of the layer alone would not reach: e.g. the nearest points of other values
+    /// (border links, see the <c>borderLinks</c> parameter of that search).
+    /// </summary>
+    /// <param name="handle">From <see cref="AddLinkLayer"/>.</param>
+    /// <param name="id">A linked node of the graph.</param>
+    /// <param name="members">The nodes it may link to (besides itself, which it never links to); unpublished ones included, as an insert links to them.</param>
+    /// <param name="ef">The walk's beam.</param>
+    /// <param name="membersShare">The share of nodes that are members, when known (0 otherwise): see <c>acceptedShare</c> of that search.</param>
+    /// <returns>False when the graph holds no node <paramref name="id"/> (nothing is linked).</returns>
+    public bool LinkInLayerAcross<TFilter>(int handle, int id, TFilter members, int ef, double membersShare)
+        where TFilter : struct, INodeFilter
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ef, 1);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            CheckLinkLayer(handle);
+            context.ResetCounters();
+            context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(membersShare, 0, 1)));
+            context.ValueLinkLayer = 0;
+            context.BorderLinkLayer = ~handle; // rejected nodes already linked lead to members at once
+            return IsAllocated(id) && Dispatch<LinkAcrossOperation<TFilter>, bool>(new(this, ~handle, id, members, ef, context));
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// Approximate k nearest live nodes that <paramref name="filter"/> accepts, by a beam search of a link layer: it
     /// enters where a search of the graph enters layer 0, and starts from that node's neighbours the filter accepts
     /// and from <paramref name="seeds"/> (members spread over the layer, for a query far from all of them).
@@ -224,6 +260,29 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
+    /// <summary>Copies a node's neighbours on a link layer into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
+    public int CopyLayerNeighbours(int handle, int id, Span<int> destination)
+    {
+        EnterShared();
+        try
+        {
+            CheckLinkLayer(handle);
+            if (!IsAllocated(id))
+            {
+                return 0;
+            }
+
+            var block = LayerLinks(id, ~handle);
+            int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
+            block.Slice(1, count).CopyTo(destination);
+            return count;
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
     private void CheckLinkLayer(int handle)
     {
         if ((uint)handle >= (uint)_linkLayers.Length || _linkLayers[handle] == 0)
@@ -299,7 +358,36 @@ public sealed unsafe partial class HnswIndex
         SearchLayer<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(ref vector, start, startDistance, _efConstruction, level, context, filter, default, entries);
         var sorted = context.EnsureSorted(context.Results.Count);
         int found = context.Results.DrainSorted(sorted);
-        int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected, context);
+        LinkToNearest<TDistance>(level, id, sorted.AsSpan(0, found), context);
+    }
+
+    private bool LinkAcrossCore<TDistance, TFilter>(int level, int id, TFilter members, int ef, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+        where TFilter : struct, INodeFilter
+    {
+        ref float vector = ref RowAsQuery(id, context.Query);
+        if (TryDescend<TDistance>(ref vector, context, out int entry, out float entryDistance))
+        {
+            SearchLayerTwoHop<TDistance, LayerConstructionFilter<TFilter>>(
+                ref vector, entry, entryDistance, ef, ef, context, new LayerConstructionFilter<TFilter>(_states, id, members), seeds: default);
+            var sorted = context.EnsureSorted(context.Results.Count);
+            int found = context.Results.DrainSorted(sorted);
+            LinkToNearest<TDistance>(level, id, sorted.AsSpan(0, found), context);
+        }
+
+        return true;
+    }
+
+    /// <summary>Links a node on a layer to the heuristic's choice among candidates (nearest first), each chosen one linking back.</summary>
+    private void LinkToNearest<TDistance>(int level, int id, ReadOnlySpan<Neighbor> sorted, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        if (sorted.IsEmpty)
+        {
+            return;
+        }
+
+        int selected = SelectNeighbors<TDistance>(sorted, _m, context.Selected, context);
         SetLinks<TDistance>(id, level, context.Selected.AsSpan(0, selected), _m0, context);
         for (int i = 0; i < selected; i++)
         {
@@ -380,6 +468,14 @@ public sealed unsafe partial class HnswIndex
             index.LinkInLayerCore<TDistance, TFilter>(level, id, _entries, members, context);
             return true;
         }
+    }
+
+    private readonly struct LinkAcrossOperation<TFilter>(HnswIndex index, int level, int id, TFilter members, int ef, SearchContext context) : IDistanceOperation<bool>
+        where TFilter : struct, INodeFilter
+    {
+        public bool Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.LinkAcrossCore<TDistance, TFilter>(level, id, members, ef, context);
     }
 
     private readonly ref struct LinkLayerSearchOperation<TFilter>(

@@ -51,6 +51,12 @@ public sealed unsafe partial class HnswIndex
     /// or rejects nodes by that value (e.g. "any label but 3"); −1 for none. A two-hop expansion of a match then
     /// also takes its matching neighbours on that layer: nodes of its own value, which the filter accepts too.
     /// </param>
+    /// <param name="borderLinks">
+    /// A link layer joining each node to the nearest nodes holding none of its payload values, when the filter rejects
+    /// nodes by their value (e.g. "any label but 3"); −1 for none. A two-hop expansion then looks through a rejected
+    /// neighbour along these links, which lead to matches, instead of along its graph links, which lead mostly to
+    /// more nodes of its value; a node without such links is looked through along its graph links.
+    /// </param>
     /// <remarks>
     /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
     /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
@@ -58,7 +64,7 @@ public sealed unsafe partial class HnswIndex
     /// </remarks>
     public int Search<TFilter>(
         ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default,
-        double acceptedShare = 0, Neighbor? entry = null, int valueLinks = -1)
+        double acceptedShare = 0, Neighbor? entry = null, int valueLinks = -1, int borderLinks = -1)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -71,7 +77,8 @@ public sealed unsafe partial class HnswIndex
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
             context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
-            context.ValueLinkLayer = (uint)valueLinks < (uint)_linkLayers.Length && _linkLayers[valueLinks] != 0 ? ~valueLinks : 0;
+            context.ValueLinkLayer = LinkLayerLevel(valueLinks);
+            context.BorderLinkLayer = LinkLayerLevel(borderLinks);
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds, entry));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
@@ -202,7 +209,7 @@ public sealed unsafe partial class HnswIndex
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
     /// <remarks>
-    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int)"/>,
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int, int)"/>,
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
@@ -619,7 +626,8 @@ public sealed unsafe partial class HnswIndex
     /// the planner scans the matches instead).
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches. A rejected node already looked through
-    /// in full is not read again (<see cref="LookedThroughSet"/>).
+    /// in full is not read again (<see cref="LookedThroughSet"/>). With border links (<see cref="SearchContext.BorderLinkLayer"/>)
+    /// a rejected node is looked through along them: to the nearest nodes of other values, not to more of its own.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
     private void SearchLayerTwoHop<TDistance, TFilter>(
@@ -675,7 +683,7 @@ public sealed unsafe partial class HnswIndex
                     rejected[rejectedCount++] = neighbor;
                     if (!lookedThrough.TryGet(neighbor, out _))
                     {
-                        PrefetchLinks(neighbor);
+                        PrefetchLinks(neighbor, context.BorderLinkLayer);
                     }
                     if (seeking && visited.TryVisit(neighbor))
                     {
@@ -714,7 +722,7 @@ public sealed unsafe partial class HnswIndex
                     continue;
                 }
 
-                var hop = Links(through, 0);
+                var hop = LookThroughLinks(through, context.BorderLinkLayer);
                 int hopCount = Math.Min(Volatile.Read(ref hop[0]), hop.Length - 1);
                 int accepted = 0;
                 int j = 1;
@@ -742,6 +750,28 @@ public sealed unsafe partial class HnswIndex
             ScoreGathered<TDistance>(ref query, hopped.AsSpan(0, toHop), ef, context, requestAll, ref bound);
         }
     }
+
+    /// <summary>
+    /// The links a two-hop walk looks through a rejected node along: its border links (<paramref name="borderLayer"/>
+    /// ≠ 0) when it has any, which lead to nodes of other values, else its graph links.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> LookThroughLinks(int node, int borderLayer)
+    {
+        if (borderLayer != 0)
+        {
+            var border = LayerLinks(node, borderLayer);
+            if (Volatile.Read(ref border[0]) > 0)
+            {
+                return border;
+            }
+        }
+
+        return Links(node, 0);
+    }
+
+    /// <summary>A link layer's handle as the (negative) level the layer code takes, 0 for none or a removed one.</summary>
+    private int LinkLayerLevel(int handle) => (uint)handle < (uint)_linkLayers.Length && _linkLayers[handle] != 0 ? ~handle : 0;
 
     /// <summary>Asks for a gathered node's row: every short row at once, a long one only if it is the first (the rest load one ahead).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,6 +52,9 @@ internal sealed unsafe class SearchContext
     /// <summary>The link layer a two-hop expansion of a match also follows (see <c>HnswIndex.SearchLayerTwoHop</c>); 0 for none.</summary>
     public int ValueLinkLayer;
 
+    /// <summary>The link layer a two-hop walk looks through rejected nodes along (see <c>HnswIndex.SearchLayerTwoHop</c>); 0 for none.</summary>
+    public int BorderLinkLayer;
+
     public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);

@@ -9,7 +9,10 @@ namespace VectorDb.PayloadIndexing;
 /// node sets; the column holds each node's value ids. For each value held by at least <see cref="MinTenantPoints"/>
 /// points, a tenant index (<paramref name="tenantsOf"/> set) keeps a graph of its own (<see cref="ValueGraph"/>); an
 /// index with <paramref name="linksIn"/> set instead links those points among themselves on a link layer of the
-/// collection's graph (<see cref="HnswIndex.AddLinkLayer"/>): the same reach, without copying vectors.
+/// collection's graph (<see cref="HnswIndex.AddLinkLayer"/>): the same reach, without copying vectors. Such an index
+/// also links those points to the nearest points holding none of their values, on a second link layer (border links):
+/// a filter excluding a value ("any label but 3") rejects whole regions of the graph, and a walk looks through them
+/// along these links to the matches around them.
 /// </summary>
 internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, HnswIndex? tenantsOf = null, HnswIndex? linksIn = null) : PayloadFieldIndex(key, schema)
 {
@@ -17,7 +20,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     public const int MinTenantPoints = 1000;
 
     // The kinds of what WriteLinks saves.
-    private const byte SavedValueLinks = 1;
+    private const byte SavedValueLinksWithoutBorders = 1; // before 2026-11-27 (session 17): linked again on load
+    private const byte SavedValueLinks = 3;
     private const byte SavedValueGraphs = 2;
 
     // A value's linking starts from these of its points (spread over those it had when linking began) as well as
@@ -28,6 +32,18 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private ValueGraph?[] _graphs = []; // by value id, copied on write
     private readonly HnswIndex? _linksIn = tenantsOf is null ? linksIn : null;
     private int _linkLayer = -1; // added when a value first has enough points: an index of ids or tags may never need it
+    private int _borderLayer = -1; // added with _linkLayer
+    private int _borderPassPoints = int.MaxValue / 2; // points when the last border pass was queued (QueueBorderPass)
+
+    // Border links are chosen again for every point each time the points grow by this factor (QueueBorderPass): 3
+    // border searches per point in all besides the one at its insert. Inserting fashion-mnist with passes at ×2 / ×1.5 /
+    // ×1.25 (a beam of 32), "any label but the query's" then had recall 0.981 / 0.986 / 0.988 at ef 16 (one pass after
+    // the inserts: 0.986), and the build took 37 / 53 / 59 s (docs/planner.md).
+    private const double BorderPassGrowth = 1.5;
+
+    // A border link search is a two-hop walk of this beam. Inserting fashion-mnist with its label indexed, 8 / 16 / 32
+    // gave "any label but the query's" recall 0.985 / 0.989 / 0.988 at ef 16, and builds of 32 / 35 / 49 s (docs/planner.md).
+    private const int BorderSearchEf = 16;
     private ValueLinks?[] _links = []; // by value id, copied on write: set once the value's points are being linked
     private readonly CancellationTokenSource _disposing = new();
     private Task _linking = Task.CompletedTask; // background linking, chained under _tenantLock
@@ -102,18 +118,29 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
         if (_linksIn is not null)
         {
+            bool linked = false;
             foreach (int id in ValueIds(node))
             {
                 var all = Volatile.Read(ref _links);
                 if (id < all.Length && all[id] is { } links)
                 {
                     Link(links, node);
+                    linked = true;
                 }
                 else if (PointsOf(id) >= MinTenantPoints)
                 {
                     // Linking the value's 1,000 points inside this write would stall it; they are linked in the
                     // background (this node among them), and its filters take the other strategies until then.
                     LinkInBackground(id);
+                }
+            }
+
+            if (linked)
+            {
+                LinkBorder(node);
+                if (Points >= BorderPassGrowth * Volatile.Read(ref _borderPassPoints))
+                {
+                    QueueBorderPass(grown: true);
                 }
             }
 
@@ -191,8 +218,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     }
 
     /// <summary>
-    /// Writes what the index built among its values' points — the value links (the link layer, then each linked value
-    /// with its anchors) or, for a tenant index, each ready value's graph — for <see cref="RestoreLinks"/> after the
+    /// Writes what the index built among its values' points — the value links (the link layer, the border link layer,
+    /// then each linked value with its anchors) or, for a tenant index, each ready value's graph — for <see cref="RestoreLinks"/> after the
     /// collection graph's snapshot is loaded. Call when <see cref="HasLinksToSave"/>, keeping writers out.
     /// </summary>
     public override void WriteLinks(Stream stream)
@@ -204,6 +231,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             {
                 writer.Write(SavedValueLinks);
                 _linksIn.WriteLinkLayer(_linkLayer, stream);
+                _linksIn.WriteLinkLayer(_borderLayer, stream);
                 var linked = Volatile.Read(ref _links).Select((links, id) => (links, id)).Where(entry => entry.links is { Ready: true }).ToList();
                 writer.Write(linked.Count);
                 foreach (var (links, id) in linked)
@@ -251,6 +279,10 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 {
                     RestoreValueLinks(reader, stream);
                 }
+                else if (kind == SavedValueLinksWithoutBorders && _linksIn is not null)
+                {
+                    throw new InvalidDataException($"The value links saved for `{Key}` predate border links; both are made again.");
+                }
                 else if (kind == SavedValueGraphs && tenantsOf is not null)
                 {
                     RestoreValueGraphs(reader, stream);
@@ -270,9 +302,11 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     private void RestoreValueLinks(BinaryReader reader, Stream stream)
     {
         int layer = _linksIn!.ReadLinkLayer(stream);
+        int borderLayer = -1;
         var restored = new List<(int Id, int[] Anchors)>();
         try
         {
+            borderLayer = _linksIn.ReadLinkLayer(stream);
             int values = reader.ReadInt32();
             for (int i = 0; i < values; i++)
             {
@@ -296,10 +330,17 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         catch
         {
             _linksIn.RemoveLinkLayer(layer);
+            if (borderLayer >= 0)
+            {
+                _linksIn.RemoveLinkLayer(borderLayer);
+            }
+
             throw;
         }
 
         _linkLayer = layer;
+        Volatile.Write(ref _borderLayer, borderLayer);
+        _borderPassPoints = Math.Max(Points, 1);
         var all = new ValueLinks?[restored.Count == 0 ? 0 : restored.Max(r => r.Id) + 1];
         foreach (var (id, anchors) in restored)
         {
@@ -363,7 +404,17 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
     }
 
     /// <summary>Waits for the linking started so far (<see cref="LinkAll"/>, values reaching enough points) to finish.</summary>
-    public override void WaitForLinks() => Volatile.Read(ref _linking).Wait();
+    public override void WaitForLinks()
+    {
+        // Linking may queue more (a border pass), which is waited for too.
+        Task waited;
+        do
+        {
+            waited = Volatile.Read(ref _linking);
+            waited.Wait();
+        }
+        while (waited != Volatile.Read(ref _linking));
+    }
 
     public override bool Linking => !Volatile.Read(ref _linking).IsCompleted;
 
@@ -427,7 +478,9 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             if (_linkLayer >= 0)
             {
                 _linksIn!.RemoveLinkLayer(_linkLayer);
+                _linksIn.RemoveLinkLayer(_borderLayer);
                 _linkLayer = -1;
+                _borderLayer = -1;
             }
         }
 
@@ -516,6 +569,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
         int[] holders;
         ValueLinks created;
+        bool firstLinked = false;
         lock (_tenantLock)
         {
             all = _links;
@@ -537,6 +591,8 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             if (_linkLayer < 0)
             {
                 _linkLayer = _linksIn!.AddLinkLayer();
+                Volatile.Write(ref _borderLayer, _linksIn.AddLinkLayer());
+                firstLinked = true;
             }
 
             created = new ValueLinks(_linksIn!, _linkLayer, [.. Enumerable.Range(0, Anchors).Select(i => holders[i * holders.Length / Anchors])], new MatchIds(this, id));
@@ -546,6 +602,11 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
             Volatile.Write(ref _links, next);
         }
 
+        if (firstLinked)
+        {
+            QueueBorderPass(grown: false); // after this value's linking, and that of the values queued with it (LinkAll)
+        }
+
         // The anchors first, one by one, so every later point finds linked ones to start from.
         foreach (int anchor in created.Anchors)
         {
@@ -553,10 +614,80 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
         }
 
         var rest = holders.Except(created.Anchors).ToArray();
-        Parallel.ForEach(rest, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, holder => Link(created, holder));
-
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel };
+        Parallel.ForEach(rest, options, holder => Link(created, holder));
         created.MarkReady();
         return created;
+    }
+
+    /// <summary>
+    /// Queues a pass linking every point holding a value on the border layer, after the work already queued (the
+    /// linking of values queued with it, so their points are in the pass). Each point's border links are chosen again
+    /// among all the points now there, merged with those it has: a point inserted among few others of other values
+    /// linked to the nearest of those, and points of other values inserted later near it seldom choose it in turn.
+    /// </summary>
+    /// <param name="grown">Only when the points have grown by <see cref="BorderPassGrowth"/> since the last pass was queued.</param>
+    private void QueueBorderPass(bool grown)
+    {
+        lock (_tenantLock)
+        {
+            if (_disposing.IsCancellationRequested || (grown && Points < BorderPassGrowth * _borderPassPoints))
+            {
+                return;
+            }
+
+            _borderPassPoints = Math.Max(Points, 1);
+            var cancel = _disposing.Token;
+            _linking = _linking.ContinueWith(
+                _ =>
+                {
+                    var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel };
+                    Parallel.For(0, Volatile.Read(ref _single).Length, options, LinkBorder);
+                },
+                cancel,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Links a node on the border link layer to the nearest points holding none of its values, found by a two-hop
+    /// walk of the graph filtered on that — the walk a query excluding its values takes.
+    /// </summary>
+    private void LinkBorder(int node)
+    {
+        var graph = _linksIn!;
+        var single = Volatile.Read(ref _single);
+        if ((uint)node >= (uint)single.Length || single[node] == -1)
+        {
+            return; // its values were removed meanwhile
+        }
+
+        int[] values = ValueIds(node);
+        double holders = values.Sum(PointsOf);
+        double share = graph.AllocatedCount == 0 ? 0 : 1 - (holders / graph.AllocatedCount);
+        graph.LinkInLayerAcross(Volatile.Read(ref _borderLayer), node, new HoldsNoneOf(this, values), BorderSearchEf, share);
+    }
+
+    /// <summary>Nodes holding none of a set of value ids (or no value at all): the other side of their border.</summary>
+    private readonly struct HoldsNoneOf(KeywordFieldIndex index, int[] values) : INodeFilter
+    {
+        public bool Accept(int id)
+        {
+            var single = Volatile.Read(ref index._single);
+            if ((uint)id >= (uint)single.Length || single[id] == -1)
+            {
+                return true;
+            }
+
+            if (single[id] >= 0)
+            {
+                return Array.IndexOf(values, single[id]) < 0;
+            }
+
+            var multi = Volatile.Read(ref index._multi);
+            return (uint)id >= (uint)multi.Length || multi[id] is not { } held || !held.AsSpan().ContainsAny(values);
+        }
     }
 
     /// <summary>Links a node among the value's points, starting from its graph neighbours that hold the value and the anchors.</summary>
@@ -715,6 +846,10 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 : null;
 
         public override int ValueLinkLayer => Volatile.Read(ref _index._linkLayer);
+
+        public override int BorderLinkLayer => _excluding ? Volatile.Read(ref _index._borderLayer) : -1;
+
+        public override int ComplementBorderLinkLayer => _excluding ? -1 : Volatile.Read(ref _index._borderLayer);
 
         public override ColumnFilter? AsColumnFilter()
         {

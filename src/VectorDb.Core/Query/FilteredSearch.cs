@@ -38,8 +38,15 @@ internal static class FilteredSearch
         Neighbor? entry = null;
         if (forced is null && QueryPlanner.NeedsNeighbourhood(strategy, costs, estimate, context.Total))
         {
-            double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate), statistics, out entry);
-            (strategy, reason) = QueryPlanner.ChooseTraversal(around, estimate, context.Total);
+            if (predicate.BorderLinkLayer >= 0)
+            {
+                (strategy, reason) = QueryPlanner.ChooseBorderTraversal(estimate, context.Total);
+            }
+            else
+            {
+                double around = index.NeighbourhoodShare(query, new PredicateFilter(predicate), statistics, out entry);
+                (strategy, reason) = QueryPlanner.ChooseTraversal(around, estimate, context.Total);
+            }
         }
 
         if (forced is { } chosen && chosen != strategy)
@@ -50,6 +57,11 @@ internal static class FilteredSearch
         if (strategy == SearchStrategy.TwoHopGraph && predicate.ValueLinkLayer >= 0)
         {
             reason += "; each match also leads on through the links among its value's points";
+        }
+
+        if (strategy == SearchStrategy.TwoHopGraph && predicate.BorderLinkLayer >= 0 && !reason.Contains(QueryPlanner.BorderLinksReason, StringComparison.Ordinal))
+        {
+            reason += "; " + QueryPlanner.BorderLinksReason;
         }
 
         double share = context.Total == 0 ? 0 : estimate.Expected / (double)context.Total;
@@ -95,8 +107,8 @@ internal static class FilteredSearch
         HnswIndex index, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, bool twoHop, int[] seeds, double share, Neighbor? entry, Span<Neighbor> results,
         SearchStatistics statistics) =>
         predicate.AsColumnFilter() is { } column
-            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer)
-            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer);
+            ? index.Search(query, k, ef, results, column, twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer, predicate.BorderLinkLayer)
+            : index.Search(query, k, ef, results, new PredicateFilter(predicate), twoHop, statistics, seeds, share, entry, predicate.ValueLinkLayer, predicate.BorderLinkLayer);
 
     private static int LinkedPoints(ValueLinks links) => links.Members is IndexedPredicate { Count: var count } ? count : 0;
 

@@ -33,6 +33,19 @@ internal abstract class NodePredicate
     /// </summary>
     public virtual int ValueLinkLayer => -1;
 
+    /// <summary>
+    /// The border link layer of a keyword index whose values this filter excludes, and nothing else (<c>label ≠ 3</c>, <c>label ∉ {1, 2}</c>):
+    /// it links each point to the nearest points holding none of its values, so from a point the filter rejects for its
+    /// value it leads to points it accepts. −1 for none.
+    /// </summary>
+    public virtual int BorderLinkLayer => -1;
+
+    /// <summary>What <see cref="BorderLinkLayer"/> would be for this filter's negation: a filter requiring values (<c>label = 3</c>), negated, excludes them.</summary>
+    public virtual int ComplementBorderLinkLayer => -1;
+
+    /// <summary>The layer all of <paramref name="layers"/> name, or −1 when they differ or name none.</summary>
+    protected static int SameLayer(IEnumerable<int> layers) => layers.Distinct().ToList() is [var layer] ? layer : -1;
+
     /// <summary>This condition as an inline check of one field index's column, when it is one (see <see cref="ColumnFilter"/>); else null.</summary>
     public virtual ColumnFilter? AsColumnFilter() => null;
 
@@ -218,6 +231,10 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
     // A match of the AND matches each part, and a part's value links lead to that part's matches.
     public override int ValueLinkLayer => _parts.Select(p => p.ValueLinkLayer).FirstOrDefault(layer => layer >= 0, -1);
 
+    // Only when every part excludes values of the same field: a node rejected by another condition is better looked
+    // through along its graph links, which lead to nodes of any value.
+    public override int BorderLinkLayer => SameLayer(_parts.Select(p => p.BorderLinkLayer));
+
     public override bool Matches(int node)
     {
         foreach (var part in _parts)
@@ -321,6 +338,9 @@ internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
     public override Cardinality Estimate(EstimationContext context) =>
         Cardinality.AnyOf([.. _parts.Select(p => p.Estimate(context))], context.Total);
 
+    // Negated, the OR is the AND of its parts negated (see AllOfPredicate.BorderLinkLayer).
+    public override int ComplementBorderLinkLayer => SameLayer(_parts.Select(p => p.ComplementBorderLinkLayer));
+
     public override bool CanList => _parts.All(p => p.CanList);
 
     public override bool MarksExactly => _parts.All(p => p.MarksExactly);
@@ -343,6 +363,10 @@ internal sealed class NotPredicate(NodePredicate part) : NodePredicate
 
     // Excluding values is choosing the others; the complement of an AND or OR is not such a choice.
     public override int ValueLinkLayer => part is AllOfPredicate or AnyOfPredicate ? -1 : part.ValueLinkLayer;
+
+    public override int BorderLinkLayer => part.ComplementBorderLinkLayer;
+
+    public override int ComplementBorderLinkLayer => part.BorderLinkLayer;
 
     public override Cardinality Estimate(EstimationContext context) => part.Estimate(context).Complement(context.Total);
 }
