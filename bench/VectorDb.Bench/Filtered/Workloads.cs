@@ -46,6 +46,7 @@ internal static class Workloads
             ("100% (u < 1000)", _ => Below(1000)),
             ("90% anti (label != own label)", q => new Filter(MustNot: [Conditions.Match("label", Label(queryLabels[q]))])),
             ("90% anti as match.except", q => new Filter(Must: [new MatchExceptCondition("label", [JsonSerializer.SerializeToElement(Label(queryLabels[q]))])])),
+            ("90% (label != q mod 10)", q => new Filter(MustNot: [Conditions.Match("label", Label((byte)(q % 10)))])), // mostly a class away from the query
             ("1% (label = own and u < 100)", q => new Filter(Must: [Conditions.Match("label", Label(queryLabels[q])), Conditions.Range("u", lt: 100)])),
         };
 

@@ -9,10 +9,10 @@ namespace VectorDb.PayloadIndexing;
 /// node sets; the column holds each node's value ids. For each value held by at least <see cref="MinTenantPoints"/>
 /// points, a tenant index (<paramref name="tenantsOf"/> set) keeps a graph of its own (<see cref="ValueGraph"/>); an
 /// index with <paramref name="linksIn"/> set instead links those points among themselves on a link layer of the
-/// collection's graph (<see cref="HnswIndex.AddLinkLayer"/>): the same reach, without copying vectors. Such an index
-/// also links those points to the nearest points holding none of their values, on a second link layer (border links):
-/// a filter excluding a value ("any label but 3") rejects whole regions of the graph, and a walk looks through them
-/// along these links to the matches around them.
+/// collection's graph (<see cref="HnswIndex.AddLinkLayer"/>): the same reach, without copying vectors. From then on
+/// such an index also links every point holding a value to the nearest points holding none of its values, on a second
+/// link layer (border links): a filter excluding a value ("any label but 3") rejects whole regions of the graph, and a
+/// walk looks through them along these links to the matches around them.
 /// </summary>
 internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, HnswIndex? tenantsOf = null, HnswIndex? linksIn = null) : PayloadFieldIndex(key, schema)
 {
@@ -118,14 +118,12 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
 
         if (_linksIn is not null)
         {
-            bool linked = false;
             foreach (int id in ValueIds(node))
             {
                 var all = Volatile.Read(ref _links);
                 if (id < all.Length && all[id] is { } links)
                 {
                     Link(links, node);
-                    linked = true;
                 }
                 else if (PointsOf(id) >= MinTenantPoints)
                 {
@@ -135,7 +133,7 @@ internal sealed class KeywordFieldIndex(string key, PayloadSchemaType schema, Hn
                 }
             }
 
-            if (linked)
+            if (Volatile.Read(ref _borderLayer) >= 0)
             {
                 LinkBorder(node);
                 if (Points >= BorderPassGrowth * Volatile.Read(ref _borderPassPoints))
