@@ -113,10 +113,7 @@ public sealed unsafe partial class HnswIndex
         try
         {
             CheckLinkLayer(handle);
-            context.ResetCounters();
-            context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(membersShare, 0, 1)));
-            context.ValueLinkLayer = 0;
-            context.BorderLinkLayer = ~handle; // rejected nodes already linked lead to members at once
+            SetUpTwoHop(context, membersShare, valueLinkLevel: 0, borderLinkLevel: ~handle); // rejected nodes already linked lead to members at once
             return IsAllocated(id) && Dispatch<LinkAcrossOperation<TFilter>, bool>(new(this, ~handle, id, members, ef, context));
         }
         finally

@@ -75,10 +75,7 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            context.ResetCounters();
-            context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
-            context.ValueLinkLayer = LinkLayerLevel(valueLinks);
-            context.BorderLinkLayer = LinkLayerLevel(borderLinks);
+            SetUpTwoHop(context, acceptedShare, LinkLayerLevel(valueLinks), LinkLayerLevel(borderLinks));
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds, entry));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
@@ -768,6 +765,18 @@ public sealed unsafe partial class HnswIndex
         }
 
         return Links(node, 0);
+    }
+
+    /// <summary>
+    /// Resets the counters and sets what a two-hop walk reads from the context: its budget, M₀·(2 − share of matches)
+    /// matches looked at per expansion, and the link layers (as levels, 0 for none) it follows and looks through along.
+    /// </summary>
+    private void SetUpTwoHop(SearchContext context, double acceptedShare, int valueLinkLevel, int borderLinkLevel)
+    {
+        context.ResetCounters();
+        context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
+        context.ValueLinkLayer = valueLinkLevel;
+        context.BorderLinkLayer = borderLinkLevel;
     }
 
     /// <summary>A link layer's handle as the (negative) level the layer code takes, 0 for none or a removed one.</summary>
