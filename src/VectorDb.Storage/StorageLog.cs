@@ -31,4 +31,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(9, LogLevel.Warning, "Payload links of collection {Collection} are unusable ({Reason}); they are made again in the background")]
     public static partial void PayloadLinksRelinked(ILogger logger, string collection, string reason);
+
+    [LoggerMessage(10, LogLevel.Warning, "Write-ahead log holds {Fragments} fragments of a record that was never completed (before address {Address}); the record was not acknowledged and is skipped")]
+    public static partial void FragmentsDiscarded(ILogger logger, int fragments, long address);
 }

@@ -143,18 +143,11 @@ public sealed partial class VectorDatabase
     private bool LoadCollections(DurableStore durable, CheckpointManifest manifest, string folder)
     {
         var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, RecoveredPoint>());
-        foreach (var record in durable.Points.Scan())
+        foreach (var point in durable.Points.ReadAll())
         {
-            if (stored.TryGetValue(record.CollectionId, out var points))
+            if (stored.TryGetValue(point.CollectionId, out var points))
             {
-                if (record.Value is { } value)
-                {
-                    points[record.Id] = new RecoveredPoint(value.InternalId, value.PayloadJson);
-                }
-                else
-                {
-                    points.Remove(record.Id);
-                }
+                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson);
             }
         }
 
@@ -270,6 +263,7 @@ public sealed partial class VectorDatabase
         Matryoshka = config.Matryoshka,
         DataType = config.DataType,
         PayloadLinks = config.PayloadLinks,
+        Metadata = config.MetadataJson is null ? null : Payload.Parse(config.MetadataJson),
         Pca = config.Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
     };
 }
