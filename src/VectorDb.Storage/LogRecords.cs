@@ -19,7 +19,8 @@ internal sealed record CollectionConfig(
     [property: Key(4)] int[]? Matryoshka = null,
     [property: Key(5)] PcaConfig? Pca = null,
     [property: Key(6)] VectorDataType DataType = VectorDataType.Float32,
-    [property: Key(7)] bool PayloadLinks = true); // logs written before value links have seven fields
+    [property: Key(7)] bool PayloadLinks = true, // logs written before value links have seven fields
+    [property: Key(8)] string? MetadataJson = null); // and before collection metadata, eight
 
 /// <summary>A collection's PCA settings as persisted (dimensions resolved from their default).</summary>
 [MessagePackObject]

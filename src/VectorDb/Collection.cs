@@ -21,6 +21,9 @@ namespace VectorDb;
     Justification = "A collection belongs to its VectorDatabase, which releases it on DeleteCollection and Dispose.")]
 public sealed class Collection
 {
+    /// <summary>The most hits a search returns, and the most points a scroll page holds.</summary>
+    public const int MaxSearchLimit = 10_000;
+
     // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
     private const int ParallelInsertThreshold = 64;
 
@@ -79,7 +82,8 @@ public sealed class Collection
         Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
         Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null,
         Options.DataType,
-        Options.PayloadLinks);
+        Options.PayloadLinks,
+        Options.Metadata?.ToJson());
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
@@ -214,9 +218,21 @@ public sealed class Collection
     /// <exception cref="DimensionMismatchException">A vector has the wrong length.</exception>
     /// <exception cref="InvalidRequestException">A vector has NaN/infinite components, or zero norm under cosine.</exception>
     /// <exception cref="StorageException">The write could not be logged; it was not applied.</exception>
-    public void Upsert(IEnumerable<Point> points, bool wait = true)
+    public void Upsert(IEnumerable<Point> points, bool wait = true) => Upsert(points, wait ? UpsertOptions.Default : new UpsertOptions { Wait = false });
+
+    /// <summary>
+    /// Inserts and replaces the points of a batch that <paramref name="options"/> admit: new points unless the mode is
+    /// update-only, existing points unless it is insert-only and, with an update filter, only those matching it. The
+    /// batch is validated as a whole first (every point, admitted or not); within it the last point with an id wins.
+    /// </summary>
+    /// <returns>How many points were written.</returns>
+    /// <exception cref="DimensionMismatchException">A vector has the wrong length.</exception>
+    /// <exception cref="InvalidRequestException">A vector has NaN/infinite components or zero norm under cosine, or the filter is invalid.</exception>
+    /// <exception cref="StorageException">The write could not be logged; it was not applied.</exception>
+    public int Upsert(IEnumerable<Point> points, UpsertOptions options)
     {
         ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(options);
         var batch = PrepareBatch(points);
         long logAddress = 0;
         using (EnterWrite())
@@ -224,6 +240,12 @@ public sealed class Collection
             lock (_writeLock)
             {
                 ThrowIfDropped();
+                batch = Admitted(batch, options);
+                if (batch.Length == 0)
+                {
+                    return 0;
+                }
+
                 if (_durable is not null)
                 {
                     logAddress = _durable.Log.Append(new UpsertPointsRecord(Id, [.. batch.Select(ToData)]));
@@ -233,8 +255,9 @@ public sealed class Collection
             }
         }
 
-        WaitForCommit(logAddress, wait);
+        WaitForCommit(logAddress, options.Wait);
         ScheduleRotationFit();
+        return batch.Length;
     }
 
     /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point}, bool)"/>.</summary>
@@ -249,14 +272,21 @@ public sealed class Collection
         WriteExisting(ids, wait, existing => new DeletePointsRecord(Id, existing), ApplyDelete);
 
     /// <summary>Returns the points that exist among <paramref name="ids"/>, in the order asked for.</summary>
-    public IReadOnlyList<PointRecord> Get(IEnumerable<PointId> ids, bool withVector = true, bool withPayload = true)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while reading.</exception>
+    public IReadOnlyList<PointRecord> Get(IEnumerable<PointId> ids, bool withVector = true, bool withPayload = true, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ThrowIfDropped();
         using var read = ReadVisible();
         var found = new List<PointRecord>();
+        int looked = 0;
         foreach (var id in ids)
         {
+            if ((++looked & 8191) == 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+
             if (TryGet(id, withVector, withPayload) is { } record)
             {
                 found.Add(record);
@@ -279,23 +309,81 @@ public sealed class Collection
     /// (inclusive); <see cref="ScrollPage.NextOffset"/> is where the next page starts, or null at the end.
     /// </summary>
     /// <exception cref="InvalidRequestException"><paramref name="limit"/> is not in 1..10,000.</exception>
-    public ScrollPage Scroll(PointId? offset, int limit, bool withVector = false, bool withPayload = true, Filter? filter = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while reading.</exception>
+    public ScrollPage Scroll(PointId? offset, int limit, bool withVector = false, bool withPayload = true, Filter? filter = null, CancellationToken cancellation = default)
     {
         ThrowIfDropped();
-        if (limit is < 1 or > 10_000)
-        {
-            throw new InvalidRequestException($"limit must be between 1 and 10000, got {limit}.");
-        }
-
+        CheckPageSize(limit);
         using var read = ReadVisible();
 
         // Sorting every call is O(n log n); an ordered id index would make pages O(limit).
         var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _source);
+        int looked = 0;
         var ids = _internalIds
-            .Where(entry => (offset is null || entry.Key >= offset.Value) && (predicate is null || predicate.Matches(entry.Value)))
+            .Where(entry =>
+            {
+                if ((++looked & 8191) == 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
+                return (offset is null || entry.Key >= offset.Value) && (predicate is null || predicate.Matches(entry.Value));
+            })
             .Select(entry => entry.Key).Order().Take(limit + 1).ToList();
         var points = ids.Take(limit).Select(id => TryGet(id, withVector, withPayload)).OfType<PointRecord>().ToList();
         return new ScrollPage(points, ids.Count > limit ? ids[limit] : null);
+    }
+
+    /// <summary>
+    /// A page of points in the order of a numeric payload field, from <see cref="ScrollOrder.StartFrom"/> (inclusive)
+    /// on; a point holding several values appears once per value (<see cref="PointRecord.OrderValue"/>), points with
+    /// none are left out, and ties come in internal order. There is no <see cref="ScrollPage.NextOffset"/>: the next page
+    /// starts from the last value, with a filter leaving out the points already seen with it (as in Qdrant).
+    /// </summary>
+    /// <exception cref="InvalidRequestException">No integer or float payload index on the key, or a bad limit.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while reading.</exception>
+    public ScrollPage ScrollOrdered(ScrollOrder order, int limit, bool withVector = false, bool withPayload = true, Filter? filter = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ThrowIfDropped();
+        CheckPageSize(limit);
+        using var read = ReadVisible();
+        if (_payloadIndexes.Find(order.Key) is not NumericFieldIndex index)
+        {
+            throw new InvalidRequestException($"No range index for `order_by` key: {order.Key}. Create an integer or float payload index on it to order by it.");
+        }
+
+        var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _source);
+        var points = Volatile.Read(ref _points);
+        var page = new List<PointRecord>(Math.Min(limit, 1024));
+        int looked = 0;
+        foreach (var (value, node) in index.Ordered(order.StartFrom, order.Descending))
+        {
+            if ((++looked & 8191) == 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+
+            if ((uint)node < (uint)points.Length && Volatile.Read(ref points[node]) is { } stored && _index.IsLive(node)
+                && (predicate is null || predicate.Matches(node)))
+            {
+                page.Add(new PointRecord(stored.Id, withVector ? ReadVector(node) : null, withPayload ? stored.Payload : null) { OrderValue = value });
+                if (page.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return new ScrollPage(page, null);
+    }
+
+    private static void CheckPageSize(int limit)
+    {
+        if (limit is < 1 or > MaxSearchLimit)
+        {
+            throw new InvalidRequestException($"limit must be between 1 and {MaxSearchLimit}, got {limit}.");
+        }
     }
 
     /// <summary>The k points closest to <paramref name="query"/>, best first.</summary>
@@ -312,9 +400,9 @@ public sealed class Collection
         ThrowIfDropped();
         cancellation.ThrowIfCancellationRequested();
         ValidateVector(query, "of the query");
-        if (k is < 1 or > 10_000)
+        if (k is < 1 or > MaxSearchLimit)
         {
-            throw new InvalidRequestException($"limit must be between 1 and 10000, got {k}.");
+            throw new InvalidRequestException($"limit must be between 1 and {MaxSearchLimit}, got {k}.");
         }
 
         int ef = options.Ef ?? Options.EfConstruction;
@@ -875,6 +963,24 @@ public sealed class Collection
             _payloadIndexes.Dispose();
             _index.Dispose();
         }
+    }
+
+    /// <summary>The points of a batch that an upsert's mode and update filter let it write; the caller holds the write lock.</summary>
+    private Point[] Admitted(Point[] batch, UpsertOptions options)
+    {
+        if (options.Mode == UpsertMode.Upsert && options.UpdateFilter is null)
+        {
+            return batch;
+        }
+
+        var filter = options.UpdateFilter is { } updateFilter ? FilterCompiler.Compile(updateFilter, _payloadIndexes, _source) : null;
+        return [.. batch.Where(point =>
+        {
+            bool exists = _internalIds.TryGetValue(point.Id, out int node);
+            return exists
+                ? options.Mode != UpsertMode.InsertOnly && (filter is null || filter.Matches(node))
+                : options.Mode != UpsertMode.UpdateOnly;
+        })];
     }
 
     /// <summary>Validates and deduplicates a batch for <see cref="ApplyUpsert"/>.</summary>

@@ -52,6 +52,12 @@ public sealed record CollectionOptions
     /// </summary>
     public PcaOptions? Pca { get; init; }
 
+    /// <summary>
+    /// Any JSON object the application keeps with the collection (Qdrant's collection <c>metadata</c>): stored, persisted
+    /// and returned with the collection's description, never interpreted. Null: none.
+    /// </summary>
+    public Payload? Metadata { get; init; }
+
     /// <summary>Throws <see cref="InvalidRequestException"/> when an option is out of range.</summary>
     public void Validate()
     {

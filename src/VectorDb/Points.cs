@@ -10,7 +10,18 @@ public sealed record Point(PointId Id, float[] Vector, Payload? Payload = null);
 /// <param name="Id">External id.</param>
 /// <param name="Vector">The stored vector (L2-normalised for cosine collections, as Qdrant does), or null when not requested.</param>
 /// <param name="Payload">The payload, or null when the point has none or it was not requested.</param>
-public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload);
+public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload)
+{
+    /// <summary>In a page scrolled in the order of a payload field: the value this record stands for (a point holding
+    /// several values appears once per value); null otherwise.</summary>
+    public double? OrderValue { get; init; }
+}
+
+/// <summary>Scrolls in the order of a numeric payload field, which needs an integer or float payload index.</summary>
+/// <param name="Key">The payload key.</param>
+/// <param name="Descending">Highest values first.</param>
+/// <param name="StartFrom">The first value to include (inclusive); null: from the lowest (or highest) value.</param>
+public sealed record ScrollOrder(string Key, bool Descending = false, double? StartFrom = null);
 
 /// <summary>A search hit.</summary>
 /// <param name="Id">External id.</param>
@@ -19,7 +30,7 @@ public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload);
 /// <param name="Vector">The stored vector when requested.</param>
 public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null);
 
-/// <summary>One page of <see cref="Collection.Scroll"/>.</summary>
+/// <summary>One page of <see cref="Collection.Scroll"/> or <see cref="Collection.ScrollOrdered"/>.</summary>
 /// <param name="Points">The points of this page, in id order.</param>
 /// <param name="NextOffset">The id the next page starts at, or null when this is the last page.</param>
 public sealed record ScrollPage(IReadOnlyList<PointRecord> Points, PointId? NextOffset);

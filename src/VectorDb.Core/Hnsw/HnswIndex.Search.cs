@@ -478,6 +478,7 @@ public sealed unsafe partial class HnswIndex
 
         (current, int maxLevel) = UnpackEntry(entry);
         currentDistance = TDistance.Compute(ref query, ref SearchRow(context, current), context.Dimensions);
+        context.DistanceCount++;
         for (int layer = maxLevel; layer > 0; layer--)
         {
             context.DistanceCount += GreedyClosest<TDistance>(ref query, layer, ref current, ref currentDistance, context);

@@ -124,6 +124,45 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
         Interlocked.Increment(ref _points);
     }
 
+    /// <summary>
+    /// Every (value, node) pair from <paramref name="start"/> on (inclusive; null: from the lowest, or the highest,
+    /// value), ascending or descending, ties by node. A copy: the index may change while the caller reads it.
+    /// </summary>
+    public List<(double Value, int Node)> Ordered(double? start, bool descending)
+    {
+        var pairs = new List<(double Value, int Node)>();
+        var range = descending ? new RangeCondition(Key, Lte: start) : new RangeCondition(Key, Gte: start);
+        lock (_postingsLock)
+        {
+            var stale = _staleInSorted;
+            var (first, end) = SortedRange(_sortedValues, range);
+            for (int i = first; i < end; i++)
+            {
+                if (stale.Count == 0 || !stale.ContainsKey(_sortedNodes[i]))
+                {
+                    pairs.Add((_sortedValues[i], _sortedNodes[i]));
+                }
+            }
+
+            var (recentFirst, recentEnd) = RecentRange(range);
+            for (int i = recentFirst; i < recentEnd; i++)
+            {
+                pairs.Add((_recentValues[i], _recentNodes[i]));
+            }
+        }
+
+        if (descending)
+        {
+            pairs.Sort((a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : a.Node.CompareTo(b.Node));
+        }
+        else
+        {
+            pairs.Sort();
+        }
+
+        return pairs;
+    }
+
     /// <summary>Rebuilds the sorted run from the column; the caller holds the postings lock.</summary>
     private void Merge()
     {
