@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Scalar.AspNetCore;
@@ -34,7 +33,7 @@ builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(services => options.DataDir == ":memory:"
     ? VectorDatabase.InMemory()
     : VectorDatabase.Open(options.DataDir, options.ToStorageOptions(), logger: services.GetRequiredService<ILoggerFactory>().CreateLogger("VectorDb.Storage")));
-builder.Services.Configure<JsonOptions>(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+builder.Services.Configure<JsonOptions>(json => ServerJson.Configure(json.SerializerOptions));
 builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 builder.Services.AddExceptionHandler<ErrorHandler>();
 builder.Services.AddProblemDetails();
@@ -59,10 +58,13 @@ if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadO
 // Open (and recover) the database before taking traffic.
 app.Services.GetRequiredService<VectorDatabase>();
 
+// Qdrant's clients compare `version` with their own at connect and warn unless the minor versions are at most one
+// apart: 1.19 is the Qdrant API this server follows, and satisfies the JS client 1.19, Python 1.18–1.20 and .NET 1.20.
 app.MapGet("/", () => Results.Json(new
 {
     title = "vectordb - vector search engine (Qdrant-compatible REST API)",
-    version = "1.13.0",
+    version = QdrantApiVersion,
+    commit = (string?)null,
     engine_version = typeof(VectorDatabase).Assembly.GetName().Version?.ToString(),
 })).WithTags("Service");
 app.MapGet("/healthz", () => Results.Text("healthz check passed")).WithTags("Service");
@@ -81,4 +83,8 @@ app.MapFallback((HttpContext context) =>
 await app.RunAsync();
 
 /// <summary>Entry point; public so integration tests can host the server in-process.</summary>
-public partial class Program;
+public partial class Program
+{
+    /// <summary>The version of Qdrant's API the server reports at <c>GET /</c>.</summary>
+    public const string QdrantApiVersion = "1.19.0";
+}

@@ -102,11 +102,17 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(0.1f, hits[0].GetProperty("score").GetSingle(), 1e-5f);
         Assert.Equal("Rome", hits[0].GetProperty("payload").GetProperty("city").GetString());
 
-        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = 1, limit = 1, with_payload = new[] { "n" } });
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = new[] { 0f, 0, 1 }, limit = 1, with_payload = new[] { "n" } });
         var point = body.GetProperty("result").GetProperty("points")[0];
         Assert.Equal(1, point.GetProperty("id").GetInt32());
         Assert.Equal(1, point.GetProperty("payload").GetProperty("n").GetInt32());
         Assert.False(point.GetProperty("payload").TryGetProperty("city", out _));
+
+        // A query by point id leaves that point out of its own results, as Qdrant does.
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = 1, limit = 10 });
+        var neighbours = body.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").ToString()).ToList();
+        Assert.Equal(3, neighbours.Count);
+        Assert.DoesNotContain("1", neighbours);
 
         (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = new { nearest = new[] { 0f, 0, 1 } }, limit = 1, offset = 1, score_threshold = 2.0 });
         Assert.Single(body.GetProperty("result").GetProperty("points").EnumerateArray());
@@ -131,14 +137,14 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/bad/points", """{"points": [""", "Format error in JSON body")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e39, 1, 1]}]}""", "non-finite")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
-    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text": "x"}}]}}""", "text matching is not supported")]
-    [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unsupported filter condition")]
+    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text": "x"}}]}}""", "`filter.must[0].match.text` is not supported yet")]
+    [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unknown field `filter.must[0].match`")]
     [InlineData("POST", "/collections/bad/points/delete", """{"filter": {"must": [{"key": "a", "range": {"gt": "x"}}]}}""", "must be a finite number")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"key": "a", "range": {"lt": 1e400}}]}}""", "must be a finite number")]
     [InlineData("PUT", "/collections/..%2Fetc", """{"vectors": {"size": 3, "distance": "Cosine"}}""", "is invalid")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Hamming"}}""", "Unknown distance")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 0, "distance": "Cosine"}}""", "dimension must be between")]
-    [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""", "unsupported datatype `uint8`")]
+    [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""", "`vectors.datatype` = \"uint8\" is not supported")]
     public async Task Bad_input_is_a_400_with_a_clear_message_and_changes_nothing(string method, string path, string body, string expected)
     {
         await _client.SendAsync(HttpMethod.Put, "/collections/bad", new { vectors = new { size = 3, distance = "Cosine" } });

@@ -25,15 +25,17 @@ public static class FilterJson
     }
 
     /// <summary>Parses a filter element; null when there is none (absent or JSON null).</summary>
-    /// <exception cref="InvalidRequestException">Not a filter we support.</exception>
-    public static Filter? Parse(JsonElement? element) =>
-        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } filter ? ParseFilter(filter, 0) : null;
+    /// <param name="element">The filter JSON.</param>
+    /// <param name="path">Where the filter sits in its request, for error messages (<c>filter</c>, <c>update_filter</c>).</param>
+    /// <exception cref="InvalidRequestException">Not a filter we support: the message names the offending field by its path.</exception>
+    public static Filter? Parse(JsonElement? element, string path = "filter") =>
+        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } filter ? ParseFilter(filter, path, 0) : null;
 
-    private static Filter ParseFilter(JsonElement element, int depth)
+    private static Filter ParseFilter(JsonElement element, string path, int depth)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw new InvalidRequestException("A filter is an object with `must`, `should` and/or `must_not`.");
+            throw new InvalidRequestException($"`{path}` is a filter: an object with `must`, `should` and/or `must_not`.");
         }
 
         if (depth > MaxDepth)
@@ -41,18 +43,23 @@ public static class FilterJson
             throw new InvalidRequestException($"Filters nest at most {MaxDepth} levels deep.");
         }
 
-        foreach (var property in element.EnumerateObject())
+        foreach (var property in Fields(element))
         {
-            if (property.Name is not ("must" or "should" or "must_not") && property.Value.ValueKind != JsonValueKind.Null)
+            switch (property.Name)
             {
-                throw new InvalidRequestException($"Filter clause `{property.Name}` is not supported.");
+                case "must" or "should" or "must_not":
+                    break;
+                case "min_should":
+                    throw NotSupported($"{path}.min_should", "use `should` (at least one) or `must` (all)");
+                default:
+                    throw Unknown($"{path}.{property.Name}");
             }
         }
 
-        return new Filter(Clause(element, "must", depth), Clause(element, "should", depth), Clause(element, "must_not", depth));
+        return new Filter(Clause(element, "must", path, depth), Clause(element, "should", path, depth), Clause(element, "must_not", path, depth));
     }
 
-    private static List<Condition>? Clause(JsonElement filter, string name, int depth)
+    private static List<Condition>? Clause(JsonElement filter, string name, string path, int depth)
     {
         if (!filter.TryGetProperty(name, out var clause) || clause.ValueKind == JsonValueKind.Null)
         {
@@ -61,98 +68,181 @@ public static class FilterJson
 
         // Qdrant accepts a single condition as well as a list.
         return clause.ValueKind == JsonValueKind.Array
-            ? [.. clause.EnumerateArray().Select(c => ParseCondition(c, depth + 1))]
-            : [ParseCondition(clause, depth + 1)];
+            ? [.. clause.EnumerateArray().Select((c, i) => ParseCondition(c, $"{path}.{name}[{i}]", depth + 1))]
+            : [ParseCondition(clause, $"{path}.{name}", depth + 1)];
     }
 
-    private static Condition ParseCondition(JsonElement element, int depth)
+    private static Condition ParseCondition(JsonElement element, string path, int depth)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
-            throw new InvalidRequestException("A filter condition is an object.");
+            throw new InvalidRequestException($"`{path}` is a filter condition: an object.");
         }
 
-        if (element.TryGetProperty("has_id", out var hasId))
+        var fields = Fields(element).ToList();
+        if (element.TryGetProperty("key", out _))
         {
-            return new HasIdCondition(PointId.ListFromJson(hasId).ToHashSet());
+            return ParseFieldCondition(element, fields, path);
         }
 
-        if (element.TryGetProperty("is_empty", out var isEmpty))
+        if (fields.Any(f => f.Name is "must" or "should" or "must_not" or "min_should"))
         {
-            return new IsEmptyCondition(Key(Object(isEmpty, "is_empty")));
+            return ParseFilter(element, path, depth);
         }
 
-        if (element.TryGetProperty("is_null", out var isNull))
+        if (fields.Count != 1)
         {
-            return new IsNullCondition(Key(Object(isNull, "is_null")));
+            throw new InvalidRequestException(fields.Count == 0
+                ? $"`{path}` is an empty filter condition."
+                : $"`{path}` mixes several conditions ({string.Join(", ", fields.Select(f => f.Name))}): give one per object.");
         }
 
-        if (element.TryGetProperty("must", out _) || element.TryGetProperty("should", out _) || element.TryGetProperty("must_not", out _))
+        var field = fields[0];
+        return field.Name switch
         {
-            return ParseFilter(element, depth);
-        }
-
-        if (!element.TryGetProperty("key", out _))
-        {
-            throw new InvalidRequestException($"Unsupported filter condition: {Truncate(element.GetRawText())}.");
-        }
-
-        string key = Key(element);
-        if (element.TryGetProperty("match", out var match))
-        {
-            return ParseMatch(key, Object(match, $"match on `{key}`"));
-        }
-
-        if (element.TryGetProperty("range", out var range))
-        {
-            Object(range, $"range on `{key}`");
-            return new RangeCondition(key, Bound(range, "gt"), Bound(range, "gte"), Bound(range, "lt"), Bound(range, "lte"));
-        }
-
-        throw new InvalidRequestException($"Condition on `{key}` needs `match` or `range` (others are not supported yet).");
+            "has_id" => new HasIdCondition(PointId.ListFromJson(field.Value).ToHashSet()),
+            "is_empty" => new IsEmptyCondition(KeyObject(field.Value, $"{path}.is_empty")),
+            "is_null" => new IsNullCondition(KeyObject(field.Value, $"{path}.is_null")),
+            "has_vector" => throw NotSupported($"{path}.has_vector", "a point holds one unnamed vector, which every point has"),
+            "nested" => throw NotSupported($"{path}.nested", "use a key path into arrays of objects, `a[].b`"),
+            "slice" => throw NotSupported($"{path}.slice", "filter by `has_id` or a payload field"),
+            _ => throw Unknown($"{path}.{field.Name}"),
+        };
     }
 
-    private static Condition ParseMatch(string key, JsonElement match)
+    /// <summary>A condition on a payload key: exactly one of <c>match</c>, <c>range</c>, <c>is_empty</c>, <c>is_null</c>.</summary>
+    private static Condition ParseFieldCondition(JsonElement element, List<JsonProperty> fields, string path)
     {
-        if (match.TryGetProperty("value", out var value))
+        string key = Key(element, path);
+        var conditions = fields.Where(f => f.Name != "key").ToList();
+        foreach (var field in conditions)
         {
-            return value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
-                ? new MatchValueCondition(key, Checked(value).Clone())
-                : throw new InvalidRequestException($"match.value on `{key}` must be a string, integer or boolean.");
+            switch (field.Name)
+            {
+                case "match" or "range" or "is_empty" or "is_null":
+                    break;
+                case "geo_bounding_box" or "geo_radius" or "geo_polygon":
+                    throw NotSupported($"{path}.{field.Name}", "geo payloads and indexes are not built yet");
+                case "values_count":
+                    throw NotSupported($"{path}.values_count", "conditions on how many values a key holds are not built yet");
+                default:
+                    throw Unknown($"{path}.{field.Name}");
+            }
         }
 
-        if (match.TryGetProperty("any", out var any))
+        if (conditions.Count != 1)
         {
-            return new MatchAnyCondition(key, Values(key, any));
+            throw new InvalidRequestException(conditions.Count == 0
+                ? $"Condition `{path}` on `{key}` needs `match`, `range`, `is_empty` or `is_null`."
+                : $"Condition `{path}` on `{key}` has {string.Join(" and ", conditions.Select(c => $"`{c.Name}`"))}: give one per condition (combine them with `must`).");
         }
 
-        if (match.TryGetProperty("except", out var except))
+        var condition = conditions[0];
+        return condition.Name switch
         {
-            return new MatchExceptCondition(key, Values(key, except));
-        }
-
-        throw new InvalidRequestException($"match on `{key}` needs `value`, `any` or `except` (text matching is not supported yet).");
+            "match" => ParseMatch(key, Object(condition.Value, $"{path}.match"), $"{path}.match"),
+            "range" => ParseRange(key, Object(condition.Value, $"{path}.range"), $"{path}.range"),
+            "is_empty" => Flag(condition.Value, $"{path}.is_empty") ? new IsEmptyCondition(key) : new Filter(MustNot: [new IsEmptyCondition(key)]),
+            _ => Flag(condition.Value, $"{path}.is_null") ? new IsNullCondition(key) : new Filter(MustNot: [new IsNullCondition(key)]),
+        };
     }
 
-    private static List<JsonElement> Values(string key, JsonElement list) => list.ValueKind == JsonValueKind.Array
-        ? [.. list.EnumerateArray().Select(v => Checked(v).Clone())]
-        : throw new InvalidRequestException($"match on `{key}` takes a list of values.");
+    private static Condition ParseMatch(string key, JsonElement match, string path)
+    {
+        var fields = Fields(match).ToList();
+        foreach (var field in fields)
+        {
+            switch (field.Name)
+            {
+                case "value" or "any" or "except":
+                    break;
+                case "text" or "text_any" or "phrase":
+                    throw NotSupported($"{path}.{field.Name}", "full-text matching is not built yet");
+                case "prefix":
+                    throw NotSupported($"{path}.prefix", "keyword prefix matching is not built yet");
+                default:
+                    throw Unknown($"{path}.{field.Name}");
+            }
+        }
 
-    private static double? Bound(JsonElement range, string name) =>
+        if (fields.Count != 1)
+        {
+            throw new InvalidRequestException($"`{path}` on `{key}` needs exactly one of `value`, `any` and `except`.");
+        }
+
+        var only = fields[0];
+        return only.Name switch
+        {
+            "value" => only.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False
+                ? new MatchValueCondition(key, Checked(only.Value).Clone())
+                : throw new InvalidRequestException($"`{path}.value` on `{key}` must be a string, integer or boolean."),
+            "any" => new MatchAnyCondition(key, Values(only.Value, $"{path}.any")),
+            _ => new MatchExceptCondition(key, Values(only.Value, $"{path}.except")),
+        };
+    }
+
+    private static RangeCondition ParseRange(string key, JsonElement range, string path)
+    {
+        foreach (var field in Fields(range))
+        {
+            if (field.Name is not ("gt" or "gte" or "lt" or "lte"))
+            {
+                throw Unknown($"{path}.{field.Name}");
+            }
+        }
+
+        return new RangeCondition(key, Bound(range, "gt", path), Bound(range, "gte", path), Bound(range, "lt", path), Bound(range, "lte", path));
+    }
+
+    private static List<JsonElement> Values(JsonElement list, string path) => list.ValueKind == JsonValueKind.Array
+        ? [.. list.EnumerateArray().Select(v => Checked(v).Clone())]
+        : throw new InvalidRequestException($"`{path}` takes a list of values.");
+
+    private static double? Bound(JsonElement range, string name, string path) =>
         !range.TryGetProperty(name, out var bound) || bound.ValueKind == JsonValueKind.Null
             ? null
             : bound.ValueKind == JsonValueKind.Number && bound.TryGetDouble(out double value) && double.IsFinite(value)
                 ? value
-                : throw new InvalidRequestException($"range.{name} must be a finite number (datetime ranges are not supported yet).");
+                : throw new InvalidRequestException($"`{path}.{name}` must be a finite number (datetime ranges are not supported yet).");
 
-    private static string Key(JsonElement element) =>
+    private static string Key(JsonElement element, string path) =>
         element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String && Text(key) is { Length: > 0 } text
             ? text
-            : throw new InvalidRequestException("A condition needs a non-empty string `key`.");
+            : throw new InvalidRequestException($"`{path}.key` must be a non-empty string.");
 
-    private static JsonElement Object(JsonElement element, string what) => element.ValueKind == JsonValueKind.Object
+    /// <summary>The <c>{"key": …}</c> object of <c>is_empty</c> and <c>is_null</c>.</summary>
+    private static string KeyObject(JsonElement element, string path)
+    {
+        Object(element, path);
+        foreach (var field in Fields(element))
+        {
+            if (field.Name != "key")
+            {
+                throw Unknown($"{path}.{field.Name}");
+            }
+        }
+
+        return Key(element, path);
+    }
+
+    private static bool Flag(JsonElement element, string path) => element.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw new InvalidRequestException($"`{path}` must be true or false."),
+    };
+
+    private static JsonElement Object(JsonElement element, string path) => element.ValueKind == JsonValueKind.Object
         ? element
-        : throw new InvalidRequestException($"{what} must be an object, got {Truncate(element.GetRawText())}.");
+        : throw new InvalidRequestException($"`{path}` must be an object, got {Truncate(element.GetRawText())}.");
+
+    /// <summary>The fields of an object that are not null: a field given as null counts as absent.</summary>
+    private static IEnumerable<JsonProperty> Fields(JsonElement element) =>
+        element.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null);
+
+    private static InvalidRequestException Unknown(string path) => new($"Unknown field `{path}`.");
+
+    private static InvalidRequestException NotSupported(string path, string reason) => new($"`{path}` is not supported yet: {reason}.");
 
     /// <summary>The element, after checking that a string in it can be read as text.</summary>
     private static JsonElement Checked(JsonElement value)

@@ -1,29 +1,92 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc;
+using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
 
-/// <summary>Request body of <c>PUT /collections/{name}</c> (the part we support).</summary>
+/// <summary>Request body of <c>PUT /collections/{name}</c>.</summary>
 /// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
-internal sealed record CreateCollectionRequest(VectorParams? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null);
+[Refused("sparse_vectors", SingleVector)]
+[Refused("quantization_config", Unquantized)]
+[Refused("strict_mode_config", "limits are the server's settings (docs/rest.md, \"Limits\"), the same for every collection")]
+[Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
+[Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
+[Refused("payload", "payloads are kept in memory (and persisted)")]
+internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
+{
+    internal const string SingleVector = "a point holds one dense vector; named, sparse and multivectors are not built yet";
+    internal const string Unquantized = "vectors are stored unquantized (float32, or float16/bfloat16 with `datatype`)";
+    private const string SingleNode = "this server is a single node: one shard, one replica";
+
+    [Only(SingleNode, 1)]
+    public int? ShardNumber { get; init; }
+
+    [Only(SingleNode, "auto")]
+    public string? ShardingMethod { get; init; }
+
+    [Only(SingleNode, 1)]
+    public int? ReplicationFactor { get; init; }
+
+    [Only(SingleNode, 1)]
+    public int? WriteConsistencyFactor { get; init; }
+
+    [Only("payloads are kept in memory (and persisted)", false)]
+    public bool? OnDiskPayload { get; init; }
+
+    /// <summary>Any JSON object, kept with the collection and returned by <c>GET /collections/{name}</c>.</summary>
+    public JsonElement? Metadata { get; init; }
+}
+
+/// <summary>Request body of <c>PATCH /collections/{name}</c>: nothing is mutable yet, so every field is refused.</summary>
+[Refused("vectors", Immutable)]
+[Refused("optimizers_config", Immutable)]
+[Refused("params", Immutable)]
+[Refused("hnsw_config", Immutable)]
+[Refused("quantization_config", Immutable)]
+[Refused("sparse_vectors", Immutable)]
+[Refused("strict_mode_config", Immutable)]
+[Refused("metadata", Immutable)]
+internal sealed record UpdateCollectionRequest : RequestBody
+{
+    private const string Immutable = "the settings of an existing collection cannot be changed yet";
+}
 
 /// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
-internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample);
+internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
 
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
-internal sealed record VectorParams(int Size, string Distance, string? Datatype = null);
+[Refused("hnsw_config", "set the graph's parameters with the collection's `hnsw_config`")]
+[Refused("quantization_config", CreateCollectionRequest.Unquantized)]
+[Refused("multivector_config", CreateCollectionRequest.SingleVector)]
+[Refused("memory", "vectors are kept in memory")]
+internal sealed record VectorParams(int Size, string Distance, string? Datatype = null) : RequestBody
+{
+    [Only("vectors are kept in memory", false)]
+    public bool? OnDisk { get; init; }
+}
 
 /// <summary><c>payload_m</c>: Qdrant's count of payload-aware links per node; ours are always 2·M per value, so only 0
 /// (none) or <c>m</c> (the default) are accepted.</summary>
-internal sealed record HnswConfig(int? M, int? EfConstruct, int? PayloadM = null);
+[Refused("full_scan_threshold", "the query planner chooses between an exact scan and the graph by its cost model (docs/planner.md)")]
+[Refused("memory", "the graph is kept in memory")]
+internal sealed record HnswConfig(int? M, int? EfConstruct, int? PayloadM = null) : RequestBody
+{
+    [Only("inserts use every core (0, the default)", 0)]
+    public int? MaxIndexingThreads { get; init; }
+
+    [Only("the graph is kept in memory", false)]
+    public bool? OnDisk { get; init; }
+
+    [Only("vectors are not stored inside the graph's link blocks", false)]
+    public bool? InlineStorage { get; init; }
+}
 
 /// <summary><c>/collections</c>: list, create, inspect, delete, exists.</summary>
 internal static class CollectionsApi
 {
     public static RouteGroupBuilder MapCollectionsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/collections").WithTags("Collections");
+        var group = routes.MapGroup("/collections").WithTags("Collections").AddEndpointFilter<RequestValidationFilter>();
         group.MapGet("/", (VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -32,7 +95,7 @@ internal static class CollectionsApi
         group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
-            var vectors = request.Vectors ?? throw new InvalidRequestException("`vectors` with `size` and `distance` is required.");
+            var vectors = ParseVectors(request.Vectors);
             ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
             db.CreateCollection(name, new CollectionOptions
             {
@@ -49,28 +112,23 @@ internal static class CollectionsApi
                     FitAtPoints = pca.FitAt ?? new PcaOptions().FitAtPoints,
                     SamplePoints = pca.Sample ?? new PcaOptions().SamplePoints,
                 } : null,
+                Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
+                    ? RequestParsing.Payload(metadata, "metadata")
+                    : null,
             });
             return QdrantResults.Ok(true, start);
-        });
+        }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}", (string name, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(Describe(db.GetCollection(name)), start);
         });
-        group.MapPatch("/{name}", (string name, [FromBody] JsonElement request, VectorDatabase db) =>
+        group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
-            db.GetCollection(name);
-            string? change = request.ValueKind == JsonValueKind.Object
-                ? request.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).Select(p => p.Name).FirstOrDefault()
-                : null;
-            if (change is not null)
-            {
-                throw new InvalidRequestException($"Changing `{change}` of an existing collection is not supported yet.");
-            }
-
+            db.GetCollection(name); // every field is refused, so what remains is a request that changes nothing
             return QdrantResults.Ok(true, start);
-        });
+        }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}/exists", (string name, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -86,13 +144,35 @@ internal static class CollectionsApi
             long start = Stopwatch.GetTimestamp();
             var fitted = db.GetCollection(name).FitRotation(RequestParsing.Wait(context));
             return QdrantResults.Ok(new { dims = fitted.Dimensions, explained_variance = fitted.ExplainedVariance, sample = fitted.SamplePoints }, start);
-        }).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
+        }).WithMetadata(QueryParameters.Wait).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
         group.MapDelete("/{name}", (string name, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
             return QdrantResults.Ok(db.DeleteCollection(name), start);
-        });
+        }).WithMetadata(QueryParameters.CollectionWrite);
         return group;
+    }
+
+    /// <summary>
+    /// <c>vectors</c>: one vector's parameters. A map of named vectors (an object whose fields are objects, not
+    /// <c>size</c> and <c>distance</c>) is refused by name rather than read as parameters missing their size.
+    /// </summary>
+    private static VectorParams ParseVectors(JsonElement? vectors)
+    {
+        if (vectors is not { ValueKind: JsonValueKind.Object } parameters)
+        {
+            throw new InvalidRequestException("`vectors` with `size` and `distance` is required.");
+        }
+
+        if (!parameters.TryGetProperty("size", out _) && !parameters.TryGetProperty("distance", out _)
+            && parameters.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+        {
+            throw new InvalidRequestException($"`vectors` as a map of named vectors is not supported yet: {CreateCollectionRequest.SingleVector}.");
+        }
+
+        var read = ServerJson.Read<VectorParams>(parameters, "vectors");
+        RequestValidator.Validate(read, "vectors");
+        return read;
     }
 
     /// <summary>Qdrant's distance names: Cosine, Dot, Euclid, Manhattan.</summary>
@@ -105,13 +185,14 @@ internal static class CollectionsApi
         _ => throw new InvalidRequestException($"Unknown distance `{name}`: use Cosine, Dot, Euclid or Manhattan."),
     };
 
-    /// <summary>Qdrant's <c>datatype</c> names (its <c>uint8</c> is not supported), plus <c>bfloat16</c>.</summary>
+    /// <summary>Qdrant's <c>datatype</c> names (its <c>uint8</c> and <c>turbo4</c> are not supported), plus <c>bfloat16</c>.</summary>
     public static VectorDataType ParseDataType(string? name) => name switch
     {
         null or "float32" => VectorDataType.Float32,
         "float16" => VectorDataType.Float16,
         "bfloat16" => VectorDataType.BFloat16,
-        _ => throw new InvalidRequestException($"Unknown or unsupported datatype `{name}`: use float32, float16 or bfloat16."),
+        "uint8" or "turbo4" => throw new InvalidRequestException($"`vectors.datatype` = \"{name}\" is not supported yet: use float32, float16 or bfloat16."),
+        _ => throw new InvalidRequestException($"Unknown datatype `{name}`: use float32, float16 or bfloat16."),
     };
 
     /// <summary><c>hnsw_config.payload_m</c>: 0 turns value links off; unset or equal to <c>m</c> keeps them.</summary>
@@ -167,6 +248,7 @@ internal static class CollectionsApi
                 hnsw_config = new { m = options.M, ef_construct = options.EfConstruction, full_scan_threshold = 10000, on_disk = false, payload_m = options.PayloadLinks ? options.M : 0 },
                 optimizer_config = new { deleted_threshold = 0.2, vacuum_min_vector_number = 1000, default_segment_number = 1, flush_interval_sec = 5 },
                 wal_config = new { wal_capacity_mb = 32, wal_segments_ahead = 0 },
+                metadata = options.Metadata?.Root,
             },
             payload_schema = collection.PayloadIndexes.ToDictionary(
                 index => index.Key,

@@ -1,49 +1,82 @@
 using System.Diagnostics;
 using System.Text.Json;
+using VectorDb.Query;
+using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
 
-internal sealed record PointStruct(JsonElement Id, JsonElement Vector, JsonElement? Payload);
+/// <summary>A point of the list form of an upsert; <c>vectors</c> is the alias of <c>vector</c> that Qdrant accepts too.</summary>
+internal sealed record PointStruct(JsonElement Id, JsonElement? Vector, JsonElement? Payload) : RequestBody
+{
+    public JsonElement? Vectors { get; init; }
+}
 
-internal sealed record PointsBatch(JsonElement Ids, JsonElement Vectors, JsonElement? Payloads);
+/// <summary>The column form of an upsert.</summary>
+internal sealed record PointsBatch(JsonElement Ids, JsonElement Vectors, JsonElement? Payloads) : RequestBody;
 
-/// <summary>Body of <c>PUT …/points</c>: the list form or the column (batch) form.</summary>
-internal sealed record UpsertRequest(IReadOnlyList<PointStruct?>? Points, PointsBatch? Batch);
+/// <summary>Body of <c>PUT …/points</c>: the list form or the column (batch) form, and the conditions of the write.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record UpsertRequest(IReadOnlyList<PointStruct?>? Points, PointsBatch? Batch, JsonElement? UpdateFilter = null, string? UpdateMode = null) : RequestBody;
 
-internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload, JsonElement? WithVector);
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record RetrieveRequest(JsonElement Ids, JsonElement? WithPayload, JsonElement? WithVector) : RequestBody
+{
+    public JsonElement? WithVectors { get; init; }
+}
 
-internal sealed record DeleteRequest(JsonElement? Points, JsonElement? Filter);
+/// <summary>Qdrant's points selector: a list of ids, or a filter (delete, clear payload).</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record PointsSelector(JsonElement? Points, JsonElement? Filter) : RequestBody;
 
-/// <summary>Body of the payload endpoints: which points (ids or filter), and the payload or keys.</summary>
-internal sealed record PayloadRequest(JsonElement? Payload, JsonElement? Keys, JsonElement? Points, JsonElement? Filter, string? Key);
+/// <summary>Body of set and overwrite payload: the payload, and which points (ids or filter).</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+[Refused("key", "payload is set at the top level of each point's payload")]
+internal sealed record SetPayloadRequest(JsonElement? Payload, JsonElement? Points, JsonElement? Filter) : RequestBody;
 
-internal sealed record CountRequest(JsonElement? Filter, bool? Exact);
+/// <summary>Body of delete payload keys: the keys, and which points (ids or filter).</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record DeletePayloadRequest(JsonElement? Keys, JsonElement? Points, JsonElement? Filter) : RequestBody;
 
-internal sealed record ScrollRequest(JsonElement? Offset, int? Limit, JsonElement? Filter, JsonElement? WithPayload, JsonElement? WithVector);
+/// <summary><c>exact: false</c> allows an approximate count; ours is always exact, which that allows too.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record CountRequest(JsonElement? Filter, bool? Exact) : RequestBody;
 
-/// <summary><c>/collections/{name}/points</c>: upsert, retrieve, delete, count, scroll.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record ScrollRequest(JsonElement? Offset, int? Limit, JsonElement? Filter, JsonElement? WithPayload, JsonElement? WithVector, [property: ReadAs(typeof(OrderBy))] JsonElement? OrderBy = null) : RequestBody
+{
+    public JsonElement? WithVectors { get; init; }
+}
+
+/// <summary><c>/collections/{name}/points</c>: upsert, retrieve, delete, payload updates, count, scroll.</summary>
 internal static class PointsApi
 {
     public static RouteGroupBuilder MapPointsApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/collections/{name}/points").WithTags("Points");
+        var group = routes.MapGroup("/collections/{name}/points").WithTags("Points").AddEndpointFilter<RequestValidationFilter>();
         group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             var points = ToPoints(request);
             ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
-            db.GetCollection(name).Upsert(points, wait);
+            db.GetCollection(name).Upsert(points, new UpsertOptions
+            {
+                Mode = ParseUpsertMode(request.UpdateMode),
+                UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter"),
+                Wait = wait,
+            });
             return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
-        });
-        group.MapPost("/", (string name, RetrieveRequest request, VectorDatabase db) =>
+        }).WithMetadata(QueryParameters.Write);
+        group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
-            bool withVector = RequestParsing.WithVector(request.WithVector);
-            var records = db.GetCollection(name).Get(RequestParsing.PointIds(request.Ids), withVector, payload.WantsPayload);
+            bool withVector = RequestParsing.WithVector(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"));
+            var ids = RequestParsing.PointIds(request.Ids);
+            var collection = db.GetCollection(name);
+            var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, withVector, payload.WantsPayload, cancellation));
             return QdrantResults.Ok(records.Select(r => Record(r, payload)), start);
-        });
+        }).WithMetadata(QueryParameters.Read);
         group.MapGet("/{id}", (string name, string id, VectorDatabase db) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -51,85 +84,149 @@ internal static class PointsApi
             var record = db.GetCollection(name).Get(pointId)
                 ?? throw new NotFoundException($"No point with id {pointId} found");
             return QdrantResults.Ok(Record(record, PayloadSelector.All), start);
-        });
-        group.MapPost("/delete", (string name, DeleteRequest request, HttpContext context, VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            bool wait = RequestParsing.Wait(context);
-            var collection = db.GetCollection(name);
-            collection.Delete(Selected(collection, request.Points, request.Filter), wait);
-
-            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
-        });
-        group.MapPost("/payload", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePayload(name, request, context, db, (c, ids, wait) => c.SetPayload(ids, RequiredPayload(request), wait)));
-        group.MapPut("/payload", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePayload(name, request, context, db, (c, ids, wait) => c.OverwritePayload(ids, RequiredPayload(request), wait)));
-        group.MapPost("/payload/delete", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePayload(name, request, context, db, (c, ids, wait) => c.DeletePayloadKeys(ids, RequiredKeys(request), wait)));
-        group.MapPost("/payload/clear", (string name, PayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePayload(name, request, context, db, (c, ids, wait) => c.ClearPayload(ids, wait)));
+        }).WithMetadata(QueryParameters.PointRead);
+        group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
+            UpdatePoints(name, request.Points, request.Filter, context, db, (collection, ids, wait) => collection.Delete(ids, wait)))
+            .WithMetadata(QueryParameters.Write);
+        group.MapPost("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.SetPayload(ids, RequiredPayload(request.Payload), wait)))
+            .WithMetadata(QueryParameters.Write);
+        group.MapPut("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.OverwritePayload(ids, RequiredPayload(request.Payload), wait)))
+            .WithMetadata(QueryParameters.Write);
+        group.MapPost("/payload/delete", (string name, DeletePayloadRequest request, HttpContext context, VectorDatabase db) =>
+            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.DeletePayloadKeys(ids, RequiredKeys(request.Keys), wait)))
+            .WithMetadata(QueryParameters.Write);
+        group.MapPost("/payload/clear", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
+            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.ClearPayload(ids, wait)))
+            .WithMetadata(QueryParameters.Write);
         group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            var filter = Query.FilterJson.Parse(request?.Filter);
+            var filter = FilterJson.Parse(request?.Filter);
             return QdrantResults.Ok(new { count = QueryTimeout.Run(context, limits, cancellation => collection.Count(filter, cancellation)) }, start);
-        });
-        group.MapPost("/scroll", (string name, ScrollRequest? request, VectorDatabase db, ServerOptions limits) =>
+        }).WithMetadata(QueryParameters.Read);
+        group.MapPost("/scroll", (string name, ScrollRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            ServerOptions.Check("limit", request?.Limit ?? 0, limits.MaxLimit, nameof(limits.MaxLimit));
             long start = Stopwatch.GetTimestamp();
+            ServerOptions.Check("limit", request?.Limit ?? 0, limits.MaxLimit, nameof(limits.MaxLimit));
             int limit = request?.Limit ?? 10;
             PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;
+            var order = ParseOrderBy(request?.OrderBy);
+            if (order is not null && offset is not null)
+            {
+                throw new InvalidRequestException("Cannot use an `offset` when using `order_by`: page with `order_by.start_from` and a `must_not` `has_id` filter on the ids already seen with that value.");
+            }
+
             var payload = RequestParsing.PayloadSelector(request?.WithPayload, defaultValue: true);
-            var page = db.GetCollection(name).Scroll(offset, limit, RequestParsing.WithVector(request?.WithVector), payload.WantsPayload, Query.FilterJson.Parse(request?.Filter));
+            bool withVector = RequestParsing.WithVector(RequestParsing.Alias(request?.WithVector, "with_vector", request?.WithVectors, "with_vectors"));
+            var filter = FilterJson.Parse(request?.Filter);
+            var collection = db.GetCollection(name);
+            var page = QueryTimeout.Run(context, limits, cancellation => order is null
+                ? collection.Scroll(offset, limit, withVector, payload.WantsPayload, filter, cancellation)
+                : collection.ScrollOrdered(order, limit, withVector, payload.WantsPayload, filter, cancellation));
             return QdrantResults.Ok(
                 new { points = page.Points.Select(r => Record(r, payload)), next_page_offset = page.NextOffset is { } next ? IdJson(next) : null },
                 start);
-        });
+        }).WithMetadata(QueryParameters.Read);
         return group;
     }
 
-    private static IResult UpdatePayload(string name, PayloadRequest request, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
+    /// <summary>Runs a write on the points a request names (ids or a filter) and answers with Qdrant's update result.</summary>
+    private static IResult UpdatePoints(string name, JsonElement? points, JsonElement? filter, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
     {
         long start = Stopwatch.GetTimestamp();
         bool wait = RequestParsing.Wait(context);
-        if (request.Key is not null)
-        {
-            throw new InvalidRequestException("Setting payload under a nested `key` is not supported yet.");
-        }
-
         var collection = db.GetCollection(name);
-        update(collection, Selected(collection, request.Points, request.Filter), wait);
+        update(collection, Selected(collection, points, filter), wait);
         return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
     }
 
-    /// <summary>The points a request names: a list of ids, or a filter.</summary>
-    private static IReadOnlyList<PointId> Selected(Collection collection, JsonElement? points, JsonElement? filter) =>
-        points is { ValueKind: not JsonValueKind.Null } ids
-            ? RequestParsing.PointIds(ids)
-            : collection.FindIds(Query.FilterJson.Parse(filter) ?? throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."));
+    /// <summary>The points a request names: a list of ids, or a filter (not both).</summary>
+    private static IReadOnlyList<PointId> Selected(Collection collection, JsonElement? points, JsonElement? filter)
+    {
+        bool hasIds = points is { ValueKind: not JsonValueKind.Null };
+        bool hasFilter = filter is { ValueKind: not JsonValueKind.Null };
+        return (hasIds, hasFilter) switch
+        {
+            (true, false) => RequestParsing.PointIds(points!.Value),
+            (false, true) => collection.FindIds(FilterJson.Parse(filter)!),
+            (true, true) => throw new InvalidRequestException("Send `points` (a list of ids) or `filter`, not both."),
+            _ => throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."),
+        };
+    }
 
-    private static Payload RequiredPayload(PayloadRequest request) =>
-        RequestParsing.Payload(request.Payload) ?? throw new InvalidRequestException("`payload` (an object) is required.");
+    private static Payload RequiredPayload(JsonElement? payload) =>
+        RequestParsing.Payload(payload) ?? throw new InvalidRequestException("`payload` (an object) is required.");
 
-    private static List<string> RequiredKeys(PayloadRequest request) =>
-        request.Keys is { ValueKind: JsonValueKind.Array } keys
-            ? [.. keys.EnumerateArray().Select(RequestParsing.KeyName)]
+    private static List<string> RequiredKeys(JsonElement? keys) =>
+        keys is { ValueKind: JsonValueKind.Array } list
+            ? [.. list.EnumerateArray().Select(RequestParsing.KeyName)]
             : throw new InvalidRequestException("`keys` (a list of payload keys) is required.");
+
+    /// <summary><c>update_mode</c>: Qdrant's <c>upsert</c> (the default), <c>insert_only</c> or <c>update_only</c>.</summary>
+    private static UpsertMode ParseUpsertMode(string? mode) => mode switch
+    {
+        null or "upsert" => UpsertMode.Upsert,
+        "insert_only" => UpsertMode.InsertOnly,
+        "update_only" => UpsertMode.UpdateOnly,
+        _ => throw new InvalidRequestException($"update_mode must be upsert, insert_only or update_only, got `{mode}`."),
+    };
+
+    /// <summary><c>order_by</c>: a payload key, or {"key", "direction": "asc"|"desc", "start_from": number}.</summary>
+    private static ScrollOrder? ParseOrderBy(JsonElement? element)
+    {
+        switch (element)
+        {
+            case null or { ValueKind: JsonValueKind.Null }:
+                return null;
+            case { ValueKind: JsonValueKind.String } key:
+                return new ScrollOrder(JsonText.Read(key, "order_by"));
+            case { ValueKind: JsonValueKind.Object } order:
+                var read = ServerJson.Read<OrderBy>(order, "order_by");
+                RequestValidator.Validate(read, "order_by");
+                if (string.IsNullOrEmpty(read.Key))
+                {
+                    throw new InvalidRequestException("`order_by.key` (a payload key) is required.");
+                }
+
+                return new ScrollOrder(read.Key, read.Direction switch
+                {
+                    null or "asc" => false,
+                    "desc" => true,
+                    _ => throw new InvalidRequestException($"order_by.direction must be asc or desc, got `{read.Direction}`."),
+                }, read.StartFrom switch
+                {
+                    null or { ValueKind: JsonValueKind.Null } => null,
+                    { ValueKind: JsonValueKind.Number } number when number.TryGetDouble(out double value) && double.IsFinite(value) => value,
+                    _ => throw new InvalidRequestException("order_by.start_from must be a number (datetime payload indexes are not supported yet)."),
+                });
+            default:
+                throw new InvalidRequestException("order_by is a payload key or an object with `key`, `direction` and `start_from`.");
+        }
+    }
 
     /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>
     public static object IdJson(PointId id) => id.IsUuid ? id.Uuid.ToString("D") : id.Number;
 
-    public static object Record(PointRecord record, PayloadSelector payload) =>
-        new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector };
+    public static object Record(PointRecord record, PayloadSelector payload) => record.OrderValue is { } orderValue
+        ? new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector, order_value = orderValue }
+        : new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector };
 
     private static List<Point> ToPoints(UpsertRequest request)
     {
         if (request.Points is { } points)
         {
-            return [.. RequestParsing.Items(points, "points").Select(p => new Point(RequestParsing.PointId(p.Id), RequestParsing.Vector(p.Vector), RequestParsing.Payload(p.Payload)))];
+            if (request.Batch is not null)
+            {
+                throw new InvalidRequestException("Send either `points` or `batch`, not both.");
+            }
+
+            return [.. RequestParsing.Items(points, "points").Select((p, i) => new Point(
+                RequestParsing.PointId(p.Id),
+                RequestParsing.Vector(RequestParsing.Alias(p.Vector, $"points[{i}].vector", p.Vectors, $"points[{i}].vectors") ?? throw new InvalidRequestException($"`points[{i}].vector` is required.")),
+                RequestParsing.Payload(p.Payload)))];
         }
 
         if (request.Batch is not { } batch)
@@ -143,7 +240,12 @@ internal static class PointsApi
             throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
         }
 
-        var payloads = batch.Payloads is { ValueKind: JsonValueKind.Array } list ? list.EnumerateArray().ToList() : null;
+        var payloads = batch.Payloads switch
+        {
+            null or { ValueKind: JsonValueKind.Null } => null,
+            { ValueKind: JsonValueKind.Array } list => list.EnumerateArray().ToList(),
+            _ => throw new InvalidRequestException("`batch.payloads` must be a list with one payload (or null) per id."),
+        };
         if (payloads is not null && payloads.Count != ids.Count)
         {
             throw new InvalidRequestException("`batch.payloads` must have one payload per id.");
@@ -153,3 +255,6 @@ internal static class PointsApi
         return [.. ids.Select((id, i) => new Point(id, RequestParsing.Vector(vectors[i]), payloads is null ? null : RequestParsing.Payload(payloads[i])))];
     }
 }
+
+/// <summary>The object form of <c>order_by</c>.</summary>
+internal sealed record OrderBy(string? Key, string? Direction, JsonElement? StartFrom) : RequestBody;

@@ -8,6 +8,19 @@ namespace VectorDb.Server.Api;
 /// </summary>
 internal static class RequestParsing
 {
+    /// <summary>Why <c>shard_key</c> is refused.</summary>
+    public const string OneShard = "a collection has one shard on this single-node server";
+
+    /// <summary>A field that Qdrant also accepts under another name; giving both is refused.</summary>
+    public static JsonElement? Alias(JsonElement? value, string name, JsonElement? alias, string aliasName) =>
+        (value, alias) switch
+        {
+            ({ ValueKind: not JsonValueKind.Null }, { ValueKind: not JsonValueKind.Null }) =>
+                throw new InvalidRequestException($"Give `{name}` or its alias `{aliasName}`, not both."),
+            ({ ValueKind: not JsonValueKind.Null }, _) => value,
+            _ => alias,
+        };
+
     public static PointId PointId(JsonElement element) => VectorDb.PointId.FromJson(element);
 
     public static PointId PointId(string text) =>
@@ -21,7 +34,12 @@ internal static class RequestParsing
     {
         if (element.ValueKind == JsonValueKind.Object)
         {
-            throw new InvalidRequestException("Named vectors are not supported yet: send the vector as a list of numbers.");
+            throw new InvalidRequestException("Named and sparse vectors are not supported yet: send the vector as a list of numbers.");
+        }
+
+        if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 0 && element[0].ValueKind == JsonValueKind.Array)
+        {
+            throw new InvalidRequestException("Multivectors (a list of vectors per point) are not supported yet: send one vector as a list of numbers.");
         }
 
         if (element.ValueKind != JsonValueKind.Array)
@@ -44,11 +62,12 @@ internal static class RequestParsing
         return vector;
     }
 
-    public static Payload? Payload(JsonElement? element) => element switch
+    /// <summary>A JSON object given for <paramref name="field"/> (a payload, collection metadata); null when absent.</summary>
+    public static Payload? Payload(JsonElement? element, string field = "payload") => element switch
     {
         null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => null,
         { ValueKind: JsonValueKind.Object } payload => VectorDb.Payload.FromJson(payload),
-        _ => throw new InvalidRequestException("A payload is a JSON object."),
+        _ => throw new InvalidRequestException($"`{field}` must be a JSON object."),
     };
 
     /// <summary><c>with_payload</c>: true/false, a list of keys to include, or {"include": […]} / {"exclude": […]}.</summary>
@@ -64,18 +83,31 @@ internal static class RequestParsing
             JsonValueKind.True => Api.PayloadSelector.All,
             JsonValueKind.False => Api.PayloadSelector.None,
             JsonValueKind.Array => new PayloadSelector(Keys(value), Include: true),
-            JsonValueKind.Object when value.TryGetProperty("include", out var include) => new PayloadSelector(Keys(include), Include: true),
-            JsonValueKind.Object when value.TryGetProperty("exclude", out var exclude) => new PayloadSelector(Keys(exclude), Include: false),
+            JsonValueKind.Object => SelectorObject(value),
             _ => throw new InvalidRequestException("with_payload is a boolean, a list of keys, or {\"include\"|\"exclude\": [keys]}."),
         };
     }
 
-    /// <summary><c>with_vector</c>: true/false (named-vector lists are not supported).</summary>
+    /// <summary>Qdrant's payload selector object: exactly one of <c>include</c> and <c>exclude</c>.</summary>
+    private static PayloadSelector SelectorObject(JsonElement selector)
+    {
+        var fields = selector.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).ToList();
+        return fields switch
+        {
+            [{ Name: "include" } include] => new PayloadSelector(Keys(include.Value), Include: true),
+            [{ Name: "exclude" } exclude] => new PayloadSelector(Keys(exclude.Value), Include: false),
+            [var other] => throw new InvalidRequestException($"Unknown field `with_payload.{other.Name}`."),
+            _ => throw new InvalidRequestException("`with_payload` as an object takes exactly one of `include` and `exclude`."),
+        };
+    }
+
+    /// <summary><c>with_vector</c>: true/false (lists of vector names are refused: there are no named vectors yet).</summary>
     public static bool WithVector(JsonElement? element) => element switch
     {
         null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined or JsonValueKind.False } => false,
         { ValueKind: JsonValueKind.True } => true,
-        _ => throw new InvalidRequestException("with_vector must be true or false (named vectors are not supported yet)."),
+        { ValueKind: JsonValueKind.Array } => throw new InvalidRequestException("with_vector as a list of vector names is not supported yet: a point holds one unnamed vector, so use true or false."),
+        _ => throw new InvalidRequestException("with_vector must be true or false."),
     };
 
     public static bool Wait(HttpContext context) =>

@@ -1,13 +1,18 @@
 using System.Diagnostics;
 using System.Text.Json;
+using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
 
-/// <summary><c>params</c> of a search; <c>explain</c> is ours (Qdrant clients never send it).</summary>
-internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive);
+/// <summary><c>params</c> of a search; <c>explain</c> and <c>adaptive</c> are ours (Qdrant clients never send them).</summary>
+/// <remarks><c>indexed_only</c> is accepted and met: every point is in the graph by the time its write returns.</remarks>
+[Refused("quantization", CreateCollectionRequest.Unquantized)]
+[Refused("acorn", "the query planner chooses two-hop (ACORN-1) traversal by its cost model; see `explain` (docs/planner.md)")]
+[Refused("idf", CreateCollectionRequest.SingleVector)]
+internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive, bool? IndexedOnly = null) : RequestBody;
 
 /// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
-internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall, int? RescoreDims = null)
+internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall, int? RescoreDims = null) : RequestBody
 {
     public AdaptiveSearch ToOptions() => new() { SearchDimensions = SearchDims, Oversampling = Oversampling ?? 4, TargetRecall = TargetRecall, RescoreDimensions = RescoreDims };
 }
@@ -15,26 +20,43 @@ internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double
 /// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>
 internal sealed record SearchOutcome(List<object> Points, object? Explain);
 
-/// <summary>Body of the older <c>POST …/points/search</c>.</summary>
+/// <summary>Body of the older <c>POST …/points/search</c>; <c>top</c> and <c>with_vectors</c> are aliases Qdrant accepts too.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
 internal sealed record SearchRequest(
     JsonElement Vector, int? Limit, int? Offset, float? ScoreThreshold, JsonElement? Filter,
-    JsonElement? WithPayload, JsonElement? WithVector, SearchParams? Params);
+    JsonElement? WithPayload, JsonElement? WithVector, SearchParams? Params) : RequestBody
+{
+    public int? Top { get; init; }
+
+    public JsonElement? WithVectors { get; init; }
+}
 
 /// <summary>Body of <c>POST …/points/query</c>: <c>query</c> is a vector, a point id, or {"nearest": vector-or-id}.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+[Refused("prefetch", QueryNotBuilt)]
+[Refused("lookup_from", "a point id is looked up in the collection queried")]
 internal sealed record QueryRequest(
     JsonElement? Query, int? Limit, int? Offset, float? ScoreThreshold, JsonElement? Filter,
-    JsonElement? WithPayload, JsonElement? WithVector, SearchParams? Params);
+    JsonElement? WithPayload, JsonElement? WithVector, SearchParams? Params) : RequestBody
+{
+    internal const string QueryNotBuilt = "only `nearest` queries (a vector or a point id) are built so far";
 
-internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest?>? Searches);
+    /// <summary>The vector to search: only the collection's one unnamed vector (<c>""</c>) exists.</summary>
+    public string? Using { get; init; }
 
-internal sealed record QueryBatchRequest(IReadOnlyList<QueryRequest?>? Searches);
+    public JsonElement? WithVectors { get; init; }
+}
+
+internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest?>? Searches) : RequestBody;
+
+internal sealed record QueryBatchRequest(IReadOnlyList<QueryRequest?>? Searches) : RequestBody;
 
 /// <summary>Similarity search: <c>points/search</c>, <c>points/query</c> and their batch forms.</summary>
 internal static class SearchApi
 {
     public static RouteGroupBuilder MapSearchApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/collections/{name}/points").WithTags("Search");
+        var group = routes.MapGroup("/collections/{name}/points").WithTags("Search").AddEndpointFilter<RequestValidationFilter>();
         // The search endpoints return a bare list, so explain goes into the envelope; query results are objects
         // and carry it next to `points`.
         group.MapPost("/search", (string name, SearchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
@@ -43,7 +65,7 @@ internal static class SearchApi
             var collection = db.GetCollection(name);
             var outcome = QueryTimeout.Run(context, limits, cancellation => Search(collection, request, limits, cancellation));
             return QdrantResults.Ok(outcome.Points, start, outcome.Explain);
-        });
+        }).WithMetadata(QueryParameters.Read);
         group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
@@ -51,33 +73,46 @@ internal static class SearchApi
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(s => Search(collection, s, limits, cancellation)).ToList());
             var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
             return QdrantResults.Ok(outcomes.Select(o => o.Points).ToList(), start, explains);
-        });
+        }).WithMetadata(QueryParameters.Read);
         group.MapPost("/query", (string name, QueryRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             return QdrantResults.Ok(QueryResult(QueryTimeout.Run(context, limits, cancellation => Query(collection, request, limits, cancellation))), start);
-        });
+        }).WithMetadata(QueryParameters.Read);
         group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(q => Query(collection, q, limits, cancellation)).ToList());
             return QdrantResults.Ok(outcomes.Select(QueryResult).ToList(), start);
-        });
+        }).WithMetadata(QueryParameters.Read);
         return group;
     }
 
     private static object QueryResult(SearchOutcome outcome) =>
         outcome.Explain is null ? new { points = outcome.Points } : new { points = outcome.Points, explain = outcome.Explain };
 
-    private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation) =>
-        Run(collection, RequestParsing.Vector(request.Vector), request.Limit, request.Offset, request.ScoreThreshold,
-            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false), request.WithVector, request.Params, limits, cancellation);
+    private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation)
+    {
+        if (request.Limit is not null && request.Top is not null)
+        {
+            throw new InvalidRequestException("Give `limit` or its alias `top`, not both.");
+        }
+
+        return Run(collection, RequestParsing.Vector(request.Vector), excluded: null, request.Limit ?? request.Top, request.Offset, request.ScoreThreshold,
+            request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false),
+            RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
+    }
 
     private static SearchOutcome Query(Collection collection, QueryRequest request, ServerOptions limits, CancellationToken cancellation)
     {
         var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
+        if (request.Using is { Length: > 0 } name)
+        {
+            throw new InvalidRequestException($"`using` = \"{name}\" is not supported yet: {CreateCollectionRequest.SingleVector}.");
+        }
+
         if (request.Query is not { ValueKind: not JsonValueKind.Null } query)
         {
             throw new InvalidRequestException("`query` is required; queries without one (plain scroll) are not supported yet.");
@@ -85,20 +120,52 @@ internal static class SearchApi
 
         if (query.ValueKind == JsonValueKind.Object)
         {
-            query = query.TryGetProperty("nearest", out var nearest)
-                ? nearest
-                : throw new InvalidRequestException("Only `nearest` queries (or a bare vector or point id) are supported.");
+            query = Nearest(query);
         }
 
-        float[] vector = query.ValueKind == JsonValueKind.Array
-            ? RequestParsing.Vector(query)
-            : collection.Get(RequestParsing.PointId(query))?.Vector
-                ?? throw new NotFoundException($"No point with id {query.GetRawText()} found");
-        return Run(collection, vector, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload, request.WithVector, request.Params, limits, cancellation);
+        // A query by point id searches with that point's vector and, as Qdrant does, leaves the point itself out.
+        PointId? byId = query.ValueKind == JsonValueKind.Array ? null : RequestParsing.PointId(query);
+        float[] vector = byId is { } id
+            ? collection.Get(id)?.Vector ?? throw new NotFoundException($"No point with id {query.GetRawText()} found")
+            : RequestParsing.Vector(query);
+        return Run(collection, vector, byId, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload,
+            RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
     }
 
+    /// <summary>
+    /// The vector or point id of a query object: <c>{"nearest": …}</c>. Qdrant's other queries are refused by name until
+    /// they are built, as are sparse vectors and inference objects, which share the object shape.
+    /// </summary>
+    private static JsonElement Nearest(JsonElement query)
+    {
+        var fields = query.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).ToList();
+        foreach (var field in fields)
+        {
+            switch (field.Name)
+            {
+                case "nearest":
+                    break;
+                case "mmr":
+                    throw new InvalidRequestException("`query.mmr` is not supported yet: nearest queries return the closest points without diversification.");
+                case "recommend" or "discover" or "context" or "order_by" or "fusion" or "rrf" or "formula" or "sample" or "relevance_feedback" or "defaults":
+                    throw new InvalidRequestException($"`query.{field.Name}` is not supported yet: {QueryRequest.QueryNotBuilt}.");
+                case "indices" or "values":
+                    throw new InvalidRequestException($"A sparse vector as `query` is not supported yet: {CreateCollectionRequest.SingleVector}.");
+                case "text" or "image" or "object" or "model" or "options":
+                    throw new InvalidRequestException("Inference objects (`text`, `image`, `object` with a `model`) are not supported: send the embedding itself.");
+                default:
+                    throw new InvalidRequestException($"Unknown field `query.{field.Name}`.");
+            }
+        }
+
+        return fields.Count == 1
+            ? fields[0].Value
+            : throw new InvalidRequestException("A query object needs `nearest` (a vector or a point id).");
+    }
+
+    /// <summary>Runs one search; <paramref name="excluded"/> is a point left out of the hits (the one a query by id named).</summary>
     private static SearchOutcome Run(
-        Collection collection, float[] vector, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
+        Collection collection, float[] vector, PointId? excluded, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
         PayloadSelector payload, JsonElement? withVector, SearchParams? parameters, ServerOptions limits, CancellationToken cancellation)
     {
         int k = limit ?? 10;
@@ -122,8 +189,9 @@ internal static class SearchApi
             Explain = parameters?.Explain ?? false,
             Adaptive = parameters?.Adaptive?.ToOptions(),
         };
-        var results = collection.Search(vector, k + skip, options, cancellation);
-        var hits = results.Skip(skip);
+        int wanted = k + skip + (excluded is null ? 0 : 1);
+        var results = collection.Search(vector, Math.Min(wanted, Collection.MaxSearchLimit), options, cancellation);
+        var hits = results.Where(h => h.Id != excluded).Take(k + skip).Skip(skip);
         if (scoreThreshold is float threshold)
         {
             // Qdrant's threshold is a floor for similarities and a ceiling for distances.
