@@ -366,12 +366,31 @@ public sealed class FuzzTests : IAsyncLifetime
             return Request(HttpMethod.Put, $"/collections/{Reference}/points?wait=true", body, mustRefuse: true);
         }
 
+        /// <summary>
+        /// A valid request with a field Qdrant does not have, in any of its objects but the free-form ones (payloads):
+        /// refused unless its value is null, which counts as absent.
+        /// </summary>
         private FuzzRequest UnknownFields()
         {
             var (method, path, body) = Template();
-            var root = JsonNode.Parse(body)!.AsObject();
-            root[random.Next(2) == 0 ? "unknown_field" : "\u00fcnknown"] = WrongValues[random.Next(WrongValues.Length)]?.DeepClone();
-            return Request(method, ToScratchIfWrite(method, path), root.ToJsonString(), mustRefuse: false);
+            var root = JsonNode.Parse(body)!;
+            var objects = Containers(root).OfType<JsonObject>().Where(o => !IsPayload(o)).ToList();
+            var value = WrongValues[random.Next(WrongValues.Length)]?.DeepClone();
+            objects[random.Next(objects.Count)][random.Next(3) switch { 0 => "unknown_field", 1 => "\u00fcnknown", _ => "Limit" }] = value;
+            return Request(method, ToScratchIfWrite(method, path), root.ToJsonString(), mustRefuse: value is not null);
+        }
+
+        private static bool IsPayload(JsonNode node)
+        {
+            for (var current = node; current.Parent is { } parent; current = parent)
+            {
+                if (parent is JsonObject && current.GetPropertyName() == "payload")
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private FuzzRequest Unicode()

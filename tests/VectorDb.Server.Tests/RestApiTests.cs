@@ -129,6 +129,46 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(3, body.GetProperty("result").GetProperty("count").GetInt32());
     }
 
+    /// <summary>
+    /// The requests Qdrant's Python client (1.18+, REST) sends for its minimal calls, as its source builds them (no
+    /// PyPI here to run it): it omits fields that are None and sends its defaults explicitly.
+    /// </summary>
+    [Fact]
+    public async Task What_the_python_client_sends_by_default_works()
+    {
+        (string Method, string Path, string? Body)[] calls =
+        [
+            ("PUT", "/collections/py", """{"vectors":{"size":4,"distance":"Cosine"}}"""),
+            ("PUT", "/collections/py/points?wait=true", """{"points":[{"id":1,"vector":[0.1,0.2,0.3,0.4],"payload":{"city":"Berlin","n":1}},{"id":2,"vector":[0.4,0.3,0.2,0.1],"payload":{"city":"Rome","n":2}}]}"""),
+            ("PUT", "/collections/py/points?wait=false", """{"points":[{"id":3,"vector":[0.2,0.2,0.2,0.2]}]}"""),
+            ("PUT", "/collections/py/points?wait=true", """{"batch":{"ids":[4],"vectors":[[0.3,0.1,0.3,0.1]],"payloads":[{"city":"Oslo"}]}}"""),
+            ("POST", "/collections/py/points/query", """{"query":{"nearest":[0.1,0.2,0.3,0.4]},"limit":10,"with_vector":false,"with_payload":true}"""),
+            ("POST", "/collections/py/points/query", """{"query":{"nearest":1},"limit":10,"with_vector":false,"with_payload":true}"""),
+            ("POST", "/collections/py/points/scroll", """{"limit":10,"with_payload":true,"with_vector":false}"""),
+            ("POST", "/collections/py/points/count", """{"exact":true}"""),
+            ("POST", "/collections/py/points", """{"ids":[1,2],"with_payload":true,"with_vector":false}"""),
+            ("POST", "/collections/py/points/payload?wait=true", """{"payload":{"visited":true},"points":[1]}"""),
+            ("PUT", "/collections/py/points/payload?wait=true", """{"payload":{"city":"Bonn"},"points":[1]}"""),
+            ("POST", "/collections/py/points/payload/delete?wait=true", """{"keys":["n"],"points":[2]}"""),
+            ("POST", "/collections/py/points/payload/clear?wait=true", """{"points":[3]}"""),
+            ("PUT", "/collections/py/index?wait=true", """{"field_name":"city","field_schema":"keyword"}"""),
+            ("PUT", "/collections/py/index?wait=true", """{"field_name":"n","field_schema":{"type":"integer","range":true}}"""),
+            ("POST", "/collections/py/points/scroll", """{"limit":10,"order_by":{"key":"n","direction":"desc"},"with_payload":true,"with_vector":false}"""),
+            ("POST", "/collections/py/points/delete?wait=true", """{"points":[2]}"""),
+            ("POST", "/collections/py/points/delete?wait=true", """{"filter":{"must":[{"key":"city","match":{"value":"Oslo"}}]}}"""),
+            ("DELETE", "/collections/py/index/city?wait=true", null),
+            ("GET", "/collections/py", null),
+            ("GET", "/collections/py/exists", null),
+            ("GET", "/collections", null),
+            ("DELETE", "/collections/py", null),
+        ];
+        foreach (var (method, path, body) in calls)
+        {
+            var (status, response) = await _client.SendAsync(new HttpMethod(method), path, body);
+            Assert.True(status == 200, $"{method} {path} {body} answered {status}: {response}");
+        }
+    }
+
     [Theory]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2]}]}""", "expected dim: 3, got 2")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": -5, "vector": [1, 2, 3]}]}""", "Point id -5 is invalid")]

@@ -25,6 +25,28 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Collection_metadata_is_kept_through_replay_and_checkpoints()
+    {
+        var metadata = Payload.Parse("""{"model": "arctic-embed-xs", "created": "2026-12-06", "tags": [1, 2]}""");
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            database.CreateCollection("meta", new CollectionOptions { Dimensions = 2, Metadata = metadata });
+            database.CreateCollection("plain", new CollectionOptions { Dimensions = 2 });
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            Assert.Equal(metadata, database.GetCollection("meta").Options.Metadata);
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            Assert.Equal(metadata, database.GetCollection("meta").Options.Metadata);
+            Assert.Null(database.GetCollection("plain").Options.Metadata);
+        }
+    }
+
+    [Fact]
     public void Reopen_without_checkpoint_replays_the_log()
     {
         using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))

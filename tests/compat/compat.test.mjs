@@ -4,9 +4,22 @@ import assert from 'node:assert/strict';
 import { QdrantClient } from '@qdrant/js-client-rest';
 
 const url = process.env.VECTORDB_URL ?? 'http://127.0.0.1:6333';
-const client = new QdrantClient({ url, checkCompatibility: false });
+
+// The client checks the server's version at connect and only warns when it is incompatible: collect the warnings.
+const warnings = [];
+const warn = console.warn;
+console.warn = (...args) => { warnings.push(args.join(' ')); warn(...args); };
+const client = new QdrantClient({ url });
 const name = `compat_${process.pid}`;
 const uuid = '5c56c793-69f3-4fbf-87e6-c4bf54c28c26';
+
+test('the client finds the server version compatible', async () => {
+  const info = await (await fetch(`${url}/`)).json();
+  assert.match(info.version, /^1\.19\./);
+  await client.getCollections();
+  await new Promise(resolve => setTimeout(resolve, 200)); // the client's own check runs in the background
+  assert.deepEqual(warnings.filter(w => /version/i.test(w)), []);
+});
 
 test('collection lifecycle', async () => {
   assert.equal(await client.createCollection(name, { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: { m: 16, ef_construct: 64 } }), true);
@@ -41,8 +54,9 @@ test('upsert, retrieve, query, search, scroll, count, delete', async () => {
   assert.equal(points[0].id, 4);
   assert.ok(points[0].score >= points[1].score);
 
-  const byId = await client.query(name, { query: 1, limit: 1 });
-  assert.equal(byId.points[0].id, 1);
+  const byId = await client.query(name, { query: 1, limit: 10 });
+  assert.equal(byId.points.length, 4);
+  assert.ok(!byId.points.some(p => p.id === 1), 'a query by id leaves that point out');
 
   const hits = (await client.query(name, { query: [0.2, 0.1, 0.9, 0.7], limit: 2, with_payload: ['city'], params: { hnsw_ef: 32 } })).points;
   assert.deepEqual(Object.keys(hits[0].payload), ['city']);
@@ -91,6 +105,36 @@ test('payload indexes', async () => {
   assert.ok(points.length >= 1);
   await client.deletePayloadIndex(name, 'city', { wait: true });
   assert.equal((await client.getCollection(name)).payload_schema.city, undefined);
+});
+
+test('conditional upserts: update_mode and update_filter', async () => {
+  const other = `${name}_cond`;
+  await client.createCollection(other, { vectors: { size: 2, distance: 'Euclid' }, metadata: { owner: 'compat' } });
+  assert.deepEqual((await client.getCollection(other)).config.metadata, { owner: 'compat' });
+  await client.upsert(other, { wait: true, points: [{ id: 1, vector: [1, 1], payload: { version: 1 } }, { id: 2, vector: [2, 2], payload: { version: 5 } }] });
+  await client.upsert(other, { wait: true, update_mode: 'update_only', points: [{ id: 3, vector: [3, 3], payload: { version: 1 } }] });
+  assert.equal((await client.retrieve(other, { ids: [3] })).length, 0);
+  await client.upsert(other, { wait: true, update_mode: 'insert_only', points: [{ id: 1, vector: [9, 9], payload: { version: 9 } }] });
+  assert.equal((await client.retrieve(other, { ids: [1] }))[0].payload.version, 1);
+  await client.upsert(other, {
+    wait: true, update_filter: { must: [{ key: 'version', range: { lt: 3 } }] },
+    points: [{ id: 1, vector: [1, 1], payload: { version: 3 } }, { id: 2, vector: [2, 2], payload: { version: 3 } }],
+  });
+  const versions = (await client.retrieve(other, { ids: [1, 2] })).map(p => p.payload.version);
+  assert.deepEqual(versions, [3, 5]);
+
+  await client.createPayloadIndex(other, { field_name: 'version', field_schema: 'integer', wait: true });
+  const ordered = await client.scroll(other, { order_by: { key: 'version', direction: 'desc' }, limit: 10 });
+  assert.deepEqual(ordered.points.map(p => p.id), [2, 1]);
+  assert.equal(ordered.next_page_offset ?? null, null);
+  assert.equal(await client.deleteCollection(other), true);
+});
+
+test('settings not implemented are refused by name, never ignored', async () => {
+  await assert.rejects(
+    client.createCollection(`${name}_quantized`, { vectors: { size: 4, distance: 'Cosine' }, quantization_config: { scalar: { type: 'int8' } } }),
+    e => e.status === 400 && /quantization_config/.test(JSON.stringify(e.data ?? e.message)));
+  assert.deepEqual(await client.collectionExists(`${name}_quantized`), { exists: false });
 });
 
 test('errors come back as client errors with Qdrant messages', async () => {

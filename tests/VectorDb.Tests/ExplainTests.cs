@@ -1,0 +1,75 @@
+using VectorDb.Query;
+
+namespace VectorDb.Tests;
+
+/// <summary>Explain reports the work every kind of search did: it is how users compare plans.</summary>
+public sealed class ExplainTests
+{
+    private const int Points = 2_000;
+
+    [Fact]
+    public void An_unfiltered_graph_search_counts_its_distances_and_nodes()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database);
+
+        var explain = points.Search(Query(), 10, new SearchOptions { Explain = true }).Explain!;
+
+        Assert.Equal(SearchStrategy.Graph, explain.Strategy);
+        Assert.InRange(explain.NodesVisited, 10, Points);
+        Assert.InRange(explain.DistanceComputations, explain.NodesVisited, Points);
+    }
+
+    [Fact]
+    public void A_search_of_one_point_counts_the_one_distance_it_computed()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = database.CreateCollection("one", new CollectionOptions { Dimensions = 4, Distance = DistanceMetric.Euclid });
+        points.Upsert(new Point(1, [1, 2, 3, 4]));
+
+        var explain = points.Search([1, 1, 1, 1], 1, new SearchOptions { Explain = true }).Explain!;
+
+        Assert.Equal(1, explain.DistanceComputations);
+        Assert.Equal(1, explain.NodesVisited);
+    }
+
+    [Fact]
+    public void Exact_and_adaptive_searches_count_their_work()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database);
+
+        var exact = points.Search(Query(), 10, new SearchOptions { Explain = true, Exact = true }).Explain!;
+        var adaptive = points.Search(Query(), 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }).Explain!;
+
+        Assert.Equal(Points, exact.DistanceComputations);
+        Assert.Equal(SearchStrategy.Adaptive, adaptive.Strategy);
+        Assert.True(adaptive.DistanceComputations > 0 && adaptive.NodesVisited > 0, $"{adaptive}");
+    }
+
+    [Theory]
+    [InlineData(SearchStrategy.ExactScan)]
+    [InlineData(SearchStrategy.FilteredGraph)]
+    [InlineData(SearchStrategy.TwoHopGraph)]
+    [InlineData(SearchStrategy.PostFilter)]
+    public void Every_filtered_strategy_counts_its_work(SearchStrategy strategy)
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database);
+        var even = new Filter(Must: [new RangeCondition("n", Lt: Points / 2)]);
+
+        var explain = points.Search(Query(), 10, new SearchOptions { Explain = true, Filter = even, Strategy = strategy }).Explain!;
+
+        Assert.True(explain.DistanceComputations > 0 && explain.NodesVisited > 0, $"{strategy}: {explain}");
+    }
+
+    private static Collection Filled(VectorDatabase database)
+    {
+        var points = database.CreateCollection("c", new CollectionOptions { Dimensions = 32, Distance = DistanceMetric.Euclid });
+        var random = new Random(7);
+        points.Upsert(Enumerable.Range(0, Points).Select(i => new Point((ulong)i, [.. Enumerable.Range(0, 32).Select(_ => random.NextSingle())], Payload.FromObject(new { n = i }))));
+        return points;
+    }
+
+    private static float[] Query() => [.. Enumerable.Range(0, 32).Select(i => i / 32f)];
+}
