@@ -98,6 +98,8 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/refusals/index", """{"field_name": "f", "field_schema": {"type": "keyword", "tenant": true}}""", "field_schema.tenant")]
     [InlineData("POST", "/collections/refusals/points/count?limit=3", "{}", "limit")]
     [InlineData("GET", "/collections/refusals?verbose=true", null, "verbose")]
+    [InlineData("DELETE", "/collections/refusals", """{"force": true}""", "force")]
+    [InlineData("POST", "/collections/refusals/adaptive/pca", """{"dims": 8}""", "dims")]
     public async Task Unknown_fields_and_parameters_are_a_400_naming_them_and_change_nothing(string method, string path, string? body, string field)
     {
         await SetUpAsync();
@@ -177,6 +179,17 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
             .Select(line => line.Split('`')[1])
             .ToHashSet();
         Assert.Equal(ShapeRefusals.Select(row => row.Data.Item1).ToHashSet(), documentedShapes);
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_takes_no_body_accepts_none_or_an_empty_object_and_refuses_any_other()
+    {
+        await SetUpAsync();
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}", "{}")).Status);
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}/exists", "null")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}", "[1]")).Status);
+        Assert.Equal(400, (await _client.SendAsync(HttpMethod.Delete, $"/collections/{Existing}/index/city", "not json")).Status);
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}")).Status);
     }
 
     [Fact]
