@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
+using VectorDb.Tests;
+
 namespace VectorDb.Server.Tests;
 
 /// <summary>
@@ -24,7 +26,7 @@ public sealed class QdrantJsClientTests : IDisposable
     [Fact]
     public async Task The_official_qdrant_js_client_works_unchanged()
     {
-        string compat = Path.Combine(RepositoryRoot(), "tests", "compat");
+        string compat = Path.Combine(Repository.Root, "tests", "compat");
         if (!Directory.Exists(Path.Combine(compat, "node_modules", "@qdrant")))
         {
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"Run `npm ci` in {compat} first (.ci/run does).");
@@ -97,18 +99,5 @@ public sealed class QdrantJsClientTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "VectorDb.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using VectorDb.Tests;
 
 namespace VectorDb.Server.Tests;
 
@@ -169,7 +170,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     [Fact]
     public void Docs_list_exactly_the_refused_fields()
     {
-        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "rest.md"));
+        string docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "rest.md"));
         string declared = Section(docs, "refused-fields");
         string expected = RefusedFieldCatalogue.Table(Catalogue());
         Assert.True(declared == expected, $"docs/rest.md's refused-fields table is out of date; it should read:\n{expected}");
@@ -299,16 +300,5 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         Assert.True(start >= 0, $"docs/rest.md has no {begin.Trim()} marker");
         start += begin.Length;
         return docs[start..docs.IndexOf(end, start, StringComparison.Ordinal)];
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "VectorDb.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("VectorDb.sln not found above the test binaries.");
     }
 }
