@@ -5,6 +5,7 @@ using Scalar.AspNetCore;
 using VectorDb;
 using VectorDb.Server;
 using VectorDb.Server.Api;
+using VectorDb.Server.Api.Validation;
 
 // VectorDb's REST server: Qdrant's REST API over one embedded engine.
 //   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--data-dir PATH] [--api-key KEY] [--read-only-api-key KEY]
@@ -60,17 +61,19 @@ app.Services.GetRequiredService<VectorDatabase>();
 
 // Qdrant's clients compare `version` with their own at connect and warn unless the minor versions are at most one
 // apart: 1.19 is the Qdrant API this server follows, and satisfies the JS client 1.19, Python 1.18–1.20 and .NET 1.20.
-app.MapGet("/", () => Results.Json(new
+var service = app.MapGroup("").WithTags("Service").AddEndpointFilter<RequestValidationFilter>();
+service.MapGet("/", () => Results.Json(new
 {
     title = "vectordb - vector search engine (Qdrant-compatible REST API)",
     version = QdrantApiVersion,
     commit = (string?)null,
     engine_version = typeof(VectorDatabase).Assembly.GetName().Version?.ToString(),
-})).WithTags("Service");
-app.MapGet("/healthz", () => Results.Text("healthz check passed")).WithTags("Service");
-app.MapGet("/livez", () => Results.Text("livez check passed")).WithTags("Service");
-app.MapGet("/readyz", () => Results.Text("all shards are ready")).WithTags("Service");
-app.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Results.Text(metrics.Render(db), "text/plain; version=0.0.4")).WithTags("Service");
+}));
+service.MapGet("/healthz", () => Results.Text("healthz check passed"));
+service.MapGet("/livez", () => Results.Text("livez check passed"));
+service.MapGet("/readyz", () => Results.Text("all shards are ready"));
+service.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Results.Text(metrics.Render(db), "text/plain; version=0.0.4"))
+    .WithMetadata(QueryParameters.Metrics);
 app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();

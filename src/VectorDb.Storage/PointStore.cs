@@ -48,6 +48,7 @@ internal sealed unsafe class PointStore : IDisposable
     public const int MaxValueBytes = 1 << 20;
 
     private const int KeyBytes = 4 + 1 + 16; // collection id, id kind, id bytes
+    private const int RecordOverheadBytes = 64; // a stored point's MessagePack headers and internal id, generously
     private const int PartKeyBytes = KeyBytes + sizeof(int); // and the part's number
     private const long IndexBytes = 1L << 23; // 128k hash buckets; more keys chain into overflow buckets
 
@@ -96,21 +97,20 @@ internal sealed unsafe class PointStore : IDisposable
     /// <summary>Inserts or replaces a point.</summary>
     public void Upsert(uint collectionId, PointId id, StoredPointValue value)
     {
-        var bytes = Serialization.Serialize(value);
         int parts = 0;
-        if (bytes.Length > MaxValueBytes && value.PayloadJson is { } payload)
+        if (value.PayloadJson is { } payload && System.Text.Encoding.UTF8.GetMaxByteCount(payload.Length) + (value.Vector.Length * sizeof(float)) + RecordOverheadBytes > MaxValueBytes
+            && System.Text.Encoding.UTF8.GetBytes(payload) is var payloadBytes && payloadBytes.Length + (value.Vector.Length * sizeof(float)) + RecordOverheadBytes > MaxValueBytes)
         {
-            var payloadBytes = System.Text.Encoding.UTF8.GetBytes(payload);
             parts = (payloadBytes.Length + MaxValueBytes - 1) / MaxValueBytes;
             for (int part = 0; part < parts; part++)
             {
                 Write(collectionId, id, part, payloadBytes.AsSpan(part * MaxValueBytes, Math.Min(MaxValueBytes, payloadBytes.Length - (part * MaxValueBytes))));
             }
 
-            bytes = Serialization.Serialize(value with { PayloadJson = null, PayloadParts = parts });
+            value = value with { PayloadJson = null, PayloadParts = parts };
         }
 
-        Write(collectionId, id, part: -1, bytes);
+        Write(collectionId, id, part: -1, Serialization.Serialize(value));
         DeleteParts(collectionId, id, from: parts);
         if (parts > 0)
         {
@@ -257,13 +257,13 @@ internal sealed unsafe class PointStore : IDisposable
 
     private string ReadPayload(uint collectionId, PointId id, int parts)
     {
-        var bytes = new List<byte>();
+        using var bytes = new MemoryStream();
         for (int part = 0; part < parts; part++)
         {
-            bytes.AddRange(ReadBytes(collectionId, id, part) ?? throw new InvalidDataException($"Part {part} of {parts} of the payload of point {id} is missing from the store."));
+            bytes.Write(ReadBytes(collectionId, id, part) ?? throw new InvalidDataException($"Part {part} of {parts} of the payload of point {id} is missing from the store."));
         }
 
-        return System.Text.Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+        return System.Text.Encoding.UTF8.GetString(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
     }
 
     /// <summary>Deletes the parts of a point's payload from <paramref name="from"/> on, as many as it had.</summary>

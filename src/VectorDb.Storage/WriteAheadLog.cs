@@ -1,47 +1,16 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
 namespace VectorDb.Storage;
 
 /// <summary>
-/// The write-ahead log: a FasterLog with a checksum per entry. Every mutation is appended before it is
-/// applied; a background loop commits at least every <see cref="StorageOptions.CommitInterval"/>, and
-/// <see cref="WaitForCommit"/> lets a <c>wait=true</c> writer return only once its entry is on disk.
+/// The write-ahead log: a FasterLog of records framed by <see cref="LogEntries"/> (a checksum per entry, large records in
+/// fragments). Every mutation is appended before it is applied; a background loop commits at least every
+/// <see cref="StorageOptions.CommitInterval"/>, and <see cref="WaitForCommit"/> lets a <c>wait=true</c> writer return
+/// only once its record is on disk.
 /// </summary>
-/// <remarks>
-/// <para>
-/// FasterLog checks its own per-entry checksums only on entries it reads from disk below its head address; the
-/// entries of the last page, which its recovery loads into memory, come back unchecked. A damaged record there was
-/// decoded and applied — or, damaged inside a payload, made the database refuse to open. So each entry also
-/// carries a checksum of ours: <see cref="ChecksummedEntry"/>, the record's XxHash3, then the record.
-/// </para>
-/// <para>
-/// A FasterLog entry must fit in one page (4 MiB), but a record may not: an upsert of 10,000 points of 784
-/// dimensions is 31 MB. A record larger than <see cref="MaxEntryBytes"/> is appended as consecutive fragment entries
-/// (<see cref="FragmentMarker"/>, index, count, bytes), and <see cref="Read"/> yields it only once all of them are
-/// there: replay never sees part of a record, whether a crash cut the sequence short or an append failed midway.
-/// </para>
-/// </remarks>
 internal sealed class WriteAheadLog : IDisposable
 {
-    // A first byte MessagePack never writes ("never used" in its format), so entries written before they carried
-    // a checksum of ours — which start with the record's own MessagePack header — are told apart and still read.
-    private const byte ChecksummedEntry = 0xC1;
-    private const int EntryHeaderBytes = 1 + sizeof(ulong);
-
-    // Inside a checksummed entry, a record starts with its MessagePack array header; a fragment starts with this
-    // byte, which MessagePack never writes, then its index and the fragment count.
-    private const byte FragmentMarker = 0xC1;
-    private const int FragmentHeaderBytes = 1 + sizeof(int) + sizeof(int);
-
-    /// <summary>
-    /// The largest entry appended whole; larger records are split. A quarter of a page, so a fragment never waits for
-    /// more than one page to be flushed before it fits.
-    /// </summary>
-    public const int MaxEntryBytes = 1 << 20;
-
     private readonly IDevice _device;
     private readonly FasterLog _log;
     private readonly ILogger _logger;
@@ -96,37 +65,8 @@ internal sealed class WriteAheadLog : IDisposable
     public long Append(LogRecord record)
     {
         ThrowIfCommitFailed();
-        var body = Serialization.Serialize(record);
-        if (EntryHeaderBytes + body.Length <= MaxEntryBytes)
-        {
-            var entry = new byte[EntryHeaderBytes + body.Length];
-            body.CopyTo(entry, EntryHeaderBytes);
-            return AppendEntries([Checksummed(entry)], entry.Length);
-        }
-
-        const int fragmentBytes = MaxEntryBytes - EntryHeaderBytes - FragmentHeaderBytes;
-        int count = (body.Length + fragmentBytes - 1) / fragmentBytes;
-        var entries = new byte[count][];
-        for (int index = 0; index < count; index++)
-        {
-            var part = body.AsSpan(index * fragmentBytes, Math.Min(fragmentBytes, body.Length - (index * fragmentBytes)));
-            var entry = new byte[EntryHeaderBytes + FragmentHeaderBytes + part.Length];
-            entry[EntryHeaderBytes] = FragmentMarker;
-            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(EntryHeaderBytes + 1), index);
-            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(EntryHeaderBytes + 1 + sizeof(int)), count);
-            part.CopyTo(entry.AsSpan(EntryHeaderBytes + FragmentHeaderBytes));
-            entries[index] = Checksummed(entry);
-        }
-
-        return AppendEntries(entries, body.Length + (count * (EntryHeaderBytes + FragmentHeaderBytes)));
-    }
-
-    /// <summary>Fills in an entry's header: our marker and the checksum of what follows it.</summary>
-    private static byte[] Checksummed(byte[] entry)
-    {
-        entry[0] = ChecksummedEntry;
-        BinaryPrimitives.WriteUInt64LittleEndian(entry.AsSpan(1), XxHash3.HashToUInt64(entry.AsSpan(EntryHeaderBytes)));
-        return entry;
+        var entries = LogEntries.Frame(Serialization.Serialize(record));
+        return AppendEntries(entries, entries.Sum(entry => (long)entry.Length));
     }
 
     private long AppendEntries(byte[][] entries, long totalBytes)
@@ -190,7 +130,7 @@ internal sealed class WriteAheadLog : IDisposable
         }
 
         using var iterator = _log.Scan(start, end, scanUncommitted: false);
-        var fragments = new FragmentedRecord();
+        var reader = new LogEntries.Reader(_logger);
         while (true)
         {
             LogRecord? record;
@@ -202,7 +142,7 @@ internal sealed class WriteAheadLog : IDisposable
                     break;
                 }
 
-                record = Decode(entry.AsMemory(0, length), fragments, address);
+                record = reader.Read(entry.AsMemory(0, length), address) is { } bytes ? Serialization.Deserialize<LogRecord>(bytes) : null;
             }
             catch (Exception e) when (e is FasterException or InvalidDataException or IOException)
             {
@@ -216,45 +156,7 @@ internal sealed class WriteAheadLog : IDisposable
             }
         }
 
-        fragments.DiscardIncomplete(_logger, end);
-    }
-
-    /// <summary>
-    /// The record in an entry, after checking its checksum (entries written before they had one are taken as they
-    /// are); null for a fragment that does not complete its record.
-    /// </summary>
-    /// <exception cref="InvalidDataException">The entry fails its checksum or cannot be decoded.</exception>
-    private LogRecord? Decode(ReadOnlyMemory<byte> entry, FragmentedRecord fragments, long address)
-    {
-        var bytes = entry.Span;
-        if (bytes.IsEmpty || bytes[0] != ChecksummedEntry)
-        {
-            fragments.DiscardIncomplete(_logger, address);
-            return Serialization.Deserialize<LogRecord>(entry);
-        }
-
-        if (bytes.Length < EntryHeaderBytes || XxHash3.HashToUInt64(bytes[EntryHeaderBytes..]) != BinaryPrimitives.ReadUInt64LittleEndian(bytes[1..]))
-        {
-            throw new InvalidDataException("A write-ahead log entry fails its checksum.");
-        }
-
-        var content = entry[EntryHeaderBytes..];
-        if (content.Span is not [FragmentMarker, ..])
-        {
-            fragments.DiscardIncomplete(_logger, address);
-            return Serialization.Deserialize<LogRecord>(content);
-        }
-
-        if (content.Length < FragmentHeaderBytes)
-        {
-            throw new InvalidDataException("A write-ahead log fragment is shorter than its header.");
-        }
-
-        int index = BinaryPrimitives.ReadInt32LittleEndian(content.Span[1..]);
-        int count = BinaryPrimitives.ReadInt32LittleEndian(content.Span[(1 + sizeof(int))..]);
-        return fragments.Add(index, count, content[FragmentHeaderBytes..], _logger, address) is { } whole
-            ? Serialization.Deserialize<LogRecord>(whole)
-            : null;
+        reader.DiscardIncomplete(end);
     }
 
     /// <summary>Drops entries before <paramref name="address"/>: a checkpoint covers them.</summary>
@@ -328,58 +230,6 @@ internal sealed class WriteAheadLog : IDisposable
             throw new StorageException(
                 $"The write-ahead log failed to commit ({failure.Message}); the database is read-only until it is reopened.",
                 failure);
-        }
-    }
-
-    /// <summary>The fragments of the record being read, until its last one arrives.</summary>
-    private sealed class FragmentedRecord
-    {
-        private readonly List<ReadOnlyMemory<byte>> _parts = [];
-        private int _count;
-
-        /// <summary>Adds the next fragment; returns the whole record's bytes once it is complete.</summary>
-        public byte[]? Add(int index, int count, ReadOnlyMemory<byte> part, ILogger logger, long address)
-        {
-            if (index == 0 || index != _parts.Count || count != _count)
-            {
-                DiscardIncomplete(logger, address);
-                if (index != 0 || count < 2)
-                {
-                    StorageLog.FragmentsDiscarded(logger, 1, address);
-                    return null;
-                }
-
-                _count = count;
-            }
-
-            _parts.Add(part.ToArray());
-            if (_parts.Count < _count)
-            {
-                return null;
-            }
-
-            var whole = new byte[_parts.Sum(p => p.Length)];
-            int offset = 0;
-            foreach (var fragment in _parts)
-            {
-                fragment.Span.CopyTo(whole.AsSpan(offset));
-                offset += fragment.Length;
-            }
-
-            _parts.Clear();
-            _count = 0;
-            return whole;
-        }
-
-        /// <summary>Drops the fragments of a record that did not complete before <paramref name="address"/>.</summary>
-        public void DiscardIncomplete(ILogger logger, long address)
-        {
-            if (_parts.Count > 0)
-            {
-                StorageLog.FragmentsDiscarded(logger, _parts.Count, address);
-                _parts.Clear();
-                _count = 0;
-            }
         }
     }
 }

@@ -356,28 +356,37 @@ public sealed class Collection
         var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _source);
         var points = Volatile.Read(ref _points);
         var page = new List<PointRecord>(Math.Min(limit, 1024));
-        int looked = 0;
-        foreach (var (value, node) in index.Ordered(order.StartFrom, order.Descending))
+        int chunkSize = Math.Max(limit, 1024);
+        (double, int)? after = null;
+        while (page.Count < limit)
         {
-            if ((++looked & 8191) == 0)
+            cancellation.ThrowIfCancellationRequested();
+            var chunk = index.Ordered(order.StartFrom, order.Descending, after, chunkSize);
+            foreach (var (value, node) in chunk)
             {
-                cancellation.ThrowIfCancellationRequested();
-            }
-
-            if ((uint)node < (uint)points.Length && Volatile.Read(ref points[node]) is { } stored && _index.IsLive(node)
-                && (predicate is null || predicate.Matches(node)))
-            {
-                page.Add(new PointRecord(stored.Id, withVector ? ReadVector(node) : null, withPayload ? stored.Payload : null) { OrderValue = value });
-                if (page.Count == limit)
+                if ((uint)node < (uint)points.Length && Volatile.Read(ref points[node]) is { } stored && _index.IsLive(node)
+                    && (predicate is null || predicate.Matches(node)))
                 {
-                    break;
+                    page.Add(new PointRecord(stored.Id, withVector ? ReadVector(node) : null, withPayload ? stored.Payload : null) { OrderValue = value });
+                    if (page.Count == limit)
+                    {
+                        break;
+                    }
                 }
             }
+
+            if (chunk.Count < chunkSize)
+            {
+                break;
+            }
+
+            after = chunk[^1];
         }
 
         return new ScrollPage(page, null);
     }
 
+    /// <summary>Refuses a search's k or a scroll's page size outside 1..<see cref="MaxSearchLimit"/>.</summary>
     private static void CheckPageSize(int limit)
     {
         if (limit is < 1 or > MaxSearchLimit)
@@ -400,17 +409,15 @@ public sealed class Collection
         ThrowIfDropped();
         cancellation.ThrowIfCancellationRequested();
         ValidateVector(query, "of the query");
-        if (k is < 1 or > MaxSearchLimit)
-        {
-            throw new InvalidRequestException($"limit must be between 1 and {MaxSearchLimit}, got {k}.");
-        }
-
+        CheckPageSize(k);
         int ef = options.Ef ?? Options.EfConstruction;
         if (ef is < 1 or > 100_000)
         {
             throw new InvalidRequestException($"hnsw_ef must be between 1 and 100000, got {ef}.");
         }
 
+        int wanted = k;
+        k += options.Excluded?.Count ?? 0;
         var buffer = ArrayPool<Neighbor>.Shared.Rent(k);
         using var read = ReadVisible();
         try
@@ -440,8 +447,9 @@ public sealed class Collection
             }
             else if (options.Exact)
             {
-                found = _index.ExactSearch(query, k, buffer, cancellation);
-                explain = options.Explain ? UnfilteredExplain(SearchStrategy.Exact, "exact search was asked for", _index.AllocatedCount, _index.AllocatedCount, ef) : null;
+                var statistics = options.Explain ? new SearchStatistics() : null;
+                found = _index.ExactSearch(query, k, buffer, default(AcceptAll), statistics, cancellation);
+                explain = statistics is null ? null : UnfilteredExplain(SearchStrategy.Exact, "exact search was asked for", statistics.DistanceComputations, statistics.NodesVisited, ef);
             }
             else
             {
@@ -458,7 +466,7 @@ public sealed class Collection
                 }
             }
 
-            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options), explain);
+            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options, wanted), explain);
         }
         finally
         {
@@ -1075,16 +1083,21 @@ public sealed class Collection
         }
     }
 
-    private List<ScoredPoint> ToScoredPoints(ReadOnlySpan<Neighbor> neighbors, SearchOptions options)
+    private List<ScoredPoint> ToScoredPoints(ReadOnlySpan<Neighbor> neighbors, SearchOptions options, int k)
     {
         var points = Volatile.Read(ref _points);
-        var hits = new List<ScoredPoint>(neighbors.Length);
+        var hits = new List<ScoredPoint>(Math.Min(k, neighbors.Length));
         foreach (var neighbor in neighbors)
         {
             // A point deleted after the graph returned it has no record any more: leave it out.
-            if (Volatile.Read(ref points[neighbor.Id]) is not { } stored)
+            if (Volatile.Read(ref points[neighbor.Id]) is not { } stored || options.Excluded?.Contains(stored.Id) == true)
             {
                 continue;
+            }
+
+            if (hits.Count == k)
+            {
+                break;
             }
 
             hits.Add(new ScoredPoint(

@@ -191,6 +191,12 @@ public sealed record SearchOptions
     public Query.SearchStrategy? Strategy { get; init; }
 
     /// <summary>
+    /// Points left out of the hits, which still number min(k, other matching points): a search by a point's own vector
+    /// leaves that point out (as Qdrant's query by id does). The search looks for as many more as it leaves out.
+    /// </summary>
+    public IReadOnlySet<PointId>? Excluded { get; init; }
+
+    /// <summary>
     /// Adaptive-dimension search (AdANNS): walk the graph comparing only a prefix of each vector, then rescore
     /// a shortlist with the whole vector. For Matryoshka embeddings and PCA-rotated vectors, whose leading
     /// dimensions carry most of the signal; see docs/adaptive.md. Not combined with a filter or exact search yet.

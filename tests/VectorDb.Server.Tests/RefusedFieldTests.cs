@@ -37,6 +37,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["POST /collections/{name}/points/query/batch"] = """{"searches": [{"query": [1, 2, 3]}]}""",
         ["PUT /collections/{name}/index"] = """{"field_name": "f", "field_schema": {"type": "keyword"}}""",
         ["DELETE /collections/{name}/index/{field}"] = null,
+        ["GET /metrics"] = null,
     };
 
     private readonly ServerFactory _factory;
@@ -144,6 +145,8 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         { "query.sample", "POST", "/collections/refusals/points/query", """{"query": {"sample": "random"}}""" },
         { "query.relevance_feedback", "POST", "/collections/refusals/points/query", """{"query": {"relevance_feedback": {}}}""" },
         { "query (sparse vector)", "POST", "/collections/refusals/points/query", """{"query": {"indices": [1], "values": [0.5]}}""" },
+        { "query.nearest (sparse vector)", "POST", "/collections/refusals/points/query", """{"query": {"nearest": {"indices": [1], "values": [0.5]}}}""" },
+        { "sparse_vectors", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine"}, "sparse_vectors": {"text": {}}}""" },
         { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "bm25"}}""" },
         { "query (multivector)", "POST", "/collections/refusals/points/query", """{"query": [[1, 2, 3]]}""" },
         { "using", "POST", "/collections/refusals/points/query", """{"query": [1, 2, 3], "using": "text"}""" },
@@ -191,6 +194,46 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}", "[1]")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Delete, $"/collections/{Existing}/index/city", "not json")).Status);
         Assert.Equal(200, (await _client.SendAsync(HttpMethod.Get, $"/collections/{Existing}")).Status);
+    }
+
+    [Theory]
+    [InlineData("POST", "/collections/refusals/points/delete", """{"filter": {"must": [{"key": "city", "match": {"value": "Oslo"}}], "must": null}}""")]
+    [InlineData("POST", "/collections/refusals/points/search", """{"vector": [1, 2, 3], "limit": 1, "limit": 500}""")]
+    [InlineData("PUT", "/collections/refusals/points", """{"points": [{"id": 100, "vector": [1, 2, 3], "payload": {"a": 1, "a": 2}}]}""")]
+    public async Task A_field_given_twice_is_a_400_not_the_last_one_winning(string method, string path, string body)
+    {
+        await SetUpAsync();
+        string before = await ChecksumAsync();
+
+        var (status, response) = await _client.SendAsync(new HttpMethod(method), path, body);
+
+        Assert.True(status == 400, $"{status} {response}");
+        Assert.Equal(before, await ChecksumAsync());
+    }
+
+    /// <summary>
+    /// LangChain's Python store names Qdrant's unnamed vector by its name, <c>""</c>: a map of that one vector at
+    /// creation, with an empty map of sparse vectors, and points whose vectors are such maps.
+    /// </summary>
+    [Fact]
+    public async Task The_unnamed_vector_may_be_named_by_its_name_the_empty_string()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/unnamed", """{"vectors": {"": {"size": 3, "distance": "Cosine"}}, "sparse_vectors": {}}""");
+        Assert.True(status == 200, body.ToString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/unnamed/points?wait=true", """{"points": [{"id": 1, "vector": {"": [1, 0, 0]}}, {"id": 2, "vector": [0, 1, 0]}]}""");
+        Assert.True(status == 200, body.ToString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/unnamed/points?wait=true", """{"batch": {"ids": [3], "vectors": {"": [[0, 0, 1]]}}}""");
+        Assert.True(status == 200, body.ToString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/unnamed/points/query", """{"query": [1, 0.1, 0], "using": "", "limit": 1, "with_vector": [""]}""");
+        var hit = body.GetProperty("result").GetProperty("points")[0];
+        Assert.Equal(1, hit.GetProperty("id").GetInt32());
+        Assert.Equal(3, hit.GetProperty("vector").GetArrayLength());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/unnamed/points/search", """{"vector": {"name": "", "vector": [0, 0.1, 1]}, "limit": 1}""");
+        Assert.Equal(3, body.GetProperty("result")[0].GetProperty("id").GetInt32());
+
+        (status, _) = await _client.SendAsync(HttpMethod.Post, "/collections/unnamed/points/search", """{"vector": {"name": "text", "vector": [0, 0.1, 1]}, "limit": 1}""");
+        Assert.Equal(400, status);
     }
 
     [Fact]

@@ -47,6 +47,22 @@ public sealed class ExplainTests
         Assert.True(adaptive.DistanceComputations > 0 && adaptive.NodesVisited > 0, $"{adaptive}");
     }
 
+    [Fact]
+    public void Exact_scans_count_the_distances_they_computed_not_the_rows_they_passed()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database);
+        points.Delete([.. Enumerable.Range(0, 500).Select(i => new PointId((ulong)i))]);
+        var unindexed = new Filter(Must: [new RangeCondition("n", Gte: 1_500)]);
+
+        var exact = points.Search(Query(), 10, new SearchOptions { Explain = true, Exact = true }).Explain!;
+        var filtered = points.Search(Query(), 10, new SearchOptions { Explain = true, Filter = unindexed, Strategy = SearchStrategy.ExactScan }).Explain!;
+
+        Assert.Equal(Points - 500, exact.DistanceComputations);
+        Assert.Equal(Points, exact.NodesVisited);
+        Assert.Equal(500, filtered.DistanceComputations);
+    }
+
     [Theory]
     [InlineData(SearchStrategy.ExactScan)]
     [InlineData(SearchStrategy.FilteredGraph)]

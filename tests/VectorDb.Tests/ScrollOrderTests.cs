@@ -1,3 +1,4 @@
+using System.Text.Json;
 using VectorDb.Query;
 
 namespace VectorDb.Tests;
@@ -44,6 +45,26 @@ public sealed class ScrollOrderTests
         Assert.Equal([1.0, 5, 30, 100], Values(points.ScrollOrdered(new ScrollOrder("price"), limit: 10)));
         var kindB = new Filter(Must: [new MatchValueCondition("kind", Payload.Parse("""{"v": "b"}""").Root.GetProperty("v"))]);
         Assert.Equal([100.0, 5], Values(points.ScrollOrdered(new ScrollOrder("price", Descending: true), limit: 10, filter: kindB)));
+    }
+
+    [Fact]
+    public void Pages_continue_across_chunks_of_the_index_and_writes_between_them()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = database.CreateCollection("many", new CollectionOptions { Dimensions = 2, Distance = DistanceMetric.Euclid });
+        points.CreatePayloadIndex("rank", PayloadSchemaType.Integer);
+        points.Upsert(Enumerable.Range(0, 5_000).Select(i => new Point((ulong)i, [i, 1], Payload.FromObject(new { rank = i % 2_500, rare = i % 997 == 0 }))));
+        var rare = new Filter(Must: [new MatchValueCondition("rare", JsonDocument.Parse("true").RootElement)]);
+
+        // The rare points lie far apart in rank, so a page of them reads several chunks of the index.
+        var page = points.ScrollOrdered(new ScrollOrder("rank", Descending: true), limit: 6, filter: rare);
+        Assert.Equal([.. Enumerable.Range(0, 5_000).Where(i => i % 997 == 0).Select(i => (double)(i % 2_500)).OrderDescending()], Values(page));
+
+        // Each value is held by two points; a write between pages lands in the order too.
+        points.Upsert(new Point(9_999, [0, 0], Payload.FromObject(new { rank = 1_000 })));
+        var ties = points.ScrollOrdered(new ScrollOrder("rank", StartFrom: 1_000), limit: 3);
+        Assert.Equal([1_000.0, 1_000, 1_000], Values(ties));
+        Assert.Equal(3, ties.Points.Select(p => p.Id).Distinct().Count());
     }
 
     [Fact]

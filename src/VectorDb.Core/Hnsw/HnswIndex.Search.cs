@@ -102,8 +102,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         statistics?.MarkFallbackToExact();
-        statistics?.Add(AllocatedCount, AllocatedCount);
-        return ExactSearch(query, k, results);
+        return ExactSearch(query, k, results, default(AcceptAll), statistics);
     }
 
     /// <summary>How many nodes <see cref="NeighbourhoodShare"/> looks at, at most.</summary>
@@ -387,11 +386,23 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Exact k nearest live nodes by scanning every vector (brute force).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
     public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results, CancellationToken cancellation = default) =>
-        ExactSearch(query, k, results, default(AcceptAll), cancellation);
+        ExactSearch(query, k, results, default(AcceptAll), statistics: null, cancellation);
 
     /// <summary>Exact k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
     public int ExactSearch<TFilter>(ReadOnlySpan<float> query, int k, Span<Neighbor> results, TFilter filter, CancellationToken cancellation = default)
+        where TFilter : struct, INodeFilter =>
+        ExactSearch(query, k, results, filter, statistics: null, cancellation);
+
+    /// <summary>Exact k nearest live nodes that <paramref name="filter"/> accepts.</summary>
+    /// <param name="query">Query vector (raw; normalised here for cosine).</param>
+    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="filter">Which nodes may be returned.</param>
+    /// <param name="statistics">When not null, receives the work done: a distance per accepted live node, every row examined.</param>
+    /// <param name="cancellation">Stops the scan (checked every 8,192 rows).</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
+    public int ExactSearch<TFilter>(ReadOnlySpan<float> query, int k, Span<Neighbor> results, TFilter filter, SearchStatistics? statistics, CancellationToken cancellation = default)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -400,8 +411,11 @@ public sealed unsafe partial class HnswIndex
         try
         {
             ref float prepared = ref PrepareQuery(query, context);
+            context.ResetCounters();
             var live = new LiveFilter<TFilter>(_states, filter);
-            return Dispatch<ExactOperation<LiveFilter<TFilter>>, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), k, results, context, live, cancellation));
+            int found = Dispatch<ExactOperation<LiveFilter<TFilter>>, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), k, results, context, live, cancellation));
+            statistics?.Add(context.DistanceCount, Math.Min(_count, _capacity));
+            return found;
         }
         finally
         {
@@ -982,18 +996,14 @@ public sealed unsafe partial class HnswIndex
         heap.Clear();
         if (partitions == 1)
         {
-            ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter, cancellation);
+            context.DistanceCount += ScanRange<TDistance, TFilter>(ref query, 0, count, k, heap, filter, cancellation);
         }
         else
         {
             float* queryPointer = (float*)Unsafe.AsPointer(ref query); // pinned: SearchContext.Query is on the pinned heap
-            ScanInPartitions(
+            context.DistanceCount += ScanInPartitions(
                 count, partitions, k, heap,
-                (start, end, partial) =>
-                {
-                    ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, partial, filter, cancellation);
-                    return end - start;
-                },
+                (start, end, partial) => ScanRange<TDistance, TFilter>(ref *queryPointer, start, end, k, partial, filter, cancellation),
                 cancellation);
         }
 
@@ -1056,10 +1066,12 @@ public sealed unsafe partial class HnswIndex
         return scanned;
     }
 
-    private void ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter, CancellationToken cancellation)
+    /// <returns>The number of distances computed: one per node the filter accepts.</returns>
+    private int ScanRange<TDistance, TFilter>(ref float query, int start, int end, int k, NeighborHeap<FarthestFirst> heap, TFilter filter, CancellationToken cancellation)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
+        int computed = 0;
         for (int blockStart = start; blockStart < end; blockStart += CancellationCheckInterval)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -1071,9 +1083,12 @@ public sealed unsafe partial class HnswIndex
                     continue;
                 }
 
+                computed++;
                 Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions)), k);
             }
         }
+
+        return computed;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -15,7 +15,7 @@ public static class FilterJson
     {
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
             return Parse(document.RootElement.Clone()) ?? throw new InvalidRequestException("The filter is null.");
         }
         catch (JsonException e)
@@ -61,7 +61,8 @@ public static class FilterJson
 
     private static List<Condition>? Clause(JsonElement filter, string name, string path, int depth)
     {
-        if (!filter.TryGetProperty(name, out var clause) || clause.ValueKind == JsonValueKind.Null)
+        var clause = Fields(filter).FirstOrDefault(f => f.Name == name).Value;
+        if (clause.ValueKind == JsonValueKind.Undefined)
         {
             return null;
         }
@@ -80,21 +81,20 @@ public static class FilterJson
         }
 
         var fields = Fields(element).ToList();
-        if (element.TryGetProperty("key", out _))
+        if (fields.Any(f => f.Name == "key"))
         {
             return ParseFieldCondition(element, fields, path);
         }
 
-        if (fields.Any(f => f.Name is "must" or "should" or "must_not" or "min_should"))
+        // An object of clauses, all null or none at all, is a filter that matches everything, as at the top level.
+        if (fields.Count == 0 || fields.Any(f => f.Name is "must" or "should" or "must_not" or "min_should"))
         {
             return ParseFilter(element, path, depth);
         }
 
         if (fields.Count != 1)
         {
-            throw new InvalidRequestException(fields.Count == 0
-                ? $"`{path}` is an empty filter condition."
-                : $"`{path}` mixes several conditions ({string.Join(", ", fields.Select(f => f.Name))}): give one per object.");
+            throw new InvalidRequestException($"`{path}` mixes several conditions ({string.Join(", ", fields.Select(f => f.Name))}): give one per object.");
         }
 
         var field = fields[0];
@@ -199,14 +199,15 @@ public static class FilterJson
         : throw new InvalidRequestException($"`{path}` takes a list of values.");
 
     private static double? Bound(JsonElement range, string name, string path) =>
-        !range.TryGetProperty(name, out var bound) || bound.ValueKind == JsonValueKind.Null
-            ? null
-            : bound.ValueKind == JsonValueKind.Number && bound.TryGetDouble(out double value) && double.IsFinite(value)
-                ? value
-                : throw new InvalidRequestException($"`{path}.{name}` must be a finite number (datetime ranges are not supported yet).");
+        Fields(range).FirstOrDefault(f => f.Name == name).Value switch
+        {
+            { ValueKind: JsonValueKind.Undefined } => null,
+            { ValueKind: JsonValueKind.Number } bound when bound.TryGetDouble(out double value) && double.IsFinite(value) => value,
+            _ => throw new InvalidRequestException($"`{path}.{name}` must be a finite number (datetime ranges are not supported yet)."),
+        };
 
     private static string Key(JsonElement element, string path) =>
-        element.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String && Text(key) is { Length: > 0 } text
+        Fields(element).FirstOrDefault(f => f.Name == "key").Value is { ValueKind: JsonValueKind.String } key && Text(key) is { Length: > 0 } text
             ? text
             : throw new InvalidRequestException($"`{path}.key` must be a non-empty string.");
 
@@ -236,9 +237,7 @@ public static class FilterJson
         ? element
         : throw new InvalidRequestException($"`{path}` must be an object, got {Truncate(element.GetRawText())}.");
 
-    /// <summary>The fields of an object that are not null: a field given as null counts as absent.</summary>
-    private static IEnumerable<JsonProperty> Fields(JsonElement element) =>
-        element.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null);
+    private static IEnumerable<JsonProperty> Fields(JsonElement element) => JsonText.Fields(element);
 
     private static InvalidRequestException Unknown(string path) => new($"Unknown field `{path}`.");
 

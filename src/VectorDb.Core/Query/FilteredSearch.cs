@@ -127,9 +127,7 @@ internal static class FilteredSearch
         if (!predicate.TryListMatches(index.AllocatedCount, listed))
         {
             matches = null;
-            int found = index.ExactSearch(query, k, results, new PredicateFilter(predicate), cancellation);
-            statistics.Add(index.AllocatedCount, index.AllocatedCount);
-            return found;
+            return index.ExactSearch(query, k, results, new PredicateFilter(predicate), statistics, cancellation);
         }
 
         matches = listed.Count;

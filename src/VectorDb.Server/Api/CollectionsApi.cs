@@ -6,7 +6,6 @@ namespace VectorDb.Server.Api;
 
 /// <summary>Request body of <c>PUT /collections/{name}</c>.</summary>
 /// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
-[Refused("sparse_vectors", SingleVector)]
 [Refused("quantization_config", Unquantized)]
 [Refused("strict_mode_config", "limits are the server's settings (docs/rest.md, \"Limits\"), the same for every collection")]
 [Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
@@ -35,6 +34,9 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
 
     /// <summary>Any JSON object, kept with the collection and returned by <c>GET /collections/{name}</c>.</summary>
     public JsonElement? Metadata { get; init; }
+
+    /// <summary>Refused unless empty (<c>{}</c>, which LangChain's Python store sends): there are no sparse vectors yet.</summary>
+    public JsonElement? SparseVectors { get; init; }
 }
 
 /// <summary>Request body of <c>PATCH /collections/{name}</c>: nothing is mutable yet, so every field is refused.</summary>
@@ -95,6 +97,11 @@ internal static class CollectionsApi
         group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
         {
             long start = Stopwatch.GetTimestamp();
+            if (request.SparseVectors is { ValueKind: not JsonValueKind.Null } sparse && (sparse.ValueKind != JsonValueKind.Object || JsonText.Fields(sparse).Any()))
+            {
+                throw new InvalidRequestException($"`sparse_vectors` is not supported yet: {CreateCollectionRequest.SingleVector}.");
+            }
+
             var vectors = ParseVectors(request.Vectors);
             ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
             db.CreateCollection(name, new CollectionOptions
@@ -167,12 +174,13 @@ internal static class CollectionsApi
         if (!parameters.TryGetProperty("size", out _) && !parameters.TryGetProperty("distance", out _)
             && parameters.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
         {
-            throw new InvalidRequestException($"`vectors` as a map of named vectors is not supported yet: {CreateCollectionRequest.SingleVector}.");
+            // Qdrant's unnamed vector is the vector named "" (what LangChain's Python store creates by default).
+            return JsonText.Fields(parameters).ToList() is [{ Name: "", Value: { ValueKind: JsonValueKind.Object } unnamed }]
+                ? ServerJson.ReadBody<VectorParams>(unnamed, "vectors.\"\"")
+                : throw new InvalidRequestException($"`vectors` as a map of named vectors is not supported yet: {CreateCollectionRequest.SingleVector}.");
         }
 
-        var read = ServerJson.Read<VectorParams>(parameters, "vectors");
-        RequestValidator.Validate(read, "vectors");
-        return read;
+        return ServerJson.ReadBody<VectorParams>(parameters, "vectors");
     }
 
     /// <summary>Qdrant's distance names: Cosine, Dot, Euclid, Manhattan.</summary>

@@ -22,7 +22,7 @@ internal sealed record CreateFieldIndexRequest(string? FieldName, [property: Rea
 [Refused("stemmer", TextIndex)]
 internal sealed record PayloadSchemaParams(string? Type, bool? IsTenant) : RequestBody
 {
-    private const string TextIndex = "text indexes are not built yet";
+    private const string TextIndex = "a parameter of text indexes, which are not built yet";
 
     [Only("payload indexes are kept in memory", false)]
     public bool? OnDisk { get; init; }
@@ -79,9 +79,10 @@ internal static class IndexApi
             case { ValueKind: JsonValueKind.String } text:
                 return (SchemaType(JsonText.Read(text, "field_schema")), false);
             case { ValueKind: JsonValueKind.Object } parameters:
-                var read = ServerJson.Read<PayloadSchemaParams>(parameters, "field_schema");
-                var schema = SchemaType(read.Type ?? throw new InvalidRequestException("`field_schema.type` is required in the object form of `field_schema`."));
-                RequestValidator.Validate(read, "field_schema");
+                var schema = SchemaType(parameters.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                    ? JsonText.Read(type, "field_schema.type")
+                    : throw new InvalidRequestException("`field_schema.type` is required in the object form of `field_schema`."));
+                var read = ServerJson.ReadBody<PayloadSchemaParams>(parameters, "field_schema");
                 if ((read.Lookup is not null || read.Range is not null) && schema != PayloadSchemaType.Integer)
                 {
                     throw new InvalidRequestException("`field_schema.lookup` and `field_schema.range` belong to integer indexes.");

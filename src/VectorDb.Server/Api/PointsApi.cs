@@ -184,8 +184,7 @@ internal static class PointsApi
             case { ValueKind: JsonValueKind.String } key:
                 return new ScrollOrder(JsonText.Read(key, "order_by"));
             case { ValueKind: JsonValueKind.Object } order:
-                var read = ServerJson.Read<OrderBy>(order, "order_by");
-                RequestValidator.Validate(read, "order_by");
+                var read = ServerJson.ReadBody<OrderBy>(order, "order_by");
                 if (string.IsNullOrEmpty(read.Key))
                 {
                     throw new InvalidRequestException("`order_by.key` (a payload key) is required.");
@@ -235,7 +234,8 @@ internal static class PointsApi
         }
 
         var ids = RequestParsing.PointIds(batch.Ids);
-        if (batch.Vectors.ValueKind != JsonValueKind.Array || batch.Vectors.GetArrayLength() != ids.Count)
+        var columns = RequestParsing.UnnamedVectors(batch.Vectors, "batch.vectors");
+        if (columns.ValueKind != JsonValueKind.Array || columns.GetArrayLength() != ids.Count)
         {
             throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
         }
@@ -251,7 +251,7 @@ internal static class PointsApi
             throw new InvalidRequestException("`batch.payloads` must have one payload per id.");
         }
 
-        var vectors = batch.Vectors.EnumerateArray().ToList();
+        var vectors = columns.EnumerateArray().ToList();
         return [.. ids.Select((id, i) => new Point(id, RequestParsing.Vector(vectors[i]), payloads is null ? null : RequestParsing.Payload(payloads[i])))];
     }
 }

@@ -11,15 +11,18 @@ internal static class RequestParsing
     /// <summary>Why <c>shard_key</c> is refused.</summary>
     public const string OneShard = "a collection has one shard on this single-node server";
 
-    /// <summary>A field that Qdrant also accepts under another name; giving both is refused.</summary>
-    public static JsonElement? Alias(JsonElement? value, string name, JsonElement? alias, string aliasName) =>
-        (value, alias) switch
+    /// <summary>A field that Qdrant also accepts under another name; giving both is refused (null counts as absent).</summary>
+    public static T? Alias<T>(T? value, string name, T? alias, string aliasName)
+        where T : struct
+    {
+        static bool Given(T? field) => field is { } present && present is not JsonElement { ValueKind: JsonValueKind.Null };
+        return (Given(value), Given(alias)) switch
         {
-            ({ ValueKind: not JsonValueKind.Null }, { ValueKind: not JsonValueKind.Null }) =>
-                throw new InvalidRequestException($"Give `{name}` or its alias `{aliasName}`, not both."),
-            ({ ValueKind: not JsonValueKind.Null }, _) => value,
+            (true, true) => throw new InvalidRequestException($"Give `{name}` or its alias `{aliasName}`, not both."),
+            (true, false) => value,
             _ => alias,
         };
+    }
 
     public static PointId PointId(JsonElement element) => VectorDb.PointId.FromJson(element);
 
@@ -30,11 +33,16 @@ internal static class RequestParsing
 
     public static IReadOnlyList<PointId> PointIds(JsonElement element) => VectorDb.PointId.ListFromJson(element);
 
+    /// <summary>
+    /// A vector: a list of numbers, or the object forms that name Qdrant's unnamed vector, <c>""</c> — a map
+    /// <c>{"": [...]}</c> (a point's vectors) or <c>{"name": "", "vector": [...]}</c> (a search's). Other names, sparse
+    /// vectors, inference objects and multivectors are refused by name.
+    /// </summary>
     public static float[] Vector(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Object)
         {
-            throw new InvalidRequestException("Named and sparse vectors are not supported yet: send the vector as a list of numbers.");
+            element = UnnamedVector(element);
         }
 
         if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 0 && element[0].ValueKind == JsonValueKind.Array)
@@ -61,6 +69,34 @@ internal static class RequestParsing
 
         return vector;
     }
+
+    /// <summary>The vector an object form names, if it names the unnamed vector; refuses the other object forms.</summary>
+    private static JsonElement UnnamedVector(JsonElement vector)
+    {
+        var fields = JsonText.Fields(vector).ToList();
+        if (fields is [{ Name: "" } unnamed])
+        {
+            return unnamed.Value;
+        }
+
+        if (fields.Count == 2 && vector.TryGetProperty("name", out var name) && vector.TryGetProperty("vector", out var named))
+        {
+            return name.ValueKind == JsonValueKind.String && name.GetString() == ""
+                ? named
+                : throw new InvalidRequestException($"The named vector {name.GetRawText()} is not supported yet: a point holds one unnamed vector (name \"\").");
+        }
+
+        string shape = fields.Any(f => f.Name is "indices" or "values") ? "Sparse vectors are"
+            : fields.Any(f => f.Name is "model" or "text" or "image" or "object") ? "Inference objects (text, image or object with a model) are"
+            : "Named vectors are";
+        throw new InvalidRequestException($"{shape} not supported yet: send the vector as a list of numbers.");
+    }
+
+    /// <summary>A batch's vectors: a list, or the map <c>{"": [...]}</c> of Qdrant's unnamed vector.</summary>
+    public static JsonElement UnnamedVectors(JsonElement vectors, string path) =>
+        vectors.ValueKind != JsonValueKind.Object ? vectors
+            : JsonText.Fields(vectors).ToList() is [{ Name: "" } unnamed] ? unnamed.Value
+            : throw new InvalidRequestException($"`{path}` as a map of named vectors is not supported yet: a point holds one unnamed vector (name \"\").");
 
     /// <summary>A JSON object given for <paramref name="field"/> (a payload, collection metadata); null when absent.</summary>
     public static Payload? Payload(JsonElement? element, string field = "payload") => element switch
@@ -91,7 +127,7 @@ internal static class RequestParsing
     /// <summary>Qdrant's payload selector object: exactly one of <c>include</c> and <c>exclude</c>.</summary>
     private static PayloadSelector SelectorObject(JsonElement selector)
     {
-        var fields = selector.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).ToList();
+        var fields = JsonText.Fields(selector).ToList();
         return fields switch
         {
             [{ Name: "include" } include] => new PayloadSelector(Keys(include.Value), Include: true),
@@ -101,12 +137,13 @@ internal static class RequestParsing
         };
     }
 
-    /// <summary><c>with_vector</c>: true/false (lists of vector names are refused: there are no named vectors yet).</summary>
+    /// <summary><c>with_vector</c>: true/false, or a list of vector names, of which only the unnamed vector, <c>""</c>, exists.</summary>
     public static bool WithVector(JsonElement? element) => element switch
     {
         null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined or JsonValueKind.False } => false,
         { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.Array } => throw new InvalidRequestException("with_vector as a list of vector names is not supported yet: a point holds one unnamed vector, so use true or false."),
+        { ValueKind: JsonValueKind.Array } names when names.EnumerateArray().All(n => n.ValueKind == JsonValueKind.String && n.GetString() == "") => names.GetArrayLength() > 0,
+        { ValueKind: JsonValueKind.Array } => throw new InvalidRequestException("with_vector as a list of vector names is not supported yet but for \"\": a point holds one unnamed vector, so use true or false."),
         _ => throw new InvalidRequestException("with_vector must be true or false."),
     };
 

@@ -95,12 +95,7 @@ internal static class SearchApi
 
     private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation)
     {
-        if (request.Limit is not null && request.Top is not null)
-        {
-            throw new InvalidRequestException("Give `limit` or its alias `top`, not both.");
-        }
-
-        return Run(collection, RequestParsing.Vector(request.Vector), excluded: null, request.Limit ?? request.Top, request.Offset, request.ScoreThreshold,
+        return Run(collection, RequestParsing.Vector(request.Vector), excluded: null, RequestParsing.Alias(request.Limit, "limit", request.Top, "top"), request.Offset, request.ScoreThreshold,
             request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false),
             RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
     }
@@ -124,7 +119,7 @@ internal static class SearchApi
         }
 
         // A query by point id searches with that point's vector and, as Qdrant does, leaves the point itself out.
-        PointId? byId = query.ValueKind == JsonValueKind.Array ? null : RequestParsing.PointId(query);
+        PointId? byId = query.ValueKind is JsonValueKind.Number or JsonValueKind.String ? RequestParsing.PointId(query) : null;
         float[] vector = byId is { } id
             ? collection.Get(id)?.Vector ?? throw new NotFoundException($"No point with id {query.GetRawText()} found")
             : RequestParsing.Vector(query);
@@ -133,34 +128,36 @@ internal static class SearchApi
     }
 
     /// <summary>
-    /// The vector or point id of a query object: <c>{"nearest": …}</c>. Qdrant's other queries are refused by name until
-    /// they are built, as are sparse vectors and inference objects, which share the object shape.
+    /// The vector or point id of a query object, <c>{"nearest": …}</c>; Qdrant's other queries are refused by name until
+    /// they are built. An object that is no query is a vector given as an object, which <see cref="RequestParsing.Vector"/>
+    /// reads or refuses (sparse vectors, inference objects).
     /// </summary>
     private static JsonElement Nearest(JsonElement query)
     {
-        var fields = query.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).ToList();
+        var fields = JsonText.Fields(query).ToList();
+        bool isQuery = false;
         foreach (var field in fields)
         {
             switch (field.Name)
             {
                 case "nearest":
+                    isQuery = true;
                     break;
                 case "mmr":
                     throw new InvalidRequestException("`query.mmr` is not supported yet: nearest queries return the closest points without diversification.");
                 case "recommend" or "discover" or "context" or "order_by" or "fusion" or "rrf" or "formula" or "sample" or "relevance_feedback" or "defaults":
                     throw new InvalidRequestException($"`query.{field.Name}` is not supported yet: {QueryRequest.QueryNotBuilt}.");
-                case "indices" or "values":
-                    throw new InvalidRequestException($"A sparse vector as `query` is not supported yet: {CreateCollectionRequest.SingleVector}.");
-                case "text" or "image" or "object" or "model" or "options":
-                    throw new InvalidRequestException("Inference objects (`text`, `image`, `object` with a `model`) are not supported: send the embedding itself.");
-                default:
-                    throw new InvalidRequestException($"Unknown field `query.{field.Name}`.");
             }
         }
 
-        return fields.Count == 1
-            ? fields[0].Value
-            : throw new InvalidRequestException("A query object needs `nearest` (a vector or a point id).");
+        if (!isQuery)
+        {
+            return query;
+        }
+
+        return fields is [var nearest]
+            ? nearest.Value
+            : throw new InvalidRequestException($"Unknown field `query.{fields.First(f => f.Name != "nearest").Name}`.");
     }
 
     /// <summary>Runs one search; <paramref name="excluded"/> is a point left out of the hits (the one a query by id named).</summary>
@@ -188,10 +185,10 @@ internal static class SearchApi
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Explain = parameters?.Explain ?? false,
             Adaptive = parameters?.Adaptive?.ToOptions(),
+            Excluded = excluded is { } id ? new HashSet<PointId> { id } : null,
         };
-        int wanted = k + skip + (excluded is null ? 0 : 1);
-        var results = collection.Search(vector, Math.Min(wanted, Collection.MaxSearchLimit), options, cancellation);
-        var hits = results.Where(h => h.Id != excluded).Take(k + skip).Skip(skip);
+        var results = collection.Search(vector, k + skip, options, cancellation);
+        var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {
             // Qdrant's threshold is a floor for similarities and a ceiling for distances.

@@ -37,6 +37,9 @@ internal sealed class QueryParameters
     /// <summary>Endpoints that take no query-string parameters.</summary>
     public static QueryParameters None { get; } = new([]);
 
+    /// <summary>The Prometheus metrics, which Qdrant can also anonymise.</summary>
+    public static QueryParameters Metrics { get; } = new([], new() { ["anonymize"] = "the metrics name collections, not their contents; none are anonymised" });
+
     /// <summary>Ours: fitting a PCA rotation.</summary>
     public static QueryParameters Wait { get; } = new(["wait"]);
 
