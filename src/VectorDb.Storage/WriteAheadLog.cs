@@ -62,10 +62,10 @@ internal sealed class WriteAheadLog : IDisposable
     /// <summary>Appends a record; returns the address just past it, which is what <see cref="WaitForCommit"/> takes.</summary>
     /// <exception cref="StorageException">The log cannot be written, or the disk is nearly full; the record was not appended
     /// (fragments of it that were are never read back as a record).</exception>
-    public long Append(LogRecord record)
+    public long Append(ReadOnlySpan<byte> record)
     {
         ThrowIfCommitFailed();
-        var entries = LogEntries.Frame(Serialization.Serialize(record));
+        var entries = LogEntries.Frame(record);
         return AppendEntries(entries, entries.Sum(entry => (long)entry.Length));
     }
 
@@ -92,20 +92,25 @@ internal sealed class WriteAheadLog : IDisposable
 
     /// <summary>Commits now and blocks until every entry before <paramref name="untilAddress"/> is durable.</summary>
     /// <exception cref="StorageException">The commit failed (disk full, I/O error).</exception>
-    public void WaitForCommit(long untilAddress)
+    public void WaitForCommit(long untilAddress) =>
+        // FasterLog.WaitForCommit spins with Thread.Yield, which on two cores starves the I/O completion it waits
+        // for; the async wait blocks on the commit task instead.
+        WaitForCommitAsync(untilAddress, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Commits now and completes once every entry before <paramref name="untilAddress"/> is durable.</summary>
+    /// <exception cref="StorageException">The commit failed (disk full, I/O error).</exception>
+    public async ValueTask WaitForCommitAsync(long untilAddress, CancellationToken cancellation)
     {
         ThrowIfCommitFailed();
         try
         {
             if (_log.CommittedUntilAddress < untilAddress)
             {
-                // FasterLog.WaitForCommit spins with Thread.Yield, which on two cores starves the I/O completion
-                // it waits for; the async wait blocks on the commit task instead.
                 _log.Commit(spinWait: false);
-                _log.WaitForCommitAsync(untilAddress).AsTask().GetAwaiter().GetResult();
+                await _log.WaitForCommitAsync(untilAddress, token: cancellation).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             _commitFailure ??= e;
             throw new StorageException($"The write-ahead log could not be committed: {e.Message}", e);
@@ -120,7 +125,7 @@ internal sealed class WriteAheadLog : IDisposable
     /// whose fragments are not all there (a crash during its append, or a failed append) is skipped and logged.
     /// </summary>
     /// <returns>Each record with the address of its last entry.</returns>
-    public IEnumerable<(long Address, LogRecord Record)> Read(long fromAddress, Action<long, long, Exception> dropped)
+    public IEnumerable<(long Address, ReadOnlyMemory<byte> Record)> Read(long fromAddress, Action<long, long, Exception> dropped)
     {
         long start = Math.Max(fromAddress, _log.BeginAddress);
         long end = _log.CommittedUntilAddress;
@@ -133,7 +138,7 @@ internal sealed class WriteAheadLog : IDisposable
         var reader = new LogEntries.Reader(_logger);
         while (true)
         {
-            LogRecord? record;
+            ReadOnlyMemory<byte>? record;
             long address;
             try
             {
@@ -142,7 +147,7 @@ internal sealed class WriteAheadLog : IDisposable
                     break;
                 }
 
-                record = reader.Read(entry.AsMemory(0, length), address) is { } bytes ? Serialization.Deserialize<LogRecord>(bytes) : null;
+                record = reader.Read(entry.AsMemory(0, length), address);
             }
             catch (Exception e) when (e is FasterException or InvalidDataException or IOException)
             {
@@ -150,9 +155,9 @@ internal sealed class WriteAheadLog : IDisposable
                 yield break;
             }
 
-            if (record is not null)
+            if (record is { } whole)
             {
-                yield return (address, record);
+                yield return (address, whole);
             }
         }
 

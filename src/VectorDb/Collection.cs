@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using VectorDb.Adaptive;
 using VectorDb.Hnsw;
+using VectorDb.Log;
 using VectorDb.PayloadIndexing;
 using VectorDb.Persistence;
 using VectorDb.Query;
@@ -19,7 +20,7 @@ namespace VectorDb;
     "Design",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "A collection belongs to its VectorDatabase, which releases it on DeleteCollection and Dispose.")]
-public sealed class Collection
+public sealed class Collection : ICheckpointed
 {
     /// <summary>The most hits a search returns, and the most points a scroll page holds.</summary>
     public const int MaxSearchLimit = 10_000;
@@ -74,16 +75,8 @@ public sealed class Collection
     /// <summary>Identifies the collection in the log and the point store; never reused, unlike names.</summary>
     internal uint Id { get; }
 
-    internal CollectionConfig Config => new(
-        Options.Dimensions,
-        Options.Distance,
-        Options.M,
-        Options.EfConstruction,
-        Options.Matryoshka is { } prefixes ? [.. prefixes] : null,
-        Options.Pca is { } pca ? new PcaConfig(Options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null,
-        Options.DataType,
-        Options.PayloadLinks,
-        Options.Metadata?.ToJson());
+    /// <summary>The sequence number of the last log record applied (<see cref="Apply"/>).</summary>
+    internal long LastSequence { get; set; }
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
@@ -91,8 +84,6 @@ public sealed class Collection
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? RotationFitError { get; private set; }
 
-    /// <summary>The fitted axes, for checkpoints.</summary>
-    internal (float[] Axes, double ExplainedVariance)? RotationState => Volatile.Read(ref _rotation) is { } fitted ? (fitted.Axes, fitted.Info.ExplainedVariance) : null;
 
     /// <summary>Bytes held by the vector index (vectors, links, per-node metadata).</summary>
     public long IndexMemoryBytes
@@ -155,10 +146,7 @@ public sealed class Collection
             throw new InvalidRequestException($"Only keyword and uuid indexes can be tenant indexes, not {schema.ToString().ToLowerInvariant()}.");
         }
 
-        return WriteCollection(
-            wait,
-            () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant) ? null : new CreatePayloadIndexRecord(Id, key, schema, isTenant),
-            () => ApplyCreatePayloadIndex(key, schema, isTenant));
+        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant) ? null : new CreatePayloadIndexRecord(Id, key, schema, isTenant)).Written;
     }
 
     /// <summary>Deletes the payload index on <paramref name="key"/>; filters on it keep working, by reading payloads.</summary>
@@ -166,7 +154,7 @@ public sealed class Collection
     public bool DeletePayloadIndex(string key, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return WriteCollection(wait, () => PayloadIndexes.Any(i => i.Key == key) ? new DeletePayloadIndexRecord(Id, key) : null, () => ApplyDeletePayloadIndex(key));
+        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key) ? new DeletePayloadIndexRecord(Id, key) : null).Written;
     }
 
     /// <summary>Deletes every point matching <paramref name="filter"/>; logged as the ids it matched.</summary>
@@ -234,30 +222,9 @@ public sealed class Collection
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(options);
         var batch = PrepareBatch(points);
-        long logAddress = 0;
-        using (EnterWrite())
-        {
-            lock (_writeLock)
-            {
-                ThrowIfDropped();
-                batch = Admitted(batch, options);
-                if (batch.Length == 0)
-                {
-                    return 0;
-                }
-
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(new UpsertPointsRecord(Id, [.. batch.Select(ToData)]));
-                }
-
-                ApplyUpsert(batch);
-            }
-        }
-
-        WaitForCommit(logAddress, options.Wait);
+        var (_, written) = Write(options.Wait, () => Admitted(batch, options) is { Length: > 0 } admitted ? new UpsertPointsRecord(Id, [.. admitted.Select(PointData.From)]) : null);
         ScheduleRotationFit();
-        return batch.Length;
+        return written;
     }
 
     /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point}, bool)"/>.</summary>
@@ -269,7 +236,7 @@ public sealed class Collection
     /// <returns>How many points were deleted.</returns>
     /// <exception cref="StorageException">The delete could not be logged; it was not applied.</exception>
     public int Delete(IEnumerable<PointId> ids, bool wait = true) =>
-        WriteExisting(ids, wait, existing => new DeletePointsRecord(Id, existing), ApplyDelete);
+        WriteExisting(ids, wait, existing => new DeletePointsRecord(Id, existing));
 
     /// <summary>Returns the points that exist among <paramref name="ids"/>, in the order asked for.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while reading.</exception>
@@ -654,7 +621,7 @@ public sealed class Collection
             int kept = Options.PcaDimensions!.Value;
             var axes = rotation.LeadingAxes(kept);
             double explained = rotation.ExplainedShare(kept);
-            WriteCollection(wait, () => new SetRotationRecord(Id, axes, explained), () => ApplyRotation(axes, explained));
+            Write(wait, () => new SetRotationRecord(Id, axes, explained));
             return new RotationInfo(kept, explained, sample.Count);
         }
     }
@@ -769,7 +736,7 @@ public sealed class Collection
     /// Applies a validated, deduplicated batch; the caller holds the write lock (or is replaying the log).
     /// The new nodes are linked unpublished, then the whole batch replaces the old points at once.
     /// </summary>
-    internal void ApplyUpsert(Point[] batch)
+    internal int ApplyUpsert(Point[] batch)
     {
         EnsurePointCapacity(_index.AllocatedCount + batch.Length);
         var nodes = new int[batch.Length];
@@ -812,6 +779,8 @@ public sealed class Collection
                 _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(nodes[i], batch[i].Vector, batch[i].Payload?.ToJson()));
             }
         }
+
+        return batch.Length;
     }
 
     /// <summary>Applies a delete; the caller holds the write lock (or is replaying the log).</summary>
@@ -887,7 +856,7 @@ public sealed class Collection
 
     /// <summary>
     /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
-    /// <see cref="WritePayloadLinks(string, Stream)"/> with this graph); the caller holds the write lock (or is recovering).
+    /// a checkpoint with this graph); the caller holds the write lock (or is recovering).
     /// </summary>
     internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
     {
@@ -899,11 +868,6 @@ public sealed class Collection
         _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
     }
 
-    /// <summary>Keys of the payload indexes whose value links (or tenant graphs) a checkpoint can save; writers must be kept out.</summary>
-    internal IReadOnlyList<string> PayloadLinkKeys() => _payloadIndexes.KeysWithLinksToSave();
-
-    /// <summary>Writes the value links (or tenant graphs) of the payload index on <paramref name="key"/> for a checkpoint.</summary>
-    internal void WritePayloadLinks(string key, Stream stream) => _payloadIndexes.WriteLinks(key, stream);
 
     internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 
@@ -911,8 +875,42 @@ public sealed class Collection
     /// being created over existing points, as when the database opens).</summary>
     internal void WaitForPayloadLinks() => _payloadIndexes.WaitForLinks();
 
-    /// <summary>Writes the graph for a checkpoint; the caller keeps writers out.</summary>
-    internal void WriteSnapshot(Stream stream) => _index.WriteSnapshot(stream);
+    long ICheckpointed.CheckpointBytesUpperBound => IndexMemoryBytes;
+
+    /// <summary>
+    /// Writes the graph's snapshot, the fitted rotation and the payload indexes' links (or tenant graphs) into a
+    /// checkpoint's folder; the caller keeps writers out. Links are written straight to their files: a tenant index's
+    /// graphs hold copies of its points' vectors.
+    /// </summary>
+    CollectionManifest ICheckpointed.WriteCheckpoint(string folder)
+    {
+        string snapshotFile = $"collection-{Id}.hnsw";
+        ChecksummedFile.Write(Path.Combine(folder, snapshotFile), _index.WriteSnapshot);
+        string? rotationFile = null;
+        if (Volatile.Read(ref _rotation) is { } fitted)
+        {
+            rotationFile = $"collection-{Id}.rotation";
+            RotationFile.Write(Path.Combine(folder, rotationFile), fitted.Axes, fitted.Info.ExplainedVariance);
+        }
+
+        var linksFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string key in _payloadIndexes.KeysWithLinksToSave())
+        {
+            string linksFile = $"collection-{Id}.{linksFiles.Count}.links";
+            ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => _payloadIndexes.WriteLinks(key, stream));
+            linksFiles[key] = linksFile;
+        }
+
+        return new CollectionManifest(
+            Id,
+            Name,
+            CollectionConfig.From(Options),
+            snapshotFile,
+            Count(),
+            [.. PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key)))],
+            rotationFile,
+            LastSequence);
+    }
 
     /// <summary>
     /// Attaches the points recovered from the store to a graph loaded from a snapshot, after checking that the
@@ -1004,83 +1002,69 @@ public sealed class Collection
     }
 
     private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait) =>
-        WriteExisting(
-            ids,
-            wait,
-            existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys),
-            existing => ApplyPayloadUpdate(existing, operation, payload, keys));
+        WriteExisting(ids, wait, existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
 
-    /// <summary>
-    /// Logs and applies a write to those of <paramref name="ids"/> that exist (nothing, when none does), then
-    /// waits for the log commit if asked to.
-    /// </summary>
-    private int WriteExisting(IEnumerable<PointId> ids, bool wait, Func<PointId[], LogRecord> record, Func<PointId[], int> apply)
+    /// <summary>Writes a record about those of <paramref name="ids"/> that exist (nothing, when none does).</summary>
+    private int WriteExisting(IEnumerable<PointId> ids, bool wait, Func<PointId[], CollectionRecord> record)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var requested = ids.ToHashSet();
-        long logAddress = 0;
-        int changed;
-        using (EnterWrite())
+        return Write(wait, () => requested.Where(_internalIds.ContainsKey).ToArray() is { Length: > 0 } existing ? record(existing) : null).Changed;
+    }
+
+    /// <summary>
+    /// The write path: under the write lock, makes the record (null: nothing to write), numbers it, logs it and applies
+    /// it with <see cref="Apply"/>; then, when <paramref name="wait"/>, waits until the log commit covering it is durable.
+    /// </summary>
+    /// <exception cref="StorageException">The record could not be logged; nothing was applied.</exception>
+    private (bool Written, int Changed) Write(bool wait, Func<CollectionRecord?> makeRecord)
+    {
+        var (commit, written, changed) = Write(makeRecord);
+        if (wait)
+        {
+            commit.Wait();
+        }
+
+        return (written, changed);
+    }
+
+    private (WriteCommit Commit, bool Written, int Changed) Write(Func<CollectionRecord?> makeRecord)
+    {
+        using (_durable?.EnterWrite() ?? default)
         {
             lock (_writeLock)
             {
                 ThrowIfDropped();
-                PointId[] existing = [.. requested.Where(_internalIds.ContainsKey)];
-                if (existing.Length == 0)
+                if (makeRecord() is not { } record)
                 {
-                    return 0;
+                    return (WriteCommit.Done, false, 0);
                 }
 
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(record(existing));
-                }
-
-                changed = apply(existing);
+                record = record with { Sequence = LastSequence + 1 };
+                long address = _durable?.Log.Append(LogRecordCodec.Encode(record)) ?? 0;
+                int changed = Apply(record);
+                return (new WriteCommit(_durable?.Log, address), true, changed);
             }
         }
+    }
 
-        WaitForCommit(logAddress, wait);
+    /// <summary>
+    /// The one place a collection's state changes: a live write (<see cref="Write(Func{CollectionRecord?})"/>), the replay
+    /// of the log, and later a replica applying what its leader shipped. A record already applied — its sequence number
+    /// not past <see cref="LastSequence"/> — is skipped; records logged before there were sequence numbers count on.
+    /// The caller holds the write lock, or is recovering.
+    /// </summary>
+    /// <returns>How many points the record changed.</returns>
+    internal int Apply(CollectionRecord record)
+    {
+        if (record.Sequence != 0 && record.Sequence <= LastSequence)
+        {
+            return 0;
+        }
+
+        int changed = record.ApplyTo(this);
+        LastSequence = record.Sequence == 0 ? LastSequence + 1 : record.Sequence;
         return changed;
-    }
-
-    /// <summary>Logs and applies a collection-level change (none when <paramref name="record"/> returns null).</summary>
-    private bool WriteCollection(bool wait, Func<LogRecord?> record, Action apply)
-    {
-        long logAddress = 0;
-        using (EnterWrite())
-        {
-            lock (_writeLock)
-            {
-                ThrowIfDropped();
-                if (record() is not { } entry)
-                {
-                    return false;
-                }
-
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(entry);
-                }
-
-                apply();
-            }
-        }
-
-        WaitForCommit(logAddress, wait);
-        return true;
-    }
-
-    private static PointData ToData(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
-
-    private DurableStore.WriteScope EnterWrite() => _durable?.EnterWrite() ?? default;
-
-    private void WaitForCommit(long logAddress, bool wait)
-    {
-        if (wait && _durable is not null)
-        {
-            _durable.Log.WaitForCommit(logAddress);
-        }
     }
 
     private List<ScoredPoint> ToScoredPoints(ReadOnlySpan<Neighbor> neighbors, SearchOptions options, int k)

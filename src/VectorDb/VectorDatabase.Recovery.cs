@@ -3,6 +3,7 @@ using FASTER.core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VectorDb.Hnsw;
+using VectorDb.Log;
 using VectorDb.Persistence;
 using VectorDb.Storage;
 
@@ -63,12 +64,24 @@ public sealed partial class VectorDatabase
         var (manifest, needsCheckpoint) = RecoverCheckpoint(durable);
         long replayed = 0;
         bool dropped = false;
-        foreach (var (_, record) in durable.Log.Read(manifest?.LogAddress ?? 0, (from, to, error) =>
+        foreach (var (address, bytes) in durable.Log.Read(manifest?.LogAddress ?? 0, (from, to, error) =>
         {
             StorageLog.LogTailDropped(durable.Logger, from, to, error);
             dropped = true;
         }))
         {
+            LogRecord record;
+            try
+            {
+                record = LogRecordCodec.Decode(bytes);
+            }
+            catch (InvalidDataException e)
+            {
+                StorageLog.LogTailDropped(durable.Logger, address, durable.Log.CommittedUntilAddress, e);
+                dropped = true;
+                break;
+            }
+
             Replay(record);
             replayed++;
         }
@@ -154,7 +167,7 @@ public sealed partial class VectorDatabase
         bool rebuilt = false;
         foreach (var entry in manifest.Collections)
         {
-            var options = ToOptions(entry.Config);
+            var options = entry.Config.ToOptions();
             var points = stored[entry.Id];
             Collection? collection = null;
             bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
@@ -189,6 +202,7 @@ public sealed partial class VectorDatabase
                 collection.ApplyRotation(axes, explained);
             }
 
+            collection.LastSequence = entry.LastSequence;
             _collections[entry.Name] = collection;
         }
 
@@ -200,40 +214,16 @@ public sealed partial class VectorDatabase
     {
         switch (record)
         {
-            case CreateCollectionRecord create when !_collections.ContainsKey(create.Name):
-                _collections[create.Name] = new Collection(create.Name, create.CollectionId, ToOptions(create.Config), _durable);
-                _durable!.NextCollectionId = Math.Max(_durable.NextCollectionId, create.CollectionId + 1);
+            case DatabaseRecord change:
+                change.ApplyTo(this);
                 break;
-            case DropCollectionRecord drop when FindById(drop.CollectionId) is { } collection:
-                _collections.TryRemove(collection.Name, out _);
-                collection.Drop();
-                break;
-            case UpsertPointsRecord upsert when FindById(upsert.CollectionId) is { } collection:
-                collection.ApplyUpsert(collection.PrepareBatch(upsert.Points.Select(p => new Point(
-                    p.Id, p.Vector, p.PayloadJson is null ? null : Payload.Parse(p.PayloadJson)))));
-                break;
-            case DeletePointsRecord delete when FindById(delete.CollectionId) is { } collection:
-                collection.ApplyDelete(delete.Ids);
-                break;
-            case UpdatePayloadRecord update when FindById(update.CollectionId) is { } collection:
-                collection.ApplyPayloadUpdate(
-                    update.Ids, update.Operation, update.PayloadJson is null ? null : Payload.Parse(update.PayloadJson), update.Keys);
-                break;
-            case CreatePayloadIndexRecord createIndex when FindById(createIndex.CollectionId) is { } collection:
-                collection.ApplyCreatePayloadIndex(createIndex.Key, createIndex.Schema, createIndex.IsTenant);
-                break;
-            case DeletePayloadIndexRecord deleteIndex when FindById(deleteIndex.CollectionId) is { } collection:
-                collection.ApplyDeletePayloadIndex(deleteIndex.Key);
-                break;
-            case SetRotationRecord rotation when FindById(rotation.CollectionId) is { } collection:
-                collection.ApplyRotation(rotation.Axes, rotation.ExplainedVariance);
+            case CollectionRecord change when FindById(change.CollectionId) is { } collection:
+                collection.Apply(change);
                 break;
             default:
                 break; // a record for a collection dropped later in the log
         }
     }
-
-    private Collection? FindById(uint id) => _collections.Values.FirstOrDefault(c => c.Id == id);
 
     /// <summary>The links (or value graphs) a checkpoint saved for a payload index, verified; null (logged) when unreadable.</summary>
     private static Stream? OpenPayloadLinks(DurableStore durable, string collection, PayloadIndexDefinition index, string folder)
@@ -254,16 +244,4 @@ public sealed partial class VectorDatabase
         }
     }
 
-    private static CollectionOptions ToOptions(CollectionConfig config) => new()
-    {
-        Dimensions = config.Dimensions,
-        Distance = config.Distance,
-        M = config.M,
-        EfConstruction = config.EfConstruction,
-        Matryoshka = config.Matryoshka,
-        DataType = config.DataType,
-        PayloadLinks = config.PayloadLinks,
-        Metadata = config.MetadataJson is null ? null : Payload.Parse(config.MetadataJson),
-        Pca = config.Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
-    };
 }

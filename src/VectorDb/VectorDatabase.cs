@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using VectorDb.Log;
 using VectorDb.Persistence;
 using VectorDb.Storage;
 
@@ -47,31 +48,18 @@ public sealed partial class VectorDatabase : IDisposable
         ValidateName(name);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        Collection collection;
-        long logAddress = 0;
-        using (_durable?.EnterWrite() ?? default)
+        uint id = 0;
+        Write(() =>
         {
-            lock (_lock)
+            if (_collections.ContainsKey(name))
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_collections.ContainsKey(name))
-                {
-                    throw new CollectionAlreadyExistsException(name);
-                }
-
-                uint id = TakeCollectionId();
-                collection = new Collection(name, id, options, _durable);
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(new CreateCollectionRecord(id, name, collection.Config));
-                }
-
-                _collections[name] = collection;
+                throw new CollectionAlreadyExistsException(name);
             }
-        }
 
-        _durable?.Log.WaitForCommit(logAddress);
-        return collection;
+            id = TakeCollectionId();
+            return new CreateCollectionRecord(id, name, CollectionConfig.From(options)) { Sequence = 1 };
+        });
+        return FindById(id) ?? throw new CollectionNotFoundException(name); // dropped again meanwhile
     }
 
     /// <summary>Returns a collection by name.</summary>
@@ -92,32 +80,63 @@ public sealed partial class VectorDatabase : IDisposable
     /// <summary>Deletes a collection and all its points.</summary>
     /// <returns>False when it did not exist.</returns>
     /// <exception cref="StorageException">The deletion could not be logged; nothing was deleted.</exception>
-    public bool DeleteCollection(string name)
+    public bool DeleteCollection(string name) =>
+        Write(() => _collections.TryGetValue(name, out var collection) ? new DropCollectionRecord(collection.Id) { Sequence = collection.LastSequence + 1 } : null);
+
+    /// <summary>
+    /// The write path of the database's own records: under the database lock, makes the record (null: nothing to write),
+    /// logs it, applies it, and waits until it is durable.
+    /// </summary>
+    /// <returns>False when there was nothing to write.</returns>
+    private bool Write(Func<DatabaseRecord?> makeRecord)
     {
-        long logAddress = 0;
+        WriteCommit commit;
         using (_durable?.EnterWrite() ?? default)
         {
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                if (!_collections.TryGetValue(name, out var collection))
+                if (makeRecord() is not { } record)
                 {
                     return false;
                 }
 
-                if (_durable is not null)
-                {
-                    logAddress = _durable.Log.Append(new DropCollectionRecord(collection.Id));
-                }
-
-                _collections.TryRemove(name, out _);
-                collection.Drop();
+                long address = _durable?.Log.Append(LogRecordCodec.Encode(record)) ?? 0;
+                record.ApplyTo(this);
+                commit = new WriteCommit(_durable?.Log, address);
             }
         }
 
-        _durable?.Log.WaitForCommit(logAddress);
+        commit.Wait();
         return true;
     }
+
+    /// <summary>Creates the collection a record names, unless a checkpoint already holds it; the caller holds the lock or is recovering.</summary>
+    internal void ApplyCreateCollection(CreateCollectionRecord record)
+    {
+        if (_collections.ContainsKey(record.Name))
+        {
+            return;
+        }
+
+        _collections[record.Name] = new Collection(record.Name, record.Id, record.Config.ToOptions(), _durable) { LastSequence = Math.Max(1, record.Sequence) };
+        if (_durable is not null)
+        {
+            _durable.NextCollectionId = Math.Max(_durable.NextCollectionId, record.Id + 1);
+        }
+    }
+
+    /// <summary>Drops the collection a record names, if it still exists; the caller holds the lock or is recovering.</summary>
+    internal void ApplyDropCollection(DropCollectionRecord record)
+    {
+        if (FindById(record.Id) is { } collection)
+        {
+            _collections.TryRemove(collection.Name, out _);
+            collection.Drop();
+        }
+    }
+
+    private Collection? FindById(uint id) => _collections.Values.FirstOrDefault(c => c.Id == id);
 
     /// <summary>Names of all collections, sorted.</summary>
     public IReadOnlyList<string> ListCollections()

@@ -1,3 +1,4 @@
+using VectorDb.Persistence;
 using VectorDb.CrashHost;
 using VectorDb.Storage;
 

@@ -1,3 +1,4 @@
+using VectorDb.Persistence;
 using VectorDb.Query;
 using VectorDb.Storage;
 

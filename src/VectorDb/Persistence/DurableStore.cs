@@ -22,7 +22,7 @@ internal sealed class DurableStore : IDisposable
     private readonly Lock _checkpointLock = new();
     private readonly FileStream _lockFile;
     private readonly Timer _checkpointTimer;
-    private Func<IReadOnlyCollection<Collection>> _collections = () => [];
+    private Func<IReadOnlyCollection<ICheckpointed>> _collections = () => [];
     private long _lastCheckpointAddress;
     private long _lastCheckpointTicks = Environment.TickCount64;
     private bool _started;
@@ -97,7 +97,7 @@ internal sealed class DurableStore : IDisposable
     }
 
     /// <summary>Starts periodic checkpoints of the collections <paramref name="collections"/> returns.</summary>
-    public void Start(Func<IReadOnlyCollection<Collection>> collections)
+    public void Start(Func<IReadOnlyCollection<ICheckpointed>> collections)
     {
         _collections = collections;
         _started = true;
@@ -124,7 +124,7 @@ internal sealed class DurableStore : IDisposable
             // A checkpoint that runs out of space midway leaves FASTER's checkpoint incomplete and can stall
             // it, so it only starts when its worst case fits: FasterKV's index and unflushed log, and the graphs.
             var collections = _collections();
-            long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.IndexMemoryBytes);
+            long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.CheckpointBytesUpperBound);
             Disk.EnsureRoomFor(needed);
             _gate.EnterWriteLock();
             try
@@ -134,37 +134,7 @@ internal sealed class DurableStore : IDisposable
                 long address = Log.TailAddress;
                 var token = Points.Checkpoint();
                 string folder = Checkpoints.CreateFolder(sequence);
-                var entries = new List<CollectionManifest>(collections.Count);
-                foreach (var collection in collections)
-                {
-                    string file = $"collection-{collection.Id}.hnsw";
-                    ChecksummedFile.Write(Path.Combine(folder, file), collection.WriteSnapshot);
-                    string? rotationFile = null;
-                    if (collection.RotationState is var (axes, explained))
-                    {
-                        rotationFile = $"collection-{collection.Id}.rotation";
-                        RotationFile.Write(Path.Combine(folder, rotationFile), axes, explained);
-                    }
-
-                    // Written straight to their files: a tenant index's graphs hold copies of its points' vectors.
-                    var linksFiles = new Dictionary<string, string>(StringComparer.Ordinal);
-                    foreach (string key in collection.PayloadLinkKeys())
-                    {
-                        string linksFile = $"collection-{collection.Id}.{linksFiles.Count}.links";
-                        ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => collection.WritePayloadLinks(key, stream));
-                        linksFiles[key] = linksFile;
-                    }
-
-                    entries.Add(new CollectionManifest(
-                        collection.Id,
-                        collection.Name,
-                        collection.Config,
-                        file,
-                        collection.Count(),
-                        [.. collection.PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key)))],
-                        rotationFile));
-                }
-
+                var entries = collections.Select(collection => collection.WriteCheckpoint(folder)).ToList();
                 manifest = new CheckpointManifest
                 {
                     Sequence = sequence,

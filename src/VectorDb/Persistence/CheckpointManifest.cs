@@ -1,12 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace VectorDb.Storage;
+using VectorDb.Log;
+using VectorDb.Storage;
+
+namespace VectorDb.Persistence;
 
 /// <summary>What one checkpoint covers. Written last, so a checkpoint without a valid manifest never happened.</summary>
 internal sealed record CheckpointManifest
 {
-    public const int CurrentFormat = 1;
+    /// <summary>Format 2 adds each collection's last log sequence number; format 1 manifests read with 0.</summary>
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
 
@@ -24,8 +28,9 @@ internal sealed record CheckpointManifest
 
 /// <summary>
 /// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
-/// indexes (whose contents are rebuilt from the stored payloads on load), and the file holding its fitted PCA
-/// rotation if it has one. Checkpoints written before payload indexes or rotations existed have none.
+/// indexes (whose contents are rebuilt from the stored payloads on load), the file holding its fitted PCA
+/// rotation if it has one, and the sequence number of the last log record the checkpoint covers. Checkpoints written
+/// before payload indexes, rotations or sequence numbers existed have none.
 /// </summary>
 internal sealed record CollectionManifest(
     uint Id,
@@ -34,7 +39,8 @@ internal sealed record CollectionManifest(
     string SnapshotFile,
     int Points,
     IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
-    string? RotationFile = null);
+    string? RotationFile = null,
+    long LastSequence = 0);
 
 /// <summary>
 /// A payload index as persisted: the key path, the schema, whether it keeps a graph per value, and the file holding the
@@ -100,7 +106,7 @@ internal sealed class CheckpointDirectory(string root)
         using var content = ChecksummedFile.OpenVerified(path);
         var manifest = JsonSerializer.Deserialize<CheckpointManifest>(content, JsonOptions)
             ?? throw new InvalidDataException("its manifest is empty");
-        if (manifest.Format != CheckpointManifest.CurrentFormat || manifest.Sequence != sequence)
+        if (manifest.Format is < 1 or > CheckpointManifest.CurrentFormat || manifest.Sequence != sequence)
         {
             throw new InvalidDataException($"its manifest has format {manifest.Format} and sequence {manifest.Sequence}");
         }

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace VectorDb.Storage;
+using VectorDb.Storage;
+
+namespace VectorDb.Persistence;
 
 /// <summary>
 /// A collection's fitted PCA axes in a checkpoint: the explained variance (f64), the value count (i32), then the

@@ -1,0 +1,128 @@
+using MessagePack;
+
+namespace VectorDb.Log;
+
+/// <summary>A point as logged: its vector as given and its payload as JSON text.</summary>
+[MessagePackObject]
+internal sealed record PointData(
+    [property: Key(0)] PointId Id,
+    [property: Key(1)] float[] Vector,
+    [property: Key(2)] string? PayloadJson)
+{
+    public static PointData From(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
+
+    public Point ToPoint() => new(Id, Vector, PayloadJson is null ? null : Payload.Parse(PayloadJson));
+}
+
+/// <summary>Points were inserted or replaced: those an upsert's mode and update filter admitted.</summary>
+[LogRecordKind(2)]
+[MessagePackObject]
+internal sealed record UpsertPointsRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] IReadOnlyList<PointData> Points) : CollectionRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection) => collection.ApplyUpsert(collection.PrepareBatch(Points.Select(p => p.ToPoint())));
+}
+
+/// <summary>Points were deleted: those that existed among the ids asked for (or matched the filter).</summary>
+[LogRecordKind(3)]
+[MessagePackObject]
+internal sealed record DeletePointsRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] IReadOnlyList<PointId> Ids) : CollectionRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection) => collection.ApplyDelete(Ids);
+}
+
+/// <summary>What an <see cref="UpdatePayloadRecord"/> does to each point's payload.</summary>
+internal enum PayloadOperation
+{
+    /// <summary>Set the given top-level keys, keep the others.</summary>
+    Set = 0,
+
+    /// <summary>Replace the whole payload.</summary>
+    Overwrite = 1,
+
+    /// <summary>Remove the given keys.</summary>
+    DeleteKeys = 2,
+
+    /// <summary>Remove every key.</summary>
+    Clear = 3,
+}
+
+/// <summary>The payloads of existing points were changed.</summary>
+[LogRecordKind(4)]
+[MessagePackObject]
+internal sealed record UpdatePayloadRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] IReadOnlyList<PointId> Ids,
+    [property: Key(2)] PayloadOperation Operation,
+    [property: Key(3)] string? PayloadJson,
+    [property: Key(4)] IReadOnlyList<string>? Keys) : CollectionRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection) =>
+        collection.ApplyPayloadUpdate(Ids, Operation, PayloadJson is null ? null : Payload.Parse(PayloadJson), Keys);
+}
+
+/// <summary>A payload index was created (or replaced, with another schema or tenancy).</summary>
+[LogRecordKind(5)]
+[MessagePackObject]
+internal sealed record CreatePayloadIndexRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] string Key,
+    [property: Key(2)] PayloadSchemaType Schema,
+    [property: Key(3)] bool IsTenant = false) : CollectionRecord // logs written before tenant indexes have three fields
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection)
+    {
+        collection.ApplyCreatePayloadIndex(Key, Schema, IsTenant);
+        return 0;
+    }
+}
+
+/// <summary>A payload index was deleted.</summary>
+[LogRecordKind(6)]
+[MessagePackObject]
+internal sealed record DeletePayloadIndexRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] string Key) : CollectionRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection)
+    {
+        collection.ApplyDeletePayloadIndex(Key);
+        return 0;
+    }
+}
+
+/// <summary>A PCA rotation was fitted: the leading axes (row-major, rows × dimensions) adaptive searches walk.</summary>
+[LogRecordKind(7)]
+[MessagePackObject]
+internal sealed record SetRotationRecord(
+    [property: Key(0)] uint Collection,
+    [property: Key(1)] float[] Axes,
+    [property: Key(2)] double ExplainedVariance) : CollectionRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Collection;
+
+    internal override int ApplyTo(Collection collection)
+    {
+        collection.ApplyRotation(Axes, ExplainedVariance);
+        return 0;
+    }
+}

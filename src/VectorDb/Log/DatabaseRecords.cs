@@ -1,0 +1,29 @@
+using MessagePack;
+
+namespace VectorDb.Log;
+
+/// <summary>A collection was created under a name, with an id never used before.</summary>
+[LogRecordKind(0)]
+[MessagePackObject]
+internal sealed record CreateCollectionRecord(
+    [property: Key(0)] uint Id,
+    [property: Key(1)] string Name,
+    [property: Key(2)] CollectionConfig Config) : DatabaseRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Id;
+
+    internal override void ApplyTo(VectorDatabase database) => database.ApplyCreateCollection(this);
+}
+
+/// <summary>A collection was deleted with all its points.</summary>
+[LogRecordKind(1)]
+[MessagePackObject]
+internal sealed record DropCollectionRecord(
+    [property: Key(0)] uint Id) : DatabaseRecord
+{
+    [IgnoreMember]
+    public override uint CollectionId => Id;
+
+    internal override void ApplyTo(VectorDatabase database) => database.ApplyDropCollection(this);
+}
