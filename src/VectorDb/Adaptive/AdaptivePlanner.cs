@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using VectorDb.Hnsw;
+using VectorDb.Points;
+
+namespace VectorDb.Adaptive;
+
+/// <summary>
+/// The adaptive-dimension side of a dense vector space: what an adaptive search runs (a prefix walk and its shortlist,
+/// given or calibrated for a target recall), the PCA rotation (fitted on request or in the background, applied from
+/// the log) and the graph's prefix copies. Prefix copies, calibrations and fits are made one at a time under its own
+/// lock, apart from the collection's writers. See docs/adaptive.md.
+/// </summary>
+internal sealed class AdaptivePlanner(string collection, CollectionOptions options, HnswIndex graph, PointTable table)
+{
+    // Sample points a calibration measures as queries.
+    private const int CalibrationQueries = 200;
+
+    private readonly CollectionOptions _options = options;
+    private readonly HnswIndex _graph = graph;
+    private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<(double Target, int K), CachedCalibration> _calibrations = new();
+    private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
+    private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
+    private int _fitting; // 1 while a fit started by a write runs in the background
+
+    /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
+    public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
+
+    /// <summary>The fitted axes and their explained variance, which a checkpoint saves; null before a fit.</summary>
+    public (float[] Axes, double ExplainedVariance)? FittedAxes => Volatile.Read(ref _rotation) is { } fitted ? (fitted.Axes, fitted.Info.ExplainedVariance) : null;
+
+    /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
+    public string? FitError { get; private set; }
+
+    /// <summary>
+    /// What an adaptive search runs: the given prefix and shortlist, or the calibrated choice for a target recall
+    /// (whose prefix may be the whole vector, i.e. a plain search). Makes sure the graph keeps the prefix copy.
+    /// </summary>
+    public AdaptivePlan Plan(AdaptiveSearch adaptive, int k, int ef, bool exact)
+    {
+        if (exact)
+        {
+            throw new InvalidRequestException("Exact search and adaptive-dimension search exclude each other.");
+        }
+
+        if ((adaptive.SearchDimensions is null) == (adaptive.TargetRecall is null))
+        {
+            throw new InvalidRequestException("Adaptive search needs either search_dims or target_recall (not both).");
+        }
+
+        if (adaptive.TargetRecall is double target)
+        {
+            if (adaptive.RescoreDimensions is not null)
+            {
+                throw new InvalidRequestException("rescore_dims goes with search_dims; a target_recall search rescores with the whole vector.");
+            }
+
+            var choice = Calibrated(k, target);
+            string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
+            return new AdaptivePlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
+                $"calibrated for recall {target}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
+        }
+
+        int dims = adaptive.SearchDimensions!.Value;
+        if (dims < 1 || dims > _options.Dimensions)
+        {
+            throw new InvalidRequestException($"search_dims must be between 1 and {_options.Dimensions}, got {dims}.");
+        }
+
+        int rescored = adaptive.RescoreDimensions ?? _options.Dimensions;
+        if (rescored < dims || rescored > _options.Dimensions)
+        {
+            throw new InvalidRequestException($"rescore_dims must be between search_dims ({dims}) and {_options.Dimensions}, got {rescored}.");
+        }
+
+        if (rescored < _options.Dimensions && (_options.Pca is not null || (_options.Matryoshka is { } valid && !valid.Contains(rescored))))
+        {
+            throw new InvalidRequestException(_options.Pca is not null
+                ? "rescore_dims cannot be used on a PCA collection: its stored vectors are not rotated."
+                : $"rescore_dims must be one of the collection's Matryoshka prefixes [{string.Join(", ", _options.Matryoshka!)}] or {_options.Dimensions}, got {rescored}.");
+        }
+
+        if (adaptive.Oversampling is < 1 or > 100)
+        {
+            throw new InvalidRequestException($"oversampling must be between 1 and 100, got {adaptive.Oversampling}.");
+        }
+
+        if ((long)k * adaptive.Oversampling > 100_000)
+        {
+            throw new InvalidRequestException($"limit × oversampling must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
+        }
+
+        if (dims == _options.Dimensions)
+        {
+            return new AdaptivePlan(dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
+        }
+
+        if (_options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
+        {
+            throw new InvalidRequestException($"search_dims must be one of the collection's Matryoshka prefixes [{string.Join(", ", prefixes)}] or {_options.Dimensions}, got {dims}.");
+        }
+
+        if (_options.Pca is not null)
+        {
+            if (Volatile.Read(ref _rotation) is not { } fitted)
+            {
+                return new AdaptivePlan(_options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
+            }
+
+            if (dims > fitted.Info.Dimensions)
+            {
+                throw new InvalidRequestException($"search_dims must be at most {fitted.Info.Dimensions} (the principal axes this collection keeps) or {_options.Dimensions}, got {dims}.");
+            }
+
+            return new AdaptivePlan(dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
+        }
+
+        if (Volatile.Read(ref _prefixDimensions) < dims)
+        {
+            lock (_lock)
+            {
+                _graph.KeepPrefixCopy(dims);
+                Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, dims));
+            }
+        }
+
+        int shortlist = k * adaptive.Oversampling;
+        string rescoring = rescored == _options.Dimensions ? "all" : $"the first {rescored}";
+        return new AdaptivePlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
+    }
+
+    /// <summary>The cached calibration for (target, k), measured again once the collection has doubled or halved.</summary>
+    private AdaptiveChoice Calibrated(int k, double target)
+    {
+        int points = _graph.Count;
+        bool Fresh(CachedCalibration? cached) => cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points;
+        if (_calibrations.TryGetValue((target, k), out var cached) && Fresh(cached))
+        {
+            return cached.Choice;
+        }
+
+        lock (_lock)
+        {
+            if (_calibrations.TryGetValue((target, k), out cached) && Fresh(cached))
+            {
+                return cached.Choice;
+            }
+
+            var sample = new List<int>(CalibrationQueries);
+            int bound = _graph.AllocatedCount;
+            for (int node = 0, step = Math.Max(1, bound / CalibrationQueries); node < bound && sample.Count < CalibrationQueries; node += step)
+            {
+                if (_graph.IsLive(node))
+                {
+                    sample.Add(node);
+                }
+            }
+
+            var prefixes = CalibrationPrefixes();
+            var choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes);
+            Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max()));
+            _calibrations[(target, k)] = new CachedCalibration(points, choice);
+            return choice;
+        }
+    }
+
+    /// <summary>
+    /// The prefixes a calibration tries: a Matryoshka collection's own, a PCA collection's up to its kept axes (none
+    /// before the fit), else powers of two up to a quarter of the dimension; and always the whole vector.
+    /// </summary>
+    private List<int> CalibrationPrefixes()
+    {
+        int dimensions = _options.Dimensions;
+        IEnumerable<int> prefixes = AdaptiveCalibration.DefaultPrefixes(dimensions);
+        if (_options.Matryoshka is { } trained)
+        {
+            prefixes = trained;
+        }
+        else if (_options.Pca is not null)
+        {
+            int axes = Volatile.Read(ref _rotation)?.Info.Dimensions ?? 0;
+            prefixes = prefixes.Where(d => d < axes).Append(axes).Where(d => d > 0);
+        }
+
+        return [.. prefixes.Append(dimensions).Distinct().Order()];
+    }
+
+    /// <summary>
+    /// Fits the PCA rotation on a sample of the live vectors and hands the axes to <paramref name="log"/>, which logs them
+    /// and applies them (<see cref="ApplyRotation"/>); one fit at a time.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The collection has no PCA option, or fewer than two points.</exception>
+    public RotationInfo Fit(Action<float[], double> log)
+    {
+        if (_options.Pca is not { } pca)
+        {
+            throw new InvalidRequestException($"Collection {collection} was not created with the pca option.");
+        }
+
+        lock (_lock)
+        {
+            var sample = SampleVectors(pca.SamplePoints);
+            if (sample.Count < 2)
+            {
+                throw new InvalidRequestException($"A PCA rotation needs at least 2 points; collection {collection} has {sample.Count}.");
+            }
+
+            var rotation = PcaRotation.Fit(sample, _options.Dimensions, center: _options.Distance == DistanceMetric.Euclid);
+            int kept = _options.PcaDimensions!.Value;
+            var axes = rotation.LeadingAxes(kept);
+            double explained = rotation.ExplainedShare(kept);
+            log(axes, explained);
+            return new RotationInfo(kept, explained, sample.Count);
+        }
+    }
+
+    /// <summary>Makes adaptive searches walk these axes; drops calibrations measured without them.</summary>
+    /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
+    public void ApplyRotation(float[] axes, double explainedVariance)
+    {
+        if (_options.PcaDimensions is not int kept || axes.Length != kept * _options.Dimensions)
+        {
+            throw new InvalidDataException($"a rotation of {axes.Length} values does not fit collection {collection}");
+        }
+
+        _graph.KeepRotatedPrefix(axes);
+        Volatile.Write(ref _prefixDimensions, kept);
+        Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(kept, explainedVariance, null)));
+        _calibrations.Clear();
+    }
+
+    /// <summary>Runs <paramref name="fit"/> in the background once a PCA collection has reached its size, unless one runs.</summary>
+    public void ScheduleFit(Func<RotationInfo> fit)
+    {
+        if (_options.Pca is not { FitAtPoints: > 0 } pca || Volatile.Read(ref _rotation) is not null || _graph.Count < pca.FitAtPoints
+            || Interlocked.CompareExchange(ref _fitting, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                if (Volatile.Read(ref _rotation) is null)
+                {
+                    fit();
+                    FitError = null;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                FitError = table.Dropped ? null : e.Message; // a dropped or closed collection has nothing left to fit
+            }
+            finally
+            {
+                Volatile.Write(ref _fitting, 0);
+            }
+        });
+    }
+
+    /// <summary>Up to <paramref name="count"/> live vectors, evenly spread over the internal ids.</summary>
+    private List<float[]> SampleVectors(int count)
+    {
+        using var read = table.ReadVisible();
+        var sample = new List<float[]>(Math.Min(count, _graph.Count));
+        int bound = _graph.AllocatedCount;
+        double step = Math.Max(1.0, (double)bound / count);
+        for (double position = 0; position < bound && sample.Count < count; position += step)
+        {
+            int node = (int)position;
+            if (_graph.IsLive(node))
+            {
+                var vector = new float[_options.Dimensions];
+                _graph.CopyVector(node, vector);
+                sample.Add(vector);
+            }
+        }
+
+        return sample;
+    }
+
+    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice);
+
+    private sealed record FittedRotation(float[] Axes, RotationInfo Info);
+}
+
+/// <summary>What an adaptive search runs: the prefix walked, the shortlist rescored, the beam, and why.</summary>
+internal readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason, int? RescoreDimensions = null);

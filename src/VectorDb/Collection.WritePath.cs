@@ -1,0 +1,321 @@
+using VectorDb.Log;
+using VectorDb.Points;
+using VectorDb.Query;
+using VectorDb.Storage;
+
+namespace VectorDb;
+
+/// <summary>
+/// The write path: every change is a log record, made and validated under the write lock, numbered, logged, then
+/// carried out by <see cref="Apply"/> — the only code that changes the collection, whether the record comes from a live
+/// write, from the log after a crash or, later, from a leader replicating to this node.
+/// </summary>
+public sealed partial class Collection
+{
+    // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
+    private const int ParallelInsertThreshold = 64;
+
+    private readonly Lock _writeLock = new();
+
+    /// <summary>The sequence number of the last log record applied (<see cref="Apply"/>).</summary>
+    internal long LastSequence { get; set; }
+
+    /// <summary>
+    /// The one place a collection's state changes: a live write (<see cref="Write(Func{CollectionRecord?})"/>), the replay
+    /// of the log, and later a replica applying what its leader shipped. A record already applied — its sequence number
+    /// not past <see cref="LastSequence"/> — is skipped; records logged before there were sequence numbers count on.
+    /// The caller holds the write lock, or is recovering.
+    /// </summary>
+    /// <returns>How many points the record changed.</returns>
+    internal int Apply(CollectionRecord record)
+    {
+        if (record.Sequence != 0 && record.Sequence <= LastSequence)
+        {
+            return 0;
+        }
+
+        int changed = record.ApplyTo(this);
+        LastSequence = record.Sequence == 0 ? LastSequence + 1 : record.Sequence;
+        return changed;
+    }
+
+    /// <summary>
+    /// Applies a validated, deduplicated batch. The new nodes are linked unpublished, then the whole batch replaces the
+    /// old points at once.
+    /// </summary>
+    internal int ApplyUpsert(Point[] batch)
+    {
+        _table.EnsureCapacity(_dense.NodeBound + batch.Length);
+        var nodes = new int[batch.Length];
+        if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
+        {
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => nodes[i] = InsertUnpublished(batch[i]));
+        }
+        else
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                nodes[i] = InsertUnpublished(batch[i]);
+            }
+        }
+
+        var replaced = new List<int>();
+        using (_table.WriteVisible())
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                if (_table.TryGetNode(batch[i].Id, out int previous) && Unpublish(previous))
+                {
+                    replaced.Add(previous);
+                }
+
+                _dense.Publish(nodes[i]);
+                _table.Map(batch[i].Id, nodes[i]);
+            }
+        }
+
+        foreach (int node in replaced)
+        {
+            _dense.Repair(node);
+        }
+
+        if (_durable is not null)
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(nodes[i], batch[i].Vector, batch[i].Payload?.ToJson()));
+            }
+        }
+
+        return batch.Length;
+    }
+
+    /// <summary>Deletes the points that exist among <paramref name="ids"/>.</summary>
+    internal int ApplyDelete(IEnumerable<PointId> ids)
+    {
+        var deleted = new List<(PointId Id, int Node)>();
+        using (_table.WriteVisible())
+        {
+            foreach (var id in ids)
+            {
+                if (_table.Unmap(id, out int node) && Unpublish(node))
+                {
+                    deleted.Add((id, node));
+                }
+            }
+        }
+
+        foreach (var (id, node) in deleted)
+        {
+            _dense.Repair(node);
+            _durable?.Points.Delete(Id, id);
+        }
+
+        return deleted.Count;
+    }
+
+    /// <summary>Changes the payloads of the points that exist among <paramref name="ids"/>.</summary>
+    internal int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys)
+    {
+        var updated = new List<(PointId Id, int Node, Payload Payload)>();
+        using (_table.WriteVisible())
+        {
+            foreach (var id in ids)
+            {
+                if (!_table.TryGetNode(id, out int node) || _table.Stored(node) is not { } stored)
+                {
+                    continue;
+                }
+
+                var current = stored.Payload ?? Payload.Empty;
+                var next = operation switch
+                {
+                    PayloadOperation.Set => current.With(payload!),
+                    PayloadOperation.Overwrite => payload!,
+                    PayloadOperation.DeleteKeys => current.Without(keys!),
+                    _ => Payload.Empty,
+                };
+                _payloadIndexes.Update(node, stored.Payload, next);
+                _table.Record(node, stored with { Payload = next });
+                updated.Add((id, node, next));
+            }
+        }
+
+        if (_durable is not null)
+        {
+            foreach (var (id, node, next) in updated)
+            {
+                _durable.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
+            }
+        }
+
+        return updated.Count;
+    }
+
+    /// <summary>
+    /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
+    /// a checkpoint with this graph); the caller holds the write lock (or is recovering).
+    /// </summary>
+    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
+    {
+        var existing = Enumerable.Range(0, _table.NodeBound)
+            .Select(node => (Node: node, Stored: _table.Stored(node)))
+            .Where(entry => entry.Stored is not null && _dense.IsLive(entry.Node))
+            .Select(entry => (entry.Node, entry.Stored!.Payload));
+        _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
+    }
+
+    internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
+
+    /// <summary>Makes adaptive searches walk these axes; drops calibrations measured without them.</summary>
+    /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
+    internal void ApplyRotation(float[] axes, double explainedVariance) => _dense.Adaptive.ApplyRotation(axes, explainedVariance);
+
+    /// <summary>Starts the automatic PCA fit in the background once the collection has reached its size.</summary>
+    internal void ScheduleRotationFit() => _dense.Adaptive.ScheduleFit(() => FitRotation());
+
+    /// <summary>Waits until the keyword indexes have linked their values' points (they do it in the background after
+    /// being created over existing points, as when the database opens).</summary>
+    internal void WaitForPayloadLinks() => _payloadIndexes.WaitForLinks();
+
+    /// <summary>Validates and deduplicates a batch for <see cref="ApplyUpsert"/>.</summary>
+    internal Point[] PrepareBatch(IEnumerable<Point> points)
+    {
+        var batch = Deduplicate(points);
+        foreach (var point in batch)
+        {
+            ValidateVector(point.Vector, $"for point {point.Id}");
+        }
+
+        return batch;
+    }
+
+    /// <summary>
+    /// The write path: under the write lock, makes the record (null: nothing to write), numbers it, logs it and applies
+    /// it with <see cref="Apply"/>; then, when <paramref name="wait"/>, waits until the log commit covering it is durable.
+    /// </summary>
+    /// <exception cref="StorageException">The record could not be logged; nothing was applied.</exception>
+    private (bool Written, int Changed) Write(bool wait, Func<CollectionRecord?> makeRecord)
+    {
+        var (commit, written, changed) = Write(makeRecord);
+        if (wait)
+        {
+            commit.Wait();
+        }
+
+        return (written, changed);
+    }
+
+    private (WriteCommit Commit, bool Written, int Changed) Write(Func<CollectionRecord?> makeRecord)
+    {
+        using (_durable?.EnterWrite() ?? default)
+        {
+            lock (_writeLock)
+            {
+                _table.ThrowIfDropped();
+                if (makeRecord() is not { } record)
+                {
+                    return (WriteCommit.Done, false, 0);
+                }
+
+                record = record with { Sequence = LastSequence + 1 };
+                long address = _durable?.Log.Append(LogRecordCodec.Encode(record)) ?? 0;
+                int changed = Apply(record);
+                return (new WriteCommit(_durable?.Log, address), true, changed);
+            }
+        }
+    }
+
+    private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait) =>
+        WriteExisting(ids, wait, existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
+
+    /// <summary>Writes a record about those of <paramref name="ids"/> that exist (nothing, when none does).</summary>
+    private int WriteExisting(IEnumerable<PointId> ids, bool wait, Func<PointId[], CollectionRecord> record)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var requested = ids.ToHashSet();
+        return Write(wait, () => requested.Where(_table.Contains).ToArray() is { Length: > 0 } existing ? record(existing) : null).Changed;
+    }
+
+    /// <summary>The points of a batch that an upsert's mode and update filter let it write; the caller holds the write lock.</summary>
+    private Point[] Admitted(Point[] batch, UpsertOptions options)
+    {
+        if (options.Mode == UpsertMode.Upsert && options.UpdateFilter is null)
+        {
+            return batch;
+        }
+
+        var filter = options.UpdateFilter is { } updateFilter ? FilterCompiler.Compile(updateFilter, _payloadIndexes, _table) : null;
+        return [.. batch.Where(point => _table.TryGetNode(point.Id, out int node)
+            ? options.Mode != UpsertMode.InsertOnly && (filter is null || filter.Matches(node))
+            : options.Mode != UpsertMode.UpdateOnly)];
+    }
+
+    /// <summary>Stores and links a point on a new node that no read sees until it is published.</summary>
+    private int InsertUnpublished(Point point)
+    {
+        int node = _dense.InsertUnpublished(point.Vector);
+        _table.Record(node, new StoredPoint(point.Id, point.Payload));
+        _payloadIndexes.Add(node, point.Payload); // after the graph's links: a keyword index's value links start from them
+        return node;
+    }
+
+    /// <summary>Takes a node out of searches, payload indexes and lookups; the caller holds visibility exclusively.</summary>
+    private bool Unpublish(int node)
+    {
+        _payloadIndexes.Remove(node);
+        _table.Forget(node);
+        return _dense.Retire(node);
+    }
+
+    private void ValidateVector(ReadOnlySpan<float> vector, string what)
+    {
+        if (vector.Length != Options.Dimensions)
+        {
+            throw new DimensionMismatchException(Options.Dimensions, vector.Length, what);
+        }
+
+        // Checked here, before the write is logged: a vector the graph then refused would fail every replay.
+        float limit = Options.Distance == DistanceMetric.Cosine ? float.MaxValue : Options.DataType.MaxMagnitude();
+        for (int i = 0; i < vector.Length; i++)
+        {
+            if (!float.IsFinite(vector[i]))
+            {
+                throw new InvalidRequestException($"Vector {what} has a non-finite component ({vector[i]}) at index {i}.");
+            }
+
+            if (MathF.Abs(vector[i]) > limit)
+            {
+                throw new InvalidRequestException($"Vector {what} has a component ({vector[i]}) at index {i} beyond what {Options.DataType.ToApiName()} stores (±{limit}).");
+            }
+        }
+
+        if (Options.Distance == DistanceMetric.Cosine && VectorMath.Norm(vector) == 0f)
+        {
+            throw new InvalidRequestException($"Vector {what} is all zeros, which has no direction under cosine distance.");
+        }
+    }
+
+    private static Point[] Deduplicate(IEnumerable<Point> points)
+    {
+        var list = points as IReadOnlyList<Point> ?? points.ToList();
+        var lastIndex = new Dictionary<PointId, int>(list.Count);
+        for (int i = 0; i < list.Count; i++)
+        {
+            var point = list[i] ?? throw new InvalidRequestException($"Point at position {i} is null.");
+            if (point.Vector is null)
+            {
+                throw new InvalidRequestException($"Point {point.Id} has no vector.");
+            }
+
+            lastIndex[point.Id] = i;
+        }
+
+        if (lastIndex.Count == list.Count)
+        {
+            return list as Point[] ?? [.. list];
+        }
+
+        return [.. lastIndex.Values.Order().Select(i => list[i])];
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using VectorDb.Query;
+
+namespace VectorDb.Points;
+
+/// <summary>
+/// A collection's points by internal node: the external ↔ internal id map, each node's id and payload, and the
+/// visibility lock that makes a write's batch appear to readers all at once. The vectors live in the collection's
+/// vector spaces, which also say which nodes are live (published and not deleted).
+/// </summary>
+/// <remarks>
+/// Reads hold visibility shared for their whole read; a write makes all of its batch visible (or invisible) while
+/// holding it exclusively, so no read sees half a batch. The slow parts of a write (linking, repairing links) happen
+/// outside it, on nodes readers do not return yet. Writers are serialised by the collection.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage(
+    "Design",
+    "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The visibility lock lives as long as the collection, which readers may still hold after it is dropped.")]
+internal sealed class PointTable(string collection, Func<int, bool> isLive, Func<int> liveCount, Func<int> allocated) : IPointSource
+{
+    private readonly ConcurrentDictionary<PointId, int> _nodes = new();
+    private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
+    private StoredPoint?[] _points = new StoredPoint?[1024]; // by node; replaced, never resized in place
+    private volatile bool _dropped;
+
+    /// <summary>True once the collection was dropped or closed: reads find it gone.</summary>
+    public bool Dropped => _dropped;
+
+    /// <inheritdoc />
+    public int NodeBound => Math.Min(Volatile.Read(ref _points).Length, allocated());
+
+    /// <inheritdoc />
+    public int LiveCount => liveCount();
+
+    /// <summary>The ids of every point, with their nodes, in no order.</summary>
+    public IEnumerable<KeyValuePair<PointId, int>> Nodes => _nodes;
+
+    /// <inheritdoc />
+    public bool TryGetNode(PointId id, out int node) => _nodes.TryGetValue(id, out node);
+
+    /// <summary>True when a point with this id exists.</summary>
+    public bool Contains(PointId id) => _nodes.ContainsKey(id);
+
+    /// <inheritdoc />
+    public bool TryGetPoint(int node, out PointId id, out Payload? payload)
+    {
+        if (Stored(node) is { } stored && isLive(node))
+        {
+            (id, payload) = (stored.Id, stored.Payload);
+            return true;
+        }
+
+        (id, payload) = (default, null);
+        return false;
+    }
+
+    /// <summary>The id and payload recorded on a node (published or not), or null.</summary>
+    public StoredPoint? Stored(int node)
+    {
+        var points = Volatile.Read(ref _points);
+        return (uint)node < (uint)points.Length ? Volatile.Read(ref points[node]) : null;
+    }
+
+    /// <summary>Records a point on a node that readers do not see yet (its vector space has not published it).</summary>
+    public void Record(int node, StoredPoint point) => Volatile.Write(ref _points[node], point);
+
+    /// <summary>Forgets what a node holds; the caller holds visibility exclusively.</summary>
+    public void Forget(int node) => Volatile.Write(ref _points[node], null);
+
+    /// <summary>Points an id at a node; the caller holds visibility exclusively.</summary>
+    public void Map(PointId id, int node) => _nodes[id] = node;
+
+    /// <summary>Forgets an id, returning the node it was on; the caller holds visibility exclusively.</summary>
+    public bool Unmap(PointId id, out int node) => _nodes.TryRemove(id, out node);
+
+    /// <summary>Grows the node array before a batch, so parallel inserts never resize it.</summary>
+    public void EnsureCapacity(int required)
+    {
+        if (required <= _points.Length)
+        {
+            return;
+        }
+
+        var grown = new StoredPoint?[Math.Max(required, _points.Length * 2)];
+        Array.Copy(_points, grown, _points.Length);
+        Volatile.Write(ref _points, grown);
+    }
+
+    /// <summary>Holds visibility shared for a read; a collection dropped meanwhile is not found.</summary>
+    /// <exception cref="CollectionNotFoundException">The collection was dropped.</exception>
+    public VisibilityScope ReadVisible()
+    {
+        _visibility.EnterReadLock();
+        if (_dropped)
+        {
+            _visibility.ExitReadLock();
+            throw new CollectionNotFoundException(collection);
+        }
+
+        return new VisibilityScope(_visibility, exclusive: false);
+    }
+
+    /// <summary>Holds visibility exclusively, to make a write's changes visible at once.</summary>
+    public VisibilityScope WriteVisible()
+    {
+        _visibility.EnterWriteLock();
+        return new VisibilityScope(_visibility, exclusive: true);
+    }
+
+    /// <summary>Waits for running reads, then makes later ones find the collection gone.</summary>
+    public void MarkDropped()
+    {
+        using (WriteVisible())
+        {
+            _dropped = true;
+        }
+    }
+
+    /// <exception cref="CollectionNotFoundException">The collection was dropped.</exception>
+    public void ThrowIfDropped()
+    {
+        if (_dropped)
+        {
+            throw new CollectionNotFoundException(collection);
+        }
+    }
+
+    /// <summary>Releases the visibility lock it was taken with.</summary>
+    public readonly struct VisibilityScope(ReaderWriterLockSlim gate, bool exclusive) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (exclusive)
+            {
+                gate.ExitWriteLock();
+            }
+            else
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
+}
+
+/// <summary>What the point table holds for a node: the point's id and payload.</summary>
+internal sealed record StoredPoint(PointId Id, Payload? Payload);
