@@ -74,12 +74,12 @@ public class HnswIndexTests
         {
             var query = queries[q];
             var full = new SearchStatistics();
-            int n = index.Search(query, 10, 32, descended, new EvenNodes(), twoHop, full, acceptedShare: 0.5);
+            int n = index.Search(query, 10, 32, descended, new EvenNodes(), new WalkOptions { TwoHop = twoHop, AcceptedShare = 0.5 }, full);
 
             var split = new SearchStatistics();
             index.NeighbourhoodShare(query, new EvenNodes(), split, out var entry);
             var probed = split.DistanceComputations;
-            Assert.Equal(n, index.Search(query, 10, 32, entered, new EvenNodes(), twoHop, split, acceptedShare: 0.5, entry: entry));
+            Assert.Equal(n, index.Search(query, 10, 32, entered, new EvenNodes(), new WalkOptions { TwoHop = twoHop, AcceptedShare = 0.5, Entry = entry }, split));
 
             Assert.Equal(descended, entered);
             Assert.InRange(probed, 1, full.DistanceComputations - 1);
@@ -272,7 +272,7 @@ public class HnswIndexTests
         for (int q = 0; q < count; q++)
         {
             var statistics = new SearchStatistics();
-            Assert.Equal(10, index.Search(data[q], 10, 20, found, default(AcceptAll), twoHop: false, statistics));
+            Assert.Equal(10, index.Search(data[q], 10, 20, found, statistics));
             if (statistics.FellBackToExact)
             {
                 stranded++;

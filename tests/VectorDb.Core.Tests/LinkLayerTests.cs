@@ -166,11 +166,11 @@ public sealed class LinkLayerTests
             index.ExactSearch(queries[q], 10, exact, others);
             int[] truth = [.. exact.Select(n => n.Id)];
 
-            Assert.Equal(10, index.Search(queries[q], 10, 10, found, others, twoHop: true, withWork, acceptedShare: 0.9, valueLinks: valueLinks, borderLinks: borderLinks));
+            Assert.Equal(10, index.Search(queries[q], 10, 10, found, others, new WalkOptions { TwoHop = true, AcceptedShare = 0.9, FollowLayer = valueLinks >= 0 ? valueLinks : null, LookThroughLayer = borderLinks >= 0 ? borderLinks : null }, withWork));
             Assert.All(found, hit => Assert.NotEqual(queryLabels[q], labels[hit.Id]));
             with += Recall.AtK(found, truth, 10);
 
-            index.Search(queries[q], 10, 10, found, others, twoHop: true, withoutWork, acceptedShare: 0.9);
+            index.Search(queries[q], 10, 10, found, others, new WalkOptions { TwoHop = true, AcceptedShare = 0.9 }, withoutWork);
             without += Recall.AtK(found, truth, 10);
         }
 

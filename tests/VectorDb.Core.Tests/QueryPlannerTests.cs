@@ -1,4 +1,4 @@
-using VectorDb.Query;
+using VectorDb.Planning;
 
 namespace VectorDb.Core.Tests;
 

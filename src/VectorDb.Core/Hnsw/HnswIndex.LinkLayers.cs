@@ -92,17 +92,17 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Links a node on a link layer to its nearest nodes among those <paramref name="members"/> accepts, found by a
-    /// two-hop walk of the graph (the walk <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int, int)"/>
-    /// takes for a selective filter, looking through rejected nodes along this layer's links where they have any), with
-    /// the neighbour-selection heuristic; each chosen node links back, pruning as needed. For members lying across the
-    /// graph from the node, which a walk of the layer alone would not reach: e.g. the nearest points of other values
-    /// (border links, see the <c>borderLinks</c> parameter of that search).
+    /// two-hop walk of the graph (the walk a search with <see cref="WalkOptions.TwoHop"/> takes for a selective filter,
+    /// looking through rejected nodes along this layer's links where they have any), with the neighbour-selection
+    /// heuristic; each chosen node links back, pruning as needed. For members lying across the graph from the node, which
+    /// a walk of the layer alone would not reach: a layer a walk then looks through rejected nodes along
+    /// (<see cref="WalkOptions.LookThroughLayer"/>).
     /// </summary>
     /// <param name="handle">From <see cref="AddLinkLayer"/>.</param>
     /// <param name="id">A linked node of the graph.</param>
     /// <param name="members">The nodes it may link to (besides itself, which it never links to); unpublished ones included, as an insert links to them.</param>
     /// <param name="ef">The walk's beam.</param>
-    /// <param name="membersShare">The share of nodes that are members, when known (0 otherwise): see <c>acceptedShare</c> of that search.</param>
+    /// <param name="membersShare">The share of nodes that are members, when known (0 otherwise): see <see cref="WalkOptions.AcceptedShare"/>.</param>
     /// <returns>False when the graph holds no node <paramref name="id"/> (nothing is linked).</returns>
     public bool LinkInLayerAcross<TFilter>(int handle, int id, TFilter members, int ef, double membersShare)
         where TFilter : struct, INodeFilter
@@ -113,7 +113,7 @@ public sealed unsafe partial class HnswIndex
         try
         {
             CheckLinkLayer(handle);
-            SetUpTwoHop(context, membersShare, valueLinkLevel: 0, borderLinkLevel: ~handle); // rejected nodes already linked lead to members at once
+            SetUpTwoHop(context, membersShare, followLevel: 0, lookThroughLevel: ~handle); // rejected nodes already linked lead to members at once
             return IsAllocated(id) && Dispatch<LinkAcrossOperation<TFilter>, bool>(new(this, ~handle, id, members, ef, context));
         }
         finally

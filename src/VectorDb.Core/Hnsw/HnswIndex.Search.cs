@@ -11,14 +11,15 @@ public sealed unsafe partial class HnswIndex
     /// <param name="k">Number of neighbours wanted.</param>
     /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
     /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="statistics">When not null, receives the work done.</param>
     /// <returns>The number of neighbours written.</returns>
-    public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results) =>
-        Search(query, k, ef, results, default(AcceptAll));
+    public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, SearchStatistics? statistics = null) =>
+        Search(query, k, ef, results, default(AcceptAll), new WalkOptions(), statistics);
 
-    /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
-    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter)
+    /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts, by a plain walk.</summary>
+    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, SearchStatistics? statistics = null)
         where TFilter : struct, INodeFilter =>
-        Search(query, k, ef, results, filter, twoHop: false, statistics: null, seeds: default);
+        Search(query, k, ef, results, filter, new WalkOptions(), statistics);
 
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
@@ -26,45 +27,14 @@ public sealed unsafe partial class HnswIndex
     /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
     /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
     /// <param name="filter">Which nodes may be returned.</param>
-    /// <param name="twoHop">
-    /// False: rejected nodes are traversed like any other (distance computed, expanded), only kept out of
-    /// the result — best when most nodes match. True (ACORN-1): distances are computed for accepted nodes only,
-    /// and a rejected neighbour is looked through to its own neighbours, so the search stays connected over
-    /// the accepted subgraph without paying for the rejected majority — best for selective filters.
-    /// </param>
+    /// <param name="walk">How the walk treats rejected nodes, where it starts, which extra link layers it follows.</param>
     /// <param name="statistics">When not null, receives the work done.</param>
-    /// <param name="seeds">
-    /// Nodes the filter accepts that join the beam next to the graph's entry point: footholds among the matches
-    /// for a query whose own neighbourhood holds none (e.g. a filter on a class the query is not from).
-    /// </param>
-    /// <param name="acceptedShare">
-    /// The share of nodes the filter accepts, when known (0 otherwise). A two-hop expansion looks at up to
-    /// M₀·(2 − share) matches: where most nodes match, its own neighbours and a few second hops already give it
-    /// enough, and more only add distances.
-    /// </param>
-    /// <param name="entry">
-    /// Where to enter layer 0, found by an earlier descent for the same query (<see cref="NeighbourhoodShare"/>);
-    /// null to descend the upper layers.
-    /// </param>
-    /// <param name="valueLinks">
-    /// A link layer (<see cref="AddLinkLayer"/>) joining nodes that share a payload value, when the filter accepts
-    /// or rejects nodes by that value (e.g. "any label but 3"); −1 for none. A two-hop expansion of a match then
-    /// also takes its matching neighbours on that layer: nodes of its own value, which the filter accepts too.
-    /// </param>
-    /// <param name="borderLinks">
-    /// A link layer joining each node to the nearest nodes holding none of its payload values, when the filter rejects
-    /// nodes by their value (e.g. "any label but 3"); −1 for none. A two-hop expansion then looks through a rejected
-    /// neighbour along these links, which lead to matches, instead of along its graph links, which lead mostly to
-    /// more nodes of its value; a node without such links is looked through along its graph links.
-    /// </param>
     /// <remarks>
     /// Without a filter the result holds min(k, <see cref="Count"/>) nodes: a walk that strands (see
     /// <see cref="ExactIfStranded"/>) is answered by an exact scan. A filtered search can return fewer than k; the
     /// query planner completes those answers.
     /// </remarks>
-    public int Search<TFilter>(
-        ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, bool twoHop, SearchStatistics? statistics, ReadOnlySpan<int> seeds = default,
-        double acceptedShare = 0, Neighbor? entry = null, int valueLinks = -1, int borderLinks = -1)
+    public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, scoped in WalkOptions walk, SearchStatistics? statistics = null)
         where TFilter : struct, INodeFilter
     {
         CheckK(k, results);
@@ -75,9 +45,9 @@ public sealed unsafe partial class HnswIndex
         {
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
-            SetUpTwoHop(context, acceptedShare, LinkLayerLevel(valueLinks), LinkLayerLevel(borderLinks));
+            SetUpTwoHop(context, walk.AcceptedShare, LinkLayerLevel(walk.FollowLayer), LinkLayerLevel(walk.LookThroughLayer));
             found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
-                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, twoHop, seeds, entry));
+                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, walk.TwoHop, walk.Seeds, walk.Entry));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
         }
         finally
@@ -205,7 +175,7 @@ public sealed unsafe partial class HnswIndex
     /// all, which gives full-precision distances. Not with a rotated prefix, whose walk ranks by rotated coordinates.
     /// </param>
     /// <remarks>
-    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int, int)"/>,
+    /// Like <see cref="Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, in WalkOptions, SearchStatistics?)"/>,
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
@@ -638,8 +608,8 @@ public sealed unsafe partial class HnswIndex
     /// the planner scans the matches instead).
     /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
     /// whose neighbourhood holds no match still finds its way to the matches. A rejected node already looked through
-    /// in full is not read again (<see cref="LookedThroughSet"/>). With border links (<see cref="SearchContext.BorderLinkLayer"/>)
-    /// a rejected node is looked through along them: to the nearest nodes of other values, not to more of its own.
+    /// in full is not read again (<see cref="LookedThroughSet"/>). With a look-through layer (<see cref="SearchContext.LookThroughLayer"/>)
+    /// a rejected node is looked through along it (to nodes likely accepted) rather than along its graph links.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
     private void SearchLayerTwoHop<TDistance, TFilter>(
@@ -695,7 +665,7 @@ public sealed unsafe partial class HnswIndex
                     rejected[rejectedCount++] = neighbor;
                     if (!lookedThrough.TryGet(neighbor, out _))
                     {
-                        PrefetchLinks(neighbor, context.BorderLinkLayer);
+                        PrefetchLinks(neighbor, context.LookThroughLayer);
                     }
                     if (seeking && visited.TryVisit(neighbor))
                     {
@@ -706,14 +676,14 @@ public sealed unsafe partial class HnswIndex
                 }
             }
 
-            if (context.ValueLinkLayer != 0 && filter.Accept(nearest.Id))
+            if (context.FollowLayer != 0 && filter.Accept(nearest.Id))
             {
                 // Recall at ef 16 on "any label but the query's": 0.972 → 0.981 for ~6 % more distances (docs/planner.md).
-                var sameValue = Links(nearest.Id, context.ValueLinkLayer);
-                int sameCount = Math.Min(Volatile.Read(ref sameValue[0]), sameValue.Length - 1);
-                for (int i = 1; i <= sameCount; i++)
+                var followed = Links(nearest.Id, context.FollowLayer);
+                int followedCount = Math.Min(Volatile.Read(ref followed[0]), followed.Length - 1);
+                for (int i = 1; i <= followedCount; i++)
                 {
-                    int neighbor = sameValue[i];
+                    int neighbor = followed[i];
                     if (filter.Accept(neighbor) && visited.TryVisit(neighbor))
                     {
                         scored[toScore++] = neighbor;
@@ -734,7 +704,7 @@ public sealed unsafe partial class HnswIndex
                     continue;
                 }
 
-                var hop = LookThroughLinks(through, context.BorderLinkLayer);
+                var hop = LookThroughLinks(through, context.LookThroughLayer);
                 int hopCount = Math.Min(Volatile.Read(ref hop[0]), hop.Length - 1);
                 int accepted = 0;
                 int j = 1;
@@ -764,18 +734,18 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
-    /// The links a two-hop walk looks through a rejected node along: its border links (<paramref name="borderLayer"/>
-    /// ≠ 0) when it has any, which lead to nodes of other values, else its graph links.
+    /// The links a two-hop walk looks through a rejected node along: its links on the look-through layer
+    /// (<paramref name="layer"/> ≠ 0) when it has any, else its graph links.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<int> LookThroughLinks(int node, int borderLayer)
+    private Span<int> LookThroughLinks(int node, int layer)
     {
-        if (borderLayer != 0)
+        if (layer != 0)
         {
-            var border = LayerLinks(node, borderLayer);
-            if (Volatile.Read(ref border[0]) > 0)
+            var extra = LayerLinks(node, layer);
+            if (Volatile.Read(ref extra[0]) > 0)
             {
-                return border;
+                return extra;
             }
         }
 
@@ -786,16 +756,16 @@ public sealed unsafe partial class HnswIndex
     /// Resets the counters and sets what a two-hop walk reads from the context: its budget, M₀·(2 − share of matches)
     /// matches looked at per expansion, and the link layers (as levels, 0 for none) it follows and looks through along.
     /// </summary>
-    private void SetUpTwoHop(SearchContext context, double acceptedShare, int valueLinkLevel, int borderLinkLevel)
+    private void SetUpTwoHop(SearchContext context, double acceptedShare, int followLevel, int lookThroughLevel)
     {
         context.ResetCounters();
         context.TwoHopBudget = (int)(_m0 * (2 - Math.Clamp(acceptedShare, 0, 1)));
-        context.ValueLinkLayer = valueLinkLevel;
-        context.BorderLinkLayer = borderLinkLevel;
+        context.FollowLayer = followLevel;
+        context.LookThroughLayer = lookThroughLevel;
     }
 
     /// <summary>A link layer's handle as the (negative) level the layer code takes, 0 for none or a removed one.</summary>
-    private int LinkLayerLevel(int handle) => (uint)handle < (uint)_linkLayers.Length && _linkLayers[handle] != 0 ? ~handle : 0;
+    private int LinkLayerLevel(int? handle) => handle is int h && (uint)h < (uint)_linkLayers.Length && _linkLayers[h] != 0 ? ~h : 0;
 
     /// <summary>Asks for a gathered node's row: every short row at once, a long one only if it is the first (the rest load one ahead).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

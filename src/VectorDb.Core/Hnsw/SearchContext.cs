@@ -49,11 +49,11 @@ internal sealed unsafe class SearchContext
     /// <summary>Matches a two-hop expansion looks at, at most (see <c>HnswIndex.SearchLayerTwoHop</c>).</summary>
     public int TwoHopBudget;
 
-    /// <summary>The link layer a two-hop expansion of a match also follows (see <c>HnswIndex.SearchLayerTwoHop</c>); 0 for none.</summary>
-    public int ValueLinkLayer;
+    /// <summary>The link layer a two-hop expansion of a match also follows (<see cref="WalkOptions.FollowLayer"/>), as a level; 0 for none.</summary>
+    public int FollowLayer;
 
-    /// <summary>The link layer a two-hop walk looks through rejected nodes along (see <c>HnswIndex.SearchLayerTwoHop</c>); 0 for none.</summary>
-    public int BorderLinkLayer;
+    /// <summary>The link layer a two-hop walk looks through rejected nodes along (<see cref="WalkOptions.LookThroughLayer"/>), as a level; 0 for none.</summary>
+    public int LookThroughLayer;
 
     public NeighborHeap<ClosestFirst> Candidates { get; } = new(256);
 

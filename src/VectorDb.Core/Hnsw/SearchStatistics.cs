@@ -11,7 +11,7 @@ public sealed class SearchStatistics
 
     /// <summary>
     /// True when an unfiltered graph search found fewer than k nodes while the index held more, and an exact scan
-    /// answered instead (see <see cref="HnswIndex.Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, bool, SearchStatistics?, ReadOnlySpan{int}, double, Neighbor?, int, int)"/>).
+    /// answered instead (see <see cref="HnswIndex.Search{TFilter}(ReadOnlySpan{float}, int, int, Span{Neighbor}, TFilter, in WalkOptions, SearchStatistics?)"/>).
     /// </summary>
     public bool FellBackToExact { get; private set; }
 

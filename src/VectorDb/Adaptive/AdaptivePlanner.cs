@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using VectorDb.Hnsw;
+using VectorDb.Planning;
 using VectorDb.Points;
+using VectorDb.Query;
 
 namespace VectorDb.Adaptive;
 
@@ -37,7 +39,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     /// What an adaptive search runs: the given prefix and shortlist, or the calibrated choice for a target recall
     /// (whose prefix may be the whole vector, i.e. a plain search). Makes sure the graph keeps the prefix copy.
     /// </summary>
-    public AdaptivePlan Plan(AdaptiveSearch adaptive, int k, int ef, bool exact)
+    public AdaptiveSearchPlan Plan(AdaptiveSearch adaptive, int k, int ef, bool exact)
     {
         if (exact)
         {
@@ -58,7 +60,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
             var choice = Calibrated(k, target);
             string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
-            return new AdaptivePlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
+            return new AdaptiveSearchPlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
                 $"calibrated for recall {target}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
         }
 
@@ -93,7 +95,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (dims == _options.Dimensions)
         {
-            return new AdaptivePlan(dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
+            return new AdaptiveSearchPlan(dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
         }
 
         if (_options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
@@ -105,7 +107,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         {
             if (Volatile.Read(ref _rotation) is not { } fitted)
             {
-                return new AdaptivePlan(_options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
+                return new AdaptiveSearchPlan(_options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
             }
 
             if (dims > fitted.Info.Dimensions)
@@ -113,7 +115,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 throw new InvalidRequestException($"search_dims must be at most {fitted.Info.Dimensions} (the principal axes this collection keeps) or {_options.Dimensions}, got {dims}.");
             }
 
-            return new AdaptivePlan(dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
+            return new AdaptiveSearchPlan(dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
         }
 
         if (Volatile.Read(ref _prefixDimensions) < dims)
@@ -127,7 +129,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         int shortlist = k * adaptive.Oversampling;
         string rescoring = rescored == _options.Dimensions ? "all" : $"the first {rescored}";
-        return new AdaptivePlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
+        return new AdaptiveSearchPlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
     }
 
     /// <summary>The cached calibration for (target, k), measured again once the collection has doubled or halved.</summary>
@@ -286,5 +288,24 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private sealed record FittedRotation(float[] Axes, RotationInfo Info);
 }
 
-/// <summary>What an adaptive search runs: the prefix walked, the shortlist rescored, the beam, and why.</summary>
-internal readonly record struct AdaptivePlan(int Dimensions, int Shortlist, int Ef, string Reason, int? RescoreDimensions = null);
+/// <summary>
+/// An adaptive-dimension search: the graph walked on a prefix of each vector with a beam of <paramref name="ef"/>, the
+/// best <paramref name="shortlist"/> nodes it saw rescored with the whole vector (or a longer prefix); on the whole
+/// vector, a plain walk.
+/// </summary>
+internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, string reason, int? rescoreDimensions = null)
+    : SearchPlan(SearchStrategy.Adaptive, reason)
+{
+    /// <summary>The prefix the walk compares.</summary>
+    public int Dimensions => dimensions;
+
+    /// <summary>The beam it walks with.</summary>
+    public int Ef => ef;
+
+    public override bool MayMissMatches => false;
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) =>
+        dimensions == input.Graph.Dimensions
+            ? input.Graph.Search(input.Query, input.K, ef, results, statistics)
+            : input.Graph.SearchAdaptive(input.Query, input.K, ef, dimensions, shortlist, results, statistics, rescoreDimensions);
+}

@@ -1,5 +1,6 @@
 using VectorDb.Adaptive;
 using VectorDb.Hnsw;
+using VectorDb.Planning;
 using VectorDb.Points;
 using VectorDb.Query;
 
@@ -63,8 +64,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
         ReadOnlySpan<float> query, int k, SearchOptions options, NodePredicate? filter, IPointSource points, Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
     {
         int ef = options.Ef ?? _options.EfConstruction;
-        explain = null;
-        int found;
+        var input = new PlanInput(Graph, query, k, ef, filter, cancellation);
         if (filter is not null)
         {
             if (options.Adaptive is not null)
@@ -72,52 +72,27 @@ internal sealed class DenseVectorSpace : IVectorSpace
                 throw new InvalidRequestException("Adaptive-dimension search cannot be combined with a filter yet.");
             }
 
-            var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
-            found = FilteredSearch.Run(Graph, _planner, query, k, ef, filter, points, forced, results, out var planned, cancellation);
+            int matched = PlanRunner.RunFiltered(_planner, input, points, options.Exact ? SearchStrategy.ExactScan : options.Strategy, results, out var planned);
             explain = options.Explain ? planned : null;
-        }
-        else if (options.Adaptive is { } adaptive)
-        {
-            var plan = Adaptive.Plan(adaptive, k, ef, options.Exact);
-            var statistics = options.Explain ? new SearchStatistics() : null;
-            found = plan.Dimensions == _options.Dimensions
-                ? Graph.Search(query, k, plan.Ef, results, default(AcceptAll), twoHop: false, statistics)
-                : Graph.SearchAdaptive(query, k, plan.Ef, plan.Dimensions, plan.Shortlist, results, statistics, plan.RescoreDimensions);
-            explain = statistics is null ? null : WalkExplain(SearchStrategy.Adaptive, plan.Reason, statistics, Math.Max(plan.Ef, k));
-        }
-        else if (options.Exact)
-        {
-            var statistics = options.Explain ? new SearchStatistics() : null;
-            found = Graph.ExactSearch(query, k, results, default(AcceptAll), statistics, cancellation);
-            explain = statistics is null ? null : UnfilteredExplain(SearchStrategy.Exact, "exact search was asked for", statistics.DistanceComputations, statistics.NodesVisited, ef);
-        }
-        else
-        {
-            var statistics = options.Explain || (Interlocked.Increment(ref _searches) & CalibrationSampleMask) == 0 ? new SearchStatistics() : null;
-            found = Graph.Search(query, k, ef, results, default(AcceptAll), twoHop: false, statistics);
-            if (statistics is not null)
-            {
-                if (!statistics.FellBackToExact)
-                {
-                    _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
-                }
-
-                explain = options.Explain ? WalkExplain(SearchStrategy.Graph, "no filter", statistics, ef) : null;
-            }
+            return matched;
         }
 
+        SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
+            : options.Exact ? ExactScanPlan.Asked
+            : GraphPlan.Instance;
+
+        // Plain walks report their work to the cost model: those explained, and one in CalibrationSampleMask + 1.
+        bool walk = plan is GraphPlan;
+        var statistics = options.Explain || (walk && (Interlocked.Increment(ref _searches) & CalibrationSampleMask) == 0) ? new SearchStatistics() : null;
+        int found = PlanRunner.Run(plan, input, results, statistics, out var ran);
+        if (walk && statistics is { FellBackToExact: false })
+        {
+            _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
+        }
+
+        explain = options.Explain ? PlanRunner.Explain(plan, ran, statistics!, plan is AdaptiveSearchPlan adaptiveWalk ? Math.Max(adaptiveWalk.Ef, k) : ef) : null;
         return found;
     }
 
     public void Dispose() => Graph.Dispose();
-
-    private static SearchExplain UnfilteredExplain(SearchStrategy strategy, string reason, long distances, long visited, int ef) =>
-        new(strategy, reason, null, null, new Dictionary<SearchStrategy, double>(), distances, visited, null, ef);
-
-    /// <summary>Explains an unfiltered graph walk, or the exact scan that answered for it when the walk stranded.</summary>
-    private static SearchExplain WalkExplain(SearchStrategy walk, string reason, SearchStatistics statistics, int ef) =>
-        statistics.FellBackToExact
-            ? new(SearchStrategy.Exact, $"{reason}; the walk found fewer than k points, so an exact scan answered", null, null,
-                new Dictionary<SearchStrategy, double>(), statistics.DistanceComputations, statistics.NodesVisited, walk, ef)
-            : UnfilteredExplain(walk, reason, statistics.DistanceComputations, statistics.NodesVisited, ef);
 }
