@@ -2,12 +2,13 @@ using System.Text.Json;
 using VectorDb.Hnsw;
 using VectorDb.PayloadIndexing;
 using VectorDb.Query;
+using VectorDb.Reach;
 
 namespace VectorDb.Core.Tests;
 
 public sealed class PayloadIndexSetTests
 {
-    private const int Points = KeywordFieldIndex.MinTenantPoints + 200;
+    private const int Points = IValueReach.MinPoints + 200;
 
     [Fact]
     public void A_payload_update_reindexes_only_the_keys_whose_values_changed()
@@ -62,5 +63,5 @@ public sealed class PayloadIndexSetTests
         indexes.Find(key)!.TryCompile(condition)!.Count;
 
     private static HnswIndex TenantGraph(PayloadIndexSet indexes, string value) =>
-        indexes.Find("tenant")!.TryCompile(Match("tenant", value))!.Tenant!.Graph;
+        indexes.Find("tenant")!.TryCompile(Match("tenant", value))!.Reach.Tenant!.Graph;
 }

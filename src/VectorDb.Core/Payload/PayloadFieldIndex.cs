@@ -30,41 +30,7 @@ internal abstract class PayloadFieldIndex(string key, PayloadSchemaType schema) 
     /// <summary>Forgets the node's values.</summary>
     public abstract void Remove(int node);
 
-    /// <summary>True when the index keeps a graph per value (<see cref="KeywordFieldIndex"/> created with <c>is_tenant</c>).</summary>
-    public virtual bool IsTenant => false;
-
-    /// <summary>Adds an indexed node to its values' graphs, for a tenant index; called outside the index set's lock.</summary>
-    public virtual void LinkTenant(int node)
-    {
-    }
-
-    /// <summary>Starts linking the points of each value among themselves, for a newly filled index that keeps value links.</summary>
-    public virtual void LinkAll()
-    {
-    }
-
-    /// <summary>Waits until what <see cref="LinkAll"/> started is done.</summary>
-    public virtual void WaitForLinks()
-    {
-    }
-
-    /// <summary>True while links or value graphs are being built in the background.</summary>
-    public virtual bool Linking => false;
-
-    /// <summary>True when the index holds links among its values' points that <see cref="WriteLinks"/> can save.</summary>
-    public virtual bool HasLinksToSave => false;
-
-    /// <summary>Writes what the index linked among its values' points, to restore it on load instead of linking again.</summary>
-    public virtual void WriteLinks(Stream stream)
-    {
-    }
-
-    /// <summary>Restores what <see cref="WriteLinks"/> wrote, after the index is filled and before <see cref="LinkAll"/>.</summary>
-    public virtual void RestoreLinks(Stream stream)
-    {
-    }
-
-    /// <summary>Frees what the index holds beyond managed memory (a tenant index's graphs, value links).</summary>
+    /// <summary>Frees what the index holds beyond managed memory (what a keyword index's reach built).</summary>
     public void Dispose()
     {
         Dispose(disposing: true);

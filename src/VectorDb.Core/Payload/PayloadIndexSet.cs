@@ -1,6 +1,7 @@
 using System.Text.Json;
 using VectorDb.Hnsw;
 using VectorDb.Query;
+using VectorDb.Reach;
 
 namespace VectorDb.PayloadIndexing;
 
@@ -21,7 +22,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
     public bool IsEmpty => Volatile.Read(ref _byKey).Count == 0;
 
     public IReadOnlyList<PayloadIndexInfo> Describe() =>
-        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points, i.IsTenant))];
+        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points, IsTenant(i)))];
 
     /// <summary>
     /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
@@ -35,18 +36,20 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
     public bool Create(
         string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
     {
-        if (Find(key) is { } existing && existing.Schema == schema && existing.IsTenant == isTenant)
+        if (Find(key) is { } existing && existing.Schema == schema && IsTenant(existing) == isTenant)
         {
             return false;
         }
 
         PayloadFieldIndex index = schema switch
         {
-            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, isTenant ? graph : null, linksIn: valueLinks ? graph : null),
+            PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, values =>
+                isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
         };
+        var reach = ReachOf(index);
 
         lock (_writeLock)
         {
@@ -56,11 +59,11 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             }
         }
 
-        if (links is not null)
+        if (links is not null && reach is not null)
         {
             try
             {
-                index.RestoreLinks(links);
+                reach.Restore(links);
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -68,7 +71,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
             }
         }
 
-        index.LinkAll();
+        reach?.BuildAll();
 
         lock (_writeLock)
         {
@@ -81,24 +84,29 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         return true;
     }
 
-    /// <summary>Keys of the indexes holding links among their values' points to save (<see cref="PayloadFieldIndex.HasLinksToSave"/>); writers must be kept out.</summary>
+    /// <summary>Keys of the indexes whose reach has something built to save (<see cref="IValueReach.HasStateToSave"/>); writers must be kept out.</summary>
     public IReadOnlyList<string> KeysWithLinksToSave() =>
-        [.. Volatile.Read(ref _byKey).Values.Where(index => index.HasLinksToSave).Select(index => index.Key).Order(StringComparer.Ordinal)];
+        [.. Volatile.Read(ref _byKey).Values.Where(index => ReachOf(index) is { HasStateToSave: true }).Select(index => index.Key).Order(StringComparer.Ordinal)];
 
-    /// <summary>Writes the links of the index on <paramref name="key"/>, for <see cref="Create"/> to restore; writers must be kept out.</summary>
-    public void WriteLinks(string key, Stream stream) => (Find(key) ?? throw new ArgumentException($"No index on `{key}`.", nameof(key))).WriteLinks(stream);
+    /// <summary>Writes what the reach of the index on <paramref name="key"/> built, for <see cref="Create"/> to restore; writers must be kept out.</summary>
+    public void WriteLinks(string key, Stream stream) =>
+        (ReachOf(Find(key)) ?? throw new ArgumentException($"No index with reach on `{key}`.", nameof(key))).Write(stream);
 
     /// <summary>True while some index links values' points, or builds their graphs, in the background.</summary>
-    public bool Linking => Volatile.Read(ref _byKey).Values.Any(index => index.Linking);
+    public bool Linking => Volatile.Read(ref _byKey).Values.Any(index => ReachOf(index) is { Building: true });
 
-    /// <summary>Waits until every index has linked the values it started linking in the background (<see cref="PayloadFieldIndex.LinkAll"/>).</summary>
+    /// <summary>Waits until every index has built what it started building in the background (<see cref="IValueReach.BuildAll"/>).</summary>
     public void WaitForLinks()
     {
         foreach (var index in Volatile.Read(ref _byKey).Values)
         {
-            index.WaitForLinks();
+            ReachOf(index)?.WaitUntilBuilt();
         }
     }
+
+    private static IValueReach? ReachOf(PayloadFieldIndex? index) => (index as KeywordFieldIndex)?.Reach;
+
+    private static bool IsTenant(PayloadFieldIndex index) => ReachOf(index) is TenantGraphs;
 
     /// <returns>False when there was no index on the key.</returns>
     public bool Drop(string key)
@@ -139,7 +147,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         // Graph inserts are slow: parallel inserts do them side by side, outside the lock.
         foreach (var index in indexes.Values)
         {
-            index.LinkTenant(node);
+            ReachOf(index)?.Add(node);
         }
     }
 
@@ -173,7 +181,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
 
         foreach (var index in relinked ?? [])
         {
-            index.LinkTenant(node);
+            ReachOf(index)?.Add(node);
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Numerics;
 using VectorDb.Hnsw;
-using VectorDb.PayloadIndexing;
 using VectorDb.Query;
+using VectorDb.Reach;
 
 namespace VectorDb.Planning;
 
@@ -113,19 +113,20 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     {
         var context = new EstimationContext(points);
         var estimate = predicate.Estimate(context);
-        var plans = Price(estimate, context, predicate, k, ef);
+        var reach = predicate.Reach;
+        var plans = Price(estimate, context, predicate, reach, k, ef);
         var costs = plans.ToDictionary(p => p.Strategy, p => Math.Round(p.CostMicroseconds!.Value, 1));
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;
         if (forced is { } strategy)
         {
-            return new FilterPlan(chosen.Strategy == strategy ? chosen : Forced(strategy, context, estimate, predicate), estimate, costs);
+            return new FilterPlan(chosen.Strategy == strategy ? chosen : Forced(strategy, context, estimate, reach), estimate, costs);
         }
 
         if (chosen is FilteredWalkPlan walk && plans.Any(p => p.Strategy == SearchStrategy.FilteredGraph) && plans.Any(p => p.Strategy == SearchStrategy.TwoHopGraph)
             && estimate.Expected >= NeighbourhoodProbeMinShare * context.Total)
         {
-            chosen = predicate.BorderLinkLayer >= 0
-                ? BorderTraversal(context, estimate, predicate, walk.CostMicroseconds)
+            chosen = reach.LookThroughLayer is not null
+                ? BorderTraversal(context, estimate, reach, walk.CostMicroseconds)
                 : Traversal(graph, query, context, estimate, predicate, statistics, plans);
         }
 
@@ -155,40 +156,38 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     /// query's", it measured 0.67–0.87× unfiltered search at the same recall where the choice from the neighbourhood (a
     /// fifth of those queries traversed plainly) measured 0.59–0.75× (docs/planner.md, session 17).
     /// </summary>
-    private static BorderLinksPlan BorderTraversal(EstimationContext context, Cardinality estimate, NodePredicate predicate, double? cost) =>
+    private static BorderLinksPlan BorderTraversal(EstimationContext context, Cardinality estimate, FilterReach reach, double? cost) =>
         new($"~{estimate.Expected / (double)context.Total:P1} of points match, the rest excluded by value: traverse matching nodes only; {BorderLinksReason}",
-            cost, context, estimate, Layers(predicate));
+            cost, context, estimate, Layers(reach));
 
     /// <summary>The plan a query forced, whatever it costs.</summary>
-    private static SearchPlan Forced(SearchStrategy strategy, EstimationContext context, Cardinality estimate, NodePredicate predicate)
+    private static SearchPlan Forced(SearchStrategy strategy, EstimationContext context, Cardinality estimate, FilterReach reach)
     {
         const string reason = "forced by the query";
         return strategy switch
         {
             SearchStrategy.NoMatches => new NoMatchesPlan(),
             SearchStrategy.ExactScan => new ExactScanPlan(SearchStrategy.ExactScan, reason),
-            SearchStrategy.FilteredGraph => new FilteredWalkPlan(twoHop: false, reason, null, context, estimate, layers: Layers(predicate)),
-            SearchStrategy.TwoHopGraph => new FilteredWalkPlan(twoHop: true, reason, null, context, estimate, layers: Layers(predicate)),
+            SearchStrategy.FilteredGraph => new FilteredWalkPlan(twoHop: false, reason, null, context, estimate, layers: Layers(reach)),
+            SearchStrategy.TwoHopGraph => new FilteredWalkPlan(twoHop: true, reason, null, context, estimate, layers: Layers(reach)),
             SearchStrategy.PostFilter => new PostFilterPlan(reason, null, estimate, context.Total),
-            SearchStrategy.TenantGraph => predicate.Tenant is { } tenant
+            SearchStrategy.TenantGraph => reach.Tenant is { } tenant
                 ? new TenantGraphPlan(tenant, reason, null)
                 : throw new InvalidRequestException("Strategy TenantGraph needs a filter requiring one value of a tenant index that has a graph of its own (1,000 points or more)."),
-            SearchStrategy.ValueLinks => predicate.Links is { } links
+            SearchStrategy.ValueLinks => reach.Links is { } links
                 ? new ValueLinksPlan(links, reason, null)
-                : throw new InvalidRequestException($"Strategy ValueLinks needs a filter requiring one value of a keyword index held by {KeywordFieldIndex.MinTenantPoints:N0} points or more."),
+                : throw new InvalidRequestException($"Strategy ValueLinks needs a filter requiring one value of a keyword index held by {IValueReach.MinPoints:N0} points or more."),
             _ => throw new InvalidRequestException($"Strategy {strategy} does not apply to a filtered search."),
         };
     }
 
-    private static ReachLayers Layers(NodePredicate predicate) => new(
-        predicate.ValueLinkLayer >= 0 ? predicate.ValueLinkLayer : null,
-        predicate.BorderLinkLayer >= 0 ? predicate.BorderLinkLayer : null);
+    private static ReachLayers Layers(FilterReach reach) => new(reach.FollowLayer, reach.LookThroughLayer);
 
     /// <summary>
     /// A plan for each strategy that applies, priced in microseconds; none when no point can match. A tenant index's
     /// graph, and links among a value's points, apply when the filter requires a value that has them.
     /// </summary>
-    private List<SearchPlan> Price(Cardinality estimate, EstimationContext context, NodePredicate predicate, int k, int ef)
+    private List<SearchPlan> Price(Cardinality estimate, EstimationContext context, NodePredicate predicate, FilterReach reach, int k, int ef)
     {
         int total = context.Total;
         if (estimate.Max == 0 || total == 0)
@@ -197,16 +196,16 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         }
 
         bool listable = predicate.CanList;
-        var tenant = predicate.Tenant;
-        var links = predicate.Links;
+        var tenant = reach.Tenant;
+        var links = reach.Links;
         int tenantPoints = tenant?.Graph.Count ?? 0;
-        int linkedPoints = links?.Members is IndexedPredicate { Count: var count } ? count : 0;
+        int linkedPoints = links?.Members.Count ?? 0;
         double distance = DistanceNanos(total);
         double visit = distance + GraphVisitNanos;
         double check = predicate.Cost * CheckNanosPerCostUnit;
         double share = Math.Max(1, estimate.Expected) / (double)total;
         double graphDistances = GraphDistances(Math.Max(ef, k));
-        var layers = Layers(predicate);
+        var layers = Layers(reach);
         var plans = new List<SearchPlan>(7);
 
         // Multipliers on an unfiltered search's work, fitted to the filtered-search benchmark on fashion-mnist

@@ -1,6 +1,6 @@
 using VectorDb.Hnsw;
-using VectorDb.PayloadIndexing;
 using VectorDb.Query;
+using VectorDb.Reach;
 
 namespace VectorDb.Planning;
 

@@ -1,4 +1,4 @@
-using VectorDb.PayloadIndexing;
+using VectorDb.Reach;
 
 namespace VectorDb.Query;
 
@@ -20,31 +20,8 @@ internal abstract class NodePredicate
     /// <summary>True when <see cref="TryMarkCandidates"/> can list without a scan of every point.</summary>
     public virtual bool CanList => false;
 
-    /// <summary>A graph of only points this filter requires (a tenant index's value), ready to search, or null.</summary>
-    public virtual ValueGraph? Tenant => null;
-
-    /// <summary>Links among only points this filter requires (a keyword index's value), ready to search, or null.</summary>
-    public virtual ValueLinks? Links => null;
-
-    /// <summary>
-    /// The link layer of a keyword index whose values this filter requires or excludes (<c>label ∈ {1, 2}</c>,
-    /// <c>label ≠ 3</c>): it links each point to points of its own value, so from a match it leads to matches (bar points
-    /// holding several values). −1 for none.
-    /// </summary>
-    public virtual int ValueLinkLayer => -1;
-
-    /// <summary>
-    /// The border link layer of a keyword index whose values this filter excludes, and nothing else (<c>label ≠ 3</c>, <c>label ∉ {1, 2}</c>):
-    /// it links each point to the nearest points holding none of its values, so from a point the filter rejects for its
-    /// value it leads to points it accepts. −1 for none.
-    /// </summary>
-    public virtual int BorderLinkLayer => -1;
-
-    /// <summary>What <see cref="BorderLinkLayer"/> would be for this filter's negation: a filter requiring values (<c>label = 3</c>), negated, excludes them.</summary>
-    public virtual int ComplementBorderLinkLayer => -1;
-
-    /// <summary>The layer all of <paramref name="layers"/> name, or −1 when they differ or name none.</summary>
-    protected static int SameLayer(IEnumerable<int> layers) => layers.Distinct().ToList() is [var layer] ? layer : -1;
+    /// <summary>What payload-aware reach offers this filter (a tenant's graph, a value's links, extra link layers).</summary>
+    public virtual FilterReach Reach => FilterReach.None;
 
     /// <summary>This condition as an inline check of one field index's column, when it is one (see <see cref="ColumnFilter"/>); else null.</summary>
     public virtual ColumnFilter? AsColumnFilter() => null;
@@ -224,16 +201,7 @@ internal sealed class AllOfPredicate(NodePredicate[] parts) : NodePredicate
 
     public override int Cost => _parts.Sum(p => p.Cost);
 
-    public override ValueGraph? Tenant => _parts.Select(p => p.Tenant).FirstOrDefault(graph => graph is not null);
-
-    public override ValueLinks? Links => _parts.Select(p => p.Links).FirstOrDefault(links => links is not null);
-
-    // A match of the AND matches each part, and a part's value links lead to that part's matches.
-    public override int ValueLinkLayer => _parts.Select(p => p.ValueLinkLayer).FirstOrDefault(layer => layer >= 0, -1);
-
-    // Only when every part excludes values of the same field: a node rejected by another condition is better looked
-    // through along its graph links, which lead to nodes of any value.
-    public override int BorderLinkLayer => SameLayer(_parts.Select(p => p.BorderLinkLayer));
+    public override FilterReach Reach => FilterReach.AllOf([.. _parts.Select(p => p.Reach)]);
 
     public override bool Matches(int node)
     {
@@ -338,8 +306,7 @@ internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
     public override Cardinality Estimate(EstimationContext context) =>
         Cardinality.AnyOf([.. _parts.Select(p => p.Estimate(context))], context.Total);
 
-    // Negated, the OR is the AND of its parts negated (see AllOfPredicate.BorderLinkLayer).
-    public override int ComplementBorderLinkLayer => SameLayer(_parts.Select(p => p.ComplementBorderLinkLayer));
+    public override FilterReach Reach => FilterReach.AnyOf([.. _parts.Select(p => p.Reach)]);
 
     public override bool CanList => _parts.All(p => p.CanList);
 
@@ -361,12 +328,7 @@ internal sealed class NotPredicate(NodePredicate part) : NodePredicate
 
     public override ColumnFilter? AsColumnFilter() => part.AsColumnFilter()?.Negate(this);
 
-    // Excluding values is choosing the others; the complement of an AND or OR is not such a choice.
-    public override int ValueLinkLayer => part is AllOfPredicate or AnyOfPredicate ? -1 : part.ValueLinkLayer;
-
-    public override int BorderLinkLayer => part.ComplementBorderLinkLayer;
-
-    public override int ComplementBorderLinkLayer => part.BorderLinkLayer;
+    public override FilterReach Reach => part.Reach.Negated(ofCombination: part is AllOfPredicate or AnyOfPredicate);
 
     public override Cardinality Estimate(EstimationContext context) => part.Estimate(context).Complement(context.Total);
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using VectorDb.Hnsw;
 
-namespace VectorDb.PayloadIndexing;
+namespace VectorDb.Reach;
 
 /// <summary>
 /// An HNSW graph over the points holding one value of a tenant keyword index (<c>is_tenant</c>), kept beside the

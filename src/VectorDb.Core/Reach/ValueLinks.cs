@@ -1,14 +1,13 @@
 using VectorDb.Hnsw;
-using VectorDb.Query;
 
-namespace VectorDb.PayloadIndexing;
+namespace VectorDb.Reach;
 
 /// <summary>
 /// The links among the points holding one value of a keyword index, on the index's link layer of the collection's
 /// graph (<see cref="HnswIndex.AddLinkLayer"/>). A walk of the whole graph filtered on the value reaches its points
 /// only through other points, and misses those lying among other values' points; these links join them directly.
 /// </summary>
-internal sealed class ValueLinks(HnswIndex graph, int layer, int[] anchors, NodePredicate members)
+internal sealed class ValueLinks(HnswIndex graph, int layer, int[] anchors, IValueMembers members)
 {
     private volatile bool _ready;
 
@@ -21,12 +20,19 @@ internal sealed class ValueLinks(HnswIndex graph, int layer, int[] anchors, Node
     public int[] Anchors => anchors;
 
     /// <summary>The points holding the value.</summary>
-    public NodePredicate Members => members;
+    public IValueMembers Members => members;
 
-    public PredicateFilter MembersFilter => new(members);
+    /// <summary>The points holding the value, as the graph's walks and links admit nodes.</summary>
+    public MembersFilter Filter => new(members);
 
     /// <summary>True once every point that held the value when linking began is linked; searches wait for that.</summary>
     public bool Ready => _ready;
 
     public void MarkReady() => _ready = true;
+
+    /// <summary>Admits the points holding the value.</summary>
+    public readonly struct MembersFilter(IValueMembers members) : INodeFilter
+    {
+        public bool Accept(int id) => members.Holds(id);
+    }
 }
