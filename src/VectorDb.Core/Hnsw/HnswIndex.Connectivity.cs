@@ -76,7 +76,7 @@ public sealed unsafe partial class HnswIndex
         int n = 0;
         lock (LockFor(orphan))
         {
-            var own = Links(orphan, 0);
+            var own = BaseLinks(orphan);
             for (int i = 1; i <= own[0]; i++)
             {
                 int neighbor = own[i];
@@ -98,7 +98,7 @@ public sealed unsafe partial class HnswIndex
         {
             lock (LockFor(candidate.Id))
             {
-                var block = Links(candidate.Id, 0);
+                var block = BaseLinks(candidate.Id);
                 if (block[0] < _m0 && block.Slice(1, block[0]).IndexOf(orphan) < 0)
                 {
                     AppendLink(block, 0, orphan);
@@ -110,7 +110,7 @@ public sealed unsafe partial class HnswIndex
         int host = span[0].Id;
         lock (LockFor(host))
         {
-            var block = Links(host, 0);
+            var block = BaseLinks(host);
             if (block.Slice(1, block[0]).IndexOf(orphan) >= 0)
             {
                 return;

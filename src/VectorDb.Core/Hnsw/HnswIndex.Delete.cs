@@ -78,7 +78,7 @@ public sealed unsafe partial class HnswIndex
         var snapshot = context.LinkSnapshot;
         for (int layer = 0; layer <= levels; layer++)
         {
-            var block = Links(deleted, layer);
+            var block = Block(deleted, layer);
             int count = Math.Min(Volatile.Read(ref block[0]), snapshot.Length);
             block.Slice(1, count).CopyTo(snapshot);
             int maxLinks = layer == 0 ? _m0 : _m;
@@ -115,7 +115,7 @@ public sealed unsafe partial class HnswIndex
     {
         lock (LockFor(node))
         {
-            var block = Links(node, layer);
+            var block = Block(node, layer);
             int count = block[0];
             if (block.Slice(1, count).IndexOf(deleted) < 0)
             {

@@ -56,7 +56,7 @@ public sealed unsafe partial class HnswIndex
                 WritePrefixRow(id);
             }
 
-            Links(id, 0)[0] = 0;
+            BaseLinks(id)[0] = 0;
             ClearLayerLinks(id);
             _inDegree[id] = 0;
             _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
@@ -247,7 +247,7 @@ public sealed unsafe partial class HnswIndex
     {
         lock (LockFor(id))
         {
-            var block = Links(id, layer);
+            var block = Block(id, layer);
             int existing = block[0];
             if (existing == 0)
             {
@@ -299,7 +299,7 @@ public sealed unsafe partial class HnswIndex
     {
         lock (LockFor(from))
         {
-            var block = Links(from, layer);
+            var block = Block(from, layer);
             int count = block[0];
             if (count < maxLinks)
             {

@@ -26,7 +26,7 @@ public sealed unsafe partial class HnswIndex
             stack.Push(start);
             while (stack.TryPop(out int node))
             {
-                var block = Links(node, 0);
+                var block = BaseLinks(node);
                 for (int i = 1; i <= block[0]; i++)
                 {
                     int neighbor = block[i];

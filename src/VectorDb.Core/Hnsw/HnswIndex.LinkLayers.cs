@@ -13,9 +13,9 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Adds a link layer: a second set of layer-0 links over this graph's nodes and rows, empty until
-    /// <see cref="LinkInLayer{TFilter}"/> links nodes in it. A payload index keeps one per field to link the points
-    /// holding each value among themselves (Qdrant's payload-aware links), so a filter requiring a value walks a
-    /// graph of that value's points, which reaches the ones lying among other values' points, without copying a vector.
+    /// <see cref="LinkInLayer{TFilter}"/> links nodes in it: e.g. links among the nodes sharing some property, so a walk
+    /// of those nodes alone reaches the ones lying among other nodes, without a graph (and a copy of the vectors) of
+    /// their own.
     /// </summary>
     /// <returns>The layer's handle, for the other link-layer methods.</returns>
     /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. <see cref="WriteSnapshot"/> leaves the layers out; their owner
@@ -246,7 +246,7 @@ public sealed unsafe partial class HnswIndex
                 return 0;
             }
 
-            var block = Links(id, 0);
+            var block = BaseLinks(id);
             int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             block.Slice(1, count).CopyTo(destination);
             return count;
@@ -403,7 +403,7 @@ public sealed unsafe partial class HnswIndex
 
         // The descent ends near the query: the members among the entry's neighbours are the best footholds when
         // there are any; the given seeds serve a query whose neighbourhood holds none.
-        var block = Links(entry, 0);
+        var block = BaseLinks(entry);
         int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
         Span<int> footholds = stackalloc int[count + 1 + seeds.Length];
         int n = 0;
@@ -425,7 +425,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         // The walk starts from the footholds only: the entry itself, unless a match, is linked on this layer to the
-        // points of its own value, and a walk through those would search the wrong value's links.
+        // nodes of its own set, and a walk through those would search the wrong set's links.
         int start = footholds[0];
         if ((uint)start >= (uint)Math.Min(_count, _capacity))
         {

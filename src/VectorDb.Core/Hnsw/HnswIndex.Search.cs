@@ -127,7 +127,7 @@ public sealed unsafe partial class HnswIndex
         visited.Clear();
         visited.TryVisit(current);
         int looked = 1, matches = filter.Accept(current) ? 1 : 0;
-        var block = Links(current, 0);
+        var block = BaseLinks(current);
         int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
         for (int i = 1; i <= count; i++)
         {
@@ -138,7 +138,7 @@ public sealed unsafe partial class HnswIndex
 
         for (int i = 1; i <= count && looked < NeighbourhoodSample; i++)
         {
-            var next = Links(block[i], 0);
+            var next = BaseLinks(block[i]);
             int nextCount = Math.Min(Volatile.Read(ref next[0]), next.Length - 1);
             for (int j = 1; j <= nextCount && looked < NeighbourhoodSample; j++)
             {
@@ -327,8 +327,8 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
-    /// Exact k nearest among <paramref name="nodes"/> (deleted and unknown ids are skipped): the plan for a
-    /// filter that matches few points, whose ids the payload indexes already listed.
+    /// Exact k nearest among <paramref name="nodes"/> (deleted and unknown ids are skipped): for a filter that matches
+    /// few nodes, which the caller has listed.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
     public int ExactSearch(
@@ -482,7 +482,7 @@ public sealed unsafe partial class HnswIndex
         while (improved)
         {
             improved = false;
-            var block = Links(current, layer);
+            var block = UpperLinks(current, layer);
             int count = Volatile.Read(ref block[0]);
             computed += count;
             for (int i = 1; i <= count && (requestAll || i == 1); i++)
@@ -503,7 +503,7 @@ public sealed unsafe partial class HnswIndex
                 // A node being inserted is linked top-down, so for a moment an upper layer reaches it before it
                 // has layer-0 links: a layer-0 search starting there would find nothing. Step only onto nodes
                 // that have them.
-                if (distance < currentDistance && Volatile.Read(ref Links(neighbor, 0)[0]) > 0)
+                if (distance < currentDistance && Volatile.Read(ref BaseLinks(neighbor)[0]) > 0)
                 {
                     currentDistance = distance;
                     current = neighbor;
@@ -553,7 +553,7 @@ public sealed unsafe partial class HnswIndex
                 PrefetchLinks(candidates.Top.Id, layer);
             }
 
-            var block = Links(nearest.Id, layer);
+            var block = Block(nearest.Id, layer);
             int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             int fresh = 0;
             for (int i = 1; i <= count; i++)
@@ -641,7 +641,7 @@ public sealed unsafe partial class HnswIndex
 
             candidates.Pop();
             context.VisitedCount++;
-            var block = Links(nearest.Id, 0);
+            var block = BaseLinks(nearest.Id);
             int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
             // Seeking is bounded: if ef·M₀ distances find fewer than k matches, the caller's exact scan will.
             bool seeking = results.Count < k && context.DistanceCount < ef * _m0;
@@ -679,7 +679,7 @@ public sealed unsafe partial class HnswIndex
             if (context.FollowLayer != 0 && filter.Accept(nearest.Id))
             {
                 // Recall at ef 16 on "any label but the query's": 0.972 → 0.981 for ~6 % more distances (docs/planner.md).
-                var followed = Links(nearest.Id, context.FollowLayer);
+                var followed = LayerLinks(nearest.Id, context.FollowLayer);
                 int followedCount = Math.Min(Volatile.Read(ref followed[0]), followed.Length - 1);
                 for (int i = 1; i <= followedCount; i++)
                 {
@@ -749,7 +749,7 @@ public sealed unsafe partial class HnswIndex
             }
         }
 
-        return Links(node, 0);
+        return BaseLinks(node);
     }
 
     /// <summary>

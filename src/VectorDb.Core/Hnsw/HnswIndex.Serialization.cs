@@ -177,7 +177,7 @@ public sealed unsafe partial class HnswIndex
         {
             for (int level = 0; level <= _levels[id]; level++)
             {
-                var block = Links(id, level);
+                var block = Block(id, level);
                 int max = level == 0 ? _m0 : _m;
                 if ((uint)block[0] > (uint)max)
                 {

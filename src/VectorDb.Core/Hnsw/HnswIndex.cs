@@ -369,11 +369,20 @@ public sealed unsafe partial class HnswIndex : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte SearchRow(SearchContext context, int id) => ref *(context.Vectors + ((nint)id * context.RowBytes));
 
-    /// <summary>The link block <c>[count | ids…]</c> of a node on a layer (a link layer's for a negative one).</summary>
+    /// <summary>A node's link block <c>[count | ids…]</c> on layer 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Span<int> Links(int id, int level) => level == 0
-        ? new Span<int>(_links0 + ((nint)id * _linkStride0), _linkStride0)
-        : level > 0 ? _upperLinks[id].AsSpan((level - 1) * _linkStrideUpper, _linkStrideUpper) : LayerLinks(id, level);
+    private Span<int> BaseLinks(int id) => new(_links0 + ((nint)id * _linkStride0), _linkStride0);
+
+    /// <summary>A node's link block <c>[count | ids…]</c> on an upper layer (1..its level).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> UpperLinks(int id, int layer) => _upperLinks[id].AsSpan((layer - 1) * _linkStrideUpper, _linkStrideUpper);
+
+    /// <summary>
+    /// A node's link block at <paramref name="level"/>, for the code that serves every kind alike (inserts, repairs,
+    /// beam searches): layer 0, an upper layer, or an extra link layer (a negative level, <see cref="LayerLinks"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<int> Block(int id, int level) => level == 0 ? BaseLinks(id) : level > 0 ? UpperLinks(id, level) : LayerLinks(id, level);
 
     private object LockFor(int id) => _nodeLocks[id & (LockStripes - 1)];
 
