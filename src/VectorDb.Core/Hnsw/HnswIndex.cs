@@ -18,8 +18,12 @@ namespace VectorDb.Hnsw;
 /// <para>Writers take one node lock at a time (never two, so no lock ordering is needed); readers read link
 /// blocks without locks. A block is written ids first, count last with release semantics, so a reader sees
 /// either the old or the new list, or a mix of ids that are all valid nodes.</para>
-/// <para>Split by operation into partial files: <c>.Insert</c>, <c>.Search</c>, <c>.Delete</c>,
-/// <c>.NeighborSelection</c>.</para>
+/// <para>Split into partial files by operation and algorithm: <c>.Insert</c> (reserve, link, publish),
+/// <c>.NeighborSelection</c> (the heuristic), <c>.Delete</c> (retire, repair), <c>.Connectivity</c> (in-degrees, orphan
+/// rescue), <c>.Search</c> (the beam walk and its descent), <c>.TwoHop</c> (ACORN-1 walks, the neighbourhood probe),
+/// <c>.Adaptive</c> (prefix walks and rescoring), <c>.Exact</c> (scans, on all cores when long), <c>.LinkLayers</c>
+/// (extra link layers over layer 0's nodes), <c>.Dispatch</c> (one JIT specialisation per metric and row format),
+/// <c>.Serialization</c> (snapshots), <c>.Integrity</c> (reachability checks).</para>
 /// </remarks>
 public sealed unsafe partial class HnswIndex : IDisposable
 {
