@@ -1,6 +1,7 @@
+using VectorDb.Distance;
 using VectorDb.Log;
 using VectorDb.Points;
-using VectorDb.Query;
+using VectorDb.Query.PayloadIndexing;
 using VectorDb.Storage;
 
 namespace VectorDb;
@@ -10,7 +11,7 @@ namespace VectorDb;
 /// carried out by <see cref="Apply"/> — the only code that changes the collection, whether the record comes from a live
 /// write, from the log after a crash or, later, from a leader replicating to this node.
 /// </summary>
-public sealed partial class Collection
+public sealed partial class Collection : ICollectionState
 {
     // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
     private const int ParallelInsertThreshold = 64;
@@ -19,6 +20,9 @@ public sealed partial class Collection
 
     /// <summary>The sequence number of the last log record applied (<see cref="Apply"/>).</summary>
     internal long LastSequence { get; set; }
+
+    /// <summary>The state records change, for recovery, which rebuilds and restores through it too.</summary>
+    internal ICollectionState State => this;
 
     /// <summary>
     /// The one place a collection's state changes: a live write (<see cref="Write(Func{CollectionRecord?})"/>), the replay
@@ -34,7 +38,7 @@ public sealed partial class Collection
             return 0;
         }
 
-        int changed = record.ApplyTo(this);
+        int changed = record.ApplyTo(State);
         LastSequence = record.Sequence == 0 ? LastSequence + 1 : record.Sequence;
         return changed;
     }
@@ -43,7 +47,7 @@ public sealed partial class Collection
     /// Applies a validated, deduplicated batch. The new nodes are linked unpublished, then the whole batch replaces the
     /// old points at once.
     /// </summary>
-    internal int ApplyUpsert(Point[] batch)
+    int ICollectionState.ApplyUpsert(Point[] batch)
     {
         _table.EnsureCapacity(_dense.NodeBound + batch.Length);
         var nodes = new int[batch.Length];
@@ -91,7 +95,7 @@ public sealed partial class Collection
     }
 
     /// <summary>Deletes the points that exist among <paramref name="ids"/>.</summary>
-    internal int ApplyDelete(IEnumerable<PointId> ids)
+    int ICollectionState.ApplyDelete(IEnumerable<PointId> ids)
     {
         var deleted = new List<(PointId Id, int Node)>();
         using (_table.WriteVisible())
@@ -115,7 +119,7 @@ public sealed partial class Collection
     }
 
     /// <summary>Changes the payloads of the points that exist among <paramref name="ids"/>.</summary>
-    internal int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys)
+    int ICollectionState.ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys)
     {
         var updated = new List<(PointId Id, int Node, Payload Payload)>();
         using (_table.WriteVisible())
@@ -156,7 +160,7 @@ public sealed partial class Collection
     /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
     /// a checkpoint with this graph); the caller holds the write lock (or is recovering).
     /// </summary>
-    internal void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
+    void ICollectionState.ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links, Action<string>? linksUnusable)
     {
         var existing = Enumerable.Range(0, _table.NodeBound)
             .Select(node => (Node: node, Stored: _table.Stored(node)))
@@ -165,11 +169,11 @@ public sealed partial class Collection
         _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
     }
 
-    internal void ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
+    void ICollectionState.ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);
 
     /// <summary>Makes adaptive searches walk these axes; drops calibrations measured without them.</summary>
     /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
-    internal void ApplyRotation(float[] axes, double explainedVariance) => _dense.Adaptive.ApplyRotation(axes, explainedVariance);
+    void ICollectionState.ApplyRotation(float[] axes, double explainedVariance) => _dense.Adaptive.ApplyRotation(axes, explainedVariance);
 
     /// <summary>Starts the automatic PCA fit in the background once the collection has reached its size.</summary>
     internal void ScheduleRotationFit() => _dense.Adaptive.ScheduleFit(() => FitRotation());
@@ -178,8 +182,10 @@ public sealed partial class Collection
     /// being created over existing points, as when the database opens).</summary>
     internal void WaitForPayloadLinks() => _payloadIndexes.WaitForLinks();
 
-    /// <summary>Validates and deduplicates a batch for <see cref="ApplyUpsert"/>.</summary>
-    internal Point[] PrepareBatch(IEnumerable<Point> points)
+    Point[] ICollectionState.PrepareBatch(IEnumerable<Point> points) => PrepareBatch(points);
+
+    /// <summary>Validates and deduplicates a batch for <see cref="ICollectionState.ApplyUpsert"/>.</summary>
+    private Point[] PrepareBatch(IEnumerable<Point> points)
     {
         var batch = Deduplicate(points);
         foreach (var point in batch)

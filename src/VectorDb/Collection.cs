@@ -1,7 +1,7 @@
 using System.Buffers;
 using VectorDb.Hnsw;
 using VectorDb.Log;
-using VectorDb.PayloadIndexing;
+using VectorDb.Query.PayloadIndexing;
 using VectorDb.Persistence;
 using VectorDb.Points;
 using VectorDb.Query;

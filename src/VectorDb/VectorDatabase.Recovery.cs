@@ -183,7 +183,7 @@ public sealed partial class VectorDatabase
                 StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
-                collection.ApplyUpsert([.. points.Select(p => new Point(
+                collection.State.ApplyUpsert([.. points.Select(p => new Point(
                     p.Key,
                     durable.Points.Read(entry.Id, p.Key)?.Vector ?? throw new InvalidDataException($"point {p.Key} vanished from the store"),
                     p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson)))]);
@@ -193,13 +193,13 @@ public sealed partial class VectorDatabase
             foreach (var index in entry.PayloadIndexes ?? [])
             {
                 using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
-                collection.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason));
+                collection.State.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason));
             }
 
             if (entry.RotationFile is { } rotationFile)
             {
                 var (axes, explained) = RotationFile.Read(System.IO.Path.Combine(folder, rotationFile));
-                collection.ApplyRotation(axes, explained);
+                collection.State.ApplyRotation(axes, explained);
             }
 
             collection.LastSequence = entry.LastSequence;

@@ -17,7 +17,7 @@ namespace VectorDb;
 /// var hits = docs.Search([0.1f, 0.8f, 0.3f], k: 5);
 /// </code>
 /// </example>
-public sealed partial class VectorDatabase : IDisposable
+public sealed partial class VectorDatabase : IDisposable, IDatabaseState
 {
     /// <summary>Longest collection name accepted.</summary>
     public const int MaxCollectionNameLength = 255;
@@ -111,8 +111,7 @@ public sealed partial class VectorDatabase : IDisposable
         return true;
     }
 
-    /// <summary>Creates the collection a record names, unless a checkpoint already holds it; the caller holds the lock or is recovering.</summary>
-    internal void ApplyCreateCollection(CreateCollectionRecord record)
+    void IDatabaseState.ApplyCreateCollection(CreateCollectionRecord record)
     {
         if (_collections.ContainsKey(record.Name))
         {
@@ -126,8 +125,7 @@ public sealed partial class VectorDatabase : IDisposable
         }
     }
 
-    /// <summary>Drops the collection a record names, if it still exists; the caller holds the lock or is recovering.</summary>
-    internal void ApplyDropCollection(DropCollectionRecord record)
+    void IDatabaseState.ApplyDropCollection(DropCollectionRecord record)
     {
         if (FindById(record.Id) is { } collection)
         {

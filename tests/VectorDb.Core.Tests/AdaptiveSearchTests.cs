@@ -167,7 +167,7 @@ public class AdaptiveSearchTests
         // A whole-vector walk reads the stored rows, even when the rotated arena's rows are as wide as the vectors.
         using (var narrow = new HnswIndex(16, metric, new HnswParameters { M = 8, EfConstruction = 64 }))
         {
-            var small = global::VectorDb.TestData.DecayingVectors.Generate(300, 16, seed: 7);
+            var small = DecayingVectors.Generate(300, 16, seed: 7);
             small.ForEach(v => narrow.Add(v));
             narrow.KeepRotatedPrefix(PcaRotation.Fit(small, 16, center: metric == DistanceMetric.Euclid).LeadingAxes(8));
             var plainHits = new Neighbor[5];
@@ -207,7 +207,7 @@ public class AdaptiveSearchTests
         Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
     }
 
-    private static List<float[]> Correlated(int count, int seed) => global::VectorDb.TestData.DecayingVectors.Generate(count, Dimensions, seed);
+    private static List<float[]> Correlated(int count, int seed) => DecayingVectors.Generate(count, Dimensions, seed);
 
     private static double L2(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)));
 

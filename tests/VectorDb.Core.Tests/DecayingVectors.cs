@@ -1,4 +1,4 @@
-namespace VectorDb.TestData;
+namespace VectorDb.Core.Tests;
 
 /// <summary>
 /// Synthetic embeddings whose variance decays fast from one direction to the next (×0.6 each), like real ones:

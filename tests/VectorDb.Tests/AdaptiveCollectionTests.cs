@@ -204,7 +204,7 @@ public sealed class AdaptiveCollectionTests : IDisposable
         }
     }
 
-    private static List<float[]> Vectors(int count, int seed, bool mixed = true) => global::VectorDb.TestData.DecayingVectors.Generate(count, Dimensions, seed, mixed);
+    private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);
 
     private static float[] Normalised(float[] vector)
     {

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using System.Numerics.Tensors;
+using VectorDb.Distance;
 
 namespace VectorDb.Bench.Kernels;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using VectorDb.Datasets;
+using VectorDb.Distance;
 using VectorDb.Hnsw;
 
 namespace VectorDb.Bench.Recall;

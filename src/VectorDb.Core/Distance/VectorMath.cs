@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using VectorDb.Distance;
 
-namespace VectorDb;
+namespace VectorDb.Distance;
 
 /// <summary>
 /// SIMD kernels for the distance metrics on float32 vectors. The widest instruction set the CPU has

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using VectorDb.Hnsw;
-using VectorDb.Planning;
+using VectorDb.Query.Planning;
 using VectorDb.Points;
 using VectorDb.Query;
 

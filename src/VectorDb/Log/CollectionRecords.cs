@@ -24,7 +24,7 @@ internal sealed record UpsertPointsRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection) => collection.ApplyUpsert(collection.PrepareBatch(Points.Select(p => p.ToPoint())));
+    internal override int ApplyTo(ICollectionState collection) => collection.ApplyUpsert(collection.PrepareBatch(Points.Select(p => p.ToPoint())));
 }
 
 /// <summary>Points were deleted: those that existed among the ids asked for (or matched the filter).</summary>
@@ -37,7 +37,7 @@ internal sealed record DeletePointsRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection) => collection.ApplyDelete(Ids);
+    internal override int ApplyTo(ICollectionState collection) => collection.ApplyDelete(Ids);
 }
 
 /// <summary>What an <see cref="UpdatePayloadRecord"/> does to each point's payload.</summary>
@@ -69,7 +69,7 @@ internal sealed record UpdatePayloadRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection) =>
+    internal override int ApplyTo(ICollectionState collection) =>
         collection.ApplyPayloadUpdate(Ids, Operation, PayloadJson is null ? null : Payload.Parse(PayloadJson), Keys);
 }
 
@@ -85,7 +85,7 @@ internal sealed record CreatePayloadIndexRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection)
+    internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyCreatePayloadIndex(Key, Schema, IsTenant);
         return 0;
@@ -102,7 +102,7 @@ internal sealed record DeletePayloadIndexRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection)
+    internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyDeletePayloadIndex(Key);
         return 0;
@@ -120,7 +120,7 @@ internal sealed record SetRotationRecord(
     [IgnoreMember]
     public override uint CollectionId => Collection;
 
-    internal override int ApplyTo(Collection collection)
+    internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyRotation(Axes, ExplainedVariance);
         return 0;

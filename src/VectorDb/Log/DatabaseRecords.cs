@@ -13,7 +13,7 @@ internal sealed record CreateCollectionRecord(
     [IgnoreMember]
     public override uint CollectionId => Id;
 
-    internal override void ApplyTo(VectorDatabase database) => database.ApplyCreateCollection(this);
+    internal override void ApplyTo(IDatabaseState database) => database.ApplyCreateCollection(this);
 }
 
 /// <summary>A collection was deleted with all its points.</summary>
@@ -25,5 +25,5 @@ internal sealed record DropCollectionRecord(
     [IgnoreMember]
     public override uint CollectionId => Id;
 
-    internal override void ApplyTo(VectorDatabase database) => database.ApplyDropCollection(this);
+    internal override void ApplyTo(IDatabaseState database) => database.ApplyDropCollection(this);
 }

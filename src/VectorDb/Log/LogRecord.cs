@@ -27,14 +27,14 @@ internal abstract record LogRecord
 internal abstract record CollectionRecord : LogRecord
 {
     /// <summary>Carries the record out; returns how many points it changed. The caller holds the collection's write lock.</summary>
-    internal abstract int ApplyTo(Collection collection);
+    internal abstract int ApplyTo(ICollectionState collection);
 }
 
 /// <summary>A record that creates or drops a collection.</summary>
 internal abstract record DatabaseRecord : LogRecord
 {
     /// <summary>Carries the record out; the caller holds the database's lock (or is replaying the log).</summary>
-    internal abstract void ApplyTo(VectorDatabase database);
+    internal abstract void ApplyTo(IDatabaseState database);
 }
 
 /// <summary>

@@ -1,6 +1,6 @@
 using VectorDb.Adaptive;
 using VectorDb.Hnsw;
-using VectorDb.Planning;
+using VectorDb.Query.Planning;
 using VectorDb.Points;
 using VectorDb.Query;
 

@@ -1,0 +1,130 @@
+using System.Buffers;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Query.Planning;
+
+/// <summary>An unfiltered walk of the graph (which answers a walk that strands with an exact scan itself).</summary>
+internal sealed class GraphPlan() : SearchPlan(SearchStrategy.Graph, "no filter")
+{
+    public static GraphPlan Instance { get; } = new();
+
+    public override bool MayMissMatches => false;
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) =>
+        input.Graph.Search(input.Query, input.K, input.Ef, results, statistics);
+}
+
+/// <summary>
+/// A walk of the whole graph admitting only matches to the result: plain (<see cref="SearchStrategy.FilteredGraph"/>)
+/// or two-hop (<see cref="SearchStrategy.TwoHopGraph"/>, ACORN-1), with footholds among the matches for a selective
+/// filter and, when the filter's field keeps them, extra link layers to follow and look through along.
+/// </summary>
+internal class FilteredWalkPlan : SearchPlan
+{
+    private const int MaxSeeds = 16;
+
+    // Above this share matches are all over the graph and a walk meets them without footholds; drawing the sample
+    // the seeds come from cost ~5 % of such a query (fashion-mnist, label ≠ own).
+    private const double MaxSeededShare = 0.25;
+
+    private readonly EstimationContext _context;
+    private readonly Cardinality _estimate;
+
+    /// <summary>A walk as the planner chose or was told to take.</summary>
+    /// <param name="twoHop">Two hops through rejected nodes (ACORN-1), or a plain walk.</param>
+    /// <param name="reason">Why it was chosen.</param>
+    /// <param name="cost">Its price, in microseconds.</param>
+    /// <param name="context">The filter's estimation context, whose sample the footholds come from.</param>
+    /// <param name="estimate">The filter's estimated matches.</param>
+    /// <param name="entry">Where to enter layer 0, when a probe of the query's neighbourhood has found it already.</param>
+    /// <param name="layers">The filter's extra link layers (a two-hop walk follows and looks through along them).</param>
+    public FilteredWalkPlan(bool twoHop, string reason, double? cost, EstimationContext context, Cardinality estimate, Neighbor? entry = null, ReachLayers layers = default)
+        : base(twoHop ? SearchStrategy.TwoHopGraph : SearchStrategy.FilteredGraph, reason, cost)
+    {
+        TwoHop = twoHop;
+        _context = context;
+        _estimate = estimate;
+        Entry = entry;
+        Layers = layers;
+        if (twoHop && layers.Follow is not null)
+        {
+            Reason += "; each match also leads on through the links among its value's points";
+        }
+
+        if (twoHop && layers.LookThrough is not null && !Reason.Contains(QueryPlanner.BorderLinksReason, StringComparison.Ordinal))
+        {
+            Reason += "; " + QueryPlanner.BorderLinksReason;
+        }
+    }
+
+    public bool TwoHop { get; }
+
+    public Neighbor? Entry { get; }
+
+    public ReachLayers Layers { get; }
+
+    /// <summary>The same walk entering where a probe of the query's neighbourhood entered.</summary>
+    public FilteredWalkPlan WithEntry(Neighbor? entry, string reason) => new(TwoHop, reason, CostMicroseconds, _context, _estimate, entry, Layers);
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
+    {
+        var predicate = input.Predicate;
+        int[] seeds = _estimate.Expected > MaxSeededShare * _context.Total ? [] : [.. _context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
+        var walk = new WalkOptions
+        {
+            TwoHop = TwoHop,
+            Seeds = seeds,
+            AcceptedShare = _context.Total == 0 ? 0 : _estimate.Expected / (double)_context.Total,
+            Entry = Entry,
+            FollowLayer = Layers.Follow,
+            LookThroughLayer = Layers.LookThrough,
+        };
+
+        // A filter that is one indexed condition is checked inline from its field's column.
+        return predicate.AsColumnFilter() is { } column
+            ? input.Graph.Search(input.Query, input.K, input.Ef, results, column, walk, statistics)
+            : input.Graph.Search(input.Query, input.K, input.Ef, results, new PredicateFilter(predicate), walk, statistics);
+    }
+}
+
+/// <summary>
+/// A two-hop walk for a filter excluding values of a keyword index that keeps border links: a point rejected for its
+/// value is looked through to the nearest points of other values (docs/planner.md, "Border links").
+/// </summary>
+internal sealed class BorderLinksPlan(string reason, double? cost, EstimationContext context, Cardinality estimate, ReachLayers layers)
+    : FilteredWalkPlan(twoHop: true, reason, cost, context, estimate, entry: null, layers);
+
+/// <summary>An unfiltered walk for an oversampled k, then the filter on its hits: when nearly every point matches.</summary>
+internal sealed class PostFilterPlan(string reason, double? cost, Cardinality estimate, int total) : SearchPlan(SearchStrategy.PostFilter, reason, cost)
+{
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
+    {
+        var predicate = input.Predicate;
+        double share = Math.Max(estimate.Min, 1) / (double)total;
+        int oversampled = (int)Math.Min(total, Math.Ceiling((input.K / share * 1.2) + 2));
+        var buffer = ArrayPool<Neighbor>.Shared.Rent(oversampled);
+        try
+        {
+            int found = input.Graph.Search(input.Query, oversampled, (int)Math.Ceiling(Math.Max(input.Ef, input.K) / share), buffer, statistics);
+            int kept = 0;
+            for (int i = 0; i < found && kept < input.K; i++)
+            {
+                if (predicate.Matches(buffer[i].Id))
+                {
+                    results[kept++] = buffer[i];
+                }
+            }
+
+            return kept;
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>The extra link layers a filter's field keeps in the graph: null where it keeps none.</summary>
+/// <param name="Follow">Links among the points of the values the filter requires or excludes (value links).</param>
+/// <param name="LookThrough">Links from a point to the nearest points of other values (border links), for a filter excluding values.</param>
+internal readonly record struct ReachLayers(int? Follow = null, int? LookThrough = null);

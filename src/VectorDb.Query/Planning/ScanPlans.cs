@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+using VectorDb.Hnsw;
+
+namespace VectorDb.Query.Planning;
+
+/// <summary>The filter matches nothing: no search runs.</summary>
+internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, "no point can match the filter")
+{
+    public override bool MayMissMatches => false;
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) => 0;
+}
+
+/// <summary>
+/// An exact scan: of every vector (no filter, or a filter the indexes cannot list), or of the matches the payload
+/// indexes list. Exact, so never completed.
+/// </summary>
+internal sealed class ExactScanPlan(SearchStrategy strategy, string reason, double? costMicroseconds = null) : SearchPlan(strategy, reason, costMicroseconds)
+{
+    /// <summary>The plan of an unfiltered search asked to be exact.</summary>
+    public static ExactScanPlan Asked { get; } = new(SearchStrategy.Exact, "exact search was asked for");
+
+    public override bool MayMissMatches => false;
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
+    {
+        var graph = input.Graph;
+        if (input.Filter is not { } predicate)
+        {
+            return graph.ExactSearch(input.Query, input.K, results, default(AcceptAll), statistics, input.Cancellation);
+        }
+
+        var listed = new List<int>();
+        if (!predicate.TryListMatches(graph.AllocatedCount, listed))
+        {
+            Matches = null;
+            return graph.ExactSearch(input.Query, input.K, results, new PredicateFilter(predicate), statistics, input.Cancellation);
+        }
+
+        Matches = listed.Count;
+        return graph.ExactSearch(input.Query, input.K, results, CollectionsMarshal.AsSpan(listed), statistics, input.Cancellation);
+    }
+}

@@ -1,0 +1,39 @@
+namespace VectorDb.Log;
+
+/// <summary>What collection records change (<see cref="CollectionRecord.ApplyTo"/>): a collection's points, payload indexes and rotation.</summary>
+internal interface ICollectionState
+{
+    /// <summary>Validates and deduplicates a batch (records logged before a check was added are checked again on replay).</summary>
+    Point[] PrepareBatch(IEnumerable<Point> points);
+
+    /// <summary>Inserts and replaces a validated batch; returns how many points it wrote.</summary>
+    int ApplyUpsert(Point[] batch);
+
+    /// <summary>Deletes the points that exist among <paramref name="ids"/>; returns how many.</summary>
+    int ApplyDelete(IEnumerable<PointId> ids);
+
+    /// <summary>Changes the payloads of the points that exist among <paramref name="ids"/>; returns how many.</summary>
+    int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys);
+
+    /// <summary>
+    /// Builds a payload index from the current points, restoring what a checkpoint saved of its reach (<paramref name="links"/>,
+    /// whose failure <paramref name="linksUnusable"/> is told of).
+    /// </summary>
+    void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links = null, Action<string>? linksUnusable = null);
+
+    /// <summary>Deletes a payload index.</summary>
+    void ApplyDeletePayloadIndex(string key);
+
+    /// <summary>Makes adaptive searches walk a fitted rotation's axes.</summary>
+    void ApplyRotation(float[] axes, double explainedVariance);
+}
+
+/// <summary>What database records change (<see cref="DatabaseRecord.ApplyTo"/>): which collections exist.</summary>
+internal interface IDatabaseState
+{
+    /// <summary>Creates the collection a record names, unless it exists already (a checkpoint holds it).</summary>
+    void ApplyCreateCollection(CreateCollectionRecord record);
+
+    /// <summary>Drops the collection a record names, if it still exists.</summary>
+    void ApplyDropCollection(DropCollectionRecord record);
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace VectorDb.Query.Tests;
+
+public sealed class FilterTests
+{
+    private static readonly Payload Point = Payload.Parse("""
+        {"city": "Berlin", "n": 7, "price": 9.5, "tags": ["a", "b"], "ok": true, "gone": null, "empty": [],
+         "meta": {"source": "web"}, "items": [{"sku": "x1", "qty": 2}, {"sku": "y2", "qty": 5}]}
+        """);
+
+    private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+
+    [Theory]
+    [InlineData("city", "\"Berlin\"", true)]
+    [InlineData("city", "\"Paris\"", false)]
+    [InlineData("n", "7", true)]
+    [InlineData("tags", "\"b\"", true)]
+    [InlineData("ok", "true", true)]
+    [InlineData("ok", "false", false)]
+    [InlineData("meta.source", "\"web\"", true)]
+    [InlineData("items[].sku", "\"y2\"", true)]
+    [InlineData("items.sku", "\"y2\"", false)]
+    [InlineData("missing", "\"x\"", false)]
+    public void Match_value_follows_key_paths_and_any_array_element(string key, string value, bool expected) =>
+        Assert.Equal(expected, new MatchValueCondition(key, Json(value)).Matches(1, Point));
+
+    [Fact]
+    public void Match_any_except_range_empty_null_and_ids()
+    {
+        Assert.True(new MatchAnyCondition("city", [Json("\"Rome\""), Json("\"Berlin\"")]).Matches(1, Point));
+        Assert.False(new MatchAnyCondition("city", [Json("\"Rome\"")]).Matches(1, Point));
+        Assert.True(new MatchExceptCondition("city", [Json("\"Rome\"")]).Matches(1, Point));
+        Assert.False(new MatchExceptCondition("city", [Json("\"Berlin\"")]).Matches(1, Point));
+        Assert.True(new MatchExceptCondition("tags", [Json("\"a\"")]).Matches(1, Point)); // "b" is not excluded
+        Assert.True(new RangeCondition("price", Gte: 9.5, Lt: 10).Matches(1, Point));
+        Assert.False(new RangeCondition("price", Gt: 9.5).Matches(1, Point));
+        Assert.True(new RangeCondition("items[].qty", Gt: 4).Matches(1, Point));
+        Assert.False(new RangeCondition("city", Gt: 0).Matches(1, Point));
+        Assert.True(new IsEmptyCondition("empty").Matches(1, Point));
+        Assert.True(new IsEmptyCondition("gone").Matches(1, Point));
+        Assert.True(new IsEmptyCondition("missing").Matches(1, Point));
+        Assert.False(new IsEmptyCondition("tags").Matches(1, Point));
+        Assert.True(new IsNullCondition("gone").Matches(1, Point));
+        Assert.False(new IsNullCondition("missing").Matches(1, Point));
+        Assert.True(new HasIdCondition(new HashSet<PointId> { 1, 2 }).Matches(2, null));
+        Assert.False(new HasIdCondition(new HashSet<PointId> { 1 }).Matches(3, Point));
+    }
+
+    [Fact]
+    public void Must_should_and_must_not_combine_and_nest()
+    {
+        var berlin = new MatchValueCondition("city", Json("\"Berlin\""));
+        var rome = new MatchValueCondition("city", Json("\"Rome\""));
+        Assert.True(new Filter().Matches(1, Point));
+        Assert.True(new Filter(Must: [berlin]).Matches(1, Point));
+        Assert.False(new Filter(Must: [berlin, rome]).Matches(1, Point));
+        Assert.True(new Filter(Should: [rome, berlin]).Matches(1, Point));
+        Assert.False(new Filter(Should: [rome]).Matches(1, Point));
+        Assert.False(new Filter(MustNot: [berlin]).Matches(1, Point));
+        Assert.True(new Filter(Must: [new Filter(Should: [rome, new Filter(MustNot: [rome])])]).Matches(1, Point));
+        Assert.False(new Filter(Must: [berlin]).Matches(1, null));
+    }
+
+    [Fact]
+    public void Shorthands_build_the_same_conditions()
+    {
+        Assert.True(new Filter(Must: [Conditions.Match("city", "Berlin"), Conditions.Match("n", 7), Conditions.Match("ok", true)]).Matches(1, Point));
+        Assert.True(Conditions.MatchAny("tags", "z", "a").Matches(1, Point));
+        Assert.False(Conditions.Range("n", gt: 7).Matches(1, Point));
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using VectorDb.Hnsw;
+using VectorDb.Query.PayloadIndexing;
+using VectorDb.Query.Reach;
+
+namespace VectorDb.Query.Tests;
+
+public sealed class PayloadIndexSetTests
+{
+    private const int Points = IValueReach.MinPoints + 200;
+
+    [Fact]
+    public void A_payload_update_reindexes_only_the_keys_whose_values_changed()
+    {
+        using var graph = new HnswIndex(4, DistanceMetric.Euclid);
+        using var indexes = new PayloadIndexSet(graph);
+        indexes.Create("tenant", PayloadSchemaType.Keyword, [], isTenant: true);
+        indexes.Create("n", PayloadSchemaType.Integer, []);
+        var random = new Random(5);
+        var payloads = new Payload[Points];
+        for (int node = 0; node < Points; node++)
+        {
+            graph.Add([.. Enumerable.Range(0, 4).Select(_ => random.NextSingle())]);
+            payloads[node] = Payload.FromObject(new { tenant = "a", n = 1 });
+            indexes.Add(node, payloads[node]);
+        }
+
+        indexes.WaitForLinks(); // a value reaching 1,000 points gets its graph in the background
+        var tenantA = TenantGraph(indexes, "a");
+        int allocated = tenantA.AllocatedCount;
+        Assert.Equal(Points, tenantA.Count);
+
+        // Another key changes on every point: the value graph is left alone, the integer index follows.
+        for (int node = 0; node < Points; node++)
+        {
+            var next = payloads[node].With(Payload.FromObject(new { n = 2 }));
+            indexes.Update(node, payloads[node], next);
+            payloads[node] = next;
+        }
+
+        Assert.Equal(allocated, tenantA.AllocatedCount);
+        Assert.Equal(Points, tenantA.Count);
+        Assert.Equal(Points, Count(indexes, "n", new RangeCondition("n", Gte: 2)));
+        Assert.Equal(0, Count(indexes, "n", new RangeCondition("n", Lt: 2)));
+
+        // The tenant value changes on one point: it leaves the value's graph and postings.
+        var moved = payloads[0].With(Payload.FromObject(new { tenant = "b" }));
+        indexes.Update(0, payloads[0], moved);
+        Assert.Equal(Points - 1, tenantA.Count);
+        Assert.Equal(Points - 1, Count(indexes, "tenant", Match("tenant", "a")));
+        Assert.Equal(1, Count(indexes, "tenant", Match("tenant", "b")));
+
+        // A key removed altogether is removed from its index.
+        indexes.Update(1, payloads[1], payloads[1].Without(["n"]));
+        Assert.Equal(Points - 1, Count(indexes, "n", new RangeCondition("n", Gte: 2)));
+    }
+
+    private static MatchValueCondition Match(string key, string value) =>
+        new(key, JsonDocument.Parse(JsonSerializer.Serialize(value)).RootElement.Clone());
+
+    private static int Count(PayloadIndexSet indexes, string key, Condition condition) =>
+        indexes.Find(key)!.TryCompile(condition)!.Count;
+
+    private static HnswIndex TenantGraph(PayloadIndexSet indexes, string value) =>
+        indexes.Find("tenant")!.TryCompile(Match("tenant", value))!.Reach.Tenant!.Graph;
+}
