@@ -9,21 +9,16 @@ namespace VectorDb.Cli;
 /// </summary>
 internal static class BenchCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("bench", "Run the benchmark harness (from a source checkout): recall …, filtered …, compare DATASET …")
-        {
-            TreatUnmatchedTokensAsErrors = false,
-        };
-        command.SetAction((parse, cancel) =>
+    public static Command Create() => ChildProcess.Forwarding(
+        "bench",
+        "Run the benchmark harness (from a source checkout): recall …, filtered …, compare DATASET …",
+        (arguments, cancel) =>
         {
             string root = FindCheckout() ?? throw new InvalidRequestException("`vectordb bench` runs from a source checkout (a folder with bench/VectorDb.Bench).");
-            return parse.UnmatchedTokens.ToList() is ["compare", .. var rest]
+            return arguments is ["compare", .. var rest]
                 ? ChildProcess.RunAsync("bash", [Path.Combine(root, "bench", "compare.sh"), .. rest], root, cancel)
-                : ChildProcess.RunAsync("dotnet", ["run", "-c", "Release", "--project", Path.Combine(root, "bench", "VectorDb.Bench"), "--", .. parse.UnmatchedTokens], root, cancel);
+                : ChildProcess.RunAsync("dotnet", ["run", "-c", "Release", "--project", Path.Combine(root, "bench", "VectorDb.Bench"), "--", .. arguments], root, cancel);
         });
-        return command;
-    }
 
     private static string? FindCheckout()
     {

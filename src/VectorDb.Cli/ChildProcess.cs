@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 
 namespace VectorDb.Cli;
@@ -5,6 +6,14 @@ namespace VectorDb.Cli;
 /// <summary>Runs another program with our console, for the commands that hand over to one (serve, bench).</summary>
 internal static class ChildProcess
 {
+    /// <summary>A command that takes its arguments unparsed and hands them to <paramref name="run"/>.</summary>
+    public static Command Forwarding(string name, string description, Func<string[], CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction((parse, cancel) => run([.. parse.UnmatchedTokens], cancel));
+        return command;
+    }
+
     /// <summary>Runs it to the end and returns its exit code; on cancellation (Ctrl+C) stops it and its children.</summary>
     public static async Task<int> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory, CancellationToken cancel)
     {

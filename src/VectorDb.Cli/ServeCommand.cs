@@ -8,14 +8,8 @@ namespace VectorDb.Cli;
 /// </summary>
 internal static class ServeCommand
 {
-    public static Command Create()
-    {
-        var command = new Command("serve", "Run the REST server (arguments as for VectorDb.Server: --urls, --data-dir, --api-key, …)")
-        {
-            TreatUnmatchedTokensAsErrors = false,
-        };
-        command.SetAction((parse, cancel) => ChildProcess.RunAsync(
-            "dotnet", [Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"), .. parse.UnmatchedTokens], null, cancel));
-        return command;
-    }
+    public static Command Create() => ChildProcess.Forwarding(
+        "serve",
+        "Run the REST server (arguments as for VectorDb.Server: --urls, --data-dir, --api-key, …)",
+        (arguments, cancel) => ChildProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"), .. arguments], null, cancel));
 }

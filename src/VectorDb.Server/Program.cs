@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Scalar.AspNetCore;
@@ -47,10 +46,10 @@ app.UseExceptionHandler();
 
 // Refusals that routing makes itself (405 for a method a route lacks) come without a body: give them the same
 // error shape as every other error.
-app.UseStatusCodePages(context => QdrantResults.Error(
+app.UseStatusCodePages(context => Qdrant.Error(
+    context.HttpContext,
     context.HttpContext.Response.StatusCode,
-    $"{ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)}: {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}",
-    Stopwatch.GetTimestamp()).ExecuteAsync(context.HttpContext));
+    $"{ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)}: {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}").ExecuteAsync(context.HttpContext));
 if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadOnlyApiKey))
 {
     app.UseMiddleware<ApiKeyMiddleware>();
@@ -62,13 +61,11 @@ app.Services.GetRequiredService<VectorDatabase>();
 // Qdrant's clients compare `version` with their own at connect and warn unless the minor versions are at most one
 // apart: 1.19 is the Qdrant API this server follows, and satisfies the JS client 1.19, Python 1.18–1.20 and .NET 1.20.
 var service = app.MapGroup("").WithTags("Service").AddEndpointFilter<RequestValidationFilter>();
-service.MapGet("/", () => Results.Json(new
-{
-    title = "vectordb - vector search engine (Qdrant-compatible REST API)",
-    version = QdrantApiVersion,
-    commit = (string?)null,
-    engine_version = typeof(VectorDatabase).Assembly.GetName().Version?.ToString(),
-}));
+service.MapGet("/", () => new ServiceInfo(
+    "vectordb - vector search engine (Qdrant-compatible REST API)",
+    QdrantApiVersion,
+    Commit: null,
+    typeof(VectorDatabase).Assembly.GetName().Version?.ToString()));
 service.MapGet("/healthz", () => Results.Text("healthz check passed"));
 service.MapGet("/livez", () => Results.Text("livez check passed"));
 service.MapGet("/readyz", () => Results.Text("all shards are ready"));
@@ -81,7 +78,7 @@ app.MapIndexApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>
-    QdrantResults.Error(StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}", Stopwatch.GetTimestamp()));
+    Qdrant.Error(context, StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}"));
 
 await app.RunAsync();
 

@@ -118,16 +118,16 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
             return;
         }
 
-        _collections[record.Name] = new Collection(record.Name, record.Id, record.Config.ToOptions(), _durable) { LastSequence = Math.Max(1, record.Sequence) };
+        _collections[record.Name] = new Collection(record.Name, record.CollectionId, record.Config.ToOptions(), _durable) { LastSequence = Math.Max(1, record.Sequence) };
         if (_durable is not null)
         {
-            _durable.NextCollectionId = Math.Max(_durable.NextCollectionId, record.Id + 1);
+            _durable.NextCollectionId = Math.Max(_durable.NextCollectionId, record.CollectionId + 1);
         }
     }
 
     void IDatabaseState.ApplyDropCollection(DropCollectionRecord record)
     {
-        if (FindById(record.Id) is { } collection)
+        if (FindById(record.CollectionId) is { } collection)
         {
             _collections.TryRemove(collection.Name, out _);
             collection.Drop();

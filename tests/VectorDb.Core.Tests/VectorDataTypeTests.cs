@@ -41,9 +41,9 @@ public class VectorDataTypeTests
             var decoded = new float[length];
             RowCodec.Decode(type, row, decoded);
 
-            AssertClose(VectorMath.SquaredEuclidean(query, decoded), Compute<SquaredEuclideanDistance<Float16Rows>, SquaredEuclideanDistance<BFloat16Rows>>(type, query, row), length);
+            AssertClose(VectorMath.SquaredEuclidean(query, decoded), Compute<NonNegativeSumDistance<Float16Rows, SquaredDifferenceOperator>, NonNegativeSumDistance<BFloat16Rows, SquaredDifferenceOperator>>(type, query, row), length);
             AssertClose(-VectorMath.Dot(query, decoded), Compute<NegativeDotDistance<Float16Rows>, NegativeDotDistance<BFloat16Rows>>(type, query, row), length);
-            AssertClose(VectorMath.Manhattan(query, decoded), Compute<ManhattanDistance<Float16Rows>, ManhattanDistance<BFloat16Rows>>(type, query, row), length);
+            AssertClose(VectorMath.Manhattan(query, decoded), Compute<NonNegativeSumDistance<Float16Rows, AbsoluteDifferenceOperator>, NonNegativeSumDistance<BFloat16Rows, AbsoluteDifferenceOperator>>(type, query, row), length);
         }
     }
 

@@ -18,11 +18,12 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(200, status);
         Assert.True(body.GetProperty("result").GetBoolean());
         Assert.Equal("ok", body.GetProperty("status").GetString());
-        Assert.True(body.GetProperty("time").GetDouble() >= 0);
+        Assert.True(body.GetProperty("time").GetDouble() > 0, "time counts from the request's arrival");
 
         (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/life", new { vectors = new { size = 4, distance = "Dot" } });
         Assert.Equal(409, status);
         Assert.Contains("already exists", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.True(body.GetProperty("time").GetDouble() > 0, "errors are timed too");
 
         (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/life");
         var config = body.GetProperty("result").GetProperty("config");
@@ -521,6 +522,13 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.True(paths.TryGetProperty("/collections/{name}", out _));
         Assert.True(paths.TryGetProperty("/collections/{name}/index", out _));
         Assert.True(paths.TryGetProperty("/collections/{name}/index/{field}", out _));
+
+        // Responses are declared in Qdrant's envelope, with the endpoint's result inside.
+        string? reference = paths.GetProperty("/collections/{name}/points/query").GetProperty("post").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
+        Assert.Equal("#/components/schemas/QdrantResponseOfQueryResponse", reference);
+        var envelope = body.GetProperty("components").GetProperty("schemas").GetProperty("QdrantResponseOfQueryResponse").GetProperty("properties");
+        Assert.All(new[] { "result", "status", "time" }, field => Assert.True(envelope.TryGetProperty(field, out _), field));
     }
 }
 

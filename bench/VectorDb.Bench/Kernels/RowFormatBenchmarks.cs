@@ -32,13 +32,13 @@ public class RowFormatBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public float L2_RowsOfFloat32() => Compute<SquaredEuclideanDistance<Float32Rows>>(_float32);
+    public float L2_RowsOfFloat32() => Compute<NonNegativeSumDistance<Float32Rows, SquaredDifferenceOperator>>(_float32);
 
     [Benchmark]
-    public float L2_RowsOfFloat16() => Compute<SquaredEuclideanDistance<Float16Rows>>(_float16);
+    public float L2_RowsOfFloat16() => Compute<NonNegativeSumDistance<Float16Rows, SquaredDifferenceOperator>>(_float16);
 
     [Benchmark]
-    public float L2_RowsOfBFloat16() => Compute<SquaredEuclideanDistance<BFloat16Rows>>(_bfloat16);
+    public float L2_RowsOfBFloat16() => Compute<NonNegativeSumDistance<BFloat16Rows, SquaredDifferenceOperator>>(_bfloat16);
 
     private float Compute<TDistance>(byte[] row)
         where TDistance : struct, IDistanceFunction =>

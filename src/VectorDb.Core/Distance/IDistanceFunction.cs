@@ -29,26 +29,20 @@ internal readonly struct NegativeDotDistance<TRow> : IDistanceFunction
     public static float Compute(ref float query, ref byte row, nuint length) => -TRow.Aggregate<DotOperator>(ref query, ref row, length);
 }
 
-/// <summary>Squared L2: ordering equals L2's, and the square root is taken only for reported scores.</summary>
-internal readonly struct SquaredEuclideanDistance<TRow> : IDistanceFunction
+/// <summary>
+/// A sum of per-dimension terms that are never negative: squared L2 (<see cref="SquaredDifferenceOperator"/>, whose
+/// ordering equals L2's, the square root taken only for reported scores) and L1 (<see cref="AbsoluteDifferenceOperator"/>).
+/// </summary>
+/// <typeparam name="TRow">The stored rows' format.</typeparam>
+/// <typeparam name="TTerm">The per-dimension term; it must never be negative (<see cref="SumsNonNegativeTerms"/>).</typeparam>
+internal readonly struct NonNegativeSumDistance<TRow, TTerm> : IDistanceFunction
     where TRow : struct, IRowFormat
+    where TTerm : struct, IAccumulateOperator
 {
     public static bool SumsNonNegativeTerms => true;
 
     public static int ElementBytes => TRow.ElementBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float query, ref byte row, nuint length) => TRow.Aggregate<SquaredDifferenceOperator>(ref query, ref row, length);
-}
-
-/// <summary>L1.</summary>
-internal readonly struct ManhattanDistance<TRow> : IDistanceFunction
-    where TRow : struct, IRowFormat
-{
-    public static bool SumsNonNegativeTerms => true;
-
-    public static int ElementBytes => TRow.ElementBytes;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float query, ref byte row, nuint length) => TRow.Aggregate<AbsoluteDifferenceOperator>(ref query, ref row, length);
+    public static float Compute(ref float query, ref byte row, nuint length) => TRow.Aggregate<TTerm>(ref query, ref row, length);
 }

@@ -30,8 +30,8 @@ public sealed unsafe partial class HnswIndex
         Metric switch
         {
             DistanceMetric.Cosine or DistanceMetric.Dot => operation.Run<NegativeDotDistance<TRow>>(),
-            DistanceMetric.Euclid => operation.Run<SquaredEuclideanDistance<TRow>>(),
-            _ => operation.Run<ManhattanDistance<TRow>>(),
+            DistanceMetric.Euclid => operation.Run<NonNegativeSumDistance<TRow, SquaredDifferenceOperator>>(),
+            _ => operation.Run<NonNegativeSumDistance<TRow, AbsoluteDifferenceOperator>>(),
         };
 
     private readonly ref struct SearchOperation<TFilter>(

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -41,12 +40,11 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ServerOptions optio
                 return;
             }
 
-            await QdrantResults.Error(StatusCodes.Status403Forbidden, "The read-only API key cannot write", Stopwatch.GetTimestamp()).ExecuteAsync(context);
+            await Qdrant.Error(context, StatusCodes.Status403Forbidden, "The read-only API key cannot write").ExecuteAsync(context);
             return;
         }
 
-        await QdrantResults.Error(StatusCodes.Status401Unauthorized, "Must provide an API key or an Authorization bearer token", Stopwatch.GetTimestamp())
-            .ExecuteAsync(context);
+        await Qdrant.Error(context, StatusCodes.Status401Unauthorized, "Must provide an API key or an Authorization bearer token").ExecuteAsync(context);
     }
 
     private static bool IsRead(HttpRequest request) =>

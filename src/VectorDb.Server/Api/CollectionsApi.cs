@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using VectorDb.Server.Api.Validation;
 
@@ -90,74 +89,59 @@ internal static class CollectionsApi
     {
         var group = routes.MapGroup("/collections").WithTags("Collections").AddEndpointFilter<RequestValidationFilter>();
         group.MapGet("/", (VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(new { collections = db.ListCollections().Select(name => new { name }) }, start);
-        });
+            Qdrant.Ok(new CollectionsResponse([.. db.ListCollections().Select(name => new CollectionDescription(name))])));
         group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
-            if (request.SparseVectors is { ValueKind: not JsonValueKind.Null } sparse && (sparse.ValueKind != JsonValueKind.Object || JsonText.Fields(sparse).Any()))
-            {
-                throw new InvalidRequestException($"`sparse_vectors` is not supported yet: {CreateCollectionRequest.SingleVector}.");
-            }
-
-            var vectors = ParseVectors(request.Vectors);
-            ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
-            db.CreateCollection(name, new CollectionOptions
-            {
-                Dimensions = vectors.Size,
-                Distance = ParseDistance(vectors.Distance),
-                DataType = ParseDataType(vectors.Datatype),
-                M = request.HnswConfig?.M ?? 16,
-                EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
-                PayloadLinks = PayloadLinks(request.HnswConfig),
-                Matryoshka = request.Matryoshka,
-                Pca = request.Pca is { } pca ? new PcaOptions
-                {
-                    Dimensions = pca.Dims,
-                    FitAtPoints = pca.FitAt ?? new PcaOptions().FitAtPoints,
-                    SamplePoints = pca.Sample ?? new PcaOptions().SamplePoints,
-                } : null,
-                Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
-                    ? RequestParsing.Payload(metadata, "metadata")
-                    : null,
-            });
-            return QdrantResults.Ok(true, start);
+            db.CreateCollection(name, ToOptions(request, limits));
+            return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
-        group.MapGet("/{name}", (string name, VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(Describe(db.GetCollection(name)), start);
-        });
+        group.MapGet("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(Describe(db.GetCollection(name))));
         group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db) =>
         {
-            long start = Stopwatch.GetTimestamp();
             db.GetCollection(name); // every field is refused, so what remains is a request that changes nothing
-            return QdrantResults.Ok(true, start);
+            return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
-        group.MapGet("/{name}/exists", (string name, VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(new { exists = db.CollectionExists(name) }, start);
-        });
-        group.MapGet("/{name}/adaptive", (string name, VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(DescribeAdaptive(db.GetCollection(name)), start);
-        }).WithSummary("Adaptive-dimension settings of a collection (ours): Matryoshka prefixes, PCA options and the fitted rotation");
+        group.MapGet("/{name}/exists", (string name, VectorDatabase db) => Qdrant.Ok(new CollectionExistence(db.CollectionExists(name))));
+        group.MapGet("/{name}/adaptive", (string name, VectorDatabase db) => Qdrant.Ok(DescribeAdaptive(db.GetCollection(name))))
+            .WithSummary("Adaptive-dimension settings of a collection (ours): Matryoshka prefixes, PCA options and the fitted rotation");
         group.MapPost("/{name}/adaptive/pca", (string name, HttpContext context, VectorDatabase db) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var fitted = db.GetCollection(name).FitRotation(RequestParsing.Wait(context));
-            return QdrantResults.Ok(new { dims = fitted.Dimensions, explained_variance = fitted.ExplainedVariance, sample = fitted.SamplePoints }, start);
+            return Qdrant.Ok(new PcaFitResponse(fitted.Dimensions, fitted.ExplainedVariance, fitted.SamplePoints));
         }).WithMetadata(QueryParameters.Wait).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
-        group.MapDelete("/{name}", (string name, VectorDatabase db) =>
-        {
-            long start = Stopwatch.GetTimestamp();
-            return QdrantResults.Ok(db.DeleteCollection(name), start);
-        }).WithMetadata(QueryParameters.CollectionWrite);
+        group.MapDelete("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(db.DeleteCollection(name)))
+            .WithMetadata(QueryParameters.CollectionWrite);
         return group;
+    }
+
+    private static CollectionOptions ToOptions(CreateCollectionRequest request, ServerOptions limits)
+    {
+        if (request.SparseVectors is { ValueKind: not JsonValueKind.Null } sparse && (sparse.ValueKind != JsonValueKind.Object || JsonText.Fields(sparse).Any()))
+        {
+            throw new InvalidRequestException($"`sparse_vectors` is not supported yet: {CreateCollectionRequest.SingleVector}.");
+        }
+
+        var vectors = ParseVectors(request.Vectors);
+        ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
+        return new CollectionOptions
+        {
+            Dimensions = vectors.Size,
+            Distance = ParseDistance(vectors.Distance),
+            DataType = ParseDataType(vectors.Datatype),
+            M = request.HnswConfig?.M ?? 16,
+            EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
+            PayloadLinks = PayloadLinks(request.HnswConfig),
+            Matryoshka = request.Matryoshka,
+            Pca = request.Pca is { } pca ? new PcaOptions
+            {
+                Dimensions = pca.Dims,
+                FitAtPoints = pca.FitAt ?? new PcaOptions().FitAtPoints,
+                SamplePoints = pca.Sample ?? new PcaOptions().SamplePoints,
+            } : null,
+            Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
+                ? RequestParsing.Payload(metadata, "metadata")
+                : null,
+        };
     }
 
     /// <summary>
@@ -212,57 +196,38 @@ internal static class CollectionsApi
         { } m => throw new InvalidRequestException($"`hnsw_config.payload_m` must be 0 (no payload-aware links) or equal to `m` ({config.M ?? 16}), got {m}."),
     };
 
-    private static object DescribeAdaptive(Collection collection)
+    private static AdaptiveInfo DescribeAdaptive(Collection collection)
     {
         var options = collection.Options;
         var rotation = collection.Rotation;
-        return new
-        {
-            dims = options.Dimensions,
-            matryoshka = options.Matryoshka,
-            pca = options.Pca is { } pca ? new
-            {
-                dims = options.PcaDimensions,
-                fit_at = pca.FitAtPoints,
-                sample = pca.SamplePoints,
-                @fitted = rotation is not null,
-                explained_variance = rotation?.ExplainedVariance,
-                fit_error = collection.RotationFitError,
-            } : null,
-        };
+        return new AdaptiveInfo(
+            options.Dimensions,
+            options.Matryoshka,
+            options.Pca is { } pca
+                ? new PcaInfo(options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints, rotation is not null, rotation?.ExplainedVariance, collection.RotationFitError)
+                : null);
     }
 
-    private static object Describe(Collection collection)
+    private static CollectionInfo Describe(Collection collection)
     {
         var options = collection.Options;
         int count = collection.Count();
-        return new
-        {
-            status = collection.IsIndexing ? "yellow" : "green", // Qdrant's "optimizations are running"
-            optimizer_status = "ok",
-            points_count = count,
-            indexed_vectors_count = count,
-            segments_count = 1,
-            config = new
-            {
-                @params = new
-                {
-                    vectors = new { size = options.Dimensions, distance = options.Distance.ToString(), datatype = options.DataType.ToApiName() },
-                    shard_number = 1,
-                    replication_factor = 1,
-                    write_consistency_factor = 1,
-                    on_disk_payload = false,
-                },
-                hnsw_config = new { m = options.M, ef_construct = options.EfConstruction, full_scan_threshold = 10000, on_disk = false, payload_m = options.PayloadLinks ? options.M : 0 },
-                optimizer_config = new { deleted_threshold = 0.2, vacuum_min_vector_number = 1000, default_segment_number = 1, flush_interval_sec = 5 },
-                wal_config = new { wal_capacity_mb = 32, wal_segments_ahead = 0 },
-                metadata = options.Metadata?.Root,
-            },
-            payload_schema = collection.PayloadIndexes.ToDictionary(
+        var config = new CollectionConfigInfo(
+            new CollectionParamsInfo(
+                new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()),
+                ShardNumber: 1, ReplicationFactor: 1, WriteConsistencyFactor: 1, OnDiskPayload: false),
+            new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: 10000, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
+            new OptimizerConfigInfo(DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, DefaultSegmentNumber: 1, FlushIntervalSec: 5),
+            new WalConfigInfo(WalCapacityMb: 32, WalSegmentsAhead: 0),
+            options.Metadata?.Root);
+        return new CollectionInfo(
+            collection.IsIndexing ? "yellow" : "green", // Qdrant's "optimizations are running"
+            "ok", count, count, SegmentsCount: 1, config,
+            collection.PayloadIndexes.ToDictionary(
                 index => index.Key,
-                index => index.IsTenant
-                    ? (object)new { data_type = IndexApi.SchemaName(index.Schema), @params = new { type = IndexApi.SchemaName(index.Schema), is_tenant = true }, points = index.Points }
-                    : new { data_type = IndexApi.SchemaName(index.Schema), points = index.Points }),
-        };
+                index => new PayloadIndexInfo(IndexApi.SchemaName(index.Schema), index.Points)
+                {
+                    Params = index.IsTenant ? new PayloadIndexParamsInfo(IndexApi.SchemaName(index.Schema), IsTenant: true) : null,
+                }));
     }
 }

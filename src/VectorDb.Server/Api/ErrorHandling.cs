@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using VectorDb.Storage;
@@ -19,7 +18,7 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExce
             LogUnhandled(logger, exception, context.Request.Path);
         }
 
-        await QdrantResults.Error(status, message, Stopwatch.GetTimestamp()).ExecuteAsync(context);
+        await Qdrant.Error(context, status, message).ExecuteAsync(context);
         return true;
     }
 

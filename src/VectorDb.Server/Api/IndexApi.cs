@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using VectorDb.Server.Api.Validation;
 
@@ -51,19 +50,17 @@ internal static class IndexApi
         var group = routes.MapGroup("/collections/{name}/index").WithTags("Indexes").AddEndpointFilter<RequestValidationFilter>();
         group.MapPut("/", (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db) =>
         {
-            long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
             var (schema, isTenant) = ParseSchema(request.FieldSchema);
             db.GetCollection(name).CreatePayloadIndex(field, schema, wait, isTenant);
-            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+            return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>
         {
-            long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             db.GetCollection(name).DeletePayloadIndex(field, wait);
-            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+            return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         return group;
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -94,7 +93,7 @@ internal sealed class MetricsMiddleware(RequestDelegate next, RequestMetrics met
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        long start = Stopwatch.GetTimestamp();
+        var clock = RequestClock.Start(context);
         try
         {
             await next(context);
@@ -102,7 +101,7 @@ internal sealed class MetricsMiddleware(RequestDelegate next, RequestMetrics met
         finally
         {
             string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-            metrics.Record(context.Request.Method, route, context.Response.StatusCode, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            metrics.Record(context.Request.Method, route, context.Response.StatusCode, clock.Elapsed);
         }
     }
 }

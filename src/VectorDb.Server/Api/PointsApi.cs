@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using VectorDb.Query;
 using VectorDb.Server.Api.Validation;
@@ -55,7 +54,6 @@ internal static class PointsApi
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Points").AddEndpointFilter<RequestValidationFilter>();
         group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             bool wait = RequestParsing.Wait(context);
             var points = ToPoints(request);
             ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
@@ -65,25 +63,23 @@ internal static class PointsApi
                 UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter"),
                 Wait = wait,
             });
-            return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+            return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
             bool withVector = RequestParsing.WithVector(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"));
             var ids = RequestParsing.PointIds(request.Ids);
             var collection = db.GetCollection(name);
             var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, withVector, payload.WantsPayload, cancellation));
-            return QdrantResults.Ok(records.Select(r => Record(r, payload)), start);
+            return Qdrant.Ok(records.Select(r => Record(r, payload)).ToList());
         }).WithMetadata(QueryParameters.Read);
         group.MapGet("/{id}", (string name, string id, VectorDatabase db) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var pointId = RequestParsing.PointId(id);
             var record = db.GetCollection(name).Get(pointId)
                 ?? throw new NotFoundException($"No point with id {pointId} found");
-            return QdrantResults.Ok(Record(record, PayloadSelector.All), start);
+            return Qdrant.Ok(Record(record, PayloadSelector.All));
         }).WithMetadata(QueryParameters.PointRead);
         group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
             UpdatePoints(name, request.Points, request.Filter, context, db, (collection, ids, wait) => collection.Delete(ids, wait)))
@@ -102,14 +98,12 @@ internal static class PointsApi
             .WithMetadata(QueryParameters.Write);
         group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             var filter = FilterJson.Parse(request?.Filter);
-            return QdrantResults.Ok(new { count = QueryTimeout.Run(context, limits, cancellation => collection.Count(filter, cancellation)) }, start);
+            return Qdrant.Ok(new CountResponse(QueryTimeout.Run(context, limits, cancellation => collection.Count(filter, cancellation))));
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/scroll", (string name, ScrollRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             ServerOptions.Check("limit", request?.Limit ?? 0, limits.MaxLimit, nameof(limits.MaxLimit));
             int limit = request?.Limit ?? 10;
             PointId? offset = request?.Offset is { ValueKind: not JsonValueKind.Null } o ? RequestParsing.PointId(o) : null;
@@ -126,21 +120,18 @@ internal static class PointsApi
             var page = QueryTimeout.Run(context, limits, cancellation => order is null
                 ? collection.Scroll(offset, limit, withVector, payload.WantsPayload, filter, cancellation)
                 : collection.ScrollOrdered(order, limit, withVector, payload.WantsPayload, filter, cancellation));
-            return QdrantResults.Ok(
-                new { points = page.Points.Select(r => Record(r, payload)), next_page_offset = page.NextOffset is { } next ? IdJson(next) : null },
-                start);
+            return Qdrant.Ok(new ScrollResponse([.. page.Points.Select(r => Record(r, payload))], page.NextOffset));
         }).WithMetadata(QueryParameters.Read);
         return group;
     }
 
     /// <summary>Runs a write on the points a request names (ids or a filter) and answers with Qdrant's update result.</summary>
-    private static IResult UpdatePoints(string name, JsonElement? points, JsonElement? filter, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
+    private static QdrantOk<UpdateResult> UpdatePoints(string name, JsonElement? points, JsonElement? filter, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
     {
-        long start = Stopwatch.GetTimestamp();
         bool wait = RequestParsing.Wait(context);
         var collection = db.GetCollection(name);
         update(collection, Selected(collection, points, filter), wait);
-        return QdrantResults.Ok(QdrantResults.UpdateResult(wait), start);
+        return Qdrant.Updated(wait);
     }
 
     /// <summary>The points a request names: a list of ids, or a filter (not both).</summary>
@@ -206,12 +197,8 @@ internal static class PointsApi
         }
     }
 
-    /// <summary>Integer ids as JSON numbers, UUIDs as strings, as Qdrant writes them.</summary>
-    public static object IdJson(PointId id) => id.IsUuid ? id.Uuid.ToString("D") : id.Number;
-
-    public static object Record(PointRecord record, PayloadSelector payload) => record.OrderValue is { } orderValue
-        ? new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector, order_value = orderValue }
-        : new { id = IdJson(record.Id), payload = payload.Apply(record.Payload), vector = record.Vector };
+    private static PointResponse Record(PointRecord record, PayloadSelector payload) =>
+        new(record.Id, payload.Apply(record.Payload), record.Vector) { OrderValue = record.OrderValue };
 
     private static List<Point> ToPoints(UpsertRequest request)
     {

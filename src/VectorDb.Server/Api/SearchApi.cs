@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using VectorDb.Server.Api.Validation;
 
@@ -18,7 +17,10 @@ internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double
 }
 
 /// <summary>Hits as Qdrant returns them, and our explain when asked for.</summary>
-internal sealed record SearchOutcome(List<object> Points, object? Explain);
+internal sealed record SearchOutcome(List<ScoredPointResponse> Points, ExplainInfo? Explain)
+{
+    public QueryResponse ToQueryResponse() => new(Points) { Explain = Explain };
+}
 
 /// <summary>Body of the older <c>POST …/points/search</c>; <c>top</c> and <c>with_vectors</c> are aliases Qdrant accepts too.</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
@@ -61,37 +63,30 @@ internal static class SearchApi
         // and carry it next to `points`.
         group.MapPost("/search", (string name, SearchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             var outcome = QueryTimeout.Run(context, limits, cancellation => Search(collection, request, limits, cancellation));
-            return QdrantResults.Ok(outcome.Points, start, outcome.Explain);
+            return Qdrant.Ok(outcome.Points, outcome.Explain);
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(s => Search(collection, s, limits, cancellation)).ToList());
             var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
-            return QdrantResults.Ok(outcomes.Select(o => o.Points).ToList(), start, explains);
+            return Qdrant.Ok(outcomes.Select(o => o.Points).ToList(), explains);
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/query", (string name, QueryRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
-            return QdrantResults.Ok(QueryResult(QueryTimeout.Run(context, limits, cancellation => Query(collection, request, limits, cancellation))), start);
+            return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => Query(collection, request, limits, cancellation)).ToQueryResponse());
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
-            long start = Stopwatch.GetTimestamp();
             var collection = db.GetCollection(name);
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(q => Query(collection, q, limits, cancellation)).ToList());
-            return QdrantResults.Ok(outcomes.Select(QueryResult).ToList(), start);
+            return Qdrant.Ok(outcomes.Select(o => o.ToQueryResponse()).ToList());
         }).WithMetadata(QueryParameters.Read);
         return group;
     }
-
-    private static object QueryResult(SearchOutcome outcome) =>
-        outcome.Explain is null ? new { points = outcome.Points } : new { points = outcome.Points, explain = outcome.Explain };
 
     private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation)
     {
@@ -196,27 +191,18 @@ internal static class SearchApi
             hits = hits.Where(h => higherIsBetter ? h.Score >= threshold : h.Score <= threshold);
         }
 
-        List<object> points = [.. hits.Select(h => (object)new
-        {
-            id = PointsApi.IdJson(h.Id),
-            version = 0,
-            score = h.Score,
-            payload = payload.Apply(h.Payload),
-            vector = h.Vector,
-        })];
+        List<ScoredPointResponse> points = [.. hits.Select(h => new ScoredPointResponse(h.Id, Version: 0, h.Score, payload.Apply(h.Payload), h.Vector))];
         return new SearchOutcome(points, results.Explain is { } explain ? Explain(explain) : null);
     }
 
-    private static object Explain(Query.SearchExplain explain) => new
-    {
-        strategy = explain.Strategy.ToString(),
-        reason = explain.Reason,
-        estimate = explain.Estimate is { } estimate ? new { min = estimate.Min, expected = estimate.Expected, max = estimate.Max } : null,
-        matches = explain.Matches,
-        estimated_cost_us = explain.EstimatedCostMicroseconds.ToDictionary(c => c.Key.ToString(), c => c.Value),
-        distance_computations = explain.DistanceComputations,
-        nodes_visited = explain.NodesVisited,
-        fallback_from = explain.FallbackFrom?.ToString(),
-        ef = explain.Ef,
-    };
+    private static ExplainInfo Explain(Query.SearchExplain explain) => new(
+        explain.Strategy.ToString(),
+        explain.Reason,
+        explain.Estimate is { } estimate ? new EstimateInfo(estimate.Min, estimate.Expected, estimate.Max) : null,
+        explain.Matches,
+        explain.EstimatedCostMicroseconds.ToDictionary(c => c.Key.ToString(), c => c.Value),
+        explain.DistanceComputations,
+        explain.NodesVisited,
+        explain.FallbackFrom?.ToString(),
+        explain.Ef);
 }

@@ -21,6 +21,7 @@ internal static class ServerJson
 
         // Otherwise the last of two equal keys wins silently: {"must": [...], "must": null} would filter nothing.
         options.AllowDuplicateProperties = false;
+        options.Converters.Add(new PointIdJsonConverter());
         return options;
     }
 

@@ -18,12 +18,9 @@ internal sealed record PointData(
 [LogRecordKind(2)]
 [MessagePackObject]
 internal sealed record UpsertPointsRecord(
-    [property: Key(0)] uint Collection,
-    [property: Key(1)] IReadOnlyList<PointData> Points) : CollectionRecord
+    uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointData> Points) : CollectionRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection) => collection.ApplyUpsert(collection.PrepareBatch(Points.Select(p => p.ToPoint())));
 }
 
@@ -31,12 +28,9 @@ internal sealed record UpsertPointsRecord(
 [LogRecordKind(3)]
 [MessagePackObject]
 internal sealed record DeletePointsRecord(
-    [property: Key(0)] uint Collection,
-    [property: Key(1)] IReadOnlyList<PointId> Ids) : CollectionRecord
+    uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointId> Ids) : CollectionRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection) => collection.ApplyDelete(Ids);
 }
 
@@ -60,15 +54,12 @@ internal enum PayloadOperation
 [LogRecordKind(4)]
 [MessagePackObject]
 internal sealed record UpdatePayloadRecord(
-    [property: Key(0)] uint Collection,
+    uint CollectionId,
     [property: Key(1)] IReadOnlyList<PointId> Ids,
     [property: Key(2)] PayloadOperation Operation,
     [property: Key(3)] string? PayloadJson,
-    [property: Key(4)] IReadOnlyList<string>? Keys) : CollectionRecord
+    [property: Key(4)] IReadOnlyList<string>? Keys) : CollectionRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection) =>
         collection.ApplyPayloadUpdate(Ids, Operation, PayloadJson is null ? null : Payload.Parse(PayloadJson), Keys);
 }
@@ -77,14 +68,11 @@ internal sealed record UpdatePayloadRecord(
 [LogRecordKind(5)]
 [MessagePackObject]
 internal sealed record CreatePayloadIndexRecord(
-    [property: Key(0)] uint Collection,
+    uint CollectionId,
     [property: Key(1)] string Key,
     [property: Key(2)] PayloadSchemaType Schema,
-    [property: Key(3)] bool IsTenant = false) : CollectionRecord // logs written before tenant indexes have three fields
+    [property: Key(3)] bool IsTenant = false) : CollectionRecord(CollectionId) // logs written before tenant indexes have three fields
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyCreatePayloadIndex(Key, Schema, IsTenant);
@@ -96,12 +84,9 @@ internal sealed record CreatePayloadIndexRecord(
 [LogRecordKind(6)]
 [MessagePackObject]
 internal sealed record DeletePayloadIndexRecord(
-    [property: Key(0)] uint Collection,
-    [property: Key(1)] string Key) : CollectionRecord
+    uint CollectionId,
+    [property: Key(1)] string Key) : CollectionRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyDeletePayloadIndex(Key);
@@ -113,13 +98,10 @@ internal sealed record DeletePayloadIndexRecord(
 [LogRecordKind(7)]
 [MessagePackObject]
 internal sealed record SetRotationRecord(
-    [property: Key(0)] uint Collection,
+    uint CollectionId,
     [property: Key(1)] float[] Axes,
-    [property: Key(2)] double ExplainedVariance) : CollectionRecord
+    [property: Key(2)] double ExplainedVariance) : CollectionRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Collection;
-
     internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyRotation(Axes, ExplainedVariance);

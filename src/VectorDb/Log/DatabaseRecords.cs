@@ -6,13 +6,10 @@ namespace VectorDb.Log;
 [LogRecordKind(0)]
 [MessagePackObject]
 internal sealed record CreateCollectionRecord(
-    [property: Key(0)] uint Id,
+    uint CollectionId,
     [property: Key(1)] string Name,
-    [property: Key(2)] CollectionConfig Config) : DatabaseRecord
+    [property: Key(2)] CollectionConfig Config) : DatabaseRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Id;
-
     internal override void ApplyTo(IDatabaseState database) => database.ApplyCreateCollection(this);
 }
 
@@ -20,10 +17,7 @@ internal sealed record CreateCollectionRecord(
 [LogRecordKind(1)]
 [MessagePackObject]
 internal sealed record DropCollectionRecord(
-    [property: Key(0)] uint Id) : DatabaseRecord
+    uint CollectionId) : DatabaseRecord(CollectionId)
 {
-    [IgnoreMember]
-    public override uint CollectionId => Id;
-
     internal override void ApplyTo(IDatabaseState database) => database.ApplyDropCollection(this);
 }

@@ -9,12 +9,9 @@ namespace VectorDb.Log;
 /// (<see cref="LogRecordKindAttribute"/>), its content (MessagePack keys) and how it is applied; the log's framing
 /// (<see cref="LogRecordCodec"/>) adds the format version and the sequence number.
 /// </summary>
-internal abstract record LogRecord
+/// <param name="CollectionId">The collection the record changes (or creates, or drops); every kind logs it first.</param>
+internal abstract record LogRecord([property: Key(0)] uint CollectionId)
 {
-    /// <summary>The collection the record changes (or creates, or drops).</summary>
-    [IgnoreMember]
-    public abstract uint CollectionId { get; }
-
     /// <summary>
     /// The record's place in its collection's history: 1 for the collection's creation, then one more per record.
     /// What replication orders and compares by; 0 in records logged before there were sequence numbers.
@@ -24,14 +21,14 @@ internal abstract record LogRecord
 }
 
 /// <summary>A record that changes a collection's points, indexes or settings.</summary>
-internal abstract record CollectionRecord : LogRecord
+internal abstract record CollectionRecord(uint CollectionId) : LogRecord(CollectionId)
 {
     /// <summary>Carries the record out; returns how many points it changed. The caller holds the collection's write lock.</summary>
     internal abstract int ApplyTo(ICollectionState collection);
 }
 
 /// <summary>A record that creates or drops a collection.</summary>
-internal abstract record DatabaseRecord : LogRecord
+internal abstract record DatabaseRecord(uint CollectionId) : LogRecord(CollectionId)
 {
     /// <summary>Carries the record out; the caller holds the database's lock (or is replaying the log).</summary>
     internal abstract void ApplyTo(IDatabaseState database);

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VectorDb.Server.Api;
+
+// The results of the REST API, in Qdrant's shapes (snake_case through ServerJson). Fields a Qdrant server always
+// writes are written even when null; fields of ours (explain, order_value) only when present.
+
+/// <summary>Result of a write: Qdrant's operation id (ours is always 0) and whether the write was awaited.</summary>
+internal sealed record UpdateResult(long OperationId, string Status);
+
+/// <summary><c>GET /collections</c>.</summary>
+internal sealed record CollectionsResponse(IReadOnlyList<CollectionDescription> Collections);
+
+/// <summary>One collection in <see cref="CollectionsResponse"/>.</summary>
+internal sealed record CollectionDescription(string Name);
+
+/// <summary><c>GET /collections/{name}/exists</c>.</summary>
+internal sealed record CollectionExistence(bool Exists);
+
+/// <summary><c>GET /collections/{name}</c>: counts, configuration and payload indexes.</summary>
+internal sealed record CollectionInfo(
+    string Status, string OptimizerStatus, long PointsCount, long IndexedVectorsCount, int SegmentsCount,
+    CollectionConfigInfo Config, IReadOnlyDictionary<string, PayloadIndexInfo> PayloadSchema);
+
+/// <summary>The <c>config</c> of <see cref="CollectionInfo"/>; the optimiser and WAL settings are fixed.</summary>
+internal sealed record CollectionConfigInfo(
+    CollectionParamsInfo Params, HnswConfigInfo HnswConfig, OptimizerConfigInfo OptimizerConfig, WalConfigInfo WalConfig, JsonElement? Metadata);
+
+/// <summary>The <c>params</c> of a collection: one unnamed vector, one shard, one replica.</summary>
+internal sealed record CollectionParamsInfo(VectorParamsInfo Vectors, int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, bool OnDiskPayload);
+
+/// <summary>The parameters of a collection's vector.</summary>
+internal sealed record VectorParamsInfo(int Size, string Distance, string Datatype);
+
+/// <summary>The graph's parameters; <c>full_scan_threshold</c> is Qdrant's default, reported for clients that read it.</summary>
+internal sealed record HnswConfigInfo(int M, int EfConstruct, int FullScanThreshold, bool OnDisk, int PayloadM);
+
+/// <summary>Qdrant's optimiser settings, reported with their defaults: there are no segments to optimise.</summary>
+internal sealed record OptimizerConfigInfo(double DeletedThreshold, int VacuumMinVectorNumber, int DefaultSegmentNumber, int FlushIntervalSec);
+
+/// <summary>Qdrant's WAL settings, reported with their defaults: the database has one log for every collection.</summary>
+internal sealed record WalConfigInfo(int WalCapacityMb, int WalSegmentsAhead);
+
+/// <summary>A payload index of <see cref="CollectionInfo"/>; <c>params</c> only for a tenant index.</summary>
+internal sealed record PayloadIndexInfo(string DataType, long Points)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PayloadIndexParamsInfo? Params { get; init; }
+}
+
+/// <summary>The object form of a payload index's schema.</summary>
+internal sealed record PayloadIndexParamsInfo(string Type, bool IsTenant);
+
+/// <summary><c>GET /collections/{name}/adaptive</c> (ours).</summary>
+internal sealed record AdaptiveInfo(int Dims, IReadOnlyList<int>? Matryoshka, PcaInfo? Pca);
+
+/// <summary>A collection's PCA options and its fitted rotation, if any.</summary>
+internal sealed record PcaInfo(int Dims, int FitAt, int Sample, bool Fitted, double? ExplainedVariance, string? FitError);
+
+/// <summary><c>POST /collections/{name}/adaptive/pca</c> (ours): the rotation just fitted.</summary>
+internal sealed record PcaFitResponse(int Dims, double ExplainedVariance, int? Sample);
+
+/// <summary>A stored point: retrieve and scroll. <c>order_value</c> (an ordered scroll's key) only when ordered.</summary>
+internal sealed record PointResponse(
+    PointId Id, Dictionary<string, JsonElement>? Payload, float[]? Vector)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? OrderValue { get; init; }
+}
+
+/// <summary>A page of a scroll and the offset of the next one.</summary>
+internal sealed record ScrollResponse(
+    IReadOnlyList<PointResponse> Points, PointId? NextPageOffset);
+
+/// <summary><c>POST …/points/count</c>.</summary>
+internal sealed record CountResponse(long Count);
+
+/// <summary>A search hit; <c>version</c> is Qdrant's point version, always 0 here.</summary>
+internal sealed record ScoredPointResponse(
+    PointId Id, int Version, float Score, Dictionary<string, JsonElement>? Payload, float[]? Vector);
+
+/// <summary><c>POST …/points/query</c>: the hits, and our explain when asked for.</summary>
+internal sealed record QueryResponse(IReadOnlyList<ScoredPointResponse> Points)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExplainInfo? Explain { get; init; }
+}
+
+/// <summary>How a search ran (ours, <c>params.explain</c>): the planner's choice, its estimates and the work done.</summary>
+internal sealed record ExplainInfo(
+    string Strategy, string Reason, EstimateInfo? Estimate, int? Matches, IReadOnlyDictionary<string, double> EstimatedCostUs,
+    long DistanceComputations, long NodesVisited, string? FallbackFrom, int Ef);
+
+/// <summary>The planner's estimate of how many points match a filter.</summary>
+internal sealed record EstimateInfo(int Min, int Expected, int Max);
+
+/// <summary><c>GET /</c>: the server and the Qdrant API version it follows.</summary>
+internal sealed record ServiceInfo(string Title, string Version, string? Commit, string? EngineVersion);
+
+/// <summary>Point ids as Qdrant writes them: integers as JSON numbers, UUIDs as strings.</summary>
+internal sealed class PointIdJsonConverter : JsonConverter<PointId>
+{
+    public override PointId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        return PointId.FromJson(document.RootElement);
+    }
+
+    public override void Write(Utf8JsonWriter writer, PointId value, JsonSerializerOptions options)
+    {
+        if (value.IsUuid)
+        {
+            writer.WriteStringValue(value.Uuid.ToString("D"));
+        }
+        else
+        {
+            writer.WriteNumberValue(value.Number);
+        }
+    }
+}
