@@ -3,7 +3,7 @@ using VectorDb;
 using VectorDb.Cli;
 
 // vectordb — serve, import, query, bench. `vectordb --help` lists the options of each.
-var root = new RootCommand("vectordb: an approximate-nearest-neighbour vector database with Qdrant's REST API")
+var root = new RootCommand("vectordb: an approximate-nearest-neighbor vector database with Qdrant's REST API")
 {
     ServeCommand.Create(),
     ImportCommand.Create(),

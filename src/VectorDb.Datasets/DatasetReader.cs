@@ -47,7 +47,7 @@ public static class DatasetReader
         throw new NotSupportedException($"Unsupported vector file {path} (supported: .fvecs, .bvecs, .npy, .hdf5[:dataset], MNIST idx3-ubyte[.gz]).");
     }
 
-    /// <summary>Ground-truth neighbour ids from an <c>.ivecs</c> file or an HDF5 dataset (default <c>neighbors</c>).</summary>
+    /// <summary>Ground-truth neighbor ids from an <c>.ivecs</c> file or an HDF5 dataset (default <c>neighbors</c>).</summary>
     public static int[][] ReadNeighbors(string path, int maxRows = int.MaxValue)
     {
         if (SplitHdf5(path, "neighbors") is not var (file, dataset))
@@ -164,7 +164,7 @@ public static class DatasetReader
             }
         });
 
-    /// <summary>Reads an <c>.ivecs</c> file (e.g. ground-truth neighbour ids) as rows of int32.</summary>
+    /// <summary>Reads an <c>.ivecs</c> file (e.g. ground-truth neighbor ids) as rows of int32.</summary>
     public static int[][] ReadIvecs(string path, int maxRows = int.MaxValue)
     {
         using var stream = File.OpenRead(path);

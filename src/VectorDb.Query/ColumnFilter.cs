@@ -5,7 +5,7 @@ namespace VectorDb.Query;
 
 /// <summary>
 /// A filter that is one condition on one indexed field (or its negation), checked by reading the field index's
-/// column inline. A two-hop graph walk checks thousands of neighbours per query;
+/// column inline. A two-hop graph walk checks thousands of neighbors per query;
 /// through <see cref="PredicateFilter"/> each check costs two or three virtual calls. Nodes the column does not
 /// answer — several values, no value, added after the column was read — are asked of the compiled predicate.
 /// Made for one query: the column is read once, so a value written after the index grew it into a new array is
@@ -47,7 +47,7 @@ internal readonly struct ColumnFilter : INodeFilter
     /// <summary>Nodes whose number (from <paramref name="numbers"/>) lies in <paramref name="range"/>.</summary>
     public static ColumnFilter Range(double[] numbers, RangeCondition range, NodePredicate predicate)
     {
-        // Strict bounds become inclusive ones on the neighbouring double, so the check is two comparisons.
+        // Strict bounds become inclusive ones on the neighboring double, so the check is two comparisons.
         double low = Math.Max(range.Gt is { } gt ? Math.BitIncrement(gt) : double.NegativeInfinity, range.Gte ?? double.NegativeInfinity);
         double high = Math.Min(range.Lt is { } lt ? Math.BitDecrement(lt) : double.PositiveInfinity, range.Lte ?? double.PositiveInfinity);
         return new ColumnFilter(null, 0, 0, numbers, low, high, negated: false, predicate);

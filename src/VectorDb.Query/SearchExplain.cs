@@ -18,7 +18,7 @@ public enum SearchStrategy
     /// <summary>HNSW traversal over every node, admitting only matches to the result.</summary>
     FilteredGraph,
 
-    /// <summary>HNSW traversal over matching nodes only, looking through non-matching neighbours to theirs (ACORN-1).</summary>
+    /// <summary>HNSW traversal over matching nodes only, looking through non-matching neighbors to theirs (ACORN-1).</summary>
     TwoHopGraph,
 
     /// <summary>Unfiltered HNSW search for an oversampled k, then the filter on its hits.</summary>

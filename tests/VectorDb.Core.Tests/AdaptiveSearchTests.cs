@@ -46,7 +46,7 @@ public class AdaptiveSearchTests
     [InlineData(DistanceMetric.Dot, VectorDataType.Float32)]
     [InlineData(DistanceMetric.Euclid, VectorDataType.Float16)]
     [InlineData(DistanceMetric.Cosine, VectorDataType.BFloat16)]
-    public void Adaptive_search_returns_full_precision_distances_and_finds_the_neighbours(DistanceMetric metric, VectorDataType dataType)
+    public void Adaptive_search_returns_full_precision_distances_and_finds_the_neighbors(DistanceMetric metric, VectorDataType dataType)
     {
         var raw = Correlated(3000, seed: 2);
         var rotation = PcaRotation.Fit(raw, Dimensions, center: metric == DistanceMetric.Euclid);
@@ -96,8 +96,8 @@ public class AdaptiveSearchTests
         }
 
         Assert.Throws<InvalidRequestException>(() => index.KeepPrefixCopy(Dimensions + 1));
-        Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, Dimensions + 1, 40, adaptive));
-        Assert.Throws<InvalidRequestException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.SearchAdaptive(queries[0], 10, 64, Dimensions + 1, 40, adaptive));
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.SearchAdaptive(queries[0], 10, 64, 0, 40, adaptive));
     }
 
     [Theory]
@@ -158,7 +158,7 @@ public class AdaptiveSearchTests
         Assert.True(recall >= 0.9 && Math.Abs(recall - rotatedRecall) <= 0.03, $"rotated prefix {recall:F3}, rotated vectors {rotatedRecall:F3}");
 
         // The walk cannot read rotated coordinates that are not kept; the whole vector is always there.
-        Assert.Throws<InvalidRequestException>(() => original.SearchAdaptive(queries[0], 10, 40, 13, 40, hits));
+        Assert.Throws<ArgumentOutOfRangeException>(() => original.SearchAdaptive(queries[0], 10, 40, 13, 40, hits));
         Assert.Throws<InvalidRequestException>(() => original.KeepPrefixCopy(16));
         original.KeepPrefixCopy(8); // shorter: already kept
         Assert.Equal(10, original.SearchAdaptive(queries[0], 10, 40, Dimensions, 10, hits));
@@ -202,7 +202,7 @@ public class AdaptiveSearchTests
         var strict = AdaptiveCalibration.Calibrate(index, sample, 10, 1.0, [1]);
         Assert.Equal(1, strict.SearchDimensions);
         Assert.InRange(strict.Recall, 0, 1);
-        Assert.Throws<InvalidRequestException>(() => AdaptiveCalibration.Calibrate(index, sample, 10, 1.5, [8]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AdaptiveCalibration.Calibrate(index, sample, 10, 1.5, [8]));
         Assert.Throws<InvalidRequestException>(() => AdaptiveCalibration.Calibrate(index, [], 10, 0.9, [8]));
         Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
     }

@@ -133,7 +133,7 @@ public class HnswDeleteTests
 {
     /// <summary>
     /// Deleting 20% of the points and inserting them again must not degrade recall: the repair step
-    /// relinks the deleted nodes' neighbours, and the tombstones still carry traffic.
+    /// relinks the deleted nodes' neighbors, and the tombstones still carry traffic.
     /// </summary>
     [Fact]
     public void Recall_holds_after_deleting_and_reinserting_a_fifth_of_the_points()

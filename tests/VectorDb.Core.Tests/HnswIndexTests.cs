@@ -32,7 +32,7 @@ public class HnswIndexTests
 
     [Theory]
     [MemberData(nameof(Metrics))]
-    public void Graph_search_finds_most_true_neighbours_for_every_metric(DistanceMetric metric)
+    public void Graph_search_finds_most_true_neighbors_for_every_metric(DistanceMetric metric)
     {
         var data = Gaussian(3_000, 32, seed: 5);
         using var index = Build(metric, data);
@@ -56,7 +56,7 @@ public class HnswIndexTests
     }
 
     /// <summary>
-    /// The planner's neighbourhood probe descends the upper layers; the walk it then chooses starts where that descent
+    /// The planner's neighborhood probe descends the upper layers; the walk it then chooses starts where that descent
     /// entered layer 0 instead of descending again: the same walk (same results), and the descent's distances are
     /// counted once, by the probe.
     /// </summary>
@@ -77,7 +77,7 @@ public class HnswIndexTests
             int n = index.Search(query, 10, 32, descended, new EvenNodes(), new WalkOptions { TwoHop = twoHop, AcceptedShare = 0.5 }, full);
 
             var split = new SearchStatistics();
-            index.NeighbourhoodShare(query, new EvenNodes(), split, out var entry);
+            index.NeighborhoodShare(query, new EvenNodes(), split, out var entry);
             var probed = split.DistanceComputations;
             Assert.Equal(n, index.Search(query, 10, 32, entered, new EvenNodes(), new WalkOptions { TwoHop = twoHop, AcceptedShare = 0.5, Entry = entry }, split));
 
@@ -418,7 +418,7 @@ public class HnswIndexTests
         Assert.True(searches > 0);
         Assert.Equal(count - deletedAt.Count, index.Count);
 
-        // Surviving points are still found through the graph as their own nearest neighbour. Deletes racing
+        // Surviving points are still found through the graph as their own nearest neighbor. Deletes racing
         // with inserts can cut a few nodes off (a known limit, docs/architecture.md); CI once saw 3 of the
         // ~850 sampled here, so every live node is checked and the bound is the 0.5 % HnswDeleteTests uses.
         var one = new Neighbor[1];
@@ -441,7 +441,7 @@ public class HnswIndexTests
             }
         }
 
-        Assert.True(missed <= live / 200, $"{missed} of {live} live nodes were not found as their own nearest neighbour");
+        Assert.True(missed <= live / 200, $"{missed} of {live} live nodes were not found as their own nearest neighbor");
     }
 
     internal static Datasets.VectorSet Gaussian(int count, int dimensions, int seed)

@@ -64,7 +64,7 @@ public sealed class LinkLayerTests
 
         // A removed layer is searched as empty; its handle is handed out again, and the new layer starts with no
         // links: a walk of it computes distances only to its footholds (the two seeds, and the entry and its
-        // neighbours that match).
+        // neighbors that match).
         var linkedWork = new SearchStatistics();
         index.SearchLinkLayer(layer, queries[1], 10, 32, found, members, anchors.AsSpan(0, 2), linkedWork);
         index.RemoveLinkLayer(layer);
@@ -122,7 +122,7 @@ public sealed class LinkLayerTests
         var linked = new int[2 * 16];
         for (int node = 0; node < Points; node++)
         {
-            int count = index.CopyLayerNeighbours(layer, node, linked);
+            int count = index.CopyLayerNeighbors(layer, node, linked);
             Assert.InRange(count, 1, linked.Length);
             Assert.All(linked[..count], other => Assert.NotEqual(labels[node], labels[other]));
         }
@@ -181,12 +181,12 @@ public sealed class LinkLayerTests
         (TestData.FashionMnistBase(Points), DatasetReader.ReadIdxLabels(TestData.FashionMnist("train-labels-idx1-ubyte.gz"), Points),
          TestData.FashionMnistQueries(200), DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200));
 
-    /// <summary>Links a node on the layer among <paramref name="members"/>, starting from its graph neighbours that are members and from the anchors.</summary>
+    /// <summary>Links a node on the layer among <paramref name="members"/>, starting from its graph neighbors that are members and from the anchors.</summary>
     private static bool LinkAmong(HnswIndex index, int layer, int node, LabelIs members, int[] anchors)
     {
         Span<int> entries = stackalloc int[64];
         int near = 0;
-        int count = index.CopyNeighbours(node, entries);
+        int count = index.CopyNeighbors(node, entries);
         for (int i = 0; i < count; i++)
         {
             if (members.Accept(entries[i]))

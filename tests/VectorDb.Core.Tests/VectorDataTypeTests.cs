@@ -71,7 +71,7 @@ public class VectorDataTypeTests
 
     [Theory]
     [MemberData(nameof(HalfTypesByMetric))]
-    public void A_half_width_graph_finds_the_float32_neighbours_with_close_scores(VectorDataType type, DistanceMetric metric)
+    public void A_half_width_graph_finds_the_float32_neighbors_with_close_scores(VectorDataType type, DistanceMetric metric)
     {
         var data = HnswIndexTests.Gaussian(2_000, 40, seed: 11);
         using var index = HnswIndexTests.Build(metric, data, type);

@@ -111,9 +111,9 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
 
         // A query by point id leaves that point out of its own results, as Qdrant does.
         (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = 1, limit = 10 });
-        var neighbours = body.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").ToString()).ToList();
-        Assert.Equal(3, neighbours.Count);
-        Assert.DoesNotContain("1", neighbours);
+        var neighbors = body.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").ToString()).ToList();
+        Assert.Equal(3, neighbors.Count);
+        Assert.DoesNotContain("1", neighbors);
 
         (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/pts/points/query", new { query = new { nearest = new[] { 0f, 0, 1 } }, limit = 1, offset = 1, score_threshold = 2.0 });
         Assert.Single(body.GetProperty("result").GetProperty("points").EnumerateArray());

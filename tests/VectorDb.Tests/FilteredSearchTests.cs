@@ -119,8 +119,8 @@ public sealed class FilteredSearchTests
     /// excluding values of a keyword index, whose points are linked to their border, is walked two hops either way.
     /// </summary>
     [Theory]
-    [InlineData("""{"must_not": [{"key": "quarter", "match": {"value": 0}}]}""", SearchStrategy.FilteredGraph, "neighbourhood")]
-    [InlineData("""{"must": [{"key": "side", "match": {"value": 1}}]}""", SearchStrategy.TwoHopGraph, "neighbourhood")]
+    [InlineData("""{"must_not": [{"key": "quarter", "match": {"value": 0}}]}""", SearchStrategy.FilteredGraph, "neighborhood")]
+    [InlineData("""{"must": [{"key": "side", "match": {"value": 1}}]}""", SearchStrategy.TwoHopGraph, "neighborhood")]
     [InlineData("""{"must_not": [{"key": "tag", "match": {"value": "q0"}}]}""", SearchStrategy.TwoHopGraph, "nearest points of other values")]
     public void Planner_tells_matches_around_the_query_from_matches_away_from_it(string filterJson, SearchStrategy expected, string reason)
     {

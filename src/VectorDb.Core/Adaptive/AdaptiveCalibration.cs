@@ -12,7 +12,7 @@ public sealed record AdaptiveChoice(int SearchDimensions, int Oversampling, int 
 
 /// <summary>
 /// Picks the cheapest adaptive-dimension configuration that reaches a target recall@k, by measuring: a sample of
-/// the index's own vectors serve as queries (each one's own node left out of the answers), their exact neighbours
+/// the index's own vectors serve as queries (each one's own node left out of the answers), their exact neighbors
 /// are the truth, and every candidate configuration is timed on them single-threaded.
 /// </summary>
 public static class AdaptiveCalibration
@@ -22,7 +22,7 @@ public static class AdaptiveCalibration
 
     /// <summary>
     /// How far above the target a configuration must measure: the collection's own points are easier queries than
-    /// unseen ones (their neighbours were linked to them; 0.005–0.02 higher recall on fashion-mnist), and 200 queries
+    /// unseen ones (their neighbors were linked to them; 0.005–0.02 higher recall on fashion-mnist), and 200 queries
     /// measure recall to about ±0.005. 0.01, or half the distance to 1 for targets above 0.98.
     /// </summary>
     public static double Margin(double targetRecall) => Math.Min(0.01, (1 - targetRecall) / 2);
@@ -38,7 +38,8 @@ public static class AdaptiveCalibration
     /// Measures the candidates on <paramref name="sampleNodes"/> and returns the cheapest that reaches <paramref name="targetRecall"/>
     /// with a margin (<see cref="Margin"/>), or, when none does, the one with the best recall.
     /// </summary>
-    /// <exception cref="InvalidRequestException">The target is not in (0, 1], or there are no sample nodes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The target is not in (0, 1].</exception>
+    /// <exception cref="InvalidRequestException">There are no sample nodes.</exception>
     public static AdaptiveChoice Calibrate(HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes)
     {
         ArgumentNullException.ThrowIfNull(index);
@@ -46,7 +47,7 @@ public static class AdaptiveCalibration
         ArgumentNullException.ThrowIfNull(prefixes);
         if (targetRecall is <= 0 or > 1 || double.IsNaN(targetRecall))
         {
-            throw new InvalidRequestException($"target_recall must be in (0, 1], got {targetRecall}.");
+            throw new ArgumentOutOfRangeException(nameof(targetRecall), targetRecall, "A target recall is in (0, 1].");
         }
 
         if (sampleNodes.Count == 0)

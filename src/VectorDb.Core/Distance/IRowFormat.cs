@@ -196,7 +196,7 @@ internal static class RowCodec
         }
     }
 
-    // Decoded while linking, once per candidate of the neighbour heuristic (TensorPrimitives' float16 conversion has
+    // Decoded while linking, once per candidate of the neighbor heuristic (TensorPrimitives' float16 conversion has
     // no hardware path here and measured 30 % slower builds): the kernels' widening, stored.
     private static void Decode<TElements>(ReadOnlySpan<ushort> words, Span<float> destination)
         where TElements : struct, IRowElements<ushort>

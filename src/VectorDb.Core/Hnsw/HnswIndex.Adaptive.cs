@@ -9,19 +9,19 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Adaptive-dimension search (AdANNS): the graph is walked comparing only the first
     /// <paramref name="searchDimensions"/> floats of each vector — cheap, and good enough to find the
-    /// neighbourhood when the leading dimensions carry most of the signal (Matryoshka embeddings, or vectors
+    /// neighborhood when the leading dimensions carry most of the signal (Matryoshka embeddings, or vectors
     /// rotated by PCA) — keeping the best <paramref name="shortlist"/> candidates, which are then rescored with
     /// the whole vector; the best k are returned with their full distances.
     /// </summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
-    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="k">Number of neighbors wanted.</param>
     /// <param name="ef">Beam width on layer 0; raised to k if smaller.</param>
     /// <param name="searchDimensions">Leading dimensions the traversal compares (1..dimensions).</param>
     /// <param name="shortlist">
     /// Candidates rescored with the whole vector: the best of all the nodes the walk computed a prefix distance
     /// for, so it may be longer than the beam (a narrow beam sees many more nodes than it keeps). Raised to k if smaller.
     /// </param>
-    /// <param name="results">Receives up to k neighbours, nearest first by full distance; must hold k.</param>
+    /// <param name="results">Receives up to k neighbors, nearest first by full distance; must hold k.</param>
     /// <param name="statistics">When not null, receives the work done (prefix and full distances both count one).</param>
     /// <param name="rescoreDimensions">
     /// Leading dimensions of the stored vectors the shortlist is rescored with (a longer Matryoshka prefix); null for
@@ -32,25 +32,27 @@ public sealed unsafe partial class HnswIndex
     /// a walk that strands with fewer than k nodes is answered by an exact scan (unless <paramref name="rescoreDimensions"/>
     /// is set, whose scores a scan of whole vectors would not match).
     /// </remarks>
-    /// <exception cref="InvalidRequestException"><paramref name="searchDimensions"/> or <paramref name="rescoreDimensions"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="searchDimensions"/> or <paramref name="rescoreDimensions"/> is out of range (the caller checks what a user asked for first).
+    /// </exception>
     public int SearchAdaptive(
         ReadOnlySpan<float> query, int k, int ef, int searchDimensions, int shortlist, Span<Neighbor> results, SearchStatistics? statistics = null, int? rescoreDimensions = null)
     {
         CheckK(k, results);
         if (searchDimensions < 1 || searchDimensions > _dimensions)
         {
-            throw new InvalidRequestException($"search_dims must be between 1 and {_dimensions}, got {searchDimensions}.");
+            throw new ArgumentOutOfRangeException(nameof(searchDimensions), searchDimensions, $"The walked prefix must have between 1 and {_dimensions} dimensions.");
         }
 
         int rescored = rescoreDimensions ?? _dimensions;
         if (rescored < searchDimensions || rescored > _dimensions)
         {
-            throw new InvalidRequestException($"rescore_dims must be between search_dims ({searchDimensions}) and {_dimensions}, got {rescored}.");
+            throw new ArgumentOutOfRangeException(nameof(rescoreDimensions), rescored, $"The rescored prefix must have between {searchDimensions} (the walked prefix) and {_dimensions} dimensions.");
         }
 
         if (rescored < _dimensions && _prefixAxes is not null)
         {
-            throw new InvalidRequestException("rescore_dims cannot be combined with a PCA rotation: the stored vectors are not rotated, so their prefixes carry no more than any other dimensions.");
+            throw new ArgumentException("A shortened rescore cannot follow a rotated walk: the stored vectors are not rotated, so their prefixes carry no more than any other dimensions.", nameof(rescoreDimensions));
         }
 
         shortlist = Math.Max(shortlist, k);
@@ -68,7 +70,7 @@ public sealed unsafe partial class HnswIndex
             {
                 if (searchDimensions > RotatedRows)
                 {
-                    throw new InvalidRequestException($"search_dims must be at most {RotatedRows} (the rotated prefix this index keeps) or {_dimensions}, got {searchDimensions}.");
+                    throw new ArgumentOutOfRangeException(nameof(searchDimensions), searchDimensions, $"A rotated walk reads at most {RotatedRows} dimensions (the rotated prefix this index keeps); {_dimensions} walks the whole vector.");
                 }
 
                 walked = ref RotateQuery(context, _prefixAxes!, searchDimensions);

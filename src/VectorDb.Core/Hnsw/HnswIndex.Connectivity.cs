@@ -50,7 +50,7 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Gives every orphan recorded by <see cref="WriteLinks"/> an in-link again, from its nearest live
-    /// out-neighbour: into a free slot if one of them has room, else in place of the nearest one's farthest
+    /// out-neighbor: into a free slot if one of them has room, else in place of the nearest one's farthest
     /// link whose target keeps another in-link, so no new orphan is made. Call without holding node locks.
     /// </summary>
     private void RescueOrphans<TDistance>(SearchContext context)

@@ -5,7 +5,7 @@ namespace VectorDb.Hnsw;
 public sealed unsafe partial class HnswIndex
 {
     /// <summary>
-    /// Deletes a node: it is never returned again, and its neighbours' links are repaired so that search
+    /// Deletes a node: it is never returned again, and its neighbors' links are repaired so that search
     /// quality does not decay as deletions accumulate. The node stays in the graph as a tombstone: links
     /// from nodes it does not link back to may still pass through it, which keeps the graph connected.
     /// </summary>
@@ -45,7 +45,7 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Second half of <see cref="Delete"/>: relinks the neighbours of a retired node.</summary>
+    /// <summary>Second half of <see cref="Delete"/>: relinks the neighbors of a retired node.</summary>
     public void Repair(int id)
     {
         EnterShared();
@@ -67,7 +67,7 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>
-    /// For each neighbour that links to the deleted node, replaces that link: the neighbour's new list is
+    /// For each neighbor that links to the deleted node, replaces that link: the neighbor's new list is
     /// the heuristic's choice among its other links and the deleted node's links (its "second hop"), as in
     /// hnswlib's repair on update.
     /// </summary>
@@ -94,7 +94,7 @@ public sealed unsafe partial class HnswIndex
 
             if (layer == 0)
             {
-                // In-degree counts links from nodes that are not deleted: once its in-neighbours are relinked,
+                // In-degree counts links from nodes that are not deleted: once its in-neighbors are relinked,
                 // nothing may lead to the tombstone any more, so its out-links no longer make a node reachable.
                 for (int i = 0; i < count; i++)
                 {

@@ -47,12 +47,12 @@ public sealed unsafe partial class HnswIndex
             index.SearchCore<TDistance, TFilter>(ref *query, k, ef, _results, context, filter, twoHop, _seeds, entry);
     }
 
-    private readonly struct NeighbourhoodShareOperation<TFilter>(HnswIndex index, float* query, SearchContext context, TFilter filter) : IDistanceOperation<(double, int, float)>
+    private readonly struct NeighborhoodShareOperation<TFilter>(HnswIndex index, float* query, SearchContext context, TFilter filter) : IDistanceOperation<(double, int, float)>
         where TFilter : struct, INodeFilter
     {
         public (double, int, float) Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
-            index.NeighbourhoodShareCore<TDistance, TFilter>(ref *query, context, filter);
+            index.NeighborhoodShareCore<TDistance, TFilter>(ref *query, context, filter);
     }
 
     private readonly ref struct AdaptiveOperation(

@@ -45,8 +45,8 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Exact k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
-    /// <param name="k">Number of neighbours wanted.</param>
-    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="k">Number of neighbors wanted.</param>
+    /// <param name="results">Receives up to k neighbors, nearest first; must hold k.</param>
     /// <param name="filter">Which nodes may be returned.</param>
     /// <param name="statistics">When not null, receives the work done: a distance per accepted live node, every row examined.</param>
     /// <param name="cancellation">Stops the scan (checked every 8,192 rows).</param>

@@ -218,7 +218,7 @@ public sealed unsafe partial class HnswIndex
 
             if (layer == 0 && Volatile.Read(ref _inDegree[id]) == 0)
             {
-                // Every neighbour pruned the new node away: it never had an in-link to lose.
+                // Every neighbor pruned the new node away: it never had an in-link to lose.
                 context.Orphans.Add(id);
             }
 

@@ -66,11 +66,11 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Links a node on a link layer to its nearest nodes among those <paramref name="members"/> accepts, found by
     /// a beam search of that layer from <paramref name="entries"/> (the other members nearest it can reach through
-    /// links already made), with the neighbour-selection heuristic; each chosen node links back, pruning as needed.
+    /// links already made), with the neighbor-selection heuristic; each chosen node links back, pruning as needed.
     /// </summary>
     /// <param name="handle">From <see cref="AddLinkLayer"/>.</param>
     /// <param name="id">A linked node of the graph.</param>
-    /// <param name="entries">Members to start from: nearby ones (e.g. its layer-0 neighbours that are members) and a few fixed ones.</param>
+    /// <param name="entries">Members to start from: nearby ones (e.g. its layer-0 neighbors that are members) and a few fixed ones.</param>
     /// <param name="members">The nodes it may link to (besides itself, which it never links to).</param>
     /// <returns>False when the graph holds no node <paramref name="id"/> (nothing is linked).</returns>
     public bool LinkInLayer<TFilter>(int handle, int id, ReadOnlySpan<int> entries, TFilter members)
@@ -93,7 +93,7 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Links a node on a link layer to its nearest nodes among those <paramref name="members"/> accepts, found by a
     /// two-hop walk of the graph (the walk a search with <see cref="WalkOptions.TwoHop"/> takes for a selective filter,
-    /// looking through rejected nodes along this layer's links where they have any), with the neighbour-selection
+    /// looking through rejected nodes along this layer's links where they have any), with the neighbor-selection
     /// heuristic; each chosen node links back, pruning as needed. For members lying across the graph from the node, which
     /// a walk of the layer alone would not reach: a layer a walk then looks through rejected nodes along
     /// (<see cref="WalkOptions.LookThroughLayer"/>).
@@ -125,11 +125,11 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Approximate k nearest live nodes that <paramref name="filter"/> accepts, by a beam search of a link layer: it
-    /// enters where a search of the graph enters layer 0, and starts from that node's neighbours the filter accepts
+    /// enters where a search of the graph enters layer 0, and starts from that node's neighbors the filter accepts
     /// and from <paramref name="seeds"/> (members spread over the layer, for a query far from all of them).
     /// </summary>
     /// <returns>
-    /// The number of neighbours written: fewer than k when the walk strands, and 0 when the layer was removed meanwhile
+    /// The number of neighbors written: fewer than k when the walk strands, and 0 when the layer was removed meanwhile
     /// (a query planned just before its index was dropped); the caller completes them.
     /// </returns>
     public int SearchLinkLayer<TFilter>(
@@ -235,8 +235,8 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Copies a node's layer-0 neighbours into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
-    public int CopyNeighbours(int id, Span<int> destination)
+    /// <summary>Copies a node's layer-0 neighbors into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
+    public int CopyNeighbors(int id, Span<int> destination)
     {
         EnterShared();
         try
@@ -257,8 +257,8 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Copies a node's neighbours on a link layer into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
-    public int CopyLayerNeighbours(int handle, int id, Span<int> destination)
+    /// <summary>Copies a node's neighbors on a link layer into <paramref name="destination"/> (room for 2M); returns how many (0 for no such node).</summary>
+    public int CopyLayerNeighbors(int handle, int id, Span<int> destination)
     {
         EnterShared();
         try
@@ -401,8 +401,8 @@ public sealed unsafe partial class HnswIndex
             return 0;
         }
 
-        // The descent ends near the query: the members among the entry's neighbours are the best footholds when
-        // there are any; the given seeds serve a query whose neighbourhood holds none.
+        // The descent ends near the query: the members among the entry's neighbors are the best footholds when
+        // there are any; the given seeds serve a query whose neighborhood holds none.
         var block = BaseLinks(entry);
         int count = Math.Min(Volatile.Read(ref block[0]), block.Length - 1);
         Span<int> footholds = stackalloc int[count + 1 + seeds.Length];

@@ -5,9 +5,9 @@ namespace VectorDb.Hnsw;
 public sealed unsafe partial class HnswIndex
 {
     /// <summary>
-    /// The paper's neighbour-selection heuristic (Algorithm 4, without extending or keeping pruned
+    /// The paper's neighbor-selection heuristic (Algorithm 4, without extending or keeping pruned
     /// candidates, as hnswlib): walk candidates nearest first and keep one only if it is closer to the base
-    /// than to every neighbour already kept. This spreads links over directions, which keeps clustered data
+    /// than to every neighbor already kept. This spreads links over directions, which keeps clustered data
     /// navigable where plain nearest-M selection would link only inside a cluster.
     /// </summary>
     /// <param name="sortedCandidates">Candidates in ascending distance to the base node.</param>

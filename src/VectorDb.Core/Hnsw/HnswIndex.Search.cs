@@ -8,11 +8,11 @@ public sealed unsafe partial class HnswIndex
 {
     /// <summary>Approximate k nearest live nodes.</summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
-    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="k">Number of neighbors wanted.</param>
     /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
-    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="results">Receives up to k neighbors, nearest first; must hold k.</param>
     /// <param name="statistics">When not null, receives the work done.</param>
-    /// <returns>The number of neighbours written.</returns>
+    /// <returns>The number of neighbors written.</returns>
     public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, SearchStatistics? statistics = null) =>
         Search(query, k, ef, results, default(AcceptAll), new WalkOptions(), statistics);
 
@@ -23,9 +23,9 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts.</summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
-    /// <param name="k">Number of neighbours wanted.</param>
+    /// <param name="k">Number of neighbors wanted.</param>
     /// <param name="ef">Beam width on layer 0; raised to <paramref name="k"/> if smaller.</param>
-    /// <param name="results">Receives up to k neighbours, nearest first; must hold k.</param>
+    /// <param name="results">Receives up to k neighbors, nearest first; must hold k.</param>
     /// <param name="filter">Which nodes may be returned.</param>
     /// <param name="walk">How the walk treats rejected nodes, where it starts, which extra link layers it follows.</param>
     /// <param name="statistics">When not null, receives the work done.</param>
@@ -260,7 +260,7 @@ public sealed unsafe partial class HnswIndex
                 int neighbor = unseen[i];
                 if (i + 1 < fresh && !requestAll)
                 {
-                    // The next neighbour's row is loading while this one's distance is computed (as hnswlib does).
+                    // The next neighbor's row is loading while this one's distance is computed (as hnswlib does).
                     PrefetchVector(context, unseen[i + 1]);
                 }
 

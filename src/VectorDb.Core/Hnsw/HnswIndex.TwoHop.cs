@@ -5,12 +5,12 @@ namespace VectorDb.Hnsw;
 
 public sealed unsafe partial class HnswIndex
 {
-    /// <summary>How many nodes <see cref="NeighbourhoodShare"/> looks at, at most.</summary>
-    public const int NeighbourhoodSample = 128;
+    /// <summary>How many nodes <see cref="NeighborhoodShare"/> looks at, at most.</summary>
+    public const int NeighborhoodSample = 128;
 
     /// <summary>
     /// The share of filter matches around a query: among the node where a search for it enters layer 0 (after the
-    /// greedy descent of the upper layers), its layer-0 neighbours and theirs, up to <see cref="NeighbourhoodSample"/>
+    /// greedy descent of the upper layers), its layer-0 neighbors and theirs, up to <see cref="NeighborhoodSample"/>
     /// nodes. A global count cannot tell a filter whose matches surround the query from one whose matches lie away
     /// from it (e.g. "any class but the query's"); this can, for the price of the descent and a few link blocks.
     /// </summary>
@@ -19,7 +19,7 @@ public sealed unsafe partial class HnswIndex
     /// <param name="statistics">When not null, receives the work done.</param>
     /// <param name="entry">Where the descent entered layer 0: a search of the same query can start there instead of descending again.</param>
     /// <returns>Matches among the nodes looked at ÷ their number; 0 for an empty index.</returns>
-    public double NeighbourhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, SearchStatistics? statistics, out Neighbor? entry)
+    public double NeighborhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, SearchStatistics? statistics, out Neighbor? entry)
         where TFilter : struct, INodeFilter
     {
         EnterShared();
@@ -29,7 +29,7 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
-            var (share, node, distance) = Dispatch<NeighbourhoodShareOperation<LiveFilter<TFilter>>, (double, int, float)>(
+            var (share, node, distance) = Dispatch<NeighborhoodShareOperation<LiveFilter<TFilter>>, (double, int, float)>(
                 new(this, (float*)Unsafe.AsPointer(ref prepared), context, live));
             statistics?.Add(context.DistanceCount, 1);
             entry = node >= 0 ? new Neighbor(node, distance) : null;
@@ -42,7 +42,7 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private (double Share, int Entry, float EntryDistance) NeighbourhoodShareCore<TDistance, TFilter>(ref float query, SearchContext context, TFilter filter)
+    private (double Share, int Entry, float EntryDistance) NeighborhoodShareCore<TDistance, TFilter>(ref float query, SearchContext context, TFilter filter)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
@@ -52,7 +52,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         // The entry's own block holds ~M₀ nodes: a share of 75 % then reads anywhere from 58 % to 94 % (measured over
-        // 40 builds), too coarse for a threshold; the neighbours' blocks add distinct nodes up to the sample size.
+        // 40 builds), too coarse for a threshold; the neighbors' blocks add distinct nodes up to the sample size.
         var visited = context.Visited;
         visited.Clear();
         visited.TryVisit(current);
@@ -66,11 +66,11 @@ public sealed unsafe partial class HnswIndex
             matches += filter.Accept(block[i]) ? 1 : 0;
         }
 
-        for (int i = 1; i <= count && looked < NeighbourhoodSample; i++)
+        for (int i = 1; i <= count && looked < NeighborhoodSample; i++)
         {
             var next = BaseLinks(block[i]);
             int nextCount = Math.Min(Volatile.Read(ref next[0]), next.Length - 1);
-            for (int j = 1; j <= nextCount && looked < NeighbourhoodSample; j++)
+            for (int j = 1; j <= nextCount && looked < NeighborhoodSample; j++)
             {
                 if (visited.TryVisit(next[j]))
                 {
@@ -85,13 +85,13 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Layer-0 search over the subgraph the filter accepts, after ACORN-1 (Patel et al., SIGMOD 2024): only
-    /// accepted nodes get a distance and enter the beam. Each expansion takes the node's accepted neighbours,
-    /// then looks through its rejected neighbours to their accepted neighbours, up to M₀·(2 − share of matches)
+    /// accepted nodes get a distance and enter the beam. Each expansion takes the node's accepted neighbors,
+    /// then looks through its rejected neighbors to their accepted neighbors, up to M₀·(2 − share of matches)
     /// accepted nodes looked at in all, seen ones included (after the paper's truncation: it bounds the work per
     /// expansion while keeping the accepted subgraph connected down to a selectivity of a few percent; below that
     /// the planner scans the matches instead).
-    /// Until the beam holds k matches, rejected neighbours are also walked like in a plain search, so a query
-    /// whose neighbourhood holds no match still finds its way to the matches. A rejected node already looked through
+    /// Until the beam holds k matches, rejected neighbors are also walked like in a plain search, so a query
+    /// whose neighborhood holds no match still finds its way to the matches. A rejected node already looked through
     /// in full is not read again (<see cref="LookedThroughSet"/>). With a look-through layer (<see cref="SearchContext.LookThroughLayer"/>)
     /// a rejected node is looked through along it (to nodes likely accepted) rather than along its graph links.
     /// </summary>
@@ -109,7 +109,7 @@ public sealed unsafe partial class HnswIndex
 
         // Each expansion first gathers what it will read, requesting it from memory, then computes: the rows of
         // the nodes to score (matches; rejected ones too while seeking, stored as ~id) and the link blocks of the
-        // rejected neighbours, then the rows of the matches two hops away. Done one by one, each was a miss in turn.
+        // rejected neighbors, then the rows of the matches two hops away. Done one by one, each was a miss in turn.
         var scored = context.Unseen;
         var rejected = context.Rejected;
         var hopped = context.Hopped;

@@ -20,7 +20,7 @@ namespace VectorDb.Hnsw;
 /// either the old or the new list, or a mix of ids that are all valid nodes.</para>
 /// <para>Split into partial files by operation and algorithm: <c>.Insert</c> (reserve, link, publish),
 /// <c>.NeighborSelection</c> (the heuristic), <c>.Delete</c> (retire, repair), <c>.Connectivity</c> (in-degrees, orphan
-/// rescue), <c>.Search</c> (the beam walk and its descent), <c>.TwoHop</c> (ACORN-1 walks, the neighbourhood probe),
+/// rescue), <c>.Search</c> (the beam walk and its descent), <c>.TwoHop</c> (ACORN-1 walks, the neighborhood probe),
 /// <c>.Adaptive</c> (prefix walks and rescoring), <c>.Exact</c> (scans, on all cores when long), <c>.LinkLayers</c>
 /// (extra link layers over layer 0's nodes), <c>.Dispatch</c> (one JIT specialisation per metric and row format),
 /// <c>.Serialization</c> (snapshots), <c>.Integrity</c> (reachability checks).</para>
@@ -33,7 +33,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private const byte StateHidden = 3; // linked but not yet published: traversed, never returned
     private const int MaxLevel = 30;
     private const int LockStripes = 1 << 12;
-    private const int PrefetchBytes = 512; // of a neighbour's row requested ahead of its distance; rows up to this long are all requested per expansion
+    private const int PrefetchBytes = 512; // of a neighbor's row requested ahead of its distance; rows up to this long are all requested per expansion
     private const int CancellationCheckInterval = 1 << 13; // exact scans look at their cancellation token once per this many nodes
 
     private readonly int _dimensions;
@@ -355,7 +355,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private ref byte VectorRef(int id) => ref *VectorPointer(id);
 
     /// <summary>
-    /// A stored vector as a float32 query for distances to other rows (neighbour selection, repairs): the row itself
+    /// A stored vector as a float32 query for distances to other rows (neighbor selection, repairs): the row itself
     /// when rows are float32, else decoded into <paramref name="buffer"/>.
     /// </summary>
     private ref float RowAsQuery(int id, float[] buffer)

@@ -28,7 +28,7 @@ public sealed record HnswParameters
 
         if (EfConstruction is < 4 or > 4096)
         {
-            throw new InvalidRequestException($"HNSW ef_construct must be between 4 and 4096, got {EfConstruction}.");
+            throw new InvalidRequestException($"HNSW ef construction must be between 4 and 4096, got {EfConstruction}.");
         }
 
         if (!Enum.IsDefined(DataType))

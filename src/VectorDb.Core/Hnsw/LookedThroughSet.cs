@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 namespace VectorDb.Hnsw;
 
 /// <summary>
-/// The rejected nodes a two-hop walk has looked through in full, each with how many of its neighbours the filter
+/// The rejected nodes a two-hop walk has looked through in full, each with how many of its neighbors the filter
 /// accepted. A rejected node lies next to several of the matches a walk expands, so the walk meets it again and again
-/// (half the link blocks a walk of "any class but the query's" read were repeats); by then every accepted neighbour
+/// (half the link blocks a walk of "any class but the query's" read were repeats); by then every accepted neighbor
 /// of it is visited, so the walk charges their number to the expansion's budget instead of reading the block again,
 /// and takes the same steps. Tagged by epoch like <see cref="VisitedSet"/>: 8 bits of epoch, 8 of the count (a count
 /// above 255, possible only at M = 128, is charged as 255).
@@ -31,8 +31,8 @@ internal sealed class LookedThroughSet
         }
     }
 
-    /// <summary>True, with the number of accepted neighbours, when the node was looked through in full since the reset.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] // checked for every rejected neighbour of every two-hop expansion
+    /// <summary>True, with the number of accepted neighbors, when the node was looked through in full since the reset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // checked for every rejected neighbor of every two-hop expansion
     public bool TryGet(int id, out int accepted)
     {
         int entry = (uint)id < (uint)_entries.Length ? _entries[id] : 0;
@@ -40,7 +40,7 @@ internal sealed class LookedThroughSet
         return entry >> 8 == _epoch;
     }
 
-    /// <summary>Records that the node's neighbours were looked through in full, <paramref name="accepted"/> of them accepted.</summary>
+    /// <summary>Records that the node's neighbors were looked through in full, <paramref name="accepted"/> of them accepted.</summary>
     public void Add(int id, int accepted)
     {
         if ((uint)id < (uint)_entries.Length)

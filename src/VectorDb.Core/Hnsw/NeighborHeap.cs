@@ -23,7 +23,7 @@ internal readonly struct FarthestFirst : IHeapOrder
 }
 
 /// <summary>
-/// Binary heap of neighbours, reused across searches (it only grows), so a search allocates nothing. Indexes
+/// Binary heap of neighbors, reused across searches (it only grows), so a search allocates nothing. Indexes
 /// are below <c>_count ≤ _items.Length</c> by construction, so the sift loops read through refs without bounds checks.
 /// </summary>
 internal sealed class NeighborHeap<TOrder>

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace VectorDb.Hnsw;
 
 /// <summary>
-/// Append-only list of neighbours, reused across searches (it only grows), from which the nearest few are selected
+/// Append-only list of neighbors, reused across searches (it only grows), from which the nearest few are selected
 /// once at the end. Cheaper than keeping a bounded heap up to date on every append when most appends would enter it,
 /// as while an adaptive walk closes in on the query.
 /// </summary>

@@ -65,16 +65,16 @@ internal sealed unsafe class SearchContext
     /// <summary>The prepared query (normalised for cosine), 64-byte padded; while linking, the new node's vector.</summary>
     public float[] Query { get; }
 
-    /// <summary>A stored vector decoded for distances from it to its neighbours (pruning a link list, repairs).</summary>
+    /// <summary>A stored vector decoded for distances from it to its neighbors (pruning a link list, repairs).</summary>
     public float[] Origin { get; }
 
-    /// <summary>A candidate's stored vector decoded for the neighbour-selection heuristic.</summary>
+    /// <summary>A candidate's stored vector decoded for the neighbor-selection heuristic.</summary>
     public float[] Candidate { get; }
 
     /// <summary>The query's coordinates along a rotated prefix's axes (see <c>HnswIndex.KeepRotatedPrefix</c>); grown on demand.</summary>
     public float[] RotatedQuery { get; private set; } = [];
 
-    /// <summary>Search results in ascending distance, for neighbour selection.</summary>
+    /// <summary>Search results in ascending distance, for neighbor selection.</summary>
     public Neighbor[] Sorted { get; private set; }
 
     public int[] Selected { get; }
@@ -85,13 +85,13 @@ internal sealed unsafe class SearchContext
 
     public int[] LinkSnapshot { get; }
 
-    /// <summary>The neighbours of the node being expanded that the search had not seen yet.</summary>
+    /// <summary>The neighbors of the node being expanded that the search had not seen yet.</summary>
     public int[] Unseen { get; }
 
-    /// <summary>A two-hop expansion's neighbours that the filter rejects, whose links it looks through.</summary>
+    /// <summary>A two-hop expansion's neighbors that the filter rejects, whose links it looks through.</summary>
     public int[] Rejected { get; }
 
-    /// <summary>The matches a two-hop expansion found through rejected neighbours, to score.</summary>
+    /// <summary>The matches a two-hop expansion found through rejected neighbors, to score.</summary>
     public int[] Hopped { get; }
 
     public Neighbor[] RescueCandidates { get; }

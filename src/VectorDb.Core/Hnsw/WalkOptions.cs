@@ -15,20 +15,20 @@ public readonly ref struct WalkOptions
     /// <summary>
     /// False: rejected nodes are traversed like any other (distance computed, expanded), only kept out of the result —
     /// best when most nodes match. True (ACORN-1): distances are computed for accepted nodes only, and a rejected
-    /// neighbour is looked through to its own neighbours, so the walk stays connected over the accepted subgraph without
+    /// neighbor is looked through to its own neighbors, so the walk stays connected over the accepted subgraph without
     /// paying for the rejected majority — best for selective filters.
     /// </summary>
     public bool TwoHop { get; init; }
 
     /// <summary>
     /// Nodes the filter accepts that join the beam next to the graph's entry point: footholds among the matches for a
-    /// query whose own neighbourhood holds none.
+    /// query whose own neighborhood holds none.
     /// </summary>
     public ReadOnlySpan<int> Seeds { get; init; }
 
     /// <summary>
     /// The share of nodes the filter accepts, when known (0 otherwise). A two-hop expansion looks at up to
-    /// M₀·(2 − share) matches: where most nodes match, its own neighbours and a few second hops already give it enough.
+    /// M₀·(2 − share) matches: where most nodes match, its own neighbors and a few second hops already give it enough.
     /// </summary>
     public double AcceptedShare { get; init; }
 

@@ -36,7 +36,7 @@ internal class FilteredWalkPlan : SearchPlan
     /// <param name="cost">Its price, in microseconds.</param>
     /// <param name="context">The filter's estimation context, whose sample the footholds come from.</param>
     /// <param name="estimate">The filter's estimated matches.</param>
-    /// <param name="entry">Where to enter layer 0, when a probe of the query's neighbourhood has found it already.</param>
+    /// <param name="entry">Where to enter layer 0, when a probe of the query's neighborhood has found it already.</param>
     /// <param name="layers">The filter's extra link layers (a two-hop walk follows and looks through along them).</param>
     public FilteredWalkPlan(bool twoHop, string reason, double? cost, EstimationContext context, Cardinality estimate, Neighbor? entry = null, ReachLayers layers = default)
         : base(twoHop ? SearchStrategy.TwoHopGraph : SearchStrategy.FilteredGraph, reason, cost)
@@ -63,7 +63,7 @@ internal class FilteredWalkPlan : SearchPlan
 
     public ReachLayers Layers { get; }
 
-    /// <summary>The same walk entering where a probe of the query's neighbourhood entered.</summary>
+    /// <summary>The same walk entering where a probe of the query's neighborhood entered.</summary>
     public FilteredWalkPlan WithEntry(Neighbor? entry, string reason) => new(TwoHop, reason, CostMicroseconds, _context, _estimate, entry, Layers);
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)

@@ -34,24 +34,24 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     private const double PostFilterMinShare = 0.9;
 
     // Filter checks (and the link reads behind them) per distance of a two-hop walk, over the share s: a walk looks
-    // through rejected neighbours' lists until it has its budget of matches. Measured by forcing two-hop: SIGMOD
+    // through rejected neighbors' lists until it has its budget of matches. Measured by forcing two-hop: SIGMOD
     // type 1 (100-d, s ≈ 0.08) spent ~290 µs beyond its 463 distances, fashion-mnist 10 % ~155 µs beyond the
     // distance term for 342 — both about 14·D/s checks at 3 ns. (It was 2, fitted on 784-d data alone, where
     // distances hid the checks; on 100-d data the planner then chose two-hop at 1/14 the speed of a scan.)
     private const double TwoHopChecksPerDistance = 14;
 
-    // Below this many accepted nodes in the two-hop neighbourhood (s·M₀²) the accepted subgraph may fall apart.
+    // Below this many accepted nodes in the two-hop neighborhood (s·M₀²) the accepted subgraph may fall apart.
     private const double TwoHopMinReach = 4;
 
     // Plain and two-hop traversal of a filter matching at least this share are told apart by the matches around
-    // the query (HnswIndex.NeighbourhoodShare); below it two-hop won every case measured (2× at 10 %).
-    private const double NeighbourhoodProbeMinShare = 0.25;
+    // the query (HnswIndex.NeighborhoodShare); below it two-hop won every case measured (2× at 10 %).
+    private const double NeighborhoodProbeMinShare = 0.25;
 
-    // Plain traversal when at least this share of the query's graph neighbourhood matches (measured: 50 % uniform
+    // Plain traversal when at least this share of the query's graph neighborhood matches (measured: 50 % uniform
     // matches 1.4× faster than two-hop; "any class but the query's", 90 % of points but few near the query, 2.4× slower)…
-    private const double PlainTraversalMinNeighbourhoodShare = 0.4;
+    private const double PlainTraversalMinNeighborhoodShare = 0.4;
 
-    // …and the neighbourhood holds matches about as densely as the collection does. Queries at the border of their
+    // …and the neighborhood holds matches about as densely as the collection does. Queries at the border of their
     // class under "any class but the query's" see ~50 % matches around them against 90 % overall; all of them went
     // two-hop faster (forced, ef 32: 2,279 QPS against 1,599 with those ~30 % of queries walked plainly).
     private const double PlainTraversalMinDensity = 0.75;
@@ -122,7 +122,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
         }
 
         if (chosen is FilteredWalkPlan walk && plans.Any(p => p.Strategy == SearchStrategy.FilteredGraph) && plans.Any(p => p.Strategy == SearchStrategy.TwoHopGraph)
-            && estimate.Expected >= NeighbourhoodProbeMinShare * context.Total)
+            && estimate.Expected >= NeighborhoodProbeMinShare * context.Total)
         {
             chosen = reach.LookThroughLayer is not null
                 ? BorderTraversal(context, estimate, reach, walk.CostMicroseconds)
@@ -134,26 +134,26 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
 
     /// <summary>
     /// Plain or two-hop traversal of a filter matching a large share of points, from the share of matches among the
-    /// query's graph neighbours; either enters layer 0 where the probe did.
+    /// query's graph neighbors; either enters layer 0 where the probe did.
     /// </summary>
     private static FilteredWalkPlan Traversal(
         HnswIndex graph, ReadOnlySpan<float> query, EstimationContext context, Cardinality estimate, NodePredicate predicate, SearchStatistics statistics, List<SearchPlan> plans)
     {
-        double around = graph.NeighbourhoodShare(query, new PredicateFilter(predicate), statistics, out var entry);
+        double around = graph.NeighborhoodShare(query, new PredicateFilter(predicate), statistics, out var entry);
         double share = estimate.Expected / (double)context.Total;
-        bool plain = around >= Math.Max(PlainTraversalMinNeighbourhoodShare, PlainTraversalMinDensity * share);
+        bool plain = around >= Math.Max(PlainTraversalMinNeighborhoodShare, PlainTraversalMinDensity * share);
         var priced = (FilteredWalkPlan)plans.First(p => p.Strategy == (plain ? SearchStrategy.FilteredGraph : SearchStrategy.TwoHopGraph));
         return priced.WithEntry(entry, plain
-            ? $"~{share:P1} of points match, {around:P0} of the query's graph neighbourhood: traverse the graph, admit only matches"
-            : $"~{share:P1} of points match but only {around:P0} of the query's graph neighbourhood (the matches lie away from the query): traverse matching nodes only, two hops through the rest");
+            ? $"~{share:P1} of points match, {around:P0} of the query's graph neighborhood: traverse the graph, admit only matches"
+            : $"~{share:P1} of points match but only {around:P0} of the query's graph neighborhood (the matches lie away from the query): traverse matching nodes only, two hops through the rest");
     }
 
     /// <summary>
     /// Two-hop traversal for a filter excluding values of a keyword index that keeps border links, whatever the
     /// matches around the query: where they are many it walks like a plain traversal, and where the query lies among the
     /// excluded values (its own class, say) their border links lead it out. Forced on all of "any label but the
-    /// query's", it measured 0.67–0.87× unfiltered search at the same recall where the choice from the neighbourhood (a
-    /// fifth of those queries traversed plainly) measured 0.59–0.75× (docs/planner.md, session 17).
+    /// query's", it measured 0.67–0.87× unfiltered search at the same recall where the choice from the neighborhood (a
+    /// fifth of those queries traversed plainly) measured 0.59–0.75× (docs/planner.md, "Border links").
     /// </summary>
     private static BorderLinksPlan BorderTraversal(EstimationContext context, Cardinality estimate, FilterReach reach, double? cost) =>
         new($"~{estimate.Expected / (double)context.Total:P1} of points match, the rest excluded by value: traverse matching nodes only; {BorderLinksReason}",
@@ -209,7 +209,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
 
         // Multipliers on an unfiltered search's work, fitted to the filtered-search benchmark on fashion-mnist
         // (docs/planner.md): plain traversal needs ~s^-0.8 times the distances (not 1/s: matches cluster);
-        // two-hop computes distances for matches only, but reads a rejected neighbour's links for each.
+        // two-hop computes distances for matches only, but reads a rejected neighbor's links for each.
         // A long scan runs on all cores (HnswIndex.ScanPartitions); listing the matches does not.
         double scan = listable
             ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check) / HnswIndex.ScanPartitions(estimate.Expected, dimensions))

@@ -25,7 +25,7 @@ internal abstract class SearchPlan(SearchStrategy strategy, string reason, doubl
     public virtual bool MayMissMatches => true;
 
     /// <summary>Runs the plan: fills <paramref name="results"/>, nearest first, and adds the work done to <paramref name="statistics"/>.</summary>
-    /// <returns>How many neighbours were written.</returns>
+    /// <returns>How many neighbors were written.</returns>
     public abstract int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics);
 }
 

@@ -13,7 +13,7 @@ namespace VectorDb.Query.Reach;
 internal sealed class LinkedValues(IIndexedValues values, HnswIndex graph) : IValueReach
 {
     // A value's linking starts from these of its points (spread over those it had when linking began) as well as
-    // from the linked node's own graph neighbours holding it; searches start from them too.
+    // from the linked node's own graph neighbors holding it; searches start from them too.
     private const int Anchors = 16;
 
     // Border links are chosen again for every point each time the points grow by this factor (QueueBorderPass): 3
@@ -315,11 +315,11 @@ internal sealed class LinkedValues(IIndexedValues values, HnswIndex graph) : IVa
         graph.LinkInLayerAcross(Volatile.Read(ref _borderLayer), node, new HoldsNoneOf(values, held), BorderSearchEf, share);
     }
 
-    /// <summary>Links a node among the value's points, starting from its graph neighbours that hold the value and the anchors.</summary>
+    /// <summary>Links a node among the value's points, starting from its graph neighbors that hold the value and the anchors.</summary>
     private static void Link(ValueLinks links, int node)
     {
         Span<int> entries = stackalloc int[links.Graph.Parameters.M * 2 + Anchors];
-        int count = links.Graph.CopyNeighbours(node, entries);
+        int count = links.Graph.CopyNeighbors(node, entries);
         int kept = 0;
         for (int i = 0; i < count; i++)
         {

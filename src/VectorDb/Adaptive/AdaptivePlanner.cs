@@ -53,6 +53,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (adaptive.TargetRecall is double target)
         {
+            if (target is <= 0 or > 1 || double.IsNaN(target))
+            {
+                throw new InvalidRequestException($"target_recall must be in (0, 1], got {target}.");
+            }
+
             if (adaptive.RescoreDimensions is not null)
             {
                 throw new InvalidRequestException("rescore_dims goes with search_dims; a target_recall search rescores with the whole vector.");

@@ -11,7 +11,7 @@ namespace VectorDb.Spaces;
 /// <remarks>
 /// Node ids are the point table's. A write reserves a node and links it unpublished — searches pass through it but
 /// never return it — then publishes it with the rest of its batch at once; a delete retires the node (a state flip, so
-/// results stop returning it at once) and repairs its neighbours' links afterwards.
+/// results stop returning it at once) and repairs its neighbors' links afterwards.
 /// </remarks>
 internal interface IVectorSpace : IDisposable
 {
