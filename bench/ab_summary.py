@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""Summarises a bench/ab.sh run: per workload, medians of A and B over the rounds and their ratio B/A.
+
+    /usr/bin/python3 bench/ab_summary.py OUT_DIR
+
+Recall runs: queries per second at every ef, recall, and build time. Filtered runs: queries per second per case and ef.
+Storage runs: points per second per upsert mode and recovery seconds. Ratios above 1 mean B is faster (for build and
+recovery seconds, B/A below 1 means B is faster).
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+
+def load(out, workload):
+    runs = defaultdict(list)
+    for path in glob.glob(os.path.join(out, f"{workload}-*.json")):
+        match = re.search(rf"{re.escape(workload)}-([AB])-(\d+)\.json$", path)
+        if match:
+            with open(path) as f:
+                runs[match.group(1)].append(json.load(f))
+    return runs
+
+
+def metrics(workload, report):
+    """Yields (name, value) for one run's report."""
+    if workload == "filtered":
+        for run in report["runs"]:
+            if run.get("forced") in (None, "auto") or "forced" not in run:
+                yield f"{run['case']} ef={run['ef']} qps", run["qps"]
+    elif workload == "storage":
+        for row in report["throughput"]:
+            yield f"{row['mode']} points/s", row["points_per_second"]
+        for row in report["recovery"]:
+            for key, value in row.items():
+                if isinstance(value, (int, float)) and "second" in key:
+                    yield f"recovery {row.get('points')} {key}", value
+    else:
+        yield "build seconds", report["build_seconds"]
+        for run in report["runs"]:
+            yield f"ef={run['ef']:>3} qps", run["qps"]
+            yield f"ef={run['ef']:>3} recall", run["recall"]
+
+
+def main(out):
+    with open(os.path.join(out, "machine.txt")) as f:
+        print(f.read().strip())
+    workloads = sorted({re.sub(r"-[AB]-\d+\.json$", "", os.path.basename(p)) for p in glob.glob(os.path.join(out, "*-[AB]-*.json"))})
+    for workload in workloads:
+        runs = load(out, workload)
+        values = {label: defaultdict(list) for label in "AB"}
+        for label in "AB":
+            for report in runs[label]:
+                for name, value in metrics(workload, report):
+                    values[label][name].append(value)
+        print(f"\n## {workload} (rounds: A {len(runs['A'])}, B {len(runs['B'])})")
+        print(f"| metric | median A | median B | B/A |")
+        print(f"|---|---:|---:|---:|")
+        for name in values["A"]:
+            a, b = values["A"][name], values["B"].get(name)
+            if not b:
+                continue
+            ma, mb = statistics.median(a), statistics.median(b)
+            ratio = mb / ma if ma else float("nan")
+            print(f"| {name} | {ma:,.4g} | {mb:,.4g} | {ratio:.3f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
