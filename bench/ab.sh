@@ -8,6 +8,8 @@
 # ROUNDS (default 5) of the recall harness on Fashion-MNIST (L2) and GloVe-100 (cosine), float32 and float16 rows;
 # SLOW_ROUNDS (default 3) of the filtered-search and storage benchmarks. Run from the repository root, beside
 # ../shared/data. A revision's harness is built into OUT_DIR/bin-A or bin-B unless that folder already exists.
+# AB_GRAPHS=1: the recall runs search one saved graph per workload (OUT_DIR/graphs, written by the first run), so
+# query speed is compared on the same graph, without the spread that parallel builds add.
 set -euo pipefail
 rev_a=$1 rev_b=$2 out=$3 rounds=${4:-5} slow_rounds=${5:-3}
 root=$(pwd)
@@ -32,16 +34,18 @@ fashion=(--base "$data/fashion-mnist/train-images-idx3-ubyte.gz" --query "$data/
 glove=(--base "$data/glove-100-angular-wink/glove-100-angular.base100k.fvecs" --query "$data/glove-100-angular-wink/glove-100-angular.query1k.fvecs"
   --truth "$data/glove-100-angular-wink/glove-100-angular.gt100.ivecs" --metric cosine)
 recall_common=(--m 16 --ef-construction 200 --threads 2 --k 10 --ef 10,16,32,64,128,256 --max-queries 1000 --repeats 3)
+mkdir -p "$out/graphs"
+graph() { if [[ ${AB_GRAPHS:-0} == 1 ]]; then echo --graph "$out/graphs/$1.hnsw"; fi; }
 
 run() { # run LABEL ROUND WORKLOAD
   local bin=$out/bin-$1 file=$out/$3-$1-$2.json
   [[ -s $file ]] && return # resumable
   case $3 in
-    fashion-float32) dotnet "$bin/VectorDb.Bench.dll" recall "${fashion[@]}" "${recall_common[@]}" --datatype float32 --out "$file" ;;
-    fashion-float16) dotnet "$bin/VectorDb.Bench.dll" recall "${fashion[@]}" "${recall_common[@]}" --datatype float16 --out "$file" ;;
-    glove-float32) dotnet "$bin/VectorDb.Bench.dll" recall "${glove[@]}" "${recall_common[@]}" --datatype float32 --out "$file" ;;
-    glove-float16) dotnet "$bin/VectorDb.Bench.dll" recall "${glove[@]}" "${recall_common[@]}" --datatype float16 --out "$file" ;;
-    filtered) (cd "$root" && dotnet "$bin/VectorDb.Bench.dll" filtered --dataset fashion-mnist --max-queries 300 --ef 32,64 --repeats 2 --pairs 3 --out "$file") ;;
+    fashion-float32) dotnet "$bin/VectorDb.Bench.dll" recall "${fashion[@]}" "${recall_common[@]}" --datatype float32 $(graph fashion-float32) --out "$file" ;;
+    fashion-float16) dotnet "$bin/VectorDb.Bench.dll" recall "${fashion[@]}" "${recall_common[@]}" --datatype float16 $(graph fashion-float16) --out "$file" ;;
+    glove-float32) dotnet "$bin/VectorDb.Bench.dll" recall "${glove[@]}" "${recall_common[@]}" --datatype float32 $(graph glove-float32) --out "$file" ;;
+    glove-float16) dotnet "$bin/VectorDb.Bench.dll" recall "${glove[@]}" "${recall_common[@]}" --datatype float16 $(graph glove-float16) --out "$file" ;;
+    filtered) (cd "$root" && dotnet "$bin/VectorDb.Bench.dll" filtered --dataset fashion-mnist --max-queries 1000 --ef 32,64 --repeats 3 --pairs 3 --out "$file") ;;
     storage) rm -rf "$out/storage-dir"
              dotnet "$bin/VectorDb.Bench.dll" storage --dims 128 --points 50000 --batch 256 --dir "$out/storage-dir" --out "$file"
              rm -rf "$out/storage-dir" ;;

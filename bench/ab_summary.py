@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Summarises a bench/ab.sh run: per workload, medians of A and B over the rounds and their ratio B/A.
+"""Summarises a bench/ab.sh run: per workload, medians of A and B over the rounds, their ratio B/A, and the median of
+the per-round ratios (A and B of one round ran back to back, so the machine's drift between rounds cancels there).
 
     /usr/bin/python3 bench/ab_summary.py OUT_DIR
 
@@ -17,12 +18,13 @@ from collections import defaultdict
 
 
 def load(out, workload):
-    runs = defaultdict(list)
+    """{label: {round: report}}"""
+    runs = defaultdict(dict)
     for path in glob.glob(os.path.join(out, f"{workload}-*.json")):
         match = re.search(rf"{re.escape(workload)}-([AB])-(\d+)\.json$", path)
         if match:
             with open(path) as f:
-                runs[match.group(1)].append(json.load(f))
+                runs[match.group(1)][int(match.group(2))] = json.load(f)
     return runs
 
 
@@ -46,27 +48,35 @@ def metrics(workload, report):
             yield f"ef={run['ef']:>3} recall", run["recall"]
 
 
+def fmt(name, value):
+    if "recall" in name and "recovery" not in name:
+        return f"{value:.4f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def main(out):
     with open(os.path.join(out, "machine.txt")) as f:
         print(f.read().strip())
     workloads = sorted({re.sub(r"-[AB]-\d+\.json$", "", os.path.basename(p)) for p in glob.glob(os.path.join(out, "*-[AB]-*.json"))})
     for workload in workloads:
         runs = load(out, workload)
-        values = {label: defaultdict(list) for label in "AB"}
+        rounds = sorted(set(runs["A"]) & set(runs["B"]))
+        values = {label: defaultdict(dict) for label in "AB"}
         for label in "AB":
-            for report in runs[label]:
-                for name, value in metrics(workload, report):
-                    values[label][name].append(value)
-        print(f"\n## {workload} (rounds: A {len(runs['A'])}, B {len(runs['B'])})")
-        print(f"| metric | median A | median B | B/A |")
-        print(f"|---|---:|---:|---:|")
-        for name in values["A"]:
-            a, b = values["A"][name], values["B"].get(name)
-            if not b:
+            for r in rounds:
+                for name, value in metrics(workload, runs[label][r]):
+                    values[label][name][r] = value
+        print(f"\n## {workload} ({len(rounds)} rounds)")
+        print("| metric | median A | median B | B/A of medians | median of paired B/A |")
+        print("|---|---:|---:|---:|---:|")
+        for name, a in values["A"].items():
+            b = values["B"].get(name, {})
+            paired = [b[r] / a[r] for r in a if r in b and a[r]]
+            if not paired:
                 continue
-            ma, mb = statistics.median(a), statistics.median(b)
+            ma, mb = statistics.median(a.values()), statistics.median(b.values())
             ratio = mb / ma if ma else float("nan")
-            print(f"| {name} | {ma:,.4g} | {mb:,.4g} | {ratio:.3f} |")
+            print(f"| {name} | {fmt(name, ma)} | {fmt(name, mb)} | {ratio:.3f} | {statistics.median(paired):.3f} |")
 
 
 if __name__ == "__main__":

@@ -92,31 +92,53 @@ internal sealed class WriteAheadLog : IDisposable
 
     /// <summary>Commits now and blocks until every entry before <paramref name="untilAddress"/> is durable.</summary>
     /// <exception cref="StorageException">The commit failed (disk full, I/O error).</exception>
-    public void WaitForCommit(long untilAddress) =>
-        // FasterLog.WaitForCommit spins with Thread.Yield, which on two cores starves the I/O completion it waits
-        // for; the async wait blocks on the commit task instead.
-        WaitForCommitAsync(untilAddress, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    public void WaitForCommit(long untilAddress)
+    {
+        ThrowIfCommitFailed();
+        if (_log.CommittedUntilAddress < untilAddress)
+        {
+            try
+            {
+                // FasterLog.WaitForCommit spins with Thread.Yield, which on two cores starves the I/O completion it
+                // waits for; blocking on the commit task does not. Not through WaitForCommitAsync: its continuation
+                // is one more thread hop per durable write (single-point wait=true upserts measured 15 % slower).
+                _log.Commit(spinWait: false);
+                _log.WaitForCommitAsync(untilAddress).AsTask().GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw CommitFailed(e);
+            }
+        }
+
+        ThrowIfCommitFailed();
+    }
 
     /// <summary>Commits now and completes once every entry before <paramref name="untilAddress"/> is durable.</summary>
     /// <exception cref="StorageException">The commit failed (disk full, I/O error).</exception>
     public async ValueTask WaitForCommitAsync(long untilAddress, CancellationToken cancellation)
     {
         ThrowIfCommitFailed();
-        try
+        if (_log.CommittedUntilAddress < untilAddress)
         {
-            if (_log.CommittedUntilAddress < untilAddress)
+            try
             {
                 _log.Commit(spinWait: false);
                 await _log.WaitForCommitAsync(untilAddress, token: cancellation).ConfigureAwait(false);
             }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
-        {
-            _commitFailure ??= e;
-            throw new StorageException($"The write-ahead log could not be committed: {e.Message}", e);
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+            {
+                throw CommitFailed(e);
+            }
         }
 
         ThrowIfCommitFailed();
+    }
+
+    private StorageException CommitFailed(Exception e)
+    {
+        _commitFailure ??= e;
+        return new StorageException($"The write-ahead log could not be committed: {e.Message}", e);
     }
 
     /// <summary>
