@@ -34,6 +34,12 @@ def metrics(workload, report):
         for run in report["runs"]:
             if run.get("forced") in (None, "auto") or "forced" not in run:
                 yield f"{run['case']} ef={run['ef']} qps", run["qps"]
+                # The same plans doing the same work: only code speed can differ between A and B.
+                yield f"{run['case']} ef={run['ef']} distances per query", run["mean_distances"]
+                if run.get("unfiltered_qps_same_ef"):
+                    # The harness measures unfiltered search right after each case, in the same process: a ratio to
+                    # it cancels the machine's drift within a run (the unfiltered walk itself is compared above).
+                    yield f"{run['case']} ef={run['ef']} qps / unfiltered", run["qps"] / run["unfiltered_qps_same_ef"]
     elif workload == "storage":
         for row in report["throughput"]:
             yield f"{row['mode']} points/s", row["points_per_second"]
@@ -42,15 +48,16 @@ def metrics(workload, report):
                 if isinstance(value, (int, float)) and "second" in key:
                     yield f"recovery {row.get('points')} {key}", value
     else:
-        yield "build seconds", report["build_seconds"]
+        if report["build_seconds"] > 0:  # 0 when the run loaded a saved graph (AB_GRAPHS=1)
+            yield "build seconds", report["build_seconds"]
         for run in report["runs"]:
             yield f"ef={run['ef']:>3} qps", run["qps"]
             yield f"ef={run['ef']:>3} recall", run["recall"]
 
 
 def fmt(name, value):
-    if "recall" in name and "recovery" not in name:
-        return f"{value:.4f}"
+    if ("recall" in name and "recovery" not in name) or "/ unfiltered" in name:
+        return f"{value:.4f}" if "recall" in name else f"{value:.3f}"
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
