@@ -4,6 +4,7 @@ using VectorDb.Bench.Compare;
 using VectorDb.Bench.Filtered;
 using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
+using VectorDb.Bench.Sparse;
 using VectorDb.Bench.Storage;
 
 // `bdn …` runs the BenchmarkDotNet suites (arguments go to BenchmarkSwitcher, e.g. --filter *Kernel*);
@@ -14,6 +15,7 @@ return args switch
     ["recall", .. var rest] => RecallCommand.Run(rest),
     ["storage", .. var rest] => StorageCommand.Run(rest),
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
+    ["sparse", .. var rest] => SparseCommand.Run(rest),
     ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
@@ -40,6 +42,7 @@ static int Usage()
           VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]
                                   [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter,TenantGraph,ValueLinks] [--cases PREFIX,…] [--repeats 3] [--pairs 7]
                                   [--unfiltered-ef 10,12,14,…,256] [--tenant KEY] [--payload-links false] [--index-after true] [--out result.json]
+          VectorDb.Bench sparse [--data ../shared/data/wordnet-arcticxs-384] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

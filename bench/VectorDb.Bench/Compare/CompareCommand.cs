@@ -18,8 +18,8 @@ public static class CompareCommand
 
     public static int Run(string[] args)
     {
-        string folder = Option(args, "--results") ?? throw new ArgumentException("--results DIR is required");
-        string ours = Option(args, "--ours") ?? "vectordb";
+        string folder = CommandLine.Option(args, "--results") ?? throw new ArgumentException("--results DIR is required");
+        string ours = CommandLine.Option(args, "--ours") ?? "vectordb";
         var results = ReadResults(folder, ours);
         if (results.Count == 0)
         {
@@ -31,7 +31,7 @@ public static class CompareCommand
         string table = Table(results, ours) + (Directory.Exists(roundsFolder) ? RoundsTable(roundsFolder, ours) : "");
         Console.WriteLine(table);
         File.WriteAllText(Path.Combine(folder, "table.md"), table);
-        string plotPath = Option(args, "--plot") ?? Path.Combine(folder, "recall-qps");
+        string plotPath = CommandLine.Option(args, "--plot") ?? Path.Combine(folder, "recall-qps");
         Plot(results, results[0].Dataset, plotPath);
         Console.WriteLine($"wrote {Path.Combine(folder, "table.md")}, {plotPath}.png, {plotPath}.svg");
         return 0;
@@ -180,12 +180,6 @@ public static class CompareCommand
         plot.ShowLegend(Alignment.LowerLeft);
         plot.SavePng(path + ".png", 900, 600);
         plot.SaveSvg(path + ".svg", 900, 600);
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }
 

@@ -24,17 +24,17 @@ public static class FilteredCommand
 
     public static int Run(string[] args)
     {
-        string dataset = Option(args, "--dataset") ?? "fashion-mnist";
-        string dataDir = Option(args, "--data") ?? Path.Combine("..", "shared", "data");
-        int maxQueries = int.Parse(Option(args, "--max-queries") ?? "1000", CultureInfo.InvariantCulture);
-        int[] efs = [.. (Option(args, "--ef") ?? "32,64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
-        int repeats = int.Parse(Option(args, "--repeats") ?? "3", CultureInfo.InvariantCulture);
+        string dataset = CommandLine.Option(args, "--dataset") ?? "fashion-mnist";
+        string dataDir = CommandLine.Option(args, "--data") ?? Path.Combine("..", "shared", "data");
+        int maxQueries = int.Parse(CommandLine.Option(args, "--max-queries") ?? "1000", CultureInfo.InvariantCulture);
+        int[] efs = [.. (CommandLine.Option(args, "--ef") ?? "32,64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+        int repeats = int.Parse(CommandLine.Option(args, "--repeats") ?? "3", CultureInfo.InvariantCulture);
         // Rounds of one filtered pass then one unfiltered pass at the same recall; their median ratio is the figure of record.
-        int pairs = int.Parse(Option(args, "--pairs") ?? "7", CultureInfo.InvariantCulture);
+        int pairs = int.Parse(CommandLine.Option(args, "--pairs") ?? "7", CultureInfo.InvariantCulture);
         // Unfiltered search runs at these ef values: its recall/QPS curve prices each filtered case "at the same recall".
-        int[] unfilteredEfs = [.. (Option(args, "--unfiltered-ef") ?? "10,12,14,16,18,20,22,24,28,32,36,40,48,56,64,80,96,128,160,192,256").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+        int[] unfilteredEfs = [.. (CommandLine.Option(args, "--unfiltered-ef") ?? "10,12,14,16,18,20,22,24,28,32,36,40,48,56,64,80,96,128,160,192,256").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
         // "auto" lets the planner choose; naming strategies forces each in turn (to calibrate the planner).
-        SearchStrategy?[] strategies = [.. (Option(args, "--strategy") ?? "auto").Split(',')
+        SearchStrategy?[] strategies = [.. (CommandLine.Option(args, "--strategy") ?? "auto").Split(',')
             .Select(name => name == "auto" ? (SearchStrategy?)null : Enum.Parse<SearchStrategy>(name, ignoreCase: true))];
         var workload = dataset switch
         {
@@ -46,16 +46,16 @@ public static class FilteredCommand
         Console.WriteLine($"{workload.Name}: {workload.Points.Count} points × {workload.Points[0].Vector.Length} dims, {workload.Queries.Count} queries; building…");
         using var database = VectorDatabase.InMemory();
         // --payload-links false: keyword indexes keep no value links (REST hnsw_config.payload_m = 0), to measure what they cost and give.
-        bool payloadLinks = Option(args, "--payload-links") != "false";
+        bool payloadLinks = CommandLine.Option(args, "--payload-links") != "false";
         var collection = database.CreateCollection("bench", new CollectionOptions
         {
             Dimensions = workload.Points[0].Vector.Length, Distance = DistanceMetric.Euclid, M = 16, EfConstruction = 200, PayloadLinks = payloadLinks,
         });
         // --tenant KEY: that keyword index keeps a graph per value (is_tenant), measured against the plain index.
-        string? tenantKey = Option(args, "--tenant");
+        string? tenantKey = CommandLine.Option(args, "--tenant");
         // --index-after true: the indexes are created once the points are in, as when a database opens (and its
         // indexes relink their values), and their creation is timed.
-        bool indexAfter = Option(args, "--index-after") == "true";
+        bool indexAfter = CommandLine.Option(args, "--index-after") == "true";
         if (!indexAfter)
         {
             CreateIndexes();
@@ -100,7 +100,7 @@ public static class FilteredCommand
         var unfilteredCurve = new List<FilteredRun>();
         List<BenchQuery>? unfilteredQueries = null;
         IReadOnlyDictionary<int, ulong[]>? unfilteredTruth = null;
-        string[]? only = Option(args, "--cases")?.Split(',');
+        string[]? only = CommandLine.Option(args, "--cases")?.Split(',');
         foreach (var group in workload.Queries.GroupBy(q => q.Case).Where(g => only is null || only.Any(o => g.Key.StartsWith(o, StringComparison.Ordinal))))
         {
             var queries = group.ToList();
@@ -142,7 +142,7 @@ public static class FilteredCommand
             }
         }
 
-        if (Option(args, "--out") is { } outPath)
+        if (CommandLine.Option(args, "--out") is { } outPath)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
             File.WriteAllText(outPath, JsonSerializer.Serialize(new { dataset = workload.Name, n = workload.Points.Count, k = workload.K, runs = results }, JsonOptions));
@@ -257,12 +257,6 @@ public static class FilteredCommand
         Array.Sort(best);
         return new FilteredRun(queries[0].Case, ef, recall, queries.Count / bestSeconds, best[best.Length / 2], best[Math.Min(best.Length - 1, (int)(best.Length * 0.99))],
             matches / queries.Count, distances / queries.Count, queries.Count, scored, 0, strategies);
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }
 
