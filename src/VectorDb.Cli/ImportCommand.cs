@@ -26,7 +26,7 @@ internal static class ImportCommand
             string path = parse.GetValue(file)!.FullName;
             var points = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? ReadJsonLines(path) : ReadVectors(path);
             await using var target = Target.Open(parse);
-            await target.EnsureCollectionAsync(parse.GetValue(collection)!, points[0].Vector.Length, parse.GetValue(distance), parse.GetValue(dataType));
+            await target.EnsureCollectionAsync(parse.GetValue(collection)!, points[0].Vector!.Length, parse.GetValue(distance), parse.GetValue(dataType));
             int size = Math.Max(1, parse.GetValue(batch));
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())

@@ -5,31 +5,54 @@ using MessagePack;
 
 namespace VectorDb.Storage;
 
-/// <summary>A point as FasterKV holds it: the graph node it lives in, its vector as given, its payload.</summary>
+/// <summary>A point as FasterKV holds it: the node it lives on, its vectors as given, its payload.</summary>
 /// <remarks>
 /// <see cref="PayloadParts"/> is the number of separate records holding the payload's UTF-8 bytes when it is too large
 /// for one FasterKV record (<see cref="PointStore.MaxValueBytes"/>); <see cref="PayloadJson"/> is then null in the
-/// record itself, and <see cref="PointStore.Read"/> puts it back together.
+/// record itself, and <see cref="PointStore.Read"/> puts it back together. <see cref="NamedVectorNames"/> repeats the
+/// keys of <see cref="NamedVectors"/> so that recovery, which loads dense vectors from graph snapshots, can check them
+/// without decoding the vectors.
 /// </remarks>
 [MessagePackObject]
 internal sealed record StoredPointValue(
     [property: Key(0)] int InternalId,
-    [property: Key(1)] float[] Vector,
+    [property: Key(1)] float[]? Vector,
     [property: Key(2)] string? PayloadJson,
-    [property: Key(3)] int PayloadParts = 0); // records written before large payloads were split have three fields
+    [property: Key(3)] int PayloadParts = 0, // records written before large payloads were split have three fields
+    [property: Key(4)] Dictionary<string, float[]>? NamedVectors = null, // and before named vectors, four
+    [property: Key(5)] Dictionary<string, SparseData>? SparseVectors = null,
+    [property: Key(6)] string[]? NamedVectorNames = null)
+{
+    /// <summary>Bytes the vectors take in a record.</summary>
+    [IgnoreMember]
+    public long VectorBytes =>
+        ((Vector?.Length ?? 0) * (long)sizeof(float))
+        + (NamedVectors?.Values.Sum(v => (v.Length * (long)sizeof(float)) + 16) ?? 0)
+        + (SparseVectors?.Values.Sum(v => (v.Indices.Length * 8L) + 16) ?? 0);
+}
+
+/// <summary>A sparse vector as stored and logged: term ids ascending and their weights.</summary>
+[MessagePackObject]
+internal sealed record SparseData(
+    [property: Key(0)] uint[] Indices,
+    [property: Key(1)] float[] Values);
 
 /// <summary>
-/// A stored point without its vector: what recovery needs when the graph (which holds the vectors) loads from
-/// its snapshot. Decoding skips the vector bytes instead of copying them.
+/// A stored point without its dense vectors: what recovery needs when the graphs (which hold them) load from their
+/// snapshots. Decoding skips the dense vector bytes instead of copying them; sparse vectors, which no snapshot holds,
+/// are read.
 /// </summary>
 [MessagePackObject]
 internal sealed record StoredPointSummary(
     [property: Key(0)] int InternalId,
     [property: Key(2)] string? PayloadJson,
-    [property: Key(3)] int PayloadParts = 0);
+    [property: Key(3)] int PayloadParts = 0,
+    [property: Key(5)] Dictionary<string, SparseData>? SparseVectors = null,
+    [property: Key(6)] string[]? NamedVectorNames = null);
 
-/// <summary>A point as the store holds it now, without its vector.</summary>
-internal readonly record struct PersistedPoint(uint CollectionId, PointId Id, int InternalId, string? PayloadJson);
+/// <summary>A point as the store holds it now, without its dense vectors.</summary>
+internal readonly record struct PersistedPoint(
+    uint CollectionId, PointId Id, int InternalId, string? PayloadJson, Dictionary<string, SparseData>? SparseVectors, string[]? NamedVectorNames);
 
 /// <summary>
 /// Every point of every collection in one FasterKV, keyed by (collection id, point id). It is durable only at
@@ -98,8 +121,9 @@ internal sealed unsafe class PointStore : IDisposable
     public void Upsert(uint collectionId, PointId id, StoredPointValue value)
     {
         int parts = 0;
-        if (value.PayloadJson is { } payload && System.Text.Encoding.UTF8.GetMaxByteCount(payload.Length) + (value.Vector.Length * sizeof(float)) + RecordOverheadBytes > MaxValueBytes
-            && System.Text.Encoding.UTF8.GetBytes(payload) is var payloadBytes && payloadBytes.Length + (value.Vector.Length * sizeof(float)) + RecordOverheadBytes > MaxValueBytes)
+        long vectorBytes = value.VectorBytes;
+        if (value.PayloadJson is { } payload && System.Text.Encoding.UTF8.GetMaxByteCount(payload.Length) + vectorBytes + RecordOverheadBytes > MaxValueBytes
+            && System.Text.Encoding.UTF8.GetBytes(payload) is var payloadBytes && payloadBytes.Length + vectorBytes + RecordOverheadBytes > MaxValueBytes)
         {
             parts = (payloadBytes.Length + MaxValueBytes - 1) / MaxValueBytes;
             for (int part = 0; part < parts; part++)
@@ -176,7 +200,7 @@ internal sealed unsafe class PointStore : IDisposable
                 payload = ReadPayload(collectionId, id, summary.PayloadParts);
             }
 
-            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload);
+            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames);
         }
     }
 

@@ -11,16 +11,31 @@ public sealed partial class Collection
     long ICheckpointed.CheckpointBytesUpperBound => IndexMemoryBytes;
 
     /// <summary>
-    /// Writes the graph's snapshot, the fitted rotation and the payload indexes' links (or tenant graphs) into a
-    /// checkpoint's folder; the caller keeps writers out. Links are written straight to their files: a tenant index's
-    /// graphs hold copies of its points' vectors.
+    /// Writes the graphs' snapshots (the unnamed vector's and each named dense vector's), the fitted rotation and the
+    /// payload indexes' links (or tenant graphs) into a checkpoint's folder; the caller keeps writers out. Links are
+    /// written straight to their files: a tenant index's graphs hold copies of its points' vectors. Sparse vectors are
+    /// in the point store, from which their postings are rebuilt on load.
     /// </summary>
     CollectionManifest ICheckpointed.WriteCheckpoint(string folder)
     {
-        string snapshotFile = $"collection-{Id}.hnsw";
-        ChecksummedFile.Write(Path.Combine(folder, snapshotFile), _dense.WriteSnapshot);
+        string? snapshotFile = null;
+        var vectorFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, space) in _spaces.Dense)
+        {
+            string file = name.Length == 0 ? $"collection-{Id}.hnsw" : $"collection-{Id}.vector-{vectorFiles.Count}.hnsw";
+            ChecksummedFile.Write(Path.Combine(folder, file), space.WriteSnapshot);
+            if (name.Length == 0)
+            {
+                snapshotFile = file;
+            }
+            else
+            {
+                vectorFiles[name] = file;
+            }
+        }
+
         string? rotationFile = null;
-        if (_dense.Adaptive.FittedAxes is var (axes, explained))
+        if (_unnamed?.Adaptive.FittedAxes is var (axes, explained))
         {
             rotationFile = $"collection-{Id}.rotation";
             RotationFile.Write(Path.Combine(folder, rotationFile), axes, explained);
@@ -42,32 +57,67 @@ public sealed partial class Collection
             Count(),
             [.. PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key)))],
             rotationFile,
-            LastSequence);
+            LastSequence,
+            vectorFiles.Count > 0 ? vectorFiles : null);
     }
 
     /// <summary>
-    /// Attaches the points recovered from the store to a graph loaded from a snapshot, after checking that the
-    /// two agree: the same number of points, and every point on a distinct live node.
+    /// Attaches the points recovered from the store to graphs loaded from snapshots, after checking that they agree:
+    /// every graph holds as many vectors as there are points with that vector, each on the point's node, and no two
+    /// points share a node. Sparse vectors go into their indexes from the store.
     /// </summary>
     /// <exception cref="InvalidDataException">They disagree.</exception>
     internal void Restore(IReadOnlyDictionary<PointId, RecoveredPoint> points)
     {
-        if (points.Count != _dense.Count)
-        {
-            throw new InvalidDataException($"the store holds {points.Count} points but the graph {_dense.Count}");
-        }
-
-        _table.EnsureCapacity(_dense.NodeBound);
+        var spaces = _spaces;
+        var counts = spaces.Dense.Keys.ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
+        int bound = spaces.Dense.Values.Select(space => space.NodeBound).DefaultIfEmpty(0).Max();
+        bound = Math.Max(bound, points.Values.Select(p => p.InternalId + 1).DefaultIfEmpty(0).Max());
+        _table.AllocatedUpTo(bound);
         foreach (var (id, point) in points)
         {
-            if ((uint)point.InternalId >= (uint)_dense.NodeBound || !_dense.IsLive(point.InternalId) || _table.Stored(point.InternalId) is not null)
+            int node = point.InternalId;
+            if (node < 0 || _table.Stored(node) is not null)
             {
-                throw new InvalidDataException($"point {id} refers to graph node {point.InternalId}, which is not a distinct live node");
+                throw new InvalidDataException($"point {id} refers to node {node}, which another point holds");
+            }
+
+            var denseVectors = new List<string>(point.NamedVectors ?? []);
+            if (_unnamed is not null)
+            {
+                denseVectors.Add("");
+            }
+
+            foreach (string name in denseVectors)
+            {
+                if (!spaces.Dense.TryGetValue(name, out var space) || !space.Holds(node))
+                {
+                    throw new InvalidDataException($"point {id} has vector \"{name}\" on node {node}, which its graph does not hold live");
+                }
+
+                counts[name]++;
+            }
+
+            foreach (var (name, sparse) in point.SparseVectors ?? new Dictionary<string, SparseData>())
+            {
+                if (spaces.Sparse.TryGetValue(name, out var space))
+                {
+                    space.InsertUnpublished(node, sparse.ToVector());
+                }
             }
 
             var payload = point.PayloadJson is null ? null : Payload.Parse(point.PayloadJson);
-            _table.Record(point.InternalId, new StoredPoint(id, payload));
-            _table.Map(id, point.InternalId);
+            _table.Record(node, new StoredPoint(id, payload));
+            _table.Publish(node);
+            _table.Map(id, node);
+        }
+
+        foreach (var (name, space) in spaces.Dense)
+        {
+            if (counts[name] != space.Count)
+            {
+                throw new InvalidDataException($"the store holds {counts[name]} points with vector \"{name}\" but its graph {space.Count}");
+            }
         }
     }
 
@@ -96,10 +146,13 @@ public sealed partial class Collection
             // Running reads still use the graph: wait for them, and let later ones find the collection gone.
             _table.MarkDropped();
             _payloadIndexes.Dispose();
-            _dense.Dispose();
+            foreach (var space in _spaces.All)
+            {
+                space.Dispose();
+            }
         }
     }
 }
 
-/// <summary>A point as recovery found it in the store: the graph node it was on, and its payload.</summary>
-internal readonly record struct RecoveredPoint(int InternalId, string? PayloadJson);
+/// <summary>A point as recovery found it in the store: the node it was on, its payload, its sparse vectors and the names of its named dense vectors.</summary>
+internal readonly record struct RecoveredPoint(int InternalId, string? PayloadJson, IReadOnlyDictionary<string, SparseData>? SparseVectors = null, IReadOnlyList<string>? NamedVectors = null);

@@ -1,7 +1,8 @@
-using VectorDb.Distance;
 using VectorDb.Log;
 using VectorDb.Points;
 using VectorDb.Query.PayloadIndexing;
+using VectorDb.Spaces;
+using VectorDb.Sparse;
 using VectorDb.Storage;
 
 namespace VectorDb;
@@ -43,75 +44,33 @@ public sealed partial class Collection : ICollectionState
         return changed;
     }
 
-    /// <summary>
-    /// Applies a validated, deduplicated batch. The new nodes are linked unpublished, then the whole batch replaces the
-    /// old points at once.
-    /// </summary>
-    int ICollectionState.ApplyUpsert(Point[] batch)
-    {
-        _table.EnsureCapacity(_dense.NodeBound + batch.Length);
-        var nodes = new int[batch.Length];
-        if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
-        {
-            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => nodes[i] = InsertUnpublished(batch[i]));
-        }
-        else
-        {
-            for (int i = 0; i < batch.Length; i++)
-            {
-                nodes[i] = InsertUnpublished(batch[i]);
-            }
-        }
-
-        var replaced = new List<int>();
-        using (_table.WriteVisible())
-        {
-            for (int i = 0; i < batch.Length; i++)
-            {
-                if (_table.TryGetNode(batch[i].Id, out int previous) && Unpublish(previous))
-                {
-                    replaced.Add(previous);
-                }
-
-                _dense.Publish(nodes[i]);
-                _table.Map(batch[i].Id, nodes[i]);
-            }
-        }
-
-        foreach (int node in replaced)
-        {
-            _dense.Repair(node);
-        }
-
-        if (_durable is not null)
-        {
-            for (int i = 0; i < batch.Length; i++)
-            {
-                _durable.Points.Upsert(Id, batch[i].Id, new StoredPointValue(nodes[i], batch[i].Vector, batch[i].Payload?.ToJson()));
-            }
-        }
-
-        return batch.Length;
-    }
+    /// <summary>Applies a validated, deduplicated batch.</summary>
+    int ICollectionState.ApplyUpsert(Point[] batch) => ApplyPoints(batch);
 
     /// <summary>Deletes the points that exist among <paramref name="ids"/>.</summary>
     int ICollectionState.ApplyDelete(IEnumerable<PointId> ids)
     {
-        var deleted = new List<(PointId Id, int Node)>();
+        var spaces = _spaces;
+        var deleted = new List<PointId>();
+        var retired = new List<(IVectorSpace Space, int Node)>();
         using (_table.WriteVisible())
         {
             foreach (var id in ids)
             {
-                if (_table.Unmap(id, out int node) && Unpublish(node))
+                if (_table.Unmap(id, out int node) && Unpublish(node, spaces, retired))
                 {
-                    deleted.Add((id, node));
+                    deleted.Add(id);
                 }
             }
         }
 
-        foreach (var (id, node) in deleted)
+        foreach (var (space, node) in retired)
         {
-            _dense.Repair(node);
+            space.Repair(node);
+        }
+
+        foreach (var id in deleted)
+        {
             _durable?.Points.Delete(Id, id);
         }
 
@@ -149,7 +108,7 @@ public sealed partial class Collection : ICollectionState
         {
             foreach (var (id, node, next) in updated)
             {
-                _durable.Points.Upsert(Id, id, new StoredPointValue(node, ReadVector(node), next.ToJson()));
+                _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), next));
             }
         }
 
@@ -164,7 +123,7 @@ public sealed partial class Collection : ICollectionState
     {
         var existing = Enumerable.Range(0, _table.NodeBound)
             .Select(node => (Node: node, Stored: _table.Stored(node)))
-            .Where(entry => entry.Stored is not null && _dense.IsLive(entry.Node))
+            .Where(entry => entry.Stored is not null && _table.IsLive(entry.Node))
             .Select(entry => (entry.Node, entry.Stored!.Payload));
         _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
     }
@@ -173,10 +132,11 @@ public sealed partial class Collection : ICollectionState
 
     /// <summary>Makes adaptive searches walk these axes; drops calibrations measured without them.</summary>
     /// <exception cref="InvalidDataException">The axes do not fit the collection (a damaged record or checkpoint).</exception>
-    void ICollectionState.ApplyRotation(float[] axes, double explainedVariance) => _dense.Adaptive.ApplyRotation(axes, explainedVariance);
+    void ICollectionState.ApplyRotation(float[] axes, double explainedVariance) =>
+        (_unnamed ?? throw new InvalidDataException("A rotation was logged for a collection without an unnamed vector.")).Adaptive.ApplyRotation(axes, explainedVariance);
 
     /// <summary>Starts the automatic PCA fit in the background once the collection has reached its size.</summary>
-    internal void ScheduleRotationFit() => _dense.Adaptive.ScheduleFit(() => FitRotation());
+    internal void ScheduleRotationFit() => _unnamed?.Adaptive.ScheduleFit(() => FitRotation());
 
     /// <summary>Waits until the keyword indexes have linked their values' points (they do it in the background after
     /// being created over existing points, as when the database opens).</summary>
@@ -188,9 +148,10 @@ public sealed partial class Collection : ICollectionState
     private Point[] PrepareBatch(IEnumerable<Point> points)
     {
         var batch = Deduplicate(points);
+        var spaces = _spaces;
         foreach (var point in batch)
         {
-            ValidateVector(point.Vector, $"for point {point.Id}");
+            ValidatePoint(point, spaces, partial: false);
         }
 
         return batch;
@@ -257,49 +218,112 @@ public sealed partial class Collection : ICollectionState
             : options.Mode != UpsertMode.UpdateOnly)];
     }
 
-    /// <summary>Stores and links a point on a new node that no read sees until it is published.</summary>
-    private int InsertUnpublished(Point point)
+    /// <summary>
+    /// Writes whole points (validated, one per id): each on a new node, its vectors inserted unpublished into their
+    /// spaces, then the whole batch replaces the old points at once; the indexes are repaired around the old nodes after.
+    /// </summary>
+    private int ApplyPoints(Point[] batch)
     {
-        int node = _dense.InsertUnpublished(point.Vector);
+        var spaces = _spaces;
+        int first = _table.Allocate(batch.Length);
+        if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
+        {
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => InsertUnpublished(batch[i], first + i, spaces));
+        }
+        else
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                InsertUnpublished(batch[i], first + i, spaces);
+            }
+        }
+
+        var retired = new List<(IVectorSpace Space, int Node)>();
+        using (_table.WriteVisible())
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                if (_table.TryGetNode(batch[i].Id, out int previous))
+                {
+                    Unpublish(previous, spaces, retired);
+                }
+
+                Publish(batch[i], first + i, spaces);
+                _table.Map(batch[i].Id, first + i);
+            }
+        }
+
+        foreach (var (space, node) in retired)
+        {
+            space.Repair(node);
+        }
+
+        if (_durable is not null)
+        {
+            for (int i = 0; i < batch.Length; i++)
+            {
+                var point = batch[i];
+                _durable.Points.Upsert(Id, point.Id, StoredValue(first + i, new PointVectors(point.Vector, point.NamedVectors, point.SparseVectors), point.Payload));
+            }
+        }
+
+        return batch.Length;
+    }
+
+    /// <summary>Stores a point's vectors on a new node that no read sees until it is published, and records it there.</summary>
+    private void InsertUnpublished(Point point, int node, VectorSpaces spaces)
+    {
+        if (point.Vector is { } vector)
+        {
+            _unnamed!.InsertUnpublished(node, vector);
+        }
+
+        foreach (var (name, named) in point.NamedVectors ?? new Dictionary<string, float[]>())
+        {
+            spaces.Dense[name].InsertUnpublished(node, named);
+        }
+
+        foreach (var (name, sparse) in point.SparseVectors ?? new Dictionary<string, SparseVector>())
+        {
+            spaces.Sparse[name].InsertUnpublished(node, sparse);
+        }
+
         _table.Record(node, new StoredPoint(point.Id, point.Payload));
         _payloadIndexes.Add(node, point.Payload); // after the graph's links: a keyword index's value links start from them
-        return node;
     }
 
-    /// <summary>Takes a node out of searches, payload indexes and lookups; the caller holds visibility exclusively.</summary>
-    private bool Unpublish(int node)
+    /// <summary>Makes a point's new node visible in its vectors' spaces and the point table; the caller holds visibility exclusively.</summary>
+    private void Publish(Point point, int node, VectorSpaces spaces)
+    {
+        if (point.Vector is not null)
+        {
+            _unnamed!.Publish(node);
+        }
+
+        foreach (string name in point.NamedVectors?.Keys ?? [])
+        {
+            spaces.Dense[name].Publish(node);
+        }
+
+        _table.Publish(node);
+    }
+
+    /// <summary>
+    /// Takes a node out of searches, payload indexes and lookups, noting the spaces to repair around it; false when it
+    /// was not live. The caller holds visibility exclusively.
+    /// </summary>
+    private bool Unpublish(int node, VectorSpaces spaces, List<(IVectorSpace Space, int Node)> retired)
     {
         _payloadIndexes.Remove(node);
-        _table.Forget(node);
-        return _dense.Retire(node);
-    }
-
-    private void ValidateVector(ReadOnlySpan<float> vector, string what)
-    {
-        if (vector.Length != Options.Dimensions)
+        foreach (var space in spaces.All)
         {
-            throw new DimensionMismatchException(Options.Dimensions, vector.Length, what);
-        }
-
-        // Checked here, before the write is logged: a vector the graph then refused would fail every replay.
-        float limit = Options.Distance == DistanceMetric.Cosine ? float.MaxValue : Options.DataType.MaxMagnitude();
-        for (int i = 0; i < vector.Length; i++)
-        {
-            if (!float.IsFinite(vector[i]))
+            if (space.Retire(node))
             {
-                throw new InvalidRequestException($"Vector {what} has a non-finite component ({vector[i]}) at index {i}.");
-            }
-
-            if (MathF.Abs(vector[i]) > limit)
-            {
-                throw new InvalidRequestException($"Vector {what} has a component ({vector[i]}) at index {i} beyond what {Options.DataType.ToApiName()} stores (±{limit}).");
+                retired.Add((space, node));
             }
         }
 
-        if (Options.Distance == DistanceMetric.Cosine && VectorMath.Norm(vector) == 0f)
-        {
-            throw new InvalidRequestException($"Vector {what} is all zeros, which has no direction under cosine distance.");
-        }
+        return _table.Retire(node);
     }
 
     private static Point[] Deduplicate(IEnumerable<Point> points)
@@ -309,11 +333,6 @@ public sealed partial class Collection : ICollectionState
         for (int i = 0; i < list.Count; i++)
         {
             var point = list[i] ?? throw new InvalidRequestException($"Point at position {i} is null.");
-            if (point.Vector is null)
-            {
-                throw new InvalidRequestException($"Point {point.Id} has no vector.");
-            }
-
             lastIndex[point.Id] = i;
         }
 

@@ -11,15 +11,16 @@ using VectorDb.Storage;
 namespace VectorDb;
 
 /// <summary>
-/// A named set of points with one vector dimension and metric, indexed by an HNSW graph. Thread-safe:
-/// writes are serialised per collection (a batch is inserted with all cores), searches run concurrently
-/// with them. In a database opened from a directory every write is logged before it is applied.
+/// A named set of points, each with its vectors — an unnamed dense vector, named dense vectors, sparse vectors —
+/// and a payload; each vector name is searched through its own index. Thread-safe: writes are serialised per
+/// collection (a batch is inserted with all cores), searches run concurrently with them. In a database opened from a
+/// directory every write is logged before it is applied.
 /// </summary>
 /// <remarks>
 /// The public API lives here; the write path (<c>Collection.WritePath.cs</c>: every change is a log record applied by
-/// <see cref="Apply"/>) and what checkpoints and recovery need (<c>Collection.Storage.cs</c>) beside it. The points are
-/// in a <see cref="PointTable"/>, the vectors in a vector space (<see cref="IVectorSpace"/>), the payloads' indexes in a
-/// <see cref="PayloadIndexSet"/>.
+/// <see cref="Apply"/>), the vectors and their spaces (<c>Collection.Vectors.cs</c>) and what checkpoints and recovery
+/// need (<c>Collection.Storage.cs</c>) beside it. The points are in a <see cref="PointTable"/>, each vector name's
+/// vectors in a vector space (<see cref="IVectorSpace"/>), the payloads' indexes in a <see cref="PayloadIndexSet"/>.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage(
     "Design",
@@ -30,45 +31,72 @@ public sealed partial class Collection : ICheckpointed
     /// <summary>The most hits a search returns, and the most points a scroll page holds.</summary>
     public const int MaxSearchLimit = 10_000;
 
-    private readonly DenseVectorSpace _dense;
+    private readonly DenseVectorSpace? _unnamed;
     private readonly PointTable _table;
     private readonly PayloadIndexSet _payloadIndexes;
     private readonly DurableStore? _durable;
 
-    internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, HnswIndex? graph = null)
+    /// <summary>Creates a collection, its graphs loaded from snapshots where <paramref name="graphs"/> gives them (by vector name).</summary>
+    internal Collection(string name, uint id, CollectionOptions options, DurableStore? durable, IReadOnlyDictionary<string, HnswIndex>? graphs = null)
     {
         Name = name;
         Id = id;
-        Options = options.Matryoshka is { } prefixes ? options with { Matryoshka = [.. prefixes] } : options; // the caller's list may change later
+        Options = options with // the caller's collections may change later
+        {
+            Matryoshka = options.Matryoshka is { } prefixes ? [.. prefixes] : null,
+            NamedVectors = options.NamedVectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
+            SparseVectors = options.SparseVectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
+        };
         _durable = durable;
-        _table = new PointTable(name, node => _dense!.IsLive(node), () => _dense!.Count, () => _dense!.NodeBound);
-        _dense = new DenseVectorSpace(name, Options, _table, graph);
-        _payloadIndexes = new PayloadIndexSet(_dense.Graph, options.PayloadLinks);
+        _table = new PointTable(name);
+        _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault("")) : null;
+        _payloadIndexes = new PayloadIndexSet(_unnamed?.Graph, options.PayloadLinks);
+        var dense = new Dictionary<string, DenseVectorSpace>(StringComparer.Ordinal);
+        if (_unnamed is not null)
+        {
+            dense[""] = _unnamed;
+        }
+
+        foreach (var (vector, settings) in Options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
+        {
+            dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+        }
+
+        _spaces = new VectorSpaces(dense, (Options.SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
+            .ToDictionary(v => v.Key, v => new SparseVectorSpace(v.Key, v.Value, _table), StringComparer.Ordinal));
     }
 
     /// <summary>The collection's name.</summary>
     public string Name { get; }
 
-    /// <summary>The options it was created with.</summary>
-    public CollectionOptions Options { get; }
+    /// <summary>The options it was created with, and the named vectors added and removed since.</summary>
+    public CollectionOptions Options { get; private set; }
 
     /// <summary>Identifies the collection in the log and the point store; never reused, unlike names.</summary>
     internal uint Id { get; }
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
-    public RotationInfo? Rotation => _dense.Adaptive.Rotation;
+    public RotationInfo? Rotation => _unnamed?.Adaptive.Rotation;
 
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
-    public string? RotationFitError => _dense.Adaptive.FitError;
+    public string? RotationFitError => _unnamed?.Adaptive.FitError;
 
-    /// <summary>Bytes held by the vector index (vectors, links, per-node metadata).</summary>
+    /// <summary>Bytes held by the vector indexes (vectors, links or postings, per-node metadata).</summary>
     public long IndexMemoryBytes
     {
         get
         {
             using var read = _table.ReadVisible();
-            return _dense.MemoryBytes;
+            return _spaces.All.Sum(space => space.MemoryBytes);
         }
+    }
+
+    /// <summary>Bytes held by the index of one vector (<c>""</c>: the unnamed one).</summary>
+    /// <exception cref="InvalidRequestException">The collection has no vector of that name.</exception>
+    public long VectorMemoryBytes(string vector)
+    {
+        using var read = _table.ReadVisible();
+        return _spaces.Find(vector)?.MemoryBytes ?? throw UnknownVector(vector);
     }
 
     /// <summary>The payload indexes, with how many points each covers.</summary>
@@ -89,7 +117,7 @@ public sealed partial class Collection : ICheckpointed
     public int Count(Filter? filter, CancellationToken cancellation = default)
     {
         using var read = _table.ReadVisible();
-        return filter is null ? _dense.Count : MatchingNodes(filter, cancellation).Count;
+        return filter is null ? _table.LiveCount : MatchingNodes(filter, cancellation).Count;
     }
 
     /// <summary>
@@ -204,7 +232,8 @@ public sealed partial class Collection : ICheckpointed
     public RotationInfo FitRotation(bool wait = true)
     {
         _table.ThrowIfDropped();
-        return _dense.Adaptive.Fit((axes, explained) => Write(wait, () => new SetRotationRecord(Id, axes, explained)));
+        var unnamed = _unnamed ?? throw new InvalidRequestException("PCA rotation is a setting of the unnamed vector, which this collection does not have.");
+        return unnamed.Adaptive.Fit((axes, explained) => Write(wait, () => new SetRotationRecord(Id, axes, explained)));
     }
 
     /// <summary>Ids of the points matching <paramref name="filter"/>, in internal order.</summary>
@@ -305,7 +334,7 @@ public sealed partial class Collection : ICheckpointed
             {
                 if (_table.TryGetPoint(node, out var id, out var payload) && (predicate is null || predicate.Matches(node)))
                 {
-                    page.Add(new PointRecord(id, withVector ? ReadVector(node) : null, withPayload ? payload : null) { OrderValue = value });
+                    page.Add(Record(node, id, payload, withVector, withPayload) with { OrderValue = value });
                     if (page.Count == limit)
                     {
                         break;
@@ -324,36 +353,37 @@ public sealed partial class Collection : ICheckpointed
         return new ScrollPage(page, null);
     }
 
-    /// <summary>The k points closest to <paramref name="query"/>, best first.</summary>
-    /// <param name="query">Query vector of the collection's dimension.</param>
+    /// <summary>The k points closest to <paramref name="query"/> by the vector <see cref="SearchOptions.Using"/> names, best first.</summary>
+    /// <param name="query">Query vector of that vector's dimension.</param>
     /// <param name="k">How many hits to return at most (1..10,000).</param>
-    /// <param name="options">Beam width, exact search, what to include in hits.</param>
+    /// <param name="options">Which vector, beam width, exact search, what to include in hits.</param>
     /// <exception cref="DimensionMismatchException">The query has the wrong length.</exception>
     /// <param name="cancellation">Stops a long search (exact scans, filters that read payloads) early.</param>
-    /// <exception cref="InvalidRequestException">Bad k or ef, non-finite components, zero cosine query.</exception>
+    /// <exception cref="InvalidRequestException">No dense vector of that name, bad k or ef, non-finite components, zero cosine query.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the search.</exception>
     public SearchResults Search(ReadOnlySpan<float> query, int k, SearchOptions? options = null, CancellationToken cancellation = default)
     {
         options ??= SearchOptions.Default;
         _table.ThrowIfDropped();
         cancellation.ThrowIfCancellationRequested();
-        ValidateVector(query, "of the query");
         CheckPageSize(k);
-        int ef = options.Ef ?? Options.EfConstruction;
-        if (ef is < 1 or > 100_000)
-        {
-            throw new InvalidRequestException($"hnsw_ef must be between 1 and 100000, got {ef}.");
-        }
-
         // Points left out of the hits are searched for too, so the hits still number k.
         int searched = k + (options.Excluded?.Count ?? 0);
         var buffer = ArrayPool<Neighbor>.Shared.Rent(searched);
         using var read = _table.ReadVisible();
         try
         {
+            var space = DenseSpace(options.Using);
+            ValidateVector(space.Options, query, "of the query");
+            int ef = options.Ef ?? space.Options.EfConstruction;
+            if (ef is < 1 or > 100_000)
+            {
+                throw new InvalidRequestException($"hnsw_ef must be between 1 and 100000, got {ef}.");
+            }
+
             var filter = options.Filter is { } given ? FilterCompiler.Compile(given, _payloadIndexes, _table) : null;
-            int found = _dense.Search(query, searched, options, filter, _table, buffer, out var explain, cancellation);
-            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options, k), explain);
+            int found = space.Search(query, searched, options, filter, _table, buffer, out var explain, cancellation);
+            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options, k, space.Options.Distance), explain);
         }
         finally
         {
@@ -399,13 +429,12 @@ public sealed partial class Collection : ICheckpointed
         return nodes;
     }
 
-    private List<ScoredPoint> ToScoredPoints(ReadOnlySpan<Neighbor> neighbors, SearchOptions options, int k)
+    private List<ScoredPoint> ToScoredPoints(ReadOnlySpan<Neighbor> neighbors, SearchOptions options, int k, DistanceMetric metric)
     {
         var hits = new List<ScoredPoint>(Math.Min(k, neighbors.Length));
         foreach (var neighbor in neighbors)
         {
-            // A point deleted after the graph returned it has no record any more: leave it out.
-            if (_table.Stored(neighbor.Id) is not { } stored || options.Excluded?.Contains(stored.Id) == true)
+            if (ToScoredPoint(neighbor.Id, metric.ToScore(neighbor.Distance), options) is not { } hit)
             {
                 continue;
             }
@@ -415,25 +444,37 @@ public sealed partial class Collection : ICheckpointed
                 break;
             }
 
-            hits.Add(new ScoredPoint(
-                stored.Id,
-                Options.Distance.ToScore(neighbor.Distance),
-                options.WithPayload ? stored.Payload : null,
-                options.WithVector ? ReadVector(neighbor.Id) : null));
+            hits.Add(hit);
         }
 
         return hits;
     }
 
+    /// <summary>A hit on a node, or null when its point is gone or left out.</summary>
+    private ScoredPoint? ToScoredPoint(int node, float score, SearchOptions options)
+    {
+        // A point deleted after the index returned it has no record any more: leave it out.
+        if (_table.Stored(node) is not { } stored || options.Excluded?.Contains(stored.Id) == true)
+        {
+            return null;
+        }
+
+        var vectors = options.WithVector ? ReadVectors(node) : default;
+        return new ScoredPoint(stored.Id, score, options.WithPayload ? stored.Payload : null, vectors.Unnamed)
+        {
+            NamedVectors = vectors.Named,
+            SparseVectors = vectors.Sparse,
+        };
+    }
+
     private PointRecord? TryGet(PointId id, bool withVector, bool withPayload) =>
         _table.TryGetNode(id, out int node) && _table.Stored(node) is { } stored
-            ? new PointRecord(stored.Id, withVector ? ReadVector(node) : null, withPayload ? stored.Payload : null)
+            ? Record(node, stored.Id, stored.Payload, withVector, withPayload)
             : null;
 
-    private float[] ReadVector(int node)
+    private PointRecord Record(int node, PointId id, Payload? payload, bool withVector, bool withPayload)
     {
-        var vector = new float[Options.Dimensions];
-        _dense.CopyVector(node, vector);
-        return vector;
+        var vectors = withVector ? ReadVectors(node) : default;
+        return new PointRecord(id, vectors.Unnamed, withPayload ? payload : null) { NamedVectors = vectors.Named, SparseVectors = vectors.Sparse };
     }
 }

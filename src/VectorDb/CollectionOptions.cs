@@ -8,8 +8,26 @@ public sealed record CollectionOptions
     /// <summary>Largest vector dimension accepted.</summary>
     public const int MaxDimensions = 65536;
 
-    /// <summary>Vector dimension, 1..<see cref="MaxDimensions"/>. Required.</summary>
+    /// <summary>
+    /// Dimension of the collection's unnamed vector (Qdrant's vector <c>""</c>), 1..<see cref="MaxDimensions"/>; 0 for a
+    /// collection without one, whose points hold only <see cref="NamedVectors"/> and <see cref="SparseVectors"/>. Required.
+    /// The settings below (<see cref="Distance"/> to <see cref="Pca"/>) are the unnamed vector's.
+    /// </summary>
+    /// <remarks>
+    /// In a collection with an unnamed vector every point has it; named and sparse vectors may be missing from a point.
+    /// Payload indexes link values' points (<see cref="PayloadLinks"/>) and tenant indexes build graphs on the unnamed
+    /// vector's graph, so a collection without one has neither (its filtered searches use the other strategies).
+    /// </remarks>
     public required int Dimensions { get; init; }
+
+    /// <summary>Named dense vectors, each with its own graph (Qdrant's <c>vectors: {"name": {...}}</c>). Null: none.</summary>
+    public IReadOnlyDictionary<string, DenseVectorOptions>? NamedVectors { get; init; }
+
+    /// <summary>Sparse vectors, each with its own inverted index (Qdrant's <c>sparse_vectors</c>). Null: none.</summary>
+    public IReadOnlyDictionary<string, SparseVectorOptions>? SparseVectors { get; init; }
+
+    /// <summary>True when the collection has an unnamed vector (<see cref="Dimensions"/> &gt; 0).</summary>
+    public bool HasUnnamedVector => Dimensions > 0;
 
     /// <summary>Distance metric. Default cosine, as in most embedding models.</summary>
     public DistanceMetric Distance { get; init; } = DistanceMetric.Cosine;
@@ -61,6 +79,36 @@ public sealed record CollectionOptions
     /// <summary>Throws <see cref="InvalidRequestException"/> when an option is out of range.</summary>
     public void Validate()
     {
+        foreach (var (name, vector) in NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
+        {
+            VectorNames.Validate(name);
+            (vector ?? throw new InvalidRequestException($"Vector `{name}` has no settings.")).Validate(name);
+        }
+
+        foreach (var (name, sparse) in SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
+        {
+            VectorNames.Validate(name);
+            if (sparse is null)
+            {
+                throw new InvalidRequestException($"Sparse vector `{name}` has no settings.");
+            }
+
+            if (NamedVectors?.ContainsKey(name) == true)
+            {
+                throw new InvalidRequestException($"`{name}` names both a dense and a sparse vector.");
+            }
+        }
+
+        if (Dimensions == 0)
+        {
+            if (Matryoshka is not null || Pca is not null)
+            {
+                throw new InvalidRequestException("matryoshka and pca are settings of the unnamed vector, which a collection of dimension 0 does not have.");
+            }
+
+            return;
+        }
+
         if (Dimensions is < 1 or > MaxDimensions)
         {
             throw new InvalidRequestException($"Vector dimension must be between 1 and {MaxDimensions}, got {Dimensions}.");
@@ -167,13 +215,16 @@ public sealed record SearchOptions
     /// collection's <see cref="CollectionOptions.EfConstruction"/>, as in Qdrant. Raised to k if smaller.</summary>
     public int? Ef { get; init; }
 
+    /// <summary>Which vector to search: <c>""</c> (the default) for the unnamed one, else a named dense or sparse vector.</summary>
+    public string Using { get; init; } = "";
+
     /// <summary>Scan every vector instead of using the graph: exact results, linear cost.</summary>
     public bool Exact { get; init; }
 
     /// <summary>Include payloads in the hits.</summary>
     public bool WithPayload { get; init; }
 
-    /// <summary>Include stored vectors in the hits.</summary>
+    /// <summary>Include stored vectors (all of the point's) in the hits.</summary>
     public bool WithVector { get; init; }
 
     /// <summary>

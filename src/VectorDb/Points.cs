@@ -1,20 +1,38 @@
+using VectorDb.Sparse;
+
 namespace VectorDb;
 
-/// <summary>A point to upsert: id, vector and optional payload.</summary>
+/// <summary>A point to upsert: id, vectors and optional payload.</summary>
 /// <param name="Id">External id (unsigned integer or UUID).</param>
-/// <param name="Vector">The vector; its length must equal the collection's dimension.</param>
+/// <param name="Vector">
+/// The unnamed vector; its length must equal the collection's dimension. Required in a collection with an unnamed
+/// vector, null in one without.
+/// </param>
 /// <param name="Payload">Optional JSON payload.</param>
-public sealed record Point(PointId Id, float[] Vector, Payload? Payload = null);
+public sealed record Point(PointId Id, float[]? Vector, Payload? Payload = null)
+{
+    /// <summary>Named dense vectors by name; a point may lack any of the collection's. Null: none.</summary>
+    public IReadOnlyDictionary<string, float[]>? NamedVectors { get; init; }
+
+    /// <summary>Sparse vectors by name; a point may lack any of the collection's. Null: none.</summary>
+    public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
+}
 
 /// <summary>A stored point as returned by <c>Collection.Get</c>.</summary>
 /// <param name="Id">External id.</param>
-/// <param name="Vector">The stored vector (L2-normalised for cosine collections, as Qdrant does), or null when not requested.</param>
+/// <param name="Vector">The stored unnamed vector (L2-normalised for cosine collections, as Qdrant does), or null when not requested or the collection has none.</param>
 /// <param name="Payload">The payload, or null when the point has none or it was not requested.</param>
 public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload)
 {
     /// <summary>In a page scrolled in the order of a payload field: the value this record stands for (a point holding
     /// several values appears once per value); null otherwise.</summary>
     public double? OrderValue { get; init; }
+
+    /// <summary>The point's named dense vectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, float[]>? NamedVectors { get; init; }
+
+    /// <summary>The point's sparse vectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
 }
 
 /// <summary>Scrolls in the order of a numeric payload field, which needs an integer or float payload index.</summary>
@@ -28,7 +46,14 @@ public sealed record ScrollOrder(string Key, bool Descending = false, double? St
 /// <param name="Score">Similarity for cosine/dot (higher is better); distance for Euclid/Manhattan (lower is better).</param>
 /// <param name="Payload">The payload when requested.</param>
 /// <param name="Vector">The stored vector when requested.</param>
-public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null);
+public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null)
+{
+    /// <summary>The point's named dense vectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, float[]>? NamedVectors { get; init; }
+
+    /// <summary>The point's sparse vectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
+}
 
 /// <summary>One page of <see cref="Collection.Scroll"/> or <see cref="Collection.ScrollOrdered"/>.</summary>
 /// <param name="Points">The points of this page, in id order.</param>

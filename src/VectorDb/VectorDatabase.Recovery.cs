@@ -160,7 +160,7 @@ public sealed partial class VectorDatabase
         {
             if (stored.TryGetValue(point.CollectionId, out var points))
             {
-                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson);
+                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames);
             }
         }
 
@@ -173,8 +173,7 @@ public sealed partial class VectorDatabase
             bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
             try
             {
-                using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, entry.SnapshotFile));
-                collection = new Collection(entry.Name, entry.Id, options, durable, HnswIndex.ReadSnapshot(snapshot));
+                collection = new Collection(entry.Name, entry.Id, options, durable, ReadGraphs(entry, folder));
                 collection.Restore(points);
                 snapshotLoaded = true;
             }
@@ -183,10 +182,13 @@ public sealed partial class VectorDatabase
                 StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
                 collection?.Release();
                 collection = new Collection(entry.Name, entry.Id, options, durable);
-                collection.State.ApplyUpsert([.. points.Select(p => new Point(
-                    p.Key,
-                    durable.Points.Read(entry.Id, p.Key)?.Vector ?? throw new InvalidDataException($"point {p.Key} vanished from the store"),
-                    p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson)))]);
+                collection.State.ApplyUpsert([.. points.Select(p => (durable.Points.Read(entry.Id, p.Key) ?? throw new InvalidDataException($"point {p.Key} vanished from the store")) is var value
+                    ? new Point(p.Key, value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson))
+                    {
+                        NamedVectors = value.NamedVectors?.Where(v => options.NamedVectors?.ContainsKey(v.Key) == true).ToDictionary(StringComparer.Ordinal),
+                        SparseVectors = value.SparseVectors?.Where(v => options.SparseVectors?.ContainsKey(v.Key) == true).ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
+                    }
+                    : null!)]);
                 rebuilt = true;
             }
 
@@ -207,6 +209,38 @@ public sealed partial class VectorDatabase
         }
 
         return rebuilt;
+    }
+
+    /// <summary>The graphs a checkpoint saved for a collection, by vector name (<c>""</c>: the unnamed vector's).</summary>
+    /// <exception cref="InvalidDataException">A snapshot is damaged.</exception>
+    private static Dictionary<string, HnswIndex> ReadGraphs(CollectionManifest entry, string folder)
+    {
+        var files = new Dictionary<string, string>(entry.VectorSnapshotFiles ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (entry.SnapshotFile is { } unnamed)
+        {
+            files[""] = unnamed;
+        }
+
+        var graphs = new Dictionary<string, HnswIndex>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, file) in files)
+            {
+                using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
+                graphs[name] = HnswIndex.ReadSnapshot(snapshot);
+            }
+        }
+        catch
+        {
+            foreach (var graph in graphs.Values)
+            {
+                graph.Dispose();
+            }
+
+            throw;
+        }
+
+        return graphs;
     }
 
     /// <summary>Re-applies one logged mutation through the same code the original write used.</summary>

@@ -38,6 +38,10 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["PUT /collections/{name}/index"] = """{"field_name": "f", "field_schema": {"type": "keyword"}}""",
         ["DELETE /collections/{name}/index/{field}"] = null,
         ["GET /metrics"] = null,
+        ["PUT /collections/{name}/points/vectors"] = """{"points": [{"id": 7, "vector": [1, 2, 3]}]}""",
+        ["POST /collections/{name}/points/vectors/delete"] = """{"points": [7], "vector": ["extra"]}""",
+        ["PUT /collections/{name}/vectors/{vector}"] = """{"sparse": {}}""",
+        ["DELETE /collections/{name}/vectors/{vector}"] = null,
     };
 
     private readonly ServerFactory _factory;
@@ -60,7 +64,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
             string key = $"{refusal.Method} {refusal.Route}";
             Assert.True(Templates.TryGetValue(key, out string? template), $"No template request for {key}: add one.");
             string path = refusal.Route.Replace("{name}", refusal.Method == "PUT" && refusal.Route == "/collections/{name}" ? "refused-new" : Existing, StringComparison.Ordinal)
-                .Replace("{field}", "city", StringComparison.Ordinal);
+                .Replace("{field}", "city", StringComparison.Ordinal).Replace("{vector}", "new-vector", StringComparison.Ordinal);
             string? body = template;
             if (refusal.IsQueryParameter)
             {
@@ -118,9 +122,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     // attributes, so docs/rest.md lists them by hand and this table proves each one.
     public static TheoryData<string, string, string, string> ShapeRefusals => new()
     {
-        { "vectors", "PUT", "/collections/refused-new", """{"vectors": {"text": {"size": 3, "distance": "Cosine"}}}""" },
         { "vectors.datatype", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""" },
-        { "points[].vector", "PUT", "/collections/refusals/points", """{"points": [{"id": 100, "vector": {"text": [1, 2, 3]}}]}""" },
         { "filter.min_should", "POST", "/collections/refusals/points/count", """{"filter": {"min_should": {"conditions": [], "min_count": 1}}}""" },
         { "filter.…geo_radius", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_radius": {"center": {"lon": 0, "lat": 0}, "radius": 1}}]}}""" },
         { "filter.…geo_bounding_box", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_bounding_box": {}}]}}""" },
@@ -144,13 +146,9 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         { "query.formula", "POST", "/collections/refusals/points/query", """{"query": {"formula": 1}}""" },
         { "query.sample", "POST", "/collections/refusals/points/query", """{"query": {"sample": "random"}}""" },
         { "query.relevance_feedback", "POST", "/collections/refusals/points/query", """{"query": {"relevance_feedback": {}}}""" },
-        { "query (sparse vector)", "POST", "/collections/refusals/points/query", """{"query": {"indices": [1], "values": [0.5]}}""" },
-        { "query.nearest (sparse vector)", "POST", "/collections/refusals/points/query", """{"query": {"nearest": {"indices": [1], "values": [0.5]}}}""" },
-        { "sparse_vectors", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine"}, "sparse_vectors": {"text": {}}}""" },
-        { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "bm25"}}""" },
+        { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "sentence-transformers/all-minilm-l6-v2"}}""" },
+        { "points[].vector (multivector)", "PUT", "/collections/refusals/points", """{"points": [{"id": 100, "vector": [[1, 2, 3]]}]}""" },
         { "query (multivector)", "POST", "/collections/refusals/points/query", """{"query": [[1, 2, 3]]}""" },
-        { "using", "POST", "/collections/refusals/points/query", """{"query": [1, 2, 3], "using": "text"}""" },
-        { "with_vector (names)", "POST", "/collections/refusals/points/scroll", """{"with_vector": ["text"]}""" },
         { "order_by.start_from", "POST", "/collections/refusals/points/scroll", """{"order_by": {"key": "n", "start_from": "2024-01-01T00:00:00Z"}}""" },
         { "field_schema", "PUT", "/collections/refusals/index", """{"field_name": "t", "field_schema": "text"}""" },
     };

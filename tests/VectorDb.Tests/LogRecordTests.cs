@@ -14,7 +14,8 @@ public sealed class LogRecordTests : IDisposable
     /// <summary>One record of every kind; a new kind adds its example here (the test below fails until it does).</summary>
     private static readonly LogRecord[] Examples =
     [
-        new CreateCollectionRecord(3, "c", new CollectionConfig(4, DistanceMetric.Dot, 8, 64, [2, 4], null, VectorDataType.Float16, false, """{"a":1}""")),
+        new CreateCollectionRecord(3, "c", new CollectionConfig(4, DistanceMetric.Dot, 8, 64, [2, 4], null, VectorDataType.Float16, false, """{"a":1}""",
+            new() { ["text"] = new DenseVectorConfig(3, DistanceMetric.Cosine, 8, 64, VectorDataType.Float32, [1, 3]) }, new() { ["bm25"] = new SparseVectorConfig(Idf: true) })),
         new DropCollectionRecord(3),
         new UpsertPointsRecord(3, [new PointData(1, [1, 2, 3, 4], """{"k":"v"}"""), new PointData(new PointId(Guid.NewGuid()), [4, 3, 2, 1], null)]),
         new DeletePointsRecord(3, [1, 7]),
@@ -22,6 +23,10 @@ public sealed class LogRecordTests : IDisposable
         new CreatePayloadIndexRecord(3, "tenant", PayloadSchemaType.Keyword, IsTenant: true),
         new DeletePayloadIndexRecord(3, "tenant"),
         new SetRotationRecord(3, [0.5f, 0.5f, 0.5f, 0.5f], 0.75),
+        new UpdateVectorsRecord(3, [new PointData(1, null, null, new() { ["text"] = [1, 2] }, new() { ["bm25"] = new SparseData([3, 9], [0.5f, 1.5f]) })]),
+        new DeleteVectorsRecord(3, [1, 2], ["text", "bm25"]),
+        new CreateVectorRecord(3, "text", new DenseVectorConfig(2, DistanceMetric.Euclid, 16, 100, VectorDataType.BFloat16, null), null),
+        new DeleteVectorRecord(3, "text"),
     ];
 
     public static TheoryData<string> Kinds => [.. Examples.Select(e => e.GetType().Name)];

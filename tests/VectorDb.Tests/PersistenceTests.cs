@@ -285,7 +285,7 @@ public sealed class PersistenceTests : IDisposable
         {
             var points = database.CreateCollection("half", options);
             points.Upsert(Enumerable.Range(0, 200).Select(i => CrashWorkload.PointFor((ulong)i)));
-            var tooLarge = CrashWorkload.PointFor(1_000).Vector.ToArray();
+            var tooLarge = CrashWorkload.PointFor(1_000).Vector!.ToArray();
             tooLarge[3] = 1e6f;
             var refused = Assert.Throws<InvalidRequestException>(() => points.Upsert(new Point(1_000, tooLarge)));
             Assert.Contains("float16", refused.Message);

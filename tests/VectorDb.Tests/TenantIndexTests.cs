@@ -29,7 +29,7 @@ public sealed class TenantIndexTests : IDisposable
         collection.Upsert(Enumerable.Range(0, 3 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)));
         collection.WaitForPayloadLinks(); // a value reaching 1,000 points is linked in the background
 
-        var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector!).ToList();
         var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
         var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
         AssertMatchesExact(collection, queries, tenant0, strategy, minRecall: 0.95);
@@ -100,7 +100,7 @@ public sealed class TenantIndexTests : IDisposable
         var strategy = isTenant ? SearchStrategy.TenantGraph : SearchStrategy.ValueLinks;
         var random = new Random(6);
         var points = Enumerable.Range(0, 2 * PerCluster).Select(i => Clustered(random, i, i / PerCluster)).ToList();
-        var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        var queries = Enumerable.Range(0, 20).Select(_ => Clustered(random, 0, 1).Vector!).ToList();
         var tenant0 = new Filter(Must: [Conditions.Match("tenant", "c0")]);
         long borderWalks;
         using (var database = VectorDatabase.Open(_directory.Path))
@@ -269,7 +269,7 @@ public sealed class TenantIndexTests : IDisposable
     /// <summary>Two clusters, each its own tenant, their value links saved by the checkpoint written on closing; returns queries from cluster 1.</summary>
     private List<float[]> SaveLinkedClusters(Random random)
     {
-        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector).ToList();
+        var queries = Enumerable.Range(0, 10).Select(_ => Clustered(random, 0, 1).Vector!).ToList();
         using var database = VectorDatabase.Open(_directory.Path);
         var collection = database.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid });
         collection.CreatePayloadIndex("tenant", PayloadSchemaType.Keyword);

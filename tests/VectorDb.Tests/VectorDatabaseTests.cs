@@ -89,7 +89,7 @@ public class VectorDatabaseTests
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("../etc", Options()));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("a/b", Options()));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection(new string('x', 256), Options()));
-        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options(dims: 0)));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options(dims: -1)));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { M = 1 }));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { EfConstruction = 0 }));
         Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", Options() with { Distance = (DistanceMetric)42 }));

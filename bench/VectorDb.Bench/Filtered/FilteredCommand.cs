@@ -43,13 +43,13 @@ public static class FilteredCommand
             _ => throw new ArgumentException($"unknown dataset {dataset} (fashion-mnist, sigmod)"),
         };
 
-        Console.WriteLine($"{workload.Name}: {workload.Points.Count} points × {workload.Points[0].Vector.Length} dims, {workload.Queries.Count} queries; building…");
+        Console.WriteLine($"{workload.Name}: {workload.Points.Count} points × {workload.Points[0].Vector!.Length} dims, {workload.Queries.Count} queries; building…");
         using var database = VectorDatabase.InMemory();
         // --payload-links false: keyword indexes keep no value links (REST hnsw_config.payload_m = 0), to measure what they cost and give.
         bool payloadLinks = CommandLine.Option(args, "--payload-links") != "false";
         var collection = database.CreateCollection("bench", new CollectionOptions
         {
-            Dimensions = workload.Points[0].Vector.Length, Distance = DistanceMetric.Euclid, M = 16, EfConstruction = 200, PayloadLinks = payloadLinks,
+            Dimensions = workload.Points[0].Vector!.Length, Distance = DistanceMetric.Euclid, M = 16, EfConstruction = 200, PayloadLinks = payloadLinks,
         });
         // --tenant KEY: that keyword index keeps a graph per value (is_tenant), measured against the plain index.
         string? tenantKey = CommandLine.Option(args, "--tenant");

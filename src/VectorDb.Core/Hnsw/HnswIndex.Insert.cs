@@ -20,6 +20,34 @@ public sealed unsafe partial class HnswIndex
     /// </summary>
     public int Reserve(ReadOnlySpan<float> vector)
     {
+        float scale = CheckVector(vector);
+        int id = Interlocked.Increment(ref _count) - 1;
+        ReserveCore(id, vector, scale);
+        return id;
+    }
+
+    /// <summary>
+    /// <see cref="Reserve(ReadOnlySpan{float})"/> at an id the caller chooses, for a graph whose ids are another
+    /// table's (a collection's points, of which some lack this vector). Ids skipped stay empty: never linked, never
+    /// returned. Each id may be reserved once; concurrent calls use distinct ids.
+    /// </summary>
+    public void Reserve(int id, ReadOnlySpan<float> vector)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        float scale = CheckVector(vector);
+        int count;
+        do
+        {
+            count = Volatile.Read(ref _count);
+        }
+        while (id >= count && Interlocked.CompareExchange(ref _count, id + 1, count) != count);
+
+        ReserveCore(id, vector, scale);
+    }
+
+    /// <summary>Refuses a vector the graph cannot store; returns the scale its row is written with (1/norm under cosine).</summary>
+    private float CheckVector(ReadOnlySpan<float> vector)
+    {
         if (vector.Length != _dimensions)
         {
             throw new DimensionMismatchException(_dimensions, vector.Length);
@@ -44,7 +72,11 @@ public sealed unsafe partial class HnswIndex
             throw new InvalidRequestException($"A vector stored as {_dataType} must have finite values of magnitude at most {limit:G6}.");
         }
 
-        int id = Interlocked.Increment(ref _count) - 1;
+        return scale;
+    }
+
+    private void ReserveCore(int id, ReadOnlySpan<float> vector, float scale)
+    {
         EnsureCapacity(id + 1);
         int level = RandomLevel();
         EnterShared();
@@ -67,8 +99,6 @@ public sealed unsafe partial class HnswIndex
         {
             _resizeLock.ExitReadLock();
         }
-
-        return id;
     }
 
     /// <summary>Writes a node's row: the vector times <paramref name="scale"/>, in the index's data type.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using VectorDb.Distance;
 
 namespace VectorDb.Hnsw;
@@ -428,6 +429,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
             NodeArena.Free(_vectors);
             NodeArena.Free(_links0);
         }
+
+        // Nodes a caller skipped (Reserve at an id) are never linked: their rows and empty link blocks must read as such.
+        NativeMemory.Clear(vectors + ((long)_capacity * _rowBytes), (nuint)((long)(capacity - _capacity) * _rowBytes));
+        NativeMemory.Clear(links0 + ((long)_capacity * _linkStride0), (nuint)((long)(capacity - _capacity) * _linkStride0 * sizeof(int)));
 
         _vectors = vectors;
         _links0 = links0;

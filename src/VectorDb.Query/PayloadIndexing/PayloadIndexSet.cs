@@ -8,9 +8,10 @@ namespace VectorDb.Query.PayloadIndexing;
 /// A collection's field indexes. Writers (adds and removes of nodes, index creation) are serialised by one
 /// lock; the set of indexes is replaced, never changed in place, so readers compile filters without locking.
 /// Tenant indexes read the vectors of <paramref name="graph"/>, the collection's graph, for their value graphs; other
-/// keyword indexes link their values' points on link layers of it, unless <paramref name="valueLinks"/> is false.
+/// keyword indexes link their values' points on link layers of it, unless <paramref name="valueLinks"/> is false. Without
+/// a graph (a collection with no unnamed vector) indexes keep values and postings only.
 /// </summary>
-internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) : IDisposable
+internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) : IDisposable
 {
     private readonly Lock _writeLock = new();
     private Dictionary<string, PayloadFieldIndex> _byKey = new(StringComparer.Ordinal);
@@ -43,7 +44,7 @@ internal sealed class PayloadIndexSet(HnswIndex graph, bool valueLinks = true) :
         PayloadFieldIndex index = schema switch
         {
             PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, values =>
-                isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
+                graph is null ? null : isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),

@@ -10,9 +10,10 @@ namespace VectorDb.Query.Planning;
 /// of a broad filter from the matches around the query. The prices are a model of where the time goes (distance computations, filter checks,
 /// listing index postings), with constants measured on this machine by the filtered-search benchmark
 /// (docs/planner.md); the number of distances a graph search needs per unit of ef is learned from the
-/// collection's own unfiltered searches.
+/// collection's own unfiltered searches. A planner for a graph other than the one payload indexes reach into
+/// (a named vector's) is made with <c>usesReach: false</c> and never plans value links, border links or tenant graphs.
 /// </summary>
-internal sealed class QueryPlanner(int dimensions, int maxLinks0)
+internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach = true)
 {
     // Nanoseconds per filter-check cost unit (an indexed column check is cost 1, a payload check 100).
     private const double CheckNanosPerCostUnit = 3;
@@ -112,7 +113,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0)
     {
         var context = new EstimationContext(points);
         var estimate = predicate.Estimate(context);
-        var reach = predicate.Reach;
+        var reach = usesReach ? predicate.Reach : FilterReach.None; // payload reach lives on the unnamed vector's graph only
         var plans = Price(estimate, context, predicate, reach, k, ef);
         var costs = plans.ToDictionary(p => p.Strategy, p => Math.Round(p.CostMicroseconds!.Value, 1));
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;

@@ -12,7 +12,7 @@ namespace VectorDb.Server.Api;
 [Refused("payload", "payloads are kept in memory (and persisted)")]
 internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
 {
-    internal const string SingleVector = "a point holds one dense vector; named, sparse and multivectors are not built yet";
+    internal const string NoMultivectors = "multivectors (several vectors per point under one name) are not built yet";
     internal const string Unquantized = "vectors are stored unquantized (float32, or float16/bfloat16 with `datatype`)";
     private const string SingleNode = "this server is a single node: one shard, one replica";
 
@@ -34,8 +34,47 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
     /// <summary>Any JSON object, kept with the collection and returned by <c>GET /collections/{name}</c>.</summary>
     public JsonElement? Metadata { get; init; }
 
-    /// <summary>Refused unless empty (<c>{}</c>, which LangChain's Python store sends): there are no sparse vectors yet.</summary>
+    /// <summary>Sparse vectors: a map of names to <see cref="SparseVectorParams"/>, each read and validated by the handler.</summary>
     public JsonElement? SparseVectors { get; init; }
+}
+
+/// <summary>A sparse vector's parameters: <c>modifier</c> (<c>idf</c> or <c>none</c>) and its index's.</summary>
+internal sealed record SparseVectorParams(SparseIndexParams? Index, string? Modifier) : RequestBody
+{
+    public SparseVectorOptions ToOptions(string path) => new()
+    {
+        Idf = Modifier switch
+        {
+            null or "none" => false,
+            "idf" => true,
+            _ => throw new InvalidRequestException($"Unknown `{path}.modifier` \"{Modifier}\": use idf or none."),
+        },
+    };
+}
+
+/// <summary>A sparse vector's index parameters: only what an inverted index in memory, searched exactly, means.</summary>
+[Refused("full_scan_threshold", "a sparse search reads the query terms' postings, checking filters on the points it meets; there is no separate full scan")]
+internal sealed record SparseIndexParams : RequestBody
+{
+    [Only("the inverted index is kept in memory", false)]
+    public bool? OnDisk { get; init; }
+
+    [Only("sparse vectors are stored as float32", "float32")]
+    public string? Datatype { get; init; }
+}
+
+/// <summary>Body of <c>PUT /collections/{name}/vectors/{vector}</c> (Qdrant 1.18): the new vector's parameters, dense or sparse.</summary>
+internal sealed record CreateVectorRequest(DenseVectorConfig? Dense, SparseVectorConfig? Sparse) : RequestBody;
+
+/// <summary>A new named dense vector: what defines its space. Its graph takes the collection's <c>hnsw_config</c>.</summary>
+[Refused("multivector_config", CreateCollectionRequest.NoMultivectors)]
+internal sealed record DenseVectorConfig(int Size, string Distance, string? Datatype = null) : RequestBody;
+
+/// <summary>A new sparse vector: its <c>modifier</c>; weights are stored as float32.</summary>
+internal sealed record SparseVectorConfig(string? Modifier) : RequestBody
+{
+    [Only("sparse vectors are stored as float32", "float32")]
+    public string? Datatype { get; init; }
 }
 
 /// <summary>Request body of <c>PATCH /collections/{name}</c>: nothing is mutable yet, so every field is refused.</summary>
@@ -58,7 +97,7 @@ internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBo
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
 [Refused("hnsw_config", "set the graph's parameters with the collection's `hnsw_config`")]
 [Refused("quantization_config", CreateCollectionRequest.Unquantized)]
-[Refused("multivector_config", CreateCollectionRequest.SingleVector)]
+[Refused("multivector_config", CreateCollectionRequest.NoMultivectors)]
 [Refused("memory", "vectors are kept in memory")]
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null) : RequestBody
 {
@@ -111,25 +150,64 @@ internal static class CollectionsApi
         }).WithMetadata(QueryParameters.Wait).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
         group.MapDelete("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(db.DeleteCollection(name)))
             .WithMetadata(QueryParameters.CollectionWrite);
+        group.MapPut("/{name}/vectors/{vector}", (string name, string vector, CreateVectorRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        {
+            var collection = db.GetCollection(name);
+            bool wait = RequestParsing.Wait(context);
+            switch (request)
+            {
+                case { Dense: { } dense, Sparse: null }:
+                    ServerOptions.Check("Vector size", dense.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
+                    collection.CreateVector(vector, ToDenseOptions(new VectorParams(dense.Size, dense.Distance, dense.Datatype), collection.Options.M, collection.Options.EfConstruction), wait);
+                    break;
+                case { Dense: null, Sparse: { } sparse }:
+                    collection.CreateVector(vector, new SparseVectorParams(null, sparse.Modifier).ToOptions("sparse"), wait);
+                    break;
+                default:
+                    throw new InvalidRequestException("Send `dense` (size, distance, datatype) or `sparse` (modifier), not both.");
+            }
+
+            return Qdrant.Updated(wait);
+        }).WithMetadata(QueryParameters.Write).WithSummary("Add a named dense or sparse vector to an existing collection");
+        group.MapDelete("/{name}/vectors/{vector}", (string name, string vector, HttpContext context, VectorDatabase db) =>
+        {
+            bool wait = RequestParsing.Wait(context);
+            if (!db.GetCollection(name).DeleteVector(vector, wait))
+            {
+                throw new NotFoundException($"Not existing vector name error: {vector}");
+            }
+
+            return Qdrant.Updated(wait);
+        }).WithMetadata(QueryParameters.Write).WithSummary("Remove a named vector, and every point's vector of that name, from a collection");
         return group;
     }
 
     private static CollectionOptions ToOptions(CreateCollectionRequest request, ServerOptions limits)
     {
-        if (request.SparseVectors is { ValueKind: not JsonValueKind.Null } sparse && (sparse.ValueKind != JsonValueKind.Object || JsonText.Fields(sparse).Any()))
+        var (unnamed, named) = ParseVectors(request.Vectors);
+        foreach (var vector in named.Values.Prepend(unnamed).OfType<VectorParams>())
         {
-            throw new InvalidRequestException($"`sparse_vectors` is not supported yet: {CreateCollectionRequest.SingleVector}.");
+            ServerOptions.Check("Vector size", vector.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
+            if (vector.Size < 1)
+            {
+                throw new InvalidRequestException($"Vector dimension must be between 1 and {CollectionOptions.MaxDimensions}, got {vector.Size}.");
+            }
         }
 
-        var vectors = ParseVectors(request.Vectors);
-        ServerOptions.Check("Vector size", vectors.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
+        if (unnamed is null && (request.Matryoshka is not null || request.Pca is not null))
+        {
+            throw new InvalidRequestException("`matryoshka` and `pca` are settings of the collection's unnamed vector, which it does not have.");
+        }
+
+        int m = request.HnswConfig?.M ?? 16;
+        int ef = request.HnswConfig?.EfConstruct ?? 100;
         return new CollectionOptions
         {
-            Dimensions = vectors.Size,
-            Distance = ParseDistance(vectors.Distance),
-            DataType = ParseDataType(vectors.Datatype),
-            M = request.HnswConfig?.M ?? 16,
-            EfConstruction = request.HnswConfig?.EfConstruct ?? 100,
+            Dimensions = unnamed?.Size ?? 0,
+            Distance = unnamed is null ? DistanceMetric.Cosine : ParseDistance(unnamed.Distance),
+            DataType = ParseDataType(unnamed?.Datatype),
+            M = m,
+            EfConstruction = ef,
             PayloadLinks = PayloadLinks(request.HnswConfig),
             Matryoshka = request.Matryoshka,
             Pca = request.Pca is { } pca ? new PcaOptions
@@ -141,30 +219,90 @@ internal static class CollectionsApi
             Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
                 ? RequestParsing.Payload(metadata, "metadata")
                 : null,
+            NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => ToDenseOptions(v.Value, m, ef), StringComparer.Ordinal),
+            SparseVectors = ParseSparseVectors(request.SparseVectors),
         };
     }
 
-    /// <summary>
-    /// <c>vectors</c>: one vector's parameters. A map of named vectors (an object whose fields are objects, not
-    /// <c>size</c> and <c>distance</c>) is refused by name rather than read as parameters missing their size.
-    /// </summary>
-    private static VectorParams ParseVectors(JsonElement? vectors)
+    /// <summary><c>sparse_vectors</c>: a map of names to parameters; null when absent or empty.</summary>
+    private static Dictionary<string, SparseVectorOptions>? ParseSparseVectors(JsonElement? sparse)
     {
-        if (vectors is not { ValueKind: JsonValueKind.Object } parameters)
+        if (sparse is not { ValueKind: not JsonValueKind.Null } vectors)
         {
-            throw new InvalidRequestException("`vectors` with `size` and `distance` is required.");
+            return null;
         }
 
-        if (!parameters.TryGetProperty("size", out _) && !parameters.TryGetProperty("distance", out _)
-            && parameters.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+        if (vectors.ValueKind != JsonValueKind.Object)
         {
-            // Qdrant's unnamed vector is the vector named "" (what LangChain's Python store creates by default).
-            return JsonText.Fields(parameters).ToList() is [{ Name: "", Value: { ValueKind: JsonValueKind.Object } unnamed }]
-                ? ServerJson.ReadBody<VectorParams>(unnamed, "vectors.\"\"")
-                : throw new InvalidRequestException($"`vectors` as a map of named vectors is not supported yet: {CreateCollectionRequest.SingleVector}.");
+            throw new InvalidRequestException("`sparse_vectors` is a map of vector names to their parameters.");
         }
 
-        return ServerJson.ReadBody<VectorParams>(parameters, "vectors");
+        var parsed = new Dictionary<string, SparseVectorOptions>(StringComparer.Ordinal);
+        foreach (var field in JsonText.Fields(vectors))
+        {
+            string path = $"sparse_vectors.{field.Name}";
+            parsed[field.Name] = field.Value.ValueKind == JsonValueKind.Null
+                ? new SparseVectorOptions()
+                : field.Value.ValueKind == JsonValueKind.Object
+                    ? ServerJson.ReadBody<SparseVectorParams>(field.Value, path).ToOptions(path)
+                    : throw new InvalidRequestException($"`{path}` must be an object.");
+        }
+
+        return parsed.Count == 0 ? null : parsed;
+    }
+
+    /// <summary>A named dense vector's settings; its graph takes the collection's <c>hnsw_config</c>.</summary>
+    internal static DenseVectorOptions ToDenseOptions(VectorParams vector, int m = 16, int ef = 100) => new()
+    {
+        Dimensions = vector.Size,
+        Distance = ParseDistance(vector.Distance),
+        DataType = ParseDataType(vector.Datatype),
+        M = m,
+        EfConstruction = ef,
+    };
+
+    /// <summary>
+    /// <c>vectors</c>: one vector's parameters (the unnamed vector), or a map of names to parameters, in which <c>""</c>
+    /// is the unnamed vector. Absent or <c>{}</c>: no dense vectors.
+    /// </summary>
+    private static (VectorParams? Unnamed, Dictionary<string, VectorParams> Named) ParseVectors(JsonElement? vectors)
+    {
+        var named = new Dictionary<string, VectorParams>(StringComparer.Ordinal);
+        if (vectors is not { ValueKind: not JsonValueKind.Null } parameters)
+        {
+            return (null, named);
+        }
+
+        if (parameters.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException("`vectors` is an object: a vector's `size` and `distance`, or a map of vector names to them.");
+        }
+
+        if (parameters.TryGetProperty("size", out _) || parameters.TryGetProperty("distance", out _))
+        {
+            return (ServerJson.ReadBody<VectorParams>(parameters, "vectors"), named);
+        }
+
+        VectorParams? unnamed = null;
+        foreach (var field in JsonText.Fields(parameters))
+        {
+            if (field.Value.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidRequestException($"`vectors.{field.Name}` must be an object with `size` and `distance`.");
+            }
+
+            var read = ServerJson.ReadBody<VectorParams>(field.Value, $"vectors.{field.Name}");
+            if (field.Name.Length == 0)
+            {
+                unnamed = read;
+            }
+            else
+            {
+                named[field.Name] = read;
+            }
+        }
+
+        return (unnamed, named);
     }
 
     /// <summary>Qdrant's distance names: Cosine, Dot, Euclid, Manhattan.</summary>
@@ -214,8 +352,13 @@ internal static class CollectionsApi
         int count = collection.Count();
         var config = new CollectionConfigInfo(
             new CollectionParamsInfo(
-                new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()),
-                ShardNumber: 1, ReplicationFactor: 1, WriteConsistencyFactor: 1, OnDiskPayload: false),
+                DescribeVectors(options),
+                ShardNumber: 1, ReplicationFactor: 1, WriteConsistencyFactor: 1, OnDiskPayload: false)
+            {
+                SparseVectors = options.SparseVectors is { Count: > 0 } sparse
+                    ? sparse.ToDictionary(v => v.Key, v => new SparseVectorParamsInfo(v.Value.Idf ? "idf" : "none"), StringComparer.Ordinal)
+                    : null,
+            },
             new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: 10000, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
             new OptimizerConfigInfo(DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, DefaultSegmentNumber: 1, FlushIntervalSec: 5),
             new WalConfigInfo(WalCapacityMb: 32, WalSegmentsAhead: 0),
@@ -229,5 +372,23 @@ internal static class CollectionsApi
                 {
                     Params = index.IsTenant ? new PayloadIndexParamsInfo(IndexApi.SchemaName(index.Schema), IsTenant: true) : null,
                 }));
+    }
+
+    /// <summary><c>params.vectors</c> as Qdrant shows it: one vector's parameters, or a map by name when there are named vectors.</summary>
+    private static object DescribeVectors(CollectionOptions options)
+    {
+        var unnamed = options.HasUnnamedVector ? new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()) : null;
+        if (options.NamedVectors is not { Count: > 0 } named)
+        {
+            return unnamed ?? (object)new Dictionary<string, VectorParamsInfo>();
+        }
+
+        var vectors = named.ToDictionary(v => v.Key, v => new VectorParamsInfo(v.Value.Dimensions, v.Value.Distance.ToString(), v.Value.DataType.ToApiName()), StringComparer.Ordinal);
+        if (unnamed is not null)
+        {
+            vectors[""] = unnamed;
+        }
+
+        return vectors;
     }
 }

@@ -55,9 +55,10 @@ internal static class PointsApi
         group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             bool wait = RequestParsing.Wait(context);
-            var points = ToPoints(request);
+            var collection = db.GetCollection(name);
+            var points = ToPoints(request, collection.Options);
             ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
-            db.GetCollection(name).Upsert(points, new UpsertOptions
+            collection.Upsert(points, new UpsertOptions
             {
                 Mode = ParseUpsertMode(request.UpdateMode),
                 UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter"),
@@ -68,18 +69,19 @@ internal static class PointsApi
         group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
-            bool withVector = RequestParsing.WithVector(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"));
-            var ids = RequestParsing.PointIds(request.Ids);
             var collection = db.GetCollection(name);
-            var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, withVector, payload.WantsPayload, cancellation));
-            return Qdrant.Ok(records.Select(r => Record(r, payload)).ToList());
+            var vectors = VectorSelector.Parse(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), collection.Options);
+            var ids = RequestParsing.PointIds(request.Ids);
+            var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, vectors.Wants, payload.WantsPayload, cancellation));
+            return Qdrant.Ok(records.Select(r => Record(r, payload, vectors, collection.Options)).ToList());
         }).WithMetadata(QueryParameters.Read);
         group.MapGet("/{id}", (string name, string id, VectorDatabase db) =>
         {
             var pointId = RequestParsing.PointId(id);
-            var record = db.GetCollection(name).Get(pointId)
+            var collection = db.GetCollection(name);
+            var record = collection.Get(pointId)
                 ?? throw new NotFoundException($"No point with id {pointId} found");
-            return Qdrant.Ok(Record(record, PayloadSelector.All));
+            return Qdrant.Ok(Record(record, PayloadSelector.All, VectorSelector.All, collection.Options));
         }).WithMetadata(QueryParameters.PointRead);
         group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
             UpdatePoints(name, request.Points, request.Filter, context, db, (collection, ids, wait) => collection.Delete(ids, wait)))
@@ -114,14 +116,36 @@ internal static class PointsApi
             }
 
             var payload = RequestParsing.PayloadSelector(request?.WithPayload, defaultValue: true);
-            bool withVector = RequestParsing.WithVector(RequestParsing.Alias(request?.WithVector, "with_vector", request?.WithVectors, "with_vectors"));
-            var filter = FilterJson.Parse(request?.Filter);
             var collection = db.GetCollection(name);
+            var vectors = VectorSelector.Parse(RequestParsing.Alias(request?.WithVector, "with_vector", request?.WithVectors, "with_vectors"), collection.Options);
+            var filter = FilterJson.Parse(request?.Filter);
             var page = QueryTimeout.Run(context, limits, cancellation => order is null
-                ? collection.Scroll(offset, limit, withVector, payload.WantsPayload, filter, cancellation)
-                : collection.ScrollOrdered(order, limit, withVector, payload.WantsPayload, filter, cancellation));
-            return Qdrant.Ok(new ScrollResponse([.. page.Points.Select(r => Record(r, payload))], page.NextOffset));
+                ? collection.Scroll(offset, limit, vectors.Wants, payload.WantsPayload, filter, cancellation)
+                : collection.ScrollOrdered(order, limit, vectors.Wants, payload.WantsPayload, filter, cancellation));
+            return Qdrant.Ok(new ScrollResponse([.. page.Points.Select(r => Record(r, payload, vectors, collection.Options))], page.NextOffset));
         }).WithMetadata(QueryParameters.Read);
+        group.MapPut("/vectors", (string name, UpdateVectorsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        {
+            bool wait = RequestParsing.Wait(context);
+            var collection = db.GetCollection(name);
+            var points = RequestParsing.Items(request.Points, "points");
+            ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
+            var updates = points.Select((p, i) => VectorJson.Point(
+                RequestParsing.PointId(p.Id),
+                p.Vector ?? throw new InvalidRequestException($"`points[{i}].vector` is required."),
+                null,
+                collection.Options,
+                $"points[{i}].vector"));
+            collection.UpdateVectors(updates, wait, FilterJson.Parse(request.UpdateFilter, "update_filter"));
+            return Qdrant.Updated(wait);
+        }).WithMetadata(QueryParameters.Write).WithSummary("Replace some vectors of existing points, keeping their other vectors and payloads");
+        group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db) =>
+        {
+            var names = request.Vector is { ValueKind: JsonValueKind.Array } list
+                ? list.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? JsonText.Read(n, "vector") : throw new InvalidRequestException("`vector` lists vector names (strings).")).ToList()
+                : throw new InvalidRequestException("`vector` (a list of vector names) is required.");
+            return UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.DeleteVectors(ids, names, wait));
+        }).WithMetadata(QueryParameters.Write).WithSummary("Remove the named vectors from points, keeping their other vectors and payloads");
         return group;
     }
 
@@ -197,10 +221,10 @@ internal static class PointsApi
         }
     }
 
-    private static PointResponse Record(PointRecord record, PayloadSelector payload) =>
-        new(record.Id, payload.Apply(record.Payload), record.Vector) { OrderValue = record.OrderValue };
+    private static PointResponse Record(PointRecord record, PayloadSelector payload, VectorSelector vectors, CollectionOptions collection) =>
+        new(record.Id, payload.Apply(record.Payload), VectorJson.Output(record.Vector, record.NamedVectors, record.SparseVectors, collection, vectors)) { OrderValue = record.OrderValue };
 
-    private static List<Point> ToPoints(UpsertRequest request)
+    private static List<Point> ToPoints(UpsertRequest request, CollectionOptions collection)
     {
         if (request.Points is { } points)
         {
@@ -209,10 +233,12 @@ internal static class PointsApi
                 throw new InvalidRequestException("Send either `points` or `batch`, not both.");
             }
 
-            return [.. RequestParsing.Items(points, "points").Select((p, i) => new Point(
+            return [.. RequestParsing.Items(points, "points").Select((p, i) => VectorJson.Point(
                 RequestParsing.PointId(p.Id),
-                RequestParsing.Vector(RequestParsing.Alias(p.Vector, $"points[{i}].vector", p.Vectors, $"points[{i}].vectors") ?? throw new InvalidRequestException($"`points[{i}].vector` is required.")),
-                RequestParsing.Payload(p.Payload)))];
+                RequestParsing.Alias(p.Vector, $"points[{i}].vector", p.Vectors, $"points[{i}].vectors") ?? EmptyVectors(collection, $"points[{i}].vector"),
+                RequestParsing.Payload(p.Payload),
+                collection,
+                $"points[{i}].vector"))];
         }
 
         if (request.Batch is not { } batch)
@@ -221,12 +247,6 @@ internal static class PointsApi
         }
 
         var ids = RequestParsing.PointIds(batch.Ids);
-        var columns = RequestParsing.UnnamedVectors(batch.Vectors, "batch.vectors");
-        if (columns.ValueKind != JsonValueKind.Array || columns.GetArrayLength() != ids.Count)
-        {
-            throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
-        }
-
         var payloads = batch.Payloads switch
         {
             null or { ValueKind: JsonValueKind.Null } => null,
@@ -238,10 +258,67 @@ internal static class PointsApi
             throw new InvalidRequestException("`batch.payloads` must have one payload per id.");
         }
 
-        var vectors = columns.EnumerateArray().ToList();
-        return [.. ids.Select((id, i) => new Point(id, RequestParsing.Vector(vectors[i]), payloads is null ? null : RequestParsing.Payload(payloads[i])))];
+        var vectors = BatchVectors(batch.Vectors, ids.Count);
+        return [.. ids.Select((id, i) => VectorJson.Point(id, vectors[i], payloads is null ? null : RequestParsing.Payload(payloads[i]), collection, $"batch.vectors[{i}]"))];
     }
+
+    /// <summary>
+    /// The batch form's vectors, one per id, each in the shape of a point's <c>vector</c>: a list of vectors (the unnamed
+    /// vector's), or a map of vector names to lists of vectors.
+    /// </summary>
+    private static List<JsonElement> BatchVectors(JsonElement columns, int count)
+    {
+        if (columns.ValueKind == JsonValueKind.Array)
+        {
+            return columns.GetArrayLength() == count
+                ? [.. columns.EnumerateArray()]
+                : throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
+        }
+
+        if (columns.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException("`batch.vectors` is a list of vectors or a map of vector names to lists of vectors.");
+        }
+
+        var named = JsonText.Fields(columns).ToList();
+        foreach (var field in named)
+        {
+            if (field.Value.ValueKind != JsonValueKind.Array || field.Value.GetArrayLength() != count)
+            {
+                throw new InvalidRequestException($"`batch.vectors.{field.Name}` must be a list with one vector per id.");
+            }
+        }
+
+        // Rebuilt as one `{"name": vector, ...}` object per point, the shape VectorJson reads.
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var point = new System.Text.Json.Nodes.JsonObject();
+            foreach (var field in named)
+            {
+                point[field.Name] = System.Text.Json.Nodes.JsonNode.Parse(field.Value[i].GetRawText());
+            }
+
+            return JsonSerializer.SerializeToElement(point);
+        })];
+    }
+
+    /// <summary>A point without `vector`: allowed (as <c>{}</c>) in a collection without an unnamed vector.</summary>
+    private static JsonElement EmptyVectors(CollectionOptions collection, string path) =>
+        collection.HasUnnamedVector
+            ? throw new InvalidRequestException($"`{path}` is required.")
+            : JsonSerializer.SerializeToElement(new Dictionary<string, object>());
 }
+
+/// <summary>Body of <c>PUT …/points/vectors</c>: points with the vectors to replace.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record UpdateVectorsRequest(IReadOnlyList<PointVectorsStruct?>? Points, JsonElement? UpdateFilter = null) : RequestBody;
+
+/// <summary>A point of a vector update: its id and the vectors to replace.</summary>
+internal sealed record PointVectorsStruct(JsonElement Id, JsonElement? Vector) : RequestBody;
+
+/// <summary>Body of <c>POST …/points/vectors/delete</c>: which points (ids or filter) and the names of the vectors to remove.</summary>
+[Refused("shard_key", RequestParsing.OneShard)]
+internal sealed record DeleteVectorsRequest(JsonElement? Points, JsonElement? Filter, JsonElement? Vector) : RequestBody;
 
 /// <summary>The object form of <c>order_by</c>.</summary>
 internal sealed record OrderBy(string? Key, string? Direction, JsonElement? StartFrom) : RequestBody;

@@ -33,71 +33,6 @@ internal static class RequestParsing
 
     public static IReadOnlyList<PointId> PointIds(JsonElement element) => VectorDb.PointId.ListFromJson(element);
 
-    /// <summary>
-    /// A vector: a list of numbers, or the object forms that name Qdrant's unnamed vector, <c>""</c> — a map
-    /// <c>{"": [...]}</c> (a point's vectors) or <c>{"name": "", "vector": [...]}</c> (a search's). Other names, sparse
-    /// vectors, inference objects and multivectors are refused by name.
-    /// </summary>
-    public static float[] Vector(JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            element = UnnamedVector(element);
-        }
-
-        if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 0 && element[0].ValueKind == JsonValueKind.Array)
-        {
-            throw new InvalidRequestException("Multivectors (a list of vectors per point) are not supported yet: send one vector as a list of numbers.");
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            throw new InvalidRequestException("A vector is a list of numbers.");
-        }
-
-        var vector = new float[element.GetArrayLength()];
-        int i = 0;
-        foreach (var component in element.EnumerateArray())
-        {
-            if (component.ValueKind != JsonValueKind.Number)
-            {
-                throw new InvalidRequestException($"Vector component {i} is not a number: {component.GetRawText()}.");
-            }
-
-            vector[i++] = (float)component.GetDouble();
-        }
-
-        return vector;
-    }
-
-    /// <summary>The vector an object form names, if it names the unnamed vector; refuses the other object forms.</summary>
-    private static JsonElement UnnamedVector(JsonElement vector)
-    {
-        var fields = JsonText.Fields(vector).ToList();
-        if (fields is [{ Name: "" } unnamed])
-        {
-            return unnamed.Value;
-        }
-
-        if (fields.Count == 2 && vector.TryGetProperty("name", out var name) && vector.TryGetProperty("vector", out var named))
-        {
-            return name.ValueKind == JsonValueKind.String && name.GetString() == ""
-                ? named
-                : throw new InvalidRequestException($"The named vector {name.GetRawText()} is not supported yet: a point holds one unnamed vector (name \"\").");
-        }
-
-        string shape = fields.Any(f => f.Name is "indices" or "values") ? "Sparse vectors are"
-            : fields.Any(f => f.Name is "model" or "text" or "image" or "object") ? "Inference objects (text, image or object with a model) are"
-            : "Named vectors are";
-        throw new InvalidRequestException($"{shape} not supported yet: send the vector as a list of numbers.");
-    }
-
-    /// <summary>A batch's vectors: a list, or the map <c>{"": [...]}</c> of Qdrant's unnamed vector.</summary>
-    public static JsonElement UnnamedVectors(JsonElement vectors, string path) =>
-        vectors.ValueKind != JsonValueKind.Object ? vectors
-            : JsonText.Fields(vectors).ToList() is [{ Name: "" } unnamed] ? unnamed.Value
-            : throw new InvalidRequestException($"`{path}` as a map of named vectors is not supported yet: a point holds one unnamed vector (name \"\").");
-
     /// <summary>A JSON object given for <paramref name="field"/> (a payload, collection metadata); null when absent.</summary>
     public static Payload? Payload(JsonElement? element, string field = "payload") => element switch
     {
@@ -136,16 +71,6 @@ internal static class RequestParsing
             _ => throw new InvalidRequestException("`with_payload` as an object takes exactly one of `include` and `exclude`."),
         };
     }
-
-    /// <summary><c>with_vector</c>: true/false, or a list of vector names, of which only the unnamed vector, <c>""</c>, exists.</summary>
-    public static bool WithVector(JsonElement? element) => element switch
-    {
-        null or { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined or JsonValueKind.False } => false,
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.Array } names when names.EnumerateArray().All(n => n.ValueKind == JsonValueKind.String && n.GetString() == "") => names.GetArrayLength() > 0,
-        { ValueKind: JsonValueKind.Array } => throw new InvalidRequestException("with_vector as a list of vector names is not supported yet but for \"\": a point holds one unnamed vector, so use true or false."),
-        _ => throw new InvalidRequestException("with_vector must be true or false."),
-    };
 
     public static bool Wait(HttpContext context) =>
         !context.Request.Query.TryGetValue("wait", out var wait) || wait.Count == 0

@@ -28,7 +28,14 @@ internal sealed record CollectionConfigInfo(
     CollectionParamsInfo Params, HnswConfigInfo HnswConfig, OptimizerConfigInfo OptimizerConfig, WalConfigInfo WalConfig, JsonElement? Metadata);
 
 /// <summary>The <c>params</c> of a collection: one unnamed vector, one shard, one replica.</summary>
-internal sealed record CollectionParamsInfo(VectorParamsInfo Vectors, int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, bool OnDiskPayload);
+internal sealed record CollectionParamsInfo(object Vectors, int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, bool OnDiskPayload)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, SparseVectorParamsInfo>? SparseVectors { get; init; }
+}
+
+/// <summary>A sparse vector's parameters: Qdrant's <c>modifier</c>.</summary>
+internal sealed record SparseVectorParamsInfo(string Modifier);
 
 /// <summary>The parameters of a collection's vector.</summary>
 internal sealed record VectorParamsInfo(int Size, string Distance, string Datatype);
@@ -63,7 +70,7 @@ internal sealed record PcaFitResponse(int Dims, double ExplainedVariance, int? S
 
 /// <summary>A stored point: retrieve and scroll. <c>order_value</c> (an ordered scroll's key) only when ordered.</summary>
 internal sealed record PointResponse(
-    PointId Id, Dictionary<string, JsonElement>? Payload, float[]? Vector)
+    PointId Id, Dictionary<string, JsonElement>? Payload, object? Vector)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? OrderValue { get; init; }
@@ -78,7 +85,7 @@ internal sealed record CountResponse(long Count);
 
 /// <summary>A search hit; <c>version</c> is Qdrant's point version, always 0 here.</summary>
 internal sealed record ScoredPointResponse(
-    PointId Id, int Version, float Score, Dictionary<string, JsonElement>? Payload, float[]? Vector);
+    PointId Id, int Version, float Score, Dictionary<string, JsonElement>? Payload, object? Vector);
 
 /// <summary><c>POST …/points/query</c>: the hits, and our explain when asked for.</summary>
 internal sealed record QueryResponse(IReadOnlyList<ScoredPointResponse> Points)
@@ -119,3 +126,6 @@ internal sealed class PointIdJsonConverter : JsonConverter<PointId>
         }
     }
 }
+
+/// <summary>A sparse vector as Qdrant returns it.</summary>
+internal sealed record SparseVectorResponse(uint[] Indices, float[] Values);

@@ -7,7 +7,7 @@ namespace VectorDb.Server.Api;
 /// <remarks><c>indexed_only</c> is accepted and met: every point is in the graph by the time its write returns.</remarks>
 [Refused("quantization", CreateCollectionRequest.Unquantized)]
 [Refused("acorn", "the query planner chooses two-hop (ACORN-1) traversal by its cost model; see `explain` (docs/planner.md)")]
-[Refused("idf", CreateCollectionRequest.SingleVector)]
+[Refused("idf", "inverse document frequency is a sparse vector's `modifier` (set when the vector is created)")]
 internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive, bool? IndexedOnly = null) : RequestBody;
 
 /// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
@@ -43,11 +43,14 @@ internal sealed record QueryRequest(
 {
     internal const string QueryNotBuilt = "only `nearest` queries (a vector or a point id) are built so far";
 
-    /// <summary>The vector to search: only the collection's one unnamed vector (<c>""</c>) exists.</summary>
+    /// <summary>The vector to search, by name: <c>""</c> (the default) is the unnamed vector.</summary>
     public string? Using { get; init; }
 
     public JsonElement? WithVectors { get; init; }
 }
+
+/// <summary>A query vector: dense (a list of numbers) or sparse.</summary>
+internal sealed record QueryVector(float[]? Dense, Sparse.SparseVector? Sparse);
 
 internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest?>? Searches) : RequestBody;
 
@@ -90,19 +93,49 @@ internal static class SearchApi
 
     private static SearchOutcome Search(Collection collection, SearchRequest request, ServerOptions limits, CancellationToken cancellation)
     {
-        return Run(collection, RequestParsing.Vector(request.Vector), excluded: null, RequestParsing.Alias(request.Limit, "limit", request.Top, "top"), request.Offset, request.ScoreThreshold,
+        var (name, vector) = SearchVector(request.Vector, collection.Options);
+        return Run(collection, name, vector, excluded: null, RequestParsing.Alias(request.Limit, "limit", request.Top, "top"), request.Offset, request.ScoreThreshold,
             request.Filter, RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false),
             RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
     }
 
+    /// <summary>
+    /// The <c>vector</c> of <c>points/search</c>: a list (the unnamed vector), or <c>{"name", "vector"}</c> naming a dense
+    /// vector (a list) or a sparse one (indices and values).
+    /// </summary>
+    private static (string Name, QueryVector Vector) SearchVector(JsonElement vector, CollectionOptions collection)
+    {
+        if (vector.ValueKind == JsonValueKind.Object && JsonText.Fields(vector).ToList() is var fields)
+        {
+            if (fields is [{ Name: "" } unnamed])
+            {
+                return ("", new QueryVector(VectorJson.Dense(unnamed.Value, "vector.\"\""), null));
+            }
+
+            if (fields.Count == 2 && vector.TryGetProperty("name", out var nameJson) && nameJson.ValueKind == JsonValueKind.String && vector.TryGetProperty("vector", out var named))
+            {
+                string name = JsonText.Read(nameJson, "vector.name");
+                return (name, QueryVectorOf(named, name, collection, "vector.vector"));
+            }
+
+            throw new InvalidRequestException("`vector` is a list of numbers or {\"name\": vector name, \"vector\": a list of numbers or a sparse vector}.");
+        }
+
+        return ("", new QueryVector(VectorJson.Dense(vector, "vector"), null));
+    }
+
+    /// <summary>A query vector for the vector named: sparse (or a BM25 document) for a sparse vector, else dense.</summary>
+    private static QueryVector QueryVectorOf(JsonElement element, string name, CollectionOptions collection, string path) =>
+        collection.SparseVectors?.ContainsKey(name) == true
+            ? new QueryVector(null, VectorJson.SparseOrDocument(element, query: true, path))
+            : element.ValueKind == JsonValueKind.Object && element.TryGetProperty("indices", out _)
+                ? throw new InvalidRequestException(name.Length == 0 ? $"`{path}` is sparse, but the unnamed vector is dense: name a sparse vector with `using`." : $"`{path}` is sparse, but vector `{name}` is not a sparse vector.")
+                : new QueryVector(VectorJson.Dense(element, path), null);
+
     private static SearchOutcome Query(Collection collection, QueryRequest request, ServerOptions limits, CancellationToken cancellation)
     {
         var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
-        if (request.Using is { Length: > 0 } name)
-        {
-            throw new InvalidRequestException($"`using` = \"{name}\" is not supported yet: {CreateCollectionRequest.SingleVector}.");
-        }
-
+        string name = request.Using ?? "";
         if (request.Query is not { ValueKind: not JsonValueKind.Null } query)
         {
             throw new InvalidRequestException("`query` is required; queries without one (plain scroll) are not supported yet.");
@@ -115,16 +148,29 @@ internal static class SearchApi
 
         // A query by point id searches with that point's vector and, as Qdrant does, leaves the point itself out.
         PointId? byId = query.ValueKind is JsonValueKind.Number or JsonValueKind.String ? RequestParsing.PointId(query) : null;
-        float[] vector = byId is { } id
-            ? collection.Get(id)?.Vector ?? throw new NotFoundException($"No point with id {query.GetRawText()} found")
-            : RequestParsing.Vector(query);
-        return Run(collection, vector, byId, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload,
+        var vector = byId is { } id ? VectorOfPoint(collection, id, name, query) : QueryVectorOf(query, name, collection.Options, "query");
+        return Run(collection, name, vector, byId, request.Limit, request.Offset, request.ScoreThreshold, request.Filter, payload,
             RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
+    }
+
+    /// <summary>The vector of a stored point that a query by id searches with.</summary>
+    private static QueryVector VectorOfPoint(Collection collection, PointId id, string name, JsonElement query)
+    {
+        var point = collection.Get(id) ?? throw new NotFoundException($"No point with id {query.GetRawText()} found");
+        if (collection.Options.SparseVectors?.ContainsKey(name) == true)
+        {
+            return new QueryVector(null, point.SparseVectors?.GetValueOrDefault(name) ?? throw new InvalidRequestException($"Point {id} has no vector `{name}` to search with."));
+        }
+
+        var dense = name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name);
+        return new QueryVector(dense ?? throw new InvalidRequestException(collection.Options.NamedVectors?.ContainsKey(name) == true || name.Length == 0
+            ? $"Point {id} has no vector `{name}` to search with."
+            : $"Not existing vector name error: {name}"), null);
     }
 
     /// <summary>
     /// The vector or point id of a query object, <c>{"nearest": …}</c>; Qdrant's other queries are refused by name until
-    /// they are built. An object that is no query is a vector given as an object, which <see cref="RequestParsing.Vector"/>
+    /// they are built. An object that is no query is a vector given as an object, which <see cref="QueryVectorOf"/>
     /// reads or refuses (sparse vectors, inference objects).
     /// </summary>
     private static JsonElement Nearest(JsonElement query)
@@ -157,7 +203,7 @@ internal static class SearchApi
 
     /// <summary>Runs one search; <paramref name="excluded"/> is a point left out of the hits (the one a query by id named).</summary>
     private static SearchOutcome Run(
-        Collection collection, float[] vector, PointId? excluded, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
+        Collection collection, string name, QueryVector vector, PointId? excluded, int? limit, int? offset, float? scoreThreshold, JsonElement? filter,
         PayloadSelector payload, JsonElement? withVector, SearchParams? parameters, ServerOptions limits, CancellationToken cancellation)
     {
         int k = limit ?? 10;
@@ -171,27 +217,33 @@ internal static class SearchApi
         ServerOptions.Check("hnsw_ef", parameters?.HnswEf ?? 0, limits.MaxEf, nameof(limits.MaxEf));
         ServerOptions.Check("limit × adaptive.oversampling (the shortlist it keeps)", parameters?.Adaptive is { } adaptive ? (long)k * (adaptive.Oversampling ?? 4) : 0, limits.MaxEf, nameof(limits.MaxEf));
 
+        var vectors = VectorSelector.Parse(withVector, collection.Options);
         var options = new SearchOptions
         {
+            Using = name,
             Ef = parameters?.HnswEf,
             Exact = parameters?.Exact ?? false,
             WithPayload = payload.WantsPayload,
-            WithVector = RequestParsing.WithVector(withVector),
+            WithVector = vectors.Wants,
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Explain = parameters?.Explain ?? false,
             Adaptive = parameters?.Adaptive?.ToOptions(),
             Excluded = excluded is { } id ? new HashSet<PointId> { id } : null,
         };
-        var results = collection.Search(vector, k + skip, options, cancellation);
+        var results = vector.Sparse is { } sparse
+            ? collection.SearchSparse(sparse, k + skip, options, cancellation)
+            : collection.Search(vector.Dense, k + skip, options, cancellation);
         var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {
             // Qdrant's threshold is a floor for similarities and a ceiling for distances.
-            bool higherIsBetter = collection.Options.Distance is DistanceMetric.Cosine or DistanceMetric.Dot;
+            bool higherIsBetter = vector.Sparse is not null
+                || (name.Length == 0 ? collection.Options.Distance : collection.Options.NamedVectors![name].Distance) is DistanceMetric.Cosine or DistanceMetric.Dot;
             hits = hits.Where(h => higherIsBetter ? h.Score >= threshold : h.Score <= threshold);
         }
 
-        List<ScoredPointResponse> points = [.. hits.Select(h => new ScoredPointResponse(h.Id, Version: 0, h.Score, payload.Apply(h.Payload), h.Vector))];
+        List<ScoredPointResponse> points = [.. hits.Select(h => new ScoredPointResponse(
+            h.Id, Version: 0, h.Score, payload.Apply(h.Payload), VectorJson.Output(h.Vector, h.NamedVectors, h.SparseVectors, collection.Options, vectors)))];
         return new SearchOutcome(points, results.Explain is { } explain ? Explain(explain) : null);
     }
 

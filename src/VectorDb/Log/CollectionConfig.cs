@@ -13,7 +13,9 @@ internal sealed record CollectionConfig(
     [property: Key(5)] PcaConfig? Pca = null,
     [property: Key(6)] VectorDataType DataType = VectorDataType.Float32,
     [property: Key(7)] bool PayloadLinks = true, // logs written before value links have seven fields
-    [property: Key(8)] string? MetadataJson = null) // and before collection metadata, eight
+    [property: Key(8)] string? MetadataJson = null, // and before collection metadata, eight
+    [property: Key(9)] Dictionary<string, DenseVectorConfig>? NamedVectors = null, // and before named vectors, nine
+    [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null)
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -24,7 +26,9 @@ internal sealed record CollectionConfig(
         options.Pca is { } pca ? new PcaConfig(options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints) : null,
         options.DataType,
         options.PayloadLinks,
-        options.Metadata?.ToJson());
+        options.Metadata?.ToJson(),
+        options.NamedVectors?.ToDictionary(v => v.Key, v => DenseVectorConfig.From(v.Value), StringComparer.Ordinal),
+        options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal));
 
     public CollectionOptions ToOptions() => new()
     {
@@ -37,7 +41,42 @@ internal sealed record CollectionConfig(
         PayloadLinks = PayloadLinks,
         Metadata = MetadataJson is null ? null : Payload.Parse(MetadataJson),
         Pca = Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
+        NamedVectors = NamedVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
+        SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
     };
+}
+
+/// <summary>A named dense vector's settings as persisted.</summary>
+[MessagePackObject]
+internal sealed record DenseVectorConfig(
+    [property: Key(0)] int Dimensions,
+    [property: Key(1)] DistanceMetric Distance,
+    [property: Key(2)] int M,
+    [property: Key(3)] int EfConstruction,
+    [property: Key(4)] VectorDataType DataType,
+    [property: Key(5)] int[]? Matryoshka)
+{
+    public static DenseVectorConfig From(DenseVectorOptions options) =>
+        new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null);
+
+    public DenseVectorOptions ToOptions() => new()
+    {
+        Dimensions = Dimensions,
+        Distance = Distance,
+        M = M,
+        EfConstruction = EfConstruction,
+        DataType = DataType,
+        Matryoshka = Matryoshka,
+    };
+}
+
+/// <summary>A sparse vector's settings as persisted.</summary>
+[MessagePackObject]
+internal sealed record SparseVectorConfig([property: Key(0)] bool Idf)
+{
+    public static SparseVectorConfig From(SparseVectorOptions options) => new(options.Idf);
+
+    public SparseVectorOptions ToOptions() => new() { Idf = Idf };
 }
 
 /// <summary>A collection's PCA settings as persisted (dimensions resolved from their default).</summary>

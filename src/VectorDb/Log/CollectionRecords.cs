@@ -1,17 +1,49 @@
 using MessagePack;
+using VectorDb.Storage;
 
 namespace VectorDb.Log;
 
-/// <summary>A point as logged: its vector as given and its payload as JSON text.</summary>
+/// <summary>A point as logged: its vectors as given and its payload as JSON text.</summary>
 [MessagePackObject]
 internal sealed record PointData(
     [property: Key(0)] PointId Id,
-    [property: Key(1)] float[] Vector,
-    [property: Key(2)] string? PayloadJson)
+    [property: Key(1)] float[]? Vector,
+    [property: Key(2)] string? PayloadJson,
+    [property: Key(3)] Dictionary<string, float[]>? NamedVectors = null, // records logged before named vectors have three keys
+    [property: Key(4)] Dictionary<string, SparseData>? SparseVectors = null)
 {
-    public static PointData From(Point point) => new(point.Id, point.Vector, point.Payload?.ToJson());
+    public static PointData From(Point point) => new(
+        point.Id,
+        point.Vector,
+        point.Payload?.ToJson(),
+        point.NamedVectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
+        point.SparseVectors?.ToDictionary(v => v.Key, v => new SparseData(v.Value.Indices, v.Value.Values), StringComparer.Ordinal));
 
-    public Point ToPoint() => new(Id, Vector, PayloadJson is null ? null : Payload.Parse(PayloadJson));
+    /// <exception cref="InvalidDataException">A sparse vector is malformed (a damaged record).</exception>
+    public Point ToPoint() => new(Id, Vector, PayloadJson is null ? null : Payload.Parse(PayloadJson))
+    {
+        NamedVectors = NamedVectors,
+        SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
+    };
+}
+
+/// <summary>Sparse vectors in the form the engine uses.</summary>
+internal static class SparseDataExtensions
+{
+    /// <exception cref="InvalidDataException">The stored vector is malformed.</exception>
+    public static Sparse.SparseVector ToVector(this SparseData data)
+    {
+        try
+        {
+            return Sparse.SparseVector.Create(data.Indices, data.Values);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"A stored sparse vector is malformed: {e.Message}", e);
+        }
+    }
+
+    public static SparseData ToData(this Sparse.SparseVector vector) => new(vector.Indices, vector.Values);
 }
 
 /// <summary>Points were inserted or replaced: those an upsert's mode and update filter admitted.</summary>
@@ -105,6 +137,57 @@ internal sealed record SetRotationRecord(
     internal override int ApplyTo(ICollectionState collection)
     {
         collection.ApplyRotation(Axes, ExplainedVariance);
+        return 0;
+    }
+}
+
+/// <summary>Some vectors of existing points were replaced (or added), their other vectors and payloads kept.</summary>
+[LogRecordKind(8)]
+[MessagePackObject]
+internal sealed record UpdateVectorsRecord(
+    uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointData> Points) : CollectionRecord(CollectionId)
+{
+    internal override int ApplyTo(ICollectionState collection) => collection.ApplyUpdateVectors([.. Points.Select(p => p.ToPoint())]);
+}
+
+/// <summary>Vectors of these names were removed from existing points.</summary>
+[LogRecordKind(9)]
+[MessagePackObject]
+internal sealed record DeleteVectorsRecord(
+    uint CollectionId,
+    [property: Key(1)] IReadOnlyList<PointId> Ids,
+    [property: Key(2)] IReadOnlyList<string> Names) : CollectionRecord(CollectionId)
+{
+    internal override int ApplyTo(ICollectionState collection) => collection.ApplyDeleteVectors(Ids, Names);
+}
+
+/// <summary>A named vector was added to the collection: dense or sparse, one of the two configs given.</summary>
+[LogRecordKind(10)]
+[MessagePackObject]
+internal sealed record CreateVectorRecord(
+    uint CollectionId,
+    [property: Key(1)] string Name,
+    [property: Key(2)] DenseVectorConfig? Dense,
+    [property: Key(3)] SparseVectorConfig? Sparse) : CollectionRecord(CollectionId)
+{
+    internal override int ApplyTo(ICollectionState collection)
+    {
+        collection.ApplyCreateVector(Name, Dense?.ToOptions(), Sparse?.ToOptions());
+        return 0;
+    }
+}
+
+/// <summary>A named vector was removed from the collection, with every point's vector of that name.</summary>
+[LogRecordKind(11)]
+[MessagePackObject]
+internal sealed record DeleteVectorRecord(
+    uint CollectionId,
+    [property: Key(1)] string Name) : CollectionRecord(CollectionId)
+{
+    internal override int ApplyTo(ICollectionState collection)
+    {
+        collection.ApplyDeleteVector(Name);
         return 0;
     }
 }

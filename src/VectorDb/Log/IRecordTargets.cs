@@ -26,6 +26,18 @@ internal interface ICollectionState
 
     /// <summary>Makes adaptive searches walk a fitted rotation's axes.</summary>
     void ApplyRotation(float[] axes, double explainedVariance);
+
+    /// <summary>Replaces the vectors given for the existing points among <paramref name="updates"/>, keeping their others; returns how many.</summary>
+    int ApplyUpdateVectors(Point[] updates);
+
+    /// <summary>Removes the vectors named from the existing points among <paramref name="ids"/>; returns how many.</summary>
+    int ApplyDeleteVectors(IEnumerable<PointId> ids, IReadOnlyList<string> names);
+
+    /// <summary>Adds a named vector (dense or sparse) to the collection.</summary>
+    void ApplyCreateVector(string name, DenseVectorOptions? dense, SparseVectorOptions? sparse);
+
+    /// <summary>Removes a named vector and every point's vector of that name.</summary>
+    void ApplyDeleteVector(string name);
 }
 
 /// <summary>What database records change (<see cref="DatabaseRecord.ApplyTo"/>): which collections exist.</summary>

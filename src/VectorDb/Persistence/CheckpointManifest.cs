@@ -29,18 +29,20 @@ internal sealed record CheckpointManifest
 /// <summary>
 /// One collection in a checkpoint: its settings, its graph snapshot and the definitions of its payload
 /// indexes (whose contents are rebuilt from the stored payloads on load), the file holding its fitted PCA
-/// rotation if it has one, and the sequence number of the last log record the checkpoint covers. Checkpoints written
-/// before payload indexes, rotations or sequence numbers existed have none.
+/// rotation if it has one, the sequence number of the last log record the checkpoint covers, and the graph snapshots of
+/// its named dense vectors by name. Checkpoints written before payload indexes, rotations, sequence numbers or named
+/// vectors existed have none. <c>SnapshotFile</c> is null for a collection without an unnamed vector.
 /// </summary>
 internal sealed record CollectionManifest(
     uint Id,
     string Name,
     CollectionConfig Config,
-    string SnapshotFile,
+    string? SnapshotFile,
     int Points,
     IReadOnlyList<PayloadIndexDefinition>? PayloadIndexes = null,
     string? RotationFile = null,
-    long LastSequence = 0);
+    long LastSequence = 0,
+    IReadOnlyDictionary<string, string>? VectorSnapshotFiles = null);
 
 /// <summary>
 /// A payload index as persisted: the key path, the schema, whether it keeps a graph per value, and the file holding the

@@ -4,9 +4,9 @@ using VectorDb.Query;
 namespace VectorDb.Points;
 
 /// <summary>
-/// A collection's points by internal node: the external ↔ internal id map, each node's id and payload, and the
-/// visibility lock that makes a write's batch appear to readers all at once. The vectors live in the collection's
-/// vector spaces, which also say which nodes are live (published and not deleted).
+/// A collection's points by internal node: the external ↔ internal id map, each node's id and payload, which nodes
+/// are live, and the visibility lock that makes a write's batch appear to readers all at once. Nodes are handed out
+/// here; every vector space of the collection keeps a point's vector under the point's node.
 /// </summary>
 /// <remarks>
 /// Reads hold visibility shared for their whole read; a write makes all of its batch visible (or invisible) while
@@ -17,21 +17,24 @@ namespace VectorDb.Points;
     "Design",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "The visibility lock lives as long as the collection, which readers may still hold after it is dropped.")]
-internal sealed class PointTable(string collection, Func<int, bool> isLive, Func<int> liveCount, Func<int> allocated) : IPointSource
+internal sealed class PointTable(string collection) : IPointSource
 {
     private readonly ConcurrentDictionary<PointId, int> _nodes = new();
     private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
-    private StoredPoint?[] _points = new StoredPoint?[1024]; // by node; replaced, never resized in place
+    private StoredPoint?[] _points = new StoredPoint?[1024]; // by node; replaced (with _live, under visibility), never resized in place
+    private bool[] _live = new bool[1024];
+    private int _allocated;
+    private int _liveCount;
     private volatile bool _dropped;
 
     /// <summary>True once the collection was dropped or closed: reads find it gone.</summary>
     public bool Dropped => _dropped;
 
     /// <inheritdoc />
-    public int NodeBound => Math.Min(Volatile.Read(ref _points).Length, allocated());
+    public int NodeBound => Math.Min(Volatile.Read(ref _points).Length, Volatile.Read(ref _allocated));
 
     /// <inheritdoc />
-    public int LiveCount => liveCount();
+    public int LiveCount => Volatile.Read(ref _liveCount);
 
     /// <summary>The ids of every point, with their nodes, in no order.</summary>
     public IEnumerable<KeyValuePair<PointId, int>> Nodes => _nodes;
@@ -42,10 +45,17 @@ internal sealed class PointTable(string collection, Func<int, bool> isLive, Func
     /// <summary>True when a point with this id exists.</summary>
     public bool Contains(PointId id) => _nodes.ContainsKey(id);
 
+    /// <summary>True when the node holds a published point that was not deleted or replaced since.</summary>
+    public bool IsLive(int node)
+    {
+        var live = Volatile.Read(ref _live);
+        return (uint)node < (uint)live.Length && Volatile.Read(ref live[node]);
+    }
+
     /// <inheritdoc />
     public bool TryGetPoint(int node, out PointId id, out Payload? payload)
     {
-        if (Stored(node) is { } stored && isLive(node))
+        if (IsLive(node) && Stored(node) is { } stored)
         {
             (id, payload) = (stored.Id, stored.Payload);
             return true;
@@ -62,11 +72,48 @@ internal sealed class PointTable(string collection, Func<int, bool> isLive, Func
         return (uint)node < (uint)points.Length ? Volatile.Read(ref points[node]) : null;
     }
 
-    /// <summary>Records a point on a node that readers do not see yet (its vector space has not published it).</summary>
+    /// <summary>Hands out <paramref name="count"/> consecutive new nodes, grown into; returns the first. Writers only.</summary>
+    public int Allocate(int count)
+    {
+        int first = _allocated;
+        EnsureCapacity(first + count);
+        Volatile.Write(ref _allocated, first + count);
+        return first;
+    }
+
+    /// <summary>Recovery: nodes below <paramref name="bound"/> are taken (by a restored vector space or point).</summary>
+    public void AllocatedUpTo(int bound)
+    {
+        EnsureCapacity(bound);
+        Volatile.Write(ref _allocated, Math.Max(_allocated, bound));
+    }
+
+    /// <summary>Records a point on a node that readers do not see yet (it is not published).</summary>
     public void Record(int node, StoredPoint point) => Volatile.Write(ref _points[node], point);
 
-    /// <summary>Forgets what a node holds; the caller holds visibility exclusively.</summary>
-    public void Forget(int node) => Volatile.Write(ref _points[node], null);
+    /// <summary>Makes a recorded node's point visible; the caller holds visibility exclusively (or is recovering).</summary>
+    public void Publish(int node)
+    {
+        if (!_live[node])
+        {
+            Volatile.Write(ref _live[node], true);
+            _liveCount++;
+        }
+    }
+
+    /// <summary>Takes a node's point out of reads and forgets it; false when it was not live. The caller holds visibility exclusively.</summary>
+    public bool Retire(int node)
+    {
+        Volatile.Write(ref _points[node], null);
+        if (!_live[node])
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _live[node], false);
+        _liveCount--;
+        return true;
+    }
 
     /// <summary>Points an id at a node; the caller holds visibility exclusively.</summary>
     public void Map(PointId id, int node) => _nodes[id] = node;
@@ -74,17 +121,24 @@ internal sealed class PointTable(string collection, Func<int, bool> isLive, Func
     /// <summary>Forgets an id, returning the node it was on; the caller holds visibility exclusively.</summary>
     public bool Unmap(PointId id, out int node) => _nodes.TryRemove(id, out node);
 
-    /// <summary>Grows the node array before a batch, so parallel inserts never resize it.</summary>
-    public void EnsureCapacity(int required)
+    /// <summary>Grows the node arrays, so parallel inserts never resize them; replaced while reads are kept out.</summary>
+    private void EnsureCapacity(int required)
     {
         if (required <= _points.Length)
         {
             return;
         }
 
-        var grown = new StoredPoint?[Math.Max(required, _points.Length * 2)];
-        Array.Copy(_points, grown, _points.Length);
-        Volatile.Write(ref _points, grown);
+        int size = Math.Max(required, _points.Length * 2);
+        var points = new StoredPoint?[size];
+        var live = new bool[size];
+        using (WriteVisible())
+        {
+            Array.Copy(_points, points, _points.Length);
+            Array.Copy(_live, live, _live.Length);
+            Volatile.Write(ref _points, points);
+            Volatile.Write(ref _live, live);
+        }
     }
 
     /// <summary>Holds visibility shared for a read; a collection dropped meanwhile is not found.</summary>

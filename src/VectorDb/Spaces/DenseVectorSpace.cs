@@ -7,9 +7,14 @@ using VectorDb.Query;
 namespace VectorDb.Spaces;
 
 /// <summary>
-/// A named dense vector: an HNSW graph over rows of one format, the cost model its filtered searches are planned
+/// A dense vector: an HNSW graph over rows of one format, the cost model its filtered searches are planned
 /// with (learned from its own searches) and its adaptive-dimension side (prefix walks, PCA rotation).
 /// </summary>
+/// <remarks>
+/// The graph's ids are the point table's nodes; a point without this vector leaves its node empty in the graph. Only
+/// the unnamed vector's graph carries payload indexes' reach (value links, tenant graphs), so only its planner may plan
+/// filtered walks that follow it.
+/// </remarks>
 internal sealed class DenseVectorSpace : IVectorSpace
 {
     // One unfiltered search in this many reports its work to the planner's cost model.
@@ -19,15 +24,24 @@ internal sealed class DenseVectorSpace : IVectorSpace
     private readonly QueryPlanner _planner;
     private int _searches;
 
-    public DenseVectorSpace(string collection, CollectionOptions options, PointTable points, HnswIndex? graph = null)
+    public DenseVectorSpace(string collection, string name, CollectionOptions options, PointTable points, HnswIndex? graph = null)
     {
+        Name = name;
         _options = options;
         Graph = graph ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
-        _planner = new QueryPlanner(options.Dimensions, 2 * options.M);
+        if (Graph.Dimensions != options.Dimensions || Graph.Metric != options.Distance)
+        {
+            throw new InvalidDataException($"the graph of vector \"{name}\" has {Graph.Dimensions} dimensions and metric {Graph.Metric}, not {options.Dimensions} and {options.Distance}");
+        }
+
+        _planner = new QueryPlanner(options.Dimensions, 2 * options.M, usesReach: name.Length == 0);
         Adaptive = new AdaptivePlanner(collection, options, Graph, points);
     }
 
-    public string Name => "";
+    public string Name { get; }
+
+    /// <summary>The settings of this vector (for a named one, those of its <see cref="DenseVectorOptions"/>).</summary>
+    public CollectionOptions Options => _options;
 
     /// <summary>The graph, which payload indexes link values' points on and checkpoints save.</summary>
     public HnswIndex Graph { get; }
@@ -37,17 +51,18 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
     public int Count => Graph.Count;
 
+    /// <summary>Every node the graph holds is below this.</summary>
     public int NodeBound => Graph.AllocatedCount;
 
     public long MemoryBytes => Graph.MemoryBytes;
 
-    public bool IsLive(int node) => Graph.IsLive(node);
+    public bool Holds(int node) => Graph.IsLive(node);
 
-    public int InsertUnpublished(ReadOnlySpan<float> vector)
+    /// <summary>Stores a vector on a point's new node and links it into the graph, unpublished; parallel calls take distinct nodes.</summary>
+    public void InsertUnpublished(int node, ReadOnlySpan<float> vector)
     {
-        int node = Graph.Reserve(vector);
+        Graph.Reserve(node, vector);
         Graph.Link(node, publish: false);
-        return node;
     }
 
     public void Publish(int node) => Graph.Publish(node);
@@ -56,10 +71,21 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
     public void Repair(int node) => Graph.Repair(node);
 
-    public void CopyVector(int node, Span<float> destination) => Graph.CopyVector(node, destination);
+    /// <summary>A node's vector as the graph stores it (normalised for cosine, rounded for half-width rows).</summary>
+    public float[] ReadVector(int node)
+    {
+        var vector = new float[_options.Dimensions];
+        Graph.CopyVector(node, vector);
+        return vector;
+    }
 
+    /// <summary>Writes the graph for a checkpoint; writers are kept out.</summary>
     public void WriteSnapshot(Stream stream) => Graph.WriteSnapshot(stream);
 
+    /// <summary>
+    /// The k nearest live nodes to <paramref name="query"/> that <paramref name="filter"/> accepts (all, when null),
+    /// nearest first, planned and run as the space sees best; fills <paramref name="explain"/> when asked to.
+    /// </summary>
     public int Search(
         ReadOnlySpan<float> query, int k, SearchOptions options, NodePredicate? filter, IPointSource points, Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
     {

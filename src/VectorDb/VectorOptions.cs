@@ -1,0 +1,77 @@
+namespace VectorDb;
+
+/// <summary>
+/// A named dense vector of a collection (Qdrant's <c>vectors: {"name": {...}}</c>): its own dimension, metric, row
+/// format and graph. Immutable once the vector exists.
+/// </summary>
+public sealed record DenseVectorOptions
+{
+    /// <summary>Vector dimension, 1..<see cref="CollectionOptions.MaxDimensions"/>. Required.</summary>
+    public required int Dimensions { get; init; }
+
+    /// <summary>Distance metric. Default cosine.</summary>
+    public DistanceMetric Distance { get; init; } = DistanceMetric.Cosine;
+
+    /// <summary>HNSW links per node of this vector's graph. Default 16.</summary>
+    public int M { get; init; } = 16;
+
+    /// <summary>HNSW beam width while building this vector's graph, and its searches' default. Default 100.</summary>
+    public int EfConstruction { get; init; } = 100;
+
+    /// <summary>How this vector's graph stores its rows. Default <see cref="VectorDataType.Float32"/>.</summary>
+    public VectorDataType DataType { get; init; } = VectorDataType.Float32;
+
+    /// <summary>Matryoshka prefixes adaptive searches of this vector may walk (see <see cref="CollectionOptions.Matryoshka"/>).</summary>
+    public IReadOnlyList<int>? Matryoshka { get; init; }
+
+    /// <summary>The settings a vector space of this vector is built with (a collection's unnamed vector takes the same form).</summary>
+    internal CollectionOptions ToSpaceOptions() => new()
+    {
+        Dimensions = Dimensions,
+        Distance = Distance,
+        M = M,
+        EfConstruction = EfConstruction,
+        DataType = DataType,
+        Matryoshka = Matryoshka is { } prefixes ? [.. prefixes] : null,
+        PayloadLinks = false,
+    };
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> when a setting is out of range.</summary>
+    public void Validate(string name)
+    {
+        try
+        {
+            ToSpaceOptions().Validate();
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new InvalidRequestException($"Vector `{name}`: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>A sparse vector of a collection (Qdrant's <c>sparse_vectors: {"name": {...}}</c>), searched through an inverted index.</summary>
+public sealed record SparseVectorOptions
+{
+    /// <summary>
+    /// Qdrant's <c>modifier: "idf"</c>: searches weigh each query term by its inverse document frequency over the
+    /// collection, ln(1 + (N − df + 0.5)/(df + 0.5)), which with BM25 document weights makes full BM25 scoring.
+    /// </summary>
+    public bool Idf { get; init; }
+}
+
+/// <summary>Checks vector names.</summary>
+internal static class VectorNames
+{
+    /// <summary>The longest vector name accepted.</summary>
+    public const int MaxLength = 255;
+
+    /// <exception cref="InvalidRequestException">The name is empty (the unnamed vector's), too long or has control characters.</exception>
+    public static void Validate(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > MaxLength || name.Any(char.IsControl))
+        {
+            throw new InvalidRequestException($"A vector name must be 1–{MaxLength} characters without control characters, got \"{name}\".");
+        }
+    }
+}

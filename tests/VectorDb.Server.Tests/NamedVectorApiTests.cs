@@ -1,0 +1,154 @@
+using System.Text.Json;
+
+namespace VectorDb.Server.Tests;
+
+/// <summary>Named dense vectors, sparse vectors and server-side BM25 through Qdrant's REST shapes.</summary>
+public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<ServerFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    private static string Error(JsonElement body) => body.GetProperty("status").GetProperty("error").GetString()!;
+
+    private async Task CreateHybridAsync(string name)
+    {
+        await _client.SendAsync(HttpMethod.Delete, $"/collections/{name}");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, $"/collections/{name}", """
+            {"vectors": {"text": {"size": 3, "distance": "Cosine"}, "image": {"size": 2, "distance": "Euclid", "datatype": "float16"}},
+             "sparse_vectors": {"bm25": {"modifier": "idf"}, "splade": {"index": {"on_disk": false, "datatype": "float32"}}}}
+            """);
+        Assert.True(status == 200, body.ToString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, $"/collections/{name}/points?wait=true", """
+            {"points": [
+              {"id": 1, "vector": {"text": [1, 0, 0], "image": [0, 0], "bm25": {"text": "Recipe for baking chocolate chip cookies", "model": "qdrant/bm25"}}, "payload": {"kind": "recipe"}},
+              {"id": 2, "vector": {"text": [0, 1, 0], "bm25": {"text": "Chocolate cake with cherries", "model": "Qdrant/BM25"}, "splade": {"indices": [7, 3], "values": [0.5, 2]}}, "payload": {"kind": "recipe"}},
+              {"id": 3, "vector": {"text": [0, 0, 1], "image": [5, 5], "bm25": {"text": "How to change a bicycle tyre", "model": "bm25"}}, "payload": {"kind": "howto"}},
+              {"id": 4, "vector": {}, "payload": {"kind": "empty"}}
+            ]}
+            """);
+        Assert.True(status == 200, body.ToString());
+    }
+
+    [Fact]
+    public async Task A_hybrid_collection_is_created_described_filled_and_searched_by_each_vector()
+    {
+        await CreateHybridAsync("hybrid");
+        var (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/hybrid");
+        var parameters = body.GetProperty("result").GetProperty("config").GetProperty("params");
+        Assert.Equal(3, parameters.GetProperty("vectors").GetProperty("text").GetProperty("size").GetInt32());
+        Assert.Equal("float16", parameters.GetProperty("vectors").GetProperty("image").GetProperty("datatype").GetString());
+        Assert.Equal("idf", parameters.GetProperty("sparse_vectors").GetProperty("bm25").GetProperty("modifier").GetString());
+        Assert.Equal(4, body.GetProperty("result").GetProperty("points_count").GetInt32());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/hybrid/points/query", """{"query": [0.1, 0.9, 0], "using": "text", "limit": 1, "with_vector": ["text", "splade"]}""");
+        var hit = body.GetProperty("result").GetProperty("points")[0];
+        Assert.Equal(2, hit.GetProperty("id").GetInt32());
+        Assert.Equal(3, hit.GetProperty("vector").GetProperty("text").GetArrayLength());
+        Assert.Equal([3, 7], hit.GetProperty("vector").GetProperty("splade").GetProperty("indices").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.False(hit.GetProperty("vector").TryGetProperty("bm25", out _));
+
+        // BM25 as Qdrant's server does it: the query's terms weigh 1 each, times IDF over the collection.
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/hybrid/points/query", """{"query": {"text": "chocolate cookies", "model": "qdrant/bm25"}, "using": "bm25", "with_payload": true}""");
+        var hits = body.GetProperty("result").GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal([1, 2], hits.Select(h => h.GetProperty("id").GetInt32()));
+        float idf(int n, int df) => MathF.Log(((n - df + 0.5f) / (df + 0.5f)) + 1f);
+        Assert.Equal((idf(3, 2) * 1.6697302f) + (idf(3, 1) * 1.6697302f), hits[0].GetProperty("score").GetSingle(), 1e-4);
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/hybrid/points/search", """{"vector": {"name": "splade", "vector": {"indices": [3], "values": [1]}}, "limit": 5}""");
+        Assert.Equal(2f, body.GetProperty("result")[0].GetProperty("score").GetSingle());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/hybrid/points/search", """{"vector": {"name": "image", "vector": [4, 4]}, "limit": 5, "filter": {"must": [{"key": "kind", "match": {"value": "recipe"}}]}}""");
+        Assert.Equal([1], body.GetProperty("result").EnumerateArray().Select(h => h.GetProperty("id").GetInt32())); // point 2 has no image
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/hybrid/points/query", """{"query": 3, "using": "image", "limit": 5}""");
+        Assert.Equal([1], body.GetProperty("result").GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/hybrid/points/4");
+        Assert.Empty(body.GetProperty("result").GetProperty("vector").EnumerateObject());
+    }
+
+    [Fact]
+    public async Task Vectors_are_updated_and_deleted_without_touching_payloads_and_named_vectors_come_and_go()
+    {
+        await CreateHybridAsync("updates");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/updates/points/vectors?wait=true", """{"points": [{"id": 3, "vector": {"text": [0, 1, 0.1], "splade": {"indices": [1], "values": [1]}}}, {"id": 99, "vector": {"text": [1, 1, 1]}}]}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/updates/points", """{"ids": [3], "with_vector": true}""");
+        var point = body.GetProperty("result")[0];
+        Assert.Equal("howto", point.GetProperty("payload").GetProperty("kind").GetString());
+        Assert.Equal(2, point.GetProperty("vector").GetProperty("image").GetArrayLength());
+        Assert.Equal([1], point.GetProperty("vector").GetProperty("splade").GetProperty("indices").EnumerateArray().Select(i => i.GetInt32()));
+
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/updates/points/vectors/delete?wait=true", """{"filter": {"must": [{"key": "kind", "match": {"value": "recipe"}}]}, "vector": ["bm25"]}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/updates/points/query", """{"query": {"text": "chocolate", "model": "bm25"}, "using": "bm25"}""");
+        Assert.Empty(body.GetProperty("result").GetProperty("points").EnumerateArray());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/updates/vectors/v2?wait=true", """{"dense": {"size": 2, "distance": "Dot"}}""");
+        Assert.True(status == 200, body.ToString());
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/updates/points/vectors?wait=true", """{"points": [{"id": 1, "vector": {"v2": [1, 2]}}]}""");
+        Assert.Equal(200, status);
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/updates/points/query", """{"query": [1, 1], "using": "v2"}""");
+        Assert.Equal(3f, body.GetProperty("result").GetProperty("points")[0].GetProperty("score").GetSingle());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/updates");
+        Assert.Equal("Dot", body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors").GetProperty("v2").GetProperty("distance").GetString());
+
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Delete, "/collections/updates/vectors/v2?wait=true")).Status);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Delete, "/collections/updates/vectors/v2")).Status);
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/updates/points/query", """{"query": [1, 1], "using": "v2"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("v2", Error(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"points": [{"id": 9, "vector": {"nope": [1, 2, 3]}}]}""", "nope")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"text": [1, 2]}}]}""", "dim")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"text": {"indices": [1], "values": [1]}}}]}""", "points[0].vector.text")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"splade": [1, 2]}}]}""", "points[0].vector.splade")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"splade": {"indices": [1, 1], "values": [1, 2]}}}]}""", "more than once")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"splade": {"indices": [-1], "values": [1]}}}]}""", "indices[0]")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"splade": {"indices": [1, 2], "values": [1]}}}]}""", "as many values")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"splade": {"indices": [1], "values": [1], "extra": 1}}}]}""", "extra")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"bm25": {"text": "x", "model": "qdrant/bm25", "options": {"language": "german"}}}}]}""", "language")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"bm25": {"text": "x", "model": "qdrant/bm25", "options": {"k": -1}}}}]}""", "options.k")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"bm25": {"text": "x", "model": "qdrant/bm25", "options": {"kk": 1}}}}]}""", "options.kk")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"text": {"text": "x", "model": "sentence-transformers/all-minilm-l6-v2"}}}]}""", "not supported")]
+    [InlineData("""{"points": [{"id": 9, "vector": [1, 2, 3]}]}""", "unnamed")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"text": [1, 0, 0]}}, {"id": 10, "vector": {"text": [[1, 0, 0]]}}]}""", "multivectors")]
+    public async Task Malformed_vectors_are_a_400_naming_them_and_write_nothing(string body, string expected)
+    {
+        await CreateHybridAsync("bad-input");
+        var (status, response) = await _client.SendAsync(HttpMethod.Put, "/collections/bad-input/points?wait=true", body);
+        Assert.Equal(400, status);
+        Assert.Contains(expected, Error(response), StringComparison.Ordinal);
+        (_, response) = await _client.SendAsync(HttpMethod.Post, "/collections/bad-input/points/count", "{}");
+        Assert.Equal(4, response.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("""{"query": [1, 0, 0], "using": "nope"}""", "nope")]
+    [InlineData("""{"query": [1, 0, 0]}""", "no unnamed vector")]
+    [InlineData("""{"query": {"indices": [1], "values": [1]}, "using": "text"}""", "is sparse")]
+    [InlineData("""{"query": [1, 0, 0], "using": "splade"}""", "must be a sparse vector")]
+    [InlineData("""{"query": [1, 0, 0], "using": "text", "with_vector": ["nope"]}""", "nope")]
+    [InlineData("""{"query": {"indices": [1], "values": [1]}, "using": "splade", "params": {"explain": true}}""", "explain")]
+    public async Task Queries_naming_the_wrong_vector_are_a_400(string body, string expected)
+    {
+        await CreateHybridAsync("bad-queries");
+        var (status, response) = await _client.SendAsync(HttpMethod.Post, "/collections/bad-queries/points/query", body);
+        Assert.Equal(400, status);
+        Assert.Contains(expected, Error(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_batch_form_takes_a_map_of_named_vector_columns()
+    {
+        await CreateHybridAsync("batch");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/batch/points?wait=true", """
+            {"batch": {"ids": [10, 11], "vectors": {"text": [[1, 1, 0], [0, 1, 1]], "bm25": [{"text": "red apple", "model": "bm25"}, {"text": "green apple", "model": "bm25"}]}}}
+            """);
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/batch/points/query", """{"query": {"text": "green", "model": "bm25"}, "using": "bm25"}""");
+        Assert.Equal([11], body.GetProperty("result").GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/batch/points?wait=true", """{"batch": {"ids": [12, 13], "vectors": {"text": [[1, 1, 0]]}}}""");
+        Assert.Equal(400, status);
+    }
+}
