@@ -6,6 +6,7 @@ using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
 using VectorDb.Bench.Sparse;
 using VectorDb.Bench.Storage;
+using VectorDb.Bench.Vectors;
 
 // `bdn …` runs the BenchmarkDotNet suites (arguments go to BenchmarkSwitcher, e.g. --filter *Kernel*);
 // `recall …` runs the ann-benchmarks-style recall/QPS harness.
@@ -16,6 +17,8 @@ return args switch
     ["storage", .. var rest] => StorageCommand.Run(rest),
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
     ["sparse", .. var rest] => SparseCommand.Run(rest),
+    ["named", .. var rest] => NamedCommand.Run(rest),
+    ["multi", .. var rest] => MultiCommand.Run(rest),
     ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
@@ -43,6 +46,8 @@ static int Usage()
                                   [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter,TenantGraph,ValueLinks] [--cases PREFIX,…] [--repeats 3] [--pairs 7]
                                   [--unfiltered-ef 10,12,14,…,256] [--tenant KEY] [--payload-links false] [--index-after true] [--out result.json]
           VectorDb.Bench sparse [--data ../shared/data/wordnet-arcticxs-384] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
+          VectorDb.Bench named [--data ../shared/data/wordnet-arcticxs-384] [--ef 32,64] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
+          VectorDb.Bench multi [--data ../shared/data/fashion-mnist-mrl-256] [--per-point 4] [--per-query 2] [--ef 16,32,64,128] [--k 10] [--rounds 5] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

@@ -21,14 +21,17 @@ internal sealed record StoredPointValue(
     [property: Key(3)] int PayloadParts = 0, // records written before large payloads were split have three fields
     [property: Key(4)] Dictionary<string, float[]>? NamedVectors = null, // and before named vectors, four
     [property: Key(5)] Dictionary<string, SparseData>? SparseVectors = null,
-    [property: Key(6)] string[]? NamedVectorNames = null)
+    [property: Key(6)] string[]? NamedVectorNames = null,
+    [property: Key(7)] Dictionary<string, float[][]>? Multivectors = null,
+    [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null)
 {
     /// <summary>Bytes the vectors take in a record.</summary>
     [IgnoreMember]
     public long VectorBytes =>
         ((Vector?.Length ?? 0) * (long)sizeof(float))
         + (NamedVectors?.Values.Sum(v => (v.Length * (long)sizeof(float)) + 16) ?? 0)
-        + (SparseVectors?.Values.Sum(v => (v.Indices.Length * 8L) + 16) ?? 0);
+        + (SparseVectors?.Values.Sum(v => (v.Indices.Length * 8L) + 16) ?? 0)
+        + (Multivectors?.Values.Sum(m => m.Sum(v => (v.Length * (long)sizeof(float)) + 8) + (m.Length * 5L)) ?? 0);
 }
 
 /// <summary>A sparse vector as stored and logged: term ids ascending and their weights.</summary>
@@ -48,11 +51,12 @@ internal sealed record StoredPointSummary(
     [property: Key(2)] string? PayloadJson,
     [property: Key(3)] int PayloadParts = 0,
     [property: Key(5)] Dictionary<string, SparseData>? SparseVectors = null,
-    [property: Key(6)] string[]? NamedVectorNames = null);
+    [property: Key(6)] string[]? NamedVectorNames = null,
+    [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null);
 
 /// <summary>A point as the store holds it now, without its dense vectors.</summary>
 internal readonly record struct PersistedPoint(
-    uint CollectionId, PointId Id, int InternalId, string? PayloadJson, Dictionary<string, SparseData>? SparseVectors, string[]? NamedVectorNames);
+    uint CollectionId, PointId Id, int InternalId, string? PayloadJson, Dictionary<string, SparseData>? SparseVectors, string[]? NamedVectorNames, Dictionary<string, int[]>? MultivectorNodes);
 
 /// <summary>
 /// Every point of every collection in one FasterKV, keyed by (collection id, point id). It is durable only at
@@ -200,7 +204,7 @@ internal sealed unsafe class PointStore : IDisposable
                 payload = ReadPayload(collectionId, id, summary.PayloadParts);
             }
 
-            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames);
+            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames, summary.MultivectorNodes);
         }
     }
 

@@ -20,10 +20,10 @@ public sealed partial class Collection
     {
         string? snapshotFile = null;
         var vectorFiles = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, space) in _spaces.Dense)
+        foreach (var (name, graph) in _spaces.Dense.Select(s => (s.Key, s.Value.Graph)).Concat(_spaces.Multi.Select(s => (s.Key, s.Value.Graph))))
         {
             string file = name.Length == 0 ? $"collection-{Id}.hnsw" : $"collection-{Id}.vector-{vectorFiles.Count}.hnsw";
-            ChecksummedFile.Write(Path.Combine(folder, file), space.WriteSnapshot);
+            ChecksummedFile.Write(Path.Combine(folder, file), graph.WriteSnapshot);
             if (name.Length == 0)
             {
                 snapshotFile = file;
@@ -70,7 +70,7 @@ public sealed partial class Collection
     internal void Restore(IReadOnlyDictionary<PointId, RecoveredPoint> points)
     {
         var spaces = _spaces;
-        var counts = spaces.Dense.Keys.ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
+        var counts = spaces.Dense.Keys.Concat(spaces.Multi.Keys).ToDictionary(name => name, _ => 0, StringComparer.Ordinal);
         int bound = spaces.Dense.Values.Select(space => space.NodeBound).DefaultIfEmpty(0).Max();
         bound = Math.Max(bound, points.Values.Select(p => p.InternalId + 1).DefaultIfEmpty(0).Max());
         _table.AllocatedUpTo(bound);
@@ -98,6 +98,15 @@ public sealed partial class Collection
                 counts[name]++;
             }
 
+            foreach (var (name, members) in point.MultivectorNodes ?? new Dictionary<string, int[]>())
+            {
+                if (spaces.Multi.TryGetValue(name, out var space))
+                {
+                    space.Restore(node, members);
+                    counts[name] += members.Length;
+                }
+            }
+
             foreach (var (name, sparse) in point.SparseVectors ?? new Dictionary<string, SparseData>())
             {
                 if (spaces.Sparse.TryGetValue(name, out var space))
@@ -112,11 +121,11 @@ public sealed partial class Collection
             _table.Map(id, node);
         }
 
-        foreach (var (name, space) in spaces.Dense)
+        foreach (var (name, graph) in spaces.Dense.Select(s => (s.Key, s.Value.Graph)).Concat(spaces.Multi.Select(s => (s.Key, s.Value.Graph))))
         {
-            if (counts[name] != space.Count)
+            if (counts[name] != graph.Count)
             {
-                throw new InvalidDataException($"the store holds {counts[name]} points with vector \"{name}\" but its graph {space.Count}");
+                throw new InvalidDataException($"the store holds {counts[name]} vectors \"{name}\" but its graph {graph.Count}");
             }
         }
     }
@@ -155,4 +164,6 @@ public sealed partial class Collection
 }
 
 /// <summary>A point as recovery found it in the store: the node it was on, its payload, its sparse vectors and the names of its named dense vectors.</summary>
-internal readonly record struct RecoveredPoint(int InternalId, string? PayloadJson, IReadOnlyDictionary<string, SparseData>? SparseVectors = null, IReadOnlyList<string>? NamedVectors = null);
+internal readonly record struct RecoveredPoint(
+    int InternalId, string? PayloadJson, IReadOnlyDictionary<string, SparseData>? SparseVectors = null, IReadOnlyList<string>? NamedVectors = null,
+    IReadOnlyDictionary<string, int[]>? MultivectorNodes = null);

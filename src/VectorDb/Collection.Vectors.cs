@@ -1,5 +1,6 @@
 using System.Buffers;
 using VectorDb.Distance;
+using VectorDb.Hnsw;
 using VectorDb.Log;
 using VectorDb.Query.PayloadIndexing;
 using VectorDb.Spaces;
@@ -36,7 +37,7 @@ public sealed partial class Collection
         for (int i = 0; i < updates.Length; i++)
         {
             var point = updates[i] ?? throw new InvalidRequestException($"Point at position {i} is null.");
-            if (point.Vector is null && point.NamedVectors is not { Count: > 0 } && point.SparseVectors is not { Count: > 0 })
+            if (point.Vector is null && point.NamedVectors is not { Count: > 0 } && point.SparseVectors is not { Count: > 0 } && point.Multivectors is not { Count: > 0 })
             {
                 throw new InvalidRequestException($"Point {point.Id} gives no vector to update.");
             }
@@ -161,6 +162,60 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>
+    /// The k points whose multivector <see cref="SearchOptions.Using"/> names has the highest MaxSim with
+    /// <paramref name="query"/> (the sum over its vectors of the best similarity to one of the point's), best first.
+    /// Candidates are the owners of the <see cref="SearchOptions.Ef"/> nearest vectors to each query vector, scored
+    /// exactly; <see cref="SearchOptions.Exact"/> scores every point.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">No multivector of that name, an empty or malformed query, a bad k or ef, or an option multivector search does not take (adaptive, strategy, explain).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the search.</exception>
+    public SearchResults SearchMultivector(float[][] query, int k, SearchOptions? options = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        options ??= SearchOptions.Default;
+        _table.ThrowIfDropped();
+        cancellation.ThrowIfCancellationRequested();
+        CheckPageSize(k);
+        if (options.Adaptive is not null || options.Strategy is not null || options.Explain)
+        {
+            throw new InvalidRequestException($"Multivector search takes no {(options.Adaptive is not null ? "adaptive search" : options.Strategy is not null ? "strategy" : "explain")} yet.");
+        }
+
+        int searched = k + (options.Excluded?.Count ?? 0);
+        var buffer = ArrayPool<Neighbor>.Shared.Rent(searched);
+        using var read = _table.ReadVisible();
+        try
+        {
+            var space = _spaces.Multi.GetValueOrDefault(options.Using ?? "") ?? throw (_spaces.Find(options.Using ?? "") is not null
+                ? new InvalidRequestException($"Vector `{options.Using}` is not a multivector: search it with {(_spaces.Sparse.ContainsKey(options.Using ?? "") ? "a sparse query" : "one list of numbers")}.")
+                : UnknownVector(options.Using ?? ""));
+            if (query.Length == 0)
+            {
+                throw new InvalidRequestException("A multivector query needs at least one vector.");
+            }
+
+            foreach (var vector in query)
+            {
+                ValidateVector(space.Options, vector ?? throw new InvalidRequestException("A multivector query holds a null vector."), "of the query");
+            }
+
+            int ef = options.Ef ?? space.Options.EfConstruction;
+            if (ef is < 1 or > 100_000)
+            {
+                throw new InvalidRequestException($"hnsw_ef must be between 1 and 100000, got {ef}.");
+            }
+
+            var filter = options.Filter is { } given ? FilterCompiler.Compile(given, _payloadIndexes, _table) : null;
+            int found = space.Search(query, searched, ef, options.Exact, filter, buffer.AsSpan(0, searched), cancellation);
+            return new SearchResults(ToScoredPoints(buffer.AsSpan(0, found), options, k, DistanceMetric.Dot), null);
+        }
+        finally
+        {
+            ArrayPool<Neighbor>.Shared.Return(buffer);
+        }
+    }
+
     int ICollectionState.ApplyUpdateVectors(Point[] updates)
     {
         var merged = new Dictionary<PointId, Point>();
@@ -177,6 +232,7 @@ public sealed partial class Collection
                 Vector = update.Vector ?? current.Vector,
                 NamedVectors = Merge(current.NamedVectors, update.NamedVectors, NoNames),
                 SparseVectors = Merge(current.SparseVectors, update.SparseVectors, NoNames),
+                Multivectors = Merge(current.Multivectors, update.Multivectors, NoNames),
             };
         }
 
@@ -195,6 +251,7 @@ public sealed partial class Collection
                 {
                     NamedVectors = Merge(current.NamedVectors, null, removed),
                     SparseVectors = Merge(current.SparseVectors, null, removed),
+                    Multivectors = Merge(current.Multivectors, null, removed),
                 });
             }
         }
@@ -209,8 +266,8 @@ public sealed partial class Collection
             return; // a checkpoint taken after the record already holds it
         }
 
-        IVectorSpace space = dense is not null
-            ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(), _table)
+        IVectorSpace space = dense is { Multivector: not null } ? new MultivectorSpace(name, dense.ToSpaceOptions(), _table)
+            : dense is not null ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(), _table)
             : new SparseVectorSpace(name, sparse ?? throw new InvalidDataException($"The record adding vector `{name}` has no settings."), _table);
         using (_table.WriteVisible())
         {
@@ -245,7 +302,7 @@ public sealed partial class Collection
             {
                 if (space.Holds(node) && _table.Stored(node) is { } stored)
                 {
-                    _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), stored.Payload));
+                    _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), stored.Payload, _spaces));
                 }
             }
         }
@@ -262,7 +319,7 @@ public sealed partial class Collection
         }
 
         var vectors = ReadVectors(node);
-        return new Point(id, vectors.Unnamed, stored.Payload) { NamedVectors = vectors.Named, SparseVectors = vectors.Sparse };
+        return new Point(id, vectors.Unnamed, stored.Payload) { NamedVectors = vectors.Named, SparseVectors = vectors.Sparse, Multivectors = vectors.Multi };
     }
 
     /// <summary>A point's vectors as the spaces hold them.</summary>
@@ -296,17 +353,28 @@ public sealed partial class Collection
             }
         }
 
-        return new PointVectors(unnamed, named, sparse);
+        Dictionary<string, float[][]>? multi = null;
+        foreach (var (name, space) in spaces.Multi)
+        {
+            if (space.ReadVector(node) is { } vectors)
+            {
+                (multi ??= new(StringComparer.Ordinal))[name] = vectors;
+            }
+        }
+
+        return new PointVectors(unnamed, named, sparse, multi);
     }
 
-    /// <summary>What the point store keeps of a point: its node, vectors and payload.</summary>
-    private static StoredPointValue StoredValue(int node, PointVectors vectors, Payload? payload) => new(
+    /// <summary>What the point store keeps of a point: its node, vectors (and the graph nodes of its multivectors) and payload.</summary>
+    private static StoredPointValue StoredValue(int node, PointVectors vectors, Payload? payload, VectorSpaces spaces) => new(
         node,
         vectors.Unnamed,
         payload?.ToJson(),
         NamedVectors: vectors.Named?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
         SparseVectors: vectors.Sparse?.ToDictionary(v => v.Key, v => v.Value.ToData(), StringComparer.Ordinal),
-        NamedVectorNames: vectors.Named is { Count: > 0 } named ? [.. named.Keys] : null);
+        NamedVectorNames: vectors.Named is { Count: > 0 } named ? [.. named.Keys] : null,
+        Multivectors: vectors.Multi?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
+        MultivectorNodes: vectors.Multi?.ToDictionary(v => v.Key, v => spaces.Multi[v.Key].Members(node) ?? [], StringComparer.Ordinal));
 
     /// <summary>
     /// Checks a point's vectors against the collection's: known names of the right kind, the right lengths, finite
@@ -333,7 +401,9 @@ public sealed partial class Collection
                     ? new InvalidRequestException($"Point {point.Id} names its unnamed vector \"\": give it as the point's vector.")
                     : spaces.Sparse.ContainsKey(name)
                         ? new InvalidRequestException($"Vector `{name}` of point {point.Id} is sparse: give it as indices and values.")
-                        : UnknownVector(name);
+                        : spaces.Multi.ContainsKey(name)
+                            ? new InvalidRequestException($"Vector `{name}` of point {point.Id} is a multivector: give it as a list of vectors.")
+                            : UnknownVector(name);
             }
 
             ValidateVector(space.Options, named ?? throw new InvalidRequestException($"Vector `{name}` of point {point.Id} is null."), $"`{name}` for point {point.Id}");
@@ -349,6 +419,26 @@ public sealed partial class Collection
             }
 
             _ = sparse ?? throw new InvalidRequestException($"Sparse vector `{name}` of point {point.Id} is null.");
+        }
+
+        foreach (var (name, multi) in point.Multivectors ?? new Dictionary<string, float[][]>())
+        {
+            if (!spaces.Multi.TryGetValue(name, out var space))
+            {
+                throw spaces.Find(name) is not null
+                    ? new InvalidRequestException($"Vector `{name}` of point {point.Id} is not a multivector: give it as {(spaces.Sparse.ContainsKey(name) ? "indices and values" : "one list of numbers")}.")
+                    : UnknownVector(name);
+            }
+
+            if (multi is not { Length: > 0 })
+            {
+                throw new InvalidRequestException($"Multivector `{name}` of point {point.Id} is empty: it needs at least one vector.");
+            }
+
+            for (int i = 0; i < multi.Length; i++)
+            {
+                ValidateVector(space.Options, multi[i] ?? throw new InvalidRequestException($"Multivector `{name}` of point {point.Id} holds a null vector at {i}."), $"`{name}`[{i}] for point {point.Id}");
+            }
         }
     }
 
@@ -384,7 +474,9 @@ public sealed partial class Collection
     /// <exception cref="InvalidRequestException">No dense vector of that name.</exception>
     private DenseVectorSpace DenseSpace(string name) =>
         _spaces.Dense.GetValueOrDefault(name ?? "")
-        ?? throw (_spaces.Sparse.ContainsKey(name ?? "") ? new InvalidRequestException($"Vector `{name}` is sparse: search it with a sparse query (indices and values).") : UnknownVector(name ?? ""));
+        ?? throw (_spaces.Sparse.ContainsKey(name ?? "") ? new InvalidRequestException($"Vector `{name}` is sparse: search it with a sparse query (indices and values).")
+            : _spaces.Multi.ContainsKey(name ?? "") ? new InvalidRequestException($"Vector `{name}` is a multivector: search it with a list of vectors.")
+            : UnknownVector(name ?? ""));
 
     /// <exception cref="InvalidRequestException">No sparse vector of that name.</exception>
     private SparseVectorSpace SparseSpace(string name) =>
@@ -392,7 +484,7 @@ public sealed partial class Collection
         ?? throw (_spaces.Dense.ContainsKey(name ?? "") ? new InvalidRequestException($"Vector `{name}` is dense: search it with a list of numbers.") : UnknownVector(name ?? ""));
 
     private InvalidRequestException UnknownVector(string name) => name.Length == 0
-        ? new InvalidRequestException($"Collection {Name} has no unnamed vector: name one of its vectors ({string.Join(", ", _spaces.Dense.Keys.Concat(_spaces.Sparse.Keys).Select(n => $"`{n}`"))}).")
+        ? new InvalidRequestException($"Collection {Name} has no unnamed vector: name one of its vectors ({string.Join(", ", _spaces.Dense.Keys.Concat(_spaces.Sparse.Keys).Concat(_spaces.Multi.Keys).Select(n => $"`{n}`"))}).")
         : new InvalidRequestException($"Not existing vector name error: {name}");
 
     private static InvalidRequestException VectorExists(string name) => new($"Vector `{name}` already exists.");

@@ -108,7 +108,7 @@ public sealed partial class Collection : ICollectionState
         {
             foreach (var (id, node, next) in updated)
             {
-                _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), next));
+                _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), next, _spaces));
             }
         }
 
@@ -263,7 +263,7 @@ public sealed partial class Collection : ICollectionState
             for (int i = 0; i < batch.Length; i++)
             {
                 var point = batch[i];
-                _durable.Points.Upsert(Id, point.Id, StoredValue(first + i, new PointVectors(point.Vector, point.NamedVectors, point.SparseVectors), point.Payload));
+                _durable.Points.Upsert(Id, point.Id, StoredValue(first + i, PointVectors.Of(point), point.Payload, spaces));
             }
         }
 
@@ -288,6 +288,11 @@ public sealed partial class Collection : ICollectionState
             spaces.Sparse[name].InsertUnpublished(node, sparse);
         }
 
+        foreach (var (name, multi) in point.Multivectors ?? new Dictionary<string, float[][]>())
+        {
+            spaces.Multi[name].InsertUnpublished(node, multi);
+        }
+
         _table.Record(node, new StoredPoint(point.Id, point.Payload));
         _payloadIndexes.Add(node, point.Payload); // after the graph's links: a keyword index's value links start from them
     }
@@ -303,6 +308,11 @@ public sealed partial class Collection : ICollectionState
         foreach (string name in point.NamedVectors?.Keys ?? [])
         {
             spaces.Dense[name].Publish(node);
+        }
+
+        foreach (string name in point.Multivectors?.Keys ?? [])
+        {
+            spaces.Multi[name].Publish(node);
         }
 
         _table.Publish(node);

@@ -57,13 +57,22 @@ public sealed partial class Collection : ICheckpointed
             dense[""] = _unnamed;
         }
 
+        var multi = new Dictionary<string, MultivectorSpace>(StringComparer.Ordinal);
         foreach (var (vector, settings) in Options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
         {
-            dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+            if (settings.Multivector is null)
+            {
+                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+            }
+            else
+            {
+                multi[vector] = new MultivectorSpace(vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+            }
         }
 
-        _spaces = new VectorSpaces(dense, (Options.SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
-            .ToDictionary(v => v.Key, v => new SparseVectorSpace(v.Key, v.Value, _table), StringComparer.Ordinal));
+        var sparse = (Options.SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
+            .ToDictionary(v => v.Key, v => new SparseVectorSpace(v.Key, v.Value, _table), StringComparer.Ordinal);
+        _spaces = new VectorSpaces(dense, sparse, multi);
     }
 
     /// <summary>The collection's name.</summary>
@@ -464,6 +473,7 @@ public sealed partial class Collection : ICheckpointed
         {
             NamedVectors = vectors.Named,
             SparseVectors = vectors.Sparse,
+            Multivectors = vectors.Multi,
         };
     }
 
@@ -475,6 +485,6 @@ public sealed partial class Collection : ICheckpointed
     private PointRecord Record(int node, PointId id, Payload? payload, bool withVector, bool withPayload)
     {
         var vectors = withVector ? ReadVectors(node) : default;
-        return new PointRecord(id, vectors.Unnamed, withPayload ? payload : null) { NamedVectors = vectors.Named, SparseVectors = vectors.Sparse };
+        return new PointRecord(id, vectors.Unnamed, withPayload ? payload : null) { NamedVectors = vectors.Named, SparseVectors = vectors.Sparse, Multivectors = vectors.Multi };
     }
 }

@@ -16,6 +16,9 @@ public sealed record Point(PointId Id, float[]? Vector, Payload? Payload = null)
 
     /// <summary>Sparse vectors by name; a point may lack any of the collection's. Null: none.</summary>
     public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
+
+    /// <summary>Multivectors (several vectors under one name) by name; a point may lack any of the collection's. Null: none.</summary>
+    public IReadOnlyDictionary<string, float[][]>? Multivectors { get; init; }
 }
 
 /// <summary>A stored point as returned by <c>Collection.Get</c>.</summary>
@@ -33,6 +36,9 @@ public sealed record PointRecord(PointId Id, float[]? Vector, Payload? Payload)
 
     /// <summary>The point's sparse vectors, when vectors were requested and it has some.</summary>
     public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
+
+    /// <summary>The point's multivectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, float[][]>? Multivectors { get; init; }
 }
 
 /// <summary>Scrolls in the order of a numeric payload field, which needs an integer or float payload index.</summary>
@@ -53,6 +59,9 @@ public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = nul
 
     /// <summary>The point's sparse vectors, when vectors were requested and it has some.</summary>
     public IReadOnlyDictionary<string, SparseVector>? SparseVectors { get; init; }
+
+    /// <summary>The point's multivectors, when vectors were requested and it has some.</summary>
+    public IReadOnlyDictionary<string, float[][]>? Multivectors { get; init; }
 }
 
 /// <summary>One page of <see cref="Collection.Scroll"/> or <see cref="Collection.ScrollOrdered"/>.</summary>

@@ -160,7 +160,7 @@ public sealed partial class VectorDatabase
         {
             if (stored.TryGetValue(point.CollectionId, out var points))
             {
-                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames);
+                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames, point.MultivectorNodes);
             }
         }
 
@@ -185,7 +185,8 @@ public sealed partial class VectorDatabase
                 collection.State.ApplyUpsert([.. points.Select(p => (durable.Points.Read(entry.Id, p.Key) ?? throw new InvalidDataException($"point {p.Key} vanished from the store")) is var value
                     ? new Point(p.Key, value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson))
                     {
-                        NamedVectors = value.NamedVectors?.Where(v => options.NamedVectors?.ContainsKey(v.Key) == true).ToDictionary(StringComparer.Ordinal),
+                        NamedVectors = value.NamedVectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: null }).ToDictionary(StringComparer.Ordinal),
+                        Multivectors = value.Multivectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: not null }).ToDictionary(StringComparer.Ordinal),
                         SparseVectors = value.SparseVectors?.Where(v => options.SparseVectors?.ContainsKey(v.Key) == true).ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
                     }
                     : null!)]);

@@ -24,6 +24,12 @@ public sealed record DenseVectorOptions
     /// <summary>Matryoshka prefixes adaptive searches of this vector may walk (see <see cref="CollectionOptions.Matryoshka"/>).</summary>
     public IReadOnlyList<int>? Matryoshka { get; init; }
 
+    /// <summary>
+    /// Each point holds a matrix of vectors of this size (<see cref="Point.Multivectors"/>), scored by this comparator
+    /// (Qdrant's <c>multivector_config</c>). Null: one vector per point.
+    /// </summary>
+    public MultivectorComparator? Multivector { get; init; }
+
     /// <summary>The settings a vector space of this vector is built with (a collection's unnamed vector takes the same form).</summary>
     internal CollectionOptions ToSpaceOptions() => new()
     {
@@ -47,7 +53,21 @@ public sealed record DenseVectorOptions
         {
             throw new InvalidRequestException($"Vector `{name}`: {e.Message}", e);
         }
+
+        if (Multivector is { } comparator && (!Enum.IsDefined(comparator) || Distance is not (DistanceMetric.Cosine or DistanceMetric.Dot) || Matryoshka is not null))
+        {
+            throw new InvalidRequestException(Matryoshka is not null
+                ? $"Multivector `{name}` takes no matryoshka prefixes: adaptive search of multivectors is not built yet."
+                : $"Multivector `{name}` scores by MaxSim over similarities: its distance must be Cosine or Dot, got {Distance}.");
+        }
     }
+}
+
+/// <summary>How a multivector point is scored against a multivector query.</summary>
+public enum MultivectorComparator
+{
+    /// <summary>The sum over the query's vectors of the best similarity to any of the point's (ColBERT's late interaction).</summary>
+    MaxSim,
 }
 
 /// <summary>A sparse vector of a collection (Qdrant's <c>sparse_vectors: {"name": {...}}</c>), searched through an inverted index.</summary>

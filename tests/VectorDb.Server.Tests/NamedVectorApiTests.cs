@@ -112,7 +112,7 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     [InlineData("""{"points": [{"id": 9, "vector": {"bm25": {"text": "x", "model": "qdrant/bm25", "options": {"kk": 1}}}}]}""", "options.kk")]
     [InlineData("""{"points": [{"id": 9, "vector": {"text": {"text": "x", "model": "sentence-transformers/all-minilm-l6-v2"}}}]}""", "not supported")]
     [InlineData("""{"points": [{"id": 9, "vector": [1, 2, 3]}]}""", "unnamed")]
-    [InlineData("""{"points": [{"id": 9, "vector": {"text": [1, 0, 0]}}, {"id": 10, "vector": {"text": [[1, 0, 0]]}}]}""", "multivectors")]
+    [InlineData("""{"points": [{"id": 9, "vector": {"text": [1, 0, 0]}}, {"id": 10, "vector": {"text": [[1, 0, 0]]}}]}""", "a multivector")]
     public async Task Malformed_vectors_are_a_400_naming_them_and_write_nothing(string body, string expected)
     {
         await CreateHybridAsync("bad-input");
@@ -136,6 +136,43 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
         var (status, response) = await _client.SendAsync(HttpMethod.Post, "/collections/bad-queries/points/query", body);
         Assert.Equal(400, status);
         Assert.Contains(expected, Error(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_multivector_is_given_as_a_list_of_vectors_and_scored_by_MaxSim()
+    {
+        await _client.SendAsync(HttpMethod.Delete, "/collections/colbert");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert",
+            """{"vectors": {"colbert": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}, "plain": {"size": 2, "distance": "Dot"}}}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/colbert");
+        Assert.Equal("max_sim", body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors").GetProperty("colbert").GetProperty("multivector_config").GetProperty("comparator").GetString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert/points?wait=true", """
+            {"points": [{"id": 1, "vector": {"colbert": [[1, 0], [0, 1]], "plain": [1, 1]}}, {"id": 2, "vector": {"colbert": [[2, 0]]}}]}
+            """);
+        Assert.True(status == 200, body.ToString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/colbert/points/query", """{"query": [[1, 0], [0, 1]], "using": "colbert", "with_vector": true}""");
+        var hits = body.GetProperty("result").GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal([(1, 2f), (2, 2f)], hits.Select(h => (h.GetProperty("id").GetInt32(), h.GetProperty("score").GetSingle())));
+        Assert.Equal(2, hits[0].GetProperty("vector").GetProperty("colbert").GetArrayLength());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/colbert/points/query", """{"query": 2, "using": "colbert", "params": {"exact": true}}""");
+        Assert.Equal(2f, body.GetProperty("result").GetProperty("points")[0].GetProperty("score").GetSingle());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert/points", """{"points": [{"id": 3, "vector": {"colbert": [1, 0]}}]}""");
+        Assert.Equal(400, status);
+        Assert.Contains("multivector", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert/points", """{"points": [{"id": 3, "vector": {"plain": [[1, 0]]}}]}""");
+        Assert.Equal(400, status);
+        Assert.Contains("one vector per point", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert/points", """{"points": [{"id": 3, "vector": {"colbert": []}}]}""");
+        Assert.Equal(400, status);
+        Assert.Contains("empty", Error(body), StringComparison.Ordinal);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert/points", """{"points": [{"id": 3, "vector": {"colbert": [[1, 0, 0]]}}]}""");
+        Assert.Equal(400, status);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/colbert-euclid", """{"vectors": {"m": {"size": 2, "distance": "Euclid", "multivector_config": {"comparator": "max_sim"}}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("Cosine or Dot", Error(body), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -147,8 +147,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         { "query.sample", "POST", "/collections/refusals/points/query", """{"query": {"sample": "random"}}""" },
         { "query.relevance_feedback", "POST", "/collections/refusals/points/query", """{"query": {"relevance_feedback": {}}}""" },
         { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "sentence-transformers/all-minilm-l6-v2"}}""" },
-        { "points[].vector (multivector)", "PUT", "/collections/refusals/points", """{"points": [{"id": 100, "vector": [[1, 2, 3]]}]}""" },
-        { "query (multivector)", "POST", "/collections/refusals/points/query", """{"query": [[1, 2, 3]]}""" },
+        { "vectors.multivector_config", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}""" },
         { "order_by.start_from", "POST", "/collections/refusals/points/scroll", """{"order_by": {"key": "n", "start_from": "2024-01-01T00:00:00Z"}}""" },
         { "field_schema", "PUT", "/collections/refusals/index", """{"field_name": "t", "field_schema": "text"}""" },
     };

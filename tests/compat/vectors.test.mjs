@@ -71,3 +71,13 @@ test('named vectors are added to and removed from an existing collection', async
   assert.equal(info.config.params.sparse_vectors.keywords.modifier, 'idf');
   assert.equal(await client.deleteCollection(name), true);
 });
+
+test('a multivector is scored by MaxSim', async () => {
+  const multi = `${name}_colbert`;
+  await client.createCollection(multi, { vectors: { colbert: { size: 2, distance: 'Dot', multivector_config: { comparator: 'max_sim' } } } });
+  await client.upsert(multi, { wait: true, points: [{ id: 1, vector: { colbert: [[1, 0], [0, 1]] } }, { id: 2, vector: { colbert: [[0.5, 0.5]] } }] });
+  const { points } = await client.query(multi, { query: [[1, 0], [0, 1]], using: 'colbert', with_vector: true });
+  assert.deepEqual(points.map(p => [p.id, p.score]), [[1, 2], [2, 1]]);
+  assert.deepEqual(points[0].vector.colbert, [[1, 0], [0, 1]]);
+  assert.equal(await client.deleteCollection(multi), true);
+});

@@ -12,7 +12,7 @@ namespace VectorDb.Server.Api;
 [Refused("payload", "payloads are kept in memory (and persisted)")]
 internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
 {
-    internal const string NoMultivectors = "multivectors (several vectors per point under one name) are not built yet";
+    internal const string UnnamedMultivector = "the unnamed vector holds one vector per point; give a multivector a name";
     internal const string Unquantized = "vectors are stored unquantized (float32, or float16/bfloat16 with `datatype`)";
     private const string SingleNode = "this server is a single node: one shard, one replica";
 
@@ -66,9 +66,18 @@ internal sealed record SparseIndexParams : RequestBody
 /// <summary>Body of <c>PUT /collections/{name}/vectors/{vector}</c> (Qdrant 1.18): the new vector's parameters, dense or sparse.</summary>
 internal sealed record CreateVectorRequest(DenseVectorConfig? Dense, SparseVectorConfig? Sparse) : RequestBody;
 
-/// <summary>A new named dense vector: what defines its space. Its graph takes the collection's <c>hnsw_config</c>.</summary>
-[Refused("multivector_config", CreateCollectionRequest.NoMultivectors)]
-internal sealed record DenseVectorConfig(int Size, string Distance, string? Datatype = null) : RequestBody;
+/// <summary>A new named dense vector (or multivector): what defines its space. Its graph takes the collection's <c>hnsw_config</c>.</summary>
+internal sealed record DenseVectorConfig(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null) : RequestBody;
+
+/// <summary>Qdrant's <c>multivector_config</c>: each point holds several vectors under the name, compared by MaxSim.</summary>
+internal sealed record MultivectorConfig(string? Comparator) : RequestBody
+{
+    public MultivectorComparator ToComparator(string path) => Comparator switch
+    {
+        "max_sim" => MultivectorComparator.MaxSim,
+        _ => throw new InvalidRequestException($"Unknown `{path}.comparator` \"{Comparator}\": use max_sim."),
+    };
+}
 
 /// <summary>A new sparse vector: its <c>modifier</c>; weights are stored as float32.</summary>
 internal sealed record SparseVectorConfig(string? Modifier) : RequestBody
@@ -97,9 +106,8 @@ internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBo
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
 [Refused("hnsw_config", "set the graph's parameters with the collection's `hnsw_config`")]
 [Refused("quantization_config", CreateCollectionRequest.Unquantized)]
-[Refused("multivector_config", CreateCollectionRequest.NoMultivectors)]
 [Refused("memory", "vectors are kept in memory")]
-internal sealed record VectorParams(int Size, string Distance, string? Datatype = null) : RequestBody
+internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null) : RequestBody
 {
     [Only("vectors are kept in memory", false)]
     public bool? OnDisk { get; init; }
@@ -158,7 +166,7 @@ internal static class CollectionsApi
             {
                 case { Dense: { } dense, Sparse: null }:
                     ServerOptions.Check("Vector size", dense.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
-                    collection.CreateVector(vector, ToDenseOptions(new VectorParams(dense.Size, dense.Distance, dense.Datatype), collection.Options.M, collection.Options.EfConstruction), wait);
+                    collection.CreateVector(vector, ToDenseOptions(new VectorParams(dense.Size, dense.Distance, dense.Datatype, dense.MultivectorConfig), collection.Options.M, collection.Options.EfConstruction), wait);
                     break;
                 case { Dense: null, Sparse: { } sparse }:
                     collection.CreateVector(vector, new SparseVectorParams(null, sparse.Modifier).ToOptions("sparse"), wait);
@@ -192,6 +200,11 @@ internal static class CollectionsApi
             {
                 throw new InvalidRequestException($"Vector dimension must be between 1 and {CollectionOptions.MaxDimensions}, got {vector.Size}.");
             }
+        }
+
+        if (unnamed?.MultivectorConfig is not null)
+        {
+            throw new InvalidRequestException($"`vectors.multivector_config` is not supported yet: {CreateCollectionRequest.UnnamedMultivector}.");
         }
 
         if (unnamed is null && (request.Matryoshka is not null || request.Pca is not null))
@@ -259,6 +272,7 @@ internal static class CollectionsApi
         DataType = ParseDataType(vector.Datatype),
         M = m,
         EfConstruction = ef,
+        Multivector = vector.MultivectorConfig?.ToComparator("multivector_config"),
     };
 
     /// <summary>
@@ -383,7 +397,13 @@ internal static class CollectionsApi
             return unnamed ?? (object)new Dictionary<string, VectorParamsInfo>();
         }
 
-        var vectors = named.ToDictionary(v => v.Key, v => new VectorParamsInfo(v.Value.Dimensions, v.Value.Distance.ToString(), v.Value.DataType.ToApiName()), StringComparer.Ordinal);
+        var vectors = named.ToDictionary(
+            v => v.Key,
+            v => new VectorParamsInfo(v.Value.Dimensions, v.Value.Distance.ToString(), v.Value.DataType.ToApiName())
+            {
+                MultivectorConfig = v.Value.Multivector is null ? null : new MultivectorConfigInfo("max_sim"),
+            },
+            StringComparer.Ordinal);
         if (unnamed is not null)
         {
             vectors[""] = unnamed;

@@ -38,7 +38,14 @@ internal sealed record CollectionParamsInfo(object Vectors, int ShardNumber, int
 internal sealed record SparseVectorParamsInfo(string Modifier);
 
 /// <summary>The parameters of a collection's vector.</summary>
-internal sealed record VectorParamsInfo(int Size, string Distance, string Datatype);
+internal sealed record VectorParamsInfo(int Size, string Distance, string Datatype)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MultivectorConfigInfo? MultivectorConfig { get; init; }
+}
+
+/// <summary>A multivector's comparator, as Qdrant shows it.</summary>
+internal sealed record MultivectorConfigInfo(string Comparator);
 
 /// <summary>The graph's parameters; <c>full_scan_threshold</c> is Qdrant's default, reported for clients that read it.</summary>
 internal sealed record HnswConfigInfo(int M, int EfConstruct, int FullScanThreshold, bool OnDisk, int PayloadM);

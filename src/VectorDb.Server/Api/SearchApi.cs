@@ -49,8 +49,8 @@ internal sealed record QueryRequest(
     public JsonElement? WithVectors { get; init; }
 }
 
-/// <summary>A query vector: dense (a list of numbers) or sparse.</summary>
-internal sealed record QueryVector(float[]? Dense, Sparse.SparseVector? Sparse);
+/// <summary>A query vector: dense (a list of numbers), sparse, or a multivector (a list of lists).</summary>
+internal sealed record QueryVector(float[]? Dense, Sparse.SparseVector? Sparse, float[][]? Multi = null);
 
 internal sealed record SearchBatchRequest(IReadOnlyList<SearchRequest?>? Searches) : RequestBody;
 
@@ -128,6 +128,8 @@ internal static class SearchApi
     private static QueryVector QueryVectorOf(JsonElement element, string name, CollectionOptions collection, string path) =>
         collection.SparseVectors?.ContainsKey(name) == true
             ? new QueryVector(null, VectorJson.SparseOrDocument(element, query: true, path))
+            : collection.NamedVectors?.GetValueOrDefault(name) is { Multivector: not null }
+                ? new QueryVector(null, null, VectorJson.Multi(element, path))
             : element.ValueKind == JsonValueKind.Object && element.TryGetProperty("indices", out _)
                 ? throw new InvalidRequestException(name.Length == 0 ? $"`{path}` is sparse, but the unnamed vector is dense: name a sparse vector with `using`." : $"`{path}` is sparse, but vector `{name}` is not a sparse vector.")
                 : new QueryVector(VectorJson.Dense(element, path), null);
@@ -160,6 +162,11 @@ internal static class SearchApi
         if (collection.Options.SparseVectors?.ContainsKey(name) == true)
         {
             return new QueryVector(null, point.SparseVectors?.GetValueOrDefault(name) ?? throw new InvalidRequestException($"Point {id} has no vector `{name}` to search with."));
+        }
+
+        if (collection.Options.NamedVectors?.GetValueOrDefault(name) is { Multivector: not null })
+        {
+            return new QueryVector(null, null, point.Multivectors?.GetValueOrDefault(name) ?? throw new InvalidRequestException($"Point {id} has no vector `{name}` to search with."));
         }
 
         var dense = name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name);
@@ -230,20 +237,23 @@ internal static class SearchApi
             Adaptive = parameters?.Adaptive?.ToOptions(),
             Excluded = excluded is { } id ? new HashSet<PointId> { id } : null,
         };
-        var results = vector.Sparse is { } sparse
-            ? collection.SearchSparse(sparse, k + skip, options, cancellation)
-            : collection.Search(vector.Dense, k + skip, options, cancellation);
+        var results = vector switch
+        {
+            { Sparse: { } sparse } => collection.SearchSparse(sparse, k + skip, options, cancellation),
+            { Multi: { } multi } => collection.SearchMultivector(multi, k + skip, options, cancellation),
+            _ => collection.Search(vector.Dense, k + skip, options, cancellation),
+        };
         var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {
             // Qdrant's threshold is a floor for similarities and a ceiling for distances.
-            bool higherIsBetter = vector.Sparse is not null
+            bool higherIsBetter = vector.Sparse is not null || vector.Multi is not null
                 || (name.Length == 0 ? collection.Options.Distance : collection.Options.NamedVectors![name].Distance) is DistanceMetric.Cosine or DistanceMetric.Dot;
             hits = hits.Where(h => higherIsBetter ? h.Score >= threshold : h.Score <= threshold);
         }
 
         List<ScoredPointResponse> points = [.. hits.Select(h => new ScoredPointResponse(
-            h.Id, Version: 0, h.Score, payload.Apply(h.Payload), VectorJson.Output(h.Vector, h.NamedVectors, h.SparseVectors, collection.Options, vectors)))];
+            h.Id, Version: 0, h.Score, payload.Apply(h.Payload), VectorJson.Output(h.Vector, h.NamedVectors, h.SparseVectors, h.Multivectors, collection.Options, vectors)))];
         return new SearchOutcome(points, results.Explain is { } explain ? Explain(explain) : null);
     }
 

@@ -7,7 +7,7 @@ namespace VectorDb.Server.Api;
 /// <summary>
 /// Reads and writes vectors in Qdrant's JSON shapes: a point's vectors (a list for the unnamed vector, or a map of
 /// names to dense lists, sparse <c>{"indices", "values"}</c> objects and BM25 documents), query vectors, and the
-/// vectors of returned points. Whatever we do not build (multivectors, other inference models) is refused by name.
+/// vectors of returned points. Whatever we do not build (inference models other than BM25) is refused by name.
 /// </summary>
 internal static class VectorJson
 {
@@ -17,17 +17,17 @@ internal static class VectorJson
     /// <summary>A point to upsert, from its <c>vector</c> field (<paramref name="path"/> names it in errors).</summary>
     public static Point Point(PointId id, JsonElement vector, Payload? payload, CollectionOptions collection, string path)
     {
-        var (unnamed, named, sparse) = PointVectors(vector, collection, path);
-        return new Point(id, unnamed, payload) { NamedVectors = named, SparseVectors = sparse };
+        var (unnamed, named, sparse, multi) = PointVectors(vector, collection, path);
+        return new Point(id, unnamed, payload) { NamedVectors = named, SparseVectors = sparse, Multivectors = multi };
     }
 
     /// <summary>A point's vectors: a list (the unnamed vector) or a map of vector names to vectors.</summary>
-    public static (float[]? Unnamed, Dictionary<string, float[]>? Named, Dictionary<string, SparseVector>? Sparse) PointVectors(
+    public static (float[]? Unnamed, Dictionary<string, float[]>? Named, Dictionary<string, SparseVector>? Sparse, Dictionary<string, float[][]>? Multi) PointVectors(
         JsonElement vector, CollectionOptions collection, string path)
     {
         if (vector.ValueKind == JsonValueKind.Array)
         {
-            return (Dense(vector, path), null, null);
+            return (Dense(vector, path), null, null, null);
         }
 
         if (vector.ValueKind != JsonValueKind.Object)
@@ -43,6 +43,7 @@ internal static class VectorJson
         float[]? unnamed = null;
         Dictionary<string, float[]>? named = null;
         Dictionary<string, SparseVector>? sparse = null;
+        Dictionary<string, float[][]>? multi = null;
         foreach (var field in JsonText.Fields(vector))
         {
             string name = field.Name;
@@ -56,6 +57,10 @@ internal static class VectorJson
             {
                 (sparse ??= new(StringComparer.Ordinal))[name] = SparseOrDocument(value, query: false, at);
             }
+            else if (collection.NamedVectors?.GetValueOrDefault(name) is { Multivector: not null })
+            {
+                (multi ??= new(StringComparer.Ordinal))[name] = Multi(value, at);
+            }
             else if (collection.NamedVectors?.ContainsKey(name) == true)
             {
                 (named ??= new(StringComparer.Ordinal))[name] = Dense(value, at);
@@ -66,7 +71,18 @@ internal static class VectorJson
             }
         }
 
-        return (unnamed, named, sparse);
+        return (unnamed, named, sparse, multi);
+    }
+
+    /// <summary>A multivector: a list of dense vectors (at least one; the engine checks their lengths).</summary>
+    public static float[][] Multi(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array || (element.GetArrayLength() > 0 && element[0].ValueKind != JsonValueKind.Array))
+        {
+            throw new InvalidRequestException($"`{path}` is a multivector: give it as a list of vectors (lists of numbers).");
+        }
+
+        return [.. element.EnumerateArray().Select((vector, i) => Dense(vector, $"{path}[{i}]"))];
     }
 
     /// <summary>A dense vector: a list of numbers. A list of lists (a multivector) is refused.</summary>
@@ -79,7 +95,7 @@ internal static class VectorJson
 
         if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 0 && element[0].ValueKind == JsonValueKind.Array)
         {
-            throw new InvalidRequestException($"`{path}`: multivectors (a list of vectors per point) are not supported yet.");
+            throw new InvalidRequestException($"`{path}` is a list of vectors (a multivector), but its vector holds one vector per point.");
         }
 
         if (element.ValueKind != JsonValueKind.Array)
@@ -202,7 +218,9 @@ internal static class VectorJson
             : "documents to embed without a `model` are not supported: this server encodes text only with \"qdrant/bm25\" (for sparse vectors).";
 
     /// <summary>A returned point's vectors, as Qdrant shows them: a list when the collection has only its unnamed vector, else a map by name.</summary>
-    public static object? Output(float[]? unnamed, IReadOnlyDictionary<string, float[]>? named, IReadOnlyDictionary<string, SparseVector>? sparse, CollectionOptions collection, VectorSelector selector)
+    public static object? Output(
+        float[]? unnamed, IReadOnlyDictionary<string, float[]>? named, IReadOnlyDictionary<string, SparseVector>? sparse, IReadOnlyDictionary<string, float[][]>? multi,
+        CollectionOptions collection, VectorSelector selector)
     {
         if (!selector.Wants)
         {
@@ -233,6 +251,14 @@ internal static class VectorJson
             if (selector.Includes(name))
             {
                 vectors[name] = new SparseVectorResponse(vector.Indices, vector.Values);
+            }
+        }
+
+        foreach (var (name, vector) in multi ?? new Dictionary<string, float[][]>())
+        {
+            if (selector.Includes(name))
+            {
+                vectors[name] = vector;
             }
         }
 

@@ -54,10 +54,11 @@ internal sealed record DenseVectorConfig(
     [property: Key(2)] int M,
     [property: Key(3)] int EfConstruction,
     [property: Key(4)] VectorDataType DataType,
-    [property: Key(5)] int[]? Matryoshka)
+    [property: Key(5)] int[]? Matryoshka,
+    [property: Key(6)] MultivectorComparator? Multivector = null)
 {
     public static DenseVectorConfig From(DenseVectorOptions options) =>
-        new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null);
+        new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null, options.Multivector);
 
     public DenseVectorOptions ToOptions() => new()
     {
@@ -67,6 +68,7 @@ internal sealed record DenseVectorConfig(
         EfConstruction = EfConstruction,
         DataType = DataType,
         Matryoshka = Matryoshka,
+        Multivector = Multivector,
     };
 }
 

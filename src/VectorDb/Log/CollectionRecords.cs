@@ -10,20 +10,23 @@ internal sealed record PointData(
     [property: Key(1)] float[]? Vector,
     [property: Key(2)] string? PayloadJson,
     [property: Key(3)] Dictionary<string, float[]>? NamedVectors = null, // records logged before named vectors have three keys
-    [property: Key(4)] Dictionary<string, SparseData>? SparseVectors = null)
+    [property: Key(4)] Dictionary<string, SparseData>? SparseVectors = null,
+    [property: Key(5)] Dictionary<string, float[][]>? Multivectors = null)
 {
     public static PointData From(Point point) => new(
         point.Id,
         point.Vector,
         point.Payload?.ToJson(),
         point.NamedVectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
-        point.SparseVectors?.ToDictionary(v => v.Key, v => new SparseData(v.Value.Indices, v.Value.Values), StringComparer.Ordinal));
+        point.SparseVectors?.ToDictionary(v => v.Key, v => new SparseData(v.Value.Indices, v.Value.Values), StringComparer.Ordinal),
+        point.Multivectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal));
 
     /// <exception cref="InvalidDataException">A sparse vector is malformed (a damaged record).</exception>
     public Point ToPoint() => new(Id, Vector, PayloadJson is null ? null : Payload.Parse(PayloadJson))
     {
         NamedVectors = NamedVectors,
         SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
+        Multivectors = Multivectors,
     };
 }
 
