@@ -16,6 +16,7 @@ public sealed class FuzzTests : IAsyncLifetime
 {
     private const string Reference = "ref";
     private const string Scratch = "scratch";
+    private const string Hybrid = "hybrid"; // named, sparse and multivectors; written to like the scratch collection
     private const int Dimensions = 8;
     private const int BodyLimit = 1 << 20;
     private const int ClosedOnOversizedBody = 0; // reported as status 0
@@ -36,6 +37,7 @@ public sealed class FuzzTests : IAsyncLifetime
         _http = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(30) }) { BaseAddress = _server.Address, Timeout = TimeSpan.FromSeconds(60) };
         await Send(HttpMethod.Put, $"/collections/{Reference}", """{"vectors": {"size": 8, "distance": "Cosine"}}""", expectOk: true);
         await Send(HttpMethod.Put, $"/collections/{Scratch}", """{"vectors": {"size": 8, "distance": "Euclid"}}""", expectOk: true);
+        await Send(HttpMethod.Put, $"/collections/{Hybrid}", """{"vectors": {"text": {"size": 4, "distance": "Cosine"}, "colbert": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}}, "sparse_vectors": {"bm25": {"modifier": "idf"}}}""", expectOk: true);
         var random = new Random(1);
         var points = Enumerable.Range(0, 300).Select(i => new JsonObject
         {
@@ -214,8 +216,9 @@ public sealed class FuzzTests : IAsyncLifetime
             new JsonObject { ["a"] = 1 }, "\u0000", "\ud83d\ude00", new string('z', 10_000),
         ];
 
-        public FuzzRequest Next() => random.Next(12) switch
+        public FuzzRequest Next() => random.Next(13) switch
         {
+            11 => BadNamedVector(),
             0 => Mutated(),
             1 => WrongType(),
             2 => WrongDimensions(),
@@ -231,8 +234,13 @@ public sealed class FuzzTests : IAsyncLifetime
         };
 
         /// <summary>Valid requests to start from: reads of the reference collection, writes to the scratch one.</summary>
-        private (HttpMethod Method, string Path, string Body) Template() => random.Next(11) switch
+        private (HttpMethod Method, string Path, string Body) Template() => random.Next(16) switch
         {
+            11 => (HttpMethod.Put, $"/collections/{Hybrid}/points?wait=true", """{"points": [{"id": 1, "vector": {"text": [1,2,3,4], "colbert": [[1,0],[0,1]], "bm25": {"text": "red apples and pears", "model": "qdrant/bm25", "options": {"k": 1.5}}}}, {"id": 2, "vector": {"bm25": {"indices": [3, 1], "values": [0.5, 1]}}}]}"""),
+            12 => (HttpMethod.Post, $"/collections/{Hybrid}/points/query", """{"query": {"text": "apples", "model": "bm25"}, "using": "bm25", "limit": 3, "with_vector": ["text", "bm25"]}"""),
+            13 => (HttpMethod.Post, $"/collections/{Hybrid}/points/query", """{"query": [[1, 0], [0, 1]], "using": "colbert", "params": {"hnsw_ef": 16}}"""),
+            14 => (HttpMethod.Put, $"/collections/{Hybrid}/points/vectors?wait=true", """{"points": [{"id": 1, "vector": {"bm25": {"indices": [7], "values": [2]}, "text": [4,3,2,1]}}]}"""),
+            15 => (HttpMethod.Post, $"/collections/{Hybrid}/points/vectors/delete?wait=true", """{"points": [2], "vector": ["bm25"]}"""),
             0 => (HttpMethod.Post, $"/collections/{Reference}/points/search", """{"vector": [1,2,3,4,5,6,7,8], "limit": 5, "filter": {"must": [{"key": "kind", "match": {"value": "k1"}}]}, "with_payload": true}"""),
             1 => (HttpMethod.Post, $"/collections/{Reference}/points/query", """{"query": {"nearest": [1,2,3,4,5,6,7,8]}, "limit": 3, "params": {"hnsw_ef": 32, "exact": false}}"""),
             2 => (HttpMethod.Post, $"/collections/{Reference}/points/scroll", """{"limit": 10, "offset": 5, "filter": {"should": [{"key": "n", "range": {"gte": 10, "lt": 20}}]}, "with_vector": true}"""),
@@ -305,6 +313,28 @@ public sealed class FuzzTests : IAsyncLifetime
                 0 => Request(HttpMethod.Put, $"/collections/{Reference}/points?wait=true", $$"""{"points": [{"id": 9001, "vector": {{vector}}}]}""", mustRefuse: true),
                 1 => Request(HttpMethod.Post, $"/collections/{Reference}/points/search", $$"""{"vector": {{vector}}, "limit": 3}""", mustRefuse: true),
                 _ => Request(HttpMethod.Post, $"/collections/{Reference}/points/query", $$"""{"query": {{vector}}}""", mustRefuse: true),
+            };
+        }
+
+        /// <summary>Malformed named, sparse, BM25 and multivectors: each must be refused, and the hybrid collection keeps its points.</summary>
+        private FuzzRequest BadNamedVector()
+        {
+            string[] vectors =
+            [
+                """{"nope": [1,2,3,4]}""", """{"text": [1,2,3]}""", """{"text": {"indices": [1], "values": [1]}}""", """{"bm25": [1,2]}""",
+                """{"bm25": {"indices": [1, 1], "values": [1, 2]}}""", """{"bm25": {"indices": [-1], "values": [1]}}""", """{"bm25": {"indices": [4294967296], "values": [1]}}""",
+                """{"bm25": {"indices": [1, 2], "values": [1]}}""", """{"bm25": {"indices": [1], "values": ["x"]}}""", """{"bm25": {"text": "x", "model": "other/model"}}""",
+                """{"bm25": {"text": "x", "model": "bm25", "options": {"language": "klingon"}}}""", """{"bm25": {"text": 5, "model": "bm25"}}""",
+                """{"colbert": []}""", """{"colbert": [[1,2,3]]}""", """{"colbert": [1,2]}""", """{"colbert": [[1,0],[]]}""", """{"": [1,2,3,4]}""",
+                """[1,2,3,4]""", """{"text": [[1,2,3,4]]}""",
+            ];
+            string vector = vectors[random.Next(vectors.Length)];
+            string name = new[] { "text", "bm25", "colbert", "nope" }[random.Next(4)];
+            return random.Next(3) switch
+            {
+                0 => Request(HttpMethod.Put, $"/collections/{Hybrid}/points?wait=true", """{"points": [{"id": 9100, "vector": {"text": [1,1,1,1]}}, {"id": 9101, "vector": """ + vector + "}]}", mustRefuse: true),
+                1 => Request(HttpMethod.Put, $"/collections/{Hybrid}/points/vectors?wait=true", """{"points": [{"id": 1, "vector": """ + vector + "}]}", mustRefuse: true),
+                _ => Request(HttpMethod.Post, $"/collections/{Hybrid}/points/query", "{\"using\": \"" + name + "\", \"query\": " + vector + "}", mustRefuse: false),
             };
         }
 
