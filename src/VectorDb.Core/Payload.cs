@@ -36,6 +36,9 @@ public sealed class Payload : IEquatable<Payload>
         }
     }
 
+    /// <summary>Wraps an object inside another payload, without copying it (to evaluate conditions on an array's elements).</summary>
+    internal static Payload Within(JsonElement element) => new(element);
+
     /// <summary>Wraps a copy of a JSON object element.</summary>
     /// <exception cref="InvalidRequestException">The element is not an object.</exception>
     public static Payload FromJson(JsonElement element)

@@ -15,13 +15,16 @@ public abstract record Condition
 
 /// <summary>
 /// All of <see cref="Must"/>, at least one of <see cref="Should"/> (when there are any), none of
-/// <see cref="MustNot"/>. An empty filter matches every point.
+/// <see cref="MustNot"/>, and at least <see cref="MinShould"/>'s count of its conditions. An empty filter matches every point.
 /// </summary>
 public sealed record Filter(
     IReadOnlyList<Condition>? Must = null,
     IReadOnlyList<Condition>? Should = null,
     IReadOnlyList<Condition>? MustNot = null) : Condition
 {
+    /// <summary>Qdrant's <c>min_should</c>: at least <see cref="MinShould.MinCount"/> of its conditions hold. Null: none.</summary>
+    public MinShould? MinShould { get; init; }
+
     /// <inheritdoc />
     public override bool Matches(PointId id, Payload? payload)
     {
@@ -46,8 +49,42 @@ public sealed record Filter(
             }
         }
 
-        return true;
+        return MinShould is not { } minShould || minShould.Conditions.Count(c => c.Matches(id, payload)) >= minShould.MinCount;
     }
+}
+
+/// <summary>At least <see cref="MinCount"/> of <see cref="Conditions"/> hold (Qdrant's <c>min_should</c>).</summary>
+public sealed record MinShould(IReadOnlyList<Condition> Conditions, int MinCount);
+
+/// <summary>The point has a vector of this name (<c>""</c>: the unnamed one); answered by the collection, not the payload.</summary>
+public sealed record HasVectorCondition(string Vector) : Condition
+{
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Always: whether a point has a vector is known to its collection only.</exception>
+    public override bool Matches(PointId id, Payload? payload) =>
+        throw new InvalidOperationException("has_vector is answered by the collection that holds the point, not from its payload.");
+}
+
+/// <summary>The number of values at the key (array elements counted one by one, nulls not at all) lies within the bounds.</summary>
+public sealed record ValuesCountCondition(string Key, int? Gt = null, int? Gte = null, int? Lt = null, int? Lte = null) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload)
+    {
+        int count = PayloadPath.Values(payload, Key).Count(v => v.ValueKind != JsonValueKind.Null);
+        return (Gt is not { } gt || count > gt) && (Gte is not { } gte || count >= gte) && (Lt is not { } lt || count < lt) && (Lte is not { } lte || count <= lte);
+    }
+}
+
+/// <summary>
+/// Some object element of the array at <see cref="Key"/> satisfies all of <see cref="Filter"/> on its own (Qdrant's
+/// <c>nested</c>): its keys are paths within the element, so conditions on two keys must hold in the same element.
+/// </summary>
+public sealed record NestedCondition(string Key, Filter Filter) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(element => element.ValueKind == JsonValueKind.Object && Filter.Matches(id, Payload.Within(element)));
 }
 
 /// <summary>The point's id is one of <see cref="Ids"/>.</summary>

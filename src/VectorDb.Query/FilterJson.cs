@@ -31,7 +31,11 @@ public static class FilterJson
     public static Filter? Parse(JsonElement? element, string path = "filter") =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } filter ? ParseFilter(filter, path, 0) : null;
 
-    private static Filter ParseFilter(JsonElement element, string path, int depth)
+    /// <param name="element">The filter's JSON.</param>
+    /// <param name="path">Its path in the request.</param>
+    /// <param name="depth">How deep it nests.</param>
+    /// <param name="inNested">Inside a <c>nested</c> condition, where conditions apply to one array element and <c>has_id</c> and <c>has_vector</c> have no meaning.</param>
+    private static Filter ParseFilter(JsonElement element, string path, int depth, bool inNested = false)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -47,19 +51,46 @@ public static class FilterJson
         {
             switch (property.Name)
             {
-                case "must" or "should" or "must_not":
+                case "must" or "should" or "must_not" or "min_should":
                     break;
-                case "min_should":
-                    throw NotSupported($"{path}.min_should", "use `should` (at least one) or `must` (all)");
                 default:
                     throw Unknown($"{path}.{property.Name}");
             }
         }
 
-        return new Filter(Clause(element, "must", path, depth), Clause(element, "should", path, depth), Clause(element, "must_not", path, depth));
+        return new Filter(Clause(element, "must", path, depth, inNested), Clause(element, "should", path, depth, inNested), Clause(element, "must_not", path, depth, inNested))
+        {
+            MinShould = ParseMinShould(element, path, depth, inNested),
+        };
     }
 
-    private static List<Condition>? Clause(JsonElement filter, string name, string path, int depth)
+    /// <summary><c>min_should</c>: <c>{"conditions": [...], "min_count": n}</c>, n ≥ 1.</summary>
+    private static MinShould? ParseMinShould(JsonElement filter, string path, int depth, bool inNested)
+    {
+        var minShould = Fields(filter).FirstOrDefault(f => f.Name == "min_should").Value;
+        if (minShould.ValueKind == JsonValueKind.Undefined)
+        {
+            return null;
+        }
+
+        string at = $"{path}.min_should";
+        Object(minShould, at);
+        foreach (var field in Fields(minShould))
+        {
+            if (field.Name is not ("conditions" or "min_count"))
+            {
+                throw Unknown($"{at}.{field.Name}");
+            }
+        }
+
+        var conditions = Clause(minShould, "conditions", at, depth, inNested) ?? throw new InvalidRequestException($"`{at}.conditions` (a list of conditions) is required.");
+        int minCount = Fields(minShould).FirstOrDefault(f => f.Name == "min_count").Value is { ValueKind: JsonValueKind.Number } count && count.TryGetInt32(out int n) && n >= 1
+            ? n
+            : throw new InvalidRequestException($"`{at}.min_count` must be an integer of at least 1.");
+        return new MinShould(conditions, minCount);
+    }
+
+    private static List<Condition>? Clause(JsonElement filter, string name, string path, int depth, bool inNested)
     {
         var clause = Fields(filter).FirstOrDefault(f => f.Name == name).Value;
         if (clause.ValueKind == JsonValueKind.Undefined)
@@ -69,11 +100,11 @@ public static class FilterJson
 
         // Qdrant accepts a single condition as well as a list.
         return clause.ValueKind == JsonValueKind.Array
-            ? [.. clause.EnumerateArray().Select((c, i) => ParseCondition(c, $"{path}.{name}[{i}]", depth + 1))]
-            : [ParseCondition(clause, $"{path}.{name}", depth + 1)];
+            ? [.. clause.EnumerateArray().Select((c, i) => ParseCondition(c, $"{path}.{name}[{i}]", depth + 1, inNested))]
+            : [ParseCondition(clause, $"{path}.{name}", depth + 1, inNested)];
     }
 
-    private static Condition ParseCondition(JsonElement element, string path, int depth)
+    private static Condition ParseCondition(JsonElement element, string path, int depth, bool inNested)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -89,7 +120,7 @@ public static class FilterJson
         // An object of clauses, all null or none at all, is a filter that matches everything, as at the top level.
         if (fields.Count == 0 || fields.Any(f => f.Name is "must" or "should" or "must_not" or "min_should"))
         {
-            return ParseFilter(element, path, depth);
+            return ParseFilter(element, path, depth, inNested);
         }
 
         if (fields.Count != 1)
@@ -98,16 +129,44 @@ public static class FilterJson
         }
 
         var field = fields[0];
+        if (inNested && field.Name is "has_id" or "has_vector")
+        {
+            throw new InvalidRequestException($"`{path}.{field.Name}` cannot be used inside `nested`: its conditions apply to one array element, not to the point.");
+        }
+
         return field.Name switch
         {
             "has_id" => new HasIdCondition(PointId.ListFromJson(field.Value).ToHashSet()),
             "is_empty" => new IsEmptyCondition(KeyObject(field.Value, $"{path}.is_empty")),
             "is_null" => new IsNullCondition(KeyObject(field.Value, $"{path}.is_null")),
-            "has_vector" => throw NotSupported($"{path}.has_vector", "a point holds one unnamed vector, which every point has"),
-            "nested" => throw NotSupported($"{path}.nested", "use a key path into arrays of objects, `a[].b`"),
+            "has_vector" => field.Value.ValueKind == JsonValueKind.String
+                ? new HasVectorCondition(Text(field.Value))
+                : throw new InvalidRequestException($"`{path}.has_vector` must be a vector name (a string; \"\" for the unnamed vector)."),
+            "nested" => ParseNested(Object(field.Value, $"{path}.nested"), $"{path}.nested", depth),
             "slice" => throw NotSupported($"{path}.slice", "filter by `has_id` or a payload field"),
             _ => throw Unknown($"{path}.{field.Name}"),
         };
+    }
+
+    /// <summary><c>nested</c>: <c>{"key": array field, "filter": conditions on each element}</c>.</summary>
+    private static NestedCondition ParseNested(JsonElement nested, string path, int depth)
+    {
+        foreach (var field in Fields(nested))
+        {
+            if (field.Name is not ("key" or "filter"))
+            {
+                throw Unknown($"{path}.{field.Name}");
+            }
+        }
+
+        var filter = Fields(nested).FirstOrDefault(f => f.Name == "filter").Value;
+        if (filter.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException($"`{path}.filter` (an object of conditions on each element) is required.");
+        }
+
+        string key = Key(nested, path);
+        return new NestedCondition(key.EndsWith("[]", StringComparison.Ordinal) ? key[..^2] : key, ParseFilter(filter, $"{path}.filter", depth + 1, inNested: true));
     }
 
     /// <summary>A condition on a payload key: exactly one of <c>match</c>, <c>range</c>, <c>is_empty</c>, <c>is_null</c>.</summary>
@@ -119,12 +178,10 @@ public static class FilterJson
         {
             switch (field.Name)
             {
-                case "match" or "range" or "is_empty" or "is_null":
+                case "match" or "range" or "is_empty" or "is_null" or "values_count":
                     break;
                 case "geo_bounding_box" or "geo_radius" or "geo_polygon":
                     throw NotSupported($"{path}.{field.Name}", "geo payloads and indexes are not built yet");
-                case "values_count":
-                    throw NotSupported($"{path}.values_count", "conditions on how many values a key holds are not built yet");
                 default:
                     throw Unknown($"{path}.{field.Name}");
             }
@@ -133,7 +190,7 @@ public static class FilterJson
         if (conditions.Count != 1)
         {
             throw new InvalidRequestException(conditions.Count == 0
-                ? $"Condition `{path}` on `{key}` needs `match`, `range`, `is_empty` or `is_null`."
+                ? $"Condition `{path}` on `{key}` needs `match`, `range`, `values_count`, `is_empty` or `is_null`."
                 : $"Condition `{path}` on `{key}` has {string.Join(" and ", conditions.Select(c => $"`{c.Name}`"))}: give one per condition (combine them with `must`).");
         }
 
@@ -142,6 +199,7 @@ public static class FilterJson
         {
             "match" => ParseMatch(key, Object(condition.Value, $"{path}.match"), $"{path}.match"),
             "range" => ParseRange(key, Object(condition.Value, $"{path}.range"), $"{path}.range"),
+            "values_count" => ParseValuesCount(key, Object(condition.Value, $"{path}.values_count"), $"{path}.values_count"),
             "is_empty" => Flag(condition.Value, $"{path}.is_empty") ? new IsEmptyCondition(key) : new Filter(MustNot: [new IsEmptyCondition(key)]),
             _ => Flag(condition.Value, $"{path}.is_null") ? new IsNullCondition(key) : new Filter(MustNot: [new IsNullCondition(key)]),
         };
@@ -192,6 +250,25 @@ public static class FilterJson
         }
 
         return new RangeCondition(key, Bound(range, "gt", path), Bound(range, "gte", path), Bound(range, "lt", path), Bound(range, "lte", path));
+    }
+
+    private static ValuesCountCondition ParseValuesCount(string key, JsonElement bounds, string path)
+    {
+        foreach (var field in Fields(bounds))
+        {
+            if (field.Name is not ("gt" or "gte" or "lt" or "lte"))
+            {
+                throw Unknown($"{path}.{field.Name}");
+            }
+        }
+
+        int? Count(string name) => Fields(bounds).FirstOrDefault(f => f.Name == name).Value switch
+        {
+            { ValueKind: JsonValueKind.Undefined } => null,
+            { ValueKind: JsonValueKind.Number } bound when bound.TryGetInt32(out int value) && value >= 0 => value,
+            var other => throw new InvalidRequestException($"`{path}.{name}` must be a non-negative integer, got {Truncate(other.GetRawText())}."),
+        };
+        return new ValuesCountCondition(key, Count("gt"), Count("gte"), Count("lt"), Count("lte"));
     }
 
     private static List<JsonElement> Values(JsonElement list, string path) => list.ValueKind == JsonValueKind.Array

@@ -14,4 +14,7 @@ internal interface IPointSource
 
     /// <summary>The node holding the point with this id, if it exists.</summary>
     bool TryGetNode(PointId id, out int node);
+
+    /// <summary>Tells which nodes hold a vector of this name (<c>""</c>: the unnamed one); null when there is no such vector.</summary>
+    Func<int, bool>? VectorHolders(string vector);
 }

@@ -137,12 +137,24 @@ internal sealed class MatchAllPredicate : NodePredicate
 }
 
 /// <summary>A condition without an index: evaluated on the stored payload; estimated on a sample.</summary>
-internal sealed class PayloadPredicate(Condition condition, IPointSource source) : NodePredicate
+internal sealed class PayloadPredicate(Condition condition, IPointSource source) : SampledPredicate
 {
     public override int Cost => 100;
 
     public override bool Matches(int node) => source.TryGetPoint(node, out var id, out var payload) && condition.Matches(id, payload);
+}
 
+/// <summary>A test of the node itself (which vectors it holds), without an index; estimated on a sample.</summary>
+internal sealed class NodeTestPredicate(Func<int, bool> test, IPointSource source) : SampledPredicate
+{
+    public override int Cost => 10;
+
+    public override bool Matches(int node) => source.TryGetPoint(node, out _, out _) && test(node);
+}
+
+/// <summary>A predicate estimated by checking a sample of the points.</summary>
+internal abstract class SampledPredicate : NodePredicate
+{
     public override Cardinality Estimate(EstimationContext context)
     {
         var sample = context.Sample;
@@ -316,6 +328,63 @@ internal sealed class AnyOfPredicate(NodePredicate[] parts) : NodePredicate
     {
         // A part that cannot list makes the caller scan every point, so what the others marked does not matter.
         return _parts.All(part => part.TryMarkCandidates(candidates));
+    }
+}
+
+/// <summary>At least <c>minCount</c> of its parts match (Qdrant's <c>min_should</c>).</summary>
+internal sealed class AtLeastPredicate(NodePredicate[] parts, int minCount) : NodePredicate
+{
+    private readonly NodePredicate[] _parts = [.. parts.OrderBy(p => p.Cost)];
+
+    public override int Cost => _parts.Sum(p => p.Cost);
+
+    public override bool Matches(int node)
+    {
+        int matched = 0;
+        for (int i = 0; i < _parts.Length; i++)
+        {
+            if (_parts[i].Matches(node) && ++matched >= minCount)
+            {
+                return true;
+            }
+
+            if (matched + (_parts.Length - i - 1) < minCount)
+            {
+                return false; // too few parts left to reach the count
+            }
+        }
+
+        return minCount <= 0;
+    }
+
+    /// <summary>Somewhere between all parts (the fewest) and any part (the most); exact at those two ends.</summary>
+    public override Cardinality Estimate(EstimationContext context)
+    {
+        if (minCount <= 0)
+        {
+            return Cardinality.Exactly(context.Total);
+        }
+
+        if (minCount > _parts.Length)
+        {
+            return Cardinality.Exactly(0);
+        }
+
+        var estimates = _parts.Select(p => p.Estimate(context)).ToList();
+        var all = Cardinality.AllOf(estimates, context.Total);
+        var any = Cardinality.AnyOf(estimates, context.Total);
+        if (minCount == 1)
+        {
+            return any;
+        }
+
+        if (minCount == _parts.Length)
+        {
+            return all;
+        }
+
+        double share = (minCount - 1) / (double)(_parts.Length - 1);
+        return new Cardinality(all.Min, (int)Math.Round(any.Expected + ((all.Expected - any.Expected) * share)), any.Max);
     }
 }
 

@@ -48,7 +48,7 @@ public sealed partial class Collection : ICheckpointed
             SparseVectors = options.SparseVectors?.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal),
         };
         _durable = durable;
-        _table = new PointTable(name);
+        _table = new PointTable(name, vector => _spaces!.Find(vector) is { } space ? space.Holds : null);
         _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault("")) : null;
         _payloadIndexes = new PayloadIndexSet(_unnamed?.Graph, options.PayloadLinks);
         var dense = new Dictionary<string, DenseVectorSpace>(StringComparer.Ordinal);

@@ -69,4 +69,28 @@ public sealed class FilterTests
         Assert.True(Conditions.MatchAny("tags", "z", "a").Matches(1, Point));
         Assert.False(Conditions.Range("n", gt: 7).Matches(1, Point));
     }
+
+    [Theory]
+    [InlineData("""{"must": [{"key": "tags", "values_count": {"gte": 2}}]}""", true)]
+    [InlineData("""{"must": [{"key": "tags", "values_count": {"gt": 2}}]}""", false)]
+    [InlineData("""{"must": [{"key": "gone", "values_count": {"lt": 1}}]}""", true)]
+    [InlineData("""{"must": [{"key": "items", "values_count": {"gte": 2, "lte": 2}}]}""", true)]
+    [InlineData("""{"must": [{"nested": {"key": "items", "filter": {"must": [{"key": "sku", "match": {"value": "x1"}}, {"key": "qty", "range": {"gte": 2}}]}}}]}""", true)]
+    [InlineData("""{"must": [{"nested": {"key": "items[]", "filter": {"must": [{"key": "sku", "match": {"value": "x1"}}, {"key": "qty", "range": {"gte": 5}}]}}}]}""", false)]
+    [InlineData("""{"must": [{"key": "items[].sku", "match": {"value": "x1"}}, {"key": "items[].qty", "range": {"gte": 5}}]}""", true)]
+    [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": true}}], "min_count": 2}}""", true)]
+    [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": false}}], "min_count": 2}}""", false)]
+    public void Values_count_nested_and_min_should_follow_qdrant(string filter, bool expected) =>
+        Assert.Equal(expected, FilterJson.Parse(filter).Matches(1, Point));
+
+    [Theory]
+    [InlineData("""{"must": [{"key": "tags", "values_count": {"gte": -1}}]}""", "values_count.gte")]
+    [InlineData("""{"must": [{"key": "tags", "values_count": {"eq": 1}}]}""", "values_count.eq")]
+    [InlineData("""{"must": [{"nested": {"key": "items", "filter": {"must": [{"has_id": [1]}]}}}]}""", "inside `nested`")]
+    [InlineData("""{"must": [{"nested": {"key": "items"}}]}""", "nested.filter")]
+    [InlineData("""{"min_should": {"conditions": [], "min_count": 0}}""", "min_count")]
+    [InlineData("""{"min_should": {"min_count": 1}}""", "min_should.conditions")]
+    [InlineData("""{"must": [{"has_vector": 3}]}""", "has_vector")]
+    public void Malformed_conditions_are_refused_by_path(string filter, string expected) =>
+        Assert.Contains(expected, Assert.Throws<InvalidRequestException>(() => FilterJson.Parse(filter)).Message, StringComparison.Ordinal);
 }

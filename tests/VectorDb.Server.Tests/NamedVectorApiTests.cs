@@ -175,6 +175,19 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
         Assert.Contains("Cosine or Dot", Error(body), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"must": [{"has_vector": "image"}]}""", 2)]
+    [InlineData("""{"must_not": [{"has_vector": "splade"}]}""", 3)]
+    [InlineData("""{"must": [{"key": "kind", "values_count": {"gte": 1}}]}""", 4)]
+    [InlineData("""{"min_should": {"conditions": [{"has_vector": "image"}, {"has_vector": "splade"}, {"key": "kind", "match": {"value": "recipe"}}], "min_count": 2}}""", 2)]
+    public async Task Has_vector_values_count_and_min_should_filter_points(string filter, int expected)
+    {
+        await CreateHybridAsync("conditions");
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/conditions/points/count", $$"""{"filter": {{filter}}, "exact": true}""");
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal(expected, body.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
     [Fact]
     public async Task The_batch_form_takes_a_map_of_named_vector_columns()
     {

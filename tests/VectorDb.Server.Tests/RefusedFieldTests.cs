@@ -123,13 +123,9 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     public static TheoryData<string, string, string, string> ShapeRefusals => new()
     {
         { "vectors.datatype", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""" },
-        { "filter.min_should", "POST", "/collections/refusals/points/count", """{"filter": {"min_should": {"conditions": [], "min_count": 1}}}""" },
         { "filter.…geo_radius", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_radius": {"center": {"lon": 0, "lat": 0}, "radius": 1}}]}}""" },
         { "filter.…geo_bounding_box", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_bounding_box": {}}]}}""" },
         { "filter.…geo_polygon", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_polygon": {}}]}}""" },
-        { "filter.…values_count", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "city", "values_count": {"gt": 1}}]}}""" },
-        { "filter.…has_vector", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"has_vector": "v"}]}}""" },
-        { "filter.…nested", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"nested": {"key": "a", "filter": {}}}]}}""" },
         { "filter.…slice", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"slice": {"total": 2, "index": 0}}]}}""" },
         { "filter.…match.text", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "city", "match": {"text": "x"}}]}}""" },
         { "filter.…match.text_any", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "city", "match": {"text_any": "x"}}]}}""" },

@@ -118,6 +118,24 @@ public sealed class NamedVectorTests : IDisposable
     }
 
     [Fact]
+    public void Has_vector_filters_by_which_vectors_a_point_holds_in_every_kind_of_search()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("c", Options());
+        var points = Enumerable.Range(0, 90).Select(i => PointFor(i)).ToList();
+        collection.Upsert(points);
+
+        Assert.Equal(60, collection.Count(FilterJson.Parse("""{"must": [{"has_vector": "image"}]}""")));
+        Assert.Equal(45, collection.Count(FilterJson.Parse("""{"must": [{"has_vector": "bm25"}]}""")));
+        Assert.Equal(90, collection.Count(FilterJson.Parse("""{"must": [{"has_vector": ""}]}""")));
+        Assert.Equal(15, collection.Count(FilterJson.Parse("""{"must_not": [{"has_vector": "image"}, {"has_vector": "bm25"}]}""")));
+        var hits = collection.Search(points[0].NamedVectors!["text"], 10, new SearchOptions { Using = "text", Filter = FilterJson.Parse("""{"must_not": [{"has_vector": "image"}]}""") });
+        Assert.Equal(10, hits.Count);
+        Assert.All(hits, hit => Assert.Equal(0UL, hit.Id.Number % 3));
+        Assert.Throws<InvalidRequestException>(() => collection.Count(FilterJson.Parse("""{"must": [{"has_vector": "nope"}]}""")));
+    }
+
+    [Fact]
     public void A_collection_without_an_unnamed_vector_holds_points_by_their_named_vectors_only()
     {
         using var database = VectorDatabase.InMemory();

@@ -8,6 +8,8 @@ internal static class FilterCompiler
     {
         Filter filter => CompileFilter(filter, indexes, source),
         HasIdCondition hasId => new NodeSetPredicate(ResolveIds(hasId.Ids, source)),
+        HasVectorCondition hasVector => new NodeTestPredicate(
+            source.VectorHolders(hasVector.Vector) ?? throw new InvalidRequestException($"Not existing vector name error: {hasVector.Vector}"), source),
         _ => KeyOf(condition) is { } key && indexes.Find(key)?.TryCompile(condition) is { } indexed
             ? indexed
             : new PayloadPredicate(condition, source),
@@ -23,6 +25,11 @@ internal static class FilterCompiler
         }
 
         parts.AddRange((filter.MustNot ?? []).Select(c => new NotPredicate(Compile(c, indexes, source))));
+        if (filter.MinShould is { } minShould)
+        {
+            parts.Add(new AtLeastPredicate([.. minShould.Conditions.Select(c => Compile(c, indexes, source))], minShould.MinCount));
+        }
+
         return parts.Count switch
         {
             0 => MatchAllPredicate.Instance,
@@ -53,6 +60,7 @@ internal static class FilterCompiler
         RangeCondition c => c.Key,
         IsEmptyCondition c => c.Key,
         IsNullCondition c => c.Key,
+        ValuesCountCondition c => c.Key,
         _ => null,
     };
 }

@@ -17,7 +17,7 @@ namespace VectorDb.Points;
     "Design",
     "CA1001:Types that own disposable fields should be disposable",
     Justification = "The visibility lock lives as long as the collection, which readers may still hold after it is dropped.")]
-internal sealed class PointTable(string collection) : IPointSource
+internal sealed class PointTable(string collection, Func<string, Func<int, bool>?> vectorHolders) : IPointSource
 {
     private readonly ConcurrentDictionary<PointId, int> _nodes = new();
     private readonly ReaderWriterLockSlim _visibility = new(LockRecursionPolicy.NoRecursion);
@@ -41,6 +41,9 @@ internal sealed class PointTable(string collection) : IPointSource
 
     /// <inheritdoc />
     public bool TryGetNode(PointId id, out int node) => _nodes.TryGetValue(id, out node);
+
+    /// <inheritdoc />
+    public Func<int, bool>? VectorHolders(string vector) => vectorHolders(vector);
 
     /// <summary>True when a point with this id exists.</summary>
     public bool Contains(PointId id) => _nodes.ContainsKey(id);
