@@ -134,6 +134,25 @@ public sealed record MatchExceptCondition(string Key, IReadOnlyList<JsonElement>
         PayloadPath.Values(payload, Key).Any(v => v.ValueKind != JsonValueKind.Null && !Values.Any(candidate => PayloadPath.ValueEquals(v, candidate)));
 }
 
+/// <summary>
+/// Some string value of the field contains <see cref="Text"/> (ordinal, case-sensitive): what Qdrant's <c>match.text</c>
+/// does on a key without a full-text index.
+/// </summary>
+public sealed record MatchTextCondition(string Key, string Text) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.String && v.GetString()!.Contains(Text, StringComparison.Ordinal));
+}
+
+/// <summary>Some string value of the field starts with <see cref="Prefix"/> (ordinal, case-sensitive, as Qdrant's <c>match.prefix</c>).</summary>
+public sealed record MatchPrefixCondition(string Key, string Prefix) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.String && v.GetString()!.StartsWith(Prefix, StringComparison.Ordinal));
+}
+
 /// <summary>Some numeric value of the field lies within all the given bounds.</summary>
 public sealed record RangeCondition(string Key, double? Gt = null, double? Gte = null, double? Lt = null, double? Lte = null) : Condition
 {

@@ -212,12 +212,10 @@ public static class FilterJson
         {
             switch (field.Name)
             {
-                case "value" or "any" or "except":
+                case "value" or "any" or "except" or "text" or "prefix":
                     break;
-                case "text" or "text_any" or "phrase":
-                    throw NotSupported($"{path}.{field.Name}", "full-text matching is not built yet");
-                case "prefix":
-                    throw NotSupported($"{path}.prefix", "keyword prefix matching is not built yet");
+                case "text_any" or "phrase":
+                    throw NotSupported($"{path}.{field.Name}", "it needs a full-text index, which is not built yet (`text` is matched as a substring, as Qdrant does without one)");
                 default:
                     throw Unknown($"{path}.{field.Name}");
             }
@@ -225,7 +223,7 @@ public static class FilterJson
 
         if (fields.Count != 1)
         {
-            throw new InvalidRequestException($"`{path}` on `{key}` needs exactly one of `value`, `any` and `except`.");
+            throw new InvalidRequestException($"`{path}` on `{key}` needs exactly one of `value`, `any`, `except`, `text` and `prefix`.");
         }
 
         var only = fields[0];
@@ -235,6 +233,8 @@ public static class FilterJson
                 ? new MatchValueCondition(key, Checked(only.Value).Clone())
                 : throw new InvalidRequestException($"`{path}.value` on `{key}` must be a string, integer or boolean."),
             "any" => new MatchAnyCondition(key, Values(only.Value, $"{path}.any")),
+            "text" => new MatchTextCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.text` on `{key}` must be a string.")),
+            "prefix" => new MatchPrefixCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.prefix` on `{key}` must be a string.")),
             _ => new MatchExceptCondition(key, Values(only.Value, $"{path}.except")),
         };
     }

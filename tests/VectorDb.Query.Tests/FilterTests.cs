@@ -80,6 +80,10 @@ public sealed class FilterTests
     [InlineData("""{"must": [{"key": "items[].sku", "match": {"value": "x1"}}, {"key": "items[].qty", "range": {"gte": 5}}]}""", true)]
     [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": true}}], "min_count": 2}}""", true)]
     [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": false}}], "min_count": 2}}""", false)]
+    [InlineData("""{"must": [{"key": "city", "match": {"text": "erl"}}]}""", true)]
+    [InlineData("""{"must": [{"key": "city", "match": {"text": "berl"}}]}""", false)]
+    [InlineData("""{"must": [{"key": "items[].sku", "match": {"prefix": "y"}}]}""", true)]
+    [InlineData("""{"must": [{"key": "city", "match": {"prefix": "erl"}}]}""", false)]
     public void Values_count_nested_and_min_should_follow_qdrant(string filter, bool expected) =>
         Assert.Equal(expected, FilterJson.Parse(filter).Matches(1, Point));
 

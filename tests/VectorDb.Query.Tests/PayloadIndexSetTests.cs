@@ -63,4 +63,20 @@ public sealed class PayloadIndexSetTests
 
     private static HnswIndex TenantGraph(PayloadIndexSet indexes, string value) =>
         indexes.Find("tenant")!.TryCompile(Match("tenant", value))!.Reach.Tenant!.Graph;
+
+    [Fact]
+    public void A_keyword_index_answers_a_prefix_from_its_values()
+    {
+        using var indexes = new PayloadIndexSet(graph: null);
+        indexes.Create("city", PayloadSchemaType.Keyword, []);
+        string[] cities = ["Berlin", "Bern", "bergen", "Paris", "Be"];
+        for (int node = 0; node < cities.Length; node++)
+        {
+            indexes.Add(node, Payload.FromObject(new { city = cities[node] }));
+        }
+
+        var predicate = indexes.Find("city")!.TryCompile(new MatchPrefixCondition("city", "Ber"))!;
+        Assert.Equal(2, predicate.Count);
+        Assert.Equal([true, true, false, false, false], Enumerable.Range(0, cities.Length).Select(predicate.Matches));
+    }
 }

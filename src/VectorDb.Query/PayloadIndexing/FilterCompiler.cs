@@ -61,6 +61,8 @@ internal static class FilterCompiler
         IsEmptyCondition c => c.Key,
         IsNullCondition c => c.Key,
         ValuesCountCondition c => c.Key,
+        MatchTextCondition c => c.Key,
+        MatchPrefixCondition c => c.Key,
         _ => null,
     };
 }

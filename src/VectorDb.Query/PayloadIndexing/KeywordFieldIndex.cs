@@ -149,11 +149,22 @@ internal sealed class KeywordFieldIndex : PayloadFieldIndex, IIndexedValues
                 return new MatchIds(this, [match.Value.GetString()!]);
             case MatchAnyCondition any when any.Values.All(v => v.ValueKind == JsonValueKind.String):
                 return new MatchIds(this, [.. any.Values.Select(v => v.GetString()!)]);
+            case MatchPrefixCondition prefix:
+                return new MatchIds(this, ValuesStartingWith(prefix.Prefix));
             case MatchExceptCondition except when !HoldsOtherKinds:
                 // Only strings are held, so only the listed strings can be excluded: the other values are the matches.
                 return new MatchIds(this, [.. except.Values.Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)], excluding: true);
             default:
                 return null;
+        }
+    }
+
+    /// <summary>The indexed values that start with <paramref name="prefix"/> (ordinal): a scan of the distinct values.</summary>
+    private List<string> ValuesStartingWith(string prefix)
+    {
+        lock (_postingsLock)
+        {
+            return [.. _valueIds.Keys.Where(value => value.StartsWith(prefix, StringComparison.Ordinal))];
         }
     }
 
