@@ -18,6 +18,9 @@ public enum PayloadSchemaType
 
     /// <summary>UUID strings, matched exactly as written.</summary>
     Uuid,
+
+    /// <summary>Text split into tokens (<see cref="TextIndexOptions"/>): full-text match, match any token, phrase.</summary>
+    Text,
 }
 
 /// <summary>A field index as reported to users.</summary>
@@ -25,4 +28,5 @@ public enum PayloadSchemaType
 /// <param name="Schema">Its kind.</param>
 /// <param name="Points">How many points have at least one value it indexes.</param>
 /// <param name="IsTenant">True when each value (held by enough points) has a graph of its own, for filters on one value.</param>
-public sealed record PayloadIndexInfo(string Key, PayloadSchemaType Schema, int Points, bool IsTenant = false);
+/// <param name="Text">A text index's analysis; null for other kinds.</param>
+public sealed record PayloadIndexInfo(string Key, PayloadSchemaType Schema, int Points, bool IsTenant = false, TextIndexOptions? Text = null);

@@ -145,6 +145,24 @@ public sealed record MatchTextCondition(string Key, string Text) : Condition
         PayloadPath.Values(payload, Key).Any(v => v.ValueKind == JsonValueKind.String && v.GetString()!.Contains(Text, StringComparison.Ordinal));
 }
 
+/// <summary>At least one token of <see cref="Text"/> is among the field's tokens: needs a full-text index on the key.</summary>
+public sealed record MatchTextAnyCondition(string Key, string Text) : Condition
+{
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Always: tokens are the key's full-text index's, so the index answers it.</exception>
+    public override bool Matches(PointId id, Payload? payload) =>
+        throw new InvalidOperationException($"match.text_any on `{Key}` is answered by its full-text index.");
+}
+
+/// <summary>The tokens of <see cref="Phrase"/> follow each other in one of the field's values: needs a full-text index with phrase matching.</summary>
+public sealed record MatchPhraseCondition(string Key, string Phrase) : Condition
+{
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">Always: tokens are the key's full-text index's, so the index answers it.</exception>
+    public override bool Matches(PointId id, Payload? payload) =>
+        throw new InvalidOperationException($"match.phrase on `{Key}` is answered by its full-text index.");
+}
+
 /// <summary>Some string value of the field starts with <see cref="Prefix"/> (ordinal, case-sensitive, as Qdrant's <c>match.prefix</c>).</summary>
 public sealed record MatchPrefixCondition(string Key, string Prefix) : Condition
 {

@@ -114,7 +114,7 @@ public static class FilterJson
         var fields = Fields(element).ToList();
         if (fields.Any(f => f.Name == "key"))
         {
-            return ParseFieldCondition(element, fields, path);
+            return ParseFieldCondition(element, fields, path, inNested);
         }
 
         // An object of clauses, all null or none at all, is a filter that matches everything, as at the top level.
@@ -170,7 +170,7 @@ public static class FilterJson
     }
 
     /// <summary>A condition on a payload key: exactly one of <c>match</c>, <c>range</c>, <c>is_empty</c>, <c>is_null</c>.</summary>
-    private static Condition ParseFieldCondition(JsonElement element, List<JsonProperty> fields, string path)
+    private static Condition ParseFieldCondition(JsonElement element, List<JsonProperty> fields, string path, bool inNested)
     {
         string key = Key(element, path);
         var conditions = fields.Where(f => f.Name != "key").ToList();
@@ -197,7 +197,7 @@ public static class FilterJson
         var condition = conditions[0];
         return condition.Name switch
         {
-            "match" => ParseMatch(key, Object(condition.Value, $"{path}.match"), $"{path}.match"),
+            "match" => ParseMatch(key, Object(condition.Value, $"{path}.match"), $"{path}.match", inNested),
             "range" => ParseRange(key, Object(condition.Value, $"{path}.range"), $"{path}.range"),
             "values_count" => ParseValuesCount(key, Object(condition.Value, $"{path}.values_count"), $"{path}.values_count"),
             "is_empty" => Flag(condition.Value, $"{path}.is_empty") ? new IsEmptyCondition(key) : new Filter(MustNot: [new IsEmptyCondition(key)]),
@@ -205,17 +205,17 @@ public static class FilterJson
         };
     }
 
-    private static Condition ParseMatch(string key, JsonElement match, string path)
+    private static Condition ParseMatch(string key, JsonElement match, string path, bool inNested)
     {
         var fields = Fields(match).ToList();
         foreach (var field in fields)
         {
             switch (field.Name)
             {
-                case "value" or "any" or "except" or "text" or "prefix":
+                case "text_any" or "phrase" when inNested:
+                    throw new InvalidRequestException($"`{path}.{field.Name}` cannot be used inside `nested`: it is answered by a text index, and an element's values are checked without indexes.");
+                case "value" or "any" or "except" or "text" or "prefix" or "text_any" or "phrase":
                     break;
-                case "text_any" or "phrase":
-                    throw NotSupported($"{path}.{field.Name}", "it needs a full-text index, which is not built yet (`text` is matched as a substring, as Qdrant does without one)");
                 default:
                     throw Unknown($"{path}.{field.Name}");
             }
@@ -223,7 +223,7 @@ public static class FilterJson
 
         if (fields.Count != 1)
         {
-            throw new InvalidRequestException($"`{path}` on `{key}` needs exactly one of `value`, `any`, `except`, `text` and `prefix`.");
+            throw new InvalidRequestException($"`{path}` on `{key}` needs exactly one of `value`, `any`, `except`, `text`, `text_any`, `phrase` and `prefix`.");
         }
 
         var only = fields[0];
@@ -235,6 +235,8 @@ public static class FilterJson
             "any" => new MatchAnyCondition(key, Values(only.Value, $"{path}.any")),
             "text" => new MatchTextCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.text` on `{key}` must be a string.")),
             "prefix" => new MatchPrefixCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.prefix` on `{key}` must be a string.")),
+            "text_any" => new MatchTextAnyCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.text_any` on `{key}` must be a string.")),
+            "phrase" => new MatchPhraseCondition(key, only.Value.ValueKind == JsonValueKind.String ? Text(only.Value) : throw new InvalidRequestException($"`{path}.phrase` on `{key}` must be a string.")),
             _ => new MatchExceptCondition(key, Values(only.Value, $"{path}.except")),
         };
     }

@@ -55,7 +55,7 @@ public sealed partial class Collection
             CollectionConfig.From(Options),
             snapshotFile,
             Count(),
-            [.. PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key)))],
+            [.. PayloadIndexes.Select(i => new PayloadIndexDefinition(i.Key, i.Schema, i.IsTenant, linksFiles.GetValueOrDefault(i.Key), i.Text))],
             rotationFile,
             LastSequence,
             vectorFiles.Count > 0 ? vectorFiles : null);

@@ -119,13 +119,13 @@ public sealed partial class Collection : ICollectionState
     /// Builds a payload index from the current points, restoring the value links <paramref name="links"/> holds (saved by
     /// a checkpoint with this graph); the caller holds the write lock (or is recovering).
     /// </summary>
-    void ICollectionState.ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links, Action<string>? linksUnusable)
+    void ICollectionState.ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links, Action<string>? linksUnusable, TextIndexOptions? text)
     {
         var existing = Enumerable.Range(0, _table.NodeBound)
             .Select(node => (Node: node, Stored: _table.Stored(node)))
             .Where(entry => entry.Stored is not null && _table.IsLive(entry.Node))
             .Select(entry => (entry.Node, entry.Stored!.Payload));
-        _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable);
+        _payloadIndexes.Create(key, schema, existing, isTenant, links, linksUnusable, text);
     }
 
     void ICollectionState.ApplyDeletePayloadIndex(string key) => _payloadIndexes.Drop(key);

@@ -144,9 +144,10 @@ public sealed partial class Collection : ICheckpointed
     /// values' points. Each such graph copies its points' vectors (memory and checkpoints grow by their size); the graphs
     /// are built in the background (<see cref="IsIndexing"/>) and saved by checkpoints, so opening the database restores them.
     /// </param>
+    /// <param name="text">A text index's analysis (tokenizer, lower-casing, stop words, stemming, phrases); Qdrant's defaults when null.</param>
     /// <returns>False when an identical index already existed.</returns>
-    /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, or a tenant index not keyword or uuid.</exception>
-    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true, bool isTenant = false)
+    /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, a tenant index not keyword or uuid, or text options for another schema.</exception>
+    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true, bool isTenant = false, TextIndexOptions? text = null)
     {
         if (string.IsNullOrWhiteSpace(key) || !Enum.IsDefined(schema))
         {
@@ -158,7 +159,16 @@ public sealed partial class Collection : ICheckpointed
             throw new InvalidRequestException($"Only keyword and uuid indexes can be tenant indexes, not {schema.ToString().ToLowerInvariant()}.");
         }
 
-        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant) ? null : new CreatePayloadIndexRecord(Id, key, schema, isTenant)).Written;
+        if (text is not null && schema != PayloadSchemaType.Text)
+        {
+            throw new InvalidRequestException($"Text options belong to text indexes, not {schema.ToString().ToLowerInvariant()}.");
+        }
+
+        text?.Validate();
+        var analysis = schema == PayloadSchemaType.Text ? text ?? new TextIndexOptions() : null;
+        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant && (analysis is null || analysis.SameAs(i.Text)))
+            ? null
+            : new CreatePayloadIndexRecord(Id, key, schema, isTenant, analysis is null ? null : TextIndexConfig.From(analysis))).Written;
     }
 
     /// <summary>Deletes the payload index on <paramref name="key"/>; filters on it keep working, by reading payloads.</summary>

@@ -196,7 +196,7 @@ public sealed partial class VectorDatabase
             foreach (var index in entry.PayloadIndexes ?? [])
             {
                 using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
-                collection.State.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason));
+                collection.State.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason), index.Text);
             }
 
             if (entry.RotationFile is { } rotationFile)

@@ -79,4 +79,44 @@ public sealed class PayloadIndexSetTests
         Assert.Equal(2, predicate.Count);
         Assert.Equal([true, true, false, false, false], Enumerable.Range(0, cities.Length).Select(predicate.Matches));
     }
+
+    [Fact]
+    public void A_text_index_answers_full_text_any_token_and_phrase_matches()
+    {
+        using var indexes = new PayloadIndexSet(graph: null);
+        var options = new TextIndexOptions { PhraseMatching = true, StopWords = ["the", "a"], EnglishStemmer = true };
+        indexes.Create("text", PayloadSchemaType.Text, [], text: options);
+        string[] texts = ["The quick brown fox", "A brown dog jumps", "Quick thinking", "foxes and dogs", "nothing here"];
+        for (int node = 0; node < texts.Length; node++)
+        {
+            indexes.Add(node, Payload.FromObject(new { text = texts[node] }));
+        }
+
+        indexes.Add(texts.Length, Payload.FromObject(new { text = new[] { "brown", "quick fox" } })); // a phrase lies within one value
+
+        var index = indexes.Find("text")!;
+        List<int> Matching(Condition condition)
+        {
+            var predicate = index.TryCompile(condition)!;
+            var matches = Enumerable.Range(0, texts.Length + 1).Where(predicate.Matches).ToList();
+            Assert.Equal(matches.Count, predicate.Count);
+            return matches;
+        }
+
+        Assert.Equal([0, 5], Matching(new MatchTextCondition("text", "QUICK fox")));
+        Assert.Equal([0, 3, 5], Matching(new MatchTextCondition("text", "the fox"))); // "the" is a stop word; "foxes" stems to "fox"
+        Assert.Equal([0, 1, 2, 5], Matching(new MatchTextAnyCondition("text", "brown quickly")));
+        Assert.Equal([0], Matching(new MatchPhraseCondition("text", "quick brown")));
+        Assert.Equal([5], Matching(new MatchPhraseCondition("text", "quick fox")));
+        Assert.Empty(Matching(new MatchTextCondition("text", "the a")));
+        Assert.Equal(6, index.Points);
+
+        indexes.Remove(0);
+        Assert.Equal([5], Matching(new MatchTextCondition("text", "quick fox")));
+
+        indexes.Create("plain", PayloadSchemaType.Text, []);
+        Assert.Throws<InvalidRequestException>(() => indexes.Find("plain")!.TryCompile(new MatchPhraseCondition("plain", "a b")));
+        Assert.False(indexes.Create("text", PayloadSchemaType.Text, [], text: options with { StopWords = ["a", "the"] }));
+        Assert.True(indexes.Create("text", PayloadSchemaType.Text, [], text: options with { EnglishStemmer = false }));
+    }
 }

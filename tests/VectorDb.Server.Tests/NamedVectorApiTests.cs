@@ -189,6 +189,38 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_text_index_is_created_with_its_parameters_described_and_used_by_text_conditions()
+    {
+        await CreateHybridAsync("fulltext");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/fulltext/index?wait=true",
+            """{"field_name": "kind", "field_schema": {"type": "text", "tokenizer": "word", "lowercase": true, "phrase_matching": true, "stopwords": {"languages": ["english"], "custom": ["HOWTO"]}, "stemmer": {"type": "snowball", "language": "english"}}}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/fulltext");
+        var schema = body.GetProperty("result").GetProperty("payload_schema").GetProperty("kind");
+        Assert.Equal("text", schema.GetProperty("data_type").GetString());
+        Assert.True(schema.GetProperty("params").GetProperty("phrase_matching").GetBoolean());
+        Assert.Contains("howto", schema.GetProperty("params").GetProperty("stopwords").GetProperty("custom").EnumerateArray().Select(w => w.GetString()));
+        Assert.Equal("snowball", schema.GetProperty("params").GetProperty("stemmer").GetProperty("type").GetString());
+
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/fulltext/points/count", """{"filter": {"must": [{"key": "kind", "match": {"text": "RECIPES"}}]}}""");
+        Assert.Equal(2, body.GetProperty("result").GetProperty("count").GetInt32());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/fulltext/points/count", """{"filter": {"must": [{"key": "kind", "match": {"text_any": "howto recipe"}}]}}""");
+        Assert.Equal(2, body.GetProperty("result").GetProperty("count").GetInt32());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/fulltext/points/count", """{"filter": {"must": [{"key": "other", "match": {"phrase": "a b"}}]}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("text", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/fulltext/index", """{"field_name": "x", "field_schema": {"type": "text", "tokenizer": "multilingual"}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("tokenizer", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/fulltext/index", """{"field_name": "x", "field_schema": {"type": "keyword", "lowercase": true}}""");
+        Assert.Equal(400, status);
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/fulltext/index", """{"field_name": "x", "field_schema": {"type": "text", "stemmer": {"type": "snowball", "language": "german"}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("german", Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_batch_form_takes_a_map_of_named_vector_columns()
     {
         await CreateHybridAsync("batch");

@@ -178,7 +178,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/bad/points", """{"points": [""", "Format error in JSON body")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e39, 1, 1]}]}""", "non-finite")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
-    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text": "x"}}]}}""", "`filter.must[0].match.text` is not supported yet")]
+    [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text_any": "x"}}]}}""", "needs a full-text (text) payload index")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unknown field `filter.must[0].match`")]
     [InlineData("POST", "/collections/bad/points/delete", """{"filter": {"must": [{"key": "a", "range": {"gt": "x"}}]}}""", "must be a finite number")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"key": "a", "range": {"lt": 1e400}}]}}""", "must be a finite number")]

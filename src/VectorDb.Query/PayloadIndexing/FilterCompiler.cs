@@ -10,6 +10,9 @@ internal static class FilterCompiler
         HasIdCondition hasId => new NodeSetPredicate(ResolveIds(hasId.Ids, source)),
         HasVectorCondition hasVector => new NodeTestPredicate(
             source.VectorHolders(hasVector.Vector) ?? throw new InvalidRequestException($"Not existing vector name error: {hasVector.Vector}"), source),
+        MatchTextAnyCondition or MatchPhraseCondition => KeyOf(condition) is { } key && indexes.Find(key)?.TryCompile(condition) is { } indexed
+            ? indexed
+            : throw new InvalidRequestException($"match.{(condition is MatchPhraseCondition ? "phrase" : "text_any")} on `{KeyOf(condition)}` needs a full-text (text) payload index on that key."),
         _ => KeyOf(condition) is { } key && indexes.Find(key)?.TryCompile(condition) is { } indexed
             ? indexed
             : new PayloadPredicate(condition, source),
@@ -62,6 +65,8 @@ internal static class FilterCompiler
         IsNullCondition c => c.Key,
         ValuesCountCondition c => c.Key,
         MatchTextCondition c => c.Key,
+        MatchTextAnyCondition c => c.Key,
+        MatchPhraseCondition c => c.Key,
         MatchPrefixCondition c => c.Key,
         _ => null,
     };

@@ -22,10 +22,10 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
     public bool IsEmpty => Volatile.Read(ref _byKey).Count == 0;
 
     public IReadOnlyList<PayloadIndexInfo> Describe() =>
-        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points, IsTenant(i)))];
+        [.. Volatile.Read(ref _byKey).Values.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => new PayloadIndexInfo(i.Key, i.Schema, i.Points, IsTenant(i), (i as TextFieldIndex)?.Options))];
 
     /// <summary>
-    /// Creates (or replaces, when the schema or tenancy differs) the index on <paramref name="key"/>, filled from
+    /// Creates (or replaces, when the schema, tenancy or a text index's analysis, <paramref name="text"/>, differs) the index on <paramref name="key"/>, filled from
     /// <paramref name="points"/>; value links or a tenant index's value graphs are then built in the background
     /// (<see cref="Linking"/>), but for the values whose links <paramref name="links"/> holds (what <see cref="WriteLinks"/>
     /// saved for this key over the same graph; <paramref name="linksUnusable"/> is told why when they cannot be restored,
@@ -34,9 +34,11 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
     /// <returns>False when an index of that schema and tenancy already existed.</returns>
     /// <remarks>Tenancy applies to keyword and uuid indexes (the collection validates requests).</remarks>
     public bool Create(
-        string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null)
+        string key, PayloadSchemaType schema, IEnumerable<(int Node, Payload? Payload)> points, bool isTenant = false, Stream? links = null, Action<string>? linksUnusable = null,
+        TextIndexOptions? text = null)
     {
-        if (Find(key) is { } existing && existing.Schema == schema && IsTenant(existing) == isTenant)
+        if (Find(key) is { } existing && existing.Schema == schema && IsTenant(existing) == isTenant
+            && (schema != PayloadSchemaType.Text || ((TextFieldIndex)existing).Options.SameAs(text ?? new TextIndexOptions())))
         {
             return false;
         }
@@ -47,6 +49,7 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
                 graph is null ? null : isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
+            PayloadSchemaType.Text => new TextFieldIndex(key, text ?? new TextIndexOptions()),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
         };
         var reach = ReachOf(index);

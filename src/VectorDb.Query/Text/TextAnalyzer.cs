@@ -4,16 +4,6 @@ using Lucene.Net.Tartarus.Snowball.Ext;
 
 namespace VectorDb.Query.Text;
 
-/// <summary>How text is split into tokens.</summary>
-public enum TokenizerKind
-{
-    /// <summary>Runs of letters and numbers; everything else separates (Qdrant's <c>word</c>).</summary>
-    Word,
-
-    /// <summary>Runs of anything but white space (Qdrant's <c>whitespace</c>).</summary>
-    Whitespace,
-}
-
 /// <summary>The steps that turn text into tokens, with Qdrant's defaults for BM25 (English).</summary>
 public sealed record TextAnalysisOptions
 {
@@ -34,6 +24,17 @@ public sealed record TextAnalysisOptions
 
     /// <summary>Stemmed tokens longer than this many characters are dropped; null for no limit.</summary>
     public int? MaxTokenLength { get; init; }
+
+    /// <summary>The analysis a full-text payload index's options describe.</summary>
+    public static TextAnalysisOptions For(TextIndexOptions index) => new()
+    {
+        Tokenizer = index.Tokenizer,
+        Lowercase = index.Lowercase,
+        StopWords = index.StopWords is { Count: > 0 } words ? words.ToHashSet(StringComparer.Ordinal) : null,
+        EnglishStemmer = index.EnglishStemmer,
+        MinTokenLength = index.MinTokenLength,
+        MaxTokenLength = index.MaxTokenLength,
+    };
 }
 
 /// <summary>

@@ -33,6 +33,11 @@ internal static class Bm25Json
             string name = field.Name;
             var value = field.Value;
             string at = $"{path}.{name}";
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                continue; // null counts as absent: the default
+            }
+
             switch (name)
             {
                 case "k":
@@ -75,10 +80,10 @@ internal static class Bm25Json
 
                     break;
                 case "stopwords":
-                    analysis = analysis with { StopWords = StopWordsOption(value, at) };
+                    analysis = analysis with { StopWords = TextJson.StopWordsOf(value, at)?.ToHashSet(StringComparer.Ordinal) };
                     break;
                 case "stemmer":
-                    analysis = analysis with { EnglishStemmer = StemmerOption(value, at) };
+                    analysis = analysis with { EnglishStemmer = TextJson.EnglishStemmerOf(value, at) };
                     break;
                 case "min_token_len":
                     analysis = analysis with { MinTokenLength = Length(value, at) };
@@ -96,76 +101,12 @@ internal static class Bm25Json
         {
             analysis = analysis with
             {
-                StopWords = given.TryGetProperty("stopwords", out _) ? analysis.StopWords : null,
-                EnglishStemmer = given.TryGetProperty("stemmer", out _) && analysis.EnglishStemmer,
+                StopWords = given.TryGetProperty("stopwords", out var stopWords) && stopWords.ValueKind != JsonValueKind.Null ? analysis.StopWords : null,
+                EnglishStemmer = given.TryGetProperty("stemmer", out var stemmer) && stemmer.ValueKind != JsonValueKind.Null && analysis.EnglishStemmer,
             };
         }
 
         return options with { Analysis = analysis };
-    }
-
-    private static IReadOnlySet<string>? StopWordsOption(JsonElement value, string at)
-    {
-        if (value.ValueKind == JsonValueKind.String)
-        {
-            return value.GetString() is "english" or "en"
-                ? StopWords.English
-                : throw new InvalidRequestException($"`{at}` = \"{value.GetString()}\" is not supported yet: {EnglishOnly}.");
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw new InvalidRequestException($"`{at}` is a language name or {{\"languages\": [...], \"custom\": [...]}}.");
-        }
-
-        var words = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var field in JsonText.Fields(value))
-        {
-            string name = field.Name;
-            var list = field.Value;
-            if (list.ValueKind != JsonValueKind.Array)
-            {
-                throw new InvalidRequestException($"`{at}.{name}` must be a list of strings.");
-            }
-
-            foreach (var item in list.EnumerateArray())
-            {
-                string word = item.ValueKind == JsonValueKind.String ? JsonText.Read(item, $"{at}.{name}") : throw new InvalidRequestException($"`{at}.{name}` must be a list of strings.");
-                switch (name)
-                {
-                    case "languages" when word is "english" or "en":
-                        words.UnionWith(StopWords.English);
-                        break;
-                    case "languages":
-                        throw new InvalidRequestException($"`{at}.languages` \"{word}\" is not supported yet: {EnglishOnly}.");
-                    case "custom":
-                        words.Add(word.ToLowerInvariant());
-                        break;
-                    default:
-                        throw new InvalidRequestException($"Unknown field `{at}.{name}`.");
-                }
-            }
-        }
-
-        return words;
-    }
-
-    private static bool StemmerOption(JsonElement value, string at)
-    {
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            return false;
-        }
-
-        string? type = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("type", out var typeJson) && typeJson.ValueKind == JsonValueKind.String ? typeJson.GetString() : null;
-        string? language = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("language", out var languageJson) && languageJson.ValueKind == JsonValueKind.String ? languageJson.GetString() : null;
-        return (type, language) switch
-        {
-            ("none", null) => false,
-            ("snowball", "english" or "en") => true,
-            ("snowball", _) => throw new InvalidRequestException($"`{at}.language` = \"{language}\" is not supported yet: {EnglishOnly}."),
-            _ => throw new InvalidRequestException($"`{at}` is {{\"type\": \"snowball\", \"language\": \"english\"}} or {{\"type\": \"none\"}}."),
-        };
     }
 
     private static double Number(JsonElement value, string at, double min, double max = double.MaxValue) =>

@@ -384,7 +384,18 @@ internal static class CollectionsApi
                 index => index.Key,
                 index => new PayloadIndexInfo(IndexApi.SchemaName(index.Schema), index.Points)
                 {
-                    Params = index.IsTenant ? new PayloadIndexParamsInfo(IndexApi.SchemaName(index.Schema), IsTenant: true) : null,
+                    Params = index.IsTenant ? new PayloadIndexParamsInfo(IndexApi.SchemaName(index.Schema)) { IsTenant = true }
+                        : index.Text is { } text ? new PayloadIndexParamsInfo("text")
+                        {
+                            Tokenizer = text.Tokenizer.ToString().ToLowerInvariant(),
+                            MinTokenLen = text.MinTokenLength,
+                            MaxTokenLen = text.MaxTokenLength,
+                            Lowercase = text.Lowercase,
+                            PhraseMatching = text.PhraseMatching,
+                            Stopwords = text.StopWords is { Count: > 0 } words ? new StopwordsInfo(words) : null,
+                            Stemmer = text.EnglishStemmer ? new StemmerInfo("snowball", "english") : null,
+                        }
+                        : null,
                 }));
     }
 

@@ -7,21 +7,32 @@ namespace VectorDb.Server.Api;
 internal sealed record CreateFieldIndexRequest(string? FieldName, [property: ReadAs(typeof(PayloadSchemaParams))] JsonElement? FieldSchema) : RequestBody;
 
 /// <summary>
-/// The object form of <c>field_schema</c>, with the parameters of every type; those of the types not built (text,
-/// geo, datetime) are never reached, since the type is refused first.
+/// The object form of <c>field_schema</c>, with the parameters of every type; those of the types not built (geo,
+/// datetime) are never reached, since the type is refused first. The text parameters are read by <see cref="TextJson"/>.
 /// </summary>
 [Refused("memory", "payload indexes are kept in memory")]
-[Refused("tokenizer", TextIndex)]
-[Refused("min_token_len", TextIndex)]
-[Refused("max_token_len", TextIndex)]
-[Refused("lowercase", TextIndex)]
-[Refused("ascii_folding", TextIndex)]
-[Refused("phrase_matching", TextIndex)]
-[Refused("stopwords", TextIndex)]
-[Refused("stemmer", TextIndex)]
 internal sealed record PayloadSchemaParams(string? Type, bool? IsTenant) : RequestBody
 {
-    private const string TextIndex = "a parameter of text indexes, which are not built yet";
+    public string? Tokenizer { get; init; }
+
+    public int? MinTokenLen { get; init; }
+
+    public int? MaxTokenLen { get; init; }
+
+    public bool? Lowercase { get; init; }
+
+    [Only("tokens are not folded to ASCII", false)]
+    public bool? AsciiFolding { get; init; }
+
+    public bool? PhraseMatching { get; init; }
+
+    public JsonElement? Stopwords { get; init; }
+
+    public JsonElement? Stemmer { get; init; }
+
+    /// <summary>Text parameters given for another type (which Qdrant would reject as a different schema).</summary>
+    public bool HasTextParameters => Tokenizer is not null || MinTokenLen is not null || MaxTokenLen is not null || Lowercase is not null
+        || AsciiFolding is not null || PhraseMatching is not null || Stopwords is { ValueKind: not JsonValueKind.Null } || Stemmer is { ValueKind: not JsonValueKind.Null };
 
     [Only("payload indexes are kept in memory", false)]
     public bool? OnDisk { get; init; }
@@ -38,7 +49,7 @@ internal sealed record PayloadSchemaParams(string? Type, bool? IsTenant) : Reque
     [Only("points are stored by id, not ordered by a payload field", false)]
     public bool? IsPrincipal { get; init; }
 
-    [Only("keyword prefix matching is not built yet", false)]
+    /// <summary>Qdrant's keyword option to serve <c>match.prefix</c>; every keyword index here answers it (from its distinct values).</summary>
     public bool? Prefix { get; init; }
 }
 
@@ -52,8 +63,8 @@ internal static class IndexApi
         {
             bool wait = RequestParsing.Wait(context);
             string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
-            var (schema, isTenant) = ParseSchema(request.FieldSchema);
-            db.GetCollection(name).CreatePayloadIndex(field, schema, wait, isTenant);
+            var (schema, isTenant, text) = ParseSchema(request.FieldSchema);
+            db.GetCollection(name).CreatePayloadIndex(field, schema, wait, isTenant, text);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>
@@ -69,12 +80,12 @@ internal static class IndexApi
     public static string SchemaName(PayloadSchemaType schema) => schema.ToString().ToLowerInvariant();
 
     /// <summary><c>field_schema</c>: a schema name, or Qdrant's object form with <c>type</c> and its parameters.</summary>
-    private static (PayloadSchemaType Schema, bool IsTenant) ParseSchema(JsonElement? element)
+    private static (PayloadSchemaType Schema, bool IsTenant, TextIndexOptions? Text) ParseSchema(JsonElement? element)
     {
         switch (element)
         {
             case { ValueKind: JsonValueKind.String } text:
-                return (SchemaType(JsonText.Read(text, "field_schema")), false);
+                return (SchemaType(JsonText.Read(text, "field_schema")), false, null);
             case { ValueKind: JsonValueKind.Object } parameters:
                 var schema = SchemaType(parameters.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
                     ? JsonText.Read(type, "field_schema.type")
@@ -85,7 +96,17 @@ internal static class IndexApi
                     throw new InvalidRequestException("`field_schema.lookup` and `field_schema.range` belong to integer indexes.");
                 }
 
-                return (schema, read.IsTenant ?? false);
+                if (read.Prefix is not null && schema != PayloadSchemaType.Keyword)
+                {
+                    throw new InvalidRequestException("`field_schema.prefix` belongs to keyword indexes.");
+                }
+
+                if (read.HasTextParameters && schema != PayloadSchemaType.Text)
+                {
+                    throw new InvalidRequestException("Tokenizer, token lengths, lower-casing, stop words, stemming and phrase matching belong to text indexes.");
+                }
+
+                return (schema, read.IsTenant ?? false, schema == PayloadSchemaType.Text ? TextJson.Options(read) : null);
             default:
                 throw new InvalidRequestException("`field_schema` is required: a schema name, or an object with `type`.");
         }
@@ -98,7 +119,8 @@ internal static class IndexApi
         "float" => PayloadSchemaType.Float,
         "bool" => PayloadSchemaType.Bool,
         "uuid" => PayloadSchemaType.Uuid,
-        "geo" or "text" or "datetime" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid)."),
-        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid)."),
+        "text" => PayloadSchemaType.Text,
+        "geo" or "datetime" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid, text)."),
+        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid, text)."),
     };
 }

@@ -56,15 +56,46 @@ internal sealed record OptimizerConfigInfo(double DeletedThreshold, int VacuumMi
 /// <summary>Qdrant's WAL settings, reported with their defaults: the database has one log for every collection.</summary>
 internal sealed record WalConfigInfo(int WalCapacityMb, int WalSegmentsAhead);
 
-/// <summary>A payload index of <see cref="CollectionInfo"/>; <c>params</c> only for a tenant index.</summary>
+/// <summary>A payload index of <see cref="CollectionInfo"/>; <c>params</c> only for a tenant or text index.</summary>
 internal sealed record PayloadIndexInfo(string DataType, long Points)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PayloadIndexParamsInfo? Params { get; init; }
 }
 
-/// <summary>The object form of a payload index's schema.</summary>
-internal sealed record PayloadIndexParamsInfo(string Type, bool IsTenant);
+/// <summary>The object form of a payload index's schema: a tenant index's flag, or a text index's analysis.</summary>
+internal sealed record PayloadIndexParamsInfo(string Type)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? IsTenant { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Tokenizer { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MinTokenLen { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxTokenLen { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Lowercase { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? PhraseMatching { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StopwordsInfo? Stopwords { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StemmerInfo? Stemmer { get; init; }
+}
+
+/// <summary>A text index's stop words, listed.</summary>
+internal sealed record StopwordsInfo(IReadOnlyList<string> Custom);
+
+/// <summary>A text index's stemmer.</summary>
+internal sealed record StemmerInfo(string Type, string Language);
 
 /// <summary><c>GET /collections/{name}/adaptive</c> (ours).</summary>
 internal sealed record AdaptiveInfo(int Dims, IReadOnlyList<int>? Matryoshka, PcaInfo? Pca);

@@ -106,13 +106,40 @@ internal sealed record CreatePayloadIndexRecord(
     uint CollectionId,
     [property: Key(1)] string Key,
     [property: Key(2)] PayloadSchemaType Schema,
-    [property: Key(3)] bool IsTenant = false) : CollectionRecord(CollectionId) // logs written before tenant indexes have three fields
+    [property: Key(3)] bool IsTenant = false, // logs written before tenant indexes have three fields
+    [property: Key(4)] TextIndexConfig? Text = null) : CollectionRecord(CollectionId) // and before text indexes, four
 {
     internal override int ApplyTo(ICollectionState collection)
     {
-        collection.ApplyCreatePayloadIndex(Key, Schema, IsTenant);
+        collection.ApplyCreatePayloadIndex(Key, Schema, IsTenant, text: Text?.ToOptions());
         return 0;
     }
+}
+
+/// <summary>A text index's analysis as logged.</summary>
+[MessagePackObject]
+internal sealed record TextIndexConfig(
+    [property: Key(0)] TokenizerKind Tokenizer,
+    [property: Key(1)] bool Lowercase,
+    [property: Key(2)] string[]? StopWords,
+    [property: Key(3)] bool EnglishStemmer,
+    [property: Key(4)] int? MinTokenLength,
+    [property: Key(5)] int? MaxTokenLength,
+    [property: Key(6)] bool PhraseMatching)
+{
+    public static TextIndexConfig From(TextIndexOptions options) => new(
+        options.Tokenizer, options.Lowercase, options.StopWords is { } words ? [.. words] : null, options.EnglishStemmer, options.MinTokenLength, options.MaxTokenLength, options.PhraseMatching);
+
+    public TextIndexOptions ToOptions() => new()
+    {
+        Tokenizer = Tokenizer,
+        Lowercase = Lowercase,
+        StopWords = StopWords,
+        EnglishStemmer = EnglishStemmer,
+        MinTokenLength = MinTokenLength,
+        MaxTokenLength = MaxTokenLength,
+        PhraseMatching = PhraseMatching,
+    };
 }
 
 /// <summary>A payload index was deleted.</summary>

@@ -19,7 +19,7 @@ internal interface ICollectionState
     /// Builds a payload index from the current points, restoring what a checkpoint saved of its reach (<paramref name="links"/>,
     /// whose failure <paramref name="linksUnusable"/> is told of).
     /// </summary>
-    void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links = null, Action<string>? linksUnusable = null);
+    void ApplyCreatePayloadIndex(string key, PayloadSchemaType schema, bool isTenant, Stream? links = null, Action<string>? linksUnusable = null, TextIndexOptions? text = null);
 
     /// <summary>Deletes a payload index.</summary>
     void ApplyDeletePayloadIndex(string key);

@@ -49,7 +49,7 @@ internal sealed record CollectionManifest(
 /// links among its values' points (or its value graphs) when it had some to save; they belong to the collection's graph
 /// snapshot beside them. Checkpoints written before links were saved have none.
 /// </summary>
-internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false, string? LinksFile = null);
+internal sealed record PayloadIndexDefinition(string Key, PayloadSchemaType Schema, bool IsTenant = false, string? LinksFile = null, TextIndexOptions? Text = null);
 
 /// <summary>
 /// The <c>checkpoints/</c> directory: one numbered folder per checkpoint holding the graph snapshots and,
