@@ -21,6 +21,9 @@ public enum PayloadSchemaType
 
     /// <summary>Text split into tokens (<see cref="TextIndexOptions"/>): full-text match, match any token, phrase.</summary>
     Text,
+
+    /// <summary>RFC 3339 date-times (strings), for datetime ranges.</summary>
+    Datetime,
 }
 
 /// <summary>A field index as reported to users.</summary>

@@ -183,6 +183,53 @@ public sealed record RangeCondition(string Key, double? Gt = null, double? Gte =
         (Gt is not { } gt || x > gt) && (Gte is not { } gte || x >= gte) && (Lt is not { } lt || x < lt) && (Lte is not { } lte || x <= lte);
 }
 
+/// <summary>
+/// Some value of the field is a date-time (an RFC 3339 string, see <see cref="Datetimes"/>) within all the given bounds,
+/// compared as instants (to the microsecond).
+/// </summary>
+public sealed record DatetimeRangeCondition(string Key, DateTimeOffset? Gt = null, DateTimeOffset? Gte = null, DateTimeOffset? Lt = null, DateTimeOffset? Lte = null) : Condition
+{
+    /// <inheritdoc />
+    public override bool Matches(PointId id, Payload? payload) =>
+        PayloadPath.Values(payload, Key).Any(v => Datetimes.TryRead(v, out double instant) && AsRange().Contains(instant));
+
+    /// <summary>The same bounds in microseconds since the Unix epoch, as a datetime index holds values.</summary>
+    public RangeCondition AsRange() => new(Key, Datetimes.Microseconds(Gt), Datetimes.Microseconds(Gte), Datetimes.Microseconds(Lt), Datetimes.Microseconds(Lte));
+}
+
+/// <summary>
+/// Date-times as Qdrant reads them: RFC 3339 (<c>2023-02-08T10:49:00Z</c>, with an offset, fractions of a second), also
+/// with a space for the <c>T</c>, without a zone (UTC), or a date alone (midnight UTC); as microseconds since the epoch.
+/// </summary>
+public static class Datetimes
+{
+    private static readonly string[] Formats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd' 'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd' 'HH:mmK", "yyyy-MM-dd",
+    ];
+
+    /// <summary>Parses a date-time; false for anything else.</summary>
+    public static bool TryParse(string text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParseExact(text, Formats, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out value);
+
+    /// <summary>A JSON string holding a date-time, as microseconds since the epoch.</summary>
+    public static bool TryRead(JsonElement value, out double microseconds)
+    {
+        microseconds = 0;
+        if (value.ValueKind != JsonValueKind.String || !TryParse(value.GetString()!, out var instant))
+        {
+            return false;
+        }
+
+        microseconds = Microseconds(instant)!.Value;
+        return true;
+    }
+
+    /// <summary>Microseconds since the Unix epoch (exact in a double for centuries either side).</summary>
+    public static double? Microseconds(DateTimeOffset? instant) =>
+        instant is { } value ? (value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (double)TimeSpan.TicksPerMicrosecond : null;
+}
+
 /// <summary>Resolves payload key paths to the values they name.</summary>
 internal static class PayloadPath
 {

@@ -241,7 +241,8 @@ public static class FilterJson
         };
     }
 
-    private static RangeCondition ParseRange(string key, JsonElement range, string path)
+    /// <summary>A range of numbers, or of date-times when its bounds are strings (all of them).</summary>
+    private static Condition ParseRange(string key, JsonElement range, string path)
     {
         foreach (var field in Fields(range))
         {
@@ -251,8 +252,22 @@ public static class FilterJson
             }
         }
 
+        var given = Fields(range).Where(f => f.Value.ValueKind != JsonValueKind.Null).ToList();
+        if (given.Count > 0 && given.All(f => f.Value.ValueKind == JsonValueKind.String))
+        {
+            return new DatetimeRangeCondition(key, Instant(range, "gt", path), Instant(range, "gte", path), Instant(range, "lt", path), Instant(range, "lte", path));
+        }
+
         return new RangeCondition(key, Bound(range, "gt", path), Bound(range, "gte", path), Bound(range, "lt", path), Bound(range, "lte", path));
     }
+
+    private static DateTimeOffset? Instant(JsonElement range, string name, string path) =>
+        Fields(range).FirstOrDefault(f => f.Name == name).Value switch
+        {
+            { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } => null,
+            { ValueKind: JsonValueKind.String } bound when Datetimes.TryParse(Text(bound), out var instant) => instant,
+            var other => throw new InvalidRequestException($"`{path}.{name}` must be an RFC 3339 date-time like 2023-02-08T10:49:00Z, got {Truncate(other.GetRawText())}."),
+        };
 
     private static ValuesCountCondition ParseValuesCount(string key, JsonElement bounds, string path)
     {
@@ -282,7 +297,8 @@ public static class FilterJson
         {
             { ValueKind: JsonValueKind.Undefined } => null,
             { ValueKind: JsonValueKind.Number } bound when bound.TryGetDouble(out double value) && double.IsFinite(value) => value,
-            _ => throw new InvalidRequestException($"`{path}.{name}` must be a finite number (datetime ranges are not supported yet)."),
+            { ValueKind: JsonValueKind.Null } => null,
+            _ => throw new InvalidRequestException($"`{path}.{name}` must be a finite number, or every bound an RFC 3339 date-time."),
         };
 
     private static string Key(JsonElement element, string path) =>

@@ -336,6 +336,11 @@ public sealed partial class Collection : ICheckpointed
         ArgumentNullException.ThrowIfNull(order);
         CheckPageSize(limit);
         using var read = _table.ReadVisible();
+        if (_payloadIndexes.Find(order.Key) is NumericFieldIndex { Schema: PayloadSchemaType.Datetime })
+        {
+            throw new InvalidRequestException($"Ordering by the datetime index on `{order.Key}` is not supported yet: order by an integer or float index.");
+        }
+
         if (_payloadIndexes.Find(order.Key) is not NumericFieldIndex index)
         {
             throw new InvalidRequestException($"No range index for `order_by` key: {order.Key}. Create an integer or float payload index on it to order by it.");

@@ -5,7 +5,7 @@ namespace VectorDb.Query.Tests;
 public sealed class FilterTests
 {
     private static readonly Payload Point = Payload.Parse("""
-        {"city": "Berlin", "n": 7, "price": 9.5, "tags": ["a", "b"], "ok": true, "gone": null, "empty": [],
+        {"city": "Berlin", "n": 7, "when": "2023-02-08T10:49:00.123Z", "price": 9.5, "tags": ["a", "b"], "ok": true, "gone": null, "empty": [],
          "meta": {"source": "web"}, "items": [{"sku": "x1", "qty": 2}, {"sku": "y2", "qty": 5}]}
         """);
 
@@ -80,6 +80,10 @@ public sealed class FilterTests
     [InlineData("""{"must": [{"key": "items[].sku", "match": {"value": "x1"}}, {"key": "items[].qty", "range": {"gte": 5}}]}""", true)]
     [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": true}}], "min_count": 2}}""", true)]
     [InlineData("""{"min_should": {"conditions": [{"key": "city", "match": {"value": "Berlin"}}, {"key": "n", "range": {"gt": 100}}, {"key": "ok", "match": {"value": false}}], "min_count": 2}}""", false)]
+    [InlineData("""{"must": [{"key": "when", "range": {"gte": "2023-02-08T10:00:00Z", "lt": "2023-02-08 11:00"}}]}""", true)]
+    [InlineData("""{"must": [{"key": "when", "range": {"gt": "2023-02-08T11:49:01+01:00"}}]}""", false)]
+    [InlineData("""{"must": [{"key": "when", "range": {"gte": "2023-02-08"}}]}""", true)]
+    [InlineData("""{"must": [{"key": "n", "range": {"gte": "2023-02-08"}}]}""", false)]
     [InlineData("""{"must": [{"key": "city", "match": {"text": "erl"}}]}""", true)]
     [InlineData("""{"must": [{"key": "city", "match": {"text": "berl"}}]}""", false)]
     [InlineData("""{"must": [{"key": "items[].sku", "match": {"prefix": "y"}}]}""", true)]
@@ -95,6 +99,8 @@ public sealed class FilterTests
     [InlineData("""{"min_should": {"conditions": [], "min_count": 0}}""", "min_count")]
     [InlineData("""{"min_should": {"min_count": 1}}""", "min_should.conditions")]
     [InlineData("""{"must": [{"has_vector": 3}]}""", "has_vector")]
+    [InlineData("""{"must": [{"key": "when", "range": {"gt": "2023-13-45"}}]}""", "range.gt")]
+    [InlineData("""{"must": [{"key": "when", "range": {"gt": "2023-02-08", "lt": 5}}]}""", "range.gt")]
     public void Malformed_conditions_are_refused_by_path(string filter, string expected) =>
         Assert.Contains(expected, Assert.Throws<InvalidRequestException>(() => FilterJson.Parse(filter)).Message, StringComparison.Ordinal);
 }

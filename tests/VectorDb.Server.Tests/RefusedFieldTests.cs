@@ -127,7 +127,6 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         { "filter.…geo_bounding_box", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_bounding_box": {}}]}}""" },
         { "filter.…geo_polygon", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_polygon": {}}]}}""" },
         { "filter.…slice", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"slice": {"total": 2, "index": 0}}]}}""" },
-        { "filter.…range.gt", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "t", "range": {"gt": "2024-01-01T00:00:00Z"}}]}}""" },
         { "query.mmr", "POST", "/collections/refusals/points/query", """{"query": {"nearest": [1, 2, 3], "mmr": {"diversity": 0.5}}}""" },
         { "query.recommend", "POST", "/collections/refusals/points/query", """{"query": {"recommend": {"positive": [7]}}}""" },
         { "query.discover", "POST", "/collections/refusals/points/query", """{"query": {"discover": {"target": 7, "context": []}}}""" },

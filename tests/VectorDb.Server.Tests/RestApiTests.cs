@@ -180,7 +180,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text_any": "x"}}]}}""", "needs a full-text (text) payload index")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unknown field `filter.must[0].match`")]
-    [InlineData("POST", "/collections/bad/points/delete", """{"filter": {"must": [{"key": "a", "range": {"gt": "x"}}]}}""", "must be a finite number")]
+    [InlineData("POST", "/collections/bad/points/delete", """{"filter": {"must": [{"key": "a", "range": {"gt": "x"}}]}}""", "must be an RFC 3339 date-time")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"key": "a", "range": {"lt": 1e400}}]}}""", "must be a finite number")]
     [InlineData("PUT", "/collections/..%2Fetc", """{"vectors": {"size": 3, "distance": "Cosine"}}""", "is invalid")]
     [InlineData("PUT", "/collections/x", """{"vectors": {"size": 3, "distance": "Hamming"}}""", "Unknown distance")]

@@ -48,4 +48,22 @@ public sealed class TextIndexTests : IDisposable
             Assert.Equal(2, hits.Explain!.Estimate!.Value.Expected);
         }
     }
+
+    [Fact]
+    public void A_datetime_index_answers_ranges_of_instants_exactly()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("d", new CollectionOptions { Dimensions = 2, Distance = DistanceMetric.Euclid });
+        string[] times = ["2023-02-08T10:49:00Z", "2023-02-08T12:00:00+01:00", "2023-02-09", "2024-01-01 00:00:00", "not a date"];
+        collection.Upsert(times.Select((when, i) => new Point((ulong)i, [i, 0], Payload.FromObject(new { when }))));
+        var range = FilterJson.Parse("""{"must": [{"key": "when", "range": {"gte": "2023-02-08T11:00:00Z", "lt": "2023-02-09T00:00:01Z"}}]}""");
+        Assert.Equal(2, collection.Count(range)); // 11:00 UTC and the 9th at midnight
+        collection.CreatePayloadIndex("when", PayloadSchemaType.Datetime);
+        Assert.Equal(4, Assert.Single(collection.PayloadIndexes).Points);
+        Assert.Equal(2, collection.Count(range));
+        var hits = collection.Search([0, 0], 5, new SearchOptions { Filter = range, Explain = true });
+        Assert.Equal([1UL, 2UL], hits.Select(h => h.Id.Number));
+        Assert.True(hits.Explain!.Estimate!.Value.IsExact);
+        Assert.Throws<InvalidRequestException>(() => collection.ScrollOrdered(new ScrollOrder("when"), 10));
+    }
 }

@@ -68,6 +68,7 @@ internal static class FilterCompiler
         MatchTextAnyCondition c => c.Key,
         MatchPhraseCondition c => c.Key,
         MatchPrefixCondition c => c.Key,
+        DatetimeRangeCondition c => c.Key,
         _ => null,
     };
 }

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace VectorDb.Query.PayloadIndexing;
 
 /// <summary>
-/// Numbers (schemas integer and float), for range and integer match. Values are doubles, compared exactly
-/// as <see cref="RangeCondition"/> compares <see cref="JsonElement.GetDouble"/>. Postings are a sorted run
+/// Numbers (schemas integer and float), for range and integer match, or date-times (schema datetime, as microseconds
+/// since the epoch), for datetime ranges. Values are doubles, compared exactly as <see cref="RangeCondition"/> compares
+/// <see cref="JsonElement.GetDouble"/>. Postings are a sorted run
 /// of (value, node) pairs plus a small unsorted run of recent additions, merged when the latter grows —
 /// so a range is counted and listed by binary search, and a write costs O(1) amortised O(log n).
 /// </summary>
@@ -30,6 +31,11 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     private bool _hasHugeValues;
 
     public override int Points => Volatile.Read(ref _points);
+
+    /// <summary>The indexed value of a JSON value: its number, or a date-time's microseconds; NaN when it holds none.</summary>
+    private double ValueOf(JsonElement value) => Schema == PayloadSchemaType.Datetime
+        ? Datetimes.TryRead(value, out double instant) ? instant : double.NaN
+        : value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double number) ? number : double.NaN;
 
     public override void Remove(int node)
     {
@@ -70,8 +76,10 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
     {
         switch (condition)
         {
-            case RangeCondition range:
+            case RangeCondition range when Schema != PayloadSchemaType.Datetime:
                 return new InRange(this, range);
+            case DatetimeRangeCondition range when Schema == PayloadSchemaType.Datetime:
+                return new InRange(this, range.AsRange());
             case MatchValueCondition { Value.ValueKind: JsonValueKind.Number } match
                 when Schema == PayloadSchemaType.Integer && match.Value.TryGetDouble(out double value) && Math.Abs(value) < ExactIntegerLimit && !_hasHugeValues:
                 return new InRange(this, new RangeCondition(match.Key, Gte: value, Lte: value));
@@ -82,7 +90,7 @@ internal sealed class NumericFieldIndex(string key, PayloadSchemaType schema) : 
 
     protected override void AddValues(int node, IEnumerable<JsonElement> values)
     {
-        double[] numbers = [.. values.Select(v => v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) ? d : double.NaN).Where(double.IsFinite).Distinct()];
+        double[] numbers = [.. values.Select(ValueOf).Where(double.IsFinite).Distinct()];
         if (numbers.Length == 0)
         {
             return;

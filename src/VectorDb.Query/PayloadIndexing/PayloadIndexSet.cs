@@ -47,7 +47,7 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
         {
             PayloadSchemaType.Keyword or PayloadSchemaType.Uuid => new KeywordFieldIndex(key, schema, values =>
                 graph is null ? null : isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
-            PayloadSchemaType.Integer or PayloadSchemaType.Float => new NumericFieldIndex(key, schema),
+            PayloadSchemaType.Integer or PayloadSchemaType.Float or PayloadSchemaType.Datetime => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
             PayloadSchemaType.Text => new TextFieldIndex(key, text ?? new TextIndexOptions()),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),

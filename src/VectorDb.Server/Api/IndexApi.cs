@@ -120,7 +120,8 @@ internal static class IndexApi
         "bool" => PayloadSchemaType.Bool,
         "uuid" => PayloadSchemaType.Uuid,
         "text" => PayloadSchemaType.Text,
-        "geo" or "datetime" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid, text)."),
-        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid, text)."),
+        "datetime" => PayloadSchemaType.Datetime,
+        "geo" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid, text, datetime)."),
+        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid, text, datetime)."),
     };
 }

@@ -214,7 +214,7 @@ internal static class PointsApi
                 {
                     null or { ValueKind: JsonValueKind.Null } => null,
                     { ValueKind: JsonValueKind.Number } number when number.TryGetDouble(out double value) && double.IsFinite(value) => value,
-                    _ => throw new InvalidRequestException("order_by.start_from must be a number (datetime payload indexes are not supported yet)."),
+                    _ => throw new InvalidRequestException("order_by.start_from must be a number (ordering by a datetime index is not supported yet)."),
                 });
             default:
                 throw new InvalidRequestException("order_by is a payload key or an object with `key`, `direction` and `start_from`.");
