@@ -24,6 +24,9 @@ public enum PayloadSchemaType
 
     /// <summary>RFC 3339 date-times (strings), for datetime ranges.</summary>
     Datetime,
+
+    /// <summary>Geo points (<c>{"lon", "lat"}</c>), for radius, bounding box and polygon conditions.</summary>
+    Geo,
 }
 
 /// <summary>A field index as reported to users.</summary>

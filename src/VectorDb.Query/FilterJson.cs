@@ -178,10 +178,8 @@ public static class FilterJson
         {
             switch (field.Name)
             {
-                case "match" or "range" or "is_empty" or "is_null" or "values_count":
+                case "match" or "range" or "is_empty" or "is_null" or "values_count" or "geo_bounding_box" or "geo_radius" or "geo_polygon":
                     break;
-                case "geo_bounding_box" or "geo_radius" or "geo_polygon":
-                    throw NotSupported($"{path}.{field.Name}", "geo payloads and indexes are not built yet");
                 default:
                     throw Unknown($"{path}.{field.Name}");
             }
@@ -200,6 +198,9 @@ public static class FilterJson
             "match" => ParseMatch(key, Object(condition.Value, $"{path}.match"), $"{path}.match", inNested),
             "range" => ParseRange(key, Object(condition.Value, $"{path}.range"), $"{path}.range"),
             "values_count" => ParseValuesCount(key, Object(condition.Value, $"{path}.values_count"), $"{path}.values_count"),
+            "geo_radius" => ParseGeoRadius(key, Object(condition.Value, $"{path}.geo_radius"), $"{path}.geo_radius"),
+            "geo_bounding_box" => ParseGeoBox(key, Object(condition.Value, $"{path}.geo_bounding_box"), $"{path}.geo_bounding_box"),
+            "geo_polygon" => ParseGeoPolygon(key, Object(condition.Value, $"{path}.geo_polygon"), $"{path}.geo_polygon"),
             "is_empty" => Flag(condition.Value, $"{path}.is_empty") ? new IsEmptyCondition(key) : new Filter(MustNot: [new IsEmptyCondition(key)]),
             _ => Flag(condition.Value, $"{path}.is_null") ? new IsNullCondition(key) : new Filter(MustNot: [new IsNullCondition(key)]),
         };
@@ -268,6 +269,88 @@ public static class FilterJson
             { ValueKind: JsonValueKind.String } bound when Datetimes.TryParse(Text(bound), out var instant) => instant,
             var other => throw new InvalidRequestException($"`{path}.{name}` must be an RFC 3339 date-time like 2023-02-08T10:49:00Z, got {Truncate(other.GetRawText())}."),
         };
+
+    private static GeoRadiusCondition ParseGeoRadius(string key, JsonElement radius, string path)
+    {
+        OnlyFields(radius, path, "center", "radius");
+        var center = GeoPointAt(radius, "center", path);
+        double meters = Fields(radius).FirstOrDefault(f => f.Name == "radius").Value is { ValueKind: JsonValueKind.Number } r && r.GetDouble() is var value && double.IsFinite(value) && value >= 0
+            ? value
+            : throw new InvalidRequestException($"`{path}.radius` (metres, a non-negative number) is required.");
+        return new GeoRadiusCondition(key, center, meters);
+    }
+
+    private static GeoBoundingBoxCondition ParseGeoBox(string key, JsonElement box, string path)
+    {
+        OnlyFields(box, path, "top_left", "bottom_right");
+        var (topLeft, bottomRight) = (GeoPointAt(box, "top_left", path), GeoPointAt(box, "bottom_right", path));
+        return topLeft.Lat >= bottomRight.Lat
+            ? new GeoBoundingBoxCondition(key, topLeft, bottomRight)
+            : throw new InvalidRequestException($"`{path}.top_left.lat` must not be south of `{path}.bottom_right.lat`.");
+    }
+
+    /// <summary><c>geo_polygon</c>: <c>{"exterior": {"points": [...]}, "interiors": [{"points": [...]}]}</c>; rings closed, of 4 points at least.</summary>
+    private static GeoPolygonCondition ParseGeoPolygon(string key, JsonElement polygon, string path)
+    {
+        OnlyFields(polygon, path, "exterior", "interiors");
+        var exterior = Fields(polygon).FirstOrDefault(f => f.Name == "exterior").Value;
+        if (exterior.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException($"`{path}.exterior` (a ring: {{\"points\": [...]}}) is required.");
+        }
+
+        var interiors = Fields(polygon).FirstOrDefault(f => f.Name == "interiors").Value;
+        var holes = interiors.ValueKind switch
+        {
+            JsonValueKind.Undefined or JsonValueKind.Null => [],
+            JsonValueKind.Array => interiors.EnumerateArray().Select((ring, i) => Ring(ring, $"{path}.interiors[{i}]")).ToList(),
+            _ => throw new InvalidRequestException($"`{path}.interiors` must be a list of rings."),
+        };
+        return new GeoPolygonCondition(key, Ring(exterior, $"{path}.exterior"), holes);
+    }
+
+    private static List<GeoPoint> Ring(JsonElement ring, string path)
+    {
+        Object(ring, path);
+        OnlyFields(ring, path, "points");
+        var points = Fields(ring).FirstOrDefault(f => f.Name == "points").Value;
+        if (points.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidRequestException($"`{path}.points` (a list of {{\"lon\", \"lat\"}}) is required.");
+        }
+
+        var vertices = points.EnumerateArray().Select((p, i) => GeoPointOf(p, $"{path}.points[{i}]")).ToList();
+        return vertices.Count >= 4 && vertices[0] == vertices[^1]
+            ? vertices
+            : throw new InvalidRequestException($"`{path}.points` must be a closed ring: 4 points at least, the last equal to the first.");
+    }
+
+    private static GeoPoint GeoPointAt(JsonElement parent, string name, string path) =>
+        GeoPointOf(Fields(parent).FirstOrDefault(f => f.Name == name).Value, $"{path}.{name}");
+
+    private static GeoPoint GeoPointOf(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidRequestException($"`{path}` (a point: {{\"lon\", \"lat\"}}) is required.");
+        }
+
+        OnlyFields(element, path, "lon", "lat");
+        return GeoPoint.TryRead(element, out var point)
+            ? point
+            : throw new InvalidRequestException($"`{path}` needs a numeric `lon` in [-180, 180] and `lat` in [-90, 90].");
+    }
+
+    private static void OnlyFields(JsonElement element, string path, params string[] names)
+    {
+        foreach (var field in Fields(element))
+        {
+            if (!names.Contains(field.Name))
+            {
+                throw Unknown($"{path}.{field.Name}");
+            }
+        }
+    }
 
     private static ValuesCountCondition ParseValuesCount(string key, JsonElement bounds, string path)
     {

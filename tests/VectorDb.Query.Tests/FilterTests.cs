@@ -100,6 +100,10 @@ public sealed class FilterTests
     [InlineData("""{"min_should": {"min_count": 1}}""", "min_should.conditions")]
     [InlineData("""{"must": [{"has_vector": 3}]}""", "has_vector")]
     [InlineData("""{"must": [{"key": "when", "range": {"gt": "2023-13-45"}}]}""", "range.gt")]
+    [InlineData("""{"must": [{"key": "at", "geo_radius": {"center": {"lon": 200, "lat": 0}, "radius": 5}}]}""", "geo_radius.center")]
+    [InlineData("""{"must": [{"key": "at", "geo_radius": {"center": {"lon": 1, "lat": 0}, "radius": -5}}]}""", "geo_radius.radius")]
+    [InlineData("""{"must": [{"key": "at", "geo_polygon": {"exterior": {"points": [{"lon": 0, "lat": 0}, {"lon": 1, "lat": 0}, {"lon": 1, "lat": 1}]}}}]}""", "closed ring")]
+    [InlineData("""{"must": [{"key": "at", "geo_bounding_box": {"top_left": {"lon": 0, "lat": 0}, "bottom_right": {"lon": 1, "lat": 5}}}]}""", "top_left.lat")]
     [InlineData("""{"must": [{"key": "when", "range": {"gt": "2023-02-08", "lt": 5}}]}""", "range.gt")]
     public void Malformed_conditions_are_refused_by_path(string filter, string expected) =>
         Assert.Contains(expected, Assert.Throws<InvalidRequestException>(() => FilterJson.Parse(filter)).Message, StringComparison.Ordinal);

@@ -119,4 +119,43 @@ public sealed class PayloadIndexSetTests
         Assert.False(indexes.Create("text", PayloadSchemaType.Text, [], text: options with { StopWords = ["a", "the"] }));
         Assert.True(indexes.Create("text", PayloadSchemaType.Text, [], text: options with { EnglishStemmer = false }));
     }
+
+    [Fact]
+    public void Geo_regions_from_the_index_agree_with_the_payload()
+    {
+        var places = new (string Name, double Lon, double Lat)[]
+        {
+            ("Berlin", 13.405, 52.52), ("Potsdam", 13.0645, 52.3906), ("Moscow", 37.6173, 55.7558), ("Fiji", 179.9, -17.0), ("Samoa", -179.9, -13.8), ("Paris", 2.3522, 48.8566),
+        };
+        using var indexes = new PayloadIndexSet(graph: null);
+        indexes.Create("at", PayloadSchemaType.Geo, []);
+        var payloads = places.Select(p => Payload.FromObject(new { at = new { lon = p.Lon, lat = p.Lat } })).ToArray();
+        for (int node = 0; node < places.Length; node++)
+        {
+            indexes.Add(node, payloads[node]);
+        }
+
+        indexes.Add(places.Length, Payload.FromObject(new { at = new { lon = 500, lat = 0 } })); // not a valid point: not indexed
+        Assert.Equal(places.Length, indexes.Find("at")!.Points);
+
+        GeoCondition[] regions =
+        [
+            new GeoRadiusCondition("at", new GeoPoint(13.405, 52.52), 30_000), // Berlin and Potsdam (~27 km)
+            new GeoRadiusCondition("at", new GeoPoint(13.405, 52.52), 20_000),
+            new GeoBoundingBoxCondition("at", new GeoPoint(170, 0), new GeoPoint(-170, -30)), // across the antimeridian: Fiji and Samoa
+            new GeoPolygonCondition("at", [new(0, 45), new(20, 45), new(20, 56), new(0, 56), new(0, 45)], [[new(12, 52), new(14, 52), new(14, 53), new(12, 53), new(12, 52)]]),
+        ];
+        string[][] expected = [["Berlin", "Potsdam"], ["Berlin"], ["Fiji", "Samoa"], ["Paris"]];
+        for (int r = 0; r < regions.Length; r++)
+        {
+            var predicate = indexes.Find("at")!.TryCompile(regions[r])!;
+            var fromIndex = Enumerable.Range(0, places.Length).Where(predicate.Matches).Select(n => places[n].Name).ToArray();
+            var fromPayload = Enumerable.Range(0, places.Length).Where(n => regions[r].Matches((ulong)n, payloads[n])).Select(n => places[n].Name).ToArray();
+            Assert.Equal(expected[r], fromIndex);
+            Assert.Equal(expected[r], fromPayload);
+            Assert.Equal(expected[r].Length, predicate.Count);
+        }
+
+        Assert.InRange(new GeoPoint(2.3522, 48.8566).DistanceTo(new GeoPoint(37.6173, 55.7558)), 2_480_000, 2_490_000); // Paris–Moscow ≈ 2,486 km
+    }
 }

@@ -221,6 +221,39 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Geo_and_datetime_conditions_work_with_and_without_their_indexes()
+    {
+        await _client.SendAsync(HttpMethod.Delete, "/collections/places");
+        await _client.SendAsync(HttpMethod.Put, "/collections/places", """{"vectors": {"size": 2, "distance": "Euclid"}}""");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/places/points?wait=true", """
+            {"points": [
+              {"id": 1, "vector": [0, 0], "payload": {"at": {"lon": 13.405, "lat": 52.52}, "when": "2024-05-01T12:00:00Z"}},
+              {"id": 2, "vector": [1, 0], "payload": {"at": [{"lon": 2.35, "lat": 48.86}, {"lon": 13.06, "lat": 52.39}], "when": "2024-05-02"}},
+              {"id": 3, "vector": [2, 0], "payload": {"at": {"lon": 37.62, "lat": 55.76}, "when": "2023-01-01T00:00:00+05:00"}}]}
+            """);
+        Assert.True(status == 200, body.ToString());
+        const string Near = """{"filter": {"must": [{"key": "at", "geo_radius": {"center": {"lon": 13.405, "lat": 52.52}, "radius": 30000}}]}}""";
+        const string Recent = """{"filter": {"must": [{"key": "when", "range": {"gte": "2024-05-01T00:00:00Z"}}]}}""";
+        foreach (bool indexed in new[] { false, true })
+        {
+            if (indexed)
+            {
+                Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/places/index?wait=true", """{"field_name": "at", "field_schema": "geo"}""")).Status);
+                Assert.Equal(200, (await _client.SendAsync(HttpMethod.Put, "/collections/places/index?wait=true", """{"field_name": "when", "field_schema": {"type": "datetime"}}""")).Status);
+            }
+
+            (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/places/points/count", Near);
+            Assert.Equal(2, body.GetProperty("result").GetProperty("count").GetInt32());
+            (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/places/points/count", Recent);
+            Assert.Equal(2, body.GetProperty("result").GetProperty("count").GetInt32());
+        }
+
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/places");
+        Assert.Equal("geo", body.GetProperty("result").GetProperty("payload_schema").GetProperty("at").GetProperty("data_type").GetString());
+        Assert.Equal("datetime", body.GetProperty("result").GetProperty("payload_schema").GetProperty("when").GetProperty("data_type").GetString());
+    }
+
+    [Fact]
     public async Task The_batch_form_takes_a_map_of_named_vector_columns()
     {
         await CreateHybridAsync("batch");

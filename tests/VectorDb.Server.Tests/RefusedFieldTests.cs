@@ -123,9 +123,6 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     public static TheoryData<string, string, string, string> ShapeRefusals => new()
     {
         { "vectors.datatype", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""" },
-        { "filter.…geo_radius", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_radius": {"center": {"lon": 0, "lat": 0}, "radius": 1}}]}}""" },
-        { "filter.…geo_bounding_box", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_bounding_box": {}}]}}""" },
-        { "filter.…geo_polygon", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"key": "g", "geo_polygon": {}}]}}""" },
         { "filter.…slice", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"slice": {"total": 2, "index": 0}}]}}""" },
         { "query.mmr", "POST", "/collections/refusals/points/query", """{"query": {"nearest": [1, 2, 3], "mmr": {"diversity": 0.5}}}""" },
         { "query.recommend", "POST", "/collections/refusals/points/query", """{"query": {"recommend": {"positive": [7]}}}""" },
@@ -140,7 +137,6 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "sentence-transformers/all-minilm-l6-v2"}}""" },
         { "vectors.multivector_config", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}""" },
         { "order_by.start_from", "POST", "/collections/refusals/points/scroll", """{"order_by": {"key": "n", "start_from": "2024-01-01T00:00:00Z"}}""" },
-        { "field_schema", "PUT", "/collections/refusals/index", """{"field_name": "t", "field_schema": "geo"}""" },
     };
 
     [Theory]

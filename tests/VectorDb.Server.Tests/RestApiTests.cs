@@ -266,9 +266,9 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/idx");
         Assert.False(body.GetProperty("result").GetProperty("payload_schema").TryGetProperty("color", out _));
 
-        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_name": "loc", "field_schema": "geo"}""");
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_name": "loc", "field_schema": "polygon"}""");
         Assert.Equal(400, status);
-        Assert.Contains("not supported yet", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Unknown payload index schema", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
         (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/idx/index", """{"field_schema": "keyword"}""");
         Assert.Equal(400, status);
         (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/nope/index", """{"field_name": "a", "field_schema": "keyword"}""");

@@ -69,6 +69,7 @@ internal static class FilterCompiler
         MatchPhraseCondition c => c.Key,
         MatchPrefixCondition c => c.Key,
         DatetimeRangeCondition c => c.Key,
+        GeoCondition c => c.Key,
         _ => null,
     };
 }

@@ -49,6 +49,7 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
                 graph is null ? null : isTenant ? new TenantGraphs(values, graph) : valueLinks ? new LinkedValues(values, graph) : null),
             PayloadSchemaType.Integer or PayloadSchemaType.Float or PayloadSchemaType.Datetime => new NumericFieldIndex(key, schema),
             PayloadSchemaType.Bool => new BoolFieldIndex(key),
+            PayloadSchemaType.Geo => new GeoFieldIndex(key),
             PayloadSchemaType.Text => new TextFieldIndex(key, text ?? new TextIndexOptions()),
             _ => throw new InvalidRequestException($"Unknown payload index schema {schema}."),
         };

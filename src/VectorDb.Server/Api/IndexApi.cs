@@ -121,7 +121,7 @@ internal static class IndexApi
         "uuid" => PayloadSchemaType.Uuid,
         "text" => PayloadSchemaType.Text,
         "datetime" => PayloadSchemaType.Datetime,
-        "geo" => throw new InvalidRequestException($"Payload index schema `{name}` is not supported yet (supported: keyword, integer, float, bool, uuid, text, datetime)."),
-        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid, text, datetime)."),
+        "geo" => PayloadSchemaType.Geo,
+        _ => throw new InvalidRequestException($"Unknown payload index schema `{name}` (supported: keyword, integer, float, bool, uuid, text, datetime, geo)."),
     };
 }
