@@ -59,6 +59,11 @@ public class SparseIndexTests
 
             Assert.Equal(expected.Count, found);
             Assert.Equal(expected, results.Take(found).ToList());
+
+            // Scoring a node list from the stored vectors gives the same hits among those nodes, filter and all.
+            int[] some = [.. Enumerable.Range(0, 3000).Where(n => n % 7 == q % 7)];
+            found = index.SearchAmong(query, k, some, results, new OddNodes());
+            Assert.Equal(BruteForce(vectors, query, k, n => n % 7 == q % 7 && n % 2 == 1), results.Take(found).ToList());
         }
     }
 

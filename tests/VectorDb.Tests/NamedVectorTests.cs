@@ -89,12 +89,21 @@ public sealed class NamedVectorTests : IDisposable
         Assert.Equal(expected.Select(h => h.Id), hits.Select(h => h.Id));
         Assert.Equal(expected.Select(h => h.Score), hits.Select(h => h.Score));
 
-        var filter = Group(1);
-        var filtered = collection.SearchSparse(query, 20, new SearchOptions { Using = "words", Filter = filter, WithVector = true });
+        var groupOne = Group(1);
+        var filtered = collection.SearchSparse(query, 20, new SearchOptions { Using = "words", Filter = groupOne, WithVector = true });
         Assert.Equal(
             points.Where(p => p.Id.Number % 4 == 1).Select(p => (p.Id, Score: query.Dot(p.SparseVectors!["words"]))).OrderByDescending(h => h.Score).ThenBy(h => h.Id.Number).Take(20).Select(h => h.Id),
             filtered.Select(h => h.Id));
         Assert.Equal(points[(int)filtered[0].Id.Number].SparseVectors!["words"].Indices, filtered[0].SparseVectors!["words"].Indices);
+
+        // A selective filter that an index lists is answered by scoring its matches from their vectors: the same hits.
+        var few = FilterJson.Parse("""{"must": [{"has_id": [3, 10, 17, 24, 31, 38, 45, 52, 59]}]}""");
+        Assert.Equal(
+            points.Where(p => p.Id.Number is 3 or 10 or 17 or 24 or 31 or 38 or 45 or 52 or 59).Select(p => (p.Id, Score: query.Dot(p.SparseVectors!["words"]))).Where(h => h.Score != 0)
+                .OrderByDescending(h => h.Score).ThenBy(h => h.Id.Number).Take(5).Select(h => (h.Id, h.Score)),
+            collection.SearchSparse(query, 5, new SearchOptions { Using = "words", Filter = few }).Select(h => (h.Id, h.Score)));
+        collection.CreatePayloadIndex("group", PayloadSchemaType.Integer);
+        Assert.Equal(filtered.Select(h => (h.Id, h.Score)), collection.SearchSparse(query, 20, new SearchOptions { Using = "words", Filter = groupOne }).Select(h => (h.Id, h.Score)));
 
         // A sparse vector is not searched as a dense one, nor the other way round, nor an unknown name.
         Assert.Throws<InvalidRequestException>(() => collection.SearchSparse(query, 5, new SearchOptions { Using = "text" }));

@@ -229,8 +229,95 @@ public sealed class SparseIndex : IDisposable
         }
     }
 
+    /// <summary>How many postings a search for <paramref name="query"/> reads (its non-zero terms' lists), and the postings per stored vector.</summary>
+    public (long Postings, double PerVector) Work(SparseVector query)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            long postings = 0, total = 0;
+            for (int t = 0; t < query.Count; t++)
+            {
+                if (query.Values[t] != 0 && _postings.TryGetValue(query.Indices[t], out var list))
+                {
+                    postings += list.Count;
+                }
+            }
+
+            foreach (var list in _postings.Values)
+            {
+                total += list.Count;
+            }
+
+            return (postings, Count == 0 ? 0 : total / (double)Count);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Search{TFilter}"/> over the given nodes only (ascending, e.g. a selective filter's matches), each scored
+    /// from its stored vector: the same hits, scores and ties as the postings would give for them, at a cost that follows
+    /// the number of nodes rather than the query terms' postings.
+    /// </summary>
+    public int SearchAmong<TFilter>(SparseVector query, int k, ReadOnlySpan<int> nodes, Span<SparseHit> results, TFilter filter)
+        where TFilter : struct, INodeFilter
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(results.Length, k);
+        _lock.EnterReadLock();
+        try
+        {
+            var heap = new TopHits(results[..k]);
+            foreach (int node in nodes)
+            {
+                if ((uint)node < (uint)_vectors.Length && _vectors[node] is { } vector && SharesTerm(query, vector) && filter.Accept(node))
+                {
+                    heap.Offer(node, query.Dot(vector));
+                }
+            }
+
+            return heap.SortBestFirst();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => _lock.Dispose();
+
+    /// <summary>Whether the vector weighs a dimension the query weighs (non-zero): what puts a node among a search's candidates.</summary>
+    private static bool SharesTerm(SparseVector query, SparseVector vector)
+    {
+        int i = 0, j = 0;
+        while (i < query.Count && j < vector.Count)
+        {
+            if (query.Indices[i] == vector.Indices[j])
+            {
+                if (query.Values[i] != 0)
+                {
+                    return true;
+                }
+
+                i++;
+                j++;
+            }
+            else if (query.Indices[i] < vector.Indices[j])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        return false;
+    }
 
     private bool RemoveLocked(int node)
     {

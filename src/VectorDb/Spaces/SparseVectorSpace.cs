@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using VectorDb.Hnsw;
 using VectorDb.Points;
 using VectorDb.Query;
@@ -45,11 +46,34 @@ internal sealed class SparseVectorSpace(string name, SparseVectorOptions options
     /// <summary>
     /// The k live nodes with the highest dot product with <paramref name="query"/> (weighed by IDF when the vector says
     /// so) that <paramref name="filter"/> accepts, best first; nodes sharing no term with the query are not returned.
+    /// Exact either way it runs: through the query terms' postings, checking the filter on every node they reach, or —
+    /// when the filter lists fewer matches than would take reading those postings — by scoring each match from its
+    /// stored vector.
     /// </summary>
     public int Search(SparseVector query, int k, NodePredicate? filter, Span<SparseHit> results, SparseSearchStatistics? statistics)
     {
         var weighed = Options.Idf ? _index.WeighByIdf(query) : query;
-        return _index.Search(weighed, k, results, new LivePointFilter(points, filter), statistics);
+        var accept = new LivePointFilter(points, filter);
+        if (filter is { CanList: true } && ListSelectiveMatches(weighed, filter) is { } matches)
+        {
+            return _index.SearchAmong(weighed, k, CollectionsMarshal.AsSpan(matches), results, accept);
+        }
+
+        return _index.Search(weighed, k, results, accept, statistics);
+    }
+
+    /// <summary>The filter's matches when scoring them one by one costs less than reading the query terms' postings; else null.</summary>
+    private List<int>? ListSelectiveMatches(SparseVector query, NodePredicate filter)
+    {
+        var (postings, perVector) = _index.Work(query);
+        var estimate = filter.Estimate(new EstimationContext(points));
+        if (estimate.Max * (query.Count + perVector) >= postings)
+        {
+            return null;
+        }
+
+        var matches = new List<int>(estimate.Max);
+        return filter.TryListMatches(points.NodeBound, matches) ? matches : null;
     }
 
     public void Dispose() => _index.Dispose();
