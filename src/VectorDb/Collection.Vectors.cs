@@ -129,14 +129,7 @@ public sealed partial class Collection
     {
         ArgumentNullException.ThrowIfNull(query);
         options ??= SearchOptions.Default;
-        _table.ThrowIfDropped();
-        cancellation.ThrowIfCancellationRequested();
-        CheckPageSize(k);
-        if (options.Adaptive is not null || options.Strategy is not null || options.Explain)
-        {
-            throw new InvalidRequestException($"Sparse search takes no {(options.Adaptive is not null ? "adaptive search" : options.Strategy is not null ? "strategy" : "explain")}: it is one exact pass over the query terms' postings.");
-        }
-
+        CheckSearchWithoutPlans(options, k, "Sparse", cancellation);
         int searched = k + (options.Excluded?.Count ?? 0);
         var buffer = ArrayPool<SparseHit>.Shared.Rent(searched);
         using var read = _table.ReadVisible();
@@ -165,8 +158,8 @@ public sealed partial class Collection
     /// <summary>
     /// The k points whose multivector <see cref="SearchOptions.Using"/> names has the highest MaxSim with
     /// <paramref name="query"/> (the sum over its vectors of the best similarity to one of the point's), best first.
-    /// Candidates are the owners of the <see cref="SearchOptions.Ef"/> nearest vectors to each query vector, scored
-    /// exactly; <see cref="SearchOptions.Exact"/> scores every point.
+    /// The graph of the multivector's vectors is walked once per query vector with a beam of <see cref="SearchOptions.Ef"/>,
+    /// and every point owning a vector a walk met is scored exactly; <see cref="SearchOptions.Exact"/> scores every point.
     /// </summary>
     /// <exception cref="InvalidRequestException">No multivector of that name, an empty or malformed query, a bad k or ef, or an option multivector search does not take (adaptive, strategy, explain).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the search.</exception>
@@ -174,14 +167,7 @@ public sealed partial class Collection
     {
         ArgumentNullException.ThrowIfNull(query);
         options ??= SearchOptions.Default;
-        _table.ThrowIfDropped();
-        cancellation.ThrowIfCancellationRequested();
-        CheckPageSize(k);
-        if (options.Adaptive is not null || options.Strategy is not null || options.Explain)
-        {
-            throw new InvalidRequestException($"Multivector search takes no {(options.Adaptive is not null ? "adaptive search" : options.Strategy is not null ? "strategy" : "explain")} yet.");
-        }
-
+        CheckSearchWithoutPlans(options, k, "Multivector", cancellation);
         int searched = k + (options.Excluded?.Count ?? 0);
         var buffer = ArrayPool<Neighbor>.Shared.Rent(searched);
         using var read = _table.ReadVisible();
@@ -213,6 +199,22 @@ public sealed partial class Collection
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Checks what sparse and multivector searches share: the collection exists, k is in range, and no option of the
+    /// dense planner (adaptive search, a forced strategy, explain) was asked for.
+    /// </summary>
+    private void CheckSearchWithoutPlans(SearchOptions options, int k, string kind, CancellationToken cancellation)
+    {
+        _table.ThrowIfDropped();
+        cancellation.ThrowIfCancellationRequested();
+        CheckPageSize(k);
+        if (options.Adaptive is not null || options.Strategy is not null || options.Explain)
+        {
+            string option = options.Adaptive is not null ? "adaptive search" : options.Strategy is not null ? "strategy" : "explain";
+            throw new InvalidRequestException($"{kind} search takes no {option}: those are options of dense vectors' query planner.");
         }
     }
 

@@ -63,8 +63,8 @@ public static class SparseCommand
         var ratios = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
-            double scan = Pass(queries, q => Scan(vectors, q, k).Length);
-            double indexed = Pass(queries, q => index.Search(q, k, hits, new AcceptAll()));
+            double scan = Timing.Pass(queries, q => Scan(vectors, q, k));
+            double indexed = Timing.Pass(queries, q => index.Search(q, k, hits, new AcceptAll()));
             scanQps.Add(scan);
             indexQps.Add(indexed);
             ratios.Add(indexed / scan);
@@ -74,7 +74,7 @@ public static class SparseCommand
         var result = new SparseResult(
             Dataset: Path.GetFileName(Path.GetFullPath(data)), Documents: documents.Length, Queries: queries.Length, K: k, Rounds: rounds,
             Mismatches: mismatches,
-            ScanQps: Median(scanQps), IndexQps: Median(indexQps), MedianPairedSpeedup: Median(ratios),
+            ScanQps: Timing.Median(scanQps), IndexQps: Timing.Median(indexQps), MedianPairedSpeedup: Timing.Median(ratios),
             PostingsPerQuery: (double)work.PostingsScored / queries.Length,
             NodesScoredPerQuery: (double)work.NodesScored / queries.Length,
             TermsPerDocument: (double)nonZeros / vectors.Length,
@@ -124,22 +124,6 @@ public static class SparseCommand
         return false;
     }
 
-    private static double Pass(SparseVector[] queries, Func<SparseVector, int> search)
-    {
-        long start = Stopwatch.GetTimestamp();
-        foreach (var query in queries)
-        {
-            search(query);
-        }
-
-        return queries.Length / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 }
 
 /// <summary>The <c>sparse</c> command's figures.</summary>

@@ -72,14 +72,14 @@ public static class MultiCommand
             var ratios = new List<double>();
             for (int round = 0; round < rounds; round++)
             {
-                double exact = Pass(queries, q => collection.SearchMultivector(q, k, exactOptions));
-                double indexed = Pass(queries, q => collection.SearchMultivector(q, k, options));
+                double exact = Timing.Pass(queries, q => collection.SearchMultivector(q, k, exactOptions));
+                double indexed = Timing.Pass(queries, q => collection.SearchMultivector(q, k, options));
                 exactQps.Add(exact);
                 indexQps.Add(indexed);
                 ratios.Add(indexed / exact);
             }
 
-            var run = new MultiRun(ef, recall, Median(indexQps), Median(exactQps), Median(ratios));
+            var run = new MultiRun(ef, recall, Timing.Median(indexQps), Timing.Median(exactQps), Timing.Median(ratios));
             runs.Add(run);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ef={ef,4}  recall@{k} {run.Recall:F4}  indexed {run.IndexQps,8:F0} QPS  exact scan {run.ExactQps,7:F0} QPS  indexed/exact {run.MedianPairedSpeedup,6:F1}× (median of {rounds} paired passes)"));
@@ -116,22 +116,6 @@ public static class MultiCommand
 
     private static ulong[] Ids(SearchResults results) => [.. results.Select(h => h.Id.Number)];
 
-    private static double Pass(float[][][] queries, Action<float[][]> search)
-    {
-        long start = Stopwatch.GetTimestamp();
-        foreach (var query in queries)
-        {
-            search(query);
-        }
-
-        return queries.Length / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 }
 
 /// <summary>One beam width of the <c>multi</c> command.</summary>

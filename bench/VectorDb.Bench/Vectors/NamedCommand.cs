@@ -70,7 +70,7 @@ public static class NamedCommand
                 ratios.Add(b / a);
             }
 
-            var run = new NamedRun(ef, singleRecall, namedRecall, Median(singleQps), Median(namedQps), Median(ratios));
+            var run = new NamedRun(ef, singleRecall, namedRecall, Timing.Median(singleQps), Timing.Median(namedQps), Timing.Median(ratios));
             runs.Add(run);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ef={ef,4}  unnamed only: recall {run.SingleRecall:F4} {run.SingleQps,8:F0} QPS   text beside bm25: recall {run.NamedRecall:F4} {run.NamedQps,8:F0} QPS   named/single {run.MedianPairedRatio:F3} (median of {rounds} paired passes)"));
@@ -128,12 +128,6 @@ public static class NamedCommand
         }
 
         return queries.Count / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }
 
