@@ -81,3 +81,30 @@ test('a multivector is scored by MaxSim', async () => {
   assert.deepEqual(points[0].vector.colbert, [[1, 0], [0, 1]]);
   assert.equal(await client.deleteCollection(multi), true);
 });
+
+test('every kind of condition through the client: text, datetime, geo, values_count, nested, min_should, has_vector', async () => {
+  const places = `${name}_places`;
+  await client.createCollection(places, { vectors: { text: { size: 2, distance: 'Dot' } }, sparse_vectors: { bm25: {} } });
+  await client.upsert(places, {
+    wait: true,
+    points: [
+      { id: 1, vector: { text: [1, 0] }, payload: { about: 'a quick brown fox', at: { lon: 13.405, lat: 52.52 }, when: '2024-05-01T12:00:00Z', tags: ['a', 'b'], items: [{ sku: 'x', qty: 2 }] } },
+      { id: 2, vector: { text: [0, 1], bm25: { indices: [1], values: [1] } }, payload: { about: 'the lazy dog', at: { lon: 2.35, lat: 48.86 }, when: '2023-01-01', tags: ['a'], items: [{ sku: 'x', qty: 9 }] } },
+    ],
+  });
+  await client.createPayloadIndex(places, { field_name: 'about', field_schema: { type: 'text', tokenizer: 'word', phrase_matching: true }, wait: true });
+  await client.createPayloadIndex(places, { field_name: 'when', field_schema: 'datetime', wait: true });
+  await client.createPayloadIndex(places, { field_name: 'at', field_schema: 'geo', wait: true });
+  const count = async filter => (await client.count(places, { filter, exact: true })).count;
+  assert.equal(await count({ must: [{ key: 'about', match: { text: 'brown fox' } }] }), 1);
+  assert.equal(await count({ must: [{ key: 'about', match: { text_any: 'fox dog' } }] }), 2);
+  assert.equal(await count({ must: [{ key: 'about', match: { phrase: 'lazy dog' } }] }), 1);
+  assert.equal(await count({ must: [{ key: 'when', range: { gte: '2024-01-01T00:00:00Z' } }] }), 1);
+  assert.equal(await count({ must: [{ key: 'at', geo_radius: { center: { lon: 13.4, lat: 52.5 }, radius: 10000 } }] }), 1);
+  assert.equal(await count({ must: [{ key: 'at', geo_bounding_box: { top_left: { lon: 0, lat: 60 }, bottom_right: { lon: 20, lat: 40 } } }] }), 2);
+  assert.equal(await count({ must: [{ key: 'tags', values_count: { gte: 2 } }] }), 1);
+  assert.equal(await count({ must: [{ nested: { key: 'items', filter: { must: [{ key: 'sku', match: { value: 'x' } }, { key: 'qty', range: { gt: 5 } }] } } }] }), 1);
+  assert.equal(await count({ must: [{ has_vector: 'bm25' }] }), 1);
+  assert.equal(await count({ min_should: { conditions: [{ has_vector: 'bm25' }, { key: 'tags', values_count: { gte: 2 } }, { key: 'about', match: { text: 'dog' } }], min_count: 2 } }), 1);
+  assert.equal(await client.deleteCollection(places), true);
+});
