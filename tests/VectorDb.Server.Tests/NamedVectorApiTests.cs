@@ -254,6 +254,25 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_vector_may_set_its_own_graph_parameters()
+    {
+        await _client.SendAsync(HttpMethod.Delete, "/collections/graphs");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/graphs",
+            """{"vectors": {"small": {"size": 2, "distance": "Dot", "hnsw_config": {"m": 8, "ef_construct": 40}}, "plain": {"size": 2, "distance": "Dot"}}, "hnsw_config": {"m": 24}}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/graphs");
+        var vectors = body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors");
+        Assert.Equal(8, vectors.GetProperty("small").GetProperty("hnsw_config").GetProperty("m").GetInt32());
+        Assert.Equal(40, vectors.GetProperty("small").GetProperty("hnsw_config").GetProperty("ef_construct").GetInt32());
+        Assert.False(vectors.GetProperty("plain").TryGetProperty("hnsw_config", out _));
+        Assert.Equal(24, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("m").GetInt32());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/graphs-bad", """{"vectors": {"v": {"size": 2, "distance": "Dot", "hnsw_config": {"payload_m": 16}}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("vectors.v.hnsw_config.payload_m", Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_batch_form_takes_a_map_of_named_vector_columns()
     {
         await CreateHybridAsync("batch");

@@ -104,10 +104,10 @@ internal sealed record UpdateCollectionRequest : RequestBody
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
 
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
-[Refused("hnsw_config", "set the graph's parameters with the collection's `hnsw_config`")]
+/// <remarks><c>hnsw_config</c> here sets this vector's graph, overriding the collection's <c>m</c> and <c>ef_construct</c>.</remarks>
 [Refused("quantization_config", CreateCollectionRequest.Unquantized)]
 [Refused("memory", "vectors are kept in memory")]
-internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null) : RequestBody
+internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null, HnswConfig? HnswConfig = null) : RequestBody
 {
     [Only("vectors are kept in memory", false)]
     public bool? OnDisk { get; init; }
@@ -166,7 +166,7 @@ internal static class CollectionsApi
             {
                 case { Dense: { } dense, Sparse: null }:
                     ServerOptions.Check("Vector size", dense.Size, limits.MaxDimensions, nameof(limits.MaxDimensions));
-                    collection.CreateVector(vector, ToDenseOptions(new VectorParams(dense.Size, dense.Distance, dense.Datatype, dense.MultivectorConfig), collection.Options.M, collection.Options.EfConstruction), wait);
+                    collection.CreateVector(vector, ToDenseOptions(new VectorParams(dense.Size, dense.Distance, dense.Datatype, dense.MultivectorConfig), collection.Options.M, collection.Options.EfConstruction, "dense"), wait);
                     break;
                 case { Dense: null, Sparse: { } sparse }:
                     collection.CreateVector(vector, new SparseVectorParams(null, sparse.Modifier).ToOptions("sparse"), wait);
@@ -214,14 +214,15 @@ internal static class CollectionsApi
 
         int m = request.HnswConfig?.M ?? 16;
         int ef = request.HnswConfig?.EfConstruct ?? 100;
+        var unnamedGraph = unnamed is null ? null : ToDenseOptions(unnamed, m, ef, "vectors");
         return new CollectionOptions
         {
             Dimensions = unnamed?.Size ?? 0,
             Distance = unnamed is null ? DistanceMetric.Cosine : ParseDistance(unnamed.Distance),
             DataType = ParseDataType(unnamed?.Datatype),
-            M = m,
-            EfConstruction = ef,
-            PayloadLinks = PayloadLinks(request.HnswConfig),
+            M = unnamedGraph?.M ?? m,
+            EfConstruction = unnamedGraph?.EfConstruction ?? ef,
+            PayloadLinks = PayloadLinks(request.HnswConfig, unnamedGraph?.M ?? m),
             Matryoshka = request.Matryoshka,
             Pca = request.Pca is { } pca ? new PcaOptions
             {
@@ -232,7 +233,7 @@ internal static class CollectionsApi
             Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
                 ? RequestParsing.Payload(metadata, "metadata")
                 : null,
-            NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => ToDenseOptions(v.Value, m, ef), StringComparer.Ordinal),
+            NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => ToDenseOptions(v.Value, m, ef, $"vectors.{v.Key}"), StringComparer.Ordinal),
             SparseVectors = ParseSparseVectors(request.SparseVectors),
         };
     }
@@ -264,15 +265,16 @@ internal static class CollectionsApi
         return parsed.Count == 0 ? null : parsed;
     }
 
-    /// <summary>A named dense vector's settings; its graph takes the collection's <c>hnsw_config</c>.</summary>
-    internal static DenseVectorOptions ToDenseOptions(VectorParams vector, int m = 16, int ef = 100) => new()
+    /// <summary>A dense vector's settings; its graph takes its own <c>hnsw_config</c> where given, else the collection's (<paramref name="m"/>, <paramref name="ef"/>).</summary>
+    internal static DenseVectorOptions ToDenseOptions(VectorParams vector, int m, int ef, string path) => new()
     {
         Dimensions = vector.Size,
         Distance = ParseDistance(vector.Distance),
         DataType = ParseDataType(vector.Datatype),
-        M = m,
-        EfConstruction = ef,
-        Multivector = vector.MultivectorConfig?.ToComparator("multivector_config"),
+        M = vector.HnswConfig?.PayloadM is null ? vector.HnswConfig?.M ?? m
+            : throw new InvalidRequestException($"`{path}.hnsw_config.payload_m`: payload-aware links are set for the collection, with its `hnsw_config.payload_m`."),
+        EfConstruction = vector.HnswConfig?.EfConstruct ?? ef,
+        Multivector = vector.MultivectorConfig?.ToComparator($"{path}.multivector_config"),
     };
 
     /// <summary>
@@ -340,12 +342,12 @@ internal static class CollectionsApi
     };
 
     /// <summary><c>hnsw_config.payload_m</c>: 0 turns value links off; unset or equal to <c>m</c> keeps them.</summary>
-    private static bool PayloadLinks(HnswConfig? config) => config?.PayloadM switch
+    private static bool PayloadLinks(HnswConfig? config, int m) => config?.PayloadM switch
     {
         null => true,
         0 => false,
-        { } m when m == (config.M ?? 16) => true,
-        { } m => throw new InvalidRequestException($"`hnsw_config.payload_m` must be 0 (no payload-aware links) or equal to `m` ({config.M ?? 16}), got {m}."),
+        { } payloadM when payloadM == m => true,
+        { } payloadM => throw new InvalidRequestException($"`hnsw_config.payload_m` must be 0 (no payload-aware links) or equal to the unnamed vector's `m` ({m}), got {payloadM}."),
     };
 
     private static AdaptiveInfo DescribeAdaptive(Collection collection)
@@ -413,6 +415,7 @@ internal static class CollectionsApi
             v => new VectorParamsInfo(v.Value.Dimensions, v.Value.Distance.ToString(), v.Value.DataType.ToApiName())
             {
                 MultivectorConfig = v.Value.Multivector is null ? null : new MultivectorConfigInfo("max_sim"),
+                HnswConfig = v.Value.M != options.M || v.Value.EfConstruction != options.EfConstruction ? new VectorHnswConfigInfo(v.Value.M, v.Value.EfConstruction) : null,
             },
             StringComparer.Ordinal);
         if (unnamed is not null)

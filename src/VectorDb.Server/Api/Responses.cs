@@ -42,7 +42,13 @@ internal sealed record VectorParamsInfo(int Size, string Distance, string Dataty
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MultivectorConfigInfo? MultivectorConfig { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VectorHnswConfigInfo? HnswConfig { get; init; }
 }
+
+/// <summary>A named vector's own graph parameters, when they differ from the collection's.</summary>
+internal sealed record VectorHnswConfigInfo(int M, int EfConstruct);
 
 /// <summary>A multivector's comparator, as Qdrant shows it.</summary>
 internal sealed record MultivectorConfigInfo(string Comparator);
