@@ -15,6 +15,9 @@ namespace VectorDb;
 /// </summary>
 public sealed partial class Collection
 {
+    /// <summary>The most bytes of vectors (4 per dense component, 8 per sparse entry) one point may hold.</summary>
+    public const int MaxPointVectorBytes = 3 << 20;
+
     private static readonly HashSet<string> NoNames = [];
 
     private VectorSpaces _spaces;
@@ -34,6 +37,7 @@ public sealed partial class Collection
     {
         ArgumentNullException.ThrowIfNull(points);
         var updates = points.ToArray();
+        var spaces = _spaces;
         for (int i = 0; i < updates.Length; i++)
         {
             var point = updates[i] ?? throw new InvalidRequestException($"Point at position {i} is null.");
@@ -47,11 +51,12 @@ public sealed partial class Collection
                 throw new InvalidRequestException($"Point {point.Id} gives a payload: updating vectors keeps payloads (set them with the payload operations).");
             }
 
-            ValidatePoint(point, _spaces, partial: true);
+            ValidatePoint(point, spaces, partial: true);
         }
 
         return Write(wait, () =>
         {
+            RevalidateIfVectorsChanged(updates, spaces, partial: true);
             var filter = updateFilter is null ? null : FilterCompiler.Compile(updateFilter, _payloadIndexes, _table);
             return updates.Where(p => _table.TryGetNode(p.Id, out int node) && (filter is null || filter.Matches(node))).Select(PointData.From).ToArray() is { Length: > 0 } admitted
                 ? new UpdateVectorsRecord(Id, admitted)
@@ -312,6 +317,21 @@ public sealed partial class Collection
         space.Dispose(); // no reader holds it: reads hold visibility, under which it was taken away
     }
 
+    /// <summary>
+    /// Checks a batch again, under the write lock, when a vector was added or removed since it was validated against
+    /// <paramref name="validated"/>: a record naming a vector that no longer exists must never reach the log.
+    /// </summary>
+    private void RevalidateIfVectorsChanged(IEnumerable<Point> batch, VectorSpaces validated, bool partial)
+    {
+        if (!ReferenceEquals(validated, _spaces))
+        {
+            foreach (var point in batch)
+            {
+                ValidatePoint(point, _spaces, partial);
+            }
+        }
+    }
+
     /// <summary>A point as it is now (vectors as the spaces store them), or null when it does not exist; the caller holds the write lock.</summary>
     private Point? CurrentPoint(PointId id)
     {
@@ -385,6 +405,15 @@ public sealed partial class Collection
     /// </summary>
     private void ValidatePoint(Point point, VectorSpaces spaces, bool partial)
     {
+        long bytes = ((point.Vector?.Length ?? 0) * (long)sizeof(float))
+            + (point.NamedVectors?.Values.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0)
+            + (point.SparseVectors?.Values.Sum(v => v?.Bytes ?? 0) ?? 0)
+            + (point.Multivectors?.Values.Sum(m => m?.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0) ?? 0);
+        if (bytes > MaxPointVectorBytes)
+        {
+            throw new InvalidRequestException($"Point {point.Id} holds {bytes:N0} bytes of vectors; a point holds at most {MaxPointVectorBytes:N0} (its stored record must fit one page of the point store).");
+        }
+
         if (point.Vector is { } vector)
         {
             var unnamed = _unnamed ?? throw new InvalidRequestException($"Point {point.Id} gives an unnamed vector, but the collection has none: give its vectors by name.");

@@ -204,8 +204,13 @@ public sealed partial class Collection : ICheckpointed
     {
         ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(options);
+        var spaces = _spaces;
         var batch = PrepareBatch(points);
-        var (_, written) = Write(options.Wait, () => Admitted(batch, options) is { Length: > 0 } admitted ? new UpsertPointsRecord(Id, [.. admitted.Select(PointData.From)]) : null);
+        var (_, written) = Write(options.Wait, () =>
+        {
+            RevalidateIfVectorsChanged(batch, spaces, partial: false);
+            return Admitted(batch, options) is { Length: > 0 } admitted ? new UpsertPointsRecord(Id, [.. admitted.Select(PointData.From)]) : null;
+        });
         ScheduleRotationFit();
         return written;
     }

@@ -173,7 +173,21 @@ public sealed partial class VectorDatabase
             bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
             try
             {
-                collection = new Collection(entry.Name, entry.Id, options, durable, ReadGraphs(entry, folder));
+                var graphs = ReadGraphs(entry, folder);
+                try
+                {
+                    collection = new Collection(entry.Name, entry.Id, options, durable, graphs);
+                }
+                catch
+                {
+                    foreach (var graph in graphs.Values)
+                    {
+                        graph.Dispose(); // a collection that was not made cannot release them
+                    }
+
+                    throw;
+                }
+
                 collection.Restore(points);
                 snapshotLoaded = true;
             }

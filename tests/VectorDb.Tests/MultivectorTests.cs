@@ -98,6 +98,14 @@ public sealed class MultivectorTests : IDisposable
         collection.Delete([5UL]);
         Assert.DoesNotContain(collection.SearchMultivector(query, 200, new SearchOptions { Using = "colbert", Exact = true }), h => h.Id.Number == 5);
 
+        // A filter the walks rarely meet is completed by scoring its matches: all of them are found.
+        var three = FilterJson.Parse("""{"must": [{"has_id": [11, 111, 199]}]}""");
+        Assert.Equal([11UL, 111UL, 199UL], collection.SearchMultivector(query, 10, new SearchOptions { Using = "colbert", Ef = 4, Filter = three }).Select(h => h.Id.Number).Order());
+
+        // A point's vectors must fit one record of the point store.
+        var huge = new Point(901, null) { Multivectors = new Dictionary<string, float[][]> { ["colbert"] = [.. Enumerable.Range(0, 50_000).Select(_ => Vector(random))] } };
+        Assert.Contains("bytes of vectors", Assert.Throws<InvalidRequestException>(() => collection.Upsert(huge)).Message, StringComparison.Ordinal);
+
         Point[] bad =
         [
             new Point(900, null) { Multivectors = new Dictionary<string, float[][]> { ["colbert"] = [] } },

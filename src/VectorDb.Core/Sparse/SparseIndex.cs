@@ -29,6 +29,7 @@ public sealed class SparseIndex : IDisposable
     private readonly Dictionary<uint, PostingList> _postings = [];
     private readonly ReaderWriterLockSlim _lock = new();
     private SparseVector?[] _vectors = new SparseVector?[16];
+    private long _postingCount;
 
     /// <summary>Nodes that hold a vector (the N of IDF).</summary>
     public int Count { get; private set; }
@@ -60,6 +61,7 @@ public sealed class SparseIndex : IDisposable
             }
 
             _vectors[node] = vector;
+            _postingCount += vector.Count;
             Count++;
             NodeBound = Math.Max(NodeBound, node + 1);
         }
@@ -235,7 +237,7 @@ public sealed class SparseIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            long postings = 0, total = 0;
+            long postings = 0;
             for (int t = 0; t < query.Count; t++)
             {
                 if (query.Values[t] != 0 && _postings.TryGetValue(query.Indices[t], out var list))
@@ -244,12 +246,7 @@ public sealed class SparseIndex : IDisposable
                 }
             }
 
-            foreach (var list in _postings.Values)
-            {
-                total += list.Count;
-            }
-
-            return (postings, Count == 0 ? 0 : total / (double)Count);
+            return (postings, Count == 0 ? 0 : _postingCount / (double)Count);
         }
         finally
         {
@@ -337,6 +334,7 @@ public sealed class SparseIndex : IDisposable
         }
 
         _vectors[node] = null;
+        _postingCount -= old.Count;
         Count--;
         return true;
     }

@@ -237,6 +237,10 @@ internal static class SearchApi
             Adaptive = parameters?.Adaptive?.ToOptions(),
             Excluded = excluded is { } id ? new HashSet<PointId> { id } : null,
         };
+        // Qdrant's threshold is a floor for similarities and a ceiling for distances; the metric is read before the
+        // search, while the vector certainly exists.
+        bool higherIsBetter = vector.Sparse is not null || vector.Multi is not null
+            || (name.Length == 0 ? collection.Options.Distance : collection.Options.NamedVectors?.GetValueOrDefault(name)?.Distance) is DistanceMetric.Cosine or DistanceMetric.Dot;
         var results = vector switch
         {
             { Sparse: { } sparse } => collection.SearchSparse(sparse, k + skip, options, cancellation),
@@ -246,9 +250,6 @@ internal static class SearchApi
         var hits = results.Skip(skip);
         if (scoreThreshold is float threshold)
         {
-            // Qdrant's threshold is a floor for similarities and a ceiling for distances.
-            bool higherIsBetter = vector.Sparse is not null || vector.Multi is not null
-                || (name.Length == 0 ? collection.Options.Distance : collection.Options.NamedVectors![name].Distance) is DistanceMetric.Cosine or DistanceMetric.Dot;
             hits = hits.Where(h => higherIsBetter ? h.Score >= threshold : h.Score <= threshold);
         }
 

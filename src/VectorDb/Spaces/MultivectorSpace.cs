@@ -153,8 +153,18 @@ internal sealed class MultivectorSpace : IVectorSpace
     /// </summary>
     public int Search(float[][] query, int k, int ef, bool exact, NodePredicate? filter, Span<Neighbor> results, CancellationToken cancellation)
     {
+        int found = Score(exact ? AllPoints(filter) : Touched(query, Math.Max(ef, k), filter), query, k, results, cancellation);
+
+        // Walks that met fewer than k accepted points (a selective filter) are completed by scoring every match.
+        return found < k && !exact ? Score(AllPoints(filter), query, k, results, cancellation) : found;
+    }
+
+    public void Dispose() => Graph.Dispose();
+
+    /// <summary>Scores the candidates exactly and writes the best k to <paramref name="results"/>, best first; returns their count.</summary>
+    private int Score(IEnumerable<int> candidates, float[][] query, int k, Span<Neighbor> results, CancellationToken cancellation)
+    {
         float[] prepared = Flatten(query);
-        IEnumerable<int> candidates = exact ? AllPoints(filter) : Touched(query, Math.Max(ef, k), filter);
         var best = new PriorityQueue<int, (float Score, int Node)>(k + 1, Comparer<(float Score, int Node)>.Create((a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : b.Node.CompareTo(a.Node)));
         var similarities = new float[query.Length];
         int scored = 0;
@@ -194,8 +204,6 @@ internal sealed class MultivectorSpace : IVectorSpace
 
         return found;
     }
-
-    public void Dispose() => Graph.Dispose();
 
     /// <summary>The query's vectors end to end, each of unit length for Cosine, as rows are compared with them.</summary>
     private float[] Flatten(float[][] query)
