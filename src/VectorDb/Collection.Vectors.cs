@@ -58,9 +58,13 @@ public sealed partial class Collection
         {
             RevalidateIfVectorsChanged(updates, spaces, partial: true);
             var filter = updateFilter is null ? null : FilterCompiler.Compile(updateFilter, _payloadIndexes, _table);
-            return updates.Where(p => _table.TryGetNode(p.Id, out int node) && (filter is null || filter.Matches(node))).Select(PointData.From).ToArray() is { Length: > 0 } admitted
-                ? new UpdateVectorsRecord(Id, admitted)
-                : null;
+            var admitted = updates.Where(p => _table.TryGetNode(p.Id, out int node) && (filter is null || filter.Matches(node))).ToArray();
+            foreach (var merged in Merged(admitted))
+            {
+                CheckVectorBytes(merged); // what the point will hold once its other vectors are kept
+            }
+
+            return admitted.Length > 0 ? new UpdateVectorsRecord(Id, [.. admitted.Select(PointData.From)]) : null;
         }).Changed;
     }
 
@@ -223,7 +227,10 @@ public sealed partial class Collection
         }
     }
 
-    int ICollectionState.ApplyUpdateVectors(Point[] updates)
+    int ICollectionState.ApplyUpdateVectors(Point[] updates) => Merged(updates) is { Count: > 0 } merged ? ApplyPoints([.. merged]) : 0;
+
+    /// <summary>The existing points among <paramref name="updates"/> with their vectors replaced, the others kept; updates of one point apply in order.</summary>
+    private List<Point> Merged(IEnumerable<Point> updates)
     {
         var merged = new Dictionary<PointId, Point>();
         foreach (var update in updates)
@@ -243,7 +250,7 @@ public sealed partial class Collection
             };
         }
 
-        return merged.Count == 0 ? 0 : ApplyPoints([.. merged.Values]);
+        return [.. merged.Values];
     }
 
     int ICollectionState.ApplyDeleteVectors(IEnumerable<PointId> ids, IReadOnlyList<string> names)
@@ -405,15 +412,7 @@ public sealed partial class Collection
     /// </summary>
     private void ValidatePoint(Point point, VectorSpaces spaces, bool partial)
     {
-        long bytes = ((point.Vector?.Length ?? 0) * (long)sizeof(float))
-            + (point.NamedVectors?.Values.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0)
-            + (point.SparseVectors?.Values.Sum(v => v?.Bytes ?? 0) ?? 0)
-            + (point.Multivectors?.Values.Sum(m => m?.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0) ?? 0);
-        if (bytes > MaxPointVectorBytes)
-        {
-            throw new InvalidRequestException($"Point {point.Id} holds {bytes:N0} bytes of vectors; a point holds at most {MaxPointVectorBytes:N0} (its stored record must fit one page of the point store).");
-        }
-
+        CheckVectorBytes(point);
         if (point.Vector is { } vector)
         {
             var unnamed = _unnamed ?? throw new InvalidRequestException($"Point {point.Id} gives an unnamed vector, but the collection has none: give its vectors by name.");
@@ -470,6 +469,19 @@ public sealed partial class Collection
             {
                 ValidateVector(space.Options, multi[i] ?? throw new InvalidRequestException($"Multivector `{name}` of point {point.Id} holds a null vector at {i}."), $"`{name}`[{i}] for point {point.Id}");
             }
+        }
+    }
+
+    /// <exception cref="InvalidRequestException">The point's vectors take more than <see cref="MaxPointVectorBytes"/>.</exception>
+    private static void CheckVectorBytes(Point point)
+    {
+        long bytes = ((point.Vector?.Length ?? 0) * (long)sizeof(float))
+            + (point.NamedVectors?.Values.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0)
+            + (point.SparseVectors?.Values.Sum(v => v?.Bytes ?? 0) ?? 0)
+            + (point.Multivectors?.Values.Sum(m => m?.Sum(v => (v?.Length ?? 0) * (long)sizeof(float)) ?? 0) ?? 0);
+        if (bytes > MaxPointVectorBytes)
+        {
+            throw new InvalidRequestException($"Point {point.Id} holds {bytes:N0} bytes of vectors; a point holds at most {MaxPointVectorBytes:N0} (its stored record must fit one page of the point store).");
         }
     }
 

@@ -128,6 +128,28 @@ public sealed class MultivectorTests : IDisposable
         }));
     }
 
+    [Fact]
+    public void A_vector_update_is_refused_when_the_point_would_hold_more_than_a_stored_record_can()
+    {
+        using var database = VectorDatabase.InMemory();
+        var collection = database.CreateCollection("c", new CollectionOptions
+        {
+            Dimensions = 0,
+            NamedVectors = new Dictionary<string, DenseVectorOptions>
+            {
+                ["a"] = new() { Dimensions = 64, Distance = DistanceMetric.Dot, Multivector = MultivectorComparator.MaxSim },
+                ["b"] = new() { Dimensions = 64, Distance = DistanceMetric.Dot, Multivector = MultivectorComparator.MaxSim },
+            },
+        });
+        var random = new Random(9);
+        float[][] Matrix() => [.. Enumerable.Range(0, 7_000).Select(_ => Enumerable.Range(0, 64).Select(_ => (float)random.NextDouble()).ToArray())];
+        collection.Upsert(new Point(1, null) { Multivectors = new Dictionary<string, float[][]> { ["a"] = Matrix() } });
+
+        var update = new Point(1, null) { Multivectors = new Dictionary<string, float[][]> { ["b"] = Matrix() } }; // fine alone, too much with "a"
+        Assert.Contains("bytes of vectors", Assert.Throws<InvalidRequestException>(() => collection.UpdateVectors([update])).Message, StringComparison.Ordinal);
+        Assert.False(collection.Get(1)!.Multivectors!.ContainsKey("b"));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
