@@ -273,6 +273,27 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_named_vector_with_matryoshka_prefixes_takes_adaptive_searches()
+    {
+        await _client.SendAsync(HttpMethod.Delete, "/collections/mrl");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/mrl", """{"vectors": {"mrl": {"size": 4, "distance": "Euclid", "matryoshka": [2, 4]}}}""");
+        Assert.True(status == 200, body.ToString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/mrl/points?wait=true",
+            """{"points": [{"id": 1, "vector": {"mrl": [0, 0, 0, 0]}}, {"id": 2, "vector": {"mrl": [1, 1, 0, 0]}}, {"id": 3, "vector": {"mrl": [5, 5, 5, 5]}}]}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/mrl");
+        Assert.Equal([2, 4], body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors").GetProperty("mrl").GetProperty("matryoshka").EnumerateArray().Select(d => d.GetInt32()));
+
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/query", """{"query": [1, 1, 0, 0], "using": "mrl", "limit": 2, "params": {"adaptive": {"search_dims": 2, "oversampling": 2}}}""");
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal([2, 1], body.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()));
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/mrl/points/query", """{"query": [1, 1, 0, 0], "using": "mrl", "params": {"adaptive": {"search_dims": 3}}}""");
+        Assert.Equal(400, status);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/mrl-bad", """{"vectors": {"size": 4, "distance": "Euclid", "matryoshka": [2]}}""");
+        Assert.Equal(400, status);
+    }
+
+    [Fact]
     public async Task The_batch_form_takes_a_map_of_named_vector_columns()
     {
         await CreateHybridAsync("batch");

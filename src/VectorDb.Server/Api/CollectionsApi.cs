@@ -104,11 +104,17 @@ internal sealed record UpdateCollectionRequest : RequestBody
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
 
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
-/// <remarks><c>hnsw_config</c> here sets this vector's graph, overriding the collection's <c>m</c> and <c>ef_construct</c>.</remarks>
+/// <remarks>
+/// <c>hnsw_config</c> here sets this vector's graph, overriding the collection's <c>m</c> and <c>ef_construct</c>;
+/// <c>matryoshka</c> (ours) lists a named vector's Matryoshka prefixes for adaptive search with <c>using</c> (the unnamed
+/// vector's are the collection's top-level <c>matryoshka</c>).
+/// </remarks>
 [Refused("quantization_config", CreateCollectionRequest.Unquantized)]
 [Refused("memory", "vectors are kept in memory")]
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null, HnswConfig? HnswConfig = null) : RequestBody
 {
+    public int[]? Matryoshka { get; init; }
+
     [Only("vectors are kept in memory", false)]
     public bool? OnDisk { get; init; }
 }
@@ -202,6 +208,11 @@ internal static class CollectionsApi
             }
         }
 
+        if (unnamed?.Matryoshka is not null)
+        {
+            throw new InvalidRequestException("The unnamed vector's Matryoshka prefixes are the collection's top-level `matryoshka`, not `vectors.matryoshka`.");
+        }
+
         if (unnamed?.MultivectorConfig is not null)
         {
             throw new InvalidRequestException($"`vectors.multivector_config` is not supported yet: {CreateCollectionRequest.UnnamedMultivector}.");
@@ -275,6 +286,7 @@ internal static class CollectionsApi
             : throw new InvalidRequestException($"`{path}.hnsw_config.payload_m`: payload-aware links are set for the collection, with its `hnsw_config.payload_m`."),
         EfConstruction = vector.HnswConfig?.EfConstruct ?? ef,
         Multivector = vector.MultivectorConfig?.ToComparator($"{path}.multivector_config"),
+        Matryoshka = vector.Matryoshka,
     };
 
     /// <summary>
@@ -416,6 +428,7 @@ internal static class CollectionsApi
             {
                 MultivectorConfig = v.Value.Multivector is null ? null : new MultivectorConfigInfo("max_sim"),
                 HnswConfig = v.Value.M != options.M || v.Value.EfConstruction != options.EfConstruction ? new VectorHnswConfigInfo(v.Value.M, v.Value.EfConstruction) : null,
+                Matryoshka = v.Value.Matryoshka,
             },
             StringComparer.Ordinal);
         if (unnamed is not null)

@@ -45,6 +45,10 @@ internal sealed record VectorParamsInfo(int Size, string Distance, string Dataty
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public VectorHnswConfigInfo? HnswConfig { get; init; }
+
+    /// <summary>A named vector's Matryoshka prefixes (ours).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? Matryoshka { get; init; }
 }
 
 /// <summary>A named vector's own graph parameters, when they differ from the collection's.</summary>
