@@ -187,7 +187,19 @@ public sealed partial class Collection : ICollectionState
 
                 record = record with { Sequence = LastSequence + 1 };
                 long address = _durable?.Log.Append(LogRecordCodec.Encode(record)) ?? 0;
-                int changed = Apply(record);
+                int changed;
+                try
+                {
+                    changed = Apply(record);
+                }
+                catch
+                {
+                    // The record is logged: its number is taken. Handing it out again would let replay apply the failed
+                    // record and then skip the next one, which was acknowledged, as already applied.
+                    LastSequence = Math.Max(LastSequence, record.Sequence);
+                    throw;
+                }
+
                 return (new WriteCommit(_durable?.Log, address), true, changed);
             }
         }
