@@ -341,6 +341,20 @@ public sealed partial class Collection : ICheckpointed
         ArgumentNullException.ThrowIfNull(order);
         CheckPageSize(limit);
         using var read = _table.ReadVisible();
+        var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _table);
+        var page = Ordered(order, predicate, among: null, excluded: null, limit, cancellation)
+            .Select(hit => _table.TryGetPoint(hit.Node, out var id, out var payload) ? Record(hit.Node, id, payload, withVector, withPayload) with { OrderValue = hit.OrderValue } : null)
+            .OfType<PointRecord>().ToList();
+        return new ScrollPage(page, null);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> live points in the order of a numeric payload field (a point once per value it
+    /// holds), those the predicate matches and, when <paramref name="among"/> is given, among those nodes (ascending);
+    /// each hit carries its value. The caller holds a read.
+    /// </summary>
+    private List<Querying.Hit> Ordered(ScrollOrder order, NodePredicate? predicate, int[]? among, IReadOnlySet<int>? excluded, int limit, CancellationToken cancellation)
+    {
         if (_payloadIndexes.Find(order.Key) is NumericFieldIndex { Schema: PayloadSchemaType.Datetime })
         {
             throw new InvalidRequestException($"Ordering by the datetime index on `{order.Key}` is not supported yet: order by an integer or float index.");
@@ -351,20 +365,19 @@ public sealed partial class Collection : ICheckpointed
             throw new InvalidRequestException($"No range index for `order_by` key: {order.Key}. Create an integer or float payload index on it to order by it.");
         }
 
-        var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _table);
-        var page = new List<PointRecord>(Math.Min(limit, 1024));
+        var hits = new List<Querying.Hit>(Math.Min(limit, 1024));
         int chunkSize = Math.Max(limit, 1024);
         (double, int)? after = null;
-        while (page.Count < limit)
+        while (hits.Count < limit)
         {
             cancellation.ThrowIfCancellationRequested();
             var chunk = index.Ordered(order.StartFrom, order.Descending, after, chunkSize);
             foreach (var (value, node) in chunk)
             {
-                if (_table.TryGetPoint(node, out var id, out var payload) && (predicate is null || predicate.Matches(node)))
+                if (_table.IsLive(node) && (predicate is null || predicate.Matches(node)) && (among is null || Array.BinarySearch(among, node) >= 0) && excluded?.Contains(node) != true)
                 {
-                    page.Add(Record(node, id, payload, withVector, withPayload) with { OrderValue = value });
-                    if (page.Count == limit)
+                    hits.Add(new Querying.Hit(node, 1f, value));
+                    if (hits.Count == limit)
                     {
                         break;
                     }
@@ -379,7 +392,24 @@ public sealed partial class Collection : ICheckpointed
             after = chunk[^1];
         }
 
-        return new ScrollPage(page, null);
+        return hits;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> live points the predicate matches, in id order (integers first, then UUIDs). The caller holds a read.</summary>
+    private List<Querying.Hit> ById(NodePredicate? predicate, IReadOnlySet<int> excluded, int limit, CancellationToken cancellation)
+    {
+        int looked = 0;
+        return [.. _table.Nodes
+            .Where(entry =>
+            {
+                if ((++looked & 8191) == 0)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                }
+
+                return _table.IsLive(entry.Value) && !excluded.Contains(entry.Value) && (predicate is null || predicate.Matches(entry.Value));
+            })
+            .OrderBy(entry => entry.Key).Take(limit).Select(entry => new Querying.Hit(entry.Value, 1f))];
     }
 
     /// <summary>The k points closest to <paramref name="query"/> by the vector <see cref="SearchOptions.Using"/> names, best first.</summary>
@@ -430,13 +460,16 @@ public sealed partial class Collection : ICheckpointed
     }
 
     /// <summary>The live nodes matching a filter, listed from payload indexes where they can, else by checking every point.</summary>
-    private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default)
+    private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default) =>
+        MatchingNodes(FilterCompiler.Compile(filter, _payloadIndexes, _table), cancellation);
+
+    /// <summary>The live nodes a compiled filter matches (all live nodes when it is null), ascending.</summary>
+    private List<int> MatchingNodes(NodePredicate? predicate, CancellationToken cancellation)
     {
-        var predicate = FilterCompiler.Compile(filter, _payloadIndexes, _table);
-        predicate.Estimate(new EstimationContext(_table)); // lets an AND list its smallest part and intersect the others
+        predicate?.Estimate(new EstimationContext(_table)); // lets an AND list its smallest part and intersect the others
         int bound = _table.NodeBound;
         var nodes = new List<int>();
-        if (predicate.TryListMatches(bound, nodes))
+        if (predicate is not null && predicate.TryListMatches(bound, nodes))
         {
             nodes.RemoveAll(node => !_table.TryGetPoint(node, out _, out _));
             return nodes;
@@ -449,7 +482,7 @@ public sealed partial class Collection : ICheckpointed
                 cancellation.ThrowIfCancellationRequested();
             }
 
-            if (_table.TryGetPoint(node, out _, out _) && predicate.Matches(node))
+            if (_table.TryGetPoint(node, out _, out _) && (predicate is null || predicate.Matches(node)))
             {
                 nodes.Add(node);
             }

@@ -54,6 +54,9 @@ public sealed record ScrollOrder(string Key, bool Descending = false, double? St
 /// <param name="Vector">The stored vector when requested.</param>
 public sealed record ScoredPoint(PointId Id, float Score, Payload? Payload = null, float[]? Vector = null)
 {
+    /// <summary>In the hits of an order-by query: the payload value the point was ordered by; null otherwise.</summary>
+    public double? OrderValue { get; init; }
+
     /// <summary>The point's named dense vectors, when vectors were requested and it has some.</summary>
     public IReadOnlyDictionary<string, float[]>? NamedVectors { get; init; }
 

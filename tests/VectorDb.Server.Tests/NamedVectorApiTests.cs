@@ -129,7 +129,7 @@ public sealed class NamedVectorApiTests(ServerFactory factory) : IClassFixture<S
     [InlineData("""{"query": {"indices": [1], "values": [1]}, "using": "text"}""", "is sparse")]
     [InlineData("""{"query": [1, 0, 0], "using": "splade"}""", "must be a sparse vector")]
     [InlineData("""{"query": [1, 0, 0], "using": "text", "with_vector": ["nope"]}""", "nope")]
-    [InlineData("""{"query": {"indices": [1], "values": [1]}, "using": "splade", "params": {"explain": true}}""", "explain")]
+    [InlineData("""{"query": {"indices": [1], "values": [1]}, "using": "splade", "params": {"adaptive": {"search_dims": 2}}}""", "adaptive")]
     public async Task Queries_naming_the_wrong_vector_are_a_400(string body, string expected)
     {
         await CreateHybridAsync("bad-queries");

@@ -253,7 +253,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
             """);
         var result = body.GetProperty("result");
         Assert.Equal([100, 104], result.GetProperty("points").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
-        var explain = result.GetProperty("explain");
+        var explain = result.GetProperty("explain").GetProperty("search");
         Assert.Equal("ExactScan", explain.GetProperty("strategy").GetString());
         Assert.Equal(37, explain.GetProperty("matches").GetInt32()); // 52, 56, …, 196
         Assert.True(explain.GetProperty("estimate").GetProperty("max").GetInt32() <= 50);
@@ -306,7 +306,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
             {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "even"}}]}}
             """);
         Assert.Equal(5, body.GetProperty("result").GetProperty("points").GetArrayLength());
-        Assert.Equal(linked, body.GetProperty("result").GetProperty("explain").GetProperty("estimated_cost_us").TryGetProperty("ValueLinks", out _));
+        Assert.Equal(linked, body.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("estimated_cost_us").TryGetProperty("ValueLinks", out _));
     }
 
     /// <summary>Waits while the collection reads "yellow" (payload indexes building links or value graphs in the background).</summary>
@@ -365,7 +365,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
              "filter": {"must": [{"key": "tenant", "match": {"value": "big"}}]}}
             """);
         var result = body.GetProperty("result");
-        Assert.Equal("TenantGraph", result.GetProperty("explain").GetProperty("strategy").GetString());
+        Assert.Equal("TenantGraph", result.GetProperty("explain").GetProperty("search").GetProperty("strategy").GetString());
         Assert.All(result.GetProperty("points").EnumerateArray(), h => Assert.Equal("big", h.GetProperty("payload").GetProperty("tenant").GetString()));
         Assert.Equal(5, result.GetProperty("points").GetArrayLength());
 
@@ -373,7 +373,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/ten/points/query", """
             {"query": [1, 1, 1, 1], "limit": 5, "params": {"explain": true}, "filter": {"must": [{"key": "tenant", "match": {"value": "small"}}]}}
             """);
-        Assert.NotEqual("TenantGraph", body.GetProperty("result").GetProperty("explain").GetProperty("strategy").GetString());
+        Assert.NotEqual("TenantGraph", body.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("strategy").GetString());
 
         (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/ten/index", """{"field_name": "n", "field_schema": {"type": "integer", "is_tenant": true}}""");
         Assert.Equal(400, status);
@@ -421,7 +421,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var result = body.GetProperty("result");
         Assert.Equal(7, result.GetProperty("points")[0].GetProperty("id").GetInt32());
         Assert.Equal(0f, result.GetProperty("points")[0].GetProperty("score").GetSingle());
-        Assert.Equal("Adaptive", result.GetProperty("explain").GetProperty("strategy").GetString());
+        Assert.Equal("Adaptive", result.GetProperty("explain").GetProperty("search").GetProperty("strategy").GetString());
 
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"search_dims": 5}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"oversampling": 2}}}""")).Status);
@@ -429,7 +429,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var (calibrated, answer) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/query",
             """{"query": [7, 0.7, 0, 1], "limit": 3, "params": {"explain": true, "adaptive": {"target_recall": 0.95}}}""");
         Assert.Equal(200, calibrated);
-        Assert.Contains("calibrated for recall 0.95", answer.GetProperty("result").GetProperty("explain").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("calibrated for recall 0.95", answer.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(7, answer.GetProperty("result").GetProperty("points")[0].GetProperty("id").GetInt32());
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 1.5}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"target_recall": 0.9, "search_dims": 2}}}""")).Status);
@@ -467,7 +467,7 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var (found, hits) = await _client.SendAsync(HttpMethod.Post, "/collections/rot/points/query", new { query = points[3].vector, limit = 1, @params = new { explain = true, adaptive = new { search_dims = 2, oversampling = 8 } } });
         Assert.Equal(200, found);
         Assert.Equal(3, hits.GetProperty("result").GetProperty("points")[0].GetProperty("id").GetInt32());
-        Assert.Contains("principal axes", hits.GetProperty("result").GetProperty("explain").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("principal axes", hits.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/rot/points/search", new { vector = points[3].vector, @params = new { adaptive = new { search_dims = 3 } } })).Status);
 
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Put, "/collections/bad-adaptive", """{"vectors": {"size": 8, "distance": "Manhattan"}, "pca": {}}""")).Status);

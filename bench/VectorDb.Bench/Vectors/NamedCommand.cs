@@ -96,7 +96,7 @@ public static class NamedCommand
         return 0;
     }
 
-    private static double Build(Collection collection, int count, Func<int, Point> point)
+    internal static double Build(Collection collection, int count, Func<int, Point> point)
     {
         var clock = Stopwatch.StartNew();
         for (int start = 0; start < count; start += BatchSize)

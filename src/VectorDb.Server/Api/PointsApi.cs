@@ -190,7 +190,7 @@ internal static class PointsApi
     };
 
     /// <summary><c>order_by</c>: a payload key, or {"key", "direction": "asc"|"desc", "start_from": number}.</summary>
-    private static ScrollOrder? ParseOrderBy(JsonElement? element)
+    internal static ScrollOrder? ParseOrderBy(JsonElement? element)
     {
         switch (element)
         {

@@ -133,14 +133,22 @@ internal sealed record CountResponse(long Count);
 
 /// <summary>A search hit; <c>version</c> is Qdrant's point version, always 0 here.</summary>
 internal sealed record ScoredPointResponse(
-    PointId Id, int Version, float Score, Dictionary<string, JsonElement>? Payload, object? Vector);
+    PointId Id, int Version, float Score, Dictionary<string, JsonElement>? Payload, object? Vector)
+{
+    /// <summary>The payload value an order-by query ordered the point by.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? OrderValue { get; init; }
+}
 
 /// <summary><c>POST …/points/query</c>: the hits, and our explain when asked for.</summary>
 internal sealed record QueryResponse(IReadOnlyList<ScoredPointResponse> Points)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public ExplainInfo? Explain { get; init; }
+    public QueryExplainInfo? Explain { get; init; }
 }
+
+/// <summary>How one stage of a universal query ran (ours): what it did, the points it scored and passed on, its search plan, its prefetches.</summary>
+internal sealed record QueryExplainInfo(string Stage, string Using, int Candidates, int Returned, ExplainInfo? Search, IReadOnlyList<QueryExplainInfo>? Prefetch);
 
 /// <summary>How a search ran (ours, <c>params.explain</c>): the planner's choice, its estimates and the work done.</summary>
 internal sealed record ExplainInfo(

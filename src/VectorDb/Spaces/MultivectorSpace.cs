@@ -159,6 +159,23 @@ internal sealed class MultivectorSpace : IVectorSpace
         return found < k && !exact ? Score(AllPoints(filter), query, k, results, cancellation) : found;
     }
 
+    /// <summary>Each node's MaxSim with the query; NaN for a node without a multivector here.</summary>
+    public void Similarities(float[][] query, ReadOnlySpan<int> nodes, Span<float> scores)
+    {
+        float[] prepared = Flatten(query);
+        var similarities = new float[query.Length];
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            if (!_points.IsLive(nodes[i]) || Members(nodes[i]) is not { } members)
+            {
+                scores[i] = float.NaN;
+                continue;
+            }
+
+            scores[i] = MaxSim(prepared, members, similarities);
+        }
+    }
+
     public void Dispose() => Graph.Dispose();
 
     /// <summary>Scores the candidates exactly and writes the best k to <paramref name="results"/>, best first; returns their count.</summary>
@@ -180,14 +197,7 @@ internal sealed class MultivectorSpace : IVectorSpace
                 continue;
             }
 
-            Array.Fill(similarities, float.NegativeInfinity);
-            Graph.RaiseToMaxDot(prepared, query.Length, members, similarities);
-            float score = 0;
-            foreach (float similarity in similarities)
-            {
-                score += similarity;
-            }
-
+            float score = MaxSim(prepared, members, similarities);
             best.Enqueue(node, (score, node));
             if (best.Count > k)
             {
@@ -203,6 +213,20 @@ internal sealed class MultivectorSpace : IVectorSpace
         }
 
         return found;
+    }
+
+    /// <summary>The sum over the query's vectors (<paramref name="prepared"/>, one per slot of <paramref name="similarities"/>) of the best dot product with one of the members' rows.</summary>
+    private float MaxSim(float[] prepared, int[] members, float[] similarities)
+    {
+        Array.Fill(similarities, float.NegativeInfinity);
+        Graph.RaiseToMaxDot(prepared, similarities.Length, members, similarities);
+        float score = 0;
+        foreach (float similarity in similarities)
+        {
+            score += similarity;
+        }
+
+        return score;
     }
 
     /// <summary>The query's vectors end to end, each of unit length for Cosine, as rows are compared with them.</summary>

@@ -76,6 +76,16 @@ internal sealed class SparseVectorSpace(string name, SparseVectorOptions options
         return filter.TryListMatches(points.NodeBound, matches) ? matches : null;
     }
 
+    /// <summary>Each node's score against the query (weighed by IDF when the vector says so); NaN for a node without a vector here.</summary>
+    public void Similarities(SparseVector query, ReadOnlySpan<int> nodes, Span<float> scores)
+    {
+        var weighed = Options.Idf ? _index.WeighByIdf(query) : query;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            scores[i] = points.IsLive(nodes[i]) && _index.Get(nodes[i]) is { } vector ? weighed.Dot(vector) : float.NaN;
+        }
+    }
+
     public void Dispose() => _index.Dispose();
 
     /// <summary>Accepts the live points a filter (if any) matches.</summary>
