@@ -163,7 +163,7 @@ public sealed partial class Collection
             null => Unscored(stage, "scroll", collection.ById(filter, _excluded, wanted, cancellation)),
             SampleQuery => Unscored(stage, "sample", Sample(Live(filter, stage.Using, requireVector: false), wanted)),
             OrderByQuery order => Unscored(stage, "order_by", collection.Ordered(order.Order, filter, null, _excluded, wanted, cancellation)),
-            NearestQuery { Mmr: { } mmr } nearest => Diversified(stage, nearest, mmr, SearchCollection(stage, Resolve(nearest.Vector, stage.Using), MmrCandidates(stage, mmr, wanted), filter), wanted),
+            NearestQuery { Mmr: not null } or NearestQuery { Coverage: not null } => Diversified(stage, (NearestQuery)stage.Query, wanted, candidates => SearchCollection(stage, Resolve(((NearestQuery)stage.Query).Vector, stage.Using), candidates, filter)),
             NearestQuery nearest => SearchCollection(stage, Resolve(nearest.Vector, stage.Using), wanted, filter),
             RecommendQuery { Strategy: RecommendStrategy.AverageVector } recommend => SearchCollection(stage, Average(recommend, stage.Using), wanted, filter),
             _ => ScoreByExamples(stage, Seeds(stage, filter, wanted), wanted, "examples' neighbourhoods"),
@@ -174,7 +174,7 @@ public sealed partial class Collection
         {
             SampleQuery => Unscored(stage, "sample", Sample([.. candidates.Where(node => !_excluded.Contains(node))], wanted)),
             OrderByQuery order => Unscored(stage, "order_by", collection.Ordered(order.Order, null, candidates, _excluded, wanted, cancellation)),
-            NearestQuery { Mmr: { } mmr } nearest => Diversified(stage, nearest, mmr, Rescore(stage, Resolve(nearest.Vector, stage.Using), candidates, MmrCandidates(stage, mmr, wanted)), wanted),
+            NearestQuery { Mmr: not null } or NearestQuery { Coverage: not null } => Diversified(stage, (NearestQuery)stage.Query, wanted, limit => Rescore(stage, Resolve(((NearestQuery)stage.Query).Vector, stage.Using), candidates, limit)),
             NearestQuery nearest => Rescore(stage, Resolve(nearest.Vector, stage.Using), candidates, wanted),
             RecommendQuery { Strategy: RecommendStrategy.AverageVector } recommend => Rescore(stage, Average(recommend, stage.Using), candidates, wanted),
             _ => ScoreByExamples(stage, candidates, wanted, "prefetched points"),

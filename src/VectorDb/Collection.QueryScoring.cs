@@ -11,8 +11,8 @@ namespace VectorDb;
 /// <summary>How a query's stages compare points with vectors, in each kind of vector space.</summary>
 public sealed partial class Collection
 {
-    /// <summary>The most candidates MMR re-ranks (as in Qdrant).</summary>
-    public const int MaxMmrCandidates = 16_384;
+    /// <summary>The most candidates MMR (as in Qdrant) or coverage selection choose from.</summary>
+    public const int MaxDiversityCandidates = 16_384;
 
     private sealed partial class QueryRun
     {
@@ -120,32 +120,38 @@ public sealed partial class Collection
             return new StageResult(hits, metric, Explained(stage, "nearest over prefetched points (exact)", candidates.Length, null));
         }
 
-        /// <summary>The stage's nearest candidates re-ranked by MMR; each keeps its similarity to the query as its score.</summary>
-        private StageResult Diversified(PointQuery stage, NearestQuery nearest, MmrOptions mmr, StageResult candidates, int wanted)
+        /// <summary>
+        /// The stage's nearest candidates (<paramref name="nearest"/>, asked for how many) re-ranked by MMR or chosen for
+        /// coverage; each keeps its similarity to the query as its score, in pick order.
+        /// </summary>
+        private StageResult Diversified(PointQuery stage, NearestQuery query, int wanted, Func<int, StageResult> nearest)
         {
+            if (query is { Mmr: not null, Coverage: not null })
+            {
+                throw new InvalidRequestException("`mmr` and `coverage` are two ways to diversify: give one.");
+            }
+
+            int? limit = query.Mmr?.CandidatesLimit ?? query.Coverage?.CandidatesLimit;
+            string what = query.Mmr is not null ? "mmr.candidates_limit" : "coverage.candidates_limit";
+            if (limit is < 1 or > MaxDiversityCandidates)
+            {
+                throw new InvalidRequestException($"`{what}` must be between 1 and {MaxDiversityCandidates}, got {limit}.");
+            }
+
+            if (query.Mmr is { Diversity: var diversity } && (diversity is < 0 or > 1 || float.IsNaN(diversity)))
+            {
+                throw new InvalidRequestException($"`mmr.diversity` must be between 0 and 1, got {diversity}.");
+            }
+
+            var candidates = nearest(Math.Max(limit ?? wanted, wanted));
             var hits = candidates.Hits;
             var vectors = hits.Select(hit => Stored(stage.Using, hit.Node)).ToArray();
-            var relevance = hits.Select(hit => hit.Score).ToArray();
-            var picks = Mmr.Select(relevance, wanted, mmr.Diversity, (a, b) => Similarity(stage.Using, vectors[a], vectors[b]));
-            var kind = $"nearest + mmr (diversity {mmr.Diversity}) of {hits.Count} candidates";
+            float Between(int a, int b) => Similarity(stage.Using, vectors[a], vectors[b]);
+            var picks = query.Mmr is { } mmr
+                ? Diversity.Mmr(hits.Select(hit => hit.Score).ToArray(), wanted, mmr.Diversity, Between)
+                : Diversity.Cover(hits.Count, wanted, Between);
+            var kind = query.Mmr is not null ? $"nearest + mmr (diversity {query.Mmr.Diversity}) of {hits.Count} candidates" : $"nearest + coverage of {hits.Count} candidates";
             return candidates with { Hits = [.. picks.Select(i => hits[i])], Explain = candidates.Explain is { } e ? e with { Stage = kind } : null };
-        }
-
-        /// <summary>How many nearest candidates MMR re-ranks.</summary>
-        private static int MmrCandidates(PointQuery stage, MmrOptions mmr, int wanted)
-        {
-            if (mmr.Diversity is < 0 or > 1 || float.IsNaN(mmr.Diversity))
-            {
-                throw new InvalidRequestException($"`mmr.diversity` must be between 0 and 1, got {mmr.Diversity}.");
-            }
-
-            if (mmr.CandidatesLimit is < 1 or > MaxMmrCandidates)
-            {
-                throw new InvalidRequestException($"`mmr.candidates_limit` must be between 1 and {MaxMmrCandidates}, got {mmr.CandidatesLimit}.");
-            }
-
-            _ = stage;
-            return Math.Max(mmr.CandidatesLimit ?? wanted, wanted);
         }
 
         /// <summary>

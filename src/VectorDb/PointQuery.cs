@@ -100,7 +100,18 @@ public sealed record NearestQuery(VectorInput Vector) : QueryExpression
 {
     /// <summary>Maximal marginal relevance re-ranking of the nearest candidates; null: none.</summary>
     public MmrOptions? Mmr { get; init; }
+
+    /// <summary>Coverage selection among the nearest candidates (ours; not with <see cref="Mmr"/>); null: none.</summary>
+    public CoverageOptions? Coverage { get; init; }
 }
+
+/// <summary>
+/// Picks the hits that best cover the query's neighbourhood rather than the nearest ones: among the
+/// <see cref="CandidatesLimit"/> nearest candidates, greedily the set whose members leave every candidate a close
+/// representative (facility location: maximise the sum over candidates of their best similarity to a pick).
+/// </summary>
+/// <param name="CandidatesLimit">Nearest points to cover and choose from (at least the limit); null: the limit.</param>
+public sealed record CoverageOptions(int? CandidatesLimit = null);
 
 /// <summary>Maximal marginal relevance: trades similarity to the query for dissimilarity to the hits already chosen.</summary>
 /// <param name="Diversity">0 (pure relevance) … 1 (pure diversity); Qdrant's default 0.5.</param>

@@ -148,6 +148,17 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
             {"query": {"nearest": [0, 0], "mmr": {"diversity": 1, "candidates_limit": 8}}, "using": "pos", "limit": 2}
             """);
         Assert.Equal([1, 8], Ids(body));
+
+        // Coverage (ours): two picks that leave every one of the 8 points a close representative.
+        (var status2, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-order/points/query", """
+            {"query": [0, 0], "using": "pos", "limit": 2, "params": {"coverage": {"candidates_limit": 8}}}
+            """);
+        Assert.True(status2 == 200, body.ToString());
+        // First the point most like all (x = 3: by negated squared distance it ties with x = 4, and the nearer wins), then
+        // the one that most raises every point's best similarity to a pick (x = 6).
+        Assert.Equal([4, 7], Ids(body));
+        (status2, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-order/points/query", """{"query": {"sample": "random"}, "params": {"coverage": {}}}""");
+        Assert.Equal(400, status2);
     }
 
     [Fact]

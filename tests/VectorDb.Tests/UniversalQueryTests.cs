@@ -169,6 +169,30 @@ public sealed class UniversalQueryTests
     }
 
     [Fact]
+    public void Coverage_selection_matches_a_brute_force_greedy_facility_location()
+    {
+        var (database, collection, points) = Create();
+        using var _ = database;
+        var query = PointFor(45_000).NamedVectors!["text"];
+        var stage = Nearest(query, "text", limit: 6) with { Query = new NearestQuery(VectorInput.Of(query)) { Coverage = new CoverageOptions(30) } };
+
+        var hits = collection.Query(stage);
+
+        var unit = points.ToDictionary(p => p.Id, p => p.NamedVectors!["text"]);
+        var candidates = unit.OrderByDescending(p => Cosine(p.Value, query)).Take(30).Select(p => p.Key).ToList();
+        var picked = new List<PointId>();
+        while (picked.Count < 6)
+        {
+            picked.Add(candidates.Where(c => !picked.Contains(c))
+                .MaxBy(x => candidates.Sum(c => Math.Max(picked.Count == 0 ? -1e9 : picked.Max(p => Cosine(unit[c], unit[p])), Cosine(unit[c], unit[x])))));
+        }
+
+        Assert.Equal(picked, hits.Select(h => h.Id));
+        Assert.Equal(picked.Select(id => Cosine(unit[id], query)), hits.Select(h => h.Score), new ToleranceComparer(1e-4f));
+        Assert.Throws<InvalidRequestException>(() => collection.Query(stage with { Query = new NearestQuery(VectorInput.Of(query)) { Coverage = new(), Mmr = new() } }));
+    }
+
+    [Fact]
     public void Recommend_strategies_match_brute_force_and_leave_their_examples_out()
     {
         var (database, collection, points) = Create();

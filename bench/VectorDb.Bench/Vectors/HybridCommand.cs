@@ -16,10 +16,11 @@ namespace VectorDb.Bench.Vectors;
 /// <item>plain: nearest on <c>text</c>, limit 10, hnsw_ef 100;</item>
 /// <item>hybrid: a dense prefetch (limit 100, hnsw_ef 100) and a BM25 prefetch of the query text (limit 100, the text
 ///   encoded inside the timed query, as the server does for a document) fused by RRF, limit 10;</item>
-/// <item>mmr: nearest with <c>mmr: {diversity, candidates_limit 100}</c>, hnsw_ef 100, limit 10.</item>
+/// <item>mmr: nearest with <c>mmr: {diversity, candidates_limit 100}</c>, hnsw_ef 100, limit 10;</item>
+/// <item>coverage: nearest with coverage selection among the 100 nearest (ours), hnsw_ef 100, limit 10.</item>
 /// </list>
-/// Reports each pass's p50 latency and, per round, the ratios to plain (their median over rounds); and for plain and
-/// MMR hits the mean similarity to the query and the coverage of the exact top 100 (the mean over those neighbours of
+/// Reports each pass's p50 latency and, per round, the ratios to plain (their median over rounds); and for plain, MMR
+/// and coverage hits the mean similarity to the query and the coverage of the exact top 100 (the mean over those neighbours of
 /// their best similarity to one of the 10 hits).
 /// <code>hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]</code>
 /// </summary>
@@ -70,39 +71,48 @@ public static class HybridCommand
             Limit = Limit,
         };
         PointQuery Mmr(int q) => Plain(q) with { Query = new NearestQuery(VectorInput.Of(queries[q].ToArray())) { Mmr = new MmrOptions(diversity, Candidates) } };
+        PointQuery Coverage(int q) => Plain(q) with { Query = new NearestQuery(VectorInput.Of(queries[q].ToArray())) { Coverage = new CoverageOptions(Candidates) } };
 
         var (plainSimilarity, plainCoverage) = Diversity(collection, vectors, queries, truth, Plain);
         var (mmrSimilarity, mmrCoverage) = Diversity(collection, vectors, queries, truth, Mmr);
+        var (coverSimilarity, coverCoverage) = Diversity(collection, vectors, queries, truth, Coverage);
         int hybridTextOnly = Enumerable.Range(0, queries.Count).Count(q => collection.Query(Hybrid(q)).Count < Limit);
 
         var plainP50 = new List<double>();
         var hybridP50 = new List<double>();
         var mmrP50 = new List<double>();
+        var coverP50 = new List<double>();
         var hybridRatios = new List<double>();
         var mmrRatios = new List<double>();
+        var coverRatios = new List<double>();
         for (int round = 0; round < rounds; round++)
         {
             double plain = P50(collection, queries.Count, Plain);
             double hybrid = P50(collection, queries.Count, Hybrid);
             double mmr = P50(collection, queries.Count, Mmr);
+            double cover = P50(collection, queries.Count, Coverage);
             plainP50.Add(plain);
             hybridP50.Add(hybrid);
             mmrP50.Add(mmr);
+            coverP50.Add(cover);
             hybridRatios.Add(hybrid / plain);
             mmrRatios.Add(mmr / plain);
+            coverRatios.Add(cover / plain);
         }
 
         var result = new HybridResult(
             Dataset: Path.GetFileName(Path.GetFullPath(data)), Points: vectors.Count, Queries: queries.Count, Rounds: rounds, Diversity: diversity,
             PlainP50Microseconds: Timing.Median(plainP50), HybridP50Microseconds: Timing.Median(hybridP50), MmrP50Microseconds: Timing.Median(mmrP50),
-            HybridOverPlain: Timing.Median(hybridRatios), MmrOverPlain: Timing.Median(mmrRatios),
+            CoverageP50Microseconds: Timing.Median(coverP50),
+            HybridOverPlain: Timing.Median(hybridRatios), MmrOverPlain: Timing.Median(mmrRatios), CoverageOverPlain: Timing.Median(coverRatios),
             HybridQueriesWithFewerHits: hybridTextOnly,
             PlainMeanSimilarity: plainSimilarity, PlainCoverage: plainCoverage, MmrMeanSimilarity: mmrSimilarity, MmrCoverage: mmrCoverage,
+            CoverageMeanSimilarity: coverSimilarity, CoverageCoverage: coverCoverage,
             Cpu: Environment.ProcessorCount + " cores");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-            p50 latency (median of {rounds} rounds): plain {result.PlainP50Microseconds:F0} µs, hybrid {result.HybridP50Microseconds:F0} µs, mmr {result.MmrP50Microseconds:F0} µs
-            hybrid / plain {result.HybridOverPlain:F2}×, mmr / plain {result.MmrOverPlain:F2}× (median of per-round ratios)
-            diversity of the 10 hits: plain similarity {plainSimilarity:F4}, coverage {plainCoverage:F4}; mmr {diversity} similarity {mmrSimilarity:F4}, coverage {mmrCoverage:F4}
+            p50 latency (median of {rounds} rounds): plain {result.PlainP50Microseconds:F0} µs, hybrid {result.HybridP50Microseconds:F0} µs, mmr {result.MmrP50Microseconds:F0} µs, coverage {result.CoverageP50Microseconds:F0} µs
+            hybrid / plain {result.HybridOverPlain:F2}×, mmr / plain {result.MmrOverPlain:F2}×, coverage / plain {result.CoverageOverPlain:F2}× (median of per-round ratios)
+            the 10 hits: plain similarity {plainSimilarity:F4}, coverage {plainCoverage:F4}; mmr {diversity} similarity {mmrSimilarity:F4}, coverage {mmrCoverage:F4}; coverage selection similarity {coverSimilarity:F4}, coverage {coverCoverage:F4}
             """));
         if (CommandLine.Option(args, "--out") is { } outPath)
         {
@@ -149,6 +159,7 @@ public static class HybridCommand
 /// <summary>The <c>hybrid</c> command's figures.</summary>
 public sealed record HybridResult(
     string Dataset, int Points, int Queries, int Rounds, float Diversity,
-    double PlainP50Microseconds, double HybridP50Microseconds, double MmrP50Microseconds, double HybridOverPlain, double MmrOverPlain,
+    double PlainP50Microseconds, double HybridP50Microseconds, double MmrP50Microseconds, double CoverageP50Microseconds,
+    double HybridOverPlain, double MmrOverPlain, double CoverageOverPlain,
     int HybridQueriesWithFewerHits,
-    double PlainMeanSimilarity, double PlainCoverage, double MmrMeanSimilarity, double MmrCoverage, string Cpu);
+    double PlainMeanSimilarity, double PlainCoverage, double MmrMeanSimilarity, double MmrCoverage, double CoverageMeanSimilarity, double CoverageCoverage, string Cpu);

@@ -61,7 +61,7 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
         return new PointQuery
         {
             Prefetch = prefetches,
-            Query = query is { ValueKind: not JsonValueKind.Null } given ? Expression(given, name, lookup, Join(path, "query")) : null,
+            Query = WithCoverage(query is { ValueKind: not JsonValueKind.Null } given ? Expression(given, name, lookup, Join(path, "query")) : null, parameters, Join(path, "params")),
             Using = name,
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Limit = limit ?? 10,
@@ -71,6 +71,14 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
             Adaptive = parameters?.Adaptive?.ToOptions(),
         };
     }
+
+    /// <summary>A nearest query with <c>params.coverage</c> applied; the query unchanged without it.</summary>
+    public static QueryExpression? WithCoverage(QueryExpression? query, SearchParams? parameters, string path) => (query, parameters?.Coverage) switch
+    {
+        (_, null) => query,
+        (NearestQuery nearest, { } coverage) => nearest with { Coverage = new CoverageOptions(coverage.CandidatesLimit) },
+        _ => throw new InvalidRequestException($"`{path}.coverage` chooses among the hits of a nearest query; this stage's query is not one."),
+    };
 
     private List<PointQuery>? Prefetches(JsonElement? element, string path)
     {

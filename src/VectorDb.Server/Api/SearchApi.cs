@@ -8,7 +8,14 @@ namespace VectorDb.Server.Api;
 [Refused("quantization", CreateCollectionRequest.Unquantized)]
 [Refused("acorn", "the query planner chooses two-hop (ACORN-1) traversal by its cost model; see `explain` (docs/planner.md)")]
 [Refused("idf", "inverse document frequency is a sparse vector's `modifier` (set when the vector is created)")]
-internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive, bool? IndexedOnly = null) : RequestBody;
+internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive, bool? IndexedOnly = null) : RequestBody
+{
+    /// <summary>Ours: choose a nearest query's hits for coverage of its neighbourhood.</summary>
+    public CoverageParams? Coverage { get; init; }
+}
+
+/// <summary><c>params.coverage</c> (ours): pick the hits that best cover the nearest <c>candidates_limit</c> points.</summary>
+internal sealed record CoverageParams(int? CandidatesLimit) : RequestBody;
 
 /// <summary><c>params.adaptive</c> (ours): walk the graph on a prefix, rescore a shortlist with the whole vector.</summary>
 internal sealed record AdaptiveParams(int? SearchDims, int? Oversampling, double? TargetRecall, int? RescoreDims = null) : RequestBody
@@ -109,7 +116,7 @@ internal static class SearchApi
 
         var stage = new PointQuery
         {
-            Query = new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)),
+            Query = QueryJson.WithCoverage(new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)), request.Params, "params"),
             Using = name,
             Filter = VectorDb.Query.FilterJson.Parse(request.Filter),
             Limit = RequestParsing.Alias(request.Limit, "limit", request.Top, "top") ?? 10,
