@@ -177,6 +177,29 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
         Assert.Equal(3, Ids(body)[0]); // pos [2, 0] is point 3's; ids looked up elsewhere are not left out
     }
 
+    [Fact]
+    public async Task Query_groups_group_by_a_keyword_and_look_up_each_groups_point()
+    {
+        await CreateAsync("uq-groups");
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-groups/points/query/groups", """{"query": [0, 0], "using": "pos", "group_by": "kind"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("group_by", Error(body), StringComparison.Ordinal);
+        await _client.SendAsync(HttpMethod.Put, "/collections/uq-groups/index?wait=true", """{"field_name": "kind", "field_schema": "keyword"}""");
+        await _client.SendAsync(HttpMethod.Delete, "/collections/uq-kinds");
+        await _client.SendAsync(HttpMethod.Put, "/collections/uq-kinds", """{"vectors": {"size": 1, "distance": "Dot"}}""");
+        await _client.SendAsync(HttpMethod.Put, "/collections/uq-kinds/points?wait=true", """{"points": [{"id": "00000000-0000-0000-0000-000000000001", "vector": [1], "payload": {"title": "not a kind"}}]}""");
+
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-groups/points/query/groups", """
+            {"query": [2.2, 0], "using": "pos", "group_by": "kind", "group_size": 2, "limit": 2, "with_payload": ["kind"], "with_lookup": "uq-kinds"}
+            """);
+        Assert.True(status == 200, body.ToString());
+        var groups = body.GetProperty("result").GetProperty("groups").EnumerateArray().ToList();
+        Assert.Equal(["recipe", "howto"], groups.Select(g => g.GetProperty("id").GetString()));
+        Assert.Equal([3, 5], groups[0].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+        Assert.Equal([4, 2], groups[1].GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("id").GetInt32()));
+        Assert.False(groups[0].TryGetProperty("lookup", out _)); // "recipe" is no point id of uq-kinds
+    }
+
     [Theory]
     [InlineData("""{"query": {"fusion": "rrf"}}""", "prefetch")]
     [InlineData("""{"prefetch": {"query": [1, 0, 0], "using": "text"}}""", "A query is needed")]

@@ -305,6 +305,29 @@ public sealed class UniversalQueryTests
     }
 
     [Fact]
+    public void Groups_hold_the_best_hits_per_value_and_come_by_their_best_hit()
+    {
+        var (database, collection, points) = Create();
+        using var _ = database;
+        var query = PointFor(60_000).NamedVectors!["text"];
+        var stage = Nearest(query, "text", limit: 3);
+        Assert.Contains("group_by", Assert.Throws<InvalidRequestException>(() => collection.QueryGroups(stage, "group", 2)).Message, StringComparison.Ordinal);
+        collection.CreatePayloadIndex("group", PayloadSchemaType.Integer);
+
+        var groups = collection.QueryGroups(stage, "group", 2);
+
+        var ranked = points.OrderByDescending(p => Cosine(p.NamedVectors!["text"], query)).ToList();
+        var expected = ranked.GroupBy(p => (long)(p.Id.Number % 4)).Take(3).Select(g => (g.Key, Ids: g.Take(2).Select(p => p.Id).ToList())).ToList();
+        Assert.Equal(expected.Select(g => g.Key), groups.Select(g => g.Id.Number));
+        Assert.Equal(expected.Select(g => g.Ids), groups.Select(g => g.Hits.Select(h => h.Id).ToList()));
+
+        // Groups that a first round cannot fill are filled by wider ones: 4 groups of 40 need most of the 300 points.
+        var large = collection.QueryGroups(stage with { Limit = 4 }, "group", 40);
+        Assert.Equal(4, large.Count);
+        Assert.All(large, g => Assert.Equal(40, g.Hits.Count));
+    }
+
+    [Fact]
     public void Explain_shows_every_stage_and_its_plan()
     {
         var (database, collection, _) = Create();

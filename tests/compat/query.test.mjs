@@ -104,6 +104,13 @@ test('order by, sample, mmr, no query, lookup_from and batches', async () => {
   assert.deepEqual(batch.map(r => r.points[0].id), [1, 2]);
 });
 
+test('query groups', async () => {
+  await client.createPayloadIndex(name, { field_name: 'kind', field_schema: 'keyword', wait: true });
+  const result = await client.queryGroups(name, { query: [2.2, 0], using: 'pos', group_by: 'kind', group_size: 2, limit: 2 });
+  assert.deepEqual(result.groups.map(g => g.id), ['recipe', 'howto']);
+  assert.deepEqual(result.groups.map(g => g.hits.map(h => h.id)), [[3, 5], [4, 2]]);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });

@@ -221,7 +221,7 @@ internal static class PointsApi
         }
     }
 
-    private static PointResponse Record(PointRecord record, PayloadSelector payload, VectorSelector vectors, CollectionOptions collection) =>
+    internal static PointResponse Record(PointRecord record, PayloadSelector payload, VectorSelector vectors, CollectionOptions collection) =>
         new(record.Id, payload.Apply(record.Payload), VectorJson.Output(record.Vector, record.NamedVectors, record.SparseVectors, record.Multivectors, collection, vectors)) { OrderValue = record.OrderValue };
 
     private static List<Point> ToPoints(UpsertRequest request, CollectionOptions collection)

@@ -95,6 +95,11 @@ internal static class SearchApi
             var collection = db.GetCollection(name);
             return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => Query(db, collection, request, limits, cancellation)).ToQueryResponse());
         }).WithMetadata(QueryParameters.Read);
+        group.MapPost("/query/groups", (string name, QueryGroupsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        {
+            var collection = db.GetCollection(name);
+            return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => GroupsApi.Query(db, collection, request, limits, cancellation)));
+        }).WithMetadata(QueryParameters.Read);
         group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             var collection = db.GetCollection(name);
@@ -166,13 +171,16 @@ internal static class SearchApi
         CheckLimits(stage, offset ?? 0, limits);
         var options = new QueryOptions { Offset = offset ?? 0, WithPayload = payload.WantsPayload, WithVector = vectors.Wants, Explain = explain };
         var results = collection.Query(stage, options, cancellation);
-        List<ScoredPointResponse> points = [.. results.Select(h => new ScoredPointResponse(
-            h.Id, Version: 0, h.Score, payload.Apply(h.Payload), VectorJson.Output(h.Vector, h.NamedVectors, h.SparseVectors, h.Multivectors, collection.Options, vectors))
-        {
-            OrderValue = h.OrderValue,
-        })];
+        List<ScoredPointResponse> points = [.. results.Select(hit => Response(hit, payload, vectors, collection.Options))];
         return new SearchOutcome(points, null) { StageExplain = results.Explain is { } stages ? StageExplain(stages) : null };
     }
+
+    /// <summary>A hit as Qdrant returns it, with what the request asked of its payload and vectors.</summary>
+    public static ScoredPointResponse Response(ScoredPoint hit, PayloadSelector payload, VectorSelector vectors, CollectionOptions collection) =>
+        new(hit.Id, Version: 0, hit.Score, payload.Apply(hit.Payload), VectorJson.Output(hit.Vector, hit.NamedVectors, hit.SparseVectors, hit.Multivectors, collection, vectors))
+        {
+            OrderValue = hit.OrderValue,
+        };
 
     /// <summary>Holds every stage of a query to the server's limits on page size and beam width.</summary>
     private static void CheckLimits(PointQuery stage, int offset, ServerOptions limits)
