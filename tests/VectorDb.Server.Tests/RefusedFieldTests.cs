@@ -42,6 +42,14 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["POST /collections/{name}/points/vectors/delete"] = """{"points": [7], "vector": ["extra"]}""",
         ["PUT /collections/{name}/vectors/{vector}"] = """{"sparse": {}}""",
         ["DELETE /collections/{name}/vectors/{vector}"] = null,
+        ["POST /collections/{name}/points/query/groups"] = """{"query": [1, 2, 3], "group_by": "city"}""",
+
+        // Every kind of operation in one item: a refused field is refused before the item is read as one operation.
+        ["POST /collections/{name}/points/batch"] = """
+            {"operations": [{"upsert": {"points": [{"id": 100, "vector": [1, 2, 3]}]}, "delete": {"points": [7]}, "set_payload": {"payload": {"x": 2}, "points": [7]},
+              "overwrite_payload": {"payload": {"x": 2}, "points": [7]}, "delete_payload": {"keys": ["x"], "points": [7]}, "clear_payload": {"points": [7]},
+              "update_vectors": {"points": [{"id": 7, "vector": [1, 2, 3]}]}, "delete_vectors": {"points": [7], "vector": ["extra"]}}]}
+            """,
     };
 
     private readonly ServerFactory _factory;

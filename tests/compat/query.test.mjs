@@ -111,6 +111,19 @@ test('query groups', async () => {
   assert.deepEqual(result.groups.map(g => g.hits.map(h => h.id)), [[3, 5], [4, 2]]);
 });
 
+test('batch update', async () => {
+  const results = await client.batchUpdate(name, {
+    wait: true,
+    operations: [
+      { upsert: { points: [{ id: 100, vector: { text: [0, 0, 1], pos: [100, 0] }, payload: { kind: 'extra' } }] } },
+      { set_payload: { payload: { checked: true }, points: [100] } },
+      { delete: { points: [100] } },
+    ],
+  });
+  assert.equal(results.length, 3);
+  assert.equal((await client.retrieve(name, { ids: [100] })).length, 0);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });

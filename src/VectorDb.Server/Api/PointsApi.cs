@@ -53,19 +53,8 @@ internal static class PointsApi
     {
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Points").AddEndpointFilter<RequestValidationFilter>();
         group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
-        {
-            bool wait = RequestParsing.Wait(context);
-            var collection = db.GetCollection(name);
-            var points = ToPoints(request, collection.Options);
-            ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
-            collection.Upsert(points, new UpsertOptions
-            {
-                Mode = ParseUpsertMode(request.UpdateMode),
-                UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter"),
-                Wait = wait,
-            });
-            return Qdrant.Updated(wait);
-        }).WithMetadata(QueryParameters.Write);
+            Write(name, context, db, collection => Upsert(collection, request, limits)))
+            .WithMetadata(QueryParameters.Write);
         group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
@@ -84,19 +73,19 @@ internal static class PointsApi
             return Qdrant.Ok(Record(record, PayloadSelector.All, VectorSelector.All, collection.Options));
         }).WithMetadata(QueryParameters.PointRead);
         group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
-            UpdatePoints(name, request.Points, request.Filter, context, db, (collection, ids, wait) => collection.Delete(ids, wait)))
+            Write(name, context, db, collection => Delete(collection, request)))
             .WithMetadata(QueryParameters.Write);
         group.MapPost("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.SetPayload(ids, RequiredPayload(request.Payload), wait)))
+            Write(name, context, db, collection => SetPayload(collection, request)))
             .WithMetadata(QueryParameters.Write);
         group.MapPut("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.OverwritePayload(ids, RequiredPayload(request.Payload), wait)))
+            Write(name, context, db, collection => OverwritePayload(collection, request)))
             .WithMetadata(QueryParameters.Write);
         group.MapPost("/payload/delete", (string name, DeletePayloadRequest request, HttpContext context, VectorDatabase db) =>
-            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.DeletePayloadKeys(ids, RequiredKeys(request.Keys), wait)))
+            Write(name, context, db, collection => DeletePayload(collection, request)))
             .WithMetadata(QueryParameters.Write);
         group.MapPost("/payload/clear", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
-            UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.ClearPayload(ids, wait)))
+            Write(name, context, db, collection => ClearPayload(collection, request)))
             .WithMetadata(QueryParameters.Write);
         group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
@@ -125,51 +114,105 @@ internal static class PointsApi
             return Qdrant.Ok(new ScrollResponse([.. page.Points.Select(r => Record(r, payload, vectors, collection.Options))], page.NextOffset));
         }).WithMetadata(QueryParameters.Read);
         group.MapPut("/vectors", (string name, UpdateVectorsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+            Write(name, context, db, collection => UpdateVectors(collection, request, limits)))
+            .WithMetadata(QueryParameters.Write).WithSummary("Replace some vectors of existing points, keeping their other vectors and payloads");
+        group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db) =>
+            Write(name, context, db, collection => DeleteVectors(collection, request)))
+            .WithMetadata(QueryParameters.Write).WithSummary("Remove the named vectors from points, keeping their other vectors and payloads");
+        group.MapPost("/batch", (string name, UpdateOperations request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
         {
             bool wait = RequestParsing.Wait(context);
             var collection = db.GetCollection(name);
-            var points = RequestParsing.Items(request.Points, "points");
-            ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
-            var updates = points.Select((p, i) => VectorJson.Point(
-                RequestParsing.PointId(p.Id),
-                p.Vector ?? throw new InvalidRequestException($"`points[{i}].vector` is required."),
-                null,
-                collection.Options,
-                $"points[{i}].vector"));
-            collection.UpdateVectors(updates, wait, FilterJson.Parse(request.UpdateFilter, "update_filter"));
-            return Qdrant.Updated(wait);
-        }).WithMetadata(QueryParameters.Write).WithSummary("Replace some vectors of existing points, keeping their other vectors and payloads");
-        group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db) =>
-        {
-            var names = request.Vector is { ValueKind: JsonValueKind.Array } list
-                ? list.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? JsonText.Read(n, "vector") : throw new InvalidRequestException("`vector` lists vector names (strings).")).ToList()
-                : throw new InvalidRequestException("`vector` (a list of vector names) is required.");
-            return UpdatePoints(name, request.Points, request.Filter, context, db, (c, ids, wait) => c.DeleteVectors(ids, names, wait));
-        }).WithMetadata(QueryParameters.Write).WithSummary("Remove the named vectors from points, keeping their other vectors and payloads");
+            var operations = BatchOperations.Prepare(collection, request, limits);
+            return Qdrant.Ok(BatchOperations.Apply(operations, wait));
+        }).WithMetadata(QueryParameters.Write).WithSummary("Apply several point operations in order");
         return group;
     }
 
-    /// <summary>Runs a write on the points a request names (ids or a filter) and answers with Qdrant's update result.</summary>
-    private static QdrantOk<UpdateResult> UpdatePoints(string name, JsonElement? points, JsonElement? filter, HttpContext context, VectorDatabase db, Action<Collection, IReadOnlyList<PointId>, bool> update)
+    /// <summary>Checks a write request, then applies it (waiting for it to be durable when asked) and answers with Qdrant's update result.</summary>
+    private static QdrantOk<UpdateResult> Write(string name, HttpContext context, VectorDatabase db, Func<Collection, PreparedWrite> prepare)
     {
         bool wait = RequestParsing.Wait(context);
-        var collection = db.GetCollection(name);
-        update(collection, Selected(collection, points, filter), wait);
+        prepare(db.GetCollection(name))(wait);
         return Qdrant.Updated(wait);
     }
 
-    /// <summary>The points a request names: a list of ids, or a filter (not both).</summary>
-    private static IReadOnlyList<PointId> Selected(Collection collection, JsonElement? points, JsonElement? filter)
+    /// <summary>An upsert, its points read and checked; the write happens when the result is called.</summary>
+    internal static PreparedWrite Upsert(Collection collection, UpsertRequest request, ServerOptions limits)
+    {
+        var points = ToPoints(request, collection.Options);
+        ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
+        var options = new UpsertOptions { Mode = ParseUpsertMode(request.UpdateMode), UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter") };
+        return wait => collection.Upsert(points, options with { Wait = wait });
+    }
+
+    internal static PreparedWrite Delete(Collection collection, PointsSelector request) =>
+        OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.Delete(ids, wait));
+
+    internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request)
+    {
+        var payload = RequiredPayload(request.Payload);
+        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, wait));
+    }
+
+    internal static PreparedWrite OverwritePayload(Collection collection, SetPayloadRequest request)
+    {
+        var payload = RequiredPayload(request.Payload);
+        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
+    }
+
+    internal static PreparedWrite DeletePayload(Collection collection, DeletePayloadRequest request)
+    {
+        var keys = RequiredKeys(request.Keys);
+        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.DeletePayloadKeys(ids, keys, wait));
+    }
+
+    internal static PreparedWrite ClearPayload(Collection collection, PointsSelector request) =>
+        OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.ClearPayload(ids, wait));
+
+    internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits)
+    {
+        var points = RequestParsing.Items(request.Points, "points");
+        ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
+        var updates = points.Select((p, i) => VectorJson.Point(
+            RequestParsing.PointId(p.Id),
+            p.Vector ?? throw new InvalidRequestException($"`points[{i}].vector` is required."),
+            null,
+            collection.Options,
+            $"points[{i}].vector")).ToList();
+        var filter = FilterJson.Parse(request.UpdateFilter, "update_filter");
+        return wait => collection.UpdateVectors(updates, wait, filter);
+    }
+
+    internal static PreparedWrite DeleteVectors(Collection collection, DeleteVectorsRequest request)
+    {
+        var names = request.Vector is { ValueKind: JsonValueKind.Array } list
+            ? list.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? JsonText.Read(n, "vector") : throw new InvalidRequestException("`vector` lists vector names (strings).")).ToList()
+            : throw new InvalidRequestException("`vector` (a list of vector names) is required.");
+        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.DeleteVectors(ids, names, wait));
+    }
+
+    /// <summary>
+    /// A write on the points a request names: ids read now, a filter's matches found when the write runs (after the
+    /// operations before it in a batch).
+    /// </summary>
+    private static PreparedWrite OnSelected(Collection collection, JsonElement? points, JsonElement? filter, Action<IReadOnlyList<PointId>, bool> update)
     {
         bool hasIds = points is { ValueKind: not JsonValueKind.Null };
         bool hasFilter = filter is { ValueKind: not JsonValueKind.Null };
-        return (hasIds, hasFilter) switch
+        switch (hasIds, hasFilter)
         {
-            (true, false) => RequestParsing.PointIds(points!.Value),
-            (false, true) => collection.FindIds(FilterJson.Parse(filter)!),
-            (true, true) => throw new InvalidRequestException("Send `points` (a list of ids) or `filter`, not both."),
-            _ => throw new InvalidRequestException("Send `points` (a list of ids) or `filter`."),
-        };
+            case (true, false):
+                var ids = RequestParsing.PointIds(points!.Value);
+                return wait => update(ids, wait);
+            case (false, true):
+                var parsed = FilterJson.Parse(filter)!;
+                return wait => update(collection.FindIds(parsed), wait);
+            case (true, true):
+                throw new InvalidRequestException("Send `points` (a list of ids) or `filter`, not both.");
+            default:
+                throw new InvalidRequestException("Send `points` (a list of ids) or `filter`.");
+        }
     }
 
     private static Payload RequiredPayload(JsonElement? payload) =>
@@ -319,6 +362,9 @@ internal sealed record PointVectorsStruct(JsonElement Id, JsonElement? Vector) :
 /// <summary>Body of <c>POST …/points/vectors/delete</c>: which points (ids or filter) and the names of the vectors to remove.</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
 internal sealed record DeleteVectorsRequest(JsonElement? Points, JsonElement? Filter, JsonElement? Vector) : RequestBody;
+
+/// <summary>A checked write, run when called with whether to wait until it is durable.</summary>
+internal delegate void PreparedWrite(bool wait);
 
 /// <summary>The object form of <c>order_by</c>.</summary>
 internal sealed record OrderBy(string? Key, string? Direction, JsonElement? StartFrom) : RequestBody;

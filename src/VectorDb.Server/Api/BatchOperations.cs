@@ -1,0 +1,78 @@
+using VectorDb.Server.Api.Validation;
+
+namespace VectorDb.Server.Api;
+
+/// <summary>Body of <c>POST …/points/batch</c>: point operations, applied in order.</summary>
+internal sealed record UpdateOperations(IReadOnlyList<UpdateOperation?>? Operations) : RequestBody;
+
+/// <summary>One operation of a batch: exactly one of its fields, each shaped as its own endpoint's body.</summary>
+internal sealed record UpdateOperation(
+    UpsertRequest? Upsert, PointsSelector? Delete, SetPayloadRequest? SetPayload, SetPayloadRequest? OverwritePayload,
+    DeletePayloadRequest? DeletePayload, PointsSelector? ClearPayload, UpdateVectorsRequest? UpdateVectors, DeleteVectorsRequest? DeleteVectors) : RequestBody;
+
+/// <summary>
+/// <c>points/batch</c> as Qdrant runs it: every operation is read and checked before any is applied, then they are
+/// applied in order; one that fails stops the batch with the earlier ones applied (each is its own logged write).
+/// </summary>
+internal static class BatchOperations
+{
+    /// <summary>Each operation's kind and its checked write.</summary>
+    public static List<(string Kind, PreparedWrite Write)> Prepare(Collection collection, UpdateOperations request, ServerOptions limits) =>
+        [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, $"operations[{i}]"))];
+
+    /// <summary>Applies the operations in order; only the last waits, as the log makes each write durable with those before it.</summary>
+    public static List<UpdateResult> Apply(List<(string Kind, PreparedWrite Write)> operations, bool wait)
+    {
+        var results = new List<UpdateResult>(operations.Count);
+        for (int i = 0; i < operations.Count; i++)
+        {
+            try
+            {
+                operations[i].Write(wait && i == operations.Count - 1);
+            }
+            catch (InvalidRequestException e)
+            {
+                throw new InvalidRequestException($"`operations[{i}].{operations[i].Kind}` failed, the {i} before it applied: {e.Message}", e);
+            }
+
+            results.Add(new UpdateResult(0, wait ? "completed" : "acknowledged"));
+        }
+
+        return results;
+    }
+
+    private static (string Kind, PreparedWrite Write) Prepared(Collection collection, UpdateOperation operation, ServerOptions limits, string path)
+    {
+        var given = new (string Kind, object? Body)[]
+        {
+            ("upsert", operation.Upsert), ("delete", operation.Delete), ("set_payload", operation.SetPayload), ("overwrite_payload", operation.OverwritePayload),
+            ("delete_payload", operation.DeletePayload), ("clear_payload", operation.ClearPayload), ("update_vectors", operation.UpdateVectors), ("delete_vectors", operation.DeleteVectors),
+        }.Where(field => field.Body is not null).ToList();
+        if (given is not [var (kind, body)])
+        {
+            throw new InvalidRequestException(given.Count == 0
+                ? $"`{path}` names no operation: give one of upsert, delete, set_payload, overwrite_payload, delete_payload, clear_payload, update_vectors, delete_vectors."
+                : $"`{path}` names {given.Count} operations ({string.Join(", ", given.Select(g => g.Kind))}): give one per item.");
+        }
+
+        try
+        {
+            return (kind, body switch
+            {
+                UpsertRequest upsert => PointsApi.Upsert(collection, upsert, limits),
+                PointsSelector selector when kind == "delete" => PointsApi.Delete(collection, selector),
+                PointsSelector selector => PointsApi.ClearPayload(collection, selector),
+                SetPayloadRequest set when kind == "set_payload" => PointsApi.SetPayload(collection, set),
+                SetPayloadRequest overwrite => PointsApi.OverwritePayload(collection, overwrite),
+                DeletePayloadRequest delete => PointsApi.DeletePayload(collection, delete),
+                UpdateVectorsRequest update => PointsApi.UpdateVectors(collection, update, limits),
+                DeleteVectorsRequest delete => PointsApi.DeleteVectors(collection, delete),
+                _ => throw new InvalidOperationException($"No write for {kind}."),
+            });
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new InvalidRequestException($"`{path}.{kind}`: {e.Message}", e);
+        }
+    }
+}
