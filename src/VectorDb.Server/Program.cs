@@ -74,6 +74,7 @@ service.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Result
 app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();
+app.MapAliasesApi();
 app.MapIndexApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");

@@ -30,7 +30,7 @@ public sealed partial class VectorDatabase
         try
         {
             database.Recover();
-            durable.Start(() => [.. database._collections.Values]);
+            durable.Start(() => [.. database._collections.Values], database.AliasTargets);
             foreach (var collection in database._collections.Values)
             {
                 collection.ScheduleRotationFit(); // one a crash interrupted before it was logged
@@ -94,7 +94,7 @@ public sealed partial class VectorDatabase
         // on the next recovery: a checkpoint moves the log's start past it. A rebuilt graph is saved likewise.
         if (dropped || needsCheckpoint)
         {
-            durable.Start(() => [.. _collections.Values]);
+            durable.Start(() => [.. _collections.Values], AliasTargets);
             durable.Checkpoint();
         }
     }
@@ -114,6 +114,11 @@ public sealed partial class VectorDatabase
                 durable.AttachPointStore(points, sequence, manifest.LogAddress);
                 durable.NextCollectionId = manifest.NextCollectionId;
                 bool rebuilt = LoadCollections(durable, manifest, durable.Checkpoints.PathOf(sequence));
+                foreach (var (alias, collection) in manifest.Aliases ?? new Dictionary<string, uint>())
+                {
+                    _aliases[alias] = collection;
+                }
+
                 return (manifest, rebuilt);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or FasterException or System.Text.Json.JsonException)

@@ -56,28 +56,34 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
                 throw new CollectionAlreadyExistsException(name);
             }
 
+            if (_aliases.ContainsKey(name))
+            {
+                throw new InvalidRequestException($"Can't create collection with name {name}: an alias of that name exists.");
+            }
+
             id = TakeCollectionId();
             return new CreateCollectionRecord(id, name, CollectionConfig.From(options)) { Sequence = 1 };
         });
         return FindById(id) ?? throw new CollectionNotFoundException(name); // dropped again meanwhile
     }
 
-    /// <summary>Returns a collection by name.</summary>
+    /// <summary>Returns a collection by its name or an alias.</summary>
     /// <exception cref="CollectionNotFoundException">No such collection.</exception>
     public Collection GetCollection(string name) =>
         TryGetCollection(name, out var collection) ? collection : throw new CollectionNotFoundException(name);
 
-    /// <summary>Looks a collection up by name.</summary>
+    /// <summary>Looks a collection up by its name or an alias.</summary>
     public bool TryGetCollection(string name, [NotNullWhen(true)] out Collection? collection)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _collections.TryGetValue(name, out collection);
+        collection = _collections.GetValueOrDefault(name) ?? ByAlias(name);
+        return collection is not null;
     }
 
-    /// <summary>True when a collection of that name exists.</summary>
+    /// <summary>True when a collection of that name (or alias) exists.</summary>
     public bool CollectionExists(string name) => TryGetCollection(name, out _);
 
-    /// <summary>Deletes a collection and all its points.</summary>
+    /// <summary>Deletes a collection (by its name, not an alias), all its points and its aliases.</summary>
     /// <returns>False when it did not exist.</returns>
     /// <exception cref="StorageException">The deletion could not be logged; nothing was deleted.</exception>
     public bool DeleteCollection(string name) =>
@@ -130,6 +136,7 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
         if (FindById(record.CollectionId) is { } collection)
         {
             _collections.TryRemove(collection.Name, out _);
+            ForgetAliases(collection.Id);
             collection.Drop();
         }
     }

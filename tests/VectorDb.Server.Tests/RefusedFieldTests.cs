@@ -42,6 +42,7 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["POST /collections/{name}/points/vectors/delete"] = """{"points": [7], "vector": ["extra"]}""",
         ["PUT /collections/{name}/vectors/{vector}"] = """{"sparse": {}}""",
         ["DELETE /collections/{name}/vectors/{vector}"] = null,
+        ["POST /collections/aliases"] = """{"actions": []}""",
         ["POST /collections/{name}/points/query/groups"] = """{"query": [1, 2, 3], "group_by": "city"}""",
 
         // Every kind of operation in one item: a refused field is refused before the item is read as one operation.

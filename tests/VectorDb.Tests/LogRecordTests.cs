@@ -17,6 +17,7 @@ public sealed class LogRecordTests : IDisposable
         new CreateCollectionRecord(3, "c", new CollectionConfig(4, DistanceMetric.Dot, 8, 64, [2, 4], null, VectorDataType.Float16, false, """{"a":1}""",
             new() { ["text"] = new DenseVectorConfig(3, DistanceMetric.Cosine, 8, 64, VectorDataType.Float32, [1, 3]) }, new() { ["bm25"] = new SparseVectorConfig(Idf: true) })),
         new DropCollectionRecord(3),
+        new UpdateAliasesRecord(0, [new AliasChange("live", 3), new AliasChange("old", null)]),
         new UpsertPointsRecord(3, [new PointData(1, [1, 2, 3, 4], """{"k":"v"}"""), new PointData(new PointId(Guid.NewGuid()), [4, 3, 2, 1], null)]),
         new DeletePointsRecord(3, [1, 7]),
         new UpdatePayloadRecord(3, [1], PayloadOperation.DeleteKeys, null, ["k"]),

@@ -124,6 +124,15 @@ test('batch update', async () => {
   assert.equal((await client.retrieve(name, { ids: [100] })).length, 0);
 });
 
+test('aliases', async () => {
+  await client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: name, alias_name: `${name}_live` } }] });
+  assert.deepEqual((await client.getCollectionAliases(name)).aliases, [{ alias_name: `${name}_live`, collection_name: name }]);
+  assert.ok((await client.getAliases()).aliases.some(a => a.alias_name === `${name}_live`));
+  assert.equal((await client.count(`${name}_live`, { exact: true })).count, 8);
+  await client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: `${name}_live` } }] });
+  assert.deepEqual((await client.getCollectionAliases(name)).aliases, []);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });

@@ -46,6 +46,9 @@ internal interface IDatabaseState
     /// <summary>Creates the collection a record names, unless it exists already (a checkpoint holds it).</summary>
     void ApplyCreateCollection(CreateCollectionRecord record);
 
-    /// <summary>Drops the collection a record names, if it still exists.</summary>
+    /// <summary>Drops the collection a record names, if it still exists, and the aliases naming it.</summary>
     void ApplyDropCollection(DropCollectionRecord record);
+
+    /// <summary>Sets and removes aliases in the record's order.</summary>
+    void ApplyUpdateAliases(UpdateAliasesRecord record);
 }

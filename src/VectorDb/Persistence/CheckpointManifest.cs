@@ -24,6 +24,9 @@ internal sealed record CheckpointManifest
     public required uint NextCollectionId { get; init; }
 
     public required IReadOnlyList<CollectionManifest> Collections { get; init; }
+
+    /// <summary>Aliases by name, each the id of the collection it names; null in checkpoints written before aliases.</summary>
+    public IReadOnlyDictionary<string, uint>? Aliases { get; init; }
 }
 
 /// <summary>

@@ -23,6 +23,7 @@ internal sealed class DurableStore : IDisposable
     private readonly FileStream _lockFile;
     private readonly Timer _checkpointTimer;
     private Func<IReadOnlyCollection<ICheckpointed>> _collections = () => [];
+    private Func<IReadOnlyDictionary<string, uint>> _aliases = () => new Dictionary<string, uint>();
     private long _lastCheckpointAddress;
     private long _lastCheckpointTicks = Environment.TickCount64;
     private bool _started;
@@ -97,9 +98,10 @@ internal sealed class DurableStore : IDisposable
     }
 
     /// <summary>Starts periodic checkpoints of the collections <paramref name="collections"/> returns.</summary>
-    public void Start(Func<IReadOnlyCollection<ICheckpointed>> collections)
+    public void Start(Func<IReadOnlyCollection<ICheckpointed>> collections, Func<IReadOnlyDictionary<string, uint>> aliases)
     {
         _collections = collections;
+        _aliases = aliases;
         _started = true;
         _checkpointTimer.Change(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
@@ -142,6 +144,7 @@ internal sealed class DurableStore : IDisposable
                     PointStoreToken = token,
                     NextCollectionId = NextCollectionId,
                     Collections = entries,
+                    Aliases = _aliases(),
                 };
                 Checkpoints.WriteManifest(manifest);
                 CheckpointSequence = sequence;
