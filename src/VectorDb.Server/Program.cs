@@ -75,6 +75,7 @@ app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();
 app.MapAliasesApi();
+app.MapExploreApi();
 app.MapIndexApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");

@@ -293,7 +293,7 @@ public sealed partial class Collection
         /// Raw similarity (higher is better: a dot product or a negated distance) of each node's vector of
         /// <paramref name="vector"/> to <paramref name="query"/>; NaN for a node without that vector.
         /// </summary>
-        private float[] Similarities(string vector, VectorInput query, int[] nodes)
+        public float[] Similarities(string vector, VectorInput query, int[] nodes)
         {
             var scores = new float[nodes.Length];
             Array.Fill(scores, float.NaN);
@@ -339,7 +339,7 @@ public sealed partial class Collection
         }
 
         /// <summary>A node's stored vector of <paramref name="vector"/>, as its space compares it (unit length for Cosine).</summary>
-        private VectorInput? Stored(string vector, int node) => collection._spaces.Find(vector) switch
+        public VectorInput? Stored(string vector, int node) => collection._spaces.Find(vector) switch
         {
             DenseVectorSpace dense when dense.Holds(node) => new DenseInput(dense.ReadVector(node)),
             SparseVectorSpace sparse => sparse.ReadVector(node) is { } value ? new SparseInput(value) : null,

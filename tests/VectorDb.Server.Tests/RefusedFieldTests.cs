@@ -43,6 +43,9 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["PUT /collections/{name}/vectors/{vector}"] = """{"sparse": {}}""",
         ["DELETE /collections/{name}/vectors/{vector}"] = null,
         ["POST /collections/aliases"] = """{"actions": []}""",
+        ["POST /collections/{name}/facet"] = """{"key": "city"}""",
+        ["POST /collections/{name}/points/search/matrix/pairs"] = "{}",
+        ["POST /collections/{name}/points/search/matrix/offsets"] = "{}",
         ["POST /collections/{name}/points/query/groups"] = """{"query": [1, 2, 3], "group_by": "city"}""",
 
         // Every kind of operation in one item: a refused field is refused before the item is read as one operation.

@@ -200,6 +200,37 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
         Assert.False(groups[0].TryGetProperty("lookup", out _)); // "recipe" is no point id of uq-kinds
     }
 
+    [Fact]
+    public async Task Facets_and_the_distance_matrix()
+    {
+        await CreateAsync("uq-explore");
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/facet", """{"key": "kind"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("kind", Error(body), StringComparison.Ordinal);
+        await _client.SendAsync(HttpMethod.Put, "/collections/uq-explore/index?wait=true", """{"field_name": "kind", "field_schema": "keyword"}""");
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/facet", """
+            {"key": "kind", "exact": true, "filter": {"must_not": [{"has_id": [1]}]}}
+            """);
+        Assert.True(status == 200, body.ToString());
+        var hits = body.GetProperty("result").GetProperty("hits").EnumerateArray().Select(h => (h.GetProperty("value").GetString(), h.GetProperty("count").GetInt32())).ToList();
+        Assert.Equal([("howto", 4), ("recipe", 3)], hits);
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/facet", """{"key": "rank", "limit": 2}""");
+        Assert.Equal(2, body.GetProperty("result").GetProperty("hits").GetArrayLength());
+
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/points/search/matrix/pairs", """{"sample": 8, "limit": 1, "using": "pos"}""");
+        Assert.True(status == 200, body.ToString());
+        var pairs = body.GetProperty("result").GetProperty("pairs").EnumerateArray().ToList();
+        Assert.Equal(8, pairs.Count);
+        Assert.Equal((1, 2, 1f), (pairs[0].GetProperty("a").GetInt32(), pairs[0].GetProperty("b").GetInt32(), pairs[0].GetProperty("score").GetSingle()));
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/points/search/matrix/offsets", """{"sample": 3, "limit": 2, "using": "pos", "filter": {"must": [{"has_id": [1, 2, 8]}]}}""");
+        var offsets = body.GetProperty("result");
+        Assert.Equal([1, 2, 8], offsets.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.Equal([0, 0, 1, 1, 2, 2], offsets.GetProperty("offsets_row").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.Equal([1, 2, 0, 2, 1, 0], offsets.GetProperty("offsets_col").EnumerateArray().Select(i => i.GetInt32()));
+        (status, _) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-explore/points/search/matrix/pairs", """{"sample": 1}""");
+        Assert.Equal(400, status);
+    }
+
     [Theory]
     [InlineData("""{"query": {"fusion": "rrf"}}""", "prefetch")]
     [InlineData("""{"prefetch": {"query": [1, 0, 0], "using": "text"}}""", "A query is needed")]

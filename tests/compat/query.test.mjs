@@ -133,6 +133,16 @@ test('aliases', async () => {
   assert.deepEqual((await client.getCollectionAliases(name)).aliases, []);
 });
 
+test('facet and the distance matrix', async () => {
+  const facet = await client.facet(name, { key: 'kind', limit: 5 });
+  assert.deepEqual(facet.hits, [{ value: 'howto', count: 4 }, { value: 'recipe', count: 4 }]);
+  const pairs = await client.searchMatrixPairs(name, { sample: 8, limit: 1, using: 'pos' });
+  assert.equal(pairs.pairs.length, 8);
+  const offsets = await client.searchMatrixOffsets(name, { sample: 4, limit: 2, using: 'pos' });
+  assert.equal(offsets.ids.length, 4);
+  assert.equal(offsets.scores.length, 8);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });
