@@ -86,6 +86,50 @@ public sealed class Payload : IEquatable<Payload>
         return Build(kept.Concat(patch.Root.EnumerateObject()));
     }
 
+    /// <summary>
+    /// This payload with the keys of <paramref name="patch"/> set inside the object at <paramref name="path"/> (keys
+    /// separated by dots): objects missing on the way are created, and a value on the way that is not an object is
+    /// replaced by one.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">An empty key in the path, or an array step (<c>[</c>), which is not supported.</exception>
+    public Payload WithAt(string path, Payload patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var keys = CheckedPath(path);
+        var root = System.Text.Json.Nodes.JsonObject.Create(Root)!.DeepClone().AsObject();
+        var target = root;
+        foreach (string key in keys)
+        {
+            if (target[key] is not System.Text.Json.Nodes.JsonObject next)
+            {
+                target[key] = next = [];
+            }
+
+            target = next;
+        }
+
+        foreach (var property in patch.Root.EnumerateObject())
+        {
+            target[property.Name] = System.Text.Json.Nodes.JsonNode.Parse(property.Value.GetRawText());
+        }
+
+        return FromJson(JsonSerializer.SerializeToElement(root));
+    }
+
+    /// <summary>The keys of a dotted path into nested objects.</summary>
+    /// <exception cref="InvalidRequestException">An empty key, or an array step.</exception>
+    public static IReadOnlyList<string> CheckedPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var keys = path.Split('.');
+        if (keys.Any(key => key.Length == 0) || path.Contains('[', StringComparison.Ordinal))
+        {
+            throw new InvalidRequestException($"`key` {path} must be keys of nested objects separated by dots (array steps such as `a[]` or `a[0]` are not supported yet).");
+        }
+
+        return keys;
+    }
+
     /// <summary>This payload without the given top-level keys.</summary>
     public Payload Without(IEnumerable<string> keys)
     {

@@ -94,6 +94,7 @@ public sealed partial class Collection : ICollectionState
                 var next = operation switch
                 {
                     PayloadOperation.Set => current.With(payload!),
+                    PayloadOperation.SetAt => current.WithAt(keys![0], payload!),
                     PayloadOperation.Overwrite => payload!,
                     PayloadOperation.DeleteKeys => current.Without(keys!),
                     _ => Payload.Empty,

@@ -235,6 +235,20 @@ public sealed partial class Collection : ICheckpointed
     public int SetPayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
         UpdatePayload(ids, PayloadOperation.Set, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);
 
+    /// <summary>
+    /// Sets the keys of <paramref name="payload"/> inside the object at <paramref name="key"/> (a dotted path, e.g.
+    /// <c>meta.source</c>) of each point's payload, keeping its other keys; objects missing on the way are created, and a
+    /// value on the way that is not an object is replaced by one (Qdrant's <c>set_payload</c> with <c>key</c>).
+    /// </summary>
+    /// <returns>How many points exist among <paramref name="ids"/> and were updated.</returns>
+    /// <exception cref="InvalidRequestException">A malformed path.</exception>
+    public int SetPayload(IEnumerable<PointId> ids, Payload payload, string key, bool wait = true)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        _ = Payload.CheckedPath(key);
+        return UpdatePayload(ids, PayloadOperation.SetAt, payload, [key], wait);
+    }
+
     /// <summary>Replaces each point's payload with <paramref name="payload"/>.</summary>
     public int OverwritePayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
         UpdatePayload(ids, PayloadOperation.Overwrite, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);

@@ -52,6 +52,21 @@ public sealed class BatchUpdateApiTests(ServerFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Set_payload_with_a_key_sets_inside_a_nested_object()
+    {
+        await CreateAsync("batch-key");
+        await _client.SendAsync(HttpMethod.Put, "/collections/batch-key/points?wait=true", """{"points": [{"id": 1, "vector": [1, 0], "payload": {"meta": {"a": 1}}}]}""");
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/batch-key/points/payload?wait=true", """{"payload": {"b": 2}, "points": [1], "key": "meta.inner"}""");
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal("""{"meta":{"a":1,"inner":{"b":2}}}""", (await PointsAsync("batch-key"))[0].GetProperty("payload").GetRawText());
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/batch-key/points/payload", """{"payload": {"b": 2}, "points": [1], "key": "meta[0]"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("key", Error(body), StringComparison.Ordinal);
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/batch-key/points/payload", """{"payload": {"b": 2}, "points": [1], "key": "meta"}""");
+        Assert.Equal(400, status);
+    }
+
+    [Fact]
     public async Task A_malformed_operation_refuses_the_batch_before_any_is_applied()
     {
         await CreateAsync("batch-checked");

@@ -48,6 +48,26 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Payload_set_at_a_nested_key_is_replayed()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var collection = database.CreateCollection("nested", new CollectionOptions { Dimensions = 2 });
+            collection.Upsert([new Point(1, [1, 0], Payload.Parse("""{"a": {"b": 1, "c": {"d": 2}}, "e": 3}""")), new Point(2, [0, 1], Payload.Parse("""{"a": 5}"""))]);
+            collection.SetPayload([1, 2], Payload.Parse("""{"d": 4, "f": [1]}"""), "a.c");
+            Assert.Throws<InvalidRequestException>(() => collection.SetPayload([1], Payload.Parse("{}"), "a[0].b"));
+            Assert.Throws<InvalidRequestException>(() => collection.SetPayload([1], Payload.Parse("{}"), "a..b"));
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.GetCollection("nested");
+            Assert.Equal(Payload.Parse("""{"a": {"b": 1, "c": {"d": 4, "f": [1]}}, "e": 3}"""), collection.Get(1)!.Payload);
+            Assert.Equal(Payload.Parse("""{"a": {"c": {"d": 4, "f": [1]}}}"""), collection.Get(2)!.Payload); // 5 was no object
+        }
+    }
+
+    [Fact]
     public void Reopen_without_checkpoint_replays_the_log()
     {
         using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))

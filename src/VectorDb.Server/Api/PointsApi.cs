@@ -29,8 +29,7 @@ internal sealed record PointsSelector(JsonElement? Points, JsonElement? Filter) 
 
 /// <summary>Body of set and overwrite payload: the payload, and which points (ids or filter).</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
-[Refused("key", "payload is set at the top level of each point's payload")]
-internal sealed record SetPayloadRequest(JsonElement? Payload, JsonElement? Points, JsonElement? Filter) : RequestBody;
+internal sealed record SetPayloadRequest(JsonElement? Payload, JsonElement? Points, JsonElement? Filter, string? Key = null) : RequestBody;
 
 /// <summary>Body of delete payload keys: the keys, and which points (ids or filter).</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
@@ -152,11 +151,22 @@ internal static class PointsApi
     internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request)
     {
         var payload = RequiredPayload(request.Payload);
+        if (request.Key is { } key)
+        {
+            _ = Payload.CheckedPath(key);
+            return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, key, wait));
+        }
+
         return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, wait));
     }
 
     internal static PreparedWrite OverwritePayload(Collection collection, SetPayloadRequest request)
     {
+        if (request.Key is not null)
+        {
+            throw new InvalidRequestException("`key` belongs to set_payload (POST); an overwrite replaces the whole payload.");
+        }
+
         var payload = RequiredPayload(request.Payload);
         return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
     }

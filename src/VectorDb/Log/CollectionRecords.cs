@@ -83,6 +83,9 @@ internal enum PayloadOperation
 
     /// <summary>Remove every key.</summary>
     Clear = 3,
+
+    /// <summary>Set the given keys inside the object at a path (the record's only key), keep the others.</summary>
+    SetAt = 4,
 }
 
 /// <summary>The payloads of existing points were changed.</summary>
