@@ -39,6 +39,7 @@ builder.Services.AddExceptionHandler<ErrorHandler>();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton<RequestMetrics>();
+builder.Services.AddSingleton<StrictMode>();
 
 var app = builder.Build();
 app.UseMiddleware<MetricsMiddleware>();

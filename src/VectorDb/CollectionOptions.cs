@@ -76,9 +76,13 @@ public sealed record CollectionOptions
     /// </summary>
     public Payload? Metadata { get; init; }
 
+    /// <summary>Limits the REST server holds requests to (Qdrant's <c>strict_mode_config</c>); null: none.</summary>
+    public StrictModeOptions? StrictMode { get; init; }
+
     /// <summary>Throws <see cref="InvalidRequestException"/> when an option is out of range.</summary>
     public void Validate()
     {
+        StrictMode?.Validate();
         foreach (var (name, vector) in NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
         {
             VectorNames.Validate(name);

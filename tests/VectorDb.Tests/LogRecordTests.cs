@@ -18,6 +18,7 @@ public sealed class LogRecordTests : IDisposable
             new() { ["text"] = new DenseVectorConfig(3, DistanceMetric.Cosine, 8, 64, VectorDataType.Float32, [1, 3]) }, new() { ["bm25"] = new SparseVectorConfig(Idf: true) })),
         new DropCollectionRecord(3),
         new UpdateAliasesRecord(0, [new AliasChange("live", 3), new AliasChange("old", null)]),
+        new UpdateSettingsRecord(3, CollectionConfig.From(new CollectionOptions { Dimensions = 4, StrictMode = new StrictModeOptions { Enabled = true, MaxQueryLimit = 5 } })),
         new UpsertPointsRecord(3, [new PointData(1, [1, 2, 3, 4], """{"k":"v"}"""), new PointData(new PointId(Guid.NewGuid()), [4, 3, 2, 1], null)]),
         new DeletePointsRecord(3, [1, 7]),
         new UpdatePayloadRecord(3, [1], PayloadOperation.DeleteKeys, null, ["k"]),

@@ -48,6 +48,33 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Changed_settings_are_replayed_and_checkpointed()
+    {
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var collection = database.CreateCollection("settings", new CollectionOptions { Dimensions = 2, Metadata = Payload.Parse("""{"a": 1, "b": 2}""") });
+            Assert.True(collection.UpdateSettings(new CollectionSettingsChange
+            {
+                EfConstruction = 48,
+                Metadata = Payload.Parse("""{"b": null, "c": 3}"""),
+                StrictMode = new StrictModeOptions { Enabled = true, MaxQueryLimit = 7 },
+            }));
+            Assert.False(collection.UpdateSettings(new CollectionSettingsChange { EfConstruction = 48 }));
+            Assert.Throws<InvalidRequestException>(() => collection.UpdateSettings(new CollectionSettingsChange { EfConstruction = 1 }));
+            collection.UpdateSettings(new CollectionSettingsChange { StrictMode = new StrictModeOptions { ReadRateLimit = 10 } });
+        }
+
+        for (int reopen = 0; reopen < 2; reopen++)
+        {
+            using var database = VectorDatabase.Open(_directory.Path);
+            var options = database.GetCollection("settings").Options;
+            Assert.Equal(48, options.EfConstruction);
+            Assert.Equal(Payload.Parse("""{"a": 1, "c": 3}"""), options.Metadata);
+            Assert.Equal(new StrictModeOptions { Enabled = true, MaxQueryLimit = 7, ReadRateLimit = 10 }, options.StrictMode);
+        }
+    }
+
+    [Fact]
     public void Payload_set_at_a_nested_key_is_replayed()
     {
         using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))

@@ -143,6 +143,16 @@ test('facet and the distance matrix', async () => {
   assert.equal(offsets.scores.length, 8);
 });
 
+test('collection settings and strict mode', async () => {
+  assert.equal(await client.updateCollection(name, { hnsw_config: { ef_construct: 80 }, metadata: { owner: 'compat' }, strict_mode_config: { enabled: true, max_query_limit: 4 } }), true);
+  const info = await client.getCollection(name);
+  assert.equal(info.config.hnsw_config.ef_construct, 80);
+  assert.equal(info.config.strict_mode_config.max_query_limit, 4);
+  await assert.rejects(client.query(name, { query: [0, 0], using: 'pos', limit: 5 }), e => e.status === 403);
+  await client.updateCollection(name, { strict_mode_config: { enabled: false } });
+  assert.equal((await client.query(name, { query: [0, 0], using: 'pos', limit: 5 })).points.length, 5);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });

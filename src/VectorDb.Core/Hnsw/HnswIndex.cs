@@ -43,7 +43,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private readonly nint _rowBytes; // the dimension's elements rounded up to 16 bytes (padding to 64 bytes cost 12% memory at 100-d and measured slower)
     private readonly int _m;
     private readonly int _m0;
-    private readonly int _efConstruction;
+    private int _efConstruction;
     private readonly int _linkStride0;
     private readonly int _linkStrideUpper;
     private readonly double _levelMultiplier;
@@ -118,8 +118,23 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>The distance metric.</summary>
     public DistanceMetric Metric { get; }
 
-    /// <summary>Graph parameters.</summary>
+    /// <summary>Graph parameters as created; <see cref="EfConstruction"/> may have changed since.</summary>
     public HnswParameters Parameters { get; }
+
+    /// <summary>
+    /// The beam width inserts link new nodes with; changing it affects the nodes inserted from then on (and those
+    /// relinked), not the links that exist.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1.</exception>
+    public int EfConstruction
+    {
+        get => Volatile.Read(ref _efConstruction);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref _efConstruction, value);
+        }
+    }
 
     /// <summary>Internal ids handed out so far, including deleted ones; ids are in <c>[0, AllocatedCount)</c>.</summary>
     public int AllocatedCount => Volatile.Read(ref _count);

@@ -17,8 +17,8 @@ internal sealed record UpdateOperation(
 internal static class BatchOperations
 {
     /// <summary>Each operation's kind and its checked write.</summary>
-    public static List<(string Kind, PreparedWrite Write)> Prepare(Collection collection, UpdateOperations request, ServerOptions limits) =>
-        [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, $"operations[{i}]"))];
+    public static List<(string Kind, PreparedWrite Write)> Prepare(Collection collection, UpdateOperations request, ServerOptions limits, StrictMode strict) =>
+        [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, strict, $"operations[{i}]"))];
 
     /// <summary>Applies the operations in order; only the last waits, as the log makes each write durable with those before it.</summary>
     public static List<UpdateResult> Apply(List<(string Kind, PreparedWrite Write)> operations, bool wait)
@@ -41,7 +41,7 @@ internal static class BatchOperations
         return results;
     }
 
-    private static (string Kind, PreparedWrite Write) Prepared(Collection collection, UpdateOperation operation, ServerOptions limits, string path)
+    private static (string Kind, PreparedWrite Write) Prepared(Collection collection, UpdateOperation operation, ServerOptions limits, StrictMode strict, string path)
     {
         var given = new (string Kind, object? Body)[]
         {
@@ -59,14 +59,14 @@ internal static class BatchOperations
         {
             return (kind, body switch
             {
-                UpsertRequest upsert => PointsApi.Upsert(collection, upsert, limits),
-                PointsSelector selector when kind == "delete" => PointsApi.Delete(collection, selector),
-                PointsSelector selector => PointsApi.ClearPayload(collection, selector),
-                SetPayloadRequest set when kind == "set_payload" => PointsApi.SetPayload(collection, set),
-                SetPayloadRequest overwrite => PointsApi.OverwritePayload(collection, overwrite),
-                DeletePayloadRequest delete => PointsApi.DeletePayload(collection, delete),
-                UpdateVectorsRequest update => PointsApi.UpdateVectors(collection, update, limits),
-                DeleteVectorsRequest delete => PointsApi.DeleteVectors(collection, delete),
+                UpsertRequest upsert => PointsApi.Upsert(collection, upsert, limits, strict),
+                PointsSelector selector when kind == "delete" => PointsApi.Delete(collection, selector, strict),
+                PointsSelector selector => PointsApi.ClearPayload(collection, selector, strict),
+                SetPayloadRequest set when kind == "set_payload" => PointsApi.SetPayload(collection, set, strict),
+                SetPayloadRequest overwrite => PointsApi.OverwritePayload(collection, overwrite, strict),
+                DeletePayloadRequest delete => PointsApi.DeletePayload(collection, delete, strict),
+                UpdateVectorsRequest update => PointsApi.UpdateVectors(collection, update, limits, strict),
+                DeleteVectorsRequest delete => PointsApi.DeleteVectors(collection, delete, strict),
                 _ => throw new InvalidOperationException($"No write for {kind}."),
             });
         }

@@ -6,7 +6,6 @@ namespace VectorDb.Server.Api;
 /// <summary>Request body of <c>PUT /collections/{name}</c>.</summary>
 /// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
 [Refused("quantization_config", Unquantized)]
-[Refused("strict_mode_config", "limits are the server's settings (docs/rest.md, \"Limits\"), the same for every collection")]
 [Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
 [Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
 [Refused("payload", "payloads are kept in memory (and persisted)")]
@@ -36,6 +35,9 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
 
     /// <summary>Sparse vectors: a map of names to <see cref="SparseVectorParams"/>, each read and validated by the handler.</summary>
     public JsonElement? SparseVectors { get; init; }
+
+    /// <summary>Limits the server holds requests to the collection to.</summary>
+    public StrictModeConfig? StrictModeConfig { get; init; }
 }
 
 /// <summary>A sparse vector's parameters: <c>modifier</c> (<c>idf</c> or <c>none</c>) and its index's.</summary>
@@ -86,19 +88,16 @@ internal sealed record SparseVectorConfig(string? Modifier) : RequestBody
     public string? Datatype { get; init; }
 }
 
-/// <summary>Request body of <c>PATCH /collections/{name}</c>: nothing is mutable yet, so every field is refused.</summary>
-[Refused("vectors", Immutable)]
-[Refused("optimizers_config", Immutable)]
-[Refused("params", Immutable)]
-[Refused("hnsw_config", Immutable)]
-[Refused("quantization_config", Immutable)]
-[Refused("sparse_vectors", Immutable)]
-[Refused("strict_mode_config", Immutable)]
-[Refused("metadata", Immutable)]
-internal sealed record UpdateCollectionRequest : RequestBody
-{
-    private const string Immutable = "the settings of an existing collection cannot be changed yet";
-}
+/// <summary>
+/// Request body of <c>PATCH /collections/{name}</c>: <c>hnsw_config.ef_construct</c> (new links), <c>metadata</c> (merged)
+/// and <c>strict_mode_config</c> (merged) change; the rest is refused.
+/// </summary>
+[Refused("vectors", "per-vector settings cannot be changed yet; `hnsw_config` changes the unnamed vector's")]
+[Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
+[Refused("params", "the collection's storage parameters (shards, replicas, on-disk payloads) are fixed on this single node")]
+[Refused("quantization_config", CreateCollectionRequest.Unquantized)]
+[Refused("sparse_vectors", "sparse vectors' settings cannot be changed yet")]
+internal sealed record UpdateCollectionRequest(HnswConfig? HnswConfig, JsonElement? Metadata, StrictModeConfig? StrictModeConfig) : RequestBody;
 
 /// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
@@ -151,7 +150,13 @@ internal static class CollectionsApi
         group.MapGet("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(Describe(db.GetCollection(name))));
         group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db) =>
         {
-            db.GetCollection(name); // every field is refused, so what remains is a request that changes nothing
+            var collection = db.GetCollection(name);
+            collection.UpdateSettings(new CollectionSettingsChange
+            {
+                EfConstruction = HnswChange(request.HnswConfig, collection.Options),
+                Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
+                StrictMode = request.StrictModeConfig?.ToOptions(),
+            });
             return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}/exists", (string name, VectorDatabase db) => Qdrant.Ok(new CollectionExistence(db.CollectionExists(name))));
@@ -246,7 +251,27 @@ internal static class CollectionsApi
                 : null,
             NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => ToDenseOptions(v.Value, m, ef, $"vectors.{v.Key}"), StringComparer.Ordinal),
             SparseVectors = ParseSparseVectors(request.SparseVectors),
+            StrictMode = request.StrictModeConfig?.ToOptions(),
         };
+    }
+
+    /// <summary>
+    /// The new <c>ef_construct</c> of a PATCH. <c>m</c> may only restate the current value: it is the stride of every
+    /// node's link block, so another value would mean rebuilding the graph; <c>payload_m</c> likewise.
+    /// </summary>
+    private static int? HnswChange(HnswConfig? change, CollectionOptions options)
+    {
+        if (change?.M is int m && m != options.M)
+        {
+            throw new InvalidRequestException($"`hnsw_config.m` cannot change from {options.M} to {m}: m sizes every node's fixed-stride link block, so it would take rebuilding the graph, which is not built yet. `ef_construct` can change (for links built from now on).");
+        }
+
+        if (change?.PayloadM is int payloadM && payloadM != (options.PayloadLinks ? options.M : 0))
+        {
+            throw new InvalidRequestException("`hnsw_config.payload_m` cannot change: value links are built (or not) for the collection's life.");
+        }
+
+        return change?.EfConstruct;
     }
 
     /// <summary><c>sparse_vectors</c>: a map of names to parameters; null when absent or empty.</summary>
@@ -390,7 +415,10 @@ internal static class CollectionsApi
             new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: 10000, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
             new OptimizerConfigInfo(DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, DefaultSegmentNumber: 1, FlushIntervalSec: 5),
             new WalConfigInfo(WalCapacityMb: 32, WalSegmentsAhead: 0),
-            options.Metadata?.Root);
+            options.Metadata?.Root)
+        {
+            StrictModeConfig = options.StrictMode is { } strict ? StrictModeConfig.From(strict) : null,
+        };
         return new CollectionInfo(
             collection.IsIndexing ? "yellow" : "green", // Qdrant's "optimizations are running"
             "ok", count, count, SegmentsCount: 1, config,

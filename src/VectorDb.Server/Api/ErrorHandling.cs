@@ -28,6 +28,8 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExce
         NotFoundException e => (StatusCodes.Status404NotFound, e.Message),
         InvalidRequestException e => (StatusCodes.Status400BadRequest, $"Wrong input: {e.Message}"),
         QueryTimeoutException e => (StatusCodes.Status408RequestTimeout, e.Message),
+        StrictModeException e => (StatusCodes.Status403Forbidden, e.Message),
+        RateLimitException e => (StatusCodes.Status429TooManyRequests, e.Message),
         StorageException e => (StatusCodes.Status503ServiceUnavailable, e.Message),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Request body is too large."),
         BadHttpRequestException e => (StatusCodes.Status400BadRequest, $"Format error in JSON body: {Innermost(e).Message}"),

@@ -55,6 +55,8 @@ internal static class GroupsApi
         var vectors = VectorSelector.Parse(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), collection.Options);
         var stage = new QueryJson(database, collection).Stage(request.AsQuery());
         ServerOptions.Check("limit × group_size", (long)stage.Limit * groupSize, limits.MaxLimit, nameof(limits.MaxLimit));
+        StrictMode.Query(collection, stage with { Limit = 1 });
+        StrictMode.Limit(collection, (long)stage.Limit * groupSize, "limit × group_size");
         var lookup = Lookup(database, request.WithLookup);
         var groups = collection.QueryGroups(stage, groupBy, groupSize, new QueryOptions { WithPayload = payload.WantsPayload, WithVector = vectors.Wants }, cancellation);
         return new GroupsResponse([.. groups.Select(group => new GroupResponse(

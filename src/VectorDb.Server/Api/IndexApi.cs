@@ -59,12 +59,15 @@ internal static class IndexApi
     public static RouteGroupBuilder MapIndexApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collections/{name}/index").WithTags("Indexes").AddEndpointFilter<RequestValidationFilter>();
-        group.MapPut("/", (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db) =>
+        group.MapPut("/", (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
             string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
             var (schema, isTenant, text) = ParseSchema(request.FieldSchema);
-            db.GetCollection(name).CreatePayloadIndex(field, schema, wait, isTenant, text);
+            var collection = db.GetCollection(name);
+            StrictMode.CreateIndex(collection, field);
+            strict.Write(collection);
+            collection.CreatePayloadIndex(field, schema, wait, isTenant, text);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>

@@ -51,13 +51,14 @@ internal static class PointsApi
     public static RouteGroupBuilder MapPointsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Points").AddEndpointFilter<RequestValidationFilter>();
-        group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
-            Write(name, context, db, collection => Upsert(collection, request, limits)))
+        group.MapPut("/", (string name, UpsertRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
+            Write(name, context, db, collection => Upsert(collection, request, limits, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/", (string name, RetrieveRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: true);
             var collection = db.GetCollection(name);
+            strict.Read(collection, context);
             var vectors = VectorSelector.Parse(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), collection.Options);
             var ids = RequestParsing.PointIds(request.Ids);
             var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, vectors.Wants, payload.WantsPayload, cancellation));
@@ -71,28 +72,30 @@ internal static class PointsApi
                 ?? throw new NotFoundException($"No point with id {pointId} found");
             return Qdrant.Ok(Record(record, PayloadSelector.All, VectorSelector.All, collection.Options));
         }).WithMetadata(QueryParameters.PointRead);
-        group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => Delete(collection, request)))
+        group.MapPost("/delete", (string name, PointsSelector request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => Delete(collection, request, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPost("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => SetPayload(collection, request)))
+        group.MapPost("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => SetPayload(collection, request, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPut("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => OverwritePayload(collection, request)))
+        group.MapPut("/payload", (string name, SetPayloadRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => OverwritePayload(collection, request, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPost("/payload/delete", (string name, DeletePayloadRequest request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => DeletePayload(collection, request)))
+        group.MapPost("/payload/delete", (string name, DeletePayloadRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => DeletePayload(collection, request, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPost("/payload/clear", (string name, PointsSelector request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => ClearPayload(collection, request)))
+        group.MapPost("/payload/clear", (string name, PointsSelector request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => ClearPayload(collection, request, strict)))
             .WithMetadata(QueryParameters.Write);
-        group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/count", (string name, CountRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
             var filter = FilterJson.Parse(request?.Filter);
+            StrictMode.Filter(collection, filter, update: false);
+            strict.Read(collection, context);
             return Qdrant.Ok(new CountResponse(QueryTimeout.Run(context, limits, cancellation => collection.Count(filter, cancellation))));
         }).WithMetadata(QueryParameters.Read);
-        group.MapPost("/scroll", (string name, ScrollRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/scroll", (string name, ScrollRequest? request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             ServerOptions.Check("limit", request?.Limit ?? 0, limits.MaxLimit, nameof(limits.MaxLimit));
             int limit = request?.Limit ?? 10;
@@ -107,22 +110,25 @@ internal static class PointsApi
             var collection = db.GetCollection(name);
             var vectors = VectorSelector.Parse(RequestParsing.Alias(request?.WithVector, "with_vector", request?.WithVectors, "with_vectors"), collection.Options);
             var filter = FilterJson.Parse(request?.Filter);
+            StrictMode.Limit(collection, limit);
+            StrictMode.Filter(collection, filter, update: false);
+            strict.Read(collection, context);
             var page = QueryTimeout.Run(context, limits, cancellation => order is null
                 ? collection.Scroll(offset, limit, vectors.Wants, payload.WantsPayload, filter, cancellation)
                 : collection.ScrollOrdered(order, limit, vectors.Wants, payload.WantsPayload, filter, cancellation));
             return Qdrant.Ok(new ScrollResponse([.. page.Points.Select(r => Record(r, payload, vectors, collection.Options))], page.NextOffset));
         }).WithMetadata(QueryParameters.Read);
-        group.MapPut("/vectors", (string name, UpdateVectorsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
-            Write(name, context, db, collection => UpdateVectors(collection, request, limits)))
+        group.MapPut("/vectors", (string name, UpdateVectorsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
+            Write(name, context, db, collection => UpdateVectors(collection, request, limits, strict)))
             .WithMetadata(QueryParameters.Write).WithSummary("Replace some vectors of existing points, keeping their other vectors and payloads");
-        group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db) =>
-            Write(name, context, db, collection => DeleteVectors(collection, request)))
+        group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+            Write(name, context, db, collection => DeleteVectors(collection, request, strict)))
             .WithMetadata(QueryParameters.Write).WithSummary("Remove the named vectors from points, keeping their other vectors and payloads");
-        group.MapPost("/batch", (string name, UpdateOperations request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/batch", (string name, UpdateOperations request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
             var collection = db.GetCollection(name);
-            var operations = BatchOperations.Prepare(collection, request, limits);
+            var operations = BatchOperations.Prepare(collection, request, limits, strict);
             return Qdrant.Ok(BatchOperations.Apply(operations, wait));
         }).WithMetadata(QueryParameters.Write).WithSummary("Apply several point operations in order");
         return group;
@@ -137,30 +143,33 @@ internal static class PointsApi
     }
 
     /// <summary>An upsert, its points read and checked; the write happens when the result is called.</summary>
-    internal static PreparedWrite Upsert(Collection collection, UpsertRequest request, ServerOptions limits)
+    internal static PreparedWrite Upsert(Collection collection, UpsertRequest request, ServerOptions limits, StrictMode strict)
     {
         var points = ToPoints(request, collection.Options);
         ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
         var options = new UpsertOptions { Mode = ParseUpsertMode(request.UpdateMode), UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter") };
+        StrictMode.Upsert(collection, points);
+        StrictMode.Filter(collection, options.UpdateFilter, update: true);
+        strict.Write(collection, points.Count);
         return wait => collection.Upsert(points, options with { Wait = wait });
     }
 
-    internal static PreparedWrite Delete(Collection collection, PointsSelector request) =>
-        OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.Delete(ids, wait));
+    internal static PreparedWrite Delete(Collection collection, PointsSelector request, StrictMode strict) =>
+        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.Delete(ids, wait));
 
-    internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request)
+    internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request, StrictMode strict)
     {
         var payload = RequiredPayload(request.Payload);
         if (request.Key is { } key)
         {
             _ = Payload.CheckedPath(key);
-            return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, key, wait));
+            return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, key, wait));
         }
 
-        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, wait));
     }
 
-    internal static PreparedWrite OverwritePayload(Collection collection, SetPayloadRequest request)
+    internal static PreparedWrite OverwritePayload(Collection collection, SetPayloadRequest request, StrictMode strict)
     {
         if (request.Key is not null)
         {
@@ -168,19 +177,19 @@ internal static class PointsApi
         }
 
         var payload = RequiredPayload(request.Payload);
-        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
     }
 
-    internal static PreparedWrite DeletePayload(Collection collection, DeletePayloadRequest request)
+    internal static PreparedWrite DeletePayload(Collection collection, DeletePayloadRequest request, StrictMode strict)
     {
         var keys = RequiredKeys(request.Keys);
-        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.DeletePayloadKeys(ids, keys, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeletePayloadKeys(ids, keys, wait));
     }
 
-    internal static PreparedWrite ClearPayload(Collection collection, PointsSelector request) =>
-        OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.ClearPayload(ids, wait));
+    internal static PreparedWrite ClearPayload(Collection collection, PointsSelector request, StrictMode strict) =>
+        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.ClearPayload(ids, wait));
 
-    internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits)
+    internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits, StrictMode strict)
     {
         var points = RequestParsing.Items(request.Points, "points");
         ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
@@ -191,23 +200,27 @@ internal static class PointsApi
             collection.Options,
             $"points[{i}].vector")).ToList();
         var filter = FilterJson.Parse(request.UpdateFilter, "update_filter");
+        StrictMode.Upsert(collection, updates);
+        StrictMode.Filter(collection, filter, update: true);
+        strict.Write(collection, updates.Count);
         return wait => collection.UpdateVectors(updates, wait, filter);
     }
 
-    internal static PreparedWrite DeleteVectors(Collection collection, DeleteVectorsRequest request)
+    internal static PreparedWrite DeleteVectors(Collection collection, DeleteVectorsRequest request, StrictMode strict)
     {
         var names = request.Vector is { ValueKind: JsonValueKind.Array } list
             ? list.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? JsonText.Read(n, "vector") : throw new InvalidRequestException("`vector` lists vector names (strings).")).ToList()
             : throw new InvalidRequestException("`vector` (a list of vector names) is required.");
-        return OnSelected(collection, request.Points, request.Filter, (ids, wait) => collection.DeleteVectors(ids, names, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeleteVectors(ids, names, wait));
     }
 
     /// <summary>
     /// A write on the points a request names: ids read now, a filter's matches found when the write runs (after the
     /// operations before it in a batch).
     /// </summary>
-    private static PreparedWrite OnSelected(Collection collection, JsonElement? points, JsonElement? filter, Action<IReadOnlyList<PointId>, bool> update)
+    private static PreparedWrite OnSelected(Collection collection, StrictMode strict, JsonElement? points, JsonElement? filter, Action<IReadOnlyList<PointId>, bool> update)
     {
+        strict.Write(collection);
         bool hasIds = points is { ValueKind: not JsonValueKind.Null };
         bool hasFilter = filter is { ValueKind: not JsonValueKind.Null };
         switch (hasIds, hasFilter)
@@ -217,6 +230,7 @@ internal static class PointsApi
                 return wait => update(ids, wait);
             case (false, true):
                 var parsed = FilterJson.Parse(filter)!;
+                StrictMode.Filter(collection, parsed, update: true);
                 return wait => update(collection.FindIds(parsed), wait);
             case (true, true):
                 throw new InvalidRequestException("Send `points` (a list of ids) or `filter`, not both.");

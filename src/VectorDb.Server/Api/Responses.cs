@@ -25,7 +25,11 @@ internal sealed record CollectionInfo(
 
 /// <summary>The <c>config</c> of <see cref="CollectionInfo"/>; the optimiser and WAL settings are fixed.</summary>
 internal sealed record CollectionConfigInfo(
-    CollectionParamsInfo Params, HnswConfigInfo HnswConfig, OptimizerConfigInfo OptimizerConfig, WalConfigInfo WalConfig, JsonElement? Metadata);
+    CollectionParamsInfo Params, HnswConfigInfo HnswConfig, OptimizerConfigInfo OptimizerConfig, WalConfigInfo WalConfig, JsonElement? Metadata)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StrictModeConfig? StrictModeConfig { get; init; }
+}
 
 /// <summary>The <c>params</c> of a collection: one unnamed vector, one shard, one replica.</summary>
 internal sealed record CollectionParamsInfo(object Vectors, int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, bool OnDiskPayload)

@@ -77,32 +77,39 @@ internal static class SearchApi
         var group = routes.MapGroup("/collections/{name}/points").WithTags("Search").AddEndpointFilter<RequestValidationFilter>();
         // The search endpoints return a bare list, so explain goes into the envelope; query results are objects
         // and carry it next to `points`.
-        group.MapPost("/search", (string name, SearchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/search", (string name, SearchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            strict.Read(collection, context);
             var outcome = QueryTimeout.Run(context, limits, cancellation => Search(db, collection, request, limits, cancellation));
             return Qdrant.Ok(outcome.Points, outcome.Explain);
         }).WithMetadata(QueryParameters.Read);
-        group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
+            strict.Read(collection, context, request.Searches?.Count ?? 0);
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(s => Search(db, collection, s, limits, cancellation)).ToList());
             var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
             return Qdrant.Ok(outcomes.Select(o => o.Points).ToList(), explains);
         }).WithMetadata(QueryParameters.Read);
-        group.MapPost("/query", (string name, QueryRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/query", (string name, QueryRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            strict.Read(collection, context);
             return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => Query(db, collection, request, limits, cancellation)).ToQueryResponse());
         }).WithMetadata(QueryParameters.Read);
-        group.MapPost("/query/groups", (string name, QueryGroupsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/query/groups", (string name, QueryGroupsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            strict.Read(collection, context);
             return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => GroupsApi.Query(db, collection, request, limits, cancellation)));
         }).WithMetadata(QueryParameters.Read);
-        group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
+            strict.Read(collection, context, request.Searches?.Count ?? 0);
             var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select((q, i) => Query(db, collection, q, limits, cancellation, $"searches[{i}]")).ToList());
             return Qdrant.Ok(outcomes.Select(o => o.ToQueryResponse()).ToList());
         }).WithMetadata(QueryParameters.Read);
@@ -169,6 +176,7 @@ internal static class SearchApi
         var payload = RequestParsing.PayloadSelector(withPayload, defaultValue: false);
         var vectors = VectorSelector.Parse(withVector, collection.Options);
         CheckLimits(stage, offset ?? 0, limits);
+        StrictMode.Query(collection, stage, offset ?? 0);
         var options = new QueryOptions { Offset = offset ?? 0, WithPayload = payload.WantsPayload, WithVector = vectors.Wants, Explain = explain };
         var results = collection.Query(stage, options, cancellation);
         List<ScoredPointResponse> points = [.. results.Select(hit => Response(hit, payload, vectors, collection.Options))];

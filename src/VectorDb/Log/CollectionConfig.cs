@@ -15,7 +15,8 @@ internal sealed record CollectionConfig(
     [property: Key(7)] bool PayloadLinks = true, // logs written before value links have seven fields
     [property: Key(8)] string? MetadataJson = null, // and before collection metadata, eight
     [property: Key(9)] Dictionary<string, DenseVectorConfig>? NamedVectors = null, // and before named vectors, nine
-    [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null)
+    [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null,
+    [property: Key(11)] string? StrictModeJson = null) // and before sparse vectors, eleven
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -28,7 +29,8 @@ internal sealed record CollectionConfig(
         options.PayloadLinks,
         options.Metadata?.ToJson(),
         options.NamedVectors?.ToDictionary(v => v.Key, v => DenseVectorConfig.From(v.Value), StringComparer.Ordinal),
-        options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal));
+        options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal),
+        options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null);
 
     public CollectionOptions ToOptions() => new()
     {
@@ -43,6 +45,7 @@ internal sealed record CollectionConfig(
         Pca = Pca is { } pca ? new PcaOptions { Dimensions = pca.Dimensions, FitAtPoints = pca.FitAtPoints, SamplePoints = pca.SamplePoints } : null,
         NamedVectors = NamedVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
         SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
+        StrictMode = StrictModeJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<StrictModeOptions>(StrictModeJson),
     };
 }
 

@@ -88,6 +88,20 @@ internal enum PayloadOperation
     SetAt = 4,
 }
 
+/// <summary>A collection's settings were changed; the record holds them all as they are after the change.</summary>
+[LogRecordKind(13)]
+[MessagePackObject]
+internal sealed record UpdateSettingsRecord(
+    uint CollectionId,
+    [property: Key(1)] CollectionConfig Config) : CollectionRecord(CollectionId)
+{
+    internal override int ApplyTo(ICollectionState collection)
+    {
+        collection.ApplyUpdateSettings(Config.ToOptions());
+        return 0;
+    }
+}
+
 /// <summary>The payloads of existing points were changed.</summary>
 [LogRecordKind(4)]
 [MessagePackObject]

@@ -15,6 +15,9 @@ internal interface ICollectionState
     /// <summary>Changes the payloads of the points that exist among <paramref name="ids"/>; returns how many.</summary>
     int ApplyPayloadUpdate(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys);
 
+    /// <summary>Takes on changed settings (beam width of new links, metadata, strict mode).</summary>
+    void ApplyUpdateSettings(CollectionOptions options);
+
     /// <summary>
     /// Builds a payload index from the current points, restoring what a checkpoint saved of its reach (<paramref name="links"/>,
     /// whose failure <paramref name="linksUnusable"/> is told of).

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using VectorDb.Log;
+
+namespace VectorDb;
+
+/// <summary>Settings of an existing collection that can change (Qdrant's <c>PATCH /collections/{name}</c>).</summary>
+public sealed partial class Collection
+{
+    /// <summary>
+    /// Changes settings: the beam width new links are built with (the links that exist stay as they are), the metadata
+    /// (merged: given keys set, keys given as null removed) and the strict-mode limits (merged: given fields replaced).
+    /// Logged like every write. A change that changes nothing writes nothing.
+    /// </summary>
+    /// <returns>True when a setting changed.</returns>
+    /// <exception cref="InvalidRequestException">A value out of range.</exception>
+    public bool UpdateSettings(CollectionSettingsChange change, bool wait = true)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return Write(wait, () =>
+        {
+            var options = Options with
+            {
+                EfConstruction = change.EfConstruction ?? Options.EfConstruction,
+                Metadata = change.Metadata is { } patch ? Merged(Options.Metadata, patch) : Options.Metadata,
+                StrictMode = change.StrictMode is { } strict ? (Options.StrictMode ?? new StrictModeOptions()).With(strict) : Options.StrictMode,
+            };
+            options.Validate();
+            var config = CollectionConfig.From(options);
+            byte[] before = MessagePack.MessagePackSerializer.Serialize(CollectionConfig.From(Options), Storage.Serialization.Options);
+            byte[] after = MessagePack.MessagePackSerializer.Serialize(config, Storage.Serialization.Options);
+            return before.AsSpan().SequenceEqual(after) ? null : new UpdateSettingsRecord(Id, config);
+        }).Written;
+    }
+
+    void ICollectionState.ApplyUpdateSettings(CollectionOptions options)
+    {
+        Options = options;
+        if (_unnamed is not null)
+        {
+            _unnamed.Graph.EfConstruction = options.EfConstruction;
+        }
+    }
+
+    /// <summary>Metadata with a patch's keys set, those it gives as null removed; null when nothing remains.</summary>
+    private static Payload? Merged(Payload? current, Payload patch)
+    {
+        var kept = (current ?? Payload.Empty).Root.EnumerateObject().Where(property => !patch.Root.TryGetProperty(property.Name, out _));
+        var set = patch.Root.EnumerateObject().Where(property => property.Value.ValueKind != JsonValueKind.Null);
+        var merged = Payload.FromObject(kept.Concat(set).ToDictionary(property => property.Name, property => property.Value));
+        return merged.Root.EnumerateObject().Any() ? merged : null;
+    }
+}
+
+/// <summary>A change of a collection's settings: null fields stay as they are.</summary>
+public sealed record CollectionSettingsChange
+{
+    /// <summary>The beam width new links are built with (and the default <c>hnsw_ef</c> of searches).</summary>
+    public int? EfConstruction { get; init; }
+
+    /// <summary>Metadata keys to set; keys given as JSON null are removed.</summary>
+    public Payload? Metadata { get; init; }
+
+    /// <summary>Strict-mode limits to set (its non-null fields).</summary>
+    public StrictModeOptions? StrictMode { get; init; }
+}
