@@ -20,6 +20,7 @@ return args switch
     ["named", .. var rest] => NamedCommand.Run(rest),
     ["multi", .. var rest] => MultiCommand.Run(rest),
     ["hybrid", .. var rest] => HybridCommand.Run(rest),
+    ["cutoff", .. var rest] => CutoffCommand.Run(rest),
     ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
     _ => Usage(),
@@ -50,6 +51,7 @@ static int Usage()
           VectorDb.Bench named [--data ../shared/data/wordnet-arcticxs-384] [--ef 32,64] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
           VectorDb.Bench multi [--data ../shared/data/fashion-mnist-mrl-256] [--per-point 4] [--per-query 2] [--ef 16,32,64,128] [--k 10] [--rounds 5] [--out result.json]
           VectorDb.Bench hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]
+          VectorDb.Bench cutoff [--data ../shared/data/wordnet-arcticxs-384] [--fractions 0.001,0.01,0.05] [--max-queries 1000] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

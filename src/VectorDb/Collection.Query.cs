@@ -101,7 +101,7 @@ public sealed partial class Collection
             var predicate = filter is null ? null : FilterCompiler.Compile(filter, collection._payloadIndexes, collection._table);
             if (stage.Prefetch is not { Count: > 0 } prefetches)
             {
-                return Threshold(stage, OverCollection(stage, predicate, wanted), wanted);
+                return Threshold(stage, CutOff(stage, OverCollection(stage, predicate, wanted)), wanted);
             }
 
             var legs = prefetches.Select(prefetch => Stage(prefetch, filter, 0, depth + 1)).ToList();
@@ -115,7 +115,7 @@ public sealed partial class Collection
             }
 
             var candidates = legs.SelectMany(leg => leg.Hits).Select(hit => hit.Node).Distinct().Order().ToArray();
-            var ranked = OverCandidates(stage, candidates, wanted);
+            var ranked = CutOff(stage, OverCandidates(stage, candidates, wanted));
             return Threshold(stage, ranked with { Explain = ranked.Explain is { } own ? own with { Prefetch = legExplains! } : null }, wanted);
         }
 
@@ -149,6 +149,13 @@ public sealed partial class Collection
             if (prefetches && (stage.Ef is not null || stage.Adaptive is not null))
             {
                 throw new InvalidRequestException($"`params.{(stage.Ef is not null ? "hnsw_ef" : "adaptive")}` tunes a search of the whole collection; a stage with prefetches scores their points exactly. Give it to the prefetch that searches.");
+            }
+
+            if (stage.Cutoff is { Fraction: var fraction } && (stage.Query is not NearestQuery || double.IsNaN(fraction) || fraction is <= 0 or > 1))
+            {
+                throw new InvalidRequestException(stage.Query is NearestQuery
+                    ? $"`cutoff.fraction` must be in (0, 1], got {fraction}."
+                    : "`cutoff` applies to nearest queries: their hits are scored by similarity to one query vector.");
             }
 
             if (stage.Query is not NearestQuery and not null && stage.Adaptive is not null)

@@ -43,7 +43,23 @@ public sealed record PointQuery
 
     /// <summary>Adaptive-dimension search for a nearest query over the collection; see <see cref="SearchOptions.Adaptive"/>.</summary>
     public AdaptiveSearch? Adaptive { get; init; }
+
+    /// <summary>
+    /// A relevance cut-off calibrated per query (ours): a nearest stage keeps only hits closer to the query than all but
+    /// <see cref="RelevanceCutoff.Fraction"/> of the collection. Null: none.
+    /// </summary>
+    public RelevanceCutoff? Cutoff { get; init; }
 }
+
+/// <summary>
+/// Keeps the hits that are among the <see cref="Fraction"/> of the collection most similar to the query. Raw scores are
+/// not comparable across queries (a cosine of 0.8 is close for one query and far for another); a fraction of the
+/// collection is. The threshold is the query's similarity to the point at that quantile of a uniform sample of the
+/// vector's points (<see cref="Collection.CutoffSampleSize"/> of them, drawn on first use and drawn again when the
+/// collection has doubled or halved since).
+/// </summary>
+/// <param name="Fraction">Share of the collection a kept hit must be among, in (0, 1].</param>
+public sealed record RelevanceCutoff(double Fraction);
 
 /// <summary>What a query returns besides the ranking: the outermost stage's page and what each hit carries.</summary>
 public sealed record QueryOptions

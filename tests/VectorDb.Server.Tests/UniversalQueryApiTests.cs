@@ -149,6 +149,11 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
             """);
         Assert.Equal([1, 8], Ids(body));
 
+        // A relevance cut-off (ours): the 8 points are the whole sample, so a quarter of them is exactly the nearest 2.
+        (var cutoffStatus, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-order/points/query", """{"query": [0, 0], "using": "pos", "limit": 8, "params": {"cutoff": {"fraction": 0.25}}}""");
+        Assert.True(cutoffStatus == 200, body.ToString());
+        Assert.Equal([1, 2], Ids(body));
+
         // Coverage (ours): two picks that leave every one of the 8 points a close representative.
         (var status2, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-order/points/query", """
             {"query": [0, 0], "using": "pos", "limit": 2, "params": {"coverage": {"candidates_limit": 8}}}
@@ -245,6 +250,8 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
     [InlineData("""{"query": {"nearest": [1, 0, 0], "recommend": {}}, "using": "text"}""", "two kinds of query")]
     [InlineData("""{"query": {"order_by": "kind"}}""", "No range index")]
     [InlineData("""{"query": {"sample": "random"}, "score_threshold": 1}""", "score_threshold")]
+    [InlineData("""{"query": [1, 0, 0], "using": "text", "params": {"cutoff": {"fraction": 1.5}}}""", "cutoff.fraction")]
+    [InlineData("""{"query": [1, 0, 0], "using": "text", "params": {"cutoff": {}}}""", "params.cutoff.fraction")]
     [InlineData("""{"query": 1, "using": "pos", "lookup_from": {"collection": "uq-bad", "shard_key": "a"}}""", "lookup_from.shard_key")]
     public async Task Malformed_queries_are_a_400_naming_the_field(string body, string expected)
     {

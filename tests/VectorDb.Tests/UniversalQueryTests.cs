@@ -328,6 +328,24 @@ public sealed class UniversalQueryTests
     }
 
     [Fact]
+    public void A_relevance_cutoff_keeps_the_hits_among_the_fraction_of_the_collection_nearest_the_query()
+    {
+        var (database, collection, _) = Create();
+        using var _ = database;
+        var query = PointFor(70_000).NamedVectors!["text"];
+
+        // 300 points fit in the sample, so the estimate is exact: 10 % of 300 points is 30.
+        var hits = collection.Query(Nearest(query, "text", limit: 300) with { Cutoff = new RelevanceCutoff(0.1) }, new QueryOptions { Explain = true });
+        Assert.Equal(30, hits.Count);
+        Assert.Equal(collection.Query(Nearest(query, "text", limit: 30)).Select(h => h.Id), hits.Select(h => h.Id));
+        Assert.Contains("cut off at", hits.Explain!.Stage, StringComparison.Ordinal);
+        Assert.Equal(5, collection.Query(Nearest(query, "text", limit: 5) with { Cutoff = new RelevanceCutoff(1) }).Count);
+
+        Assert.Throws<InvalidRequestException>(() => collection.Query(Nearest(query, "text") with { Cutoff = new RelevanceCutoff(0) }));
+        Assert.Throws<InvalidRequestException>(() => collection.Query(new PointQuery { Prefetch = [Nearest(query, "text")], Query = new FusionQuery(FusionMethod.Rrf), Cutoff = new RelevanceCutoff(0.5) }));
+    }
+
+    [Fact]
     public void Explain_shows_every_stage_and_its_plan()
     {
         var (database, collection, _) = Create();

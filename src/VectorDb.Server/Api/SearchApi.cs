@@ -12,7 +12,17 @@ internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, Ada
 {
     /// <summary>Ours: choose a nearest query's hits for coverage of its neighbourhood.</summary>
     public CoverageParams? Coverage { get; init; }
+
+    /// <summary>Ours: keep only hits among a fraction of the collection most similar to the query.</summary>
+    public CutoffParams? Cutoff { get; init; }
+
+    /// <summary>The relevance cut-off asked for, if any.</summary>
+    public RelevanceCutoff? ToCutoff(string path) => Cutoff is null ? null
+        : new RelevanceCutoff(Cutoff.Fraction ?? throw new InvalidRequestException($"`{path}.cutoff.fraction` is required."));
 }
+
+/// <summary><c>params.cutoff</c> (ours): the share of the collection a kept hit must be among, by similarity to the query.</summary>
+internal sealed record CutoffParams(double? Fraction) : RequestBody;
 
 /// <summary><c>params.coverage</c> (ours): pick the hits that best cover the nearest <c>candidates_limit</c> points.</summary>
 internal sealed record CoverageParams(int? CandidatesLimit) : RequestBody;
@@ -136,6 +146,7 @@ internal static class SearchApi
             Ef = request.Params?.HnswEf,
             Exact = request.Params?.Exact ?? false,
             Adaptive = request.Params?.Adaptive?.ToOptions(),
+            Cutoff = request.Params?.ToCutoff("params"),
         };
         var outcome = Run(collection, stage, request.Offset, request.WithPayload, RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), explain, limits, cancellation);
         return outcome with { Explain = outcome.StageExplain?.Search, StageExplain = null };
