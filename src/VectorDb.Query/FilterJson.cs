@@ -31,6 +31,14 @@ public static class FilterJson
     public static Filter? Parse(JsonElement? element, string path = "filter") =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } filter ? ParseFilter(filter, path, 0) : null;
 
+    /// <summary>Parses one condition (a field condition, <c>has_id</c>, a nested filter, …), as a filter's clauses hold them.</summary>
+    /// <exception cref="InvalidRequestException">Not a condition we support: the message names the offending field by its path.</exception>
+    public static Condition ParseCondition(JsonElement element, string path) => ParseCondition(element, path, 0, inNested: false);
+
+    /// <summary>Parses a geo point, <c>{"lon", "lat"}</c>.</summary>
+    /// <exception cref="InvalidRequestException">Not a valid geo point.</exception>
+    public static GeoPoint ParseGeoPoint(JsonElement element, string path) => GeoPointOf(element, path);
+
     /// <param name="element">The filter's JSON.</param>
     /// <param name="path">Its path in the request.</param>
     /// <param name="depth">How deep it nests.</param>

@@ -43,20 +43,21 @@ public sealed partial class Collection
         return CutoffThreshold(new QueryRun(this, explain: false, CancellationToken.None), vector, new DenseInput(query), fraction);
     }
 
-    /// <summary>The vector's cut-off sample, drawn again when the vector's points have doubled or halved since it was drawn.</summary>
+    /// <summary>
+    /// The vector's cut-off sample, drawn again when the vector's points have doubled or halved since it was drawn, or
+    /// when a quarter of the sampled points have been deleted or rewritten (a rewrite moves a point to a new node).
+    /// </summary>
     private CutoffSample SampleFor(string vector)
     {
         var space = _spaces.Find(vector) ?? throw UnknownVector(vector);
         int count = space.Count;
-        if (_cutoffSamples.TryGetValue(vector, out var sample) && count <= 2 * sample.Count && 2 * count >= sample.Count)
+        if (_cutoffSamples.TryGetValue(vector, out var sample) && count <= 2 * sample.Count && 2 * count >= sample.Count
+            && 4 * sample.Nodes.Count(space.Holds) >= 3 * sample.Nodes.Length)
         {
             return sample;
         }
 
-        var nodes = MatchingNodes(predicate: null, CancellationToken.None);
-        nodes.RemoveAll(node => !space.Holds(node));
-        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(nodes));
-        sample = new CutoffSample([.. nodes.Take(CutoffSampleSize).Order()], count);
+        sample = new CutoffSample([.. RandomNodes(CutoffSampleSize, predicate: null, space, excluded: null, CancellationToken.None).Order()], count);
         _cutoffSamples[vector] = sample;
         return sample;
     }
@@ -66,10 +67,13 @@ public sealed partial class Collection
 
     private sealed partial class QueryRun
     {
-        /// <summary>The stage's hits with its relevance cut-off applied, and the threshold it used for explain.</summary>
-        private StageResult CutOff(PointQuery stage, StageResult result)
+        /// <summary>
+        /// The stage's hits with its relevance cut-off applied (and the threshold it used in explain). A diversified
+        /// stage applies it to its candidates, <paramref name="beforeSelection"/>, rather than to its picks.
+        /// </summary>
+        private StageResult CutOff(PointQuery stage, StageResult result, bool beforeSelection = false)
         {
-            if (stage.Cutoff is not { Fraction: var fraction })
+            if (stage.Cutoff is not { Fraction: var fraction } || (!beforeSelection && stage.Query is NearestQuery { Mmr: not null } or NearestQuery { Coverage: not null }))
             {
                 return result;
             }
@@ -81,8 +85,11 @@ public sealed partial class Collection
             }
 
             var kept = result.Hits.Where(hit => hit.Score >= threshold).ToList();
-            string detail = $"{result.Explain?.Stage}, cut off at {result.Present(new Hit(0, threshold))} (the top {fraction:P3} of a {collection.SampleFor(stage.Using).Nodes.Length}-point sample)";
-            return result with { Hits = kept, Explain = result.Explain is { } e ? e with { Stage = detail } : null };
+            return result with
+            {
+                Hits = kept,
+                Explain = result.Explain is { } e ? e with { Stage = $"{e.Stage}, cut off at {result.Present(new Hit(0, threshold))} (the top {fraction:P3} of the sample)" } : null,
+            };
         }
     }
 }

@@ -25,10 +25,7 @@ public sealed partial class Collection
         using var read = _table.ReadVisible();
         var space = _spaces.Find(vector) ?? throw UnknownVector(vector);
         var predicate = filter is null ? null : FilterCompiler.Compile(filter, _payloadIndexes, _table);
-        var nodes = MatchingNodes(predicate, cancellation);
-        nodes.RemoveAll(node => !space.Holds(node));
-        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(nodes));
-        var sampled = nodes.Take(sample).Select(node => (Node: node, Id: _table.Stored(node)!.Id)).OrderBy(point => point.Id).ToArray();
+        var sampled = RandomNodes(sample, predicate, space, excluded: null, cancellation).Select(node => (Node: node, Id: _table.Stored(node)!.Id)).OrderBy(point => point.Id).ToArray();
         int[] members = [.. sampled.Select(point => point.Node)];
         var metric = (space as DenseVectorSpace)?.Options.Distance;
         var run = new QueryRun(this, explain: false, cancellation);

@@ -97,6 +97,11 @@ public sealed partial class Collection
 
             Check(stage);
             int wanted = stage.Limit + extra;
+            if (wanted > MaxSearchLimit)
+            {
+                throw new InvalidRequestException($"limit + offset must be at most {MaxSearchLimit}, got {wanted}.");
+            }
+
             var filter = Both(inherited, stage.Filter);
             var predicate = filter is null ? null : FilterCompiler.Compile(filter, collection._payloadIndexes, collection._table);
             if (stage.Prefetch is not { Count: > 0 } prefetches)
@@ -112,6 +117,12 @@ public sealed partial class Collection
                 var fused = fusion.Method == FusionMethod.Rrf ? Fusion.Rrf(lists, fusion.K ?? Fusion.DefaultRrfK, fusion.Weights) : Fusion.Dbsf(lists);
                 var result = new StageResult(fused, null, Explained(stage, FusionDetail(fusion), fused.Count, legExplains));
                 return Threshold(stage, result, wanted);
+            }
+
+            if (stage.Query is FormulaQuery formula)
+            {
+                var scored = ScoreFormula(stage, formula, legs, wanted);
+                return Threshold(stage, scored with { Explain = scored.Explain is { } formulaExplain ? formulaExplain with { Prefetch = legExplains! } : null }, wanted);
             }
 
             var candidates = legs.SelectMany(leg => leg.Hits).Select(hit => hit.Node).Distinct().Order().ToArray();
@@ -134,6 +145,10 @@ public sealed partial class Collection
                     throw new InvalidRequestException($"`score_threshold` cannot be used with {(stage.Query is OrderByQuery ? "an `order_by`" : "a `sample`")} query: its points are not scored.");
                 case FusionQuery when !prefetches:
                     throw new InvalidRequestException("Fusion combines the hits of prefetches: give at least one `prefetch`.");
+                case FormulaQuery when !prefetches:
+                    throw new InvalidRequestException("A formula rescores the points of prefetches: give at least one `prefetch`.");
+                case FormulaQuery when stage.Using.Length > 0:
+                    throw new InvalidRequestException("A formula compares no vector: `using` has no meaning beside it (each prefetch names its own).");
                 case FusionQuery when stage.Using.Length > 0:
                     throw new InvalidRequestException("Fusion queries cannot be combined with `using`: each prefetch names its own vector.");
                 case FusionQuery { Weights: { } weights } when weights.Count != stage.Prefetch!.Count:
@@ -144,6 +159,16 @@ public sealed partial class Collection
                     throw new InvalidRequestException("`rrf.k` must be at least 1.");
                 case FusionQuery { Method: FusionMethod.Dbsf, K: not null } or FusionQuery { Method: FusionMethod.Dbsf, Weights: not null }:
                     throw new InvalidRequestException("`k` and `weights` are parameters of RRF, not of DBSF.");
+            }
+
+            if (stage.Query is null or OrderByQuery or SampleQuery && stage.Using.Length > 0)
+            {
+                throw new InvalidRequestException($"`using` names the vector a query compares with; {Kind(stage.Query)} compares none.");
+            }
+
+            if (stage.Query is null or OrderByQuery or SampleQuery && (stage.Ef is not null || stage.Exact || stage.Adaptive is not null))
+            {
+                throw new InvalidRequestException($"`params` tunes a vector search; {Kind(stage.Query)} runs none.");
             }
 
             if (prefetches && (stage.Ef is not null || stage.Adaptive is not null))
@@ -164,11 +189,18 @@ public sealed partial class Collection
             }
         }
 
+        private static string Kind(QueryExpression? query) => query switch
+        {
+            null => "a query without `query` (points in id order)",
+            OrderByQuery => "`order_by`",
+            _ => "`sample`",
+        };
+
         /// <summary>A stage without prefetches: its query over every point its filter matches.</summary>
         private StageResult OverCollection(PointQuery stage, NodePredicate? filter, int wanted) => stage.Query switch
         {
             null => Unscored(stage, "scroll", collection.ById(filter, _excluded, wanted, cancellation)),
-            SampleQuery => Unscored(stage, "sample", Sample(Live(filter, stage.Using, requireVector: false), wanted)),
+            SampleQuery => Unscored(stage, "sample", [.. collection.RandomNodes(wanted, filter, space: null, _excluded, cancellation).Select(node => new Hit(node, 1f))]),
             OrderByQuery order => Unscored(stage, "order_by", collection.Ordered(order.Order, filter, null, _excluded, wanted, cancellation)),
             NearestQuery { Mmr: not null } or NearestQuery { Coverage: not null } => Diversified(stage, (NearestQuery)stage.Query, wanted, candidates => SearchCollection(stage, Resolve(((NearestQuery)stage.Query).Vector, stage.Using), candidates, filter)),
             NearestQuery nearest => SearchCollection(stage, Resolve(nearest.Vector, stage.Using), wanted, filter),
@@ -222,14 +254,6 @@ public sealed partial class Collection
             return [.. nodes.Take(wanted).Select(node => new Hit(node, 1f))];
         }
 
-        /// <summary>The live points the filter matches (and, when asked, that hold the stage's vector), less the excluded.</summary>
-        private List<int> Live(NodePredicate? filter, string vector, bool requireVector)
-        {
-            var nodes = collection.MatchingNodes(filter, cancellation);
-            var space = requireVector ? collection._spaces.Find(vector) ?? throw collection.UnknownVector(vector) : null;
-            nodes.RemoveAll(node => _excluded.Contains(node) || (space is not null && !space.Holds(node)));
-            return nodes;
-        }
 
         private static Filter? Both(Filter? outer, Filter? own) => (outer, own) switch
         {

@@ -11,8 +11,11 @@ namespace VectorDb;
 /// <summary>How a query's stages compare points with vectors, in each kind of vector space.</summary>
 public sealed partial class Collection
 {
-    /// <summary>The most candidates MMR (as in Qdrant) or coverage selection choose from.</summary>
-    public const int MaxDiversityCandidates = 16_384;
+    /// <summary>The most candidates MMR chooses from: a search's most hits (Qdrant allows 16,384).</summary>
+    public const int MaxMmrCandidates = MaxSearchLimit;
+
+    /// <summary>The most candidates coverage selection chooses from: it compares every pair of them.</summary>
+    public const int MaxCoverageCandidates = 2048;
 
     private sealed partial class QueryRun
     {
@@ -29,14 +32,8 @@ public sealed partial class Collection
                 throw new NotFoundException($"No point with id {id} found");
             }
 
-            VectorInput? stored = collection._spaces.Find(vector) switch
-            {
-                DenseVectorSpace dense => dense.Holds(node) ? new DenseInput(dense.ReadVector(node)) : null,
-                SparseVectorSpace sparse => sparse.ReadVector(node) is { } value ? new SparseInput(value) : null,
-                MultivectorSpace multi => multi.ReadVector(node) is { } value ? new MultivectorInput(value) : null,
-                _ => throw collection.UnknownVector(vector),
-            };
-            return stored ?? throw new NotFoundException($"Point {id} has no vector `{vector}` to compare with.");
+            _ = collection._spaces.Find(vector) ?? throw collection.UnknownVector(vector);
+            return Stored(vector, node) ?? throw new NotFoundException($"Point {id} has no vector `{vector}` to compare with.");
         }
 
         /// <summary>The stage's vector search over the collection for <paramref name="wanted"/> hits, the excluded points left out.</summary>
@@ -133,9 +130,10 @@ public sealed partial class Collection
 
             int? limit = query.Mmr?.CandidatesLimit ?? query.Coverage?.CandidatesLimit;
             string what = query.Mmr is not null ? "mmr.candidates_limit" : "coverage.candidates_limit";
-            if (limit is < 1 or > MaxDiversityCandidates)
+            int most = query.Mmr is not null ? MaxMmrCandidates : MaxCoverageCandidates;
+            if (limit is < 1 || limit > most || (limit is null && wanted > most))
             {
-                throw new InvalidRequestException($"`{what}` must be between 1 and {MaxDiversityCandidates}, got {limit}.");
+                throw new InvalidRequestException($"`{what}` must be between 1 and {most}, got {limit ?? wanted}.");
             }
 
             if (query.Mmr is { Diversity: var diversity } && (diversity is < 0 or > 1 || float.IsNaN(diversity)))
@@ -143,13 +141,19 @@ public sealed partial class Collection
                 throw new InvalidRequestException($"`mmr.diversity` must be between 0 and 1, got {diversity}.");
             }
 
-            var candidates = nearest(Math.Max(limit ?? wanted, wanted));
+            // The threshold and the cut-off choose the candidates, so that every pick meets them.
+            var candidates = CutOff(stage, nearest(Math.Max(limit ?? wanted, wanted)), beforeSelection: true);
+            if (stage.ScoreThreshold is float threshold)
+            {
+                candidates = candidates with { Hits = [.. candidates.Hits.Where(hit => candidates.Meets(hit, threshold))] };
+            }
+
             var hits = candidates.Hits;
             var vectors = hits.Select(hit => Stored(stage.Using, hit.Node)).ToArray();
             float Between(int a, int b) => Similarity(stage.Using, vectors[a], vectors[b]);
             var picks = query.Mmr is { } mmr
-                ? Diversity.Mmr(hits.Select(hit => hit.Score).ToArray(), wanted, mmr.Diversity, Between)
-                : Diversity.Cover(hits.Count, wanted, Between);
+                ? Diversity.Mmr(hits.Select(hit => hit.Score).ToArray(), wanted, mmr.Diversity, Between, cancellation)
+                : Diversity.Cover(hits.Count, wanted, Between, cancellation);
             var kind = query.Mmr is not null ? $"nearest + mmr (diversity {query.Mmr.Diversity}) of {hits.Count} candidates" : $"nearest + coverage of {hits.Count} candidates";
             return candidates with { Hits = [.. picks.Select(i => hits[i])], Explain = candidates.Explain is { } e ? e with { Stage = kind } : null };
         }
@@ -170,7 +174,10 @@ public sealed partial class Collection
             };
             if (stage.Exact || starts.Count == 0)
             {
-                return [.. Live(filter, stage.Using, requireVector: true)];
+                var space = collection._spaces.Find(stage.Using) ?? throw collection.UnknownVector(stage.Using);
+                var nodes = collection.MatchingNodes(filter, cancellation);
+                nodes.RemoveAll(node => _excluded.Contains(node) || !space.Holds(node));
+                return [.. nodes];
             }
 
             var seeds = new HashSet<int>();
@@ -240,6 +247,11 @@ public sealed partial class Collection
                     }
 
                     float[] judged = [.. feedback.Feedback.Select(item => item.Score)];
+                    if (!float.IsFinite(feedback.A) || !float.IsFinite(feedback.B) || !float.IsFinite(feedback.C) || judged.Any(score => !float.IsFinite(score)))
+                    {
+                        throw new InvalidRequestException("`relevance_feedback`'s strategy weights and feedback scores must be finite numbers.");
+                    }
+
                     var columns = AgainstAll([feedback.Target, .. feedback.Feedback.Select(item => item.Example)]);
                     Combine(scores, columns, row => ExampleScores.Feedback(row[0], row.AsSpan(1), judged, feedback.A, feedback.B, feedback.C));
                     kind = "relevance_feedback (naive)";
@@ -269,7 +281,9 @@ public sealed partial class Collection
                     missing |= float.IsNaN(row[c]);
                 }
 
-                scores[i] = missing ? float.NaN : formula(row);
+                scores[i] = missing ? float.NaN
+                    : formula(row) is var score && float.IsFinite(score) ? score
+                    : throw new InvalidRequestException($"The query scores a point {score}: its examples or weights are out of range.");
             }
         }
 
@@ -443,7 +457,14 @@ public sealed partial class Collection
                 merged[index] = merged.GetValueOrDefault(index) - value;
             }
 
-            return SparseVector.Create([.. merged.Keys], [.. merged.Values]);
+            try
+            {
+                return SparseVector.Create([.. merged.Keys], [.. merged.Values]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidRequestException($"The average of the `recommend` examples is out of range: {e.Message}", e);
+            }
         }
 
         /// <summary>The neighbours as hits (negated distances), the excluded left out, at most <paramref name="wanted"/>.</summary>

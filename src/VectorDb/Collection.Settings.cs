@@ -16,6 +16,16 @@ public sealed partial class Collection
     public bool UpdateSettings(CollectionSettingsChange change, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(change);
+        if (change.EfConstruction is int ef)
+        {
+            if (!Options.HasUnnamedVector)
+            {
+                throw new InvalidRequestException("`ef_construct` is a setting of the unnamed vector's graph, and this collection has none.");
+            }
+
+            new Hnsw.HnswParameters { M = Options.M, EfConstruction = ef }.Validate();
+        }
+
         return Write(wait, () =>
         {
             var options = Options with
@@ -35,10 +45,7 @@ public sealed partial class Collection
     void ICollectionState.ApplyUpdateSettings(CollectionOptions options)
     {
         Options = options;
-        if (_unnamed is not null)
-        {
-            _unnamed.Graph.EfConstruction = options.EfConstruction;
-        }
+        _unnamed?.ChangeEfConstruction(options.EfConstruction);
     }
 
     /// <summary>Metadata with a patch's keys set, those it gives as null removed; null when nothing remains.</summary>

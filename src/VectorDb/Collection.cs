@@ -477,6 +477,18 @@ public sealed partial class Collection : ICheckpointed
     private List<int> MatchingNodes(Filter filter, CancellationToken cancellation = default) =>
         MatchingNodes(FilterCompiler.Compile(filter, _payloadIndexes, _table), cancellation);
 
+    /// <summary>
+    /// A uniform random sample of up to <paramref name="count"/> live nodes the predicate matches (all when null) that
+    /// hold a vector of <paramref name="space"/> (any, when null) and are not <paramref name="excluded"/>, in random order.
+    /// </summary>
+    private List<int> RandomNodes(int count, NodePredicate? predicate, IVectorSpace? space, IReadOnlySet<int>? excluded, CancellationToken cancellation)
+    {
+        var nodes = MatchingNodes(predicate, cancellation);
+        nodes.RemoveAll(node => excluded?.Contains(node) == true || (space is not null && !space.Holds(node)));
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(nodes));
+        return nodes.Count > count ? nodes[..count] : nodes;
+    }
+
     /// <summary>The live nodes a compiled filter matches (all live nodes when it is null), ascending.</summary>
     private List<int> MatchingNodes(NodePredicate? predicate, CancellationToken cancellation)
     {

@@ -83,6 +83,22 @@ public sealed record CollectionOptions
     public void Validate()
     {
         StrictMode?.Validate();
+        foreach (string name in StrictMode?.MultivectorMaxVectors?.Keys ?? [])
+        {
+            if (NamedVectors?.GetValueOrDefault(name) is not { Multivector: not null })
+            {
+                throw new InvalidRequestException($"strict_mode_config.multivector_config names `{name}`, which is not a multivector of the collection.");
+            }
+        }
+
+        foreach (string name in StrictMode?.SparseMaxLength?.Keys ?? [])
+        {
+            if (SparseVectors?.ContainsKey(name) != true)
+            {
+                throw new InvalidRequestException($"strict_mode_config.sparse_config names `{name}`, which is not a sparse vector of the collection.");
+            }
+        }
+
         foreach (var (name, vector) in NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
         {
             VectorNames.Validate(name);

@@ -13,7 +13,7 @@ public sealed record PointQuery
     public IReadOnlyList<PointQuery>? Prefetch { get; init; }
 
     /// <summary>
-    /// How this stage ranks points. Null: without prefetches, points in id order; with one prefetch, its hits as they are.
+    /// How this stage ranks points. Null: points in id order (a stage with prefetches needs a query to combine them).
     /// </summary>
     public QueryExpression? Query { get; init; }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using VectorDb.Log;
 
 namespace VectorDb;
@@ -6,7 +5,8 @@ namespace VectorDb;
 /// <summary>Aliases: second names of collections, usable wherever a collection's name is, switched atomically.</summary>
 public sealed partial class VectorDatabase
 {
-    private readonly ConcurrentDictionary<string, uint> _aliases = new(StringComparer.Ordinal);
+    // Replaced whole, never changed: a reader sees the aliases before or after a change, never in between.
+    private volatile Dictionary<string, uint> _aliases = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Applies alias actions all at once: every action is checked against the aliases as the ones before it leave them,
@@ -77,17 +77,20 @@ public sealed partial class VectorDatabase
 
     void IDatabaseState.ApplyUpdateAliases(UpdateAliasesRecord record)
     {
+        var aliases = new Dictionary<string, uint>(_aliases, StringComparer.Ordinal);
         foreach (var change in record.Changes)
         {
             if (change.CollectionId is { } id)
             {
-                _aliases[change.Alias] = id;
+                aliases[change.Alias] = id;
             }
             else
             {
-                _aliases.TryRemove(change.Alias, out _);
+                aliases.Remove(change.Alias);
             }
         }
+
+        _aliases = aliases;
     }
 
     /// <summary>The aliases as checkpoints save them: each alias's collection id.</summary>
@@ -97,13 +100,12 @@ public sealed partial class VectorDatabase
     private Collection? ByAlias(string alias) => _aliases.TryGetValue(alias, out uint id) ? FindById(id) : null;
 
     /// <summary>Removes the aliases of a dropped collection.</summary>
-    private void ForgetAliases(uint collection)
-    {
-        foreach (var alias in _aliases.Where(alias => alias.Value == collection).Select(alias => alias.Key).ToList())
-        {
-            _aliases.TryRemove(alias, out _);
-        }
-    }
+    private void ForgetAliases(uint collection) =>
+        _aliases = _aliases.Where(alias => alias.Value != collection).ToDictionary(StringComparer.Ordinal);
+
+    /// <summary>Takes the aliases a checkpoint holds.</summary>
+    private void RestoreAliases(IReadOnlyDictionary<string, uint>? aliases) =>
+        _aliases = new Dictionary<string, uint>(aliases ?? new Dictionary<string, uint>(), StringComparer.Ordinal);
 
     private void CheckAliasName(string alias)
     {

@@ -114,11 +114,7 @@ public sealed partial class VectorDatabase
                 durable.AttachPointStore(points, sequence, manifest.LogAddress);
                 durable.NextCollectionId = manifest.NextCollectionId;
                 bool rebuilt = LoadCollections(durable, manifest, durable.Checkpoints.PathOf(sequence));
-                foreach (var (alias, collection) in manifest.Aliases ?? new Dictionary<string, uint>())
-                {
-                    _aliases[alias] = collection;
-                }
-
+                RestoreAliases(manifest.Aliases);
                 return (manifest, rebuilt);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or FasterException or System.Text.Json.JsonException)

@@ -136,7 +136,6 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
     {
         { "vectors.datatype", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}""" },
         { "filter.…slice", "POST", "/collections/refusals/points/count", """{"filter": {"must": [{"slice": {"total": 2, "index": 0}}]}}""" },
-        { "query.formula", "POST", "/collections/refusals/points/query", """{"query": {"formula": 1}}""" },
         { "query (inference object)", "POST", "/collections/refusals/points/query", """{"query": {"text": "hello", "model": "sentence-transformers/all-minilm-l6-v2"}}""" },
         { "vectors.multivector_config", "PUT", "/collections/refused-new", """{"vectors": {"size": 3, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}""" },
         { "order_by.start_from", "POST", "/collections/refusals/points/scroll", """{"order_by": {"key": "n", "start_from": "2024-01-01T00:00:00Z"}}""" },

@@ -45,6 +45,14 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"strict_mode_config": {"max_query_limit": 0}}""");
         Assert.Equal(400, status);
         Assert.Contains("max_query_limit", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"ef_construct": 1}}""");
+        Assert.Equal(400, status);
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"strict_mode_config": {"sparse_config": {"nope": {"max_length": 3}}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("nope", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"strict_mode_config": {"sparse_config": {"nope": {"max_lenght": 3}}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("max_lenght", Error(body), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,7 +119,10 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
         var (limited, body) = await _client.SendAsync(HttpMethod.Post, "/collections/rated/points/query", """{"query": [1, 0]}""");
         Assert.Equal(429, limited);
         Assert.Contains("read_rate_limit", Error(body), StringComparison.Ordinal);
-        (limited, _) = await _client.SendAsync(HttpMethod.Put, "/collections/rated/points", """{"points": [{"id": 8, "vector": [1, 1]}, {"id": 9, "vector": [1, 1]}, {"id": 10, "vector": [1, 1]}]}""");
-        Assert.Equal(429, limited);
+        (limited, _) = await _client.SendAsync(HttpMethod.Put, "/collections/rated/points", """{"points": [{"id": 8, "vector": [1, 1]}]}""");
+        Assert.Equal(429, limited); // the two points of the set-up took the minute's writes
+        (limited, body) = await _client.SendAsync(HttpMethod.Put, "/collections/rated/points", """{"points": [{"id": 8, "vector": [1, 1]}, {"id": 9, "vector": [1, 1]}, {"id": 10, "vector": [1, 1]}]}""");
+        Assert.Equal(403, limited); // more than a minute's writes at once can never pass
+        Assert.Contains("write_rate_limit", Error(body), StringComparison.Ordinal);
     }
 }

@@ -246,12 +246,17 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
     [InlineData("""{"query": {"recommend": {"negative": [1]}}, "using": "text"}""", "positive example")]
     [InlineData("""{"query": {"recommend": {"positive": [1], "strategy": "best"}}, "using": "text"}""", "query.recommend.strategy")]
     [InlineData("""{"query": {"nearest": [1, 0, 0], "mmr": {"diversity": 2}}, "using": "text"}""", "mmr.diversity")]
-    [InlineData("""{"query": {"formula": {"sum": ["$score"]}}}""", "query.formula")]
-    [InlineData("""{"query": {"nearest": [1, 0, 0], "recommend": {}}, "using": "text"}""", "two kinds of query")]
+    [InlineData("""{"query": {"formula": {"sum": ["$score"]}}}""", "prefetch")]
+    [InlineData("""{"prefetch": {"query": [0, 0], "using": "pos"}, "query": {"formula": {"div": {"left": 1}}}}""", "query.formula.div.right")]
+    [InlineData("""{"prefetch": {"query": [0, 0], "using": "pos"}, "query": {"formula": {"exp_decay": {"x": "rank", "midpoint": 2}}}}""", "midpoint")]
+    [InlineData("""{"prefetch": {"query": [0, 0], "using": "pos"}, "query": {"formula": "$score", "extra": 1}}""", "query.extra")]    [InlineData("""{"query": {"nearest": [1, 0, 0], "recommend": {}}, "using": "text"}""", "two kinds of query")]
     [InlineData("""{"query": {"order_by": "kind"}}""", "No range index")]
     [InlineData("""{"query": {"sample": "random"}, "score_threshold": 1}""", "score_threshold")]
     [InlineData("""{"query": [1, 0, 0], "using": "text", "params": {"cutoff": {"fraction": 1.5}}}""", "cutoff.fraction")]
     [InlineData("""{"query": [1, 0, 0], "using": "text", "params": {"cutoff": {}}}""", "params.cutoff.fraction")]
+    [InlineData("""{"query": {"relevance_feedback": {"target": [1, 0, 0], "feedback": [null], "strategy": {"naive": {"a": 1, "b": 1, "c": 1}}}}, "using": "text"}""", "feedback")]
+    [InlineData("""{"query": {"sample": "random"}, "params": {"hnsw_ef": 10}}""", "params")]
+    [InlineData("""{"limit": 2, "using": "text"}""", "using")]
     [InlineData("""{"query": 1, "using": "pos", "lookup_from": {"collection": "uq-bad", "shard_key": "a"}}""", "lookup_from.shard_key")]
     public async Task Malformed_queries_are_a_400_naming_the_field(string body, string expected)
     {
@@ -259,6 +264,23 @@ public sealed class UniversalQueryApiTests(ServerFactory factory) : IClassFixtur
         var (status, response) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-bad/points/query", body);
         Assert.True(status == 400, response.ToString());
         Assert.Contains(expected, Error(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_formula_boosts_by_payload_and_condition()
+    {
+        await CreateAsync("uq-formula");
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/uq-formula/points/query", """
+            {"prefetch": {"query": [0, 0], "using": "pos", "limit": 8},
+             "query": {"formula": {"sum": [{"neg": "$score"}, {"mult": [10, {"key": "kind", "match": {"value": "howto"}}]}, {"div": {"left": "rank", "right": 100}}]}},
+             "limit": 3, "with_payload": true}
+            """);
+        Assert.True(status == 200, body.ToString());
+        var points = body.GetProperty("result").GetProperty("points").EnumerateArray().ToList();
+        Assert.All(points, p => Assert.Equal("howto", p.GetProperty("payload").GetProperty("kind").GetString()));
+        // howtos are ids 2, 4, 6, 8 at x = 1, 3, 5, 7; score = −x + 10 + rank/100 with ranks 30, 10, 20, 50.
+        Assert.Equal([2, 4, 6], points.Select(p => p.GetProperty("id").GetInt32()));
+        Assert.Equal(9.3f, points[0].GetProperty("score").GetSingle(), 4);
     }
 
     [Fact]

@@ -346,6 +346,48 @@ public sealed class UniversalQueryTests
     }
 
     [Fact]
+    public void A_formula_rescores_prefetched_points_by_scores_payload_values_and_conditions()
+    {
+        var (database, collection, points) = Create();
+        using var _ = database;
+        var query = PointFor(80_000).NamedVectors!["text"];
+        var dense = Nearest(query, "text", limit: 40);
+        var sparse = Sparse(PointFor(80_000).SparseVectors!["words"], limit: 40);
+        var denseScores = collection.Query(dense).ToDictionary(h => h.Id, h => (double)h.Score);
+        var sparseScores = collection.Query(sparse).ToDictionary(h => h.Id, h => (double)h.Score);
+
+        // $score + 0.1 · rank + (group = 2) · 0.5 + exp_decay(rank; target 20, scale 10) − $score[1]
+        var formula = new OperationTerm(FormulaOperator.Sum,
+        [
+            new VariableTerm("$score"),
+            new OperationTerm(FormulaOperator.Mult, [new ConstantTerm(0.1), new VariableTerm("rank")]),
+            new OperationTerm(FormulaOperator.Mult, [new ConditionTerm(new MatchValueCondition("group", System.Text.Json.JsonDocument.Parse("2").RootElement)), new ConstantTerm(0.5)]),
+            new DecayTerm(DecayKind.Exponential, new VariableTerm("rank"), new ConstantTerm(20), Scale: 10),
+            new OperationTerm(FormulaOperator.Neg, [new VariableTerm("$score[1]")]),
+        ]);
+        var hits = collection.Query(new PointQuery { Prefetch = [dense, sparse], Query = new FormulaQuery(formula), Limit = 300 });
+
+        var payloads = points.ToDictionary(p => p.Id, p => p.Payload!.Root);
+        var expected = denseScores.Keys.Union(sparseScores.Keys).Select(id =>
+        {
+            int rank = payloads[id].GetProperty("rank").GetInt32();
+            double score = denseScores.GetValueOrDefault(id) + (0.1 * rank) + (payloads[id].GetProperty("group").GetInt32() == 2 ? 0.5 : 0)
+                + Math.Exp(Math.Log(0.5) / 10 * Math.Abs(rank - 20)) - sparseScores.GetValueOrDefault(id);
+            return (Id: id, Score: (float)score);
+        }).OrderByDescending(x => x.Score).ToList();
+        Assert.Equal(expected.Select(x => x.Score), hits.Select(h => h.Score), new ToleranceComparer(1e-5f));
+
+        var missing = new PointQuery { Prefetch = [dense], Query = new FormulaQuery(new VariableTerm("nope")) };
+        Assert.Contains("nope", Assert.Throws<InvalidRequestException>(() => collection.Query(missing)).Message, StringComparison.Ordinal);
+        var defaulted = collection.Query(missing with { Query = new FormulaQuery(new VariableTerm("nope"), new Dictionary<string, System.Text.Json.JsonElement> { ["nope"] = System.Text.Json.JsonDocument.Parse("3").RootElement }) });
+        Assert.All(defaulted, h => Assert.Equal(3f, h.Score));
+        Assert.Throws<InvalidRequestException>(() => collection.Query(missing with { Query = new FormulaQuery(new OperationTerm(FormulaOperator.Div, [new ConstantTerm(1), new ConstantTerm(0)])) }));
+        Assert.All(collection.Query(missing with { Query = new FormulaQuery(new OperationTerm(FormulaOperator.Div, [new ConstantTerm(1), new ConstantTerm(0)], ByZeroDefault: 7)) }), h => Assert.Equal(7f, h.Score));
+        Assert.Throws<InvalidRequestException>(() => collection.Query(missing with { Query = new FormulaQuery(new VariableTerm("$score[3]")) }));
+        Assert.Throws<InvalidRequestException>(() => collection.Query(new PointQuery { Query = new FormulaQuery(new ConstantTerm(1)) }));
+    }
+
+    [Fact]
     public void Explain_shows_every_stage_and_its_plan()
     {
         var (database, collection, _) = Create();
@@ -382,6 +424,11 @@ public sealed class UniversalQueryTests
         Refused(new PointQuery { Query = new SampleQuery(), ScoreThreshold = 0.5f }, "score_threshold");
         Refused(new PointQuery { Prefetch = [leg], Query = new NearestQuery(VectorInput.Of(new float[6])), Ef = 64 }, "hnsw_ef");
         Refused(Nearest([1, 2, 3, 4, 5, 6]) with { Query = new NearestQuery(VectorInput.Of(new float[] { 1, 2, 3, 4, 5, 6 })) { Mmr = new MmrOptions(1.5f) } }, "diversity");
+
+        Refused(new PointQuery { Query = new SampleQuery(), Exact = true }, "params");
+        Refused(new PointQuery { Query = new OrderByQuery(new ScrollOrder("rank")), Using = "text" }, "using");
+        Assert.Throws<InvalidRequestException>(() => collection.Query(leg with { Limit = 9_000 }, new QueryOptions { Offset = 2_000 }));
+        Refused(new PointQuery { Query = new RelevanceFeedbackQuery(VectorInput.Of(new float[] { 1, 0, 0, 0, 0, 0 }), [new(VectorInput.Of(new float[] { 0, 1, 0, 0, 0, 0 }), 1), new(VectorInput.Of(new float[] { 0, 0, 1, 0, 0, 0 }), 0)], float.PositiveInfinity, 1, 1) }, "finite");
 
         var deep = leg;
         for (int i = 0; i < Collection.MaxPrefetchDepth; i++)

@@ -144,9 +144,9 @@ test('facet and the distance matrix', async () => {
 });
 
 test('collection settings and strict mode', async () => {
-  assert.equal(await client.updateCollection(name, { hnsw_config: { ef_construct: 80 }, metadata: { owner: 'compat' }, strict_mode_config: { enabled: true, max_query_limit: 4 } }), true);
+  assert.equal(await client.updateCollection(name, { metadata: { owner: 'compat' }, strict_mode_config: { enabled: true, max_query_limit: 4 } }), true);
   const info = await client.getCollection(name);
-  assert.equal(info.config.hnsw_config.ef_construct, 80);
+  assert.equal(info.config.metadata.owner, 'compat');
   assert.equal(info.config.strict_mode_config.max_query_limit, 4);
   await assert.rejects(client.query(name, { query: [0, 0], using: 'pos', limit: 5 }), e => e.status === 403);
   await client.updateCollection(name, { strict_mode_config: { enabled: false } });

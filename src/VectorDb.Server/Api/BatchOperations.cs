@@ -16,11 +16,21 @@ internal sealed record UpdateOperation(
 /// </summary>
 internal static class BatchOperations
 {
-    /// <summary>Each operation's kind and its checked write.</summary>
-    public static List<(string Kind, PreparedWrite Write)> Prepare(Collection collection, UpdateOperations request, ServerOptions limits, StrictMode strict) =>
-        [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, strict, $"operations[{i}]"))];
+    /// <summary>Each operation's kind and its checked write; the points the upserts add up to are held to the limits of one upsert.</summary>
+    public static List<(string Kind, PreparedWrite Write)> Prepare(Collection collection, UpdateOperations request, ServerOptions limits, StrictMode strict)
+    {
+        var upserted = new List<Point>();
+        List<(string Kind, PreparedWrite Write)> operations =
+            [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, strict, upserted, $"operations[{i}]"))];
+        ServerOptions.Check("The number of points the batch upserts", upserted.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
+        StrictMode.Upsert(collection, upserted);
+        return operations;
+    }
 
-    /// <summary>Applies the operations in order; only the last waits, as the log makes each write durable with those before it.</summary>
+    /// <summary>
+    /// Applies the operations in order. With <paramref name="wait"/> each waits for its record to be durable: the last
+    /// one may write nothing (a delete of missing points), so it cannot vouch for the ones before it.
+    /// </summary>
     public static List<UpdateResult> Apply(List<(string Kind, PreparedWrite Write)> operations, bool wait)
     {
         var results = new List<UpdateResult>(operations.Count);
@@ -28,7 +38,7 @@ internal static class BatchOperations
         {
             try
             {
-                operations[i].Write(wait && i == operations.Count - 1);
+                operations[i].Write(wait);
             }
             catch (InvalidRequestException e)
             {
@@ -41,7 +51,8 @@ internal static class BatchOperations
         return results;
     }
 
-    private static (string Kind, PreparedWrite Write) Prepared(Collection collection, UpdateOperation operation, ServerOptions limits, StrictMode strict, string path)
+    private static (string Kind, PreparedWrite Write) Prepared(
+        Collection collection, UpdateOperation operation, ServerOptions limits, StrictMode strict, List<Point> upserted, string path)
     {
         var given = new (string Kind, object? Body)[]
         {
@@ -59,13 +70,13 @@ internal static class BatchOperations
         {
             return (kind, body switch
             {
-                UpsertRequest upsert => PointsApi.Upsert(collection, upsert, limits, strict),
+                UpsertRequest upsert => PointsApi.Upsert(collection, upsert, limits, strict, upserted),
                 PointsSelector selector when kind == "delete" => PointsApi.Delete(collection, selector, strict),
                 PointsSelector selector => PointsApi.ClearPayload(collection, selector, strict),
                 SetPayloadRequest set when kind == "set_payload" => PointsApi.SetPayload(collection, set, strict),
                 SetPayloadRequest overwrite => PointsApi.OverwritePayload(collection, overwrite, strict),
                 DeletePayloadRequest delete => PointsApi.DeletePayload(collection, delete, strict),
-                UpdateVectorsRequest update => PointsApi.UpdateVectors(collection, update, limits, strict),
+                UpdateVectorsRequest update => PointsApi.UpdateVectors(collection, update, limits, strict, upserted),
                 DeleteVectorsRequest delete => PointsApi.DeleteVectors(collection, delete, strict),
                 _ => throw new InvalidOperationException($"No write for {kind}."),
             });

@@ -148,9 +148,10 @@ internal static class CollectionsApi
             return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(Describe(db.GetCollection(name))));
-        group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db) =>
+        group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            strict.Write(collection);
             collection.UpdateSettings(new CollectionSettingsChange
             {
                 EfConstruction = HnswChange(request.HnswConfig, collection.Options),
@@ -169,9 +170,10 @@ internal static class CollectionsApi
         }).WithMetadata(QueryParameters.Wait).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
         group.MapDelete("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(db.DeleteCollection(name)))
             .WithMetadata(QueryParameters.CollectionWrite);
-        group.MapPut("/{name}/vectors/{vector}", (string name, string vector, CreateVectorRequest request, HttpContext context, VectorDatabase db, ServerOptions limits) =>
+        group.MapPut("/{name}/vectors/{vector}", (string name, string vector, CreateVectorRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
+            strict.Write(collection);
             bool wait = RequestParsing.Wait(context);
             switch (request)
             {
@@ -188,10 +190,12 @@ internal static class CollectionsApi
 
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write).WithSummary("Add a named dense or sparse vector to an existing collection");
-        group.MapDelete("/{name}/vectors/{vector}", (string name, string vector, HttpContext context, VectorDatabase db) =>
+        group.MapDelete("/{name}/vectors/{vector}", (string name, string vector, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
-            if (!db.GetCollection(name).DeleteVector(vector, wait))
+            var collection = db.GetCollection(name);
+            strict.Write(collection);
+            if (!collection.DeleteVector(vector, wait))
             {
                 throw new NotFoundException($"Not existing vector name error: {vector}");
             }

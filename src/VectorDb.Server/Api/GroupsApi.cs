@@ -53,7 +53,13 @@ internal static class GroupsApi
         int groupSize = request.GroupSize ?? 3;
         var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
         var vectors = VectorSelector.Parse(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), collection.Options);
+        if (request.Params?.Explain is not null)
+        {
+            throw new InvalidRequestException("`params.explain` is not supported by grouped queries: explain the same query through points/query.");
+        }
+
         var stage = new QueryJson(database, collection).Stage(request.AsQuery());
+        SearchApi.CheckLimits(stage, 0, limits);
         ServerOptions.Check("limit × group_size", (long)stage.Limit * groupSize, limits.MaxLimit, nameof(limits.MaxLimit));
         StrictMode.Query(collection, stage with { Limit = 1 });
         StrictMode.Limit(collection, (long)stage.Limit * groupSize, "limit × group_size");

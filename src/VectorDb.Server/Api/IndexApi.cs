@@ -70,10 +70,12 @@ internal static class IndexApi
             collection.CreatePayloadIndex(field, schema, wait, isTenant, text);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
-        group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db) =>
+        group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
-            db.GetCollection(name).DeletePayloadIndex(field, wait);
+            var collection = db.GetCollection(name);
+            strict.Write(collection);
+            collection.DeletePayloadIndex(field, wait);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         return group;

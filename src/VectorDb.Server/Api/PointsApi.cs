@@ -64,10 +64,11 @@ internal static class PointsApi
             var records = QueryTimeout.Run(context, limits, cancellation => collection.Get(ids, vectors.Wants, payload.WantsPayload, cancellation));
             return Qdrant.Ok(records.Select(r => Record(r, payload, vectors, collection.Options)).ToList());
         }).WithMetadata(QueryParameters.Read);
-        group.MapGet("/{id}", (string name, string id, VectorDatabase db) =>
+        group.MapGet("/{id}", (string name, string id, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             var pointId = RequestParsing.PointId(id);
             var collection = db.GetCollection(name);
+            strict.Read(collection, context);
             var record = collection.Get(pointId)
                 ?? throw new NotFoundException($"No point with id {pointId} found");
             return Qdrant.Ok(Record(record, PayloadSelector.All, VectorSelector.All, collection.Options));
@@ -142,10 +143,14 @@ internal static class PointsApi
         return Qdrant.Updated(wait);
     }
 
-    /// <summary>An upsert, its points read and checked; the write happens when the result is called.</summary>
-    internal static PreparedWrite Upsert(Collection collection, UpsertRequest request, ServerOptions limits, StrictMode strict)
+    /// <summary>
+    /// An upsert, its points read and checked; the write happens when the result is called. A batch passes
+    /// <c>collected</c> to receive the points, whose total it holds to the limits too.
+    /// </summary>
+    internal static PreparedWrite Upsert(Collection collection, UpsertRequest request, ServerOptions limits, StrictMode strict, List<Point>? collected = null)
     {
         var points = ToPoints(request, collection.Options);
+        collected?.AddRange(points);
         ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
         var options = new UpsertOptions { Mode = ParseUpsertMode(request.UpdateMode), UpdateFilter = FilterJson.Parse(request.UpdateFilter, "update_filter") };
         StrictMode.Upsert(collection, points);
@@ -189,7 +194,7 @@ internal static class PointsApi
     internal static PreparedWrite ClearPayload(Collection collection, PointsSelector request, StrictMode strict) =>
         OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.ClearPayload(ids, wait));
 
-    internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits, StrictMode strict)
+    internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits, StrictMode strict, List<Point>? collected = null)
     {
         var points = RequestParsing.Items(request.Points, "points");
         ServerOptions.Check("The number of points", points.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
@@ -199,6 +204,7 @@ internal static class PointsApi
             null,
             collection.Options,
             $"points[{i}].vector")).ToList();
+        collected?.AddRange(updates);
         var filter = FilterJson.Parse(request.UpdateFilter, "update_filter");
         StrictMode.Upsert(collection, updates);
         StrictMode.Filter(collection, filter, update: true);
@@ -220,17 +226,18 @@ internal static class PointsApi
     /// </summary>
     private static PreparedWrite OnSelected(Collection collection, StrictMode strict, JsonElement? points, JsonElement? filter, Action<IReadOnlyList<PointId>, bool> update)
     {
-        strict.Write(collection);
         bool hasIds = points is { ValueKind: not JsonValueKind.Null };
         bool hasFilter = filter is { ValueKind: not JsonValueKind.Null };
         switch (hasIds, hasFilter)
         {
             case (true, false):
                 var ids = RequestParsing.PointIds(points!.Value);
+                strict.Write(collection);
                 return wait => update(ids, wait);
             case (false, true):
                 var parsed = FilterJson.Parse(filter)!;
                 StrictMode.Filter(collection, parsed, update: true);
+                strict.Write(collection);
                 return wait => update(collection.FindIds(parsed), wait);
             case (true, true):
                 throw new InvalidRequestException("Send `points` (a list of ids) or `filter`, not both.");

@@ -32,7 +32,7 @@ internal sealed record DiscoverRequest(JsonElement? Target, JsonElement? Context
 internal sealed record ContextPairRequest(JsonElement? Positive, JsonElement? Negative) : RequestBody;
 
 /// <summary><c>relevance_feedback</c>: a target, judged examples and the strategy's parameters.</summary>
-internal sealed record RelevanceFeedbackRequest(JsonElement? Target, FeedbackItemRequest[]? Feedback, FeedbackStrategyRequest? Strategy) : RequestBody;
+internal sealed record RelevanceFeedbackRequest(JsonElement? Target, IReadOnlyList<FeedbackItemRequest?>? Feedback, FeedbackStrategyRequest? Strategy) : RequestBody;
 
 /// <summary>A judged example.</summary>
 internal sealed record FeedbackItemRequest(JsonElement? Example, float? Score) : RequestBody;
@@ -57,6 +57,11 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
         JsonElement? prefetch, JsonElement? query, string? vector, JsonElement? filter, SearchParams? parameters, float? threshold, int? limit, LookupLocation? lookup, string path)
     {
         string name = vector ?? "";
+        if (lookup is not null)
+        {
+            _ = database.GetCollection(lookup.Collection ?? throw new InvalidRequestException($"`{Join(path, "lookup_from.collection")}` is required."));
+        }
+
         var prefetches = Prefetches(prefetch, Join(path, "prefetch"));
         return new PointQuery
         {
@@ -121,7 +126,7 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
 
         if (fields.Any(f => f.Name == "formula"))
         {
-            throw new InvalidRequestException($"`{path}.formula` is not supported yet: formula rescoring is not built.");
+            return Formula(query, path);
         }
 
         if (fields.Where(f => f.Name is not ("mmr" or "defaults")).Select(f => (JsonProperty?)f).FirstOrDefault() is not { } first)
@@ -184,13 +189,32 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
                 var naive = feedback.Strategy?.Naive ?? throw new InvalidRequestException($"`{at}.strategy` is required: {{\"naive\": {{\"a\", \"b\", \"c\"}}}}.");
                 return new RelevanceFeedbackQuery(
                     Input(feedback.Target ?? throw new InvalidRequestException($"`{at}.target` is required."), vector, lookup, $"{at}.target"),
-                    [.. (feedback.Feedback ?? []).Select((item, i) => new FeedbackItem(
+                    [.. RequestParsing.Items(feedback.Feedback, $"{at}.feedback").Select((item, i) => new FeedbackItem(
                         Input(item.Example ?? throw new InvalidRequestException($"`{at}.feedback[{i}].example` is required."), vector, lookup, $"{at}.feedback[{i}].example"),
                         item.Score ?? throw new InvalidRequestException($"`{at}.feedback[{i}].score` is required.")))],
                     Required(naive.A, $"{at}.strategy.naive.a"), Required(naive.B, $"{at}.strategy.naive.b"), Required(naive.C, $"{at}.strategy.naive.c"));
             default:
                 throw new InvalidRequestException($"`{at}` is not a kind of query.");
         }
+    }
+
+    /// <summary><c>{"formula": expression, "defaults": {variable: value}}</c>.</summary>
+    private static FormulaQuery Formula(JsonElement query, string path)
+    {
+        if (JsonText.Fields(query).FirstOrDefault(f => f.Name is not ("formula" or "defaults")) is { Value.ValueKind: not JsonValueKind.Undefined } extra)
+        {
+            throw new InvalidRequestException($"Unknown field `{path}.{extra.Name}` beside `formula`.");
+        }
+
+        Dictionary<string, JsonElement>? defaults = null;
+        if (query.TryGetProperty("defaults", out var given) && given.ValueKind != JsonValueKind.Null)
+        {
+            defaults = given.ValueKind == JsonValueKind.Object
+                ? JsonText.Fields(given).ToDictionary(f => f.Name, f => f.Value.Clone(), StringComparer.Ordinal)
+                : throw new InvalidRequestException($"`{path}.defaults` must be an object of variable names and values.");
+        }
+
+        return new FormulaQuery(FormulaExpressionJson.Parse(query.GetProperty("formula"), $"{path}.formula", 0), defaults);
     }
 
     private static bool IsQueryKind(string name) => name is "nearest" or "mmr" or "fusion" or "rrf" or "order_by" or "sample" or "recommend" or "discover" or "context" or "relevance_feedback" or "formula" or "defaults";

@@ -202,7 +202,7 @@ internal static class SearchApi
         };
 
     /// <summary>Holds every stage of a query to the server's limits on page size and beam width.</summary>
-    private static void CheckLimits(PointQuery stage, int offset, ServerOptions limits)
+    internal static void CheckLimits(PointQuery stage, int offset, ServerOptions limits)
     {
         ServerOptions.Check("limit + offset", (long)stage.Limit + offset, limits.MaxLimit, nameof(limits.MaxLimit));
         ServerOptions.Check("hnsw_ef", stage.Ef ?? 0, limits.MaxEf, nameof(limits.MaxEf));

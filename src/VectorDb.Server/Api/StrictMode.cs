@@ -73,6 +73,11 @@ internal sealed class StrictMode
             throw new StrictModeException("Exact search disabled!", "Set `exact` to false, or allow exact search with `search_allow_exact`.");
         }
 
+        if (limits.SearchAllowExact == false && stage.Prefetch is null or [] && stage.Query is RecommendQuery { Positive.Count: 0 })
+        {
+            throw new StrictModeException("Exact search disabled: a recommendation without positive examples scores every point", "Give a positive example, or allow exact search with `search_allow_exact`.");
+        }
+
         if (limits.SearchMaxOversampling is double maxOversampling && stage.Adaptive?.Oversampling > maxOversampling)
         {
             throw Exceeded(stage.Adaptive.Oversampling, maxOversampling, "oversampling", "search_max_oversampling");
@@ -196,6 +201,12 @@ internal sealed class StrictMode
         if (perMinute is not int rate)
         {
             return;
+        }
+
+        if (cost > rate)
+        {
+            throw new StrictModeException(
+                $"The request costs {cost}, more than the {(write ? "write" : "read")} rate limit of {rate} per minute allows at once", $"Split the request, or raise `{(write ? "write_rate_limit" : "read_rate_limit")}`.");
         }
 
         var bucket = _buckets.GetValue(collection, _ => new()).AddOrUpdate(write, _ => new RateBucket(rate), (_, existing) => existing.Rate == rate ? existing : new RateBucket(rate));

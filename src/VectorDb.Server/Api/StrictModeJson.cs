@@ -1,3 +1,4 @@
+using System.Text.Json;
 using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
@@ -39,9 +40,11 @@ internal sealed record StrictModeConfig : RequestBody
 
     public int? ConditionMaxSize { get; init; }
 
-    public Dictionary<string, MultivectorLimit>? MultivectorConfig { get; init; }
+    /// <summary>Limits by multivector name, each read as a <see cref="MultivectorLimit"/>.</summary>
+    public Dictionary<string, JsonElement>? MultivectorConfig { get; init; }
 
-    public Dictionary<string, SparseLimit>? SparseConfig { get; init; }
+    /// <summary>Limits by sparse vector name, each read as a <see cref="SparseLimit"/>.</summary>
+    public Dictionary<string, JsonElement>? SparseConfig { get; init; }
 
     public int? MaxPayloadIndexCount { get; init; }
 
@@ -63,8 +66,8 @@ internal sealed record StrictModeConfig : RequestBody
         MaxPointsCount = MaxPointsCount,
         FilterMaxConditions = FilterMaxConditions,
         ConditionMaxSize = ConditionMaxSize,
-        MultivectorMaxVectors = MultivectorConfig?.Where(v => v.Value.MaxVectors is not null).ToDictionary(v => v.Key, v => v.Value.MaxVectors!.Value, StringComparer.Ordinal),
-        SparseMaxLength = SparseConfig?.Where(v => v.Value.MaxLength is not null).ToDictionary(v => v.Key, v => v.Value.MaxLength!.Value, StringComparer.Ordinal),
+        MultivectorMaxVectors = Limits(MultivectorConfig, "multivector_config", (MultivectorLimit limit) => limit.MaxVectors),
+        SparseMaxLength = Limits(SparseConfig, "sparse_config", (SparseLimit limit) => limit.MaxLength),
         MaxPayloadIndexCount = MaxPayloadIndexCount,
     };
 
@@ -86,10 +89,18 @@ internal sealed record StrictModeConfig : RequestBody
         MaxPointsCount = options.MaxPointsCount,
         FilterMaxConditions = options.FilterMaxConditions,
         ConditionMaxSize = options.ConditionMaxSize,
-        MultivectorConfig = options.MultivectorMaxVectors?.ToDictionary(v => v.Key, v => new MultivectorLimit(v.Value), StringComparer.Ordinal),
-        SparseConfig = options.SparseMaxLength?.ToDictionary(v => v.Key, v => new SparseLimit(v.Value), StringComparer.Ordinal),
+        MultivectorConfig = options.MultivectorMaxVectors?.ToDictionary(v => v.Key, v => JsonSerializer.SerializeToElement(new MultivectorLimit(v.Value), ServerJson.Options), StringComparer.Ordinal),
+        SparseConfig = options.SparseMaxLength?.ToDictionary(v => v.Key, v => JsonSerializer.SerializeToElement(new SparseLimit(v.Value), ServerJson.Options), StringComparer.Ordinal),
         MaxPayloadIndexCount = options.MaxPayloadIndexCount,
     };
+
+    /// <summary>A map of per-vector limits read strictly (null values count as absent), as limit by vector name.</summary>
+    private static Dictionary<string, int>? Limits<T>(Dictionary<string, JsonElement>? given, string path, Func<T, int?> limit)
+        where T : RequestBody =>
+        given?.Where(entry => entry.Value.ValueKind != JsonValueKind.Null)
+            .Select(entry => (entry.Key, Limit: limit(ServerJson.ReadBody<T>(entry.Value, $"strict_mode_config.{path}.{entry.Key}"))))
+            .Where(entry => entry.Limit is not null)
+            .ToDictionary(entry => entry.Key, entry => entry.Limit!.Value, StringComparer.Ordinal);
 }
 
 /// <summary>A multivector's strict-mode limit.</summary>

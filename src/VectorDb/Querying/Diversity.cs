@@ -8,7 +8,7 @@ internal static class Diversity
     /// highest λ · relevance − (1 − λ) · (its highest similarity to a pick so far), λ = 1 − diversity. Returns candidate
     /// indexes in pick order. Similarities are raw (higher is better) and computed only between a candidate and picks.
     /// </summary>
-    public static List<int> Mmr(ReadOnlySpan<float> relevance, int limit, float diversity, Func<int, int, float> similarity)
+    public static List<int> Mmr(ReadOnlySpan<float> relevance, int limit, float diversity, Func<int, int, float> similarity, CancellationToken cancellation)
     {
         float lambda = 1f - diversity;
         int count = relevance.Length;
@@ -18,6 +18,7 @@ internal static class Diversity
         Array.Fill(redundancy, float.NegativeInfinity);
         while (picked.Count < Math.Min(limit, count))
         {
+            cancellation.ThrowIfCancellationRequested();
             int best = -1;
             float bestValue = float.NegativeInfinity;
             for (int i = 0; i < count; i++)
@@ -54,11 +55,12 @@ internal static class Diversity
     /// candidate most similar to all others). Returns candidate indexes in pick order; ties go to the lower index
     /// (the nearer candidate).
     /// </summary>
-    public static List<int> Cover(int count, int limit, Func<int, int, float> similarity)
+    public static List<int> Cover(int count, int limit, Func<int, int, float> similarity, CancellationToken cancellation)
     {
         var similarities = new float[count, count];
         for (int i = 0; i < count; i++)
         {
+            cancellation.ThrowIfCancellationRequested();
             for (int j = i; j < count; j++)
             {
                 similarities[i, j] = similarities[j, i] = similarity(i, j);
@@ -71,6 +73,7 @@ internal static class Diversity
         var picked = new List<int>(Math.Min(limit, count));
         while (picked.Count < Math.Min(limit, count))
         {
+            cancellation.ThrowIfCancellationRequested();
             int best = -1;
             double bestGain = double.NegativeInfinity;
             for (int x = 0; x < count; x++)

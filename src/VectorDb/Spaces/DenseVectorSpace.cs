@@ -20,7 +20,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
     // One unfiltered search in this many reports its work to the planner's cost model.
     private const int CalibrationSampleMask = 63;
 
-    private readonly CollectionOptions _options;
+    private CollectionOptions _options;
     private readonly QueryPlanner _planner;
     private int _searches;
 
@@ -57,6 +57,13 @@ internal sealed class DenseVectorSpace : IVectorSpace
     public long MemoryBytes => Graph.MemoryBytes;
 
     public bool Holds(int node) => Graph.IsLive(node);
+
+    /// <summary>Builds links from now on with a beam of <paramref name="ef"/>, which searches also take as their default.</summary>
+    public void ChangeEfConstruction(int ef)
+    {
+        Graph.EfConstruction = ef;
+        _options = _options with { EfConstruction = ef };
+    }
 
     /// <summary>Stores a vector on a point's new node and links it into the graph, unpublished; parallel calls take distinct nodes.</summary>
     public void InsertUnpublished(int node, ReadOnlySpan<float> vector)
