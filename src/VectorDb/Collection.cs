@@ -379,6 +379,11 @@ public sealed partial class Collection : ICheckpointed
             throw new InvalidRequestException($"No range index for `order_by` key: {order.Key}. Create an integer or float payload index on it to order by it.");
         }
 
+        if (among is not null)
+        {
+            return OrderedAmong(order, index.Schema, among, excluded, limit);
+        }
+
         var hits = new List<Querying.Hit>(Math.Min(limit, 1024));
         int chunkSize = Math.Max(limit, 1024);
         (double, int)? after = null;
@@ -388,7 +393,7 @@ public sealed partial class Collection : ICheckpointed
             var chunk = index.Ordered(order.StartFrom, order.Descending, after, chunkSize);
             foreach (var (value, node) in chunk)
             {
-                if (_table.IsLive(node) && (predicate is null || predicate.Matches(node)) && (among is null || Array.BinarySearch(among, node) >= 0) && excluded?.Contains(node) != true)
+                if (_table.IsLive(node) && (predicate is null || predicate.Matches(node)) && excluded?.Contains(node) != true)
                 {
                     hits.Add(new Querying.Hit(node, 1f, value));
                     if (hits.Count == limit)
@@ -407,6 +412,38 @@ public sealed partial class Collection : ICheckpointed
         }
 
         return hits;
+    }
+
+    /// <summary>
+    /// <see cref="Ordered"/> over given nodes (a stage's prefetched points): their own values, read from their payloads as
+    /// the index reads them, sorted, rather than a walk of the whole index.
+    /// </summary>
+    private List<Querying.Hit> OrderedAmong(ScrollOrder order, PayloadSchemaType schema, int[] among, IReadOnlySet<int>? excluded, int limit)
+    {
+        var entries = new List<(double Value, int Node)>();
+        var seen = new HashSet<double>(); // a point appears once per value, however often it holds it
+        foreach (int node in among)
+        {
+            if (excluded?.Contains(node) == true || _table.Stored(node) is not { } stored)
+            {
+                continue;
+            }
+
+            seen.Clear();
+            foreach (var element in PayloadPath.Values(stored.Payload, order.Key))
+            {
+                double? value = element.ValueKind != System.Text.Json.JsonValueKind.Number ? null
+                    : schema == PayloadSchemaType.Integer ? (element.TryGetInt64(out long integer) ? integer : null)
+                    : element.GetDouble();
+                if (value is double v && (order.StartFrom is not double start || (order.Descending ? v <= start : v >= start)) && seen.Add(v))
+                {
+                    entries.Add((v, node));
+                }
+            }
+        }
+
+        entries.Sort((a, b) => a.Value != b.Value ? (order.Descending ? b.Value.CompareTo(a.Value) : a.Value.CompareTo(b.Value)) : a.Node.CompareTo(b.Node));
+        return [.. entries.Take(limit).Select(entry => new Querying.Hit(entry.Node, 1f, entry.Value))];
     }
 
     /// <summary>Up to <paramref name="limit"/> live points the predicate matches, in id order (integers first, then UUIDs). The caller holds a read.</summary>

@@ -298,6 +298,12 @@ public sealed class UniversalQueryTests
         var sample = collection.Query(new PointQuery { Query = new SampleQuery(), Limit = 50 });
         Assert.Equal(50, sample.Select(h => h.Id).Distinct().Count());
 
+        // Ordered among a prefetch's points only: points 0…11, ranks (7i) mod 50, highest first, ties by lower point.
+        var orderedAmong = collection.Query(new PointQuery { Prefetch = [new PointQuery { Limit = 12 }], Query = new OrderByQuery(new ScrollOrder("rank", Descending: true)), Limit = 4 });
+        var expectedOrder = Enumerable.Range(0, 12).Select(i => (Id: (ulong)i, Rank: (7 * i) % 50)).OrderByDescending(x => x.Rank).ThenBy(x => x.Id).Take(4).ToList();
+        Assert.Equal(expectedOrder.Select(x => x.Id), orderedAmong.Select(h => h.Id.Number));
+        Assert.Equal(expectedOrder.Select(x => (double)x.Rank), orderedAmong.Select(h => h.OrderValue!.Value));
+
         // Sampled among a prefetch's points only.
         var prefetch = new PointQuery { Limit = 12 };
         var sampledAmong = collection.Query(new PointQuery { Prefetch = [prefetch], Query = new SampleQuery(), Limit = 30 });

@@ -153,6 +153,16 @@ test('collection settings and strict mode', async () => {
   assert.equal((await client.query(name, { query: [0, 0], using: 'pos', limit: 5 })).points.length, 5);
 });
 
+test('formula rescoring', async () => {
+  const boosted = await client.query(name, {
+    prefetch: { query: [0, 0], using: 'pos', limit: 8 },
+    query: { formula: { sum: [{ neg: '$score' }, { mult: [10, { key: 'kind', match: { value: 'howto' } }] }, { div: { left: 'rank', right: 100 } }] } },
+    limit: 3,
+  });
+  assert.deepEqual(ids(boosted), [2, 4, 6]);
+  await assert.rejects(client.query(name, { prefetch: { query: [0, 0], using: 'pos' }, query: { formula: 'missing_key' } }), e => e.status === 400);
+});
+
 test('clean up', async () => {
   assert.equal(await client.deleteCollection(name), true);
 });
