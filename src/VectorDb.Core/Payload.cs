@@ -10,6 +10,8 @@ public sealed class Payload : IEquatable<Payload>
 {
     private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
 
+    private int? _bytes;
+
     private Payload(JsonElement root) => Root = root;
 
     /// <summary>A payload with no fields.</summary>
@@ -74,6 +76,9 @@ public sealed class Payload : IEquatable<Payload>
 
         return FromJson(element);
     }
+
+    /// <summary>The payload's size as its JSON text is kept, in UTF-8 bytes (measured once, on first use).</summary>
+    public int Bytes => _bytes ??= System.Text.Encoding.UTF8.GetByteCount(Root.GetRawText());
 
     /// <summary>Looks up a top-level field.</summary>
     public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);

@@ -111,6 +111,9 @@ public sealed partial class Collection : ICheckpointed
     /// <summary>The payload indexes, with how many points each covers.</summary>
     public IReadOnlyList<PayloadIndexInfo> PayloadIndexes => _payloadIndexes.Describe();
 
+    /// <summary>The points' payloads' size as their JSON text is kept, in UTF-8 bytes.</summary>
+    public long PayloadBytes => _table.PayloadBytes;
+
     /// <summary>
     /// True while keyword indexes link the points of their large values, or a tenant index builds their graphs, in the
     /// background (after the index is created, a value reaches 1,000 points, or the database opens without them saved).

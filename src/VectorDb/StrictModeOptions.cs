@@ -47,6 +47,9 @@ public sealed record StrictModeOptions
     /// <summary>Write requests per minute (an upsert counts once per point).</summary>
     public int? WriteRateLimit { get; init; }
 
+    /// <summary>Payload bytes (as their JSON text is kept) past which upserts and payload updates are refused.</summary>
+    public long? MaxCollectionPayloadSizeBytes { get; init; }
+
     /// <summary>Points past which upserts of new points are refused.</summary>
     public long? MaxPointsCount { get; init; }
 
@@ -86,6 +89,7 @@ public sealed record StrictModeOptions
         AtLeast("read_rate_limit", ReadRateLimit, 1);
         AtLeast("write_rate_limit", WriteRateLimit, 1);
         AtLeast("max_points_count", MaxPointsCount, 0);
+        AtLeast("max_collection_payload_size_bytes", MaxCollectionPayloadSizeBytes, 0);
         AtLeast("filter_max_conditions", FilterMaxConditions, 1);
         AtLeast("condition_max_size", ConditionMaxSize, 1);
         AtLeast("max_payload_index_count", MaxPayloadIndexCount, 0);
@@ -112,6 +116,7 @@ public sealed record StrictModeOptions
         ReadRateLimit = change.ReadRateLimit ?? ReadRateLimit,
         WriteRateLimit = change.WriteRateLimit ?? WriteRateLimit,
         MaxPointsCount = change.MaxPointsCount ?? MaxPointsCount,
+        MaxCollectionPayloadSizeBytes = change.MaxCollectionPayloadSizeBytes ?? MaxCollectionPayloadSizeBytes,
         FilterMaxConditions = change.FilterMaxConditions ?? FilterMaxConditions,
         ConditionMaxSize = change.ConditionMaxSize ?? ConditionMaxSize,
         MultivectorMaxVectors = change.MultivectorMaxVectors ?? MultivectorMaxVectors,

@@ -99,6 +99,15 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
         (ok, _) = await _client.SendAsync(HttpMethod.Put, "/collections/strict/points?wait=true", """{"points": [{"id": 1, "vector": [1, 1]}, {"id": 3, "vector": [1, 1]}]}""");
         Assert.Equal(200, ok); // replacing point 1 and adding point 3 stays within 3 points
 
+        // Payload storage: over its limit, upserts and payload updates are refused, deletes still pass.
+        (ok, _) = await _client.SendAsync(HttpMethod.Patch, "/collections/strict", """{"strict_mode_config": {"max_collection_payload_size_bytes": 10}}""");
+        Assert.Equal(200, ok);
+        (ok, var over) = await _client.SendAsync(HttpMethod.Post, "/collections/strict/points/payload", """{"payload": {"x": 1}, "points": [1]}""");
+        Assert.Equal(403, ok);
+        Assert.Contains("max_collection_payload_size_bytes", Error(over), StringComparison.Ordinal);
+        (ok, _) = await _client.SendAsync(HttpMethod.Post, "/collections/strict/points/payload/clear?wait=true", """{"points": [2]}""");
+        Assert.Equal(200, ok);
+
         // Turned off, the limits no longer apply.
         (ok, _) = await _client.SendAsync(HttpMethod.Patch, "/collections/strict", """{"strict_mode_config": {"enabled": false}}""");
         Assert.Equal(200, ok);

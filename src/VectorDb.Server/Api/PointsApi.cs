@@ -165,6 +165,7 @@ internal static class PointsApi
     internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request, StrictMode strict)
     {
         var payload = RequiredPayload(request.Payload);
+        StrictMode.PayloadUpdate(collection);
         if (request.Key is { } key)
         {
             _ = Payload.CheckedPath(key);
@@ -182,6 +183,7 @@ internal static class PointsApi
         }
 
         var payload = RequiredPayload(request.Payload);
+        StrictMode.PayloadUpdate(collection);
         return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
     }
 

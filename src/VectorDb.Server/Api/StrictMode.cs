@@ -149,6 +149,7 @@ internal sealed class StrictMode
             throw new StrictModeException($"Max points count limit reached ({maxPoints})", "Delete points, or raise `max_points_count`.");
         }
 
+        PayloadSize(collection, limits);
         long vectorBytes = collection.Options.HasUnnamedVector ? collection.VectorMemoryBytes("") : 0;
         vectorBytes += (collection.Options.NamedVectors?.Keys ?? []).Concat(collection.Options.SparseVectors?.Keys ?? []).Sum(collection.VectorMemoryBytes);
         if (limits.MaxCollectionVectorSizeBytes is long maxBytes && vectorBytes >= maxBytes)
@@ -173,6 +174,23 @@ internal sealed class StrictMode
                     throw Exceeded(vector.Count, maxLength, $"dimensions of sparse vector `{name}` of point {point.Id}", $"sparse_config.{name}.max_length");
                 }
             }
+        }
+    }
+
+    /// <summary>A payload update: the collection's payload size.</summary>
+    public static void PayloadUpdate(Collection collection)
+    {
+        if (Limits(collection) is { } limits)
+        {
+            PayloadSize(collection, limits);
+        }
+    }
+
+    private static void PayloadSize(Collection collection, StrictModeOptions limits)
+    {
+        if (limits.MaxCollectionPayloadSizeBytes is long max && collection.PayloadBytes >= max)
+        {
+            throw new StrictModeException($"Max payload storage size limit reached ({collection.PayloadBytes} ≥ {max} bytes)", "Delete points or payload keys, or raise `max_collection_payload_size_bytes`.");
         }
     }
 

@@ -4,7 +4,6 @@ using VectorDb.Server.Api.Validation;
 namespace VectorDb.Server.Api;
 
 /// <summary>Qdrant's <c>strict_mode_config</c>, as a collection is created or changed with it and described.</summary>
-[Refused("max_collection_payload_size_bytes", "the payload storage size is not tracked yet")]
 [Refused("max_resident_memory_percent", "deprecated in Qdrant; limit the collection by points or vector memory instead")]
 internal sealed record StrictModeConfig : RequestBody
 {
@@ -36,6 +35,8 @@ internal sealed record StrictModeConfig : RequestBody
 
     public long? MaxPointsCount { get; init; }
 
+    public long? MaxCollectionPayloadSizeBytes { get; init; }
+
     public int? FilterMaxConditions { get; init; }
 
     public int? ConditionMaxSize { get; init; }
@@ -64,6 +65,7 @@ internal sealed record StrictModeConfig : RequestBody
         ReadRateLimit = ReadRateLimit,
         WriteRateLimit = WriteRateLimit,
         MaxPointsCount = MaxPointsCount,
+        MaxCollectionPayloadSizeBytes = MaxCollectionPayloadSizeBytes,
         FilterMaxConditions = FilterMaxConditions,
         ConditionMaxSize = ConditionMaxSize,
         MultivectorMaxVectors = Limits(MultivectorConfig, "multivector_config", (MultivectorLimit limit) => limit.MaxVectors),
@@ -87,6 +89,7 @@ internal sealed record StrictModeConfig : RequestBody
         ReadRateLimit = options.ReadRateLimit,
         WriteRateLimit = options.WriteRateLimit,
         MaxPointsCount = options.MaxPointsCount,
+        MaxCollectionPayloadSizeBytes = options.MaxCollectionPayloadSizeBytes,
         FilterMaxConditions = options.FilterMaxConditions,
         ConditionMaxSize = options.ConditionMaxSize,
         MultivectorConfig = options.MultivectorMaxVectors?.ToDictionary(v => v.Key, v => JsonSerializer.SerializeToElement(new MultivectorLimit(v.Value), ServerJson.Options), StringComparer.Ordinal),

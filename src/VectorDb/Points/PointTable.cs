@@ -25,6 +25,7 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
     private bool[] _live = new bool[1024];
     private int _allocated;
     private int _liveCount;
+    private long _payloadBytes;
     private volatile bool _dropped;
 
     /// <summary>True once the collection was dropped or closed: reads find it gone.</summary>
@@ -35,6 +36,9 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
 
     /// <inheritdoc />
     public int LiveCount => Volatile.Read(ref _liveCount);
+
+    /// <summary>The live points' payloads' size as their JSON text is kept, in bytes.</summary>
+    public long PayloadBytes => Interlocked.Read(ref _payloadBytes);
 
     /// <summary>The ids of every point, with their nodes, in no order.</summary>
     public IEnumerable<KeyValuePair<PointId, int>> Nodes => _nodes;
@@ -91,8 +95,19 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
         Volatile.Write(ref _allocated, Math.Max(_allocated, bound));
     }
 
-    /// <summary>Records a point on a node that readers do not see yet (it is not published).</summary>
-    public void Record(int node, StoredPoint point) => Volatile.Write(ref _points[node], point);
+    /// <summary>
+    /// Records a point on a node: one readers do not see yet (it is not published), or a live one whose payload changes
+    /// (the caller then holds visibility exclusively).
+    /// </summary>
+    public void Record(int node, StoredPoint point)
+    {
+        var old = Volatile.Read(ref _points[node]);
+        Volatile.Write(ref _points[node], point);
+        if (_live[node])
+        {
+            Interlocked.Add(ref _payloadBytes, PayloadSize(point) - PayloadSize(old));
+        }
+    }
 
     /// <summary>Makes a recorded node's point visible; the caller holds visibility exclusively (or is recovering).</summary>
     public void Publish(int node)
@@ -101,22 +116,27 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
         {
             Volatile.Write(ref _live[node], true);
             _liveCount++;
+            Interlocked.Add(ref _payloadBytes, PayloadSize(_points[node]));
         }
     }
 
     /// <summary>Takes a node's point out of reads and forgets it; false when it was not live. The caller holds visibility exclusively.</summary>
     public bool Retire(int node)
     {
+        var old = Volatile.Read(ref _points[node]);
         Volatile.Write(ref _points[node], null);
         if (!_live[node])
         {
             return false;
         }
 
+        Interlocked.Add(ref _payloadBytes, -PayloadSize(old));
         Volatile.Write(ref _live[node], false);
         _liveCount--;
         return true;
     }
+
+    private static long PayloadSize(StoredPoint? point) => point?.Payload?.Bytes ?? 0;
 
     /// <summary>Points an id at a node; the caller holds visibility exclusively.</summary>
     public void Map(PointId id, int node) => _nodes[id] = node;
