@@ -7,7 +7,8 @@ namespace VectorDb;
 public sealed partial class Collection
 {
     /// <summary>
-    /// Changes settings: the beam width new links are built with (the links that exist stay as they are), the metadata
+    /// Changes settings: the beam width and number of links new links are built with (existing nodes keep their links
+    /// until they are relinked), the metadata
     /// (merged: given keys set, keys given as null removed) and the strict-mode limits (merged: given fields replaced).
     /// Logged like every write. A change that changes nothing writes nothing.
     /// </summary>
@@ -16,14 +17,19 @@ public sealed partial class Collection
     public bool UpdateSettings(CollectionSettingsChange change, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (change.EfConstruction is int ef)
+        if (change.EfConstruction is not null || change.M is not null)
         {
-            if (!Options.HasUnnamedVector)
+            if (_unnamed is null)
             {
-                throw new InvalidRequestException("`ef_construct` is a setting of the unnamed vector's graph, and this collection has none.");
+                throw new InvalidRequestException("`hnsw_config` changes the unnamed vector's graph, and this collection has none.");
             }
 
-            new Hnsw.HnswParameters { M = Options.M, EfConstruction = ef }.Validate();
+            new Hnsw.HnswParameters { M = change.M ?? Options.M, EfConstruction = change.EfConstruction ?? Options.EfConstruction }.Validate();
+            int capacity = _unnamed.Graph.Parameters.M;
+            if (change.M > capacity)
+            {
+                throw new InvalidRequestException($"`m` can be lowered, or raised back up to {capacity}, not to {change.M}: {capacity} links per upper layer (twice that on layer 0) is the fixed size of every node's link block, and more would take rebuilding the graph, which is not built yet.");
+            }
         }
 
         return Write(wait, () =>
@@ -31,6 +37,7 @@ public sealed partial class Collection
             var options = Options with
             {
                 EfConstruction = change.EfConstruction ?? Options.EfConstruction,
+                M = change.M ?? Options.M,
                 Metadata = change.Metadata is { } patch ? Merged(Options.Metadata, patch) : Options.Metadata,
                 StrictMode = change.StrictMode is { } strict ? (Options.StrictMode ?? new StrictModeOptions()).With(strict) : Options.StrictMode,
             };
@@ -45,7 +52,7 @@ public sealed partial class Collection
     void ICollectionState.ApplyUpdateSettings(CollectionOptions options)
     {
         Options = options;
-        _unnamed?.ChangeEfConstruction(options.EfConstruction);
+        _unnamed?.ChangeConstruction(options.EfConstruction, options.M);
     }
 
     /// <summary>Metadata with a patch's keys set, those it gives as null removed; null when nothing remains.</summary>
@@ -63,6 +70,12 @@ public sealed record CollectionSettingsChange
 {
     /// <summary>The beam width new links are built with (and the default <c>hnsw_ef</c> of searches).</summary>
     public int? EfConstruction { get; init; }
+
+    /// <summary>
+    /// Links per node kept from now on (see <see cref="Hnsw.HnswIndex.M"/>): lower than the collection was created with,
+    /// or back up to it; never above it.
+    /// </summary>
+    public int? M { get; init; }
 
     /// <summary>Metadata keys to set; keys given as JSON null are removed.</summary>
     public Payload? Metadata { get; init; }

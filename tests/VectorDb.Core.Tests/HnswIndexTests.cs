@@ -55,6 +55,39 @@ public class HnswIndexTests
         Assert.True(recall >= 0.95, $"{metric}: recall@10 at ef=100 was {recall:F4}");
     }
 
+    [Fact]
+    public void A_lowered_m_caps_the_links_of_nodes_linked_from_then_on_and_search_still_finds_neighbors()
+    {
+        var data = Gaussian(2_000, 16, seed: 9);
+        using var index = new HnswIndex(16, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 64 });
+        for (int i = 0; i < 1_000; i++)
+        {
+            index.Add(data[i]);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.M = 17);
+        index.M = 4;
+        for (int i = 1_000; i < 2_000; i++)
+        {
+            index.Add(data[i]);
+        }
+
+        var neighbors = new int[32];
+        Assert.All(Enumerable.Range(1_000, 1_000), id => Assert.True(index.CopyNeighbors(id, neighbors) <= 8, $"node {id} keeps more than 2·m links"));
+        Assert.Contains(Enumerable.Range(0, 1_000), id => index.CopyNeighbors(id, neighbors) > 8); // untouched nodes keep theirs
+
+        var found = new Neighbor[10];
+        double recall = 0;
+        var queries = Gaussian(100, 16, seed: 10);
+        for (int q = 0; q < queries.Count; q++)
+        {
+            index.Search(queries[q], 10, 100, found);
+            recall += Recall.AtK(found, Oracle(DistanceMetric.Euclid, data, queries[q]).Take(10).ToArray(), 10);
+        }
+
+        Assert.True(recall / queries.Count >= 0.9, $"recall@10 {recall / queries.Count:F4}");
+    }
+
     /// <summary>
     /// The planner's neighborhood probe descends the upper layers; the walk it then chooses starts where that descent
     /// entered layer 0 instead of descending again: the same walk (same results), and the descent's distances are

@@ -39,7 +39,13 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
 
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"m": 32}}""");
         Assert.Equal(400, status);
-        Assert.Contains("hnsw_config.m", Error(body), StringComparison.Ordinal);
+        Assert.Contains("`m` can be lowered", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"m": 8}}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/patch");
+        Assert.Equal(8, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("m").GetInt32());
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/patch/points?wait=true", """{"points": [{"id": 3, "vector": [1, 1]}]}""");
+        Assert.Equal(200, status);
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"optimizers_config": {"deleted_threshold": 0.1}}""");
         Assert.Equal(400, status);
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"strict_mode_config": {"max_query_limit": 0}}""");

@@ -61,6 +61,9 @@ public sealed class PersistenceTests : IDisposable
             }));
             Assert.False(collection.UpdateSettings(new CollectionSettingsChange { EfConstruction = 48 }));
             Assert.Throws<InvalidRequestException>(() => collection.UpdateSettings(new CollectionSettingsChange { EfConstruction = 1 }));
+            Assert.Throws<InvalidRequestException>(() => collection.UpdateSettings(new CollectionSettingsChange { M = 32 }));
+            collection.UpdateSettings(new CollectionSettingsChange { M = 6 });
+            collection.Upsert([new Point(1, [1, 0]), new Point(2, [0, 1])]);
             collection.UpdateSettings(new CollectionSettingsChange { StrictMode = new StrictModeOptions { ReadRateLimit = 10 } });
         }
 
@@ -69,6 +72,9 @@ public sealed class PersistenceTests : IDisposable
             using var database = VectorDatabase.Open(_directory.Path);
             var options = database.GetCollection("settings").Options;
             Assert.Equal(48, options.EfConstruction);
+            Assert.Equal(6, options.M);
+            database.GetCollection("settings").Upsert(new Point((ulong)(3 + reopen), [1, 1]));
+            Assert.Equal(3 + reopen, database.GetCollection("settings").Count());
             Assert.Equal(Payload.Parse("""{"a": 1, "c": 3}"""), options.Metadata);
             Assert.Equal(new StrictModeOptions { Enabled = true, MaxQueryLimit = 7, ReadRateLimit = 10 }, options.StrictMode);
         }

@@ -81,7 +81,7 @@ public sealed unsafe partial class HnswIndex
             var block = Block(deleted, layer);
             int count = Math.Min(Volatile.Read(ref block[0]), snapshot.Length);
             block.Slice(1, count).CopyTo(snapshot);
-            int maxLinks = layer == 0 ? _m0 : _m;
+            int maxLinks = layer == 0 ? 2 * M : M;
             for (int i = 0; i < count; i++)
             {
                 int neighbor = snapshot[i];

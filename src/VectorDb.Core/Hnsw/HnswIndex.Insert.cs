@@ -238,8 +238,9 @@ public sealed unsafe partial class HnswIndex
 
             current = sorted[0].Id;
             currentDistance = sorted[0].Distance;
-            int maxLinks = layer == 0 ? _m0 : _m;
-            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), _m, context.Selected, context);
+            int m = M;
+            int maxLinks = layer == 0 ? 2 * m : m;
+            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), m, context.Selected, context);
             SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
             for (int i = 0; i < selected; i++)
             {

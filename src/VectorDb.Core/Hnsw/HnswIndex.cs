@@ -44,6 +44,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private readonly int _m;
     private readonly int _m0;
     private int _efConstruction;
+    private int _linkM; // links kept per upper layer from now on (2× on layer 0): at most _m, the blocks' capacity
     private readonly int _linkStride0;
     private readonly int _linkStrideUpper;
     private readonly double _levelMultiplier;
@@ -95,6 +96,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _m = Parameters.M;
         _m0 = 2 * Parameters.M;
         _efConstruction = Parameters.EfConstruction;
+        _linkM = _m;
         _linkStride0 = 1 + _m0;
         _linkStrideUpper = 1 + _m;
         _levelMultiplier = 1.0 / Math.Log(_m);
@@ -118,7 +120,25 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>The distance metric.</summary>
     public DistanceMetric Metric { get; }
 
-    /// <summary>Graph parameters as created; <see cref="EfConstruction"/> may have changed since.</summary>
+    /// <summary>
+    /// The links a node keeps per upper layer (twice as many on layer 0) when it is linked or relinked from now on:
+    /// <see cref="HnswParameters.M"/> as created, or fewer. It cannot exceed that, the capacity of every node's link
+    /// block. Lowered, existing nodes keep their links until a new neighbour's link makes them choose again, then keep
+    /// the best of the new number.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 2, or above the capacity.</exception>
+    public int M
+    {
+        get => Volatile.Read(ref _linkM);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, _m);
+            Volatile.Write(ref _linkM, value);
+        }
+    }
+
+    /// <summary>Graph parameters as created; <see cref="EfConstruction"/> and <see cref="M"/> may have changed since.</summary>
     public HnswParameters Parameters { get; }
 
     /// <summary>

@@ -155,6 +155,7 @@ internal static class CollectionsApi
             collection.UpdateSettings(new CollectionSettingsChange
             {
                 EfConstruction = HnswChange(request.HnswConfig, collection.Options),
+                M = request.HnswConfig?.M,
                 Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
                 StrictMode = request.StrictModeConfig?.ToOptions(),
             });
@@ -259,17 +260,9 @@ internal static class CollectionsApi
         };
     }
 
-    /// <summary>
-    /// The new <c>ef_construct</c> of a PATCH. <c>m</c> may only restate the current value: it is the stride of every
-    /// node's link block, so another value would mean rebuilding the graph; <c>payload_m</c> likewise.
-    /// </summary>
+    /// <summary>The new <c>ef_construct</c> of a PATCH; <c>payload_m</c> may only restate the current value.</summary>
     private static int? HnswChange(HnswConfig? change, CollectionOptions options)
     {
-        if (change?.M is int m && m != options.M)
-        {
-            throw new InvalidRequestException($"`hnsw_config.m` cannot change from {options.M} to {m}: m sizes every node's fixed-stride link block, so it would take rebuilding the graph, which is not built yet. `ef_construct` can change (for links built from now on).");
-        }
-
         if (change?.PayloadM is int payloadM && payloadM != (options.PayloadLinks ? options.M : 0))
         {
             throw new InvalidRequestException("`hnsw_config.payload_m` cannot change: value links are built (or not) for the collection's life.");

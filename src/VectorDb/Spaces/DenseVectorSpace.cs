@@ -29,12 +29,14 @@ internal sealed class DenseVectorSpace : IVectorSpace
         Name = name;
         _options = options;
         Graph = graph ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
-        if (Graph.Dimensions != options.Dimensions || Graph.Metric != options.Distance)
+        if (Graph.Dimensions != options.Dimensions || Graph.Metric != options.Distance || options.M > Graph.Parameters.M)
         {
-            throw new InvalidDataException($"the graph of vector \"{name}\" has {Graph.Dimensions} dimensions and metric {Graph.Metric}, not {options.Dimensions} and {options.Distance}");
+            throw new InvalidDataException($"the graph of vector \"{name}\" has {Graph.Dimensions} dimensions, metric {Graph.Metric} and m {Graph.Parameters.M}, not {options.Dimensions}, {options.Distance} and {options.M}");
         }
 
-        _planner = new QueryPlanner(options.Dimensions, 2 * options.M, usesReach: name.Length == 0);
+        Graph.M = options.M; // a snapshot's graph has the links blocks it was created with; m may have been lowered since
+        Graph.EfConstruction = options.EfConstruction;
+        _planner = new QueryPlanner(options.Dimensions, 2 * Graph.Parameters.M, usesReach: name.Length == 0);
         Adaptive = new AdaptivePlanner(collection, options, Graph, points);
     }
 
@@ -58,11 +60,15 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
     public bool Holds(int node) => Graph.IsLive(node);
 
-    /// <summary>Builds links from now on with a beam of <paramref name="ef"/>, which searches also take as their default.</summary>
-    public void ChangeEfConstruction(int ef)
+    /// <summary>
+    /// Builds links from now on with a beam of <paramref name="ef"/> (which searches also take as their default), keeping
+    /// <paramref name="m"/> per node (see <see cref="HnswIndex.M"/>).
+    /// </summary>
+    public void ChangeConstruction(int ef, int m)
     {
         Graph.EfConstruction = ef;
-        _options = _options with { EfConstruction = ef };
+        Graph.M = m;
+        _options = _options with { EfConstruction = ef, M = m };
     }
 
     /// <summary>Stores a vector on a point's new node and links it into the graph, unpublished; parallel calls take distinct nodes.</summary>
