@@ -17,7 +17,7 @@ public sealed partial class Collection
     public bool UpdateSettings(CollectionSettingsChange change, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (change.EfConstruction is not null || change.M is not null)
+        if (change.EfConstruction is not null || change.M is not null || change.FullScanThreshold is not null)
         {
             if (_unnamed is null)
             {
@@ -38,6 +38,7 @@ public sealed partial class Collection
             {
                 EfConstruction = change.EfConstruction ?? Options.EfConstruction,
                 M = change.M ?? Options.M,
+                FullScanThreshold = change.FullScanThreshold ?? Options.FullScanThreshold,
                 Metadata = change.Metadata is { } patch ? Merged(Options.Metadata, patch) : Options.Metadata,
                 StrictMode = change.StrictMode is { } strict ? (Options.StrictMode ?? new StrictModeOptions()).With(strict) : Options.StrictMode,
             };
@@ -52,7 +53,7 @@ public sealed partial class Collection
     void ICollectionState.ApplyUpdateSettings(CollectionOptions options)
     {
         Options = options;
-        _unnamed?.ChangeConstruction(options.EfConstruction, options.M);
+        _unnamed?.ChangeConstruction(options.EfConstruction, options.M, options.FullScanThreshold);
     }
 
     /// <summary>Metadata with a patch's keys set, those it gives as null removed; null when nothing remains.</summary>
@@ -76,6 +77,9 @@ public sealed record CollectionSettingsChange
     /// or back up to it; never above it.
     /// </summary>
     public int? M { get; init; }
+
+    /// <summary>The full-scan threshold in KB (see <see cref="CollectionOptions.FullScanThreshold"/>).</summary>
+    public int? FullScanThreshold { get; init; }
 
     /// <summary>Metadata keys to set; keys given as JSON null are removed.</summary>
     public Payload? Metadata { get; init; }

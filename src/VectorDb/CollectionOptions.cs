@@ -39,6 +39,13 @@ public sealed record CollectionOptions
     public int EfConstruction { get; init; } = 100;
 
     /// <summary>
+    /// Qdrant's <c>full_scan_threshold</c>, in KB of float32 vectors, for the unnamed vector: a search whose vectors (the
+    /// collection's, or a filter's estimated matches') are within it scans them exactly instead of walking the graph.
+    /// Null (the default): the query planner's cost model chooses (docs/planner.md).
+    /// </summary>
+    public int? FullScanThreshold { get; init; }
+
+    /// <summary>
     /// Whether keyword and uuid payload indexes link the points of each value held by 1,000 points or more among
     /// themselves (Qdrant's payload-aware links; REST <c>hnsw_config.payload_m</c>, where 0 turns them off). A filter
     /// requiring one such value then walks a graph of that value's points, which finds them wherever they lie
@@ -83,6 +90,11 @@ public sealed record CollectionOptions
     public void Validate()
     {
         StrictMode?.Validate();
+        if (FullScanThreshold is < 0)
+        {
+            throw new InvalidRequestException($"full_scan_threshold must not be negative, got {FullScanThreshold}.");
+        }
+
         foreach (string name in StrictMode?.MultivectorMaxVectors?.Keys ?? [])
         {
             if (NamedVectors?.GetValueOrDefault(name) is not { Multivector: not null })

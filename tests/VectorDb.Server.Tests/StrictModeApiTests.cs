@@ -46,6 +46,18 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
         Assert.Equal(8, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("m").GetInt32());
         (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/patch/points?wait=true", """{"points": [{"id": 3, "vector": [1, 1]}]}""");
         Assert.Equal(200, status);
+
+        // full_scan_threshold (KB): three points of 2 float32s are within 1 KB, so the search scans them exactly.
+        (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"full_scan_threshold": 1}}""");
+        Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Post, "/collections/patch/points/query", """{"query": [1, 0], "limit": 2, "params": {"explain": true}}""");
+        Assert.Contains("full_scan_threshold", body.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/patch");
+        Assert.Equal(1, body.GetProperty("result").GetProperty("config").GetProperty("hnsw_config").GetProperty("full_scan_threshold").GetInt32());
+        await _client.SendAsync(HttpMethod.Delete, "/collections/patch-named");
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/patch-named", """{"vectors": {"a": {"size": 2, "distance": "Dot", "hnsw_config": {"full_scan_threshold": 5}}}}""");
+        Assert.Equal(400, status);
+        Assert.Contains("vectors.a.hnsw_config.full_scan_threshold", Error(body), StringComparison.Ordinal);
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"optimizers_config": {"deleted_threshold": 0.1}}""");
         Assert.Equal(400, status);
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"strict_mode_config": {"max_query_limit": 0}}""");

@@ -21,6 +21,27 @@ public sealed class ExplainTests
     }
 
     [Fact]
+    public void A_full_scan_threshold_makes_searches_within_it_exact()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database); // 2,000 × 32 float32 rows: 250 KB
+        var filter = FilterJson.Parse("""{"must": [{"key": "n", "range": {"lt": 200}}]}""");
+        points.CreatePayloadIndex("n", PayloadSchemaType.Integer);
+
+        points.UpdateSettings(new CollectionSettingsChange { FullScanThreshold = 300 });
+        var unfiltered = points.Search(Query(), 10, new SearchOptions { Explain = true }).Explain!;
+        Assert.Equal(SearchStrategy.Exact, unfiltered.Strategy);
+        Assert.Contains("full_scan_threshold", unfiltered.Reason, StringComparison.Ordinal);
+
+        points.UpdateSettings(new CollectionSettingsChange { FullScanThreshold = 100 });
+        Assert.Equal(SearchStrategy.Graph, points.Search(Query(), 10, new SearchOptions { Explain = true }).Explain!.Strategy);
+        var filtered = points.Search(Query(), 10, new SearchOptions { Explain = true, Filter = filter }).Explain!; // a tenth of the points: 25 KB
+        Assert.Equal(SearchStrategy.ExactScan, filtered.Strategy);
+        Assert.Contains("full_scan_threshold", filtered.Reason, StringComparison.Ordinal);
+        Assert.Equal(100, points.Options.FullScanThreshold);
+    }
+
+    [Fact]
     public void A_search_of_one_point_counts_the_one_distance_it_computed()
     {
         using var database = VectorDatabase.InMemory();

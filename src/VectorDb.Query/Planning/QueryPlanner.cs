@@ -100,6 +100,19 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
 
     private int EfRange(int ef) => Math.Min(BitOperations.Log2((uint)Math.Max(ef, 1)), _distancesPerEf.Length - 1);
 
+    /// <summary>
+    /// Qdrant's <c>full_scan_threshold</c>, in bytes of float32 vectors: a filtered search whose matches' vectors are
+    /// estimated at no more than this scans them exactly, whatever the cost model says. Null: the cost model decides.
+    /// </summary>
+    public long? FullScanThresholdBytes { get; set; }
+
+    /// <summary>Whether <paramref name="vectors"/> float32 rows of the planner's dimension are within the full-scan threshold.</summary>
+    public bool WithinFullScanThreshold(long vectors) => FullScanThresholdBytes is long threshold && vectors * dimensions * sizeof(float) <= threshold;
+
+    /// <summary>What explain's reason says of a search the full-scan threshold made exact.</summary>
+    public string FullScanReason(long vectors) =>
+        $"the vectors searched ({vectors * dimensions * sizeof(float) / 1024.0:F0} KB) are within full_scan_threshold ({FullScanThresholdBytes / 1024} KB): scan them exactly";
+
     /// <summary>What explain's reason says of a two-hop walk along border links.</summary>
     public const string BorderLinksReason = "a point rejected for its value is looked through to the nearest points of other values";
 
@@ -117,6 +130,11 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         var plans = Price(estimate, context, predicate, reach, k, ef);
         var costs = plans.ToDictionary(p => p.Strategy, p => Math.Round(p.CostMicroseconds!.Value, 1));
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;
+        if (forced is null && plans.Count > 0 && WithinFullScanThreshold(estimate.Max))
+        {
+            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, FullScanReason(estimate.Max)), estimate, costs);
+        }
+
         if (forced is { } strategy)
         {
             return new FilterPlan(chosen.Strategy == strategy ? chosen : Forced(strategy, context, estimate, reach), estimate, costs);

@@ -120,10 +120,12 @@ internal sealed record VectorParams(int Size, string Distance, string? Datatype 
 
 /// <summary><c>payload_m</c>: Qdrant's count of payload-aware links per node; ours are always 2·M per value, so only 0
 /// (none) or <c>m</c> (the default) are accepted.</summary>
-[Refused("full_scan_threshold", "the query planner chooses between an exact scan and the graph by its cost model (docs/planner.md)")]
 [Refused("memory", "the graph is kept in memory")]
 internal sealed record HnswConfig(int? M, int? EfConstruct, int? PayloadM = null) : RequestBody
 {
+    /// <summary>KB of vectors within which a search scans exactly (the unnamed vector's; named vectors refuse it).</summary>
+    public int? FullScanThreshold { get; init; }
+
     [Only("inserts use every core (0, the default)", 0)]
     public int? MaxIndexingThreads { get; init; }
 
@@ -156,6 +158,7 @@ internal static class CollectionsApi
             {
                 EfConstruction = HnswChange(request.HnswConfig, collection.Options),
                 M = request.HnswConfig?.M,
+                FullScanThreshold = request.HnswConfig?.FullScanThreshold,
                 Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
                 StrictMode = request.StrictModeConfig?.ToOptions(),
             });
@@ -243,6 +246,7 @@ internal static class CollectionsApi
             DataType = ParseDataType(unnamed?.Datatype),
             M = unnamedGraph?.M ?? m,
             EfConstruction = unnamedGraph?.EfConstruction ?? ef,
+            FullScanThreshold = unnamed?.HnswConfig?.FullScanThreshold ?? request.HnswConfig?.FullScanThreshold,
             PayloadLinks = PayloadLinks(request.HnswConfig, unnamedGraph?.M ?? m),
             Matryoshka = request.Matryoshka,
             Pca = request.Pca is { } pca ? new PcaOptions
@@ -254,7 +258,9 @@ internal static class CollectionsApi
             Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata
                 ? RequestParsing.Payload(metadata, "metadata")
                 : null,
-            NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => ToDenseOptions(v.Value, m, ef, $"vectors.{v.Key}"), StringComparer.Ordinal),
+            NamedVectors = named.Count == 0 ? null : named.ToDictionary(v => v.Key, v => v.Value.HnswConfig?.FullScanThreshold is null
+                ? ToDenseOptions(v.Value, m, ef, $"vectors.{v.Key}")
+                : throw new InvalidRequestException($"`vectors.{v.Key}.hnsw_config.full_scan_threshold` is not supported yet: it applies to the unnamed vector; named vectors' searches are planned by the cost model."), StringComparer.Ordinal),
             SparseVectors = ParseSparseVectors(request.SparseVectors),
             StrictMode = request.StrictModeConfig?.ToOptions(),
         };
@@ -409,7 +415,7 @@ internal static class CollectionsApi
                     ? sparse.ToDictionary(v => v.Key, v => new SparseVectorParamsInfo(v.Value.Idf ? "idf" : "none"), StringComparer.Ordinal)
                     : null,
             },
-            new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: 10000, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
+            new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: options.FullScanThreshold ?? 0, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
             new OptimizerConfigInfo(DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, DefaultSegmentNumber: 1, FlushIntervalSec: 5),
             new WalConfigInfo(WalCapacityMb: 32, WalSegmentsAhead: 0),
             options.Metadata?.Root)

@@ -61,7 +61,7 @@ internal sealed record VectorHnswConfigInfo(int M, int EfConstruct);
 /// <summary>A multivector's comparator, as Qdrant shows it.</summary>
 internal sealed record MultivectorConfigInfo(string Comparator);
 
-/// <summary>The graph's parameters; <c>full_scan_threshold</c> is Qdrant's default, reported for clients that read it.</summary>
+/// <summary>The graph's parameters; <c>full_scan_threshold</c> is 0 when none is set (the cost model plans every search).</summary>
 internal sealed record HnswConfigInfo(int M, int EfConstruct, int FullScanThreshold, bool OnDisk, int PayloadM);
 
 /// <summary>Qdrant's optimiser settings, reported with their defaults: there are no segments to optimise.</summary>

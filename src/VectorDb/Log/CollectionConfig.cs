@@ -16,7 +16,8 @@ internal sealed record CollectionConfig(
     [property: Key(8)] string? MetadataJson = null, // and before collection metadata, eight
     [property: Key(9)] Dictionary<string, DenseVectorConfig>? NamedVectors = null, // and before named vectors, nine
     [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null,
-    [property: Key(11)] string? StrictModeJson = null) // and before sparse vectors, eleven
+    [property: Key(11)] string? StrictModeJson = null, // and before sparse vectors, eleven
+    [property: Key(12)] int? FullScanThreshold = null) // and before strict mode, twelve
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -30,7 +31,8 @@ internal sealed record CollectionConfig(
         options.Metadata?.ToJson(),
         options.NamedVectors?.ToDictionary(v => v.Key, v => DenseVectorConfig.From(v.Value), StringComparer.Ordinal),
         options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal),
-        options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null);
+        options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null,
+        options.FullScanThreshold);
 
     public CollectionOptions ToOptions() => new()
     {
@@ -46,6 +48,7 @@ internal sealed record CollectionConfig(
         NamedVectors = NamedVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
         SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
         StrictMode = StrictModeJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<StrictModeOptions>(StrictModeJson),
+        FullScanThreshold = FullScanThreshold,
     };
 }
 

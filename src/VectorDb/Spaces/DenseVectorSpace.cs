@@ -36,7 +36,10 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
         Graph.M = options.M; // a snapshot's graph has the links blocks it was created with; m may have been lowered since
         Graph.EfConstruction = options.EfConstruction;
-        _planner = new QueryPlanner(options.Dimensions, 2 * Graph.Parameters.M, usesReach: name.Length == 0);
+        _planner = new QueryPlanner(options.Dimensions, 2 * Graph.Parameters.M, usesReach: name.Length == 0)
+        {
+            FullScanThresholdBytes = options.FullScanThreshold * 1024L,
+        };
         Adaptive = new AdaptivePlanner(collection, options, Graph, points);
     }
 
@@ -62,13 +65,15 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
     /// <summary>
     /// Builds links from now on with a beam of <paramref name="ef"/> (which searches also take as their default), keeping
-    /// <paramref name="m"/> per node (see <see cref="HnswIndex.M"/>).
+    /// <paramref name="m"/> per node (see <see cref="HnswIndex.M"/>), and scans exactly below
+    /// <paramref name="fullScanThreshold"/> KB of vectors searched.
     /// </summary>
-    public void ChangeConstruction(int ef, int m)
+    public void ChangeConstruction(int ef, int m, int? fullScanThreshold)
     {
         Graph.EfConstruction = ef;
         Graph.M = m;
-        _options = _options with { EfConstruction = ef, M = m };
+        _planner.FullScanThresholdBytes = fullScanThreshold * 1024L;
+        _options = _options with { EfConstruction = ef, M = m, FullScanThreshold = fullScanThreshold };
     }
 
     /// <summary>Stores a vector on a point's new node and links it into the graph, unpublished; parallel calls take distinct nodes.</summary>
@@ -118,6 +123,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
             : options.Exact ? ExactScanPlan.Asked
+            : _planner.WithinFullScanThreshold(Graph.Count) ? new ExactScanPlan(SearchStrategy.Exact, _planner.FullScanReason(Graph.Count))
             : GraphPlan.Instance;
 
         // Plain walks report their work to the cost model: those explained, and one in CalibrationSampleMask + 1.
