@@ -28,7 +28,7 @@ public sealed partial class Collection
             int capacity = _unnamed.Graph.Parameters.M;
             if (change.M > capacity)
             {
-                throw new InvalidRequestException($"`m` can be lowered, or raised back up to {capacity}, not to {change.M}: {capacity} links per upper layer (twice that on layer 0) is the fixed size of every node's link block, and more would take rebuilding the graph, which is not built yet.");
+                throw new InvalidRequestException($"`hnsw_config.m` can be lowered, or raised back up to {capacity}, not to {change.M}: {capacity} links per upper layer (twice that on layer 0) is the fixed size of every node's link block, and more would take rebuilding the graph, which is not built yet.");
             }
         }
 

@@ -39,7 +39,7 @@ public sealed class StrictModeApiTests(ServerFactory factory) : IClassFixture<Se
 
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"m": 32}}""");
         Assert.Equal(400, status);
-        Assert.Contains("`m` can be lowered", Error(body), StringComparison.Ordinal);
+        Assert.Contains("`hnsw_config.m` can be lowered", Error(body), StringComparison.Ordinal);
         (status, body) = await _client.SendAsync(HttpMethod.Patch, "/collections/patch", """{"hnsw_config": {"m": 8}}""");
         Assert.True(status == 200, body.ToString());
         (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/patch");
