@@ -322,17 +322,10 @@ public sealed partial class Collection
                 case (DenseVectorSpace dense, DenseInput { Vector: var values }):
                 {
                     ValidateVector(dense.Options, values, "of the query");
-                    var found = new Neighbor[nodes.Length];
-                    int count = dense.Graph.ExactSearch(values, nodes.Length, found, nodes, cancellation: cancellation);
-                    var slots = new Dictionary<int, int>(nodes.Length);
-                    for (int i = 0; i < nodes.Length; i++)
+                    dense.Graph.Distances(values, nodes, scores, cancellation);
+                    for (int i = 0; i < scores.Length; i++)
                     {
-                        slots[nodes[i]] = i;
-                    }
-
-                    foreach (var neighbor in found.AsSpan(0, count))
-                    {
-                        scores[slots[neighbor.Id]] = -neighbor.Distance;
+                        scores[i] = -scores[i]; // NaN (no such vector) stays NaN
                     }
 
                     break;

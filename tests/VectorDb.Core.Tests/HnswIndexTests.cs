@@ -191,6 +191,36 @@ public class HnswIndexTests
         Assert.Throws<OperationCanceledException>(() => index.ExactSearch(data[0], 10, new Neighbor[10], all, cancellation: cancelled.Token));
     }
 
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, VectorDataType.Float32)]
+    [InlineData(DistanceMetric.Euclid, VectorDataType.Float16)]
+    [InlineData(DistanceMetric.Manhattan, VectorDataType.BFloat16)]
+    [InlineData(DistanceMetric.Dot, VectorDataType.Float32)]
+    public void Distances_to_listed_nodes_are_the_exact_scans_and_nan_for_deleted_ones(DistanceMetric metric, VectorDataType dataType)
+    {
+        var data = Gaussian(400, 24, seed: 11);
+        using var index = new HnswIndex(24, metric, new HnswParameters { DataType = dataType });
+        for (int i = 0; i < data.Count; i++)
+        {
+            index.Add(data[i]);
+        }
+
+        index.Delete(7);
+        var query = Gaussian(1, 24, seed: 12)[0].ToArray();
+        int[] nodes = [399, 7, 0, 123, 5000];
+        var distances = new float[nodes.Length];
+
+        Assert.Equal(3, index.Distances(query, nodes, distances));
+
+        var exact = new Neighbor[400];
+        var expected = exact[..index.ExactSearch(query, 400, exact)].ToDictionary(n => n.Id, n => n.Distance);
+        Assert.Equal(expected[399], distances[0]);
+        Assert.True(float.IsNaN(distances[1]));
+        Assert.Equal(expected[0], distances[2]);
+        Assert.Equal(expected[123], distances[3]);
+        Assert.True(float.IsNaN(distances[4]));
+    }
+
     [Fact]
     public void A_scan_of_listed_nodes_on_all_cores_finds_their_exact_nearest()
     {

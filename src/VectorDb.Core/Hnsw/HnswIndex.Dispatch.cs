@@ -65,6 +65,16 @@ public sealed unsafe partial class HnswIndex
             index.AdaptiveCore<TDistance>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, _results, context);
     }
 
+    private readonly ref struct DistancesOperation(HnswIndex index, float* query, ReadOnlySpan<int> nodes, Span<float> distances, CancellationToken cancellation) : IDistanceOperation<int>
+    {
+        private readonly ReadOnlySpan<int> _nodes = nodes;
+        private readonly Span<float> _distances = distances;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.DistancesCore<TDistance>(ref *query, _nodes, _distances, cancellation);
+    }
+
     private readonly ref struct ScanListOperation(HnswIndex index, float* query, ReadOnlySpan<int> nodes, int k, NeighborHeap<FarthestFirst> heap, CancellationToken cancellation) : IDistanceOperation<int>
     {
         private readonly ReadOnlySpan<int> _nodes = nodes;

@@ -32,6 +32,55 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
+    /// <summary>
+    /// The distance from <paramref name="query"/> to each of <paramref name="nodes"/> (in their order; NaN for a node
+    /// that is not live): exact scores for a list of candidates, without ranking them.
+    /// </summary>
+    /// <returns>How many distances were computed (the live nodes).</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
+    public int Distances(ReadOnlySpan<float> query, ReadOnlySpan<int> nodes, Span<float> distances, CancellationToken cancellation = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(distances.Length, nodes.Length);
+        EnterShared();
+        var context = RentContext();
+        try
+        {
+            ref float prepared = ref PrepareQuery(query, context);
+            return Dispatch<DistancesOperation, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), nodes, distances, cancellation));
+        }
+        finally
+        {
+            ReturnContext(context);
+            _resizeLock.ExitReadLock();
+        }
+    }
+
+    private int DistancesCore<TDistance>(ref float query, ReadOnlySpan<int> nodes, Span<float> distances, CancellationToken cancellation)
+        where TDistance : struct, IDistanceFunction
+    {
+        int computed = 0;
+        int allocated = Math.Min(_count, _capacity);
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            if ((i & (CancellationCheckInterval - 1)) == 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+            }
+
+            int node = nodes[i];
+            if ((uint)node >= (uint)allocated || _states[node] != StateLive)
+            {
+                distances[i] = float.NaN;
+                continue;
+            }
+
+            computed++;
+            distances[i] = TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions);
+        }
+
+        return computed;
+    }
+
     /// <summary>Exact k nearest live nodes by scanning every vector (brute force).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired during the scan.</exception>
     public int ExactSearch(ReadOnlySpan<float> query, int k, Span<Neighbor> results, CancellationToken cancellation = default) =>
