@@ -523,6 +523,26 @@ public sealed partial class Collection : ICheckpointed
     /// </summary>
     private List<int> RandomNodes(int count, NodePredicate? predicate, IVectorSpace? space, IReadOnlySet<int>? excluded, CancellationToken cancellation)
     {
+        // Without a filter, when most nodes are live, drawing node numbers at random finds a few points without listing all.
+        int bound = _table.NodeBound;
+        if (predicate is null && count <= _table.LiveCount / 4 && 2L * _table.LiveCount >= bound)
+        {
+            var drawn = new HashSet<int>();
+            for (int attempt = 0; drawn.Count < count && attempt < (16 * count) + 64; attempt++)
+            {
+                int node = Random.Shared.Next(bound);
+                if (_table.IsLive(node) && excluded?.Contains(node) != true && (space is null || space.Holds(node)))
+                {
+                    drawn.Add(node);
+                }
+            }
+
+            if (drawn.Count == count)
+            {
+                return [.. drawn];
+            }
+        }
+
         var nodes = MatchingNodes(predicate, cancellation);
         nodes.RemoveAll(node => excluded?.Contains(node) == true || (space is not null && !space.Holds(node)));
         Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(nodes));
