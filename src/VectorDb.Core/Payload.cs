@@ -10,7 +10,7 @@ public sealed class Payload : IEquatable<Payload>
 {
     private static readonly JsonSerializerOptions SerializerOptions = new(JsonSerializerDefaults.Web);
 
-    private int? _bytes;
+    private int _bytes = -1; // not measured yet
 
     private Payload(JsonElement root) => Root = root;
 
@@ -78,7 +78,20 @@ public sealed class Payload : IEquatable<Payload>
     }
 
     /// <summary>The payload's size as its JSON text is kept, in UTF-8 bytes (measured once, on first use).</summary>
-    public int Bytes => _bytes ??= System.Text.Encoding.UTF8.GetByteCount(Root.GetRawText());
+    public int Bytes
+    {
+        get
+        {
+            int bytes = Volatile.Read(ref _bytes);
+            if (bytes < 0)
+            {
+                bytes = System.Text.Encoding.UTF8.GetByteCount(Root.GetRawText());
+                Volatile.Write(ref _bytes, bytes);
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>Looks up a top-level field.</summary>
     public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);

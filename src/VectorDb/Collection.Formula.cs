@@ -102,7 +102,7 @@ public sealed partial class Collection
         {
             ConstantTerm constant => constant.Value,
             VariableTerm { Name: var name } when ScoreIndex(name) is int index =>
-                _scores[index].TryGetValue(node, out double score) ? score : Default(name)?.GetDouble() ?? 0,
+                _scores[index].TryGetValue(node, out double score) ? score : ScoreDefault(index),
             VariableTerm { Name: var key } => Number(Value(node, key, "number"), key),
             ConditionTerm { Condition: var condition } => _conditions[condition].Matches(node) ? 1 : 0,
             GeoDistanceTerm geo => geo.Origin.DistanceTo(GeoPoint.TryRead(Value(node, geo.Key, "geo point"), out var point)
@@ -188,6 +188,10 @@ public sealed partial class Collection
         }
 
         private JsonElement? Default(string name) => _query.Defaults?.TryGetValue(name, out var value) == true ? value : null;
+
+        /// <summary>A prefetch's score for a point it did not return: the default given as <c>$score[i]</c> (or <c>$score</c> for 0) if a number, else 0.</summary>
+        private double ScoreDefault(int index) =>
+            (Default($"$score[{index}]") ?? (index == 0 ? Default("$score") : null)) is { ValueKind: JsonValueKind.Number } value ? value.GetDouble() : 0;
 
         private static double Number(JsonElement value, string key) => value.ValueKind == JsonValueKind.Number
             ? value.GetDouble()

@@ -38,6 +38,7 @@ public sealed partial class Collection
             {
                 EfConstruction = change.EfConstruction ?? Options.EfConstruction,
                 M = change.M ?? Options.M,
+                LinkCapacity = change.M is null ? Options.LinkCapacity : _unnamed!.Graph.Parameters.M,
                 FullScanThreshold = change.FullScanThreshold ?? Options.FullScanThreshold,
                 Metadata = change.Metadata is { } patch ? Merged(Options.Metadata, patch) : Options.Metadata,
                 StrictMode = change.StrictMode is { } strict ? (Options.StrictMode ?? new StrictModeOptions()).With(strict) : Options.StrictMode,

@@ -304,6 +304,7 @@ public sealed partial class Collection
             _spaces = _spaces.Without(name);
             Options = Options with
             {
+                StrictMode = Options.StrictMode?.WithoutVector(name),
                 NamedVectors = Options.NamedVectors?.Where(v => v.Key != name).ToDictionary(StringComparer.Ordinal),
                 SparseVectors = Options.SparseVectors?.Where(v => v.Key != name).ToDictionary(StringComparer.Ordinal),
             };

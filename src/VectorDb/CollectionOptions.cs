@@ -90,6 +90,11 @@ public sealed record CollectionOptions
     public void Validate()
     {
         StrictMode?.Validate();
+        if (LinkCapacity < M)
+        {
+            throw new InvalidRequestException($"The link capacity ({LinkCapacity}) cannot be below m ({M}).");
+        }
+
         if (FullScanThreshold is < 0)
         {
             throw new InvalidRequestException($"full_scan_threshold must not be negative, got {FullScanThreshold}.");
@@ -179,7 +184,14 @@ public sealed record CollectionOptions
     /// <summary>The principal axes a PCA-rotated collection keeps (<see cref="PcaOptions.Dimensions"/>, or its default); null without PCA.</summary>
     public int? PcaDimensions => Pca is null ? null : Pca.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
 
-    internal HnswParameters ToHnswParameters() => new() { M = M, EfConstruction = EfConstruction, DataType = DataType };
+    internal HnswParameters ToHnswParameters() => new() { M = LinkCapacity ?? M, EfConstruction = EfConstruction, DataType = DataType };
+
+    /// <summary>
+    /// The m the unnamed vector's link blocks are sized for, when it exceeds <see cref="M"/> (null: M): room to raise m
+    /// later without a rebuild. Lowering m (<see cref="Collection.UpdateSettings"/>) sets it to the m the graph was
+    /// created with, so that a graph built again (recovery) keeps that room.
+    /// </summary>
+    public int? LinkCapacity { get; init; }
 }
 
 /// <summary>

@@ -99,6 +99,13 @@ public sealed record StrictModeOptions
         }
     }
 
+    /// <summary>These limits without those of a vector that no longer exists.</summary>
+    internal StrictModeOptions WithoutVector(string name) => this with
+    {
+        MultivectorMaxVectors = MultivectorMaxVectors?.Where(limit => limit.Key != name).ToDictionary(StringComparer.Ordinal),
+        SparseMaxLength = SparseMaxLength?.Where(limit => limit.Key != name).ToDictionary(StringComparer.Ordinal),
+    };
+
     /// <summary>These limits with the ones <paramref name="change"/> sets (its non-null fields) replaced.</summary>
     public StrictModeOptions With(StrictModeOptions change) => new()
     {

@@ -77,6 +77,15 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal(3 + reopen, database.GetCollection("settings").Count());
             Assert.Equal(Payload.Parse("""{"a": 1, "c": 3}"""), options.Metadata);
             Assert.Equal(new StrictModeOptions { Enabled = true, MaxQueryLimit = 7, ReadRateLimit = 10 }, options.StrictMode);
+            Assert.Equal(16, options.LinkCapacity); // room to raise m back, kept even by a graph built again
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.GetCollection("settings");
+            Assert.True(collection.UpdateSettings(new CollectionSettingsChange { M = 16 }));
+            collection.Upsert(new Point(9, [0.5f, 0.5f]));
+            Assert.Equal(16, collection.Options.M);
         }
     }
 

@@ -104,7 +104,13 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
     /// Qdrant's <c>full_scan_threshold</c>, in bytes of float32 vectors: a filtered search whose matches' vectors are
     /// estimated at no more than this scans them exactly, whatever the cost model says. Null: the cost model decides.
     /// </summary>
-    public long? FullScanThresholdBytes { get; set; }
+    public long? FullScanThresholdBytes
+    {
+        get => Volatile.Read(ref _fullScanThresholdBytes) is var bytes and >= 0 ? bytes : null;
+        set => Volatile.Write(ref _fullScanThresholdBytes, value ?? -1);
+    }
+
+    private long _fullScanThresholdBytes = -1; // a long, not a long?, so searches never read it half-written
 
     /// <summary>Whether <paramref name="vectors"/> float32 rows of the planner's dimension are within the full-scan threshold.</summary>
     public bool WithinFullScanThreshold(long vectors) => FullScanThresholdBytes is long threshold && vectors * dimensions * sizeof(float) <= threshold;

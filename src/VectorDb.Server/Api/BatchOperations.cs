@@ -23,7 +23,10 @@ internal static class BatchOperations
         List<(string Kind, PreparedWrite Write)> operations =
             [.. RequestParsing.Items(request.Operations, "operations").Select((operation, i) => Prepared(collection, operation, limits, strict, upserted, $"operations[{i}]"))];
         ServerOptions.Check("The number of points the batch upserts", upserted.Count, limits.MaxBatchPoints, nameof(limits.MaxBatchPoints));
-        StrictMode.Upsert(collection, upserted);
+        if (upserted.Count > 0)
+        {
+            StrictMode.Upsert(collection, upserted); // a batch that only deletes stays allowed at a storage limit
+        }
         return operations;
     }
 

@@ -246,7 +246,9 @@ internal static class CollectionsApi
             DataType = ParseDataType(unnamed?.Datatype),
             M = unnamedGraph?.M ?? m,
             EfConstruction = unnamedGraph?.EfConstruction ?? ef,
-            FullScanThreshold = unnamed?.HnswConfig?.FullScanThreshold ?? request.HnswConfig?.FullScanThreshold,
+            FullScanThreshold = unnamed is null && request.HnswConfig?.FullScanThreshold is not null
+                ? throw new InvalidRequestException("`hnsw_config.full_scan_threshold` is not supported yet without an unnamed vector: it applies to the unnamed vector's searches; named vectors' are planned by the cost model.")
+                : unnamed?.HnswConfig?.FullScanThreshold ?? request.HnswConfig?.FullScanThreshold,
             PayloadLinks = PayloadLinks(request.HnswConfig, unnamedGraph?.M ?? m),
             Matryoshka = request.Matryoshka,
             Pca = request.Pca is { } pca ? new PcaOptions
@@ -269,7 +271,7 @@ internal static class CollectionsApi
     /// <summary>The new <c>ef_construct</c> of a PATCH; <c>payload_m</c> may only restate the current value.</summary>
     private static int? HnswChange(HnswConfig? change, CollectionOptions options)
     {
-        if (change?.PayloadM is int payloadM && payloadM != (options.PayloadLinks ? options.M : 0))
+        if (change?.PayloadM is int payloadM && payloadM != (options.PayloadLinks ? options.LinkCapacity ?? options.M : 0))
         {
             throw new InvalidRequestException("`hnsw_config.payload_m` cannot change: value links are built (or not) for the collection's life.");
         }
@@ -415,7 +417,7 @@ internal static class CollectionsApi
                     ? sparse.ToDictionary(v => v.Key, v => new SparseVectorParamsInfo(v.Value.Idf ? "idf" : "none"), StringComparer.Ordinal)
                     : null,
             },
-            new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: options.FullScanThreshold ?? 0, OnDisk: false, PayloadM: options.PayloadLinks ? options.M : 0),
+            new HnswConfigInfo(options.M, options.EfConstruction, FullScanThreshold: options.FullScanThreshold ?? 0, OnDisk: false, PayloadM: options.PayloadLinks ? options.LinkCapacity ?? options.M : 0),
             new OptimizerConfigInfo(DeletedThreshold: 0.2, VacuumMinVectorNumber: 1000, DefaultSegmentNumber: 1, FlushIntervalSec: 5),
             new WalConfigInfo(WalCapacityMb: 32, WalSegmentsAhead: 0),
             options.Metadata?.Root)

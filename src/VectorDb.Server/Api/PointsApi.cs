@@ -208,7 +208,7 @@ internal static class PointsApi
             $"points[{i}].vector")).ToList();
         collected?.AddRange(updates);
         var filter = FilterJson.Parse(request.UpdateFilter, "update_filter");
-        StrictMode.Upsert(collection, updates);
+        StrictMode.Upsert(collection, updates, payloads: false);
         StrictMode.Filter(collection, filter, update: true);
         strict.Write(collection, updates.Count);
         return wait => collection.UpdateVectors(updates, wait, filter);

@@ -84,6 +84,11 @@ internal sealed class StrictMode
         }
 
         Filter(collection, stage.Filter, update: false);
+        if (stage.Query is FormulaQuery { Formula: var formula } && FormulaConditions(formula).ToList() is { Count: > 0 } conditions)
+        {
+            Filter(collection, new Filter(Must: conditions), update: false);
+        }
+
         foreach (var prefetch in stage.Prefetch ?? [])
         {
             Query(collection, prefetch);
@@ -131,8 +136,11 @@ internal sealed class StrictMode
         }
     }
 
-    /// <summary>Points to upsert: the batch size, the collection's point and vector-memory limits, multivector and sparse sizes.</summary>
-    public static void Upsert(Collection collection, IReadOnlyList<Point> points)
+    /// <summary>
+    /// Points to upsert: the batch size, the collection's point and vector-memory limits, multivector and sparse sizes, and,
+    /// when they carry payloads (not a vector update), the payload size.
+    /// </summary>
+    public static void Upsert(Collection collection, IReadOnlyList<Point> points, bool payloads = true)
     {
         if (Limits(collection) is not { } limits)
         {
@@ -149,7 +157,11 @@ internal sealed class StrictMode
             throw new StrictModeException($"Max points count limit reached ({maxPoints})", "Delete points, or raise `max_points_count`.");
         }
 
-        PayloadSize(collection, limits);
+        if (payloads)
+        {
+            PayloadSize(collection, limits);
+        }
+
         long vectorBytes = collection.Options.HasUnnamedVector ? collection.VectorMemoryBytes("") : 0;
         vectorBytes += (collection.Options.NamedVectors?.Keys ?? []).Concat(collection.Options.SparseVectors?.Keys ?? []).Sum(collection.VectorMemoryBytes);
         if (limits.MaxCollectionVectorSizeBytes is long maxBytes && vectorBytes >= maxBytes)
@@ -202,6 +214,14 @@ internal sealed class StrictMode
             throw new StrictModeException($"Payload index count limit reached ({max})", "Delete a payload index, or raise `max_payload_index_count`.");
         }
     }
+
+    private static IEnumerable<Condition> FormulaConditions(FormulaExpression expression) => expression switch
+    {
+        ConditionTerm term => [term.Condition],
+        OperationTerm operation => operation.Operands.SelectMany(FormulaConditions),
+        DecayTerm decay => FormulaConditions(decay.X).Concat(decay.Target is { } target ? FormulaConditions(target) : []),
+        _ => [],
+    };
 
     private static StrictModeOptions? Limits(Collection collection) => collection.Options.StrictMode is { Enabled: true } limits ? limits : null;
 

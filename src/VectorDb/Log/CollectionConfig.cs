@@ -17,7 +17,8 @@ internal sealed record CollectionConfig(
     [property: Key(9)] Dictionary<string, DenseVectorConfig>? NamedVectors = null, // and before named vectors, nine
     [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null,
     [property: Key(11)] string? StrictModeJson = null, // and before sparse vectors, eleven
-    [property: Key(12)] int? FullScanThreshold = null) // and before strict mode, twelve
+    [property: Key(12)] int? FullScanThreshold = null, // and before strict mode, twelve
+    [property: Key(13)] int? LinkCapacity = null) // and before full-scan thresholds, thirteen
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -32,7 +33,8 @@ internal sealed record CollectionConfig(
         options.NamedVectors?.ToDictionary(v => v.Key, v => DenseVectorConfig.From(v.Value), StringComparer.Ordinal),
         options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal),
         options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null,
-        options.FullScanThreshold);
+        options.FullScanThreshold,
+        options.LinkCapacity);
 
     public CollectionOptions ToOptions() => new()
     {
@@ -49,6 +51,7 @@ internal sealed record CollectionConfig(
         SparseVectors = SparseVectors?.ToDictionary(v => v.Key, v => v.Value.ToOptions(), StringComparer.Ordinal),
         StrictMode = StrictModeJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<StrictModeOptions>(StrictModeJson),
         FullScanThreshold = FullScanThreshold,
+        LinkCapacity = LinkCapacity,
     };
 }
 
