@@ -79,7 +79,7 @@ public sealed partial class Collection
 
         var lookup = new SearchOptions { WithPayload = options.WithPayload, WithVector = options.WithVector };
         return [.. order.Take(groups).Select(id => new PointGroup(id, [.. grouped[id]
-            .Select(member => ToScoredPoint(member.Hit.Node, member.Score, lookup) is { } point ? point with { OrderValue = member.Hit.OrderValue } : null)
+            .Select(member => ToScoredPoint(member.Hit.Node, member.Score, lookup, member.Hit.OrderValue))
             .OfType<ScoredPoint>()]))];
     }
 

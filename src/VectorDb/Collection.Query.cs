@@ -44,9 +44,9 @@ public sealed partial class Collection
         var lookup = new SearchOptions { WithPayload = options.WithPayload, WithVector = options.WithVector };
         foreach (var hit in result.Hits.Skip(offset))
         {
-            if (ToScoredPoint(hit.Node, result.Present(hit), lookup) is { } point)
+            if (ToScoredPoint(hit.Node, result.Present(hit), lookup, hit.OrderValue) is { } point)
             {
-                hits.Add(point with { OrderValue = hit.OrderValue });
+                hits.Add(point);
             }
         }
 
@@ -103,9 +103,10 @@ public sealed partial class Collection
             }
 
             var filter = Both(inherited, stage.Filter);
-            var predicate = filter is null ? null : FilterCompiler.Compile(filter, collection._payloadIndexes, collection._table);
             if (stage.Prefetch is not { Count: > 0 } prefetches)
             {
+                // Only a stage that reads the collection compiles the filter; above it, the filter passes down.
+                var predicate = filter is null ? null : FilterCompiler.Compile(filter, collection._payloadIndexes, collection._table);
                 return Threshold(stage, CutOff(stage, OverCollection(stage, predicate, wanted)), wanted);
             }
 

@@ -598,8 +598,8 @@ public sealed partial class Collection : ICheckpointed
         return hits;
     }
 
-    /// <summary>A hit on a node, or null when its point is gone or left out.</summary>
-    private ScoredPoint? ToScoredPoint(int node, float score, SearchOptions options)
+    /// <summary>A hit on a node (with the payload value an order-by ranked it by, if any), or null when its point is gone or left out.</summary>
+    private ScoredPoint? ToScoredPoint(int node, float score, SearchOptions options, double? orderValue = null)
     {
         // A point deleted after the index returned it has no record any more: leave it out.
         if (_table.Stored(node) is not { } stored || options.Excluded?.Contains(stored.Id) == true)
@@ -610,6 +610,7 @@ public sealed partial class Collection : ICheckpointed
         var vectors = options.WithVector ? ReadVectors(node) : default;
         return new ScoredPoint(stored.Id, score, options.WithPayload ? stored.Payload : null, vectors.Unnamed)
         {
+            OrderValue = orderValue,
             NamedVectors = vectors.Named,
             SparseVectors = vectors.Sparse,
             Multivectors = vectors.Multi,
