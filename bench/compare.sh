@@ -4,6 +4,7 @@
 #
 #   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
 #                         [--repeats N] [--rounds N] [--datatype float32|float16|bfloat16]
+#                         [--quantization int8 [--oversampling 1,2]]
 #
 # --rounds N: afterwards, N more query-only rounds of ours and hnswlib, alternating, on the graphs the first run
 # built (saved in data/cache), into bench/results/<dataset>/rounds/<i>/; the table then adds the median ratio over
@@ -12,12 +13,16 @@
 # --datatype T: our graph stores vectors as T (the collection option `datatype`; recall is still measured against the
 # exact float32 ground truth); results go to bench/results/<dataset>-<T>/ so the float32 ones stay.
 #
+# --quantization int8: ours also fits scalar codes after its float runs and sweeps ef on them for each oversampling
+# (k × O candidates rescored with the stored rows); results go to bench/results/<dataset>-int8/, and "ours" in the
+# table is the first oversampling's series ("vectordb int8 x1"), the others and our float32 run listed beside it.
+#
 # Needs: dotnet, g++, and the Debian packages libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy
 # (installed here when missing and running as root). Results: bench/results/<dataset>/ (JSON, table.md, PNG/SVG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-fashion-mnist}; shift || true
-threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0; datatype=float32
+threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0; datatype=float32; quantization=none; oversampling=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -26,6 +31,8 @@ while [ $# -gt 0 ]; do
     --repeats) repeats=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --datatype) datatype=$2; shift 2 ;;
+    --quantization) quantization=$2; shift 2 ;;
+    --oversampling) oversampling=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -38,7 +45,9 @@ case "$dataset" in
                  truth=$data/glove-100-angular-wink/glove-100-angular.gt100.ivecs; metric=cosine ;;
   sift-ngt5k)    base=$data/sift-ngt5k/sift-ngt5k.base.fvecs; query=$data/sift-ngt5k/sift-ngt5k.query100.fvecs
                  truth=$data/sift-ngt5k/sift-ngt5k.gt100.ivecs; metric=l2 ;;
-  *) echo "unknown dataset $dataset (fashion-mnist, glove-100, sift-ngt5k)" >&2; exit 2 ;;
+  wordnet-arcticxs-384) base=$data/wordnet-arcticxs-384/base.fvecs; query=$data/wordnet-arcticxs-384/query.fvecs
+                 truth=$data/wordnet-arcticxs-384/wordnet-arcticxs-384-angular.gt100.ivecs; metric=cosine ;;
+  *) echo "unknown dataset $dataset (fashion-mnist, glove-100, sift-ngt5k, wordnet-arcticxs-384)" >&2; exit 2 ;;
 esac
 
 missing=$(for p in libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
@@ -49,6 +58,9 @@ fi
 
 out=bench/results/$dataset; ours_name=vectordb; ours_options=()
 if [ "$datatype" != float32 ]; then out=$out-$datatype; ours_name="vectordb $datatype"; ours_options=(--datatype "$datatype"); fi
+if [ "$quantization" != none ]; then
+  out=$out-$quantization; ours_name="$ours_name $quantization x${oversampling%%,*}"; ours_options+=(--quantization "$quantization" --oversampling "$oversampling")
+fi
 mkdir -p "$out" data/cache
 common=(--base "$base" --query "$query" --truth "$truth" --metric "$metric" --m 16 --ef-construction 200 --threads "$threads" --k 10 --ef "$ef" --max-queries "$max_queries" --repeats "$repeats")
 

@@ -167,14 +167,15 @@ public sealed partial class Collection
                 throw new InvalidRequestException($"`using` names the vector a query compares with; {Kind(stage.Query)} compares none.");
             }
 
-            if (stage.Query is null or OrderByQuery or SampleQuery && (stage.Ef is not null || stage.Exact || stage.Adaptive is not null))
+            stage.Quantization?.Validate();
+            if (stage.Query is null or OrderByQuery or SampleQuery && (stage.Ef is not null || stage.Exact || stage.Adaptive is not null || stage.Quantization is not null))
             {
                 throw new InvalidRequestException($"`params` tunes a vector search; {Kind(stage.Query)} runs none.");
             }
 
-            if (prefetches && (stage.Ef is not null || stage.Adaptive is not null))
+            if (prefetches && (stage.Ef is not null || stage.Adaptive is not null || stage.Quantization is not null))
             {
-                throw new InvalidRequestException($"`params.{(stage.Ef is not null ? "hnsw_ef" : "adaptive")}` tunes a search of the whole collection; a stage with prefetches scores their points exactly. Give it to the prefetch that searches.");
+                throw new InvalidRequestException($"`params.{(stage.Ef is not null ? "hnsw_ef" : stage.Adaptive is not null ? "adaptive" : "quantization")}` tunes a search of the whole collection; a stage with prefetches scores their points exactly. Give it to the prefetch that searches.");
             }
 
             if (stage.Cutoff is { Fraction: var fraction } && (stage.Query is not NearestQuery || double.IsNaN(fraction) || fraction is <= 0 or > 1))

@@ -46,12 +46,17 @@ public sealed partial class Collection
                 throw new InvalidRequestException($"`params.adaptive` needs a dense vector; `{stage.Using}` is not one.");
             }
 
+            if (space is not DenseVectorSpace && stage.Quantization is not null)
+            {
+                throw new InvalidRequestException($"`params.quantization` applies to dense vectors, which alone are quantized; `{stage.Using}` is not one.");
+            }
+
             switch (space, query)
             {
                 case (DenseVectorSpace dense, DenseInput { Vector: var vector }):
                 {
                     ValidateVector(dense.Options, vector, "of the query");
-                    var options = new SearchOptions { Ef = CheckedEf(stage.Ef ?? dense.Options.EfConstruction), Exact = stage.Exact, Adaptive = stage.Adaptive, Explain = explain };
+                    var options = new SearchOptions { Ef = CheckedEf(stage.Ef ?? dense.Options.EfConstruction), Exact = stage.Exact, Adaptive = stage.Adaptive, Explain = explain, Quantization = stage.Quantization ?? default };
                     var buffer = ArrayPool<Neighbor>.Shared.Rent(searched);
                     try
                     {

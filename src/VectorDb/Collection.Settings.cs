@@ -17,6 +17,11 @@ public sealed partial class Collection
     public bool UpdateSettings(CollectionSettingsChange change, bool wait = true)
     {
         ArgumentNullException.ThrowIfNull(change);
+        if (change.DisableQuantization && change.Quantization is not null)
+        {
+            throw new InvalidRequestException("Quantization cannot be both set and disabled in one change.");
+        }
+
         if (change.EfConstruction is not null || change.M is not null || change.FullScanThreshold is not null)
         {
             if (_unnamed is null)
@@ -42,6 +47,7 @@ public sealed partial class Collection
                 FullScanThreshold = change.FullScanThreshold ?? Options.FullScanThreshold,
                 Metadata = change.Metadata is { } patch ? Merged(Options.Metadata, patch) : Options.Metadata,
                 StrictMode = change.StrictMode is { } strict ? (Options.StrictMode ?? new StrictModeOptions()).With(strict) : Options.StrictMode,
+                Quantization = change.DisableQuantization ? null : change.Quantization ?? Options.Quantization,
             };
             options.Validate();
             var config = CollectionConfig.From(options);
@@ -53,8 +59,22 @@ public sealed partial class Collection
 
     void ICollectionState.ApplyUpdateSettings(CollectionOptions options)
     {
+        bool quantizationChanged = !Equals(options.Quantization, Options.Quantization);
         Options = options;
         _unnamed?.ChangeConstruction(options.EfConstruction, options.M, options.FullScanThreshold);
+        if (quantizationChanged)
+        {
+            // The collection's quantization is every dense vector's that sets none of its own; the codes are encoded
+            // again while searches go on (writers wait: this runs under the write lock).
+            _unnamed?.ChangeQuantization(options.Quantization);
+            foreach (var (name, vector) in options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
+            {
+                if (vector.Quantization is null && _spaces.Find(name) is Spaces.DenseVectorSpace space)
+                {
+                    space.ChangeQuantization(options.Quantization);
+                }
+            }
+        }
     }
 
     /// <summary>Metadata with a patch's keys set, those it gives as null removed; null when nothing remains.</summary>
@@ -87,4 +107,13 @@ public sealed record CollectionSettingsChange
 
     /// <summary>Strict-mode limits to set (its non-null fields).</summary>
     public StrictModeOptions? StrictMode { get; init; }
+
+    /// <summary>
+    /// The collection's quantization from now on (see <see cref="CollectionOptions.Quantization"/>): every row is encoded
+    /// again, in the write, while searches keep running on the old codes.
+    /// </summary>
+    public QuantizationOptions? Quantization { get; init; }
+
+    /// <summary>True to drop the collection's quantization (Qdrant's <c>"quantization_config": "Disabled"</c>).</summary>
+    public bool DisableQuantization { get; init; }
 }

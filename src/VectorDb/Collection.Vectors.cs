@@ -281,7 +281,7 @@ public sealed partial class Collection
         }
 
         IVectorSpace space = dense is { Multivector: not null } ? new MultivectorSpace(name, dense.ToSpaceOptions(), _table)
-            : dense is not null ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(), _table)
+            : dense is not null ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(Options.Quantization), _table)
             : new SparseVectorSpace(name, sparse ?? throw new InvalidDataException($"The record adding vector `{name}` has no settings."), _table);
         using (_table.WriteVisible())
         {

@@ -62,7 +62,7 @@ public sealed partial class Collection : ICheckpointed
         {
             if (settings.Multivector is null)
             {
-                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(Options.Quantization), _table, graphs?.GetValueOrDefault(vector));
             }
             else
             {
@@ -106,6 +106,24 @@ public sealed partial class Collection : ICheckpointed
     {
         using var read = _table.ReadVisible();
         return _spaces.Find(vector)?.MemoryBytes ?? throw UnknownVector(vector);
+    }
+
+    /// <summary>
+    /// The RAM a dense vector's graph holds by component (<c>""</c>: the unnamed vector): stored rows, codes and links,
+    /// and whether its codes are fitted (a quantized vector fits them once it holds
+    /// <see cref="Hnsw.HnswIndex.CodeTrainingRows"/> rows; until then searches read the rows).
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The collection has no dense vector of that name.</exception>
+    public DenseVectorMemory DenseMemory(string vector = "")
+    {
+        using var read = _table.ReadVisible();
+        if (_spaces.Find(vector) is not Spaces.DenseVectorSpace { Graph: var graph })
+        {
+            throw _spaces.Find(vector) is null ? UnknownVector(vector) : new InvalidRequestException($"`{vector}` is not a dense vector.");
+        }
+
+        long rows = graph.RowMemoryBytes, codes = graph.CodeMemoryBytes;
+        return new DenseVectorMemory(rows, codes, graph.MemoryBytes - rows - codes, graph.HasCodes);
     }
 
     /// <summary>The payload indexes, with how many points each covers.</summary>

@@ -64,6 +64,13 @@ public sealed record CollectionOptions
     public VectorDataType DataType { get; init; } = VectorDataType.Float32;
 
     /// <summary>
+    /// Compressed codes the graph keeps beside its rows (Qdrant's <c>quantization_config</c>): searches walk the codes
+    /// and rescore their best candidates with the rows (<see cref="SearchOptions.Quantization"/>). Also the default of
+    /// every named dense vector that sets none of its own. Null: none. Multivectors are not quantized.
+    /// </summary>
+    public QuantizationOptions? Quantization { get; init; }
+
+    /// <summary>
     /// For Matryoshka embeddings (OpenAI text-embedding-3, nomic-embed v1.5, …), whose leading dimensions are
     /// themselves an embedding: the prefix lengths the model was trained for, e.g. [64, 128, 256, 768]. Adaptive
     /// searches then walk the graph on one of these prefixes (<see cref="AdaptiveSearch.SearchDimensions"/> must be
@@ -90,6 +97,7 @@ public sealed record CollectionOptions
     public void Validate()
     {
         StrictMode?.Validate();
+        ValidateQuantization(Quantization);
         if (LinkCapacity < M)
         {
             throw new InvalidRequestException($"The link capacity ({LinkCapacity}) cannot be below m ({M}).");
@@ -183,6 +191,21 @@ public sealed record CollectionOptions
 
     /// <summary>The principal axes a PCA-rotated collection keeps (<see cref="PcaOptions.Dimensions"/>, or its default); null without PCA.</summary>
     public int? PcaDimensions => Pca is null ? null : Pca.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
+
+    /// <summary>Refuses quantization settings out of range, or of a kind the graph cannot build.</summary>
+    internal static void ValidateQuantization(QuantizationOptions? quantization)
+    {
+        switch (quantization)
+        {
+            case null:
+                return;
+            case ScalarQuantizationOptions scalar:
+                scalar.Validate();
+                return;
+            default:
+                throw new InvalidRequestException($"Quantization {quantization.GetType().Name} is not supported.");
+        }
+    }
 
     internal HnswParameters ToHnswParameters() => new() { M = LinkCapacity ?? M, EfConstruction = EfConstruction, DataType = DataType };
 
@@ -297,6 +320,13 @@ public sealed record SearchOptions
     /// dimensions carry most of the signal; see docs/adaptive.md. Not combined with a filter or exact search yet.
     /// </summary>
     public AdaptiveSearch? Adaptive { get; init; }
+
+    /// <summary>
+    /// How a search of a quantized vector uses its codes (Qdrant's <c>params.quantization</c>): walk them (the default)
+    /// or the rows, rescore or not, how many candidates to rescore. On a vector without quantization the walk reads
+    /// the rows and its scores are exact, which is what rescoring gives.
+    /// </summary>
+    public QuantizationSearch Quantization { get; init; }
 }
 
 /// <summary>How an adaptive-dimension search walks and rescores: give <see cref="SearchDimensions"/> (and

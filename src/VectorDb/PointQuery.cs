@@ -44,6 +44,9 @@ public sealed record PointQuery
     /// <summary>Adaptive-dimension search for a nearest query over the collection; see <see cref="SearchOptions.Adaptive"/>.</summary>
     public AdaptiveSearch? Adaptive { get; init; }
 
+    /// <summary>How a search of a quantized dense vector uses its codes (see <see cref="SearchOptions.Quantization"/>); null: the default.</summary>
+    public QuantizationSearch? Quantization { get; init; }
+
     /// <summary>
     /// A relevance cut-off calibrated per query (ours): a nearest stage keeps only hits closer to the query than all but
     /// <see cref="RelevanceCutoff.Fraction"/> of the collection. Null: none.

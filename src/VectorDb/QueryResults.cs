@@ -33,3 +33,10 @@ public sealed record QueryExplain(string Stage, string Using, int Candidates)
     /// <summary>Its prefetches, in order.</summary>
     public IReadOnlyList<QueryExplain> Prefetch { get; init; } = [];
 }
+
+/// <summary>The RAM one dense vector's graph holds, by component (see <see cref="Collection.DenseMemory"/>).</summary>
+/// <param name="RowBytes">The stored rows (in the vector's <see cref="VectorDataType"/>), and prefix copies kept for adaptive search.</param>
+/// <param name="CodeBytes">Quantization codes: what searches walk when the vector is quantized.</param>
+/// <param name="GraphBytes">Links and per-node state.</param>
+/// <param name="CodesFitted">True when searches walk codes.</param>
+public sealed record DenseVectorMemory(long RowBytes, long CodeBytes, long GraphBytes, bool CodesFitted);

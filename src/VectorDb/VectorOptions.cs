@@ -30,6 +30,12 @@ public sealed record DenseVectorOptions
     /// </summary>
     public MultivectorComparator? Multivector { get; init; }
 
+    /// <summary>
+    /// This vector's codes (Qdrant's per-vector <c>quantization_config</c>); null takes the collection's
+    /// <see cref="CollectionOptions.Quantization"/>.
+    /// </summary>
+    public QuantizationOptions? Quantization { get; init; }
+
     /// <summary>The settings a vector space of this vector is built with (a collection's unnamed vector takes the same form).</summary>
     internal CollectionOptions ToSpaceOptions() => new()
     {
@@ -40,7 +46,12 @@ public sealed record DenseVectorOptions
         DataType = DataType,
         Matryoshka = Matryoshka is { } prefixes ? [.. prefixes] : null,
         PayloadLinks = false,
+        Quantization = Quantization,
     };
+
+    /// <summary>The settings of this vector's space in a collection whose own quantization is <paramref name="collectionQuantization"/>.</summary>
+    internal CollectionOptions ToSpaceOptions(QuantizationOptions? collectionQuantization) =>
+        ToSpaceOptions() with { Quantization = Multivector is null ? Quantization ?? collectionQuantization : null };
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when a setting is out of range.</summary>
     public void Validate(string name)
@@ -52,6 +63,11 @@ public sealed record DenseVectorOptions
         catch (InvalidRequestException e)
         {
             throw new InvalidRequestException($"Vector `{name}`: {e.Message}", e);
+        }
+
+        if (Multivector is not null && Quantization is not null)
+        {
+            throw new InvalidRequestException($"Multivector `{name}`: quantization_config is not supported for multivectors.");
         }
 
         if (Multivector is { } comparator && (!Enum.IsDefined(comparator) || Distance is not (DistanceMetric.Cosine or DistanceMetric.Dot) || Matryoshka is not null))

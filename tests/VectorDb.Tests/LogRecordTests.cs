@@ -18,7 +18,7 @@ public sealed class LogRecordTests : IDisposable
             new() { ["text"] = new DenseVectorConfig(3, DistanceMetric.Cosine, 8, 64, VectorDataType.Float32, [1, 3]) }, new() { ["bm25"] = new SparseVectorConfig(Idf: true) })),
         new DropCollectionRecord(3),
         new UpdateAliasesRecord(0, [new AliasChange("live", 3), new AliasChange("old", null)]),
-        new UpdateSettingsRecord(3, CollectionConfig.From(new CollectionOptions { Dimensions = 4, StrictMode = new StrictModeOptions { Enabled = true, MaxQueryLimit = 5 } })),
+        new UpdateSettingsRecord(3, CollectionConfig.From(new CollectionOptions { Dimensions = 4, StrictMode = new StrictModeOptions { Enabled = true, MaxQueryLimit = 5 }, Quantization = new ScalarQuantizationOptions { Quantile = 0.95f } })),
         new UpsertPointsRecord(3, [new PointData(1, [1, 2, 3, 4], """{"k":"v"}"""), new PointData(new PointId(Guid.NewGuid()), [4, 3, 2, 1], null)]),
         new DeletePointsRecord(3, [1, 7]),
         new UpdatePayloadRecord(3, [1], PayloadOperation.DeleteKeys, null, ["k"]),
@@ -27,7 +27,8 @@ public sealed class LogRecordTests : IDisposable
         new SetRotationRecord(3, [0.5f, 0.5f, 0.5f, 0.5f], 0.75),
         new UpdateVectorsRecord(3, [new PointData(1, null, null, new() { ["text"] = [1, 2] }, new() { ["bm25"] = new SparseData([3, 9], [0.5f, 1.5f]) })]),
         new DeleteVectorsRecord(3, [1, 2], ["text", "bm25"]),
-        new CreateVectorRecord(3, "text", new DenseVectorConfig(2, DistanceMetric.Euclid, 16, 100, VectorDataType.BFloat16, null), null),
+        new CreateVectorRecord(3, "text", new DenseVectorConfig(2, DistanceMetric.Euclid, 16, 100, VectorDataType.BFloat16, null, null, new QuantizationConfig(0, 0.99f, true)), null),
+
         new DeleteVectorRecord(3, "text"),
     ];
 

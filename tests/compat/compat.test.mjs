@@ -132,9 +132,22 @@ test('conditional upserts: update_mode and update_filter', async () => {
 
 test('settings not implemented are refused by name, never ignored', async () => {
   await assert.rejects(
-    client.createCollection(`${name}_quantized`, { vectors: { size: 4, distance: 'Cosine' }, quantization_config: { scalar: { type: 'int8' } } }),
-    e => e.status === 400 && /quantization_config/.test(JSON.stringify(e.data ?? e.message)));
-  assert.deepEqual(await client.collectionExists(`${name}_quantized`), { exists: false });
+    client.createCollection(`${name}_pq`, { vectors: { size: 4, distance: 'Cosine' }, quantization_config: { product: { compression: 'x16' } } }),
+    e => e.status === 400 && /quantization_config\.product/.test(JSON.stringify(e.data ?? e.message)));
+  assert.deepEqual(await client.collectionExists(`${name}_pq`), { exists: false });
+});
+
+test('a scalar-quantized collection is created, described and searched with quantization params', async () => {
+  const quantized = `${name}_int8`;
+  await client.createCollection(quantized, { vectors: { size: 4, distance: 'Cosine' }, quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } });
+  const info = await client.getCollection(quantized);
+  assert.deepEqual(info.config.quantization_config, { scalar: { type: 'int8', quantile: 0.99, always_ram: true } });
+  await client.upsert(quantized, { wait: true, points: [{ id: 1, vector: [1, 0, 0, 0] }, { id: 2, vector: [0, 1, 0, 0] }] });
+  const hits = await client.search(quantized, { vector: [1, 0.1, 0, 0], limit: 1, params: { quantization: { rescore: true, oversampling: 2 } } });
+  assert.deepEqual(hits.map(h => h.id), [1]);
+  await client.updateCollection(quantized, { quantization_config: 'Disabled' });
+  assert.equal((await client.getCollection(quantized)).config.quantization_config ?? null, null);
+  assert.equal(await client.deleteCollection(quantized), true);
 });
 
 test('errors come back as client errors with Qdrant messages', async () => {

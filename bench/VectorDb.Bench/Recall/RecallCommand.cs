@@ -40,19 +40,23 @@ public static class RecallCommand
 
         // Each adaptive configuration is its own "engine" next to full-dimension search, so `compare` tables and
         // plots them side by side: out.json holds the full-dimension runs, out.d64x4.json those with 64 dims, ×4.
-        var series = result.Runs.GroupBy(r => (r.SearchDims, r.Oversampling, r.BuildDims)).OrderBy(g => g.Key.BuildDims ?? 0).ThenBy(g => g.Key.SearchDims ?? int.MaxValue).ThenBy(g => g.Key.Oversampling);
+        // Quantized runs likewise: out.int8x2.json.
+        var series = result.Runs.GroupBy(r => (r.SearchDims, r.Oversampling, r.BuildDims, r.Quantization)).OrderBy(g => g.Key.Quantization ?? "").ThenBy(g => g.Key.BuildDims ?? 0).ThenBy(g => g.Key.SearchDims ?? int.MaxValue).ThenBy(g => g.Key.Oversampling);
         foreach (var group in series)
         {
-            var (dims, oversampling, buildDims) = group.Key;
+            var (dims, oversampling, buildDims, quantization) = group.Key;
             var part = result with
             {
-                Engine = dims is null ? result.Engine : $"{result.Engine} {(buildDims is null ? "d" : "graph on d")}={dims} x{oversampling}",
+                Engine = quantization is not null ? $"{result.Engine} {quantization} x{oversampling}"
+                    : dims is null ? result.Engine : $"{result.Engine} {(buildDims is null ? "d" : "graph on d")}={dims} x{oversampling}",
                 Runs = [.. group],
+                IndexBytes = quantization is not null ? result.QuantizedIndexBytes ?? result.IndexBytes : result.IndexBytes,
             };
             string json = JsonSerializer.Serialize(part, JsonOptions);
             if (options.OutPath is { } outPath)
             {
-                string path = dims is null ? outPath : Path.ChangeExtension(outPath, $".{(buildDims is null ? "d" : "b")}{dims}x{oversampling}.json");
+                string path = quantization is not null ? Path.ChangeExtension(outPath, $".{quantization}x{oversampling}.json")
+                    : dims is null ? outPath : Path.ChangeExtension(outPath, $".{(buildDims is null ? "d" : "b")}{dims}x{oversampling}.json");
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 File.WriteAllText(path, json);
                 Console.WriteLine($"wrote {path}");
@@ -123,6 +127,26 @@ public static class RecallCommand
             runs.AddRange(MeasurePrefixGraph(data, queries, truth, options, buildDims, log));
         }
 
+        long? quantizedBytes = null;
+        if (options.Quantization is { } quantization)
+        {
+            var clock = Stopwatch.StartNew();
+            index.Quantize(quantization);
+            quantizedBytes = index.MemoryBytes;
+            log.WriteLine($"codes fitted and encoded in {clock.Elapsed.TotalSeconds:F2} s, {index.CodeMemoryBytes / (double)data.Count:F0} bytes/point");
+            foreach (int oversampling in options.Oversampling)
+            {
+                var search = new QuantizationSearch { Oversampling = oversampling };
+                foreach (int ef in options.Ef)
+                {
+                    var run = Measure(queries, truth, options.K, ef, options.Repeats, (q, found) => index.Search(queries[q], options.K, ef, found, search))
+                        with { Oversampling = oversampling, Quantization = "int8" };
+                    runs.Add(run);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
+                }
+            }
+        }
+
         var calibrations = new List<CalibrationRun>();
         foreach (double target in options.TargetRecall)
         {
@@ -147,8 +171,9 @@ public static class RecallCommand
             EfConstruction: options.EfConstruction,
             BuildSeconds: buildSeconds,
             Threads: options.Threads,
-            IndexBytes: index.MemoryBytes,
+            IndexBytes: index.MemoryBytes - index.CodeMemoryBytes,
             Runs: runs,
+            QuantizedIndexBytes: quantizedBytes,
             Calibrations: calibrations.Count > 0 ? calibrations : null);
     }
 
@@ -424,7 +449,7 @@ public static class RecallCommand
 }
 
 /// <summary>One sweep point; <see cref="SearchDims"/> and <see cref="Oversampling"/> are set for adaptive-dimension runs.</summary>
-public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms, int? SearchDims = null, int? Oversampling = null, int? BuildDims = null);
+public sealed record RecallRun(int Ef, double Recall, double Qps, double P50Ms, double P99Ms, int? SearchDims = null, int? Oversampling = null, int? BuildDims = null, string? Quantization = null);
 
 public sealed record RecallResult(
     string Dataset,
@@ -439,7 +464,8 @@ public sealed record RecallResult(
     int Threads,
     long IndexBytes,
     IReadOnlyList<RecallRun> Runs,
-    IReadOnlyList<CalibrationRun>? Calibrations = null);
+    IReadOnlyList<CalibrationRun>? Calibrations = null,
+    [property: JsonIgnore] long? QuantizedIndexBytes = null);
 
 /// <summary>One auto-calibration: the target, what it chose, its recall on the calibration sample and on the held-out queries.</summary>
 public sealed record CalibrationRun(double Target, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

@@ -55,6 +55,12 @@ public sealed record RecallOptions
     /// <summary>Adaptive-dimension search: shortlist sizes as multiples of k, rescored with the full vector.</summary>
     public IReadOnlyList<int> Oversampling { get; init; } = [4];
 
+    /// <summary>
+    /// <c>--quantization int8</c>: after the plain runs, fit scalar codes and sweep ef for each oversampling, the walk on
+    /// codes rescoring k × oversampling candidates with the stored rows (a series of its own per oversampling).
+    /// </summary>
+    public QuantizationOptions? Quantization { get; init; }
+
     /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
     public IReadOnlyList<double> TargetRecall { get; init; } = [];
 
@@ -80,7 +86,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -122,6 +128,12 @@ public sealed record RecallOptions
             TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
             OutPath = values.GetValueOrDefault("out"),
             GraphPath = values.GetValueOrDefault("graph"),
+            Quantization = values.GetValueOrDefault("quantization", "none") switch
+            {
+                "none" => null,
+                "int8" => new ScalarQuantizationOptions { Quantile = values.TryGetValue("quantile", out var quantile) ? float.Parse(quantile, CultureInfo.InvariantCulture) : null },
+                var other => throw new ArgumentException($"--quantization takes none or int8, not {other}"),
+            },
             DataType = values.GetValueOrDefault("datatype", "float32") switch
             {
                 "float32" => VectorDataType.Float32,

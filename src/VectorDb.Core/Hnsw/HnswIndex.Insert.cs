@@ -88,6 +88,7 @@ public sealed unsafe partial class HnswIndex
                 WritePrefixRow(id);
             }
 
+            WriteCodeRow(id);
             BaseLinks(id)[0] = 0;
             ClearLayerLinks(id);
             _inDegree[id] = 0;
@@ -99,6 +100,8 @@ public sealed unsafe partial class HnswIndex
         {
             _resizeLock.ExitReadLock();
         }
+
+        TrainCodesIfDue(id);
     }
 
     /// <summary>Writes a node's row: the vector times <paramref name="scale"/>, in the index's data type.</summary>

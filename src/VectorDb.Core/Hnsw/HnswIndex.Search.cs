@@ -16,6 +16,10 @@ public sealed unsafe partial class HnswIndex
     public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, SearchStatistics? statistics = null) =>
         Search(query, k, ef, results, default(AcceptAll), new WalkOptions(), statistics);
 
+    /// <summary>Approximate k nearest live nodes, using the codes as <paramref name="quantization"/> says (see <see cref="Quantize"/>).</summary>
+    public int Search(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, QuantizationSearch quantization, SearchStatistics? statistics = null) =>
+        Search(query, k, ef, results, default(AcceptAll), new WalkOptions { Quantization = quantization }, statistics);
+
     /// <summary>Approximate k nearest live nodes that <paramref name="filter"/> accepts, by a plain walk.</summary>
     public int Search<TFilter>(ReadOnlySpan<float> query, int k, int ef, Span<Neighbor> results, TFilter filter, SearchStatistics? statistics = null)
         where TFilter : struct, INodeFilter =>
@@ -46,9 +50,16 @@ public sealed unsafe partial class HnswIndex
             ref float prepared = ref PrepareQuery(query, context);
             var live = new LiveFilter<TFilter>(_states, filter);
             SetUpTwoHop(context, walk.AcceptedShare, LinkLayerLevel(walk.FollowLayer), LinkLayerLevel(walk.LookThroughLayer));
-            found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
-                new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, walk.TwoHop, walk.Seeds, walk.Entry));
-            statistics?.Add(context.DistanceCount, context.VisitedCount);
+            if (WalksCodes(walk.Quantization))
+            {
+                found = SearchCodes(ref prepared, k, ef, results, context, live, walk, statistics);
+            }
+            else
+            {
+                found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
+                    new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, walk.TwoHop, walk.Seeds, walk.Entry));
+                statistics?.Add(context.DistanceCount, context.VisitedCount);
+            }
         }
         finally
         {

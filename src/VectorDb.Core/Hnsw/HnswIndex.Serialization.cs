@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using VectorDb.Quantization;
 
 namespace VectorDb.Hnsw;
 
 public sealed unsafe partial class HnswIndex
 {
     private const ulong SnapshotMagic = 0x31_57_53_4E_48_42_44_56; // "VDBHNSW1" little-endian
-    private const int SnapshotVersion = 1;
+    private const int SnapshotVersion = 2; // 2 added the codes section; 1 is read as a snapshot without codes
     private const int SnapshotHeaderBytes = 96;
 
     /// <summary>
@@ -19,7 +20,9 @@ public sealed unsafe partial class HnswIndex
     /// float32, so snapshots written before data types existed read as float32)}, then per-node arrays: levels (u8),
     /// states (u8), layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
-    /// (level × (1 + M) × i32), in node order. Integrity (checksums) is the storage layer's job.
+    /// (level × (1 + M) × i32), in node order; since version 2, a byte saying whether scalar codes follow and, if they
+    /// do, their range {lower, step, quantile (NaN: all values)} as f32 and one code row per node
+    /// (<see cref="Quantize"/>). Integrity (checksums) is the storage layer's job.
     /// </remarks>
     public void WriteSnapshot(Stream stream)
     {
@@ -60,6 +63,8 @@ public sealed unsafe partial class HnswIndex
                     stream.Write(MemoryMarshal.AsBytes(_upperLinks[id].AsSpan()));
                 }
             }
+
+            WriteCodes(stream, count);
         }
         finally
         {
@@ -80,7 +85,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         int version = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
-        if (version != SnapshotVersion)
+        if (version is < 1 or > SnapshotVersion)
         {
             throw new InvalidDataException($"HNSW snapshot version {version} is not supported (expected {SnapshotVersion}).");
         }
@@ -113,6 +118,11 @@ public sealed unsafe partial class HnswIndex
         try
         {
             index.LoadBody(stream, header, count);
+            if (version >= 2)
+            {
+                index.ReadCodes(stream, count);
+            }
+
             return index;
         }
         catch
@@ -193,5 +203,56 @@ public sealed unsafe partial class HnswIndex
                 }
             }
         }
+    }
+
+    private void WriteCodes(Stream stream, int count)
+    {
+        if (_codeBook is not { } book)
+        {
+            stream.WriteByte(0);
+            return;
+        }
+
+        Span<byte> range = stackalloc byte[1 + (3 * sizeof(float))];
+        range[0] = 1;
+        BinaryPrimitives.WriteSingleLittleEndian(range[1..], book.Lower);
+        BinaryPrimitives.WriteSingleLittleEndian(range[5..], book.Step);
+        BinaryPrimitives.WriteSingleLittleEndian(range[9..], _codeBookOptions?.Quantile ?? float.NaN);
+        stream.Write(range);
+        stream.Write(new ReadOnlySpan<byte>(_codes, checked(count * book.RowBytes)));
+    }
+
+    private void ReadCodes(Stream stream, int count)
+    {
+        int kind = stream.ReadByte();
+        if (kind == 0)
+        {
+            return;
+        }
+
+        if (kind != 1)
+        {
+            throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}.");
+        }
+
+        Span<byte> range = stackalloc byte[3 * sizeof(float)];
+        stream.ReadExactly(range);
+        float quantile = BinaryPrimitives.ReadSingleLittleEndian(range[8..]);
+        var book = new ScalarCodes(Metric, _dimensions, BinaryPrimitives.ReadSingleLittleEndian(range), BinaryPrimitives.ReadSingleLittleEndian(range[4..]));
+        var options = new ScalarQuantizationOptions { Quantile = float.IsNaN(quantile) ? null : quantile };
+        var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)book.RowBytes);
+        NativeMemory.Clear(codes, (nuint)_capacity * (nuint)book.RowBytes);
+        try
+        {
+            stream.ReadExactly(new Span<byte>(codes, checked(count * book.RowBytes)));
+        }
+        catch
+        {
+            NodeArena.Free(codes);
+            throw;
+        }
+
+        _quantization = options;
+        ReplaceCodesHoldingLock(book, options, codes);
     }
 }

@@ -171,8 +171,9 @@ public sealed unsafe partial class HnswIndex : IDisposable
             try
             {
                 long n = Math.Min(_count, _capacity);
-                // Per node: row, prefix row, layer-0 links, level and state bytes, in-degree, upper-links reference.
-                long bytes = n * (_rowBytes + ((long)_prefixStride * _elementBytes) + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
+                // Per node: row, prefix row, code row, layer-0 links, level and state bytes, in-degree, upper-links reference.
+                long codeRow = _codeBook?.RowBytes ?? 0;
+                long bytes = n * (_rowBytes + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
@@ -367,10 +368,13 @@ public sealed unsafe partial class HnswIndex : IDisposable
             NodeArena.Free(_vectors);
             NodeArena.Free(_links0);
             NodeArena.Free(_prefixes);
+            NodeArena.Free(_codes);
             FreeLinkLayers();
             _vectors = null;
             _links0 = null;
             _prefixes = null;
+            _codes = null;
+            _codeBook = null;
         }
         finally
         {
@@ -481,6 +485,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         }
 
         GrowLinkLayers(capacity);
+        GrowCodes(capacity);
         Array.Resize(ref _levels, capacity);
         Array.Resize(ref _states, capacity);
         Array.Resize(ref _inDegree, capacity);

@@ -105,6 +105,32 @@ internal sealed unsafe class SearchContext
         VisitedCount = 0;
     }
 
+    /// <summary>The query's code row for a walk on codes; grown on demand, pinned.</summary>
+    public byte[] QueryCodes { get; private set; } = [];
+
+    /// <summary>The candidates a walk on codes found, before they are rescored; grown on demand.</summary>
+    public Neighbor[] Rescored { get; private set; } = [];
+
+    public byte* EnsureQueryCodes(int length)
+    {
+        if (QueryCodes.Length < length)
+        {
+            QueryCodes = GC.AllocateArray<byte>(length, pinned: true);
+        }
+
+        return (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref QueryCodes[0]);
+    }
+
+    public Neighbor[] EnsureRescored(int length)
+    {
+        if (Rescored.Length < length)
+        {
+            Rescored = new Neighbor[Math.Max(length, 2 * Rescored.Length)];
+        }
+
+        return Rescored;
+    }
+
     public float[] EnsureRotatedQuery(int length)
     {
         if (RotatedQuery.Length < length)

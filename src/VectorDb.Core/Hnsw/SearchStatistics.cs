@@ -15,6 +15,11 @@ public sealed class SearchStatistics
     /// </summary>
     public bool FellBackToExact { get; private set; }
 
+    /// <summary>Candidates of a walk on codes whose distances were computed again from the stored rows.</summary>
+    public long Rescored { get; private set; }
+
+    internal void AddRescored(long candidates) => Rescored += candidates;
+
     internal void MarkFallbackToExact() => FellBackToExact = true;
 
     internal void Add(long distances, long visited)

@@ -47,4 +47,10 @@ public readonly ref struct WalkOptions
     /// along them instead of along its graph links, or along its graph links when it has none here. Null for none.
     /// </summary>
     public int? LookThroughLayer { get; init; }
+
+    /// <summary>
+    /// How the walk uses the index's codes when it keeps them (<see cref="HnswIndex.Quantize"/>); the default walks the
+    /// codes and rescores k candidates with the stored rows.
+    /// </summary>
+    public QuantizationSearch Quantization { get; init; }
 }

@@ -11,7 +11,7 @@ internal sealed class GraphPlan() : SearchPlan(SearchStrategy.Graph, "no filter"
     public override bool MayMissMatches => false;
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) =>
-        input.Graph.Search(input.Query, input.K, input.Ef, results, statistics);
+        input.Graph.Search(input.Query, input.K, input.Ef, results, input.Quantization, statistics);
 }
 
 /// <summary>
@@ -78,6 +78,7 @@ internal class FilteredWalkPlan : SearchPlan
             Entry = Entry,
             FollowLayer = Layers.Follow,
             LookThroughLayer = Layers.LookThrough,
+            Quantization = input.Quantization,
         };
 
         // A filter that is one indexed condition is checked inline from its field's column.
@@ -105,7 +106,7 @@ internal sealed class PostFilterPlan(string reason, double? cost, Cardinality es
         var buffer = ArrayPool<Neighbor>.Shared.Rent(oversampled);
         try
         {
-            int found = input.Graph.Search(input.Query, oversampled, (int)Math.Ceiling(Math.Max(input.Ef, input.K) / share), buffer, statistics);
+            int found = input.Graph.Search(input.Query, oversampled, (int)Math.Ceiling(Math.Max(input.Ef, input.K) / share), buffer, input.Quantization, statistics);
             int kept = 0;
             for (int i = 0; i < found && kept < input.K; i++)
             {

@@ -54,6 +54,9 @@ internal readonly ref struct PlanInput
 
     public CancellationToken Cancellation { get; }
 
+    /// <summary>How walks use the graph's codes, when it keeps them.</summary>
+    public QuantizationSearch Quantization { get; init; }
+
     /// <summary>The filter, which a filtered plan is only built for.</summary>
     public NodePredicate Predicate => Filter ?? throw new InvalidOperationException("A filtered plan ran without a filter.");
 }

@@ -5,14 +5,12 @@ namespace VectorDb.Server.Api;
 
 /// <summary>Request body of <c>PUT /collections/{name}</c>.</summary>
 /// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
-[Refused("quantization_config", Unquantized)]
 [Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
 [Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
 [Refused("payload", "payloads are kept in memory (and persisted)")]
 internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
 {
     internal const string UnnamedMultivector = "the unnamed vector holds one vector per point; give a multivector a name";
-    internal const string Unquantized = "vectors are stored unquantized (float32, or float16/bfloat16 with `datatype`)";
     private const string SingleNode = "this server is a single node: one shard, one replica";
 
     [Only(SingleNode, 1)]
@@ -38,6 +36,9 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
 
     /// <summary>Limits the server holds requests to the collection to.</summary>
     public StrictModeConfig? StrictModeConfig { get; init; }
+
+    /// <summary>Codes every dense vector keeps unless it sets its own.</summary>
+    public QuantizationConfig? QuantizationConfig { get; init; }
 }
 
 /// <summary>A sparse vector's parameters: <c>modifier</c> (<c>idf</c> or <c>none</c>) and its index's.</summary>
@@ -95,9 +96,13 @@ internal sealed record SparseVectorConfig(string? Modifier) : RequestBody
 [Refused("vectors", "per-vector settings cannot be changed yet; `hnsw_config` changes the unnamed vector's")]
 [Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
 [Refused("params", "the collection's storage parameters (shards, replicas, on-disk payloads) are fixed on this single node")]
-[Refused("quantization_config", CreateCollectionRequest.Unquantized)]
 [Refused("sparse_vectors", "sparse vectors' settings cannot be changed yet")]
-internal sealed record UpdateCollectionRequest(HnswConfig? HnswConfig, JsonElement? Metadata, StrictModeConfig? StrictModeConfig) : RequestBody;
+internal sealed record UpdateCollectionRequest(HnswConfig? HnswConfig, JsonElement? Metadata, StrictModeConfig? StrictModeConfig) : RequestBody
+{
+    /// <summary>The collection's quantization from now on: as at creation, or <c>"Disabled"</c>.</summary>
+    [ReadAs(typeof(QuantizationConfig))]
+    public JsonElement? QuantizationConfig { get; init; }
+}
 
 /// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
@@ -108,11 +113,13 @@ internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBo
 /// <c>matryoshka</c> (ours) lists a named vector's Matryoshka prefixes for adaptive search with <c>using</c> (the unnamed
 /// vector's are the collection's top-level <c>matryoshka</c>).
 /// </remarks>
-[Refused("quantization_config", CreateCollectionRequest.Unquantized)]
 [Refused("memory", "vectors are kept in memory")]
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null, HnswConfig? HnswConfig = null) : RequestBody
 {
     public int[]? Matryoshka { get; init; }
+
+    /// <summary>This vector's codes, overriding the collection's.</summary>
+    public QuantizationConfig? QuantizationConfig { get; init; }
 
     [Only("vectors are kept in memory", false)]
     public bool? OnDisk { get; init; }
@@ -161,6 +168,8 @@ internal static class CollectionsApi
                 FullScanThreshold = request.HnswConfig?.FullScanThreshold,
                 Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
                 StrictMode = request.StrictModeConfig?.ToOptions(),
+                Quantization = QuantizationConfig.ReadChange(request.QuantizationConfig, "quantization_config", out bool disable),
+                DisableQuantization = disable,
             });
             return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
@@ -265,6 +274,7 @@ internal static class CollectionsApi
                 : throw new InvalidRequestException($"`vectors.{v.Key}.hnsw_config.full_scan_threshold` is not supported yet: it applies to the unnamed vector; named vectors' searches are planned by the cost model."), StringComparer.Ordinal),
             SparseVectors = ParseSparseVectors(request.SparseVectors),
             StrictMode = request.StrictModeConfig?.ToOptions(),
+            Quantization = unnamed?.QuantizationConfig?.ToOptions("vectors.quantization_config") ?? request.QuantizationConfig?.ToOptions("quantization_config"),
         };
     }
 
@@ -317,6 +327,7 @@ internal static class CollectionsApi
         EfConstruction = vector.HnswConfig?.EfConstruct ?? ef,
         Multivector = vector.MultivectorConfig?.ToComparator($"{path}.multivector_config"),
         Matryoshka = vector.Matryoshka,
+        Quantization = vector.QuantizationConfig?.ToOptions($"{path}.quantization_config"),
     };
 
     /// <summary>
@@ -423,6 +434,7 @@ internal static class CollectionsApi
             options.Metadata?.Root)
         {
             StrictModeConfig = options.StrictMode is { } strict ? StrictModeConfig.From(strict) : null,
+            QuantizationConfig = QuantizationConfig.Describe(options.Quantization),
         };
         return new CollectionInfo(
             collection.IsIndexing ? "yellow" : "green", // Qdrant's "optimizations are running"
@@ -450,6 +462,11 @@ internal static class CollectionsApi
     private static object DescribeVectors(CollectionOptions options)
     {
         var unnamed = options.HasUnnamedVector ? new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()) : null;
+        if (unnamed is not null && options.Quantization is not null && options.NamedVectors is { Count: > 0 })
+        {
+            unnamed = unnamed with { QuantizationConfig = QuantizationConfig.Describe(options.Quantization) }; // in a map of vectors, shown per vector as well
+        }
+
         if (options.NamedVectors is not { Count: > 0 } named)
         {
             return unnamed ?? (object)new Dictionary<string, VectorParamsInfo>();
@@ -462,6 +479,7 @@ internal static class CollectionsApi
                 MultivectorConfig = v.Value.Multivector is null ? null : new MultivectorConfigInfo("max_sim"),
                 HnswConfig = v.Value.M != options.M || v.Value.EfConstruction != options.EfConstruction ? new VectorHnswConfigInfo(v.Value.M, v.Value.EfConstruction) : null,
                 Matryoshka = v.Value.Matryoshka,
+                QuantizationConfig = QuantizationConfig.Describe(v.Value.Quantization),
             },
             StringComparer.Ordinal);
         if (unnamed is not null)

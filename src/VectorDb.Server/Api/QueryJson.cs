@@ -74,6 +74,7 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
             Ef = parameters?.HnswEf,
             Exact = parameters?.Exact ?? false,
             Adaptive = parameters?.Adaptive?.ToOptions(),
+            Quantization = parameters?.Quantization?.ToOptions(),
             Cutoff = parameters?.ToCutoff(Join(path, "params")),
         };
     }

@@ -29,6 +29,9 @@ internal sealed record CollectionConfigInfo(
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public StrictModeConfig? StrictModeConfig { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuantizationConfigInfo? QuantizationConfig { get; init; }
 }
 
 /// <summary>The <c>params</c> of a collection: one unnamed vector, one shard, one replica.</summary>
@@ -53,6 +56,9 @@ internal sealed record VectorParamsInfo(int Size, string Distance, string Dataty
     /// <summary>A named vector's Matryoshka prefixes (ours).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<int>? Matryoshka { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public QuantizationConfigInfo? QuantizationConfig { get; init; }
 }
 
 /// <summary>A named vector's own graph parameters, when they differ from the collection's.</summary>

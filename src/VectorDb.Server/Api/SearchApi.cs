@@ -5,7 +5,6 @@ namespace VectorDb.Server.Api;
 
 /// <summary><c>params</c> of a search; <c>explain</c> and <c>adaptive</c> are ours (Qdrant clients never send them).</summary>
 /// <remarks><c>indexed_only</c> is accepted and met: every point is in the graph by the time its write returns.</remarks>
-[Refused("quantization", CreateCollectionRequest.Unquantized)]
 [Refused("acorn", "the query planner chooses two-hop (ACORN-1) traversal by its cost model; see `explain` (docs/planner.md)")]
 [Refused("idf", "inverse document frequency is a sparse vector's `modifier` (set when the vector is created)")]
 internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, AdaptiveParams? Adaptive, bool? IndexedOnly = null) : RequestBody
@@ -15,6 +14,9 @@ internal sealed record SearchParams(int? HnswEf, bool? Exact, bool? Explain, Ada
 
     /// <summary>Ours: keep only hits among a fraction of the collection most similar to the query.</summary>
     public CutoffParams? Cutoff { get; init; }
+
+    /// <summary>How a quantized vector's codes are used.</summary>
+    public QuantizationSearchParams? Quantization { get; init; }
 
     /// <summary>The relevance cut-off asked for, if any.</summary>
     public RelevanceCutoff? ToCutoff(string path) => Cutoff is null ? null
@@ -146,6 +148,7 @@ internal static class SearchApi
             Ef = request.Params?.HnswEf,
             Exact = request.Params?.Exact ?? false,
             Adaptive = request.Params?.Adaptive?.ToOptions(),
+            Quantization = request.Params?.Quantization?.ToOptions(),
             Cutoff = request.Params?.ToCutoff("params"),
         };
         var outcome = Run(collection, stage, request.Offset, request.WithPayload, RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), explain, limits, cancellation);
@@ -207,6 +210,7 @@ internal static class SearchApi
         ServerOptions.Check("limit + offset", (long)stage.Limit + offset, limits.MaxLimit, nameof(limits.MaxLimit));
         ServerOptions.Check("hnsw_ef", stage.Ef ?? 0, limits.MaxEf, nameof(limits.MaxEf));
         ServerOptions.Check("limit × adaptive.oversampling (the shortlist it keeps)", stage.Adaptive is { } adaptive ? (long)stage.Limit * adaptive.Oversampling : 0, limits.MaxEf, nameof(limits.MaxEf));
+        ServerOptions.Check("limit × quantization.oversampling (the candidates rescored)", stage.Quantization is { } quantization ? quantization.Candidates(stage.Limit) : 0, limits.MaxEf, nameof(limits.MaxEf));
         ServerOptions.Check("mmr.candidates_limit", stage.Query is NearestQuery { Mmr.CandidatesLimit: int candidates } ? candidates : 0, limits.MaxLimit, nameof(limits.MaxLimit));
         foreach (var prefetch in stage.Prefetch ?? [])
         {

@@ -18,7 +18,8 @@ internal sealed record CollectionConfig(
     [property: Key(10)] Dictionary<string, SparseVectorConfig>? SparseVectors = null,
     [property: Key(11)] string? StrictModeJson = null, // and before sparse vectors, eleven
     [property: Key(12)] int? FullScanThreshold = null, // and before strict mode, twelve
-    [property: Key(13)] int? LinkCapacity = null) // and before full-scan thresholds, thirteen
+    [property: Key(13)] int? LinkCapacity = null, // and before full-scan thresholds, thirteen
+    [property: Key(14)] QuantizationConfig? Quantization = null) // and before link capacities, fourteen
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -34,7 +35,8 @@ internal sealed record CollectionConfig(
         options.SparseVectors?.ToDictionary(v => v.Key, v => SparseVectorConfig.From(v.Value), StringComparer.Ordinal),
         options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null,
         options.FullScanThreshold,
-        options.LinkCapacity);
+        options.LinkCapacity,
+        QuantizationConfig.From(options.Quantization));
 
     public CollectionOptions ToOptions() => new()
     {
@@ -52,6 +54,7 @@ internal sealed record CollectionConfig(
         StrictMode = StrictModeJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<StrictModeOptions>(StrictModeJson),
         FullScanThreshold = FullScanThreshold,
         LinkCapacity = LinkCapacity,
+        Quantization = Quantization?.ToOptions(),
     };
 }
 
@@ -64,10 +67,12 @@ internal sealed record DenseVectorConfig(
     [property: Key(3)] int EfConstruction,
     [property: Key(4)] VectorDataType DataType,
     [property: Key(5)] int[]? Matryoshka,
-    [property: Key(6)] MultivectorComparator? Multivector = null)
+    [property: Key(6)] MultivectorComparator? Multivector = null,
+    [property: Key(7)] QuantizationConfig? Quantization = null)
 {
     public static DenseVectorConfig From(DenseVectorOptions options) =>
-        new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null, options.Multivector);
+        new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null, options.Multivector,
+            QuantizationConfig.From(options.Quantization));
 
     public DenseVectorOptions ToOptions() => new()
     {
@@ -78,6 +83,30 @@ internal sealed record DenseVectorConfig(
         DataType = DataType,
         Matryoshka = Matryoshka,
         Multivector = Multivector,
+        Quantization = Quantization?.ToOptions(),
+    };
+}
+
+/// <summary>A vector's quantization settings as persisted: the kind (0 = scalar int8) and its settings.</summary>
+[MessagePackObject]
+internal sealed record QuantizationConfig(
+    [property: Key(0)] int Kind,
+    [property: Key(1)] float? Quantile = null,
+    [property: Key(2)] bool? AlwaysRam = null)
+{
+    private const int Scalar = 0;
+
+    public static QuantizationConfig? From(QuantizationOptions? options) => options switch
+    {
+        null => null,
+        ScalarQuantizationOptions scalar => new(Scalar, scalar.Quantile, scalar.AlwaysRam),
+        _ => throw new InvalidRequestException($"Quantization {options.GetType().Name} cannot be stored."),
+    };
+
+    public QuantizationOptions ToOptions() => Kind switch
+    {
+        Scalar => new ScalarQuantizationOptions { Quantile = Quantile, AlwaysRam = AlwaysRam },
+        _ => throw new InvalidDataException($"Unknown quantization kind {Kind} in a stored configuration."),
     };
 }
 

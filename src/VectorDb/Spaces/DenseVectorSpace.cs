@@ -36,6 +36,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
         Graph.M = options.M; // a snapshot's graph has the links blocks it was created with; m may have been lowered since
         Graph.EfConstruction = options.EfConstruction;
+        Graph.Quantize(options.Quantization); // keeps a snapshot's codes when they were fitted with these settings
         _planner = new QueryPlanner(options.Dimensions, 2 * Graph.Parameters.M, usesReach: name.Length == 0)
         {
             FullScanThresholdBytes = options.FullScanThreshold * 1024L,
@@ -76,6 +77,13 @@ internal sealed class DenseVectorSpace : IVectorSpace
         _options = _options with { EfConstruction = ef, M = m, FullScanThreshold = fullScanThreshold };
     }
 
+    /// <summary>Keeps codes as <paramref name="quantization"/> says from now on (re-encoding every row; searches go on meanwhile).</summary>
+    public void ChangeQuantization(QuantizationOptions? quantization)
+    {
+        Graph.Quantize(quantization);
+        _options = _options with { Quantization = quantization };
+    }
+
     /// <summary>Stores a vector on a point's new node and links it into the graph, unpublished; parallel calls take distinct nodes.</summary>
     public void InsertUnpublished(int node, ReadOnlySpan<float> vector)
     {
@@ -108,7 +116,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
         ReadOnlySpan<float> query, int k, SearchOptions options, NodePredicate? filter, IPointSource points, Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
     {
         int ef = options.Ef ?? _options.EfConstruction;
-        var input = new PlanInput(Graph, query, k, ef, filter, cancellation);
+        var input = new PlanInput(Graph, query, k, ef, filter, cancellation) { Quantization = options.Quantization };
         if (filter is not null)
         {
             if (options.Adaptive is not null)

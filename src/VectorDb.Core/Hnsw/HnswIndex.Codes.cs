@@ -1,0 +1,329 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VectorDb.Distance;
+using VectorDb.Quantization;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    /// <summary>Rows an index must hold before its codes are fitted: fewer are searched on their stored rows.</summary>
+    public const int CodeTrainingRows = 1024;
+
+    private readonly Lock _codeTraining = new();
+    private ScalarQuantizationOptions? _quantization;
+    private ScalarCodes? _codeBook; // the fitted range of _codes; both set and cleared together under the exclusive lock
+    private ScalarQuantizationOptions? _codeBookOptions; // what _codeBook was fitted with
+    private byte* _codes;
+
+    /// <summary>The quantization the index keeps codes for (null: none); see <see cref="Quantize"/>.</summary>
+    public QuantizationOptions? Quantization => Volatile.Read(ref _quantization);
+
+    /// <summary>True when searches can walk codes: quantization is on and the codes are fitted.</summary>
+    public bool HasCodes => Volatile.Read(ref _codeBook) is not null;
+
+    /// <summary>Bytes held by the stored rows (and prefix copies) of allocated nodes: what codes spare the walk from reading.</summary>
+    public long RowMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * (_rowBytes + ((long)_prefixStride * _elementBytes));
+
+    /// <summary>Bytes held by codes of allocated nodes.</summary>
+    public long CodeMemoryBytes => _codeBook is { } book ? (long)Math.Min(AllocatedCount, _capacity) * book.RowBytes : 0;
+
+    /// <summary>
+    /// Keeps compressed codes of every row beside it (null: none), which searches then walk before rescoring their
+    /// best candidates with the rows (<see cref="QuantizationSearch"/>). The codes are fitted on a sample of the rows
+    /// once the index holds <see cref="CodeTrainingRows"/>, and refitted when the options change; until then searches
+    /// read the rows. Searches may run meanwhile: the codes are encoded under the shared lock and swapped in at the
+    /// end. Call with inserts kept out.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The options are out of range or not a kind this index can build.</exception>
+    public void Quantize(QuantizationOptions? options)
+    {
+        var scalar = options switch
+        {
+            null => null,
+            ScalarQuantizationOptions given => given,
+            _ => throw new InvalidRequestException($"Quantization {options.GetType().Name} is not supported by the graph."),
+        };
+        scalar?.Validate();
+        lock (_codeTraining)
+        {
+            Volatile.Write(ref _quantization, scalar);
+            if (scalar is null || !Equals(scalar with { AlwaysRam = null }, _codeBookOptions))
+            {
+                if (scalar is not null && AllocatedCount >= CodeTrainingRows)
+                {
+                    TrainCodes(scalar, whileSearching: true);
+                }
+                else
+                {
+                    ReplaceCodes(null, null, null);
+                }
+            }
+        }
+    }
+
+    /// <summary>Fits codes once the index has grown to <see cref="CodeTrainingRows"/> under quantization; called after a row is written.</summary>
+    private void TrainCodesIfDue(int id)
+    {
+        if (id + 1 < CodeTrainingRows || Volatile.Read(ref _codeBook) is not null || Volatile.Read(ref _quantization) is null)
+        {
+            return;
+        }
+
+        lock (_codeTraining)
+        {
+            if (_codeBook is null && _quantization is { } options)
+            {
+                // Inserts run meanwhile, so this fit holds the lock exclusively; it is small (about CodeTrainingRows rows).
+                TrainCodes(options, whileSearching: false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fits a range on a sample of rows and encodes every row. With <paramref name="whileSearching"/> the encoding
+    /// runs under the shared lock (no insert may run) and only the swap is exclusive.
+    /// </summary>
+    private void TrainCodes(ScalarQuantizationOptions options, bool whileSearching)
+    {
+        if (!whileSearching)
+        {
+            _resizeLock.EnterWriteLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var book = FitCodes(options);
+                var codes = EncodeAll(book, _capacity);
+                ReplaceCodesHoldingLock(book, options, codes);
+            }
+            finally
+            {
+                _resizeLock.ExitWriteLock();
+            }
+
+            return;
+        }
+
+        ScalarCodes fitted;
+        byte* encoded;
+        int capacity;
+        EnterShared();
+        try
+        {
+            fitted = FitCodes(options);
+            capacity = _capacity;
+            encoded = EncodeAll(fitted, capacity);
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            if (_disposed || capacity != _capacity)
+            {
+                NodeArena.Free(encoded);
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                encoded = EncodeAll(fitted, _capacity); // grown meanwhile (it should not: inserts are kept out)
+            }
+
+            ReplaceCodesHoldingLock(fitted, options, encoded);
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    private void ReplaceCodes(ScalarCodes? book, ScalarQuantizationOptions? options, byte* codes)
+    {
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ReplaceCodesHoldingLock(book, options, codes);
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    private void ReplaceCodesHoldingLock(ScalarCodes? book, ScalarQuantizationOptions? options, byte* codes)
+    {
+        NodeArena.Free(_codes);
+        _codes = codes;
+        _codeBookOptions = options is null ? null : options with { AlwaysRam = null };
+        Volatile.Write(ref _codeBook, book);
+    }
+
+    /// <summary>Fits the range on up to <see cref="ScalarCodes.SampleRows"/> rows spread over the index (empty rows skipped). Call holding the lock.</summary>
+    private ScalarCodes FitCodes(ScalarQuantizationOptions options)
+    {
+        int count = Math.Min(_count, _capacity);
+        int rows = ScalarCodes.SampleRows(_dimensions, count);
+        var values = new float[(long)rows * _dimensions];
+        var row = new float[_dimensions];
+        int filled = 0;
+        double stride = count / (double)Math.Max(rows, 1);
+        for (int r = 0; r < rows; r++)
+        {
+            int id = (int)(r * stride);
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), row);
+            if (System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row) != 0)
+            {
+                row.CopyTo(values.AsSpan(filled * _dimensions));
+                filled++;
+            }
+        }
+
+        return ScalarCodes.Fit(Metric, _dimensions, options.Quantile, values.AsSpan(0, filled * _dimensions));
+    }
+
+    /// <summary>A code arena of <paramref name="capacity"/> rows, every allocated node's row encoded. Call holding the lock.</summary>
+    private byte* EncodeAll(ScalarCodes book, int capacity)
+    {
+        var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)book.RowBytes);
+        NativeMemory.Clear(codes, (nuint)capacity * (nuint)book.RowBytes);
+        nint arena = (nint)codes;
+        int count = Math.Min(_count, capacity);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = count < 4096 ? 1 : Environment.ProcessorCount }, () => new float[_dimensions], (id, _, row) =>
+        {
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), row);
+            book.EncodeRow(row, new Span<byte>((byte*)arena + ((nint)id * book.RowBytes), book.RowBytes));
+            return row;
+        }, _ => { });
+        return codes;
+    }
+
+    /// <summary>Encodes a node's code row from its stored row, when codes are kept. Call holding the lock.</summary>
+    private void WriteCodeRow(int id)
+    {
+        if (_codeBook is not { } book)
+        {
+            return;
+        }
+
+        var row = new Span<byte>(_codes + ((nint)id * book.RowBytes), book.RowBytes);
+        if (_dataType == VectorDataType.Float32)
+        {
+            book.EncodeRow(new ReadOnlySpan<float>(VectorPointer(id), _dimensions), row);
+            return;
+        }
+
+        // The codes are of the stored (rounded) row, so they approximate what rescoring reads.
+        var decoded = System.Buffers.ArrayPool<float>.Shared.Rent(_dimensions);
+        try
+        {
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), decoded.AsSpan(0, _dimensions));
+            book.EncodeRow(decoded.AsSpan(0, _dimensions), row);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(decoded);
+        }
+    }
+
+    /// <summary>Copies the code arena into a grown one. Call holding the lock exclusively.</summary>
+    private void GrowCodes(int capacity)
+    {
+        if (_codeBook is not { } book)
+        {
+            return;
+        }
+
+        long rowBytes = book.RowBytes;
+        var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)rowBytes);
+        Buffer.MemoryCopy(_codes, codes, capacity * rowBytes, _capacity * rowBytes);
+        NativeMemory.Clear(codes + (_capacity * rowBytes), (nuint)((capacity - _capacity) * rowBytes));
+        NodeArena.Free(_codes);
+        _codes = codes;
+    }
+
+    /// <summary>True when this search walks codes: they are fitted and the search does not ignore them.</summary>
+    private bool WalksCodes(in QuantizationSearch quantization) => !quantization.Ignore && _codeBook is not null;
+
+    /// <summary>
+    /// The walk on codes: the query is encoded, the graph walked with a beam of at least the candidates to rescore,
+    /// and those candidates rescored with the stored rows (unless told not to). Call holding the lock shared.
+    /// </summary>
+    private int SearchCodes<TFilter>(
+        ref float prepared, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, scoped in WalkOptions walk, SearchStatistics? statistics)
+        where TFilter : struct, INodeFilter
+    {
+        var book = _codeBook!;
+        var quantization = walk.Quantization;
+        int candidates = Math.Max(k, quantization.Candidates(k));
+        var walked = context.EnsureRescored(candidates);
+        byte* query = context.EnsureQueryCodes(book.QueryBytes);
+        book.EncodeQuery(new ReadOnlySpan<float>(Unsafe.AsPointer(ref prepared), _dimensions), new Span<byte>(query, book.QueryBytes));
+
+        context.Vectors = _codes;
+        context.RowBytes = book.RowBytes;
+        context.ElementBytes = 1;
+        int found;
+        try
+        {
+            var operation = new SearchOperation<TFilter>(this, (float*)query, candidates, Math.Max(ef, candidates), walked, context, filter, walk.TwoHop, walk.Seeds, walk.Entry);
+            found = Metric == DistanceMetric.Manhattan ? operation.Run<ScalarL1CodeDistance>() : operation.Run<ScalarDotCodeDistance>();
+        }
+        finally
+        {
+            SearchFullVectors(context);
+        }
+
+        statistics?.Add(context.DistanceCount, context.VisitedCount);
+        var kept = walked.AsSpan(0, found);
+        if (quantization.Rescore != false)
+        {
+            Dispatch<RescoreOperation, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), kept));
+            kept.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
+            statistics?.AddRescored(found);
+        }
+
+        int written = Math.Min(k, found);
+        kept[..written].CopyTo(results);
+        return written;
+    }
+
+    /// <summary>Replaces each candidate's code distance by its stored row's.</summary>
+    private int RescoreCore<TDistance>(ref float query, Span<Neighbor> candidates)
+        where TDistance : struct, IDistanceFunction
+    {
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            if (i + 1 < candidates.Length)
+            {
+                PrefetchRow(candidates[i + 1].Id);
+            }
+
+            int id = candidates[i].Id;
+            candidates[i] = new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions));
+        }
+
+        return candidates.Length;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchRow(int id)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            byte* row = VectorPointer(id);
+            for (nint offset = 0; offset < _rowBytes; offset += 64)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + offset);
+            }
+        }
+    }
+
+    private readonly ref struct RescoreOperation(HnswIndex index, float* query, Span<Neighbor> candidates) : IDistanceOperation<int>
+    {
+        private readonly Span<Neighbor> _candidates = candidates;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.RescoreCore<TDistance>(ref *query, _candidates);
+    }
+}
