@@ -70,3 +70,16 @@ public sealed class CollectionAlreadyExistsException : VectorDbException
     /// <summary>The name asked for.</summary>
     public string CollectionName { get; }
 }
+
+/// <summary>
+/// Stored data failed its checksum when read (e.g. a row of a vector file kept on disk): the read is refused rather than
+/// answered from damaged bytes. The data directory needs repair (reopening rebuilds what the log and point store hold).
+/// </summary>
+public sealed class DataCorruptionException : VectorDbException
+{
+    /// <summary>Creates the exception.</summary>
+    public DataCorruptionException(string message)
+        : base(message)
+    {
+    }
+}

@@ -2,10 +2,20 @@ namespace VectorDb;
 
 /// <summary>
 /// How a dense vector's graph keeps compressed codes of its rows beside them: searches walk the graph on the codes
-/// (a quarter of float32's bytes for scalar codes) and rescore the best candidates with the stored rows. Qdrant's
-/// <c>quantization_config</c>.
+/// (a quarter of float32's bytes for scalar codes, a thirty-second for one-bit codes) and rescore the best candidates
+/// with the stored rows. Qdrant's <c>quantization_config</c>.
 /// </summary>
-public abstract record QuantizationOptions;
+public abstract record QuantizationOptions
+{
+    /// <summary>Qdrant's <c>always_ram</c>: codes are always kept in RAM here, which true asks for and false allows; kept so the configuration reads back as given.</summary>
+    public bool? AlwaysRam { get; init; }
+
+    /// <summary>The settings the codes depend on: equal for options whose codes are the same.</summary>
+    internal QuantizationOptions Fitted => this with { AlwaysRam = null };
+
+    /// <summary>Throws <see cref="InvalidRequestException"/> when a setting is out of range.</summary>
+    public abstract void Validate();
+}
 
 /// <summary>
 /// Scalar int8 quantization: every component becomes a 7-bit code over one range for the whole vector space, fitted
@@ -19,20 +29,64 @@ public sealed record ScalarQuantizationOptions : QuantizationOptions
     /// </summary>
     public float? Quantile { get; init; }
 
-    /// <summary>
-    /// Qdrant's <c>always_ram</c>. Codes are always kept in RAM here, which is what true asks for and what false
-    /// allows; the setting is kept so the configuration reads back as given.
-    /// </summary>
-    public bool? AlwaysRam { get; init; }
-
-    /// <summary>Throws <see cref="InvalidRequestException"/> when a setting is out of range.</summary>
-    public void Validate()
+    /// <inheritdoc />
+    public override void Validate()
     {
         if (Quantile is { } quantile && !(quantile is >= 0.5f and <= 1f))
         {
             throw new InvalidRequestException($"quantization_config.scalar.quantile must be between 0.5 and 1, got {quantile}.");
         }
     }
+}
+
+/// <summary>
+/// Binary quantization (Qdrant's <c>binary</c>): each component becomes one bit (above or below its dimension's mean)
+/// or two (below, around or above it), so a 384-d row is 48 or 96 bytes. Searches compare the query, itself quantized
+/// to <see cref="QueryEncoding"/>, with popcounts, and rescore with the stored rows; without rescoring the scores are
+/// rough. For embeddings (dot and cosine) and squared L2; not for Manhattan.
+/// </summary>
+public sealed record BinaryQuantizationOptions : QuantizationOptions
+{
+    /// <summary>Bits per component of a stored row.</summary>
+    public BinaryEncoding Encoding { get; init; } = BinaryEncoding.OneBit;
+
+    /// <summary>How the query is quantized for the comparison.</summary>
+    public BinaryQueryEncoding QueryEncoding { get; init; } = BinaryQueryEncoding.Default;
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        if (!Enum.IsDefined(Encoding) || !Enum.IsDefined(QueryEncoding))
+        {
+            throw new InvalidRequestException($"Unknown binary quantization encoding {Encoding}/{QueryEncoding}.");
+        }
+    }
+}
+
+/// <summary>Bits per component of a binary-quantized row (Qdrant's <c>encoding</c>).</summary>
+public enum BinaryEncoding
+{
+    /// <summary>One bit: above the dimension's mean or not (Qdrant's <c>one_bit</c>).</summary>
+    OneBit,
+
+    /// <summary>Two bits: below, around or above the mean, by ±0.61 standard deviations (Qdrant's <c>two_bits</c>).</summary>
+    TwoBits,
+}
+
+/// <summary>How a query is quantized to compare with binary rows (Qdrant's <c>query_encoding</c>).</summary>
+public enum BinaryQueryEncoding
+{
+    /// <summary>As the rows are: one bit per component (Qdrant's <c>default</c>).</summary>
+    Default,
+
+    /// <summary>One bit per component (Qdrant's <c>binary</c>).</summary>
+    Binary,
+
+    /// <summary>Four bits per component: about four times the popcounts, much closer scores (Qdrant's <c>scalar4bits</c>).</summary>
+    Scalar4Bits,
+
+    /// <summary>Eight bits per component (Qdrant's <c>scalar8bits</c>).</summary>
+    Scalar8Bits,
 }
 
 /// <summary>

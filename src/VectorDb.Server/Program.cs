@@ -21,6 +21,7 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--max-request-body-bytes"] = "VectorDb:MaxRequestBodyBytes",
     ["--query-timeout-seconds"] = "VectorDb:QueryTimeoutSeconds",
     ["--checkpoint-interval-seconds"] = "VectorDb:CheckpointIntervalSeconds",
+    ["--point-store-memory-mb"] = "VectorDb:PointStoreMemoryMb",
 });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
 {

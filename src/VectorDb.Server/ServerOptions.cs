@@ -38,11 +38,18 @@ public sealed class ServerOptions
     /// <summary>Log bytes after which a checkpoint is taken before the interval is up.</summary>
     public long CheckpointLogBytes { get; set; } = StorageOptions.Default.CheckpointLogBytes;
 
+    /// <summary>
+    /// MiB of point records the point store (FasterKV) keeps in memory before serving older ones from disk: with
+    /// the graphs' links and codes, what a memory-limited server must budget for (<c>--point-store-memory-mb</c>).
+    /// </summary>
+    public int PointStoreMemoryMb { get; set; } = (int)(StorageOptions.Default.PointStoreMemoryBytes >> 20);
+
     /// <summary>The storage settings these options describe.</summary>
     internal StorageOptions ToStorageOptions() => new()
     {
         CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds),
         CheckpointLogBytes = CheckpointLogBytes,
+        PointStoreMemoryBytes = (long)PointStoreMemoryMb << 20,
     };
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when <paramref name="value"/> of <paramref name="what"/> exceeds <paramref name="max"/>.</summary>

@@ -144,6 +144,22 @@ public sealed partial class Collection
             }
 
             Release();
+            foreach (var space in _spaces.Dense.Values)
+            {
+                DeleteRowsFile(space);
+            }
+        }
+    }
+
+    /// <summary>Where a dense vector of this collection keeps its rows when they are on disk; null without a data directory.</summary>
+    private string? RowsFile(string vector) => _durable?.RowsFile(Id, vector);
+
+    /// <summary>Removes a dropped vector's row file (a crash before this leaves it behind, unused).</summary>
+    private static void DeleteRowsFile(Spaces.IVectorSpace space)
+    {
+        if (space is Spaces.DenseVectorSpace { RowsFile: { } file })
+        {
+            File.Delete(file);
         }
     }
 

@@ -100,6 +100,16 @@ public sealed partial class Collection
         ArgumentNullException.ThrowIfNull(options);
         VectorNames.Validate(name);
         options.Validate(name);
+        if (options.Quantization is null && options.Multivector is null)
+        {
+            CollectionOptions.ValidateQuantization(Options.Quantization, options.Distance); // the collection's, which it takes
+        }
+
+        if (options.Memory != MemoryTier.Pinned && _durable is null)
+        {
+            throw new InvalidRequestException("Vectors kept on disk (memory `cached` or `cold`) need a database opened on a directory, not an in-memory one.");
+        }
+
         Write(wait, () => _spaces.Find(name) is null ? new CreateVectorRecord(Id, name, DenseVectorConfig.From(options), null) : throw VectorExists(name));
     }
 
@@ -281,7 +291,7 @@ public sealed partial class Collection
         }
 
         IVectorSpace space = dense is { Multivector: not null } ? new MultivectorSpace(name, dense.ToSpaceOptions(), _table)
-            : dense is not null ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(Options.Quantization), _table)
+            : dense is not null ? new DenseVectorSpace(Name, name, dense.ToSpaceOptions(Options.Quantization), _table, rowsFile: RowsFile(name))
             : new SparseVectorSpace(name, sparse ?? throw new InvalidDataException($"The record adding vector `{name}` has no settings."), _table);
         using (_table.WriteVisible())
         {
@@ -323,6 +333,7 @@ public sealed partial class Collection
         }
 
         space.Dispose(); // no reader holds it: reads hold visibility, under which it was taken away
+        DeleteRowsFile(space);
     }
 
     /// <summary>

@@ -49,7 +49,7 @@ public sealed partial class Collection : ICheckpointed
         };
         _durable = durable;
         _table = new PointTable(name, vector => _spaces!.Find(vector) is { } space ? space.Holds : null);
-        _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault("")) : null;
+        _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault(""), RowsFile("")) : null;
         _payloadIndexes = new PayloadIndexSet(_unnamed?.Graph, options.PayloadLinks);
         var dense = new Dictionary<string, DenseVectorSpace>(StringComparer.Ordinal);
         if (_unnamed is not null)
@@ -62,7 +62,7 @@ public sealed partial class Collection : ICheckpointed
         {
             if (settings.Multivector is null)
             {
-                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(Options.Quantization), _table, graphs?.GetValueOrDefault(vector));
+                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(Options.Quantization), _table, graphs?.GetValueOrDefault(vector), RowsFile(vector));
             }
             else
             {
@@ -123,7 +123,7 @@ public sealed partial class Collection : ICheckpointed
         }
 
         long rows = graph.RowMemoryBytes, codes = graph.CodeMemoryBytes;
-        return new DenseVectorMemory(rows, codes, graph.MemoryBytes - rows - codes, graph.HasCodes);
+        return new DenseVectorMemory(rows, codes, graph.MemoryBytes - rows - codes, graph.RowDiskBytes, graph.HasCodes);
     }
 
     /// <summary>The payload indexes, with how many points each covers.</summary>

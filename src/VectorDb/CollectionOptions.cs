@@ -71,6 +71,14 @@ public sealed record CollectionOptions
     public QuantizationOptions? Quantization { get; init; }
 
     /// <summary>
+    /// Where the unnamed vector's stored rows live (Qdrant's <c>memory</c>, or <c>on_disk</c>): in process memory (the
+    /// default), or in a memory-mapped file under the data directory that the OS pages in and out. With
+    /// <see cref="Quantization"/> a search reads rows only to rescore its candidates, so a collection's vectors can
+    /// exceed RAM. Needs a database opened on a directory.
+    /// </summary>
+    public MemoryTier Memory { get; init; }
+
+    /// <summary>
     /// For Matryoshka embeddings (OpenAI text-embedding-3, nomic-embed v1.5, …), whose leading dimensions are
     /// themselves an embedding: the prefix lengths the model was trained for, e.g. [64, 128, 256, 768]. Adaptive
     /// searches then walk the graph on one of these prefixes (<see cref="AdaptiveSearch.SearchDimensions"/> must be
@@ -97,7 +105,11 @@ public sealed record CollectionOptions
     public void Validate()
     {
         StrictMode?.Validate();
-        ValidateQuantization(Quantization);
+        ValidateQuantization(Quantization, Distance);
+        if (!Enum.IsDefined(Memory))
+        {
+            throw new InvalidRequestException($"Unknown memory tier {Memory}.");
+        }
         if (LinkCapacity < M)
         {
             throw new InvalidRequestException($"The link capacity ({LinkCapacity}) cannot be below m ({M}).");
@@ -128,6 +140,10 @@ public sealed record CollectionOptions
         {
             VectorNames.Validate(name);
             (vector ?? throw new InvalidRequestException($"Vector `{name}` has no settings.")).Validate(name);
+            if (vector.Quantization is null && vector.Multivector is null)
+            {
+                ValidateQuantization(Quantization, vector.Distance); // the collection's, which it takes
+            }
         }
 
         foreach (var (name, sparse) in SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
@@ -192,20 +208,25 @@ public sealed record CollectionOptions
     /// <summary>The principal axes a PCA-rotated collection keeps (<see cref="PcaOptions.Dimensions"/>, or its default); null without PCA.</summary>
     public int? PcaDimensions => Pca is null ? null : Pca.Dimensions ?? PcaOptions.DefaultDimensions(Dimensions);
 
-    /// <summary>Refuses quantization settings out of range, or of a kind the graph cannot build.</summary>
-    internal static void ValidateQuantization(QuantizationOptions? quantization)
+    /// <summary>Refuses quantization settings out of range, or of a kind the graph cannot build for the metric.</summary>
+    internal static void ValidateQuantization(QuantizationOptions? quantization, DistanceMetric metric)
     {
         switch (quantization)
         {
             case null:
                 return;
-            case ScalarQuantizationOptions scalar:
-                scalar.Validate();
+            case BinaryQuantizationOptions when metric == DistanceMetric.Manhattan:
+                throw new InvalidRequestException("Binary quantization estimates dot products: use it with Cosine, Dot or Euclid, and scalar quantization with Manhattan.");
+            case ScalarQuantizationOptions or BinaryQuantizationOptions:
+                quantization.Validate();
                 return;
             default:
                 throw new InvalidRequestException($"Quantization {quantization.GetType().Name} is not supported.");
         }
     }
+
+    /// <summary>True when some dense vector keeps its rows in a file (which needs a data directory).</summary>
+    internal bool KeepsRowsInFiles => (HasUnnamedVector && Memory != MemoryTier.Pinned) || (NamedVectors?.Values.Any(v => v.Memory != MemoryTier.Pinned) ?? false);
 
     internal HnswParameters ToHnswParameters() => new() { M = LinkCapacity ?? M, EfConstruction = EfConstruction, DataType = DataType };
 

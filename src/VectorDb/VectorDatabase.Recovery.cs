@@ -174,7 +174,7 @@ public sealed partial class VectorDatabase
             bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
             try
             {
-                var graphs = ReadGraphs(entry, folder);
+                var graphs = ReadGraphs(entry, folder, options, durable);
                 try
                 {
                     collection = new Collection(entry.Name, entry.Id, options, durable, graphs);
@@ -229,8 +229,14 @@ public sealed partial class VectorDatabase
 
     /// <summary>The graphs a checkpoint saved for a collection, by vector name (<c>""</c>: the unnamed vector's).</summary>
     /// <exception cref="InvalidDataException">A snapshot is damaged.</exception>
-    private static Dictionary<string, HnswIndex> ReadGraphs(CollectionManifest entry, string folder)
+    private static Dictionary<string, HnswIndex> ReadGraphs(CollectionManifest entry, string folder, CollectionOptions options, DurableStore durable)
     {
+        // Rows kept on disk stay in their file: the snapshot holds their checksums, and the file is mapped, not read.
+        RowFileOptions? RowsOf(string name) =>
+            (name.Length == 0 ? options.Memory : options.NamedVectors?.GetValueOrDefault(name)?.Memory ?? MemoryTier.Pinned) is var tier && tier != MemoryTier.Pinned
+                ? new RowFileOptions(durable.RowsFile(entry.Id, name), tier)
+                : null;
+
         var files = new Dictionary<string, string>(entry.VectorSnapshotFiles ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         if (entry.SnapshotFile is { } unnamed)
         {
@@ -243,7 +249,7 @@ public sealed partial class VectorDatabase
             foreach (var (name, file) in files)
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
-                graphs[name] = HnswIndex.ReadSnapshot(snapshot);
+                graphs[name] = HnswIndex.ReadSnapshot(snapshot, RowsOf(name));
             }
         }
         catch

@@ -48,6 +48,11 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
         ValidateName(name);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.KeepsRowsInFiles && _durable is null)
+        {
+            throw new InvalidRequestException("Vectors kept on disk (memory `cached` or `cold`) need a database opened on a directory, not an in-memory one.");
+        }
+
         uint id = 0;
         Write(() =>
         {

@@ -36,6 +36,9 @@ public sealed record DenseVectorOptions
     /// </summary>
     public QuantizationOptions? Quantization { get; init; }
 
+    /// <summary>Where this vector's stored rows live (see <see cref="CollectionOptions.Memory"/>). Multivectors keep theirs in memory.</summary>
+    public MemoryTier Memory { get; init; }
+
     /// <summary>The settings a vector space of this vector is built with (a collection's unnamed vector takes the same form).</summary>
     internal CollectionOptions ToSpaceOptions() => new()
     {
@@ -47,6 +50,7 @@ public sealed record DenseVectorOptions
         Matryoshka = Matryoshka is { } prefixes ? [.. prefixes] : null,
         PayloadLinks = false,
         Quantization = Quantization,
+        Memory = Memory,
     };
 
     /// <summary>The settings of this vector's space in a collection whose own quantization is <paramref name="collectionQuantization"/>.</summary>
@@ -65,9 +69,11 @@ public sealed record DenseVectorOptions
             throw new InvalidRequestException($"Vector `{name}`: {e.Message}", e);
         }
 
-        if (Multivector is not null && Quantization is not null)
+        if (Multivector is not null && (Quantization is not null || Memory != MemoryTier.Pinned))
         {
-            throw new InvalidRequestException($"Multivector `{name}`: quantization_config is not supported for multivectors.");
+            throw new InvalidRequestException(Quantization is not null
+                ? $"Multivector `{name}`: quantization_config is not supported for multivectors."
+                : $"Multivector `{name}`: multivectors are kept in memory (memory `{Memory.ToString().ToLowerInvariant()}` is not supported for them).");
         }
 
         if (Multivector is { } comparator && (!Enum.IsDefined(comparator) || Distance is not (DistanceMetric.Cosine or DistanceMetric.Dot) || Matryoshka is not null))

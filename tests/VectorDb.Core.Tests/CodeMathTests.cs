@@ -26,12 +26,12 @@ public class CodeMathTests
         var random = new Random(3);
         for (int length = 16; length <= 1040; length += 16)
         {
-            foreach (var (a, b) in Inputs(random, length, CodeMath.MaxCode))
+            foreach (var (a, b) in Inputs(random, length, CodeMath.MaxCode, signedB: true))
             {
                 long expected = 0;
                 for (int i = 0; i < length; i++)
                 {
-                    expected += a[i] * b[i];
+                    expected += a[i] * (sbyte)b[i];
                 }
 
                 Assert.True(expected == Dot7(path, a, b), $"length {length}, path {path}");
@@ -73,20 +73,24 @@ public class CodeMathTests
         _ => true,
     };
 
-    /// <summary>Random codes, the largest codes against each other, and the largest against zero.</summary>
-    private static IEnumerable<(byte[] A, byte[] B)> Inputs(Random random, int length, int max)
+    /// <summary>Random codes, the largest codes against each other (and against the most negative), and the largest against zero.</summary>
+    private static IEnumerable<(byte[] A, byte[] B)> Inputs(Random random, int length, int max, bool signedB = false)
     {
         var a = new byte[length];
         var b = new byte[length];
         for (int i = 0; i < length; i++)
         {
             a[i] = (byte)random.Next(max + 1);
-            b[i] = (byte)random.Next(max + 1);
+            b[i] = signedB ? (byte)(sbyte)random.Next(-max, max + 1) : (byte)random.Next(max + 1);
         }
 
         yield return (a, b);
         yield return (Enumerable.Repeat((byte)max, length).ToArray(), Enumerable.Repeat((byte)max, length).ToArray());
         yield return (Enumerable.Repeat((byte)max, length).ToArray(), new byte[length]);
+        if (signedB)
+        {
+            yield return (Enumerable.Repeat((byte)max, length).ToArray(), Enumerable.Repeat((byte)(sbyte)-max, length).ToArray());
+        }
     }
 
     private static int Dot7(Path path, byte[] a, byte[] b)

@@ -135,7 +135,7 @@ public class ScalarCodesTests
         const int dimensions = 100;
         var rows = Enumerable.Range(0, 300).Select(_ => Gaussian(random, dimensions)).ToArray();
         var values = rows.SelectMany(r => r).ToArray();
-        var book = ScalarCodes.Fit(metric, dimensions, quantile: null, values);
+        var book = ScalarCodes.Fit(metric, dimensions, new ScalarQuantizationOptions(), values);
         var query = Gaussian(random, dimensions);
         if (metric == DistanceMetric.Cosine)
         {
@@ -145,7 +145,7 @@ public class ScalarCodesTests
             }
 
             VectorMath.TryNormalize(query, query);
-            book = ScalarCodes.Fit(metric, dimensions, quantile: null, rows.SelectMany(r => r).ToArray());
+            book = ScalarCodes.Fit(metric, dimensions, new ScalarQuantizationOptions(), rows.SelectMany(r => r).ToArray());
         }
 
         var queryCodes = new byte[book.QueryBytes];
@@ -157,9 +157,12 @@ public class ScalarCodesTests
         {
             book.EncodeRow(row, rowCodes);
             ref float q = ref System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref queryCodes[0]);
-            approximate.Add(metric == DistanceMetric.Manhattan
-                ? ScalarL1CodeDistance.Compute(ref q, ref rowCodes[0], dimensions)
-                : ScalarDotCodeDistance.Compute(ref q, ref rowCodes[0], dimensions));
+            approximate.Add(metric switch
+            {
+                DistanceMetric.Manhattan => ScalarL1CodeDistance.Compute(ref q, ref rowCodes[0], dimensions),
+                DistanceMetric.Euclid => ScalarEuclidCodeDistance.Compute(ref q, ref rowCodes[0], dimensions),
+                _ => ScalarDotCodeDistance.Compute(ref q, ref rowCodes[0], dimensions),
+            });
             exact.Add(metric switch
             {
                 DistanceMetric.Euclid => VectorMath.SquaredEuclidean(row, query),
@@ -178,13 +181,25 @@ public class ScalarCodesTests
     public void Quantile_clips_outliers_to_the_ends_of_the_range()
     {
         var values = Enumerable.Range(0, 1000).Select(i => (float)i).Append(1e6f).ToArray();
-        var all = ScalarCodes.Fit(DistanceMetric.Euclid, 1, quantile: null, values.ToArray());
-        var clipped = ScalarCodes.Fit(DistanceMetric.Euclid, 1, quantile: 0.99f, values.ToArray());
-        Assert.Equal(1e6f / 127, all.Step, 1e-2f);
-        Assert.True(clipped.Lower >= 4 && clipped.Lower + (127 * clipped.Step) <= 996, $"lower {clipped.Lower}, step {clipped.Step}");
+        var all = ScalarCodes.Fit(DistanceMetric.Euclid, 1, new ScalarQuantizationOptions(), values.ToArray());
+        var clipped = ScalarCodes.Fit(DistanceMetric.Euclid, 1, new ScalarQuantizationOptions { Quantile = 0.99f }, values.ToArray());
+        Assert.Equal(1e6f / 127, all.Step[0], 1e-2f);
+        Assert.True(clipped.Lower[0] >= 4 && clipped.Lower[0] + (127 * clipped.Step[0]) <= 996, $"lower {clipped.Lower[0]}, step {clipped.Step[0]}");
         var row = new byte[clipped.RowBytes];
         clipped.EncodeRow([1e6f], row);
         Assert.Equal(127, row[0]);
+    }
+
+    [Fact]
+    public void Dot_and_cosine_get_a_range_per_dimension_L2_and_L1_one_for_all()
+    {
+        // Dimension 0 spans 0..1, dimension 1 spans 0..1000.
+        float[] values = [.. Enumerable.Range(0, 500).SelectMany(i => new[] { i / 500f, i * 2f })];
+        var dot = ScalarCodes.Fit(DistanceMetric.Dot, 2, new ScalarQuantizationOptions(), values.ToArray());
+        Assert.Equal(1f / 127, dot.Step[0], 1e-3f);
+        Assert.Equal(998f / 127, dot.Step[1], 1e-2f);
+        var l1 = ScalarCodes.Fit(DistanceMetric.Manhattan, 2, new ScalarQuantizationOptions(), values.ToArray());
+        Assert.Equal(l1.Step[0], l1.Step[1]);
     }
 
     [Theory]
@@ -221,6 +236,45 @@ public class ScalarCodesTests
         }
 
         Assert.True(recall >= 0.9, $"{metric} {type}: recall@10 {recall:F3}");
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Cosine, BinaryEncoding.OneBit)]
+    [InlineData(DistanceMetric.Dot, BinaryEncoding.TwoBits)]
+    [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneBit)]
+    [InlineData(DistanceMetric.Euclid, BinaryEncoding.TwoBits)]
+    public void Binary_estimates_follow_the_dequantized_rows(DistanceMetric metric, BinaryEncoding encoding)
+    {
+        // With an 8-bit query the estimate is the dequantized row's distance up to the query's rounding.
+        var random = new Random(37);
+        const int dimensions = 100;
+        var rows = Enumerable.Range(0, 400).Select(_ => Gaussian(random, dimensions).Select(x => x + 0.5f).ToArray()).ToArray();
+        var options = new BinaryQuantizationOptions { Encoding = encoding, QueryEncoding = BinaryQueryEncoding.Scalar8Bits };
+        var book = BinaryCodes.Fit(metric, dimensions, options, rows.SelectMany(r => r).ToArray());
+        var query = Gaussian(random, dimensions);
+        var queryCodes = new byte[book.QueryBytes];
+        book.EncodeQuery(query, queryCodes);
+        var rowCodes = new byte[book.RowBytes];
+        var estimates = new List<double>();
+        var dequantized = new List<double>();
+        foreach (var row in rows)
+        {
+            book.EncodeRow(row, rowCodes);
+            estimates.Add(BinaryCodeDistance.Compute(ref System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref queryCodes[0]), ref rowCodes[0], dimensions));
+            var decoded = book.Decode(rowCodes);
+            dequantized.Add(metric == DistanceMetric.Euclid ? VectorMath.SquaredEuclidean(decoded, query) : -VectorMath.Dot(decoded, query));
+        }
+
+        double spread = dequantized.Max() - dequantized.Min();
+        double worst = estimates.Zip(dequantized, (e, d) => Math.Abs(e - d)).Max();
+        Assert.True(worst < 0.02 * spread, $"{metric} {encoding}: worst error {worst:G4} against a spread of {spread:G4}");
+    }
+
+    [Fact]
+    public void Binary_codes_are_refused_under_Manhattan()
+    {
+        using var index = new HnswIndex(8, DistanceMetric.Manhattan);
+        Assert.Throws<InvalidRequestException>(() => index.Quantize(new BinaryQuantizationOptions()));
     }
 
     [Fact]

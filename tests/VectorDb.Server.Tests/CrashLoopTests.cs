@@ -6,7 +6,7 @@ namespace VectorDb.Server.Tests;
 
 /// <summary>
 /// A real server process under upserts, deletes and payload updates from several clients (all <c>wait=true</c>),
-/// killed with SIGKILL at random moments. After each restart: every acknowledged write is there with its exact
+/// killed with SIGKILL at random moments; the collection keeps its rows on disk and searches int8 codes. After each restart: every acknowledged write is there with its exact
 /// vector and payload, every acknowledged delete is absent, a write in flight at the kill is either wholly there
 /// or wholly absent, the index agrees with the store, and search recall holds.
 /// 10 cycles by default; <c>VECTORDB_SOAK=1</c> runs 50, <c>VECTORDB_CRASH_CYCLES=N</c> runs N.
@@ -43,7 +43,12 @@ public sealed class CrashLoopTests : IDisposable
             {
                 if (cycle == 0)
                 {
-                    await Workload.Expect(http, HttpMethod.Put, $"/collections/{Collection}", new { vectors = new { size = Dimensions, distance = "Euclid" } });
+                    // Rows on disk and searches on int8 codes: the file, its checksums and the codes go through every kill too.
+                    await Workload.Expect(http, HttpMethod.Put, $"/collections/{Collection}", new
+                    {
+                        vectors = new { size = Dimensions, distance = "Euclid", on_disk = true },
+                        quantization_config = new { scalar = new { type = "int8" } },
+                    });
                     await Workload.Expect(http, HttpMethod.Put, $"/collections/{Collection}/index?wait=true", new { field_name = "c", field_schema = "integer" });
                 }
                 else

@@ -72,9 +72,16 @@ public sealed class QuantizationApiTests(ServerFactory factory) : IClassFixture<
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "uint4"}}}""", "quantization_config.scalar.type")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "int8", "quantile": 0.3}}}""", "quantile")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"product": {"compression": "x16"}}}""", "quantization_config.product")]
-    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {}}}""", "quantization_config.binary")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {"encoding": "one_and_half_bits"}}}""", "quantization_config.binary.encoding")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {"query_encoding": "scalar2bits"}}}""", "quantization_config.binary.query_encoding")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Manhattan"}, "quantization_config": {"binary": {}}}""", "Manhattan")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {}, "scalar": {"type": "int8"}}}""", "not both")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {}}""", "quantization_config")]
     [InlineData("""{"vectors": {"m": {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}, "quantization_config": {"scalar": {"type": "int8"}}}}}""", "multivector")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot", "memory": "warm"}}""", "vectors.memory")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot", "memory": "cold", "on_disk": false}}""", "disagree")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot", "on_disk": true}}""", "directory")] // this server's database is in memory
+    [InlineData("""{"vectors": {"m": {"size": 4, "distance": "Dot", "memory": "cached", "multivector_config": {"comparator": "max_sim"}}}}""", "multivector")]
     public async Task Bad_quantization_settings_are_refused_by_name(string request, string named)
     {
         await _client.SendAsync(HttpMethod.Delete, "/collections/bad-int8");

@@ -502,6 +502,10 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Contains("vectordb_http_requests_total{method=\"POST\",route=\"/collections/{name}/points/query\",status=\"200\"}", text, StringComparison.Ordinal);
         Assert.Contains("vectordb_http_request_duration_seconds_count{method=\"POST\",route=\"/collections/{name}/points/query\"}", text, StringComparison.Ordinal);
         Assert.Contains("vectordb_collection_points{collection=\"met\"} 1", text, StringComparison.Ordinal);
+        Assert.Matches("vectordb_vector_memory_bytes\\{collection=\"met\",vector=\"\",component=\"rows\"\\} [1-9]", text);
+        Assert.Contains("vectordb_vector_memory_bytes{collection=\"met\",vector=\"\",component=\"codes\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("vectordb_vector_disk_bytes{collection=\"met\",vector=\"\"} 0", text, StringComparison.Ordinal);
+        Assert.Matches("vectordb_process_resident_bytes [1-9]", text);
     }
 
     [Fact]

@@ -151,4 +151,50 @@ public sealed class QuantizationTests : IDisposable
         Assert.Throws<InvalidRequestException>(() => collection.Query(new PointQuery { Quantization = new QuantizationSearch() }));
         Assert.Throws<InvalidRequestException>(() => collection.UpdateSettings(new CollectionSettingsChange { DisableQuantization = true, Quantization = new ScalarQuantizationOptions() }));
     }
+
+    [Fact]
+    public void Vectors_on_disk_survive_reopening_and_go_with_their_collection()
+    {
+        var query = Vector(-2);
+        var options = Options() with
+        {
+            Memory = MemoryTier.Cached,
+            NamedVectors = new Dictionary<string, DenseVectorOptions> { ["cold"] = new() { Dimensions = 4, Memory = MemoryTier.Cold } },
+        };
+        List<ScoredPoint> before;
+        string[] files;
+        using (var database = VectorDatabase.Open(_directory.Path, NoFinalCheckpoint))
+        {
+            var collection = database.CreateCollection("disk", options);
+            collection.Upsert([.. Points(0, 1500).Select(p => p with { NamedVectors = new Dictionary<string, float[]> { ["cold"] = Vector((int)p.Id.Number)[..4] } })]);
+            database.Checkpoint();
+            collection.Upsert(Points(1500, 300)); // after the checkpoint: replayed into the file on reopening
+            before = [.. collection.Search(query, 10, new SearchOptions { Ef = 64 })];
+            var memory = collection.DenseMemory();
+            Assert.True(memory.DiskBytes >= 1800L * Dimensions * sizeof(float), $"{memory}");
+            Assert.True(memory.RowBytes <= 1800L * 8 * 2, $"{memory}"); // checksums, not rows
+            files = Directory.GetFiles(Path.Combine(_directory.Path, "vectors"));
+            Assert.Equal(2, files.Length);
+        }
+
+        using (var database = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = database.GetCollection("disk");
+            Assert.Equal(MemoryTier.Cached, collection.Options.Memory);
+            Assert.Equal(MemoryTier.Cold, collection.Options.NamedVectors!["cold"].Memory);
+            Assert.Equal(before.Select(h => (h.Id, h.Score)), collection.Search(query, 10, new SearchOptions { Ef = 64 }).Select(h => (h.Id, h.Score)));
+            Assert.Equal(Vector(1600), collection.Get([1600])[0].Vector);
+            Assert.True(database.DeleteCollection("disk"));
+            Assert.All(files, file => Assert.False(File.Exists(file), file));
+        }
+    }
+
+    [Fact]
+    public void An_in_memory_database_refuses_vectors_on_disk()
+    {
+        using var database = VectorDatabase.InMemory();
+        Assert.Throws<InvalidRequestException>(() => database.CreateCollection("disk", Options() with { Memory = MemoryTier.Cold }));
+        var collection = database.CreateCollection("memory", Options());
+        Assert.Throws<InvalidRequestException>(() => collection.CreateVector("disk", new DenseVectorOptions { Dimensions = 4, Memory = MemoryTier.Cached }));
+    }
 }

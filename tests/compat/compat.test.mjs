@@ -143,8 +143,8 @@ test('a scalar-quantized collection is created, described and searched with quan
   const info = await client.getCollection(quantized);
   assert.deepEqual(info.config.quantization_config, { scalar: { type: 'int8', quantile: 0.99, always_ram: true } });
   await client.upsert(quantized, { wait: true, points: [{ id: 1, vector: [1, 0, 0, 0] }, { id: 2, vector: [0, 1, 0, 0] }] });
-  const hits = await client.search(quantized, { vector: [1, 0.1, 0, 0], limit: 1, params: { quantization: { rescore: true, oversampling: 2 } } });
-  assert.deepEqual(hits.map(h => h.id), [1]);
+  const { points } = await client.query(quantized, { query: [1, 0.1, 0, 0], limit: 1, params: { quantization: { rescore: true, oversampling: 2 } } });
+  assert.deepEqual(points.map(h => h.id), [1]);
   await client.updateCollection(quantized, { quantization_config: 'Disabled' });
   assert.equal((await client.getCollection(quantized)).config.quantization_config ?? null, null);
   assert.equal(await client.deleteCollection(quantized), true);

@@ -140,9 +140,9 @@ public static class RecallCommand
                 foreach (int ef in options.Ef)
                 {
                     var run = Measure(queries, truth, options.K, ef, options.Repeats, (q, found) => index.Search(queries[q], options.K, ef, found, search))
-                        with { Oversampling = oversampling, Quantization = "int8" };
+                        with { Oversampling = oversampling, Quantization = options.QuantizationName };
                     runs.Add(run);
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int8 x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{options.QuantizationName} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
                 }
             }
         }

@@ -56,10 +56,20 @@ public sealed record RecallOptions
     public IReadOnlyList<int> Oversampling { get; init; } = [4];
 
     /// <summary>
-    /// <c>--quantization int8</c>: after the plain runs, fit scalar codes and sweep ef for each oversampling, the walk on
-    /// codes rescoring k × oversampling candidates with the stored rows (a series of its own per oversampling).
+    /// <c>--quantization int8|binary|binary2</c> (<c>--query-encoding</c> for binary): after the plain runs, fit codes and
+    /// sweep ef for each oversampling, the walk on codes rescoring k × oversampling candidates with the stored rows (a
+    /// series of its own per oversampling).
     /// </summary>
     public QuantizationOptions? Quantization { get; init; }
+
+    /// <summary>The quantization as result files name it: int8, binary, binary2, with the query encoding when not the default.</summary>
+    public string? QuantizationName => Quantization switch
+    {
+        ScalarQuantizationOptions => "int8",
+        BinaryQuantizationOptions binary => (binary.Encoding == BinaryEncoding.OneBit ? "binary" : "binary2")
+            + (binary.QueryEncoding == BinaryQueryEncoding.Default ? "" : "-q" + binary.QueryEncoding.ToString().ToLowerInvariant()),
+        _ => null,
+    };
 
     /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
     public IReadOnlyList<double> TargetRecall { get; init; } = [];
@@ -86,7 +96,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -132,7 +142,20 @@ public sealed record RecallOptions
             {
                 "none" => null,
                 "int8" => new ScalarQuantizationOptions { Quantile = values.TryGetValue("quantile", out var quantile) ? float.Parse(quantile, CultureInfo.InvariantCulture) : null },
-                var other => throw new ArgumentException($"--quantization takes none or int8, not {other}"),
+                "binary" or "binary2" => new BinaryQuantizationOptions
+                {
+                    Encoding = values["quantization"] == "binary" ? BinaryEncoding.OneBit : BinaryEncoding.TwoBits,
+                    QueryEncoding = values.GetValueOrDefault("query-encoding", "default") switch
+                    {
+                        "default" => BinaryQueryEncoding.Default,
+                        "binary" => BinaryQueryEncoding.Binary,
+                        "scalar4bits" => BinaryQueryEncoding.Scalar4Bits,
+                        "scalar8bits" => BinaryQueryEncoding.Scalar8Bits,
+                        var other => throw new ArgumentException($"--query-encoding takes default, binary, scalar4bits or scalar8bits, not {other}"),
+                    },
+                },
+                "binary1.5" => throw new ArgumentException("--quantization binary1.5 (one_and_half_bits) is not built yet"),
+                var other => throw new ArgumentException($"--quantization takes none, int8, binary or binary2, not {other}"),
             },
             DataType = values.GetValueOrDefault("datatype", "float32") switch
             {

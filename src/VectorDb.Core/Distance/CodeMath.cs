@@ -5,22 +5,23 @@ using System.Runtime.Intrinsics.X86;
 namespace VectorDb.Distance;
 
 /// <summary>
-/// Kernels over byte codes (scalar quantization): Σ aᵢ·bᵢ of 7-bit codes and Σ |aᵢ − bᵢ| of byte codes. Lengths are
+/// Kernels over byte codes (scalar quantization): Σ aᵢ·bᵢ of unsigned 7-bit codes aᵢ (0..127) and signed codes bᵢ
+/// (−127..127), and Σ |aᵢ − bᵢ| of unsigned byte codes. Lengths are
 /// multiples of 16 (code rows are padded with zero codes, which add nothing to either sum), so every SIMD path ends
 /// in whole 16-byte steps and none runs a scalar loop.
 /// </summary>
 /// <remarks>
 /// The dot product multiplies unsigned by signed bytes (<c>vpmaddubsw</c>, AVX2 and AVX-512BW) and adds adjacent
-/// products into int16 with saturation: codes of at most 7 bits keep every pair below 2·127² = 32,258, so it never
-/// saturates, and that is why scalar codes are 7-bit. Where the CPU has AVX-VNNI (<c>vpdpbusd</c>) the products go
-/// straight into int32. The sums fit an int32 up to 65,536 dimensions (65,536 · 127² &lt; 2³¹).
+/// products into int16 with saturation: codes of at most 7 bits on both sides keep every pair within 2·127² = 32,258,
+/// so it never saturates, and that is why scalar codes are 7-bit. Where the CPU has AVX-VNNI (<c>vpdpbusd</c>) the
+/// products go straight into int32. The sums fit an int32 up to 65,536 dimensions (65,536 · 127² &lt; 2³¹).
 /// </remarks>
 internal static class CodeMath
 {
     /// <summary>Largest 7-bit code.</summary>
     public const int MaxCode = 127;
 
-    /// <summary>Σ aᵢ·bᵢ over codes in 0..127; <paramref name="length"/> a multiple of 16.</summary>
+    /// <summary>Σ aᵢ·bᵢ, aᵢ in 0..127 and bᵢ (read as signed bytes) in −127..127; <paramref name="length"/> a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Dot7(ref byte a, ref byte b, nuint length)
     {
@@ -152,7 +153,7 @@ internal static class CodeMath
         int sum = 0;
         for (nuint i = 0; i < length; i++)
         {
-            sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
+            sum += Unsafe.Add(ref a, i) * (sbyte)Unsafe.Add(ref b, i);
         }
 
         return sum;

@@ -11,9 +11,8 @@ public sealed unsafe partial class HnswIndex
     public const int CodeTrainingRows = 1024;
 
     private readonly Lock _codeTraining = new();
-    private ScalarQuantizationOptions? _quantization;
-    private ScalarCodes? _codeBook; // the fitted range of _codes; both set and cleared together under the exclusive lock
-    private ScalarQuantizationOptions? _codeBookOptions; // what _codeBook was fitted with
+    private QuantizationOptions? _quantization;
+    private CodeBook? _codeBook; // the fit of _codes; both set and cleared together under the exclusive lock
     private byte* _codes;
 
     /// <summary>The quantization the index keeps codes for (null: none); see <see cref="Quantize"/>.</summary>
@@ -23,7 +22,7 @@ public sealed unsafe partial class HnswIndex
     public bool HasCodes => Volatile.Read(ref _codeBook) is not null;
 
     /// <summary>Bytes held by the stored rows (and prefix copies) of allocated nodes: what codes spare the walk from reading.</summary>
-    public long RowMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * (_rowBytes + ((long)_prefixStride * _elementBytes));
+    public long RowMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * ((_rowFile is null ? _rowBytes : sizeof(ulong)) + ((long)_prefixStride * _elementBytes));
 
     /// <summary>Bytes held by codes of allocated nodes.</summary>
     public long CodeMemoryBytes => _codeBook is { } book ? (long)Math.Min(AllocatedCount, _capacity) * book.RowBytes : 0;
@@ -38,25 +37,24 @@ public sealed unsafe partial class HnswIndex
     /// <exception cref="InvalidRequestException">The options are out of range or not a kind this index can build.</exception>
     public void Quantize(QuantizationOptions? options)
     {
-        var scalar = options switch
+        options?.Validate();
+        if (options is BinaryQuantizationOptions && Metric == DistanceMetric.Manhattan)
         {
-            null => null,
-            ScalarQuantizationOptions given => given,
-            _ => throw new InvalidRequestException($"Quantization {options.GetType().Name} is not supported by the graph."),
-        };
-        scalar?.Validate();
+            throw new InvalidRequestException("Binary quantization estimates dot products: use it with Cosine, Dot or Euclid, and scalar quantization with Manhattan.");
+        }
+
         lock (_codeTraining)
         {
-            Volatile.Write(ref _quantization, scalar);
-            if (scalar is null || !Equals(scalar with { AlwaysRam = null }, _codeBookOptions))
+            Volatile.Write(ref _quantization, options);
+            if (options is null || !Equals(options.Fitted, _codeBook?.Options))
             {
-                if (scalar is not null && AllocatedCount >= CodeTrainingRows)
+                if (options is not null && AllocatedCount >= CodeTrainingRows)
                 {
-                    TrainCodes(scalar, whileSearching: true);
+                    TrainCodes(options, whileSearching: true);
                 }
                 else
                 {
-                    ReplaceCodes(null, null, null);
+                    ReplaceCodes(null, null);
                 }
             }
         }
@@ -84,7 +82,7 @@ public sealed unsafe partial class HnswIndex
     /// Fits a range on a sample of rows and encodes every row. With <paramref name="whileSearching"/> the encoding
     /// runs under the shared lock (no insert may run) and only the swap is exclusive.
     /// </summary>
-    private void TrainCodes(ScalarQuantizationOptions options, bool whileSearching)
+    private void TrainCodes(QuantizationOptions options, bool whileSearching)
     {
         if (!whileSearching)
         {
@@ -94,7 +92,7 @@ public sealed unsafe partial class HnswIndex
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var book = FitCodes(options);
                 var codes = EncodeAll(book, _capacity);
-                ReplaceCodesHoldingLock(book, options, codes);
+                ReplaceCodesHoldingLock(book, codes);
             }
             finally
             {
@@ -104,7 +102,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        ScalarCodes fitted;
+        CodeBook fitted;
         byte* encoded;
         int capacity;
         EnterShared();
@@ -129,7 +127,7 @@ public sealed unsafe partial class HnswIndex
                 encoded = EncodeAll(fitted, _capacity); // grown meanwhile (it should not: inserts are kept out)
             }
 
-            ReplaceCodesHoldingLock(fitted, options, encoded);
+            ReplaceCodesHoldingLock(fitted, encoded);
         }
         finally
         {
@@ -137,12 +135,12 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void ReplaceCodes(ScalarCodes? book, ScalarQuantizationOptions? options, byte* codes)
+    private void ReplaceCodes(CodeBook? book, byte* codes)
     {
         _resizeLock.EnterWriteLock();
         try
         {
-            ReplaceCodesHoldingLock(book, options, codes);
+            ReplaceCodesHoldingLock(book, codes);
         }
         finally
         {
@@ -150,19 +148,18 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void ReplaceCodesHoldingLock(ScalarCodes? book, ScalarQuantizationOptions? options, byte* codes)
+    private void ReplaceCodesHoldingLock(CodeBook? book, byte* codes)
     {
         NodeArena.Free(_codes);
         _codes = codes;
-        _codeBookOptions = options is null ? null : options with { AlwaysRam = null };
         Volatile.Write(ref _codeBook, book);
     }
 
-    /// <summary>Fits the range on up to <see cref="ScalarCodes.SampleRows"/> rows spread over the index (empty rows skipped). Call holding the lock.</summary>
-    private ScalarCodes FitCodes(ScalarQuantizationOptions options)
+    /// <summary>Fits codes on up to <see cref="CodeBook.SampleRows"/> rows spread over the index (empty rows skipped). Call holding the lock.</summary>
+    private CodeBook FitCodes(QuantizationOptions options)
     {
         int count = Math.Min(_count, _capacity);
-        int rows = ScalarCodes.SampleRows(_dimensions, count);
+        int rows = CodeBook.SampleRows(_dimensions, count);
         var values = new float[(long)rows * _dimensions];
         var row = new float[_dimensions];
         int filled = 0;
@@ -178,11 +175,11 @@ public sealed unsafe partial class HnswIndex
             }
         }
 
-        return ScalarCodes.Fit(Metric, _dimensions, options.Quantile, values.AsSpan(0, filled * _dimensions));
+        return CodeBook.Fit(options, Metric, _dimensions, values.AsSpan(0, filled * _dimensions));
     }
 
     /// <summary>A code arena of <paramref name="capacity"/> rows, every allocated node's row encoded. Call holding the lock.</summary>
-    private byte* EncodeAll(ScalarCodes book, int capacity)
+    private byte* EncodeAll(CodeBook book, int capacity)
     {
         var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)book.RowBytes);
         NativeMemory.Clear(codes, (nuint)capacity * (nuint)book.RowBytes);
@@ -266,7 +263,13 @@ public sealed unsafe partial class HnswIndex
         try
         {
             var operation = new SearchOperation<TFilter>(this, (float*)query, candidates, Math.Max(ef, candidates), walked, context, filter, walk.TwoHop, walk.Seeds, walk.Entry);
-            found = Metric == DistanceMetric.Manhattan ? operation.Run<ScalarL1CodeDistance>() : operation.Run<ScalarDotCodeDistance>();
+            found = (book, Metric) switch
+            {
+                (BinaryCodes, _) => operation.Run<BinaryCodeDistance>(),
+                (_, DistanceMetric.Manhattan) => operation.Run<ScalarL1CodeDistance>(),
+                (_, DistanceMetric.Euclid) => operation.Run<ScalarEuclidCodeDistance>(),
+                _ => operation.Run<ScalarDotCodeDistance>(),
+            };
         }
         finally
         {
@@ -291,6 +294,7 @@ public sealed unsafe partial class HnswIndex
     private int RescoreCore<TDistance>(ref float query, Span<Neighbor> candidates)
         where TDistance : struct, IDistanceFunction
     {
+        PrefetchRows(candidates); // from disk, all at once, when rows are in a file
         for (int i = 0; i < candidates.Length; i++)
         {
             if (i + 1 < candidates.Length)
@@ -299,7 +303,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             int id = candidates[i].Id;
-            candidates[i] = new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions));
+            candidates[i] = new Neighbor(id, TDistance.Compute(ref query, ref ServedRow(id), (nuint)_dimensions));
         }
 
         return candidates.Length;

@@ -75,7 +75,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             computed++;
-            distances[i] = TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions);
+            distances[i] = TDistance.Compute(ref query, ref ServedRow(node), (nuint)_dimensions);
         }
 
         return computed;
@@ -161,7 +161,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             computed++;
-            Offer(heap, new Neighbor(node, TDistance.Compute(ref query, ref VectorRef(node), (nuint)_dimensions)), k);
+            Offer(heap, new Neighbor(node, TDistance.Compute(ref query, ref ServedRow(node), (nuint)_dimensions)), k);
         }
 
         return computed;
@@ -265,7 +265,7 @@ public sealed unsafe partial class HnswIndex
                 }
 
                 computed++;
-                Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref VectorRef(id), (nuint)_dimensions)), k);
+                Offer(heap, new Neighbor(id, TDistance.Compute(ref query, ref ServedRow(id), (nuint)_dimensions)), k);
             }
         }
 

@@ -88,6 +88,7 @@ public sealed unsafe partial class HnswIndex
                 WritePrefixRow(id);
             }
 
+            RecordRowChecksum(id);
             WriteCodeRow(id);
             BaseLinks(id)[0] = 0;
             ClearLayerLinks(id);

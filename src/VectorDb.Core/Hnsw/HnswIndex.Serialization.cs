@@ -17,11 +17,13 @@ public sealed unsafe partial class HnswIndex
     /// <remarks>
     /// Format (little-endian): a 96-byte header {magic "VDBHNSW1", version, dimensions, metric, M,
     /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter, data type (0 =
-    /// float32, so snapshots written before data types existed read as float32)}, then per-node arrays: levels (u8),
-    /// states (u8), layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding),
+    /// float32, so snapshots written before data types existed read as float32), rows in a file (i32: 1 when
+    /// <see cref="KeepRowsInFile"/> holds them, 0 before version 2)}, then per-node arrays: levels (u8), states (u8),
+    /// layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding; with rows in a file, each
+    /// row's checksum instead as u64, the file flushed first),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
-    /// (level × (1 + M) × i32), in node order; since version 2, a byte saying whether scalar codes follow and, if they
-    /// do, their range {lower, step, quantile (NaN: all values)} as f32 and one code row per node
+    /// (level × (1 + M) × i32), in node order; since version 2, a byte saying which codes follow (0: none, 1: scalar,
+    /// 2: binary), their fit (the code book's parameters) and one code row per node
     /// (<see cref="Quantize"/>). Integrity (checksums) is the storage layer's job.
     /// </remarks>
     public void WriteSnapshot(Stream stream)
@@ -45,14 +47,23 @@ public sealed unsafe partial class HnswIndex
             BinaryPrimitives.WriteInt64LittleEndian(header[44..], Volatile.Read(ref _entry));
             BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
             BinaryPrimitives.WriteInt32LittleEndian(header[60..], (int)_dataType);
+            BinaryPrimitives.WriteInt32LittleEndian(header[64..], _rowFile is null ? 0 : 1);
             stream.Write(header);
 
             stream.Write(_levels.AsSpan(0, count));
             stream.Write(_states.AsSpan(0, count));
             stream.Write(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
-            for (int id = 0; id < count; id++)
+            if (_rowFile is not null)
             {
-                stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                _rowFile.Flush();
+                stream.Write(MemoryMarshal.AsBytes(_rowChecksums.AsSpan(0, count)));
+            }
+            else
+            {
+                for (int id = 0; id < count; id++)
+                {
+                    stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                }
             }
 
             stream.Write(new ReadOnlySpan<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));
@@ -73,8 +84,14 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Loads a graph written by <see cref="WriteSnapshot"/>.</summary>
-    /// <exception cref="InvalidDataException">The stream is not a snapshot of a supported version, or is inconsistent.</exception>
-    public static HnswIndex ReadSnapshot(Stream stream)
+    /// <param name="stream">The snapshot.</param>
+    /// <param name="rows">
+    /// The file the rows are in, for a graph that kept them in one (its snapshot holds their checksums only); for a
+    /// snapshot holding its rows, they are moved into this file. Null: the rows are in the snapshot and stay in process memory.
+    /// </param>
+    /// <exception cref="InvalidDataException">The stream is not a snapshot of a supported version, or is inconsistent,
+    /// or its rows are in a file not given, too short, or (<see cref="MemoryTier.Cached"/>) failing their checksums.</exception>
+    public static HnswIndex ReadSnapshot(Stream stream, RowFileOptions? rows = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[SnapshotHeaderBytes];
@@ -117,10 +134,21 @@ public sealed unsafe partial class HnswIndex
 
         try
         {
-            index.LoadBody(stream, header, count);
+            bool rowsInFile = BinaryPrimitives.ReadInt32LittleEndian(header[64..]) == 1;
+            if (rowsInFile && rows is null)
+            {
+                throw new InvalidDataException("The HNSW snapshot's rows are in a file, and none was given.");
+            }
+
+            index.LoadBody(stream, header, count, rowsInFile ? rows : null);
             if (version >= 2)
             {
                 index.ReadCodes(stream, count);
+            }
+
+            if (!rowsInFile && rows is not null)
+            {
+                index.KeepRowsInFile(rows.Path, rows.Tier);
             }
 
             return index;
@@ -132,14 +160,23 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void LoadBody(Stream stream, ReadOnlySpan<byte> header, int count)
+    private void LoadBody(Stream stream, ReadOnlySpan<byte> header, int count, RowFileOptions? rowFile)
     {
         stream.ReadExactly(_levels.AsSpan(0, count));
         stream.ReadExactly(_states.AsSpan(0, count));
         stream.ReadExactly(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
-        for (int id = 0; id < count; id++)
+        if (rowFile is not null)
         {
-            stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
+            var checksums = new ulong[_capacity];
+            stream.ReadExactly(MemoryMarshal.AsBytes(checksums.AsSpan(0, count)));
+            AttachRowFile(rowFile, checksums, count);
+        }
+        else
+        {
+            for (int id = 0; id < count; id++)
+            {
+                stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
+            }
         }
 
         stream.ReadExactly(new Span<byte>(_links0, checked(count * _linkStride0 * sizeof(int))));
@@ -213,12 +250,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        Span<byte> range = stackalloc byte[1 + (3 * sizeof(float))];
-        range[0] = 1;
-        BinaryPrimitives.WriteSingleLittleEndian(range[1..], book.Lower);
-        BinaryPrimitives.WriteSingleLittleEndian(range[5..], book.Step);
-        BinaryPrimitives.WriteSingleLittleEndian(range[9..], _codeBookOptions?.Quantile ?? float.NaN);
-        stream.Write(range);
+        book.Write(stream);
         stream.Write(new ReadOnlySpan<byte>(_codes, checked(count * book.RowBytes)));
     }
 
@@ -230,16 +262,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        if (kind != 1)
-        {
-            throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}.");
-        }
-
-        Span<byte> range = stackalloc byte[3 * sizeof(float)];
-        stream.ReadExactly(range);
-        float quantile = BinaryPrimitives.ReadSingleLittleEndian(range[8..]);
-        var book = new ScalarCodes(Metric, _dimensions, BinaryPrimitives.ReadSingleLittleEndian(range), BinaryPrimitives.ReadSingleLittleEndian(range[4..]));
-        var options = new ScalarQuantizationOptions { Quantile = float.IsNaN(quantile) ? null : quantile };
+        var book = CodeBook.Read(stream, kind, Metric, _dimensions);
         var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)book.RowBytes);
         NativeMemory.Clear(codes, (nuint)_capacity * (nuint)book.RowBytes);
         try
@@ -252,7 +275,7 @@ public sealed unsafe partial class HnswIndex
             throw;
         }
 
-        _quantization = options;
-        ReplaceCodesHoldingLock(book, options, codes);
+        _quantization = book.Options;
+        ReplaceCodesHoldingLock(book, codes);
     }
 }

@@ -172,8 +172,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
             {
                 long n = Math.Min(_count, _capacity);
                 // Per node: row, prefix row, code row, layer-0 links, level and state bytes, in-degree, upper-links reference.
+                // Rows kept in a file are page cache, not process memory (RowDiskBytes); their checksums are.
                 long codeRow = _codeBook?.RowBytes ?? 0;
-                long bytes = n * (_rowBytes + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
+                long row = _rowFile is null ? _rowBytes : sizeof(ulong);
+                long bytes = n * (row + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
@@ -345,7 +347,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(id), id, "No such node.");
             }
 
-            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), destination[.._dimensions]);
+            RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(Unsafe.AsPointer(ref ServedRow(id)), (int)_rowBytes), destination[.._dimensions]);
         }
         finally
         {
@@ -365,7 +367,15 @@ public sealed unsafe partial class HnswIndex : IDisposable
             }
 
             _disposed = true;
-            NodeArena.Free(_vectors);
+            if (_rowFile is not null)
+            {
+                _rowFile.Dispose();
+            }
+            else
+            {
+                NodeArena.Free(_vectors);
+            }
+
             NodeArena.Free(_links0);
             NodeArena.Free(_prefixes);
             NodeArena.Free(_codes);
@@ -459,18 +469,31 @@ public sealed unsafe partial class HnswIndex : IDisposable
 
     private void Grow(int capacity)
     {
-        var vectors = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)_rowBytes);
-        var links0 = (int*)NodeArena.Allocate((nuint)capacity * (nuint)_linkStride0 * sizeof(int));
-        if (_vectors != null)
+        byte* vectors;
+        if (_rowFile is not null)
         {
-            Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _rowBytes, (long)_capacity * _rowBytes);
+            vectors = GrowRowFile(capacity); // the file grows by zeros, in place
+        }
+        else
+        {
+            vectors = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)_rowBytes);
+            if (_vectors != null)
+            {
+                Buffer.MemoryCopy(_vectors, vectors, (long)capacity * _rowBytes, (long)_capacity * _rowBytes);
+                NodeArena.Free(_vectors);
+            }
+
+            // Nodes a caller skipped (Reserve at an id) are never linked: their rows must read as empty.
+            NativeMemory.Clear(vectors + ((long)_capacity * _rowBytes), (nuint)((long)(capacity - _capacity) * _rowBytes));
+        }
+
+        var links0 = (int*)NodeArena.Allocate((nuint)capacity * (nuint)_linkStride0 * sizeof(int));
+        if (_links0 != null)
+        {
             Buffer.MemoryCopy(_links0, links0, (long)capacity * _linkStride0 * sizeof(int), (long)_capacity * _linkStride0 * sizeof(int));
-            NodeArena.Free(_vectors);
             NodeArena.Free(_links0);
         }
 
-        // Nodes a caller skipped (Reserve at an id) are never linked: their rows and empty link blocks must read as such.
-        NativeMemory.Clear(vectors + ((long)_capacity * _rowBytes), (nuint)((long)(capacity - _capacity) * _rowBytes));
         NativeMemory.Clear(links0 + ((long)_capacity * _linkStride0), (nuint)((long)(capacity - _capacity) * _linkStride0 * sizeof(int)));
 
         _vectors = vectors;

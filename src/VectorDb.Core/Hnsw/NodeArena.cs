@@ -29,6 +29,9 @@ internal static unsafe partial class NodeArena
     /// <summary>Frees memory from <see cref="Allocate"/>; null is ignored.</summary>
     public static void Free(void* memory) => NativeMemory.AlignedFree(memory);
 
+    /// <summary>madvise(2) over a page-aligned range; only advice, so its result may be ignored.</summary>
+    public static int Advise(nint address, nuint length, int advice) => Madvise((void*)address, length, advice);
+
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(void* address, nuint length, int advice);
 }

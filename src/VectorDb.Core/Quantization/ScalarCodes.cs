@@ -5,138 +5,190 @@ using VectorDb.Distance;
 namespace VectorDb.Quantization;
 
 /// <summary>
-/// A fitted scalar quantizer: component x is stored as the 7-bit code c = round((x − <see cref="Lower"/>) / <see cref="Step"/>),
-/// clipped to 0..127, so x ≈ Lower + Step·c. Every metric's distance then reduces to one integer kernel plus
-/// corrections kept with each row and query:
-/// dot: x·q ≈ d·L² + L·S·(Σcₓ + Σc_q) + S²·Σcₓc_q; squared L2: S²·(Σcₓ² + Σc_q² − 2Σcₓc_q); L1: S·Σ|cₓ − c_q|.
+/// A fitted scalar quantizer. Component i of a stored row becomes the 7-bit code cᵢ = round((xᵢ − Lᵢ) / Sᵢ), clipped to
+/// 0..127, so xᵢ ≈ Lᵢ + Sᵢ·cᵢ, over a range clipped at the central quantile of the sampled values. Each metric is one
+/// integer kernel plus constants:
+/// <list type="bullet">
+/// <item>Dot and cosine: a range per dimension, so embeddings whose dimensions differ in spread keep their precision
+/// where it matters. The query is not quantized to the rows' ranges: its weights wᵢ = qᵢ·Sᵢ become signed 7-bit codes
+/// with one scale α, and x·q ≈ Σ qᵢLᵢ + α·Σ c_qᵢcᵢ (unsigned row codes times signed query codes).</item>
+/// <item>Squared L2 and L1: one range for all dimensions, and the query encoded like a row, so the distance is the
+/// codes' own: S²·Σ(cₓ − c_q)² = S²·(Σcₓ² + Σc_q² − 2Σcₓc_q), S·Σ|cₓ − c_q|. (Asymmetric codes for L2 lose the
+/// distance to cancellation between ‖x‖², ‖q‖² and 2x·q: fashion-mnist's worst code distance was 9 % off, against 5 %.)</item>
+/// </list>
 /// </summary>
 /// <remarks>
-/// The kernels read <see cref="CodeBytes"/> codes per row: the dimension rounded up to 16. A stored row keeps its
-/// correction (float32) right after its d codes, in that padding when it has room, and is <see cref="RowBytes"/> long
-/// (d + 4 rounded up to 16; no correction for L1): the query's row is zero there, so the dot kernel adds nothing for
-/// it. A query's row is zero-padded to <see cref="CodeBytes"/>, then holds its correction and the multiplier of the
-/// integer sum. One range for all components, as Qdrant's int8 quantization: the codes are then comparable between
-/// dimensions and one multiply turns the integer sum into the distance.
+/// The kernels read <see cref="CodeBytes"/> codes per row: the dimension rounded up to 16, zero-padded (zero codes add
+/// nothing). A squared-L2 row keeps S²·Σcₓ² (float32) right after its d codes, in that padding when there is room
+/// (<see cref="RowBytes"/> is d + 4 rounded up to 16): the query's codes are zero there, so the kernel adds nothing for
+/// it. A query's row is its codes zero-padded to <see cref="CodeBytes"/>, then its constant and the multiplier of the
+/// integer sum.
 /// </remarks>
-internal sealed class ScalarCodes
+internal sealed class ScalarCodes : CodeBook
 {
-    // Rows drawn to fit the range, at most: enough values for stable quantiles at any dimension.
-    private const int MaxSampleValues = 1 << 21;
+    private readonly float[] _lower;
+    private readonly float[] _step;
 
-    public ScalarCodes(DistanceMetric metric, int dimensions, float lower, float step)
+    public ScalarCodes(DistanceMetric metric, ScalarQuantizationOptions options, float[] lower, float[] step)
+        : base(metric, lower.Length, options)
     {
-        if (!(float.IsFinite(lower) && float.IsFinite(step) && step > 0))
+        if (lower.Length != step.Length || lower.Length == 0 || lower.Any(l => !float.IsFinite(l)) || step.Any(s => !(float.IsFinite(s) && s > 0)))
         {
-            throw new InvalidDataException($"Scalar quantization range is invalid (lower {lower}, step {step}).");
+            throw new InvalidDataException("Scalar quantization ranges are invalid.");
         }
 
-        Metric = metric;
-        Dimensions = dimensions;
-        Lower = lower;
-        Step = step;
-        CodeBytes = (dimensions + 15) & ~15;
-        RowBytes = metric == DistanceMetric.Manhattan ? CodeBytes : (dimensions + sizeof(float) + 15) & ~15;
+        _lower = lower;
+        _step = step;
+        CodeBytes = (Dimensions + 15) & ~15;
+        RowBytes = metric == DistanceMetric.Euclid ? (Dimensions + sizeof(float) + 15) & ~15 : CodeBytes;
         QueryBytes = CodeBytes + (2 * sizeof(float));
     }
 
-    public DistanceMetric Metric { get; }
+    /// <summary>The value code 0 stands for, per dimension.</summary>
+    public ReadOnlySpan<float> Lower => _lower;
 
-    public int Dimensions { get; }
+    /// <summary>The value between consecutive codes, per dimension.</summary>
+    public ReadOnlySpan<float> Step => _step;
 
-    /// <summary>The value code 0 stands for.</summary>
-    public float Lower { get; }
-
-    /// <summary>The value between consecutive codes.</summary>
-    public float Step { get; }
-
-    /// <summary>Codes per row: the dimension rounded up to 16.</summary>
+    /// <summary>Codes per row the kernels read: the dimension rounded up to 16.</summary>
     public int CodeBytes { get; }
 
     /// <summary>Bytes per stored code row, with its correction and padding.</summary>
-    public int RowBytes { get; }
+    public override int RowBytes { get; }
 
-    /// <summary>Bytes of a query's code row, with its correction and multiplier.</summary>
-    public int QueryBytes { get; }
+    /// <summary>Bytes of a query's code row, with its constant and multiplier.</summary>
+    public override int QueryBytes { get; }
 
-    /// <summary>The code bytes of a dimension: what the distance kernels read of a row before its correction.</summary>
+    /// <summary>The code bytes of a dimension: what the distance kernels read of a row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static nuint PaddedLength(nuint dimensions) => (dimensions + 15) & ~(nuint)15;
 
-    /// <summary>How many rows of <paramref name="available"/> a fit samples.</summary>
-    public static int SampleRows(int dimensions, int available) => Math.Min(available, Math.Max(1, MaxSampleValues / dimensions));
-
     /// <summary>
-    /// Fits the range to sampled component values: the central <paramref name="quantile"/> of them (all, when null).
-    /// <paramref name="values"/> is reordered.
+    /// Fits the ranges to sampled rows (row-major in <paramref name="values"/>, which is reordered): per dimension the
+    /// central quantile of its values (all, when none is set) for dot and cosine, one range over all values
+    /// for L2 and L1.
     /// </summary>
-    public static ScalarCodes Fit(DistanceMetric metric, int dimensions, float? quantile, Span<float> values)
+    public static ScalarCodes Fit(DistanceMetric metric, int dimensions, ScalarQuantizationOptions options, Span<float> values)
     {
-        float lower = 0, upper = 0;
-        if (values.Length > 0)
+        var lower = new float[dimensions];
+        var step = new float[dimensions];
+        double q = options.Quantile ?? 1.0;
+        if (metric is DistanceMetric.Euclid or DistanceMetric.Manhattan)
         {
-            values.Sort();
-            double q = quantile ?? 1.0;
-            int last = values.Length - 1;
-            lower = values[(int)Math.Floor((1 - q) / 2 * last)];
-            upper = values[(int)Math.Ceiling((1 + q) / 2 * last)];
+            var (l, s) = Range(values, q);
+            Array.Fill(lower, l);
+            Array.Fill(step, s);
+        }
+        else
+        {
+            int rows = values.Length / dimensions;
+            var column = new float[rows];
+            for (int i = 0; i < dimensions; i++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    column[r] = values[(r * dimensions) + i];
+                }
+
+                (lower[i], step[i]) = Range(column, q);
+            }
         }
 
-        float step = upper > lower ? (upper - lower) / CodeMath.MaxCode : 1f;
-        return new ScalarCodes(metric, dimensions, lower, step);
+        return new ScalarCodes(metric, options, lower, step);
     }
 
-    /// <summary>Writes the code row of a stored vector (normalised already, for cosine).</summary>
-    public void EncodeRow(ReadOnlySpan<float> vector, Span<byte> row) => Encode(vector, row, query: false);
-
-    /// <summary>Writes the code row of a prepared query: its codes, its correction and the multiplier.</summary>
-    public void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row) => Encode(query, row, query: true);
-
-    private void Encode(ReadOnlySpan<float> vector, Span<byte> row, bool query)
+    /// <summary>Reads the parameters <see cref="WriteParameters"/> saved.</summary>
+    public static ScalarCodes Read(Stream stream, DistanceMetric metric, int dimensions)
     {
-        row[..(query ? QueryBytes : RowBytes)].Clear();
-        float inverse = 1f / Step;
-        long sum = 0, squares = 0;
-        for (int i = 0; i < vector.Length; i++)
+        float quantile = ReadFloat(stream);
+        var lower = ReadFloats(stream, dimensions);
+        var step = ReadFloats(stream, dimensions);
+        return new ScalarCodes(metric, new ScalarQuantizationOptions { Quantile = float.IsNaN(quantile) ? null : quantile }, lower, step);
+    }
+
+    /// <summary>The quantile (NaN: all values), then each dimension's lower end and step.</summary>
+    protected override void WriteParameters(Stream stream)
+    {
+        WriteFloat(stream, ((ScalarQuantizationOptions)Options).Quantile ?? float.NaN);
+        stream.Write(MemoryMarshal.AsBytes(_lower.AsSpan()));
+        stream.Write(MemoryMarshal.AsBytes(_step.AsSpan()));
+    }
+
+    private static (float Lower, float Step) Range(Span<float> values, double quantile)
+    {
+        if (values.Length == 0)
         {
-            int code = (int)Math.Clamp(MathF.Round((vector[i] - Lower) * inverse), 0, CodeMath.MaxCode);
+            return (0, 1);
+        }
+
+        values.Sort();
+        int last = values.Length - 1;
+        float lower = values[(int)Math.Floor((1 - quantile) / 2 * last)];
+        float upper = values[(int)Math.Ceiling((1 + quantile) / 2 * last)];
+        return (lower, upper > lower ? (upper - lower) / CodeMath.MaxCode : 1f);
+    }
+
+    /// <inheritdoc />
+    public override void EncodeRow(ReadOnlySpan<float> vector, Span<byte> row)
+    {
+        row[..RowBytes].Clear();
+        long squares = EncodeOnRange(vector, row);
+        if (Metric == DistanceMetric.Euclid)
+        {
+            MemoryMarshal.Write(row[Dimensions..], (float)((double)_step[0] * _step[0] * squares));
+        }
+    }
+
+    /// <summary>Codes on the rows' ranges; returns Σc².</summary>
+    private long EncodeOnRange(ReadOnlySpan<float> vector, Span<byte> row)
+    {
+        long squares = 0;
+        for (int i = 0; i < Dimensions; i++)
+        {
+            int code = (int)Math.Clamp(MathF.Round((vector[i] - _lower[i]) / _step[i]), 0, CodeMath.MaxCode);
             row[i] = (byte)code;
-            sum += code;
             squares += code * code;
         }
 
-        float correction, multiplier;
-        switch (Metric)
+        return squares;
+    }
+
+    /// <summary>Writes the code row of a prepared query: its codes, its constant and the multiplier of the integer sum.</summary>
+    public override void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row)
+    {
+        row[..QueryBytes].Clear();
+        float constant, multiplier;
+        if (Metric is DistanceMetric.Euclid or DistanceMetric.Manhattan)
         {
-            case DistanceMetric.Euclid:
-                correction = (float)((double)Step * Step * squares);
-                multiplier = -2 * Step * Step;
-                break;
-            case DistanceMetric.Manhattan:
-                correction = 0;
-                multiplier = Step;
-                break;
-            default: // the distance is −(x·q)
-                correction = -(float)((double)Lower * Step * sum + (0.5 * Dimensions * Lower * Lower));
-                multiplier = -Step * Step;
-                break;
+            long squares = EncodeOnRange(query, row);
+            float step = _step[0];
+            (constant, multiplier) = Metric == DistanceMetric.Euclid ? ((float)((double)step * step * squares), -2 * step * step) : (0, step);
+        }
+        else
+        {
+            float largest = 0;
+            double offset = 0;
+            for (int i = 0; i < Dimensions; i++)
+            {
+                largest = MathF.Max(largest, MathF.Abs(query[i] * _step[i]));
+                offset += (double)query[i] * _lower[i];
+            }
+
+            float scale = largest > 0 ? largest / CodeMath.MaxCode : 1f;
+            for (int i = 0; i < Dimensions; i++)
+            {
+                row[i] = (byte)(sbyte)Math.Clamp(MathF.Round(query[i] * _step[i] / scale), -CodeMath.MaxCode, CodeMath.MaxCode);
+            }
+
+            (constant, multiplier) = ((float)-offset, -scale); // −(x·q) ≈ −(offset + α·Σ)
         }
 
-        if (query)
-        {
-            MemoryMarshal.Write(row[CodeBytes..], correction);
-            MemoryMarshal.Write(row[(CodeBytes + sizeof(float))..], multiplier);
-        }
-        else if (Metric != DistanceMetric.Manhattan)
-        {
-            MemoryMarshal.Write(row[Dimensions..], correction);
-        }
+        MemoryMarshal.Write(row[CodeBytes..], constant);
+        MemoryMarshal.Write(row[(CodeBytes + sizeof(float))..], multiplier);
     }
 }
 
-/// <summary>
-/// The distance between a query's code row and a stored code row, for the metrics whose integer part is a dot
-/// product (dot, cosine, L2): multiplier · Σ cₓc_q + both corrections. The query is passed as its code row.
-/// </summary>
+/// <summary>−(x̂·q) between a query's code row and a stored code row (dot, cosine): multiplier · Σ cₓc_q + the query's constant.</summary>
 internal readonly struct ScalarDotCodeDistance : IDistanceFunction
 {
     public static int ElementBytes => 1;
@@ -146,8 +198,22 @@ internal readonly struct ScalarDotCodeDistance : IDistanceFunction
     {
         ref byte codes = ref Unsafe.As<float, byte>(ref query);
         nuint padded = ScalarCodes.PaddedLength(length);
-        int sum = CodeMath.Dot7(ref codes, ref row, padded);
-        return (Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded + sizeof(float))) * sum)
+        return (Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded + sizeof(float))) * CodeMath.Dot7(ref row, ref codes, padded))
+            + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded));
+    }
+}
+
+/// <summary>Squared L2 between code rows: the row's S²·Σcₓ² + multiplier (−2S²) · Σ cₓc_q + the query's S²·Σc_q².</summary>
+internal readonly struct ScalarEuclidCodeDistance : IDistanceFunction
+{
+    public static int ElementBytes => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Compute(ref float query, ref byte row, nuint length)
+    {
+        ref byte codes = ref Unsafe.As<float, byte>(ref query);
+        nuint padded = ScalarCodes.PaddedLength(length);
+        return (Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded + sizeof(float))) * CodeMath.Dot7(ref row, ref codes, padded))
             + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded))
             + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, length));
     }

@@ -113,7 +113,6 @@ internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBo
 /// <c>matryoshka</c> (ours) lists a named vector's Matryoshka prefixes for adaptive search with <c>using</c> (the unnamed
 /// vector's are the collection's top-level <c>matryoshka</c>).
 /// </remarks>
-[Refused("memory", "vectors are kept in memory")]
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null, HnswConfig? HnswConfig = null) : RequestBody
 {
     public int[]? Matryoshka { get; init; }
@@ -121,8 +120,30 @@ internal sealed record VectorParams(int Size, string Distance, string? Datatype 
     /// <summary>This vector's codes, overriding the collection's.</summary>
     public QuantizationConfig? QuantizationConfig { get; init; }
 
-    [Only("vectors are kept in memory", false)]
+    /// <summary>Qdrant's older switch for rows on disk: true is <c>memory: cached</c> (or <c>cold</c>, if given too), false <c>pinned</c>.</summary>
     public bool? OnDisk { get; init; }
+
+    /// <summary>Qdrant 1.19's tier of the rows: <c>pinned</c> (in memory, the default), <c>cached</c> or <c>cold</c> (a memory-mapped file).</summary>
+    public string? Memory { get; init; }
+
+    /// <summary>Where the rows live, from <c>memory</c> and <c>on_disk</c>, which must agree.</summary>
+    public MemoryTier ToMemoryTier(string path)
+    {
+        MemoryTier? tier = Memory switch
+        {
+            null => null,
+            "pinned" => MemoryTier.Pinned,
+            "cached" => MemoryTier.Cached,
+            "cold" => MemoryTier.Cold,
+            _ => throw new InvalidRequestException($"Unknown `{path}.memory` \"{Memory}\": use pinned, cached or cold."),
+        };
+        if (tier is { } given && OnDisk is { } onDisk && onDisk != (given != MemoryTier.Pinned))
+        {
+            throw new InvalidRequestException($"`{path}.memory` \"{Memory}\" and `{path}.on_disk` {(onDisk ? "true" : "false")} disagree.");
+        }
+
+        return tier ?? (OnDisk == true ? MemoryTier.Cached : MemoryTier.Pinned);
+    }
 }
 
 /// <summary><c>payload_m</c>: Qdrant's count of payload-aware links per node; ours are always 2·M per value, so only 0
@@ -275,6 +296,7 @@ internal static class CollectionsApi
             SparseVectors = ParseSparseVectors(request.SparseVectors),
             StrictMode = request.StrictModeConfig?.ToOptions(),
             Quantization = unnamed?.QuantizationConfig?.ToOptions("vectors.quantization_config") ?? request.QuantizationConfig?.ToOptions("quantization_config"),
+            Memory = unnamed?.ToMemoryTier("vectors") ?? MemoryTier.Pinned,
         };
     }
 
@@ -328,6 +350,7 @@ internal static class CollectionsApi
         Multivector = vector.MultivectorConfig?.ToComparator($"{path}.multivector_config"),
         Matryoshka = vector.Matryoshka,
         Quantization = vector.QuantizationConfig?.ToOptions($"{path}.quantization_config"),
+        Memory = vector.ToMemoryTier(path),
     };
 
     /// <summary>
@@ -373,6 +396,12 @@ internal static class CollectionsApi
 
         return (unnamed, named);
     }
+
+    /// <summary><c>on_disk</c> as Qdrant shows it: true for rows in a file, absent otherwise.</summary>
+    private static bool? OnDisk(MemoryTier tier) => tier == MemoryTier.Pinned ? null : true;
+
+    /// <summary><c>memory</c> for rows in a file (absent for the default, pinned).</summary>
+    private static string? MemoryName(MemoryTier tier) => tier == MemoryTier.Pinned ? null : tier.ToString().ToLowerInvariant();
 
     /// <summary>Qdrant's distance names: Cosine, Dot, Euclid, Manhattan.</summary>
     public static DistanceMetric ParseDistance(string? name) => name switch
@@ -461,7 +490,7 @@ internal static class CollectionsApi
     /// <summary><c>params.vectors</c> as Qdrant shows it: one vector's parameters, or a map by name when there are named vectors.</summary>
     private static object DescribeVectors(CollectionOptions options)
     {
-        var unnamed = options.HasUnnamedVector ? new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()) : null;
+        var unnamed = options.HasUnnamedVector ? new VectorParamsInfo(options.Dimensions, options.Distance.ToString(), options.DataType.ToApiName()) { OnDisk = OnDisk(options.Memory), Memory = MemoryName(options.Memory) } : null;
         if (unnamed is not null && options.Quantization is not null && options.NamedVectors is { Count: > 0 })
         {
             unnamed = unnamed with { QuantizationConfig = QuantizationConfig.Describe(options.Quantization) }; // in a map of vectors, shown per vector as well
@@ -480,6 +509,8 @@ internal static class CollectionsApi
                 HnswConfig = v.Value.M != options.M || v.Value.EfConstruction != options.EfConstruction ? new VectorHnswConfigInfo(v.Value.M, v.Value.EfConstruction) : null,
                 Matryoshka = v.Value.Matryoshka,
                 QuantizationConfig = QuantizationConfig.Describe(v.Value.Quantization),
+                OnDisk = OnDisk(v.Value.Memory),
+                Memory = MemoryName(v.Value.Memory),
             },
             StringComparer.Ordinal);
         if (unnamed is not null)

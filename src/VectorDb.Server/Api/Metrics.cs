@@ -5,8 +5,8 @@ using System.Text;
 namespace VectorDb.Server.Api;
 
 /// <summary>
-/// Request counts and latency histograms per route, and points per collection, in Prometheus' text format at
-/// <c>GET /metrics</c>.
+/// Request counts and latency histograms per route, points per collection, and memory by component (each dense vector's
+/// rows, codes and graph in RAM, its rows on disk, payloads), in Prometheus' text format at <c>GET /metrics</c>.
 /// </summary>
 internal sealed class RequestMetrics
 {
@@ -48,7 +48,58 @@ internal sealed class RequestMetrics
             }
         }
 
+        RenderMemory(text, database);
         return text.ToString();
+    }
+
+    private static void RenderMemory(StringBuilder text, VectorDatabase database)
+    {
+        var memory = new StringBuilder();
+        var disk = new StringBuilder();
+        var payloads = new StringBuilder();
+        foreach (string name in database.ListCollections())
+        {
+            if (!database.TryGetCollection(name, out var collection))
+            {
+                continue;
+            }
+
+            var options = collection.Options;
+            var dense = (options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>()).Where(v => v.Value.Multivector is null).Select(v => v.Key);
+            foreach (string vector in options.HasUnnamedVector ? dense.Prepend("") : dense)
+            {
+                DenseVectorMemory used;
+                try
+                {
+                    used = collection.DenseMemory(vector);
+                }
+                catch (VectorDbException)
+                {
+                    continue; // dropped or changed meanwhile
+                }
+
+                string labels = $"collection=\"{Escape(name)}\",vector=\"{Escape(vector)}\"";
+                memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"rows\"}} {used.RowBytes}\n");
+                memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"codes\"}} {used.CodeBytes}\n");
+                memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"graph\"}} {used.GraphBytes}\n");
+                disk.Append(CultureInfo.InvariantCulture, $"vectordb_vector_disk_bytes{{{labels}}} {used.DiskBytes}\n");
+            }
+
+            payloads.Append(CultureInfo.InvariantCulture, $"vectordb_payload_memory_bytes{{collection=\"{Escape(name)}\"}} {collection.PayloadBytes}\n");
+        }
+
+        text.AppendLine("# HELP vectordb_vector_memory_bytes Process memory of each dense vector by component: stored rows (or, on disk, their checksums), quantization codes, graph links and state.");
+        text.AppendLine("# TYPE vectordb_vector_memory_bytes gauge");
+        text.Append(memory);
+        text.AppendLine("# HELP vectordb_vector_disk_bytes Bytes of each dense vector's row file when its rows are on disk (memory cached or cold); the OS page cache holds what is used of it.");
+        text.AppendLine("# TYPE vectordb_vector_disk_bytes gauge");
+        text.Append(disk);
+        text.AppendLine("# HELP vectordb_payload_memory_bytes Payloads kept in memory per collection, as UTF-8 JSON.");
+        text.AppendLine("# TYPE vectordb_payload_memory_bytes gauge");
+        text.Append(payloads);
+        text.AppendLine("# HELP vectordb_process_resident_bytes The server's resident set (process memory and mapped pages in RAM).");
+        text.AppendLine("# TYPE vectordb_process_resident_bytes gauge");
+        text.Append(CultureInfo.InvariantCulture, $"vectordb_process_resident_bytes {Environment.WorkingSet}\n");
     }
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);

@@ -3,17 +3,20 @@ using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
 
-/// <summary>Qdrant's <c>quantization_config</c>: <c>scalar</c> (int8) is built; product and binary codes are not yet.</summary>
+/// <summary>Qdrant's <c>quantization_config</c>: <c>scalar</c> (int8) or <c>binary</c>; product quantization is not built.</summary>
 [Refused("product", ProductRefusal)]
-[Refused("binary", "binary and few-bit quantization are not built yet: use `scalar` (int8)")]
-internal sealed record QuantizationConfig(ScalarQuantizationConfig? Scalar) : RequestBody
+internal sealed record QuantizationConfig(ScalarQuantizationConfig? Scalar, BinaryQuantizationConfig? Binary = null) : RequestBody
 {
-    internal const string ProductRefusal = "product quantization is not built: use `scalar` (int8)";
+    internal const string ProductRefusal = "product quantization is not built: use `scalar` (int8) or `binary`";
 
     /// <summary>The settings, or a 400 naming what is missing.</summary>
-    public QuantizationOptions ToOptions(string path) => Scalar is { } scalar
-        ? scalar.ToOptions($"{path}.scalar")
-        : throw new InvalidRequestException($"`{path}` needs `scalar` (the only quantization built).");
+    public QuantizationOptions ToOptions(string path) => (Scalar, Binary) switch
+    {
+        ({ } scalar, null) => scalar.ToOptions($"{path}.scalar"),
+        (null, { } binary) => binary.ToOptions($"{path}.binary"),
+        (null, null) => throw new InvalidRequestException($"`{path}` needs `scalar` or `binary`."),
+        _ => throw new InvalidRequestException($"`{path}` takes one of `scalar` and `binary`, not both."),
+    };
 
     /// <summary>
     /// <c>quantization_config</c> of a PATCH (Qdrant's diff): an object as at creation, or <c>"Disabled"</c>, which
@@ -39,8 +42,44 @@ internal sealed record QuantizationConfig(ScalarQuantizationConfig? Scalar) : Re
     /// <summary>As Qdrant shows a vector's quantization.</summary>
     public static QuantizationConfigInfo? Describe(QuantizationOptions? options) => options switch
     {
-        ScalarQuantizationOptions scalar => new QuantizationConfigInfo(new ScalarQuantizationInfo("int8", scalar.Quantile, scalar.AlwaysRam)),
+        ScalarQuantizationOptions scalar => new QuantizationConfigInfo { Scalar = new ScalarQuantizationInfo("int8", scalar.Quantile, scalar.AlwaysRam) },
+        BinaryQuantizationOptions binary => new QuantizationConfigInfo
+        {
+            Binary = new BinaryQuantizationInfo(BinaryQuantizationConfig.Names.First(n => n.Value == binary.Encoding).Key, BinaryQuantizationConfig.QueryNames.First(n => n.Value == binary.QueryEncoding).Key, binary.AlwaysRam),
+        },
         _ => null,
+    };
+}
+
+/// <summary><c>binary</c>: <c>encoding</c> (one_bit, two_bits), <c>query_encoding</c> and <c>always_ram</c>.</summary>
+internal sealed record BinaryQuantizationConfig(string? Encoding, string? QueryEncoding, bool? AlwaysRam) : RequestBody
+{
+    internal static readonly Dictionary<string, BinaryEncoding> Names = new(StringComparer.Ordinal)
+    {
+        ["one_bit"] = BinaryEncoding.OneBit,
+        ["two_bits"] = BinaryEncoding.TwoBits,
+    };
+
+    internal static readonly Dictionary<string, BinaryQueryEncoding> QueryNames = new(StringComparer.Ordinal)
+    {
+        ["default"] = BinaryQueryEncoding.Default,
+        ["binary"] = BinaryQueryEncoding.Binary,
+        ["scalar4bits"] = BinaryQueryEncoding.Scalar4Bits,
+        ["scalar8bits"] = BinaryQueryEncoding.Scalar8Bits,
+    };
+
+    public QuantizationOptions ToOptions(string path) => new BinaryQuantizationOptions
+    {
+        Encoding = Encoding switch
+        {
+            null => BinaryEncoding.OneBit,
+            "one_and_half_bits" => throw new InvalidRequestException($"`{path}.encoding` \"one_and_half_bits\" is not built yet: use one_bit or two_bits."),
+            _ => Names.TryGetValue(Encoding, out var encoding) ? encoding : throw new InvalidRequestException($"Unknown `{path}.encoding` \"{Encoding}\": use one_bit or two_bits."),
+        },
+        QueryEncoding = QueryEncoding is null ? BinaryQueryEncoding.Default
+            : QueryNames.TryGetValue(QueryEncoding, out var query) ? query
+            : throw new InvalidRequestException($"Unknown `{path}.query_encoding` \"{QueryEncoding}\": use default, binary, scalar4bits or scalar8bits."),
+        AlwaysRam = AlwaysRam,
     };
 }
 
@@ -71,8 +110,21 @@ internal sealed record QuantizationSearchParams(bool? Ignore, bool? Rescore, dou
     }
 }
 
-/// <summary>A vector's quantization as <c>GET /collections/{name}</c> shows it.</summary>
-internal sealed record QuantizationConfigInfo(ScalarQuantizationInfo Scalar);
+/// <summary>A vector's quantization as <c>GET /collections/{name}</c> shows it: one of the two.</summary>
+internal sealed record QuantizationConfigInfo
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ScalarQuantizationInfo? Scalar { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public BinaryQuantizationInfo? Binary { get; init; }
+}
+
+/// <summary>Binary quantization's settings (<c>always_ram</c> only when given).</summary>
+internal sealed record BinaryQuantizationInfo(
+    string Encoding,
+    string QueryEncoding,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] bool? AlwaysRam);
 
 /// <summary>Scalar quantization's settings as given (unset ones left out).</summary>
 internal sealed record ScalarQuantizationInfo(

@@ -59,6 +59,12 @@ internal sealed record VectorParamsInfo(int Size, string Distance, string Dataty
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public QuantizationConfigInfo? QuantizationConfig { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? OnDisk { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Memory { get; init; }
 }
 
 /// <summary>A named vector's own graph parameters, when they differ from the collection's.</summary>

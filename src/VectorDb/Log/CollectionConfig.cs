@@ -19,7 +19,8 @@ internal sealed record CollectionConfig(
     [property: Key(11)] string? StrictModeJson = null, // and before sparse vectors, eleven
     [property: Key(12)] int? FullScanThreshold = null, // and before strict mode, twelve
     [property: Key(13)] int? LinkCapacity = null, // and before full-scan thresholds, thirteen
-    [property: Key(14)] QuantizationConfig? Quantization = null) // and before link capacities, fourteen
+    [property: Key(14)] QuantizationConfig? Quantization = null, // and before link capacities, fourteen
+    [property: Key(15)] MemoryTier Memory = MemoryTier.Pinned) // and before quantization, fifteen
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -36,7 +37,8 @@ internal sealed record CollectionConfig(
         options.StrictMode is { } strict ? System.Text.Json.JsonSerializer.Serialize(strict) : null,
         options.FullScanThreshold,
         options.LinkCapacity,
-        QuantizationConfig.From(options.Quantization));
+        QuantizationConfig.From(options.Quantization),
+        options.Memory);
 
     public CollectionOptions ToOptions() => new()
     {
@@ -55,6 +57,7 @@ internal sealed record CollectionConfig(
         FullScanThreshold = FullScanThreshold,
         LinkCapacity = LinkCapacity,
         Quantization = Quantization?.ToOptions(),
+        Memory = Memory,
     };
 }
 
@@ -68,11 +71,12 @@ internal sealed record DenseVectorConfig(
     [property: Key(4)] VectorDataType DataType,
     [property: Key(5)] int[]? Matryoshka,
     [property: Key(6)] MultivectorComparator? Multivector = null,
-    [property: Key(7)] QuantizationConfig? Quantization = null)
+    [property: Key(7)] QuantizationConfig? Quantization = null,
+    [property: Key(8)] MemoryTier Memory = MemoryTier.Pinned)
 {
     public static DenseVectorConfig From(DenseVectorOptions options) =>
         new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null, options.Multivector,
-            QuantizationConfig.From(options.Quantization));
+            QuantizationConfig.From(options.Quantization), options.Memory);
 
     public DenseVectorOptions ToOptions() => new()
     {
@@ -84,28 +88,34 @@ internal sealed record DenseVectorConfig(
         Matryoshka = Matryoshka,
         Multivector = Multivector,
         Quantization = Quantization?.ToOptions(),
+        Memory = Memory,
     };
 }
 
-/// <summary>A vector's quantization settings as persisted: the kind (0 = scalar int8) and its settings.</summary>
+/// <summary>A vector's quantization settings as persisted: the kind (0 = scalar int8, 1 = binary) and its settings.</summary>
 [MessagePackObject]
 internal sealed record QuantizationConfig(
     [property: Key(0)] int Kind,
     [property: Key(1)] float? Quantile = null,
-    [property: Key(2)] bool? AlwaysRam = null)
+    [property: Key(2)] bool? AlwaysRam = null,
+    [property: Key(3)] BinaryEncoding Encoding = BinaryEncoding.OneBit,
+    [property: Key(4)] BinaryQueryEncoding QueryEncoding = BinaryQueryEncoding.Default)
 {
     private const int Scalar = 0;
+    private const int Binary = 1;
 
     public static QuantizationConfig? From(QuantizationOptions? options) => options switch
     {
         null => null,
         ScalarQuantizationOptions scalar => new(Scalar, scalar.Quantile, scalar.AlwaysRam),
+        BinaryQuantizationOptions binary => new(Binary, null, binary.AlwaysRam, binary.Encoding, binary.QueryEncoding),
         _ => throw new InvalidRequestException($"Quantization {options.GetType().Name} cannot be stored."),
     };
 
     public QuantizationOptions ToOptions() => Kind switch
     {
         Scalar => new ScalarQuantizationOptions { Quantile = Quantile, AlwaysRam = AlwaysRam },
+        Binary => new BinaryQuantizationOptions { Encoding = Encoding, QueryEncoding = QueryEncoding, AlwaysRam = AlwaysRam },
         _ => throw new InvalidDataException($"Unknown quantization kind {Kind} in a stored configuration."),
     };
 }

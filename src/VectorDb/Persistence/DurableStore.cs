@@ -56,6 +56,16 @@ internal sealed class DurableStore : IDisposable
 
     public CheckpointDirectory Checkpoints { get; }
 
+    /// <summary>
+    /// The file a dense vector keeps its rows in when they are not pinned in memory (<see cref="MemoryTier"/>):
+    /// <c>vectors/collection-&lt;id&gt;.rows</c> for the unnamed vector, <c>vectors/collection-&lt;id&gt;.&lt;hash of the name&gt;.rows</c> for a named one.
+    /// </summary>
+    public string RowsFile(uint collectionId, string vector) => Path.Combine(
+        Root,
+        "vectors",
+        vector.Length == 0 ? $"collection-{collectionId}.rows"
+            : $"collection-{collectionId}.{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vector)).AsSpan(0, 8))}.rows");
+
     /// <summary>Sequence number of the newest checkpoint on disk (0 when there is none).</summary>
     public long CheckpointSequence { get; private set; }
 

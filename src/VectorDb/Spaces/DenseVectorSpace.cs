@@ -24,11 +24,22 @@ internal sealed class DenseVectorSpace : IVectorSpace
     private readonly QueryPlanner _planner;
     private int _searches;
 
-    public DenseVectorSpace(string collection, string name, CollectionOptions options, PointTable points, HnswIndex? graph = null)
+    /// <param name="collection">The collection's name.</param>
+    /// <param name="name">The vector's name (<c>""</c>: the unnamed one).</param>
+    /// <param name="options">The vector's settings.</param>
+    /// <param name="points">The collection's point table.</param>
+    /// <param name="graph">The graph a snapshot saved, or null for a new, empty one.</param>
+    /// <param name="rowsFile">Where the rows live when <see cref="CollectionOptions.Memory"/> keeps them on disk; null without a data directory.</param>
+    public DenseVectorSpace(string collection, string name, CollectionOptions options, PointTable points, HnswIndex? graph = null, string? rowsFile = null)
     {
         Name = name;
         _options = options;
         Graph = graph ?? new HnswIndex(options.Dimensions, options.Distance, options.ToHnswParameters());
+        if (graph is null && options.Memory != MemoryTier.Pinned)
+        {
+            Graph.KeepRowsInFile(rowsFile ?? throw new InvalidRequestException("Vectors kept on disk need a database opened on a directory."), options.Memory);
+        }
+
         if (Graph.Dimensions != options.Dimensions || Graph.Metric != options.Distance || options.M > Graph.Parameters.M)
         {
             throw new InvalidDataException($"the graph of vector \"{name}\" has {Graph.Dimensions} dimensions, metric {Graph.Metric} and m {Graph.Parameters.M}, not {options.Dimensions}, {options.Distance} and {options.M}");
@@ -45,6 +56,9 @@ internal sealed class DenseVectorSpace : IVectorSpace
     }
 
     public string Name { get; }
+
+    /// <summary>The file the rows are in, when they are kept on disk.</summary>
+    public string? RowsFile => Graph.RowsPath;
 
     /// <summary>The settings of this vector (for a named one, those of its <see cref="DenseVectorOptions"/>).</summary>
     public CollectionOptions Options => _options;

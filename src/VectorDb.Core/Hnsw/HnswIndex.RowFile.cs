@@ -1,0 +1,151 @@
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+
+namespace VectorDb.Hnsw;
+
+public sealed unsafe partial class HnswIndex
+{
+    private RowFile? _rowFile; // set: _vectors points into this file's mapping, not into a NodeArena allocation
+    private ulong[] _rowChecksums = []; // XxHash3 of each row, when rows are in a file
+    private MemoryTier _rowTier;
+
+    /// <summary>Where the rows live: <see cref="MemoryTier.Pinned"/> (process memory) unless <see cref="KeepRowsInFile"/> moved them.</summary>
+    public MemoryTier RowTier => _rowTier;
+
+    /// <summary>The file holding the rows, or null when they are in process memory.</summary>
+    public string? RowsPath => _rowFile?.Path;
+
+    /// <summary>Bytes of the file holding the rows (0 when they are in process memory); page cache, not process memory.</summary>
+    public long RowDiskBytes => _rowFile?.Length ?? 0;
+
+    /// <summary>
+    /// Moves the rows into a memory-mapped file at <paramref name="path"/> (created, or replaced), where the OS pages them
+    /// in and out: the graph's links and its codes (<see cref="Quantize"/>) stay in process memory, and with codes a
+    /// search reads rows only to rescore its candidates. Every row gets a checksum, checked whenever a row is read to be
+    /// served (rescoring, exact scans, <see cref="CopyVector"/>) and, for <see cref="MemoryTier.Cached"/>, when a
+    /// snapshot is loaded. Snapshots then hold the checksums instead of the rows. Call once, before inserts or with
+    /// them kept out.
+    /// </summary>
+    /// <exception cref="InvalidRequestException"><paramref name="tier"/> is <see cref="MemoryTier.Pinned"/>, or the rows are in a file already.</exception>
+    public void KeepRowsInFile(string path, MemoryTier tier)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (tier == MemoryTier.Pinned || _rowFile is not null)
+        {
+            throw new InvalidRequestException(tier == MemoryTier.Pinned ? "Pinned rows are kept in process memory, not in a file." : $"The rows are in {_rowFile!.Path} already.");
+        }
+
+        _resizeLock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var file = RowFile.Create(path, (long)_capacity * _rowBytes);
+            Buffer.MemoryCopy(_vectors, file.Pointer, (long)_capacity * _rowBytes, (long)_capacity * _rowBytes);
+            NodeArena.Free(_vectors);
+            _vectors = file.Pointer;
+            _rowFile = file;
+            _rowTier = tier;
+            _rowChecksums = new ulong[_capacity];
+            for (int id = 0; id < Math.Min(_count, _capacity); id++)
+            {
+                _rowChecksums[id] = RowChecksum(id);
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Maps the row file a snapshot's graph was saved with and checks it against the snapshot's checksums. Call while loading.</summary>
+    private void AttachRowFile(RowFileOptions options, ulong[] checksums, int count)
+    {
+        var file = RowFile.Open(options.Path, (long)count * _rowBytes);
+        try
+        {
+            file.Grow((long)_capacity * _rowBytes);
+            NodeArena.Free(_vectors);
+            _vectors = file.Pointer;
+            _rowFile = file;
+            _rowTier = options.Tier;
+            _rowChecksums = checksums;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        if (options.Tier == MemoryTier.Cached)
+        {
+            // Read through once: every row checked, and the page cache warmed for the first searches.
+            try
+            {
+                for (int id = 0; id < count; id++)
+                {
+                    VerifyRow(id);
+                }
+            }
+            catch (DataCorruptionException e)
+            {
+                throw new InvalidDataException(e.Message, e);
+            }
+        }
+    }
+
+    /// <summary>Grows the row file with the other arenas. Call holding the lock exclusively.</summary>
+    private byte* GrowRowFile(int capacity)
+    {
+        _rowFile!.Grow((long)capacity * _rowBytes);
+        Array.Resize(ref _rowChecksums, capacity);
+        return _rowFile.Pointer;
+    }
+
+    /// <summary>Records a row's checksum after it is written, when rows are in a file. Call holding the lock.</summary>
+    private void RecordRowChecksum(int id)
+    {
+        if (_rowFile is not null)
+        {
+            _rowChecksums[id] = RowChecksum(id);
+        }
+    }
+
+    /// <summary>A row about to be served (rescored, scanned, copied out): checked first when it comes from a file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref byte ServedRow(int id)
+    {
+        if (_rowFile is not null)
+        {
+            VerifyRow(id);
+        }
+
+        return ref VectorRef(id);
+    }
+
+    private void VerifyRow(int id)
+    {
+        if (RowChecksum(id) != _rowChecksums[id])
+        {
+            throw new DataCorruptionException($"Row {id} of the vector file {_rowFile!.Path} failed its checksum: the file is damaged.");
+        }
+    }
+
+    private ulong RowChecksum(int id) => XxHash3.HashToUInt64(new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes));
+
+    /// <summary>Starts reading the rows of a search's candidates from disk before they are rescored, when rows are in a file.</summary>
+    private void PrefetchRows(ReadOnlySpan<Neighbor> candidates)
+    {
+        if (_rowFile is not null)
+        {
+            foreach (var candidate in candidates)
+            {
+                RowFile.Prefetch(VectorPointer(candidate.Id), _rowBytes);
+            }
+        }
+    }
+}
+
+/// <summary>Where a snapshot's rows are when the graph keeps them in a file (<see cref="HnswIndex.KeepRowsInFile"/>).</summary>
+/// <param name="Path">The row file.</param>
+/// <param name="Tier">How it is used: <see cref="MemoryTier.Cached"/> reads it through (checking it) on load, <see cref="MemoryTier.Cold"/> does not.</param>
+public sealed record RowFileOptions(string Path, MemoryTier Tier);

@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+
+namespace VectorDb.Quantization;
+
+/// <summary>
+/// Fitted codes of one kind (<see cref="ScalarCodes"/>, <see cref="BinaryCodes"/>): how rows and queries are encoded,
+/// and how the fit is saved in a graph snapshot. The distance between a query's code row and a stored code row is an
+/// <see cref="Distance.IDistanceFunction"/> of the kind's own, which the graph runs its walk with.
+/// </summary>
+internal abstract class CodeBook
+{
+    private const byte ScalarKind = 1;
+    private const byte BinaryKind = 2;
+
+    protected CodeBook(DistanceMetric metric, int dimensions, QuantizationOptions options)
+    {
+        Metric = metric;
+        Dimensions = dimensions;
+        Options = options.Fitted;
+    }
+
+    public DistanceMetric Metric { get; }
+
+    public int Dimensions { get; }
+
+    /// <summary>The settings fitted (without those the codes do not depend on).</summary>
+    public QuantizationOptions Options { get; }
+
+    /// <summary>Bytes per stored code row.</summary>
+    public abstract int RowBytes { get; }
+
+    /// <summary>Bytes of a query's code row.</summary>
+    public abstract int QueryBytes { get; }
+
+    /// <summary>Writes the code row of a stored vector (normalised already, for cosine).</summary>
+    public abstract void EncodeRow(ReadOnlySpan<float> vector, Span<byte> row);
+
+    /// <summary>Writes the code row of a prepared query.</summary>
+    public abstract void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row);
+
+    /// <summary>Fits codes of the kind <paramref name="options"/> asks for on sampled rows (row-major; reordered).</summary>
+    public static CodeBook Fit(QuantizationOptions options, DistanceMetric metric, int dimensions, Span<float> values) => options switch
+    {
+        ScalarQuantizationOptions scalar => ScalarCodes.Fit(metric, dimensions, scalar, values),
+        BinaryQuantizationOptions binary => BinaryCodes.Fit(metric, dimensions, binary, values),
+        _ => throw new InvalidRequestException($"Quantization {options.GetType().Name} is not supported by the graph."),
+    };
+
+    /// <summary>Rows a fit samples out of <paramref name="available"/>: about 2²² values.</summary>
+    public static int SampleRows(int dimensions, int available) => Math.Min(available, Math.Max(1, (1 << 22) / dimensions));
+
+    /// <summary>Saves the kind and the fit: a kind byte, then the kind's parameters.</summary>
+    public void Write(Stream stream)
+    {
+        stream.WriteByte(this is ScalarCodes ? ScalarKind : BinaryKind);
+        WriteParameters(stream);
+    }
+
+    /// <summary>Reads what <see cref="Write"/> saved, after its kind byte.</summary>
+    /// <exception cref="InvalidDataException">An unknown kind, or parameters out of range.</exception>
+    public static CodeBook Read(Stream stream, int kind, DistanceMetric metric, int dimensions) => kind switch
+    {
+        ScalarKind => ScalarCodes.Read(stream, metric, dimensions),
+        BinaryKind => BinaryCodes.Read(stream, metric, dimensions),
+        _ => throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}."),
+    };
+
+    protected abstract void WriteParameters(Stream stream);
+
+    protected static void WriteFloat(Stream stream, float value)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(float)];
+        BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+        stream.Write(bytes);
+    }
+
+    protected static float ReadFloat(Stream stream)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(float)];
+        stream.ReadExactly(bytes);
+        return BinaryPrimitives.ReadSingleLittleEndian(bytes);
+    }
+
+    protected static float[] ReadFloats(Stream stream, int count)
+    {
+        var values = new float[count];
+        stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+}

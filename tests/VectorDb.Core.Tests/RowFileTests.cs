@@ -1,0 +1,116 @@
+using VectorDb.Hnsw;
+
+namespace VectorDb.Core.Tests;
+
+/// <summary>Rows kept in a memory-mapped file: searched as in memory, left out of snapshots, checked by checksum.</summary>
+public sealed class RowFileTests : IDisposable
+{
+    private const int Dimensions = 32;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "vectordb-rowfile-tests", Guid.NewGuid().ToString("N"));
+
+    public RowFileTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static float[] Vector(int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, Dimensions).Select(_ => (float)random.NextDouble())];
+    }
+
+    private static HnswIndex Build(string? rowsPath, int count = 2000)
+    {
+        var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { Seed = 3 }, initialCapacity: 64);
+        if (rowsPath is not null)
+        {
+            index.KeepRowsInFile(rowsPath, MemoryTier.Cached);
+        }
+
+        index.Quantize(new ScalarQuantizationOptions());
+        for (int i = 0; i < count; i++)
+        {
+            index.Add(Vector(i)); // one thread: the same graph in memory and on disk
+        }
+
+        return index;
+    }
+
+    private static Neighbor[] Search(HnswIndex index, int seed)
+    {
+        var found = new Neighbor[10];
+        return found[..index.Search(Vector(seed), 10, 32, found, new QuantizationSearch { Oversampling = 2 })];
+    }
+
+    [Fact]
+    public void Rows_in_a_file_are_searched_as_in_memory_and_stay_out_of_snapshots()
+    {
+        string path = Path.Combine(_directory, "rows");
+        using var inMemory = Build(null);
+        byte[] snapshot;
+        using (var onDisk = Build(path))
+        {
+            Assert.Equal(path, onDisk.RowsPath);
+            Assert.True(onDisk.RowDiskBytes >= 2000L * Dimensions * sizeof(float));
+            Assert.True(onDisk.MemoryBytes < inMemory.MemoryBytes - (2000L * Dimensions * sizeof(float) / 2), $"{onDisk.MemoryBytes} vs {inMemory.MemoryBytes}");
+            for (int q = 0; q < 50; q++)
+            {
+                Assert.Equal(Search(inMemory, -q), Search(onDisk, -q));
+            }
+
+            using var stream = new MemoryStream();
+            onDisk.WriteSnapshot(stream);
+            snapshot = stream.ToArray();
+            using var full = new MemoryStream();
+            inMemory.WriteSnapshot(full);
+            Assert.True(snapshot.Length < full.Length - (2000L * Dimensions * 3), $"snapshot {snapshot.Length} bytes, with rows {full.Length}");
+        }
+
+        Assert.Throws<InvalidDataException>(() => HnswIndex.ReadSnapshot(new MemoryStream(snapshot)));
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(path, MemoryTier.Cached));
+        Assert.True(loaded.HasCodes);
+        for (int q = 0; q < 50; q++)
+        {
+            Assert.Equal(Search(inMemory, -q), Search(loaded, -q));
+        }
+
+        int added = loaded.Add(Vector(5000)); // the file grows with the graph
+        var copy = new float[Dimensions];
+        loaded.CopyVector(added, copy);
+        Assert.Equal(Vector(5000), copy);
+    }
+
+    [Fact]
+    public void A_damaged_row_is_detected_by_its_checksum_never_served()
+    {
+        string path = Path.Combine(_directory, "rows");
+        byte[] snapshot;
+        using (var onDisk = Build(path, count: 1500))
+        {
+            using var stream = new MemoryStream();
+            onDisk.WriteSnapshot(stream);
+            snapshot = stream.ToArray();
+        }
+
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = (7 * Dimensions * sizeof(float)) + 5; // inside row 7
+            int value = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(value ^ 0x10));
+        }
+
+        // Cached rows are read through on load: the damage is found there, and the snapshot refused.
+        var refused = Assert.Throws<InvalidDataException>(() => HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(path, MemoryTier.Cached)));
+        Assert.Contains("checksum", refused.Message, StringComparison.Ordinal);
+
+        // Cold rows are not read on load: the damage is found when the row is read to be served.
+        using var cold = HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(path, MemoryTier.Cold));
+        Assert.Throws<DataCorruptionException>(() => cold.CopyVector(7, new float[Dimensions]));
+        Assert.Throws<DataCorruptionException>(() => cold.ExactSearch(Vector(7), 5, new Neighbor[5]));
+        var found = new Neighbor[5];
+        Assert.Throws<DataCorruptionException>(() => cold.Search(Vector(7), 5, 32, found, new QuantizationSearch()));
+        var other = new float[Dimensions];
+        cold.CopyVector(8, other); // the rest is served
+        Assert.Equal(Vector(8), other);
+    }
+}
