@@ -4,7 +4,8 @@
 #
 #   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
 #                         [--repeats N] [--rounds N] [--datatype float32|float16|bfloat16]
-#                         [--quantization int8 [--oversampling 1,2]]
+#                         [--quantization int8|binary|binary2 [--query-encoding default|binary|scalar4bits|scalar8bits]
+#                          [--oversampling 1,2] [--on-disk true]]
 #
 # --rounds N: afterwards, N more query-only rounds of ours and hnswlib, alternating, on the graphs the first run
 # built (saved in data/cache), into bench/results/<dataset>/rounds/<i>/; the table then adds the median ratio over
@@ -13,16 +14,17 @@
 # --datatype T: our graph stores vectors as T (the collection option `datatype`; recall is still measured against the
 # exact float32 ground truth); results go to bench/results/<dataset>-<T>/ so the float32 ones stay.
 #
-# --quantization int8: ours also fits scalar codes after its float runs and sweeps ef on them for each oversampling
-# (k × O candidates rescored with the stored rows); results go to bench/results/<dataset>-int8/, and "ours" in the
-# table is the first oversampling's series ("vectordb int8 x1"), the others and our float32 run listed beside it.
+# --quantization Q: ours also fits codes after its float runs and sweeps ef on them for each oversampling (k × O
+# candidates rescored with the stored rows); results go to bench/results/<dataset>-<Q>[-q<encoding>][-on-disk]/, and
+# "ours" in the table is the first oversampling's series ("vectordb int8 x1"), the others and our float32 run beside
+# it. --on-disk true moves the rows into a memory-mapped file first: bytes/point then counts RAM only (links, codes).
 #
 # Needs: dotnet, g++, and the Debian packages libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy
 # (installed here when missing and running as root). Results: bench/results/<dataset>/ (JSON, table.md, PNG/SVG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:-fashion-mnist}; shift || true
-threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0; datatype=float32; quantization=none; oversampling=1
+threads=1; ef=10,16,32,64,128; max_queries=1000; repeats=3; rounds=0; datatype=float32; quantization=none; oversampling=1; query_encoding=default; on_disk=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -33,6 +35,8 @@ while [ $# -gt 0 ]; do
     --datatype) datatype=$2; shift 2 ;;
     --quantization) quantization=$2; shift 2 ;;
     --oversampling) oversampling=$2; shift 2 ;;
+    --query-encoding) query_encoding=$2; shift 2 ;;
+    --on-disk) on_disk=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -59,7 +63,10 @@ fi
 out=bench/results/$dataset; ours_name=vectordb; ours_options=()
 if [ "$datatype" != float32 ]; then out=$out-$datatype; ours_name="vectordb $datatype"; ours_options=(--datatype "$datatype"); fi
 if [ "$quantization" != none ]; then
-  out=$out-$quantization; ours_name="$ours_name $quantization x${oversampling%%,*}"; ours_options+=(--quantization "$quantization" --oversampling "$oversampling")
+  name=$quantization; [ "$query_encoding" = default ] || name=$name-q$query_encoding
+  out=$out-$name; ours_name="$ours_name $name x${oversampling%%,*}"
+  ours_options+=(--quantization "$quantization" --query-encoding "$query_encoding" --oversampling "$oversampling" --on-disk "$on_disk")
+  if [ "$on_disk" = true ]; then out=$out-on-disk; fi
 fi
 mkdir -p "$out" data/cache
 common=(--base "$base" --query "$query" --truth "$truth" --metric "$metric" --m 16 --ef-construction 200 --threads "$threads" --k 10 --ef "$ef" --max-queries "$max_queries" --repeats "$repeats")

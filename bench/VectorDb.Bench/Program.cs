@@ -6,6 +6,7 @@ using VectorDb.Bench.Http;
 using VectorDb.Bench.Recall;
 using VectorDb.Bench.Sparse;
 using VectorDb.Bench.Storage;
+using VectorDb.Bench.Tiers;
 using VectorDb.Bench.Vectors;
 
 // `bdn …` runs the BenchmarkDotNet suites (arguments go to BenchmarkSwitcher, e.g. --filter *Kernel*);
@@ -23,6 +24,7 @@ return args switch
     ["cutoff", .. var rest] => CutoffCommand.Run(rest),
     ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
+    ["large", .. var rest] => await LargeSetCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -52,6 +54,7 @@ static int Usage()
           VectorDb.Bench multi [--data ../shared/data/fashion-mnist-mrl-256] [--per-point 4] [--per-query 2] [--ef 16,32,64,128] [--k 10] [--rounds 5] [--out result.json]
           VectorDb.Bench hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]
           VectorDb.Bench cutoff [--data ../shared/data/wordnet-arcticxs-384] [--fractions 0.001,0.01,0.05] [--max-queries 1000] [--out result.json]
+          VectorDb.Bench large make|truth|load|query …   (a collection bigger than RAM; see bench/tiers.sh)
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
         """);
     return 2;

@@ -18,8 +18,9 @@ public abstract record QuantizationOptions
 }
 
 /// <summary>
-/// Scalar int8 quantization: every component becomes a 7-bit code over one range for the whole vector space, fitted
-/// on a sample of its rows and clipped at the <see cref="Quantile"/> (Qdrant's <c>scalar</c> with <c>type: int8</c>).
+/// Scalar int8 quantization (Qdrant's <c>scalar</c> with <c>type: int8</c>): every component becomes a 7-bit code over
+/// a range fitted on a sample of the rows and clipped at the <see cref="Quantile"/> — a range per dimension for dot and
+/// cosine, one for all dimensions for Euclid and Manhattan.
 /// </summary>
 public sealed record ScalarQuantizationOptions : QuantizationOptions
 {
@@ -76,7 +77,7 @@ public enum BinaryEncoding
 /// <summary>How a query is quantized to compare with binary rows (Qdrant's <c>query_encoding</c>).</summary>
 public enum BinaryQueryEncoding
 {
-    /// <summary>As the rows are: one bit per component (Qdrant's <c>default</c>).</summary>
+    /// <summary>As the rows are: one bit per component for one-bit rows, two for two-bit rows (Qdrant's <c>default</c>).</summary>
     Default,
 
     /// <summary>One bit per component (Qdrant's <c>binary</c>).</summary>

@@ -185,6 +185,11 @@ public sealed partial class Collection
                     : "`cutoff` applies to nearest queries: their hits are scored by similarity to one query vector.");
             }
 
+            if (stage.Adaptive is not null && stage.Quantization is not null)
+            {
+                throw new InvalidRequestException("`params.quantization` and `params.adaptive` cannot be combined: an adaptive search walks a prefix of the stored rows, not the codes.");
+            }
+
             if (stage.Query is not NearestQuery and not null && stage.Adaptive is not null)
             {
                 throw new InvalidRequestException("`params.adaptive` applies to nearest queries only.");

@@ -159,7 +159,7 @@ public sealed partial class Collection
     {
         if (space is Spaces.DenseVectorSpace { RowsFile: { } file })
         {
-            File.Delete(file);
+            Hnsw.RowFile.Delete(file);
         }
     }
 

@@ -49,26 +49,40 @@ public sealed partial class Collection : ICheckpointed
         };
         _durable = durable;
         _table = new PointTable(name, vector => _spaces!.Find(vector) is { } space ? space.Holds : null);
-        _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault(""), RowsFile("")) : null;
-        _payloadIndexes = new PayloadIndexSet(_unnamed?.Graph, options.PayloadLinks);
         var dense = new Dictionary<string, DenseVectorSpace>(StringComparer.Ordinal);
-        if (_unnamed is not null)
+        var multi = new Dictionary<string, MultivectorSpace>(StringComparer.Ordinal);
+        try
         {
-            dense[""] = _unnamed;
+            _unnamed = Options.HasUnnamedVector ? new DenseVectorSpace(name, "", Options, _table, graphs?.GetValueOrDefault(""), RowsFile("")) : null;
+            if (_unnamed is not null)
+            {
+                dense[""] = _unnamed;
+            }
+
+            foreach (var (vector, settings) in Options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
+            {
+                if (settings.Multivector is null)
+                {
+                    dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(Options.Quantization), _table, graphs?.GetValueOrDefault(vector), RowsFile(vector));
+                }
+                else
+                {
+                    multi[vector] = new MultivectorSpace(vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
+                }
+            }
+        }
+        catch
+        {
+            // Spaces made so far hold memory and, for rows on disk, their files (opened exclusively): a rebuild opens them again.
+            foreach (var made in dense.Values.Cast<IVectorSpace>().Concat(multi.Values))
+            {
+                made.Dispose();
+            }
+
+            throw;
         }
 
-        var multi = new Dictionary<string, MultivectorSpace>(StringComparer.Ordinal);
-        foreach (var (vector, settings) in Options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
-        {
-            if (settings.Multivector is null)
-            {
-                dense[vector] = new DenseVectorSpace(name, vector, settings.ToSpaceOptions(Options.Quantization), _table, graphs?.GetValueOrDefault(vector), RowsFile(vector));
-            }
-            else
-            {
-                multi[vector] = new MultivectorSpace(vector, settings.ToSpaceOptions(), _table, graphs?.GetValueOrDefault(vector));
-            }
-        }
+        _payloadIndexes = new PayloadIndexSet(_unnamed?.Graph, options.PayloadLinks);
 
         var sparse = (Options.SparseVectors ?? new Dictionary<string, SparseVectorOptions>())
             .ToDictionary(v => v.Key, v => new SparseVectorSpace(v.Key, v.Value, _table), StringComparer.Ordinal);

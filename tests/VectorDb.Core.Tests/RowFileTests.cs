@@ -113,4 +113,54 @@ public sealed class RowFileTests : IDisposable
         cold.CopyVector(8, other); // the rest is served
         Assert.Equal(Vector(8), other);
     }
+
+    [Fact]
+    public void Ids_skipped_by_another_table_load_back_and_codes_wait_for_rows_actually_written()
+    {
+        // A named vector that only every third point holds: its graph reserves rows at the points' ids.
+        string path = Path.Combine(_directory, "gaps");
+        byte[] snapshot;
+        using (var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { Seed = 3 }))
+        {
+            index.KeepRowsInFile(path, MemoryTier.Cached);
+            index.Quantize(new ScalarQuantizationOptions());
+            for (int i = 0; i < 1500; i++)
+            {
+                index.Reserve(3 * i, Vector(i));
+                index.Link(3 * i);
+                Assert.Equal(i + 1 >= HnswIndex.CodeTrainingRows, index.HasCodes); // rows written, not the highest id, decide
+            }
+
+            using var stream = new MemoryStream();
+            index.WriteSnapshot(stream);
+            snapshot = stream.ToArray();
+        }
+
+        // The rows in between were never written: their checksums are those of empty rows, so the file checks out.
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(path, MemoryTier.Cached));
+        var found = new Neighbor[1];
+        loaded.Search(Vector(700), 1, 32, found);
+        Assert.Equal(3 * 700, found[0].Id);
+    }
+
+    [Fact]
+    public void A_snapshot_does_not_take_rows_from_a_file_made_again_since()
+    {
+        string path = Path.Combine(_directory, "again");
+        byte[] snapshot;
+        using (var first = Build(path, count: 100))
+        {
+            using var stream = new MemoryStream();
+            first.WriteSnapshot(stream);
+            snapshot = stream.ToArray();
+        }
+
+        using (Build(path, count: 100))
+        {
+            // The same rows, but another file: a rebuild made it, and the snapshot's checksums need not describe it.
+        }
+
+        var refused = Assert.Throws<InvalidDataException>(() => HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(path, MemoryTier.Cold)));
+        Assert.Contains("made again", refused.Message, StringComparison.Ordinal);
+    }
 }

@@ -127,9 +127,18 @@ public static class RecallCommand
             runs.AddRange(MeasurePrefixGraph(data, queries, truth, options, buildDims, log));
         }
 
+        long plainBytes = index.MemoryBytes;
         long? quantizedBytes = null;
+        string? rowsFile = null;
         if (options.Quantization is { } quantization)
         {
+            if (options.OnDisk)
+            {
+                rowsFile = Path.GetFullPath(Path.Combine("data", "cache", $"{Path.GetFileName(options.BasePath)}.{Environment.ProcessId}.rows"));
+                index.KeepRowsInFile(rowsFile, MemoryTier.Cached);
+                log.WriteLine($"rows moved to {rowsFile}: {index.RowDiskBytes / (double)data.Count:F0} bytes/point on disk");
+            }
+
             var clock = Stopwatch.StartNew();
             index.Quantize(quantization);
             quantizedBytes = index.MemoryBytes;
@@ -160,6 +169,13 @@ public static class RecallCommand
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exact      recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms (all cores)"));
         }
 
+        long diskBytes = index.RowDiskBytes;
+        if (rowsFile is not null)
+        {
+            index.Dispose(); // unmaps the file before it goes
+            File.Delete(rowsFile);
+        }
+
         return new RecallResult(
             Dataset: Path.GetFileNameWithoutExtension(options.BasePath),
             Engine: options.DataType == VectorDataType.Float32 ? "vectordb" : $"vectordb {options.DataType.ToString().ToLowerInvariant()}",
@@ -171,9 +187,10 @@ public static class RecallCommand
             EfConstruction: options.EfConstruction,
             BuildSeconds: buildSeconds,
             Threads: options.Threads,
-            IndexBytes: index.MemoryBytes - index.CodeMemoryBytes,
+            IndexBytes: plainBytes,
             Runs: runs,
             QuantizedIndexBytes: quantizedBytes,
+            DiskBytes: rowsFile is null ? null : diskBytes,
             Calibrations: calibrations.Count > 0 ? calibrations : null);
     }
 
@@ -465,7 +482,8 @@ public sealed record RecallResult(
     long IndexBytes,
     IReadOnlyList<RecallRun> Runs,
     IReadOnlyList<CalibrationRun>? Calibrations = null,
-    [property: JsonIgnore] long? QuantizedIndexBytes = null);
+    [property: JsonIgnore] long? QuantizedIndexBytes = null,
+    long? DiskBytes = null);
 
 /// <summary>One auto-calibration: the target, what it chose, its recall on the calibration sample and on the held-out queries.</summary>
 public sealed record CalibrationRun(double Target, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

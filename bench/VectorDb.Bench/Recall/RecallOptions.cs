@@ -62,6 +62,12 @@ public sealed record RecallOptions
     /// </summary>
     public QuantizationOptions? Quantization { get; init; }
 
+    /// <summary>
+    /// <c>--on-disk true</c>: before the quantized runs, move the rows into a memory-mapped file (<c>memory: cached</c>), so
+    /// <c>index_bytes</c> counts links and codes only and <c>disk_bytes</c> the file (whose pages the OS caches).
+    /// </summary>
+    public bool OnDisk { get; init; }
+
     /// <summary>The quantization as result files name it: int8, binary, binary2, with the query encoding when not the default.</summary>
     public string? QuantizationName => Quantization switch
     {
@@ -96,7 +102,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -132,6 +138,7 @@ public sealed record RecallOptions
                 "index" => PcaMode.Index,
                 var other => throw new ArgumentException($"--pca takes false, true (rotate) or index, not {other}"),
             },
+            OnDisk = values.TryGetValue("on-disk", out var onDisk) && bool.Parse(onDisk),
             SearchDims = Ints("search-dims", []),
             Oversampling = Ints("oversampling", [4]),
             BuildDims = Ints("build-dims", []),

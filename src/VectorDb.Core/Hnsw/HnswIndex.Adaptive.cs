@@ -86,6 +86,7 @@ public sealed unsafe partial class HnswIndex
             found = Dispatch<AdaptiveOperation, int>(new(
                 this, (float*)Unsafe.AsPointer(ref walked), (float*)Unsafe.AsPointer(ref prepared), k, ef, shortlist, rescored, results, context));
             statistics?.Add(context.DistanceCount, context.VisitedCount);
+            VerifyServed(results[..found]);
         }
         finally
         {

@@ -10,10 +10,16 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Rows an index must hold before its codes are fitted: fewer are searched on their stored rows.</summary>
     public const int CodeTrainingRows = 1024;
 
+    // Codes are fitted again when the rows written grow to this multiple of those the fit saw, until a fit has seen this
+    // many: a first fit on 1,024 rows may not represent what comes later, and refitting a small index is cheap.
+    private const int RefitGrowth = 8;
+    private const int RefitBelowRows = 1 << 16;
+
     private readonly Lock _codeTraining = new();
     private QuantizationOptions? _quantization;
     private CodeBook? _codeBook; // the fit of _codes; both set and cleared together under the exclusive lock
     private byte* _codes;
+    private int _rowsWritten; // rows stored so far (skipped ids not counted): when codes are fitted
 
     /// <summary>The quantization the index keeps codes for (null: none); see <see cref="Quantize"/>.</summary>
     public QuantizationOptions? Quantization => Volatile.Read(ref _quantization);
@@ -60,23 +66,29 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Fits codes once the index has grown to <see cref="CodeTrainingRows"/> under quantization; called after a row is written.</summary>
-    private void TrainCodesIfDue(int id)
+    /// <summary>
+    /// Fits codes once <see cref="CodeTrainingRows"/> rows are written under quantization, and again as the index grows
+    /// (×8, while the fit saw fewer than 65,536 rows); called after a row is written.
+    /// </summary>
+    private void TrainCodesIfDue()
     {
-        if (id + 1 < CodeTrainingRows || Volatile.Read(ref _codeBook) is not null || Volatile.Read(ref _quantization) is null)
+        if (Volatile.Read(ref _quantization) is null || !CodesDue(Volatile.Read(ref _codeBook), Volatile.Read(ref _rowsWritten)))
         {
             return;
         }
 
         lock (_codeTraining)
         {
-            if (_codeBook is null && _quantization is { } options)
+            if (_quantization is { } options && CodesDue(_codeBook, Volatile.Read(ref _rowsWritten)))
             {
-                // Inserts run meanwhile, so this fit holds the lock exclusively; it is small (about CodeTrainingRows rows).
+                // Inserts run meanwhile, so this fit holds the lock exclusively; it is small (under 2^19 rows).
                 TrainCodes(options, whileSearching: false);
             }
         }
     }
+
+    private static bool CodesDue(CodeBook? book, int rows) =>
+        book is null ? rows >= CodeTrainingRows : book.FittedRows < RefitBelowRows && rows >= RefitGrowth * (long)book.FittedRows;
 
     /// <summary>
     /// Fits a range on a sample of rows and encodes every row. With <paramref name="whileSearching"/> the encoding
@@ -175,7 +187,9 @@ public sealed unsafe partial class HnswIndex
             }
         }
 
-        return CodeBook.Fit(options, Metric, _dimensions, values.AsSpan(0, filled * _dimensions));
+        var book = CodeBook.Fit(options, Metric, _dimensions, values.AsSpan(0, filled * _dimensions));
+        book.FittedRows = Math.Max(Volatile.Read(ref _rowsWritten), filled);
+        return book;
     }
 
     /// <summary>A code arena of <paramref name="capacity"/> rows, every allocated node's row encoded. Call holding the lock.</summary>
@@ -262,7 +276,8 @@ public sealed unsafe partial class HnswIndex
         int found;
         try
         {
-            var operation = new SearchOperation<TFilter>(this, (float*)query, candidates, Math.Max(ef, candidates), walked, context, filter, walk.TwoHop, walk.Seeds, walk.Entry);
+            // A given entry's distance is the rows' (from a probe of the neighbourhood): the walk on codes descends itself.
+            var operation = new SearchOperation<TFilter>(this, (float*)query, candidates, Math.Max(ef, candidates), walked, context, filter, walk.TwoHop, walk.Seeds, entry: null);
             found = (book, Metric) switch
             {
                 (BinaryCodes, _) => operation.Run<BinaryCodeDistance>(),

@@ -90,6 +90,7 @@ public sealed unsafe partial class HnswIndex
 
             RecordRowChecksum(id);
             WriteCodeRow(id);
+            Interlocked.Increment(ref _rowsWritten);
             BaseLinks(id)[0] = 0;
             ClearLayerLinks(id);
             _inDegree[id] = 0;
@@ -102,7 +103,7 @@ public sealed unsafe partial class HnswIndex
             _resizeLock.ExitReadLock();
         }
 
-        TrainCodesIfDue(id);
+        TrainCodesIfDue();
     }
 
     /// <summary>Writes a node's row: the vector times <paramref name="scale"/>, in the index's data type.</summary>

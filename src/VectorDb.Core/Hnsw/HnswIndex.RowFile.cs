@@ -7,6 +7,7 @@ public sealed unsafe partial class HnswIndex
 {
     private RowFile? _rowFile; // set: _vectors points into this file's mapping, not into a NodeArena allocation
     private ulong[] _rowChecksums = []; // XxHash3 of each row, when rows are in a file
+    private ulong _emptyRowChecksum; // of a row never written (zeros): ids skipped by Reserve(id, …) keep it
     private MemoryTier _rowTier;
 
     /// <summary>Where the rows live: <see cref="MemoryTier.Pinned"/> (process memory) unless <see cref="KeepRowsInFile"/> moved them.</summary>
@@ -22,9 +23,10 @@ public sealed unsafe partial class HnswIndex
     /// Moves the rows into a memory-mapped file at <paramref name="path"/> (created, or replaced), where the OS pages them
     /// in and out: the graph's links and its codes (<see cref="Quantize"/>) stay in process memory, and with codes a
     /// search reads rows only to rescore its candidates. Every row gets a checksum, checked whenever a row is read to be
-    /// served (rescoring, exact scans, <see cref="CopyVector"/>) and, for <see cref="MemoryTier.Cached"/>, when a
-    /// snapshot is loaded. Snapshots then hold the checksums instead of the rows. Call once, before inserts or with
-    /// them kept out.
+    /// served (the rows behind a search's results and their scores, rescoring, exact scans, <see cref="CopyVector"/>)
+    /// and, for <see cref="MemoryTier.Cached"/>, when a snapshot is loaded; a walk's intermediate distances are not
+    /// checked. Snapshots then hold the checksums and the file's identity instead of the rows. Call once, before
+    /// inserts or with them kept out.
     /// </summary>
     /// <exception cref="InvalidRequestException"><paramref name="tier"/> is <see cref="MemoryTier.Pinned"/>, or the rows are in a file already.</exception>
     public void KeepRowsInFile(string path, MemoryTier tier)
@@ -45,10 +47,11 @@ public sealed unsafe partial class HnswIndex
             _vectors = file.Pointer;
             _rowFile = file;
             _rowTier = tier;
+            _emptyRowChecksum = XxHash3.HashToUInt64(new byte[_rowBytes]);
             _rowChecksums = new ulong[_capacity];
-            for (int id = 0; id < Math.Min(_count, _capacity); id++)
+            for (int id = 0; id < _capacity; id++)
             {
-                _rowChecksums[id] = RowChecksum(id);
+                _rowChecksums[id] = id < _count ? RowChecksum(id) : _emptyRowChecksum;
             }
         }
         finally
@@ -57,10 +60,13 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Maps the row file a snapshot's graph was saved with and checks it against the snapshot's checksums. Call while loading.</summary>
-    private void AttachRowFile(RowFileOptions options, ulong[] checksums, int count)
+    /// <summary>
+    /// Maps the row file a snapshot's graph was saved with (the one of that identity, holding its rows) and checks it
+    /// against the snapshot's checksums (<paramref name="checksums"/>: the first <paramref name="count"/> are read). Call while loading.
+    /// </summary>
+    private void AttachRowFile(RowFileOptions options, Guid identity, ulong[] checksums, int count)
     {
-        var file = RowFile.Open(options.Path, (long)count * _rowBytes);
+        var file = RowFile.Open(options.Path, (long)count * _rowBytes, identity);
         try
         {
             file.Grow((long)_capacity * _rowBytes);
@@ -68,7 +74,9 @@ public sealed unsafe partial class HnswIndex
             _vectors = file.Pointer;
             _rowFile = file;
             _rowTier = options.Tier;
+            _emptyRowChecksum = XxHash3.HashToUInt64(new byte[_rowBytes]);
             _rowChecksums = checksums;
+            Array.Fill(_rowChecksums, _emptyRowChecksum, count, _rowChecksums.Length - count);
         }
         catch
         {
@@ -97,8 +105,22 @@ public sealed unsafe partial class HnswIndex
     private byte* GrowRowFile(int capacity)
     {
         _rowFile!.Grow((long)capacity * _rowBytes);
+        int old = _rowChecksums.Length;
         Array.Resize(ref _rowChecksums, capacity);
+        Array.Fill(_rowChecksums, _emptyRowChecksum, old, capacity - old);
         return _rowFile.Pointer;
+    }
+
+    /// <summary>Checks the rows behind a search's results, when rows are in a file: their scores came from them.</summary>
+    private void VerifyServed(ReadOnlySpan<Neighbor> results)
+    {
+        if (_rowFile is not null)
+        {
+            foreach (var result in results)
+            {
+                VerifyRow(result.Id);
+            }
+        }
     }
 
     /// <summary>Records a row's checksum after it is written, when rows are in a file. Call holding the lock.</summary>
@@ -145,7 +167,7 @@ public sealed unsafe partial class HnswIndex
     }
 }
 
-/// <summary>Where a snapshot's rows are when the graph keeps them in a file (<see cref="HnswIndex.KeepRowsInFile"/>).</summary>
+/// <summary>Where a graph's rows are when it keeps them in a file (<see cref="HnswIndex.KeepRowsInFile"/>, <see cref="HnswIndex.ReadSnapshot"/>).</summary>
 /// <param name="Path">The row file.</param>
 /// <param name="Tier">How it is used: <see cref="MemoryTier.Cached"/> reads it through (checking it) on load, <see cref="MemoryTier.Cold"/> does not.</param>
 public sealed record RowFileOptions(string Path, MemoryTier Tier);

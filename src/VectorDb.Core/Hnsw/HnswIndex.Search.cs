@@ -59,6 +59,7 @@ public sealed unsafe partial class HnswIndex
                 found = Dispatch<SearchOperation<LiveFilter<TFilter>>, int>(
                     new(this, (float*)Unsafe.AsPointer(ref prepared), k, Math.Max(ef, k), results, context, live, walk.TwoHop, walk.Seeds, walk.Entry));
                 statistics?.Add(context.DistanceCount, context.VisitedCount);
+                VerifyServed(results[..found]);
             }
         }
         finally

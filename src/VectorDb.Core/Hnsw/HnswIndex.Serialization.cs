@@ -9,6 +9,7 @@ public sealed unsafe partial class HnswIndex
     private const ulong SnapshotMagic = 0x31_57_53_4E_48_42_44_56; // "VDBHNSW1" little-endian
     private const int SnapshotVersion = 2; // 2 added the codes section; 1 is read as a snapshot without codes
     private const int SnapshotHeaderBytes = 96;
+    private const int CodeRowsPerChunk = 1 << 16; // code rows written or read per span: spans stop at 2 GiB
 
     /// <summary>
     /// Writes the whole graph — vectors, links, levels, node states — so it can be loaded without a rebuild.
@@ -18,13 +19,14 @@ public sealed unsafe partial class HnswIndex
     /// Format (little-endian): a 96-byte header {magic "VDBHNSW1", version, dimensions, metric, M,
     /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter, data type (0 =
     /// float32, so snapshots written before data types existed read as float32), rows in a file (i32: 1 when
-    /// <see cref="KeepRowsInFile"/> holds them, 0 before version 2)}, then per-node arrays: levels (u8), states (u8),
+    /// <see cref="KeepRowsInFile"/> holds them, 0 before version 2) and that file's identity (16 bytes)}, then per-node arrays: levels (u8), states (u8),
     /// layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding; with rows in a file, each
     /// row's checksum instead as u64, the file flushed first),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
     /// (level × (1 + M) × i32), in node order; since version 2, a byte saying which codes follow (0: none, 1: scalar,
     /// 2: binary), their fit (the code book's parameters) and one code row per node
-    /// (<see cref="Quantize"/>). Integrity (checksums) is the storage layer's job.
+    /// (<see cref="Quantize"/>). The snapshot's own integrity (its checksum) is the storage layer's job; the row
+    /// checksums are the row file's.
     /// </remarks>
     public void WriteSnapshot(Stream stream)
     {
@@ -48,6 +50,11 @@ public sealed unsafe partial class HnswIndex
             BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
             BinaryPrimitives.WriteInt32LittleEndian(header[60..], (int)_dataType);
             BinaryPrimitives.WriteInt32LittleEndian(header[64..], _rowFile is null ? 0 : 1);
+            if (_rowFile is not null)
+            {
+                _rowFile.Identity.TryWriteBytes(header[68..]);
+            }
+
             stream.Write(header);
 
             stream.Write(_levels.AsSpan(0, count));
@@ -134,7 +141,13 @@ public sealed unsafe partial class HnswIndex
 
         try
         {
-            bool rowsInFile = BinaryPrimitives.ReadInt32LittleEndian(header[64..]) == 1;
+            int rowsFlag = BinaryPrimitives.ReadInt32LittleEndian(header[64..]);
+            if (rowsFlag is not (0 or 1))
+            {
+                throw new InvalidDataException($"HNSW snapshot has an unknown rows flag {rowsFlag}.");
+            }
+
+            bool rowsInFile = rowsFlag == 1;
             if (rowsInFile && rows is null)
             {
                 throw new InvalidDataException("The HNSW snapshot's rows are in a file, and none was given.");
@@ -169,7 +182,7 @@ public sealed unsafe partial class HnswIndex
         {
             var checksums = new ulong[_capacity];
             stream.ReadExactly(MemoryMarshal.AsBytes(checksums.AsSpan(0, count)));
-            AttachRowFile(rowFile, checksums, count);
+            AttachRowFile(rowFile, new Guid(header.Slice(68, 16)), checksums, count);
         }
         else
         {
@@ -208,6 +221,7 @@ public sealed unsafe partial class HnswIndex
 
         ValidateLinks(count);
         _count = count;
+        _rowsWritten = count;
         _liveCount = live;
         _entry = BinaryPrimitives.ReadInt64LittleEndian(header[44..]);
         _levelCounter = BinaryPrimitives.ReadInt64LittleEndian(header[52..]);
@@ -251,7 +265,11 @@ public sealed unsafe partial class HnswIndex
         }
 
         book.Write(stream);
-        stream.Write(new ReadOnlySpan<byte>(_codes, checked(count * book.RowBytes)));
+        for (int id = 0; id < count; id += CodeRowsPerChunk)
+        {
+            int rows = Math.Min(CodeRowsPerChunk, count - id);
+            stream.Write(new ReadOnlySpan<byte>(_codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+        }
     }
 
     private void ReadCodes(Stream stream, int count)
@@ -267,7 +285,11 @@ public sealed unsafe partial class HnswIndex
         NativeMemory.Clear(codes, (nuint)_capacity * (nuint)book.RowBytes);
         try
         {
-            stream.ReadExactly(new Span<byte>(codes, checked(count * book.RowBytes)));
+            for (int id = 0; id < count; id += CodeRowsPerChunk)
+            {
+                int rows = Math.Min(CodeRowsPerChunk, count - id);
+                stream.ReadExactly(new Span<byte>(codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+            }
         }
         catch
         {

@@ -472,7 +472,8 @@ public sealed unsafe partial class HnswIndex : IDisposable
         byte* vectors;
         if (_rowFile is not null)
         {
-            vectors = GrowRowFile(capacity); // the file grows by zeros, in place
+            vectors = GrowRowFile(capacity); // the file grows by zeros, in place; the old mapping is gone
+            _vectors = vectors;
         }
         else
         {

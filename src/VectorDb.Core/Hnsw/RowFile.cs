@@ -1,14 +1,17 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace VectorDb.Hnsw;
 
 /// <summary>
 /// A graph's rows in a memory-mapped file (<see cref="MemoryTier.Cached"/> and <see cref="MemoryTier.Cold"/>): the OS
 /// pages them in on use and out under memory pressure, so they cost page cache, not process memory. The file holds
-/// row i at i × row bytes; it only grows. Durability is not its job: the log and the point store hold every vector, and
-/// a checkpoint flushes the file before its snapshot names the rows' checksums.
+/// row i at i × row bytes; it only grows, and its blocks are allocated as it grows, so a full disk is an error then,
+/// not a fault when a page is first written. Durability is not its job: the log and the point store hold every vector,
+/// and a checkpoint flushes the file before its snapshot names the rows' checksums and the file's <see cref="Identity"/>,
+/// which a file made again (a rebuild) does not share.
 /// </summary>
-internal sealed unsafe class RowFile : IDisposable
+internal sealed unsafe partial class RowFile : IDisposable
 {
     private const int MadviseRandom = 1; // MADV_RANDOM: no read-ahead around a row, which is all a search reads
     private const int MadviseWillNeed = 3; // MADV_WILLNEED: start reading these pages now
@@ -17,21 +20,17 @@ internal sealed unsafe class RowFile : IDisposable
     private MemoryMappedFile? _map;
     private MemoryMappedViewAccessor? _view;
 
-    private RowFile(string path, long bytes, bool create)
+    private RowFile(string path, FileStream file, Guid identity)
     {
         Path = path;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        _file = new FileStream(path, create ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        if (!create && _file.Length < bytes)
-        {
-            _file.Dispose();
-            throw new InvalidDataException($"The vector file {path} holds {_file.Length} bytes, fewer than the {bytes} its graph needs.");
-        }
-
-        Map(Math.Max(bytes, Math.Max(_file.Length, 4096)));
+        _file = file;
+        Identity = identity;
     }
 
     public string Path { get; }
+
+    /// <summary>Made when the file is created, kept beside it (<c>.id</c>): a snapshot's rows are this file's only if the identities match.</summary>
+    public Guid Identity { get; }
 
     /// <summary>The mapped rows; moves when the file grows.</summary>
     public byte* Pointer { get; private set; }
@@ -39,14 +38,80 @@ internal sealed unsafe class RowFile : IDisposable
     /// <summary>The file's length in bytes.</summary>
     public long Length => _file.Length;
 
-    /// <summary>A new, empty file of <paramref name="bytes"/> (replacing one of that name).</summary>
-    public static RowFile Create(string path, long bytes) => new(path, bytes, create: true);
+    /// <summary>A new, empty file of <paramref name="bytes"/> (replacing one of that name), with a new identity.</summary>
+    /// <exception cref="IOException">It cannot be created, or the disk has no room for it.</exception>
+    public static RowFile Create(string path, long bytes)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var identity = Guid.NewGuid();
+        var file = OpenFile(path, FileMode.Create);
+        var rows = new RowFile(path, file, identity);
+        try
+        {
+            rows.Map(Math.Max(bytes, 4096));
+            File.WriteAllBytes(IdentityPath(path), identity.ToByteArray());
+            return rows;
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
+        }
+    }
 
-    /// <summary>An existing file, which must hold at least <paramref name="bytes"/>.</summary>
-    /// <exception cref="InvalidDataException">It is shorter.</exception>
-    public static RowFile Open(string path, long bytes) => new(path, bytes, create: false);
+    /// <summary>An existing file, which must hold at least <paramref name="bytes"/> and be the one <paramref name="identity"/> names.</summary>
+    /// <exception cref="InvalidDataException">It is shorter, or another file (made again since), or has no identity.</exception>
+    /// <exception cref="IOException">It cannot be opened.</exception>
+    public static RowFile Open(string path, long bytes, Guid identity)
+    {
+        Guid found;
+        try
+        {
+            found = new Guid(File.ReadAllBytes(IdentityPath(path)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new InvalidDataException($"The vector file {path} has no readable identity ({e.Message}).", e);
+        }
 
-    /// <summary>Extends the file to <paramref name="bytes"/> (zeros) and maps it again. Call with no reader using <see cref="Pointer"/>.</summary>
+        if (found != identity)
+        {
+            throw new InvalidDataException($"The vector file {path} was made again since the snapshot was taken.");
+        }
+
+        var file = OpenFile(path, FileMode.Open);
+        long length = file.Length;
+        if (length < bytes)
+        {
+            file.Dispose();
+            throw new InvalidDataException($"The vector file {path} holds {length} bytes, fewer than the {bytes} its graph needs.");
+        }
+
+        var rows = new RowFile(path, file, identity);
+        try
+        {
+            rows.Map(Math.Max(length, 4096));
+            return rows;
+        }
+        catch
+        {
+            rows.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Deletes a row file and its identity.</summary>
+    public static void Delete(string path)
+    {
+        File.Delete(path);
+        File.Delete(IdentityPath(path));
+    }
+
+    /// <summary>
+    /// Extends the file to <paramref name="bytes"/> (zeros) and maps it again. The new mapping is made before the old one
+    /// goes, so a failure (no disk space, no address space) leaves <see cref="Pointer"/> valid. Call with no reader using it.
+    /// </summary>
+    /// <exception cref="IOException">The disk has no room.</exception>
     public void Grow(long bytes)
     {
         if (bytes <= _file.Length)
@@ -54,8 +119,9 @@ internal sealed unsafe class RowFile : IDisposable
             return;
         }
 
-        Unmap();
+        var (map, view) = (_map, _view);
         Map(bytes);
+        Release(map, view);
     }
 
     /// <summary>Writes changed pages to disk.</summary>
@@ -77,35 +143,71 @@ internal sealed unsafe class RowFile : IDisposable
 
     public void Dispose()
     {
-        Unmap();
+        Release(_map, _view);
+        _map = null;
+        _view = null;
+        Pointer = null;
         _file.Dispose();
     }
 
+    private static string IdentityPath(string path) => path + ".id";
+
+    private static FileStream OpenFile(string path, FileMode mode)
+    {
+        try
+        {
+            return new FileStream(path, mode, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"The vector file {path} cannot be opened: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sets the length to <paramref name="bytes"/> with blocks allocated (Linux), then maps it all.</summary>
     private void Map(long bytes)
     {
-        _map = MemoryMappedFile.CreateFromFile(_file, mapName: null, bytes, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
-        _view = _map.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.ReadWrite);
+        if (OperatingSystem.IsLinux() && bytes > _file.Length && PosixFallocate(_file.SafeFileHandle.DangerousGetHandle().ToInt32(), 0, bytes) is int error and not 0)
+        {
+            throw new IOException($"The vector file {Path} cannot grow to {bytes} bytes (error {error}: is the disk full?).");
+        }
+
+        var map = MemoryMappedFile.CreateFromFile(_file, mapName: null, bytes, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+        MemoryMappedViewAccessor view;
+        try
+        {
+            view = map.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.ReadWrite);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+
         byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        Pointer = pointer + _view.PointerOffset;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        pointer += view.PointerOffset;
         if (OperatingSystem.IsLinux())
         {
-            _ = NodeArena.Advise((nint)Pointer, (nuint)bytes, MadviseRandom);
+            _ = NodeArena.Advise((nint)pointer, (nuint)bytes, MadviseRandom);
         }
+
+        _map = map;
+        _view = view;
+        Pointer = pointer;
     }
 
-    private void Unmap()
+    private static void Release(MemoryMappedFile? map, MemoryMappedViewAccessor? view)
     {
-        if (_view is null)
+        if (view is not null)
         {
-            return;
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
         }
 
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map!.Dispose();
-        _view = null;
-        _map = null;
-        Pointer = null;
+        map?.Dispose();
     }
+
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    private static partial int PosixFallocate(int fd, long offset, long length);
 }

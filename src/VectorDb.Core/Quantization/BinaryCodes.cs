@@ -180,7 +180,22 @@ internal sealed class BinaryCodes : CodeBook
     public override void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row)
     {
         row[..QueryBytes].Clear();
-        var weights = new float[Dimensions];
+        float[]? rented = Dimensions > 2048 ? System.Buffers.ArrayPool<float>.Shared.Rent(Dimensions) : null;
+        try
+        {
+            EncodeQuery(query, row, rented is null ? stackalloc float[Dimensions] : rented.AsSpan(0, Dimensions));
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row, Span<float> weights)
+    {
         double offset = 0, weightSum = 0, squaredNorm = 0, absolute = 0;
         for (int i = 0; i < Dimensions; i++)
         {
@@ -200,7 +215,7 @@ internal sealed class BinaryCodes : CodeBook
         }
         else
         {
-            float low = weights.Min(), high = weights.Max();
+            float low = System.Numerics.Tensors.TensorPrimitives.Min(weights), high = System.Numerics.Tensors.TensorPrimitives.Max(weights);
             (alpha, beta) = (high > low ? (high - low) / ((1 << _queryBits) - 1) : 1f, low);
         }
 

@@ -19,6 +19,9 @@ internal abstract class CodeBook
         Options = options.Fitted;
     }
 
+    /// <summary>The rows the graph held when the codes were fitted (a fit samples some of them): the graph fits again as it grows well past them.</summary>
+    public int FittedRows { get; set; }
+
     public DistanceMetric Metric { get; }
 
     public int Dimensions { get; }
@@ -49,21 +52,31 @@ internal abstract class CodeBook
     /// <summary>Rows a fit samples out of <paramref name="available"/>: about 2²² values.</summary>
     public static int SampleRows(int dimensions, int available) => Math.Min(available, Math.Max(1, (1 << 22) / dimensions));
 
-    /// <summary>Saves the kind and the fit: a kind byte, then the kind's parameters.</summary>
+    /// <summary>Saves the kind and the fit: a kind byte, the rows fitted on (i32), then the kind's parameters.</summary>
     public void Write(Stream stream)
     {
         stream.WriteByte(this is ScalarCodes ? ScalarKind : BinaryKind);
+        Span<byte> rows = stackalloc byte[sizeof(int)];
+        BinaryPrimitives.WriteInt32LittleEndian(rows, FittedRows);
+        stream.Write(rows);
         WriteParameters(stream);
     }
 
     /// <summary>Reads what <see cref="Write"/> saved, after its kind byte.</summary>
     /// <exception cref="InvalidDataException">An unknown kind, or parameters out of range.</exception>
-    public static CodeBook Read(Stream stream, int kind, DistanceMetric metric, int dimensions) => kind switch
+    public static CodeBook Read(Stream stream, int kind, DistanceMetric metric, int dimensions)
     {
-        ScalarKind => ScalarCodes.Read(stream, metric, dimensions),
-        BinaryKind => BinaryCodes.Read(stream, metric, dimensions),
-        _ => throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}."),
-    };
+        if (kind is not (ScalarKind or BinaryKind))
+        {
+            throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}.");
+        }
+
+        Span<byte> rows = stackalloc byte[sizeof(int)];
+        stream.ReadExactly(rows);
+        CodeBook book = kind == ScalarKind ? ScalarCodes.Read(stream, metric, dimensions) : BinaryCodes.Read(stream, metric, dimensions);
+        book.FittedRows = BinaryPrimitives.ReadInt32LittleEndian(rows);
+        return book;
+    }
 
     protected abstract void WriteParameters(Stream stream);
 

@@ -188,7 +188,7 @@ internal sealed class ScalarCodes : CodeBook
     }
 }
 
-/// <summary>−(x̂·q) between a query's code row and a stored code row (dot, cosine): multiplier · Σ cₓc_q + the query's constant.</summary>
+/// <summary>multiplier · Σ cₓc_q + the query's constant: −(x·q) for dot and cosine, and for squared L2 all but the row's own term.</summary>
 internal readonly struct ScalarDotCodeDistance : IDistanceFunction
 {
     public static int ElementBytes => 1;
@@ -209,14 +209,8 @@ internal readonly struct ScalarEuclidCodeDistance : IDistanceFunction
     public static int ElementBytes => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Compute(ref float query, ref byte row, nuint length)
-    {
-        ref byte codes = ref Unsafe.As<float, byte>(ref query);
-        nuint padded = ScalarCodes.PaddedLength(length);
-        return (Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded + sizeof(float))) * CodeMath.Dot7(ref row, ref codes, padded))
-            + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref codes, padded))
-            + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, length));
-    }
+    public static float Compute(ref float query, ref byte row, nuint length) =>
+        ScalarDotCodeDistance.Compute(ref query, ref row, length) + Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, length));
 }
 
 /// <summary>L1 between code rows: step · Σ |cₓ − c_q|.</summary>

@@ -256,6 +256,13 @@ internal static class CollectionsApi
             throw new InvalidRequestException("The unnamed vector's Matryoshka prefixes are the collection's top-level `matryoshka`, not `vectors.matryoshka`.");
         }
 
+        if (unnamed?.QuantizationConfig is not null && (request.QuantizationConfig is not null || named.Count > 0))
+        {
+            throw new InvalidRequestException(request.QuantizationConfig is not null
+                ? "Give `quantization_config` once: at the top level or in `vectors`, not both."
+                : "With named vectors, the unnamed vector's quantization is the collection's top-level `quantization_config` (also every named vector's default); `vectors.\"\".quantization_config` is not supported.");
+        }
+
         if (unnamed?.MultivectorConfig is not null)
         {
             throw new InvalidRequestException($"`vectors.multivector_config` is not supported yet: {CreateCollectionRequest.UnnamedMultivector}.");

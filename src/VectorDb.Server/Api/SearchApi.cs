@@ -210,7 +210,7 @@ internal static class SearchApi
         ServerOptions.Check("limit + offset", (long)stage.Limit + offset, limits.MaxLimit, nameof(limits.MaxLimit));
         ServerOptions.Check("hnsw_ef", stage.Ef ?? 0, limits.MaxEf, nameof(limits.MaxEf));
         ServerOptions.Check("limit × adaptive.oversampling (the shortlist it keeps)", stage.Adaptive is { } adaptive ? (long)stage.Limit * adaptive.Oversampling : 0, limits.MaxEf, nameof(limits.MaxEf));
-        ServerOptions.Check("limit × quantization.oversampling (the candidates rescored)", stage.Quantization is { } quantization ? quantization.Candidates(stage.Limit) : 0, limits.MaxEf, nameof(limits.MaxEf));
+        ServerOptions.Check("(limit + offset) × quantization.oversampling (the candidates rescored)", stage.Quantization is { } quantization ? quantization.Candidates(stage.Limit + offset) : 0, limits.MaxEf, nameof(limits.MaxEf));
         ServerOptions.Check("mmr.candidates_limit", stage.Query is NearestQuery { Mmr.CandidatesLimit: int candidates } ? candidates : 0, limits.MaxLimit, nameof(limits.MaxLimit));
         foreach (var prefetch in stage.Prefetch ?? [])
         {

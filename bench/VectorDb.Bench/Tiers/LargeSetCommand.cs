@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using System.Text;
+using System.Text.Json;
+using VectorDb.Datasets;
+
+namespace VectorDb.Bench.Tiers;
+
+/// <summary>
+/// <c>large</c>: a collection bigger than RAM, in steps that <c>bench/tiers.sh</c> runs (inside and outside a memory cgroup).
+/// <code>
+/// large make  --base base.fvecs --copies 40 --out big.fvecs [--seed 1]      noisy copies of a base set, renormalised
+/// large truth --base big.fvecs --query query.fvecs --out big.gt.ivecs [--k 10] exact top-k by dot product (all cores)
+/// large load  --base big.fvecs (--url U | --dir D) [--collection C] [--batch 1000] [--max N] [--quantization int8|binary2] [--memory cached|cold|pinned]
+/// large query --url U --query query.fvecs --truth big.gt.ivecs [--collection C] [--ef 64] [--oversampling 2] [--passes 2]
+/// </code>
+/// Copies: each base vector plus a noise vector in a uniformly random direction whose length is a quarter of the median
+/// distance from a base vector to its nearest base neighbour (over a sample), renormalised.
+/// </summary>
+public static class LargeSetCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 1; i + 1 < args.Length; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
+        string collection = values.GetValueOrDefault("collection", "large");
+        switch (args.FirstOrDefault())
+        {
+            case "make":
+                Make(Required("base"), Int("copies", 40), Required("out"), Int("seed", 1));
+                return 0;
+            case "truth":
+                Truth(Required("base"), Required("query"), Required("out"), Int("k", 10));
+                return 0;
+            case "load":
+                var report = values.TryGetValue("dir", out var dir)
+                    ? LoadInProcess(Required("base"), dir, collection, Int("batch", 1000), Int("max", int.MaxValue), Settings(values))
+                    : await LoadOverRestAsync(Required("base"), new Uri(Required("url")), collection, Int("batch", 1000), Int("max", int.MaxValue), values);
+                Console.WriteLine(JsonSerializer.Serialize(report, Indented));
+                return 0;
+            case "query":
+                Console.WriteLine(JsonSerializer.Serialize(
+                    await QueryAsync(new Uri(Required("url")), collection, Required("query"), Required("truth"), Int("ef", 64), Int("oversampling", 2), Int("passes", 2)), Indented));
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: large make|truth|load|query … (see bench/tiers.sh)");
+                return 2;
+        }
+    }
+
+    private static void Make(string basePath, int copies, string outPath, int seed)
+    {
+        var data = DatasetReader.Read(basePath);
+        int n = data.Count, d = data.Dimensions;
+        var random = new Random(seed);
+
+        // Median distance to the nearest other base vector, over a sample of 2,000.
+        int[] sample = [.. Enumerable.Range(0, 2000).Select(_ => random.Next(n))];
+        var nearest = new double[sample.Length];
+        Parallel.For(0, sample.Length, s =>
+        {
+            float best = float.MaxValue;
+            var row = data[sample[s]];
+            for (int j = 0; j < n; j++)
+            {
+                if (j != sample[s])
+                {
+                    best = Math.Min(best, TensorPrimitives.Distance(row, data[j]));
+                }
+            }
+
+            nearest[s] = best;
+        });
+        Array.Sort(nearest);
+        double noise = 0.25 * nearest[nearest.Length / 2];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median nearest-neighbour distance {nearest[nearest.Length / 2]:F4}; noise length {noise:F4}"));
+
+        using var output = new BinaryWriter(new BufferedStream(File.Create(outPath), 1 << 20));
+        var direction = new float[d];
+        var copy = new float[d];
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < copies; c++)
+            {
+                for (int k = 0; k < d; k++)
+                {
+                    direction[k] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+                }
+
+                float scale = (float)(noise / TensorPrimitives.Norm(direction));
+                TensorPrimitives.MultiplyAdd(direction, scale, data[i], copy);
+                TensorPrimitives.Divide(copy, TensorPrimitives.Norm(copy), copy);
+                output.Write(d);
+                foreach (float x in copy)
+                {
+                    output.Write(x);
+                }
+            }
+        }
+
+        Console.WriteLine($"wrote {(long)n * copies} vectors of {d} to {outPath}");
+    }
+
+    private static void Truth(string basePath, string queryPath, string outPath, int k)
+    {
+        var clock = Stopwatch.StartNew();
+        var data = DatasetReader.Read(basePath);
+        var queries = DatasetReader.Read(queryPath);
+        var prepared = Enumerable.Range(0, queries.Count).Select(q => Normalized(queries[q])).ToArray();
+        var truth = new int[queries.Count][];
+        Parallel.For(0, queries.Count, q =>
+        {
+            var best = new PriorityQueue<int, float>(); // min-heap on score: the weakest of the best k on top
+            for (int j = 0; j < data.Count; j++)
+            {
+                float score = TensorPrimitives.Dot(prepared[q], data[j]);
+                if (best.Count < k)
+                {
+                    best.Enqueue(j, score);
+                }
+                else if (best.TryPeek(out _, out float weakest) && score > weakest)
+                {
+                    best.EnqueueDequeue(j, score);
+                }
+            }
+
+            var ids = new List<(int Id, float Score)>();
+            while (best.TryDequeue(out int id, out float score))
+            {
+                ids.Add((id, score));
+            }
+
+            truth[q] = [.. ids.OrderByDescending(e => e.Score).Select(e => e.Id)];
+        });
+        DatasetWriter.WriteIvecs(outPath, truth);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exact top-{k} of {queries.Count} queries over {data.Count} vectors in {clock.Elapsed.TotalSeconds:F0} s"));
+    }
+
+    private static float[] Normalized(ReadOnlySpan<float> vector)
+    {
+        var result = vector.ToArray();
+        TensorPrimitives.Divide(result, TensorPrimitives.Norm(result), result);
+        return result;
+    }
+
+    private static CollectionOptions Settings(Dictionary<string, string> values) => new()
+    {
+        Dimensions = 0, // set by the loader from the file
+        Distance = DistanceMetric.Cosine,
+        EfConstruction = int.Parse(values.GetValueOrDefault("ef-construction", "100"), CultureInfo.InvariantCulture),
+        Quantization = values.GetValueOrDefault("quantization", "int8") switch
+        {
+            "int8" => new ScalarQuantizationOptions(),
+            "binary2" => new BinaryQuantizationOptions { Encoding = BinaryEncoding.TwoBits, QueryEncoding = BinaryQueryEncoding.Scalar4Bits },
+            "none" => null,
+            var other => throw new ArgumentException($"--quantization int8|binary2|none, not {other}"),
+        },
+        Memory = Enum.Parse<MemoryTier>(values.GetValueOrDefault("memory", "cached"), ignoreCase: true),
+    };
+
+    private static Dictionary<string, object> LoadInProcess(string basePath, string dir, string collection, int batch, int max, CollectionOptions settings)
+    {
+        var data = DatasetReader.Read(basePath, max);
+        using var database = VectorDatabase.Open(dir);
+        var target = database.CreateCollection(collection, settings with { Dimensions = data.Dimensions });
+        var clock = Stopwatch.StartNew();
+        for (int start = 0; start < data.Count; start += batch)
+        {
+            int end = Math.Min(data.Count, start + batch);
+            target.Upsert([.. Enumerable.Range(start, end - start).Select(i => new Point((ulong)i, data[i].ToArray()))], wait: true);
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new Dictionary<string, object> { ["mode"] = "in-process", ["points"] = data.Count, ["seconds"] = seconds, ["points_per_second"] = data.Count / seconds, ["batch"] = batch };
+    }
+
+    private static async Task<Dictionary<string, object>> LoadOverRestAsync(string basePath, Uri url, string collection, int batch, int max, Dictionary<string, string> values)
+    {
+        var data = DatasetReader.Read(basePath, max);
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(10) };
+        string quantization = values.GetValueOrDefault("quantization", "int8") switch
+        {
+            "int8" => """{"scalar": {"type": "int8"}}""",
+            "binary2" => """{"binary": {"encoding": "two_bits", "query_encoding": "scalar4bits"}}""",
+            _ => "null",
+        };
+        string create = string.Create(CultureInfo.InvariantCulture,
+            $$"""{"vectors": {"size": {{data.Dimensions}}, "distance": "Cosine", "memory": "{{values.GetValueOrDefault("memory", "cached")}}"}, "hnsw_config": {"ef_construct": {{values.GetValueOrDefault("ef-construction", "100")}}}, "quantization_config": {{quantization}}}""");
+        await Send(http, HttpMethod.Put, $"/collections/{collection}", create);
+        var clock = Stopwatch.StartNew();
+        var body = new MemoryStream();
+        for (int start = 0; start < data.Count; start += batch)
+        {
+            body.SetLength(0);
+            using (var json = new Utf8JsonWriter(body))
+            {
+                json.WriteStartObject();
+                json.WriteStartArray("points");
+                for (int i = start; i < Math.Min(data.Count, start + batch); i++)
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("id", i);
+                    json.WriteStartArray("vector");
+                    foreach (float x in data[i])
+                    {
+                        json.WriteNumberValue(x);
+                    }
+
+                    json.WriteEndArray();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            using var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PutAsync(new Uri($"/collections/{collection}/points?wait=true", UriKind.Relative), content);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"upsert at {start} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            if (start / batch % 100 == 0)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{start + batch} points, {(start + batch) / clock.Elapsed.TotalSeconds:F0} points/s"));
+            }
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new Dictionary<string, object> { ["mode"] = "rest", ["points"] = data.Count, ["seconds"] = seconds, ["points_per_second"] = data.Count / seconds, ["batch"] = batch };
+    }
+
+    private static async Task<Dictionary<string, object>> QueryAsync(Uri url, string collection, string queryPath, string truthPath, int ef, int oversampling, int passes)
+    {
+        var queries = DatasetReader.Read(queryPath);
+        var truth = DatasetReader.ReadNeighbors(truthPath, queries.Count);
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(10) };
+        var report = new Dictionary<string, object> { ["ef"] = ef, ["oversampling"] = oversampling, ["queries"] = queries.Count };
+        for (int pass = 1; pass <= passes; pass++)
+        {
+            var latencies = new double[queries.Count];
+            double hits = 0;
+            var clock = Stopwatch.StartNew();
+            for (int q = 0; q < queries.Count; q++)
+            {
+                string body = JsonSerializer.Serialize(new { query = queries[q].ToArray(), limit = 10, @params = new { hnsw_ef = ef, quantization = new { oversampling } } });
+                long start = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(new Uri($"/collections/{collection}/points/query", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+                string text = await response.Content.ReadAsStringAsync();
+                latencies[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"query {q} answered {(int)response.StatusCode}: {text}");
+                }
+
+                using var result = JsonDocument.Parse(text);
+                var ids = result.RootElement.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()).ToHashSet();
+                hits += truth[q].Take(10).Count(ids.Contains);
+            }
+
+            double seconds = clock.Elapsed.TotalSeconds;
+            Array.Sort(latencies);
+            report[$"pass_{pass}"] = new Dictionary<string, double>
+            {
+                ["recall_at_10"] = hits / (10.0 * queries.Count),
+                ["qps"] = queries.Count / seconds,
+                ["p50_ms"] = latencies[latencies.Length / 2],
+                ["p99_ms"] = latencies[(int)(latencies.Length * 0.99)],
+            };
+        }
+
+        return report;
+    }
+
+    private static async Task Send(HttpClient http, HttpMethod method, string path, string json)
+    {
+        using var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+}
