@@ -18,6 +18,9 @@ data=../shared/data/wordnet-arcticxs-384
 big=data/cache/wordnet-2m.fvecs
 truth=data/cache/wordnet-2m.gt10.ivecs
 limit_mb=${LIMIT_MB:-1536}; quantization=${QUANTIZATION:-int8}; memory=${MEMORY:-cached}
+# .NET sizes its heap limit from the cgroup (75 %) without counting the graph's native memory (links, codes): in a
+# memory-limited container the managed heap needs a limit of its own, or the two together exceed the cgroup.
+gc_heap_mb=${GC_HEAP_MB:-512}
 ef=${EF:-64}; oversampling=${OVERSAMPLING:-2}; port=${PORT:-6390}
 dir=data/tiers-$quantization; out=bench/results/tiers-${REQUANTIZE:-$quantization}
 mkdir -p data/cache "$out"
@@ -74,11 +77,11 @@ mkdir -p $cg
 echo $((limit_mb << 20)) > $cg/memory.limit_in_bytes
 echo 0 > $cg/memory.max_usage_in_bytes 2>/dev/null || true
 sync; echo 3 > /proc/sys/vm/drop_caches
-sh -c "echo \$\$ > $cg/cgroup.procs; exec ${server[*]}" > "$out/server-query.log" 2>&1 & pid=$!
+DOTNET_GCHeapHardLimit=$(printf '0x%x' $((gc_heap_mb << 20))) sh -c "echo \$\$ > $cg/cgroup.procs; exec ${server[*]}" > "$out/server-query.log" 2>&1 & pid=$!
 ready=$(wait_ready $pid)
 "${bench[@]}" large query --url "$url" --query $data/query.fvecs --truth "$truth" --ef "$ef" --oversampling "$oversampling" --passes 2 | tee "$out/query.json"
 {
-  echo "limit_mb $limit_mb; quantization $quantization; memory $memory; ef $ef; oversampling $oversampling; ready after restart ${ready} s"
+  echo "limit_mb $limit_mb; gc_heap_mb $gc_heap_mb; quantization $quantization; memory $memory; ef $ef; oversampling $oversampling; ready after restart ${ready} s"
   echo "max_usage_bytes $(cat $cg/memory.max_usage_in_bytes)"
   echo "failcnt $(cat $cg/memory.failcnt)"
   grep -E '^(total_)?(rss|cache|mapped_file) ' $cg/memory.stat

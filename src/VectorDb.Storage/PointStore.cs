@@ -173,6 +173,7 @@ internal sealed unsafe class PointStore : IDisposable
     public IEnumerable<PersistedPoint> ReadAll()
     {
         var latest = new Dictionary<(uint CollectionId, PointId Id), StoredPointSummary>();
+        byte[] buffer = new byte[4096]; // each value is copied here to be read: a copy per record was gigabytes of garbage for millions of points
         using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, _store.Log.TailAddress))
         {
             while (iterator.GetNext(out var info))
@@ -190,7 +191,14 @@ internal sealed unsafe class PointStore : IDisposable
                 }
                 else
                 {
-                    latest[point] = Serialization.Deserialize<StoredPointSummary>(iterator.GetValue().AsReadOnlySpan().ToArray());
+                    var value = iterator.GetValue().AsReadOnlySpan();
+                    if (value.Length > buffer.Length)
+                    {
+                        buffer = new byte[Math.Max(value.Length, 2 * buffer.Length)];
+                    }
+
+                    value.CopyTo(buffer);
+                    latest[point] = Serialization.Deserialize<StoredPointSummary>(buffer.AsMemory(0, value.Length));
                 }
             }
         }

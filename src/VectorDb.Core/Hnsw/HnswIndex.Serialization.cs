@@ -129,10 +129,22 @@ public sealed unsafe partial class HnswIndex
             throw new InvalidDataException($"HNSW snapshot has a negative node count ({count}).");
         }
 
+        int rowsFlag = BinaryPrimitives.ReadInt32LittleEndian(header[64..]);
+        if (rowsFlag is not (0 or 1))
+        {
+            throw new InvalidDataException($"HNSW snapshot has an unknown rows flag {rowsFlag}.");
+        }
+
+        bool rowsInFile = rowsFlag == 1;
+        if (rowsInFile && rows is null)
+        {
+            throw new InvalidDataException("The HNSW snapshot's rows are in a file, and none was given.");
+        }
+
         HnswIndex index;
         try
         {
-            index = new HnswIndex(dimensions, metric, parameters, Math.Max(count, 16));
+            index = new HnswIndex(dimensions, metric, parameters, Math.Max(count, 16), rowsInFile);
         }
         catch (InvalidRequestException e)
         {
@@ -141,18 +153,6 @@ public sealed unsafe partial class HnswIndex
 
         try
         {
-            int rowsFlag = BinaryPrimitives.ReadInt32LittleEndian(header[64..]);
-            if (rowsFlag is not (0 or 1))
-            {
-                throw new InvalidDataException($"HNSW snapshot has an unknown rows flag {rowsFlag}.");
-            }
-
-            bool rowsInFile = rowsFlag == 1;
-            if (rowsInFile && rows is null)
-            {
-                throw new InvalidDataException("The HNSW snapshot's rows are in a file, and none was given.");
-            }
-
             index.LoadBody(stream, header, count, rowsInFile ? rows : null);
             if (version >= 2)
             {

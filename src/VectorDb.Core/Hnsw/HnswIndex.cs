@@ -75,6 +75,12 @@ public sealed unsafe partial class HnswIndex : IDisposable
     /// <param name="parameters">Graph parameters; null for the defaults.</param>
     /// <param name="initialCapacity">Nodes to allocate room for up front.</param>
     public HnswIndex(int dimensions, DistanceMetric metric, HnswParameters? parameters = null, int initialCapacity = 1024)
+        : this(dimensions, metric, parameters, initialCapacity, rowsInFile: false)
+    {
+    }
+
+    /// <summary>An empty index; with <paramref name="rowsInFile"/>, one whose rows a snapshot's row file will hold (no row arena is allocated meanwhile).</summary>
+    private HnswIndex(int dimensions, DistanceMetric metric, HnswParameters? parameters, int initialCapacity, bool rowsInFile)
     {
         if (dimensions is < 1 or > 65536)
         {
@@ -111,6 +117,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _states = [];
         _inDegree = [];
         _upperLinks = [];
+        _rowsAwaitFile = rowsInFile;
         Grow(Math.Max(initialCapacity, 16));
     }
 
@@ -474,6 +481,10 @@ public sealed unsafe partial class HnswIndex : IDisposable
         {
             vectors = GrowRowFile(capacity); // the file grows by zeros, in place; the old mapping is gone
             _vectors = vectors;
+        }
+        else if (_rowsAwaitFile)
+        {
+            vectors = null; // a snapshot's rows: AttachRowFile maps them (an arena here would touch every row's page for nothing)
         }
         else
         {
