@@ -100,6 +100,11 @@ public sealed partial class Collection
         ArgumentNullException.ThrowIfNull(options);
         VectorNames.Validate(name);
         options.Validate(name);
+        if (options.Multivector is not null && Options.Quantization is not null)
+        {
+            throw new InvalidRequestException($"This collection's quantization_config is the default of every dense vector, and multivector `{name}` cannot be quantized.");
+        }
+
         if (options.Quantization is null && options.Multivector is null)
         {
             CollectionOptions.ValidateQuantization(Options.Quantization, options.Distance); // the collection's, which it takes

@@ -66,7 +66,7 @@ public sealed record CollectionOptions
     /// <summary>
     /// Compressed codes the graph keeps beside its rows (Qdrant's <c>quantization_config</c>): searches walk the codes
     /// and rescore their best candidates with the rows (<see cref="SearchOptions.Quantization"/>). Also the default of
-    /// every named dense vector that sets none of its own. Null: none. Multivectors are not quantized.
+    /// every named dense vector that sets none of its own (a collection with multivectors takes none: they cannot be quantized). Null: none.
     /// </summary>
     public QuantizationOptions? Quantization { get; init; }
 
@@ -140,6 +140,11 @@ public sealed record CollectionOptions
         {
             VectorNames.Validate(name);
             (vector ?? throw new InvalidRequestException($"Vector `{name}` has no settings.")).Validate(name);
+            if (vector.Multivector is not null && Quantization is not null)
+            {
+                throw new InvalidRequestException($"quantization_config is the default of every dense vector, and multivector `{name}` cannot be quantized: give quantization per named vector instead.");
+            }
+
             if (vector.Quantization is null && vector.Multivector is null)
             {
                 ValidateQuantization(Quantization, vector.Distance); // the collection's, which it takes

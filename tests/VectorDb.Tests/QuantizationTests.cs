@@ -145,7 +145,12 @@ public sealed class QuantizationTests : IDisposable
                 ["colbert"] = new() { Dimensions = 4, Multivector = MultivectorComparator.MaxSim, Quantization = new ScalarQuantizationOptions() },
             },
         }));
+        Assert.Throws<InvalidRequestException>(() => database.CreateCollection("d", Options() with
+        {
+            NamedVectors = new Dictionary<string, DenseVectorOptions> { ["colbert"] = new() { Dimensions = 4, Multivector = MultivectorComparator.MaxSim } },
+        }));
         var collection = database.CreateCollection("c", Options());
+        Assert.Throws<InvalidRequestException>(() => collection.CreateVector("colbert", new DenseVectorOptions { Dimensions = 4, Multivector = MultivectorComparator.MaxSim }));
         collection.Upsert(Points(0, 10));
         Assert.Throws<InvalidRequestException>(() => collection.Query(new PointQuery { Query = new NearestQuery(VectorInput.Of(Vector(1))), Quantization = new QuantizationSearch { Oversampling = 0.5 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Query(new PointQuery { Quantization = new QuantizationSearch() }));
