@@ -12,7 +12,7 @@ internal static class ChecksummedFile
     private const ulong TrailerMagic = 0x4B_43_45_48_43_42_44_56; // "VDBCHECK"
     private const int TrailerBytes = 24;
 
-    /// <summary>Writes <paramref name="path"/> through a temporary file, fsyncs it and renames it into place.</summary>
+    /// <summary>Writes <paramref name="path"/> through a temporary file, fsyncs it, renames it into place and fsyncs the directory.</summary>
     public static void Write(string path, Action<Stream> writeContent)
     {
         string temporary = path + ".tmp";
@@ -28,7 +28,7 @@ internal static class ChecksummedFile
             file.Flush(flushToDisk: true);
         }
 
-        File.Move(temporary, path, overwrite: true);
+        DirectorySync.MoveIntoPlace(temporary, path);
     }
 
     /// <summary>Verifies the whole file, then opens its content (without the trailer) for reading.</summary>

@@ -77,9 +77,8 @@ internal sealed unsafe class PointStore : IDisposable
     private const int KeyBytes = 4 + 1 + 16; // collection id, id kind, id bytes
     private const int RecordOverheadBytes = 64; // a stored point's MessagePack headers and internal id, generously
     private const int PartKeyBytes = KeyBytes + sizeof(int); // and the part's number
-    private const long IndexBytes = 1L << 23; // 128k hash buckets; more keys chain into overflow buckets
 
-    private readonly IDevice _device;
+    private readonly HeldTruncationDevice _device;
     private readonly DeviceLogCommitCheckpointManager _checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private readonly SpanByteFunctions_ByteArrayOutput<Empty> _functions = new();
@@ -87,25 +86,37 @@ internal sealed unsafe class PointStore : IDisposable
     private readonly Lock _sessionsLock = new();
 
     private readonly long _memoryBytes;
+    private readonly long _segmentBytes;
+    private readonly long _indexBytes;
+
+    // Records in the log from its begin address (point records, payload parts, tombstones): with the number of live
+    // points, how much of the log is garbage that a compaction would reclaim.
+    private long _records;
 
     // Points whose payload is stored in parts, with their number: a rewrite or delete removes parts no longer used.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(uint CollectionId, PointId Id), int> _partCounts = new();
 
-    public PointStore(string directory, long memoryBytes)
+    /// <param name="directory">Where the log's segments and the checkpoints go.</param>
+    /// <param name="memoryBytes">Memory for the log's newest records.</param>
+    /// <param name="layout">The segment and hash table sizes, fixed for a directory.</param>
+    public PointStore(string directory, long memoryBytes, StorageLayout layout)
     {
         _memoryBytes = memoryBytes;
+        _indexBytes = 1L << layout.PointIndexBits;
+        int segmentBits = layout.PointLogSegmentBits;
+        _segmentBytes = 1L << segmentBits;
         Directory.CreateDirectory(directory);
-        _device = Devices.CreateLogDevice(Path.Combine(directory, "hlog"), recoverDevice: true);
+        _device = new HeldTruncationDevice(Devices.CreateLogDevice(Path.Combine(directory, "hlog"), recoverDevice: true));
         _checkpoints = new DeviceLogCommitCheckpointManager(
             new LocalStorageNamedDeviceFactory(),
             new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")),
             removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
-            IndexSize = IndexBytes,
+            IndexSize = _indexBytes,
             LogDevice = _device,
             PageSize = 1L << 22,
-            SegmentSize = 1L << 28,
+            SegmentSize = _segmentBytes,
             MemorySize = memoryBytes,
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
@@ -116,10 +127,51 @@ internal sealed unsafe class PointStore : IDisposable
     public long RecordCount => _store.EntryCount;
 
     /// <summary>Most a checkpoint can write: the hash index and the part of the log not yet on disk.</summary>
-    public long CheckpointBytesUpperBound => IndexBytes + Math.Min(_memoryBytes, _store.Log.TailAddress - _store.Log.HeadAddress);
+    public long CheckpointBytesUpperBound => _indexBytes + (_store.OverflowBucketCount * 64) + Math.Min(_memoryBytes, _store.Log.TailAddress - _store.Log.HeadAddress);
 
     /// <summary>Bytes of the store's log between its begin and tail.</summary>
     public long LogBytes => _store.Log.TailAddress - _store.Log.BeginAddress;
+
+    /// <summary>About how many bytes of the log hold live records, given how many points the store holds.</summary>
+    public long LiveBytesEstimate(long livePoints) => (long)(LogBytes * Math.Min(1.0, livePoints / (double)Math.Max(1, Interlocked.Read(ref _records))));
+
+    /// <summary>Where the log begins: records below it are garbage, kept on disk only while a retained checkpoint needs them.</summary>
+    public long BeginAddress => _store.Log.BeginAddress;
+
+    /// <summary>
+    /// Compacts the log when at least half its records are superseded or deleted and it spans at least two segments:
+    /// the live records below the read-only address are copied to the tail and the begin address moves past them.
+    /// Nothing is removed from disk here (<see cref="ReleaseUntil"/> does that once no retained checkpoint needs it).
+    /// Writers may run meanwhile; the caller keeps checkpoints out.
+    /// </summary>
+    /// <param name="livePoints">Points the store holds now.</param>
+    /// <returns>Bytes the begin address moved, 0 when compaction was not due.</returns>
+    public long CompactIfDue(long livePoints)
+    {
+        long records = Interlocked.Read(ref _records);
+        long until = _store.Log.SafeReadOnlyAddress;
+        long begin = _store.Log.BeginAddress;
+        if (records < 2 * Math.Max(livePoints, 1) || until - begin < 2 * _segmentBytes)
+        {
+            return 0;
+        }
+
+        var session = Rent();
+        try
+        {
+            session.Compact(until, CompactionType.Lookup);
+        }
+        finally
+        {
+            Return(session);
+        }
+
+        Interlocked.Exchange(ref _records, livePoints);
+        return _store.Log.BeginAddress - begin;
+    }
+
+    /// <summary>Removes from disk the log segments wholly below <paramref name="address"/> (at most the begin address).</summary>
+    public void ReleaseUntil(long address) => _device.Release(Math.Min(address, _store.Log.BeginAddress));
 
     /// <summary>Inserts or replaces a point.</summary>
     public void Upsert(uint collectionId, PointId id, StoredPointValue value)
@@ -178,6 +230,7 @@ internal sealed unsafe class PointStore : IDisposable
         {
             while (iterator.GetNext(out var info))
             {
+                _records++;
                 var key = iterator.GetKey().AsReadOnlySpan();
                 if (key.Length == PartKeyBytes)
                 {
@@ -335,6 +388,8 @@ internal sealed unsafe class PointStore : IDisposable
                 var valueBytes = SpanByte.FromPointer(valuePointer, value.Length);
                 session.Upsert(ref keyBytes, ref valueBytes);
             }
+
+            Interlocked.Increment(ref _records);
         }
         finally
         {
@@ -352,6 +407,8 @@ internal sealed unsafe class PointStore : IDisposable
                 var keyBytes = SpanByte.FromPointer(keyPointer, key.Length);
                 session.Delete(ref keyBytes);
             }
+
+            Interlocked.Increment(ref _records);
         }
         finally
         {

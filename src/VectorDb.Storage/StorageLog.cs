@@ -34,4 +34,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(10, LogLevel.Warning, "Write-ahead log holds {Fragments} fragments of a record that was never completed (before address {Address}); the record was not acknowledged and is skipped")]
     public static partial void FragmentsDiscarded(ILogger logger, int fragments, long address);
+
+    [LoggerMessage(11, LogLevel.Information, "Point store compacted: its log now begins {Bytes} bytes later ({Milliseconds} ms)")]
+    public static partial void PointStoreCompacted(ILogger logger, long bytes, long milliseconds);
 }

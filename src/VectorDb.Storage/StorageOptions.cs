@@ -17,12 +17,13 @@ public sealed record StorageOptions
 
     /// <summary>
     /// A checkpoint is also taken once the log holds this many bytes since the last one, which bounds the
-    /// log replay at start-up.
+    /// log replay at start-up; a smaller database checkpoints sooner, once the log holds about as many bytes as its
+    /// points (one log segment at least), so that the log kept on disk stays proportional to its data.
     /// </summary>
     public long CheckpointLogBytes { get; init; } = 64L << 20;
 
     /// <summary>Memory FasterKV may use for point records before older records are served from disk.</summary>
-    public long PointStoreMemoryBytes { get; init; } = 64L << 20;
+    public long PointStoreMemoryBytes { get; init; } = 16L << 20;
 
     /// <summary>
     /// Disk space kept free on top of <see cref="PointStoreMemoryBytes"/> (which FasterKV may still have to

@@ -23,7 +23,7 @@ internal sealed class WriteAheadLog : IDisposable
     // Keeps the fragments of one record contiguous: collections append concurrently.
     private readonly Lock _appendLock = new();
 
-    public WriteAheadLog(string directory, TimeSpan commitInterval, DiskSpaceGuard disk, ILogger logger)
+    public WriteAheadLog(string directory, int segmentBits, TimeSpan commitInterval, DiskSpaceGuard disk, ILogger logger)
     {
         _logger = logger;
         _disk = disk;
@@ -37,8 +37,8 @@ internal sealed class WriteAheadLog : IDisposable
                 LogCommitDir = Path.Combine(directory, "commits"),
                 LogChecksum = LogChecksumType.PerEntry,
                 PageSizeBits = 22,
-                MemorySizeBits = 26,
-                SegmentSizeBits = 28,
+                MemorySizeBits = 24,
+                SegmentSizeBits = segmentBits,
             });
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -128,6 +128,8 @@ public sealed partial class Collection
                 throw new InvalidDataException($"the store holds {counts[name]} vectors \"{name}\" but its graph {graph.Count}");
             }
         }
+
+        _table.FreeUnused();
     }
 
     /// <summary>Deletes the collection's stored points and frees its graph.</summary>

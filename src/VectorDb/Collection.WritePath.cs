@@ -53,6 +53,7 @@ public sealed partial class Collection : ICollectionState
         var spaces = _spaces;
         var deleted = new List<PointId>();
         var retired = new List<(IVectorSpace Space, int Node)>();
+        var freed = new List<int>();
         using (_table.WriteVisible())
         {
             foreach (var id in ids)
@@ -60,15 +61,12 @@ public sealed partial class Collection : ICollectionState
                 if (_table.Unmap(id, out int node) && Unpublish(node, spaces, retired))
                 {
                     deleted.Add(id);
+                    freed.Add(node);
                 }
             }
         }
 
-        foreach (var (space, node) in retired)
-        {
-            space.Repair(node);
-        }
-
+        Repair(retired, freed);
         foreach (var id in deleted)
         {
             _durable?.Points.Delete(Id, id);
@@ -238,49 +236,64 @@ public sealed partial class Collection : ICollectionState
     private int ApplyPoints(Point[] batch)
     {
         var spaces = _spaces;
-        int first = _table.Allocate(batch.Length);
+        // Payload indexes linked in the background work from lists of nodes taken earlier: no reuse while they run.
+        int[] nodes = _table.Allocate(batch.Length, _payloadIndexes.Linking ? null : node => spaces.Dense.Values.All(space => space.Graph.CanReuse(node)));
         if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
         {
-            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => InsertUnpublished(batch[i], first + i, spaces));
+            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => InsertUnpublished(batch[i], nodes[i], spaces));
         }
         else
         {
             for (int i = 0; i < batch.Length; i++)
             {
-                InsertUnpublished(batch[i], first + i, spaces);
+                InsertUnpublished(batch[i], nodes[i], spaces);
             }
         }
 
         var retired = new List<(IVectorSpace Space, int Node)>();
+        var freed = new List<int>();
         using (_table.WriteVisible())
         {
             for (int i = 0; i < batch.Length; i++)
             {
-                if (_table.TryGetNode(batch[i].Id, out int previous))
+                if (_table.TryGetNode(batch[i].Id, out int previous) && Unpublish(previous, spaces, retired))
                 {
-                    Unpublish(previous, spaces, retired);
+                    freed.Add(previous);
                 }
 
-                Publish(batch[i], first + i, spaces);
-                _table.Map(batch[i].Id, first + i);
+                Publish(batch[i], nodes[i], spaces);
+                _table.Map(batch[i].Id, nodes[i]);
             }
         }
 
-        foreach (var (space, node) in retired)
-        {
-            space.Repair(node);
-        }
-
+        Repair(retired, freed);
         if (_durable is not null)
         {
             for (int i = 0; i < batch.Length; i++)
             {
                 var point = batch[i];
-                _durable.Points.Upsert(Id, point.Id, StoredValue(first + i, PointVectors.Of(point), point.Payload, spaces));
+                _durable.Points.Upsert(Id, point.Id, StoredValue(nodes[i], PointVectors.Of(point), point.Payload, spaces));
             }
         }
 
         return batch.Length;
+    }
+
+    /// <summary>
+    /// Relinks the vector spaces around the nodes a write retired, then gives the nodes back for later writes: a node
+    /// is reused only once nothing would still find its old point there.
+    /// </summary>
+    private void Repair(List<(IVectorSpace Space, int Node)> retired, List<int> freed)
+    {
+        foreach (var (space, node) in retired)
+        {
+            space.Repair(node);
+        }
+
+        foreach (int node in freed)
+        {
+            _table.Free(node);
+        }
     }
 
     /// <summary>Stores a point's vectors on a new node that no read sees until it is published, and records it there.</summary>

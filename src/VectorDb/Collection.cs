@@ -104,6 +104,9 @@ public sealed partial class Collection : ICheckpointed
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? RotationFitError => _unnamed?.Adaptive.FitError;
 
+    /// <summary>Nodes handed out so far, live or free: what the collection's per-node memory is sized by.</summary>
+    internal int AllocatedNodes => _table.NodeBound;
+
     /// <summary>Bytes held by the vector indexes (vectors, links or postings, per-node metadata).</summary>
     public long IndexMemoryBytes
     {
@@ -459,13 +462,13 @@ public sealed partial class Collection : ICheckpointed
         var seen = new HashSet<double>(); // a point appears once per value, however often it holds it
         foreach (int node in among)
         {
-            if (excluded?.Contains(node) == true || _table.Stored(node) is not { } stored)
+            if (excluded?.Contains(node) == true || !_table.TryGetPoint(node, out _, out var payload))
             {
                 continue;
             }
 
             seen.Clear();
-            foreach (var element in PayloadPath.Values(stored.Payload, order.Key))
+            foreach (var element in PayloadPath.Values(payload, order.Key))
             {
                 double? value = element.ValueKind != System.Text.Json.JsonValueKind.Number ? null
                     : schema == PayloadSchemaType.Integer ? (element.TryGetInt64(out long integer) ? integer : null)
@@ -633,14 +636,14 @@ public sealed partial class Collection : ICheckpointed
     /// <summary>A hit on a node (with the payload value an order-by ranked it by, if any), or null when its point is gone or left out.</summary>
     private ScoredPoint? ToScoredPoint(int node, float score, SearchOptions options, double? orderValue = null)
     {
-        // A point deleted after the index returned it has no record any more: leave it out.
-        if (_table.Stored(node) is not { } stored || options.Excluded?.Contains(stored.Id) == true)
+        // Only a live node's point: a node freed since may already hold a new point that is not published yet.
+        if (!_table.TryGetPoint(node, out var id, out var payload) || options.Excluded?.Contains(id) == true)
         {
             return null;
         }
 
         var vectors = options.WithVector ? ReadVectors(node) : default;
-        return new ScoredPoint(stored.Id, score, options.WithPayload ? stored.Payload : null, vectors.Unnamed)
+        return new ScoredPoint(id, score, options.WithPayload ? payload : null, vectors.Unnamed)
         {
             OrderValue = orderValue,
             NamedVectors = vectors.Named,

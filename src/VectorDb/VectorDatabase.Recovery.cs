@@ -109,9 +109,9 @@ public sealed partial class VectorDatabase
             try
             {
                 var manifest = durable.Checkpoints.ReadManifest(sequence);
-                points = new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes);
+                points = new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes, durable.Layout);
                 points.Recover(manifest.PointStoreToken);
-                durable.AttachPointStore(points, sequence, manifest.LogAddress);
+                durable.AttachPointStore(points, sequence, manifest.LogAddress, manifest.Collections.Sum(c => (long)c.Points));
                 durable.NextCollectionId = manifest.NextCollectionId;
                 bool rebuilt = LoadCollections(durable, manifest, durable.Checkpoints.PathOf(sequence));
                 RestoreAliases(manifest.Aliases);
@@ -145,7 +145,7 @@ public sealed partial class VectorDatabase
             }
         }
 
-        durable.AttachPointStore(new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes), 0, 0);
+        durable.AttachPointStore(new PointStore(pointsDirectory, durable.Options.PointStoreMemoryBytes, durable.Layout), 0, 0, 0);
         return (null, false);
     }
 

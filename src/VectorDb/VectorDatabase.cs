@@ -36,6 +36,9 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// <summary>The data directory, or null for an in-memory database.</summary>
     public string? Path => _durable?.Root;
 
+    /// <summary>The logs, point store and checkpoints of a database on disk (null in memory), for tests and benchmarks.</summary>
+    internal DurableStore? Store => _durable;
+
     /// <summary>Creates a database that lives in memory only and is lost on dispose.</summary>
     public static VectorDatabase InMemory() => new(null);
 

@@ -282,6 +282,75 @@ public class HnswIndexTests
     }
 
     [Fact]
+    public async Task Deleted_nodes_take_new_vectors_again_while_searches_run()
+    {
+        var data = Gaussian(2_000, 16, seed: 21);
+        var replacements = Gaussian(2_000, 16, seed: 22);
+        using var index = Build(DistanceMetric.Euclid, data);
+        var current = new float[data.Count][];
+        for (int i = 0; i < data.Count; i++)
+        {
+            current[i] = data[i].ToArray();
+        }
+
+        using var stop = new CancellationTokenSource();
+        var searches = Task.Run(() =>
+        {
+            var found = new Neighbor[10];
+            for (int run = 0; !stop.IsCancellationRequested || run == 0; run++)
+            {
+                index.Search(replacements[run % replacements.Count], 10, 64, found);
+            }
+        });
+
+        // Every node is deleted and given a new vector, three times over, but the entry point, which stays deleted:
+        // the graph never grows.
+        int refused = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            for (int id = 0; id < data.Count; id++)
+            {
+                if (!index.Delete(id))
+                {
+                    continue;
+                }
+
+                if (!index.CanReuse(id))
+                {
+                    refused++;
+                    current[id] = null!;
+                    continue;
+                }
+
+                float[] vector = replacements[(id + round) % replacements.Count].ToArray();
+                index.Reserve(id, vector);
+                index.Link(id);
+                current[id] = vector;
+            }
+        }
+
+        await stop.CancelAsync();
+        await searches;
+        Assert.Equal(1, refused);
+        Assert.Equal(data.Count, index.AllocatedCount);
+        Assert.Equal(data.Count - 1, index.Count);
+        Assert.Equal(0, index.CountUnreachable());
+
+        var live = Enumerable.Range(0, data.Count).Where(id => current[id] is not null).ToArray();
+        var found = new Neighbor[10];
+        double recall = 0;
+        for (int q = 0; q < 200; q++)
+        {
+            float[] query = replacements[q * 7].ToArray();
+            index.Search(query, 10, 100, found);
+            int[] truth = [.. live.OrderBy(id => OracleDistance(DistanceMetric.Euclid, current[id], query)).Take(10)];
+            recall += Recall.AtK(found, truth, 10);
+        }
+
+        Assert.True(recall / 200 >= 0.95, $"recall@10 after reusing every node three times was {recall / 200:F4}");
+    }
+
+    [Fact]
     public void Deleted_nodes_are_never_returned_and_delete_is_idempotent()
     {
         var data = Gaussian(1_000, 16, seed: 12);

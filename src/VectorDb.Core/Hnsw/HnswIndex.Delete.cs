@@ -45,6 +45,13 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="id"/> may take a new vector (<see cref="Reserve(int, ReadOnlySpan{float})"/>): it is
+    /// empty, or deleted and not the node every walk starts from. The caller has repaired around it.
+    /// </summary>
+    public bool CanReuse(int id) =>
+        !IsAllocated(id) || (_states[id] is StateReserved or StateDeleted && UnpackEntry(Volatile.Read(ref _entry)).Node != id);
+
     /// <summary>Second half of <see cref="Delete"/>: relinks the neighbors of a retired node.</summary>
     public void Repair(int id)
     {

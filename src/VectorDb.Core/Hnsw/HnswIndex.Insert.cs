@@ -29,7 +29,8 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// <see cref="Reserve(ReadOnlySpan{float})"/> at an id the caller chooses, for a graph whose ids are another
     /// table's (a collection's points, of which some lack this vector). Ids skipped stay empty: never linked, never
-    /// returned. Each id may be reserved once; concurrent calls use distinct ids.
+    /// returned. An id is reserved once, or again once deleted and repaired (<see cref="CanReuse"/>), which is how a
+    /// collection gives the nodes of replaced points to new ones; concurrent calls use distinct ids.
     /// </summary>
     public void Reserve(int id, ReadOnlySpan<float> vector)
     {
@@ -82,6 +83,7 @@ public sealed unsafe partial class HnswIndex
         EnterShared();
         try
         {
+            bool reused = _states[id] == StateDeleted;
             WriteRow(id, vector, scale);
             if (_prefixes != null)
             {
@@ -91,11 +93,27 @@ public sealed unsafe partial class HnswIndex
             RecordRowChecksum(id);
             WriteCodeRow(id);
             Interlocked.Increment(ref _rowsWritten);
-            BaseLinks(id)[0] = 0;
-            ClearLayerLinks(id);
-            _inDegree[id] = 0;
-            _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
-            _levels[id] = (byte)level;
+            lock (LockFor(id))
+            {
+                BaseLinks(id)[0] = 0;
+                ClearLayerLinks(id);
+                if (reused)
+                {
+                    // A deleted node taking a new vector keeps its level and in-degree: other nodes' links, on every
+                    // layer it is on, still lead to it, and walks read its blocks on those layers.
+                    for (int layer = 1; layer <= _levels[id]; layer++)
+                    {
+                        UpperLinks(id, layer)[0] = 0;
+                    }
+                }
+                else
+                {
+                    _inDegree[id] = 0;
+                    _upperLinks[id] = level > 0 ? new int[level * _linkStrideUpper] : null;
+                    _levels[id] = (byte)level;
+                }
+            }
+
             Volatile.Write(ref _states[id], StateReserved);
         }
         finally

@@ -21,6 +21,12 @@ internal sealed record CheckpointManifest
 
     public required Guid PointStoreToken { get; init; }
 
+    /// <summary>
+    /// Where the point store's log began at the checkpoint: its segments below the oldest retained checkpoint's begin
+    /// are removed. 0 in checkpoints written before compaction (nothing below it is removed then).
+    /// </summary>
+    public long PointStoreBeginAddress { get; init; }
+
     public required uint NextCollectionId { get; init; }
 
     public required IReadOnlyList<CollectionManifest> Collections { get; init; }
@@ -91,6 +97,7 @@ internal sealed class CheckpointDirectory(string root)
         }
 
         Directory.CreateDirectory(folder);
+        DirectorySync.Flush(Root);
         return folder;
     }
 

@@ -25,6 +25,7 @@ internal sealed class DurableStore : IDisposable
     private Func<IReadOnlyCollection<ICheckpointed>> _collections = () => [];
     private Func<IReadOnlyDictionary<string, uint>> _aliases = () => new Dictionary<string, uint>();
     private long _lastCheckpointAddress;
+    private long _livePoints; // as of the last checkpoint
     private long _lastCheckpointTicks = Environment.TickCount64;
     private bool _started;
     private bool _disposed;
@@ -35,10 +36,11 @@ internal sealed class DurableStore : IDisposable
         Options = options;
         Logger = logger;
         _lockFile = lockFile;
+        Layout = StorageLayout.Open(root);
         Checkpoints = new CheckpointDirectory(Path.Combine(root, "checkpoints"));
         // FasterKV may still have to flush up to its whole memory to disk, so that is kept free too.
         Disk = new DiskSpaceGuard(root, options.MinFreeDiskBytes + options.PointStoreMemoryBytes);
-        Log = new WriteAheadLog(Path.Combine(root, "wal"), options.CommitInterval, Disk, logger);
+        Log = new WriteAheadLog(Path.Combine(root, "wal"), Layout.WalSegmentBits, options.CommitInterval, Disk, logger);
         _checkpointTimer = new Timer(_ => CheckpointIfDue(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -47,6 +49,9 @@ internal sealed class DurableStore : IDisposable
     public StorageOptions Options { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>The segment sizes the directory's logs were made with.</summary>
+    public StorageLayout Layout { get; }
 
     public WriteAheadLog Log { get; }
 
@@ -92,6 +97,11 @@ internal sealed class DurableStore : IDisposable
         {
             return new DurableStore(root, options, logger, lockFile);
         }
+        catch (InvalidDataException e)
+        {
+            lockFile.Dispose();
+            throw new StorageException($"Cannot open the data directory {root}: {e.Message}", e);
+        }
         catch
         {
             lockFile.Dispose();
@@ -100,8 +110,9 @@ internal sealed class DurableStore : IDisposable
     }
 
     /// <summary>Sets the point store recovery settled on, and where the last checkpoint left the log.</summary>
-    public void AttachPointStore(PointStore points, long checkpointSequence, long checkpointAddress)
+    public void AttachPointStore(PointStore points, long checkpointSequence, long checkpointAddress, long livePoints)
     {
+        _livePoints = livePoints;
         Points = points;
         CheckpointSequence = checkpointSequence;
         _lastCheckpointAddress = checkpointAddress;
@@ -152,6 +163,7 @@ internal sealed class DurableStore : IDisposable
                     Sequence = sequence,
                     LogAddress = address,
                     PointStoreToken = token,
+                    PointStoreBeginAddress = Points.BeginAddress,
                     NextCollectionId = NextCollectionId,
                     Collections = entries,
                     Aliases = _aliases(),
@@ -168,6 +180,16 @@ internal sealed class DurableStore : IDisposable
 
             DeleteUnretained();
             StorageLog.CheckpointWritten(Logger, manifest.Sequence, watch.ElapsedMilliseconds, manifest.LogAddress);
+
+            // Writers go on meanwhile; the next checkpoint records the new begin address, and the segments below it
+            // go once no retained checkpoint needs them (DeleteUnretained).
+            watch.Restart();
+            _livePoints = manifest.Collections.Sum(c => (long)c.Points);
+            long reclaimed = Points.CompactIfDue(_livePoints);
+            if (reclaimed > 0)
+            {
+                StorageLog.PointStoreCompacted(Logger, reclaimed, watch.ElapsedMilliseconds);
+            }
         }
     }
 
@@ -205,7 +227,7 @@ internal sealed class DurableStore : IDisposable
     private void CheckpointIfDue()
     {
         long pending = Log.TailAddress - _lastCheckpointAddress;
-        bool due = pending >= Options.CheckpointLogBytes
+        bool due = pending >= CheckpointLogBytes
             || (pending > 0 && Environment.TickCount64 - _lastCheckpointTicks >= Options.CheckpointInterval.TotalMilliseconds);
         if (!due || _disposed)
         {
@@ -221,6 +243,14 @@ internal sealed class DurableStore : IDisposable
             StorageLog.CheckpointFailed(Logger, e);
         }
     }
+
+    /// <summary>
+    /// Log bytes after which a checkpoint is due: about as many as the point store holds, so that the log kept on
+    /// disk (back to the older retained checkpoint) stays proportional to the data: at least one log segment, at most
+    /// <see cref="StorageOptions.CheckpointLogBytes"/>. A checkpoint costs about the data's size to write, so this
+    /// also bounds the writing checkpoints add per byte logged.
+    /// </summary>
+    private long CheckpointLogBytes => Math.Min(Math.Max(Points.LiveBytesEstimate(_livePoints), 1L << Layout.WalSegmentBits), Options.CheckpointLogBytes);
 
     /// <summary>Keeps the newest checkpoints, the log they need, and nothing older.</summary>
     private void DeleteUnretained()
@@ -244,6 +274,7 @@ internal sealed class DurableStore : IDisposable
         }
 
         Log.TruncateUntil(retained.Min(m => m.LogAddress));
+        Points.ReleaseUntil(retained.Min(m => m.PointStoreBeginAddress));
         var tokens = retained.Select(m => m.PointStoreToken).ToHashSet();
         foreach (var token in Points.CheckpointTokens().Where(t => !tokens.Contains(t)))
         {

@@ -24,6 +24,7 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
     private StoredPoint?[] _points = new StoredPoint?[1024]; // by node; replaced (with _live, under visibility), never resized in place
     private bool[] _live = new bool[1024];
     private int _allocated;
+    private readonly Queue<int> _free = new();
     private int _liveCount;
     private long _payloadBytes;
     private volatile bool _dropped;
@@ -79,13 +80,47 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
         return (uint)node < (uint)points.Length ? Volatile.Read(ref points[node]) : null;
     }
 
-    /// <summary>Hands out <paramref name="count"/> consecutive new nodes, grown into; returns the first. Writers only.</summary>
-    public int Allocate(int count)
+    /// <summary>Nodes given back (<see cref="Free"/>) and not yet handed out again.</summary>
+    public int FreeCount => _free.Count;
+
+    /// <summary>
+    /// Hands out <paramref name="count"/> nodes: freed ones that <paramref name="reusable"/> accepts first (oldest
+    /// first), then new ones, grown into; only new ones when it is null. A freed node refused is dropped from the list
+    /// for good (the node a graph's walks start from, typically). Writers only.
+    /// </summary>
+    public int[] Allocate(int count, Func<int, bool>? reusable)
     {
+        var nodes = new int[count];
+        int taken = 0;
+        while (reusable is not null && taken < count && _free.TryDequeue(out int node))
+        {
+            if (reusable(node))
+            {
+                nodes[taken++] = node;
+            }
+        }
+
         int first = _allocated;
-        EnsureCapacity(first + count);
-        Volatile.Write(ref _allocated, first + count);
-        return first;
+        EnsureCapacity(first + count - taken);
+        for (int i = taken; i < count; i++)
+        {
+            nodes[i] = first + i - taken;
+        }
+
+        Volatile.Write(ref _allocated, first + count - taken);
+        return nodes;
+    }
+
+    /// <summary>
+    /// Gives back a node whose point was retired (<see cref="Retire"/>) and whose vector spaces were repaired around
+    /// it, for a later write to reuse: memory then follows live points, not how often they were rewritten. Writers only.
+    /// </summary>
+    public void Free(int node)
+    {
+        if (!_live[node] && _points[node] is null)
+        {
+            _free.Enqueue(node);
+        }
     }
 
     /// <summary>Recovery: nodes below <paramref name="bound"/> are taken (by a restored vector space or point).</summary>
@@ -93,6 +128,16 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
     {
         EnsureCapacity(bound);
         Volatile.Write(ref _allocated, Math.Max(_allocated, bound));
+    }
+
+    /// <summary>Recovery, once every point is restored: the nodes below the bound that hold none are free.</summary>
+    public void FreeUnused()
+    {
+        _free.Clear();
+        for (int node = 0; node < _allocated; node++)
+        {
+            Free(node);
+        }
     }
 
     /// <summary>
