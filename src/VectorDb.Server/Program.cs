@@ -79,6 +79,7 @@ app.MapSearchApi();
 app.MapAliasesApi();
 app.MapExploreApi();
 app.MapIndexApi();
+app.MapSnapshotsApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>

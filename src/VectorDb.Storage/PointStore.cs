@@ -139,7 +139,7 @@ internal sealed unsafe class PointStore : IDisposable
     public long BeginAddress => _store.Log.BeginAddress;
 
     /// <summary>
-    /// Compacts the log when at least half its records are superseded or deleted and it spans at least two segments:
+    /// Compacts the log when at least half its records are superseded or deleted and a segment would be freed:
     /// the live records below the read-only address are copied to the tail and the begin address moves past them.
     /// Nothing is removed from disk here (<see cref="ReleaseUntil"/> does that once no retained checkpoint needs it).
     /// Writers may run meanwhile; the caller keeps checkpoints out.
@@ -151,7 +151,7 @@ internal sealed unsafe class PointStore : IDisposable
         long records = Interlocked.Read(ref _records);
         long until = _store.Log.SafeReadOnlyAddress;
         long begin = _store.Log.BeginAddress;
-        if (records < 2 * Math.Max(livePoints, 1) || until - begin < 2 * _segmentBytes)
+        if (records < 2 * Math.Max(livePoints, 1) || until / _segmentBytes == begin / _segmentBytes)
         {
             return 0;
         }
@@ -269,6 +269,86 @@ internal sealed unsafe class PointStore : IDisposable
         }
     }
 
+    /// <summary>Address after the last record: a checkpoint's cut, when read while writers are kept out.</summary>
+    public long TailAddress => _store.Log.TailAddress;
+
+    /// <summary>
+    /// Hands <paramref name="point"/> every point of a collection as the store held it at <paramref name="cut"/> (a
+    /// checkpoint's tail): the latest record below the cut of each key, as a serialized <see cref="StoredPointValue"/>
+    /// whose payload is whole. Writers may run meanwhile (their records land above the cut); the caller keeps
+    /// compaction out, which would move records from below it.
+    /// </summary>
+    /// <remarks>
+    /// Two passes over the log: the first finds each key's latest address, the second hands over only those records,
+    /// without holding them: a collection is read in the memory of its keys. A payload's parts are written before its
+    /// point's record, so they are met first and joined to it.
+    /// </remarks>
+    /// <returns>The number of points handed over.</returns>
+    public int ReadCollection(uint collectionId, long cut, Action<PointId, ReadOnlySpan<byte>> point)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var latest = new Dictionary<(PointId Id, int Part), (long Address, bool Deleted)>();
+        using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, cut))
+        {
+            while (iterator.GetNext(out var info) && iterator.CurrentAddress < cut)
+            {
+                var key = iterator.GetKey().AsReadOnlySpan();
+                if (BinaryPrimitives.ReadUInt32LittleEndian(key) == collectionId)
+                {
+                    latest[ReadAnyKey(key)] = (iterator.CurrentAddress, info.Tombstone);
+                }
+            }
+        }
+
+        var parts = new Dictionary<(PointId Id, int Part), byte[]>();
+        int count = 0;
+        using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, cut))
+        {
+            while (iterator.GetNext(out _) && iterator.CurrentAddress < cut)
+            {
+                var key = iterator.GetKey().AsReadOnlySpan();
+                if (BinaryPrimitives.ReadUInt32LittleEndian(key) != collectionId
+                    || latest.GetValueOrDefault(ReadAnyKey(key)) is not { Deleted: false } newest || newest.Address != iterator.CurrentAddress)
+                {
+                    continue;
+                }
+
+                var (id, part) = ReadAnyKey(key);
+                var value = iterator.GetValue().AsReadOnlySpan();
+                if (part >= 0)
+                {
+                    parts[(id, part)] = value.ToArray();
+                    continue;
+                }
+
+                var stored = Serialization.Deserialize<StoredPointSummary>(value.ToArray());
+                if (stored.PayloadParts == 0)
+                {
+                    point(id, value);
+                }
+                else
+                {
+                    using var payload = new MemoryStream();
+                    for (int i = 0; i < stored.PayloadParts; i++)
+                    {
+                        payload.Write(parts.Remove((id, i), out var bytes) ? bytes : throw new InvalidDataException($"Part {i} of the payload of point {id} is missing from the store."));
+                    }
+
+                    var whole = Serialization.Deserialize<StoredPointValue>(value.ToArray()) with
+                    {
+                        PayloadJson = System.Text.Encoding.UTF8.GetString(payload.GetBuffer().AsSpan(0, (int)payload.Length)),
+                        PayloadParts = 0,
+                    };
+                    point(id, Serialization.Serialize(whole));
+                }
+
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Takes a full (index + log) fold-over checkpoint and returns its token. Callers keep writers out.</summary>
     /// <exception cref="StorageException">FASTER could not complete it.</exception>
     public Guid Checkpoint()
@@ -329,6 +409,12 @@ internal sealed unsafe class PointStore : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(key[KeyBytes..], part);
         return key[..PartKeyBytes];
     }
+
+    /// <summary>The point and part (−1: the point's own record) a key names.</summary>
+    private static (PointId Id, int Part) ReadAnyKey(ReadOnlySpan<byte> key) =>
+        key.Length == PartKeyBytes
+            ? (ReadKey(key[..KeyBytes]).Id, BinaryPrimitives.ReadInt32LittleEndian(key[KeyBytes..]))
+            : (ReadKey(key).Id, -1);
 
     private static (uint CollectionId, PointId Id) ReadKey(ReadOnlySpan<byte> key)
     {

@@ -10,6 +10,8 @@ public sealed partial class Collection
 {
     long ICheckpointed.CheckpointBytesUpperBound => IndexMemoryBytes;
 
+    int ICheckpointed.PointCount => Count();
+
     /// <summary>
     /// Writes the graphs' snapshots (the unnamed vector's and each named dense vector's), the fitted rotation and the
     /// payload indexes' links (or tenant graphs) into a checkpoint's folder; the caller keeps writers out. Links are
@@ -152,6 +154,12 @@ public sealed partial class Collection
             }
         }
     }
+
+    /// <summary>The dense vectors whose rows are kept on disk.</summary>
+    internal IReadOnlyList<string> VectorsWithRowFiles() => [.. _spaces.Dense.Where(space => space.Value.RowsFile is not null).Select(space => space.Key)];
+
+    /// <summary>Copies a vector's row file (and its identity) to <paramref name="path"/>; the caller keeps writers out.</summary>
+    internal void CopyRowFile(string vector, string path) => _spaces.Dense[vector].Graph.CopyRowFile(path);
 
     /// <summary>Where a dense vector of this collection keeps its rows when they are on disk; null without a data directory.</summary>
     private string? RowsFile(string vector) => _durable?.RowsFile(Id, vector);

@@ -99,6 +99,10 @@ public sealed partial class VectorDatabase
     /// <summary>The collection an alias names, or null.</summary>
     private Collection? ByAlias(string alias) => _aliases.TryGetValue(alias, out uint id) ? FindById(id) : null;
 
+    /// <summary>Points the aliases of a collection replaced by another (restored from a snapshot) at the new one.</summary>
+    private void RetargetAliases(uint from, uint to) =>
+        _aliases = _aliases.ToDictionary(alias => alias.Key, alias => alias.Value == from ? to : alias.Value, StringComparer.Ordinal);
+
     /// <summary>Removes the aliases of a dropped collection.</summary>
     private void ForgetAliases(uint collection) =>
         _aliases = _aliases.Where(alias => alias.Value != collection).ToDictionary(StringComparer.Ordinal);

@@ -168,63 +168,82 @@ public sealed partial class VectorDatabase
         bool rebuilt = false;
         foreach (var entry in manifest.Collections)
         {
-            var options = entry.Config.ToOptions();
-            var points = stored[entry.Id];
-            Collection? collection = null;
-            bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
-            try
-            {
-                var graphs = ReadGraphs(entry, folder, options, durable);
-                try
-                {
-                    collection = new Collection(entry.Name, entry.Id, options, durable, graphs);
-                }
-                catch
-                {
-                    foreach (var graph in graphs.Values)
-                    {
-                        graph.Dispose(); // a collection that was not made cannot release them
-                    }
-
-                    throw;
-                }
-
-                collection.Restore(points);
-                snapshotLoaded = true;
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
-            {
-                StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
-                collection?.Release();
-                collection = new Collection(entry.Name, entry.Id, options, durable);
-                collection.State.ApplyUpsert([.. points.Select(p => (durable.Points.Read(entry.Id, p.Key) ?? throw new InvalidDataException($"point {p.Key} vanished from the store")) is var value
-                    ? new Point(p.Key, value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson))
-                    {
-                        NamedVectors = value.NamedVectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: null }).ToDictionary(StringComparer.Ordinal),
-                        Multivectors = value.Multivectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: not null }).ToDictionary(StringComparer.Ordinal),
-                        SparseVectors = value.SparseVectors?.Where(v => options.SparseVectors?.ContainsKey(v.Key) == true).ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
-                    }
-                    : null!)]);
-                rebuilt = true;
-            }
-
-            foreach (var index in entry.PayloadIndexes ?? [])
-            {
-                using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
-                collection.State.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason), index.Text);
-            }
-
-            if (entry.RotationFile is { } rotationFile)
-            {
-                var (axes, explained) = RotationFile.Read(System.IO.Path.Combine(folder, rotationFile));
-                collection.State.ApplyRotation(axes, explained);
-            }
-
-            collection.LastSequence = entry.LastSequence;
+            var (collection, wasRebuilt) = LoadCollection(durable, entry, folder, stored[entry.Id], rebuildIfDamaged: true);
+            rebuilt |= wasRebuilt;
             _collections[entry.Name] = collection;
         }
 
         return rebuilt;
+    }
+
+    /// <summary>
+    /// Makes a collection from the files a checkpoint (or a snapshot) saved in <paramref name="folder"/> and its points as
+    /// the store holds them: its graphs from their snapshots, checked against the points. A damaged snapshot, or one that
+    /// disagrees with the store, is rebuilt from the store when <paramref name="rebuildIfDamaged"/>, else refused.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A graph is damaged or disagrees with the points, and no rebuild was allowed.</exception>
+    private static (Collection Collection, bool Rebuilt) LoadCollection(
+        DurableStore durable, CollectionManifest entry, string folder, IReadOnlyDictionary<PointId, RecoveredPoint> points, bool rebuildIfDamaged)
+    {
+        var options = entry.Config.ToOptions();
+        Collection? collection = null;
+        bool snapshotLoaded = false; // saved links join nodes of the snapshot, not of a graph rebuilt from the store
+        bool rebuilt = false;
+        try
+        {
+            var graphs = ReadGraphs(entry, folder, options, durable);
+            try
+            {
+                collection = new Collection(entry.Name, entry.Id, options, durable, graphs);
+            }
+            catch
+            {
+                foreach (var graph in graphs.Values)
+                {
+                    graph.Dispose(); // a collection that was not made cannot release them
+                }
+
+                throw;
+            }
+
+            collection.Restore(points);
+            snapshotLoaded = true;
+        }
+        catch (Exception e) when (rebuildIfDamaged && e is InvalidDataException or IOException or InvalidRequestException)
+        {
+            StorageLog.SnapshotRebuilt(durable.Logger, entry.Name, e.Message);
+            collection?.Release();
+            collection = new Collection(entry.Name, entry.Id, options, durable);
+            collection.State.ApplyUpsert([.. points.Select(p => (durable.Points.Read(entry.Id, p.Key) ?? throw new InvalidDataException($"point {p.Key} vanished from the store")) is var value
+                ? new Point(p.Key, value.Vector, p.Value.PayloadJson is null ? null : Payload.Parse(p.Value.PayloadJson))
+                {
+                    NamedVectors = value.NamedVectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: null }).ToDictionary(StringComparer.Ordinal),
+                    Multivectors = value.Multivectors?.Where(v => options.NamedVectors?.GetValueOrDefault(v.Key) is { Multivector: not null }).ToDictionary(StringComparer.Ordinal),
+                    SparseVectors = value.SparseVectors?.Where(v => options.SparseVectors?.ContainsKey(v.Key) == true).ToDictionary(v => v.Key, v => v.Value.ToVector(), StringComparer.Ordinal),
+                }
+                : null!)]);
+            rebuilt = true;
+        }
+        catch
+        {
+            collection?.Release();
+            throw;
+        }
+
+        foreach (var index in entry.PayloadIndexes ?? [])
+        {
+            using var links = snapshotLoaded ? OpenPayloadLinks(durable, entry.Name, index, folder) : null;
+            collection.State.ApplyCreatePayloadIndex(index.Key, index.Schema, index.IsTenant, links, reason => StorageLog.PayloadLinksRelinked(durable.Logger, entry.Name, reason), index.Text);
+        }
+
+        if (entry.RotationFile is { } rotationFile)
+        {
+            var (axes, explained) = RotationFile.Read(System.IO.Path.Combine(folder, rotationFile));
+            collection.State.ApplyRotation(axes, explained);
+        }
+
+        collection.LastSequence = entry.LastSequence;
+        return (collection, rebuilt);
     }
 
     /// <summary>The graphs a checkpoint saved for a collection, by vector name (<c>""</c>: the unnamed vector's).</summary>

@@ -146,6 +146,7 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
             _collections.TryRemove(collection.Name, out _);
             ForgetAliases(collection.Id);
             collection.Drop();
+            _durable?.CheckpointTwiceSoon();
         }
     }
 

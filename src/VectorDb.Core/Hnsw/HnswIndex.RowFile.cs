@@ -17,6 +17,26 @@ public sealed unsafe partial class HnswIndex
     /// <summary>The file holding the rows, or null when they are in process memory.</summary>
     public string? RowsPath => _rowFile?.Path;
 
+    /// <summary>
+    /// Copies the row file (the rows of every node so far) and its identity to <paramref name="path"/>, for a snapshot
+    /// that must carry them: its graph snapshot holds only their checksums. The caller keeps writers out.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The rows are in process memory, not in a file.</exception>
+    public void CopyRowFile(string path)
+    {
+        EnterShared();
+        try
+        {
+            var file = _rowFile ?? throw new InvalidOperationException("The rows are in process memory, not in a file.");
+            file.Flush();
+            file.CopyTo(path, (long)Math.Min(_count, _capacity) * _rowBytes);
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
+        }
+    }
+
     /// <summary>Bytes of the file holding the rows (0 when they are in process memory); page cache, not process memory.</summary>
     public long RowDiskBytes => _rowFile?.Length ?? 0;
 

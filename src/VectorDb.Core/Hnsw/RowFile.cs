@@ -100,6 +100,25 @@ internal sealed unsafe partial class RowFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes a copy of the file (its first <paramref name="bytes"/>) and of its identity to <paramref name="path"/>, from
+    /// the mapping: the file itself is open exclusively. The caller keeps writers out.
+    /// </summary>
+    public void CopyTo(string path, long bytes)
+    {
+        using (var copy = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            for (long offset = 0; offset < bytes; offset += int.MaxValue)
+            {
+                copy.Write(new ReadOnlySpan<byte>(Pointer + offset, (int)Math.Min(int.MaxValue, bytes - offset)));
+            }
+
+            copy.Flush(flushToDisk: true);
+        }
+
+        File.WriteAllBytes(IdentityPath(path), Identity.ToByteArray());
+    }
+
     /// <summary>Deletes a row file and its identity.</summary>
     public static void Delete(string path)
     {

@@ -72,9 +72,10 @@ internal static class RequestParsing
         };
     }
 
-    public static bool Wait(HttpContext context) =>
+    /// <summary>The <c>wait</c> query parameter; absent, <paramref name="absent"/> (false for writes, true for snapshots, as Qdrant).</summary>
+    public static bool Wait(HttpContext context, bool absent = false) =>
         !context.Request.Query.TryGetValue("wait", out var wait) || wait.Count == 0
-            ? false
+            ? absent
             : bool.TryParse(wait[0], out bool value)
                 ? value
                 : throw new InvalidRequestException($"wait must be true or false, got `{wait[0]}`.");

@@ -26,6 +26,7 @@ internal sealed class DurableStore : IDisposable
     private Func<IReadOnlyDictionary<string, uint>> _aliases = () => new Dictionary<string, uint>();
     private long _lastCheckpointAddress;
     private long _livePoints; // as of the last checkpoint
+    private int _checkpointsRequested;
     private long _lastCheckpointTicks = Environment.TickCount64;
     private bool _started;
     private bool _disposed;
@@ -142,56 +143,110 @@ internal sealed class DurableStore : IDisposable
     {
         lock (_checkpointLock)
         {
-            var watch = Stopwatch.StartNew();
-            CheckpointManifest manifest;
-            // A checkpoint that runs out of space midway leaves FASTER's checkpoint incomplete and can stall
-            // it, so it only starts when its worst case fits: FasterKV's index and unflushed log, and the graphs.
-            var collections = _collections();
-            long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.CheckpointBytesUpperBound);
-            Disk.EnsureRoomFor(needed);
-            _gate.EnterWriteLock();
-            try
-            {
-                collections = _collections();
-                long sequence = CheckpointSequence + 1;
-                long address = Log.TailAddress;
-                var token = Points.Checkpoint();
-                string folder = Checkpoints.CreateFolder(sequence);
-                var entries = collections.Select(collection => collection.WriteCheckpoint(folder)).ToList();
-                manifest = new CheckpointManifest
-                {
-                    Sequence = sequence,
-                    LogAddress = address,
-                    PointStoreToken = token,
-                    PointStoreBeginAddress = Points.BeginAddress,
-                    NextCollectionId = NextCollectionId,
-                    Collections = entries,
-                    Aliases = _aliases(),
-                };
-                Checkpoints.WriteManifest(manifest);
-                CheckpointSequence = sequence;
-                _lastCheckpointAddress = address;
-                _lastCheckpointTicks = Environment.TickCount64;
-            }
-            finally
-            {
-                _gate.ExitWriteLock();
-            }
-
-            DeleteUnretained();
-            StorageLog.CheckpointWritten(Logger, manifest.Sequence, watch.ElapsedMilliseconds, manifest.LogAddress);
-
-            // Writers go on meanwhile; the next checkpoint records the new begin address, and the segments below it
-            // go once no retained checkpoint needs them (DeleteUnretained).
-            watch.Restart();
-            _livePoints = manifest.Collections.Sum(c => (long)c.Points);
-            long reclaimed = Points.CompactIfDue(_livePoints);
-            if (reclaimed > 0)
-            {
-                StorageLog.PointStoreCompacted(Logger, reclaimed, watch.ElapsedMilliseconds);
-            }
+            CheckpointHoldingLock(changeWhileWritersOut: null, copyWhileWritersOut: null);
         }
     }
+
+    /// <summary>
+    /// Takes a checkpoint and, before the next one may start (or a compaction move records), hands
+    /// <paramref name="read"/> its manifest, its folder and the point store's address at the cut, so that a consistent
+    /// copy of it can be made while writers go on.
+    /// </summary>
+    /// <param name="copyWhileWritersOut">
+    /// Runs while writers are still kept out, after the graphs are written, with the checkpoint's folder: for files a
+    /// checkpoint does not hold and writers change in place (rows kept on disk).
+    /// </param>
+    /// <param name="read">Reads the checkpoint.</param>
+    public T WithCheckpoint<T>(Action<string>? copyWhileWritersOut, Func<CheckpointManifest, string, long, T> read)
+    {
+        lock (_checkpointLock)
+        {
+            var (manifest, cut) = CheckpointHoldingLock(changeWhileWritersOut: null, copyWhileWritersOut);
+            return read(manifest, Checkpoints.PathOf(manifest.Sequence), cut);
+        }
+    }
+
+    /// <summary>
+    /// Takes a checkpoint after <paramref name="change"/> changed the database while writers were kept out: a change
+    /// that is not logged (a collection restored from a snapshot replacing another), which the checkpoint makes
+    /// durable at once; a crash before it completes recovers the state before the change.
+    /// </summary>
+    public void CheckpointAfter(Action change)
+    {
+        lock (_checkpointLock)
+        {
+            CheckpointHoldingLock(change, copyWhileWritersOut: null);
+        }
+    }
+
+    private (CheckpointManifest Manifest, long Cut) CheckpointHoldingLock(Action? changeWhileWritersOut, Action<string>? copyWhileWritersOut)
+    {
+        var watch = Stopwatch.StartNew();
+        CheckpointManifest manifest;
+        long cut;
+
+        // A checkpoint that runs out of space midway leaves FASTER's checkpoint incomplete and can stall
+        // it, so it only starts when its worst case fits: FasterKV's index and unflushed log, and the graphs.
+        var collections = _collections();
+        long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.CheckpointBytesUpperBound);
+        Disk.EnsureRoomFor(needed);
+
+        // Compacting first (writers go on meanwhile) lets this checkpoint record the moved begin address, so the
+        // segments below it are removed as soon as the older retained checkpoint goes.
+        long reclaimed = Points.CompactIfDue(collections.Sum(c => c.PointCount));
+        if (reclaimed > 0)
+        {
+            StorageLog.PointStoreCompacted(Logger, reclaimed, watch.ElapsedMilliseconds);
+        }
+
+        _gate.EnterWriteLock();
+        try
+        {
+            changeWhileWritersOut?.Invoke();
+            collections = _collections();
+            long sequence = CheckpointSequence + 1;
+            long address = Log.TailAddress;
+            var token = Points.Checkpoint();
+            cut = Points.TailAddress;
+            string folder = Checkpoints.CreateFolder(sequence);
+            var entries = collections.Select(collection => collection.WriteCheckpoint(folder)).ToList();
+            copyWhileWritersOut?.Invoke(folder);
+            manifest = new CheckpointManifest
+            {
+                Sequence = sequence,
+                LogAddress = address,
+                PointStoreToken = token,
+                PointStoreBeginAddress = Points.BeginAddress,
+                NextCollectionId = NextCollectionId,
+                Collections = entries,
+                Aliases = _aliases(),
+            };
+            Checkpoints.WriteManifest(manifest);
+            CheckpointSequence = sequence;
+            _lastCheckpointAddress = address;
+            _lastCheckpointTicks = Environment.TickCount64;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+
+        DeleteUnretained();
+        _livePoints = manifest.Collections.Sum(c => (long)c.Points);
+        if (Volatile.Read(ref _checkpointsRequested) > 0)
+        {
+            Interlocked.Decrement(ref _checkpointsRequested);
+        }
+
+        StorageLog.CheckpointWritten(Logger, manifest.Sequence, watch.ElapsedMilliseconds, manifest.LogAddress);
+        return (manifest, cut);
+    }
+
+    /// <summary>
+    /// Has the next two checkpoints taken at once (within a second) rather than when due: after a collection is
+    /// dropped, the second removes the older checkpoint that still holds it, so its bytes are returned promptly.
+    /// </summary>
+    public void CheckpointTwiceSoon() => Interlocked.Exchange(ref _checkpointsRequested, 2);
 
     /// <summary>Next collection id to hand out; ids are never reused, so stale records of a dropped collection stay unreachable.</summary>
     public uint NextCollectionId { get; set; } = 1;
@@ -227,7 +282,8 @@ internal sealed class DurableStore : IDisposable
     private void CheckpointIfDue()
     {
         long pending = Log.TailAddress - _lastCheckpointAddress;
-        bool due = pending >= CheckpointLogBytes
+        bool due = Volatile.Read(ref _checkpointsRequested) > 0
+            || pending >= CheckpointLogBytes
             || (pending > 0 && Environment.TickCount64 - _lastCheckpointTicks >= Options.CheckpointInterval.TotalMilliseconds);
         if (!due || _disposed)
         {

@@ -9,6 +9,9 @@ internal interface ICheckpointed
     /// <summary>Most bytes its files can take, for the disk-space check a checkpoint makes before it starts.</summary>
     long CheckpointBytesUpperBound { get; }
 
+    /// <summary>Points it holds now.</summary>
+    int PointCount { get; }
+
     /// <summary>Writes its files into <paramref name="folder"/> and returns its manifest entry; writers are kept out meanwhile.</summary>
     CollectionManifest WriteCheckpoint(string folder);
 }

@@ -40,8 +40,11 @@ internal sealed class QueryParameters
     /// <summary>The Prometheus metrics, which Qdrant can also anonymise.</summary>
     public static QueryParameters Metrics { get; } = new([], new() { ["anonymize"] = "the metrics name collections, not their contents; none are anonymised" });
 
-    /// <summary>Ours: fitting a PCA rotation.</summary>
+    /// <summary>Fitting a PCA rotation (ours); taking, deleting and recovering snapshots.</summary>
     public static QueryParameters Wait { get; } = new(["wait"]);
+
+    /// <summary>Recovering a collection from an uploaded snapshot.</summary>
+    public static QueryParameters SnapshotUpload { get; } = new(["wait", "priority", "checksum"]);
 
     private const string WriteTimeout = "a write runs to its end; with `wait=true` it returns once durable";
 

@@ -1,0 +1,219 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Text.Json;
+using VectorDb.Persistence;
+using VectorDb.Storage;
+
+namespace VectorDb.Snapshots;
+
+/// <summary>What a snapshot says about itself, in its first entry.</summary>
+internal sealed record SnapshotManifest
+{
+    /// <summary>The format this version writes; a reader refuses a newer one by name rather than guessing.</summary>
+    public const int CurrentFormat = 1;
+
+    public required int Format { get; init; }
+
+    /// <summary>Always <c>collection</c> for now.</summary>
+    public required string Kind { get; init; }
+
+    public required DateTime Created { get; init; }
+
+    /// <summary>The collection as its checkpoint described it: settings, graph files, payload indexes and their links.</summary>
+    public required CollectionManifest Collection { get; init; }
+
+    /// <summary>The rows of dense vectors kept on disk (memory <c>cached</c>/<c>cold</c>): vector name → entry.</summary>
+    public IReadOnlyDictionary<string, string>? RowFiles { get; init; }
+}
+
+/// <summary>
+/// A collection snapshot: a tar of {<c>vectordb-snapshot.json</c> (the manifest), <c>points.bin</c> (every point as the
+/// store held it at the checkpoint), the checkpoint's graph, rotation and link files, the row files of vectors kept on
+/// disk, and last <c>checksums.json</c> (the SHA-256 of every other entry)}. Its name is
+/// <c>{collection}-{id}-{time}.snapshot</c>; a <c>.checksum</c> file beside it holds the whole file's SHA-256, as Qdrant's do.
+/// </summary>
+internal static class SnapshotFile
+{
+    public const string ManifestEntry = "vectordb-snapshot.json";
+    public const string PointsEntry = "points.bin";
+    public const string ChecksumsEntry = "checksums.json";
+    public const string Extension = ".snapshot";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Writes a snapshot to <paramref name="path"/> (through a temporary file) and returns its SHA-256 (hex).</summary>
+    /// <param name="path">Where it goes.</param>
+    /// <param name="manifest">Its manifest.</param>
+    /// <param name="entries">Entry name → file to copy into it.</param>
+    public static string Write(string path, SnapshotManifest manifest, IReadOnlyList<(string Entry, string File)> entries)
+    {
+        string temporary = path + ".tmp";
+        byte[] digest;
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            using var sha = SHA256.Create();
+            using (var hashed = new CryptoStream(file, sha, CryptoStreamMode.Write, leaveOpen: true))
+            {
+                using (var tar = new TarWriter(hashed, TarEntryFormat.Pax, leaveOpen: true))
+                {
+                    var sums = new Dictionary<string, string>(StringComparer.Ordinal);
+                    byte[] manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, Json);
+                    sums[ManifestEntry] = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
+                    WriteEntry(tar, ManifestEntry, new MemoryStream(manifestBytes));
+                    foreach (var (entry, source) in entries)
+                    {
+                        using var content = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                        sums[entry] = Convert.ToHexStringLower(SHA256.HashData(content));
+                        content.Position = 0;
+                        WriteEntry(tar, entry, content);
+                    }
+
+                    WriteEntry(tar, ChecksumsEntry, new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(sums, Json)));
+                }
+
+                hashed.FlushFinalBlock();
+            }
+
+            digest = sha.Hash!;
+            file.Flush(flushToDisk: true);
+        }
+
+        DirectorySync.MoveIntoPlace(temporary, path);
+        string checksum = Convert.ToHexStringLower(digest);
+        File.WriteAllText(path + ".checksum", checksum);
+        return checksum;
+    }
+
+    /// <summary>The SHA-256 (hex) of a whole file.</summary>
+    public static string Checksum(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Convert.ToHexStringLower(SHA256.HashData(file));
+    }
+
+    /// <summary>
+    /// Unpacks a snapshot into <paramref name="folder"/>, checking as it goes that it is one of ours, of a format this
+    /// version reads, and that every entry matches its checksum; nothing outside the folder is touched.
+    /// </summary>
+    /// <exception cref="InvalidDataException">It is not a VectorDb snapshot (a Qdrant one is named as such), is damaged or incomplete.</exception>
+    public static SnapshotManifest Extract(Stream input, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        SnapshotManifest? manifest = null;
+        Dictionary<string, string>? expected = null;
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var tar = new TarReader(input, leaveOpen: true);
+            while (NextEntry(tar) is { } entry)
+            {
+                if (manifest is null && entry.Name != ManifestEntry)
+                {
+                    throw new InvalidDataException(IsQdrantEntry(entry.Name)
+                        ? "This is a Qdrant snapshot, which VectorDb cannot restore: recreate the collection and upload its points instead."
+                        : $"Not a VectorDb snapshot: its first entry is `{entry.Name}`, not `{ManifestEntry}`.");
+                }
+
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+                {
+                    throw new InvalidDataException($"The snapshot's entry `{entry.Name}` is not a file.");
+                }
+
+                if (entry.Name == ChecksumsEntry)
+                {
+                    expected = JsonSerializer.Deserialize<Dictionary<string, string>>(entry.DataStream) ?? [];
+                    break;
+                }
+
+                if (entry.Name.Contains('/', StringComparison.Ordinal) || entry.Name.Contains('\\', StringComparison.Ordinal) || entry.Name.StartsWith('.'))
+                {
+                    throw new InvalidDataException($"The snapshot's entry `{entry.Name}` is not a plain file name.");
+                }
+
+                string path = Path.Combine(folder, entry.Name);
+                using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+                using (var sha = SHA256.Create())
+                using (var hashed = new CryptoStream(file, sha, CryptoStreamMode.Write))
+                {
+                    entry.DataStream.CopyTo(hashed);
+                    hashed.FlushFinalBlock();
+                    found[entry.Name] = Convert.ToHexStringLower(sha.Hash!);
+                }
+
+                if (entry.Name == ManifestEntry)
+                {
+                    manifest = ReadManifest(path);
+                }
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or JsonException)
+        {
+            throw new InvalidDataException($"The snapshot is damaged or not a snapshot: {e.Message}", e);
+        }
+
+        if (manifest is null)
+        {
+            throw new InvalidDataException("Not a VectorDb snapshot: it is empty or not a tar archive.");
+        }
+
+        if (expected is null)
+        {
+            throw new InvalidDataException($"The snapshot is incomplete: it ends before `{ChecksumsEntry}`.");
+        }
+
+        foreach (var (entry, checksum) in expected)
+        {
+            if (!found.TryGetValue(entry, out var actual))
+            {
+                throw new InvalidDataException($"The snapshot is incomplete: its entry `{entry}` is missing.");
+            }
+
+            if (actual != checksum)
+            {
+                throw new InvalidDataException($"The snapshot is damaged: its entry `{entry}` does not match its checksum.");
+            }
+        }
+
+        if (found.Keys.FirstOrDefault(entry => !expected.ContainsKey(entry)) is { } extra)
+        {
+            throw new InvalidDataException($"The snapshot's entry `{extra}` has no checksum.");
+        }
+
+        return manifest;
+    }
+
+    private static TarEntry? NextEntry(TarReader tar)
+    {
+        try
+        {
+            return tar.GetNextEntry();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Not a VectorDb snapshot, or a damaged one: it is not a whole tar archive ({e.Message})", e);
+        }
+    }
+
+    private static SnapshotManifest ReadManifest(string path)
+    {
+        var manifest = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(path))
+            ?? throw new InvalidDataException("The snapshot's manifest is empty.");
+        if (manifest.Format > SnapshotManifest.CurrentFormat || manifest.Format < 1)
+        {
+            throw new InvalidDataException($"The snapshot has format {manifest.Format}; this version reads format {SnapshotManifest.CurrentFormat} and older.");
+        }
+
+        return manifest.Kind == "collection" ? manifest : throw new InvalidDataException($"The snapshot is of kind `{manifest.Kind}`, not a collection's.");
+    }
+
+    /// <summary>Entries of Qdrant's collection snapshots: a config, shards, a WAL.</summary>
+    private static bool IsQdrantEntry(string name) =>
+        name is "config.json" or "shard_config.json" || name.StartsWith("0/", StringComparison.Ordinal) || name.StartsWith("shards", StringComparison.Ordinal)
+        || name.EndsWith(".tar", StringComparison.Ordinal);
+
+    private static void WriteEntry(TarWriter tar, string name, Stream content)
+    {
+        var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = content };
+        tar.WriteEntry(entry);
+    }
+}

@@ -1,0 +1,284 @@
+using VectorDb.Persistence;
+using VectorDb.Snapshots;
+using VectorDb.Storage;
+
+namespace VectorDb;
+
+/// <summary>A snapshot of a collection: a file that restores it, graphs included, into this or another database.</summary>
+/// <param name="Name">The file's name, unique per collection.</param>
+/// <param name="CreationTime">When it was taken (UTC).</param>
+/// <param name="Size">Its bytes.</param>
+/// <param name="Checksum">Its SHA-256, in hex.</param>
+public sealed record SnapshotInfo(string Name, DateTime CreationTime, long Size, string Checksum);
+
+public sealed partial class VectorDatabase
+{
+    /// <summary>
+    /// Takes a snapshot of a collection: a consistent cut at a checkpoint, so writers wait only while the checkpoint
+    /// runs (for a vector whose rows are kept on disk, also while its row file is copied); the points and files are read
+    /// after they go on. Kept under <c>snapshots/&lt;collection&gt;/</c> in the data directory.
+    /// </summary>
+    /// <exception cref="CollectionNotFoundException">No such collection.</exception>
+    /// <exception cref="InvalidRequestException">The database is in memory.</exception>
+    public SnapshotInfo CreateSnapshot(string collection)
+    {
+        var durable = DurableForSnapshots();
+        var target = GetCollection(collection);
+        string folder = SnapshotFolder(target.Name);
+        Directory.CreateDirectory(folder);
+        string name = $"{target.Name}-{target.Id}-{DateTime.UtcNow:yyyy-MM-dd-HH-mm-ss-fff}{SnapshotFile.Extension}";
+        string staging = System.IO.Path.Combine(folder, $".{name}.staging");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            // Rows kept on disk change in place (a freed node takes a new point's row): they are copied at the cut.
+            var rowEntries = target.VectorsWithRowFiles().Select((vector, i) => (vector, i)).ToDictionary(v => v.vector, v => $"vector-{v.i}.rows", StringComparer.Ordinal);
+            durable.WithCheckpoint(
+                rowEntries.Count == 0 ? null : _ =>
+                {
+                    foreach (var (vector, rowEntry) in rowEntries)
+                    {
+                        target.CopyRowFile(vector, System.IO.Path.Combine(staging, rowEntry));
+                    }
+                },
+                (manifest, checkpoint, cut) =>
+                {
+                    var entry = manifest.Collections.FirstOrDefault(c => c.Id == target.Id) ?? throw new CollectionNotFoundException(collection);
+                    string points = System.IO.Path.Combine(staging, SnapshotFile.PointsEntry);
+                    using (var writer = new BinaryWriter(new FileStream(points, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20)))
+                    {
+                        durable.Points.ReadCollection(target.Id, cut, (id, value) =>
+                        {
+                            byte[] key = Serialization.Serialize(id);
+                            writer.Write(key.Length);
+                            writer.Write(key);
+                            writer.Write(value.Length);
+                            writer.Write(value);
+                        });
+                    }
+
+                    var entries = new List<(string Entry, string File)> { (SnapshotFile.PointsEntry, points) };
+                    entries.AddRange(FilesOf(entry).Select(file => (file, System.IO.Path.Combine(checkpoint, file))));
+                    foreach (string rowEntry in rowEntries.Values)
+                    {
+                        entries.Add((rowEntry, System.IO.Path.Combine(staging, rowEntry)));
+                        entries.Add((rowEntry + ".id", System.IO.Path.Combine(staging, rowEntry + ".id")));
+                    }
+
+                    var snapshot = new SnapshotManifest
+                    {
+                        Format = SnapshotManifest.CurrentFormat,
+                        Kind = "collection",
+                        Created = DateTime.UtcNow,
+                        Collection = entry,
+                        RowFiles = rowEntries.Count == 0 ? null : rowEntries,
+                    };
+                    string path = System.IO.Path.Combine(folder, name);
+                    string checksum = SnapshotFile.Write(path, snapshot, entries);
+                    return new SnapshotInfo(name, snapshot.Created, new FileInfo(path).Length, checksum);
+                });
+            return ListSnapshots(target.Name).Single(s => s.Name == name);
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The snapshots of a collection (which need not exist any more), oldest first.</summary>
+    public IReadOnlyList<SnapshotInfo> ListSnapshots(string collection)
+    {
+        string folder = SnapshotFolder(CollectionNameOf(collection));
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateFiles(folder, "*" + SnapshotFile.Extension)
+            .Select(path => new FileInfo(path))
+            .Select(file => new SnapshotInfo(
+                file.Name,
+                file.CreationTimeUtc,
+                file.Length,
+                File.Exists(file.FullName + ".checksum") ? File.ReadAllText(file.FullName + ".checksum").Trim() : SnapshotFile.Checksum(file.FullName)))
+            .OrderBy(snapshot => snapshot.CreationTime)
+            .ThenBy(snapshot => snapshot.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The file of one snapshot, to read (download) it.</summary>
+    /// <exception cref="NotFoundException">No such snapshot.</exception>
+    public string SnapshotPath(string collection, string snapshot)
+    {
+        string path = System.IO.Path.Combine(SnapshotFolder(CollectionNameOf(collection)), CheckSnapshotName(snapshot));
+        return File.Exists(path) ? path : throw new NotFoundException($"Snapshot {snapshot} of collection {collection} not found.");
+    }
+
+    /// <summary>Deletes a snapshot file; false when there was none.</summary>
+    public bool DeleteSnapshot(string collection, string snapshot)
+    {
+        string path = System.IO.Path.Combine(SnapshotFolder(CollectionNameOf(collection)), CheckSnapshotName(snapshot));
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        File.Delete(path + ".checksum");
+        return true;
+    }
+
+    /// <summary>
+    /// Restores a collection from a snapshot file (this database's or another's) under <paramref name="collection"/>,
+    /// replacing a collection of that name. Everything is checked first — that it is a VectorDb snapshot of a format
+    /// this version reads, that its entries match their checksums (and the whole file <paramref name="checksum"/>, when
+    /// given), that its graphs agree with its points — and nothing is replaced when a check fails. Graphs load from the
+    /// snapshot, not rebuilt. A checkpoint makes the restored collection durable before this returns.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The file is not a usable snapshot, or its checksum differs.</exception>
+    public Collection RestoreSnapshot(string collection, string file, string? checksum = null)
+    {
+        ValidateName(collection);
+        var durable = DurableForSnapshots();
+        if (checksum is not null && !string.Equals(SnapshotFile.Checksum(file), checksum.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidRequestException($"The snapshot's SHA-256 is {SnapshotFile.Checksum(file)}, not {checksum} as given: it was not restored.");
+        }
+
+        string staging = System.IO.Path.Combine(durable.Root, "snapshots", $".restore-{Guid.NewGuid():N}");
+        uint id = 0;
+        var stored = new List<PointId>();
+        try
+        {
+            SnapshotManifest manifest;
+            try
+            {
+                using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                manifest = SnapshotFile.Extract(input, staging);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
+            }
+
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                id = TakeCollectionId();
+            }
+
+            var entry = manifest.Collection with { Id = id, Name = collection };
+            foreach (var (vector, rowEntry) in manifest.RowFiles ?? new Dictionary<string, string>())
+            {
+                string rows = durable.RowsFile(id, vector);
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(rows)!);
+                File.Move(System.IO.Path.Combine(staging, rowEntry), rows);
+                File.Move(System.IO.Path.Combine(staging, rowEntry + ".id"), rows + ".id");
+            }
+
+            var points = ReadSnapshotPoints(System.IO.Path.Combine(staging, SnapshotFile.PointsEntry), durable, id, stored);
+            Collection restored;
+            try
+            {
+                (restored, _) = LoadCollection(durable, entry, staging, points, rebuildIfDamaged: false);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
+            {
+                throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
+            }
+
+            Collection? replaced = null;
+            durable.CheckpointAfter(() =>
+            {
+                lock (_lock)
+                {
+                    if (_collections.TryRemove(collection, out replaced))
+                    {
+                        RetargetAliases(replaced.Id, id);
+                    }
+
+                    _collections[collection] = restored;
+                }
+            });
+            stored.Clear();
+            if (replaced is not null)
+            {
+                replaced.Drop();
+                durable.CheckpointTwiceSoon();
+            }
+
+            return restored;
+        }
+        finally
+        {
+            // A restore that did not complete leaves nothing behind: its points, its row files, its staging folder.
+            foreach (var point in stored)
+            {
+                durable.Points.Delete(id, point);
+            }
+
+            if (stored.Count > 0 || !_collections.Values.Any(c => c.Id == id))
+            {
+                foreach (var rows in Directory.Exists(System.IO.Path.Combine(durable.Root, "vectors")) ? Directory.EnumerateFiles(System.IO.Path.Combine(durable.Root, "vectors"), $"collection-{id}.*") : [])
+                {
+                    File.Delete(rows);
+                }
+            }
+
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Reads a snapshot's points into the point store under the new collection's id, noting each in <paramref name="stored"/>.</summary>
+    private static Dictionary<PointId, RecoveredPoint> ReadSnapshotPoints(string file, DurableStore durable, uint id, List<PointId> stored)
+    {
+        var points = new Dictionary<PointId, RecoveredPoint>();
+        using var reader = new BinaryReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
+        while (reader.BaseStream.Position < reader.BaseStream.Length)
+        {
+            var point = Serialization.Deserialize<PointId>(reader.ReadBytes(reader.ReadInt32()));
+            var value = Serialization.Deserialize<StoredPointValue>(reader.ReadBytes(reader.ReadInt32()));
+            durable.Points.Upsert(id, point, value);
+            stored.Add(point);
+            points[point] = new RecoveredPoint(value.InternalId, value.PayloadJson, value.SparseVectors, value.NamedVectorNames ?? value.NamedVectors?.Keys.ToArray(), value.MultivectorNodes);
+        }
+
+        return points;
+    }
+
+    private DurableStore DurableForSnapshots()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _durable ?? throw new InvalidRequestException("Snapshots need a database on disk; this one is in memory.");
+    }
+
+    /// <summary>Where a collection's snapshots are kept.</summary>
+    private string SnapshotFolder(string collection) => System.IO.Path.Combine(DurableForSnapshots().Root, "snapshots", collection);
+
+    /// <summary>A collection's name, or an alias's collection: snapshots outlive their collection, so a name need not exist.</summary>
+    private string CollectionNameOf(string collection)
+    {
+        if (TryGetCollection(collection, out var found))
+        {
+            return found.Name;
+        }
+
+        ValidateName(collection);
+        return collection;
+    }
+
+    private static string CheckSnapshotName(string snapshot) =>
+        !string.IsNullOrEmpty(snapshot) && snapshot[0] != '.' && snapshot.EndsWith(SnapshotFile.Extension, StringComparison.Ordinal)
+        && snapshot.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')
+            ? snapshot
+            : throw new NotFoundException($"Snapshot {snapshot} not found: a snapshot's name ends with {SnapshotFile.Extension}.");
+
+    /// <summary>The files a checkpoint holds for a collection: graphs, rotation, payload links.</summary>
+    private static IEnumerable<string> FilesOf(CollectionManifest entry) =>
+        new[] { entry.SnapshotFile, entry.RotationFile }
+            .Concat(entry.VectorSnapshotFiles?.Values ?? [])
+            .Concat(entry.PayloadIndexes?.Select(index => index.LinksFile) ?? [])
+            .OfType<string>();
+}
