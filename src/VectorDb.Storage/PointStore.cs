@@ -140,7 +140,7 @@ internal sealed unsafe class PointStore : IDisposable
 
     /// <summary>
     /// Compacts the log when at least half its records are superseded or deleted and a segment would be freed:
-    /// the live records below the read-only address are copied to the tail and the begin address moves past them.
+    /// the log is made read-only up to its tail, its live records are copied to the tail and the begin address moves past them.
     /// Nothing is removed from disk here (<see cref="ReleaseUntil"/> does that once no retained checkpoint needs it).
     /// Writers may run meanwhile; the caller keeps checkpoints out.
     /// </summary>
@@ -149,17 +149,20 @@ internal sealed unsafe class PointStore : IDisposable
     public long CompactIfDue(long livePoints)
     {
         long records = Interlocked.Read(ref _records);
-        long until = _store.Log.SafeReadOnlyAddress;
+        long until = _store.Log.TailAddress;
         long begin = _store.Log.BeginAddress;
         if (records < 2 * Math.Max(livePoints, 1) || until / _segmentBytes == begin / _segmentBytes)
         {
             return 0;
         }
 
+        // Only read-only records can be compacted; the newest part of the log (most of its memory) is updated in place
+        // until it is made read-only, which otherwise only a checkpoint does.
+        _store.Log.ShiftReadOnlyAddress(until, wait: true);
         var session = Rent();
         try
         {
-            session.Compact(until, CompactionType.Lookup);
+            session.Compact(until, CompactionType.Scan);
         }
         finally
         {

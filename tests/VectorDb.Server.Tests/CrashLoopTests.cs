@@ -6,9 +6,13 @@ namespace VectorDb.Server.Tests;
 
 /// <summary>
 /// A real server process under upserts, deletes and payload updates from several clients (all <c>wait=true</c>),
-/// killed with SIGKILL at random moments; the collection keeps its rows on disk and searches int8 codes. After each restart: every acknowledged write is there with its exact
+/// killed with SIGKILL at random moments; the collection keeps its rows on disk and searches int8 codes. Meanwhile
+/// another client replaces the points of a second collection, which carry large payloads, round after round (so the
+/// point store compacts and nodes are reused),
+/// takes snapshots and creates and drops a third. After each restart: every acknowledged write is there with its exact
 /// vector and payload, every acknowledged delete is absent, a write in flight at the kill is either wholly there
-/// or wholly absent, the index agrees with the store, and search recall holds.
+/// or wholly absent, the index agrees with the store, search recall holds, every snapshot listed is whole and the
+/// second collection holds whole rounds.
 /// 10 cycles by default; <c>VECTORDB_SOAK=1</c> runs 50, <c>VECTORDB_CRASH_CYCLES=N</c> runs N.
 /// </summary>
 public sealed class CrashLoopTests : IDisposable
@@ -16,6 +20,10 @@ public sealed class CrashLoopTests : IDisposable
     private const string Collection = "crash";
     private const int Dimensions = 16;
     private const int Clients = 3;
+    private const string Churned = "churned";
+    private const int ChurnedPoints = 50;
+    private const int ChurnDimensions = 4;
+    private static readonly string ChurnText = new('x', 4_000); // payload bytes fill the point store cheaply
 
     private static readonly float[][] RecallQueries = [.. Enumerable.Range(0, 20).Select(q => Workload.VectorOf((ulong)(777_000 + q), -1, Dimensions))];
 
@@ -35,6 +43,7 @@ public sealed class CrashLoopTests : IDisposable
         var model = new Model();
         var recalls = new List<double>();
         long acknowledged = 0;
+        int compactions = 0;
         for (int cycle = 0; cycle <= cycles; cycle++)
         {
             await using var server = await ServerProcess.StartAsync("--data-dir", _directory.Path, "--checkpoint-interval-seconds", "0.5");
@@ -50,25 +59,36 @@ public sealed class CrashLoopTests : IDisposable
                         quantization_config = new { scalar = new { type = "int8" } },
                     });
                     await Workload.Expect(http, HttpMethod.Put, $"/collections/{Collection}/index?wait=true", new { field_name = "c", field_schema = "integer" });
+                    await Workload.Expect(http, HttpMethod.Put, $"/collections/{Churned}", new { vectors = new { size = ChurnDimensions, distance = "Dot" } });
                 }
                 else
                 {
                     await VerifyAsync(http, model);
                     recalls.Add(await Workload.RecallAsync(http, Collection, RecallQueries));
+                    await VerifyMaintenanceAsync(http);
                 }
 
                 if (cycle == cycles)
                 {
+                    // Last: a compaction is made certain, then killed right after, and the restarted server checked again.
+                    await CompactAsync(server, http, cycle);
+                    await server.KillAsync();
+                    await using var restarted = await ServerProcess.StartAsync("--data-dir", _directory.Path);
+                    using var after = restarted.CreateClient();
+                    await VerifyAsync(after, model);
+                    await VerifyMaintenanceAsync(after);
                     break;
                 }
 
                 // Writers run until the kill; what they had acknowledged by then must survive it.
                 using var stop = new CancellationTokenSource();
-                var writers = Enumerable.Range(0, Clients).Select(client => WriteUntilKilledAsync(server.Address, model, client, cycle, stop.Token)).ToArray();
+                var writers = Enumerable.Range(0, Clients).Select(client => WriteUntilKilledAsync(server.Address, model, client, cycle, stop.Token))
+                    .Append(MaintainUntilKilledAsync(server.Address, cycle, stop.Token)).ToArray();
                 await Task.Delay(random.Next(200, 1500), TestContext.Current.CancellationToken);
                 await server.KillAsync();
                 await stop.CancelAsync();
                 acknowledged += (await Task.WhenAll(writers)).Sum();
+                compactions += server.Output.Count(line => line.Contains("Point store compacted", StringComparison.Ordinal));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -76,8 +96,105 @@ public sealed class CrashLoopTests : IDisposable
             }
         }
 
-        _output.WriteLine($"{cycles} kills survived; {acknowledged} acknowledged writes; {model.Present} points checked after the last restart; recall@10 min {recalls.Min():F3}");
+        _output.WriteLine($"{cycles} kills survived; {acknowledged} acknowledged writes and maintenance requests; {compactions} compactions; {model.Present} points checked after the last restart; recall@10 min {recalls.Min():F3}");
         Assert.True(recalls.Min() >= 0.95, $"recall fell to {recalls.Min():F3}");
+
+    }
+
+    /// <summary>
+    /// Replaces the points of the churned collection with new ones, round after round, and between rounds takes a snapshot of the main collection or creates and drops a scratch collection, until
+    /// the kill; returns how many requests were answered.
+    /// </summary>
+    private static async Task<int> MaintainUntilKilledAsync(Uri address, int cycle, CancellationToken stop)
+    {
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        int answered = 0;
+        try
+        {
+            for (int round = 0; !stop.IsCancellationRequested; round++)
+            {
+                await ChurnAsync(http, cycle, round);
+                switch (round % 4)
+                {
+                    case 1:
+                        // A snapshot also takes a checkpoint, and a checkpoint compacts the point store once it is due.
+                        await Workload.Expect(http, HttpMethod.Post, $"/collections/{Collection}/snapshots");
+                        break;
+                    case 3:
+                        await Workload.Expect(http, HttpMethod.Delete, "/collections/scratch"); // left by a kill between its create and drop
+                        await Workload.Expect(http, HttpMethod.Put, "/collections/scratch", new { vectors = new { size = 4, distance = "Dot" } });
+                        await Workload.Expect(http, HttpMethod.Put, "/collections/scratch/points?wait=true", new { points = new[] { new { id = 1, vector = new[] { 1f, 0, 0, 0 } } } });
+                        await Workload.Expect(http, HttpMethod.Delete, "/collections/scratch");
+                        break;
+                }
+
+                answered++;
+            }
+        }
+        catch (HttpRequestException)
+        {
+            // killed
+        }
+
+        return answered;
+    }
+
+    /// <summary>One round: new points in the churned collection, then the previous round's deleted, leaving a round's worth of garbage.</summary>
+    private static async Task ChurnAsync(HttpClient http, int cycle, int round)
+    {
+        ulong first = (ulong)(((cycle * 10_000) + round) * ChurnedPoints);
+        var points = Enumerable.Range(0, ChurnedPoints).Select(i => new { id = first + (ulong)i, vector = Workload.VectorOf(first + (ulong)i, 1, ChurnDimensions), payload = new { text = ChurnText } });
+        await Workload.Expect(http, HttpMethod.Put, $"/collections/{Churned}/points?wait=true", new { points });
+        await Workload.Expect(http, HttpMethod.Post, $"/collections/{Churned}/points/delete?wait=true", new
+        {
+            filter = new { must_not = new[] { new { has_id = Enumerable.Range(0, ChurnedPoints).Select(i => first + (ulong)i) } } },
+        });
+    }
+
+    /// <summary>
+    /// Churns ~12 MB of payloads through the point store, most of it deleted again: the checkpoints meanwhile (and those
+    /// the snapshots take) compact it, so its log on disk stays a fraction of what was written.
+    /// </summary>
+    private async Task CompactAsync(ServerProcess server, HttpClient http, int cycle)
+    {
+        const int Rounds = 60;
+        for (int round = 0; round < Rounds; round++)
+        {
+            await ChurnAsync(http, cycle, round);
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            await Workload.Expect(http, HttpMethod.Post, $"/collections/{Collection}/snapshots"); // each takes a checkpoint
+        }
+
+        long written = (long)Rounds * ChurnedPoints * ChurnText.Length;
+        long kept = PointLogBytes();
+        _output.WriteLine($"point store log: {kept} bytes on disk after {written} bytes of payloads churned");
+        Assert.Contains(server.Output, line => line.Contains("Point store compacted", StringComparison.Ordinal));
+        Assert.True(kept < written / 2, $"the point store's log holds {kept} bytes after {written} bytes churned");
+    }
+
+    private long PointLogBytes() => Directory.EnumerateFiles(Path.Combine(_directory.Path, "points"), "hlog*").Sum(file => new FileInfo(file).Length);
+
+    /// <summary>The churned collection holds whole rounds of points; every snapshot listed is whole; all but the newest two are deleted.</summary>
+    private static async Task VerifyMaintenanceAsync(HttpClient http)
+    {
+        var churned = await Workload.Expect(http, HttpMethod.Post, $"/collections/{Churned}/points/count", new { exact = true });
+        int count = churned.GetProperty("result").GetProperty("count").GetInt32();
+        Assert.True(count % ChurnedPoints == 0, $"the churned collection holds {count} points, not whole rounds"); // a kill may fall between a round's two writes
+        var snapshots = (await Workload.Expect(http, HttpMethod.Get, $"/collections/{Collection}/snapshots")).GetProperty("result").EnumerateArray().ToList();
+        foreach (var snapshot in snapshots)
+        {
+            string name = snapshot.GetProperty("name").GetString()!;
+            byte[] file = await http.GetByteArrayAsync($"/collections/{Collection}/snapshots/{name}");
+            Assert.Equal(snapshot.GetProperty("checksum").GetString(), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file)));
+        }
+
+        foreach (var snapshot in snapshots.SkipLast(2))
+        {
+            await Workload.Expect(http, HttpMethod.Delete, $"/collections/{Collection}/snapshots/{snapshot.GetProperty("name").GetString()}");
+        }
     }
 
     /// <summary>One client's writes, each to ids only it touches, one at a time; returns how many were acknowledged.</summary>

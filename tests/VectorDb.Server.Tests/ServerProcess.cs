@@ -28,16 +28,39 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Starts the server with <paramref name="arguments"/> (e.g. <c>--data-dir</c>, limits) and waits until it listens.</summary>
-    public static async Task<ServerProcess> StartAsync(params string[] arguments)
+    public static Task<ServerProcess> StartAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        var start = StartInfo(AppContext.BaseDirectory);
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"));
+        return StartAsync(start, arguments);
+    }
+
+    /// <summary>
+    /// Starts the server with the README's command, <c>dotnet run --project src/VectorDb.Server</c> (without building:
+    /// the tests' own configuration is built), typed in <paramref name="workingDirectory"/>.
+    /// </summary>
+    public static Task<ServerProcess> StartWithDotnetRunAsync(string workingDirectory)
+    {
+        var start = StartInfo(workingDirectory);
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<configuration>/<framework>/
+        foreach (string argument in new[] { "run", "--no-build", "-c", configuration, "--project", Path.Combine(VectorDb.Tests.Repository.Root, "src", "VectorDb.Server"), "--" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return StartAsync(start, []);
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory) => new("dotnet")
+    {
+        UseShellExecute = false,
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        WorkingDirectory = workingDirectory,
+    };
+
+    private static async Task<ServerProcess> StartAsync(ProcessStartInfo start, string[] arguments)
+    {
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add("http://127.0.0.1:0");
         foreach (string argument in arguments)
