@@ -2,13 +2,14 @@ using System.CommandLine;
 using VectorDb;
 using VectorDb.Cli;
 
-// vectordb — serve, import, query, bench. `vectordb --help` lists the options of each.
+// vectordb — serve, import, query, snapshot, bench. `vectordb --help` lists the options of each.
 var root = new RootCommand("vectordb: an approximate-nearest-neighbor vector database with Qdrant's REST API")
 {
     ServeCommand.Create(),
     ImportCommand.Create(),
     QueryCommand.Create(),
     BenchCommand.Create(),
+    SnapshotCommand.Create(),
 };
 try
 {

@@ -118,6 +118,49 @@ internal sealed class Target : IAsyncDisposable
             p.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object ? payload.GetRawText() : null))];
     }
 
+    /// <summary>Takes a snapshot of a collection: (name, bytes, SHA-256).</summary>
+    public async Task<(string Name, long Size, string Checksum)> CreateSnapshotAsync(string collection)
+    {
+        if (_database is not null)
+        {
+            var snapshot = _database.CreateSnapshot(collection);
+            return (snapshot.Name, snapshot.Size, snapshot.Checksum);
+        }
+
+        return Snapshot(await SendAsync(HttpMethod.Post, $"/collections/{collection}/snapshots?wait=true", null));
+    }
+
+    /// <summary>The snapshots of a collection: (name, bytes, SHA-256).</summary>
+    public async Task<IReadOnlyList<(string Name, long Size, string Checksum)>> ListSnapshotsAsync(string collection)
+    {
+        if (_database is not null)
+        {
+            return [.. _database.ListSnapshots(collection).Select(s => (s.Name, s.Size, s.Checksum))];
+        }
+
+        return [.. (await SendAsync(HttpMethod.Get, $"/collections/{collection}/snapshots", null)).EnumerateArray().Select(Snapshot)];
+    }
+
+    /// <summary>Restores a collection from a snapshot file on this machine (uploaded to a server), replacing one of that name.</summary>
+    public async Task RestoreSnapshotAsync(string collection, string file, string? checksum)
+    {
+        if (_database is not null)
+        {
+            _database.RestoreSnapshot(collection, file, checksum);
+            return;
+        }
+
+        using var content = new MultipartFormDataContent();
+        await using var stream = File.OpenRead(file);
+        content.Add(new StreamContent(stream), "snapshot", Path.GetFileName(file));
+        string query = checksum is null ? "" : $"?checksum={Uri.EscapeDataString(checksum)}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/collections/{collection}/snapshots/upload{query}") { Content = content };
+        await SendAsync(request);
+    }
+
+    private static (string Name, long Size, string Checksum) Snapshot(JsonElement snapshot) =>
+        (snapshot.GetProperty("name").GetString()!, snapshot.GetProperty("size").GetInt64(), snapshot.GetProperty("checksum").GetString()!);
+
     public ValueTask DisposeAsync()
     {
         _database?.Dispose();
@@ -134,6 +177,12 @@ internal sealed class Target : IAsyncDisposable
             request.Content = JsonContent.Create(body, options: Json);
         }
 
+        return await SendAsync(request);
+    }
+
+    private async Task<JsonElement> SendAsync(HttpRequestMessage request)
+    {
+        var (method, path) = (request.Method, request.RequestUri);
         using var response = await _http!.SendAsync(request);
         var json = await response.Content.ReadFromJsonAsync<JsonElement>();
         if (!response.IsSuccessStatusCode)

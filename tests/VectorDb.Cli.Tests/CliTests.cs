@@ -40,6 +40,43 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_taken_locally_is_listed_and_restored_into_a_server()
+    {
+        string data = Path.Combine(_directory, "db");
+        var import = await RunAsync("import", "--data-dir", data, "--file", WriteJsonLines(100), "--collection", "docs", "--distance", "Euclid");
+        Assert.True(import.ExitCode == 0, import.Output);
+        var create = await RunAsync("snapshot", "create", "--data-dir", data, "--collection", "docs");
+        Assert.True(create.ExitCode == 0, create.Output);
+        string name = create.Output.Split('\t')[0].Trim();
+        Assert.StartsWith("docs-", name, StringComparison.Ordinal);
+        var list = await RunAsync("snapshot", "list", "--data-dir", data, "--collection", "docs");
+        Assert.Contains(name[..10], list.Output, StringComparison.Ordinal); // the table may wrap the rest
+
+        int port = FreePort();
+        using var server = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", Path.Combine(_directory, "server"));
+        try
+        {
+            string url = $"http://127.0.0.1:{port}";
+            await WaitUntilReadyAsync(url);
+            var restore = await RunAsync("snapshot", "restore", "--url", url, "--collection", "copy", "--file", Path.Combine(data, "snapshots", "docs", name));
+            Assert.True(restore.ExitCode == 0, restore.Output);
+            var query = await RunAsync("query", "--url", url, "--collection", "copy", "--vector", "[3, 0]", "--limit", "1");
+            Assert.True(query.ExitCode == 0, query.Output);
+            Assert.Contains("│ 3 ", query.Output, StringComparison.Ordinal);
+
+            var damaged = Path.Combine(_directory, "damaged.snapshot");
+            await File.WriteAllBytesAsync(damaged, [1, 2, 3], TestContext.Current.CancellationToken);
+            var refused = await RunAsync("snapshot", "restore", "--url", url, "--collection", "copy", "--file", damaged);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("snapshot", refused.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public async Task Import_and_query_over_rest_through_serve()
     {
         int port = FreePort();
