@@ -57,7 +57,7 @@ static int Usage()
           VectorDb.Bench cutoff [--data ../shared/data/wordnet-arcticxs-384] [--fractions 0.001,0.01,0.05] [--max-queries 1000] [--out result.json]
           VectorDb.Bench large make|truth|load|query …   (a collection bigger than RAM; see bench/tiers.sh)
           VectorDb.Bench rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]
-          VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--out result.json]
+          VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--throughput false] [--rewrite 0.2] [--out result.json]
         """);
     return 2;
 }

@@ -8,8 +8,7 @@ namespace VectorDb.Storage;
 /// </summary>
 internal static partial class DirectorySync
 {
-    private const int ReadOnly = 0; // O_RDONLY
-    private const int DirectoryOnly = 0x10000; // O_DIRECTORY on Linux
+    private const int ReadOnly = 0; // O_RDONLY, which opens a directory too (O_DIRECTORY's value differs between architectures)
 
     /// <summary>Flushes <paramref name="directory"/>'s entries to disk (a no-op where the OS does not need it).</summary>
     /// <exception cref="IOException">The directory could not be opened or flushed.</exception>
@@ -20,7 +19,7 @@ internal static partial class DirectorySync
             return; // Windows has no directory fsync (NTFS journals renames); other systems are not supported for storage
         }
 
-        int descriptor = Open(directory, ReadOnly | DirectoryOnly);
+        int descriptor = Open(directory, ReadOnly);
         if (descriptor < 0)
         {
             throw new IOException($"Cannot open {directory} to flush it: errno {Marshal.GetLastPInvokeError()}.");

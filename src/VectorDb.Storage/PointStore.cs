@@ -89,8 +89,8 @@ internal sealed unsafe class PointStore : IDisposable
     private readonly long _segmentBytes;
     private readonly long _indexBytes;
 
-    // Records in the log from its begin address (point records, payload parts, tombstones): with the number of live
-    // points, how much of the log is garbage that a compaction would reclaim.
+    // Point records and tombstones in the log from its begin address (payload parts are not counted): with the number of
+    // live points, how much of the log is garbage that a compaction would reclaim.
     private long _records;
 
     // Points whose payload is stored in parts, with their number: a rewrite or delete removes parts no longer used.
@@ -140,7 +140,8 @@ internal sealed unsafe class PointStore : IDisposable
 
     /// <summary>
     /// Compacts the log when at least half its records are superseded or deleted and a segment would be freed:
-    /// the log is made read-only up to its tail, its live records are copied to the tail and the begin address moves past them.
+    /// the log is made read-only up to its tail, its live records (found by looking each up) are copied to the tail and
+    /// the begin address moves past them.
     /// Nothing is removed from disk here (<see cref="ReleaseUntil"/> does that once no retained checkpoint needs it).
     /// Writers may run meanwhile; the caller keeps checkpoints out.
     /// </summary>
@@ -162,7 +163,8 @@ internal sealed unsafe class PointStore : IDisposable
         var session = Rent();
         try
         {
-            session.Compact(until, CompactionType.Scan);
+            // Lookup, not Scan: a scan compaction copies every live record into a temporary in-memory store first.
+            session.Compact(until, CompactionType.Lookup);
         }
         finally
         {
@@ -233,12 +235,13 @@ internal sealed unsafe class PointStore : IDisposable
         {
             while (iterator.GetNext(out var info))
             {
-                _records++;
                 var key = iterator.GetKey().AsReadOnlySpan();
                 if (key.Length == PartKeyBytes)
                 {
                     continue; // read by key below, once it is known which parts the point's latest record counts
                 }
+
+                _records++;
 
                 var point = ReadKey(key);
                 if (info.Tombstone)
@@ -283,8 +286,8 @@ internal sealed unsafe class PointStore : IDisposable
     /// </summary>
     /// <remarks>
     /// Two passes over the log: the first finds each key's latest address, the second hands over only those records,
-    /// without holding them: a collection is read in the memory of its keys. A payload's parts are written before its
-    /// point's record, so they are met first and joined to it.
+    /// without holding them (a collection is read in the memory of its keys), but for the points whose payload is in
+    /// parts, which are joined to their parts at the end.
     /// </remarks>
     /// <returns>The number of points handed over.</returns>
     public int ReadCollection(uint collectionId, long cut, Action<PointId, ReadOnlySpan<byte>> point)
@@ -304,6 +307,7 @@ internal sealed unsafe class PointStore : IDisposable
         }
 
         var parts = new Dictionary<(PointId Id, int Part), byte[]>();
+        var split = new List<(PointId Id, StoredPointValue Value)>(); // points whose payload is in parts
         int count = 0;
         using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, cut))
         {
@@ -324,29 +328,33 @@ internal sealed unsafe class PointStore : IDisposable
                     continue;
                 }
 
-                var stored = Serialization.Deserialize<StoredPointSummary>(value.ToArray());
-                if (stored.PayloadParts == 0)
+                if (Serialization.Deserialize<StoredPointSummary>(value.ToArray()).PayloadParts == 0)
                 {
                     point(id, value);
                 }
                 else
                 {
-                    using var payload = new MemoryStream();
-                    for (int i = 0; i < stored.PayloadParts; i++)
-                    {
-                        payload.Write(parts.Remove((id, i), out var bytes) ? bytes : throw new InvalidDataException($"Part {i} of the payload of point {id} is missing from the store."));
-                    }
-
-                    var whole = Serialization.Deserialize<StoredPointValue>(value.ToArray()) with
-                    {
-                        PayloadJson = System.Text.Encoding.UTF8.GetString(payload.GetBuffer().AsSpan(0, (int)payload.Length)),
-                        PayloadParts = 0,
-                    };
-                    point(id, Serialization.Serialize(whole));
+                    split.Add((id, Serialization.Deserialize<StoredPointValue>(value.ToArray())));
                 }
 
                 count++;
             }
+        }
+
+        // A point's parts may lie before or after its record (an in-place update, a compaction's copies): joined last.
+        foreach (var (id, value) in split)
+        {
+            using var payload = new MemoryStream();
+            for (int i = 0; i < value.PayloadParts; i++)
+            {
+                payload.Write(parts.GetValueOrDefault((id, i)) ?? throw new InvalidDataException($"Part {i} of the payload of point {id} is missing from the store."));
+            }
+
+            point(id, Serialization.Serialize(value with
+            {
+                PayloadJson = System.Text.Encoding.UTF8.GetString(payload.GetBuffer().AsSpan(0, (int)payload.Length)),
+                PayloadParts = 0,
+            }));
         }
 
         return count;
@@ -478,7 +486,10 @@ internal sealed unsafe class PointStore : IDisposable
                 session.Upsert(ref keyBytes, ref valueBytes);
             }
 
-            Interlocked.Increment(ref _records);
+            if (part < 0)
+            {
+                Interlocked.Increment(ref _records);
+            }
         }
         finally
         {
@@ -497,7 +508,10 @@ internal sealed unsafe class PointStore : IDisposable
                 session.Delete(ref keyBytes);
             }
 
-            Interlocked.Increment(ref _records);
+            if (key.Length == KeyBytes)
+            {
+                Interlocked.Increment(ref _records);
+            }
         }
         finally
         {

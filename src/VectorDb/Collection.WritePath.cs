@@ -236,8 +236,11 @@ public sealed partial class Collection : ICollectionState
     private int ApplyPoints(Point[] batch)
     {
         var spaces = _spaces;
-        // Payload indexes linked in the background work from lists of nodes taken earlier: no reuse while they run.
-        int[] nodes = _table.Allocate(batch.Length, _payloadIndexes.Linking ? null : node => spaces.Dense.Values.All(space => space.Graph.CanReuse(node)));
+        // Payload indexes linked in the background work from lists of nodes taken earlier: no reuse while they run, nor
+        // ever with a tenant index, whose value graphs keep copies of vectors.
+        int[] nodes = _table.Allocate(
+            batch.Length,
+            _payloadIndexes.Linking || _payloadIndexes.HasTenantIndex ? null : node => spaces.Dense.Values.All(space => space.Graph.CanReuse(node)));
         if (batch.Length >= ParallelInsertThreshold && Environment.ProcessorCount > 1)
         {
             Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => InsertUnpublished(batch[i], nodes[i], spaces));

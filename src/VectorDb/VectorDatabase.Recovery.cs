@@ -30,6 +30,7 @@ public sealed partial class VectorDatabase
         try
         {
             database.Recover();
+            database.RemoveLeftovers();
             durable.Start(() => [.. database._collections.Values], database.AliasTargets);
             foreach (var collection in database._collections.Values)
             {
@@ -46,6 +47,44 @@ public sealed partial class VectorDatabase
         {
             database.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes what a crash left behind: row files of collections that no longer exist (dropped, or a restore that did
+    /// not complete) and snapshot work in progress (staging folders, uploads, partly written files).
+    /// </summary>
+    private void RemoveLeftovers()
+    {
+        var ids = _collections.Values.Select(c => c.Id).ToHashSet();
+        string vectors = System.IO.Path.Combine(_durable!.Root, "vectors");
+        foreach (string file in Directory.Exists(vectors) ? Directory.EnumerateFiles(vectors, "collection-*") : [])
+        {
+            string name = System.IO.Path.GetFileName(file);
+            int end = name.IndexOf('.', StringComparison.Ordinal);
+            if (end > "collection-".Length && uint.TryParse(name["collection-".Length..end], System.Globalization.CultureInfo.InvariantCulture, out uint id) && !ids.Contains(id))
+            {
+                File.Delete(file);
+            }
+        }
+
+        string snapshots = System.IO.Path.Combine(_durable.Root, "snapshots");
+        var folders = Directory.Exists(snapshots)
+            ? Directory.EnumerateDirectories(snapshots).Where(d => !System.IO.Path.GetFileName(d).StartsWith('.')).Prepend(snapshots).ToList()
+            : [];
+        foreach (string folder in folders)
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(folder).Where(e => System.IO.Path.GetFileName(e).StartsWith('.') || e.EndsWith(".tmp", StringComparison.Ordinal)))
+            {
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+            }
         }
     }
 
@@ -157,12 +196,24 @@ public sealed partial class VectorDatabase
     private bool LoadCollections(DurableStore durable, CheckpointManifest manifest, string folder)
     {
         var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, RecoveredPoint>());
+        var orphans = new List<(uint CollectionId, PointId Id)>();
         foreach (var point in durable.Points.ReadAll())
         {
             if (stored.TryGetValue(point.CollectionId, out var points))
             {
                 points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames, point.MultivectorNodes);
             }
+            else
+            {
+                orphans.Add((point.CollectionId, point.Id));
+            }
+        }
+
+        // Points of no collection: a drop or a snapshot restore that a crash interrupted. Their ids are below the
+        // manifest's next one, so no collection the log creates can take them.
+        foreach (var (collectionId, id) in orphans)
+        {
+            durable.Points.Delete(collectionId, id);
         }
 
         bool rebuilt = false;

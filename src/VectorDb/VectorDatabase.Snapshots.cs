@@ -26,7 +26,8 @@ public sealed partial class VectorDatabase
         var target = GetCollection(collection);
         string folder = SnapshotFolder(target.Name);
         Directory.CreateDirectory(folder);
-        string name = $"{target.Name}-{target.Id}-{DateTime.UtcNow:yyyy-MM-dd-HH-mm-ss-fff}{SnapshotFile.Extension}";
+        // Named as Qdrant names them; a long collection name is cut so that the name fits a file system's 255 bytes.
+        string name = $"{target.Name[..Math.Min(target.Name.Length, 200)]}-{target.Id}-{DateTime.UtcNow:yyyy-MM-dd-HH-mm-ss-fff}{SnapshotFile.Extension}";
         string staging = System.IO.Path.Combine(folder, $".{name}.staging");
         Directory.CreateDirectory(staging);
         try
@@ -132,34 +133,37 @@ public sealed partial class VectorDatabase
     /// replacing a collection of that name. Everything is checked first — that it is a VectorDb snapshot of a format
     /// this version reads, that its entries match their checksums (and the whole file <paramref name="checksum"/>, when
     /// given), that its graphs agree with its points — and nothing is replaced when a check fails. Graphs load from the
-    /// snapshot, not rebuilt. A checkpoint makes the restored collection durable before this returns.
+    /// snapshot, not rebuilt. Two checkpoints make the restored collection durable before this returns, so that even the
+    /// one recovery falls back to holds it (the restore itself is not logged).
     /// </summary>
-    /// <exception cref="InvalidRequestException">The file is not a usable snapshot, or its checksum differs.</exception>
+    /// <exception cref="InvalidRequestException">The file is not a usable snapshot, or its checksum differs, or the name is an alias's.</exception>
     public Collection RestoreSnapshot(string collection, string file, string? checksum = null)
     {
         ValidateName(collection);
         var durable = DurableForSnapshots();
-        if (checksum is not null && !string.Equals(SnapshotFile.Checksum(file), checksum.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (TryGetCollection(collection, out var named) && named.Name != collection)
         {
-            throw new InvalidRequestException($"The snapshot's SHA-256 is {SnapshotFile.Checksum(file)}, not {checksum} as given: it was not restored.");
+            throw new InvalidRequestException($"`{collection}` is an alias of collection `{named.Name}`: restore under a collection's name.");
+        }
+
+        if (!File.Exists(file))
+        {
+            throw new NotFoundException($"Snapshot file {file} not found.");
+        }
+
+        if (checksum is not null && SnapshotFile.Checksum(file) is var actual && !string.Equals(actual, checksum.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidRequestException($"The snapshot's SHA-256 is {actual}, not {checksum} as given: it was not restored.");
         }
 
         string staging = System.IO.Path.Combine(durable.Root, "snapshots", $".restore-{Guid.NewGuid():N}");
         uint id = 0;
         var stored = new List<PointId>();
+        Collection? restored = null;
+        bool swapped = false;
         try
         {
-            SnapshotManifest manifest;
-            try
-            {
-                using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-                manifest = SnapshotFile.Extract(input, staging);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
-            }
-
+            var manifest = Unpack(file, staging);
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
@@ -171,14 +175,13 @@ public sealed partial class VectorDatabase
             {
                 string rows = durable.RowsFile(id, vector);
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(rows)!);
-                File.Move(System.IO.Path.Combine(staging, rowEntry), rows);
+                File.Move(System.IO.Path.Combine(staging, rowEntry), rows); // a plain name the archive holds (SnapshotFile.Extract)
                 File.Move(System.IO.Path.Combine(staging, rowEntry + ".id"), rows + ".id");
             }
 
-            var points = ReadSnapshotPoints(System.IO.Path.Combine(staging, SnapshotFile.PointsEntry), durable, id, stored);
-            Collection restored;
             try
             {
+                var points = ReadSnapshotPoints(System.IO.Path.Combine(staging, SnapshotFile.PointsEntry), durable, id, stored);
                 (restored, _) = LoadCollection(durable, entry, staging, points, rebuildIfDamaged: false);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
@@ -187,41 +190,47 @@ public sealed partial class VectorDatabase
             }
 
             Collection? replaced = null;
-            durable.CheckpointAfter(() =>
+            try
             {
-                lock (_lock)
+                durable.CheckpointAfter(() =>
                 {
-                    if (_collections.TryRemove(collection, out replaced))
+                    lock (_lock)
                     {
-                        RetargetAliases(replaced.Id, id);
-                    }
+                        if (_collections.TryRemove(collection, out replaced))
+                        {
+                            RetargetAliases(replaced.Id, id);
+                        }
 
-                    _collections[collection] = restored;
-                }
-            });
-            stored.Clear();
-            if (replaced is not null)
+                        _collections[collection] = restored;
+                        swapped = true;
+                    }
+                });
+            }
+            catch when (swapped)
             {
-                replaced.Drop();
-                durable.CheckpointTwiceSoon();
+                Unswap(collection, restored, replaced); // the checkpoint that holds the swap was not written
+                swapped = false;
+                throw;
             }
 
+            stored.Clear();
+            try
+            {
+                durable.Checkpoint(); // so that the checkpoint recovery falls back to holds the restored collection too
+            }
+            catch (Exception e) when (e is IOException or StorageException)
+            {
+                durable.CheckpointTwiceSoon(); // the restore is durable; the fallback follows as soon as a checkpoint succeeds
+            }
+
+            replaced?.Drop();
             return restored;
         }
         finally
         {
-            // A restore that did not complete leaves nothing behind: its points, its row files, its staging folder.
-            foreach (var point in stored)
+            if (!swapped)
             {
-                durable.Points.Delete(id, point);
-            }
-
-            if (stored.Count > 0 || !_collections.Values.Any(c => c.Id == id))
-            {
-                foreach (var rows in Directory.Exists(System.IO.Path.Combine(durable.Root, "vectors")) ? Directory.EnumerateFiles(System.IO.Path.Combine(durable.Root, "vectors"), $"collection-{id}.*") : [])
-                {
-                    File.Delete(rows);
-                }
+                AbandonRestore(durable, id, restored, stored);
             }
 
             if (Directory.Exists(staging))
@@ -231,21 +240,87 @@ public sealed partial class VectorDatabase
         }
     }
 
+    /// <summary>Unpacks and checks a snapshot file into <paramref name="staging"/>.</summary>
+    private static SnapshotManifest Unpack(string file, string staging)
+    {
+        try
+        {
+            using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            return SnapshotFile.Extract(input, staging);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
+        }
+    }
+
+    /// <summary>Puts back the collection a restore replaced, when the checkpoint that was to make the restore durable failed.</summary>
+    private void Unswap(string collection, Collection restored, Collection? replaced)
+    {
+        lock (_lock)
+        {
+            _collections.TryRemove(collection, out _);
+            if (replaced is not null)
+            {
+                _collections[collection] = replaced;
+                RetargetAliases(restored.Id, replaced.Id);
+            }
+        }
+    }
+
+    /// <summary>What a restore that did not complete leaves: its collection, its points in the store, its row files.</summary>
+    private static void AbandonRestore(DurableStore durable, uint id, Collection? restored, List<PointId> stored)
+    {
+        restored?.Release();
+        foreach (var point in stored)
+        {
+            durable.Points.Delete(id, point);
+        }
+
+        string vectors = System.IO.Path.Combine(durable.Root, "vectors");
+        if (id != 0 && Directory.Exists(vectors))
+        {
+            foreach (var rows in Directory.EnumerateFiles(vectors, $"collection-{id}.*"))
+            {
+                File.Delete(rows);
+            }
+        }
+    }
+
     /// <summary>Reads a snapshot's points into the point store under the new collection's id, noting each in <paramref name="stored"/>.</summary>
     private static Dictionary<PointId, RecoveredPoint> ReadSnapshotPoints(string file, DurableStore durable, uint id, List<PointId> stored)
     {
         var points = new Dictionary<PointId, RecoveredPoint>();
         using var reader = new BinaryReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
-        while (reader.BaseStream.Position < reader.BaseStream.Length)
+        try
         {
-            var point = Serialization.Deserialize<PointId>(reader.ReadBytes(reader.ReadInt32()));
-            var value = Serialization.Deserialize<StoredPointValue>(reader.ReadBytes(reader.ReadInt32()));
-            durable.Points.Upsert(id, point, value);
-            stored.Add(point);
-            points[point] = new RecoveredPoint(value.InternalId, value.PayloadJson, value.SparseVectors, value.NamedVectorNames ?? value.NamedVectors?.Keys.ToArray(), value.MultivectorNodes);
+            while (reader.BaseStream.Position < reader.BaseStream.Length)
+            {
+                var point = Serialization.Deserialize<PointId>(ReadFrame(reader));
+                var value = Serialization.Deserialize<StoredPointValue>(ReadFrame(reader));
+                if (!points.TryAdd(point, new RecoveredPoint(value.InternalId, value.PayloadJson, value.SparseVectors, value.NamedVectorNames ?? value.NamedVectors?.Keys.ToArray(), value.MultivectorNodes)))
+                {
+                    throw new InvalidDataException($"Point {point} is in the snapshot twice.");
+                }
+
+                durable.Points.Upsert(id, point, value);
+                stored.Add(point);
+            }
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"Its points end early: {e.Message}", e);
         }
 
         return points;
+    }
+
+    private static byte[] ReadFrame(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        return length is >= 0 and <= PointStore.MaxValueBytes * 64
+            ? reader.ReadBytes(length)
+            : throw new InvalidDataException($"A point record in the snapshot claims {length} bytes.");
     }
 
     private DurableStore DurableForSnapshots()

@@ -54,6 +54,72 @@ public sealed class SnapshotTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_collection_and_a_payload_stored_in_parts_round_trip()
+    {
+        using var database = VectorDatabase.Open(_first.Path);
+        database.CreateCollection("empty", new CollectionOptions { Dimensions = 4 });
+        var empty = database.CreateSnapshot("empty");
+        Assert.Equal(0, database.RestoreSnapshot("empty-copy", SnapshotPath(empty)).Count());
+
+        var large = database.CreateCollection("large", new CollectionOptions { Dimensions = 4, Distance = DistanceMetric.Euclid });
+        string text = new('z', 3 << 20); // over a point-store record: stored in parts
+        large.Upsert([new Point(1, [1, 0, 0, 0], Payload.FromObject(new { text = "short" })), new Point(2, [0, 1, 0, 0])]);
+        database.Checkpoint();
+        large.Upsert([new Point(1, [1, 0, 0, 0], Payload.FromObject(new { text }))]); // the record is rewritten, its parts appended
+        var snapshot = database.CreateSnapshot("large");
+        var copy = database.RestoreSnapshot("large-copy", SnapshotPath(snapshot));
+        Assert.Equal(text, copy.Get(1UL)!.Payload!.Root.GetProperty("text").GetString());
+        Assert.Equal(2, copy.Count());
+    }
+
+    [Fact]
+    public void A_snapshot_naming_a_file_outside_itself_is_refused_and_touches_nothing()
+    {
+        using var database = VectorDatabase.Open(_first.Path);
+        var collection = database.CreateCollection("c", new CollectionOptions { Dimensions = 4 });
+        collection.Upsert([new Point(1, [1, 0, 0, 0])]);
+        string file = SnapshotPath(database.CreateSnapshot("c"));
+        string victim = Path.Combine(_first.Path, "victim.txt");
+        File.WriteAllText(victim, "keep me");
+
+        string forged = Path.Combine(_second.Path, "forged.snapshot");
+        Rewrite(file, forged, manifest => manifest.Replace("\"RowFiles\": null", "\"RowFiles\": {\"\": \"../../victim.txt\"}", StringComparison.Ordinal));
+        var error = Assert.Throws<InvalidRequestException>(() => database.RestoreSnapshot("c", forged));
+        Assert.Contains("victim.txt", error.Message, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(victim));
+        Assert.Equal(1, database.GetCollection("c").Count());
+    }
+
+    /// <summary>Copies a snapshot with its manifest changed by <paramref name="change"/>, its checksums made to match.</summary>
+    private static void Rewrite(string source, string target, Func<string, string> change)
+    {
+        var entries = new List<(string Name, byte[] Content)>();
+        using (var reader = new System.Formats.Tar.TarReader(File.OpenRead(source)))
+        {
+            while (reader.GetNextEntry() is { } entry)
+            {
+                using var content = new MemoryStream();
+                entry.DataStream?.CopyTo(content);
+                entries.Add((entry.Name, content.ToArray()));
+            }
+        }
+
+        byte[] manifest = System.Text.Encoding.UTF8.GetBytes(change(System.Text.Encoding.UTF8.GetString(entries[0].Content)));
+        entries[0] = (entries[0].Name, manifest);
+        var sums = entries.Take(entries.Count - 1).ToDictionary(e => e.Name, e => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(e.Content)));
+        entries[^1] = (entries[^1].Name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(sums));
+        using var output = File.Create(target);
+        using var writer = new System.Formats.Tar.TarWriter(output);
+        foreach (var (name, content) in entries)
+        {
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+        }
+    }
+
+    private string SnapshotPath(SnapshotInfo snapshot) =>
+        Path.Combine(_first.Path, "snapshots", snapshot.Name[..snapshot.Name.IndexOf('-', StringComparison.Ordinal)], snapshot.Name);
+
+    [Fact]
     public void Rows_kept_on_disk_and_named_vectors_travel_with_the_snapshot_and_aliases_follow_a_replaced_collection()
     {
         string file;

@@ -8,7 +8,9 @@ namespace VectorDb.Bench.Storage;
 /// <summary>
 /// <c>storage</c>: durable-write throughput (wait=true one point per call, wait=true and wait=false in batches),
 /// then recovery time and disk bytes per point for each requested size.
-/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--reuse true] [--index-tag true|tenant] [--out result.json]</code>
+/// <code>storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--reuse true] [--index-tag true|tenant] [--throughput false] [--rewrite 0.2] [--out result.json]</code>
+/// <c>--rewrite F</c> then rewrites a fraction F of each database's points, checkpoints, and reports disk bytes per point
+/// against the raw vector and payload bytes, snapshot create and restore times, and the time to the first query after a restore.
 /// <c>--reuse true</c> keeps a database a previous run loaded into <c>--dir</c> (loading 1M points takes minutes).
 /// <c>--index-tag true</c> indexes the points' keyword <c>tag</c> (10 values), whose value links a checkpoint saves
 /// (<c>tenant</c>: as a tenant index, whose value graphs it saves); each open then also reports when the collection
@@ -28,14 +30,23 @@ public static class StorageCommand
         bool reuse = values.GetValueOrDefault("reuse", "false") == "true";
         string indexTag = values.GetValueOrDefault("index-tag", "false");
 
+        double rewrite = double.Parse(values.GetValueOrDefault("rewrite", "0"), CultureInfo.InvariantCulture);
         var report = new Dictionary<string, object>
         {
             ["dims"] = dims,
             ["batch"] = batch,
             ["processors"] = Environment.ProcessorCount,
-            ["throughput"] = MeasureThroughput(Path.Combine(root, "throughput"), dims, batch),
-            ["recovery"] = sizes.Select(n => MeasureRecovery(Path.Combine(root, $"recovery-{n}"), dims, n, batch, reuse, indexTag)).ToList(),
         };
+        if (values.GetValueOrDefault("throughput", "true") == "true")
+        {
+            report["throughput"] = MeasureThroughput(Path.Combine(root, "throughput"), dims, batch);
+        }
+
+        report["recovery"] = sizes.Select(n => MeasureRecovery(Path.Combine(root, $"recovery-{n}"), dims, n, batch, reuse, indexTag)).ToList();
+        if (rewrite > 0)
+        {
+            report["rewrite_and_snapshot"] = sizes.Select(n => MeasureRewriteAndSnapshot(Path.Combine(root, $"recovery-{n}"), Path.Combine(root, $"restored-{n}"), dims, n, rewrite, batch)).ToList();
+        }
 
         string json = JsonSerializer.Serialize(report, Indented);
         Console.WriteLine(json);
@@ -134,6 +145,76 @@ public static class StorageCommand
             ["raw_vector_bytes_per_point"] = 4 * dims,
         };
     }
+
+    /// <summary>
+    /// On a loaded database: rewrites <paramref name="fraction"/> of its points with new vectors, checkpoints (which
+    /// compacts the point store once due), and reports disk bytes per point against the raw vector and payload bytes;
+    /// then takes a snapshot, restores it into another directory, and times the first query after the restore.
+    /// </summary>
+    private static Dictionary<string, object> MeasureRewriteAndSnapshot(string directory, string restoreDirectory, int dims, int count, double fraction, int batch)
+    {
+        var report = new Dictionary<string, object> { ["points"] = count, ["rewritten_fraction"] = fraction };
+        string file;
+        using (var database = VectorDatabase.Open(directory))
+        {
+            var collection = database.GetCollection("bench");
+            var random = new Random(3);
+            int rewritten = (int)(count * fraction);
+            var watch = Stopwatch.StartNew();
+            for (int start = 0; start < rewritten; start += batch)
+            {
+                collection.Upsert(MakePoints(random, start, Math.Min(batch, rewritten - start), dims), wait: false);
+            }
+
+            report["rewrite_seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            watch.Restart();
+            database.Checkpoint();
+            database.Checkpoint(); // the second removes what the older retained checkpoint held on to
+            report["checkpoints_seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            long disk = DirectoryBytes(directory, except: "snapshots");
+            long raw = (long)count * ((4L * dims) + PayloadBytes);
+            report["disk_bytes"] = disk;
+            report["disk_bytes_per_point"] = Math.Round(disk / (double)count, 1);
+            report["raw_bytes_per_point"] = (4 * dims) + PayloadBytes;
+            report["disk_to_raw"] = Math.Round(disk / (double)raw, 3);
+            report["disk_by_folder"] = Directory.EnumerateDirectories(directory).ToDictionary(d => Path.GetFileName(d), d => DirectoryBytes(d, except: null));
+
+            watch.Restart();
+            var snapshot = database.CreateSnapshot("bench");
+            report["snapshot_create_seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            report["snapshot_bytes"] = snapshot.Size;
+            file = Path.Combine(directory, "snapshots", "bench", snapshot.Name);
+        }
+
+        Reset(restoreDirectory);
+        using (var restored = VectorDatabase.Open(restoreDirectory))
+        {
+            var watch = Stopwatch.StartNew();
+            var collection = restored.RestoreSnapshot("bench", file);
+            report["snapshot_restore_seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            var query = new float[dims];
+            query.AsSpan().Fill(0.5f);
+            collection.Search(query, 10);
+            report["restore_to_first_query_seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
+            if (collection.Count() != count)
+            {
+                throw new InvalidOperationException($"The restored collection holds {collection.Count()} points, not {count}.");
+            }
+        }
+
+        File.Delete(file);
+        Reset(restoreDirectory);
+        Console.Error.WriteLine($"{count} points, {fraction:P0} rewritten: {report["disk_bytes_per_point"]} disk bytes/point ({report["disk_to_raw"]}× raw); snapshot {report["snapshot_create_seconds"]} s, restore {report["snapshot_restore_seconds"]} s, first query after {report["restore_to_first_query_seconds"]} s");
+        return report;
+    }
+
+    /// <summary>The payload <see cref="MakePoints"/> writes, as JSON bytes, about.</summary>
+    private const int PayloadBytes = 24;
+
+    private static long DirectoryBytes(string directory, string? except) =>
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(file => except is null || !Path.GetRelativePath(directory, file).StartsWith(except, StringComparison.Ordinal))
+            .Sum(file => new FileInfo(file).Length);
 
     private static void WaitWhileIndexing(Collection collection)
     {

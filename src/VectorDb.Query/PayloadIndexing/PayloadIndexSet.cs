@@ -96,6 +96,12 @@ internal sealed class PayloadIndexSet(HnswIndex? graph, bool valueLinks = true) 
     public void WriteLinks(string key, Stream stream) =>
         (ReachOf(Find(key)) ?? throw new ArgumentException($"No index with reach on `{key}`.", nameof(key))).Write(stream);
 
+    /// <summary>
+    /// True when some index is a tenant index: its value graphs hold copies of their points' vectors, which a node taking
+    /// a new point would not update (a graph built from a list of nodes taken before the old point left may still add it).
+    /// </summary>
+    public bool HasTenantIndex => Volatile.Read(ref _byKey).Values.Any(IsTenant);
+
     /// <summary>True while some index links values' points, or builds their graphs, in the background.</summary>
     public bool Linking => Volatile.Read(ref _byKey).Values.Any(index => ReachOf(index) is { Building: true });
 

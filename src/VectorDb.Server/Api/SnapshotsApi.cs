@@ -39,7 +39,7 @@ internal static class SnapshotsApi
                 {
                     db.CreateSnapshot(name);
                 }
-                catch (Exception e) when (e is VectorDbException or IOException or ObjectDisposedException)
+                catch (Exception e) when (e is VectorDbException or IOException or InvalidDataException or UnauthorizedAccessException or ObjectDisposedException)
                 {
                     SnapshotLog.CreateFailed(logger, name, e);
                 }
@@ -54,7 +54,7 @@ internal static class SnapshotsApi
             .WithMetadata(QueryParameters.Wait).WithSummary("Delete a snapshot");
         group.MapPut("/recover", (string name, RecoverSnapshotRequest request, HttpContext context, VectorDatabase db) =>
         {
-            RequestParsing.Wait(context, absent: true); // restoring always completes before the answer
+            RequireWait(context);
             CheckPriority(request.Priority);
             if (request.ApiKey is not null)
             {
@@ -66,7 +66,7 @@ internal static class SnapshotsApi
         }).WithMetadata(QueryParameters.Wait).WithSummary("Restore a collection from a snapshot on the server's disk (file://), replacing one of that name");
         group.MapPost("/upload", async (string name, HttpContext context, VectorDatabase db) =>
         {
-            RequestParsing.Wait(context, absent: true);
+            RequireWait(context);
             CheckPriority(context.Request.Query["priority"].FirstOrDefault());
             string file = await ReceiveAsync(context, db);
             try
@@ -89,6 +89,15 @@ internal static class SnapshotsApi
     /// <summary>Qdrant's answer to work started in the background: <c>{"result": null, "status": "accepted"}</c>, 202.</summary>
     private static IResult Accepted(HttpContext context) =>
         Results.Json(new { result = (object?)null, status = "accepted", time = RequestClock.Seconds(context) }, statusCode: StatusCodes.Status202Accepted);
+
+    /// <summary>A restore answers once it is done and durable: <c>wait=false</c>, which asks for an answer before, is refused.</summary>
+    private static void RequireWait(HttpContext context)
+    {
+        if (!RequestParsing.Wait(context, absent: true))
+        {
+            throw new InvalidRequestException("`wait=false` is not supported here yet: a restore answers once it is done and durable.");
+        }
+    }
 
     private static void CheckPriority(string? priority)
     {

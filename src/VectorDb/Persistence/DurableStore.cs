@@ -231,7 +231,15 @@ internal sealed class DurableStore : IDisposable
             _gate.ExitWriteLock();
         }
 
-        DeleteUnretained();
+        try
+        {
+            DeleteUnretained(); // the checkpoint is written: failing to clean up after it does not undo it
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StorageLog.CheckpointFailed(Logger, e);
+        }
+
         _livePoints = manifest.Collections.Sum(c => (long)c.Points);
         if (Volatile.Read(ref _checkpointsRequested) > 0)
         {
@@ -281,22 +289,30 @@ internal sealed class DurableStore : IDisposable
 
     private void CheckpointIfDue()
     {
-        long pending = Log.TailAddress - _lastCheckpointAddress;
-        bool due = Volatile.Read(ref _checkpointsRequested) > 0
-            || pending >= CheckpointLogBytes
-            || (pending > 0 && Environment.TickCount64 - _lastCheckpointTicks >= Options.CheckpointInterval.TotalMilliseconds);
-        if (!due || _disposed)
+        // A checkpoint or snapshot under way: this tick passes rather than queue behind it (the next one looks again).
+        if (_disposed || !_checkpointLock.TryEnter())
         {
             return;
         }
 
         try
         {
-            Checkpoint();
+            long pending = Log.TailAddress - _lastCheckpointAddress;
+            bool due = Volatile.Read(ref _checkpointsRequested) > 0
+                || pending >= CheckpointLogBytes
+                || (pending > 0 && Environment.TickCount64 - _lastCheckpointTicks >= Options.CheckpointInterval.TotalMilliseconds);
+            if (due && !_disposed)
+            {
+                CheckpointHoldingLock(changeWhileWritersOut: null, copyWhileWritersOut: null);
+            }
         }
         catch (Exception e) when (e is IOException or StorageException or UnauthorizedAccessException or ObjectDisposedException)
         {
             StorageLog.CheckpointFailed(Logger, e);
+        }
+        finally
+        {
+            _checkpointLock.Exit();
         }
     }
 

@@ -113,7 +113,8 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
 
     /// <summary>
     /// Gives back a node whose point was retired (<see cref="Retire"/>) and whose vector spaces were repaired around
-    /// it, for a later write to reuse: memory then follows live points, not how often they were rewritten. Writers only.
+    /// it, for a later write to reuse, so that the collection's per-node memory follows its live points rather than how
+    /// often they were rewritten (multivector members and tenant graphs, which have nodes of their own, still grow). Writers only.
     /// </summary>
     public void Free(int node)
     {

@@ -114,18 +114,20 @@ internal static class SnapshotFile
                         : $"Not a VectorDb snapshot: its first entry is `{entry.Name}`, not `{ManifestEntry}`.");
                 }
 
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
                 {
                     throw new InvalidDataException($"The snapshot's entry `{entry.Name}` is not a file.");
                 }
 
+                var content = entry.DataStream ?? Stream.Null; // an empty entry has none
+
                 if (entry.Name == ChecksumsEntry)
                 {
-                    expected = JsonSerializer.Deserialize<Dictionary<string, string>>(entry.DataStream) ?? [];
+                    expected = JsonSerializer.Deserialize<Dictionary<string, string>>(content) ?? [];
                     break;
                 }
 
-                if (entry.Name.Contains('/', StringComparison.Ordinal) || entry.Name.Contains('\\', StringComparison.Ordinal) || entry.Name.StartsWith('.'))
+                if (!IsPlainName(entry.Name))
                 {
                     throw new InvalidDataException($"The snapshot's entry `{entry.Name}` is not a plain file name.");
                 }
@@ -135,7 +137,7 @@ internal static class SnapshotFile
                 using (var sha = SHA256.Create())
                 using (var hashed = new CryptoStream(file, sha, CryptoStreamMode.Write))
                 {
-                    entry.DataStream.CopyTo(hashed);
+                    content.CopyTo(hashed);
                     hashed.FlushFinalBlock();
                     found[entry.Name] = Convert.ToHexStringLower(sha.Hash!);
                 }
@@ -179,8 +181,25 @@ internal static class SnapshotFile
             throw new InvalidDataException($"The snapshot's entry `{extra}` has no checksum.");
         }
 
+        if (FilesNamed(manifest).FirstOrDefault(file => !found.ContainsKey(file)) is { } missing)
+        {
+            throw new InvalidDataException($"The snapshot names a file `{missing}` it does not hold.");
+        }
+
         return manifest;
     }
+
+    /// <summary>Every entry a manifest refers to: its points, the collection's checkpoint files, its row files.</summary>
+    private static IEnumerable<string> FilesNamed(SnapshotManifest manifest) =>
+        new[] { PointsEntry, manifest.Collection.SnapshotFile, manifest.Collection.RotationFile }
+            .Concat(manifest.Collection.VectorSnapshotFiles?.Values ?? [])
+            .Concat(manifest.Collection.PayloadIndexes?.Select(index => index.LinksFile) ?? [])
+            .Concat(manifest.RowFiles?.Values.SelectMany(rows => new[] { rows, rows + ".id" }) ?? [])
+            .OfType<string>();
+
+    /// <summary>A file name and nothing else: no folders, no way out of the folder it is unpacked into.</summary>
+    private static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 200 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     private static TarEntry? NextEntry(TarReader tar)
     {
