@@ -74,6 +74,7 @@ internal sealed unsafe class PointStore : IDisposable
     /// <summary>The largest record stored whole; a larger payload is split into parts of at most this size.</summary>
     public const int MaxValueBytes = 1 << 20;
 
+    private const long ScanCompactionBytes = 256L << 20;
     private const int KeyBytes = 4 + 1 + 16; // collection id, id kind, id bytes
     private const int RecordOverheadBytes = 64; // a stored point's MessagePack headers and internal id, generously
     private const int PartKeyBytes = KeyBytes + sizeof(int); // and the part's number
@@ -140,8 +141,8 @@ internal sealed unsafe class PointStore : IDisposable
 
     /// <summary>
     /// Compacts the log when at least half its records are superseded or deleted and a segment would be freed:
-    /// the log is made read-only up to its tail, its live records (found by looking each up) are copied to the tail and
-    /// the begin address moves past them.
+    /// the log is made read-only up to its tail, its live records are copied to the tail and the begin address moves past
+    /// them.
     /// Nothing is removed from disk here (<see cref="ReleaseUntil"/> does that once no retained checkpoint needs it).
     /// Writers may run meanwhile; the caller keeps checkpoints out.
     /// </summary>
@@ -163,8 +164,10 @@ internal sealed unsafe class PointStore : IDisposable
         var session = Rent();
         try
         {
-            // Lookup, not Scan: a scan compaction copies every live record into a temporary in-memory store first.
-            session.Compact(until, CompactionType.Lookup);
+            // A scan compaction copies the range's live records into a temporary in-memory store first (fast, but as much
+            // memory as they take); a lookup compaction looks each record up instead (slow, reading from disk, but in
+            // constant memory): scans for ranges up to ScanCompactionBytes.
+            session.Compact(until, until - begin <= ScanCompactionBytes ? CompactionType.Scan : CompactionType.Lookup);
         }
         finally
         {

@@ -7,7 +7,8 @@ namespace VectorDb.Bench.Storage;
 /// <summary>
 /// <c>rewrite</c>: whether disk and memory follow live points or history. Writes the same points again and again
 /// (new vectors, same ids, <c>wait=true</c>) into a database on disk and reports, per round, the data directory's bytes
-/// by folder and, at chosen rounds, the process's resident memory after a full GC and the engine's own memory report;
+/// by folder and, at chosen rounds, the process's resident memory after a checkpoint and a full GC and the engine's own
+/// memory report;
 /// then drops the collection and reports what the two checkpoints a drop brings about give back.
 /// <code>rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]</code>
 /// </summary>
@@ -55,6 +56,8 @@ public static class RewriteCommand
                 Console.Error.WriteLine($"round {round}: {seconds:F2} s, {sizes["total"] / 1e6:F1} MB on disk ({string.Join(", ", sizes.Where(s => s.Key != "total").Select(s => $"{s.Key} {s.Value / 1e6:F1}"))})");
                 if (round is 1 or 10 or 20 || round == rewrites)
                 {
+                    // After a checkpoint (none is then running, nor the compaction it may do) and a full GC.
+                    database.Checkpoint();
                     memory[round] = Memory(collection);
                     Console.Error.WriteLine($"  memory after round {round}: {string.Join(", ", memory[round].Select(m => $"{m.Key} {m.Value / 1e6:F1} MB"))}");
                 }
