@@ -42,7 +42,7 @@ public static class RewriteCommand
                 watch.Restart();
                 for (int start = 0; start < points; start += batch)
                 {
-                    collection.Upsert(MakePoints(random, start, Math.Min(batch, points - start), dims), wait: true);
+                    collection.Upsert(StorageCommand.MakePoints(random, start, Math.Min(batch, points - start), dims, n => Payload.Parse($$"""{"n":{{n}}}""")), wait: true);
                 }
 
                 double seconds = watch.Elapsed.TotalSeconds;
@@ -150,22 +150,5 @@ public static class RewriteCommand
             d => Path.GetFileName(d), d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length), StringComparer.Ordinal);
         sizes["total"] = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         return sizes;
-    }
-
-    private static Point[] MakePoints(Random random, int start, int count, int dims)
-    {
-        var points = new Point[count];
-        for (int i = 0; i < count; i++)
-        {
-            var vector = new float[dims];
-            for (int d = 0; d < dims; d++)
-            {
-                vector[d] = random.NextSingle();
-            }
-
-            points[i] = new Point((ulong)(start + i), vector, Payload.Parse($$"""{"n":{{start + i}}}"""));
-        }
-
-        return points;
     }
 }

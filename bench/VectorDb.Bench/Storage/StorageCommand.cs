@@ -224,7 +224,8 @@ public static class StorageCommand
         }
     }
 
-    private static Point[] MakePoints(Random random, int start, int count, int dims)
+    /// <summary>Points <paramref name="start"/>.. with random vectors; payload <c>{"n", "tag"}</c> unless <paramref name="payload"/> says.</summary>
+    internal static Point[] MakePoints(Random random, int start, int count, int dims, Func<int, Payload>? payload = null)
     {
         var points = new Point[count];
         for (int i = 0; i < count; i++)
@@ -235,7 +236,7 @@ public static class StorageCommand
                 vector[d] = random.NextSingle();
             }
 
-            points[i] = new Point((ulong)(start + i), vector, Payload.Parse($$"""{"n":{{start + i}},"tag":"t{{(start + i) % 10}}"}"""));
+            points[i] = new Point((ulong)(start + i), vector, payload?.Invoke(start + i) ?? Payload.Parse($$"""{"n":{{start + i}},"tag":"t{{(start + i) % 10}}"}"""));
         }
 
         return points;
