@@ -93,7 +93,7 @@ public static class RewriteCommand
             ["drop_returned_after_seconds"] = Math.Round(dropSeconds, 2),
             ["disk_returned_by_drop"] = Math.Round((afterLast["total"] - afterDrop["total"]) / (double)(afterLast["total"] - empty), 3),
             ["memory"] = memory,
-            ["rss_ratio_last_to_10th"] = memory.TryGetValue(10, out var tenth) ? Math.Round(memory[rewrites]["process_resident"] / (double)tenth["process_resident"], 3) : double.NaN,
+            ["rss_ratio_last_to_10th"] = memory.TryGetValue(10, out var tenth) ? Math.Round(memory[rewrites]["process_resident"] / (double)tenth["process_resident"], 3) : "no 10th round",
             ["rounds"] = rounds,
         };
         string json = JsonSerializer.Serialize(report, Indented);
