@@ -8,9 +8,23 @@ namespace VectorDb;
 /// <summary>What checkpoints and recovery ask of a collection, and its end: dropped, or released when the database closes.</summary>
 public sealed partial class Collection
 {
-    long ICheckpointed.CheckpointBytesUpperBound => IndexMemoryBytes;
+    // Both are read before writers are kept out, so the collection may have been dropped meanwhile: never throw.
+    long ICheckpointed.CheckpointBytesUpperBound
+    {
+        get
+        {
+            try
+            {
+                return IndexMemoryBytes;
+            }
+            catch (Exception e) when (e is CollectionNotFoundException or ObjectDisposedException)
+            {
+                return 0;
+            }
+        }
+    }
 
-    int ICheckpointed.PointCount => Count();
+    int ICheckpointed.PointCount => _table.LiveCount;
 
     /// <summary>
     /// Writes the graphs' snapshots (the unnamed vector's and each named dense vector's), the fitted rotation and the

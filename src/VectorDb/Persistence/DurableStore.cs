@@ -306,8 +306,10 @@ internal sealed class DurableStore : IDisposable
                 CheckpointHoldingLock(changeWhileWritersOut: null, copyWhileWritersOut: null);
             }
         }
-        catch (Exception e) when (e is IOException or StorageException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // On the timer's thread an exception would end the process: it is logged, and the log keeps every write
+            // until a checkpoint succeeds.
             StorageLog.CheckpointFailed(Logger, e);
         }
         finally
