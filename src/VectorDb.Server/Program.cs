@@ -80,6 +80,7 @@ app.MapAliasesApi();
 app.MapExploreApi();
 app.MapIndexApi();
 app.MapSnapshotsApi();
+app.MapFullSnapshotsApi();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>

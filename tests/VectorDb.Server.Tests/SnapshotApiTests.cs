@@ -145,6 +145,19 @@ public sealed class SnapshotApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Full_storage_snapshots_are_refused_by_name()
+    {
+        var (status, body) = await _client.SendAsync(HttpMethod.Post, "/snapshots");
+        Assert.Equal(400, status);
+        Assert.Contains("Full-storage snapshots are not supported yet", Error(body), StringComparison.Ordinal);
+        (status, body) = await _client.SendAsync(HttpMethod.Get, "/snapshots");
+        Assert.Equal(200, status);
+        Assert.Equal(0, body.GetProperty("result").GetArrayLength());
+        (status, _) = await _client.SendAsync(HttpMethod.Get, "/snapshots/full.snapshot");
+        Assert.Equal(404, status);
+    }
+
+    [Fact]
     public async Task A_snapshot_taken_in_the_background_appears_in_the_list()
     {
         await FillAsync(_client, "books", 50);

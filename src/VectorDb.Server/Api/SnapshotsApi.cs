@@ -83,6 +83,21 @@ internal static class SnapshotsApi
             .WithSummary("Restore a collection from an uploaded snapshot (multipart form field `snapshot`), replacing one of that name");
     }
 
+    /// <summary>
+    /// Full-storage snapshots (<c>/snapshots</c>) are not built: taking or restoring one is a 400 that says so and what
+    /// to do instead; listing says there are none, which is true.
+    /// </summary>
+    public static void MapFullSnapshotsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/snapshots").WithTags("Snapshots").AddEndpointFilter<RequestValidationFilter>();
+        const string NotYet = "Full-storage snapshots are not supported yet: take a snapshot of each collection (POST /collections/{name}/snapshots) and restore them one by one.";
+        group.MapGet("/", () => Qdrant.Ok(Array.Empty<SnapshotDescription>())).WithSummary("List full-storage snapshots: there are none");
+        group.MapPost("/", IResult () => throw new InvalidRequestException(NotYet)).WithMetadata(QueryParameters.Wait).WithSummary("Not supported yet");
+        group.MapGet("/{snapshot}", IResult (string snapshot) => throw new NotFoundException($"Full-storage snapshot {snapshot} not found: {NotYet}"));
+        group.MapDelete("/{snapshot}", IResult (string snapshot) => throw new NotFoundException($"Full-storage snapshot {snapshot} not found: {NotYet}"))
+            .WithMetadata(QueryParameters.Wait);
+    }
+
     private static SnapshotDescription Describe(SnapshotInfo snapshot) =>
         new(snapshot.Name, snapshot.CreationTime.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), snapshot.Size, snapshot.Checksum);
 
