@@ -133,31 +133,7 @@ public static class BulkLoadCommand
     private static byte[] Body(VectorSet vectors, int[] ids)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("points");
-            foreach (int i in ids)
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("id", i);
-                writer.WriteStartArray("vector");
-                foreach (float x in vectors[i])
-                {
-                    writer.WriteNumberValue(x);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteStartObject("payload");
-                writer.WriteNumber("n", i);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
+        PointsBody.Write(stream, vectors, ids, numberPayload: true);
         return stream.ToArray();
     }
 }

@@ -201,28 +201,7 @@ public static class LargeSetCommand
         for (int start = 0; start < data.Count; start += batch)
         {
             body.SetLength(0);
-            using (var json = new Utf8JsonWriter(body))
-            {
-                json.WriteStartObject();
-                json.WriteStartArray("points");
-                for (int i = start; i < Math.Min(data.Count, start + batch); i++)
-                {
-                    json.WriteStartObject();
-                    json.WriteNumber("id", i);
-                    json.WriteStartArray("vector");
-                    foreach (float x in data[i])
-                    {
-                        json.WriteNumberValue(x);
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
+            Http.PointsBody.Write(body, data, Enumerable.Range(start, Math.Min(data.Count, start + batch) - start), numberPayload: false);
             using var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             using var response = await http.PutAsync(new Uri($"/collections/{collection}/points?wait=true", UriKind.Relative), content);
