@@ -187,13 +187,13 @@ public sealed partial class Collection
         }
     }
 
-    /// <summary>Frees the graph's memory when the database closes; the stored points stay.</summary>
-    internal void Release()
+    /// <summary>Frees the graph's memory when the database closes (<paramref name="closing"/>) or the collection goes; the stored points stay.</summary>
+    internal void Release(bool closing = false)
     {
         lock (_writeLock)
         {
             // Running reads still use the graph: wait for them, and let later ones find the collection gone.
-            _table.MarkDropped();
+            _table.MarkDropped(closed: closing);
             _payloadIndexes.Dispose();
             foreach (var space in _spaces.All)
             {

@@ -33,7 +33,10 @@ public sealed partial class Collection
     /// <returns>How many points were updated.</returns>
     /// <exception cref="InvalidRequestException">An unknown vector name, a malformed vector, or a point giving no vector.</exception>
     /// <exception cref="StorageException">The write could not be logged; it was not applied.</exception>
-    public int UpdateVectors(IEnumerable<Point> points, bool wait = true, Query.Filter? updateFilter = null)
+    public int UpdateVectors(IEnumerable<Point> points, bool wait = true, Query.Filter? updateFilter = null) =>
+        Write(wait, UpdateVectorsWrite(points, updateFilter)).Changed;
+
+    private Func<CollectionRecord?> UpdateVectorsWrite(IEnumerable<Point> points, Query.Filter? updateFilter)
     {
         ArgumentNullException.ThrowIfNull(points);
         var updates = points.ToArray();
@@ -54,7 +57,7 @@ public sealed partial class Collection
             ValidatePoint(point, spaces, partial: true);
         }
 
-        return Write(wait, () =>
+        return () =>
         {
             RevalidateIfVectorsChanged(updates, spaces, partial: true);
             var filter = updateFilter is null ? null : FilterCompiler.Compile(updateFilter, _payloadIndexes, _table);
@@ -65,13 +68,15 @@ public sealed partial class Collection
             }
 
             return admitted.Length > 0 ? new UpdateVectorsRecord(Id, [.. admitted.Select(PointData.From)]) : null;
-        }).Changed;
+        };
     }
 
     /// <summary>Removes the vectors named from the points that exist among <paramref name="ids"/>, keeping their other vectors and payloads.</summary>
     /// <returns>How many points were updated.</returns>
     /// <exception cref="InvalidRequestException">An unknown vector name, or the unnamed vector (which every point of a collection that has it keeps).</exception>
-    public int DeleteVectors(IEnumerable<PointId> ids, IEnumerable<string> names, bool wait = true)
+    public int DeleteVectors(IEnumerable<PointId> ids, IEnumerable<string> names, bool wait = true) => Write(wait, DeleteVectorsWrite(ids, names)).Changed;
+
+    private Func<CollectionRecord?> DeleteVectorsWrite(IEnumerable<PointId> ids, IEnumerable<string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
         var vectors = names.Distinct(StringComparer.Ordinal).ToArray();
@@ -90,7 +95,7 @@ public sealed partial class Collection
             _ = _spaces.Find(name) ?? throw UnknownVector(name);
         }
 
-        return WriteExisting(ids, wait, existing => new DeleteVectorsRecord(Id, existing, vectors));
+        return ExistingWrite(ids, existing => new DeleteVectorsRecord(Id, existing, vectors));
     }
 
     /// <summary>Adds a named dense vector to the collection; existing points do not have it until it is set (<see cref="UpdateVectors"/>).</summary>

@@ -19,6 +19,10 @@ public sealed partial class Collection : ICollectionState
 
     private readonly Lock _writeLock = new();
 
+    // Asynchronous writers queue here, without a thread each, rather than blocking thread-pool threads on the write
+    // lock: only the writer at the head of the queue takes the lock (beside synchronous writers).
+    private readonly SemaphoreSlim _asyncWriters = new(1, 1);
+
     /// <summary>The sequence number of the last log record applied (<see cref="Apply"/>).</summary>
     internal long LastSequence { get; set; }
 
@@ -174,6 +178,7 @@ public sealed partial class Collection : ICollectionState
 
     private (WriteCommit Commit, bool Written, int Changed) Write(Func<CollectionRecord?> makeRecord)
     {
+        _table.ThrowIfDropped(); // before the database's gate, which a closed database has disposed
         using (_durable?.EnterWrite() ?? default)
         {
             lock (_writeLock)
@@ -204,15 +209,45 @@ public sealed partial class Collection : ICollectionState
         }
     }
 
-    private int UpdatePayload(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys, bool wait) =>
-        WriteExisting(ids, wait, existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
+    /// <summary>
+    /// The asynchronous write path: the write is applied on the calling thread as <see cref="Write(bool, Func{CollectionRecord?})"/>
+    /// does, then, when <paramref name="wait"/>, the log commit is awaited without holding a thread.
+    /// </summary>
+    /// <remarks><paramref name="cancellation"/> is observed until the write is applied; once it is, the write stands and
+    /// the call completes when it is durable, so a cancelled caller is never left unsure whether its write happened.</remarks>
+    private async ValueTask<(bool Written, int Changed)> WriteAsync(bool wait, Func<CollectionRecord?> makeRecord, CancellationToken cancellation)
+    {
+        await _asyncWriters.WaitAsync(cancellation).ConfigureAwait(false);
+        WriteCommit commit;
+        bool written;
+        int changed;
+        try
+        {
+            cancellation.ThrowIfCancellationRequested();
+            (commit, written, changed) = Write(makeRecord);
+        }
+        finally
+        {
+            _asyncWriters.Release();
+        }
 
-    /// <summary>Writes a record about those of <paramref name="ids"/> that exist (nothing, when none does).</summary>
-    private int WriteExisting(IEnumerable<PointId> ids, bool wait, Func<PointId[], CollectionRecord> record)
+        if (wait)
+        {
+            await commit.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return (written, changed);
+    }
+
+    private Func<CollectionRecord?> PayloadWrite(IEnumerable<PointId> ids, PayloadOperation operation, Payload? payload, IReadOnlyList<string>? keys) =>
+        ExistingWrite(ids, existing => new UpdatePayloadRecord(Id, existing, operation, payload?.ToJson(), keys));
+
+    /// <summary>A write of a record about those of <paramref name="ids"/> that exist (nothing, when none does).</summary>
+    private Func<CollectionRecord?> ExistingWrite(IEnumerable<PointId> ids, Func<PointId[], CollectionRecord> record)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var requested = ids.ToHashSet();
-        return Write(wait, () => requested.Where(_table.Contains).ToArray() is { Length: > 0 } existing ? record(existing) : null).Changed;
+        return () => requested.Where(_table.Contains).ToArray() is { Length: > 0 } existing ? record(existing) : null;
     }
 
     /// <summary>The points of a batch that an upsert's mode and update filter let it write; the caller holds the write lock.</summary>

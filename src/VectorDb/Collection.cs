@@ -185,7 +185,10 @@ public sealed partial class Collection : ICheckpointed
     /// <param name="text">A text index's analysis (tokenizer, lower-casing, stop words, stemming, phrases); Qdrant's defaults when null.</param>
     /// <returns>False when an identical index already existed.</returns>
     /// <exception cref="InvalidRequestException">The key is empty, the schema unknown, a tenant index not keyword or uuid, or text options for another schema.</exception>
-    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true, bool isTenant = false, TextIndexOptions? text = null)
+    public bool CreatePayloadIndex(string key, PayloadSchemaType schema, bool wait = true, bool isTenant = false, TextIndexOptions? text = null) =>
+        Write(wait, CreatePayloadIndexWrite(key, schema, isTenant, text)).Written;
+
+    private Func<CollectionRecord?> CreatePayloadIndexWrite(string key, PayloadSchemaType schema, bool isTenant, TextIndexOptions? text)
     {
         if (string.IsNullOrWhiteSpace(key) || !Enum.IsDefined(schema))
         {
@@ -204,17 +207,19 @@ public sealed partial class Collection : ICheckpointed
 
         text?.Validate();
         var analysis = schema == PayloadSchemaType.Text ? text ?? new TextIndexOptions() : null;
-        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant && (analysis is null || analysis.SameAs(i.Text)))
+        return () => PayloadIndexes.Any(i => i.Key == key && i.Schema == schema && i.IsTenant == isTenant && (analysis is null || analysis.SameAs(i.Text)))
             ? null
-            : new CreatePayloadIndexRecord(Id, key, schema, isTenant, analysis is null ? null : TextIndexConfig.From(analysis))).Written;
+            : new CreatePayloadIndexRecord(Id, key, schema, isTenant, analysis is null ? null : TextIndexConfig.From(analysis));
     }
 
     /// <summary>Deletes the payload index on <paramref name="key"/>; filters on it keep working, by reading payloads.</summary>
     /// <returns>False when there was none.</returns>
-    public bool DeletePayloadIndex(string key, bool wait = true)
+    public bool DeletePayloadIndex(string key, bool wait = true) => Write(wait, DeletePayloadIndexWrite(key)).Written;
+
+    private Func<CollectionRecord?> DeletePayloadIndexWrite(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return Write(wait, () => PayloadIndexes.Any(i => i.Key == key) ? new DeletePayloadIndexRecord(Id, key) : null).Written;
+        return () => PayloadIndexes.Any(i => i.Key == key) ? new DeletePayloadIndexRecord(Id, key) : null;
     }
 
     /// <summary>
@@ -240,17 +245,22 @@ public sealed partial class Collection : ICheckpointed
     /// <exception cref="StorageException">The write could not be logged; it was not applied.</exception>
     public int Upsert(IEnumerable<Point> points, UpsertOptions options)
     {
-        ArgumentNullException.ThrowIfNull(points);
         ArgumentNullException.ThrowIfNull(options);
+        int written = Write(options.Wait, UpsertWrite(points, options)).Changed;
+        ScheduleRotationFit();
+        return written;
+    }
+
+    private Func<CollectionRecord?> UpsertWrite(IEnumerable<Point> points, UpsertOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(points);
         var spaces = _spaces;
         var batch = PrepareBatch(points);
-        var (_, written) = Write(options.Wait, () =>
+        return () =>
         {
             RevalidateIfVectorsChanged(batch, spaces, partial: false);
             return Admitted(batch, options) is { Length: > 0 } admitted ? new UpsertPointsRecord(Id, [.. admitted.Select(PointData.From)]) : null;
-        });
-        ScheduleRotationFit();
-        return written;
+        };
     }
 
     /// <summary>Inserts or replaces one point. See <see cref="Upsert(IEnumerable{Point}, bool)"/>.</summary>
@@ -261,8 +271,9 @@ public sealed partial class Collection : ICheckpointed
     /// <param name="wait">As for <see cref="Upsert(IEnumerable{Point}, bool)"/>.</param>
     /// <returns>How many points were deleted.</returns>
     /// <exception cref="StorageException">The delete could not be logged; it was not applied.</exception>
-    public int Delete(IEnumerable<PointId> ids, bool wait = true) =>
-        WriteExisting(ids, wait, existing => new DeletePointsRecord(Id, existing));
+    public int Delete(IEnumerable<PointId> ids, bool wait = true) => Write(wait, DeleteWrite(ids)).Changed;
+
+    private Func<CollectionRecord?> DeleteWrite(IEnumerable<PointId> ids) => ExistingWrite(ids, existing => new DeletePointsRecord(Id, existing));
 
     /// <summary>Deletes every point matching <paramref name="filter"/>; logged as the ids it matched.</summary>
     /// <returns>How many points were deleted.</returns>
@@ -270,8 +281,10 @@ public sealed partial class Collection : ICheckpointed
 
     /// <summary>Sets the top-level keys of <paramref name="payload"/> on each point, keeping its other keys.</summary>
     /// <returns>How many points exist among <paramref name="ids"/> and were updated.</returns>
-    public int SetPayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
-        UpdatePayload(ids, PayloadOperation.Set, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);
+    public int SetPayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) => Write(wait, SetPayloadWrite(ids, payload)).Changed;
+
+    private Func<CollectionRecord?> SetPayloadWrite(IEnumerable<PointId> ids, Payload payload) =>
+        PayloadWrite(ids, PayloadOperation.Set, payload ?? throw new ArgumentNullException(nameof(payload)), null);
 
     /// <summary>
     /// Sets the keys of <paramref name="payload"/> inside the object at <paramref name="key"/> (a dotted path, e.g.
@@ -280,23 +293,29 @@ public sealed partial class Collection : ICheckpointed
     /// </summary>
     /// <returns>How many points exist among <paramref name="ids"/> and were updated.</returns>
     /// <exception cref="InvalidRequestException">A malformed path.</exception>
-    public int SetPayload(IEnumerable<PointId> ids, Payload payload, string key, bool wait = true)
+    public int SetPayload(IEnumerable<PointId> ids, Payload payload, string key, bool wait = true) => Write(wait, SetPayloadWrite(ids, payload, key)).Changed;
+
+    private Func<CollectionRecord?> SetPayloadWrite(IEnumerable<PointId> ids, Payload payload, string key)
     {
         ArgumentNullException.ThrowIfNull(payload);
         _ = Payload.CheckedPath(key);
-        return UpdatePayload(ids, PayloadOperation.SetAt, payload, [key], wait);
+        return PayloadWrite(ids, PayloadOperation.SetAt, payload, [key]);
     }
 
     /// <summary>Replaces each point's payload with <paramref name="payload"/>.</summary>
-    public int OverwritePayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) =>
-        UpdatePayload(ids, PayloadOperation.Overwrite, payload ?? throw new ArgumentNullException(nameof(payload)), null, wait);
+    public int OverwritePayload(IEnumerable<PointId> ids, Payload payload, bool wait = true) => Write(wait, OverwritePayloadWrite(ids, payload)).Changed;
+
+    private Func<CollectionRecord?> OverwritePayloadWrite(IEnumerable<PointId> ids, Payload payload) =>
+        PayloadWrite(ids, PayloadOperation.Overwrite, payload ?? throw new ArgumentNullException(nameof(payload)), null);
 
     /// <summary>Removes <paramref name="keys"/> from each point's payload.</summary>
-    public int DeletePayloadKeys(IEnumerable<PointId> ids, IEnumerable<string> keys, bool wait = true) =>
-        UpdatePayload(ids, PayloadOperation.DeleteKeys, null, [.. keys ?? throw new ArgumentNullException(nameof(keys))], wait);
+    public int DeletePayloadKeys(IEnumerable<PointId> ids, IEnumerable<string> keys, bool wait = true) => Write(wait, DeletePayloadKeysWrite(ids, keys)).Changed;
+
+    private Func<CollectionRecord?> DeletePayloadKeysWrite(IEnumerable<PointId> ids, IEnumerable<string> keys) =>
+        PayloadWrite(ids, PayloadOperation.DeleteKeys, null, [.. keys ?? throw new ArgumentNullException(nameof(keys))]);
 
     /// <summary>Removes every key from each point's payload.</summary>
-    public int ClearPayload(IEnumerable<PointId> ids, bool wait = true) => UpdatePayload(ids, PayloadOperation.Clear, null, null, wait);
+    public int ClearPayload(IEnumerable<PointId> ids, bool wait = true) => Write(wait, PayloadWrite(ids, PayloadOperation.Clear, null, null)).Changed;
 
     /// <summary>
     /// Fits the PCA rotation now on a sample of the collection's vectors (replacing an earlier fit), logs it and

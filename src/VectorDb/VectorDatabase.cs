@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using VectorDb.Log;
 using VectorDb.Persistence;
 using VectorDb.Storage;
@@ -48,6 +49,14 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// <exception cref="StorageException">The creation could not be logged; nothing was created.</exception>
     public Collection CreateCollection(string name, CollectionOptions options)
     {
+        var id = new StrongBox<uint>();
+        Write(CreateCollectionWrite(name, options, id));
+        return FindById(id.Value) ?? throw new CollectionNotFoundException(name); // dropped again meanwhile
+    }
+
+    /// <summary>The write that creates a collection; <paramref name="id"/> receives its id once it is made.</summary>
+    private Func<DatabaseRecord?> CreateCollectionWrite(string name, CollectionOptions options, StrongBox<uint> id)
+    {
         ValidateName(name);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -56,8 +65,7 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
             throw new InvalidRequestException("Vectors kept on disk (memory `cached` or `cold`) need a database opened on a directory, not an in-memory one.");
         }
 
-        uint id = 0;
-        Write(() =>
+        return () =>
         {
             if (_collections.ContainsKey(name))
             {
@@ -69,10 +77,9 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
                 throw new InvalidRequestException($"Can't create collection with name {name}: an alias of that name exists.");
             }
 
-            id = TakeCollectionId();
-            return new CreateCollectionRecord(id, name, CollectionConfig.From(options)) { Sequence = 1 };
-        });
-        return FindById(id) ?? throw new CollectionNotFoundException(name); // dropped again meanwhile
+            id.Value = TakeCollectionId();
+            return new CreateCollectionRecord(id.Value, name, CollectionConfig.From(options)) { Sequence = 1 };
+        };
     }
 
     /// <summary>Returns a collection by its name or an alias.</summary>
@@ -94,8 +101,10 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// <summary>Deletes a collection (by its name, not an alias), all its points and its aliases.</summary>
     /// <returns>False when it did not exist.</returns>
     /// <exception cref="StorageException">The deletion could not be logged; nothing was deleted.</exception>
-    public bool DeleteCollection(string name) =>
-        Write(() => _collections.TryGetValue(name, out var collection) ? new DropCollectionRecord(collection.Id) { Sequence = collection.LastSequence + 1 } : null);
+    public bool DeleteCollection(string name) => Write(DeleteCollectionWrite(name));
+
+    private Func<DatabaseRecord?> DeleteCollectionWrite(string name) =>
+        () => _collections.TryGetValue(name, out var collection) ? new DropCollectionRecord(collection.Id) { Sequence = collection.LastSequence + 1 } : null;
 
     /// <summary>
     /// The write path of the database's own records: under the database lock, makes the record (null: nothing to write),
@@ -104,7 +113,22 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// <returns>False when there was nothing to write.</returns>
     private bool Write(Func<DatabaseRecord?> makeRecord)
     {
-        WriteCommit commit;
+        var (commit, written) = Apply(makeRecord);
+        commit.Wait();
+        return written;
+    }
+
+    /// <summary>As <see cref="Write"/>, awaiting durability; <paramref name="cancellation"/> is observed until the record is applied.</summary>
+    private async Task<bool> WriteAsync(Func<DatabaseRecord?> makeRecord, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var (commit, written) = Apply(makeRecord);
+        await commit.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        return written;
+    }
+
+    private (WriteCommit Commit, bool Written) Apply(Func<DatabaseRecord?> makeRecord)
+    {
         using (_durable?.EnterWrite() ?? default)
         {
             lock (_lock)
@@ -112,17 +136,14 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (makeRecord() is not { } record)
                 {
-                    return false;
+                    return (WriteCommit.Done, false);
                 }
 
                 long address = _durable?.Log.Append(LogRecordCodec.Encode(record)) ?? 0;
                 record.ApplyTo(this);
-                commit = new WriteCommit(_durable?.Log, address);
+                return (new WriteCommit(_durable?.Log, address), true);
             }
         }
-
-        commit.Wait();
-        return true;
     }
 
     void IDatabaseState.ApplyCreateCollection(CreateCollectionRecord record)
@@ -175,7 +196,7 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
         _durable?.Dispose();
         foreach (var collection in _collections.Values)
         {
-            collection.Release();
+            collection.Release(closing: true);
         }
 
         _collections.Clear();

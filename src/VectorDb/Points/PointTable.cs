@@ -28,6 +28,7 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
     private int _liveCount;
     private long _payloadBytes;
     private volatile bool _dropped;
+    private volatile bool _closed;
 
     /// <summary>True once the collection was dropped or closed: reads find it gone.</summary>
     public bool Dropped => _dropped;
@@ -218,7 +219,7 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
         if (_dropped)
         {
             _visibility.ExitReadLock();
-            throw new CollectionNotFoundException(collection);
+            throw Gone();
         }
 
         return new VisibilityScope(_visibility, exclusive: false);
@@ -231,23 +232,32 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
         return new VisibilityScope(_visibility, exclusive: true);
     }
 
-    /// <summary>Waits for running reads, then makes later ones find the collection gone.</summary>
-    public void MarkDropped()
+    /// <summary>
+    /// Waits for running reads, then makes later ones find the collection gone: dropped, or, when
+    /// <paramref name="closed"/>, closed with its database.
+    /// </summary>
+    public void MarkDropped(bool closed = false)
     {
         using (WriteVisible())
         {
+            _closed = closed;
             _dropped = true;
         }
     }
 
     /// <exception cref="CollectionNotFoundException">The collection was dropped.</exception>
+    /// <exception cref="ObjectDisposedException">Its database was closed.</exception>
     public void ThrowIfDropped()
     {
         if (_dropped)
         {
-            throw new CollectionNotFoundException(collection);
+            throw Gone();
         }
     }
+
+    private Exception Gone() => _closed
+        ? new ObjectDisposedException(collection, $"Collection {collection} belongs to a database that was closed (disposed); open the database again and get the collection from it.")
+        : new CollectionNotFoundException(collection);
 
     /// <summary>Releases the visibility lock it was taken with.</summary>
     public readonly struct VisibilityScope(ReaderWriterLockSlim gate, bool exclusive) : IDisposable

@@ -1,0 +1,43 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.VectorData;
+using VectorDb.Storage;
+
+namespace VectorDb.VectorData;
+
+/// <summary>Registers VectorDb as the application's MEVD vector store.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a <see cref="VectorDatabase"/> on <paramref name="path"/> (opened on first use, closed with a final
+    /// checkpoint when the container is disposed), and <see cref="VectorDbVectorStore"/> as <see cref="VectorStore"/>
+    /// over it. A registered <see cref="IEmbeddingGenerator"/> becomes the store's default embedding generator.
+    /// </summary>
+    public static IServiceCollection AddVectorDbVectorStore(this IServiceCollection services, string path, StorageOptions? storage = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        services.TryAddSingleton(provider => VectorDatabase.Open(path, storage, provider.GetService<ILoggerFactory>()?.CreateLogger("VectorDb")));
+        services.TryAddSingleton(provider => new VectorDbVectorStore(provider.GetRequiredService<VectorDatabase>(), provider.GetService<IEmbeddingGenerator>()));
+        services.TryAddSingleton<VectorStore>(provider => provider.GetRequiredService<VectorDbVectorStore>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers the collection <paramref name="name"/> of records <typeparamref name="TRecord"/> as
+    /// <see cref="VectorStoreCollection{TKey, TRecord}"/> (and <see cref="VectorDbCollection{TKey, TRecord}"/>), from
+    /// the store <see cref="AddVectorDbVectorStore"/> registered.
+    /// </summary>
+    public static IServiceCollection AddVectorDbCollection<TKey, TRecord>(this IServiceCollection services, string name, VectorStoreCollectionDefinition? definition = null)
+        where TKey : notnull
+        where TRecord : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        services.TryAddSingleton(provider => provider.GetRequiredService<VectorDbVectorStore>().GetCollection<TKey, TRecord>(name, definition));
+        services.TryAddSingleton<VectorStoreCollection<TKey, TRecord>>(provider => provider.GetRequiredService<VectorDbCollection<TKey, TRecord>>());
+        return services;
+    }
+}
