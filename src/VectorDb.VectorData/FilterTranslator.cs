@@ -20,6 +20,11 @@ internal sealed class FilterTranslator : FilterTranslatorBase
 {
     private static readonly FilterPreprocessingOptions Preprocessing = new() { SupportsParameterization = false };
 
+    /// <summary>Matches no point (a negative key, which no point can have).</summary>
+    private static readonly Filter Nothing = Not(new Filter());
+
+    private const double MaxExactInteger = 9_007_199_254_740_992; // 2^53
+
     /// <summary>Translates <paramref name="filter"/> over records of <paramref name="model"/>.</summary>
     /// <exception cref="NotSupportedException">A construct the engine cannot evaluate.</exception>
     public static Filter Translate(LambdaExpression filter, CollectionModel model)
@@ -38,7 +43,7 @@ internal sealed class FilterTranslator : FilterTranslatorBase
         UnaryExpression { NodeType: ExpressionType.Convert } convert when convert.Type == typeof(bool) => Translate(convert.Operand),
         BinaryExpression comparison => Comparison(comparison),
         MethodCallExpression call => Call(call),
-        ConstantExpression { Value: bool value } => value ? new Filter() : Not(new Filter()),
+        ConstantExpression { Value: bool value } => value ? new Filter() : Nothing,
         _ when node.Type == typeof(bool) && TryBindProperty(node, out var property) => Equal(property, true),
         _ => throw Unsupported(node),
     };
@@ -47,11 +52,18 @@ internal sealed class FilterTranslator : FilterTranslatorBase
 
     private Condition Comparison(BinaryExpression comparison)
     {
-        var (operation, property, value) = TryBindProperty(Unwrap(comparison.Left), out var left)
-            ? (comparison.NodeType, left, Constant(comparison.Right))
+        var (operation, property, value, side) = TryBindProperty(Unwrap(comparison.Left), out var left)
+            ? (comparison.NodeType, left, Constant(comparison.Right), comparison.Left)
             : TryBindProperty(Unwrap(comparison.Right), out var right)
-                ? (Mirrored(comparison.NodeType), right, Constant(comparison.Left))
+                ? (Mirrored(comparison.NodeType), right, Constant(comparison.Left), comparison.Right)
                 : throw Unsupported(comparison, "a comparison needs a record property on one side and a constant on the other");
+
+        // A float is stored as its shortest text ("0.1"), which reads back as the nearest double to that text, not as the
+        // float widened: compared in double (with 0.1 rather than 0.1f) the engine and LINQ would disagree.
+        if (Scalar(property.Type) == typeof(float) && Scalar(side.Type) != typeof(float))
+        {
+            throw Unsupported(comparison, "a float property compared as a double; write the constant as a float (e.g. 0.1f)");
+        }
 
         if (value is null)
         {
@@ -74,6 +86,8 @@ internal sealed class FilterTranslator : FilterTranslatorBase
             _ => throw Unsupported(comparison),
         };
     }
+
+    private static Type Scalar(Type type) => Nullable.GetUnderlyingType(type) ?? type;
 
     private static ExpressionType Mirrored(ExpressionType operation) => operation switch
     {
@@ -119,7 +133,7 @@ internal sealed class FilterTranslator : FilterTranslatorBase
     {
         if (property is KeyPropertyModel)
         {
-            return new HasIdCondition(new HashSet<PointId> { RecordMapper.ToPointId(value) });
+            return RecordMapper.TryPointId(value, out var id) ? new HasIdCondition(new HashSet<PointId> { id }) : Nothing;
         }
 
         return value switch
@@ -150,6 +164,11 @@ internal sealed class FilterTranslator : FilterTranslatorBase
             throw Unsupported(node, $"{value.GetType().Name} values can only be compared with == and !=");
         }
 
+        if (value is long or ulong && Math.Abs(Convert.ToDouble(value, CultureInfo.InvariantCulture)) > MaxExactInteger)
+        {
+            throw Unsupported(node, $"payload numbers are doubles, exact up to ±2^53; a range bound of {value} would be rounded");
+        }
+
         double number = Number(value);
         return new RangeCondition(property.StorageName, gt ? number : null, gte ? number : null, lt ? number : null, lte ? number : null);
     }
@@ -163,7 +182,16 @@ internal sealed class FilterTranslator : FilterTranslatorBase
 
         if (property is KeyPropertyModel)
         {
-            return new HasIdCondition(values.Select(RecordMapper.ToPointId).ToHashSet());
+            var ids = new HashSet<PointId>();
+            foreach (var value in values)
+            {
+                if (RecordMapper.TryPointId(value, out var id))
+                {
+                    ids.Add(id);
+                }
+            }
+
+            return ids.Count > 0 ? new HasIdCondition(ids) : Nothing;
         }
 
         return values.All(v => v is string or bool or int or long or short or byte or sbyte or ushort or uint or ulong or Guid)

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Linq.Expressions;
+using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
 
 namespace VectorDb.VectorData;
@@ -16,11 +16,12 @@ internal sealed class RecordMapper
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
-    // Reading records is on the search path: the model's reflection-based accessors and JsonSerializer cost more than
-    // the search itself for small records, so setters are compiled and common value types read straight from JSON.
+    // Reading records is on the search path: the model's reflection-based accessors, boxing and JsonSerializer cost more
+    // than the search itself for small records, so for record classes the constructor and one typed "read the JSON
+    // value and set the property" delegate per property are compiled once.
     private readonly Func<object>? _newRecord;
-    private readonly Action<object, object?> _setKey;
-    private readonly (string StorageName, Func<JsonElement, object?> Read, Action<object, object?> Set, bool TakesNull)[] _data;
+    private readonly Action<object, PointId> _setKey;
+    private readonly (string StorageName, Action<object, JsonElement> Fill)[] _data;
 
     /// <summary>A mapper of records of <paramref name="recordType"/> (dynamic records: <c>Dictionary&lt;string, object?&gt;</c>).</summary>
     public RecordMapper(CollectionModel model, Type recordType)
@@ -29,8 +30,8 @@ internal sealed class RecordMapper
         _newRecord = model.KeyProperty.PropertyInfo is not null && recordType.GetConstructor(Type.EmptyTypes) is { } constructor
             ? Expression.Lambda<Func<object>>(Expression.Convert(Expression.New(constructor), typeof(object))).Compile()
             : null;
-        _setKey = Setter(model.KeyProperty);
-        _data = [.. model.DataProperties.Select(p => (p.StorageName, Reader(p.Type), Setter(p), !p.Type.IsValueType || Nullable.GetUnderlyingType(p.Type) is not null))];
+        _setKey = KeySetter(model.KeyProperty);
+        _data = [.. model.DataProperties.Select(p => (p.StorageName, Filler(p)))];
     }
 
     /// <summary>The record model.</summary>
@@ -38,6 +39,20 @@ internal sealed class RecordMapper
 
     /// <summary>The engine's name of a vector property's vector.</summary>
     public string VectorName(VectorPropertyModel property) => Model.VectorProperties.Count == 1 ? "" : property.StorageName;
+
+    /// <summary>The point id of a key, false for a negative integer key (which no point can have).</summary>
+    /// <exception cref="NotSupportedException">A key of another type.</exception>
+    public static bool TryPointId(object? key, out PointId id)
+    {
+        id = default;
+        if (key is long and < 0 or int and < 0)
+        {
+            return false;
+        }
+
+        id = ToPointId(key);
+        return true;
+    }
 
     /// <summary>The point id of a key.</summary>
     /// <exception cref="ArgumentException">A negative integer key.</exception>
@@ -52,25 +67,20 @@ internal sealed class RecordMapper
         _ => throw new NotSupportedException($"Keys of type {key.GetType().Name} are not supported; use ulong, long, int or Guid."),
     };
 
-    /// <summary>The key of a point id, in the key property's type.</summary>
-    public object ToKey(PointId id)
-    {
-        var type = Model.KeyProperty.Type;
-        if (type == typeof(Guid))
-        {
-            return id.IsUuid ? id.Uuid : throw new VectorStoreException($"Point {id} has an integer id, but the record's key is a Guid.");
-        }
+    /// <summary>The converter of point ids to keys of <paramref name="type"/>.</summary>
+    private static MethodInfo KeyConverter(Type type) => typeof(RecordMapper).GetMethod(
+        type == typeof(Guid) ? nameof(KeyAsGuid) : type == typeof(long) ? nameof(KeyAsInt64) : type == typeof(int) ? nameof(KeyAsInt32) : nameof(KeyAsUInt64),
+        BindingFlags.NonPublic | BindingFlags.Static)!;
 
-        if (id.IsUuid)
-        {
-            throw new VectorStoreException($"Point {id} has a UUID id, but the record's key is an integer.");
-        }
+    private static Guid KeyAsGuid(PointId id) => id.IsUuid ? id.Uuid : throw KeyMismatch(id, typeof(Guid));
 
-        return type == typeof(ulong) ? id.Number
-            : type == typeof(long) && id.Number <= long.MaxValue ? (object)(long)id.Number
-            : type == typeof(int) && id.Number <= int.MaxValue ? (object)(int)id.Number
-            : throw new VectorStoreException($"Point id {id} does not fit the record's {type.Name} key.");
-    }
+    private static ulong KeyAsUInt64(PointId id) => id.IsUuid ? throw KeyMismatch(id, typeof(ulong)) : id.Number;
+
+    private static long KeyAsInt64(PointId id) => !id.IsUuid && id.Number <= long.MaxValue ? (long)id.Number : throw KeyMismatch(id, typeof(long));
+
+    private static int KeyAsInt32(PointId id) => !id.IsUuid && id.Number <= int.MaxValue ? (int)id.Number : throw KeyMismatch(id, typeof(int));
+
+    private static InvalidOperationException KeyMismatch(PointId id, Type key) => new($"Point id {id} does not fit the record's {key.Name} key.");
 
     /// <summary>The point for a record; <paramref name="embeddings"/> holds, per vector property that generates them, the record's embedding.</summary>
     public Point ToPoint(object record, IReadOnlyDictionary<VectorPropertyModel, Embedding> embeddings)
@@ -98,12 +108,15 @@ internal sealed class RecordMapper
     public TRecord ToRecord<TRecord>(PointId id, Payload? payload, Func<string, float[]?>? vectors)
     {
         var record = _newRecord is null ? Model.CreateRecord<TRecord>()! : (TRecord)_newRecord();
-        _setKey(record, ToKey(id));
-        foreach (var (storageName, read, set, takesNull) in _data)
+        _setKey(record, id);
+        if (payload is not null)
         {
-            if (payload is not null && payload.TryGetValue(storageName, out var json) && read(json) is var value && (value is not null || takesNull))
+            foreach (var (storageName, fill) in _data)
             {
-                set(record, value);
+                if (payload.TryGetValue(storageName, out var value))
+                {
+                    fill(record, value);
+                }
             }
         }
 
@@ -118,38 +131,87 @@ internal sealed class RecordMapper
         return record;
     }
 
-    /// <summary>A compiled setter of a record class's property; the model's own accessor for dynamic records.</summary>
-    private static Action<object, object?> Setter(PropertyModel property)
+    /// <summary>Sets the key from a point id: compiled and typed for a record class, boxed through the model for dynamic records.</summary>
+    private static Action<object, PointId> KeySetter(KeyPropertyModel key)
     {
-        if (property.PropertyInfo is not { CanWrite: true, DeclaringType: { } declaring } info)
+        var id = Expression.Parameter(typeof(PointId));
+        var convert = Expression.Call(KeyConverter(key.Type), id);
+        if (key.PropertyInfo is not { CanWrite: true, DeclaringType: { } declaring } info)
         {
-            return property.SetValueAsObject;
+            var boxed = Expression.Lambda<Func<PointId, object>>(Expression.Convert(convert, typeof(object)), id).Compile();
+            return (record, point) => key.SetValueAsObject(record, boxed(point));
         }
 
         var record = Expression.Parameter(typeof(object));
-        var value = Expression.Parameter(typeof(object));
-        return Expression.Lambda<Action<object, object?>>(
-            Expression.Assign(Expression.Property(Expression.Convert(record, declaring), info), Expression.Convert(value, info.PropertyType)),
+        return Expression.Lambda<Action<object, PointId>>(
+            Expression.Assign(Expression.Property(Expression.Convert(record, declaring), info), convert),
             record,
-            value).Compile();
+            id).Compile();
     }
 
-    /// <summary>Reads a payload value as the property's type: common scalars straight from the JSON, the rest by the serializer.</summary>
-    private static Func<JsonElement, object?> Reader(Type type)
+    /// <summary>Reads a payload value into a data property: compiled and typed for a record class, boxed through the model for dynamic records.</summary>
+    private static Action<object, JsonElement> Filler(DataPropertyModel property)
     {
-        var scalar = Nullable.GetUnderlyingType(type) ?? type;
-        Func<JsonElement, object?>? direct =
-            scalar == typeof(string) ? e => e.GetString()
-            : scalar == typeof(int) ? e => e.GetInt32()
-            : scalar == typeof(long) ? e => e.GetInt64()
-            : scalar == typeof(bool) ? e => e.GetBoolean()
-            : scalar == typeof(double) ? e => e.GetDouble()
-            : scalar == typeof(float) ? e => e.GetSingle()
-            : scalar == typeof(Guid) ? e => e.GetGuid()
-            : null;
-        return direct is null
-            ? e => e.Deserialize(type, Json)
-            : e => e.ValueKind == JsonValueKind.Null ? null : direct(e);
+        var read = typeof(RecordMapper).GetMethod(nameof(Read), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(property.Type);
+        var json = Expression.Parameter(typeof(JsonElement));
+        if (property.PropertyInfo is not { CanWrite: true, DeclaringType: { } declaring } info)
+        {
+            var boxed = Expression.Lambda<Func<JsonElement, object?>>(Expression.Convert(Expression.Call(read, json), typeof(object)), json).Compile();
+            return (record, value) => property.SetValueAsObject(record, boxed(value));
+        }
+
+        var record = Expression.Parameter(typeof(object));
+        return Expression.Lambda<Action<object, JsonElement>>(
+            Expression.Assign(Expression.Property(Expression.Convert(record, declaring), info), Expression.Call(read, json)),
+            record,
+            json).Compile();
+    }
+
+    /// <summary>A payload value as <typeparamref name="T"/>: common scalars straight from the JSON, the rest by the serializer; null as the type's default.</summary>
+    private static T? Read<T>(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return default;
+        }
+
+        // Each test is a constant for a value type T, so the JIT keeps only the one that holds (and no boxing).
+        if (typeof(T) == typeof(string))
+        {
+            return (T)(object)value.GetString()!;
+        }
+
+        if (typeof(T) == typeof(int) || typeof(T) == typeof(int?))
+        {
+            return (T)(object)value.GetInt32();
+        }
+
+        if (typeof(T) == typeof(long) || typeof(T) == typeof(long?))
+        {
+            return (T)(object)value.GetInt64();
+        }
+
+        if (typeof(T) == typeof(bool) || typeof(T) == typeof(bool?))
+        {
+            return (T)(object)value.GetBoolean();
+        }
+
+        if (typeof(T) == typeof(double) || typeof(T) == typeof(double?))
+        {
+            return (T)(object)value.GetDouble();
+        }
+
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(float?))
+        {
+            return (T)(object)value.GetSingle();
+        }
+
+        if (typeof(T) == typeof(Guid) || typeof(T) == typeof(Guid?))
+        {
+            return (T)(object)value.GetGuid();
+        }
+
+        return value.Deserialize<T>(Json);
     }
 
     private Payload ToPayload(object record)

@@ -24,14 +24,18 @@ internal sealed class RecordModelBuilder() : CollectionModelBuilder(new Collecti
         typeof(DateTime), typeof(DateTimeOffset), typeof(Guid),
     ];
 
-    private static readonly HashSet<Type> VectorTypes =
-    [
-        typeof(float[]), typeof(ReadOnlyMemory<float>), typeof(ReadOnlyMemory<float>?), typeof(Embedding<float>),
-        typeof(Half[]), typeof(ReadOnlyMemory<Half>), typeof(ReadOnlyMemory<Half>?), typeof(Embedding<Half>),
-    ];
+    private static readonly HashSet<Type> FloatVectorTypes = [typeof(float[]), typeof(ReadOnlyMemory<float>), typeof(ReadOnlyMemory<float>?), typeof(Embedding<float>)];
+    private static readonly HashSet<Type> HalfVectorTypes = [typeof(Half[]), typeof(ReadOnlyMemory<Half>), typeof(ReadOnlyMemory<Half>?), typeof(Embedding<Half>)];
 
     /// <summary>True for the vector forms stored as they are (other vector property types are embedded first).</summary>
-    public static bool IsVectorType(Type type) => VectorTypes.Contains(type);
+    public static bool IsVectorType(Type type) => FloatVectorTypes.Contains(type) || HalfVectorTypes.Contains(type);
+
+    /// <summary>True for the half-precision vector forms, stored as float16 rows.</summary>
+    public static bool IsHalfVector(Type type) => HalfVectorTypes.Contains(type);
+
+    /// <summary>True for the numeric scalar types (nullable or not) that payload numbers hold.</summary>
+    public static bool IsNumber(Type type) => (Nullable.GetUnderlyingType(type) ?? type) is var scalar
+        && (scalar == typeof(int) || scalar == typeof(long) || scalar == typeof(short) || scalar == typeof(byte) || scalar == typeof(float) || scalar == typeof(double));
 
     /// <summary>The element type of an array or list data property, or null for a scalar.</summary>
     public static Type? ElementType(Type type) =>

@@ -35,6 +35,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     private readonly HashSet<VectorPropertyModel> _flat = [];
     private readonly VectorDbCollectionOptions _options;
     private readonly VectorStoreCollectionMetadata _metadata;
+    private readonly Dictionary<(VectorPropertyModel, bool WithVectors), SearchOptions> _searchOptions = [];
 
     /// <summary>An MEVD collection over the collection <paramref name="name"/> of <paramref name="database"/> (created by <see cref="EnsureCollectionExistsAsync"/>).</summary>
     /// <exception cref="NotSupportedException">A key, data or vector type, distance function or index kind the engine does not offer.</exception>
@@ -52,11 +53,25 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        try
+        {
+            VectorDatabase.ValidateCollectionName(name);
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new ArgumentException(e.Message, nameof(name), e);
+        }
+
         _database = database;
         _options = options is null ? new VectorDbCollectionOptions() : new VectorDbCollectionOptions(options);
         _options.Validate();
         Name = name;
         _mapper = new RecordMapper(buildModel(new RecordModelBuilder(), _options.Definition, _options.EmbeddingGenerator), typeof(TRecord));
+        foreach (var property in _mapper.Model.DataProperties.Where(p => p.IsIndexed && p.IsFullTextIndexed))
+        {
+            throw new NotSupportedException($"Data property '{property.ModelName}' asks for a payload index and a full-text index; VectorDb keeps one index per field: choose IsIndexed or IsFullTextIndexed.");
+        }
+
         foreach (var property in _mapper.Model.VectorProperties)
         {
             _scoring[property] = Scoring.For(property.DistanceFunction);
@@ -69,6 +84,21 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                     break;
                 default:
                     throw new NotSupportedException($"Index kind '{property.IndexKind}' of vector property '{property.ModelName}' is not supported by VectorDb; use {IndexKind.Hnsw} or {IndexKind.Flat}.");
+            }
+        }
+
+        foreach (var property in _mapper.Model.VectorProperties)
+        {
+            foreach (bool withVectors in (bool[])[false, true])
+            {
+                _searchOptions[(property, withVectors)] = new SearchOptions
+                {
+                    Using = _mapper.VectorName(property),
+                    WithPayload = true,
+                    WithVector = withVectors,
+                    Exact = _flat.Contains(property),
+                    Ef = _options.SearchEf,
+                };
             }
         }
 
@@ -85,7 +115,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
 
     /// <inheritdoc />
     public override Task<bool> CollectionExistsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(_database.CollectionExists(Name));
+        Task.FromResult(TryEngine(out _));
 
     /// <summary>
     /// Creates the collection when it does not exist, then the payload indexes of the <c>IsIndexed</c> and
@@ -97,7 +127,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     {
         var collection = await Run("EnsureCollectionExists", async () =>
         {
-            if (!_database.TryGetCollection(Name, out var existing))
+            if (!TryEngine(out var existing))
             {
                 try
                 {
@@ -105,7 +135,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 }
                 catch (CollectionAlreadyExistsException)
                 {
-                    existing = _database.GetCollection(Name);
+                    existing = Engine();
                 }
             }
 
@@ -117,7 +147,8 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         {
             if (IndexSchema(property) is { } schema)
             {
-                await Run("EnsureCollectionExists", () => collection.CreatePayloadIndexAsync(property.StorageName, schema, cancellation: cancellationToken)).ConfigureAwait(false);
+                // Not cancelled once the collection exists: a caller told "cancelled" would skip creating the indexes later.
+                await Run("EnsureCollectionExists", () => collection.CreatePayloadIndexAsync(property.StorageName, schema, cancellation: CancellationToken.None)).ConfigureAwait(false);
             }
         }
     }
@@ -130,9 +161,13 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     public override async Task<TRecord?> GetAsync(TKey key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default)
     {
         bool vectors = IncludeVectors((options ?? DefaultRetrieval).IncludeVectors);
-        var id = RecordMapper.ToPointId(key);
+        if (!RecordMapper.TryPointId(key, out var id))
+        {
+            return null; // a negative key: no point has it
+        }
+
         var point = await Run("Get", () => Task.FromResult(Engine().Get(id, withVector: vectors, withPayload: true))).ConfigureAwait(false);
-        return point is null ? null : ToRecord(point, vectors);
+        return point is null ? null : ToRecord(point, vectors, "Get");
     }
 
     /// <inheritdoc />
@@ -140,11 +175,11 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     {
         ArgumentNullException.ThrowIfNull(keys);
         bool vectors = IncludeVectors((options ?? DefaultRetrieval).IncludeVectors);
-        var ids = keys.Select(key => RecordMapper.ToPointId(key)).ToList();
+        var ids = ExistingIds(keys);
         var points = await Run("Get", () => Task.FromResult(Engine().Get(ids, withVector: vectors, withPayload: true, cancellationToken))).ConfigureAwait(false);
         foreach (var point in points)
         {
-            yield return ToRecord(point, vectors);
+            yield return ToRecord(point, vectors, "Get");
         }
     }
 
@@ -160,6 +195,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= new FilteredRecordRetrievalOptions<TRecord>();
         ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top, int.MaxValue - options.Skip);
         bool vectors = IncludeVectors(options.IncludeVectors);
         var translated = FilterTranslator.Translate(filter, _mapper.Model);
         var order = Order(options);
@@ -168,7 +204,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
             : Engine().ScrollOrdered(order, Limit(options.Skip + top), vectors, withPayload: true, translated, cancellationToken).Points)).ConfigureAwait(false);
         foreach (var point in points.Skip(options.Skip))
         {
-            yield return ToRecord(point, vectors);
+            yield return ToRecord(point, vectors, "Get");
         }
     }
 
@@ -180,7 +216,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     public override async Task DeleteAsync(IEnumerable<TKey> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        var ids = keys.Select(key => RecordMapper.ToPointId(key)).ToList();
+        var ids = ExistingIds(keys);
         await Run("Delete", () => Engine().DeleteAsync(ids, _options.WaitForDurability, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -237,20 +273,18 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         options ??= DefaultSearch;
         ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top, int.MaxValue - options.Skip);
         bool vectors = IncludeVectors(options.IncludeVectors);
         var property = _mapper.Model.GetVectorPropertyOrSingle(options);
         var query = IsVector(searchValue, property, out var vector)
             ? vector
             : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false))!;
-        var search = new SearchOptions
+        var search = _searchOptions[(property, vectors)];
+        if (options.Filter is not null)
         {
-            Using = _mapper.VectorName(property),
-            Filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _mapper.Model),
-            WithPayload = true,
-            WithVector = vectors,
-            Exact = _flat.Contains(property),
-            Ef = _options.SearchEf,
-        };
+            search = search with { Filter = FilterTranslator.Translate(options.Filter, _mapper.Model) };
+        }
+
         var hits = Search(query, options.Skip + top, search, cancellationToken);
         TouchPayloads(hits, options.Skip);
         var scoring = _scoring[property];
@@ -263,7 +297,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 yield break; // hits come best first: none after this one passes either
             }
 
-            yield return new VectorSearchResult<TRecord>(_mapper.ToRecord<TRecord>(hit.Id, hit.Payload, vectors ? name => VectorOf(hit, name) : null), score);
+            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? name => VectorOf(hit, name) : null, "Search"), score);
         }
     }
 
@@ -274,7 +308,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         return serviceKey is not null ? null
             : serviceType == typeof(VectorStoreCollectionMetadata) ? _metadata
             : serviceType == typeof(VectorDatabase) ? _database
-            : serviceType == typeof(Collection) ? (_database.TryGetCollection(Name, out var collection) ? collection : null)
+            : serviceType == typeof(Collection) ? (TryEngine(out var collection) ? collection : null)
             : serviceType.IsInstanceOfType(this) ? this
             : null;
     }
@@ -305,7 +339,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
         catch (VectorDbException e)
         {
-            throw Wrapped(e, "Search");
+            throw StoreErrors.Wrapped(e, _database, Name, "Search");
         }
     }
 
@@ -330,9 +364,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     }
 
     private static VectorDataType DataType(VectorPropertyModel property) =>
-        property.EmbeddingType == typeof(Half[]) || property.EmbeddingType == typeof(ReadOnlyMemory<Half>) || property.EmbeddingType == typeof(ReadOnlyMemory<Half>?) || property.EmbeddingType == typeof(Embedding<Half>)
-            ? VectorDataType.Float16
-            : VectorDataType.Float32;
+        RecordModelBuilder.IsHalfVector(property.EmbeddingType) ? VectorDataType.Float16 : VectorDataType.Float32;
 
     private void CheckFits(Collection collection)
     {
@@ -344,9 +376,12 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 : collection.Options.NamedVectors?.GetValueOrDefault(name) is { } named ? (named.Dimensions, named.Distance) : (0, default);
             if (dimensions != property.Dimensions || metric != _scoring[property].Metric)
             {
-                throw new VectorStoreException(
+                throw StoreErrors.Described(
                     $"Collection '{Name}' exists, but its vector {(name.Length == 0 ? "(unnamed)" : $"'{name}'")} is {(dimensions == 0 ? "missing" : $"{dimensions}-dimensional {metric}")}, " +
-                    $"while vector property '{property.ModelName}' is {property.Dimensions}-dimensional {_scoring[property].Metric}. Delete the collection or use another name.");
+                    $"while vector property '{property.ModelName}' is {property.Dimensions}-dimensional {_scoring[property].Metric}. Delete the collection or use another name.",
+                    _database,
+                    Name,
+                    "EnsureCollectionExists");
             }
         }
     }
@@ -369,7 +404,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
             : type == typeof(bool) ? PayloadSchemaType.Bool
             : type == typeof(float) || type == typeof(double) ? PayloadSchemaType.Float
             : type == typeof(DateTime) || type == typeof(DateTimeOffset) ? PayloadSchemaType.Datetime
-            : PayloadSchemaType.Integer;
+            : PayloadSchemaType.Integer; // the other numbers (RecordModelBuilder admits no other types)
     }
 
     private ScrollOrder? Order(FilteredRecordRetrievalOptions<TRecord> options)
@@ -391,11 +426,11 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
 
         var property = _mapper.Model.GetDataOrKeyProperty(sorts[0].PropertySelector);
-        var type = Nullable.GetUnderlyingType(property.Type) ?? property.Type;
-        if (property is not DataPropertyModel { IsIndexed: true } || !(type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte) || type == typeof(float) || type == typeof(double)))
+        if (property is not DataPropertyModel { IsIndexed: true } || !RecordModelBuilder.IsNumber(property.Type) || Nullable.GetUnderlyingType(property.Type) is not null)
         {
+            // Nullable ones too: the engine's order leaves out points without a value, where LINQ would keep them.
             throw new NotSupportedException(
-                $"VectorDb orders by numeric data properties with a payload index; '{property.ModelName}' needs to be a number marked [VectorStoreData(IsIndexed = true)].");
+                $"VectorDb orders by non-nullable numeric data properties with a payload index; '{property.ModelName}' needs to be a number marked [VectorStoreData(IsIndexed = true)].");
         }
 
         return new ScrollOrder(property.StorageName, Descending: !sorts[0].Ascending);
@@ -467,7 +502,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
             var embeddings = await property.GenerateEmbeddingsAsync(batch.Select(r => property.GetValueAsObject(r)!), cancellation).ConfigureAwait(false);
             if (embeddings.Count != batch.Count)
             {
-                throw new VectorStoreException($"The embedding generator of '{property.ModelName}' returned {embeddings.Count} embeddings for {batch.Count} records.");
+                throw StoreErrors.Described($"The embedding generator of '{property.ModelName}' returned {embeddings.Count} embeddings for {batch.Count} records.", _database, Name, "Upsert");
             }
 
             perRecord ??= [.. batch.Select(_ => new Dictionary<VectorPropertyModel, Embedding>())];
@@ -480,19 +515,51 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         return perRecord;
     }
 
-    private TRecord ToRecord(PointRecord point, bool vectors) =>
-        _mapper.ToRecord<TRecord>(point.Id, point.Payload, vectors ? name => name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name) : null);
+    private TRecord ToRecord(PointRecord point, bool vectors, string operation) =>
+        ToRecord(point.Id, point.Payload, vectors ? name => name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name) : null, operation);
+
+    /// <summary>A record of a stored point; a stored value that does not fit the record (written through REST, or by an older record shape) is a <see cref="VectorStoreException"/>.</summary>
+    private TRecord ToRecord(PointId id, Payload? payload, Func<string, float[]?>? vectors, string operation)
+    {
+        try
+        {
+            return _mapper.ToRecord<TRecord>(id, payload, vectors);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or System.Text.Json.JsonException or OverflowException or InvalidCastException)
+        {
+            throw StoreErrors.Wrapped(e, _database, Name, operation);
+        }
+    }
+
+    /// <summary>The point ids of keys; negative integer keys, which no point has, are left out.</summary>
+    private static List<PointId> ExistingIds(IEnumerable<TKey> keys)
+    {
+        var ids = new List<PointId>();
+        foreach (var key in keys)
+        {
+            if (RecordMapper.TryPointId(key, out var id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
 
     private static float[]? VectorOf(ScoredPoint hit, string name) => name.Length == 0 ? hit.Vector : hit.NamedVectors?.GetValueOrDefault(name);
 
-    private Collection Engine() => _database.TryGetCollection(Name, out var collection)
+    /// <summary>The engine's collection of this name; aliases do not count (MEVD collections are addressed by collection name).</summary>
+    private bool TryEngine([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Collection? collection) =>
+        _database.TryGetCollection(Name, out collection) && collection.Name == Name;
+
+    private Collection Engine() => TryEngine(out var collection)
         ? collection
-        : throw new VectorStoreException($"Collection '{Name}' does not exist; call EnsureCollectionExistsAsync first.")
-        {
-            VectorStoreSystemName = VectorDbVectorStore.SystemName,
-            VectorStoreName = _database.Path,
-            CollectionName = Name,
-        };
+        : throw StoreErrors.Described(
+            _database.TryGetCollection(Name, out var target)
+                ? $"'{Name}' is an alias of collection '{target.Name}'; MEVD collections are addressed by their collection name."
+                : $"Collection '{Name}' does not exist; call EnsureCollectionExistsAsync first.",
+            _database,
+            Name);
 
     private async Task<T> Run<T>(string operation, Func<Task<T>> action)
     {
@@ -502,15 +569,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
         catch (VectorDbException e)
         {
-            throw Wrapped(e, operation);
+            throw StoreErrors.Wrapped(e, _database, Name, operation);
         }
     }
-
-    private VectorStoreException Wrapped(VectorDbException e, string operation) => new($"VectorDb {operation} on collection '{Name}' failed: {e.Message}", e)
-    {
-        VectorStoreSystemName = VectorDbVectorStore.SystemName,
-        VectorStoreName = _database.Path,
-        CollectionName = Name,
-        OperationName = operation,
-    };
 }

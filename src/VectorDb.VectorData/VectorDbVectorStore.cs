@@ -76,7 +76,7 @@ public sealed class VectorDbVectorStore : VectorStore
 
     /// <inheritdoc />
     public override Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_database.CollectionExists(name));
+        Task.FromResult(_database.TryGetCollection(name, out var collection) && collection.Name == name); // not an alias
 
     /// <inheritdoc />
     public override async Task EnsureCollectionDeletedAsync(string name, CancellationToken cancellationToken = default)
@@ -87,13 +87,7 @@ public sealed class VectorDbVectorStore : VectorStore
         }
         catch (VectorDbException e)
         {
-            throw new VectorStoreException($"VectorDb could not delete collection '{name}': {e.Message}", e)
-            {
-                VectorStoreSystemName = SystemName,
-                VectorStoreName = _database.Path,
-                CollectionName = name,
-                OperationName = "EnsureCollectionDeleted",
-            };
+            throw StoreErrors.Wrapped(e, _database, name, "EnsureCollectionDeleted");
         }
     }
 

@@ -10,9 +10,11 @@ namespace VectorDb;
 /// without holding a thread, so many concurrent writers share one commit.
 /// </summary>
 /// <remarks>
-/// Cancellation: the token is observed until the write is applied (an <see cref="OperationCanceledException"/> then
-/// means nothing was written). Once it is applied the write stands and the call completes when it is durable; it is
-/// not cancelled then, because a caller told "cancelled" would believe its write had not happened.
+/// Cancellation: the token is observed while the write waits behind other asynchronous writers of the collection and
+/// just before it starts (an <see cref="OperationCanceledException"/> then means nothing was written). Once started it
+/// runs on the calling thread — waiting, if need be, for synchronous writers and for a checkpoint's cut — and once it is
+/// applied it stands and the call completes when it is durable: a caller told "cancelled" would believe its write had
+/// not happened.
 /// </remarks>
 public sealed partial class Collection
 {
@@ -41,10 +43,10 @@ public sealed partial class Collection
     public async Task<int> DeleteAsync(IEnumerable<PointId> ids, bool wait = true, CancellationToken cancellation = default) =>
         (await WriteAsync(wait, DeleteWrite(ids), cancellation).ConfigureAwait(false)).Changed;
 
-    /// <summary>Asynchronous <see cref="Delete(Filter, bool)"/>.</summary>
+    /// <summary>Asynchronous <see cref="Delete(Filter, bool)"/>; the token also stops the search for matching points.</summary>
     /// <returns>How many points were deleted.</returns>
-    public Task<int> DeleteAsync(Filter filter, bool wait = true, CancellationToken cancellation = default) =>
-        DeleteAsync(FindIds(filter), wait, cancellation);
+    public async Task<int> DeleteAsync(Filter filter, bool wait = true, CancellationToken cancellation = default) =>
+        await DeleteAsync(FindIds(filter, cancellation), wait, cancellation).ConfigureAwait(false);
 
     /// <summary>Asynchronous <see cref="SetPayload(IEnumerable{PointId}, Payload, bool)"/>.</summary>
     /// <returns>How many points exist among <paramref name="ids"/> and were updated.</returns>

@@ -332,11 +332,12 @@ public sealed partial class Collection : ICheckpointed
     }
 
     /// <summary>Ids of the points matching <paramref name="filter"/>, in internal order.</summary>
-    public IReadOnlyList<PointId> FindIds(Filter filter)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> fired while reading.</exception>
+    public IReadOnlyList<PointId> FindIds(Filter filter, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         using var read = _table.ReadVisible();
-        return [.. MatchingNodes(filter).Select(node => _table.Stored(node)?.Id).OfType<PointId>()];
+        return [.. MatchingNodes(filter, cancellation).Select(node => _table.Stored(node)?.Id).OfType<PointId>()];
     }
 
     /// <summary>Returns the points that exist among <paramref name="ids"/>, in the order asked for.</summary>

@@ -113,7 +113,7 @@ public sealed partial class VectorDatabase
 
     private void CheckAliasName(string alias)
     {
-        ValidateName(alias);
+        ValidateCollectionName(alias);
         if (_collections.ContainsKey(alias))
         {
             throw new InvalidRequestException($"Alias `{alias}` is the name of a collection: an alias needs a name of its own.");

@@ -139,7 +139,7 @@ public sealed partial class VectorDatabase
     /// <exception cref="InvalidRequestException">The file is not a usable snapshot, or its checksum differs, or the name is an alias's.</exception>
     public Collection RestoreSnapshot(string collection, string file, string? checksum = null)
     {
-        ValidateName(collection);
+        ValidateCollectionName(collection);
         var durable = DurableForSnapshots();
         if (TryGetCollection(collection, out var named) && named.Name != collection)
         {
@@ -340,7 +340,7 @@ public sealed partial class VectorDatabase
             return found.Name;
         }
 
-        ValidateName(collection);
+        ValidateCollectionName(collection);
         return collection;
     }
 

@@ -57,7 +57,7 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// <summary>The write that creates a collection; <paramref name="id"/> receives its id once it is made.</summary>
     private Func<DatabaseRecord?> CreateCollectionWrite(string name, CollectionOptions options, StrongBox<uint> id)
     {
-        ValidateName(name);
+        ValidateCollectionName(name);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (options.KeepsRowsInFiles && _durable is null)
@@ -216,7 +216,9 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
     /// Names are 1–255 characters of letters, digits, '_', '-' and '.', not starting with '.': they become
     /// directory names on disk, so nothing that could traverse paths is accepted.
     /// </summary>
-    private static void ValidateName(string name)
+    /// <summary>Checks a collection (or alias) name: 1–255 letters, digits, '_', '-' and '.', not starting with '.'.</summary>
+    /// <exception cref="InvalidRequestException">The name is not one, with what is wrong.</exception>
+    public static void ValidateCollectionName(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Length > MaxCollectionNameLength)
         {

@@ -12,14 +12,20 @@ public sealed class AsyncApiTests : IDisposable
 
     private static Point Point(ulong id, float x, string color) => new(id, [x, 1, 0.5f], Payload.FromObject(new { color }));
 
+    /// <summary>True when every record appended so far is committed to disk (the log's own commit at close would hide a write that did not wait).</summary>
+    private static bool AllCommitted(VectorDatabase database) => database.Store!.Log.CommittedUntilAddress >= database.Store.Log.TailAddress;
+
     [Fact]
     public async Task Every_async_write_is_durable_when_its_task_completes()
     {
         await using (var database = await VectorDatabase.OpenAsync(_directory.Path, NoFinalCheckpoint))
         {
             var collection = await database.CreateCollectionAsync("things", new CollectionOptions { Dimensions = 3 });
+            Assert.True(AllCommitted(database));
             Assert.Equal(3, await collection.UpsertAsync([Point(1, 1, "red"), Point(2, 2, "blue"), Point(3, 3, "red")]));
+            Assert.True(AllCommitted(database));
             Assert.Equal(1, await collection.UpsertAsync(Point(4, 4, "green")));
+            Assert.True(AllCommitted(database));
             Assert.True(await collection.CreatePayloadIndexAsync("color", PayloadSchemaType.Keyword));
             Assert.False(await collection.CreatePayloadIndexAsync("color", PayloadSchemaType.Keyword));
             Assert.Equal(2, await collection.SetPayloadAsync([1, 2, 99], Payload.FromObject(new { size = 5 })));
@@ -27,8 +33,10 @@ public sealed class AsyncApiTests : IDisposable
             Assert.Equal(1, await collection.DeletePayloadKeysAsync([1], ["size"]));
             Assert.Equal(1, await collection.ClearPayloadAsync([4]));
             Assert.Equal(1, await collection.DeleteAsync(new Filter(Must: [Conditions.Match("color", "blue")])));
+            Assert.True(AllCommitted(database));
             Assert.Equal(0, await collection.DeleteAsync([77]));
             Assert.True(await collection.DeletePayloadIndexAsync("color"));
+            Assert.True(AllCommitted(database));
             await database.CreateCollectionAsync("doomed", new CollectionOptions { Dimensions = 2 });
             Assert.True(await database.DeleteCollectionAsync("doomed"));
             Assert.False(await database.DeleteCollectionAsync("doomed"));
@@ -76,7 +84,9 @@ public sealed class AsyncApiTests : IDisposable
                 for (int i = 0; i < perWriter; i++)
                 {
                     ulong id = (ulong)(writer * perWriter + i + 1);
+                    long tailBefore = database.Store!.Log.TailAddress;
                     await collection.UpsertAsync(Point(id, id, "c"));
+                    Assert.True(database.Store.Log.CommittedUntilAddress > tailBefore); // its record, which ends past the old tail, is on disk
                 }
             }));
             Assert.Equal(writers * perWriter, collection.Count());
@@ -84,6 +94,15 @@ public sealed class AsyncApiTests : IDisposable
 
         await using var reopened = await VectorDatabase.OpenAsync(_directory.Path);
         Assert.Equal(writers * perWriter, reopened.GetCollection("things").Count());
+    }
+
+    [Fact]
+    public async Task A_directory_opens_once()
+    {
+        await using var database = await VectorDatabase.OpenAsync(_directory.Path);
+        var e = await Assert.ThrowsAsync<StorageException>(() => VectorDatabase.OpenAsync(_directory.Path));
+        Assert.Contains("another process", e.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidRequestException>(() => VectorDatabase.OpenAsync(_directory.Path + "-other", new StorageOptions { CommitInterval = TimeSpan.Zero }));
     }
 
     [Fact]

@@ -28,6 +28,9 @@ public sealed class DependencyInjectionTests : IDisposable
             Assert.Equal(["snippets"], await store.ListCollectionNamesAsync().ToListAsync());
         }
 
+        Assert.Throws<InvalidOperationException>(() => services.AddVectorDbVectorStore(_directory.Path + "-other"));
+        Assert.Throws<InvalidOperationException>(() => services.AddVectorDbCollection<ulong, Snippet>("other-snippets"));
+
         // disposed by the container: the directory can be opened again, and holds the write
         await using var database = await VectorDatabase.OpenAsync(_directory.Path);
         Assert.Equal(1, database.GetCollection("snippets").Count());

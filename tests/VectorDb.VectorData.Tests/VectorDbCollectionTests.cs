@@ -279,6 +279,15 @@ public sealed class VectorDbCollectionTests : IDisposable
         var negative = store.GetCollection<long, GuidlessHotel>("negative");
         await negative.EnsureCollectionExistsAsync();
         await Assert.ThrowsAsync<ArgumentException>(() => negative.UpsertAsync(new GuidlessHotel { Key = -1, Embedding = new float[] { 1, 0 } }));
+        await negative.UpsertAsync(new GuidlessHotel { Key = 1, Embedding = new float[] { 1, 0 } });
+        Assert.Null(await negative.GetAsync(-1)); // no point can have a negative key: found nowhere, as LINQ would
+        await negative.DeleteAsync(-1);
+        Assert.Empty(await negative.GetAsync(h => h.Key == -1, 10).ToListAsync());
+        Assert.Single(await negative.GetAsync(h => h.Key != -1, 10).ToListAsync());
+        Assert.Single(await negative.GetAsync([-1L, 1L]).ToListAsync());
+
+        Assert.Throws<ArgumentException>(() => store.GetCollection<ulong, Hotel>("my hotels"));
+        Assert.Throws<NotSupportedException>(() => store.GetCollection<ulong, DoublyIndexed>("doubly"));
 
         var otherShape = new VectorDbVectorStore(database).GetCollection<ulong, GuidNote2>("hotels");
         var misfit = await Assert.ThrowsAsync<VectorStoreException>(() => otherShape.EnsureCollectionExistsAsync());
@@ -286,6 +295,18 @@ public sealed class VectorDbCollectionTests : IDisposable
 
         database.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => hotels.GetAsync(1UL));
+    }
+
+    public sealed class DoublyIndexed
+    {
+        [VectorStoreKey]
+        public ulong Key { get; set; }
+
+        [VectorStoreData(IsIndexed = true, IsFullTextIndexed = true)]
+        public string Text { get; set; } = "";
+
+        [VectorStoreVector(2)]
+        public float[] Embedding { get; set; } = [];
     }
 
     public sealed class GuidlessHotel
@@ -329,6 +350,15 @@ public sealed class VectorDbCollectionTests : IDisposable
         await hotels.EnsureCollectionExistsAsync();
         Assert.Same(database.GetCollection("hotels"), hotels.GetService(typeof(Collection)));
         Assert.Equal("vectordb", ((VectorStoreMetadata)store.GetService(typeof(VectorStoreMetadata))!).VectorStoreSystemName);
+
+        // An alias is not a collection for MEVD: it neither exists nor is written through.
+        database.UpdateAliases([new CreateAlias("prod", "hotels")]);
+        var byAlias = store.GetCollection<ulong, Hotel>("prod");
+        Assert.False(await byAlias.CollectionExistsAsync());
+        Assert.False(await store.CollectionExistsAsync("prod"));
+        var alias = await Assert.ThrowsAsync<VectorStoreException>(() => byAlias.GetAsync(1UL));
+        Assert.Contains("alias", alias.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<VectorStoreException>(() => byAlias.EnsureCollectionExistsAsync());
 
         await store.EnsureCollectionDeletedAsync("hotels");
         await store.EnsureCollectionDeletedAsync("hotels"); // nothing to delete

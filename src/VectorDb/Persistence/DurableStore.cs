@@ -18,7 +18,9 @@ internal sealed class DurableStore : IDisposable
     /// <summary>Checkpoints kept: the newest, and one before it in case the newest turns out damaged.</summary>
     private const int RetainedCheckpoints = 2;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "See Dispose: refused writers may still be leaving it.")]
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private volatile bool _closed;
     private readonly Lock _checkpointLock = new();
     private readonly FileStream _lockFile;
     private readonly Timer _checkpointTimer;
@@ -129,9 +131,16 @@ internal sealed class DurableStore : IDisposable
     }
 
     /// <summary>Held (shared) by every writer from log append to apply; a checkpoint holds it exclusively.</summary>
+    /// <exception cref="ObjectDisposedException">The database was closed.</exception>
     public WriteScope EnterWrite()
     {
         _gate.EnterReadLock();
+        if (_closed)
+        {
+            _gate.ExitReadLock();
+            throw new ObjectDisposedException(nameof(VectorDatabase), "The database was closed (disposed); open it again to write.");
+        }
+
         return new WriteScope(_gate);
     }
 
@@ -281,10 +290,14 @@ internal sealed class DurableStore : IDisposable
             }
         }
 
+        // Writers still under way finish (their records are committed as the log closes); later ones are refused.
+        _gate.EnterWriteLock();
+        _closed = true;
+        _gate.ExitWriteLock();
         Log.Dispose();
         Points?.Dispose();
-        _gate.Dispose();
         _lockFile.Dispose();
+        // The gate is not disposed: a writer refused above may still be leaving it, and disposing a lock in use throws.
     }
 
     private void CheckpointIfDue()
