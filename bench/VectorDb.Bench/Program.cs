@@ -18,6 +18,7 @@ return args switch
     ["storage", .. var rest] => StorageCommand.Run(rest),
     ["rewrite", .. var rest] => RewriteCommand.Run(rest),
     ["asyncwrites", .. var rest] => await AsyncWritesCommand.RunAsync(rest),
+    ["mevdsearch", .. var rest] => await VectorDb.Bench.Kernels.MevdSearchCommand.RunAsync(rest),
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
     ["sparse", .. var rest] => SparseCommand.Run(rest),
     ["named", .. var rest] => NamedCommand.Run(rest),
@@ -59,6 +60,7 @@ static int Usage()
           VectorDb.Bench hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]
           VectorDb.Bench cutoff [--data ../shared/data/wordnet-arcticxs-384] [--fractions 0.001,0.01,0.05] [--max-queries 1000] [--out result.json]
           VectorDb.Bench large make|truth|load|query …   (a collection bigger than RAM; see bench/tiers.sh)
+          VectorDb.Bench mevdsearch [--rounds 9] [--searches 20000] [--out result.json]
           VectorDb.Bench asyncwrites [--dims 128] [--seconds 5] [--rounds 5] [--callers 64] [--threads 8] [--dir PATH] [--out result.json]
           VectorDb.Bench rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--throughput false] [--rewrite 0.2] [--out result.json]

@@ -61,7 +61,12 @@ public static class VectorDataRecords
             }
 
             var best = await hotels.SearchAsync("a chalet for skiing", top: 1, options).FirstAsync();
-            return best.Record.HotelId == 2 ? 0 : 1;
+
+            // Hybrid search: the embedding and BM25 over the full-text description, fused by reciprocal rank fusion.
+            var hybrid = (IKeywordHybridSearchable<Hotel>)hotels;
+            var fused = await hybrid.HybridSearchAsync("somewhere to relax", ["sauna"], top: 1).FirstAsync();
+            await output.WriteLineAsync($"hybrid: {fused.Record.HotelName} ({fused.Score:F4})");
+            return best.Record.HotelId == 2 && fused.Record.HotelId == 2 ? 0 : 1;
         }
         finally
         {

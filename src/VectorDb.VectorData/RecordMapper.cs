@@ -4,6 +4,8 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData.ProviderServices;
+using VectorDb.Query.Text;
+using VectorDb.Sparse;
 
 namespace VectorDb.VectorData;
 
@@ -32,6 +34,7 @@ internal sealed class RecordMapper
             : null;
         _setKey = KeySetter(model.KeyProperty);
         _data = [.. model.DataProperties.Select(p => (p.StorageName, Filler(p)))];
+        KeywordFields = [.. model.DataProperties.Where(p => p.IsFullTextIndexed).Select(p => (p, KeywordVector(p)))];
     }
 
     /// <summary>The record model.</summary>
@@ -87,11 +90,23 @@ internal sealed class RecordMapper
     {
         var id = ToPointId(Model.KeyProperty.GetValueAsObject(record));
         var payload = ToPayload(record);
-        if (Model.VectorProperties.Count == 1)
-        {
-            return new Point(id, VectorOf(record, Model.VectorProperty, embeddings), payload);
-        }
+        var point = Model.VectorProperties.Count == 1
+            ? new Point(id, VectorOf(record, Model.VectorProperty, embeddings), payload)
+            : new Point(id, null, payload) { NamedVectors = NamedVectorsOf(record, embeddings) };
+        return KeywordFields.Count == 0 ? point : point with { SparseVectors = KeywordVectorsOf(record) };
+    }
 
+    /// <summary>The full-text data properties, each with the sparse vector that holds its words' BM25 weights (for hybrid search).</summary>
+    public IReadOnlyList<(DataPropertyModel Property, string Vector)> KeywordFields { get; }
+
+    /// <summary>The engine's name of the BM25 sparse vector of a full-text data property (a name no vector property can take: they may not contain '.').</summary>
+    public static string KeywordVector(DataPropertyModel property) => property.StorageName + ".bm25";
+
+    /// <summary>Encodes text as Qdrant's server-side BM25 model does: document weights here, IDF at search time.</summary>
+    public static Bm25Encoder Bm25 { get; } = new(new Bm25Options());
+
+    private Dictionary<string, float[]> NamedVectorsOf(object record, IReadOnlyDictionary<VectorPropertyModel, Embedding> embeddings)
+    {
         var named = new Dictionary<string, float[]>(Model.VectorProperties.Count, StringComparer.Ordinal);
         foreach (var property in Model.VectorProperties)
         {
@@ -101,7 +116,27 @@ internal sealed class RecordMapper
             }
         }
 
-        return new Point(id, null, payload) { NamedVectors = named };
+        return named;
+    }
+
+    private Dictionary<string, SparseVector> KeywordVectorsOf(object record)
+    {
+        var sparse = new Dictionary<string, SparseVector>(KeywordFields.Count, StringComparer.Ordinal);
+        foreach (var (property, vector) in KeywordFields)
+        {
+            string? text = property.GetValueAsObject(record) switch
+            {
+                string single => single,
+                IEnumerable<string?> many => string.Join(' ', many),
+                _ => null,
+            };
+            if (!string.IsNullOrWhiteSpace(text) && Bm25.EncodeDocument(text) is { Count: > 0 } weights)
+            {
+                sparse[vector] = weights;
+            }
+        }
+
+        return sparse;
     }
 
     /// <summary>Creates a record of a stored point; vectors only when <paramref name="vectors"/> is given.</summary>

@@ -21,7 +21,7 @@ namespace VectorDb.VectorData;
 /// <see cref="VectorStoreException"/> with the engine's exception inside; what MEVD's contract makes an argument or
 /// support error stays one (<see cref="ArgumentException"/>, <see cref="NotSupportedException"/>).
 /// </remarks>
-public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>
+public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRecord>, IKeywordHybridSearchable<TRecord>
     where TKey : notnull
     where TRecord : class
 {
@@ -70,6 +70,11 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         foreach (var property in _mapper.Model.DataProperties.Where(p => p.IsIndexed && p.IsFullTextIndexed))
         {
             throw new NotSupportedException($"Data property '{property.ModelName}' asks for a payload index and a full-text index; VectorDb keeps one index per field: choose IsIndexed or IsFullTextIndexed.");
+        }
+
+        foreach (var property in _mapper.Model.DataProperties.Where(p => p.IsFullTextIndexed && (RecordModelBuilder.ElementType(p.Type) ?? p.Type) != typeof(string)))
+        {
+            throw new NotSupportedException($"Data property '{property.ModelName}' is full-text indexed but not text; full-text indexes take string or string-array properties.");
         }
 
         foreach (var property in _mapper.Model.VectorProperties)
@@ -301,6 +306,58 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
     }
 
+    /// <summary>
+    /// Hybrid search: the records nearest <paramref name="searchValue"/> and those whose full-text property (the
+    /// <c>AdditionalProperty</c>, or the only full-text one) best matches <paramref name="keywords"/> by BM25, fused by
+    /// reciprocal rank fusion in the engine (Qdrant's universal query: two prefetches, RRF). Scores are RRF scores
+    /// (higher is better; <c>ScoreThreshold</c> keeps those at least it). The filter applies to both legs.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A filter that cannot be translated.</exception>
+    /// <exception cref="InvalidOperationException">No full-text property, or several and none chosen; a search value that is not a vector, without an embedding generator.</exception>
+    public async IAsyncEnumerable<VectorSearchResult<TRecord>> HybridSearchAsync<TInput>(TInput searchValue, ICollection<string> keywords, int top, HybridSearchOptions<TRecord>? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        where TInput : notnull
+    {
+        ArgumentNullException.ThrowIfNull(searchValue);
+        ArgumentNullException.ThrowIfNull(keywords);
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        options ??= new HybridSearchOptions<TRecord>();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Skip);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top, Collection.MaxSearchLimit - options.Skip);
+        bool vectors = IncludeVectors(options.IncludeVectors);
+        var property = _mapper.Model.GetVectorPropertyOrSingle(new VectorSearchOptions<TRecord> { VectorProperty = options.VectorProperty });
+        var text = _mapper.Model.GetFullTextDataPropertyOrSingle(options.AdditionalProperty);
+        string keywordVector = RecordMapper.KeywordVector(text);
+        var query = IsVector(searchValue, property, out var vector)
+            ? vector
+            : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false))!;
+        var filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _mapper.Model);
+
+        // Each leg returns more than the page so that fusion can rank points one leg found deeper down.
+        int limit = options.Skip + top, depth = Math.Min(Collection.MaxSearchLimit, Math.Max(4 * limit, 100));
+        var search = _searchOptions[(property, false)];
+        var legs = new List<PointQuery>
+        {
+            new() { Query = new NearestQuery(VectorInput.Of(query.ToArray())), Using = search.Using, Filter = filter, Limit = depth, Ef = search.Ef, Exact = search.Exact },
+        };
+        var words = RecordMapper.Bm25.EncodeQuery(string.Join(' ', keywords));
+        if (words.Count > 0) // keywords that are all stop words leave the dense leg alone
+        {
+            legs.Add(new() { Query = new NearestQuery(VectorInput.Of(words)), Using = keywordVector, Filter = filter, Limit = depth });
+        }
+
+        var fused = new PointQuery { Prefetch = legs, Query = new FusionQuery(FusionMethod.Rrf), Limit = top };
+        var hits = await Run("HybridSearch", () => Task.FromResult(Engine().Query(fused, new QueryOptions { Offset = options.Skip, WithPayload = true, WithVector = vectors }, cancellationToken))).ConfigureAwait(false);
+        foreach (var hit in hits)
+        {
+            if (options.ScoreThreshold is { } threshold && hit.Score < threshold)
+            {
+                yield break; // best first
+            }
+
+            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? name => VectorOf(hit, name) : null, "HybridSearch"), hit.Score);
+        }
+    }
+
     /// <inheritdoc />
     public override object? GetService(Type serviceType, object? serviceKey = null)
     {
@@ -347,10 +404,14 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     private CollectionOptions EngineOptions()
     {
         var model = _mapper.Model;
+        // Full-text properties also get a BM25 sparse vector each: the keyword leg of hybrid search.
+        var keywords = _mapper.KeywordFields.Count == 0
+            ? null
+            : _mapper.KeywordFields.ToDictionary(f => f.Vector, _ => new SparseVectorOptions { Idf = true }, StringComparer.Ordinal);
         if (model.VectorProperties.Count == 1)
         {
             var only = model.VectorProperty;
-            return new CollectionOptions { Dimensions = only.Dimensions, Distance = _scoring[only].Metric, DataType = DataType(only) };
+            return new CollectionOptions { Dimensions = only.Dimensions, Distance = _scoring[only].Metric, DataType = DataType(only), SparseVectors = keywords };
         }
 
         return new CollectionOptions
@@ -360,6 +421,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 p => p.StorageName,
                 p => new DenseVectorOptions { Dimensions = p.Dimensions, Distance = _scoring[p].Metric, DataType = DataType(p) },
                 StringComparer.Ordinal),
+            SparseVectors = keywords,
         };
     }
 
@@ -379,6 +441,18 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 throw StoreErrors.Described(
                     $"Collection '{Name}' exists, but its vector {(name.Length == 0 ? "(unnamed)" : $"'{name}'")} is {(dimensions == 0 ? "missing" : $"{dimensions}-dimensional {metric}")}, " +
                     $"while vector property '{property.ModelName}' is {property.Dimensions}-dimensional {_scoring[property].Metric}. Delete the collection or use another name.",
+                    _database,
+                    Name,
+                    "EnsureCollectionExists");
+            }
+        }
+
+        foreach (var (property, vector) in _mapper.KeywordFields)
+        {
+            if (collection.Options.SparseVectors?.ContainsKey(vector) != true)
+            {
+                throw StoreErrors.Described(
+                    $"Collection '{Name}' exists, but without the BM25 vector '{vector}' that full-text property '{property.ModelName}' needs for hybrid search. Delete the collection or use another name.",
                     _database,
                     Name,
                     "EnsureCollectionExists");

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace VectorDb.Bench.Kernels;
+
+/// <summary>
+/// <c>mevdsearch</c>: the three cases of <see cref="MevdSearchBenchmarks"/> (same data, same queries) timed in rounds
+/// that alternate the cases, in one process — the ratio a noisy machine cannot give from BenchmarkDotNet, which runs one
+/// case after the other. Reports microseconds per search per round, their medians and the ratios to the direct search.
+/// <code>mevdsearch [--rounds 9] [--searches 20000] [--out result.json]</code>
+/// </summary>
+public static class MevdSearchCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        string[] argv = [.. args];
+        int rounds = CommandLine.Option(argv, "--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 9;
+        int searches = CommandLine.Option(argv, "--searches") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 20_000;
+        var benchmarks = new MevdSearchBenchmarks();
+        benchmarks.Setup();
+        try
+        {
+            var cases = new (string Name, Func<Task> Search)[]
+            {
+                ("Direct", () => { benchmarks.Direct(); return Task.CompletedTask; }),
+                ("DirectReadingFields", () => { benchmarks.DirectReadingFields(); return Task.CompletedTask; }),
+                ("Mevd", benchmarks.Mevd),
+            };
+            var micros = cases.ToDictionary(c => c.Name, _ => new List<double>());
+            for (int round = -1; round < rounds; round++) // round -1 warms up (JIT tiers) and is not counted
+            {
+                foreach (var (name, search) in round % 2 == 0 ? cases : cases.Reverse())
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < searches; i++)
+                    {
+                        await search();
+                    }
+
+                    if (round >= 0)
+                    {
+                        micros[name].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / searches);
+                    }
+                }
+            }
+
+            double direct = Timing.Median(micros["Direct"]);
+            var result = new Dictionary<string, object>
+            {
+                ["cpu"] = Environment.ProcessorCount + " logical cores",
+                ["searches_per_round"] = searches,
+                ["us_per_search"] = micros.ToDictionary(m => m.Key, m => m.Value.Select(v => Math.Round(v, 2)).ToList()),
+                ["median_us"] = micros.ToDictionary(m => m.Key, m => Math.Round(Timing.Median(m.Value), 2)),
+                ["ratio_to_direct"] = micros.ToDictionary(m => m.Key, m => Math.Round(Timing.Median(m.Value) / direct, 3)),
+            };
+            string json = JsonSerializer.Serialize(result, Indented);
+            Console.WriteLine(json);
+            if (CommandLine.Option(argv, "--out") is { } output)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+                await File.WriteAllTextAsync(output, json);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            benchmarks.Cleanup();
+        }
+    }
+}
