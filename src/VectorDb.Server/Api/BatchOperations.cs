@@ -34,14 +34,14 @@ internal static class BatchOperations
     /// Applies the operations in order. With <paramref name="wait"/> each waits for its record to be durable: the last
     /// one may write nothing (a delete of missing points), so it cannot vouch for the ones before it.
     /// </summary>
-    public static List<UpdateResult> Apply(List<(string Kind, PreparedWrite Write)> operations, bool wait)
+    public static async Task<List<UpdateResult>> ApplyAsync(List<(string Kind, PreparedWrite Write)> operations, bool wait)
     {
         var results = new List<UpdateResult>(operations.Count);
         for (int i = 0; i < operations.Count; i++)
         {
             try
             {
-                operations[i].Write(wait);
+                await operations[i].Write(wait);
             }
             catch (InvalidRequestException e)
             {

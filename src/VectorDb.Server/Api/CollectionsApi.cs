@@ -172,9 +172,9 @@ internal static class CollectionsApi
         var group = routes.MapGroup("/collections").WithTags("Collections").AddEndpointFilter<RequestValidationFilter>();
         group.MapGet("/", (VectorDatabase db) =>
             Qdrant.Ok(new CollectionsResponse([.. db.ListCollections().Select(name => new CollectionDescription(name))])));
-        group.MapPut("/{name}", (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
+        group.MapPut("/{name}", async (string name, CreateCollectionRequest request, VectorDatabase db, ServerOptions limits) =>
         {
-            db.CreateCollection(name, ToOptions(request, limits));
+            await db.CreateCollectionAsync(name, ToOptions(request, limits));
             return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(Describe(db.GetCollection(name))));
@@ -202,7 +202,7 @@ internal static class CollectionsApi
             var fitted = db.GetCollection(name).FitRotation(RequestParsing.Wait(context));
             return Qdrant.Ok(new PcaFitResponse(fitted.Dimensions, fitted.ExplainedVariance, fitted.SamplePoints));
         }).WithMetadata(QueryParameters.Wait).WithSummary("Fit the PCA rotation of a collection created with `pca` now (ours), replacing an earlier fit");
-        group.MapDelete("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(db.DeleteCollection(name)))
+        group.MapDelete("/{name}", async (string name, VectorDatabase db) => Qdrant.Ok(await db.DeleteCollectionAsync(name)))
             .WithMetadata(QueryParameters.CollectionWrite);
         group.MapPut("/{name}/vectors/{vector}", (string name, string vector, CreateVectorRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {

@@ -59,7 +59,7 @@ internal static class IndexApi
     public static RouteGroupBuilder MapIndexApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/collections/{name}/index").WithTags("Indexes").AddEndpointFilter<RequestValidationFilter>();
-        group.MapPut("/", (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
+        group.MapPut("/", async (string name, CreateFieldIndexRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
             string field = string.IsNullOrWhiteSpace(request.FieldName) ? throw new InvalidRequestException("`field_name` is required.") : request.FieldName;
@@ -67,15 +67,15 @@ internal static class IndexApi
             var collection = db.GetCollection(name);
             StrictMode.CreateIndex(collection, field);
             strict.Write(collection);
-            collection.CreatePayloadIndex(field, schema, wait, isTenant, text);
+            await collection.CreatePayloadIndexAsync(field, schema, wait, isTenant, text);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
-        group.MapDelete("/{field}", (string name, string field, HttpContext context, VectorDatabase db, StrictMode strict) =>
+        group.MapDelete("/{field}", async (string name, string field, HttpContext context, VectorDatabase db, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
             var collection = db.GetCollection(name);
             strict.Write(collection);
-            collection.DeletePayloadIndex(field, wait);
+            await collection.DeletePayloadIndexAsync(field, wait);
             return Qdrant.Updated(wait);
         }).WithMetadata(QueryParameters.Write);
         return group;

@@ -125,21 +125,22 @@ internal static class PointsApi
         group.MapPost("/vectors/delete", (string name, DeleteVectorsRequest request, HttpContext context, VectorDatabase db, StrictMode strict) =>
             Write(name, context, db, collection => DeleteVectors(collection, request, strict)))
             .WithMetadata(QueryParameters.Write).WithSummary("Remove the named vectors from points, keeping their other vectors and payloads");
-        group.MapPost("/batch", (string name, UpdateOperations request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
+        group.MapPost("/batch", async (string name, UpdateOperations request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             bool wait = RequestParsing.Wait(context);
             var collection = db.GetCollection(name);
             var operations = BatchOperations.Prepare(collection, request, limits, strict);
-            return Qdrant.Ok(BatchOperations.Apply(operations, wait));
+            return Qdrant.Ok(await BatchOperations.ApplyAsync(operations, wait));
         }).WithMetadata(QueryParameters.Write).WithSummary("Apply several point operations in order");
         return group;
     }
 
     /// <summary>Checks a write request, then applies it (waiting for it to be durable when asked) and answers with Qdrant's update result.</summary>
-    private static QdrantOk<UpdateResult> Write(string name, HttpContext context, VectorDatabase db, Func<Collection, PreparedWrite> prepare)
+    /// <remarks>The write awaits its log commit without holding a request thread (the engine's async write path).</remarks>
+    private static async Task<QdrantOk<UpdateResult>> Write(string name, HttpContext context, VectorDatabase db, Func<Collection, PreparedWrite> prepare)
     {
         bool wait = RequestParsing.Wait(context);
-        prepare(db.GetCollection(name))(wait);
+        await prepare(db.GetCollection(name))(wait);
         return Qdrant.Updated(wait);
     }
 
@@ -156,11 +157,11 @@ internal static class PointsApi
         StrictMode.Upsert(collection, points);
         StrictMode.Filter(collection, options.UpdateFilter, update: true);
         strict.Write(collection, points.Count);
-        return wait => collection.Upsert(points, options with { Wait = wait });
+        return wait => collection.UpsertAsync(points, options with { Wait = wait });
     }
 
     internal static PreparedWrite Delete(Collection collection, PointsSelector request, StrictMode strict) =>
-        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.Delete(ids, wait));
+        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeleteAsync(ids, wait));
 
     internal static PreparedWrite SetPayload(Collection collection, SetPayloadRequest request, StrictMode strict)
     {
@@ -169,10 +170,10 @@ internal static class PointsApi
         if (request.Key is { } key)
         {
             _ = Payload.CheckedPath(key);
-            return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, key, wait));
+            return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayloadAsync(ids, payload, key, wait));
         }
 
-        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayload(ids, payload, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.SetPayloadAsync(ids, payload, wait));
     }
 
     internal static PreparedWrite OverwritePayload(Collection collection, SetPayloadRequest request, StrictMode strict)
@@ -184,17 +185,17 @@ internal static class PointsApi
 
         var payload = RequiredPayload(request.Payload);
         StrictMode.PayloadUpdate(collection);
-        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.OverwritePayload(ids, payload, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.OverwritePayloadAsync(ids, payload, wait));
     }
 
     internal static PreparedWrite DeletePayload(Collection collection, DeletePayloadRequest request, StrictMode strict)
     {
         var keys = RequiredKeys(request.Keys);
-        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeletePayloadKeys(ids, keys, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeletePayloadKeysAsync(ids, keys, wait));
     }
 
     internal static PreparedWrite ClearPayload(Collection collection, PointsSelector request, StrictMode strict) =>
-        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.ClearPayload(ids, wait));
+        OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.ClearPayloadAsync(ids, wait));
 
     internal static PreparedWrite UpdateVectors(Collection collection, UpdateVectorsRequest request, ServerOptions limits, StrictMode strict, List<Point>? collected = null)
     {
@@ -211,7 +212,7 @@ internal static class PointsApi
         StrictMode.Upsert(collection, updates, payloads: false);
         StrictMode.Filter(collection, filter, update: true);
         strict.Write(collection, updates.Count);
-        return wait => collection.UpdateVectors(updates, wait, filter);
+        return wait => collection.UpdateVectorsAsync(updates, wait, filter);
     }
 
     internal static PreparedWrite DeleteVectors(Collection collection, DeleteVectorsRequest request, StrictMode strict)
@@ -219,14 +220,14 @@ internal static class PointsApi
         var names = request.Vector is { ValueKind: JsonValueKind.Array } list
             ? list.EnumerateArray().Select(n => n.ValueKind == JsonValueKind.String ? JsonText.Read(n, "vector") : throw new InvalidRequestException("`vector` lists vector names (strings).")).ToList()
             : throw new InvalidRequestException("`vector` (a list of vector names) is required.");
-        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeleteVectors(ids, names, wait));
+        return OnSelected(collection, strict, request.Points, request.Filter, (ids, wait) => collection.DeleteVectorsAsync(ids, names, wait));
     }
 
     /// <summary>
     /// A write on the points a request names: ids read now, a filter's matches found when the write runs (after the
     /// operations before it in a batch).
     /// </summary>
-    private static PreparedWrite OnSelected(Collection collection, StrictMode strict, JsonElement? points, JsonElement? filter, Action<IReadOnlyList<PointId>, bool> update)
+    private static PreparedWrite OnSelected(Collection collection, StrictMode strict, JsonElement? points, JsonElement? filter, Func<IReadOnlyList<PointId>, bool, Task> update)
     {
         bool hasIds = points is { ValueKind: not JsonValueKind.Null };
         bool hasFilter = filter is { ValueKind: not JsonValueKind.Null };
@@ -397,7 +398,7 @@ internal sealed record PointVectorsStruct(JsonElement Id, JsonElement? Vector) :
 internal sealed record DeleteVectorsRequest(JsonElement? Points, JsonElement? Filter, JsonElement? Vector) : RequestBody;
 
 /// <summary>A checked write, run when called with whether to wait until it is durable.</summary>
-internal delegate void PreparedWrite(bool wait);
+internal delegate Task PreparedWrite(bool wait);
 
 /// <summary>The object form of <c>order_by</c>.</summary>
 internal sealed record OrderBy(string? Key, string? Direction, JsonElement? StartFrom) : RequestBody;
