@@ -126,9 +126,9 @@ internal sealed class WriteAheadLog : IDisposable
                 _log.Commit(spinWait: false);
                 await _log.WaitForCommitAsync(untilAddress, token: cancellation).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+            catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && cancellation.IsCancellationRequested))
             {
-                throw CommitFailed(e);
+                throw CommitFailed(e); // a cancellation the caller did not ask for (the log closing) is a failed commit too
             }
         }
 

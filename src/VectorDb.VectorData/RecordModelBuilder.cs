@@ -59,6 +59,11 @@ internal sealed class RecordModelBuilder() : CollectionModelBuilder(new Collecti
     protected override void ValidateProperty(PropertyModel propertyModel, VectorStoreCollectionDefinition? definition)
     {
         base.ValidateProperty(propertyModel, definition);
+        if (propertyModel is KeyPropertyModel && propertyModel.StorageName != propertyModel.ModelName)
+        {
+            throw new NotSupportedException($"Key property '{propertyModel.ModelName}' has a storage name; the key is the point id, which has none.");
+        }
+
         if (propertyModel is not KeyPropertyModel && propertyModel.StorageName.IndexOfAny(['.', '[', ']']) >= 0)
         {
             throw new NotSupportedException(

@@ -144,7 +144,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 }
             }
 
-            CheckFits(existing);
+            MakeFit(existing);
             return existing;
         }).ConfigureAwait(false);
 
@@ -332,8 +332,9 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
             : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false))!;
         var filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _mapper.Model);
 
-        // Each leg returns more than the page so that fusion can rank points one leg found deeper down.
-        int limit = options.Skip + top, depth = Math.Min(Collection.MaxSearchLimit, Math.Max(4 * limit, 100));
+        // Each leg returns more than the page so that fusion can rank points one leg found deeper down. The depth does
+        // not follow Skip (a deeper leg could reorder near ties, and pages would overlap) unless the page lies beyond it.
+        int limit = options.Skip + top, depth = Math.Min(Collection.MaxSearchLimit, Math.Max(Math.Max(4 * top, 100), limit));
         var search = _searchOptions[(property, false)];
         var legs = new List<PointQuery>
         {
@@ -428,7 +429,8 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     private static VectorDataType DataType(VectorPropertyModel property) =>
         RecordModelBuilder.IsHalfVector(property.EmbeddingType) ? VectorDataType.Float16 : VectorDataType.Float32;
 
-    private void CheckFits(Collection collection)
+    /// <summary>Checks that an existing collection holds the record's vectors, and adds the BM25 vectors of full-text properties it lacks.</summary>
+    private void MakeFit(Collection collection)
     {
         foreach (var property in _mapper.Model.VectorProperties)
         {
@@ -449,13 +451,18 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
 
         foreach (var (property, vector) in _mapper.KeywordFields)
         {
-            if (collection.Options.SparseVectors?.ContainsKey(vector) != true)
+            switch (collection.Options.SparseVectors?.GetValueOrDefault(vector))
             {
-                throw StoreErrors.Described(
-                    $"Collection '{Name}' exists, but without the BM25 vector '{vector}' that full-text property '{property.ModelName}' needs for hybrid search. Delete the collection or use another name.",
-                    _database,
-                    Name,
-                    "EnsureCollectionExists");
+                case null:
+                    // A collection made without it (another definition, or through REST): add it; points get it when upserted.
+                    collection.CreateVector(vector, new SparseVectorOptions { Idf = true });
+                    break;
+                case { Idf: false }:
+                    throw StoreErrors.Described(
+                        $"Collection '{Name}' has a sparse vector '{vector}' without IDF, which full-text property '{property.ModelName}' cannot use for BM25. Delete the collection or use another name.",
+                        _database,
+                        Name,
+                        "EnsureCollectionExists");
             }
         }
     }

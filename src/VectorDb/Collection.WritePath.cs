@@ -178,7 +178,7 @@ public sealed partial class Collection : ICollectionState
 
     private (WriteCommit Commit, bool Written, int Changed) Write(Func<CollectionRecord?> makeRecord)
     {
-        _table.ThrowIfDropped(); // before the database's gate, which a closed database has disposed
+        _table.ThrowIfDropped(); // says "closed" (or "dropped") before the database's gate would refuse it less helpfully
         using (_durable?.EnterWrite() ?? default)
         {
             lock (_writeLock)

@@ -180,7 +180,10 @@ public sealed partial class VectorDatabase : IDisposable, IDatabaseState
         return [.. _collections.Keys.Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>Closes the database; on disk, takes a checkpoint first so the next open replays nothing.</summary>
+    /// <summary>
+    /// Closes the database; on disk, takes a checkpoint first so the next open replays (almost) nothing — writes that race
+    /// with the close are committed to the log and replayed, later ones are refused with <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
         lock (_lock)

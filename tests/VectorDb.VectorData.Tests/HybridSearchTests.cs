@@ -72,6 +72,39 @@ public sealed class HybridSearchTests
     }
 
     [Fact]
+    public async Task A_collection_made_without_the_keyword_vector_gets_it()
+    {
+        using var database = VectorDatabase.InMemory();
+        VectorStoreCollectionDefinition Definition(bool fullText) => new()
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Id", typeof(ulong)),
+                new VectorStoreDataProperty("Body", typeof(string)) { IsFullTextIndexed = fullText },
+                new VectorStoreVectorProperty("Embedding", typeof(float[]), 2),
+            ],
+        };
+        var store = new VectorDbVectorStore(database);
+        var plain = store.GetDynamicCollection("notes", Definition(fullText: false));
+        await plain.EnsureCollectionExistsAsync();
+        await plain.UpsertAsync(new Dictionary<string, object?> { ["Id"] = 1UL, ["Body"] = "violet sunset", ["Embedding"] = new float[] { 1, 0 } });
+        Assert.Null(database.GetCollection("notes").Options.SparseVectors);
+
+        var searchable = store.GetDynamicCollection("notes", Definition(fullText: true));
+        await searchable.EnsureCollectionExistsAsync();
+        Assert.True(database.GetCollection("notes").Options.SparseVectors!["Body.bm25"].Idf);
+        await searchable.UpsertAsync(new Dictionary<string, object?> { ["Id"] = 2UL, ["Body"] = "green meadow", ["Embedding"] = new float[] { 0, 1 } });
+        var hit = await searchable.HybridSearchAsync(new float[] { 1, 0 }, ["meadow"], top: 1).SingleAsync();
+        Assert.Equal(2UL, hit.Record["Id"]); // first by keywords (1 has no keyword vector yet), second by vector: fused first
+
+        var keyWithName = new VectorStoreCollectionDefinition
+        {
+            Properties = [new VectorStoreKeyProperty("Id", typeof(ulong)) { StorageName = "id" }, new VectorStoreVectorProperty("Embedding", typeof(float[]), 2)],
+        };
+        Assert.Throws<NotSupportedException>(() => store.GetDynamicCollection("named-key", keyWithName));
+    }
+
+    [Fact]
     public async Task Hybrid_search_needs_a_full_text_property()
     {
         using var database = VectorDatabase.InMemory();

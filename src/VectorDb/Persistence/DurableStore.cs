@@ -290,10 +290,16 @@ internal sealed class DurableStore : IDisposable
             }
         }
 
-        // Writers still under way finish (their records are committed as the log closes); later ones are refused.
-        _gate.EnterWriteLock();
-        _closed = true;
-        _gate.ExitWriteLock();
+        // Writers still under way finish (their records are committed as the log closes); later ones are refused. Under
+        // the checkpoint lock (taken before the gate, as a checkpoint does): a timer checkpoint or a snapshot still
+        // running would otherwise truncate and release files while they are closed.
+        lock (_checkpointLock)
+        {
+            _gate.EnterWriteLock();
+            _closed = true;
+            _gate.ExitWriteLock();
+        }
+
         Log.Dispose();
         Points?.Dispose();
         _lockFile.Dispose();
