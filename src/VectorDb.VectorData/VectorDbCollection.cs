@@ -281,9 +281,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         ArgumentOutOfRangeException.ThrowIfGreaterThan(top, int.MaxValue - options.Skip);
         bool vectors = IncludeVectors(options.IncludeVectors);
         var property = _mapper.Model.GetVectorPropertyOrSingle(options);
-        var query = IsVector(searchValue, property, out var vector)
-            ? vector
-            : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false))!;
+        var query = await QueryVectorAsync(searchValue, property, cancellationToken).ConfigureAwait(false);
         var search = _searchOptions[(property, vectors)];
         if (options.Filter is not null)
         {
@@ -327,9 +325,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         var property = _mapper.Model.GetVectorPropertyOrSingle(new VectorSearchOptions<TRecord> { VectorProperty = options.VectorProperty });
         var text = _mapper.Model.GetFullTextDataPropertyOrSingle(options.AdditionalProperty);
         string keywordVector = RecordMapper.KeywordVector(text);
-        var query = IsVector(searchValue, property, out var vector)
-            ? vector
-            : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(searchValue, cancellationToken).ConfigureAwait(false))!;
+        var query = await QueryVectorAsync(searchValue, property, cancellationToken).ConfigureAwait(false);
         var filter = options.Filter is null ? null : FilterTranslator.Translate(options.Filter, _mapper.Model);
 
         // Each leg returns more than the page so that fusion can rank points one leg found deeper down. The depth does
@@ -545,6 +541,12 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
 
         return requested;
     }
+
+    /// <summary>The search value as a vector: itself, or its embedding by the property's generator.</summary>
+    private static async ValueTask<ReadOnlyMemory<float>> QueryVectorAsync<TInput>(TInput value, VectorPropertyModel property, CancellationToken cancellation) =>
+        IsVector(value, property, out var vector)
+            ? vector
+            : RecordMapper.ToFloats(await property.GenerateEmbeddingAsync(value!, cancellation).ConfigureAwait(false))!;
 
     /// <summary>True when the search value is a vector (then in <paramref name="vector"/>), false when it is to be embedded.</summary>
     /// <exception cref="InvalidOperationException">Neither: no embedding generator for it.</exception>
