@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace VectorDb.Bench;
 
 /// <summary>The harness commands' <c>--name value</c> options.</summary>
@@ -8,5 +10,19 @@ public static class CommandLine
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Prints a command's report as indented JSON and, when <paramref name="outPath"/> is given, writes it there too.</summary>
+    public static void Report(object report, string? outPath)
+    {
+        string json = JsonSerializer.Serialize(report, Indented);
+        Console.WriteLine(json);
+        if (outPath is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            File.WriteAllText(outPath, json);
+        }
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using VectorDb.Datasets;
 
 namespace VectorDb.Bench.Http;
@@ -19,8 +18,6 @@ public static class BulkLoadCommand
 {
     private const int Batch = 1_000;
     private const int Clients = 2;
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         string[] argv = [.. args];
@@ -62,12 +59,7 @@ public static class BulkLoadCommand
             ["median_rest_to_embedded"] = results.Select(r => (double)r["rest_to_embedded"]).Order().ElementAt(results.Count / 2),
             ["rounds"] = results,
         };
-        string json = JsonSerializer.Serialize(report, Indented);
-        Console.WriteLine(json);
-        if (CommandLine.Option(argv, "--out") is { } outPath)
-        {
-            File.WriteAllText(outPath, json);
-        }
+        CommandLine.Report(report, CommandLine.Option(argv, "--out"));
 
         return 0;
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace VectorDb.Bench.Http;
 
@@ -14,8 +13,6 @@ namespace VectorDb.Bench.Http;
 public static class HttpCommand
 {
     private const string Collection = "bench_http";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -59,12 +56,7 @@ public static class HttpCommand
             ["embedded_1_thread"] = embeddedSingle,
             [$"embedded_{clients}_threads"] = embeddedConcurrent,
         };
-        string json = JsonSerializer.Serialize(report, Indented);
-        Console.WriteLine(json);
-        if (values.TryGetValue("out", out var outPath))
-        {
-            await File.WriteAllTextAsync(outPath, json);
-        }
+        CommandLine.Report(report, values.GetValueOrDefault("out"));
 
         return 0;
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace VectorDb.Bench.Kernels;
 
@@ -12,8 +11,6 @@ namespace VectorDb.Bench.Kernels;
 /// </summary>
 public static class MevdSearchCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         string[] argv = [.. args];
@@ -56,13 +53,7 @@ public static class MevdSearchCommand
                 ["median_us"] = micros.ToDictionary(m => m.Key, m => Math.Round(Timing.Median(m.Value), 2)),
                 ["ratio_to_direct"] = micros.ToDictionary(m => m.Key, m => Math.Round(Timing.Median(m.Value) / direct, 3)),
             };
-            string json = JsonSerializer.Serialize(result, Indented);
-            Console.WriteLine(json);
-            if (CommandLine.Option(argv, "--out") is { } output)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-                await File.WriteAllTextAsync(output, json);
-            }
+            CommandLine.Report(result, CommandLine.Option(argv, "--out"));
 
             return 0;
         }

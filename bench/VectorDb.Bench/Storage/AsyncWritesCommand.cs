@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace VectorDb.Bench.Storage;
 
@@ -13,8 +12,6 @@ namespace VectorDb.Bench.Storage;
 /// </summary>
 public static class AsyncWritesCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     /// <summary>The most threads the process, and the thread pool, had while it ran (sampled every 50 ms).</summary>
     private sealed class ThreadSampler : IDisposable
     {
@@ -147,13 +144,7 @@ public static class AsyncWritesCommand
             ["async"] = new Dictionary<string, object> { ["callers"] = callers, ["points_per_s"] = asyncRates.Select(r => Math.Round(r)).ToList(), ["median"] = Math.Round(asyncMedian), ["process_threads_max"] = asyncThreads, ["pool_threads_max"] = asyncPool },
             ["async_over_sync"] = Math.Round(asyncMedian / syncMedian, 3),
         };
-        string json = JsonSerializer.Serialize(result, Indented);
-        Console.WriteLine(json);
-        if (CommandLine.Option(argv, "--out") is { } output)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-            await File.WriteAllTextAsync(output, json);
-        }
+        CommandLine.Report(result, CommandLine.Option(argv, "--out"));
 
         Directory.Delete(directory, recursive: true);
         return 0;

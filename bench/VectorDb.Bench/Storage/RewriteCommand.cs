@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace VectorDb.Bench.Storage;
 
@@ -14,8 +13,6 @@ namespace VectorDb.Bench.Storage;
 /// </summary>
 public static class RewriteCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static int Run(IReadOnlyList<string> args)
     {
         string[] argv = [.. args];
@@ -96,12 +93,7 @@ public static class RewriteCommand
             ["rss_ratio_last_to_10th"] = memory.TryGetValue(10, out var tenth) ? Math.Round(memory[rewrites]["process_resident"] / (double)tenth["process_resident"], 3) : "no 10th round",
             ["rounds"] = rounds,
         };
-        string json = JsonSerializer.Serialize(report, Indented);
-        Console.WriteLine(json);
-        if (CommandLine.Option(argv, "--out") is { } outPath)
-        {
-            File.WriteAllText(outPath, json);
-        }
+        CommandLine.Report(report, CommandLine.Option(argv, "--out"));
 
         return 0;
     }

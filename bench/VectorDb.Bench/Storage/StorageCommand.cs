@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using VectorDb.Storage;
 
 namespace VectorDb.Bench.Storage;
@@ -18,8 +17,6 @@ namespace VectorDb.Bench.Storage;
 /// </summary>
 public static class StorageCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static int Run(IReadOnlyList<string> args)
     {
         var values = ParseArgs(args);
@@ -48,12 +45,7 @@ public static class StorageCommand
             report["rewrite_and_snapshot"] = sizes.Select(n => MeasureRewriteAndSnapshot(Path.Combine(root, $"recovery-{n}"), Path.Combine(root, $"restored-{n}"), dims, n, rewrite, batch)).ToList();
         }
 
-        string json = JsonSerializer.Serialize(report, Indented);
-        Console.WriteLine(json);
-        if (values.TryGetValue("out", out var outPath))
-        {
-            File.WriteAllText(outPath, json);
-        }
+        CommandLine.Report(report, values.GetValueOrDefault("out"));
 
         return 0;
     }
