@@ -5,13 +5,16 @@ using VectorDb;
 using VectorDb.Server;
 using VectorDb.Server.Api;
 using VectorDb.Server.Api.Validation;
+using VectorDb.Server.Grpc;
+using QdrantResults = VectorDb.Server.Api.Qdrant;
 
-// VectorDb's REST server: Qdrant's REST API over one embedded engine.
-//   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--data-dir PATH] [--api-key KEY] [--read-only-api-key KEY]
+// VectorDb's server: Qdrant's REST and gRPC APIs over one embedded engine.
+//   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--grpc-urls http://127.0.0.1:6334] [--data-dir PATH] [--api-key KEY] [--read-only-api-key KEY]
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
     ["--data-dir"] = "VectorDb:DataDir",
+    ["--grpc-urls"] = "VectorDb:GrpcUrls",
     ["--api-key"] = "VectorDb:ApiKey",
     ["--read-only-api-key"] = "VectorDb:ReadOnlyApiKey",
     ["--max-batch-points"] = "VectorDb:MaxBatchPoints",
@@ -23,12 +26,8 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--checkpoint-interval-seconds"] = "VectorDb:CheckpointIntervalSeconds",
     ["--point-store-memory-mb"] = "VectorDb:PointStoreMemoryMb",
 });
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-{
-    builder.WebHost.UseUrls("http://127.0.0.1:6333");
-}
-
 var options = builder.Configuration.GetSection("VectorDb").Get<ServerOptions>() ?? new ServerOptions();
+var endpoints = ServerEndpoints.Configure(builder, options);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(services => options.DataDir == ":memory:"
@@ -41,6 +40,17 @@ builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton<RequestMetrics>();
 builder.Services.AddSingleton<StrictMode>();
+builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddGrpc(grpc =>
+{
+    grpc.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
+    grpc.Interceptors.Add<GrpcErrors>();
+    grpc.Interceptors.Add<GrpcApiKeys>();
+});
+builder.Services.AddSingleton<HealthService>();
+builder.Services.AddSingleton<CollectionsService>();
+builder.Services.AddSingleton<PointsService>();
+builder.Services.AddSingleton<SnapshotsService>();
 
 var app = builder.Build();
 app.UseMiddleware<MetricsMiddleware>();
@@ -48,7 +58,7 @@ app.UseExceptionHandler();
 
 // Refusals that routing makes itself (405 for a method a route lacks) come without a body: give them the same
 // error shape as every other error.
-app.UseStatusCodePages(context => Qdrant.Error(
+app.UseStatusCodePages(context => QdrantResults.Error(
     context.HttpContext,
     context.HttpContext.Response.StatusCode,
     $"{ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)}: {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}").ExecuteAsync(context.HttpContext));
@@ -64,7 +74,7 @@ app.Services.GetRequiredService<VectorDatabase>();
 // apart: 1.19 is the Qdrant API this server follows, and satisfies the JS client 1.19, Python 1.18–1.20 and .NET 1.20.
 var service = app.MapGroup("").WithTags("Service").AddEndpointFilter<RequestValidationFilter>();
 service.MapGet("/", () => new ServiceInfo(
-    "vectordb - vector search engine (Qdrant-compatible REST API)",
+    Title,
     QdrantApiVersion,
     Commit: null,
     typeof(VectorDatabase).Assembly.GetName().Version?.ToString()));
@@ -81,10 +91,15 @@ app.MapExploreApi();
 app.MapIndexApi();
 app.MapSnapshotsApi();
 app.MapFullSnapshotsApi();
+app.MapGrpcService<HealthService>();
+app.MapGrpcService<CollectionsService>();
+app.MapGrpcService<PointsService>();
+app.MapGrpcService<SnapshotsService>();
+app.Lifetime.ApplicationStarted.Register(() => endpoints.LogGrpcAddresses(app.Logger));
 app.MapOpenApi();
 app.MapScalarApiReference("/docs");
 app.MapFallback((HttpContext context) =>
-    Qdrant.Error(context, StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}"));
+    QdrantResults.Error(context, StatusCodes.Status404NotFound, $"Not found: {context.Request.Method} {context.Request.Path}"));
 
 await app.RunAsync();
 
@@ -93,4 +108,7 @@ public partial class Program
 {
     /// <summary>The version of Qdrant's API the server reports at <c>GET /</c>.</summary>
     public const string QdrantApiVersion = "1.19.0";
+
+    /// <summary>The server's title at <c>GET /</c> and in the gRPC health check.</summary>
+    public const string Title = "vectordb - vector search engine (Qdrant-compatible REST and gRPC API)";
 }

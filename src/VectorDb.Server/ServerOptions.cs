@@ -8,6 +8,12 @@ public sealed class ServerOptions
     /// <summary>Data directory; <c>:memory:</c> for a database that is not persisted.</summary>
     public string DataDir { get; set; } = "data/storage";
 
+    /// <summary>
+    /// Where the gRPC API listens (<c>--grpc-urls</c>): addresses separated by <c>;</c>, or <c>none</c>. The REST API's
+    /// are ASP.NET Core's <c>--urls</c>.
+    /// </summary>
+    public string GrpcUrls { get; set; } = ServerEndpoints.DefaultGrpcUrl;
+
     /// <summary>When set, every endpoint but health and <c>GET /</c> requires this key.</summary>
     public string? ApiKey { get; set; }
 

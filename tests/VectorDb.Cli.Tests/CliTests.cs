@@ -53,7 +53,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains(name[..10], list.Output, StringComparison.Ordinal); // the table may wrap the rest
 
         int port = FreePort();
-        using var server = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", Path.Combine(_directory, "server"));
+        using var server = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--grpc-urls", "none", "--data-dir", Path.Combine(_directory, "server"));
         try
         {
             string url = $"http://127.0.0.1:{port}";
@@ -80,7 +80,7 @@ public sealed class CliTests : IDisposable
     public async Task Import_and_query_over_rest_through_serve()
     {
         int port = FreePort();
-        using var server = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", Path.Combine(_directory, "server"));
+        using var server = Start("serve", "--urls", $"http://127.0.0.1:{port}", "--grpc-urls", "none", "--data-dir", Path.Combine(_directory, "server"));
         try
         {
             string url = $"http://127.0.0.1:{port}";

@@ -34,11 +34,14 @@ public sealed class QdrantJsClientTests : IDisposable
         }
 
         string url = $"http://127.0.0.1:{FreePort()}";
-        using var server = Start("dotnet", AppContext.BaseDirectory, environment: null, captureOutput: false, Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"), "--urls", url, "--data-dir", _dataDirectory, "--Logging:LogLevel:Default", "Warning");
+        string grpcUrl = $"http://127.0.0.1:{FreePort()}";
+        using var server = Start(
+            "dotnet", AppContext.BaseDirectory, environment: null, captureOutput: false, Path.Combine(AppContext.BaseDirectory, "VectorDb.Server.dll"),
+            "--urls", url, "--grpc-urls", grpcUrl, "--data-dir", _dataDirectory, "--Logging:LogLevel:Default", "Warning");
         try
         {
             await WaitUntilReadyAsync(url, server);
-            using var node = Start("node", compat, new() { ["VECTORDB_URL"] = url }, captureOutput: true, "--test");
+            using var node = Start("node", compat, new() { ["VECTORDB_URL"] = url, ["VECTORDB_GRPC_URL"] = grpcUrl }, captureOutput: true, "--test");
             string output = await node.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             await node.WaitForExitAsync(TestContext.Current.CancellationToken);
             Assert.True(node.ExitCode == 0, $"The Qdrant JS client suite failed:\n{output}");

@@ -14,12 +14,16 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(Uri RestApi, Uri GrpcApi)> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<Uri> _bound = new();
 
     private ServerProcess(Process process) => _process = process;
 
-    /// <summary>Where it listens.</summary>
+    /// <summary>Where its REST API listens.</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Where its gRPC API listens.</summary>
+    public Uri GrpcAddress { get; private set; } = null!;
 
     /// <summary>True until the process has exited.</summary>
     public bool IsRunning => !_process.HasExited;
@@ -63,6 +67,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     {
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add("--grpc-urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -82,7 +88,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
         try
         {
-            server.Address = await server._listening.Task.WaitAsync(StartTimeout);
+            (server.Address, server.GrpcAddress) = await server._listening.Task.WaitAsync(StartTimeout);
         }
         catch
         {
@@ -133,12 +139,22 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
 
         _output.Enqueue(line);
-        if (ListeningLine().Match(line) is { Success: true } match)
+        if (ListeningLine().Match(line) is { Success: true } bound)
         {
-            _listening.TrySetResult(new Uri(match.Groups[1].Value));
+            _bound.Enqueue(new Uri(bound.Groups[1].Value));
+        }
+
+        // Kestrel logs every address it binds; the server then names its gRPC address, once started.
+        if (GrpcLine().Match(line) is { Success: true } grpc)
+        {
+            var grpcAddress = new Uri(grpc.Groups[1].Value);
+            _listening.TrySetResult((_bound.First(address => address != grpcAddress), grpcAddress));
         }
     }
 
     [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"gRPC API listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex GrpcLine();
 }

@@ -7,7 +7,6 @@ namespace VectorDb.Server.Api;
 /// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
 [Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
 [Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
-[Refused("payload", "payloads are kept in memory (and persisted)")]
 internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
 {
     internal const string UnnamedMultivector = "the unnamed vector holds one vector per point; give a multivector a name";
@@ -28,6 +27,9 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
     [Only("payloads are kept in memory (and persisted)", false)]
     public bool? OnDiskPayload { get; init; }
 
+    /// <summary>Qdrant 1.19's payload storage tier; Qdrant's .NET client sends it with every creation.</summary>
+    public PayloadStorageParams? Payload { get; init; }
+
     /// <summary>Any JSON object, kept with the collection and returned by <c>GET /collections/{name}</c>.</summary>
     public JsonElement? Metadata { get; init; }
 
@@ -39,6 +41,17 @@ internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorPa
 
     /// <summary>Codes every dense vector keeps unless it sets its own.</summary>
     public QuantizationConfig? QuantizationConfig { get; init; }
+}
+
+/// <summary>
+/// Where payloads live. Payloads here are always in memory (and persisted): Qdrant's <c>cached</c> (its in-memory
+/// payloads, what its .NET client asks for unless told <c>onDiskPayload</c>) and <c>pinned</c> are met; <c>cold</c>
+/// (read from disk) is not.
+/// </summary>
+internal sealed record PayloadStorageParams : RequestBody
+{
+    [Only("payloads are kept in memory (and persisted)", "cached", "pinned")]
+    public string? Memory { get; init; }
 }
 
 /// <summary>A sparse vector's parameters: <c>modifier</c> (<c>idf</c> or <c>none</c>) and its index's.</summary>
@@ -180,18 +193,7 @@ internal static class CollectionsApi
         group.MapGet("/{name}", (string name, VectorDatabase db) => Qdrant.Ok(Describe(db.GetCollection(name))));
         group.MapPatch("/{name}", (string name, UpdateCollectionRequest request, VectorDatabase db, StrictMode strict) =>
         {
-            var collection = db.GetCollection(name);
-            strict.Write(collection);
-            collection.UpdateSettings(new CollectionSettingsChange
-            {
-                EfConstruction = HnswChange(request.HnswConfig, collection.Options),
-                M = request.HnswConfig?.M,
-                FullScanThreshold = request.HnswConfig?.FullScanThreshold,
-                Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
-                StrictMode = request.StrictModeConfig?.ToOptions(),
-                Quantization = QuantizationConfig.ReadChange(request.QuantizationConfig, "quantization_config", out bool disable),
-                DisableQuantization = disable,
-            });
+            Update(db.GetCollection(name), request, strict);
             return Qdrant.Ok(true);
         }).WithMetadata(QueryParameters.CollectionWrite);
         group.MapGet("/{name}/exists", (string name, VectorDatabase db) => Qdrant.Ok(new CollectionExistence(db.CollectionExists(name))));
@@ -239,7 +241,24 @@ internal static class CollectionsApi
         return group;
     }
 
-    private static CollectionOptions ToOptions(CreateCollectionRequest request, ServerOptions limits)
+    /// <summary>Applies a PATCH: new links' <c>ef_construct</c>, metadata and strict mode merged, quantization replaced or removed.</summary>
+    internal static void Update(Collection collection, UpdateCollectionRequest request, StrictMode strict)
+    {
+        strict.Write(collection);
+        collection.UpdateSettings(new CollectionSettingsChange
+        {
+            EfConstruction = HnswChange(request.HnswConfig, collection.Options),
+            M = request.HnswConfig?.M,
+            FullScanThreshold = request.HnswConfig?.FullScanThreshold,
+            Metadata = request.Metadata is { ValueKind: not JsonValueKind.Null } metadata ? RequestParsing.Payload(metadata, "metadata") : null,
+            StrictMode = request.StrictModeConfig?.ToOptions(),
+            Quantization = QuantizationConfig.ReadChange(request.QuantizationConfig, "quantization_config", out bool disable),
+            DisableQuantization = disable,
+        });
+    }
+
+    /// <summary>A new collection's options from its creation request, held to the server's limits.</summary>
+    internal static CollectionOptions ToOptions(CreateCollectionRequest request, ServerOptions limits)
     {
         var (unnamed, named) = ParseVectors(request.Vectors);
         foreach (var vector in named.Values.Prepend(unnamed).OfType<VectorParams>())
@@ -451,7 +470,8 @@ internal static class CollectionsApi
                 : null);
     }
 
-    private static CollectionInfo Describe(Collection collection)
+    /// <summary>A collection as <c>GET /collections/{name}</c> shows it.</summary>
+    internal static CollectionInfo Describe(Collection collection)
     {
         var options = collection.Options;
         int count = collection.Count();

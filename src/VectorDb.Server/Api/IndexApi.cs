@@ -85,7 +85,7 @@ internal static class IndexApi
     public static string SchemaName(PayloadSchemaType schema) => schema.ToString().ToLowerInvariant();
 
     /// <summary><c>field_schema</c>: a schema name, or Qdrant's object form with <c>type</c> and its parameters.</summary>
-    private static (PayloadSchemaType Schema, bool IsTenant, TextIndexOptions? Text) ParseSchema(JsonElement? element)
+    internal static (PayloadSchemaType Schema, bool IsTenant, TextIndexOptions? Text) ParseSchema(JsonElement? element)
     {
         switch (element)
         {

@@ -250,7 +250,8 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
         if (element.ValueKind is JsonValueKind.Number or JsonValueKind.String)
         {
             var id = RequestParsing.PointId(element);
-            return lookup is null ? VectorInput.Of(id) : LookedUp(id, lookup, vector, path);
+            return lookup is null ? VectorInput.Of(id)
+                : LookedUp(database, id, lookup.Collection ?? throw new InvalidRequestException("`lookup_from.collection` is required."), lookup.Vector ?? vector, path);
         }
 
         var options = collection.Options;
@@ -274,11 +275,10 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
         return VectorInput.Of(VectorJson.Dense(element, path));
     }
 
-    /// <summary>The vector of a point of another collection (<c>lookup_from</c>), by the lookup's vector name or else the stage's.</summary>
-    private VectorInput LookedUp(PointId id, LookupLocation lookup, string vector, string path)
+    /// <summary>The vector <paramref name="name"/> of point <paramref name="id"/> of another collection (<c>lookup_from</c>).</summary>
+    public static VectorInput LookedUp(VectorDatabase database, PointId id, string collection, string name, string path)
     {
-        var other = database.GetCollection(lookup.Collection ?? throw new InvalidRequestException($"`lookup_from.collection` is required."));
-        string name = lookup.Vector ?? vector;
+        var other = database.GetCollection(collection);
         var point = other.Get(id) ?? throw new NotFoundException($"No point with id {id} found in collection {other.Name} (`{path}`, looked up from it).");
         VectorInput? input = name.Length == 0 ? point.Vector is { } unnamed ? VectorInput.Of(unnamed) : null
             : point.NamedVectors?.GetValueOrDefault(name) is { } dense ? VectorInput.Of(dense)

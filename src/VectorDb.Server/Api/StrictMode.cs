@@ -23,12 +23,26 @@ internal sealed class StrictMode
     /// <summary>A read of <paramref name="cost"/> searches (1 for other reads): its timeout and the read rate.</summary>
     public void Read(Collection collection, HttpContext context, int cost = 1)
     {
+        if (Limits(collection) is not null)
+        {
+            Read(collection, context.Request.Query.TryGetValue("timeout", out var given)
+                && int.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) ? (ulong)seconds : null, cost);
+        }
+    }
+
+    /// <summary>A read of <paramref name="cost"/> searches (1 for other reads) with its own time limit, if any: its timeout and the read rate.</summary>
+    public void Read(Collection collection, ulong? timeoutSeconds, int cost = 1)
+    {
         if (Limits(collection) is not { } limits)
         {
             return;
         }
 
-        CheckTimeout(limits, context);
+        if (limits.MaxTimeout is int max && timeoutSeconds > (ulong)max)
+        {
+            throw Exceeded(timeoutSeconds.Value, max, "timeout", "max_timeout");
+        }
+
         Take(collection, limits.ReadRateLimit, write: false, cost);
     }
 
@@ -224,15 +238,6 @@ internal sealed class StrictMode
     };
 
     private static StrictModeOptions? Limits(Collection collection) => collection.Options.StrictMode is { Enabled: true } limits ? limits : null;
-
-    private static void CheckTimeout(StrictModeOptions limits, HttpContext context)
-    {
-        if (limits.MaxTimeout is int max && context.Request.Query.TryGetValue("timeout", out var given)
-            && int.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) && seconds > max)
-        {
-            throw Exceeded(seconds, max, "timeout", "max_timeout");
-        }
-    }
 
     private void Take(Collection collection, int? perMinute, bool write, int cost)
     {

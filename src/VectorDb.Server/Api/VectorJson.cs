@@ -284,12 +284,17 @@ internal sealed record VectorSelector(bool Wants, IReadOnlySet<string>? Names)
         _ => throw new InvalidRequestException("with_vector must be true, false or a list of vector names."),
     };
 
-    private static VectorSelector Listed(JsonElement names, CollectionOptions collection)
+    private static VectorSelector Listed(JsonElement names, CollectionOptions collection) =>
+        Of(names.EnumerateArray().Select(name => name.ValueKind == JsonValueKind.String
+            ? JsonText.Read(name, "with_vector")
+            : throw new InvalidRequestException("with_vector lists vector names (strings).")), collection);
+
+    /// <summary>The vectors of <paramref name="names"/> (<c>""</c>: the unnamed vector), each of which the collection must have; none when empty.</summary>
+    public static VectorSelector Of(IEnumerable<string> names, CollectionOptions collection)
     {
         var selected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var name in names.EnumerateArray())
+        foreach (string vector in names)
         {
-            string vector = name.ValueKind == JsonValueKind.String ? JsonText.Read(name, "with_vector") : throw new InvalidRequestException("with_vector lists vector names (strings).");
             bool exists = vector.Length == 0 ? collection.HasUnnamedVector : collection.NamedVectors?.ContainsKey(vector) == true || collection.SparseVectors?.ContainsKey(vector) == true;
             if (!exists)
             {
