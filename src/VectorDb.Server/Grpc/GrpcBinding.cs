@@ -50,6 +50,17 @@ internal static class GrpcBinding
             context.Complete();
         }
 
-        private static T Deserialize(DeserializationContext context) => Parser.ParseFrom(context.PayloadAsReadOnlySequence());
+        /// <summary>A message that does not parse is the caller's error (<c>InvalidArgument</c>), not the server's.</summary>
+        private static T Deserialize(DeserializationContext context)
+        {
+            try
+            {
+                return Parser.ParseFrom(context.PayloadAsReadOnlySequence());
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Malformed {typeof(T).Name} message: {e.Message}"));
+            }
+        }
     }
 }

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using VectorDb.Server.Api;
@@ -43,7 +42,6 @@ internal sealed partial class GrpcErrors(ILogger<GrpcErrors> logger) : Intercept
         StorageException e => new(StatusCode.Unavailable, e.Message),
         ObjectDisposedException => new(StatusCode.Unavailable, "The server is shutting down."),
         OperationCanceledException => new(StatusCode.Cancelled, "The call was cancelled."),
-        InvalidProtocolBufferException e => new(StatusCode.InvalidArgument, $"Malformed message: {e.Message}"),
         DataCorruptionException e => new(StatusCode.Internal, $"Service internal error: {e.Message}"),
         _ => new(StatusCode.Internal, "Internal error; see the server log."),
     };

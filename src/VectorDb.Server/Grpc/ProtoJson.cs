@@ -21,7 +21,9 @@ internal static class ProtoJson
         var json = new JsonObject();
         foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
         {
-            if (ReadFields.IsSet(field, message) && Value(field, field.Accessor.GetValue(message)) is { } value)
+            bool given = ReadFields.IsSet(field, message)
+                || (field.FieldType == FieldType.Enum && !field.HasPresence && !field.IsRepeated && IsValue(field.EnumType.FindValueByNumber(0).Name));
+            if (given && Value(field, field.Accessor.GetValue(message)) is { } value)
             {
                 json[renames?.GetValueOrDefault(field.Name) ?? field.Name] = value;
             }
@@ -86,20 +88,23 @@ internal static class ProtoJson
         _ => throw new InvalidOperationException($"{field.FullName}: no JSON form for {value.GetType().Name}."),
     };
 
+    /// <summary>False for the zero values that mean "not set" (<c>UnknownDistance</c>, <c>Default</c>), true for real ones (<c>MaxSim</c>, <c>OneBit</c>).</summary>
+    private static bool IsValue(string enumName) => !enumName.Contains("Unknown", StringComparison.Ordinal) && enumName != "Default";
+
     private static JsonNode Unwrapped(IMessage message, string field) => Object(message)[field]?.DeepClone() ?? new JsonObject();
 
     /// <summary>
     /// An enum value as the REST API spells it: distances as they are (<c>Cosine</c>), others in snake_case
-    /// (<c>OneAndHalfBits</c> → <c>one_and_half_bits</c>); the zero value (unknown or default) as absent.
+    /// (<c>OneAndHalfBits</c> → <c>one_and_half_bits</c>); an unknown or default value as absent.
     /// </summary>
     private static JsonNode? EnumName(EnumDescriptor type, int number)
     {
-        if (number == 0 && type.ClrType != typeof(Proto.Modifier))
+        string name = type.FindValueByNumber(number)?.Name ?? throw new InvalidRequestException($"{number} is not a value of {type.Name}.");
+        if (!IsValue(name))
         {
             return null;
         }
 
-        string name = type.FindValueByNumber(number)?.Name ?? throw new InvalidRequestException($"{number} is not a value of {type.Name}.");
         if (type.ClrType == typeof(Proto.Distance))
         {
             return name;

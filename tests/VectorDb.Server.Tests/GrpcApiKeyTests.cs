@@ -1,0 +1,49 @@
+using Grpc.Core;
+using Qdrant.Client;
+using Qdrant.Client.Grpc;
+
+namespace VectorDb.Server.Tests;
+
+using Distance = Qdrant.Client.Grpc.Distance;
+
+/// <summary>The REST API's key rules over gRPC: the key in the <c>api-key</c> metadata, read-only keys read, no key is refused.</summary>
+public sealed class GrpcApiKeyTests
+{
+    private const string Key = "grpc-admin-key";
+    private const string ReadOnlyKey = "grpc-reader-key";
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Keys_are_checked_as_over_rest()
+    {
+        await using var server = await ServerProcess.StartAsync("--data-dir", ":memory:", "--api-key", Key, "--read-only-api-key", ReadOnlyKey);
+        using var admin = new QdrantClient(server.GrpcAddress, apiKey: Key);
+        using var reader = new QdrantClient(server.GrpcAddress, apiKey: ReadOnlyKey);
+        using var anonymous = new QdrantClient(server.GrpcAddress);
+        using var wrong = new QdrantClient(server.GrpcAddress, apiKey: "not-a-key");
+
+        Assert.Equal(Program.QdrantApiVersion, (await anonymous.HealthAsync(Cancel)).Version); // the health check is open, as GET / is
+
+        await admin.CreateCollectionAsync("keyed", new VectorParams { Size = 2, Distance = Distance.Dot }, cancellationToken: Cancel);
+        await admin.UpsertAsync("keyed", [new PointStruct { Id = 1ul, Vectors = new[] { 1f, 2f } }], cancellationToken: Cancel);
+
+        Assert.Equal(1ul, await reader.CountAsync("keyed", cancellationToken: Cancel));
+        Assert.Single(await reader.QueryAsync("keyed", new[] { 1f, 1f }, cancellationToken: Cancel));
+        Assert.True(await reader.CollectionExistsAsync("keyed", Cancel));
+
+        var readOnlyWrite = await Assert.ThrowsAsync<RpcException>(() => reader.UpsertAsync("keyed", [new PointStruct { Id = 2ul, Vectors = new[] { 1f, 2f } }], cancellationToken: Cancel));
+        Assert.Equal(StatusCode.PermissionDenied, readOnlyWrite.StatusCode);
+        var readOnlyDrop = await Assert.ThrowsAsync<RpcException>(() => reader.DeleteCollectionAsync("keyed", cancellationToken: Cancel));
+        Assert.Equal(StatusCode.PermissionDenied, readOnlyDrop.StatusCode);
+
+        foreach (var client in new[] { anonymous, wrong })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => client.CountAsync("keyed", cancellationToken: Cancel));
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        }
+
+        Assert.Equal(1ul, await admin.CountAsync("keyed", cancellationToken: Cancel));
+        Assert.DoesNotContain(server.Output, line => line.Contains(Key, StringComparison.Ordinal) || line.Contains(ReadOnlyKey, StringComparison.Ordinal));
+    }
+}

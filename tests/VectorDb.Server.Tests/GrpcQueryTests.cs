@@ -1,0 +1,141 @@
+using Grpc.Core;
+using Qdrant.Client;
+using Qdrant.Client.Grpc;
+using static Qdrant.Client.Grpc.Conditions;
+
+namespace VectorDb.Server.Tests;
+
+using Distance = Qdrant.Client.Grpc.Distance;
+using PayloadSchemaType = Qdrant.Client.Grpc.PayloadSchemaType;
+using Query = Qdrant.Client.Grpc.Query;
+using SparseVector = Qdrant.Client.Grpc.SparseVector;
+using VectorInput = Qdrant.Client.Grpc.VectorInput;
+
+/// <summary>
+/// Several vectors per point and the universal query over gRPC: named dense, sparse (with server-side BM25) and
+/// multivectors, prefetch and fusion, groups, facets, the distance matrix, batched updates, collection changes and
+/// snapshots, each answered as over REST.
+/// </summary>
+public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<GrpcServerFixture>
+{
+    private const string Hybrid = "grpc_hybrid";
+
+    private readonly QdrantClient _client = fixture.Client;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Named_sparse_and_multivectors_are_written_and_fused_in_one_query()
+    {
+        await _client.CreateCollectionAsync(Hybrid, new VectorParamsMap
+        {
+            Map =
+            {
+                ["text"] = new VectorParams { Size = 3, Distance = Distance.Cosine },
+                ["colbert"] = new VectorParams { Size = 2, Distance = Distance.Dot, MultivectorConfig = new MultiVectorConfig { Comparator = MultiVectorComparator.MaxSim } },
+            },
+        }, sparseVectorsConfig: ("bm25", new SparseVectorParams { Modifier = Modifier.Idf }), cancellationToken: Cancel);
+
+        string[] texts = ["the quick brown fox", "a lazy dog sleeps", "quick quick fox jumps", "nothing to see here"];
+        await _client.UpsertAsync(Hybrid, [.. texts.Select((text, i) => new PointStruct
+        {
+            Id = (ulong)i,
+            Vectors = new Dictionary<string, Vector>
+            {
+                ["text"] = new[] { 1f, i, 0.5f },
+                ["colbert"] = new[] { new[] { 1f, i }, new[] { 0.5f, 0.5f } },
+                ["bm25"] = new Document { Text = text, Model = "qdrant/bm25" },
+            },
+            Payload = { ["text"] = text, ["kind"] = i % 2 == 0 ? "even" : "odd" },
+        })], cancellationToken: Cancel);
+
+        var info = await _client.GetCollectionInfoAsync(Hybrid, Cancel);
+        Assert.Equal(["colbert", "text"], info.Config.Params.VectorsConfig.ParamsMap.Map.Keys.Order());
+        Assert.Equal(Modifier.Idf, info.Config.Params.SparseVectorsConfig.Map["bm25"].Modifier);
+
+        var lexical = await _client.QueryAsync(Hybrid, new Document { Text = "quick fox", Model = "qdrant/bm25" }, usingVector: "bm25", limit: 2, cancellationToken: Cancel);
+        Assert.Equal([2ul, 0], lexical.Select(hit => hit.Id.Num).ToList());
+
+        var sparse = await _client.QueryAsync(Hybrid, new Query { Nearest = new VectorInput { Sparse = new SparseVector { Indices = { 1, 2 }, Values = { 0.5f, 0.5f } } } }, usingVector: "bm25", cancellationToken: Cancel);
+        Assert.Empty(sparse); // no document holds those term ids
+
+        var multi = await _client.QueryAsync(Hybrid, new[] { new[] { 1f, 3f } }, usingVector: "colbert", limit: 1, cancellationToken: Cancel);
+        Assert.Equal(3ul, multi.Single().Id.Num);
+
+        var fused = await _client.QueryAsync(Hybrid, Fusion.Rrf, prefetch:
+        [
+            new PrefetchQuery { Query = new Document { Text = "quick fox", Model = "qdrant/bm25" }, Using = "bm25", Limit = 3 },
+            new PrefetchQuery { Query = new[] { 1f, 2f, 0.5f }, Using = "text", Limit = 3 },
+        ], limit: 3, payloadSelector: true, vectorsSelector: new WithVectorsSelector { Include = new VectorsSelector { Names = { "text", "bm25" } } }, cancellationToken: Cancel);
+        Assert.Equal(2ul, fused[0].Id.Num); // first in both legs
+        var vectors = fused[0].Vectors.Vectors.Vectors;
+        Assert.Equal(["bm25", "text"], vectors.Keys.Order());
+        var stored = vectors["text"].GetDenseVector()!.Data;
+        Assert.All(new[] { 1f, 2f, 0.5f }.Select((x, i) => (Expected: x / MathF.Sqrt(5.25f), Actual: stored[i])), pair => Assert.Equal(pair.Expected, pair.Actual, 1e-5f)); // cosine rows are stored normalised
+        Assert.NotEmpty(vectors["bm25"].GetSparseVector()!.Indices);
+
+        var batch = await _client.UpdateBatchAsync(Hybrid,
+        [
+            new PointsUpdateOperation { SetPayload = new PointsUpdateOperation.Types.SetPayload { Payload = { ["seen"] = true }, PointsSelector = new PointsSelector { Filter = MatchKeyword("kind", "even") } } },
+            new PointsUpdateOperation { DeleteVectors = new PointsUpdateOperation.Types.DeleteVectors { PointsSelector = new PointsSelector { Points = new PointsIdsList { Ids = { 1ul } } }, Vectors = new VectorsSelector { Names = { "colbert" } } } },
+        ], cancellationToken: Cancel);
+        Assert.Equal(2, batch.Count);
+        Assert.Equal(2ul, await _client.CountAsync(Hybrid, Match("seen", true), cancellationToken: Cancel));
+        var one = (await _client.RetrieveAsync(Hybrid, [1ul], withPayload: false, withVectors: true, cancellationToken: Cancel)).Single();
+        Assert.DoesNotContain("colbert", one.Vectors.Vectors.Vectors.Keys);
+    }
+
+    [Fact]
+    public async Task Groups_facets_and_the_distance_matrix_answer_as_over_rest()
+    {
+        const string name = "grpc_explore";
+        await _client.CreateCollectionAsync(name, new VectorParams { Size = 2, Distance = Distance.Euclid }, cancellationToken: Cancel);
+        await _client.UpsertAsync(name, [.. Enumerable.Range(0, 12).Select(i => new PointStruct
+        {
+            Id = (ulong)i,
+            Vectors = new[] { (float)i, 0f },
+            Payload = { ["team"] = $"t{i % 3}" },
+        })], cancellationToken: Cancel);
+        await _client.CreatePayloadIndexAsync(name, "team", PayloadSchemaType.Keyword, cancellationToken: Cancel);
+
+        var groups = await _client.QueryGroupsAsync(name, "team", new[] { 0f, 0f }, limit: 3, groupSize: 2, cancellationToken: Cancel);
+        Assert.Equal(["t0", "t1", "t2"], groups.Select(g => g.Id.StringValue).ToList());
+        Assert.All(groups, group => Assert.Equal(2, group.Hits.Count));
+        Assert.Equal([0ul, 3], groups[0].Hits.Select(hit => hit.Id.Num).ToList());
+
+        var facets = await _client.FacetAsync(name, "team", cancellationToken: Cancel);
+        Assert.Equal(["t0", "t1", "t2"], facets.Hits.Select(hit => hit.Value.StringValue).Order().ToList());
+        Assert.All(facets.Hits, hit => Assert.Equal(4ul, hit.Count));
+
+        var pairs = await _client.SearchMatrixPairsAsync(name, sample: 12, limit: 1, cancellationToken: Cancel);
+        Assert.Equal(12, pairs.Pairs.Count);
+        var offsets = await _client.SearchMatrixOffsetsAsync(name, sample: 12, limit: 1, cancellationToken: Cancel);
+        Assert.Equal(12, offsets.Ids.Count);
+        Assert.Equal(12, offsets.Scores.Count);
+    }
+
+    [Fact]
+    public async Task Collection_settings_vectors_and_snapshots_change_over_grpc()
+    {
+        const string name = "grpc_settings";
+        await _client.CreateCollectionAsync(name, new VectorParams { Size = 2, Distance = Distance.Cosine }, hnswConfig: new HnswConfigDiff { M = 8 }, cancellationToken: Cancel);
+        await _client.UpdateCollectionAsync(name, hnswConfig: new HnswConfigDiff { EfConstruct = 64 }, cancellationToken: Cancel);
+        var hnsw = (await _client.GetCollectionInfoAsync(name, Cancel)).Config.HnswConfig;
+        Assert.Equal(8ul, hnsw.M);
+        Assert.Equal(64ul, hnsw.EfConstruct);
+
+        await _client.CreateVectorNameAsync(new CreateVectorNameRequest
+        {
+            CollectionName = name,
+            VectorName = "image",
+            DenseConfig = new DenseVectorCreationConfig { Size = 3, Distance = Distance.Dot },
+            Wait = true,
+        }, Cancel);
+        Assert.Equal(3ul, (await _client.GetCollectionInfoAsync(name, Cancel)).Config.Params.VectorsConfig.ParamsMap.Map["image"].Size);
+        await _client.DeleteVectorNameAsync(new DeleteVectorNameRequest { CollectionName = name, VectorName = "image", Wait = true }, Cancel);
+        Assert.Equal(VectorsConfig.ConfigOneofCase.Params, (await _client.GetCollectionInfoAsync(name, Cancel)).Config.Params.VectorsConfig.ConfigCase);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _client.UpdateCollectionAsync(name, optimizersConfig: new OptimizersConfigDiff { IndexingThreshold = 10 }, cancellationToken: Cancel));
+        Assert.Contains("optimizers_config", refused.Status.Detail, StringComparison.Ordinal);
+    }
+}
