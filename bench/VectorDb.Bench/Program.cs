@@ -27,6 +27,7 @@ return args switch
     ["cutoff", .. var rest] => CutoffCommand.Run(rest),
     ["compare", .. var rest] => CompareCommand.Run(rest),
     ["http", .. var rest] => await HttpCommand.RunAsync(rest),
+    ["grpc", .. var rest] => await GrpcCommand.RunAsync(rest),
     ["bulkload", .. var rest] => await BulkLoadCommand.RunAsync(rest),
     ["large", .. var rest] => await LargeSetCommand.RunAsync(rest),
     _ => Usage(),
@@ -49,6 +50,7 @@ static int Usage()
                                 [--datatype float32|float16|bfloat16] [--graph SNAPSHOT]
                                 [--pca true] [--search-dims 32,64,128] [--build-dims 64,128] [--oversampling 2,4] [--target-recall 0.95]   (adaptive-dimension runs)
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
+          VectorDb.Bench grpc [--url http://127.0.0.1:6333] [--grpc-url http://127.0.0.1:6334] [--points 100000] [--dims 128] [--clients 8] [--seconds 10] [--rounds 5] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench bulkload --url http://127.0.0.1:6333 [--data ../shared/data/wordnet-arcticxs-384/base.fvecs] [--rounds 5] [--dir PATH] [--out result.json]
           VectorDb.Bench compare --results DIR [--ours vectordb] [--plot PATH-without-extension]
           VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]

@@ -41,11 +41,16 @@ builder.Services.AddOpenApi();
 builder.Services.AddSingleton<RequestMetrics>();
 builder.Services.AddSingleton<StrictMode>();
 builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddSingleton<GrpcErrors>(); // interceptors registered once: otherwise activated per call
+builder.Services.AddSingleton<GrpcApiKeys>();
 builder.Services.AddGrpc(grpc =>
 {
     grpc.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
     grpc.Interceptors.Add<GrpcErrors>();
-    grpc.Interceptors.Add<GrpcApiKeys>();
+    if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadOnlyApiKey))
+    {
+        grpc.Interceptors.Add<GrpcApiKeys>();
+    }
 });
 builder.Services.AddSingleton<HealthService>();
 builder.Services.AddSingleton<CollectionsService>();

@@ -26,6 +26,15 @@ public sealed class GrpcApiTests(GrpcServerFixture fixture) : IClassFixture<Grpc
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task The_documented_example_runs_against_the_server()
+    {
+        using var output = new StringWriter();
+        int exit = await VectorDb.GrpcExample.QdrantClientExample.RunAsync(fixture.Server.GrpcAddress, output);
+        Assert.True(exit == 0, output.ToString());
+        Assert.Contains("hit 3: score", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_check_reports_the_same_version_as_rest()
     {
         var health = await _client.HealthAsync(Cancel);

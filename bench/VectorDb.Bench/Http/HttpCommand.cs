@@ -12,7 +12,8 @@ namespace VectorDb.Bench.Http;
 /// </summary>
 public static class HttpCommand
 {
-    private const string Collection = "bench_http";
+    /// <summary>The collection the server-side commands create and search.</summary>
+    internal const string Collection = "bench_http";
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -61,7 +62,8 @@ public static class HttpCommand
         return 0;
     }
 
-    private static async Task LoadServerAsync(HttpClient http, float[][] vectors, int dims)
+    /// <summary>Creates the collection <c>bench_http</c> over REST and loads <paramref name="vectors"/> into it in batches of 1,000.</summary>
+    internal static async Task LoadServerAsync(HttpClient http, float[][] vectors, int dims)
     {
         (await http.DeleteAsync(new Uri($"/collections/{Collection}", UriKind.Relative))).Dispose();
         using (var created = await http.PutAsJsonAsync($"/collections/{Collection}", new { vectors = new { size = dims, distance = "Euclid" } }))
@@ -81,7 +83,7 @@ public static class HttpCommand
     }
 
     /// <summary>Runs <paramref name="workers"/> loops over the queries for a fixed time; requests/s and latency percentiles.</summary>
-    private static async Task<Dictionary<string, double>> MeasureAsync(int workers, int seconds, Func<float[], CancellationToken, Task> search, float[][] queries)
+    internal static async Task<Dictionary<string, double>> MeasureAsync(int workers, int seconds, Func<float[], CancellationToken, Task> search, float[][] queries)
     {
         // Warm-up: JIT, connection pool, caches.
         for (int i = 0; i < 200; i++)
