@@ -551,6 +551,13 @@ public sealed class ApiKeyTests : IDisposable
         Assert.Contains("API key", body.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/")).Status);
 
+        // Claiming to be a gRPC call does not get a REST request past the key check (gRPC methods are checked by their interceptor).
+        using (var disguised = new HttpRequestMessage(HttpMethod.Delete, "/collections/ro") { Content = new ByteArrayContent([]) })
+        {
+            disguised.Content.Headers.ContentType = new("application/grpc");
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.SendAsync(disguised, TestContext.Current.CancellationToken)).StatusCode);
+        }
+
         client.DefaultRequestHeaders.Add("api-key", "wrong");
         Assert.Equal(401, (await client.SendAsync(HttpMethod.Get, "/collections")).Status);
         client.DefaultRequestHeaders.Remove("api-key");

@@ -3,7 +3,8 @@ namespace VectorDb.Server.Api;
 /// <summary>
 /// With API keys configured, every REST request but the health checks and <c>GET /</c> must carry one
 /// (<see cref="ApiKeys"/>). The read-only key may only read: GETs, and the POSTs that retrieve, search, query, scroll
-/// or count. gRPC calls are checked by the gRPC API's own interceptor, which answers in gRPC statuses.
+/// or count. Calls routed to a gRPC method are checked by the gRPC API's own interceptor, which answers in gRPC
+/// statuses; what a request says of itself (its content type) exempts nothing.
 /// </summary>
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
 {
@@ -13,7 +14,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (OpenPaths.Contains(request.Path.Value ?? "") || IsGrpc(request))
+        if (OpenPaths.Contains(request.Path.Value ?? "") || IsGrpcMethod(context))
         {
             await next(context);
             return;
@@ -34,7 +35,8 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
         }
     }
 
-    private static bool IsGrpc(HttpRequest request) => request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
+    /// <summary>True when routing chose a gRPC method (which the minimal host routes before any middleware runs).</summary>
+    private static bool IsGrpcMethod(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is not null;
 
     private static bool IsRead(HttpRequest request) =>
         HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
