@@ -7,7 +7,8 @@ namespace VectorDb.Server;
 /// Where the server listens: the REST API on <c>--urls</c> (HTTP/1.1, and HTTP/2 over TLS) and the gRPC API on
 /// <c>--grpc-urls</c> (HTTP/2, which gRPC needs, also without TLS). Both are bound here because Kestrel ignores
 /// <c>--urls</c> once any endpoint is configured in code. An <c>https</c> address takes Kestrel's certificate
-/// (<c>Kestrel:Certificates:Default</c>).
+/// (<c>Kestrel:Certificates:Default</c>); <c>http://unix:/path</c> and <c>http://pipe:/name</c> bind a Unix socket or a
+/// named pipe, as Kestrel does.
 /// </summary>
 internal sealed partial class ServerEndpoints
 {
@@ -37,6 +38,11 @@ internal sealed partial class ServerEndpoints
     {
         var endpoints = new ServerEndpoints();
         string rest = builder.Configuration["urls"] is { Length: > 0 } urls ? urls : DefaultRestUrl;
+        if (Split(rest).Length == 0)
+        {
+            throw new InvalidOperationException("--urls names no address: the REST API needs one (only --grpc-urls takes `none`).");
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (string url in Split(rest))
@@ -52,7 +58,7 @@ internal sealed partial class ServerEndpoints
         return endpoints;
     }
 
-    /// <summary>Addresses separated by <c>;</c>; <c>none</c> (for <c>--grpc-urls</c>) binds nothing.</summary>
+    /// <summary>Addresses separated by <c>;</c>; <c>none</c> binds nothing (refused for the REST API).</summary>
     private static string[] Split(string urls) =>
         urls.Trim() is "none" or "" ? [] : urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -85,7 +91,15 @@ internal sealed partial class ServerEndpoints
             bound = listen;
         }
 
-        if (IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip))
+        if (address.IsUnixPipe)
+        {
+            kestrel.ListenUnixSocket(address.UnixPipePath, Configure);
+        }
+        else if (address.IsNamedPipe)
+        {
+            kestrel.ListenNamedPipe(address.NamedPipeName, Configure);
+        }
+        else if (IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip))
         {
             kestrel.Listen(ip, address.Port, Configure);
         }

@@ -73,6 +73,9 @@ public sealed class GrpcApiTests(GrpcServerFixture fixture) : IClassFixture<Grpc
         Assert.Equal("London", two.Payload["city"].StringValue);
         Assert.Equal(2, two.Payload["rank"].IntegerValue);
         Assert.Equal(0.5, two.Payload["score"].DoubleValue);
+        var four = (await _client.RetrieveAsync(name, 16ul, cancellationToken: Cancel)).Single();
+        Assert.Equal(Value.KindOneofCase.DoubleValue, four.Payload["score"].KindCase); // 16 / 4.0 = 4.0 stays a double
+        Assert.Equal(4.0, four.Payload["score"].DoubleValue);
         Assert.Equal(4, two.Vectors.Vector.GetDenseVector()!.Data.Count);
         var berlin = retrieved.Single(p => p.Id.HasUuid);
         Assert.Equal(Uuid.ToString(), berlin.Id.Uuid);

@@ -56,8 +56,15 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var lexical = await _client.QueryAsync(Hybrid, new Document { Text = "quick fox", Model = "qdrant/bm25" }, usingVector: "bm25", limit: 2, cancellationToken: Cancel);
         Assert.Equal([2ul, 0], lexical.Select(hit => hit.Id.Num).ToList());
 
-        var sparse = await _client.QueryAsync(Hybrid, new Query { Nearest = new VectorInput { Sparse = new SparseVector { Indices = { 1, 2 }, Values = { 0.5f, 0.5f } } } }, usingVector: "bm25", cancellationToken: Cancel);
-        Assert.Empty(sparse); // no document holds those term ids
+        // A raw sparse query: point 1's own terms find point 1 first.
+        var own = (await _client.RetrieveAsync(Hybrid, [1ul], withPayload: false, withVectors: true, cancellationToken: Cancel)).Single().Vectors.Vectors.Vectors["bm25"].GetSparseVector()!;
+        var sparseQuery = new SparseVector();
+        sparseQuery.Indices.AddRange(own.Indices);
+        sparseQuery.Values.AddRange(own.Values);
+        var sparse = await _client.QueryAsync(Hybrid, new Query { Nearest = new VectorInput { Sparse = sparseQuery } }, usingVector: "bm25", cancellationToken: Cancel);
+        Assert.Equal(1ul, sparse[0].Id.Num);
+        var unknownTerms = await _client.QueryAsync(Hybrid, new Query { Nearest = new VectorInput { Sparse = new SparseVector { Indices = { 1, 2 }, Values = { 0.5f, 0.5f } } } }, usingVector: "bm25", cancellationToken: Cancel);
+        Assert.Empty(unknownTerms); // no document holds those term ids
 
         var multi = await _client.QueryAsync(Hybrid, new[] { new[] { 1f, 3f } }, usingVector: "colbert", limit: 1, cancellationToken: Cancel);
         Assert.Equal(3ul, multi.Single().Id.Num);
@@ -115,7 +122,33 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
     }
 
     [Fact]
-    public async Task Collection_settings_vectors_and_snapshots_change_over_grpc()
+    public async Task Snapshots_are_taken_listed_and_deleted()
+    {
+        using var root = new VectorDb.Tests.TempDirectory();
+        await using var server = await ServerProcess.StartAsync("--data-dir", Path.Combine(root.Path, "data"));
+        using var client = new QdrantClient(server.GrpcAddress);
+        await client.CreateCollectionAsync("snapped", new VectorParams { Size = 2, Distance = Distance.Dot }, cancellationToken: Cancel);
+        await client.UpsertAsync("snapped", [new PointStruct { Id = 1ul, Vectors = new[] { 1f, 2f } }], cancellationToken: Cancel);
+
+        var snapshot = await client.CreateSnapshotAsync("snapped", Cancel);
+        Assert.True(snapshot.Size > 0);
+        Assert.Equal(64, snapshot.Checksum.Length);
+        Assert.Equal([snapshot.Name], (await client.ListSnapshotsAsync("snapped", Cancel)).Select(s => s.Name));
+
+        using var http = server.CreateClient(); // the same snapshot over REST, downloadable
+        Assert.Equal(snapshot.Size, (await http.GetByteArrayAsync(new Uri($"/collections/snapped/snapshots/{snapshot.Name}", UriKind.Relative), Cancel)).LongLength);
+
+        await client.DeleteSnapshotAsync("snapped", snapshot.Name, Cancel);
+        Assert.Empty(await client.ListSnapshotsAsync("snapped", Cancel));
+        var missing = await Assert.ThrowsAsync<RpcException>(() => client.DeleteSnapshotAsync("snapped", snapshot.Name, Cancel));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        Assert.Empty(await client.ListFullSnapshotsAsync(Cancel));
+        var full = await Assert.ThrowsAsync<RpcException>(() => client.CreateFullSnapshotAsync(Cancel));
+        Assert.Equal(StatusCode.InvalidArgument, full.StatusCode);
+    }
+
+    [Fact]
+    public async Task Collection_settings_and_vectors_change_over_grpc()
     {
         const string name = "grpc_settings";
         await _client.CreateCollectionAsync(name, new VectorParams { Size = 2, Distance = Distance.Cosine }, hnswConfig: new HnswConfigDiff { M = 8 }, cancellationToken: Cancel);

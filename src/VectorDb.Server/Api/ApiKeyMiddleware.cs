@@ -9,7 +9,11 @@ namespace VectorDb.Server.Api;
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
 {
     private static readonly HashSet<string> OpenPaths = ["/", "/healthz", "/livez", "/readyz"];
-    private static readonly string[] ReadingPostSuffixes = ["/points", "/points/search", "/points/search/batch", "/points/query", "/points/query/batch", "/points/scroll", "/points/count"];
+    private static readonly string[] ReadingPostSuffixes =
+    [
+        "/points", "/points/search", "/points/search/batch", "/points/query", "/points/query/batch", "/points/query/groups", "/points/scroll", "/points/count",
+        "/facet", "/points/search/matrix/pairs", "/points/search/matrix/offsets",
+    ];
 
     public async Task InvokeAsync(HttpContext context)
     {

@@ -28,11 +28,21 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
     private static readonly ReadFields GetFields = ReadFields.Of<Proto.GetPoints>("collection_name", "ids", "with_payload", "with_vectors", "read_consistency", "timeout");
     private static readonly ReadFields SearchFields = ReadFields.Of<Proto.SearchPoints>(
         "collection_name", "vector", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "vector_name", "with_vectors", "read_consistency", "timeout", "sparse_indices");
+    private static readonly Dictionary<string, string> BatchOnly = new(StringComparer.Ordinal)
+    {
+        ["timeout"] = "a batch runs under one time limit: give `timeout` on the batch",
+        ["read_consistency"] = "give `read_consistency` on the batch",
+    };
+
+    private static readonly ReadFields SearchMemberFields = ReadFields.Of<Proto.SearchPoints>(
+        "collection_name", "vector", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "vector_name", "with_vectors", "sparse_indices").Refusing(BatchOnly);
     private static readonly ReadFields SearchBatchFields = ReadFields.Of<Proto.SearchBatchPoints>("collection_name", "search_points", "read_consistency", "timeout");
     private static readonly ReadFields ScrollFields = ReadFields.Of<Proto.ScrollPoints>("collection_name", "filter", "offset", "limit", "with_payload", "with_vectors", "read_consistency", "order_by", "timeout");
     private static readonly ReadFields CountFields = ReadFields.Of<Proto.CountPoints>("collection_name", "filter", "exact", "read_consistency", "timeout");
     private static readonly ReadFields QueryFields = ReadFields.Of<Proto.QueryPoints>(
         "collection_name", "prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "offset", "with_vectors", "with_payload", "read_consistency", "lookup_from", "timeout");
+    private static readonly ReadFields QueryMemberFields = ReadFields.Of<Proto.QueryPoints>(
+        "collection_name", "prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "offset", "with_vectors", "with_payload", "lookup_from").Refusing(BatchOnly);
     private static readonly ReadFields QueryBatchFields = ReadFields.Of<Proto.QueryBatchPoints>("collection_name", "query_points", "read_consistency", "timeout");
     private static readonly ReadFields QueryGroupsFields = ReadFields.Of<Proto.QueryPointGroups>(
         "collection_name", "prefetch", "query", "using", "filter", "params", "score_threshold", "with_payload", "with_vectors", "lookup_from", "limit", "group_size", "group_by",
@@ -296,7 +306,7 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
         var stages = request.SearchPoints.Select((search, i) =>
         {
             string path = $"search_points[{i}].";
-            SearchFields.Check(search, path.TrimEnd('.'));
+            SearchMemberFields.Check(search, path.TrimEnd('.'));
             GrpcRequests.SameCollection(search.CollectionName, request.CollectionName, $"{path}collection_name");
             return (Search: search, Stage: ProtoQueries.Search(search, path));
         }).ToList();
@@ -345,7 +355,7 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
         var stages = request.QueryPoints.Select((query, i) =>
         {
             string path = $"query_points[{i}].";
-            QueryFields.Check(query, path.TrimEnd('.'));
+            QueryMemberFields.Check(query, path.TrimEnd('.'));
             GrpcRequests.SameCollection(query.CollectionName, request.CollectionName, $"{path}collection_name");
             return (Query: query, Stage: queries.Query(query, path));
         }).ToList();

@@ -92,7 +92,8 @@ internal static class ProtoFilters
                 Finite(range.HasGt ? range.Gt : null, $"{path}.range.gt"), Finite(range.HasGte ? range.Gte : null, $"{path}.range.gte"),
                 Finite(range.HasLt ? range.Lt : null, $"{path}.range.lt"), Finite(range.HasLte ? range.Lte : null, $"{path}.range.lte")),
             { DatetimeRange: { } instants } => new DatetimeRangeCondition(key,
-                instants.Gt?.ToDateTimeOffset(), instants.Gte?.ToDateTimeOffset(), instants.Lt?.ToDateTimeOffset(), instants.Lte?.ToDateTimeOffset()),
+                Instant(instants.Gt, $"{path}.datetime_range.gt"), Instant(instants.Gte, $"{path}.datetime_range.gte"),
+                Instant(instants.Lt, $"{path}.datetime_range.lt"), Instant(instants.Lte, $"{path}.datetime_range.lte")),
             { ValuesCount: { } count } => new ValuesCountCondition(key,
                 Count(count.HasGt ? count.Gt : null, $"{path}.values_count.gt"), Count(count.HasGte ? count.Gte : null, $"{path}.values_count.gte"),
                 Count(count.HasLt ? count.Lt : null, $"{path}.values_count.lt"), Count(count.HasLte ? count.Lte : null, $"{path}.values_count.lte")),
@@ -152,6 +153,19 @@ internal static class ProtoFilters
     {
         var read = point is null ? throw new InvalidRequestException($"`{path}` (a point: lon, lat) is required.") : new GeoPoint(point.Lon, point.Lat);
         return read.IsValid ? read : throw new InvalidRequestException($"`{path}` needs `lon` in [-180, 180] and `lat` in [-90, 90].");
+    }
+
+    /// <summary>A timestamp bound; one out of protobuf's range (nanos beyond a second, seconds beyond year 9999) is refused.</summary>
+    private static DateTimeOffset? Instant(Google.Protobuf.WellKnownTypes.Timestamp? bound, string path)
+    {
+        try
+        {
+            return bound?.ToDateTimeOffset();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidRequestException($"`{path}` is not a valid timestamp: {e.Message}", e);
+        }
     }
 
     private static double? Finite(double? bound, string path) =>

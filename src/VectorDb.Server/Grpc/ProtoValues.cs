@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Google.Protobuf.Collections;
 using Qdrant.Client.Grpc;
@@ -90,10 +92,28 @@ internal static class ProtoValues
     }
 
     /// <summary>True for a number written without a fraction or exponent, as JSON integers are.</summary>
-    private static bool IsInteger(JsonElement number)
+    private static bool IsInteger(JsonElement number) => JsonMarshal.GetRawUtf8Value(number).IndexOfAny(".eE"u8) < 0;
+
+    /// <summary>
+    /// A double as JSON that stays a double: a whole number keeps a fraction (<c>10.0</c>, not <c>10</c>), so that it
+    /// comes back as a double, as it was given, and integer conditions do not start to match it.
+    /// </summary>
+    private static void WriteDouble(Utf8JsonWriter writer, double value, string path)
     {
-        string raw = number.GetRawText();
-        return raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0;
+        if (!double.IsFinite(value))
+        {
+            throw new InvalidRequestException($"`{path}` is {value}: payload numbers must be finite.");
+        }
+
+        Span<byte> text = stackalloc byte[40];
+        if (!Utf8Formatter.TryFormat(value, text, out int written) || text[..written].IndexOfAny(".Ee"u8) >= 0)
+        {
+            writer.WriteNumberValue(value);
+            return;
+        }
+
+        ".0"u8.CopyTo(text[written..]);
+        writer.WriteRawValue(text[..(written + 2)], skipInputValidation: true);
     }
 
     private static void WriteObject(Utf8JsonWriter writer, MapField<string, Value> fields, string path)
@@ -117,9 +137,7 @@ internal static class ProtoValues
                 writer.WriteNullValue();
                 break;
             case Value.KindOneofCase.DoubleValue:
-                writer.WriteNumberValue(double.IsFinite(value.DoubleValue)
-                    ? value.DoubleValue
-                    : throw new InvalidRequestException($"`{path}` is {value.DoubleValue}: payload numbers must be finite."));
+                WriteDouble(writer, value.DoubleValue, path);
                 break;
             case Value.KindOneofCase.IntegerValue:
                 writer.WriteNumberValue(value.IntegerValue);

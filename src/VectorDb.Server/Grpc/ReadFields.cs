@@ -19,8 +19,13 @@ internal sealed class ReadFields
     };
 
     private readonly FieldDescriptor[] _others;
+    private readonly Dictionary<string, string> _reasons;
 
-    private ReadFields(FieldDescriptor[] others) => _others = others;
+    private ReadFields(FieldDescriptor[] others, Dictionary<string, string> reasons) => (_others, _reasons) = (others, reasons);
+
+    /// <summary>These fields, with why some unread ones are refused (proto name → reason).</summary>
+    public ReadFields Refusing(IReadOnlyDictionary<string, string> reasons) =>
+        new(_others, new Dictionary<string, string>(_reasons.Concat(reasons), StringComparer.Ordinal));
 
     /// <summary>The fields named by <paramref name="read"/> (proto names) of <typeparamref name="T"/>.</summary>
     public static ReadFields Of<T>(params string[] read)
@@ -32,7 +37,7 @@ internal sealed class ReadFields
             _ = descriptor.FindFieldByName(name) ?? throw new InvalidOperationException($"{descriptor.FullName} has no field `{name}`.");
         }
 
-        return new ReadFields([.. descriptor.Fields.InDeclarationOrder().Where(f => !read.Contains(f.Name))]);
+        return new ReadFields([.. descriptor.Fields.InDeclarationOrder().Where(f => !read.Contains(f.Name))], new(Reasons, StringComparer.Ordinal));
     }
 
     /// <summary>Throws <see cref="InvalidRequestException"/> naming the first field of <paramref name="message"/> that is set and not read.</summary>
@@ -43,7 +48,7 @@ internal sealed class ReadFields
             if (IsSet(field, message))
             {
                 string where = path.Length == 0 ? field.Name : $"{path}.{field.Name}";
-                throw new InvalidRequestException(Reasons.TryGetValue(field.Name, out string? reason)
+                throw new InvalidRequestException(_reasons.TryGetValue(field.Name, out string? reason)
                     ? $"`{where}` is not supported: {reason}."
                     : $"`{where}` is not supported by this server.");
             }
