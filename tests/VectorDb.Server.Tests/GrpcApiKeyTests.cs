@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Qdrant.Client;
 using Qdrant.Client.Grpc;
 
@@ -6,7 +9,10 @@ namespace VectorDb.Server.Tests;
 
 using Distance = Qdrant.Client.Grpc.Distance;
 
-/// <summary>The REST API's key rules over gRPC: the key in the <c>api-key</c> metadata, read-only keys read, no key is refused.</summary>
+/// <summary>
+/// The REST API's key rules over gRPC (the key in the <c>api-key</c> metadata, read-only keys read, no key is refused),
+/// and TLS when Kestrel is given a certificate.
+/// </summary>
 public sealed class GrpcApiKeyTests
 {
     private const string Key = "grpc-admin-key";
@@ -47,5 +53,34 @@ public sealed class GrpcApiKeyTests
         }
 
         Assert.Equal(1ul, await admin.CountAsync("keyed", cancellationToken: Cancel));
+    }
+
+    [Fact]
+    public async Task An_https_address_serves_grpc_over_tls_with_kestrels_certificate()
+    {
+        using var root = new VectorDb.Tests.TempDirectory();
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        string path = Path.Combine(root.Path, "server.pfx");
+        await File.WriteAllBytesAsync(path, certificate.Export(X509ContentType.Pfx, "pfx-password"), Cancel);
+
+        await using var server = await ServerProcess.StartAsync(
+            "--data-dir", ":memory:", "--grpc-urls", "https://127.0.0.1:0",
+            "--Kestrel:Certificates:Default:Path", path, "--Kestrel:Certificates:Default:Password", "pfx-password");
+        Assert.Equal("https", server.GrpcAddress.Scheme);
+
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.GetCertHashString();
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress, new GrpcChannelOptions { HttpHandler = handler });
+        using var client = new QdrantClient(new QdrantGrpcClient(channel));
+        await client.CreateCollectionAsync("tls", new VectorParams { Size = 2, Distance = Distance.Dot }, cancellationToken: Cancel);
+        Assert.True(await client.CollectionExistsAsync("tls", Cancel));
+
+        using var plain = new QdrantClient(new Uri($"http://127.0.0.1:{server.GrpcAddress.Port}"));
+        await Assert.ThrowsAsync<RpcException>(() => plain.CollectionExistsAsync("tls", Cancel)); // not without TLS
     }
 }

@@ -152,9 +152,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Now listening on: (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
 
-    [GeneratedRegex(@"gRPC API listening on: (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"gRPC API listening on: (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex GrpcLine();
 }
