@@ -12,6 +12,22 @@ public static class CommandLine
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
+    /// <summary>Every <c>--name value</c> pair, by name without the dashes.</summary>
+    public static Dictionary<string, string> Pairs(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Count; i += 2)
+        {
+            values[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        return values;
+    }
+
+    /// <summary>The integer option <paramref name="name"/> of <paramref name="values"/>, or <paramref name="fallback"/>.</summary>
+    public static int Number(IReadOnlyDictionary<string, string> values, string name, int fallback) =>
+        values.TryGetValue(name, out var value) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Prints a command's report as indented JSON and, when <paramref name="outPath"/> is given, writes it there too.</summary>

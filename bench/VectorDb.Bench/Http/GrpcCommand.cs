@@ -19,13 +19,8 @@ public static class GrpcCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Count; i += 2)
-        {
-            values[args[i].TrimStart('-')] = args[i + 1];
-        }
-
-        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        var values = CommandLine.Pairs(args);
+        int Int(string name, int fallback) => CommandLine.Number(values, name, fallback);
         var url = new Uri(values.GetValueOrDefault("url", "http://127.0.0.1:6333"));
         var grpcUrl = new Uri(values.GetValueOrDefault("grpc-url", "http://127.0.0.1:6334"));
         int? serverPid = values.TryGetValue("server-pid", out var pid) ? int.Parse(pid, CultureInfo.InvariantCulture) : null;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Json;
 
 namespace VectorDb.Bench.Http;
@@ -16,13 +15,8 @@ public static class HttpCommand
     internal const string Collection = "bench_http";
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Count; i += 2)
-        {
-            values[args[i].TrimStart('-')] = args[i + 1];
-        }
-
-        int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        var values = CommandLine.Pairs(args);
+        int Int(string name, int fallback) => CommandLine.Number(values, name, fallback);
         var url = new Uri(values.GetValueOrDefault("url", "http://127.0.0.1:6333"));
         int count = Int("points", 100_000), dims = Int("dims", 128), clients = Int("clients", 8), seconds = Int("seconds", 20), k = Int("k", 10), ef = Int("ef", 64);
 

@@ -298,30 +298,16 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
     {
         long started = Stopwatch.GetTimestamp();
         SearchBatchFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        StrictMode.Batch(collection, request.SearchPoints.Count);
-        strict.Read(collection, timeout, request.SearchPoints.Count);
-        var stages = request.SearchPoints.Select((search, i) =>
+        var (collection, timeout) = OpenBatch(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.SearchPoints.Count);
+        var members = request.SearchPoints.Select((search, i) =>
         {
             string path = $"search_points[{i}].";
             SearchMemberFields.Check(search, path.TrimEnd('.'));
             GrpcRequests.SameCollection(search.CollectionName, request.CollectionName, $"{path}collection_name");
-            return (Search: search, Stage: ProtoQueries.Search(search, path));
+            return new BatchMember(ProtoQueries.Search(search, path), search.HasOffset ? search.Offset : 0, search.WithPayload, search.WithVectors);
         }).ToList();
         var response = new Proto.SearchBatchResponse();
-        QueryTimeout.Run(limits, timeout, cancellation =>
-        {
-            foreach (var (search, stage) in stages)
-            {
-                var batch = new Proto.BatchResult();
-                Run(collection, stage, search.HasOffset ? search.Offset : 0, search.WithPayload, search.WithVectors, batch.Result, cancellation);
-                response.Result.Add(batch);
-            }
-
-            return 0;
-        }, context.CancellationToken);
+        RunBatch(collection, timeout, members, response.Result, context);
         response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Task.FromResult(response);
     }
@@ -346,34 +332,45 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
     {
         long started = Stopwatch.GetTimestamp();
         QueryBatchFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        StrictMode.Batch(collection, request.QueryPoints.Count);
-        strict.Read(collection, timeout, request.QueryPoints.Count);
+        var (collection, timeout) = OpenBatch(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.QueryPoints.Count);
         var queries = new ProtoQueries(database, collection);
-        var stages = request.QueryPoints.Select((query, i) =>
+        var members = request.QueryPoints.Select((query, i) =>
         {
             string path = $"query_points[{i}].";
             QueryMemberFields.Check(query, path.TrimEnd('.'));
             GrpcRequests.SameCollection(query.CollectionName, request.CollectionName, $"{path}collection_name");
-            return (Query: query, Stage: queries.Query(query, path));
+            return new BatchMember(queries.Query(query, path), query.HasOffset ? query.Offset : 0, query.WithPayload, query.WithVectors);
         }).ToList();
         var response = new Proto.QueryBatchResponse();
+        RunBatch(collection, timeout, members, response.Result, context);
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
+
+    /// <summary>A batch's collection and time limit, its consistency and size checked and its read rate taken.</summary>
+    private (Collection Collection, ulong? Timeout) OpenBatch(string name, Proto.ReadConsistency? consistency, bool hasTimeout, ulong timeoutSeconds, int members)
+    {
+        GrpcRequests.Check(consistency);
+        var collection = database.GetCollection(name);
+        var timeout = GrpcRequests.Timeout(hasTimeout, timeoutSeconds);
+        StrictMode.Batch(collection, members);
+        strict.Read(collection, timeout, members);
+        return (collection, timeout);
+    }
+
+    /// <summary>Runs a batch's members in order under one time limit, each member's hits in a result of its own.</summary>
+    private void RunBatch(Collection collection, ulong? timeout, List<BatchMember> members, Google.Protobuf.Collections.RepeatedField<Proto.BatchResult> target, ServerCallContext context) =>
         QueryTimeout.Run(limits, timeout, cancellation =>
         {
-            foreach (var (query, stage) in stages)
+            foreach (var member in members)
             {
                 var batch = new Proto.BatchResult();
-                Run(collection, stage, query.HasOffset ? query.Offset : 0, query.WithPayload, query.WithVectors, batch.Result, cancellation);
-                response.Result.Add(batch);
+                Run(collection, member.Stage, member.Offset, member.Payload, member.Vectors, batch.Result, cancellation);
+                target.Add(batch);
             }
 
             return 0;
         }, context.CancellationToken);
-        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return Task.FromResult(response);
-    }
 
     public virtual Task<Proto.QueryGroupsResponse> QueryGroups(Proto.QueryPointGroups request, ServerCallContext context)
     {
@@ -584,4 +581,7 @@ internal class PointsService(VectorDatabase database, ServerOptions limits, Stri
         Result = new Proto.UpdateResult { OperationId = 0, Status = wait ? Proto.UpdateStatus.Completed : Proto.UpdateStatus.Acknowledged },
         Time = Stopwatch.GetElapsedTime(started).TotalSeconds,
     };
+
+    /// <summary>A member of a search or query batch: its stage and what its hits carry.</summary>
+    private readonly record struct BatchMember(PointQuery Stage, ulong Offset, Proto.WithPayloadSelector? Payload, Proto.WithVectorsSelector? Vectors);
 }
