@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Grpc.Core;
 using Qdrant.Client;
 using Qdrant.Client.Grpc;
@@ -7,6 +9,8 @@ namespace VectorDb.Server.Tests;
 
 using Distance = Qdrant.Client.Grpc.Distance;
 using PayloadSchemaType = Qdrant.Client.Grpc.PayloadSchemaType;
+using Expression = Qdrant.Client.Grpc.Expression;
+using Formula = Qdrant.Client.Grpc.Formula;
 using Query = Qdrant.Client.Grpc.Query;
 using SparseVector = Qdrant.Client.Grpc.SparseVector;
 using VectorInput = Qdrant.Client.Grpc.VectorInput;
@@ -113,6 +117,34 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var facets = await _client.FacetAsync(name, "team", cancellationToken: Cancel);
         Assert.Equal(["t0", "t1", "t2"], facets.Hits.Select(hit => hit.Value.StringValue).Order().ToList());
         Assert.All(facets.Hits, hit => Assert.Equal(4ul, hit.Count));
+
+        // A formula over a prefetch: points of team t1 boosted by 100, scored as over REST.
+        var boost = new Formula
+        {
+            Expression = new Expression
+            {
+                Sum = new SumExpression
+                {
+                    Sum =
+                    {
+                        new Expression { Variable = "$score" },
+                        new Expression { Mult = new MultExpression { Mult = { new Expression { Constant = 100 }, new Expression { Condition = MatchKeyword("team", "t1") } } } },
+                    },
+                },
+            },
+        };
+        var boosted = await _client.QueryAsync(name, boost, prefetch: [new PrefetchQuery { Query = new[] { 0f, 0f }, Limit = 6 }], limit: 3, cancellationToken: Cancel);
+        Assert.Equal([1ul, 4], boosted.Take(2).Select(hit => hit.Id.Num).Order().ToList());
+        using var http = fixture.Server.CreateClient();
+        var rest = await (await http.PostAsJsonAsync($"/collections/{name}/points/query", new
+        {
+            prefetch = new { query = new[] { 0f, 0f }, limit = 6 },
+            query = new { formula = new { sum = new object[] { "$score", new { mult = new object[] { 100, new { key = "team", match = new { value = "t1" } } } } } } },
+            limit = 3,
+        }, Cancel)).Content.ReadFromJsonAsync<JsonElement>(Cancel);
+        Assert.Equal(
+            rest.GetProperty("result").GetProperty("points").EnumerateArray().Select(p => (p.GetProperty("id").GetUInt64(), p.GetProperty("score").GetSingle())).ToList(),
+            boosted.Select(hit => (hit.Id.Num, hit.Score)).ToList());
 
         var pairs = await _client.SearchMatrixPairsAsync(name, sample: 12, limit: 1, cancellationToken: Cancel);
         Assert.Equal(12, pairs.Pairs.Count);

@@ -31,6 +31,7 @@ internal sealed partial class ErrorHandler(ILogger<ErrorHandler> logger) : IExce
         StrictModeException e => (StatusCodes.Status403Forbidden, e.Message),
         RateLimitException e => (StatusCodes.Status429TooManyRequests, e.Message),
         StorageException e => (StatusCodes.Status503ServiceUnavailable, e.Message),
+        ObjectDisposedException => (StatusCodes.Status503ServiceUnavailable, "The server is shutting down."), // the database closed under the request
         DataCorruptionException e => (StatusCodes.Status500InternalServerError, $"Service internal error: {e.Message}"),
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "Request body is too large."),
         BadHttpRequestException e => (StatusCodes.Status400BadRequest, $"Format error in JSON body: {Innermost(e).Message}"),

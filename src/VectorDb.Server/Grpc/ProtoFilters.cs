@@ -39,6 +39,9 @@ internal static class ProtoFilters
     private static List<Condition>? Clause(Google.Protobuf.Collections.RepeatedField<Proto.Condition> conditions, string path, int depth, bool inNested) =>
         conditions.Count == 0 ? null : [.. conditions.Select((c, i) => Condition(c, $"{path}[{i}]", depth + 1, inNested))];
 
+    /// <summary>One condition, outside any filter (a formula's condition term).</summary>
+    public static Condition Condition(Proto.Condition condition, string path) => Condition(condition, path, 0, inNested: false);
+
     private static Condition Condition(Proto.Condition condition, string path, int depth, bool inNested)
     {
         if (inNested && condition.ConditionOneOfCase is Proto.Condition.ConditionOneOfOneofCase.HasId or Proto.Condition.ConditionOneOfOneofCase.HasVector)
@@ -149,7 +152,8 @@ internal static class ProtoFilters
             : throw new InvalidRequestException($"`{path}.points` must be a closed ring: 4 points at least, the last equal to the first.");
     }
 
-    private static GeoPoint Point(Proto.GeoPoint? point, string path)
+    /// <summary>A geo point, valid longitude and latitude.</summary>
+    public static GeoPoint Point(Proto.GeoPoint? point, string path)
     {
         var read = point is null ? throw new InvalidRequestException($"`{path}` (a point: lon, lat) is required.") : new GeoPoint(point.Lon, point.Lat);
         return read.IsValid ? read : throw new InvalidRequestException($"`{path}` needs `lon` in [-180, 180] and `lat` in [-90, 90].");

@@ -133,7 +133,7 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
                     [.. feedback.Feedback.Select((item, i) => new FeedbackItem(Input(item.Example, vector, lookup, $"{path}.relevance_feedback.feedback[{i}].example"), item.Score))],
                     naive.A, naive.B, naive.C);
             case Proto.Query.VariantOneofCase.Formula:
-                throw new InvalidRequestException($"`{path}.formula` is not supported over gRPC yet: send formula queries to the REST API (POST /collections/{{name}}/points/query).");
+                return ProtoFormulas.Read(query.Formula, $"{path}.formula");
             case Proto.Query.VariantOneofCase.Text:
                 throw new InvalidRequestException($"`{path}.text` is not supported: search a sparse vector with a BM25 document (`nearest` with a document, model \"qdrant/bm25\").");
             default:
