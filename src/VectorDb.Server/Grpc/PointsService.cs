@@ -30,72 +30,37 @@ internal partial class PointsService(VectorDatabase database, ServerOptions limi
     public static void BindService(ServiceBinderBase binder, PointsService? service) =>
         GrpcBinding.Bind(binder, Proto.PointsServiceReflection.Descriptor.Services.Single());
 
-    public virtual Task<Proto.PointsOperationResponse> Upsert(Proto.UpsertPoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        UpsertFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        var collection = database.GetCollection(request.CollectionName);
-        return Apply(_writes.Upsert(collection, request.Points, request.UpdateFilter, request.HasUpdateMode ? request.UpdateMode : null, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> Upsert(Proto.UpsertPoints request, ServerCallContext context) =>
+        Write(request, UpsertFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.Upsert(collection, request.Points, request.UpdateFilter, request.HasUpdateMode ? request.UpdateMode : null, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> Delete(Proto.DeletePoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        DeleteFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        return Apply(_writes.Delete(database.GetCollection(request.CollectionName), request.Points, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> Delete(Proto.DeletePoints request, ServerCallContext context) =>
+        Write(request, DeleteFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.Delete(collection, request.Points, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> UpdateVectors(Proto.UpdatePointVectors request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        UpdateVectorsFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        return Apply(_writes.UpdateVectors(database.GetCollection(request.CollectionName), request.Points, request.UpdateFilter, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> UpdateVectors(Proto.UpdatePointVectors request, ServerCallContext context) =>
+        Write(request, UpdateVectorsFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.UpdateVectors(collection, request.Points, request.UpdateFilter, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> DeleteVectors(Proto.DeletePointVectors request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        DeleteVectorsFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        return Apply(_writes.DeleteVectors(database.GetCollection(request.CollectionName), request.PointsSelector, request.Vectors, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> DeleteVectors(Proto.DeletePointVectors request, ServerCallContext context) =>
+        Write(request, DeleteVectorsFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.DeleteVectors(collection, request.PointsSelector, request.Vectors, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> SetPayload(Proto.SetPayloadPoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        SetPayloadFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        var collection = database.GetCollection(request.CollectionName);
-        return Apply(_writes.SetPayload(collection, request.Payload, request.PointsSelector, request.HasKey ? request.Key : null, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> SetPayload(Proto.SetPayloadPoints request, ServerCallContext context) =>
+        Write(request, SetPayloadFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.SetPayload(collection, request.Payload, request.PointsSelector, request.HasKey ? request.Key : null, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> OverwritePayload(Proto.SetPayloadPoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        SetPayloadFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        var collection = database.GetCollection(request.CollectionName);
-        return Apply(_writes.OverwritePayload(collection, request.Payload, request.PointsSelector, request.HasKey ? request.Key : null, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> OverwritePayload(Proto.SetPayloadPoints request, ServerCallContext context) =>
+        Write(request, SetPayloadFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.OverwritePayload(collection, request.Payload, request.PointsSelector, request.HasKey ? request.Key : null, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> DeletePayload(Proto.DeletePayloadPoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        DeletePayloadFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        return Apply(_writes.DeletePayload(database.GetCollection(request.CollectionName), request.Keys, request.PointsSelector, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> DeletePayload(Proto.DeletePayloadPoints request, ServerCallContext context) =>
+        Write(request, DeletePayloadFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.DeletePayload(collection, request.Keys, request.PointsSelector, ""));
 
-    public virtual Task<Proto.PointsOperationResponse> ClearPayload(Proto.ClearPayloadPoints request, ServerCallContext context)
-    {
-        long started = Stopwatch.GetTimestamp();
-        ClearPayloadFields.Check(request);
-        GrpcRequests.Check(request.Ordering);
-        return Apply(_writes.ClearPayload(database.GetCollection(request.CollectionName), request.Points, ""), request.HasWait && request.Wait, started);
-    }
+    public virtual Task<Proto.PointsOperationResponse> ClearPayload(Proto.ClearPayloadPoints request, ServerCallContext context) =>
+        Write(request, ClearPayloadFields, request.Ordering, request.CollectionName, request.HasWait && request.Wait,
+            collection => _writes.ClearPayload(collection, request.Points, ""));
 
     public virtual async Task<Proto.PointsOperationResponse> CreateFieldIndex(Proto.CreateFieldIndexCollection request, ServerCallContext context)
     {
@@ -235,9 +200,14 @@ internal partial class PointsService(VectorDatabase database, ServerOptions limi
         }
     }
 
-    private static async Task<Proto.PointsOperationResponse> Apply(PreparedWrite write, bool wait, long started)
+    /// <summary>A point write: its fields and ordering checked, then prepared on its collection (every check) and applied.</summary>
+    private async Task<Proto.PointsOperationResponse> Write(
+        Google.Protobuf.IMessage request, ReadFields fields, Proto.WriteOrdering? ordering, string collection, bool wait, Func<Collection, PreparedWrite> prepare)
     {
-        await write(wait);
+        long started = Stopwatch.GetTimestamp();
+        fields.Check(request);
+        GrpcRequests.Check(ordering);
+        await prepare(database.GetCollection(collection))(wait);
         return Updated(wait, started);
     }
 
