@@ -90,14 +90,6 @@ public static class RecallCommand
         using var index = BuildOrLoad(options, data, log, out double buildSeconds);
 
         var truth = LoadOrComputeTruth(options, index, data, queries, log);
-        var runs = new List<RecallRun>();
-        foreach (int ef in options.Ef)
-        {
-            var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats);
-            runs.Add(run);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
-        }
-
         if (options.SearchDims.Count > 0 && rotation is not null && options.Pca == PcaMode.Index)
         {
             var clock = Stopwatch.StartNew();
@@ -109,18 +101,26 @@ public static class RecallCommand
             index.KeepPrefixCopy(options.SearchDims.Max());
         }
 
-        foreach (int dims in options.SearchDims)
+        // The full-dimension sweep and the adaptive sweeps, once per round, their order alternating between rounds so
+        // that neither always runs on a warmer machine; each configuration reports its median round.
+        (int Dims, int Oversampling)?[] adaptive = [null, .. options.SearchDims.SelectMany(d => options.Oversampling.Select(o => ((int, int)?)(d, o)))];
+        var configurations = adaptive.SelectMany(a => options.Ef.Select(ef => (Adaptive: a, Ef: ef))).ToList();
+        var rounds = configurations.Select(_ => new List<RecallRun>()).ToArray();
+        for (int round = 0; round < options.Rounds; round++)
         {
-            foreach (int oversampling in options.Oversampling)
+            var order = Enumerable.Range(0, configurations.Count);
+            foreach (int c in round % 2 == 0 ? order : order.OrderByDescending(c => configurations[c].Adaptive is null ? 0 : 1).ThenBy(c => c))
             {
-                foreach (int ef in options.Ef)
-                {
-                    var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats, (dims, oversampling));
-                    runs.Add(run);
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"d={dims,4} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
-                }
+                var (mode, ef) = configurations[c];
+                var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats, mode);
+                rounds[c].Add(run);
+                log.WriteLine(mode is var (dims, oversampling)
+                    ? string.Create(CultureInfo.InvariantCulture, $"round {round + 1}  d={dims,4} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms")
+                    : string.Create(CultureInfo.InvariantCulture, $"round {round + 1}  ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms  p99={run.P99Ms:F3} ms"));
             }
         }
+
+        var runs = rounds.Select(measured => measured.OrderBy(run => run.Qps).ElementAt(measured.Count / 2)).ToList();
 
         foreach (int buildDims in options.BuildDims)
         {

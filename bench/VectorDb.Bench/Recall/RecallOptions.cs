@@ -31,6 +31,12 @@ public sealed record RecallOptions
 
     public int Repeats { get; init; } = 3;
 
+    /// <summary>
+    /// Rounds of the full-dimension and adaptive sweeps (<c>--rounds</c>), their order alternating; each configuration
+    /// reports its median round (with one round, its best of <see cref="Repeats"/> passes).
+    /// </summary>
+    public int Rounds { get; init; } = 1;
+
     public string? OutPath { get; init; }
 
     /// <summary>How the index stores vectors (<c>--datatype float32|float16|bfloat16</c>); recall is still against exact float32 truth.</summary>
@@ -102,7 +108,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "rounds", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -130,6 +136,7 @@ public sealed record RecallOptions
             MaxBase = Int("max-base", int.MaxValue),
             MaxQueries = Int("max-queries", int.MaxValue),
             Repeats = Int("repeats", 3),
+            Rounds = Int("rounds", 1),
             Exact = values.TryGetValue("exact", out var exact) && bool.Parse(exact),
             Pca = values.GetValueOrDefault("pca", "false") switch
             {
