@@ -163,13 +163,17 @@ public sealed class CrashLoopTests : IDisposable
             await ChurnAsync(http, cycle, round);
         }
 
-        for (int i = 0; i < 3; i++)
+        // Each snapshot takes a checkpoint, which compacts when due; the segments below a compaction go once the older
+        // retained checkpoint does. A timer checkpoint during the churn can shift which of them compacts, so up to
+        // three more are allowed before the bound must hold.
+        long written = (long)Rounds * ChurnedPoints * ChurnText.Length;
+        long kept = long.MaxValue;
+        for (int i = 0; i < 6 && (i < 3 || kept >= written / 2); i++)
         {
-            await Workload.Expect(http, HttpMethod.Post, $"/collections/{Collection}/snapshots"); // each takes a checkpoint
+            await Workload.Expect(http, HttpMethod.Post, $"/collections/{Collection}/snapshots");
+            kept = PointLogBytes();
         }
 
-        long written = (long)Rounds * ChurnedPoints * ChurnText.Length;
-        long kept = PointLogBytes();
         _output.WriteLine($"point store log: {kept} bytes on disk after {written} bytes of payloads churned");
         Assert.Contains(server.Output, line => line.Contains("Point store compacted", StringComparison.Ordinal));
         Assert.True(kept < written / 2, $"the point store's log holds {kept} bytes after {written} bytes churned");
