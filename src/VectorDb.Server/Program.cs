@@ -43,6 +43,7 @@ builder.Services.AddSingleton<StrictMode>();
 builder.Services.AddSingleton<ApiKeys>();
 builder.Services.AddSingleton<GrpcErrors>(); // interceptors registered once: otherwise activated per call
 builder.Services.AddSingleton<GrpcApiKeys>();
+builder.Services.AddSingleton<GrpcUnknownFields>();
 builder.Services.AddGrpc(grpc =>
 {
     grpc.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
@@ -51,6 +52,8 @@ builder.Services.AddGrpc(grpc =>
     {
         grpc.Interceptors.Add<GrpcApiKeys>();
     }
+
+    grpc.Interceptors.Add<GrpcUnknownFields>();
 });
 builder.Services.AddSingleton<HealthService>();
 builder.Services.AddSingleton<CollectionsService>();

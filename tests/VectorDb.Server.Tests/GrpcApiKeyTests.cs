@@ -53,6 +53,7 @@ public sealed class GrpcApiKeyTests
         }
 
         Assert.Equal(1ul, await admin.CountAsync("keyed", cancellationToken: Cancel));
+        Assert.DoesNotContain(server.Output, line => line.Contains(Key, StringComparison.Ordinal) || line.Contains(ReadOnlyKey, StringComparison.Ordinal)); // not even at start-up or on refusal
     }
 
     [Fact]

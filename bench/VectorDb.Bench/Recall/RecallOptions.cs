@@ -136,7 +136,7 @@ public sealed record RecallOptions
             MaxBase = Int("max-base", int.MaxValue),
             MaxQueries = Int("max-queries", int.MaxValue),
             Repeats = Int("repeats", 3),
-            Rounds = Int("rounds", 1),
+            Rounds = Int("rounds", 1) is >= 1 and var rounds ? rounds : throw new ArgumentException("--rounds must be at least 1"),
             Exact = values.TryGetValue("exact", out var exact) && bool.Parse(exact),
             Pca = values.GetValueOrDefault("pca", "false") switch
             {

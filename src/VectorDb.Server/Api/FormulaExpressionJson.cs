@@ -24,7 +24,7 @@ internal static class FormulaExpressionJson
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
-                return new ConstantTerm(element.GetDouble());
+                return new ConstantTerm(element.TryGetDouble(out double constant) ? constant : throw new InvalidRequestException($"`{path}` is not a finite number."));
             case JsonValueKind.String:
                 return new VariableTerm(JsonText.Read(element, $"`{path}`"));
             case JsonValueKind.Object:
@@ -46,7 +46,7 @@ internal static class FormulaExpressionJson
             ? Inner(operand, $"{at}.{name}")
             : throw new InvalidRequestException($"`{at}.{name}` is required.");
         double? Number(string name) => value.TryGetProperty(name, out var number) && number.ValueKind != JsonValueKind.Null
-            ? number.ValueKind == JsonValueKind.Number ? number.GetDouble() : throw new InvalidRequestException($"`{at}.{name}` must be a number.")
+            ? number.ValueKind == JsonValueKind.Number && number.TryGetDouble(out double read) ? read : throw new InvalidRequestException($"`{at}.{name}` must be a finite number.")
             : null;
         void Only(params string[] names)
         {

@@ -50,32 +50,17 @@ internal static class GrpcBinding
             context.Complete();
         }
 
-        /// <summary>
-        /// A message that does not parse, or carries fields this protocol version does not know, is the caller's error
-        /// (<c>InvalidArgument</c>), not the server's.
-        /// </summary>
+        /// <summary>A message that does not parse is the caller's error (<c>InvalidArgument</c>), not the server's.</summary>
         private static T Deserialize(DeserializationContext context)
         {
-            T message;
             try
             {
-                message = Parser.ParseFrom(context.PayloadAsReadOnlySequence());
+                return Parser.ParseFrom(context.PayloadAsReadOnlySequence());
             }
             catch (InvalidProtocolBufferException e)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"Malformed {typeof(T).Name} message: {e.Message}"));
             }
-
-            try
-            {
-                UnknownFields.Refuse(message);
-            }
-            catch (InvalidRequestException e)
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Wrong input: {e.Message}"));
-            }
-
-            return message;
         }
     }
 }

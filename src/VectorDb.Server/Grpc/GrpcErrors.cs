@@ -21,7 +21,7 @@ internal sealed partial class GrpcErrors(ILogger<GrpcErrors> logger) : Intercept
         catch (Exception e) when (e is not RpcException)
         {
             var status = Map(e);
-            if (status.StatusCode == StatusCode.Internal)
+            if (status.StatusCode == StatusCode.Internal || e is ObjectDisposedException)
             {
                 LogUnhandled(logger, e, context.Method);
             }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using VectorDb.Query;
 using Proto = Qdrant.Client.Grpc;
@@ -35,7 +36,7 @@ internal static class ProtoFormulas
 
         return expression.VariantCase switch
         {
-            Proto.Expression.VariantOneofCase.Constant => new ConstantTerm(expression.Constant),
+            Proto.Expression.VariantOneofCase.Constant => new ConstantTerm(Number(expression.Constant, $"{path}.constant")),
             Proto.Expression.VariantOneofCase.Variable => new VariableTerm(expression.Variable),
             Proto.Expression.VariantOneofCase.Condition => new ConditionTerm(ProtoFilters.Condition(expression.Condition, $"{path}.condition")),
             Proto.Expression.VariantOneofCase.GeoDistance => new GeoDistanceTerm(
@@ -47,7 +48,8 @@ internal static class ProtoFormulas
             Proto.Expression.VariantOneofCase.Sum => new OperationTerm(FormulaOperator.Sum, List(expression.Sum.Sum, "sum")),
             Proto.Expression.VariantOneofCase.Mult => new OperationTerm(FormulaOperator.Mult, List(expression.Mult.Mult, "mult")),
             Proto.Expression.VariantOneofCase.Div => new OperationTerm(FormulaOperator.Div,
-                [Inner(expression.Div.Left, "div.left"), Inner(expression.Div.Right, "div.right")], expression.Div.HasByZeroDefault ? expression.Div.ByZeroDefault : null),
+                [Inner(expression.Div.Left, "div.left"), Inner(expression.Div.Right, "div.right")],
+                expression.Div.HasByZeroDefault ? Number(expression.Div.ByZeroDefault, $"{path}.div.by_zero_default") : null),
             Proto.Expression.VariantOneofCase.Pow => new OperationTerm(FormulaOperator.Pow, [Inner(expression.Pow.Base, "pow.base"), Inner(expression.Pow.Exponent, "pow.exponent")]),
             Proto.Expression.VariantOneofCase.Neg => Unary(FormulaOperator.Neg, expression.Neg, "neg"),
             Proto.Expression.VariantOneofCase.Abs => Unary(FormulaOperator.Abs, expression.Abs, "abs"),
@@ -68,6 +70,14 @@ internal static class ProtoFormulas
         kind,
         Expression(decay.X, $"{path}.x", depth + 1),
         decay.Target is null ? null : Expression(decay.Target, $"{path}.target", depth + 1),
-        decay.HasScale ? decay.Scale : 1,
-        decay.HasMidpoint ? decay.Midpoint : 0.5);
+        decay.HasScale ? Number(decay.Scale, $"{path}.scale") : 1,
+        decay.HasMidpoint ? Number(decay.Midpoint, $"{path}.midpoint") : 0.5);
+
+    /// <summary>
+    /// A protobuf float as the double its shortest text means (0.1f as 0.1, as JSON's 0.1 is read), so both APIs score
+    /// alike; NaN and infinities, which JSON cannot carry, are refused.
+    /// </summary>
+    private static double Number(float value, string path) => float.IsFinite(value)
+        ? double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)
+        : throw new InvalidRequestException($"`{path}` must be a finite number, got {value}.");
 }

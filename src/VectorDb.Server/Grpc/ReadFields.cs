@@ -24,8 +24,16 @@ internal sealed class ReadFields
     private ReadFields(FieldDescriptor[] others, Dictionary<string, string> reasons) => (_others, _reasons) = (others, reasons);
 
     /// <summary>These fields, with why some unread ones are refused (proto name → reason).</summary>
-    public ReadFields Refusing(IReadOnlyDictionary<string, string> reasons) =>
-        new(_others, new Dictionary<string, string>(_reasons.Concat(reasons), StringComparer.Ordinal));
+    public ReadFields Refusing(IReadOnlyDictionary<string, string> reasons)
+    {
+        var merged = new Dictionary<string, string>(_reasons, StringComparer.Ordinal);
+        foreach (var (field, reason) in reasons)
+        {
+            merged[field] = reason;
+        }
+
+        return new ReadFields(_others, merged);
+    }
 
     /// <summary>The fields named by <paramref name="read"/> (proto names) of <typeparamref name="T"/>.</summary>
     public static ReadFields Of<T>(params string[] read)

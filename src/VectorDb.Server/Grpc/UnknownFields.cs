@@ -16,42 +16,69 @@ internal static class UnknownFields
     private static readonly ConcurrentDictionary<Type, Shape> Shapes = new();
 
     /// <summary>Throws <see cref="InvalidRequestException"/> naming where the first unknown field is and its number.</summary>
-    public static void Refuse(IMessage message, string path = "")
+    public static void Refuse(IMessage message)
+    {
+        if (Find(message) is var (path, number))
+        {
+            throw new InvalidRequestException(
+                $"{(path.Length == 0 ? "The request" : $"`{path}`")} carries field number {number}, which this server (Qdrant 1.20's protocol) does not know: refused rather than ignored.");
+        }
+    }
+
+    /// <summary>Where the first unknown field is (a path built only when there is one) and its number; null when none.</summary>
+    private static (string Path, int Number)? Find(IMessage message)
     {
         var shape = Shapes.GetOrAdd(message.GetType(), Describe);
         if (shape.Unknown(message) is { } unknown)
         {
-            throw new InvalidRequestException(
-                $"{(path.Length == 0 ? "The request" : $"`{path}`")} carries field number {FirstNumber(unknown)}, which this server (Qdrant 1.20's protocol) does not know: refused rather than ignored.");
+            return ("", FirstNumber(unknown));
         }
 
         foreach (var field in shape.Messages)
         {
-            string at = path.Length == 0 ? field.Name : $"{path}.{field.Name}";
             switch (field.Accessor.GetValue(message))
             {
-                case IMessage nested:
-                    Refuse(nested, at);
-                    break;
-                case IDictionary map:
-                    foreach (DictionaryEntry entry in map)
+                case IMessage nested when Find(nested) is var (path, number):
+                    return (Join(field.Name, path), number);
+                case IDictionary { Count: > 0 } map:
+                    foreach (object? value in map.Values)
                     {
-                        if (entry.Value is IMessage value)
+                        if (value is IMessage entry && Find(entry) is var (path, number))
                         {
-                            Refuse(value, $"{at}.{entry.Key}");
+                            return (Join($"{field.Name}.{KeyOf(map, entry)}", path), number);
                         }
                     }
 
                     break;
-                case IList list:
+                case IList { Count: > 0 } list:
                     for (int i = 0; i < list.Count; i++)
                     {
-                        Refuse((IMessage)list[i]!, $"{at}[{i}]");
+                        if (Find((IMessage)list[i]!) is var (path, number))
+                        {
+                            return (Join($"{field.Name}[{i}]", path), number);
+                        }
                     }
 
                     break;
             }
         }
+
+        return null;
+    }
+
+    private static string Join(string field, string inner) => inner.Length == 0 ? field : $"{field}.{inner}";
+
+    private static object? KeyOf(IDictionary map, IMessage value)
+    {
+        foreach (DictionaryEntry entry in map)
+        {
+            if (ReferenceEquals(entry.Value, value))
+            {
+                return entry.Key;
+            }
+        }
+
+        return null;
     }
 
     private static Shape Describe(Type type)
