@@ -41,10 +41,7 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         GetFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        strict.Read(collection, timeout);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
         var payload = ProtoPoints.PayloadSelector(request.WithPayload, absent: true);
         var vectors = ProtoPoints.VectorSelector(request.WithVectors, collection.Options);
         var ids = ProtoPoints.Ids(request.Ids, "ids");
@@ -59,10 +56,7 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         SearchFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        strict.Read(collection, timeout);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
         var response = new Proto.SearchResponse();
         QueryTimeout.Run(limits, timeout, cancellation =>
             Run(collection, ProtoQueries.Search(request, ""), request.HasOffset ? request.Offset : 0, request.WithPayload, request.WithVectors, response.Result, cancellation), context.CancellationToken);
@@ -74,7 +68,8 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         SearchBatchFields.Check(request);
-        var (collection, timeout) = OpenBatch(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.SearchPoints.Count);
+        StrictMode.Batch(database.GetCollection(request.CollectionName), request.SearchPoints.Count);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.SearchPoints.Count);
         var members = request.SearchPoints.Select((search, i) =>
         {
             string path = $"search_points[{i}].";
@@ -92,10 +87,7 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         QueryFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        strict.Read(collection, timeout);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
         var stage = new ProtoQueries(database, collection).Query(request, "");
         var response = new Proto.QueryResponse();
         QueryTimeout.Run(limits, timeout, cancellation =>
@@ -108,7 +100,8 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         QueryBatchFields.Check(request);
-        var (collection, timeout) = OpenBatch(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.QueryPoints.Count);
+        StrictMode.Batch(database.GetCollection(request.CollectionName), request.QueryPoints.Count);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.QueryPoints.Count);
         var queries = new ProtoQueries(database, collection);
         var members = request.QueryPoints.Select((query, i) =>
         {
@@ -123,14 +116,13 @@ internal partial class PointsService
         return Task.FromResult(response);
     }
 
-    /// <summary>A batch's collection and time limit, its consistency and size checked and its read rate taken.</summary>
-    private (Collection Collection, ulong? Timeout) OpenBatch(string name, Proto.ReadConsistency? consistency, bool hasTimeout, ulong timeoutSeconds, int members)
+    /// <summary>A read's collection and time limit, its consistency checked and its read rate taken (<paramref name="cost"/> searches).</summary>
+    private (Collection Collection, ulong? Timeout) OpenRead(string name, Proto.ReadConsistency? consistency, bool hasTimeout, ulong timeoutSeconds, int cost = 1)
     {
         GrpcRequests.Check(consistency);
         var collection = database.GetCollection(name);
         var timeout = GrpcRequests.Timeout(hasTimeout, timeoutSeconds);
-        StrictMode.Batch(collection, members);
-        strict.Read(collection, timeout, members);
+        strict.Read(collection, timeout, cost);
         return (collection, timeout);
     }
 
@@ -152,10 +144,7 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         QueryGroupsFields.Check(request);
-        GrpcRequests.Check(request.ReadConsistency);
-        var collection = database.GetCollection(request.CollectionName);
-        var timeout = GrpcRequests.Timeout(request.HasTimeout, request.Timeout);
-        strict.Read(collection, timeout);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
         string groupBy = string.IsNullOrEmpty(request.GroupBy) ? throw new InvalidRequestException("`group_by` (a payload key) is required.") : request.GroupBy;
         int groupSize = request.HasGroupSize ? (int)Math.Min(request.GroupSize, int.MaxValue) : 3;
         var payload = ProtoPoints.PayloadSelector(request.WithPayload, absent: false);
