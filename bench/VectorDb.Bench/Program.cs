@@ -20,6 +20,7 @@ return args switch
     ["asyncwrites", .. var rest] => await AsyncWritesCommand.RunAsync(rest),
     ["mevdsearch", .. var rest] => await VectorDb.Bench.Kernels.MevdSearchCommand.RunAsync(rest),
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
+    ["adaptive-filtered", .. var rest] => AdaptiveFilteredCommand.Run(rest),
     ["sparse", .. var rest] => SparseCommand.Run(rest),
     ["named", .. var rest] => NamedCommand.Run(rest),
     ["multi", .. var rest] => MultiCommand.Run(rest),
@@ -56,6 +57,8 @@ static int Usage()
           VectorDb.Bench filtered [--dataset fashion-mnist|sigmod] [--data ../shared/data] [--max-queries 1000] [--ef 32,64,128]
                                   [--strategy auto,ExactScan,FilteredGraph,TwoHopGraph,PostFilter,TenantGraph,ValueLinks] [--cases PREFIX,…] [--repeats 3] [--pairs 7]
                                   [--unfiltered-ef 10,12,14,…,256] [--tenant KEY] [--payload-links false] [--index-after true] [--out result.json]
+          VectorDb.Bench adaptive-filtered [--data ../shared/data] [--max-queries 1000] [--rounds 5] [--ef 10,12,…,96] [--adaptive-ef 10,…,48]
+                                  [--search-dims 64,128] [--oversampling 2,4] [--target-recall 0.95] [--cases "10% (u < 100),…"] [--out result.json]
           VectorDb.Bench sparse [--data ../shared/data/wordnet-arcticxs-384] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
           VectorDb.Bench named [--data ../shared/data/wordnet-arcticxs-384] [--ef 32,64] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
           VectorDb.Bench multi [--data ../shared/data/fashion-mnist-mrl-256] [--per-point 4] [--per-query 2] [--ef 16,32,64,128] [--k 10] [--rounds 5] [--out result.json]

@@ -53,4 +53,8 @@ public sealed record SearchExplain(
     long DistanceComputations,
     long NodesVisited,
     SearchStrategy? FallbackFrom,
-    int Ef);
+    int Ef)
+{
+    /// <summary>The prefix an adaptive-dimension search compared vectors on before rescoring; null when it compared whole vectors.</summary>
+    public int? SearchDimensions { get; init; }
+}

@@ -343,7 +343,8 @@ public sealed record SearchOptions
     /// <summary>
     /// Adaptive-dimension search (AdANNS): walk the graph comparing only a prefix of each vector, then rescore
     /// a shortlist with the whole vector. For Matryoshka embeddings and PCA-rotated vectors, whose leading
-    /// dimensions carry most of the signal; see docs/adaptive.md. Not combined with a filter or exact search yet.
+    /// dimensions carry most of the signal; see docs/adaptive.md. With a filter the planner's plan compares the prefix
+    /// first (a scan of the matches, a filtered or two-hop walk, a post-filtered search); not combined with exact search.
     /// </summary>
     public AdaptiveSearch? Adaptive { get; init; }
 

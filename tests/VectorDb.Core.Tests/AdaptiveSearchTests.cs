@@ -207,7 +207,115 @@ public class AdaptiveSearchTests
         Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
     }
 
+    [Theory]
+    [InlineData(DistanceMetric.Euclid, false)]
+    [InlineData(DistanceMetric.Euclid, true)]
+    [InlineData(DistanceMetric.Cosine, false)]
+    [InlineData(DistanceMetric.Cosine, true)]
+    public void Filtered_adaptive_walks_return_only_matches_with_whole_distances(DistanceMetric metric, bool twoHop)
+    {
+        var data = Leading(3000, seed: 11);
+        using var index = new HnswIndex(Dimensions, metric, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in data)
+        {
+            index.Add(vector);
+        }
+
+        index.KeepPrefixCopy(12);
+        var filter = new EveryThird();
+        var adaptive = new Neighbor[10];
+        var exact = new Neighbor[10];
+        var distances = new float[1];
+        double hits = 0;
+        foreach (var query in Leading(50, seed: 12))
+        {
+            var walk = new WalkOptions { TwoHop = twoHop, AcceptedShare = 1.0 / 3 };
+            int n = index.SearchAdaptive(query, 10, 40, searchDimensions: 12, shortlist: 40, adaptive, filter, walk);
+            Assert.Equal(10, n);
+            Assert.All(adaptive[..n], hit => Assert.True(filter.Accept(hit.Id)));
+            foreach (var hit in adaptive[..n])
+            {
+                index.Distances(query, [hit.Id], distances);
+                Assert.Equal(distances[0], hit.Distance, 1e-4f);
+            }
+
+            index.ExactSearch(query, 10, exact, filter);
+            hits += adaptive.Select(a => a.Id).Intersect(exact.Select(e => e.Id)).Count();
+        }
+
+        Assert.True(hits / 500 >= 0.9, $"filtered adaptive recall@10 {hits / 500:F3}");
+    }
+
+    [Theory]
+    [InlineData(DistanceMetric.Euclid)]
+    [InlineData(DistanceMetric.Manhattan)]
+    public void A_prefix_scan_is_exact_where_prefix_distances_bound_whole_ones(DistanceMetric metric)
+    {
+        var data = Leading(2000, seed: 13);
+        using var index = new HnswIndex(Dimensions, metric, new HnswParameters { M = 8, EfConstruction = 40 });
+        foreach (var vector in data)
+        {
+            index.Add(vector);
+        }
+
+        Assert.True(index.PrefixDistancesBoundWhole);
+        int[] listed = [.. Enumerable.Range(0, 2000).Where(node => node % 7 != 0), 5000, -1]; // unknown ids are skipped
+        index.Delete(1);
+        var scanned = new Neighbor[15];
+        var exact = new Neighbor[15];
+        foreach (var query in Leading(30, seed: 14))
+        {
+            // A shortlist of 1 still finds the exact answer: the rescoring goes on while a prefix distance is below the k-th whole one.
+            int n = index.ScanAdaptive(query, 15, 8, shortlist: 1, scanned, listed);
+            int m = index.ExactSearch(query, 15, exact, listed.Where(node => node != 1).ToArray());
+            Assert.Equal(m, n);
+            Assert.Equal(exact[..m].Select(e => e.Id), scanned[..n].Select(s => s.Id));
+            Assert.All(Enumerable.Range(0, n), i => Assert.Equal(exact[i].Distance, scanned[i].Distance, 1e-3f));
+        }
+
+        var all = new Neighbor[5];
+        var truth = new Neighbor[5];
+        var query0 = Leading(1, seed: 15)[0];
+        Assert.Equal(5, index.ScanAdaptive(query0, 5, 8, 1, all, new EveryThird()));
+        index.ExactSearch(query0, 5, truth, new EveryThird());
+        Assert.Equal(truth.Select(t => t.Id), all.Select(a => a.Id));
+    }
+
+    [Fact]
+    public void A_prefix_scan_under_cosine_rescores_its_shortlist()
+    {
+        var data = Leading(1000, seed: 16);
+        using var index = new HnswIndex(Dimensions, DistanceMetric.Cosine, new HnswParameters { M = 8, EfConstruction = 40 });
+        foreach (var vector in data)
+        {
+            index.Add(vector);
+        }
+
+        Assert.False(index.PrefixDistancesBoundWhole);
+        var scanned = new Neighbor[10];
+        var exact = new Neighbor[10];
+        double hits = 0;
+        foreach (var query in Leading(30, seed: 17))
+        {
+            Assert.Equal(10, index.ScanAdaptive(query, 10, 12, shortlist: 40, scanned, new EveryThird()));
+            Assert.All(scanned, hit => Assert.True(new EveryThird().Accept(hit.Id)));
+            index.ExactSearch(query, 10, exact, new EveryThird());
+            hits += scanned.Select(a => a.Id).Intersect(exact.Select(e => e.Id)).Count();
+        }
+
+        Assert.True(hits / 300 >= 0.9, $"prefix scan recall@10 {hits / 300:F3}");
+        Assert.Throws<OperationCanceledException>(() => index.ScanAdaptive(data[0], 10, 12, 40, scanned, new EveryThird(), cancellation: new CancellationToken(true)));
+    }
+
+    private readonly struct EveryThird : INodeFilter
+    {
+        public bool Accept(int id) => id % 3 == 0;
+    }
+
     private static List<float[]> Correlated(int count, int seed) => DecayingVectors.Generate(count, Dimensions, seed);
+
+    // Leading coordinates first, as in a Matryoshka embedding: prefixes carry the distances.
+    private static List<float[]> Leading(int count, int seed) => DecayingVectors.Generate(count, Dimensions, seed, mixed: false);
 
     private static double L2(float[] a, float[] b) => Math.Sqrt(a.Zip(b).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)));
 

@@ -422,6 +422,19 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Equal(7, result.GetProperty("points")[0].GetProperty("id").GetInt32());
         Assert.Equal(0f, result.GetProperty("points")[0].GetProperty("score").GetSingle());
         Assert.Equal("Adaptive", result.GetProperty("explain").GetProperty("search").GetProperty("strategy").GetString());
+        Assert.Equal(2, result.GetProperty("explain").GetProperty("search").GetProperty("search_dims").GetInt32());
+
+        // Under a filter: the planner's plan (here a scan of the few matches) compares the prefix first.
+        var (filteredStatus, filtered) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/query",
+            """{"query": [7, 0.7, 0, 1], "limit": 3, "filter": {"must": [{"has_id": [3, 20, 30, 40]}]}, "params": {"explain": true, "adaptive": {"search_dims": 2}}}""");
+        Assert.Equal(200, filteredStatus);
+        var filteredResult = filtered.GetProperty("result");
+        Assert.Equal([3, 20, 30], filteredResult.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("id").GetInt32()));
+        Assert.Equal(2, filteredResult.GetProperty("explain").GetProperty("search").GetProperty("search_dims").GetInt32());
+        var (rescoreStatus, rescoreBody) = await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search",
+            """{"vector": [1, 0, 0, 1], "filter": {"must": [{"has_id": [3]}]}, "params": {"adaptive": {"search_dims": 2, "rescore_dims": 3}}}""");
+        Assert.Equal(400, rescoreStatus);
+        Assert.Contains("rescore_dims", rescoreBody.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
 
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"search_dims": 5}}}""")).Status);
         Assert.Equal(400, (await _client.SendAsync(HttpMethod.Post, "/collections/adaptive/points/search", """{"vector": [1, 0, 0, 1], "params": {"adaptive": {"oversampling": 2}}}""")).Status);

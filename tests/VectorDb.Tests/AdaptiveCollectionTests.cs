@@ -1,3 +1,4 @@
+using System.Globalization;
 using VectorDb.Storage;
 
 namespace VectorDb.Tests;
@@ -202,6 +203,103 @@ public sealed class AdaptiveCollectionTests : IDisposable
                 before = [.. queries.Select(q => pca.Search(q, 10, search).ToArray())];
             }
         }
+    }
+
+    [Theory]
+    [InlineData(Query.SearchStrategy.ExactScan, "10%")]
+    [InlineData(Query.SearchStrategy.FilteredGraph, "10%")]
+    [InlineData(Query.SearchStrategy.TwoHopGraph, "10%")]
+    [InlineData(Query.SearchStrategy.PostFilter, "95%")]
+    [InlineData(null, "10%")]
+    [InlineData(null, "1%")]
+    public void A_filtered_adaptive_search_runs_the_planned_strategy_on_the_prefix(Query.SearchStrategy? strategy, string selectivity)
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("f", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
+        var vectors = Vectors(3000, seed: 8, mixed: false);
+        collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { group = (i % 10).ToString(CultureInfo.InvariantCulture), u = i % 100 }))));
+        collection.CreatePayloadIndex("group", PayloadSchemaType.Keyword);
+        collection.CreatePayloadIndex("u", PayloadSchemaType.Integer);
+        var filter = selectivity switch
+        {
+            "95%" => new Query.Filter(Must: [Query.Conditions.Range("u", lt: 95)]),
+            "1%" => new Query.Filter(Must: [Query.Conditions.Range("u", lt: 1)]),
+            _ => new Query.Filter(Must: [Query.Conditions.Match("group", "3")]),
+        };
+        var matches = filter.Must![0] is Query.MatchValueCondition ? (Func<int, bool>)(i => i % 10 == 3) : selectivity == "1%" ? i => i % 100 < 1 : i => i % 100 < 95;
+
+        double recall = 0;
+        var queries = Vectors(30, seed: 9, mixed: false);
+        foreach (var query in queries)
+        {
+            var truth = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true });
+            var scores = truth.ToDictionary(h => h.Id, h => h.Score);
+            var hits = collection.Search(query, 10, new SearchOptions
+            {
+                Filter = filter, Strategy = strategy, Ef = 40, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8, Oversampling = 4 },
+            });
+            Assert.Equal(10, hits.Count);
+            Assert.All(hits, hit => Assert.True(matches((int)hit.Id.Number)));
+            Assert.All(hits.Where(hit => scores.ContainsKey(hit.Id)), hit => Assert.Equal(scores[hit.Id], hit.Score, 1e-4f));
+            Assert.Equal(8, hits.Explain!.SearchDimensions);
+            Assert.Contains("graph walked on 8 of 32 dimensions", hits.Explain.Reason, StringComparison.Ordinal);
+            if (strategy is { } forced)
+            {
+                Assert.Equal(forced, hits.Explain.Strategy);
+            }
+
+            recall += hits.Count(hit => scores.ContainsKey(hit.Id)) / 10.0;
+        }
+
+        // A scan of the matches on a prefix is exact under L2: the rescoring goes on while a prefix distance can still win.
+        recall /= queries.Count;
+        Assert.True(strategy == Query.SearchStrategy.ExactScan ? recall == 1 : recall >= 0.9, $"recall@10 {recall:F3} ({strategy}, {selectivity})");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Value_links_walk_the_prefix_and_a_tenant_graph_says_it_does_not(bool tenant)
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("t", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
+        collection.Upsert(Vectors(2400, seed: 10, mixed: false).Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { owner = i % 2 == 0 ? "a" : "b" }))));
+        collection.CreatePayloadIndex("owner", PayloadSchemaType.Keyword, isTenant: tenant);
+        collection.WaitForPayloadLinks();
+        var query = Vectors(1, seed: 11, mixed: false)[0];
+        var filter = new Query.Filter(Must: [Query.Conditions.Match("owner", "a")]);
+        var strategy = tenant ? Query.SearchStrategy.TenantGraph : Query.SearchStrategy.ValueLinks;
+        var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Strategy = strategy, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } });
+        var truth = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true });
+        Assert.Equal(strategy, hits.Explain!.Strategy);
+        Assert.Equal(tenant ? null : 8, hits.Explain.SearchDimensions);
+        Assert.Equal(tenant, hits.Explain.Reason.Contains("does not apply", StringComparison.Ordinal));
+        Assert.All(hits, hit => Assert.Equal(0UL, hit.Id.Number % 2));
+        Assert.True(hits.Count(hit => truth.Any(t => t.Id == hit.Id)) >= 8, "the walk found the filtered neighbours");
+    }
+
+    [Fact]
+    public void A_target_recall_under_a_filter_is_calibrated_for_the_filters_band()
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("c", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
+        var vectors = Vectors(4000, seed: 12, mixed: false);
+        collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { group = (i % 10).ToString(CultureInfo.InvariantCulture) }))));
+        collection.CreatePayloadIndex("group", PayloadSchemaType.Keyword);
+        var filter = new Query.Filter(Must: [Query.Conditions.Match("group", "4")]);
+        double recall = 0;
+        var queries = Vectors(40, seed: 13, mixed: false);
+        foreach (var query in queries)
+        {
+            var truth = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true }).Select(h => h.Id).ToHashSet();
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+            Assert.Contains("calibrated for recall 0.9 under filters matching 6.25%–12.5% of points", hits.Explain!.Reason, StringComparison.Ordinal);
+            Assert.All(hits, hit => Assert.Equal(4UL, hit.Id.Number % 10));
+            recall += hits.Count(hit => truth.Contains(hit.Id)) / 10.0;
+        }
+
+        recall /= queries.Count;
+        Assert.True(recall >= 0.85, $"calibrated for 0.9 under a 10 % filter, reached {recall:F3}");
     }
 
     private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);

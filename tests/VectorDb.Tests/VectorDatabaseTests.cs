@@ -76,7 +76,10 @@ public class VectorDatabaseTests
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { TargetRecall = 0 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 8, Oversampling = 0 } }));
         Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Exact = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));
-        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } }));
+        var filtered = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 8 } });
+        Assert.Equal([1UL], filtered.Select(hit => hit.Id.Number));
+        Assert.Equal(8, filtered.Explain!.SearchDimensions);
+        Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Filter = filter, Adaptive = new AdaptiveSearch { SearchDimensions = 8, RescoreDimensions = 16 } }));
     }
 
     [Fact]

@@ -11,6 +11,35 @@ namespace VectorDb.Adaptive;
 public sealed record AdaptiveChoice(int SearchDimensions, int Oversampling, int Ef, double Recall, double MicrosecondsPerQuery, int CalibrationQueries);
 
 /// <summary>
+/// The searches a calibration times and the truth it scores them by: by default the index's own unfiltered searches
+/// (<see cref="GraphCalibrationSearch"/>); a caller calibrating under a filter runs its filtered plans instead.
+/// </summary>
+public interface ICalibrationSearch
+{
+    /// <summary>
+    /// The k nearest to <paramref name="query"/> by a walk on its first <paramref name="dimensions"/> (all of them: a plain
+    /// search) with a beam of <paramref name="ef"/>, the best <paramref name="shortlist"/> rescored.
+    /// </summary>
+    int Search(float[] query, int k, int dimensions, int shortlist, int ef, Span<Neighbor> results);
+
+    /// <summary>The exact k nearest to <paramref name="query"/>.</summary>
+    int Exact(float[] query, int k, Span<Neighbor> results);
+}
+
+/// <summary>An index's own unfiltered searches, for <see cref="AdaptiveCalibration"/>.</summary>
+public sealed class GraphCalibrationSearch(HnswIndex index) : ICalibrationSearch
+{
+    /// <inheritdoc/>
+    public int Search(float[] query, int k, int dimensions, int shortlist, int ef, Span<Neighbor> results) =>
+        dimensions == index.Dimensions
+            ? index.Search(query, k, ef, results)
+            : index.SearchAdaptive(query, k, ef, dimensions, shortlist, results);
+
+    /// <inheritdoc/>
+    public int Exact(float[] query, int k, Span<Neighbor> results) => index.ExactSearch(query, k, results);
+}
+
+/// <summary>
 /// Picks the cheapest adaptive-dimension configuration that reaches a target recall@k, by measuring: a sample of
 /// the index's own vectors serve as queries (each one's own node left out of the answers), their exact neighbors
 /// are the truth, and every candidate configuration is timed on them single-threaded.
@@ -36,11 +65,12 @@ public static class AdaptiveCalibration
 
     /// <summary>
     /// Measures the candidates on <paramref name="sampleNodes"/> and returns the cheapest that reaches <paramref name="targetRecall"/>
-    /// with a margin (<see cref="Margin"/>), or, when none does, the one with the best recall.
+    /// with a margin (<see cref="Margin"/>), or, when none does, the one with the best recall. <paramref name="search"/>
+    /// runs the searches measured and the exact ones they are scored against (default: the index's own, unfiltered).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The target is not in (0, 1].</exception>
     /// <exception cref="InvalidRequestException">There are no sample nodes.</exception>
-    public static AdaptiveChoice Calibrate(HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes)
+    public static AdaptiveChoice Calibrate(HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes, ICalibrationSearch? search = null)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(sampleNodes);
@@ -63,7 +93,8 @@ public static class AdaptiveCalibration
         }).ToList();
 
         // The query's own node would be every answer's free first hit: ask for one more and leave it out.
-        var truth = queries.Select(q => Truth(index, q.Vector, q.Node, k)).ToList();
+        search ??= new GraphCalibrationSearch(index);
+        var truth = queries.Select(q => Truth(search, q.Vector, q.Node, k)).ToList();
         var candidates = prefixes.Where(d => d >= 1 && d <= index.Dimensions).Distinct().Order().ToList();
         if (candidates.Any(d => d < index.Dimensions))
         {
@@ -79,7 +110,7 @@ public static class AdaptiveCalibration
             {
                 foreach (double factor in EfFactors)
                 {
-                    var choice = Measure(index, queries, truth, k, dims, oversampling, (int)Math.Ceiling(k * factor));
+                    var choice = Measure(search, queries, truth, k, dims, oversampling, (int)Math.Ceiling(k * factor));
                     if (bestRecall is null || choice.Recall > bestRecall.Recall)
                     {
                         bestRecall = choice;
@@ -101,7 +132,7 @@ public static class AdaptiveCalibration
         return best ?? bestRecall!;
     }
 
-    private static AdaptiveChoice Measure(HnswIndex index, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int ef)
+    private static AdaptiveChoice Measure(ICalibrationSearch search, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int ef)
     {
         var found = new Neighbor[k + 1];
         double hits = 0;
@@ -112,9 +143,7 @@ public static class AdaptiveCalibration
             long start = Stopwatch.GetTimestamp();
             for (int q = 0; q < queries.Count; q++)
             {
-                int n = dims == index.Dimensions
-                    ? index.Search(queries[q].Vector, k + 1, ef, found)
-                    : index.SearchAdaptive(queries[q].Vector, k + 1, ef, dims, (k * oversampling) + 1, found);
+                int n = search.Search(queries[q].Vector, k + 1, dims, (k * oversampling) + 1, ef, found);
                 int counted = 0;
                 for (int i = 0; i < n && counted < k; i++)
                 {
@@ -134,10 +163,10 @@ public static class AdaptiveCalibration
     }
 
     /// <summary>The exact k nearest of a sample vector, other than its own node.</summary>
-    private static HashSet<int> Truth(HnswIndex index, float[] query, int self, int k)
+    private static HashSet<int> Truth(ICalibrationSearch search, float[] query, int self, int k)
     {
         var buffer = new Neighbor[k + 1];
-        int n = index.ExactSearch(query, k + 1, buffer);
+        int n = search.Exact(query, k + 1, buffer);
         return [.. buffer.Take(n).Where(neighbor => neighbor.Id != self).Take(k).Select(neighbor => neighbor.Id)];
     }
 }

@@ -55,14 +55,43 @@ public sealed unsafe partial class HnswIndex
             index.NeighborhoodShareCore<TDistance, TFilter>(ref *query, context, filter);
     }
 
-    private readonly ref struct AdaptiveOperation(
-        HnswIndex index, float* walked, float* query, int k, int ef, int shortlist, int rescoreDimensions, Span<Neighbor> results, SearchContext context) : IDistanceOperation<int>
+    private readonly ref struct AdaptiveOperation<TFilter>(
+        HnswIndex index, float* walked, float* query, int k, int ef, int shortlist, int rescoreDimensions, Span<Neighbor> results, SearchContext context,
+        TFilter filter, bool twoHop, ReadOnlySpan<int> seeds, int entryNode) : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
     {
         private readonly Span<Neighbor> _results = results;
+        private readonly ReadOnlySpan<int> _seeds = seeds;
 
         public int Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
-            index.AdaptiveCore<TDistance>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, _results, context);
+            index.AdaptiveCore<TDistance, TFilter>(ref *walked, ref *query, k, ef, shortlist, rescoreDimensions, _results, context, filter, twoHop, _seeds, entryNode);
+    }
+
+    private readonly ref struct AdaptiveLinkLayerOperation<TFilter>(
+        HnswIndex index, float* walked, float* query, int level, int k, int ef, int shortlist, Span<Neighbor> results, SearchContext context, TFilter filter,
+        ReadOnlySpan<int> seeds) : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly Span<Neighbor> _results = results;
+        private readonly ReadOnlySpan<int> _seeds = seeds;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.AdaptiveLinkLayerCore<TDistance, TFilter>(ref *walked, ref *query, level, k, ef, shortlist, _results, context, filter, _seeds);
+    }
+
+    private readonly ref struct AdaptiveScanOperation<TFilter>(
+        HnswIndex index, float* walked, float* query, int k, int shortlist, Span<Neighbor> results, SearchContext context, TFilter filter, ReadOnlySpan<int> nodes,
+        bool listed, CancellationToken cancellation) : IDistanceOperation<int>
+        where TFilter : struct, INodeFilter
+    {
+        private readonly Span<Neighbor> _results = results;
+        private readonly ReadOnlySpan<int> _nodes = nodes;
+
+        public int Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.AdaptiveScanCore<TDistance, TFilter>(ref *walked, ref *query, k, shortlist, _results, context, filter, _nodes, listed, cancellation);
     }
 
     private readonly ref struct DistancesOperation(HnswIndex index, float* query, ReadOnlySpan<int> nodes, Span<float> distances, CancellationToken cancellation) : IDistanceOperation<int>

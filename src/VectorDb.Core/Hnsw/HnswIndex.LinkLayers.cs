@@ -365,8 +365,8 @@ public sealed unsafe partial class HnswIndex
         ref float vector = ref RowAsQuery(id, context.Query);
         if (TryDescend<TDistance>(ref vector, context, out int entry, out float entryDistance))
         {
-            SearchLayerTwoHop<TDistance, LayerConstructionFilter<TFilter>>(
-                ref vector, entry, entryDistance, ef, ef, context, new LayerConstructionFilter<TFilter>(_states, id, members), seeds: default);
+            SearchLayerTwoHop<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(
+                ref vector, entry, entryDistance, ef, ef, context, new LayerConstructionFilter<TFilter>(_states, id, members), seeds: default, default);
             var sorted = context.EnsureSorted(context.Results.Count);
             int found = context.Results.DrainSorted(sorted);
             LinkToNearest<TDistance>(level, id, sorted.AsSpan(0, found), context);
@@ -392,9 +392,11 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private int SearchLinkLayerCore<TDistance, TFilter>(ref float query, int level, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+    private int SearchLinkLayerCore<TDistance, TFilter, TObserver>(
+        ref float query, int level, int k, int ef, Span<Neighbor> results, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds, TObserver observer)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
+        where TObserver : struct, IWalkObserver
     {
         if (!TryDescend<TDistance>(ref query, context, out int entry, out _))
         {
@@ -434,7 +436,7 @@ public sealed unsafe partial class HnswIndex
 
         context.DistanceCount++;
         float startDistance = TDistance.Compute(ref query, ref SearchRow(context, start), context.Dimensions);
-        SearchLayer<TDistance, TFilter, IgnoreWalk>(ref query, start, startDistance, ef, level, context, filter, default, footholds[1..n]);
+        SearchLayer<TDistance, TFilter, TObserver>(ref query, start, startDistance, ef, level, context, filter, observer, footholds[1..n]);
         var heap = context.Results;
         while (heap.Count > k)
         {
@@ -485,6 +487,6 @@ public sealed unsafe partial class HnswIndex
 
         public int Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
-            index.SearchLinkLayerCore<TDistance, TFilter>(ref *query, level, k, ef, _results, context, filter, _seeds);
+            index.SearchLinkLayerCore<TDistance, TFilter, IgnoreWalk>(ref *query, level, k, ef, _results, context, filter, _seeds, default);
     }
 }

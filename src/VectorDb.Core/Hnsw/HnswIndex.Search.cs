@@ -126,7 +126,7 @@ public sealed unsafe partial class HnswIndex
 
         if (twoHop)
         {
-            SearchLayerTwoHop<TDistance, TFilter>(ref query, current, currentDistance, k, ef, context, filter, seeds);
+            SearchLayerTwoHop<TDistance, TFilter, TObserver>(ref query, current, currentDistance, k, ef, context, filter, seeds, observer);
         }
         else
         {
@@ -223,7 +223,7 @@ public sealed unsafe partial class HnswIndex
         var visited = context.Visited;
         var candidates = context.Candidates;
         var results = context.Results;
-        float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
+        float bound = StartBeam<TDistance, TFilter, TObserver>(ref query, entry, entryDistance, ef, context, filter, seeds, observer);
         observer.Observe(filter, entry, entryDistance);
 
         // Rows of up to PrefetchBytes are all requested before the first distance, so their misses overlap; longer
@@ -294,11 +294,13 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Empties the scratch, puts the entry point in the beam (and in the result if accepted) and the accepted
-    /// seeds in both; returns the result's bound.
+    /// seeds in both (shown to the observer); returns the result's bound.
     /// </summary>
-    private float StartBeam<TDistance, TFilter>(ref float query, int entry, float entryDistance, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+    private float StartBeam<TDistance, TFilter, TObserver>(
+        ref float query, int entry, float entryDistance, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds, TObserver observer)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
+        where TObserver : struct, IWalkObserver
     {
         context.Visited.Clear();
         context.Candidates.Clear();
@@ -316,7 +318,7 @@ public sealed unsafe partial class HnswIndex
         {
             if ((uint)seed < (uint)allocated && filter.Accept(seed))
             {
-                ConsiderAccepted<TDistance>(ref query, seed, ef, context, ref bound);
+                ConsiderAccepted<TDistance, TObserver>(ref query, seed, ef, context, ref bound, observer);
             }
         }
 

@@ -5,7 +5,7 @@ namespace VectorDb.Hnsw;
 
 public sealed unsafe partial class HnswIndex
 {
-    /// <summary>How many nodes <see cref="NeighborhoodShare"/> looks at, at most.</summary>
+    /// <summary>How many nodes <see cref="NeighborhoodShare{TFilter}(ReadOnlySpan{float}, TFilter, SearchStatistics?, out Neighbor?)"/> looks at, at most.</summary>
     public const int NeighborhoodSample = 128;
 
     /// <summary>
@@ -20,6 +20,22 @@ public sealed unsafe partial class HnswIndex
     /// <param name="entry">Where the descent entered layer 0: a search of the same query can start there instead of descending again.</param>
     /// <returns>Matches among the nodes looked at ÷ their number; 0 for an empty index.</returns>
     public double NeighborhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, SearchStatistics? statistics, out Neighbor? entry)
+        where TFilter : struct, INodeFilter =>
+        ProbeNeighborhood(query, filter, _dimensions, statistics, out entry);
+
+    /// <summary>
+    /// As <see cref="NeighborhoodShare{TFilter}(ReadOnlySpan{float}, TFilter, SearchStatistics?, out Neighbor?)"/>, the descent
+    /// comparing the first <paramref name="searchDimensions"/> only (the prefix copy where one is kept): a cheaper probe,
+    /// for a caller that needs the share but not the entry.
+    /// </summary>
+    public double NeighborhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, int searchDimensions)
+        where TFilter : struct, INodeFilter
+    {
+        CheckAdaptive(searchDimensions, null);
+        return ProbeNeighborhood(query, filter, searchDimensions, null, out _);
+    }
+
+    private double ProbeNeighborhood<TFilter>(ReadOnlySpan<float> query, TFilter filter, int searchDimensions, SearchStatistics? statistics, out Neighbor? entry)
         where TFilter : struct, INodeFilter
     {
         EnterShared();
@@ -27,10 +43,11 @@ public sealed unsafe partial class HnswIndex
         try
         {
             ref float prepared = ref PrepareQuery(query, context);
+            ref float walked = ref searchDimensions == _dimensions ? ref prepared : ref WalkPrefix(context, ref prepared, searchDimensions);
             var live = new LiveFilter<TFilter>(_states, filter);
             context.ResetCounters();
             var (share, node, distance) = Dispatch<NeighborhoodShareOperation<LiveFilter<TFilter>>, (double, int, float)>(
-                new(this, (float*)Unsafe.AsPointer(ref prepared), context, live));
+                new(this, (float*)Unsafe.AsPointer(ref walked), context, live));
             statistics?.Add(context.DistanceCount, 1);
             entry = node >= 0 ? new Neighbor(node, distance) : null;
             return share;
@@ -96,15 +113,17 @@ public sealed unsafe partial class HnswIndex
     /// a rejected node is looked through along it (to nodes likely accepted) rather than along its graph links.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // own inlining budget: inlined into Search<TFilter>, it ran out and stopped inlining the filter and visited checks
-    private void SearchLayerTwoHop<TDistance, TFilter>(
-        ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds)
+    private void SearchLayerTwoHop<TDistance, TFilter, TObserver>(
+        ref float query, int entry, float entryDistance, int k, int ef, SearchContext context, TFilter filter, ReadOnlySpan<int> seeds, TObserver observer)
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
+        where TObserver : struct, IWalkObserver
     {
         var visited = context.Visited;
         var candidates = context.Candidates;
         var results = context.Results;
-        float bound = StartBeam<TDistance, TFilter>(ref query, entry, entryDistance, ef, context, filter, seeds);
+        float bound = StartBeam<TDistance, TFilter, TObserver>(ref query, entry, entryDistance, ef, context, filter, seeds, observer);
+        observer.Observe(filter, entry, entryDistance);
         bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
 
         // Each expansion first gathers what it will read, requesting it from memory, then computes: the rows of
@@ -176,7 +195,7 @@ public sealed unsafe partial class HnswIndex
                 }
             }
 
-            ScoreGathered<TDistance>(ref query, scored.AsSpan(0, toScore), ef, context, requestAll, ref bound);
+            ScoreGathered<TDistance, TObserver>(ref query, scored.AsSpan(0, toScore), ef, context, requestAll, ref bound, observer);
 
             int toHop = 0;
             for (int i = 0; i < rejectedCount && budget > 0; i++)
@@ -213,7 +232,7 @@ public sealed unsafe partial class HnswIndex
                 }
             }
 
-            ScoreGathered<TDistance>(ref query, hopped.AsSpan(0, toHop), ef, context, requestAll, ref bound);
+            ScoreGathered<TDistance, TObserver>(ref query, hopped.AsSpan(0, toHop), ef, context, requestAll, ref bound, observer);
         }
     }
 
@@ -263,10 +282,12 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// Computes the distances of nodes gathered by a two-hop expansion, in order: a match (id ≥ 0) is offered to the
-    /// beam and the result, a rejected node walked while seeking (stored as ~id) to the beam only.
+    /// beam and the result (and shown to the observer), a rejected node walked while seeking (stored as ~id) to the beam only.
     /// </summary>
-    private static void ScoreGathered<TDistance>(ref float query, ReadOnlySpan<int> gathered, int ef, SearchContext context, bool requestAll, ref float bound)
+    private static void ScoreGathered<TDistance, TObserver>(
+        ref float query, ReadOnlySpan<int> gathered, int ef, SearchContext context, bool requestAll, ref float bound, TObserver observer)
         where TDistance : struct, IDistanceFunction
+        where TObserver : struct, IWalkObserver
     {
         var results = context.Results;
         for (int i = 0; i < gathered.Length; i++)
@@ -283,6 +304,7 @@ public sealed unsafe partial class HnswIndex
             float distance = TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions);
             if (entry >= 0)
             {
+                observer.ObserveAccepted(node, distance);
                 OfferAccepted(node, distance, ef, context, ref bound);
             }
             else if (results.Count < ef || distance < bound)
@@ -292,10 +314,11 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Computes an accepted node's distance (once) and offers it to the beam and the result.</summary>
+    /// <summary>Computes an accepted node's distance (once), shows it to the observer and offers it to the beam and the result.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ConsiderAccepted<TDistance>(ref float query, int node, int ef, SearchContext context, ref float bound)
+    private static void ConsiderAccepted<TDistance, TObserver>(ref float query, int node, int ef, SearchContext context, ref float bound, TObserver observer)
         where TDistance : struct, IDistanceFunction
+        where TObserver : struct, IWalkObserver
     {
         if (!context.Visited.TryVisit(node))
         {
@@ -303,7 +326,9 @@ public sealed unsafe partial class HnswIndex
         }
 
         context.DistanceCount++;
-        OfferAccepted(node, TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions), ef, context, ref bound);
+        float distance = TDistance.Compute(ref query, ref SearchRow(context, node), context.Dimensions);
+        observer.ObserveAccepted(node, distance);
+        OfferAccepted(node, distance, ef, context, ref bound);
     }
 
     /// <summary>Offers an accepted node at a computed distance to the beam and the result.</summary>

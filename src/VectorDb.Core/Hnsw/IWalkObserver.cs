@@ -10,6 +10,9 @@ internal interface IWalkObserver
 {
     void Observe<TFilter>(TFilter filter, int node, float distance)
         where TFilter : struct, INodeFilter;
+
+    /// <summary>A node the walk's filter has accepted already (a two-hop walk scores only those, and footholds).</summary>
+    void ObserveAccepted(int node, float distance);
 }
 
 /// <summary>The observer of plain searches and inserts: nothing.</summary>
@@ -18,6 +21,11 @@ internal readonly struct IgnoreWalk : IWalkObserver
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Observe<TFilter>(TFilter filter, int node, float distance)
         where TFilter : struct, INodeFilter
+    {
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ObserveAccepted(int node, float distance)
     {
     }
 }
@@ -37,4 +45,7 @@ internal readonly struct SeenWalk(NeighborList seen) : IWalkObserver
             seen.Add(node, distance);
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ObserveAccepted(int node, float distance) => seen.Add(node, distance);
 }

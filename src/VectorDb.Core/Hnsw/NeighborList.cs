@@ -44,6 +44,9 @@ internal sealed class NeighborList
         return items;
     }
 
+    /// <summary>The entries from <paramref name="start"/> on: after <see cref="SelectNearest"/>, those it did not select, in no order.</summary>
+    public Span<Neighbor> After(int start) => _items.AsSpan(Math.Min(start, _count), _count - Math.Min(start, _count));
+
     /// <summary>Quickselect (Hoare partitions, median-of-three pivots): afterwards the first <paramref name="size"/> are the nearest, unordered.</summary>
     private static void PartitionNearest(Span<Neighbor> items, int size)
     {

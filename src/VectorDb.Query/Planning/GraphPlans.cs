@@ -69,8 +69,19 @@ internal class FilteredWalkPlan : SearchPlan
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {
         var predicate = input.Predicate;
+        var walk = Walk(predicate) with { Quantization = input.Quantization };
+
+        // A filter that is one indexed condition is checked inline from its field's column.
+        return predicate.AsColumnFilter() is { } column
+            ? input.Graph.Search(input.Query, input.K, input.Ef, results, column, walk, statistics)
+            : input.Graph.Search(input.Query, input.K, input.Ef, results, new PredicateFilter(predicate), walk, statistics);
+    }
+
+    /// <summary>How this plan walks for <paramref name="predicate"/>: footholds among the sampled matches for a selective filter, its entry and link layers.</summary>
+    public WalkOptions Walk(NodePredicate predicate)
+    {
         int[] seeds = _estimate.Expected > MaxSeededShare * _context.Total ? [] : [.. _context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
-        var walk = new WalkOptions
+        return new WalkOptions
         {
             TwoHop = TwoHop,
             Seeds = seeds,
@@ -78,14 +89,10 @@ internal class FilteredWalkPlan : SearchPlan
             Entry = Entry,
             FollowLayer = Layers.Follow,
             LookThroughLayer = Layers.LookThrough,
-            Quantization = input.Quantization,
         };
-
-        // A filter that is one indexed condition is checked inline from its field's column.
-        return predicate.AsColumnFilter() is { } column
-            ? input.Graph.Search(input.Query, input.K, input.Ef, results, column, walk, statistics)
-            : input.Graph.Search(input.Query, input.K, input.Ef, results, new PredicateFilter(predicate), walk, statistics);
     }
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => new PrefixWalkPlan(this, prefix, graph.Dimensions, k);
 }
 
 /// <summary>
@@ -100,28 +107,41 @@ internal sealed class PostFilterPlan(string reason, double? cost, Cardinality es
 {
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {
-        var predicate = input.Predicate;
-        double share = Math.Max(estimate.Min, 1) / (double)total;
-        int oversampled = (int)Math.Min(total, Math.Ceiling((input.K / share * 1.2) + 2));
+        var (oversampled, ef) = Oversampled(input.K, input.Ef);
         var buffer = ArrayPool<Neighbor>.Shared.Rent(oversampled);
         try
         {
-            int found = input.Graph.Search(input.Query, oversampled, (int)Math.Ceiling(Math.Max(input.Ef, input.K) / share), buffer, input.Quantization, statistics);
-            int kept = 0;
-            for (int i = 0; i < found && kept < input.K; i++)
-            {
-                if (predicate.Matches(buffer[i].Id))
-                {
-                    results[kept++] = buffer[i];
-                }
-            }
-
-            return kept;
+            int found = input.Graph.Search(input.Query, oversampled, ef, buffer, input.Quantization, statistics);
+            return KeepMatches(input.Predicate, buffer.AsSpan(0, found), input.K, results);
         }
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(buffer);
         }
+    }
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => new PrefixPostFilterPlan(this, prefix, graph.Dimensions, k);
+
+    /// <summary>How many hits the unfiltered search asks for, and its beam, so that k of them are likely to match.</summary>
+    public (int K, int Ef) Oversampled(int k, int ef)
+    {
+        double share = Math.Max(estimate.Min, 1) / (double)total;
+        return ((int)Math.Min(total, Math.Ceiling((k / share * 1.2) + 2)), (int)Math.Ceiling(Math.Max(ef, k) / share));
+    }
+
+    /// <summary>The first k of <paramref name="hits"/> that match, into results; returns their count.</summary>
+    public static int KeepMatches(NodePredicate predicate, ReadOnlySpan<Neighbor> hits, int k, Span<Neighbor> results)
+    {
+        int kept = 0;
+        for (int i = 0; i < hits.Length && kept < k; i++)
+        {
+            if (predicate.Matches(hits[i].Id))
+            {
+                results[kept++] = hits[i];
+            }
+        }
+
+        return kept;
     }
 }
 

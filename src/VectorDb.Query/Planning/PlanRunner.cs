@@ -8,13 +8,18 @@ namespace VectorDb.Query.Planning;
 /// </summary>
 internal static class PlanRunner
 {
-    /// <summary>Runs a filtered search the way the planner chooses.</summary>
-    public static int RunFiltered(QueryPlanner planner, scoped in PlanInput input, IPointSource points, SearchStrategy? forced, Span<Neighbor> results, out SearchExplain explain)
+    /// <summary>
+    /// Runs a filtered search the way the planner chooses; with <paramref name="prefix"/>, the chosen plan compares that
+    /// prefix of each vector first (an adaptive-dimension search).
+    /// </summary>
+    public static int RunFiltered(
+        QueryPlanner planner, scoped in PlanInput input, IPointSource points, SearchStrategy? forced, Span<Neighbor> results, out SearchExplain explain, PrefixSearch? prefix = null)
     {
         var statistics = new SearchStatistics();
         var plan = planner.Plan(input.Graph, input.Query, input.K, input.Ef, input.Predicate, points, forced, statistics);
-        int found = Run(plan.Chosen, input, results, statistics, out var ran);
-        explain = Explain(plan.Chosen, ran, statistics, Math.Max(input.Ef, input.K), plan.Estimate, plan.Costs);
+        var chosen = prefix is { } walked ? plan.Chosen.OnPrefix(walked, input.Graph, input.K) : plan.Chosen;
+        int found = Run(chosen, input, results, statistics, out var ran);
+        explain = Explain(chosen, ran, statistics, Math.Max(input.Ef, input.K), plan.Estimate, plan.Costs);
         return found;
     }
 
@@ -56,6 +61,9 @@ internal static class PlanRunner
                 statistics.DistanceComputations, statistics.NodesVisited, plan.Strategy, ef);
         }
 
-        return new(plan.Strategy, plan.Reason, estimate, plan.Matches, costs, statistics.DistanceComputations, statistics.NodesVisited, null, ef);
+        return new(plan.Strategy, plan.Reason, estimate, plan.Matches, costs, statistics.DistanceComputations, statistics.NodesVisited, null, ef)
+        {
+            SearchDimensions = plan.SearchDimensions,
+        };
     }
 }

@@ -50,4 +50,22 @@ internal sealed class ValueLinksPlan(ValueLinks links, string reason, double? co
             ? input.Graph.SearchLinkLayer(links.Layer, input.Query, input.K, input.Ef, results, column, links.Anchors, statistics)
             : input.Graph.SearchLinkLayer(links.Layer, input.Query, input.K, input.Ef, results, new PredicateFilter(predicate), links.Anchors, statistics);
     }
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) =>
+        new PrefixValueLinksPlan(links, $"{Reason}; {prefix.Describe(k, graph.Dimensions)}", CostMicroseconds, prefix);
+}
+
+/// <summary>A walk of a value's links on a prefix, its shortlist of matches rescored with the whole vector.</summary>
+internal sealed class PrefixValueLinksPlan(ValueLinks links, string reason, double? cost, PrefixSearch prefix) : SearchPlan(SearchStrategy.ValueLinks, reason, cost)
+{
+    public override int? SearchDimensions => prefix.Dimensions;
+
+    public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
+    {
+        var predicate = input.Predicate;
+        int shortlist = prefix.Shortlist(input.K);
+        return predicate.AsColumnFilter() is { } column
+            ? input.Graph.SearchLinkLayerAdaptive(links.Layer, input.Query, input.K, input.Ef, prefix.Dimensions, shortlist, results, column, links.Anchors, statistics)
+            : input.Graph.SearchLinkLayerAdaptive(links.Layer, input.Query, input.K, input.Ef, prefix.Dimensions, shortlist, results, new PredicateFilter(predicate), links.Anchors, statistics);
+    }
 }

@@ -9,6 +9,8 @@ internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, "no
     public override bool MayMissMatches => false;
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) => 0;
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => this;
 }
 
 /// <summary>
@@ -21,6 +23,8 @@ internal sealed class ExactScanPlan(SearchStrategy strategy, string reason, doub
     public static ExactScanPlan Asked { get; } = new(SearchStrategy.Exact, "exact search was asked for");
 
     public override bool MayMissMatches => false;
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => PrefixScanPlan.Of(this, graph, prefix, k);
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {

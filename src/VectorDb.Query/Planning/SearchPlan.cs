@@ -24,6 +24,15 @@ internal abstract class SearchPlan(SearchStrategy strategy, string reason, doubl
     /// <summary>True when fewer than k hits may mean matches were missed (a walk), rather than that there are no more.</summary>
     public virtual bool MayMissMatches => true;
 
+    /// <summary>The prefix the plan compares vectors on, for an adaptive-dimension search; null when it compares whole vectors.</summary>
+    public virtual int? SearchDimensions => null;
+
+    /// <summary>
+    /// The same plan comparing a prefix of each vector first and rescoring a shortlist with the whole vector; one that
+    /// searches something else than <paramref name="graph"/> (a tenant's graph, value links) runs as it is, explained so.
+    /// </summary>
+    public virtual SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => new WholeVectorPlan(this);
+
     /// <summary>Runs the plan: fills <paramref name="results"/>, nearest first, and adds the work done to <paramref name="statistics"/>.</summary>
     /// <returns>How many neighbors were written.</returns>
     public abstract int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics);

@@ -231,5 +231,6 @@ internal static class SearchApi
         explain.DistanceComputations,
         explain.NodesVisited,
         explain.FallbackFrom?.ToString(),
-        explain.Ef);
+        explain.Ef,
+        explain.SearchDimensions);
 }

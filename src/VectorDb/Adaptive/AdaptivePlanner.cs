@@ -18,10 +18,19 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     // Sample points a calibration measures as queries.
     private const int CalibrationQueries = 200;
 
+    // A calibration under a filter looks for sample points whose neighbourhood holds matches as the query's does among
+    // at most this many points, and needs at least MinBandSample of them (else it takes an even sample).
+    private const int BandProbes = 20 * CalibrationQueries;
+    private const int MinBandSample = 20;
+
+    // A probe of where a filter's matches lie (FilterBand) descends comparing at most this prefix: it needs the
+    // neighbourhood, not the nearest points, and a full 784-dim descent cost as much as the adaptive search itself.
+    private const int ProbeMaxDimensions = 64;
+
     private readonly CollectionOptions _options = options;
     private readonly HnswIndex _graph = graph;
     private readonly Lock _lock = new();
-    private readonly ConcurrentDictionary<(double Target, int K), CachedCalibration> _calibrations = new();
+    private readonly ConcurrentDictionary<(double Target, int K, FilterBand? Band), CachedCalibration> _calibrations = new();
     private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
     private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
     private int _fitting; // 1 while a fit started by a write runs in the background
@@ -32,14 +41,21 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     /// <summary>The fitted axes and their explained variance, which a checkpoint saves; null before a fit.</summary>
     public (float[] Axes, double ExplainedVariance)? FittedAxes => Volatile.Read(ref _rotation) is { } fitted ? (fitted.Axes, fitted.Info.ExplainedVariance) : null;
 
+    /// <summary>
+    /// The prefix a probe of a query's neighbourhood compares: up to <see cref="ProbeMaxDimensions"/> of the prefix the
+    /// graph keeps a copy of, or the whole vector before it keeps one.
+    /// </summary>
+    public int ProbeDimensions => Volatile.Read(ref _prefixDimensions) is > 0 and var kept ? Math.Min(kept, ProbeMaxDimensions) : _options.Dimensions;
+
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? FitError { get; private set; }
 
     /// <summary>
     /// What an adaptive search runs: the given prefix and shortlist, or the calibrated choice for a target recall
-    /// (whose prefix may be the whole vector, i.e. a plain search). Makes sure the graph keeps the prefix copy.
+    /// (whose prefix may be the whole vector, i.e. a plain search) — under a filter, calibrated with
+    /// <paramref name="filtered"/>'s searches for the filter's band. Makes sure the graph keeps the prefix copy.
     /// </summary>
-    public AdaptiveSearchPlan Plan(AdaptiveSearch adaptive, int k, int ef, bool exact)
+    public AdaptiveSearchPlan Plan(AdaptiveSearch adaptive, int k, int ef, bool exact, FilterCalibration? filtered = null)
     {
         if (exact)
         {
@@ -63,10 +79,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 throw new InvalidRequestException("rescore_dims goes with search_dims; a target_recall search rescores with the whole vector.");
             }
 
-            var choice = Calibrated(k, target);
+            var choice = Calibrated(k, target, filtered);
             string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
-            return new AdaptiveSearchPlan(choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
-                $"calibrated for recall {target}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
+            string under = filtered is null ? "" : $" under {filtered.Band}";
+            return Make(k, choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
+                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
         }
 
         int dims = adaptive.SearchDimensions!.Value;
@@ -100,7 +117,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (dims == _options.Dimensions)
         {
-            return new AdaptiveSearchPlan(dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
+            return Make(k, dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
         }
 
         if (_options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
@@ -112,7 +129,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         {
             if (Volatile.Read(ref _rotation) is not { } fitted)
             {
-                return new AdaptiveSearchPlan(_options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
+                return Make(k, _options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
             }
 
             if (dims > fitted.Info.Dimensions)
@@ -120,7 +137,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 throw new InvalidRequestException($"search_dims must be at most {fitted.Info.Dimensions} (the principal axes this collection keeps) or {_options.Dimensions}, got {dims}.");
             }
 
-            return new AdaptiveSearchPlan(dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
+            return Make(k, dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
         }
 
         if (Volatile.Read(ref _prefixDimensions) < dims)
@@ -134,42 +151,89 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         int shortlist = k * adaptive.Oversampling;
         string rescoring = rescored == _options.Dimensions ? "all" : $"the first {rescored}";
-        return new AdaptiveSearchPlan(dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
+        return Make(k, dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
     }
 
-    /// <summary>The cached calibration for (target, k), measured again once the collection has doubled or halved.</summary>
-    private AdaptiveChoice Calibrated(int k, double target)
+    private AdaptiveSearchPlan Make(int k, int dims, int shortlist, int ef, string reason, int? rescored = null) =>
+        new(dims, shortlist, ef, reason, rescored, dims == _options.Dimensions ? null : new PrefixSearch(dims, shortlist / (double)k));
+
+    /// <summary>
+    /// The cached calibration for (target, k) — under a filter, for its band — measured again once the collection has
+    /// doubled or halved.
+    /// </summary>
+    private AdaptiveChoice Calibrated(int k, double target, FilterCalibration? filtered)
     {
         int points = _graph.Count;
+        var key = (target, k, filtered?.Band);
         bool Fresh(CachedCalibration? cached) => cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points;
-        if (_calibrations.TryGetValue((target, k), out var cached) && Fresh(cached))
+        if (_calibrations.TryGetValue(key, out var cached) && Fresh(cached))
         {
             return cached.Choice;
         }
 
         lock (_lock)
         {
-            if (_calibrations.TryGetValue((target, k), out cached) && Fresh(cached))
+            if (_calibrations.TryGetValue(key, out cached) && Fresh(cached))
             {
                 return cached.Choice;
             }
 
-            var sample = new List<int>(CalibrationQueries);
-            int bound = _graph.AllocatedCount;
-            for (int node = 0, step = Math.Max(1, bound / CalibrationQueries); node < bound && sample.Count < CalibrationQueries; node += step)
-            {
-                if (_graph.IsLive(node))
-                {
-                    sample.Add(node);
-                }
-            }
-
+            var sample = filtered is null ? EvenSample() : BandSample(filtered);
             var prefixes = CalibrationPrefixes();
-            var choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes);
+            var choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search);
             Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max()));
-            _calibrations[(target, k)] = new CachedCalibration(points, choice);
+            _calibrations[key] = new CachedCalibration(points, choice);
             return choice;
         }
+    }
+
+    /// <summary>Up to <see cref="CalibrationQueries"/> live nodes, evenly spread over the internal ids.</summary>
+    private List<int> EvenSample()
+    {
+        var sample = new List<int>(CalibrationQueries);
+        int bound = _graph.AllocatedCount;
+        for (int node = 0, step = Math.Max(1, bound / CalibrationQueries); node < bound && sample.Count < CalibrationQueries; node += step)
+        {
+            if (_graph.IsLive(node))
+            {
+                sample.Add(node);
+            }
+        }
+
+        return sample;
+    }
+
+    /// <summary>
+    /// Sample points for a calibration under a filter that stand where the query stands: whose graph neighbourhood holds
+    /// the filter's matches as densely as the query's does (its band's locality). The collection's own points are the
+    /// queries; which of them mirror the query depends on the filter — under "the query's own label" those of that label,
+    /// under "any label but the query's" those of the excluded one. Probed in a low-discrepancy order, so a sample cut
+    /// short still spreads over the collection; an even sample when too few are found.
+    /// </summary>
+    private List<int> BandSample(FilterCalibration filtered)
+    {
+        var sample = new List<int>(CalibrationQueries);
+        int bound = _graph.AllocatedCount;
+        var vector = new float[_options.Dimensions];
+        var matches = new PredicateFilter(filtered.Search.Predicate);
+        const double Golden = 0.6180339887498949;
+        for (int probe = 0; probe < Math.Min(bound, BandProbes) && sample.Count < CalibrationQueries; probe++)
+        {
+            int node = (int)(probe * Golden % 1 * bound);
+            if (!_graph.IsLive(node))
+            {
+                continue;
+            }
+
+            _graph.CopyVector(node, vector);
+            double around = _graph.NeighborhoodShare(vector, matches, ProbeDimensions);
+            if (FilterBand.LocalityOf(filtered.Share, around) == filtered.Band.Locality)
+            {
+                sample.Add(node);
+            }
+        }
+
+        return sample.Count >= MinBandSample ? sample : EvenSample();
     }
 
     /// <summary>
@@ -293,24 +357,32 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private sealed record FittedRotation(float[] Axes, RotationInfo Info);
 }
 
+/// <summary>What a target-recall search under a filter calibrates with: the filter's band and share, and the searches to time.</summary>
+internal sealed record FilterCalibration(FilterBand Band, double Share, FilteredCalibrationSearch Search);
+
 /// <summary>
 /// An adaptive-dimension search: the graph walked on a prefix of each vector with a beam of <paramref name="ef"/>, the
 /// best <paramref name="shortlist"/> nodes it saw rescored with the whole vector (or a longer prefix); on the whole
-/// vector, a plain walk.
+/// vector (<paramref name="prefix"/> null), a plain walk.
 /// </summary>
-internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, string reason, int? rescoreDimensions = null)
+internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, string reason, int? rescoreDimensions, PrefixSearch? prefix)
     : SearchPlan(SearchStrategy.Adaptive, reason)
 {
-    /// <summary>The prefix the walk compares.</summary>
-    public int Dimensions => dimensions;
+    /// <summary>The prefix the walk compares and the shortlist it rescores, as a filtered plan takes them; null for whole vectors.</summary>
+    public PrefixSearch? Prefix => prefix;
 
     /// <summary>The beam it walks with.</summary>
     public int Ef => ef;
 
+    /// <summary>A rescoring on a longer prefix than the walk's, but not the whole vector (null: the whole vector).</summary>
+    public int? RescoreDimensions => rescoreDimensions;
+
+    public override int? SearchDimensions => prefix?.Dimensions;
+
     public override bool MayMissMatches => false;
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) =>
-        dimensions == input.Graph.Dimensions
+        prefix is null
             ? input.Graph.Search(input.Query, input.K, ef, results, statistics)
             : input.Graph.SearchAdaptive(input.Query, input.K, ef, dimensions, shortlist, results, statistics, rescoreDimensions);
 }

@@ -133,14 +133,15 @@ internal sealed class DenseVectorSpace : IVectorSpace
         var input = new PlanInput(Graph, query, k, ef, filter, cancellation) { Quantization = options.Quantization };
         if (filter is not null)
         {
-            if (options.Adaptive is not null)
+            var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
+            if (options.Adaptive is not { } filteredAdaptive)
             {
-                throw new InvalidRequestException("Adaptive-dimension search cannot be combined with a filter yet.");
+                int matched = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned);
+                explain = options.Explain ? planned : null;
+                return matched;
             }
 
-            int matched = PlanRunner.RunFiltered(_planner, input, points, options.Exact ? SearchStrategy.ExactScan : options.Strategy, results, out var planned);
-            explain = options.Explain ? planned : null;
-            return matched;
+            return SearchAdaptiveFiltered(query, k, ef, filteredAdaptive, options, forced, filter, points, results, out explain, cancellation);
         }
 
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
@@ -158,6 +159,35 @@ internal sealed class DenseVectorSpace : IVectorSpace
         }
 
         explain = options.Explain ? PlanRunner.Explain(plan, ran, statistics!, plan is AdaptiveSearchPlan adaptiveWalk ? Math.Max(adaptiveWalk.Ef, k) : ef) : null;
+        return found;
+    }
+
+    /// <summary>
+    /// A filtered search comparing a prefix first: the prefix, shortlist and beam given or calibrated for the filter's
+    /// band (<see cref="FilterBand"/>), the plan the planner chooses for the filter, run on that prefix.
+    /// </summary>
+    private int SearchAdaptiveFiltered(
+        ReadOnlySpan<float> query, int k, int ef, AdaptiveSearch adaptive, SearchOptions options, SearchStrategy? forced, NodePredicate filter, IPointSource points,
+        Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
+    {
+        if (adaptive.RescoreDimensions is not null)
+        {
+            throw new InvalidRequestException("rescore_dims cannot be combined with a filter: a filtered adaptive search rescores with the whole vector.");
+        }
+
+        FilterCalibration? calibration = null;
+        if (adaptive.TargetRecall is not null)
+        {
+            var estimation = new EstimationContext(points);
+            double share = estimation.Total == 0 ? 0 : filter.Estimate(estimation).Expected / (double)estimation.Total;
+            double around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions);
+            calibration = new FilterCalibration(FilterBand.Of(share, around), share, new FilteredCalibrationSearch(_planner, Graph, filter, points, cancellation));
+        }
+
+        var adaptivePlan = Adaptive.Plan(adaptive, k, ef, options.Exact, calibration);
+        var input = new PlanInput(Graph, query, k, adaptivePlan.Ef, filter, cancellation);
+        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix);
+        explain = options.Explain ? planned with { Reason = $"{adaptivePlan.Reason}; {planned.Reason}" } : null;
         return found;
     }
 
