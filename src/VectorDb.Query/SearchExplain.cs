@@ -32,6 +32,13 @@ public enum SearchStrategy
 
     /// <summary>HNSW search over the links a keyword index keeps among the points holding the one value the filter requires.</summary>
     ValueLinks,
+
+    /// <summary>
+    /// Adaptive, under a filter: the matches compared on a prefix of each vector, the best rescored with the whole vector —
+    /// approximate where prefix distances do not bound whole ones (cosine, dot, a rotated prefix); where they do, such a
+    /// scan is exact and explained as <see cref="ExactScan"/>.
+    /// </summary>
+    PrefixScan,
 }
 
 /// <summary>What the planner estimated, chose and did for one search.</summary>

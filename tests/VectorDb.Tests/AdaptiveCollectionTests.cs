@@ -136,6 +136,17 @@ public sealed class AdaptiveCollectionTests : IDisposable
         var calibrated = collection.Search(queries[0], 10, new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
         Assert.Contains(new[] { 8, Dimensions }, d => calibrated.Explain!.Reason.Contains($": {d} of {Dimensions} dimensions", StringComparison.Ordinal));
 
+        // Under a filter the planner's scan of the few matches compares the rotated prefix first: approximate, and said so.
+        var someIds = Enumerable.Range(0, 300).Select(i => (ulong)(i * 5)).ToHashSet();
+        var idFilter = new Query.Filter(Must: [new Query.HasIdCondition(someIds.Select(id => new PointId(id)).ToHashSet())]);
+        var filteredTruth = collection.Search(queries[2], 10, new SearchOptions { Filter = idFilter, Exact = true }).ToDictionary(h => h.Id, h => h.Score);
+        var filtered = collection.Search(queries[2], 10, new SearchOptions { Filter = idFilter, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 6, Oversampling = 4 } });
+        Assert.Equal(Query.SearchStrategy.PrefixScan, filtered.Explain!.Strategy);
+        Assert.Equal(6, filtered.Explain.SearchDimensions);
+        Assert.All(filtered, hit => Assert.Contains(hit.Id.Number, someIds));
+        Assert.All(filtered.Where(hit => filteredTruth.ContainsKey(hit.Id)), hit => Assert.Equal(filteredTruth[hit.Id], hit.Score, 1e-4f));
+        Assert.True(filtered.Count(hit => filteredTruth.ContainsKey(hit.Id)) >= 8, "the prefix scan's shortlist holds the filtered neighbours");
+
         // Points added after the fit are projected on insert and found by their own vector (under dot, a longer copy
         // of it, which no other point can outscore).
         collection.Upsert(new Point(9999UL, metric == DistanceMetric.Dot ? [.. queries[1].Select(x => 10 * x)] : queries[1]));
@@ -242,7 +253,7 @@ public sealed class AdaptiveCollectionTests : IDisposable
             Assert.All(hits, hit => Assert.True(matches((int)hit.Id.Number)));
             Assert.All(hits.Where(hit => scores.ContainsKey(hit.Id)), hit => Assert.Equal(scores[hit.Id], hit.Score, 1e-4f));
             Assert.Equal(8, hits.Explain!.SearchDimensions);
-            Assert.Contains("graph walked on 8 of 32 dimensions", hits.Explain.Reason, StringComparison.Ordinal);
+            Assert.Contains("on 8 of 32 dimensions", hits.Explain.Reason, StringComparison.Ordinal);
             if (strategy is { } forced)
             {
                 Assert.Equal(forced, hits.Explain.Strategy);
@@ -278,28 +289,47 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.True(hits.Count(hit => truth.Any(t => t.Id == hit.Id)) >= 8, "the walk found the filtered neighbours");
     }
 
-    [Fact]
-    public void A_target_recall_under_a_filter_is_calibrated_for_the_filters_band()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(Query.SearchStrategy.TwoHopGraph)]
+    public void A_target_recall_under_a_filter_is_calibrated_for_the_filters_band(Query.SearchStrategy? forced)
     {
         using var db = VectorDatabase.InMemory();
         var collection = db.CreateCollection("c", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
         var vectors = Vectors(4000, seed: 12, mixed: false);
         collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v, Payload.FromObject(new { group = (i % 10).ToString(CultureInfo.InvariantCulture) }))));
         collection.CreatePayloadIndex("group", PayloadSchemaType.Keyword);
-        var filter = new Query.Filter(Must: [Query.Conditions.Match("group", "4")]);
+
+        // Most points match, so the planner walks the graph (a scan of the matches would be exact whatever the calibration chose).
+        var filter = new Query.Filter(MustNot: [Query.Conditions.Match("group", "4")]);
         double recall = 0;
         var queries = Vectors(40, seed: 13, mixed: false);
         foreach (var query in queries)
         {
             var truth = collection.Search(query, 10, new SearchOptions { Filter = filter, Exact = true }).Select(h => h.Id).ToHashSet();
-            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
-            Assert.Contains("calibrated for recall 0.9 under filters matching 6.25%–12.5% of points", hits.Explain!.Reason, StringComparison.Ordinal);
-            Assert.All(hits, hit => Assert.Equal(4UL, hit.Id.Number % 10));
+            var hits = collection.Search(query, 10, new SearchOptions { Filter = filter, Strategy = forced, Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+            Assert.Contains("calibrated for recall 0.9 under filters matching 50%–100% of points", hits.Explain!.Reason, StringComparison.Ordinal);
+            Assert.NotEqual(Query.SearchStrategy.ExactScan, hits.Explain.Strategy);
+            if (forced is not null)
+            {
+                Assert.Contains($"strategy {forced}", hits.Explain.Reason, StringComparison.Ordinal);
+                Assert.Equal(forced, hits.Explain.Strategy);
+            }
+
+            Assert.All(hits, hit => Assert.NotEqual(4UL, hit.Id.Number % 10));
             recall += hits.Count(hit => truth.Contains(hit.Id)) / 10.0;
         }
 
         recall /= queries.Count;
-        Assert.True(recall >= 0.85, $"calibrated for 0.9 under a 10 % filter, reached {recall:F3}");
+        Assert.True(recall >= 0.85, $"calibrated for 0.9 under a 90 % filter, reached {recall:F3}");
+
+        // A filter nothing matches is answered without a calibration.
+        var none = collection.Search(queries[0], 10, new SearchOptions
+        {
+            Filter = new Query.Filter(Must: [Query.Conditions.Match("group", "none")]), Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 },
+        });
+        Assert.Empty(none);
+        Assert.Equal(Query.SearchStrategy.NoMatches, none.Explain!.Strategy);
     }
 
     private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);

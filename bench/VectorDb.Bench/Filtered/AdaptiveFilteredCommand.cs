@@ -69,7 +69,7 @@ public static class AdaptiveFilteredCommand
 
             // The first target_recall query calibrates for its band: done before timing, and its duration reported.
             clock.Restart();
-            var calibrations = targeted.Select(t => Explained(collection, caseQueries, t.Options)).ToList();
+            var calibrations = targeted.Select(t => Explained(collection, caseQueries, workload.K, t.Options)).ToList();
             double calibrationSeconds = clock.Elapsed.TotalSeconds;
 
             var timings = new Dictionary<Config, List<double>>();
@@ -141,12 +141,12 @@ public static class AdaptiveFilteredCommand
     }
 
     /// <summary>What explain says the queries ran, counted: the strategies, and the distinct calibrations (band and choice).</summary>
-    private static string Explained(Collection collection, List<BenchQuery> queries, SearchOptions options)
+    private static string Explained(Collection collection, List<BenchQuery> queries, int k, SearchOptions options)
     {
         var seen = new Dictionary<string, int>();
         foreach (var query in queries)
         {
-            var explain = collection.Search(query.Vector, 10, options with { Filter = query.Filter, Explain = true }).Explain!;
+            var explain = collection.Search(query.Vector, k, options with { Filter = query.Filter, Explain = true }).Explain!;
             string reason = explain.Reason.Split("; ")[0];
             string key = $"{explain.Strategy} {explain.SearchDimensions?.ToString(CultureInfo.InvariantCulture) ?? "all"} dims: {reason}";
             seen[key] = seen.GetValueOrDefault(key) + 1;

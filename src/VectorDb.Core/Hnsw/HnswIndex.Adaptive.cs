@@ -45,8 +45,8 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Adaptive-dimension search among the live nodes <paramref name="filter"/> accepts: the walk <paramref name="walk"/>
     /// describes (plain or two-hop, footholds, entry, extra link layers) on a prefix, its best <paramref name="shortlist"/>
-    /// matches rescored with the whole vector. A plain walk takes its shortlist from every match it computed a prefix
-    /// distance for; a two-hop walk keeps it in its beam (at least <paramref name="shortlist"/> wide).
+    /// matches rescored with the whole vector, taken from every match the walk computed a prefix distance for (a two-hop
+    /// walk computes them for matches only).
     /// </summary>
     /// <param name="query">Query vector (raw; normalised here for cosine).</param>
     /// <param name="k">Number of neighbors wanted.</param>
@@ -95,9 +95,20 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// True when an adaptive scan (<see cref="ScanAdaptive{TFilter}"/>) is exact: a prefix distance is a lower bound of
-    /// the whole one (L2 and L1 over stored dimensions; L2 over rotated ones, which rotations preserve).
+    /// the whole one, which holds for L2 and L1 over the stored dimensions. Over rotated coordinates it holds for L2 only
+    /// up to the rounding of the projections (and of their storage in a half-width row format), so a rotated prefix
+    /// scan is not called exact.
     /// </summary>
-    public bool PrefixDistancesBoundWhole => Metric == DistanceMetric.Euclid || (Metric == DistanceMetric.Manhattan && _prefixAxes is null);
+    public bool PrefixDistancesBoundWhole => Metric is DistanceMetric.Euclid or DistanceMetric.Manhattan && _prefixAxes is null;
+
+    /// <summary>
+    /// Whether rescoring may skip candidates by their prefix distance: where it bounds the whole one (see
+    /// <see cref="PrefixDistancesBoundWhole"/>), and over a float32 rotated prefix under L2, whose rounding the
+    /// rescoring's slack covers.
+    /// </summary>
+    private bool PrefixBoundsRescoring<TDistance>()
+        where TDistance : struct, IDistanceFunction =>
+        TDistance.SumsNonNegativeTerms && (_prefixAxes is null || (Metric == DistanceMetric.Euclid && _dataType == VectorDataType.Float32));
 
     /// <summary>
     /// k nearest of the listed nodes (unknown and deleted ids skipped) by comparing prefixes first: every listed node's
@@ -281,6 +292,9 @@ public sealed unsafe partial class HnswIndex
         return Rescore<TDistance>(ref query, seen.SelectNearest(shortlist), k, _dimensions, results, context);
     }
 
+    // A scan lists every match in the pooled context's list; beyond this many entries it gives the memory back.
+    private const int ScanKeptEntries = 1 << 16;
+
     /// <summary>
     /// The prefix scan: a prefix distance for every accepted node (all allocated ids, or the listed ones), then the
     /// nearest by prefix rescored — and, when prefix distances bound whole ones, every other node whose prefix distance
@@ -315,12 +329,14 @@ public sealed unsafe partial class HnswIndex
         best.Clear();
         var nearest = seen.SelectNearest(shortlist);
         RescoreInto<TDistance>(ref query, nearest, sorted: true, k, _dimensions, context);
-        if (PrefixDistancesBoundWhole && TDistance.SumsNonNegativeTerms)
+        if (PrefixBoundsRescoring<TDistance>())
         {
             RescoreInto<TDistance>(ref query, seen.After(nearest.Length), sorted: false, k, _dimensions, context);
         }
 
-        return best.DrainSorted(results);
+        int found = best.DrainSorted(results);
+        seen.TrimTo(ScanKeptEntries);
+        return found;
     }
 
     /// <summary>
@@ -338,7 +354,7 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Offers candidates, rescored with whole rows (or their first <paramref name="rescoreDimensions"/>), to the best k
     /// kept in <c>context.Results</c>. For sums of non-negative terms (L2², L1) a prefix distance is a lower bound of the
-    /// whole (of the unrotated prefix's, and of a rotated one's for L2, which rotations preserve), so a candidate whose
+    /// whole (of the unrotated prefix's, and of a float32 rotated one's for L2, which rotations preserve), so a candidate whose
     /// prefix distance reaches the k-th best whole distance so far cannot enter — nor, when the candidates are
     /// <paramref name="sorted"/> by prefix distance, any after it; and a whole distance is summed block by block,
     /// dropping the candidate as soon as it passes that bound. Both are exact, and cut most of the reads when the
@@ -348,7 +364,7 @@ public sealed unsafe partial class HnswIndex
         where TDistance : struct, IDistanceFunction
     {
         const int Block = 128; // elements summed between two looks at the bound: 512 bytes of float32, eight cache lines
-        bool prefixBounds = TDistance.SumsNonNegativeTerms && (_prefixAxes is null || Metric == DistanceMetric.Euclid);
+        bool prefixBounds = PrefixBoundsRescoring<TDistance>();
         const float Slack = 1.0001f; // a prefix sum (over projected coordinates, or summed in another order) carries rounding of its own
         var best = context.Results;
         nuint dimensions = (nuint)rescoreDimensions;
@@ -372,7 +388,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             context.DistanceCount++;
-            ref byte row = ref VectorRef(node);
+            ref byte row = ref ServedRow(node); // rows kept in a file are checked as they are read, as an exact scan does
             float distance;
             if (!TDistance.SumsNonNegativeTerms || float.IsPositiveInfinity(bound))
             {

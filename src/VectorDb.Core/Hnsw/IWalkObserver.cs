@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace VectorDb.Hnsw;
 
 /// <summary>
-/// Sees every node a layer-0 walk computes a distance for, whether or not it stays in the beam. A struct, so a
+/// Sees every node a layer-0 or link-layer walk computes a distance for, whether or not it stays in the beam. A struct, so a
 /// walk that ignores them (<see cref="IgnoreWalk"/>) compiles to exactly the plain loop.
 /// </summary>
 internal interface IWalkObserver

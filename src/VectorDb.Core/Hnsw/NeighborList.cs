@@ -16,6 +16,16 @@ internal sealed class NeighborList
 
     public void Clear() => _count = 0;
 
+    /// <summary>Empties the list and, when it has grown beyond <paramref name="entries"/>, gives its memory back.</summary>
+    public void TrimTo(int entries)
+    {
+        _count = 0;
+        if (_items.Length > entries)
+        {
+            _items = new Neighbor[256];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int id, float distance)
     {

@@ -40,10 +40,11 @@ internal sealed class PrefixWalkPlan(FilteredWalkPlan walk, PrefixSearch prefix,
 
 /// <summary>
 /// A scan of the matches on a prefix, the nearest by prefix rescored with the whole vector: exact where prefix distances
-/// bound whole ones (L2, L1), which lets the rescoring stop early; else the best shortlist by prefix.
+/// bound whole ones (L2, L1 over stored dimensions), which lets the rescoring stop early; else the best shortlist by
+/// prefix (<see cref="SearchStrategy.PrefixScan"/>).
 /// </summary>
 internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch prefix, bool exact)
-    : SearchPlan(SearchStrategy.ExactScan, reason, cost)
+    : SearchPlan(exact ? SearchStrategy.ExactScan : SearchStrategy.PrefixScan, reason, cost)
 {
     public override bool MayMissMatches => false;
 
@@ -77,14 +78,11 @@ internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch p
         Matches = listed.Count;
         return graph.ScanAdaptive(input.Query, input.K, prefix.Dimensions, shortlist, results, CollectionsMarshal.AsSpan(listed), statistics, input.Cancellation);
     }
-
-    /// <summary>Whether the answer is exact (prefix distances bound whole ones).</summary>
-    public bool Exact => exact;
 }
 
 /// <summary>An unfiltered adaptive walk for an oversampled k, then the filter on its hits: when nearly every point matches.</summary>
 internal sealed class PrefixPostFilterPlan(PostFilterPlan plan, PrefixSearch prefix, int wholeDimensions, int k)
-    : SearchPlan(SearchStrategy.PostFilter, $"{plan.Reason}; {prefix.Describe(k, wholeDimensions)}", plan.CostMicroseconds)
+    : SearchPlan(SearchStrategy.PostFilter, $"{plan.Reason}; {prefix.Describe(plan.Oversampled(k, k).K, wholeDimensions)}", plan.CostMicroseconds)
 {
     public override int? SearchDimensions => prefix.Dimensions;
 

@@ -29,7 +29,7 @@ internal abstract class SearchPlan(SearchStrategy strategy, string reason, doubl
 
     /// <summary>
     /// The same plan comparing a prefix of each vector first and rescoring a shortlist with the whole vector; one that
-    /// searches something else than <paramref name="graph"/> (a tenant's graph, value links) runs as it is, explained so.
+    /// searches another graph than <paramref name="graph"/> (a tenant's) runs as it is, explained so.
     /// </summary>
     public virtual SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => new WholeVectorPlan(this);
 

@@ -10,8 +10,9 @@ namespace VectorDb.Adaptive;
 /// <summary>
 /// The adaptive-dimension side of a dense vector space: what an adaptive search runs (a prefix walk and its shortlist,
 /// given or calibrated for a target recall), the PCA rotation (fitted on request or in the background, applied from
-/// the log) and the graph's prefix copies. Prefix copies, calibrations and fits are made one at a time under its own
-/// lock, apart from the collection's writers. See docs/adaptive.md.
+/// the log) and the graph's prefix copies. Prefix copies and calibrations are made one at a time under its own lock,
+/// fits under another: a search holding the collection's read may wait for the first, and a fit logs its axes, which
+/// waits for searches. See docs/adaptive.md.
 /// </summary>
 internal sealed class AdaptivePlanner(string collection, CollectionOptions options, HnswIndex graph, PointTable table)
 {
@@ -23,6 +24,10 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private const int BandProbes = 20 * CalibrationQueries;
     private const int MinBandSample = 20;
 
+    // Filters of one band calibrated each on its own, at most; later ones take one of the band's calibrations, so a
+    // workload of many distinct filters (one per user, say) does not calibrate on every new one.
+    private const int MaxFiltersPerBand = 16;
+
     // A probe of where a filter's matches lie (FilterBand) descends comparing at most this prefix: it needs the
     // neighbourhood, not the nearest points, and a full 784-dim descent cost as much as the adaptive search itself.
     private const int ProbeMaxDimensions = 64;
@@ -30,8 +35,10 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private readonly CollectionOptions _options = options;
     private readonly HnswIndex _graph = graph;
     private readonly Lock _lock = new();
-    private readonly ConcurrentDictionary<(double Target, int K, FilterBand? Band), CachedCalibration> _calibrations = new();
+    private readonly Lock _fitLock = new(); // apart from _lock: a fit logs its axes, and logging waits for searches, which may wait for _lock
+    private readonly ConcurrentDictionary<CalibrationKey, CachedCalibration> _calibrations = new();
     private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
+    private int _probeDimensions; // what ProbeDimensions() found (0: not yet, or a rotation was applied since)
     private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
     private int _fitting; // 1 while a fit started by a write runs in the background
 
@@ -42,10 +49,31 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     public (float[] Axes, double ExplainedVariance)? FittedAxes => Volatile.Read(ref _rotation) is { } fitted ? (fitted.Axes, fitted.Info.ExplainedVariance) : null;
 
     /// <summary>
-    /// The prefix a probe of a query's neighbourhood compares: up to <see cref="ProbeMaxDimensions"/> of the prefix the
-    /// graph keeps a copy of, or the whole vector before it keeps one.
+    /// The prefix a probe of a query's neighbourhood compares (<see cref="FilterBand"/>): up to
+    /// <see cref="ProbeMaxDimensions"/> of the longest prefix calibrations try, whose copy it makes sure the graph keeps
+    /// (so every probe compares the same prefix); the whole vector when there is none (a PCA collection before its fit).
     /// </summary>
-    public int ProbeDimensions => Volatile.Read(ref _prefixDimensions) is > 0 and var kept ? Math.Min(kept, ProbeMaxDimensions) : _options.Dimensions;
+    public int ProbeDimensions()
+    {
+        if (Volatile.Read(ref _probeDimensions) is > 0 and var known)
+        {
+            return known;
+        }
+
+        lock (_lock)
+        {
+            int longest = CalibrationPrefixes().Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max();
+            if (longest > 0 && _options.Pca is null && _prefixDimensions < longest)
+            {
+                _graph.KeepPrefixCopy(longest);
+                Volatile.Write(ref _prefixDimensions, longest);
+            }
+
+            int probe = longest == 0 ? _options.Dimensions : Math.Min(longest, ProbeMaxDimensions);
+            Volatile.Write(ref _probeDimensions, probe);
+            return probe;
+        }
+    }
 
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? FitError { get; private set; }
@@ -79,11 +107,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 throw new InvalidRequestException("rescore_dims goes with search_dims; a target_recall search rescores with the whole vector.");
             }
 
-            var choice = Calibrated(k, target, filtered);
+            var (choice, sample) = Calibrated(k, target, filtered);
             string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
-            string under = filtered is null ? "" : $" under {filtered.Band}";
+            string under = filtered is null ? "" : $" under {filtered.Band}{(filtered.Forced is { } forced ? $", strategy {forced}" : "")}";
             return Make(k, choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
-                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {choice.CalibrationQueries} of the collection's points, {choice.MicrosecondsPerQuery:F0} us per query)"));
+                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {sample}, {choice.MicrosecondsPerQuery:F0} us per query)"), note: true);
         }
 
         int dims = adaptive.SearchDimensions!.Value;
@@ -117,7 +145,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (dims == _options.Dimensions)
         {
-            return Make(k, dims, k, ef, $"adaptive: all {dims} dimensions, a plain search");
+            return Make(k, dims, k, ef, $"adaptive: all {dims} dimensions, a plain search", note: true);
         }
 
         if (_options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
@@ -129,7 +157,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         {
             if (Volatile.Read(ref _rotation) is not { } fitted)
             {
-                return Make(k, _options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions");
+                return Make(k, _options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions", note: true);
             }
 
             if (dims > fitted.Info.Dimensions)
@@ -154,36 +182,52 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         return Make(k, dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
     }
 
-    private AdaptiveSearchPlan Make(int k, int dims, int shortlist, int ef, string reason, int? rescored = null) =>
-        new(dims, shortlist, ef, reason, rescored, dims == _options.Dimensions ? null : new PrefixSearch(dims, shortlist / (double)k));
+    /// <summary>An adaptive plan; a <paramref name="note"/> reason says more than what the walk does (a filtered plan's explain keeps it).</summary>
+    private AdaptiveSearchPlan Make(int k, int dims, int shortlist, int ef, string reason, int? rescored = null, bool note = false) =>
+        new(dims, shortlist, ef, reason, rescored, dims == _options.Dimensions ? null : new PrefixSearch(dims, shortlist / (double)k)) { Note = note ? reason : null };
 
     /// <summary>
-    /// The cached calibration for (target, k) — under a filter, for its band — measured again once the collection has
-    /// doubled or halved.
+    /// The cached calibration for (target, k) — under a filter, for its band, the filter itself and a forced strategy —
+    /// measured again once the collection has doubled or halved; with what its sample was, in words.
     /// </summary>
-    private AdaptiveChoice Calibrated(int k, double target, FilterCalibration? filtered)
+    private (AdaptiveChoice Choice, string Sample) Calibrated(int k, double target, FilterCalibration? filtered)
     {
         int points = _graph.Count;
-        var key = (target, k, filtered?.Band);
+        var key = new CalibrationKey(target, k, filtered?.Band, filtered?.Filter ?? 0, filtered?.Forced);
         bool Fresh(CachedCalibration? cached) => cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points;
         if (_calibrations.TryGetValue(key, out var cached) && Fresh(cached))
         {
-            return cached.Choice;
+            return (cached.Choice, cached.Sample);
         }
 
         lock (_lock)
         {
             if (_calibrations.TryGetValue(key, out cached) && Fresh(cached))
             {
-                return cached.Choice;
+                return (cached.Choice, cached.Sample);
             }
 
-            var sample = filtered is null ? EvenSample() : BandSample(filtered);
+            if (filtered is not null)
+            {
+                var band = _calibrations.Where(other => other.Key == key with { Filter = other.Key.Filter }).ToList();
+                foreach (var stale in band.Where(other => !Fresh(other.Value)))
+                {
+                    _calibrations.TryRemove(stale.Key, out _);
+                }
+
+                if (band.Where(other => Fresh(other.Value)).ToList() is { Count: >= MaxFiltersPerBand } fresh)
+                {
+                    return (fresh[0].Value.Choice, fresh[0].Value.Sample + $" under another filter of the band ({MaxFiltersPerBand} filters of a band are calibrated each on its own)");
+                }
+            }
+
+            var (sample, described) = filtered is null ? (EvenSample(), "of the collection's points") : BandSample(filtered);
             var prefixes = CalibrationPrefixes();
             var choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search);
             Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max()));
-            _calibrations[key] = new CachedCalibration(points, choice);
-            return choice;
+            var calibrated = new CachedCalibration(points, choice, $"{sample.Count} {described}");
+            _calibrations[key] = calibrated;
+            return (choice, calibrated.Sample);
         }
     }
 
@@ -210,30 +254,34 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     /// under "any label but the query's" those of the excluded one. Probed in a low-discrepancy order, so a sample cut
     /// short still spreads over the collection; an even sample when too few are found.
     /// </summary>
-    private List<int> BandSample(FilterCalibration filtered)
+    private (List<int> Sample, string Described) BandSample(FilterCalibration filtered)
     {
         var sample = new List<int>(CalibrationQueries);
         int bound = _graph.AllocatedCount;
         var vector = new float[_options.Dimensions];
         var matches = new PredicateFilter(filtered.Search.Predicate);
+        var probed = new HashSet<int>();
+        int probeDimensions = ProbeDimensions();
         const double Golden = 0.6180339887498949;
-        for (int probe = 0; probe < Math.Min(bound, BandProbes) && sample.Count < CalibrationQueries; probe++)
+        for (int probe = 0; probe < BandProbes && probed.Count < bound && sample.Count < CalibrationQueries; probe++)
         {
             int node = (int)(probe * Golden % 1 * bound);
-            if (!_graph.IsLive(node))
+            if (!probed.Add(node) || !_graph.IsLive(node))
             {
                 continue;
             }
 
             _graph.CopyVector(node, vector);
-            double around = _graph.NeighborhoodShare(vector, matches, ProbeDimensions);
+            double around = _graph.NeighborhoodShare(vector, matches, probeDimensions);
             if (FilterBand.LocalityOf(filtered.Share, around) == filtered.Band.Locality)
             {
                 sample.Add(node);
             }
         }
 
-        return sample.Count >= MinBandSample ? sample : EvenSample();
+        return sample.Count >= MinBandSample
+            ? (sample, "of the collection's points standing where the query stands")
+            : (EvenSample(), "evenly spread points (too few stand where the query does)");
     }
 
     /// <summary>
@@ -269,7 +317,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             throw new InvalidRequestException($"Collection {collection} was not created with the pca option.");
         }
 
-        lock (_lock)
+        lock (_fitLock)
         {
             var sample = SampleVectors(pca.SamplePoints);
             if (sample.Count < 2)
@@ -295,10 +343,14 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             throw new InvalidDataException($"a rotation of {axes.Length} values does not fit collection {collection}");
         }
 
-        _graph.KeepRotatedPrefix(axes);
-        Volatile.Write(ref _prefixDimensions, kept);
-        Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(kept, explainedVariance, null)));
-        _calibrations.Clear();
+        lock (_lock) // a calibration running meanwhile would cache a choice measured without the new axes
+        {
+            _graph.KeepRotatedPrefix(axes);
+            Volatile.Write(ref _prefixDimensions, kept);
+            Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(kept, explainedVariance, null)));
+            _calibrations.Clear();
+            _probeDimensions = 0;
+        }
     }
 
     /// <summary>Runs <paramref name="fit"/> in the background once a PCA collection has reached its size, unless one runs.</summary>
@@ -352,13 +404,45 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         return sample;
     }
 
-    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice);
+    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice, string Sample);
+
+    /// <summary>What a calibration was for: a target at k, and under a filter its band, fingerprint and forced strategy.</summary>
+    private readonly record struct CalibrationKey(double Target, int K, FilterBand? Band, ulong Filter, SearchStrategy? Forced);
 
     private sealed record FittedRotation(float[] Axes, RotationInfo Info);
 }
 
-/// <summary>What a target-recall search under a filter calibrates with: the filter's band and share, and the searches to time.</summary>
-internal sealed record FilterCalibration(FilterBand Band, double Share, FilteredCalibrationSearch Search);
+/// <summary>
+/// What a target-recall search under a filter calibrates with: the filter's band and share, a fingerprint telling
+/// filters apart, the strategy the query forces (null: the planner's choice), and the searches to time.
+/// </summary>
+internal sealed record FilterCalibration(FilterBand Band, double Share, ulong Filter, SearchStrategy? Forced, FilteredCalibrationSearch Search)
+{
+    /// <summary>
+    /// Which of up to 512 nodes evenly spread over <paramref name="graph"/> the filter matches, hashed: filters that match
+    /// the same nodes share a calibration. Filters of one band differ in difficulty (on fashion-mnist "the query's own
+    /// label" reaches 0.94–0.99 at the same settings depending on the label), so each is calibrated on its own. Read from
+    /// the graph's node states and the filter alone: a sample of the point table cost a lookup per node (~20 µs a query).
+    /// </summary>
+    public static ulong Fingerprint(NodePredicate filter, HnswIndex graph)
+    {
+        const int Nodes = 512;
+        int bound = graph.AllocatedCount;
+        int count = Math.Min(bound, Nodes);
+        Span<ulong> bits = stackalloc ulong[Nodes / 64];
+        bits.Clear();
+        for (int i = 0; i < count; i++)
+        {
+            int node = (int)((long)i * bound / count);
+            if (graph.IsLive(node) && filter.Matches(node))
+            {
+                bits[i / 64] |= 1UL << (i % 64);
+            }
+        }
+
+        return System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits));
+    }
+}
 
 /// <summary>
 /// An adaptive-dimension search: the graph walked on a prefix of each vector with a beam of <paramref name="ef"/>, the
@@ -370,6 +454,9 @@ internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, 
 {
     /// <summary>The prefix the walk compares and the shortlist it rescores, as a filtered plan takes them; null for whole vectors.</summary>
     public PrefixSearch? Prefix => prefix;
+
+    /// <summary>What explain should say beyond the walk: the calibration's choice, or why whole vectors are compared; null for a given prefix.</summary>
+    public string? Note { get; init; }
 
     /// <summary>The beam it walks with.</summary>
     public int Ef => ef;

@@ -26,7 +26,7 @@ internal readonly record struct FilterBand(int ShareLog2, FilterLocality Localit
     /// <summary>The band of a filter matching <paramref name="share"/> of the points and <paramref name="around"/> of a query's neighbourhood.</summary>
     public static FilterBand Of(double share, double around) => new(ShareBand(share), LocalityOf(share, around));
 
-    /// <summary>The power-of-two band a share falls in: 0 for (1/2, 1], 1 for (1/4, 1/2], …</summary>
+    /// <summary>The power-of-two band a share falls in: 0 for [1/2, 1], 1 for [1/4, 1/2), …</summary>
     public static int ShareBand(double share) =>
         share <= 0 ? MaxShareLog2 : Math.Clamp((int)Math.Ceiling(-Math.Log2(share)) - 1, 0, MaxShareLog2);
 

@@ -5,10 +5,11 @@ using VectorDb.Query.Planning;
 namespace VectorDb.Adaptive;
 
 /// <summary>
-/// What a calibration under a filter measures: the filtered plans the planner chooses for each sample query, walking a
-/// prefix where asked, scored against an exact scan of the filter's matches.
+/// What a calibration under a filter measures: the filtered plans the planner chooses for each sample query (or the
+/// strategy the query forces), walking a prefix where asked, scored against an exact scan of the filter's matches.
 /// </summary>
-internal sealed class FilteredCalibrationSearch(QueryPlanner planner, HnswIndex graph, NodePredicate predicate, IPointSource points, CancellationToken cancellation)
+internal sealed class FilteredCalibrationSearch(
+    QueryPlanner planner, HnswIndex graph, NodePredicate predicate, IPointSource points, SearchStrategy? forced, CancellationToken cancellation)
     : ICalibrationSearch
 {
     /// <summary>The filter the sample queries run under.</summary>
@@ -18,7 +19,7 @@ internal sealed class FilteredCalibrationSearch(QueryPlanner planner, HnswIndex 
     {
         var input = new PlanInput(graph, query, k, ef, predicate, cancellation);
         var prefix = dimensions == graph.Dimensions ? (PrefixSearch?)null : new PrefixSearch(dimensions, shortlist / (double)k);
-        return PlanRunner.RunFiltered(planner, input, points, forced: null, results, out _, prefix);
+        return PlanRunner.RunFiltered(planner, input, points, forced, results, out _, prefix);
     }
 
     public int Exact(float[] query, int k, Span<Neighbor> results) =>

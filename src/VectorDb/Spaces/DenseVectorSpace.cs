@@ -130,6 +130,11 @@ internal sealed class DenseVectorSpace : IVectorSpace
         ReadOnlySpan<float> query, int k, SearchOptions options, NodePredicate? filter, IPointSource points, Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
     {
         int ef = options.Ef ?? _options.EfConstruction;
+        if (options.Adaptive is not null && options.Quantization != default)
+        {
+            throw new InvalidRequestException("Quantization search options and adaptive-dimension search cannot be combined: an adaptive search walks a prefix of the stored rows, not the codes.");
+        }
+
         var input = new PlanInput(Graph, query, k, ef, filter, cancellation) { Quantization = options.Quantization };
         if (filter is not null)
         {
@@ -179,15 +184,25 @@ internal sealed class DenseVectorSpace : IVectorSpace
         if (adaptive.TargetRecall is not null)
         {
             var estimation = new EstimationContext(points);
-            double share = estimation.Total == 0 ? 0 : filter.Estimate(estimation).Expected / (double)estimation.Total;
-            double around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions);
-            calibration = new FilterCalibration(FilterBand.Of(share, around), share, new FilteredCalibrationSearch(_planner, Graph, filter, points, cancellation));
+            var estimate = filter.Estimate(estimation);
+            if (estimate.Max == 0 || estimation.Total == 0)
+            {
+                // Nothing to calibrate for: the planner answers that no point matches.
+                int none = PlanRunner.RunFiltered(_planner, new PlanInput(Graph, query, k, ef, filter, cancellation), points, forced, results, out var empty);
+                explain = options.Explain ? empty : null;
+                return none;
+            }
+
+            double share = estimate.Expected / (double)estimation.Total;
+            double around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions());
+            calibration = new FilterCalibration(FilterBand.Of(share, around), share, FilterCalibration.Fingerprint(filter, Graph), forced,
+                new FilteredCalibrationSearch(_planner, Graph, filter, points, forced, cancellation));
         }
 
         var adaptivePlan = Adaptive.Plan(adaptive, k, ef, options.Exact, calibration);
         var input = new PlanInput(Graph, query, k, adaptivePlan.Ef, filter, cancellation);
         int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix);
-        explain = options.Explain ? planned with { Reason = $"{adaptivePlan.Reason}; {planned.Reason}" } : null;
+        explain = options.Explain ? (adaptivePlan.Note is { } note ? planned with { Reason = $"{note}; {planned.Reason}" } : planned) : null;
         return found;
     }
 
