@@ -69,7 +69,7 @@ public sealed partial class Collection
             _unnamed?.ChangeQuantization(options.Quantization);
             foreach (var (name, vector) in options.NamedVectors ?? new Dictionary<string, DenseVectorOptions>())
             {
-                if (vector.Quantization is null && _spaces.Find(name) is Spaces.DenseVectorSpace space)
+                if (vector.Quantization is null && vector.PrefixTier is null && _spaces.Find(name) is Spaces.DenseVectorSpace space)
                 {
                     space.ChangeQuantization(options.Quantization);
                 }

@@ -139,8 +139,8 @@ public sealed partial class Collection : ICheckpointed
             throw _spaces.Find(vector) is null ? UnknownVector(vector) : new InvalidRequestException($"`{vector}` is not a dense vector.");
         }
 
-        long rows = graph.RowMemoryBytes, codes = graph.CodeMemoryBytes;
-        return new DenseVectorMemory(rows, codes, graph.MemoryBytes - rows - codes, graph.RowDiskBytes, graph.HasCodes);
+        long rows = graph.RowMemoryBytes, codes = graph.CodeMemoryBytes, prefix = graph.PrefixMemoryBytes;
+        return new DenseVectorMemory(rows - prefix, codes, graph.MemoryBytes - rows - codes, graph.RowDiskBytes, graph.HasCodes) { PrefixBytes = prefix };
     }
 
     /// <summary>The payload indexes, with how many points each covers.</summary>

@@ -93,6 +93,12 @@ public sealed record CollectionOptions
     public PcaOptions? Pca { get; init; }
 
     /// <summary>
+    /// Keeps a prefix of each vector in RAM as the tier searches walk, with the vectors themselves on disk
+    /// (<see cref="Memory"/> Cached or Cold) for rescoring; null for none. See <see cref="PrefixTierOptions"/>.
+    /// </summary>
+    public PrefixTierOptions? PrefixTier { get; init; }
+
+    /// <summary>
     /// Any JSON object the application keeps with the collection (Qdrant's collection <c>metadata</c>): stored, persisted
     /// and returned with the collection's description, never interpreted. Null: none.
     /// </summary>
@@ -167,9 +173,9 @@ public sealed record CollectionOptions
 
         if (Dimensions == 0)
         {
-            if (Matryoshka is not null || Pca is not null)
+            if (Matryoshka is not null || Pca is not null || PrefixTier is not null)
             {
-                throw new InvalidRequestException("matryoshka and pca are settings of the unnamed vector, which a collection of dimension 0 does not have.");
+                throw new InvalidRequestException("matryoshka, pca and prefix_tier are settings of the unnamed vector, which a collection of dimension 0 does not have.");
             }
 
             return;
@@ -194,6 +200,7 @@ public sealed record CollectionOptions
             }
         }
 
+        PrefixTier?.Validate(this);
         if (Pca is { } pca)
         {
             if (Matryoshka is not null)

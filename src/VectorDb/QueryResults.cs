@@ -35,9 +35,16 @@ public sealed record QueryExplain(string Stage, string Using, int Candidates)
 }
 
 /// <summary>The RAM one dense vector's graph holds, by component (see <see cref="Collection.DenseMemory"/>).</summary>
-/// <param name="RowBytes">The stored rows in process memory (in the vector's <see cref="VectorDataType"/>), and prefix copies kept for adaptive search; for rows kept on disk, their checksums.</param>
+/// <param name="RowBytes">The stored rows in process memory (in the vector's <see cref="VectorDataType"/>); for rows kept on disk, their checksums.</param>
 /// <param name="CodeBytes">Quantization codes: what searches walk when the vector is quantized.</param>
 /// <param name="GraphBytes">Links and per-node state.</param>
 /// <param name="DiskBytes">The file holding the rows when they are on disk (<see cref="MemoryTier"/>); the OS caches what is used of it.</param>
 /// <param name="CodesFitted">True when searches walk codes.</param>
-public sealed record DenseVectorMemory(long RowBytes, long CodeBytes, long GraphBytes, long DiskBytes, bool CodesFitted);
+public sealed record DenseVectorMemory(long RowBytes, long CodeBytes, long GraphBytes, long DiskBytes, bool CodesFitted)
+{
+    /// <summary>The prefix copy adaptive searches walk (a prefix tier's, or one made for adaptive queries), in RAM.</summary>
+    public long PrefixBytes { get; init; }
+
+    /// <summary>Everything this vector holds in process memory: rows (or their checksums), prefix, codes, graph.</summary>
+    public long RamBytes => RowBytes + PrefixBytes + CodeBytes + GraphBytes;
+}

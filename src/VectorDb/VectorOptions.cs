@@ -39,6 +39,9 @@ public sealed record DenseVectorOptions
     /// <summary>Where this vector's stored rows live (see <see cref="CollectionOptions.Memory"/>). Multivectors keep theirs in memory.</summary>
     public MemoryTier Memory { get; init; }
 
+    /// <summary>A prefix of this vector kept in RAM as the tier its searches walk (see <see cref="CollectionOptions.PrefixTier"/>).</summary>
+    public PrefixTierOptions? PrefixTier { get; init; }
+
     /// <summary>The settings a vector space of this vector is built with (a collection's unnamed vector takes the same form).</summary>
     internal CollectionOptions ToSpaceOptions() => new()
     {
@@ -51,11 +54,15 @@ public sealed record DenseVectorOptions
         PayloadLinks = false,
         Quantization = Quantization,
         Memory = Memory,
+        PrefixTier = PrefixTier,
     };
 
-    /// <summary>The settings of this vector's space in a collection whose own quantization is <paramref name="collectionQuantization"/>.</summary>
+    /// <summary>
+    /// The settings of this vector's space in a collection whose own quantization is <paramref name="collectionQuantization"/>,
+    /// which it takes unless it has its own, is a multivector (none), or walks a prefix tier instead.
+    /// </summary>
     internal CollectionOptions ToSpaceOptions(QuantizationOptions? collectionQuantization) =>
-        ToSpaceOptions() with { Quantization = Multivector is null ? Quantization ?? collectionQuantization : null };
+        ToSpaceOptions() with { Quantization = Multivector is not null ? null : PrefixTier is not null ? Quantization : Quantization ?? collectionQuantization };
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when a setting is out of range.</summary>
     public void Validate(string name)
@@ -69,10 +76,12 @@ public sealed record DenseVectorOptions
             throw new InvalidRequestException($"Vector `{name}`: {e.Message}", e);
         }
 
-        if (Multivector is not null && (Quantization is not null || Memory != MemoryTier.Pinned))
+        if (Multivector is not null && (Quantization is not null || Memory != MemoryTier.Pinned || PrefixTier is not null))
         {
             throw new InvalidRequestException(Quantization is not null
                 ? $"Multivector `{name}`: quantization_config is not supported for multivectors."
+                : PrefixTier is not null
+                ? $"Multivector `{name}`: prefix_tier is not supported for multivectors."
                 : $"Multivector `{name}`: multivectors are kept in memory (memory `{Memory.ToString().ToLowerInvariant()}` is not supported for them).");
         }
 

@@ -332,6 +332,92 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.Equal(Query.SearchStrategy.NoMatches, none.Explain!.Strategy);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_prefix_tier_keeps_the_prefix_in_RAM_walks_it_and_survives_reopening(bool checkpoint)
+    {
+        var options = new CollectionOptions
+        {
+            Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16], Memory = MemoryTier.Cached,
+            PrefixTier = new PrefixTierOptions { Dimensions = 16, Oversampling = 4 },
+        };
+        var vectors = Vectors(2000, seed: 14, mixed: false);
+        var queries = Vectors(20, seed: 15, mixed: false);
+        using (var db = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = checkpoint }))
+        {
+            var collection = db.CreateCollection("tier", options);
+            collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+            AssertTiered(collection);
+            var memory = collection.DenseMemory();
+            Assert.Equal(2000L * 16 * sizeof(float), memory.PrefixBytes);
+            Assert.Equal(2000L * sizeof(ulong), memory.RowBytes); // the rows' checksums: the rows are on disk
+            Assert.True(memory.DiskBytes >= 2000L * Dimensions * sizeof(float));
+            Assert.Equal(memory.RowBytes + memory.PrefixBytes + memory.CodeBytes + memory.GraphBytes, memory.RamBytes);
+
+            // What would grow the prefix in RAM beyond the tier, or make the tier pointless, is refused.
+            Assert.Throws<InvalidRequestException>(() => collection.Search(queries[0], 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 24 } }));
+            Assert.Throws<InvalidRequestException>(() => collection.Search(queries[0], 10, new SearchOptions { Quantization = new QuantizationSearch { Ignore = true } }));
+            Assert.Throws<InvalidRequestException>(() => collection.UpdateSettings(new CollectionSettingsChange { Quantization = new ScalarQuantizationOptions() }));
+            var exact = collection.Search(queries[0], 10, new SearchOptions { Exact = true, Explain = true });
+            Assert.Null(exact.Explain!.SearchDimensions); // exact reads the vectors from disk
+        }
+
+        using (var db = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = db.GetCollection("tier");
+            Assert.Equal(options.PrefixTier, collection.Options.PrefixTier);
+            Assert.Equal(2000L * 16 * sizeof(float), collection.DenseMemory().PrefixBytes);
+            AssertTiered(collection);
+        }
+
+        void AssertTiered(Collection collection)
+        {
+            double recall = 0;
+            foreach (var query in queries)
+            {
+                var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).ToDictionary(h => h.Id, h => h.Score);
+                var hits = collection.Search(query, 10, new SearchOptions { Explain = true });
+                Assert.Equal(16, hits.Explain!.SearchDimensions);
+                Assert.Contains("prefix tier (16 dimensions in RAM", hits.Explain.Reason, StringComparison.Ordinal);
+                Assert.All(hits.Where(hit => truth.ContainsKey(hit.Id)), hit => Assert.Equal(truth[hit.Id], hit.Score, 1e-4f));
+                recall += hits.Count(hit => truth.ContainsKey(hit.Id)) / 10.0;
+            }
+
+            Assert.True(recall / queries.Count >= 0.9, $"prefix tier recall@10 {recall / queries.Count:F3}");
+        }
+    }
+
+    [Fact]
+    public void A_prefix_tier_is_checked_against_its_vector()
+    {
+        using var db = VectorDatabase.Open(_directory.Path);
+        var onDisk = new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Memory = MemoryTier.Cold };
+        var tier = new PrefixTierOptions { Dimensions = 8 };
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { Memory = MemoryTier.Pinned, PrefixTier = tier }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { PrefixTier = tier, Quantization = new ScalarQuantizationOptions() }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { PrefixTier = tier, Matryoshka = [4, 16] }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { PrefixTier = new PrefixTierOptions { Dimensions = Dimensions } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { PrefixTier = tier with { Oversampling = 0 } }));
+        Assert.Throws<InvalidRequestException>(() => db.CreateCollection("x", onDisk with { PrefixTier = new PrefixTierOptions { Dimensions = 12 }, Pca = new PcaOptions { Dimensions = 8 } }));
+        Assert.Empty(db.ListCollections());
+
+        // A named vector takes a tier of its own, and not the collection's codes beside it.
+        var collection = db.CreateCollection("named", new CollectionOptions
+        {
+            Dimensions = 0,
+            Quantization = new ScalarQuantizationOptions(),
+            NamedVectors = new Dictionary<string, DenseVectorOptions>
+            {
+                ["text"] = new() { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Memory = MemoryTier.Cached, Matryoshka = [8, 16], PrefixTier = tier },
+            },
+        });
+        collection.Upsert(Vectors(300, seed: 16, mixed: false).Select((v, i) => new Point((ulong)i, null) { NamedVectors = new Dictionary<string, float[]> { ["text"] = v } }));
+        var hits = collection.Search(Vectors(1, seed: 17, mixed: false)[0], 5, new SearchOptions { Using = "text", Explain = true });
+        Assert.Equal(8, hits.Explain!.SearchDimensions);
+        Assert.False(collection.DenseMemory("text").CodesFitted);
+    }
+
     private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);
 
     private static float[] Normalised(float[] vector)

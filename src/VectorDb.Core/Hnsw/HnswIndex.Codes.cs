@@ -30,6 +30,9 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Bytes held by the stored rows (and prefix copies) of allocated nodes: what codes spare the walk from reading.</summary>
     public long RowMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * ((_rowFile is null ? _rowBytes : sizeof(ulong)) + ((long)_prefixStride * _elementBytes));
 
+    /// <summary>Bytes held by the prefix copy of allocated nodes (<see cref="KeepPrefixCopy"/>, <see cref="KeepRotatedPrefix"/>); part of <see cref="RowMemoryBytes"/>.</summary>
+    public long PrefixMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * _prefixStride * _elementBytes;
+
     /// <summary>Bytes held by codes of allocated nodes.</summary>
     public long CodeMemoryBytes => _codeBook is { } book ? (long)Math.Min(AllocatedCount, _capacity) * book.RowBytes : 0;
 

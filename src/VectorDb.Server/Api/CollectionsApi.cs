@@ -4,10 +4,11 @@ using VectorDb.Server.Api.Validation;
 namespace VectorDb.Server.Api;
 
 /// <summary>Request body of <c>PUT /collections/{name}</c>.</summary>
-/// <remarks><c>matryoshka</c> and <c>pca</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
+/// <remarks><c>matryoshka</c>, <c>pca</c> and <c>prefix_tier</c> are ours (adaptive-dimension search); Qdrant clients never send them.</remarks>
 [Refused("wal_config", "the database has one write-ahead log for all collections, with fixed segments")]
 [Refused("optimizers_config", "points are indexed as they are written; there are no segments to optimise")]
-internal sealed record CreateCollectionRequest([property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null) : RequestBody
+internal sealed record CreateCollectionRequest(
+    [property: ReadAs(typeof(VectorParams))] JsonElement? Vectors, HnswConfig? HnswConfig, int[]? Matryoshka = null, PcaParams? Pca = null, PrefixTierParams? PrefixTier = null) : RequestBody
 {
     internal const string UnnamedMultivector = "the unnamed vector holds one vector per point; give a multivector a name";
     private const string SingleNode = "this server is a single node: one shard, one replica";
@@ -120,15 +121,24 @@ internal sealed record UpdateCollectionRequest(HnswConfig? HnswConfig, JsonEleme
 /// <summary>The <c>pca</c> option: kept axes, the size that triggers the fit (0: on request only), the sample size.</summary>
 internal sealed record PcaParams(int? Dims, int? FitAt, int? Sample) : RequestBody;
 
+/// <summary>The <c>prefix_tier</c> option (ours): the prefix kept in RAM and walked, and the shortlist's oversampling.</summary>
+internal sealed record PrefixTierParams(int Dims, int? Oversampling) : RequestBody
+{
+    public PrefixTierOptions ToOptions() => new() { Dimensions = Dims, Oversampling = Oversampling ?? new PrefixTierOptions { Dimensions = Dims }.Oversampling };
+}
+
 /// <summary>Qdrant's vector parameters; <c>datatype</c> takes Qdrant's <c>float32</c> and <c>float16</c>, and <c>bfloat16</c> (ours, as Milvus's).</summary>
 /// <remarks>
 /// <c>hnsw_config</c> here sets this vector's graph, overriding the collection's <c>m</c> and <c>ef_construct</c>;
-/// <c>matryoshka</c> (ours) lists a named vector's Matryoshka prefixes for adaptive search with <c>using</c> (the unnamed
-/// vector's are the collection's top-level <c>matryoshka</c>).
+/// <c>matryoshka</c> (ours) lists a named vector's Matryoshka prefixes for adaptive search with <c>using</c>, and
+/// <c>prefix_tier</c> (ours) its prefix kept in RAM (the unnamed vector's are the collection's top-level ones).
 /// </remarks>
 internal sealed record VectorParams(int Size, string Distance, string? Datatype = null, MultivectorConfig? MultivectorConfig = null, HnswConfig? HnswConfig = null) : RequestBody
 {
     public int[]? Matryoshka { get; init; }
+
+    /// <summary>A named vector's prefix kept in RAM as the tier its searches walk (ours; the unnamed vector's is the top-level <c>prefix_tier</c>).</summary>
+    public PrefixTierParams? PrefixTier { get; init; }
 
     /// <summary>This vector's codes, overriding the collection's.</summary>
     public QuantizationConfig? QuantizationConfig { get; init; }
@@ -270,9 +280,11 @@ internal static class CollectionsApi
             }
         }
 
-        if (unnamed?.Matryoshka is not null)
+        if (unnamed?.Matryoshka is not null || unnamed?.PrefixTier is not null)
         {
-            throw new InvalidRequestException("The unnamed vector's Matryoshka prefixes are the collection's top-level `matryoshka`, not `vectors.matryoshka`.");
+            throw new InvalidRequestException(unnamed.Matryoshka is not null
+                ? "The unnamed vector's Matryoshka prefixes are the collection's top-level `matryoshka`, not `vectors.matryoshka`."
+                : "The unnamed vector's prefix tier is the collection's top-level `prefix_tier`, not `vectors.prefix_tier`.");
         }
 
         if (unnamed?.QuantizationConfig is not null && (request.QuantizationConfig is not null || named.Count > 0))
@@ -287,9 +299,9 @@ internal static class CollectionsApi
             throw new InvalidRequestException($"`vectors.multivector_config` is not supported yet: {CreateCollectionRequest.UnnamedMultivector}.");
         }
 
-        if (unnamed is null && (request.Matryoshka is not null || request.Pca is not null))
+        if (unnamed is null && (request.Matryoshka is not null || request.Pca is not null || request.PrefixTier is not null))
         {
-            throw new InvalidRequestException("`matryoshka` and `pca` are settings of the collection's unnamed vector, which it does not have.");
+            throw new InvalidRequestException("`matryoshka`, `pca` and `prefix_tier` are settings of the collection's unnamed vector, which it does not have.");
         }
 
         int m = request.HnswConfig?.M ?? 16;
@@ -307,6 +319,7 @@ internal static class CollectionsApi
                 : unnamed?.HnswConfig?.FullScanThreshold ?? request.HnswConfig?.FullScanThreshold,
             PayloadLinks = PayloadLinks(request.HnswConfig, unnamedGraph?.M ?? m),
             Matryoshka = request.Matryoshka,
+            PrefixTier = request.PrefixTier?.ToOptions(),
             Pca = request.Pca is { } pca ? new PcaOptions
             {
                 Dimensions = pca.Dims,
@@ -375,6 +388,7 @@ internal static class CollectionsApi
         EfConstruction = vector.HnswConfig?.EfConstruct ?? ef,
         Multivector = vector.MultivectorConfig?.ToComparator($"{path}.multivector_config"),
         Matryoshka = vector.Matryoshka,
+        PrefixTier = vector.PrefixTier?.ToOptions(),
         Quantization = vector.QuantizationConfig?.ToOptions($"{path}.quantization_config"),
         Memory = vector.ToMemoryTier(path),
     };
@@ -462,12 +476,15 @@ internal static class CollectionsApi
     {
         var options = collection.Options;
         var rotation = collection.Rotation;
+        var memory = options.Dimensions > 0 ? collection.DenseMemory() : null;
         return new AdaptiveInfo(
             options.Dimensions,
             options.Matryoshka,
             options.Pca is { } pca
                 ? new PcaInfo(options.PcaDimensions!.Value, pca.FitAtPoints, pca.SamplePoints, rotation is not null, rotation?.ExplainedVariance, collection.RotationFitError)
-                : null);
+                : null,
+            options.PrefixTier is { } tier ? new PrefixTierInfo(tier.Dimensions, tier.Oversampling) : null,
+            memory is null ? null : new AdaptiveMemoryInfo(memory.PrefixBytes, memory.GraphBytes, memory.RowBytes, memory.CodeBytes, memory.RamBytes, memory.DiskBytes));
     }
 
     /// <summary>A collection as <c>GET /collections/{name}</c> shows it.</summary>
@@ -535,6 +552,7 @@ internal static class CollectionsApi
                 MultivectorConfig = v.Value.Multivector is null ? null : new MultivectorConfigInfo("max_sim"),
                 HnswConfig = v.Value.M != options.M || v.Value.EfConstruction != options.EfConstruction ? new VectorHnswConfigInfo(v.Value.M, v.Value.EfConstruction) : null,
                 Matryoshka = v.Value.Matryoshka,
+                PrefixTier = v.Value.PrefixTier is { } tier ? new PrefixTierInfo(tier.Dimensions, tier.Oversampling) : null,
                 QuantizationConfig = QuantizationConfig.Describe(v.Value.Quantization),
                 OnDisk = OnDisk(v.Value.Memory),
                 Memory = MemoryName(v.Value.Memory),

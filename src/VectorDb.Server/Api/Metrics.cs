@@ -80,6 +80,7 @@ internal sealed class RequestMetrics
 
                 string labels = $"collection=\"{Escape(name)}\",vector=\"{Escape(vector)}\"";
                 memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"rows\"}} {used.RowBytes}\n");
+                memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"prefix\"}} {used.PrefixBytes}\n");
                 memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"codes\"}} {used.CodeBytes}\n");
                 memory.Append(CultureInfo.InvariantCulture, $"vectordb_vector_memory_bytes{{{labels},component=\"graph\"}} {used.GraphBytes}\n");
                 disk.Append(CultureInfo.InvariantCulture, $"vectordb_vector_disk_bytes{{{labels}}} {used.DiskBytes}\n");
@@ -88,7 +89,7 @@ internal sealed class RequestMetrics
             payloads.Append(CultureInfo.InvariantCulture, $"vectordb_payload_memory_bytes{{collection=\"{Escape(name)}\"}} {collection.PayloadBytes}\n");
         }
 
-        text.AppendLine("# HELP vectordb_vector_memory_bytes Process memory of each dense vector by component: stored rows (or, on disk, their checksums), quantization codes, graph links and state.");
+        text.AppendLine("# HELP vectordb_vector_memory_bytes Process memory of each dense vector by component: stored rows (or, on disk, their checksums), the prefix copy adaptive searches walk, quantization codes, graph links and state.");
         text.AppendLine("# TYPE vectordb_vector_memory_bytes gauge");
         text.Append(memory);
         text.AppendLine("# HELP vectordb_vector_disk_bytes Bytes of each dense vector's row file when its rows are on disk (memory cached or cold); the OS page cache holds what is used of it.");

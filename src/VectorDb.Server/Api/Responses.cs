@@ -57,6 +57,10 @@ internal sealed record VectorParamsInfo(int Size, string Distance, string Dataty
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<int>? Matryoshka { get; init; }
 
+    /// <summary>A named vector's prefix tier (ours).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrefixTierInfo? PrefixTier { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public QuantizationConfigInfo? QuantizationConfig { get; init; }
 
@@ -123,8 +127,17 @@ internal sealed record StopwordsInfo(IReadOnlyList<string> Custom);
 /// <summary>A text index's stemmer.</summary>
 internal sealed record StemmerInfo(string Type, string Language);
 
-/// <summary><c>GET /collections/{name}/adaptive</c> (ours).</summary>
-internal sealed record AdaptiveInfo(int Dims, IReadOnlyList<int>? Matryoshka, PcaInfo? Pca);
+/// <summary>
+/// <c>GET /collections/{name}/adaptive</c> (ours): the unnamed vector's adaptive settings and its RAM by tier (the
+/// prefix searches walk, the graph, rows or their checksums, codes) beside the bytes of its vectors on disk.
+/// </summary>
+internal sealed record AdaptiveInfo(int Dims, IReadOnlyList<int>? Matryoshka, PcaInfo? Pca, PrefixTierInfo? PrefixTier, AdaptiveMemoryInfo? Memory);
+
+/// <summary>A vector's prefix tier: the prefix kept in RAM and walked, and its searches' oversampling.</summary>
+internal sealed record PrefixTierInfo(int Dims, int Oversampling);
+
+/// <summary>A dense vector's bytes in RAM by component and in total, and on disk (whose used part the OS page cache holds).</summary>
+internal sealed record AdaptiveMemoryInfo(long PrefixBytes, long GraphBytes, long RowBytes, long CodeBytes, long RamBytes, long DiskBytes);
 
 /// <summary>A collection's PCA options and its fitted rotation, if any.</summary>
 internal sealed record PcaInfo(int Dims, int FitAt, int Sample, bool Fitted, double? ExplainedVariance, string? FitError);

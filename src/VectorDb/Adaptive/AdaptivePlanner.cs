@@ -75,6 +75,22 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         }
     }
 
+    /// <summary>
+    /// Makes the graph keep the copy of the prefix tier's prefix (<see cref="CollectionOptions.PrefixTier"/>) from now on,
+    /// so searches never walk the vectors on disk; a PCA collection keeps its rotated prefix once fitted.
+    /// </summary>
+    public void KeepPrefixTier()
+    {
+        if (_options.PrefixTier is { } tier && _options.Pca is null)
+        {
+            lock (_lock)
+            {
+                _graph.KeepPrefixCopy(tier.Dimensions);
+                Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, tier.Dimensions));
+            }
+        }
+    }
+
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? FitError { get; private set; }
 
@@ -118,6 +134,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         if (dims < 1 || dims > _options.Dimensions)
         {
             throw new InvalidRequestException($"search_dims must be between 1 and {_options.Dimensions}, got {dims}.");
+        }
+
+        if (_options.PrefixTier is { } tier && dims > tier.Dimensions && dims < _options.Dimensions)
+        {
+            throw new InvalidRequestException($"search_dims must be at most {tier.Dimensions}, the prefix this vector keeps in RAM (prefix_tier), or {_options.Dimensions}, got {dims}.");
         }
 
         int rescored = adaptive.RescoreDimensions ?? _options.Dimensions;
@@ -302,6 +323,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             prefixes = prefixes.Where(d => d < axes).Append(axes).Where(d => d > 0);
         }
 
+        if (_options.PrefixTier is { } tier)
+        {
+            prefixes = prefixes.Where(d => d <= tier.Dimensions); // longer ones would be copied into RAM beyond the tier
+        }
+
         return [.. prefixes.Append(dimensions).Distinct().Order()];
     }
 
@@ -345,8 +371,10 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         lock (_lock) // a calibration running meanwhile would cache a choice measured without the new axes
         {
-            _graph.KeepRotatedPrefix(axes);
-            Volatile.Write(ref _prefixDimensions, kept);
+            // A prefix tier keeps only its own leading axes in RAM; the checkpoint keeps them all.
+            int walked = _options.PrefixTier is { } tier ? tier.Dimensions : kept;
+            _graph.KeepRotatedPrefix(walked == kept ? axes : axes[..(walked * _options.Dimensions)]);
+            Volatile.Write(ref _prefixDimensions, walked);
             Volatile.Write(ref _rotation, new FittedRotation(axes, new RotationInfo(kept, explainedVariance, null)));
             _calibrations.Clear();
             _probeDimensions = 0;

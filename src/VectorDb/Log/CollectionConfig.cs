@@ -20,7 +20,8 @@ internal sealed record CollectionConfig(
     [property: Key(12)] int? FullScanThreshold = null, // and before strict mode, twelve
     [property: Key(13)] int? LinkCapacity = null, // and before full-scan thresholds, thirteen
     [property: Key(14)] QuantizationConfig? Quantization = null, // and before link capacities, fourteen
-    [property: Key(15)] MemoryTier Memory = MemoryTier.Pinned) // and before quantization, fifteen
+    [property: Key(15)] MemoryTier Memory = MemoryTier.Pinned, // and before quantization, fifteen
+    [property: Key(16)] PrefixTierConfig? PrefixTier = null) // and before memory tiers, sixteen
 {
     public static CollectionConfig From(CollectionOptions options) => new(
         options.Dimensions,
@@ -38,7 +39,8 @@ internal sealed record CollectionConfig(
         options.FullScanThreshold,
         options.LinkCapacity,
         QuantizationConfig.From(options.Quantization),
-        options.Memory);
+        options.Memory,
+        PrefixTierConfig.From(options.PrefixTier));
 
     public CollectionOptions ToOptions() => new()
     {
@@ -58,7 +60,17 @@ internal sealed record CollectionConfig(
         LinkCapacity = LinkCapacity,
         Quantization = Quantization?.ToOptions(),
         Memory = Memory,
+        PrefixTier = PrefixTier?.ToOptions(),
     };
+}
+
+/// <summary>A vector's prefix tier as persisted: the prefix kept in RAM and the oversampling of its searches.</summary>
+[MessagePackObject]
+internal sealed record PrefixTierConfig([property: Key(0)] int Dimensions, [property: Key(1)] int Oversampling)
+{
+    public static PrefixTierConfig? From(PrefixTierOptions? options) => options is null ? null : new(options.Dimensions, options.Oversampling);
+
+    public PrefixTierOptions ToOptions() => new() { Dimensions = Dimensions, Oversampling = Oversampling };
 }
 
 /// <summary>A named dense vector's settings as persisted.</summary>
@@ -72,11 +84,12 @@ internal sealed record DenseVectorConfig(
     [property: Key(5)] int[]? Matryoshka,
     [property: Key(6)] MultivectorComparator? Multivector = null,
     [property: Key(7)] QuantizationConfig? Quantization = null,
-    [property: Key(8)] MemoryTier Memory = MemoryTier.Pinned)
+    [property: Key(8)] MemoryTier Memory = MemoryTier.Pinned,
+    [property: Key(9)] PrefixTierConfig? PrefixTier = null)
 {
     public static DenseVectorConfig From(DenseVectorOptions options) =>
         new(options.Dimensions, options.Distance, options.M, options.EfConstruction, options.DataType, options.Matryoshka is { } prefixes ? [.. prefixes] : null, options.Multivector,
-            QuantizationConfig.From(options.Quantization), options.Memory);
+            QuantizationConfig.From(options.Quantization), options.Memory, PrefixTierConfig.From(options.PrefixTier));
 
     public DenseVectorOptions ToOptions() => new()
     {
@@ -89,6 +102,7 @@ internal sealed record DenseVectorConfig(
         Multivector = Multivector,
         Quantization = Quantization?.ToOptions(),
         Memory = Memory,
+        PrefixTier = PrefixTier?.ToOptions(),
     };
 }
 

@@ -53,6 +53,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
             FullScanThresholdBytes = options.FullScanThreshold * 1024L,
         };
         Adaptive = new AdaptivePlanner(collection, options, Graph, points);
+        Adaptive.KeepPrefixTier();
     }
 
     public string Name { get; }
@@ -130,9 +131,15 @@ internal sealed class DenseVectorSpace : IVectorSpace
         ReadOnlySpan<float> query, int k, SearchOptions options, NodePredicate? filter, IPointSource points, Span<Neighbor> results, out SearchExplain? explain, CancellationToken cancellation)
     {
         int ef = options.Ef ?? _options.EfConstruction;
+
+        // A vector with a prefix tier walks it unless the search asks for something else (its own adaptive settings, or exact).
+        var tier = options.Adaptive is null && !options.Exact ? _options.PrefixTier : null;
+        options = tier is null ? options : options with { Adaptive = tier.Search };
         if (options.Adaptive is not null && options.Quantization != default)
         {
-            throw new InvalidRequestException("Quantization search options and adaptive-dimension search cannot be combined: an adaptive search walks a prefix of the stored rows, not the codes.");
+            throw new InvalidRequestException(tier is null
+                ? "Quantization search options and adaptive-dimension search cannot be combined: an adaptive search walks a prefix of the stored rows, not the codes."
+                : "Quantization search options do not apply to this vector: it keeps no codes, its searches walk its prefix tier.");
         }
 
         var input = new PlanInput(Graph, query, k, ef, filter, cancellation) { Quantization = options.Quantization };
@@ -146,7 +153,9 @@ internal sealed class DenseVectorSpace : IVectorSpace
                 return matched;
             }
 
-            return SearchAdaptiveFiltered(query, k, ef, filteredAdaptive, options, forced, filter, points, results, out explain, cancellation);
+            int kept = SearchAdaptiveFiltered(query, k, ef, filteredAdaptive, options, forced, filter, points, results, out explain, cancellation);
+            explain = Tiered(explain, tier);
+            return kept;
         }
 
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
@@ -164,8 +173,14 @@ internal sealed class DenseVectorSpace : IVectorSpace
         }
 
         explain = options.Explain ? PlanRunner.Explain(plan, ran, statistics!, plan is AdaptiveSearchPlan adaptiveWalk ? Math.Max(adaptiveWalk.Ef, k) : ef) : null;
+        explain = Tiered(explain, tier);
         return found;
     }
+
+    /// <summary>An explain that says the search walked the vector's prefix tier because it asked for nothing else.</summary>
+    private static SearchExplain? Tiered(SearchExplain? explain, PrefixTierOptions? tier) =>
+        explain is null || tier is null ? explain
+            : explain with { Reason = $"the vector's prefix tier ({tier.Dimensions} dimensions in RAM, the vectors on disk; x{tier.Oversampling}); {explain.Reason}" };
 
     /// <summary>
     /// A filtered search comparing a prefix first: the prefix, shortlist and beam given or calibrated for the filter's
