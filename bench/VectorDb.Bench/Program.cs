@@ -31,6 +31,7 @@ return args switch
     ["grpc", .. var rest] => await GrpcCommand.RunAsync(rest),
     ["bulkload", .. var rest] => await BulkLoadCommand.RunAsync(rest),
     ["large", .. var rest] => await LargeSetCommand.RunAsync(rest),
+    ["prefix-tier", .. var rest] => PrefixTierCommand.Run(rest),
     _ => Usage(),
 };
 
@@ -65,6 +66,8 @@ static int Usage()
           VectorDb.Bench hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]
           VectorDb.Bench cutoff [--data ../shared/data/wordnet-arcticxs-384] [--fractions 0.001,0.01,0.05] [--max-queries 1000] [--out result.json]
           VectorDb.Bench large make|truth|load|query …   (a collection bigger than RAM; see bench/tiers.sh)
+          VectorDb.Bench prefix-tier [--dataset fashion-mnist-mrl-256|wordnet-arcticxs-384] [--data ../shared/data] [--tier-dims 32,64] [--oversampling 4,8]
+                                     [--datatype float32,float16] [--ef 10,…,96] [--tier-ef 10,…,96] [--rounds 5] [--max-queries 1000] [--dir PATH] [--out result.json]
           VectorDb.Bench mevdsearch [--rounds 9] [--searches 20000] [--out result.json]
           VectorDb.Bench asyncwrites [--dims 128] [--seconds 5] [--rounds 5] [--callers 64] [--threads 8] [--dir PATH] [--out result.json]
           VectorDb.Bench rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]

@@ -327,11 +327,12 @@ public sealed unsafe partial class HnswIndex
 
         var best = context.Results;
         best.Clear();
+        // Unlike a walk's, a scan's rescoring is its answer (exact where prefixes bound): every row it reads is checked.
         var nearest = seen.SelectNearest(shortlist);
-        RescoreInto<TDistance>(ref query, nearest, sorted: true, k, _dimensions, context);
+        RescoreInto<TDistance>(ref query, nearest, sorted: true, k, _dimensions, context, verifyRows: true);
         if (PrefixBoundsRescoring<TDistance>())
         {
-            RescoreInto<TDistance>(ref query, seen.After(nearest.Length), sorted: false, k, _dimensions, context);
+            RescoreInto<TDistance>(ref query, seen.After(nearest.Length), sorted: false, k, _dimensions, context, verifyRows: true);
         }
 
         int found = best.DrainSorted(results);
@@ -347,7 +348,7 @@ public sealed unsafe partial class HnswIndex
         where TDistance : struct, IDistanceFunction
     {
         context.Results.Clear();
-        RescoreInto<TDistance>(ref query, shortlist, sorted: true, k, rescoreDimensions, context);
+        RescoreInto<TDistance>(ref query, shortlist, sorted: true, k, rescoreDimensions, context, verifyRows: false);
         return context.Results.DrainSorted(results);
     }
 
@@ -358,9 +359,11 @@ public sealed unsafe partial class HnswIndex
     /// prefix distance reaches the k-th best whole distance so far cannot enter — nor, when the candidates are
     /// <paramref name="sorted"/> by prefix distance, any after it; and a whole distance is summed block by block,
     /// dropping the candidate as soon as it passes that bound. Both are exact, and cut most of the reads when the
-    /// leading dimensions carry most of the distance.
+    /// leading dimensions carry most of the distance. Rows kept in a file are checked as they are read when
+    /// <paramref name="verifyRows"/> (which reads each whole); otherwise only the rows served are (the caller's
+    /// <c>VerifyServed</c>), as for a walk's intermediate distances.
     /// </summary>
-    private void RescoreInto<TDistance>(ref float query, Span<Neighbor> candidates, bool sorted, int k, int rescoreDimensions, SearchContext context)
+    private void RescoreInto<TDistance>(ref float query, Span<Neighbor> candidates, bool sorted, int k, int rescoreDimensions, SearchContext context, bool verifyRows)
         where TDistance : struct, IDistanceFunction
     {
         const int Block = 128; // elements summed between two looks at the bound: 512 bytes of float32, eight cache lines
@@ -388,7 +391,7 @@ public sealed unsafe partial class HnswIndex
             }
 
             context.DistanceCount++;
-            ref byte row = ref ServedRow(node); // rows kept in a file are checked as they are read, as an exact scan does
+            ref byte row = ref verifyRows ? ref ServedRow(node) : ref VectorRef(node);
             float distance;
             if (!TDistance.SumsNonNegativeTerms || float.IsPositiveInfinity(bound))
             {

@@ -25,14 +25,14 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>
     /// As <see cref="NeighborhoodShare{TFilter}(ReadOnlySpan{float}, TFilter, SearchStatistics?, out Neighbor?)"/>, the descent
-    /// comparing the first <paramref name="searchDimensions"/> only (the prefix copy where one is kept): a cheaper probe,
-    /// for a caller that needs the share but not the entry.
+    /// comparing the first <paramref name="searchDimensions"/> only (the prefix copy where one is kept): a cheaper probe.
+    /// The entry's distance is then over that prefix: a walk on another prefix takes the node, not the distance.
     /// </summary>
-    public double NeighborhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, int searchDimensions)
+    public double NeighborhoodShare<TFilter>(ReadOnlySpan<float> query, TFilter filter, int searchDimensions, out Neighbor? entry)
         where TFilter : struct, INodeFilter
     {
         CheckAdaptive(searchDimensions, null);
-        return ProbeNeighborhood(query, filter, searchDimensions, null, out _);
+        return ProbeNeighborhood(query, filter, searchDimensions, null, out entry);
     }
 
     private double ProbeNeighborhood<TFilter>(ReadOnlySpan<float> query, TFilter filter, int searchDimensions, SearchStatistics? statistics, out Neighbor? entry)

@@ -277,6 +277,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     /// </summary>
     private (List<int> Sample, string Described) BandSample(FilterCalibration filtered)
     {
+        if (filtered.Share < FilterBand.ProbedShare)
+        {
+            return (EvenSample(), "evenly spread points (a filter this selective is not probed)");
+        }
+
         var sample = new List<int>(CalibrationQueries);
         int bound = _graph.AllocatedCount;
         var vector = new float[_options.Dimensions];
@@ -293,7 +298,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
 
             _graph.CopyVector(node, vector);
-            double around = _graph.NeighborhoodShare(vector, matches, probeDimensions);
+            double around = _graph.NeighborhoodShare(vector, matches, probeDimensions, out _);
             if (FilterBand.LocalityOf(filtered.Share, around) == filtered.Band.Locality)
             {
                 sample.Add(node);

@@ -196,6 +196,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
         }
 
         FilterCalibration? calibration = null;
+        Neighbor? entry = null;
         if (adaptive.TargetRecall is not null)
         {
             var estimation = new EstimationContext(points);
@@ -208,15 +209,22 @@ internal sealed class DenseVectorSpace : IVectorSpace
                 return none;
             }
 
+            // Where the matches lie around the query: a probe, whose entry the walk then starts from. Filters this
+            // selective are scanned rather than walked, where it does not matter.
             double share = estimate.Expected / (double)estimation.Total;
-            double around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions());
+            double around = share;
+            if (share >= FilterBand.ProbedShare)
+            {
+                around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions(), out entry);
+            }
+
             calibration = new FilterCalibration(FilterBand.Of(share, around), share, FilterCalibration.Fingerprint(filter, Graph), forced,
                 new FilteredCalibrationSearch(_planner, Graph, filter, points, forced, cancellation));
         }
 
         var adaptivePlan = Adaptive.Plan(adaptive, k, ef, options.Exact, calibration);
         var input = new PlanInput(Graph, query, k, adaptivePlan.Ef, filter, cancellation);
-        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix);
+        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix, entry);
         explain = options.Explain ? (adaptivePlan.Note is { } note ? planned with { Reason = $"{note}; {planned.Reason}" } : planned) : null;
         return found;
     }
