@@ -141,6 +141,9 @@ public sealed partial class Collection : ICollectionState
     /// <summary>Starts the automatic PCA fit in the background once the collection has reached its size.</summary>
     internal void ScheduleRotationFit() => _unnamed?.Adaptive.ScheduleFit(() => FitRotation());
 
+    /// <summary>The unnamed vector's adaptive side (null without one): what tests and diagnostics look into.</summary>
+    internal Adaptive.AdaptivePlanner? UnnamedAdaptive => _unnamed?.Adaptive;
+
     /// <summary>Waits until the keyword indexes have linked their values' points (they do it in the background after
     /// being created over existing points, as when the database opens).</summary>
     internal void WaitForPayloadLinks() => _payloadIndexes.WaitForLinks();

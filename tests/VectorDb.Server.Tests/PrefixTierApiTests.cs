@@ -26,7 +26,7 @@ public sealed class PrefixTierApiTests : IDisposable
         Assert.Equal(7, result.GetProperty("points")[0].GetProperty("id").GetInt32());
         var search = result.GetProperty("explain").GetProperty("search");
         Assert.Equal(4, search.GetProperty("search_dims").GetInt32());
-        Assert.Contains("prefix tier (4 dimensions in RAM", search.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("prefix tier (walk 4 dimensions kept in RAM", search.GetProperty("reason").GetString(), StringComparison.Ordinal);
 
         (status, body) = await client.SendAsync(HttpMethod.Get, "/collections/tier/adaptive");
         Assert.True(status == 200, body.ToString());

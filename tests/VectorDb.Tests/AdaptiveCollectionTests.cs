@@ -323,6 +323,17 @@ public sealed class AdaptiveCollectionTests : IDisposable
         recall /= queries.Count;
         Assert.True(recall >= 0.85, $"calibrated for 0.9 under a 90 % filter, reached {recall:F3}");
 
+        // The same filter after a write keeps its calibration; another filter of the band gets one of its own.
+        int cached = collection.UnnamedAdaptive!.CachedCalibrations;
+        collection.Upsert(new Point(4000UL, vectors[0], Payload.FromObject(new { group = "0" })));
+        collection.Search(queries[0], 10, new SearchOptions { Filter = filter, Strategy = forced, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 } });
+        Assert.Equal(cached, collection.UnnamedAdaptive.CachedCalibrations);
+        collection.Search(queries[0], 10, new SearchOptions
+        {
+            Filter = new Query.Filter(MustNot: [Query.Conditions.Match("group", "5")]), Strategy = forced, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 },
+        });
+        Assert.Equal(cached + 1, collection.UnnamedAdaptive.CachedCalibrations);
+
         // A filter nothing matches is answered without a calibration.
         var none = collection.Search(queries[0], 10, new SearchOptions
         {
@@ -379,12 +390,50 @@ public sealed class AdaptiveCollectionTests : IDisposable
                 var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).ToDictionary(h => h.Id, h => h.Score);
                 var hits = collection.Search(query, 10, new SearchOptions { Explain = true });
                 Assert.Equal(16, hits.Explain!.SearchDimensions);
-                Assert.Contains("prefix tier (16 dimensions in RAM", hits.Explain.Reason, StringComparison.Ordinal);
+                Assert.Contains("prefix tier (walk 16 dimensions kept in RAM", hits.Explain.Reason, StringComparison.Ordinal);
                 Assert.All(hits.Where(hit => truth.ContainsKey(hit.Id)), hit => Assert.Equal(truth[hit.Id], hit.Score, 1e-4f));
                 recall += hits.Count(hit => truth.ContainsKey(hit.Id)) / 10.0;
             }
 
             Assert.True(recall / queries.Count >= 0.9, $"prefix tier recall@10 {recall / queries.Count:F3}");
+        }
+    }
+
+    [Fact]
+    public void A_PCA_prefix_tier_walks_its_leading_axes_once_fitted_and_after_reopening()
+    {
+        var options = new CollectionOptions
+        {
+            Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Memory = MemoryTier.Cached,
+            Pca = new PcaOptions { Dimensions = 24, FitAtPoints = 0, SamplePoints = 1000 }, PrefixTier = new PrefixTierOptions { Dimensions = 8 },
+        };
+        var vectors = Vectors(1500, seed: 18);
+        var query = Vectors(1, seed: 19)[0];
+        using (var db = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = db.CreateCollection("pca-tier", options);
+            collection.Upsert(vectors.Select((v, i) => new Point((ulong)i, v)));
+            var early = collection.Search(query, 10, new SearchOptions { Explain = true });
+            Assert.Equal(10, early.Count);
+            Assert.Null(early.Explain!.SearchDimensions);
+            Assert.Contains("not fitted yet", early.Explain.Reason, StringComparison.Ordinal);
+            Assert.Equal(0, collection.DenseMemory().PrefixBytes);
+
+            collection.FitRotation();
+            var fitted = collection.Search(query, 10, new SearchOptions { Explain = true });
+            Assert.Equal(8, fitted.Explain!.SearchDimensions);
+            Assert.Throws<InvalidRequestException>(() => collection.Search(query, 10, new SearchOptions { Adaptive = new AdaptiveSearch { SearchDimensions = 12 } }));
+        }
+
+        using (var db = VectorDatabase.Open(_directory.Path))
+        {
+            var collection = db.GetCollection("pca-tier");
+            var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).Select(h => h.Id).ToHashSet();
+            var hits = collection.Search(query, 10, new SearchOptions { Explain = true });
+            Assert.Equal(8, hits.Explain!.SearchDimensions);
+            Assert.True(hits.Count(hit => truth.Contains(hit.Id)) >= 8, "the tier's rotated prefix finds the neighbours");
+            long perPoint = collection.DenseMemory().PrefixBytes / 1500;
+            Assert.True(perPoint is > 0 and < 24 * sizeof(float), $"only the tier's axes are kept in RAM: {perPoint} bytes a point");
         }
     }
 

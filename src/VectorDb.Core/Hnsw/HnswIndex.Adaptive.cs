@@ -229,7 +229,7 @@ public sealed unsafe partial class HnswIndex
         where TDistance : struct, IDistanceFunction
         where TFilter : struct, INodeFilter
     {
-        // A given entry comes with its whole distance (from a probe of the neighbourhood): the walk needs its prefix one.
+        // A given entry comes with the distance its probe measured (whole, or on another prefix): the walk needs its own.
         Neighbor? entry = (uint)entryNode < (uint)Math.Min(_count, _capacity)
             ? new Neighbor(entryNode, TDistance.Compute(ref walked, ref SearchRow(context, entryNode), context.Dimensions))
             : null;

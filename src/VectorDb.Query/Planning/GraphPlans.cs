@@ -23,6 +23,8 @@ internal class FilteredWalkPlan : SearchPlan
 {
     private const int MaxSeeds = 16;
 
+    private const string FollowReason = "each match also leads on through the links among its value's points";
+
     // Above this share matches are all over the graph and a walk meets them without footholds; drawing the sample
     // the seeds come from cost ~5 % of such a query (fashion-mnist, label ≠ own).
     private const double MaxSeededShare = 0.25;
@@ -46,9 +48,9 @@ internal class FilteredWalkPlan : SearchPlan
         _estimate = estimate;
         Entry = entry;
         Layers = layers;
-        if (twoHop && layers.Follow is not null)
+        if (twoHop && layers.Follow is not null && !Reason.Contains(FollowReason, StringComparison.Ordinal))
         {
-            Reason += "; each match also leads on through the links among its value's points";
+            Reason += "; " + FollowReason;
         }
 
         if (twoHop && layers.LookThrough is not null && !Reason.Contains(QueryPlanner.BorderLinksReason, StringComparison.Ordinal))

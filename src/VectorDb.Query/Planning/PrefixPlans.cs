@@ -56,7 +56,7 @@ internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch p
         bool exact = graph.PrefixDistancesBoundWhole;
         string how = exact
             ? $"each compared on {prefix.Dimensions} of {graph.Dimensions} dimensions first, then rescored with all while they can still be among the best (exact)"
-            : $"each compared on {prefix.Dimensions} of {graph.Dimensions} dimensions, the best {prefix.Shortlist(k)} rescored with all";
+            : $"each compared on {prefix.Dimensions} of {graph.Dimensions} dimensions, the nearest by prefix (at least {prefix.Shortlist(k)}) rescored with all (approximate)";
         return new PrefixScanPlan($"{scan.Reason}; {how}", scan.CostMicroseconds, prefix, exact);
     }
 

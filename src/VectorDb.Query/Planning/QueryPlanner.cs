@@ -128,7 +128,9 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
     /// <paramref name="statistics"/>).
     /// </summary>
     /// <exception cref="InvalidRequestException"><paramref name="forced"/> names a strategy that does not apply to this filter.</exception>
-    public FilterPlan Plan(HnswIndex graph, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, IPointSource points, SearchStrategy? forced, SearchStatistics statistics)
+    public FilterPlan Plan(
+        HnswIndex graph, ReadOnlySpan<float> query, int k, int ef, NodePredicate predicate, IPointSource points, SearchStrategy? forced, SearchStatistics statistics,
+        NeighborhoodProbe? probe = null)
     {
         var context = new EstimationContext(points);
         var estimate = predicate.Estimate(context);
@@ -151,7 +153,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         {
             chosen = reach.LookThroughLayer is not null
                 ? BorderTraversal(context, estimate, reach, walk.CostMicroseconds)
-                : Traversal(graph, query, context, estimate, predicate, statistics, plans);
+                : Traversal(graph, query, context, estimate, predicate, statistics, plans, probe);
         }
 
         return new FilterPlan(chosen, estimate, costs);
@@ -162,9 +164,24 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
     /// query's graph neighbors; either enters layer 0 where the probe did.
     /// </summary>
     private static FilteredWalkPlan Traversal(
-        HnswIndex graph, ReadOnlySpan<float> query, EstimationContext context, Cardinality estimate, NodePredicate predicate, SearchStatistics statistics, List<SearchPlan> plans)
+        HnswIndex graph, ReadOnlySpan<float> query, EstimationContext context, Cardinality estimate, NodePredicate predicate, SearchStatistics statistics, List<SearchPlan> plans,
+        NeighborhoodProbe? probe)
     {
-        double around = graph.NeighborhoodShare(query, new PredicateFilter(predicate), statistics, out var entry);
+        double around;
+        Neighbor? entry;
+        if (probe is { Around: double known })
+        {
+            (around, entry) = (known, probe.Value.Entry);
+        }
+        else if (probe is { Dimensions: int dimensions })
+        {
+            around = graph.NeighborhoodShare(query, new PredicateFilter(predicate), dimensions, out entry);
+        }
+        else
+        {
+            around = graph.NeighborhoodShare(query, new PredicateFilter(predicate), statistics, out entry);
+        }
+
         double share = estimate.Expected / (double)context.Total;
         bool plain = around >= Math.Max(PlainTraversalMinNeighborhoodShare, PlainTraversalMinDensity * share);
         var priced = (FilteredWalkPlan)plans.First(p => p.Strategy == (plain ? SearchStrategy.FilteredGraph : SearchStrategy.TwoHopGraph));
@@ -279,6 +296,14 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
 
     private static double Micro(double nanoseconds) => nanoseconds / 1000;
 }
+
+/// <summary>
+/// How the planner learns where a filter's matches lie around the query (<see cref="HnswIndex.NeighborhoodShare{TFilter}(ReadOnlySpan{float}, TFilter, SearchStatistics?, out Neighbor?)"/>):
+/// by a probe comparing the first <paramref name="Dimensions"/> (an adaptive search's prefix, so that a vector kept on disk
+/// is not read), or from a probe the caller made already (<paramref name="Around"/>, and where it entered layer 0).
+/// The default probes on the whole vector. An entry found on a prefix is for walks on a prefix only.
+/// </summary>
+internal readonly record struct NeighborhoodProbe(int? Dimensions = null, double? Around = null, Neighbor? Entry = null);
 
 /// <summary>The planner's answer for a filtered search: the plan to run, the filter's estimate, and every plan's price.</summary>
 internal sealed record FilterPlan(SearchPlan Chosen, Cardinality Estimate, IReadOnlyDictionary<SearchStrategy, double> Costs);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using VectorDb.Hnsw;
 using VectorDb.Query.Planning;
 using VectorDb.Points;
@@ -41,6 +42,9 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private int _probeDimensions; // what ProbeDimensions() found (0: not yet, or a rotation was applied since)
     private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
     private int _fitting; // 1 while a fit started by a write runs in the background
+
+    /// <summary>How many calibrations are cached (for every target, k, filter band, filter and forced strategy).</summary>
+    internal int CachedCalibrations => _calibrations.Count;
 
     /// <summary>A PCA collection's fitted rotation (null before the fit, and for other collections).</summary>
     public RotationInfo? Rotation => Volatile.Read(ref _rotation)?.Info;
@@ -161,7 +165,8 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if ((long)k * adaptive.Oversampling > 100_000)
         {
-            throw new InvalidRequestException($"limit × oversampling must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
+            string whose = _options.PrefixTier is { } tiered && adaptive == tiered.Search ? " (prefix_tier.oversampling, which searches take when they give no adaptive settings)" : "";
+            throw new InvalidRequestException($"limit × oversampling{whose} must be at most 100000 (the widest beam), got {(long)k * adaptive.Oversampling}.");
         }
 
         if (dims == _options.Dimensions)
@@ -230,7 +235,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
             if (filtered is not null)
             {
-                var band = _calibrations.Where(other => other.Key == key with { Filter = other.Key.Filter }).ToList();
+                var band = _calibrations.Where(other => other.Key == key with { Filter = other.Key.Filter } && !other.Value.Shared).ToList();
                 foreach (var stale in band.Where(other => !Fresh(other.Value)))
                 {
                     _calibrations.TryRemove(stale.Key, out _);
@@ -238,7 +243,9 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
                 if (band.Where(other => Fresh(other.Value)).ToList() is { Count: >= MaxFiltersPerBand } fresh)
                 {
-                    return (fresh[0].Value.Choice, fresh[0].Value.Sample + $" under another filter of the band ({MaxFiltersPerBand} filters of a band are calibrated each on its own)");
+                    var shared = fresh[0].Value with { Sample = fresh[0].Value.Sample + $" under another filter of the band ({MaxFiltersPerBand} filters of a band are calibrated each on its own)" };
+                    _calibrations[key] = shared with { Shared = true };
+                    return (shared.Choice, shared.Sample);
                 }
             }
 
@@ -330,7 +337,8 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (_options.PrefixTier is { } tier)
         {
-            prefixes = prefixes.Where(d => d <= tier.Dimensions); // longer ones would be copied into RAM beyond the tier
+            // Longer ones would be copied into RAM beyond the tier; the tier's own is always a candidate.
+            prefixes = prefixes.Where(d => d <= tier.Dimensions).Append(tier.Dimensions);
         }
 
         return [.. prefixes.Append(dimensions).Distinct().Order()];
@@ -437,7 +445,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         return sample;
     }
 
-    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice, string Sample);
+    private sealed record CachedCalibration(int Points, AdaptiveChoice Choice, string Sample)
+    {
+        /// <summary>Another filter's calibration taken for this one once its band had calibrated as many as it may.</summary>
+        public bool Shared { get; init; }
+    }
 
     /// <summary>What a calibration was for: a target at k, and under a filter its band, fingerprint and forced strategy.</summary>
     private readonly record struct CalibrationKey(double Target, int K, FilterBand? Band, ulong Filter, SearchStrategy? Forced);
@@ -452,21 +464,24 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 internal sealed record FilterCalibration(FilterBand Band, double Share, ulong Filter, SearchStrategy? Forced, FilteredCalibrationSearch Search)
 {
     /// <summary>
-    /// Which of up to 512 nodes evenly spread over <paramref name="graph"/> the filter matches, hashed: filters that match
-    /// the same nodes share a calibration. Filters of one band differ in difficulty (on fashion-mnist "the query's own
-    /// label" reaches 0.94–0.99 at the same settings depending on the label), so each is calibrated on its own. Read from
-    /// the graph's node states and the filter alone: a sample of the point table cost a lookup per node (~20 µs a query).
+    /// Which of up to 512 sampled nodes the filter matches, hashed: filters that match the same nodes share a calibration.
+    /// Filters of one band differ in difficulty (on fashion-mnist "the query's own label" reaches 0.94–0.99 at the same
+    /// settings depending on the label), so each is calibrated on its own. The nodes are evenly spread below the largest
+    /// power of two within the node count, so the sample stays the same while the collection grows (until it doubles);
+    /// a filter checking payloads (not an index) is sampled on 64 nodes only.
+    /// Read from the graph's node states and the filter alone: a sample of the point table cost a lookup per node.
     /// </summary>
     public static ulong Fingerprint(NodePredicate filter, HnswIndex graph)
     {
-        const int Nodes = 512;
-        int bound = graph.AllocatedCount;
-        int count = Math.Min(bound, Nodes);
-        Span<ulong> bits = stackalloc ulong[Nodes / 64];
+        const int MaxNodes = 512;
+        int nodes = filter.Cost <= 1 ? MaxNodes : MaxNodes / 8;
+        int span = graph.AllocatedCount <= 0 ? 0 : 1 << BitOperations.Log2((uint)graph.AllocatedCount); // the largest power of two within the nodes
+        int stride = Math.Max(1, span / nodes);
+        Span<ulong> bits = stackalloc ulong[MaxNodes / 64];
         bits.Clear();
-        for (int i = 0; i < count; i++)
+        for (int i = 0; (long)i * stride < span; i++)
         {
-            int node = (int)((long)i * bound / count);
+            int node = i * stride;
             if (graph.IsLive(node) && filter.Matches(node))
             {
                 bits[i / 64] |= 1UL << (i % 64);

@@ -180,7 +180,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
     /// <summary>An explain that says the search walked the vector's prefix tier because it asked for nothing else.</summary>
     private static SearchExplain? Tiered(SearchExplain? explain, PrefixTierOptions? tier) =>
         explain is null || tier is null ? explain
-            : explain with { Reason = $"the vector's prefix tier ({tier.Dimensions} dimensions in RAM, the vectors on disk; x{tier.Oversampling}); {explain.Reason}" };
+            : explain with { Reason = $"the vector's prefix tier (walk {tier.Dimensions} dimensions kept in RAM, rescore x{tier.Oversampling} from the vectors on disk); {explain.Reason}" };
 
     /// <summary>
     /// A filtered search comparing a prefix first: the prefix, shortlist and beam given or calibrated for the filter's
@@ -196,7 +196,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
         }
 
         FilterCalibration? calibration = null;
-        Neighbor? entry = null;
+        NeighborhoodProbe? probe = null;
         if (adaptive.TargetRecall is not null)
         {
             var estimation = new EstimationContext(points);
@@ -209,13 +209,14 @@ internal sealed class DenseVectorSpace : IVectorSpace
                 return none;
             }
 
-            // Where the matches lie around the query: a probe, whose entry the walk then starts from. Filters this
+            // Where the matches lie around the query: a probe, whose entry a walk then starts from. Filters this
             // selective are scanned rather than walked, where it does not matter.
             double share = estimate.Expected / (double)estimation.Total;
             double around = share;
             if (share >= FilterBand.ProbedShare)
             {
-                around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions(), out entry);
+                around = Graph.NeighborhoodShare(query, new PredicateFilter(filter), Adaptive.ProbeDimensions(), out var entry);
+                probe = new NeighborhoodProbe(Around: around, Entry: entry); // the planner's own probe would find the same
             }
 
             calibration = new FilterCalibration(FilterBand.Of(share, around), share, FilterCalibration.Fingerprint(filter, Graph), forced,
@@ -224,7 +225,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
         var adaptivePlan = Adaptive.Plan(adaptive, k, ef, options.Exact, calibration);
         var input = new PlanInput(Graph, query, k, adaptivePlan.Ef, filter, cancellation);
-        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix, entry);
+        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix, probe);
         explain = options.Explain ? (adaptivePlan.Note is { } note ? planned with { Reason = $"{note}; {planned.Reason}" } : planned) : null;
         return found;
     }
