@@ -28,6 +28,9 @@ public static class CommandLine
     public static int Number(IReadOnlyDictionary<string, string> values, string name, int fallback) =>
         values.TryGetValue(name, out var value) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
+    /// <summary>A comma-separated list of integers, as the sweeps' options give them.</summary>
+    public static int[] Integers(string list) => [.. list.Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))];
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Prints a command's report as indented JSON and, when <paramref name="outPath"/> is given, writes it there too.</summary>

@@ -21,10 +21,10 @@ public static class AdaptiveFilteredCommand
         string dataDir = values.GetValueOrDefault("data") ?? Path.Combine("..", "shared", "data");
         int maxQueries = CommandLine.Number(values, "max-queries", 1000);
         int rounds = Math.Max(1, CommandLine.Number(values, "rounds", 5));
-        int[] efs = Numbers(values.GetValueOrDefault("ef") ?? "10,12,14,16,20,24,32,48,64,96");
-        int[] adaptiveEfs = Numbers(values.GetValueOrDefault("adaptive-ef") ?? "10,12,14,16,20,24,32,48");
-        int[] searchDims = Numbers(values.GetValueOrDefault("search-dims") ?? "64,128");
-        int[] oversamplings = Numbers(values.GetValueOrDefault("oversampling") ?? "2,4");
+        int[] efs = CommandLine.Integers(values.GetValueOrDefault("ef") ?? "10,12,14,16,20,24,32,48,64,96");
+        int[] adaptiveEfs = CommandLine.Integers(values.GetValueOrDefault("adaptive-ef") ?? "10,12,14,16,20,24,32,48");
+        int[] searchDims = CommandLine.Integers(values.GetValueOrDefault("search-dims") ?? "64,128");
+        int[] oversamplings = CommandLine.Integers(values.GetValueOrDefault("oversampling") ?? "2,4");
         double[] targets = [.. (values.GetValueOrDefault("target-recall") ?? "0.95").Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture))];
         string[] cases = (values.GetValueOrDefault("cases") ?? "10% (u < 100),10% (label = own label),90% anti (label != own label),1% (u < 10)").Split(',');
 
@@ -86,7 +86,7 @@ public static class AdaptiveFilteredCommand
                 }
             }
 
-            var measured = full.Concat(adaptive).Concat(targeted).Select(c => new Measured(c.Name, c.SearchDims, recalls[c], Median(timings[c]))).ToList();
+            var measured = full.Concat(adaptive).Concat(targeted).Select(c => new Measured(c.Name, c.SearchDims, recalls[c], Timing.Median(timings[c]))).ToList();
             var fullRuns = measured.Take(full.Count).ToList();
             var adaptiveRuns = measured.Skip(full.Count).Take(adaptive.Count).ToList();
             var targetRuns = measured.Skip(full.Count + adaptive.Count).ToList();
@@ -156,14 +156,6 @@ public static class AdaptiveFilteredCommand
     }
 
     private static Measured? Best(List<Measured> runs, double recall) => runs.Where(r => r.Recall >= recall).MaxBy(r => r.Qps);
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static int[] Numbers(string list) => [.. list.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
 
     private sealed record Config(string Name, int? SearchDims, SearchOptions Options);
 

@@ -24,10 +24,10 @@ public static class PrefixTierCommand
         int maxQueries = CommandLine.Number(values, "max-queries", 1000);
         int rounds = Math.Max(1, CommandLine.Number(values, "rounds", 5));
         int k = CommandLine.Number(values, "k", 10);
-        int[] efs = Numbers(values.GetValueOrDefault("ef") ?? "10,12,16,20,24,32,48,64,96");
-        int[] tierEfs = Numbers(values.GetValueOrDefault("tier-ef") ?? "10,16,24,32,48,64,96");
-        int[] tierDims = Numbers(values.GetValueOrDefault("tier-dims") ?? "32,64");
-        int[] oversamplings = Numbers(values.GetValueOrDefault("oversampling") ?? "4,8");
+        int[] efs = CommandLine.Integers(values.GetValueOrDefault("ef") ?? "10,12,16,20,24,32,48,64,96");
+        int[] tierEfs = CommandLine.Integers(values.GetValueOrDefault("tier-ef") ?? "10,16,24,32,48,64,96");
+        int[] tierDims = CommandLine.Integers(values.GetValueOrDefault("tier-dims") ?? "32,64");
+        int[] oversamplings = CommandLine.Integers(values.GetValueOrDefault("oversampling") ?? "4,8");
         var dataTypes = (values.GetValueOrDefault("datatype") ?? "float32").Split(',').Select(ParseDataType).ToArray();
 
         var (baseSet, querySet, truth, metric, rotated) = Load(dataDir, dataset, maxQueries, k);
@@ -65,7 +65,7 @@ public static class PrefixTierCommand
                 }
             }
 
-            var measured = full.Concat(tiered).Select(c => new Measured(c.Name, recalls[c], Median(timings[c]))).ToList();
+            var measured = full.Concat(tiered).Select(c => new Measured(c.Name, recalls[c], Timing.Median(timings[c]))).ToList();
             var fullRuns = measured.Take(full.Count).ToList();
             var memory = tiers.Select(t => t.Collection).Prepend(baseline).ToDictionary(c => c.Name, c => Ram(c));
             long baselineRam = memory["ram"].RamBytes;
@@ -163,14 +163,6 @@ public static class PrefixTierCommand
     }
 
     private static Measured? Best(List<Measured> runs, double recall) => runs.Where(r => r.Recall >= recall).MaxBy(r => r.Qps);
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static int[] Numbers(string list) => [.. list.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
 
     private static VectorDataType ParseDataType(string name) => name switch
     {
