@@ -147,6 +147,16 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.All(filtered.Where(hit => filteredTruth.ContainsKey(hit.Id)), hit => Assert.Equal(filteredTruth[hit.Id], hit.Score, 1e-4f));
         Assert.True(filtered.Count(hit => filteredTruth.ContainsKey(hit.Id)) >= 8, "the prefix scan's shortlist holds the filtered neighbours");
 
+        // An exact scan the query forces stays exact: on whole vectors, since a scan on a rotated prefix would not be.
+        var forcedScan = collection.Search(queries[2], 10, new SearchOptions
+        {
+            Filter = idFilter, Strategy = Query.SearchStrategy.ExactScan, Explain = true, Adaptive = new AdaptiveSearch { SearchDimensions = 6, Oversampling = 4 },
+        });
+        Assert.Equal(Query.SearchStrategy.ExactScan, forcedScan.Explain!.Strategy);
+        Assert.Null(forcedScan.Explain.SearchDimensions);
+        Assert.Contains("an exact scan was required", forcedScan.Explain.Reason, StringComparison.Ordinal);
+        Assert.Equal(filteredTruth.Keys.Order(), forcedScan.Select(hit => hit.Id).Order());
+
         // Points added after the fit are projected on insert and found by their own vector (under dot, a longer copy
         // of it, which no other point can outscore).
         collection.Upsert(new Point(9999UL, metric == DistanceMetric.Dot ? [.. queries[1].Select(x => 10 * x)] : queries[1]));

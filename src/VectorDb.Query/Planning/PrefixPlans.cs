@@ -103,8 +103,12 @@ internal sealed class PrefixPostFilterPlan(PostFilterPlan plan, PrefixSearch pre
     }
 }
 
-/// <summary>A plan that searches another graph than the one prefix copies are kept for: run as it is, on all dimensions, and explained so.</summary>
-internal sealed class WholeVectorPlan(SearchPlan plan) : SearchPlan(plan.Strategy, $"{plan.Reason}; adaptive search does not apply to this strategy, so it compared all dimensions", plan.CostMicroseconds)
+/// <summary>
+/// A plan an adaptive search runs on whole vectors (it searches another graph than the one prefix copies are kept for,
+/// or must be exact where a prefix would not be), explained so.
+/// </summary>
+internal sealed class WholeVectorPlan(SearchPlan plan, string why = "adaptive search does not apply to this strategy")
+    : SearchPlan(plan.Strategy, $"{plan.Reason}; {why}, so it compared all dimensions", plan.CostMicroseconds)
 {
     public override bool MayMissMatches => plan.MayMissMatches;
 

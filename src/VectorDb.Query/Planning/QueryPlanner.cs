@@ -140,12 +140,12 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;
         if (forced is null && plans.Count > 0 && WithinFullScanThreshold(estimate.Max))
         {
-            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, FullScanReason(estimate.Max)), estimate, costs);
+            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, FullScanReason(estimate.Max)) { Required = true }, estimate, costs);
         }
 
         if (forced is { } strategy)
         {
-            return new FilterPlan(chosen.Strategy == strategy ? chosen : Forced(strategy, context, estimate, reach), estimate, costs);
+            return new FilterPlan(chosen.Strategy == strategy && strategy != SearchStrategy.ExactScan ? chosen : Forced(strategy, context, estimate, reach), estimate, costs);
         }
 
         if (chosen is FilteredWalkPlan walk && plans.Any(p => p.Strategy == SearchStrategy.FilteredGraph) && plans.Any(p => p.Strategy == SearchStrategy.TwoHopGraph)
@@ -208,7 +208,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         return strategy switch
         {
             SearchStrategy.NoMatches => new NoMatchesPlan(),
-            SearchStrategy.ExactScan => new ExactScanPlan(SearchStrategy.ExactScan, reason),
+            SearchStrategy.ExactScan => new ExactScanPlan(SearchStrategy.ExactScan, reason) { Required = true },
             SearchStrategy.FilteredGraph => new FilteredWalkPlan(twoHop: false, reason, null, context, estimate, layers: Layers(reach)),
             SearchStrategy.TwoHopGraph => new FilteredWalkPlan(twoHop: true, reason, null, context, estimate, layers: Layers(reach)),
             SearchStrategy.PostFilter => new PostFilterPlan(reason, null, estimate, context.Total),

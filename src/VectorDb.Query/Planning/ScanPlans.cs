@@ -10,7 +10,7 @@ internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, "no
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics) => 0;
 
-    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => this;
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => this; // nothing to compare
 }
 
 /// <summary>
@@ -24,7 +24,16 @@ internal sealed class ExactScanPlan(SearchStrategy strategy, string reason, doub
 
     public override bool MayMissMatches => false;
 
-    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) => PrefixScanPlan.Of(this, graph, prefix, k);
+    /// <summary>
+    /// True when the answer must be exact, not only cheapest as a scan (forced by the query, or within the collection's
+    /// full-scan threshold): on a prefix it then stays a scan of whole vectors unless the prefix scan is exact too.
+    /// </summary>
+    public bool Required { get; init; }
+
+    public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) =>
+        Required && !graph.PrefixDistancesBoundWhole
+            ? new WholeVectorPlan(this, "an exact scan was required, which a scan on a prefix is not under this metric")
+            : PrefixScanPlan.Of(this, graph, prefix, k);
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {

@@ -132,8 +132,9 @@ internal sealed class DenseVectorSpace : IVectorSpace
     {
         int ef = options.Ef ?? _options.EfConstruction;
 
-        // A vector with a prefix tier walks it unless the search asks for something else (its own adaptive settings, or exact).
-        var tier = options.Adaptive is null && !options.Exact ? _options.PrefixTier : null;
+        // A vector with a prefix tier walks it unless the search asks for something else (its own adaptive settings, or
+        // exact) or, unfiltered, the vector is small enough for its full-scan threshold to scan it exactly.
+        var tier = options.Adaptive is null && !options.Exact && (filter is not null || !_planner.WithinFullScanThreshold(Graph.Count)) ? _options.PrefixTier : null;
         options = tier is null ? options : options with { Adaptive = tier.Search };
         if (options.Adaptive is not null && options.Quantization != default)
         {
