@@ -28,6 +28,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     // Filters of one band calibrated each on its own, at most; later ones take one of the band's calibrations, so a
     // workload of many distinct filters (one per user, say) does not calibrate on every new one.
     private const int MaxFiltersPerBand = 16;
+    private const int MaxSharedPerBand = 1024;
 
     // A probe of where a filter's matches lie (FilterBand) descends comparing at most this prefix: it needs the
     // neighbourhood, not the nearest points, and a full 784-dim descent cost as much as the adaptive search itself.
@@ -235,16 +236,26 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
             if (filtered is not null)
             {
-                var band = _calibrations.Where(other => other.Key == key with { Filter = other.Key.Filter } && !other.Value.Shared).ToList();
+                var band = _calibrations.Where(other => other.Key == key with { Filter = other.Key.Filter }).ToList();
                 foreach (var stale in band.Where(other => !Fresh(other.Value)))
                 {
                     _calibrations.TryRemove(stale.Key, out _);
                 }
 
-                if (band.Where(other => Fresh(other.Value)).ToList() is { Count: >= MaxFiltersPerBand } fresh)
+                if (band.Where(other => Fresh(other.Value) && !other.Value.Shared).ToList() is { Count: >= MaxFiltersPerBand } own)
                 {
-                    var shared = fresh[0].Value with { Sample = fresh[0].Value.Sample + $" under another filter of the band ({MaxFiltersPerBand} filters of a band are calibrated each on its own)" };
-                    _calibrations[key] = shared with { Shared = true };
+                    var shared = own[0].Value with
+                    {
+                        Sample = own[0].Value.Sample + $" under another filter of the band ({MaxFiltersPerBand} filters of a band are calibrated each on its own)",
+                        Shared = true,
+                    };
+
+                    // Remembered for a bounded number of filters: a workload of endless distinct filters must not grow the cache.
+                    if (band.Count(other => Fresh(other.Value) && other.Value.Shared) < MaxSharedPerBand)
+                    {
+                        _calibrations[key] = shared;
+                    }
+
                     return (shared.Choice, shared.Sample);
                 }
             }
