@@ -22,6 +22,7 @@ return args switch
     ["filtered", .. var rest] => FilteredCommand.Run(rest),
     ["adaptive-filtered", .. var rest] => AdaptiveFilteredCommand.Run(rest),
     ["sparse", .. var rest] => SparseCommand.Run(rest),
+    ["sparse-bounds", .. var rest] => PruningBoundsCommand.Run(rest),
     ["named", .. var rest] => NamedCommand.Run(rest),
     ["multi", .. var rest] => MultiCommand.Run(rest),
     ["hybrid", .. var rest] => HybridCommand.Run(rest),
@@ -61,6 +62,7 @@ static int Usage()
           VectorDb.Bench adaptive-filtered [--data ../shared/data] [--max-queries 1000] [--rounds 5] [--ef 10,12,…,96] [--adaptive-ef 10,…,48]
                                   [--search-dims 64,128] [--oversampling 2,4] [--target-recall 0.95] [--cases "10% (u < 100),…"] [--out result.json]
           VectorDb.Bench sparse [--data ../shared/data/wordnet-arcticxs-384] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
+          VectorDb.Bench sparse-bounds [--data ../shared/data/wordnet-arcticxs-384] [--k 10] [--max-queries 1000] [--blocks 8,16,…,4096] [--out result.json]
           VectorDb.Bench named [--data ../shared/data/wordnet-arcticxs-384] [--ef 32,64] [--k 10] [--rounds 7] [--max-queries 1000] [--out result.json]
           VectorDb.Bench multi [--data ../shared/data/fashion-mnist-mrl-256] [--per-point 4] [--per-query 2] [--ef 16,32,64,128] [--k 10] [--rounds 5] [--out result.json]
           VectorDb.Bench hybrid [--data ../shared/data/wordnet-arcticxs-384] [--rounds 7] [--max-queries 1000] [--diversity 0.5] [--out result.json]
