@@ -54,9 +54,30 @@ internal sealed record StoredPointSummary(
     [property: Key(6)] string[]? NamedVectorNames = null,
     [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null);
 
-/// <summary>A point as the store holds it now, without its dense vectors.</summary>
+/// <summary>
+/// A stored point's dense vectors and the nodes they are on: what graphs whose snapshots left their rows out are
+/// given back at recovery (<see cref="PointStore.ReadVectorsAt"/>).
+/// </summary>
+[MessagePackObject]
+internal sealed record StoredPointVectors(
+    [property: Key(0)] int InternalId,
+    [property: Key(1)] float[]? Vector,
+    [property: Key(4)] Dictionary<string, float[]>? NamedVectors = null,
+    [property: Key(7)] Dictionary<string, float[][]>? Multivectors = null,
+    [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null)
+{
+    /// <summary>The vectors of a whole stored value.</summary>
+    public static StoredPointVectors Of(StoredPointValue value) =>
+        new(value.InternalId, value.Vector, value.NamedVectors, value.Multivectors, value.MultivectorNodes);
+}
+
+/// <summary>
+/// A point as the store holds it now, without its dense vectors; <paramref name="Address"/> is its record's, from which
+/// <see cref="PointStore.ReadVectorsAt"/> reads the vectors.
+/// </summary>
 internal readonly record struct PersistedPoint(
-    uint CollectionId, PointId Id, int InternalId, string? PayloadJson, Dictionary<string, SparseData>? SparseVectors, string[]? NamedVectorNames, Dictionary<string, int[]>? MultivectorNodes);
+    uint CollectionId, PointId Id, int InternalId, string? PayloadJson, Dictionary<string, SparseData>? SparseVectors, string[]? NamedVectorNames, Dictionary<string, int[]>? MultivectorNodes,
+    long Address);
 
 /// <summary>
 /// Every point of every collection in one FasterKV, keyed by (collection id, point id). It is durable only at
@@ -232,7 +253,7 @@ internal sealed unsafe class PointStore : IDisposable
     /// </summary>
     public IEnumerable<PersistedPoint> ReadAll()
     {
-        var latest = new Dictionary<(uint CollectionId, PointId Id), StoredPointSummary>();
+        var latest = new Dictionary<(uint CollectionId, PointId Id), (StoredPointSummary Summary, long Address)>();
         byte[] buffer = new byte[4096]; // each value is copied here to be read: a copy per record was gigabytes of garbage for millions of points
         using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, _store.Log.TailAddress))
         {
@@ -260,12 +281,12 @@ internal sealed unsafe class PointStore : IDisposable
                     }
 
                     value.CopyTo(buffer);
-                    latest[point] = Serialization.Deserialize<StoredPointSummary>(buffer.AsMemory(0, value.Length));
+                    latest[point] = (Serialization.Deserialize<StoredPointSummary>(buffer.AsMemory(0, value.Length)), iterator.CurrentAddress);
                 }
             }
         }
 
-        foreach (var ((collectionId, id), summary) in latest)
+        foreach (var ((collectionId, id), (summary, address)) in latest)
         {
             string? payload = summary.PayloadJson;
             if (summary.PayloadParts > 0)
@@ -274,7 +295,56 @@ internal sealed unsafe class PointStore : IDisposable
                 payload = ReadPayload(collectionId, id, summary.PayloadParts);
             }
 
-            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames, summary.MultivectorNodes);
+            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames, summary.MultivectorNodes, address);
+        }
+    }
+
+    /// <summary>
+    /// Hands over the dense vectors of the records at <paramref name="addresses"/> (ascending, each a point's record as
+    /// <see cref="ReadAll"/> found it, with nothing written since), with each address's index, in one pass over that
+    /// part of the log.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An address holds no point record.</exception>
+    public void ReadVectorsAt(ReadOnlySpan<long> addresses, Action<int, StoredPointVectors> vectors)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        if (addresses.IsEmpty)
+        {
+            return;
+        }
+
+        byte[] buffer = new byte[4096];
+        int next = 0;
+        using (var iterator = _store.Log.Scan(addresses[0], addresses[^1] + 1))
+        {
+            while (next < addresses.Length && iterator.GetNext(out _))
+            {
+                if (iterator.CurrentAddress != addresses[next])
+                {
+                    continue;
+                }
+
+                var key = iterator.GetKey().AsReadOnlySpan();
+                if (key.Length == PartKeyBytes)
+                {
+                    throw new InvalidDataException($"The point store's record at {addresses[next]} is part of a payload, not a point.");
+                }
+
+                var value = iterator.GetValue().AsReadOnlySpan();
+                if (value.Length > buffer.Length)
+                {
+                    buffer = new byte[Math.Max(value.Length, 2 * buffer.Length)];
+                }
+
+                value.CopyTo(buffer);
+                vectors(next, Serialization.Deserialize<StoredPointVectors>(buffer.AsMemory(0, value.Length)));
+                next++;
+            }
+        }
+
+        if (next < addresses.Length)
+        {
+            throw new InvalidDataException($"The point store holds no record at {addresses[next]}.");
         }
     }
 

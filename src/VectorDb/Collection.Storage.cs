@@ -27,7 +27,8 @@ public sealed partial class Collection
     int ICheckpointed.PointCount => _table.LiveCount;
 
     /// <summary>
-    /// Writes the graphs' snapshots (the unnamed vector's and each named dense vector's), the fitted rotation and the
+    /// Writes the graphs' snapshots (the unnamed vector's and each named dense vector's, without the rows of live nodes:
+    /// the point store holds their vectors, and recovery gives them back), the fitted rotation and the
     /// payload indexes' links (or tenant graphs) into a checkpoint's folder; the caller keeps writers out. Links are
     /// written straight to their files: a tenant index's graphs hold copies of its points' vectors. Sparse vectors are
     /// in the point store, from which their postings are rebuilt on load.
@@ -39,7 +40,7 @@ public sealed partial class Collection
         foreach (var (name, graph) in _spaces.Dense.Select(s => (s.Key, s.Value.Graph)).Concat(_spaces.Multi.Select(s => (s.Key, s.Value.Graph))))
         {
             string file = name.Length == 0 ? $"collection-{Id}.hnsw" : $"collection-{Id}.vector-{vectorFiles.Count}.hnsw";
-            ChecksummedFile.Write(Path.Combine(folder, file), graph.WriteSnapshot);
+            ChecksummedFile.Write(Path.Combine(folder, file), stream => graph.WriteSnapshot(stream, leaveOutLiveRows: true)); // the point store has them
             if (name.Length == 0)
             {
                 snapshotFile = file;
@@ -203,7 +204,10 @@ public sealed partial class Collection
     }
 }
 
-/// <summary>A point as recovery found it in the store: the node it was on, its payload, its sparse vectors and the names of its named dense vectors.</summary>
+/// <summary>
+/// A point as recovery found it in the store: the node it was on, its payload, its sparse vectors, the names of its
+/// named dense vectors, and where its record is (-1: not in the store's log, e.g. read from a snapshot file).
+/// </summary>
 internal readonly record struct RecoveredPoint(
     int InternalId, string? PayloadJson, IReadOnlyDictionary<string, SparseData>? SparseVectors = null, IReadOnlyList<string>? NamedVectors = null,
-    IReadOnlyDictionary<string, int[]>? MultivectorNodes = null);
+    IReadOnlyDictionary<string, int[]>? MultivectorNodes = null, long StoreAddress = -1);

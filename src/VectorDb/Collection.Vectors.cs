@@ -337,7 +337,7 @@ public sealed partial class Collection
             {
                 if (space.Holds(node) && _table.Stored(node) is { } stored)
                 {
-                    _durable.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), stored.Payload, _spaces));
+                    _durable.Points.Upsert(Id, id, StoredValueFromRows(node, stored.Payload));
                 }
             }
         }
@@ -414,6 +414,29 @@ public sealed partial class Collection
         }
 
         return new PointVectors(unnamed, named, sparse, multi);
+    }
+
+    /// <summary>
+    /// <see cref="StoredValue"/> with the vectors read back from the rows (a payload changed, a vector dropped): from
+    /// now on the store holds each row as it serves it, which a checkpoint that leaves rows out restores them from.
+    /// </summary>
+    private StoredPointValue StoredValueFromRows(int node, Payload? payload)
+    {
+        var vectors = ReadVectors(node);
+        foreach (var space in _spaces.Dense.Values)
+        {
+            space.Graph.RowStoredAsServed(node);
+        }
+
+        foreach (var space in _spaces.Multi.Values)
+        {
+            foreach (int member in space.Members(node) ?? [])
+            {
+                space.Graph.RowStoredAsServed(member);
+            }
+        }
+
+        return StoredValue(node, vectors, payload, _spaces);
     }
 
     /// <summary>What the point store keeps of a point: its node, vectors (and the graph nodes of its multivectors) and payload.</summary>

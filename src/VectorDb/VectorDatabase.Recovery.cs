@@ -201,13 +201,15 @@ public sealed partial class VectorDatabase
         {
             if (stored.TryGetValue(point.CollectionId, out var points))
             {
-                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames, point.MultivectorNodes);
+                points[point.Id] = new RecoveredPoint(point.InternalId, point.PayloadJson, point.SparseVectors, point.NamedVectorNames, point.MultivectorNodes, point.Address);
             }
             else
             {
                 orphans.Add((point.CollectionId, point.Id));
             }
         }
+
+        var graphs = ReadCheckpointGraphs(durable, manifest, folder, stored);
 
         // Points of no collection: a drop or a snapshot restore that a crash interrupted. Their ids are below the
         // manifest's next one, so no collection the log creates can take them.
@@ -219,7 +221,7 @@ public sealed partial class VectorDatabase
         bool rebuilt = false;
         foreach (var entry in manifest.Collections)
         {
-            var (collection, wasRebuilt) = LoadCollection(durable, entry, folder, stored[entry.Id], rebuildIfDamaged: true);
+            var (collection, wasRebuilt) = LoadCollection(durable, entry, folder, stored[entry.Id], graphs[entry.Id].Take, rebuildIfDamaged: true);
             rebuilt |= wasRebuilt;
             _collections[entry.Name] = collection;
         }
@@ -228,13 +230,51 @@ public sealed partial class VectorDatabase
     }
 
     /// <summary>
+    /// The graphs each collection of a checkpoint saved, given back the rows their snapshots left out from the point
+    /// store in one pass over it. A collection whose graphs cannot be read, or disagree with its points, gets the
+    /// error instead (<see cref="LoadCollection"/> rebuilds it).
+    /// </summary>
+    private static Dictionary<uint, LoadedGraphs> ReadCheckpointGraphs(
+        DurableStore durable, CheckpointManifest manifest, string folder, Dictionary<uint, Dictionary<PointId, RecoveredPoint>> stored)
+    {
+        var loaded = manifest.Collections.ToDictionary(
+            entry => entry.Id,
+            entry => LoadedGraphs.Read(() => ReadGraphs(entry, folder, entry.Config.ToOptions(), durable)));
+        var waiting = loaded.Where(pair => pair.Value.Waiting).Select(pair => pair.Key).ToList();
+        var records = waiting
+            .SelectMany(collectionId => stored[collectionId].Values.Select(point => (point.StoreAddress, CollectionId: collectionId)))
+            .OrderBy(record => record.StoreAddress)
+            .ToArray();
+        try
+        {
+            durable.Points.ReadVectorsAt(records.Select(record => record.StoreAddress).ToArray(), (i, vectors) => loaded[records[i].CollectionId].Fill(vectors));
+            foreach (uint collectionId in waiting)
+            {
+                loaded[collectionId].Complete();
+            }
+        }
+        catch
+        {
+            foreach (var graphs in loaded.Values)
+            {
+                graphs.Dispose();
+            }
+
+            throw;
+        }
+
+        return loaded;
+    }
+
+    /// <summary>
     /// Makes a collection from the files a checkpoint (or a snapshot) saved in <paramref name="folder"/> and its points as
-    /// the store holds them: its graphs from their snapshots, checked against the points. A damaged snapshot, or one that
+    /// the store holds them: its graphs from their snapshots (<paramref name="readGraphs"/>, rows given back), checked against the points. A damaged snapshot, or one that
     /// disagrees with the store, is rebuilt from the store when <paramref name="rebuildIfDamaged"/>, else refused.
     /// </summary>
     /// <exception cref="InvalidDataException">A graph is damaged or disagrees with the points, and no rebuild was allowed.</exception>
     private static (Collection Collection, bool Rebuilt) LoadCollection(
-        DurableStore durable, CollectionManifest entry, string folder, IReadOnlyDictionary<PointId, RecoveredPoint> points, bool rebuildIfDamaged)
+        DurableStore durable, CollectionManifest entry, string folder, IReadOnlyDictionary<PointId, RecoveredPoint> points,
+        Func<Dictionary<string, HnswIndex>> readGraphs, bool rebuildIfDamaged)
     {
         var options = entry.Config.ToOptions();
         Collection? collection = null;
@@ -242,7 +282,7 @@ public sealed partial class VectorDatabase
         bool rebuilt = false;
         try
         {
-            var graphs = ReadGraphs(entry, folder, options, durable);
+            var graphs = readGraphs();
             try
             {
                 collection = new Collection(entry.Name, entry.Id, options, durable, graphs);
@@ -297,7 +337,10 @@ public sealed partial class VectorDatabase
         return (collection, rebuilt);
     }
 
-    /// <summary>The graphs a checkpoint saved for a collection, by vector name (<c>""</c>: the unnamed vector's).</summary>
+    /// <summary>
+    /// The graphs a checkpoint saved for a collection, by vector name (<c>""</c>: the unnamed vector's); those whose
+    /// snapshots left their live rows out wait for them (<see cref="LeftOutRows"/>).
+    /// </summary>
     /// <exception cref="InvalidDataException">A snapshot is damaged.</exception>
     private static Dictionary<string, HnswIndex> ReadGraphs(CollectionManifest entry, string folder, CollectionOptions options, DurableStore durable)
     {
@@ -370,4 +413,82 @@ public sealed partial class VectorDatabase
         }
     }
 
+    /// <summary>A collection's graphs as read from a checkpoint, or why they could not be.</summary>
+    private sealed class LoadedGraphs : IDisposable
+    {
+        private Dictionary<string, HnswIndex>? _graphs;
+        private Exception? _error;
+
+        /// <summary>Whether the graphs were read and wait for rows.</summary>
+        public bool Waiting => _graphs is { } graphs && LeftOutRows.Pending(graphs);
+
+        public static LoadedGraphs Read(Func<Dictionary<string, HnswIndex>> read)
+        {
+            var loaded = new LoadedGraphs();
+            try
+            {
+                loaded._graphs = read();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                loaded._error = e;
+            }
+
+            return loaded;
+        }
+
+        /// <summary>Gives the graphs a point's vectors; a disagreement is kept as the error.</summary>
+        public void Fill(StoredPointVectors point)
+        {
+            if (_graphs is { } graphs)
+            {
+                Try(() => LeftOutRows.Fill(graphs, point));
+            }
+        }
+
+        /// <summary>Checks that the graphs got all their rows; a missing one is kept as the error.</summary>
+        public void Complete()
+        {
+            if (_graphs is { } graphs)
+            {
+                Try(() => LeftOutRows.Complete(graphs));
+            }
+        }
+
+        /// <summary>The graphs, handed over (the caller disposes them), or the error that took their place.</summary>
+        public Dictionary<string, HnswIndex> Take()
+        {
+            if (_graphs is not { } graphs)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error!);
+                throw new UnreachableException();
+            }
+
+            _graphs = null;
+            return graphs;
+        }
+
+        public void Dispose()
+        {
+            foreach (var graph in _graphs?.Values ?? Enumerable.Empty<HnswIndex>())
+            {
+                graph.Dispose();
+            }
+
+            _graphs = null;
+        }
+
+        private void Try(Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (InvalidDataException e)
+            {
+                Dispose();
+                _error = e;
+            }
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using VectorDb.Persistence;
+using VectorDb.Hnsw;
 using VectorDb.Snapshots;
 using VectorDb.Storage;
 
@@ -181,8 +182,9 @@ public sealed partial class VectorDatabase
 
             try
             {
-                var points = ReadSnapshotPoints(System.IO.Path.Combine(staging, SnapshotFile.PointsEntry), durable, id, stored);
-                (restored, _) = LoadCollection(durable, entry, staging, points, rebuildIfDamaged: false);
+                string pointsFile = System.IO.Path.Combine(staging, SnapshotFile.PointsEntry);
+                var points = ReadSnapshotPoints(pointsFile, durable, id, stored);
+                (restored, _) = LoadCollection(durable, entry, staging, points, () => ReadSnapshotGraphs(entry, staging, pointsFile, durable), rebuildIfDamaged: false);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
             {
@@ -291,28 +293,61 @@ public sealed partial class VectorDatabase
     private static Dictionary<PointId, RecoveredPoint> ReadSnapshotPoints(string file, DurableStore durable, uint id, List<PointId> stored)
     {
         var points = new Dictionary<PointId, RecoveredPoint>();
+        ForEachSnapshotPoint(file, (point, value) =>
+        {
+            if (!points.TryAdd(point, new RecoveredPoint(value.InternalId, value.PayloadJson, value.SparseVectors, value.NamedVectorNames ?? value.NamedVectors?.Keys.ToArray(), value.MultivectorNodes)))
+            {
+                throw new InvalidDataException($"Point {point} is in the snapshot twice.");
+            }
+
+            durable.Points.Upsert(id, point, value);
+            stored.Add(point);
+        });
+        return points;
+    }
+
+    /// <summary>A snapshot's graphs, given back the rows their files left out from the snapshot's points.</summary>
+    private static Dictionary<string, HnswIndex> ReadSnapshotGraphs(CollectionManifest entry, string staging, string pointsFile, DurableStore durable)
+    {
+        var graphs = ReadGraphs(entry, staging, entry.Config.ToOptions(), durable);
+        try
+        {
+            if (LeftOutRows.Pending(graphs))
+            {
+                ForEachSnapshotPoint(pointsFile, (_, value) => LeftOutRows.Fill(graphs, StoredPointVectors.Of(value)));
+                LeftOutRows.Complete(graphs);
+            }
+
+            return graphs;
+        }
+        catch
+        {
+            foreach (var graph in graphs.Values)
+            {
+                graph.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Every point of a snapshot's points file, in order.</summary>
+    /// <exception cref="InvalidDataException">The file ends early or holds a malformed record.</exception>
+    private static void ForEachSnapshotPoint(string file, Action<PointId, StoredPointValue> visit)
+    {
         using var reader = new BinaryReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20));
         try
         {
             while (reader.BaseStream.Position < reader.BaseStream.Length)
             {
                 var point = Serialization.Deserialize<PointId>(ReadFrame(reader));
-                var value = Serialization.Deserialize<StoredPointValue>(ReadFrame(reader));
-                if (!points.TryAdd(point, new RecoveredPoint(value.InternalId, value.PayloadJson, value.SparseVectors, value.NamedVectorNames ?? value.NamedVectors?.Keys.ToArray(), value.MultivectorNodes)))
-                {
-                    throw new InvalidDataException($"Point {point} is in the snapshot twice.");
-                }
-
-                durable.Points.Upsert(id, point, value);
-                stored.Add(point);
+                visit(point, Serialization.Deserialize<StoredPointValue>(ReadFrame(reader)));
             }
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"Its points end early: {e.Message}", e);
         }
-
-        return points;
     }
 
     private static byte[] ReadFrame(BinaryReader reader)

@@ -89,6 +89,70 @@ public sealed class BoundedStorageTests : IDisposable
     }
 
     [Fact]
+    public void Checkpoints_leave_vectors_to_the_point_store_and_recovery_gives_every_graph_the_same_rows_back()
+    {
+        var options = new CollectionOptions
+        {
+            Dimensions = WideDimensions,
+            Distance = DistanceMetric.Cosine,
+            NamedVectors = new Dictionary<string, DenseVectorOptions>
+            {
+                ["half"] = new() { Dimensions = 16, Distance = DistanceMetric.Euclid, DataType = VectorDataType.Float16 },
+                ["multi"] = new() { Dimensions = 8, Distance = DistanceMetric.Dot, Multivector = MultivectorComparator.MaxSim },
+            },
+        };
+        var random = new Random(4);
+        float[] Vector(int dimensions) => [.. Enumerable.Range(0, dimensions).Select(_ => (float)random.NextDouble() - 0.3f)];
+        var points = Enumerable.Range(0, WidePoints).Select(i => new Point((ulong)i, Vector(WideDimensions))
+        {
+            NamedVectors = i % 3 == 0 ? null : new Dictionary<string, float[]> { ["half"] = Vector(16) },
+            Multivectors = i % 4 == 0 ? null : new Dictionary<string, float[][]> { ["multi"] = [Vector(8), Vector(8)] },
+        }).ToList();
+        float[] query = Vector(WideDimensions);
+
+        IReadOnlyList<PointRecord> before;
+        IReadOnlyList<ulong>[] hitsBefore;
+        using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))
+        {
+            var collection = database.CreateCollection("c", options);
+            collection.Upsert(points);
+            collection.Delete([.. Enumerable.Range(0, WidePoints / 10).Select(i => (ulong)(i * 10))]); // deleted nodes keep their rows
+            database.Checkpoint();
+            before = collection.Get(Enumerable.Range(0, WidePoints).Select(i => (PointId)(ulong)i));
+            hitsBefore = Hits(collection, query);
+        }
+
+        // The unnamed graph's file holds links and the deleted nodes' rows, not the live vectors (1.8 MB).
+        string checkpoint = Directory.EnumerateDirectories(Path.Combine(_directory.Path, "checkpoints")).Max()!;
+        long graphBytes = new FileInfo(Path.Combine(checkpoint, "collection-1.hnsw")).Length;
+        Assert.InRange(graphBytes, 1, WidePoints * 9 / 10 * WideDimensions * sizeof(float) / 3);
+
+        var logger = new ListLogger();
+        using (var database = VectorDatabase.Open(_directory.Path, logger: logger))
+        {
+            Assert.DoesNotContain(logger.Messages, message => message.Contains("rebuilding", StringComparison.Ordinal));
+            var collection = database.GetCollection("c");
+            var after = collection.Get(Enumerable.Range(0, WidePoints).Select(i => (PointId)(ulong)i));
+            Assert.Equal(before.Count, after.Count);
+            for (int i = 0; i < before.Count; i++)
+            {
+                Assert.Equal(before[i].Vector, after[i].Vector); // to the bit: cosine rows keep the scale they were written with
+                Assert.Equal(before[i].NamedVectors?["half"], after[i].NamedVectors?.GetValueOrDefault("half"));
+                Assert.Equal(before[i].Multivectors?["multi"], after[i].Multivectors?.GetValueOrDefault("multi"));
+            }
+
+            Assert.Equal(hitsBefore, Hits(collection, query));
+        }
+
+        static IReadOnlyList<ulong>[] Hits(Collection collection, float[] query) =>
+        [
+            [.. collection.Search(query, 10).Select(hit => hit.Id.Number)],
+            [.. collection.Search(query.AsSpan(0, 16), 10, new SearchOptions { Using = "half" }).Select(hit => hit.Id.Number)],
+            [.. collection.SearchMultivector([query[..8], query[8..16]], 10, new SearchOptions { Using = "multi" }).Select(hit => hit.Id.Number)],
+        ];
+    }
+
+    [Fact]
     public void Compaction_reclaims_the_point_store_log_and_recovery_keeps_every_point()
     {
         using (var database = VectorDatabase.Open(_directory.Path, new StorageOptions { CheckpointOnDispose = false }))

@@ -127,6 +127,11 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Writes a node's row: the vector times <paramref name="scale"/>, in the index's data type.</summary>
     private void WriteRow(int id, ReadOnlySpan<float> vector, float scale)
     {
+        if (_rowScales is not null)
+        {
+            _rowScales[id] = scale;
+        }
+
         if (_dataType == VectorDataType.Float32)
         {
             System.Numerics.Tensors.TensorPrimitives.Multiply(vector, scale, new Span<float>(VectorPointer(id), _dimensions));

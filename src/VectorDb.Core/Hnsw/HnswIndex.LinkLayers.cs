@@ -18,7 +18,7 @@ public sealed unsafe partial class HnswIndex
     /// their own.
     /// </summary>
     /// <returns>The layer's handle, for the other link-layer methods.</returns>
-    /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. <see cref="WriteSnapshot"/> leaves the layers out; their owner
+    /// <remarks>Costs 4·(2M + 1) bytes per node of capacity. <see cref="WriteSnapshot(Stream)"/> leaves the layers out; their owner
     /// saves them beside it with <see cref="WriteLinkLayer"/>.</remarks>
     public int AddLinkLayer()
     {

@@ -7,7 +7,7 @@ namespace VectorDb.Hnsw;
 public sealed unsafe partial class HnswIndex
 {
     private const ulong SnapshotMagic = 0x31_57_53_4E_48_42_44_56; // "VDBHNSW1" little-endian
-    private const int SnapshotVersion = 2; // 2 added the codes section; 1 is read as a snapshot without codes
+    private const int SnapshotVersion = 3; // 3 may leave live nodes' rows out (rows flag 2); 2 added the codes section; 1 is read as a snapshot without codes
     private const int SnapshotHeaderBytes = 96;
     private const int CodeRowsPerChunk = 1 << 16; // code rows written or read per span: spans stop at 2 GiB
 
@@ -18,19 +18,33 @@ public sealed unsafe partial class HnswIndex
     /// <remarks>
     /// Format (little-endian): a 96-byte header {magic "VDBHNSW1", version, dimensions, metric, M,
     /// efConstruction, seed, node count, live count, entry (level&lt;&lt;32 | node), level counter, data type (0 =
-    /// float32, so snapshots written before data types existed read as float32), rows in a file (i32: 1 when
-    /// <see cref="KeepRowsInFile"/> holds them, 0 before version 2) and that file's identity (16 bytes)}, then per-node arrays: levels (u8), states (u8),
-    /// layer-0 in-degrees (i32), vectors (dimensions elements of the data type, no padding; with rows in a file, each
-    /// row's checksum instead as u64, the file flushed first),
+    /// float32, so snapshots written before data types existed read as float32), where the rows are (i32: 0 in the
+    /// snapshot, 1 in the file <see cref="KeepRowsInFile"/> keeps them in, 2 left out for live nodes) and the row
+    /// file's identity (16 bytes)}, then per-node arrays: levels (u8), states (u8), layer-0 in-degrees (i32), vectors
+    /// (dimensions elements of the data type, no padding; with rows in a file, each row's checksum instead as u64, the
+    /// file flushed first; with live rows left out, under cosine the scale each row was written with (f32, NaN when not
+    /// known), then the rows that are not left out: those of nodes not live, and under cosine of unknown scale),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
     /// (level × (1 + M) × i32), in node order; since version 2, a byte saying which codes follow (0: none, 1: scalar,
     /// 2: binary), their fit (the code book's parameters) and one code row per node
     /// (<see cref="Quantize"/>). The snapshot's own integrity (its checksum) is the storage layer's job; the row
     /// checksums are the row file's.
     /// </remarks>
-    public void WriteSnapshot(Stream stream)
+    public void WriteSnapshot(Stream stream) => WriteSnapshot(stream, leaveOutLiveRows: false);
+
+    /// <summary>
+    /// <see cref="WriteSnapshot(Stream)"/>, leaving out the rows of live nodes when <paramref name="leaveOutLiveRows"/>
+    /// and the rows are in process memory: for an owner that stores every live node's vector elsewhere and gives them
+    /// back after loading (<see cref="RestoreRow"/>), so that vectors are not written twice. Nodes that are not live
+    /// keep their rows (walks still pass through deleted nodes); rows kept in a file are never written.
+    /// </summary>
+    public void WriteSnapshot(Stream stream, bool leaveOutLiveRows)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (RowsPending)
+        {
+            throw new InvalidOperationException("The graph still waits for the rows its snapshot left out.");
+        }
         EnterShared();
         try
         {
@@ -49,7 +63,8 @@ public sealed unsafe partial class HnswIndex
             BinaryPrimitives.WriteInt64LittleEndian(header[44..], Volatile.Read(ref _entry));
             BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
             BinaryPrimitives.WriteInt32LittleEndian(header[60..], (int)_dataType);
-            BinaryPrimitives.WriteInt32LittleEndian(header[64..], _rowFile is null ? 0 : 1);
+            int rowsFlag = _rowFile is not null ? 1 : leaveOutLiveRows ? 2 : 0;
+            BinaryPrimitives.WriteInt32LittleEndian(header[64..], rowsFlag);
             if (_rowFile is not null)
             {
                 _rowFile.Identity.TryWriteBytes(header[68..]);
@@ -67,9 +82,17 @@ public sealed unsafe partial class HnswIndex
             }
             else
             {
+                if (rowsFlag == 2 && _rowScales is not null)
+                {
+                    stream.Write(MemoryMarshal.AsBytes(_rowScales.AsSpan(0, count)));
+                }
+
                 for (int id = 0; id < count; id++)
                 {
-                    stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                    if (rowsFlag == 0 || !RowLeftOut(id))
+                    {
+                        stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                    }
                 }
             }
 
@@ -90,7 +113,10 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>Loads a graph written by <see cref="WriteSnapshot"/>.</summary>
+    /// <summary>
+    /// Loads a graph written by <see cref="WriteSnapshot(Stream, bool)"/>. When the snapshot left live nodes' rows out,
+    /// the graph is <see cref="RowsPending"/> until the caller gives them (<see cref="RestoreRow"/>, <see cref="CompleteRows"/>).
+    /// </summary>
     /// <param name="stream">The snapshot.</param>
     /// <param name="rows">
     /// The file the rows are in, for a graph that kept them in one (its snapshot holds their checksums only); for a
@@ -130,7 +156,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         int rowsFlag = BinaryPrimitives.ReadInt32LittleEndian(header[64..]);
-        if (rowsFlag is not (0 or 1))
+        if (rowsFlag is not (0 or 1) && !(rowsFlag == 2 && version >= 3))
         {
             throw new InvalidDataException($"HNSW snapshot has an unknown rows flag {rowsFlag}.");
         }
@@ -153,13 +179,17 @@ public sealed unsafe partial class HnswIndex
 
         try
         {
-            index.LoadBody(stream, header, count, rowsInFile ? rows : null);
+            index.LoadBody(stream, header, count, rowsInFile ? rows : null, liveRowsLeftOut: rowsFlag == 2);
             if (version >= 2)
             {
                 index.ReadCodes(stream, count);
             }
 
-            if (!rowsInFile && rows is not null)
+            if (rowsFlag == 2)
+            {
+                index.AwaitLiveRows(count, rows); // moved into the file, if one is given, once they are all there
+            }
+            else if (!rowsInFile && rows is not null)
             {
                 index.KeepRowsInFile(rows.Path, rows.Tier);
             }
@@ -173,11 +203,16 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void LoadBody(Stream stream, ReadOnlySpan<byte> header, int count, RowFileOptions? rowFile)
+    private void LoadBody(Stream stream, ReadOnlySpan<byte> header, int count, RowFileOptions? rowFile, bool liveRowsLeftOut)
     {
         stream.ReadExactly(_levels.AsSpan(0, count));
         stream.ReadExactly(_states.AsSpan(0, count));
         stream.ReadExactly(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
+        if (!liveRowsLeftOut)
+        {
+            _rowScales?.AsSpan(0, count).Fill(float.NaN); // rows as a snapshot holds them: the scale they were written with is not known
+        }
+
         if (rowFile is not null)
         {
             var checksums = new ulong[_capacity];
@@ -186,9 +221,17 @@ public sealed unsafe partial class HnswIndex
         }
         else
         {
+            if (_rowScales is not null && liveRowsLeftOut)
+            {
+                stream.ReadExactly(MemoryMarshal.AsBytes(_rowScales.AsSpan(0, count)));
+            }
+
             for (int id = 0; id < count; id++)
             {
-                stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                if (!liveRowsLeftOut || !RowLeftOut(id))
+                {
+                    stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
+                }
             }
         }
 

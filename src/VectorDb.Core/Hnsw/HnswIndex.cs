@@ -60,6 +60,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private int* _links0;
     private byte[] _levels;
     private byte[] _states;
+    private float[]? _rowScales; // cosine: the 1/norm each row was written with, NaN when unknown (a snapshot's rows); see LeftOutRows
     private int[] _inDegree; // layer-0 in-links per node, to find nodes pruning left unreachable
     private int[]?[] _upperLinks;
     private int _capacity;
@@ -115,6 +116,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _contextPool = new SearchContext?[Math.Max(4, 2 * Environment.ProcessorCount)];
         _levels = [];
         _states = [];
+        _rowScales = metric == DistanceMetric.Cosine ? [] : null;
         _inDegree = [];
         _upperLinks = [];
         _rowsAwaitFile = rowsInFile;
@@ -178,11 +180,12 @@ public sealed unsafe partial class HnswIndex : IDisposable
             try
             {
                 long n = Math.Min(_count, _capacity);
-                // Per node: row, prefix row, code row, layer-0 links, level and state bytes, in-degree, upper-links reference.
+                // Per node: row, prefix row, code row, layer-0 links, level and state bytes, in-degree, upper-links reference, row scale.
                 // Rows kept in a file are page cache, not process memory (RowDiskBytes); their checksums are.
                 long codeRow = _codeBook?.RowBytes ?? 0;
                 long row = _rowFile is null ? _rowBytes : sizeof(ulong);
-                long bytes = n * (row + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size);
+                long bytes = n * (row + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size
+                    + (_rowScales is null ? 0 : sizeof(float)));
                 for (int i = 0; i < n; i++)
                 {
                     if (_upperLinks[i] is { } upper)
@@ -523,6 +526,11 @@ public sealed unsafe partial class HnswIndex : IDisposable
         GrowCodes(capacity);
         Array.Resize(ref _levels, capacity);
         Array.Resize(ref _states, capacity);
+        if (_rowScales is not null)
+        {
+            Array.Resize(ref _rowScales, capacity);
+        }
+
         Array.Resize(ref _inDegree, capacity);
         Array.Resize(ref _upperLinks, capacity);
         Volatile.Write(ref _capacity, capacity);
