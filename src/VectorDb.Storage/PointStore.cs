@@ -302,12 +302,13 @@ internal sealed unsafe class PointStore : IDisposable
     /// <summary>
     /// Hands over the dense vectors of the records at <paramref name="addresses"/> (ascending, each a point's record as
     /// <see cref="ReadAll"/> found it, with nothing written since), with each address's index, in one pass over that
-    /// part of the log.
+    /// part of the log. A record that cannot be read (not a point's, not decodable, not there) goes to
+    /// <paramref name="unreadable"/> instead, and the pass goes on.
     /// </summary>
-    /// <exception cref="InvalidDataException">An address holds no point record.</exception>
-    public void ReadVectorsAt(ReadOnlySpan<long> addresses, Action<int, StoredPointVectors> vectors)
+    public void ReadVectorsAt(ReadOnlySpan<long> addresses, Action<int, StoredPointVectors> vectors, Action<int, InvalidDataException> unreadable)
     {
         ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(unreadable);
         if (addresses.IsEmpty)
         {
             return;
@@ -319,17 +320,17 @@ internal sealed unsafe class PointStore : IDisposable
         {
             while (next < addresses.Length && iterator.GetNext(out _))
             {
-                if (iterator.CurrentAddress != addresses[next])
+                for (; next < addresses.Length && addresses[next] < iterator.CurrentAddress; next++)
+                {
+                    unreadable(next, new InvalidDataException($"The point store holds no record at {addresses[next]}."));
+                }
+
+                if (next == addresses.Length || iterator.CurrentAddress != addresses[next])
                 {
                     continue;
                 }
 
                 var key = iterator.GetKey().AsReadOnlySpan();
-                if (key.Length == PartKeyBytes)
-                {
-                    throw new InvalidDataException($"The point store's record at {addresses[next]} is part of a payload, not a point.");
-                }
-
                 var value = iterator.GetValue().AsReadOnlySpan();
                 if (value.Length > buffer.Length)
                 {
@@ -337,14 +338,30 @@ internal sealed unsafe class PointStore : IDisposable
                 }
 
                 value.CopyTo(buffer);
-                vectors(next, Serialization.Deserialize<StoredPointVectors>(buffer.AsMemory(0, value.Length)));
+                StoredPointVectors? read = null;
+                try
+                {
+                    read = key.Length == PartKeyBytes
+                        ? throw new InvalidDataException($"The point store's record at {addresses[next]} is part of a payload, not a point.")
+                        : Serialization.Deserialize<StoredPointVectors>(buffer.AsMemory(0, value.Length));
+                }
+                catch (InvalidDataException e)
+                {
+                    unreadable(next, e);
+                }
+
+                if (read is not null)
+                {
+                    vectors(next, read);
+                }
+
                 next++;
             }
         }
 
-        if (next < addresses.Length)
+        for (; next < addresses.Length; next++)
         {
-            throw new InvalidDataException($"The point store holds no record at {addresses[next]}.");
+            unreadable(next, new InvalidDataException($"The point store holds no record at {addresses[next]}."));
         }
     }
 

@@ -337,7 +337,7 @@ public sealed partial class Collection
             {
                 if (space.Holds(node) && _table.Stored(node) is { } stored)
                 {
-                    _durable.Points.Upsert(Id, id, StoredValueFromRows(node, stored.Payload));
+                    StoreFromRows(id, node, stored.Payload);
                 }
             }
         }
@@ -417,12 +417,13 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// <see cref="StoredValue"/> with the vectors read back from the rows (a payload changed, a vector dropped): from
-    /// now on the store holds each row as it serves it, which a checkpoint that leaves rows out restores them from.
+    /// Stores a point with its vectors read back from the rows (its payload changed, a vector was dropped): from then
+    /// on the store holds each row as it serves it, which a checkpoint that leaves rows out restores them from. The
+    /// rows are told so only once the store holds the new value.
     /// </summary>
-    private StoredPointValue StoredValueFromRows(int node, Payload? payload)
+    private void StoreFromRows(PointId id, int node, Payload? payload)
     {
-        var vectors = ReadVectors(node);
+        _durable!.Points.Upsert(Id, id, StoredValue(node, ReadVectors(node), payload, _spaces));
         foreach (var space in _spaces.Dense.Values)
         {
             space.Graph.RowStoredAsServed(node);
@@ -435,8 +436,6 @@ public sealed partial class Collection
                 space.Graph.RowStoredAsServed(member);
             }
         }
-
-        return StoredValue(node, vectors, payload, _spaces);
     }
 
     /// <summary>What the point store keeps of a point: its node, vectors (and the graph nodes of its multivectors) and payload.</summary>

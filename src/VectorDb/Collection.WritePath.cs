@@ -111,7 +111,7 @@ public sealed partial class Collection : ICollectionState
         {
             foreach (var (id, node, next) in updated)
             {
-                _durable.Points.Upsert(Id, id, StoredValueFromRows(node, next));
+                StoreFromRows(id, node, next);
             }
         }
 

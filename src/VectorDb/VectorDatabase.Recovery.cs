@@ -210,23 +210,32 @@ public sealed partial class VectorDatabase
         }
 
         var graphs = ReadCheckpointGraphs(durable, manifest, folder, stored);
-
-        // Points of no collection: a drop or a snapshot restore that a crash interrupted. Their ids are below the
-        // manifest's next one, so no collection the log creates can take them.
-        foreach (var (collectionId, id) in orphans)
+        try
         {
-            durable.Points.Delete(collectionId, id);
-        }
+            // Points of no collection: a drop or a snapshot restore that a crash interrupted. Their ids are below the
+            // manifest's next one, so no collection the log creates can take them.
+            foreach (var (collectionId, id) in orphans)
+            {
+                durable.Points.Delete(collectionId, id);
+            }
 
-        bool rebuilt = false;
-        foreach (var entry in manifest.Collections)
+            bool rebuilt = false;
+            foreach (var entry in manifest.Collections)
+            {
+                var (collection, wasRebuilt) = LoadCollection(durable, entry, folder, stored[entry.Id], graphs[entry.Id].Take, rebuildIfDamaged: true);
+                rebuilt |= wasRebuilt;
+                _collections[entry.Name] = collection;
+            }
+
+            return rebuilt;
+        }
+        finally
         {
-            var (collection, wasRebuilt) = LoadCollection(durable, entry, folder, stored[entry.Id], graphs[entry.Id].Take, rebuildIfDamaged: true);
-            rebuilt |= wasRebuilt;
-            _collections[entry.Name] = collection;
+            foreach (var loaded in graphs.Values)
+            {
+                loaded.Dispose(); // the graphs of collections not made (a failure on the way); taken ones are the collections'
+            }
         }
-
-        return rebuilt;
     }
 
     /// <summary>
@@ -237,17 +246,23 @@ public sealed partial class VectorDatabase
     private static Dictionary<uint, LoadedGraphs> ReadCheckpointGraphs(
         DurableStore durable, CheckpointManifest manifest, string folder, Dictionary<uint, Dictionary<PointId, RecoveredPoint>> stored)
     {
-        var loaded = manifest.Collections.ToDictionary(
-            entry => entry.Id,
-            entry => LoadedGraphs.Read(() => ReadGraphs(entry, folder, entry.Config.ToOptions(), durable)));
-        var waiting = loaded.Where(pair => pair.Value.Waiting).Select(pair => pair.Key).ToList();
-        var records = waiting
-            .SelectMany(collectionId => stored[collectionId].Values.Select(point => (point.StoreAddress, CollectionId: collectionId)))
-            .OrderBy(record => record.StoreAddress)
-            .ToArray();
+        var loaded = new Dictionary<uint, LoadedGraphs>();
         try
         {
-            durable.Points.ReadVectorsAt(records.Select(record => record.StoreAddress).ToArray(), (i, vectors) => loaded[records[i].CollectionId].Fill(vectors));
+            foreach (var entry in manifest.Collections)
+            {
+                loaded[entry.Id] = LoadedGraphs.Read(() => ReadGraphs(entry, folder, entry.Config.ToOptions(), durable));
+            }
+
+            var waiting = loaded.Where(pair => pair.Value.Waiting).Select(pair => pair.Key).ToList();
+            var records = waiting
+                .SelectMany(collectionId => stored[collectionId].Values.Select(point => (point.StoreAddress, CollectionId: collectionId)))
+                .OrderBy(record => record.StoreAddress)
+                .ToArray();
+            durable.Points.ReadVectorsAt(
+                records.Select(record => record.StoreAddress).ToArray(),
+                (i, vectors) => loaded[records[i].CollectionId].Fill(vectors),
+                (i, error) => loaded[records[i].CollectionId].Fail(error));
             foreach (uint collectionId in waiting)
             {
                 loaded[collectionId].Complete();
@@ -362,7 +377,7 @@ public sealed partial class VectorDatabase
             foreach (var (name, file) in files)
             {
                 using var snapshot = ChecksummedFile.OpenVerified(System.IO.Path.Combine(folder, file));
-                graphs[name] = HnswIndex.ReadSnapshot(snapshot, RowsOf(name));
+                graphs[name] = HnswIndex.ReadSnapshot(snapshot, RowsOf(name), rowsGivenBack: true);
             }
         }
         catch
@@ -425,16 +440,15 @@ public sealed partial class VectorDatabase
         public static LoadedGraphs Read(Func<Dictionary<string, HnswIndex>> read)
         {
             var loaded = new LoadedGraphs();
-            try
-            {
-                loaded._graphs = read();
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException)
-            {
-                loaded._error = e;
-            }
-
+            loaded.Try(() => loaded._graphs = read());
             return loaded;
+        }
+
+        /// <summary>Keeps <paramref name="error"/> in place of the graphs (the first one met).</summary>
+        public void Fail(Exception error)
+        {
+            Dispose();
+            _error ??= error;
         }
 
         /// <summary>Gives the graphs a point's vectors; a disagreement is kept as the error.</summary>
@@ -460,7 +474,7 @@ public sealed partial class VectorDatabase
         {
             if (_graphs is not { } graphs)
             {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error!);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error ?? new InvalidOperationException("The graphs were taken already."));
                 throw new UnreachableException();
             }
 
@@ -484,10 +498,9 @@ public sealed partial class VectorDatabase
             {
                 action();
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException)
             {
-                Dispose();
-                _error = e;
+                Fail(e);
             }
         }
     }

@@ -36,7 +36,9 @@ public sealed class LeftOutRowsTests
         int scales = metric == DistanceMetric.Cosine ? 600 * sizeof(float) : 0;
         Assert.Equal(whole.Length - liveRows + scales, lean.Length);
 
-        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(lean));
+        Assert.Throws<InvalidDataException>(() => HnswIndex.ReadSnapshot(new MemoryStream(lean))); // only for a caller that gives the rows back
+        Assert.Equal(2, BitConverter.ToInt32(whole, 8)); // a snapshot holding its rows keeps the version older readers read
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(lean), null, rowsGivenBack: true);
         Assert.True(loaded.RowsPending);
         Assert.Throws<InvalidOperationException>(() => loaded.WriteSnapshot(new MemoryStream()));
         for (int id = 0; id < 600; id++)
@@ -63,7 +65,7 @@ public sealed class LeftOutRowsTests
     {
         var data = HnswIndexTests.Gaussian(100, Dimensions, seed: 8);
         using var index = HnswIndexTests.Build(DistanceMetric.Cosine, data);
-        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)));
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)), null, rowsGivenBack: true);
 
         // Twice the stored vector would give the same row after normalising; the recorded scale gives twice the row.
         var doubled = data[0].ToArray().Select(x => 2 * x).ToArray();
@@ -92,7 +94,7 @@ public sealed class LeftOutRowsTests
         var served = new float[Dimensions];
         index.CopyVector(7, served);
         index.RowStoredAsServed(7); // its owner rewrote the stored point from the rows
-        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)));
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)), null, rowsGivenBack: true);
         for (int id = 0; id < 50; id++)
         {
             loaded.RestoreRow(id, id == 7 ? served : data[id]);
@@ -109,7 +111,7 @@ public sealed class LeftOutRowsTests
         using var index = HnswIndexTests.Build(DistanceMetric.Cosine, data);
         using var fromWhole = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: false)));
         fromWhole.Add(data[0]); // written now: its scale is known
-        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(fromWhole, leaveOutLiveRows: true)));
+        using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(fromWhole, leaveOutLiveRows: true)), null, rowsGivenBack: true);
 
         Assert.True(loaded.RowsPending);
         Assert.Throws<InvalidDataException>(() => loaded.RestoreRow(5, data[5])); // its row is in the snapshot
@@ -126,7 +128,7 @@ public sealed class LeftOutRowsTests
         index.Delete(3);
         byte[] lean = Snapshot(index, leaveOutLiveRows: true);
 
-        using var missing = HnswIndex.ReadSnapshot(new MemoryStream(lean));
+        using var missing = HnswIndex.ReadSnapshot(new MemoryStream(lean), null, rowsGivenBack: true);
         for (int id = 0; id < 49; id++)
         {
             if (id != 3)
@@ -137,7 +139,7 @@ public sealed class LeftOutRowsTests
 
         Assert.Contains("1 live nodes", Assert.Throws<InvalidDataException>(missing.CompleteRows).Message);
 
-        using var twice = HnswIndex.ReadSnapshot(new MemoryStream(lean));
+        using var twice = HnswIndex.ReadSnapshot(new MemoryStream(lean), null, rowsGivenBack: true);
         twice.RestoreRow(0, data[0]);
         Assert.Throws<InvalidDataException>(() => twice.RestoreRow(0, data[0]));
         Assert.Throws<InvalidDataException>(() => twice.RestoreRow(3, data[3])); // deleted: not waiting
@@ -153,7 +155,7 @@ public sealed class LeftOutRowsTests
         {
             var data = HnswIndexTests.Gaussian(300, Dimensions, seed: 11);
             using var index = HnswIndexTests.Build(DistanceMetric.Euclid, data);
-            using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)), new RowFileOptions(path, MemoryTier.Cached));
+            using var loaded = HnswIndex.ReadSnapshot(new MemoryStream(Snapshot(index, leaveOutLiveRows: true)), new RowFileOptions(path, MemoryTier.Cached), rowsGivenBack: true);
             Assert.Null(loaded.RowsPath);
             for (int id = 0; id < 300; id++)
             {

@@ -21,9 +21,17 @@ public sealed unsafe partial class HnswIndex
     /// </summary>
     public void RowStoredAsServed(int id)
     {
-        if (_rowScales is { } scales && (uint)id < (uint)scales.Length)
+        EnterShared(); // a resize copies the scales under the exclusive lock
+        try
         {
-            scales[id] = 1f;
+            if (_rowScales is { } scales && (uint)id < (uint)scales.Length)
+            {
+                scales[id] = 1f;
+            }
+        }
+        finally
+        {
+            _resizeLock.ExitReadLock();
         }
     }
 
@@ -84,7 +92,7 @@ public sealed unsafe partial class HnswIndex
     /// Whether a snapshot leaves a node's row out: a live node's, unless (cosine) the scale it was written with is not
     /// known, which a row loaded from an older snapshot is in.
     /// </summary>
-    private bool RowLeftOut(int id) => _states[id] == StateLive && !(_rowScales is not null && float.IsNaN(_rowScales[id]));
+    private static bool RowLeftOut(byte state, float[]? scales, int id) => state == StateLive && !(scales is not null && float.IsNaN(scales[id]));
 
     /// <summary>Marks the nodes whose rows the snapshot left out as waiting for them (states as the snapshot wrote them).</summary>
     private void AwaitLiveRows(int count, RowFileOptions? rowFileAfterRestore)
@@ -92,7 +100,7 @@ public sealed unsafe partial class HnswIndex
         _rowsPending = new bool[count];
         for (int id = 0; id < count; id++)
         {
-            if (RowLeftOut(id))
+            if (RowLeftOut(_states[id], _rowScales, id))
             {
                 _rowsPending[id] = true;
                 _pendingRowCount++;

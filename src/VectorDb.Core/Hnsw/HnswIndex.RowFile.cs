@@ -192,7 +192,7 @@ public sealed unsafe partial class HnswIndex
     }
 }
 
-/// <summary>Where a graph's rows are when it keeps them in a file (<see cref="HnswIndex.KeepRowsInFile"/>, <see cref="HnswIndex.ReadSnapshot"/>).</summary>
+/// <summary>Where a graph's rows are when it keeps them in a file (<see cref="HnswIndex.KeepRowsInFile"/>, <see cref="HnswIndex.ReadSnapshot(Stream, RowFileOptions?)"/>).</summary>
 /// <param name="Path">The row file.</param>
 /// <param name="Tier">How it is used: <see cref="MemoryTier.Cached"/> reads it through (checking it) on load, <see cref="MemoryTier.Cold"/> does not.</param>
 public sealed record RowFileOptions(string Path, MemoryTier Tier);

@@ -8,6 +8,7 @@ public sealed unsafe partial class HnswIndex
 {
     private const ulong SnapshotMagic = 0x31_57_53_4E_48_42_44_56; // "VDBHNSW1" little-endian
     private const int SnapshotVersion = 3; // 3 may leave live nodes' rows out (rows flag 2); 2 added the codes section; 1 is read as a snapshot without codes
+    private const int SnapshotVersionWithRows = 2; // what a snapshot that leaves no rows out is written as, so that older readers still read it
     private const int SnapshotHeaderBytes = 96;
     private const int CodeRowsPerChunk = 1 << 16; // code rows written or read per span: spans stop at 2 GiB
 
@@ -45,14 +46,21 @@ public sealed unsafe partial class HnswIndex
         {
             throw new InvalidOperationException("The graph still waits for the rows its snapshot left out.");
         }
+
         EnterShared();
         try
         {
             int count = Math.Min(_count, _capacity);
+            int rowsFlag = _rowFile is not null ? 1 : leaveOutLiveRows ? 2 : 0;
+
+            // Which rows are left out is decided once, from copies: a state read twice could change in between (the
+            // shared lock lets nodes be published or retired) and shift every byte after it.
+            byte[] states = rowsFlag == 2 ? _states.AsSpan(0, count).ToArray() : _states;
+            float[]? scales = rowsFlag == 2 ? _rowScales?.AsSpan(0, count).ToArray() : null;
             Span<byte> header = stackalloc byte[SnapshotHeaderBytes];
             header.Clear();
             BinaryPrimitives.WriteUInt64LittleEndian(header, SnapshotMagic);
-            BinaryPrimitives.WriteInt32LittleEndian(header[8..], SnapshotVersion);
+            BinaryPrimitives.WriteInt32LittleEndian(header[8..], rowsFlag == 2 ? SnapshotVersion : SnapshotVersionWithRows);
             BinaryPrimitives.WriteInt32LittleEndian(header[12..], _dimensions);
             BinaryPrimitives.WriteInt32LittleEndian(header[16..], (int)Metric);
             BinaryPrimitives.WriteInt32LittleEndian(header[20..], _m);
@@ -63,7 +71,6 @@ public sealed unsafe partial class HnswIndex
             BinaryPrimitives.WriteInt64LittleEndian(header[44..], Volatile.Read(ref _entry));
             BinaryPrimitives.WriteInt64LittleEndian(header[52..], Interlocked.Read(ref _levelCounter));
             BinaryPrimitives.WriteInt32LittleEndian(header[60..], (int)_dataType);
-            int rowsFlag = _rowFile is not null ? 1 : leaveOutLiveRows ? 2 : 0;
             BinaryPrimitives.WriteInt32LittleEndian(header[64..], rowsFlag);
             if (_rowFile is not null)
             {
@@ -73,7 +80,7 @@ public sealed unsafe partial class HnswIndex
             stream.Write(header);
 
             stream.Write(_levels.AsSpan(0, count));
-            stream.Write(_states.AsSpan(0, count));
+            stream.Write(states.AsSpan(0, count));
             stream.Write(MemoryMarshal.AsBytes(_inDegree.AsSpan(0, count)));
             if (_rowFile is not null)
             {
@@ -82,14 +89,14 @@ public sealed unsafe partial class HnswIndex
             }
             else
             {
-                if (rowsFlag == 2 && _rowScales is not null)
+                if (scales is not null)
                 {
-                    stream.Write(MemoryMarshal.AsBytes(_rowScales.AsSpan(0, count)));
+                    stream.Write(MemoryMarshal.AsBytes(scales.AsSpan()));
                 }
 
                 for (int id = 0; id < count; id++)
                 {
-                    if (rowsFlag == 0 || !RowLeftOut(id))
+                    if (rowsFlag == 0 || !RowLeftOut(states[id], scales, id))
                     {
                         stream.Write(new ReadOnlySpan<byte>(VectorPointer(id), _dimensions * _elementBytes));
                     }
@@ -113,10 +120,7 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>
-    /// Loads a graph written by <see cref="WriteSnapshot(Stream, bool)"/>. When the snapshot left live nodes' rows out,
-    /// the graph is <see cref="RowsPending"/> until the caller gives them (<see cref="RestoreRow"/>, <see cref="CompleteRows"/>).
-    /// </summary>
+    /// <summary>Loads a graph written by <see cref="WriteSnapshot(Stream)"/> (a snapshot that holds its rows, or keeps them in a file).</summary>
     /// <param name="stream">The snapshot.</param>
     /// <param name="rows">
     /// The file the rows are in, for a graph that kept them in one (its snapshot holds their checksums only); for a
@@ -124,7 +128,14 @@ public sealed unsafe partial class HnswIndex
     /// </param>
     /// <exception cref="InvalidDataException">The stream is not a snapshot of a supported version, or is inconsistent,
     /// or its rows are in a file not given, too short, or (<see cref="MemoryTier.Cached"/>) failing their checksums.</exception>
-    public static HnswIndex ReadSnapshot(Stream stream, RowFileOptions? rows = null)
+    public static HnswIndex ReadSnapshot(Stream stream, RowFileOptions? rows = null) => ReadSnapshot(stream, rows, rowsGivenBack: false);
+
+    /// <summary>
+    /// <see cref="ReadSnapshot(Stream, RowFileOptions?)"/>, also reading a snapshot that left live nodes' rows out when
+    /// the caller gives them back (<paramref name="rowsGivenBack"/>); such a graph is <see cref="RowsPending"/> until then.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Also: the snapshot left its rows out and <paramref name="rowsGivenBack"/> is false.</exception>
+    public static HnswIndex ReadSnapshot(Stream stream, RowFileOptions? rows, bool rowsGivenBack)
     {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> header = stackalloc byte[SnapshotHeaderBytes];
@@ -159,6 +170,11 @@ public sealed unsafe partial class HnswIndex
         if (rowsFlag is not (0 or 1) && !(rowsFlag == 2 && version >= 3))
         {
             throw new InvalidDataException($"HNSW snapshot has an unknown rows flag {rowsFlag}.");
+        }
+
+        if (rowsFlag == 2 && !rowsGivenBack)
+        {
+            throw new InvalidDataException("The HNSW snapshot left its live nodes' rows out (a checkpoint's, whose point store holds them); it can only be loaded by one that gives them back.");
         }
 
         bool rowsInFile = rowsFlag == 1;
@@ -228,7 +244,7 @@ public sealed unsafe partial class HnswIndex
 
             for (int id = 0; id < count; id++)
             {
-                if (!liveRowsLeftOut || !RowLeftOut(id))
+                if (!liveRowsLeftOut || !RowLeftOut(_states[id], _rowScales, id))
                 {
                     stream.ReadExactly(new Span<byte>(VectorPointer(id), _dimensions * _elementBytes));
                 }
