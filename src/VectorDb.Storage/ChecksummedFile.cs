@@ -9,26 +9,14 @@ namespace VectorDb.Storage;
 /// </summary>
 internal static class ChecksummedFile
 {
-    private const ulong TrailerMagic = 0x4B_43_45_48_43_42_44_56; // "VDBCHECK"
-    private const int TrailerBytes = 24;
+    internal const ulong TrailerMagic = 0x4B_43_45_48_43_42_44_56; // "VDBCHECK"
+    internal const int TrailerBytes = 24;
 
     /// <summary>Writes <paramref name="path"/> through a temporary file, fsyncs it, renames it into place and fsyncs the directory.</summary>
     public static void Write(string path, Action<Stream> writeContent)
     {
-        string temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-        {
-            var hashing = new HashingStream(file);
-            writeContent(hashing);
-            Span<byte> trailer = stackalloc byte[TrailerBytes];
-            BinaryPrimitives.WriteInt64LittleEndian(trailer, hashing.Length);
-            BinaryPrimitives.WriteUInt64LittleEndian(trailer[8..], hashing.Hash.GetCurrentHashAsUInt64());
-            BinaryPrimitives.WriteUInt64LittleEndian(trailer[16..], TrailerMagic);
-            file.Write(trailer);
-            file.Flush(flushToDisk: true);
-        }
-
-        DirectorySync.MoveIntoPlace(temporary, path);
+        using var file = CapturedFile.Capture(path, writeContent, CaptureBudget.None);
+        file.Complete();
     }
 
     /// <summary>Verifies the whole file, then opens its content (without the trailer) for reading.</summary>
@@ -121,44 +109,5 @@ internal static class ChecksummedFile
 
             base.Dispose(disposing);
         }
-    }
-
-    /// <summary>Write-only pass-through that hashes what goes by.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
-    {
-        public Crc64 Hash { get; } = new();
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => _length;
-            set => throw new NotSupportedException();
-        }
-
-        private long _length;
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            Hash.Append(buffer);
-            inner.Write(buffer);
-            _length += buffer.Length;
-        }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

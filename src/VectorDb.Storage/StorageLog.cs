@@ -23,8 +23,8 @@ internal static partial class StorageLog
     [LoggerMessage(6, LogLevel.Information, "Recovered {Collections} collections with {Points} points from checkpoint {Sequence} and {Records} log records in {Milliseconds} ms")]
     public static partial void Recovered(ILogger logger, int collections, long points, long sequence, long records, long milliseconds);
 
-    [LoggerMessage(7, LogLevel.Information, "Checkpoint {Sequence} written in {Milliseconds} ms (log address {Address})")]
-    public static partial void CheckpointWritten(ILogger logger, long sequence, long milliseconds, long address);
+    [LoggerMessage(7, LogLevel.Information, "Checkpoint {Sequence} written in {Milliseconds} ms, writers held out {HeldOutMilliseconds} ms, {CapturedBytes} bytes copied for it (log address {Address})")]
+    public static partial void CheckpointWritten(ILogger logger, long sequence, long milliseconds, long address, long heldOutMilliseconds, long capturedBytes);
 
     [LoggerMessage(8, LogLevel.Error, "Checkpoint failed; the write-ahead log keeps every write until one succeeds")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);

@@ -32,6 +32,12 @@ public sealed record StorageOptions
     /// </summary>
     public long MinFreeDiskBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Memory a checkpoint may copy the graphs' snapshots into while writers are kept out, so that they wait for a
+    /// memory copy rather than the disk; what does not fit is written to disk with writers kept out. 0: always the disk.
+    /// </summary>
+    public long CheckpointCaptureBytes { get; init; } = 512L << 20;
+
     /// <summary>Take a checkpoint when the database is disposed, so the next open replays nothing.</summary>
     public bool CheckpointOnDispose { get; init; } = true;
 
@@ -50,6 +56,11 @@ public sealed record StorageOptions
         if (CheckpointLogBytes < 1 << 20)
         {
             throw new InvalidRequestException($"CheckpointLogBytes must be at least 1 MiB, got {CheckpointLogBytes}.");
+        }
+
+        if (CheckpointCaptureBytes < 0)
+        {
+            throw new InvalidRequestException($"CheckpointCaptureBytes must not be negative, got {CheckpointCaptureBytes}.");
         }
 
         if (MinFreeDiskBytes < 0)

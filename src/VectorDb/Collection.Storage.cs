@@ -33,14 +33,14 @@ public sealed partial class Collection
     /// written straight to their files: a tenant index's graphs hold copies of its points' vectors. Sparse vectors are
     /// in the point store, from which their postings are rebuilt on load.
     /// </summary>
-    CollectionManifest ICheckpointed.WriteCheckpoint(string folder)
+    CollectionManifest ICheckpointed.WriteCheckpoint(string folder, CheckpointFiles files)
     {
         string? snapshotFile = null;
         var vectorFiles = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, graph) in _spaces.Dense.Select(s => (s.Key, s.Value.Graph)).Concat(_spaces.Multi.Select(s => (s.Key, s.Value.Graph))))
         {
             string file = name.Length == 0 ? $"collection-{Id}.hnsw" : $"collection-{Id}.vector-{vectorFiles.Count}.hnsw";
-            ChecksummedFile.Write(Path.Combine(folder, file), stream => graph.WriteSnapshot(stream, leaveOutLiveRows: true)); // the point store has them
+            files.Capture(Path.Combine(folder, file), stream => graph.WriteSnapshot(stream, leaveOutLiveRows: true)); // the point store has the rows
             if (name.Length == 0)
             {
                 snapshotFile = file;
@@ -62,7 +62,7 @@ public sealed partial class Collection
         foreach (string key in _payloadIndexes.KeysWithLinksToSave())
         {
             string linksFile = $"collection-{Id}.{linksFiles.Count}.links";
-            ChecksummedFile.Write(Path.Combine(folder, linksFile), stream => _payloadIndexes.WriteLinks(key, stream));
+            files.Capture(Path.Combine(folder, linksFile), stream => _payloadIndexes.WriteLinks(key, stream));
             linksFiles[key] = linksFile;
         }
 

@@ -12,6 +12,9 @@ internal interface ICheckpointed
     /// <summary>Points it holds now.</summary>
     int PointCount { get; }
 
-    /// <summary>Writes its files into <paramref name="folder"/> and returns its manifest entry; writers are kept out meanwhile.</summary>
-    CollectionManifest WriteCheckpoint(string folder);
+    /// <summary>
+    /// Takes its files for <paramref name="folder"/> through <paramref name="files"/> (captured now, written once writers
+    /// are back) and returns its manifest entry; writers are kept out meanwhile.
+    /// </summary>
+    CollectionManifest WriteCheckpoint(string folder, CheckpointFiles files);
 }
