@@ -25,6 +25,7 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--query-timeout-seconds"] = "VectorDb:QueryTimeoutSeconds",
     ["--checkpoint-interval-seconds"] = "VectorDb:CheckpointIntervalSeconds",
     ["--point-store-memory-mb"] = "VectorDb:PointStoreMemoryMb",
+    ["--checkpoint-capture-mb"] = "VectorDb:CheckpointCaptureMb",
 });
 var options = builder.Configuration.GetSection("VectorDb").Get<ServerOptions>() ?? new ServerOptions();
 var endpoints = ServerEndpoints.Configure(builder, options);

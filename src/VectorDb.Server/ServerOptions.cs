@@ -50,12 +50,19 @@ public sealed class ServerOptions
     /// </summary>
     public int PointStoreMemoryMb { get; set; } = (int)(StorageOptions.Default.PointStoreMemoryBytes >> 20);
 
+    /// <summary>
+    /// MiB a checkpoint may copy the graphs' snapshots into while writers wait, so that they wait for a memory copy and
+    /// not the disk; 0 writes them to disk with writers kept out (<c>--checkpoint-capture-mb</c>).
+    /// </summary>
+    public int CheckpointCaptureMb { get; set; } = (int)(StorageOptions.Default.CheckpointCaptureBytes >> 20);
+
     /// <summary>The storage settings these options describe.</summary>
     internal StorageOptions ToStorageOptions() => new()
     {
         CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds),
         CheckpointLogBytes = CheckpointLogBytes,
         PointStoreMemoryBytes = (long)PointStoreMemoryMb << 20,
+        CheckpointCaptureBytes = (long)CheckpointCaptureMb << 20,
     };
 
     /// <summary>Throws <see cref="InvalidRequestException"/> when <paramref name="value"/> of <paramref name="what"/> exceeds <paramref name="max"/>.</summary>

@@ -12,7 +12,7 @@ namespace VectorDb.Storage;
 /// </summary>
 internal sealed unsafe class CaptureBudget(long bytes) : IDisposable
 {
-    /// <summary>Bytes of one chunk.</summary>
+    /// <summary>Bytes of the largest chunk, the one prepared ahead.</summary>
     public const int ChunkBytes = 4 << 20;
 
     private readonly Stack<nint> _ready = new();
@@ -23,35 +23,47 @@ internal sealed unsafe class CaptureBudget(long bytes) : IDisposable
     /// <summary>Bytes not yet handed out (chunks prepared ahead count as free).</summary>
     public long Remaining { get; private set; } = bytes;
 
-    /// <summary>Allocates and touches chunks for about <paramref name="expectedBytes"/> ahead (within the budget), before writers are kept out.</summary>
+    /// <summary>
+    /// Allocates and touches chunks of <see cref="ChunkBytes"/> for about <paramref name="expectedBytes"/> ahead (within
+    /// the budget), before writers are kept out; stops early, without failing, when memory is short.
+    /// </summary>
     public void Prepare(long expectedBytes)
     {
         long chunks = Math.Min(expectedBytes, Remaining) / ChunkBytes;
         while (_ready.Count < chunks)
         {
-            void* chunk = NativeMemory.Alloc(ChunkBytes);
+            void* chunk;
+            try
+            {
+                chunk = NativeMemory.Alloc(ChunkBytes);
+            }
+            catch (OutOfMemoryException)
+            {
+                return; // the copy will touch fresh memory instead
+            }
+
             NativeMemory.Clear(chunk, ChunkBytes);
             _ready.Push((nint)chunk);
         }
     }
 
-    /// <summary>A chunk (prepared, or allocated now), or 0 when the budget is spent.</summary>
-    public nint TryRent()
+    /// <summary>A chunk of <paramref name="size"/> bytes (at most <see cref="ChunkBytes"/>; prepared, or allocated now), or 0 when the budget is spent.</summary>
+    public nint TryRent(int size)
     {
-        if (Remaining < ChunkBytes)
+        if (Remaining < size)
         {
             return 0;
         }
 
-        Remaining -= ChunkBytes;
-        return _ready.TryPop(out nint chunk) ? chunk : (nint)NativeMemory.Alloc(ChunkBytes);
+        Remaining -= size;
+        return size == ChunkBytes && _ready.TryPop(out nint chunk) ? chunk : (nint)NativeMemory.Alloc((nuint)size);
     }
 
     /// <summary>Frees a chunk <see cref="TryRent"/> handed out.</summary>
-    public void Return(nint chunk)
+    public void Return(nint chunk, int size)
     {
         NativeMemory.Free((void*)chunk);
-        Remaining += ChunkBytes;
+        Remaining += size;
     }
 
     /// <summary>Frees the chunks prepared and never rented.</summary>
@@ -72,13 +84,14 @@ internal sealed unsafe class CaptureBudget(long bytes) : IDisposable
 /// </summary>
 internal sealed unsafe class CapturedFile : Stream
 {
-    private const int ChunkBytes = CaptureBudget.ChunkBytes;
+    private const int FirstChunkBytes = 64 << 10; // chunks grow ×4 up to CaptureBudget.ChunkBytes: a small file takes little of the budget
 
     private readonly string _path;
     private readonly CaptureBudget _budget;
-    private readonly List<nint> _chunks = [];
-    private int _lastChunkUsed = ChunkBytes; // bytes used in the last chunk: full, so the first write takes one
+    private readonly List<(nint Pointer, int Size)> _chunks = [];
+    private int _lastChunkUsed; // bytes used in the last chunk
     private long _length;
+    private bool _disposed;
     private FileStream? _file;
     private Crc64? _hash;
     private bool _completed;
@@ -101,13 +114,13 @@ internal sealed unsafe class CapturedFile : Stream
         }
     }
 
-    /// <summary>Bytes of content held in memory.</summary>
-    public long MemoryBytes => _chunks.Count * (long)ChunkBytes;
+    /// <summary>Bytes of content held in memory (0 once spilled to the file).</summary>
+    public long CapturedBytes => _chunks.Count == 0 ? 0 : _chunks.Sum(chunk => (long)chunk.Size) - _chunks[^1].Size + _lastChunkUsed;
 
     /// <summary>Writes what memory holds, the trailer {length, CRC-64, magic}, fsyncs, renames into place and fsyncs the directory.</summary>
     public void Complete()
     {
-        ObjectDisposedException.ThrowIf(_completed, this);
+        ObjectDisposedException.ThrowIf(_completed || _disposed, this);
         Spill();
         Span<byte> trailer = stackalloc byte[ChecksummedFile.TrailerBytes];
         BinaryPrimitives.WriteInt64LittleEndian(trailer, _length);
@@ -139,24 +152,27 @@ internal sealed unsafe class CapturedFile : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        ObjectDisposedException.ThrowIf(_completed || _disposed, this);
         _length += buffer.Length;
         while (_file is null && !buffer.IsEmpty)
         {
-            if (_lastChunkUsed == ChunkBytes)
+            if (_chunks.Count == 0 || _lastChunkUsed == _chunks[^1].Size)
             {
-                nint chunk = _budget.TryRent();
+                int size = _chunks.Count == 0 ? FirstChunkBytes : Math.Min(_chunks[^1].Size * 4, CaptureBudget.ChunkBytes);
+                nint chunk = _budget.TryRent(size);
                 if (chunk == 0)
                 {
                     Spill(); // the budget is spent: the file from here on
                     break;
                 }
 
-                _chunks.Add(chunk);
+                _chunks.Add((chunk, size));
                 _lastChunkUsed = 0;
             }
 
-            int copied = Math.Min(buffer.Length, ChunkBytes - _lastChunkUsed);
-            buffer[..copied].CopyTo(new Span<byte>((byte*)_chunks[^1] + _lastChunkUsed, copied));
+            var (pointer, chunkSize) = _chunks[^1];
+            int copied = Math.Min(buffer.Length, chunkSize - _lastChunkUsed);
+            buffer[..copied].CopyTo(new Span<byte>((byte*)pointer + _lastChunkUsed, copied));
             _lastChunkUsed += copied;
             buffer = buffer[copied..];
         }
@@ -182,12 +198,27 @@ internal sealed unsafe class CapturedFile : Stream
 
     protected override void Dispose(bool disposing)
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         FreeChunks();
         if (_file is not null)
         {
-            _file.Dispose();
-            _file = null;
-            File.Delete(Temporary); // never completed
+            try
+            {
+                _file.Dispose(); // flushes what it buffered: may fail on a full disk, and the file goes anyway
+            }
+            catch (IOException)
+            {
+            }
+            finally
+            {
+                _file = null;
+                File.Delete(Temporary); // never completed
+            }
         }
 
         base.Dispose(disposing);
@@ -207,7 +238,7 @@ internal sealed unsafe class CapturedFile : Stream
         _hash = new Crc64();
         for (int i = 0; i < _chunks.Count; i++)
         {
-            var chunk = new ReadOnlySpan<byte>((byte*)_chunks[i], i == _chunks.Count - 1 ? _lastChunkUsed : ChunkBytes);
+            var chunk = new ReadOnlySpan<byte>((byte*)_chunks[i].Pointer, i == _chunks.Count - 1 ? _lastChunkUsed : _chunks[i].Size);
             _hash.Append(chunk);
             _file.Write(chunk);
         }
@@ -217,11 +248,12 @@ internal sealed unsafe class CapturedFile : Stream
 
     private void FreeChunks()
     {
-        foreach (nint chunk in _chunks)
+        foreach (var (pointer, size) in _chunks)
         {
-            _budget.Return(chunk);
+            _budget.Return(pointer, size);
         }
 
         _chunks.Clear();
+        _lastChunkUsed = 0;
     }
 }

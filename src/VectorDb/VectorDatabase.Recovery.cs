@@ -16,6 +16,10 @@ public sealed partial class VectorDatabase
     /// recovery loads the newest valid checkpoint (graph snapshots, not a rebuild), replays the write-ahead log
     /// after it, and checks that every graph agrees with the point store before serving.
     /// </summary>
+    /// <remarks>
+    /// Raises the process's thread-pool minimum to 16 worker threads (never lowers it): the point store (FASTER) blocks
+    /// pool threads on its I/O, and with the default of one per core a checkpoint waited about a second for the pool to grow.
+    /// </remarks>
     /// <param name="path">Data directory; created if missing. One process at a time.</param>
     /// <param name="options">Commit and checkpoint settings; <see cref="StorageOptions.Default"/> when null.</param>
     /// <param name="logger">Receives recovery and checkpoint messages.</param>

@@ -69,13 +69,13 @@ public static partial class CheckpointStallCommand
                 ["quiet"] = Percentiles(quiet),
                 ["checkpoints_running"] = Percentiles(busy),
                 ["checkpoints"] = logger.HeldOut.Count,
-                ["held_out_ms_median"] = Timing.Median(logger.HeldOut),
+                ["held_out_ms_median"] = logger.HeldOut.Count == 0 ? 0 : Timing.Median(logger.HeldOut),
                 ["held_out_ms_max"] = logger.HeldOut.DefaultIfEmpty(0).Max(),
                 ["copied_bytes"] = logger.Copied.DefaultIfEmpty(0).Max(),
             };
             modes.Add(mode);
             Console.Error.WriteLine($"capture {capture >> 20} MiB: quiet {Describe(quiet)}; checkpoints running {Describe(busy)}; "
-                + $"{logger.HeldOut.Count} checkpoints held writers out {Timing.Median(logger.HeldOut):F0} ms (median), {logger.HeldOut.DefaultIfEmpty(0).Max():F0} ms (max)");
+                + $"{logger.HeldOut.Count} checkpoints held writers out {mode["held_out_ms_median"]} ms (median), {logger.HeldOut.DefaultIfEmpty(0).Max():F0} ms (max)");
         }
 
         var report = new Dictionary<string, object>

@@ -20,8 +20,8 @@ internal sealed class CheckpointFiles : IDisposable
         _budget.Prepare(expectedBytes);
     }
 
-    /// <summary>Bytes held in memory until <see cref="Complete"/>.</summary>
-    public long MemoryBytes => _files.Sum(file => file.MemoryBytes);
+    /// <summary>Bytes of content held in memory until <see cref="Complete"/>.</summary>
+    public long CapturedBytes => _files.Sum(file => file.CapturedBytes);
 
     /// <summary>Takes the content <paramref name="writeContent"/> writes for <paramref name="path"/>.</summary>
     public void Capture(string path, Action<Stream> writeContent) => _files.Add(CapturedFile.Capture(path, writeContent, _budget));
@@ -44,7 +44,7 @@ internal sealed class CheckpointFiles : IDisposable
     {
         foreach (var file in _files)
         {
-            file.Dispose();
+            file.Dispose(); // never throws: a failed checkpoint frees every file's memory
         }
 
         _files.Clear();

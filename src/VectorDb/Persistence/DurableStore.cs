@@ -205,7 +205,7 @@ internal sealed class DurableStore : IDisposable
     /// <summary>
     /// Takes a checkpoint after <paramref name="change"/> changed the database while writers were kept out: a change
     /// that is not logged (a collection restored from a snapshot replacing another), which the checkpoint makes
-    /// durable at once; a crash before it completes recovers the state before the change.
+    /// durable at once: writers wait until it is on disk, and a crash before it completes recovers the state before the change.
     /// </summary>
     public void CheckpointAfter(Action change)
     {
@@ -238,6 +238,7 @@ internal sealed class DurableStore : IDisposable
         // Touched now, with writers still going, so that the copy they wait for does not also fault its pages in.
         using var files = new CheckpointFiles(Options.CheckpointCaptureBytes, expectedBytes: _lastCapturedBytes + (_lastCapturedBytes / 8));
         long heldOut = watch.ElapsedMilliseconds; // from the moment new writers wait
+        long captured;
         _gate.EnterWriteLock();
         try
         {
@@ -260,6 +261,14 @@ internal sealed class DurableStore : IDisposable
                 Collections = entries,
                 Aliases = _aliases(),
             };
+            captured = files.CapturedBytes;
+
+            // A change that is not logged is durable only through this checkpoint: no writer may build on it before then.
+            if (changeWhileWritersOut is not null)
+            {
+                Finish(files, manifest);
+            }
+
             heldOut = watch.ElapsedMilliseconds - heldOut;
         }
         finally
@@ -269,14 +278,12 @@ internal sealed class DurableStore : IDisposable
 
         // The consistent cut is taken: the graphs' files are written from their copies while writers go on, and the
         // manifest that makes the checkpoint count comes last (a crash before it leaves a folder recovery ignores).
-        long captured = files.MemoryBytes;
-        _lastCapturedBytes = captured;
-        files.Complete();
-        Checkpoints.WriteManifest(manifest);
-        CheckpointSequence = manifest.Sequence;
-        _lastCheckpointAddress = manifest.LogAddress;
-        _lastCheckpointTicks = Environment.TickCount64;
+        if (changeWhileWritersOut is null)
+        {
+            Finish(files, manifest);
+        }
 
+        _lastCapturedBytes = captured;
         try
         {
             DeleteUnretained(); // the checkpoint is written: failing to clean up after it does not undo it
@@ -294,6 +301,16 @@ internal sealed class DurableStore : IDisposable
 
         StorageLog.CheckpointWritten(Logger, manifest.Sequence, watch.ElapsedMilliseconds, manifest.LogAddress, heldOut, captured);
         return (manifest, cut);
+    }
+
+    /// <summary>Writes a checkpoint's captured files, then its manifest, which makes it the newest.</summary>
+    private void Finish(CheckpointFiles files, CheckpointManifest manifest)
+    {
+        files.Complete();
+        Checkpoints.WriteManifest(manifest);
+        CheckpointSequence = manifest.Sequence;
+        _lastCheckpointAddress = manifest.LogAddress;
+        _lastCheckpointTicks = Environment.TickCount64;
     }
 
     /// <summary>
