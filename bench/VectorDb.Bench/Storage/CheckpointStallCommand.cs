@@ -48,7 +48,7 @@ public static partial class CheckpointStallCommand
             }
         }
 
-        Console.Error.WriteLine($"{points:N0} × {dims} loaded in {load.Elapsed.TotalSeconds:F0} s");
+        Console.Error.WriteLine($"{points:N0} × {dims} ready in {load.Elapsed.TotalSeconds:F0} s (loaded, or opened with --keep)");
         var modes = new List<Dictionary<string, object>>();
         foreach (long capture in new[] { new StorageOptions().CheckpointCaptureBytes, 0L })
         {
