@@ -73,7 +73,7 @@ static int Usage()
                                      [--datatype float32,float16] [--ef 10,…,96] [--tier-ef 10,…,96] [--rounds 5] [--max-queries 1000] [--dir PATH] [--out result.json]
           VectorDb.Bench mevdsearch [--rounds 9] [--searches 20000] [--out result.json]
           VectorDb.Bench asyncwrites [--dims 128] [--seconds 5] [--rounds 5] [--callers 64] [--threads 8] [--dir PATH] [--out result.json]
-          VectorDb.Bench checkpoint-stall [--points 1000000] [--dims 128] [--seconds 10] [--rounds 3] [--dir PATH] [--out result.json]
+          VectorDb.Bench checkpoint-stall [--points 1000000] [--dims 128] [--seconds 10] [--rounds 5] [--dir PATH] [--keep true] [--out result.json]
           VectorDb.Bench rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]
           VectorDb.Bench storage [--dims 128] [--points 100000,1000000] [--batch 256] [--dir PATH] [--throughput false] [--rewrite 0.2] [--out result.json]
         """);
