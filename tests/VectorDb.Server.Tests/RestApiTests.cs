@@ -177,6 +177,10 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [0, 0, 0]}]}""", "all zeros")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [""", "Format error in JSON body")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e39, 1, 1]}]}""", "non-finite")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1e400, 1, 1]}]}""", "non-finite")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, 3]}, {"id": 2, "vector": [[1, 2, 3]]}]}""", "`points[1].vector` is a list of vectors (a multivector)")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, 3], "vectors": [1, 2, 3]}]}""", "Give `points[0].vector` or its alias `points[0].vectors`, not both")]
+    [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, null]}]}""", "`points[0].vector[2]` is not a number")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text_any": "x"}}]}}""", "needs a full-text (text) payload index")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unknown field `filter.must[0].match`")]
@@ -197,6 +201,26 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         Assert.Contains(expected, response.GetProperty("status").GetProperty("error").GetString(), StringComparison.Ordinal);
         var (_, count) = await _client.SendAsync(HttpMethod.Post, "/collections/bad/points/count", "{}");
         Assert.Equal(1, count.GetProperty("result").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Vector_components_are_read_as_doubles_rounded_to_float_in_every_shape()
+    {
+        // Numbers chosen where reading straight to float and rounding a double differ, or that float cannot hold.
+        string[] components = ["0.1", "16777217", "0.30000001192092896", "3.5e-46", "-2.5e-40", "1.0000000596046448"];
+        float[] expected = [.. components.Select(c => (float)double.Parse(c, System.Globalization.CultureInfo.InvariantCulture))];
+        string list = $"[{string.Join(", ", components)}]";
+        await _client.SendAsync(HttpMethod.Put, "/collections/rounding", """{"vectors": {"size": 6, "distance": "Euclid"}, "sparse_vectors": {"s": {}}}""");
+        var (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/rounding/points?wait=true",
+            """{"points": [{"id": 1, "vector": LIST}, {"id": 2, "vector": {"": LIST, "s": {"indices": [1], "values": [1]}}}]}""".Replace("LIST", list, StringComparison.Ordinal));
+        Assert.Equal(200, status);
+        foreach (int id in new[] { 1, 2 })
+        {
+            var (_, body) = await _client.SendAsync(HttpMethod.Get, $"/collections/rounding/points/{id}");
+            var vector = body.GetProperty("result").GetProperty("vector");
+            var unnamed = vector.ValueKind == JsonValueKind.Array ? vector : vector.GetProperty("");
+            Assert.Equal(expected, unnamed.EnumerateArray().Select(c => c.GetSingle()).ToArray());
+        }
     }
 
     [Fact]

@@ -5,9 +5,9 @@ using VectorDb.Server.Api.Validation;
 namespace VectorDb.Server.Api;
 
 /// <summary>A point of the list form of an upsert; <c>vectors</c> is the alias of <c>vector</c> that Qdrant accepts too.</summary>
-internal sealed record PointStruct(JsonElement Id, JsonElement? Vector, JsonElement? Payload) : RequestBody
+internal sealed record PointStruct(JsonElement Id, VectorField? Vector, JsonElement? Payload) : RequestBody
 {
-    public JsonElement? Vectors { get; init; }
+    public VectorField? Vectors { get; init; }
 }
 
 /// <summary>The column form of an upsert.</summary>
@@ -312,7 +312,7 @@ internal static class PointsApi
 
             return [.. RequestParsing.Items(points, "points").Select((p, i) => VectorJson.Point(
                 RequestParsing.PointId(p.Id),
-                RequestParsing.Alias(p.Vector, $"points[{i}].vector", p.Vectors, $"points[{i}].vectors") ?? EmptyVectors(collection, $"points[{i}].vector"),
+                RequestParsing.Alias(p.Vector, $"points[{i}].vector", p.Vectors, $"points[{i}].vectors") ?? VectorField.Of(EmptyVectors(collection, $"points[{i}].vector")),
                 RequestParsing.Payload(p.Payload),
                 collection,
                 $"points[{i}].vector"))];

@@ -24,6 +24,15 @@ internal static class RequestParsing
         };
     }
 
+    /// <summary>A field that Qdrant also accepts under another name, bound to a class; giving both is refused.</summary>
+    public static T? Alias<T>(T? value, string name, T? alias, string aliasName)
+        where T : class =>
+        (value, alias) switch
+        {
+            ({ }, { }) => throw new InvalidRequestException($"Give `{name}` or its alias `{aliasName}`, not both."),
+            _ => value ?? alias,
+        };
+
     public static PointId PointId(JsonElement element) => VectorDb.PointId.FromJson(element);
 
     public static PointId PointId(string text) =>

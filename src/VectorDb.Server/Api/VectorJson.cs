@@ -21,6 +21,10 @@ internal static class VectorJson
         return new Point(id, unnamed, payload) { NamedVectors = named, SparseVectors = sparse, Multivectors = multi };
     }
 
+    /// <summary>A point to upsert, from its <c>vector</c> field as bound (<paramref name="path"/> names it in errors).</summary>
+    public static Point Point(PointId id, VectorField vector, Payload? payload, CollectionOptions collection, string path) =>
+        vector.Dense is { } dense ? new Point(id, dense, payload) : Point(id, vector.Json, payload, collection, path);
+
     /// <summary>A point's vectors: a list (the unnamed vector) or a map of vector names to vectors.</summary>
     public static (float[]? Unnamed, Dictionary<string, float[]>? Named, Dictionary<string, SparseVector>? Sparse, Dictionary<string, float[][]>? Multi) PointVectors(
         JsonElement vector, CollectionOptions collection, string path)
