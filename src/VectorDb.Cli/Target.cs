@@ -118,28 +118,45 @@ internal sealed class Target : IAsyncDisposable
             p.TryGetProperty("payload", out var payload) && payload.ValueKind == JsonValueKind.Object ? payload.GetRawText() : null))];
     }
 
-    /// <summary>Takes a snapshot of a collection: (name, bytes, SHA-256).</summary>
-    public async Task<(string Name, long Size, string Checksum)> CreateSnapshotAsync(string collection)
+    /// <summary>Takes a snapshot of a collection, or a full-storage one when <paramref name="collection"/> is null: (name, bytes, SHA-256).</summary>
+    public async Task<(string Name, long Size, string Checksum)> CreateSnapshotAsync(string? collection)
     {
         if (_database is not null)
         {
-            var snapshot = _database.CreateSnapshot(collection);
+            var snapshot = collection is null ? _database.CreateFullSnapshot() : _database.CreateSnapshot(collection);
             return (snapshot.Name, snapshot.Size, snapshot.Checksum);
         }
 
-        return Snapshot(await SendAsync(HttpMethod.Post, $"/collections/{collection}/snapshots?wait=true", null));
+        return Snapshot(await SendAsync(HttpMethod.Post, $"{SnapshotsPath(collection)}?wait=true", null));
     }
 
-    /// <summary>The snapshots of a collection: (name, bytes, SHA-256).</summary>
-    public async Task<IReadOnlyList<(string Name, long Size, string Checksum)>> ListSnapshotsAsync(string collection)
+    /// <summary>The snapshots of a collection, or the full-storage ones when <paramref name="collection"/> is null: (name, bytes, SHA-256).</summary>
+    public async Task<IReadOnlyList<(string Name, long Size, string Checksum)>> ListSnapshotsAsync(string? collection)
     {
         if (_database is not null)
         {
-            return [.. _database.ListSnapshots(collection).Select(s => (s.Name, s.Size, s.Checksum))];
+            return [.. (collection is null ? _database.ListFullSnapshots() : _database.ListSnapshots(collection)).Select(s => (s.Name, s.Size, s.Checksum))];
         }
 
-        return [.. (await SendAsync(HttpMethod.Get, $"/collections/{collection}/snapshots", null)).EnumerateArray().Select(Snapshot)];
+        return [.. (await SendAsync(HttpMethod.Get, SnapshotsPath(collection), null)).EnumerateArray().Select(Snapshot)];
     }
+
+    /// <summary>
+    /// Restores every collection and alias of a full-storage snapshot into a local database (a server restores one
+    /// when it starts, with <c>--storage-snapshot</c>).
+    /// </summary>
+    public void RestoreFullSnapshot(string file, string? checksum, bool replaceExisting)
+    {
+        if (_database is null)
+        {
+            throw new ArgumentException(
+                "A server restores a full-storage snapshot when it starts: `vectordb serve --storage-snapshot FILE` (with --force-snapshot to replace collections of the same names).");
+        }
+
+        _database.RestoreFullSnapshot(file, checksum, replaceExisting);
+    }
+
+    private static string SnapshotsPath(string? collection) => collection is null ? "/snapshots" : $"/collections/{collection}/snapshots";
 
     /// <summary>Restores a collection from a snapshot file on this machine (uploaded to a server), replacing one of that name.</summary>
     public async Task RestoreSnapshotAsync(string collection, string file, string? checksum)

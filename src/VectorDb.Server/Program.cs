@@ -10,6 +10,8 @@ using QdrantResults = VectorDb.Server.Api.Qdrant;
 
 // VectorDb's server: Qdrant's REST and gRPC APIs over one embedded engine.
 //   dotnet run -c Release --project src/VectorDb.Server -- [--urls http://127.0.0.1:6333] [--grpc-urls http://127.0.0.1:6334] [--data-dir PATH] [--api-key KEY] [--read-only-api-key KEY]
+//     [--storage-snapshot FILE [--force-snapshot]]
+args = StorageSnapshot.WithFlagValues(args);
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
@@ -26,6 +28,8 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--checkpoint-interval-seconds"] = "VectorDb:CheckpointIntervalSeconds",
     ["--point-store-memory-mb"] = "VectorDb:PointStoreMemoryMb",
     ["--checkpoint-capture-mb"] = "VectorDb:CheckpointCaptureMb",
+    ["--storage-snapshot"] = "VectorDb:StorageSnapshot",
+    ["--force-snapshot"] = "VectorDb:ForceSnapshot",
 });
 var options = builder.Configuration.GetSection("VectorDb").Get<ServerOptions>() ?? new ServerOptions();
 var endpoints = ServerEndpoints.Configure(builder, options);
@@ -76,8 +80,8 @@ if (!string.IsNullOrEmpty(options.ApiKey) || !string.IsNullOrEmpty(options.ReadO
     app.UseMiddleware<ApiKeyMiddleware>();
 }
 
-// Open (and recover) the database before taking traffic.
-app.Services.GetRequiredService<VectorDatabase>();
+// Open (and recover) the database, and restore a full-storage snapshot when asked, before taking traffic.
+StorageSnapshot.RestoreIfAsked(app.Services.GetRequiredService<VectorDatabase>(), options, app.Logger);
 
 // Qdrant's clients compare `version` with their own at connect and warn unless the minor versions are at most one
 // apart: 1.19 is the Qdrant API this server follows, and satisfies the JS client 1.19, Python 1.18–1.20 and .NET 1.20.

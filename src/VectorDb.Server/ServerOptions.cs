@@ -56,6 +56,18 @@ public sealed class ServerOptions
     /// </summary>
     public int CheckpointCaptureMb { get; set; } = (int)(StorageOptions.Default.CheckpointCaptureBytes >> 20);
 
+    /// <summary>
+    /// A full-storage snapshot to restore when the server starts, before it takes traffic (<c>--storage-snapshot</c>,
+    /// as Qdrant's): its collections and aliases join the data directory's.
+    /// </summary>
+    public string? StorageSnapshot { get; set; }
+
+    /// <summary>
+    /// Whether <see cref="StorageSnapshot"/> replaces collections and aliases of the same names (<c>--force-snapshot</c>);
+    /// otherwise such a name stops the server before anything changes.
+    /// </summary>
+    public bool ForceSnapshot { get; set; }
+
     /// <summary>The storage settings these options describe.</summary>
     internal StorageOptions ToStorageOptions() => new()
     {

@@ -25,61 +25,53 @@ public sealed partial class VectorDatabase
     {
         var durable = DurableForSnapshots();
         var target = GetCollection(collection);
-        string folder = SnapshotFolder(target.Name);
-        Directory.CreateDirectory(folder);
         // Named as Qdrant names them; a long collection name is cut so that the name fits a file system's 255 bytes.
-        string name = $"{target.Name[..Math.Min(target.Name.Length, 200)]}-{target.Id}-{DateTime.UtcNow:yyyy-MM-dd-HH-mm-ss-fff}{SnapshotFile.Extension}";
+        string name = $"{target.Name[..Math.Min(target.Name.Length, 200)]}-{target.Id}-{SnapshotTime()}{SnapshotFile.Extension}";
+        return TakeSnapshot(durable, SnapshotFolder(target.Name), name, () => [target], (cut, path) =>
+        {
+            var entry = cut.Manifest.Collections.FirstOrDefault(c => c.Id == target.Id) ?? throw new CollectionNotFoundException(collection);
+            return WriteCollectionSnapshot(durable, cut, entry, path);
+        });
+    }
+
+    /// <summary>
+    /// Takes a checkpoint and writes a snapshot file from it into <paramref name="folder"/>: the rows kept on disk of
+    /// <paramref name="collections"/> (asked while writers are out) are copied while writers still wait, the rest is
+    /// read from the checkpoint after they go on. Returns the snapshot as listed.
+    /// </summary>
+    private static SnapshotInfo TakeSnapshot(
+        DurableStore durable, string folder, string name, Func<IEnumerable<Collection>> collections, Func<SnapshotCut, string, string> write)
+    {
+        Directory.CreateDirectory(folder);
         string staging = System.IO.Path.Combine(folder, $".{name}.staging");
         Directory.CreateDirectory(staging);
         try
         {
             // Rows kept on disk change in place (a freed node takes a new point's row): they are copied at the cut.
-            var rowEntries = target.VectorsWithRowFiles().Select((vector, i) => (vector, i)).ToDictionary(v => v.vector, v => $"vector-{v.i}.rows", StringComparer.Ordinal);
-            durable.WithCheckpoint(
-                rowEntries.Count == 0 ? null : _ =>
+            var rows = new Dictionary<uint, IReadOnlyDictionary<string, string>>();
+            return durable.WithCheckpoint(
+                _ =>
                 {
-                    foreach (var (vector, rowEntry) in rowEntries)
+                    foreach (var collection in collections())
                     {
-                        target.CopyRowFile(vector, System.IO.Path.Combine(staging, rowEntry));
+                        string rowFolder = System.IO.Path.Combine(staging, collection.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        var entries = collection.VectorsWithRowFiles().Select((vector, i) => (vector, i)).ToDictionary(v => v.vector, v => $"vector-{v.i}.rows", StringComparer.Ordinal);
+                        Directory.CreateDirectory(rowFolder);
+                        foreach (var (vector, entry) in entries)
+                        {
+                            collection.CopyRowFile(vector, System.IO.Path.Combine(rowFolder, entry));
+                        }
+
+                        rows[collection.Id] = entries;
                     }
                 },
                 (manifest, checkpoint, cut) =>
                 {
-                    var entry = manifest.Collections.FirstOrDefault(c => c.Id == target.Id) ?? throw new CollectionNotFoundException(collection);
-                    string points = System.IO.Path.Combine(staging, SnapshotFile.PointsEntry);
-                    using (var writer = new BinaryWriter(new FileStream(points, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20)))
-                    {
-                        durable.Points.ReadCollection(target.Id, cut, (id, value) =>
-                        {
-                            byte[] key = Serialization.Serialize(id);
-                            writer.Write(key.Length);
-                            writer.Write(key);
-                            writer.Write(value.Length);
-                            writer.Write(value);
-                        });
-                    }
-
-                    var entries = new List<(string Entry, string File)> { (SnapshotFile.PointsEntry, points) };
-                    entries.AddRange(FilesOf(entry).Select(file => (file, System.IO.Path.Combine(checkpoint, file))));
-                    foreach (string rowEntry in rowEntries.Values)
-                    {
-                        entries.Add((rowEntry, System.IO.Path.Combine(staging, rowEntry)));
-                        entries.Add((rowEntry + ".id", System.IO.Path.Combine(staging, rowEntry + ".id")));
-                    }
-
-                    var snapshot = new SnapshotManifest
-                    {
-                        Format = SnapshotManifest.CurrentFormat,
-                        Kind = "collection",
-                        Created = DateTime.UtcNow,
-                        Collection = entry,
-                        RowFiles = rowEntries.Count == 0 ? null : rowEntries,
-                    };
                     string path = System.IO.Path.Combine(folder, name);
-                    string checksum = SnapshotFile.Write(path, snapshot, entries);
-                    return new SnapshotInfo(name, snapshot.Created, new FileInfo(path).Length, checksum);
+                    string checksum = write(new SnapshotCut(manifest, checkpoint, cut, staging, rows), path);
+                    var file = new FileInfo(path);
+                    return new SnapshotInfo(name, file.CreationTimeUtc, file.Length, checksum);
                 });
-            return ListSnapshots(target.Name).Single(s => s.Name == name);
         }
         finally
         {
@@ -87,10 +79,70 @@ public sealed partial class VectorDatabase
         }
     }
 
-    /// <summary>The snapshots of a collection (which need not exist any more), oldest first.</summary>
-    public IReadOnlyList<SnapshotInfo> ListSnapshots(string collection)
+    /// <summary>Writes the snapshot of one collection of a checkpoint to <paramref name="path"/>; returns its SHA-256.</summary>
+    private static string WriteCollectionSnapshot(DurableStore durable, SnapshotCut cut, CollectionManifest entry, string path)
     {
-        string folder = SnapshotFolder(CollectionNameOf(collection));
+        string folder = System.IO.Path.Combine(cut.Staging, entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(folder);
+        string points = System.IO.Path.Combine(folder, SnapshotFile.PointsEntry);
+        using (var writer = new BinaryWriter(new FileStream(points, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20)))
+        {
+            durable.Points.ReadCollection(entry.Id, cut.PointStoreAddress, (id, value) =>
+            {
+                byte[] key = Serialization.Serialize(id);
+                writer.Write(key.Length);
+                writer.Write(key);
+                writer.Write(value.Length);
+                writer.Write(value);
+            });
+        }
+
+        var rowEntries = cut.RowFiles.GetValueOrDefault(entry.Id) ?? new Dictionary<string, string>();
+        var entries = new List<(string Entry, string File)> { (SnapshotFile.PointsEntry, points) };
+        entries.AddRange(FilesOf(entry).Select(file => (file, System.IO.Path.Combine(cut.Checkpoint, file))));
+        foreach (string rowEntry in rowEntries.Values)
+        {
+            entries.Add((rowEntry, System.IO.Path.Combine(folder, rowEntry)));
+            entries.Add((rowEntry + ".id", System.IO.Path.Combine(folder, rowEntry + ".id")));
+        }
+
+        var snapshot = new SnapshotManifest
+        {
+            Format = SnapshotManifest.CurrentFormat,
+            Kind = SnapshotManifest.CollectionKind,
+            Created = DateTime.UtcNow,
+            Collection = entry,
+            RowFiles = rowEntries.Count == 0 ? null : rowEntries,
+        };
+        return SnapshotFile.Write(path, snapshot, entries);
+    }
+
+    /// <summary>
+    /// The checkpoint a snapshot is read from: its manifest and folder, the point store's address at the cut, and the
+    /// row files copied at it (collection id → vector name → entry name, in <see cref="Staging"/>/&lt;id&gt;/).
+    /// </summary>
+    private sealed record SnapshotCut(
+        CheckpointManifest Manifest, string Checkpoint, long PointStoreAddress, string Staging, IReadOnlyDictionary<uint, IReadOnlyDictionary<string, string>> RowFiles);
+
+    /// <summary>A snapshot's time as Qdrant writes it into names, to the millisecond.</summary>
+    private static string SnapshotTime() => DateTime.UtcNow.ToString("yyyy-MM-dd-HH-mm-ss-fff", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The snapshots of a collection (which need not exist any more), oldest first.</summary>
+    public IReadOnlyList<SnapshotInfo> ListSnapshots(string collection) => ListSnapshotFiles(SnapshotFolder(CollectionNameOf(collection)));
+
+    /// <summary>The file of one snapshot, to read (download) it.</summary>
+    /// <exception cref="NotFoundException">No such snapshot.</exception>
+    public string SnapshotPath(string collection, string snapshot) =>
+        SnapshotFileIn(SnapshotFolder(CollectionNameOf(collection)), snapshot) is var path && File.Exists(path)
+            ? path
+            : throw new NotFoundException($"Snapshot {snapshot} of collection {collection} not found.");
+
+    /// <summary>Deletes a snapshot file; false when there was none.</summary>
+    public bool DeleteSnapshot(string collection, string snapshot) => DeleteSnapshotFile(SnapshotFileIn(SnapshotFolder(CollectionNameOf(collection)), snapshot));
+
+    /// <summary>The snapshot files of a folder, oldest first.</summary>
+    private static IReadOnlyList<SnapshotInfo> ListSnapshotFiles(string folder)
+    {
         if (!Directory.Exists(folder))
         {
             return [];
@@ -107,18 +159,11 @@ public sealed partial class VectorDatabase
             .ThenBy(snapshot => snapshot.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>The file of one snapshot, to read (download) it.</summary>
-    /// <exception cref="NotFoundException">No such snapshot.</exception>
-    public string SnapshotPath(string collection, string snapshot)
-    {
-        string path = System.IO.Path.Combine(SnapshotFolder(CollectionNameOf(collection)), CheckSnapshotName(snapshot));
-        return File.Exists(path) ? path : throw new NotFoundException($"Snapshot {snapshot} of collection {collection} not found.");
-    }
+    /// <summary>Where a snapshot of that name is in <paramref name="folder"/>; a name that is not a snapshot's is not found.</summary>
+    private static string SnapshotFileIn(string folder, string snapshot) => System.IO.Path.Combine(folder, CheckSnapshotName(snapshot));
 
-    /// <summary>Deletes a snapshot file; false when there was none.</summary>
-    public bool DeleteSnapshot(string collection, string snapshot)
+    private static bool DeleteSnapshotFile(string path)
     {
-        string path = System.IO.Path.Combine(SnapshotFolder(CollectionNameOf(collection)), CheckSnapshotName(snapshot));
         if (!File.Exists(path))
         {
             return false;
@@ -147,6 +192,22 @@ public sealed partial class VectorDatabase
             throw new InvalidRequestException($"`{collection}` is an alias of collection `{named.Name}`: restore under a collection's name.");
         }
 
+        CheckSnapshotFile(file, checksum);
+        string staging = RestoreStaging(durable);
+        try
+        {
+            var manifest = Unpack(file, staging, SnapshotManifest.CollectionKind);
+            return Restore(durable, [(collection, manifest, staging)], aliases: null)[0];
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Refuses a snapshot file that does not exist or whose SHA-256 is not <paramref name="checksum"/> (when given).</summary>
+    private static void CheckSnapshotFile(string file, string? checksum)
+    {
         if (!File.Exists(file))
         {
             throw new NotFoundException($"Snapshot file {file} not found.");
@@ -156,99 +217,159 @@ public sealed partial class VectorDatabase
         {
             throw new InvalidRequestException($"The snapshot's SHA-256 is {actual}, not {checksum} as given: it was not restored.");
         }
+    }
 
-        string staging = System.IO.Path.Combine(durable.Root, "snapshots", $".restore-{Guid.NewGuid():N}");
-        uint id = 0;
-        var stored = new List<PointId>();
-        Collection? restored = null;
+    /// <summary>A new folder, inside the data directory, to unpack a snapshot into.</summary>
+    private static string RestoreStaging(DurableStore durable) => System.IO.Path.Combine(durable.Root, "snapshots", $".restore-{Guid.NewGuid():N}");
+
+    /// <summary>
+    /// Loads unpacked collection snapshots as new collections, then swaps them all in at once (replacing collections
+    /// of their names, and setting <paramref name="aliases"/> — alias → collection name — when given) under a checkpoint
+    /// that makes the change durable before writers return. Nothing is swapped when one fails to load, or when
+    /// <paramref name="checkBeforeSwap"/> (run with writers out, just before) throws.
+    /// </summary>
+    private List<Collection> Restore(
+        DurableStore durable,
+        IReadOnlyList<(string Name, SnapshotManifest Manifest, string Folder)> unpacked,
+        IReadOnlyDictionary<string, string>? aliases,
+        Action? checkBeforeSwap = null)
+    {
+        var prepared = new List<PreparedRestore>();
         bool swapped = false;
         try
         {
-            var manifest = Unpack(file, staging);
-            lock (_lock)
+            foreach (var (name, manifest, folder) in unpacked)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                id = TakeCollectionId();
+                var restore = new PreparedRestore(name);
+                prepared.Add(restore);
+                Prepare(durable, restore, manifest, folder);
             }
 
-            var entry = manifest.Collection with { Id = id, Name = collection };
-            foreach (var (vector, rowEntry) in manifest.RowFiles ?? new Dictionary<string, string>())
-            {
-                string rows = durable.RowsFile(id, vector);
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(rows)!);
-                File.Move(System.IO.Path.Combine(staging, rowEntry), rows); // a plain name the archive holds (SnapshotFile.Extract)
-                File.Move(System.IO.Path.Combine(staging, rowEntry + ".id"), rows + ".id");
-            }
-
-            try
-            {
-                string pointsFile = System.IO.Path.Combine(staging, SnapshotFile.PointsEntry);
-                var points = ReadSnapshotPoints(pointsFile, durable, id, stored);
-                (restored, _) = LoadCollection(durable, entry, staging, points, () => ReadSnapshotGraphs(entry, staging, pointsFile, durable), rebuildIfDamaged: false);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
-            {
-                throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
-            }
-
-            Collection? replaced = null;
+            Dictionary<string, uint>? before = null;
             try
             {
                 durable.CheckpointAfter(() =>
                 {
                     lock (_lock)
                     {
-                        if (_collections.TryRemove(collection, out replaced))
+                        checkBeforeSwap?.Invoke();
+                        before = _aliases;
+                        swapped = true; // from here on a failure puts back what was there
+                        foreach (var restore in prepared)
                         {
-                            RetargetAliases(replaced.Id, id);
+                            if (_collections.TryRemove(restore.Name, out restore.Replaced))
+                            {
+                                RetargetAliases(restore.Replaced.Id, restore.Id);
+                            }
+
+                            _collections[restore.Name] = restore.Restored!;
                         }
 
-                        _collections[collection] = restored;
-                        swapped = true;
+                        if (aliases is not null)
+                        {
+                            var updated = new Dictionary<string, uint>(_aliases, StringComparer.Ordinal);
+                            foreach (var (alias, collection) in aliases)
+                            {
+                                updated[alias] = prepared.Single(restore => restore.Name == collection).Id;
+                            }
+
+                            _aliases = updated;
+                        }
                     }
                 });
             }
             catch when (swapped)
             {
-                Unswap(collection, restored, replaced); // the checkpoint that holds the swap was not written
+                Unswap(prepared, before!); // the checkpoint that holds the swap was not written
                 swapped = false;
                 throw;
             }
 
-            stored.Clear();
+            foreach (var restore in prepared)
+            {
+                restore.Stored.Clear();
+            }
+
             try
             {
-                durable.Checkpoint(); // so that the checkpoint recovery falls back to holds the restored collection too
+                durable.Checkpoint(); // so that the checkpoint recovery falls back to holds the restored collections too
             }
             catch (Exception e) when (e is IOException or StorageException)
             {
                 durable.CheckpointTwiceSoon(); // the restore is durable; the fallback follows as soon as a checkpoint succeeds
             }
 
-            replaced?.Drop();
-            return restored;
+            foreach (var restore in prepared)
+            {
+                restore.Replaced?.Drop();
+            }
+
+            return [.. prepared.Select(restore => restore.Restored!)];
         }
         finally
         {
             if (!swapped)
             {
-                AbandonRestore(durable, id, restored, stored);
-            }
-
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
+                foreach (var restore in prepared)
+                {
+                    AbandonRestore(durable, restore);
+                }
             }
         }
     }
 
-    /// <summary>Unpacks and checks a snapshot file into <paramref name="staging"/>.</summary>
-    private static SnapshotManifest Unpack(string file, string staging)
+    /// <summary>A collection being restored: its name, the id it gets, what it loaded, and what it will replace.</summary>
+    private sealed class PreparedRestore(string name)
+    {
+        public string Name { get; } = name;
+
+        public uint Id { get; set; }
+
+        public Collection? Restored { get; set; }
+
+        public Collection? Replaced;
+
+        /// <summary>Points written to the store under <see cref="Id"/>, removed again if the restore does not complete.</summary>
+        public List<PointId> Stored { get; } = [];
+    }
+
+    /// <summary>Loads one unpacked collection snapshot as a new collection, not yet visible: its rows, points and graphs.</summary>
+    private void Prepare(DurableStore durable, PreparedRestore restore, SnapshotManifest manifest, string staging)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            restore.Id = TakeCollectionId();
+        }
+
+        var entry = manifest.Collection! with { Id = restore.Id, Name = restore.Name };
+        foreach (var (vector, rowEntry) in manifest.RowFiles ?? new Dictionary<string, string>())
+        {
+            string rows = durable.RowsFile(restore.Id, vector);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(rows)!);
+            File.Move(System.IO.Path.Combine(staging, rowEntry), rows); // a plain name the archive holds (SnapshotFile.Extract)
+            File.Move(System.IO.Path.Combine(staging, rowEntry + ".id"), rows + ".id");
+        }
+
+        try
+        {
+            string pointsFile = System.IO.Path.Combine(staging, SnapshotFile.PointsEntry);
+            var points = ReadSnapshotPoints(pointsFile, durable, restore.Id, restore.Stored);
+            (restore.Restored, _) = LoadCollection(durable, entry, staging, points, () => ReadSnapshotGraphs(entry, staging, pointsFile, durable), rebuildIfDamaged: false);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or InvalidRequestException)
+        {
+            throw new InvalidRequestException($"Cannot restore the snapshot of collection `{restore.Name}`: {e.Message}");
+        }
+    }
+
+    /// <summary>Unpacks and checks a snapshot file of the given kind into <paramref name="staging"/>.</summary>
+    private static SnapshotManifest Unpack(string file, string staging, string kind)
     {
         try
         {
             using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-            return SnapshotFile.Extract(input, staging);
+            return SnapshotFile.Extract(input, staging, kind);
         }
         catch (InvalidDataException e)
         {
@@ -256,33 +377,37 @@ public sealed partial class VectorDatabase
         }
     }
 
-    /// <summary>Puts back the collection a restore replaced, when the checkpoint that was to make the restore durable failed.</summary>
-    private void Unswap(string collection, Collection restored, Collection? replaced)
+    /// <summary>Puts back what a restore replaced, when the checkpoint that was to make the restore durable failed.</summary>
+    private void Unswap(IReadOnlyList<PreparedRestore> prepared, Dictionary<string, uint> aliases)
     {
         lock (_lock)
         {
-            _collections.TryRemove(collection, out _);
-            if (replaced is not null)
+            foreach (var restore in prepared)
             {
-                _collections[collection] = replaced;
-                RetargetAliases(restored.Id, replaced.Id);
+                _collections.TryRemove(restore.Name, out _);
+                if (restore.Replaced is not null)
+                {
+                    _collections[restore.Name] = restore.Replaced;
+                }
             }
+
+            _aliases = aliases;
         }
     }
 
     /// <summary>What a restore that did not complete leaves: its collection, its points in the store, its row files.</summary>
-    private static void AbandonRestore(DurableStore durable, uint id, Collection? restored, List<PointId> stored)
+    private static void AbandonRestore(DurableStore durable, PreparedRestore restore)
     {
-        restored?.Release();
-        foreach (var point in stored)
+        restore.Restored?.Release();
+        foreach (var point in restore.Stored)
         {
-            durable.Points.Delete(id, point);
+            durable.Points.Delete(restore.Id, point);
         }
 
         string vectors = System.IO.Path.Combine(durable.Root, "vectors");
-        if (id != 0 && Directory.Exists(vectors))
+        if (restore.Id != 0 && Directory.Exists(vectors))
         {
-            foreach (var rows in Directory.EnumerateFiles(vectors, $"collection-{id}.*"))
+            foreach (var rows in Directory.EnumerateFiles(vectors, $"collection-{restore.Id}.*"))
             {
                 File.Delete(rows);
             }

@@ -77,6 +77,34 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_full_storage_snapshot_taken_locally_restores_into_another_data_directory()
+    {
+        string data = Path.Combine(_directory, "db");
+        var import = await RunAsync("import", "--data-dir", data, "--file", WriteJsonLines(100), "--collection", "docs", "--distance", "Euclid");
+        Assert.True(import.ExitCode == 0, import.Output);
+        var create = await RunAsync("snapshot", "create", "--data-dir", data, "--full");
+        Assert.True(create.ExitCode == 0, create.Output);
+        string name = create.Output.Split('\t')[0].Trim();
+        Assert.StartsWith("full-snapshot-", name, StringComparison.Ordinal);
+        var list = await RunAsync("snapshot", "list", "--data-dir", data, "--full");
+        Assert.Contains(name[..14], list.Output, StringComparison.Ordinal);
+        var both = await RunAsync("snapshot", "create", "--data-dir", data, "--full", "--collection", "docs");
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("one of the two", both.Output, StringComparison.Ordinal);
+
+        string other = Path.Combine(_directory, "other");
+        string file = Path.Combine(data, "snapshots", name);
+        var restore = await RunAsync("snapshot", "restore", "--data-dir", other, "--full", "--file", file);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var query = await RunAsync("query", "--data-dir", other, "--collection", "docs", "--vector", "[3, 0]", "--limit", "1");
+        Assert.True(query.ExitCode == 0, query.Output);
+        Assert.Contains("│ 3 ", query.Output, StringComparison.Ordinal);
+        var again = await RunAsync("snapshot", "restore", "--data-dir", other, "--full", "--file", file);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("Collection `docs` exists", again.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Import_and_query_over_rest_through_serve()
     {
         int port = FreePort();

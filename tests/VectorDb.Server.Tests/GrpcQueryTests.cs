@@ -175,8 +175,14 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var missing = await Assert.ThrowsAsync<RpcException>(() => client.DeleteSnapshotAsync("snapped", snapshot.Name, Cancel));
         Assert.Equal(StatusCode.NotFound, missing.StatusCode);
         Assert.Empty(await client.ListFullSnapshotsAsync(Cancel));
-        var full = await Assert.ThrowsAsync<RpcException>(() => client.CreateFullSnapshotAsync(Cancel));
-        Assert.Equal(StatusCode.InvalidArgument, full.StatusCode);
+        var full = await client.CreateFullSnapshotAsync(Cancel);
+        Assert.StartsWith("full-snapshot-", full.Name, StringComparison.Ordinal);
+        Assert.Equal([full.Name], (await client.ListFullSnapshotsAsync(Cancel)).Select(s => s.Name));
+        Assert.Equal(full.Size, (await http.GetByteArrayAsync(new Uri($"/snapshots/{full.Name}", UriKind.Relative), Cancel)).LongLength);
+        await client.DeleteFullSnapshotAsync(full.Name, Cancel);
+        Assert.Empty(await client.ListFullSnapshotsAsync(Cancel));
+        missing = await Assert.ThrowsAsync<RpcException>(() => client.DeleteFullSnapshotAsync(full.Name, Cancel));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
     }
 
     [Fact]

@@ -145,16 +145,45 @@ public sealed class SnapshotApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Full_storage_snapshots_are_refused_by_name()
+    public async Task A_full_storage_snapshot_is_taken_downloaded_and_restored_when_another_server_starts()
     {
+        await FillAsync(_client, "books", Points);
+        await FillAsync(_client, "notes", 30);
+        await _client.SendAsync(HttpMethod.Post, "/collections/aliases", """{"actions": [{"create_alias": {"collection_name": "books", "alias_name": "library"}}]}""");
         var (status, body) = await _client.SendAsync(HttpMethod.Post, "/snapshots");
-        Assert.Equal(400, status);
-        Assert.Contains("Full-storage snapshots are not supported yet", Error(body), StringComparison.Ordinal);
-        (status, body) = await _client.SendAsync(HttpMethod.Get, "/snapshots");
-        Assert.Equal(200, status);
+        Assert.True(status == 200, body.ToString());
+        string name = body.GetProperty("result").GetProperty("name").GetString()!;
+        string checksum = body.GetProperty("result").GetProperty("checksum").GetString()!;
+        Assert.StartsWith("full-snapshot-", name, StringComparison.Ordinal);
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/snapshots");
+        Assert.Equal(name, Assert.Single(body.GetProperty("result").EnumerateArray()).GetProperty("name").GetString());
+        byte[] file = await _client.GetByteArrayAsync($"/snapshots/{name}", TestContext.Current.CancellationToken);
+        Assert.Equal(checksum, Convert.ToHexStringLower(SHA256.HashData(file)));
+        string path = Path.Combine(_second.Path, "full.snapshot");
+        await File.WriteAllBytesAsync(path, file, TestContext.Current.CancellationToken);
+
+        // Into a new data directory, as the server starts (Qdrant's --storage-snapshot).
+        string data = Path.Combine(_second.Path, "data");
+        await using (var server = await ServerProcess.StartAsync("--data-dir", data, "--storage-snapshot", path))
+        {
+            using var client = server.CreateClient();
+            await AssertHoldsAsync(client, "library", Points);
+            await AssertHoldsAsync(client, "notes", 30);
+            Assert.Contains(server.Output, line => line.Contains("Restored the full-storage snapshot", StringComparison.Ordinal));
+        }
+
+        // Again: its collections exist now, which stops the server unless it is told to replace them.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync("--data-dir", data, "--storage-snapshot", path));
+        Assert.Contains("Collection `books` exists", refused.Message, StringComparison.Ordinal);
+        await using (var server = await ServerProcess.StartAsync("--data-dir", data, "--storage-snapshot", path, "--force-snapshot"))
+        {
+            await AssertHoldsAsync(server.CreateClient(), "library", Points);
+        }
+
+        Assert.Equal(200, (await _client.SendAsync(HttpMethod.Delete, $"/snapshots/{name}")).Status);
+        Assert.Equal(404, (await _client.SendAsync(HttpMethod.Get, $"/snapshots/{name}")).Status);
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/snapshots");
         Assert.Equal(0, body.GetProperty("result").GetArrayLength());
-        (status, _) = await _client.SendAsync(HttpMethod.Get, "/snapshots/full.snapshot");
-        Assert.Equal(404, status);
     }
 
     [Fact]

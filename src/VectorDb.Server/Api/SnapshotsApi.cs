@@ -27,24 +27,8 @@ internal static class SnapshotsApi
             .WithSummary("List the snapshots of a collection");
         group.MapPost("/", (string name, HttpContext context, VectorDatabase db, ILogger<SnapshotDescription> logger) =>
         {
-            if (RequestParsing.Wait(context, absent: true))
-            {
-                return (IResult)Qdrant.Ok(Describe(db.CreateSnapshot(name)));
-            }
-
             db.GetCollection(name); // a missing collection is a 404 now, not a failure in the background
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    db.CreateSnapshot(name);
-                }
-                catch (Exception e) when (e is VectorDbException or IOException or InvalidDataException or UnauthorizedAccessException or ObjectDisposedException)
-                {
-                    SnapshotLog.CreateFailed(logger, name, e);
-                }
-            });
-            return Accepted(context);
+            return Create(context, () => db.CreateSnapshot(name), $"collection {name}", logger);
         }).WithMetadata(QueryParameters.Wait).WithSummary("Take a snapshot of a collection: a consistent cut at a checkpoint, writers held only while it runs");
         group.MapGet("/{snapshot}", (string name, string snapshot, VectorDatabase db) =>
             Results.File(db.SnapshotPath(name, snapshot), "application/octet-stream", snapshot, enableRangeProcessing: true))
@@ -84,18 +68,48 @@ internal static class SnapshotsApi
     }
 
     /// <summary>
-    /// Full-storage snapshots (<c>/snapshots</c>) are not built: taking or restoring one is a 400 that says so and what
-    /// to do instead; listing says there are none, which is true.
+    /// Full-storage snapshots (<c>/snapshots</c>): every collection and alias at one checkpoint, taken, listed,
+    /// downloaded and deleted as Qdrant serves them. As in Qdrant, one is restored when the server starts
+    /// (<c>--storage-snapshot</c>, <c>--force-snapshot</c>), not through the API.
     /// </summary>
     public static void MapFullSnapshotsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/snapshots").WithTags("Snapshots").AddEndpointFilter<RequestValidationFilter>();
-        const string NotYet = "Full-storage snapshots are not supported yet: take a snapshot of each collection (POST /collections/{name}/snapshots) and restore them one by one.";
-        group.MapGet("/", () => Qdrant.Ok(Array.Empty<SnapshotDescription>())).WithSummary("List full-storage snapshots: there are none");
-        group.MapPost("/", IResult () => throw new InvalidRequestException(NotYet)).WithMetadata(QueryParameters.Wait).WithSummary("Not supported yet");
-        group.MapGet("/{snapshot}", IResult (string snapshot) => throw new NotFoundException($"Full-storage snapshot {snapshot} not found: {NotYet}"));
-        group.MapDelete("/{snapshot}", IResult (string snapshot) => throw new NotFoundException($"Full-storage snapshot {snapshot} not found: {NotYet}"))
-            .WithMetadata(QueryParameters.Wait);
+        group.MapGet("/", (VectorDatabase db) => Qdrant.Ok(db.ListFullSnapshots().Select(Describe).ToList())).WithSummary("List full-storage snapshots");
+        group.MapPost("/", (HttpContext context, VectorDatabase db, ILogger<SnapshotDescription> logger) =>
+            Create(context, db.CreateFullSnapshot, "the whole storage", logger))
+            .WithMetadata(QueryParameters.Wait).WithSummary("Take a snapshot of every collection and alias at one checkpoint");
+        group.MapGet("/{snapshot}", (string snapshot, VectorDatabase db) =>
+            Results.File(db.FullSnapshotPath(snapshot), "application/octet-stream", snapshot, enableRangeProcessing: true))
+            .WithSummary("Download a full-storage snapshot");
+        group.MapDelete("/{snapshot}", (string snapshot, VectorDatabase db) =>
+            db.DeleteFullSnapshot(snapshot) ? Qdrant.Ok(true) : throw new NotFoundException($"Full-storage snapshot {snapshot} not found."))
+            .WithMetadata(QueryParameters.Wait).WithSummary("Delete a full-storage snapshot");
+    }
+
+    /// <summary>
+    /// Takes a snapshot now (<c>wait=true</c>, the default) and describes it, or starts it in the background and
+    /// answers 202 (a failure is then logged).
+    /// </summary>
+    private static IResult Create(HttpContext context, Func<SnapshotInfo> take, string what, ILogger logger)
+    {
+        if (RequestParsing.Wait(context, absent: true))
+        {
+            return Qdrant.Ok(Describe(take()));
+        }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                take();
+            }
+            catch (Exception e) when (e is VectorDbException or IOException or InvalidDataException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                SnapshotLog.CreateFailed(logger, what, e);
+            }
+        });
+        return Accepted(context);
     }
 
     private static SnapshotDescription Describe(SnapshotInfo snapshot) =>
@@ -191,6 +205,6 @@ internal static class SnapshotsApi
 /// <summary>Log messages of snapshots taken in the background.</summary>
 internal static partial class SnapshotLog
 {
-    [LoggerMessage(1, LogLevel.Error, "Snapshot of collection {Collection} failed")]
-    public static partial void CreateFailed(ILogger logger, string collection, Exception exception);
+    [LoggerMessage(1, LogLevel.Error, "Snapshot of {What} failed")]
+    public static partial void CreateFailed(ILogger logger, string what, Exception exception);
 }

@@ -7,14 +7,11 @@ namespace VectorDb.Server.Grpc;
 
 /// <summary>
 /// Qdrant's <c>qdrant.Snapshots</c> gRPC service: a collection's snapshots as the REST API takes, lists and deletes them
-/// (downloads and restores are REST's, which streams files). Full-storage snapshots are not built, as over REST:
-/// taking one is refused, listing finds none.
+/// (downloads and restores are REST's, which streams files), and full-storage snapshots likewise.
 /// </summary>
 [BindServiceMethod(typeof(SnapshotsService), nameof(BindService))]
 internal class SnapshotsService(VectorDatabase database)
 {
-    private const string FullNotYet = "Full-storage snapshots are not supported yet: take a snapshot of each collection (qdrant.Snapshots/Create) and restore them one by one.";
-
     /// <summary>Binds every RPC of <c>qdrant.Snapshots</c> to this class's methods of the same names.</summary>
     public static void BindService(ServiceBinderBase binder, SnapshotsService? service) =>
         GrpcBinding.Bind(binder, Proto.SnapshotsServiceReflection.Descriptor.Services.Single());
@@ -43,14 +40,29 @@ internal class SnapshotsService(VectorDatabase database)
             : throw new NotFoundException($"Snapshot {request.SnapshotName} of collection {request.CollectionName} not found.");
     }
 
-    public virtual Task<Proto.CreateSnapshotResponse> CreateFull(Proto.CreateFullSnapshotRequest request, ServerCallContext context) =>
-        throw new InvalidRequestException(FullNotYet);
+    public virtual Task<Proto.CreateSnapshotResponse> CreateFull(Proto.CreateFullSnapshotRequest request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var snapshot = database.CreateFullSnapshot();
+        return Task.FromResult(new Proto.CreateSnapshotResponse { SnapshotDescription = Describe(snapshot), Time = Stopwatch.GetElapsedTime(started).TotalSeconds });
+    }
 
-    public virtual Task<Proto.ListSnapshotsResponse> ListFull(Proto.ListFullSnapshotsRequest request, ServerCallContext context) =>
-        Task.FromResult(new Proto.ListSnapshotsResponse());
+    public virtual Task<Proto.ListSnapshotsResponse> ListFull(Proto.ListFullSnapshotsRequest request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var response = new Proto.ListSnapshotsResponse();
+        response.SnapshotDescriptions.AddRange(database.ListFullSnapshots().Select(Describe));
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
 
-    public virtual Task<Proto.DeleteSnapshotResponse> DeleteFull(Proto.DeleteFullSnapshotRequest request, ServerCallContext context) =>
-        throw new NotFoundException($"Full-storage snapshot {request.SnapshotName} not found: {FullNotYet}");
+    public virtual Task<Proto.DeleteSnapshotResponse> DeleteFull(Proto.DeleteFullSnapshotRequest request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        return database.DeleteFullSnapshot(request.SnapshotName)
+            ? Task.FromResult(new Proto.DeleteSnapshotResponse { Time = Stopwatch.GetElapsedTime(started).TotalSeconds })
+            : throw new NotFoundException($"Full-storage snapshot {request.SnapshotName} not found.");
+    }
 
     private static Proto.SnapshotDescription Describe(SnapshotInfo snapshot) => new()
     {

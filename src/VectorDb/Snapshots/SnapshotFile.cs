@@ -12,18 +12,30 @@ internal sealed record SnapshotManifest
     /// <summary>The format this version writes; a reader refuses a newer one by name rather than guessing.</summary>
     public const int CurrentFormat = 1;
 
+    /// <summary>The kind of a collection's snapshot.</summary>
+    public const string CollectionKind = "collection";
+
+    /// <summary>The kind of a full-storage snapshot: every collection's snapshot, and the aliases.</summary>
+    public const string StorageKind = "storage";
+
     public required int Format { get; init; }
 
-    /// <summary>Always <c>collection</c> for now.</summary>
+    /// <summary><see cref="CollectionKind"/> or <see cref="StorageKind"/>.</summary>
     public required string Kind { get; init; }
 
     public required DateTime Created { get; init; }
 
-    /// <summary>The collection as its checkpoint described it: settings, graph files, payload indexes and their links.</summary>
-    public required CollectionManifest Collection { get; init; }
+    /// <summary>A collection snapshot's collection as its checkpoint described it: settings, graph files, payload indexes and their links.</summary>
+    public CollectionManifest? Collection { get; init; }
 
     /// <summary>The rows of dense vectors kept on disk (memory <c>cached</c>/<c>cold</c>): vector name → entry.</summary>
     public IReadOnlyDictionary<string, string>? RowFiles { get; init; }
+
+    /// <summary>A full-storage snapshot's collections: name → the entry holding the collection's own snapshot.</summary>
+    public IReadOnlyDictionary<string, string>? Collections { get; init; }
+
+    /// <summary>A full-storage snapshot's aliases: alias → the name of the collection it names.</summary>
+    public IReadOnlyDictionary<string, string>? Aliases { get; init; }
 }
 
 /// <summary>
@@ -31,6 +43,8 @@ internal sealed record SnapshotManifest
 /// store held it at the checkpoint), the checkpoint's graph, rotation and link files, the row files of vectors kept on
 /// disk, and last <c>checksums.json</c> (the SHA-256 of every other entry)}. Its name is
 /// <c>{collection}-{id}-{time}.snapshot</c>; a <c>.checksum</c> file beside it holds the whole file's SHA-256, as Qdrant's do.
+/// A full-storage snapshot is the same tar holding, instead of one collection's files, every collection's snapshot as
+/// an entry of its own (all taken at one checkpoint) and naming the aliases in its manifest.
 /// </summary>
 internal static class SnapshotFile
 {
@@ -95,8 +109,11 @@ internal static class SnapshotFile
     /// Unpacks a snapshot into <paramref name="folder"/>, checking as it goes that it is one of ours, of a format this
     /// version reads, and that every entry matches its checksum; nothing outside the folder is touched.
     /// </summary>
-    /// <exception cref="InvalidDataException">It is not a VectorDb snapshot (a Qdrant one is named as such), is damaged or incomplete.</exception>
-    public static SnapshotManifest Extract(Stream input, string folder)
+    /// <param name="input">The snapshot.</param>
+    /// <param name="folder">Where its entries go.</param>
+    /// <param name="kind">The kind of snapshot expected: <see cref="SnapshotManifest.CollectionKind"/> or <see cref="SnapshotManifest.StorageKind"/>.</param>
+    /// <exception cref="InvalidDataException">It is not a VectorDb snapshot (a Qdrant one is named as such), is of the other kind, is damaged or incomplete.</exception>
+    public static SnapshotManifest Extract(Stream input, string folder, string kind)
     {
         Directory.CreateDirectory(folder);
         SnapshotManifest? manifest = null;
@@ -144,7 +161,7 @@ internal static class SnapshotFile
 
                 if (entry.Name == ManifestEntry)
                 {
-                    manifest = ReadManifest(path);
+                    manifest = ReadManifest(path, kind);
                 }
             }
         }
@@ -189,13 +206,17 @@ internal static class SnapshotFile
         return manifest;
     }
 
-    /// <summary>Every entry a manifest refers to: its points, the collection's checkpoint files, its row files.</summary>
-    private static IEnumerable<string> FilesNamed(SnapshotManifest manifest) =>
-        new[] { PointsEntry, manifest.Collection.SnapshotFile, manifest.Collection.RotationFile }
-            .Concat(manifest.Collection.VectorSnapshotFiles?.Values ?? [])
-            .Concat(manifest.Collection.PayloadIndexes?.Select(index => index.LinksFile) ?? [])
+    /// <summary>
+    /// Every entry a manifest refers to: a collection's points, checkpoint files and row files, or a full-storage
+    /// snapshot's collection snapshots.
+    /// </summary>
+    private static IEnumerable<string> FilesNamed(SnapshotManifest manifest) => manifest.Collection is { } collection
+        ? new[] { PointsEntry, collection.SnapshotFile, collection.RotationFile }
+            .Concat(collection.VectorSnapshotFiles?.Values ?? [])
+            .Concat(collection.PayloadIndexes?.Select(index => index.LinksFile) ?? [])
             .Concat(manifest.RowFiles?.Values.SelectMany(rows => new[] { rows, rows + ".id" }) ?? [])
-            .OfType<string>();
+            .OfType<string>()
+        : manifest.Collections?.Values ?? [];
 
     /// <summary>A file name and nothing else: no folders, no way out of the folder it is unpacked into.</summary>
     private static bool IsPlainName(string name) =>
@@ -213,7 +234,7 @@ internal static class SnapshotFile
         }
     }
 
-    private static SnapshotManifest ReadManifest(string path)
+    private static SnapshotManifest ReadManifest(string path, string kind)
     {
         var manifest = JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(path))
             ?? throw new InvalidDataException("The snapshot's manifest is empty.");
@@ -222,7 +243,17 @@ internal static class SnapshotFile
             throw new InvalidDataException($"The snapshot has format {manifest.Format}; this version reads format {SnapshotManifest.CurrentFormat} and older.");
         }
 
-        return manifest.Kind == "collection" ? manifest : throw new InvalidDataException($"The snapshot is of kind `{manifest.Kind}`, not a collection's.");
+        return (manifest.Kind, kind) switch
+        {
+            (SnapshotManifest.CollectionKind, SnapshotManifest.CollectionKind) when manifest.Collection is not null => manifest,
+            (SnapshotManifest.StorageKind, SnapshotManifest.StorageKind) when manifest.Collections is not null
+                && manifest.Collections.Values.All(IsPlainName) => manifest,
+            (SnapshotManifest.StorageKind, SnapshotManifest.CollectionKind) => throw new InvalidDataException(
+                "This is a full-storage snapshot (every collection): restore it as one (the server's --storage-snapshot, `vectordb snapshot restore --full`), not as a collection."),
+            (SnapshotManifest.CollectionKind, SnapshotManifest.StorageKind) => throw new InvalidDataException(
+                "This is a collection's snapshot, not a full-storage one: restore it into a collection (PUT /collections/{name}/snapshots/recover)."),
+            _ => throw new InvalidDataException($"The snapshot's manifest is of kind `{manifest.Kind}` or incomplete; this version reads `collection` and `storage` snapshots."),
+        };
     }
 
     /// <summary>Entries of Qdrant's collection snapshots: a config, shards, a WAL.</summary>
