@@ -23,6 +23,7 @@ public sealed partial class VectorDatabase
                 string inner = $"collection-{entry.Id}{SnapshotFile.Extension}";
                 string file = System.IO.Path.Combine(cut.Staging, inner);
                 WriteCollectionSnapshot(durable, cut, entry, file);
+                Directory.Delete(System.IO.Path.Combine(cut.Staging, entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), recursive: true); // packed: its room is needed for the next
                 collections[entry.Name] = inner;
                 entries.Add((inner, file));
             }
@@ -87,7 +88,15 @@ public sealed partial class VectorDatabase
             {
                 // Entries are plain names that never start with '.', so these folders cannot meet one.
                 string folder = System.IO.Path.Combine(staging, $".{unpacked.Count}");
-                unpacked.Add((name, Unpack(System.IO.Path.Combine(staging, entry), folder, SnapshotManifest.CollectionKind), folder));
+                try
+                {
+                    unpacked.Add((name, Unpack(System.IO.Path.Combine(staging, entry), folder, SnapshotManifest.CollectionKind), folder));
+                }
+                catch (InvalidRequestException e)
+                {
+                    throw new InvalidRequestException($"Collection `{name}` in the full-storage snapshot: {e.Message}");
+                }
+
                 File.Delete(System.IO.Path.Combine(staging, entry)); // unpacked: its room is needed for the next one
             }
 
@@ -95,7 +104,7 @@ public sealed partial class VectorDatabase
         }
         finally
         {
-            Directory.Delete(staging, recursive: true);
+            DeleteStaging(staging);
         }
     }
 

@@ -43,7 +43,7 @@ public sealed partial class VectorDatabase
         DurableStore durable, string folder, string name, Func<IEnumerable<Collection>> collections, Func<SnapshotCut, string, string> write)
     {
         Directory.CreateDirectory(folder);
-        string staging = System.IO.Path.Combine(folder, $".{name}.staging");
+        string staging = System.IO.Path.Combine(folder, $".{name}.{Guid.NewGuid():N}.staging");
         Directory.CreateDirectory(staging);
         try
         {
@@ -68,6 +68,11 @@ public sealed partial class VectorDatabase
                 (manifest, checkpoint, cut) =>
                 {
                     string path = System.IO.Path.Combine(folder, name);
+                    if (File.Exists(path))
+                    {
+                        throw new InvalidRequestException($"A snapshot named {name} exists already (two taken in the same millisecond): take it again.");
+                    }
+
                     string checksum = write(new SnapshotCut(manifest, checkpoint, cut, staging, rows), path);
                     var file = new FileInfo(path);
                     return new SnapshotInfo(name, file.CreationTimeUtc, file.Length, checksum);
@@ -187,19 +192,32 @@ public sealed partial class VectorDatabase
     {
         ValidateCollectionName(collection);
         var durable = DurableForSnapshots();
-        if (TryGetCollection(collection, out var named) && named.Name != collection)
+        void NotAnAlias()
         {
-            throw new InvalidRequestException($"`{collection}` is an alias of collection `{named.Name}`: restore under a collection's name.");
+            if (_aliases.TryGetValue(collection, out uint id) && FindById(id) is { } named)
+            {
+                throw new InvalidRequestException($"`{collection}` is an alias of collection `{named.Name}`: restore under a collection's name.");
+            }
         }
 
+        NotAnAlias();
         CheckSnapshotFile(file, checksum);
         string staging = RestoreStaging(durable);
         try
         {
             var manifest = Unpack(file, staging, SnapshotManifest.CollectionKind);
-            return Restore(durable, [(collection, manifest, staging)], aliases: null)[0];
+            return Restore(durable, [(collection, manifest, staging)], aliases: null, NotAnAlias)[0];
         }
         finally
+        {
+            DeleteStaging(staging);
+        }
+    }
+
+    /// <summary>Removes a restore's staging folder, which a restore that failed early never made.</summary>
+    private static void DeleteStaging(string staging)
+    {
+        if (Directory.Exists(staging))
         {
             Directory.Delete(staging, recursive: true);
         }
@@ -280,7 +298,7 @@ public sealed partial class VectorDatabase
             }
             catch when (swapped)
             {
-                Unswap(prepared, before!); // the checkpoint that holds the swap was not written
+                Unswap(prepared, before!, aliases); // the checkpoint that holds the swap was not written
                 swapped = false;
                 throw;
             }
@@ -375,16 +393,49 @@ public sealed partial class VectorDatabase
         {
             throw new InvalidRequestException($"Cannot restore the snapshot: {e.Message}");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidRequestException($"Cannot read the snapshot {file}: {e.Message}");
+        }
     }
 
-    /// <summary>Puts back what a restore replaced, when the checkpoint that was to make the restore durable failed.</summary>
-    private void Unswap(IReadOnlyList<PreparedRestore> prepared, Dictionary<string, uint> aliases)
+    /// <summary>
+    /// Puts back what a restore replaced, when the checkpoint that was to make the restore durable failed: its
+    /// collections, and the aliases it set or moved (as they were before it, <paramref name="before"/>); alias changes
+    /// other writers made since are kept.
+    /// </summary>
+    private void Unswap(IReadOnlyList<PreparedRestore> prepared, Dictionary<string, uint> before, IReadOnlyDictionary<string, string>? set)
     {
         lock (_lock)
         {
+            var aliases = new Dictionary<string, uint>(_aliases, StringComparer.Ordinal);
+            foreach (string alias in set?.Keys ?? [])
+            {
+                if (before.TryGetValue(alias, out uint id))
+                {
+                    aliases[alias] = id;
+                }
+                else
+                {
+                    aliases.Remove(alias);
+                }
+            }
+
             foreach (var restore in prepared)
             {
                 _collections.TryRemove(restore.Name, out _);
+                foreach (string alias in aliases.Where(a => a.Value == restore.Id).Select(a => a.Key).ToList())
+                {
+                    if (restore.Replaced is not null)
+                    {
+                        aliases[alias] = restore.Replaced.Id;
+                    }
+                    else
+                    {
+                        aliases.Remove(alias);
+                    }
+                }
+
                 if (restore.Replaced is not null)
                 {
                     _collections[restore.Name] = restore.Replaced;

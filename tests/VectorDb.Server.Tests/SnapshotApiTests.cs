@@ -175,6 +175,12 @@ public sealed class SnapshotApiTests : IDisposable
         // Again: its collections exist now, which stops the server unless it is told to replace them.
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync("--data-dir", data, "--storage-snapshot", path));
         Assert.Contains("Collection `books` exists", refused.Message, StringComparison.Ordinal);
+        await using (var server = await ServerProcess.StartAsync("--data-dir", data))
+        {
+            (status, _) = await server.CreateClient().SendAsync(HttpMethod.Post, "/collections/books/points/delete?wait=true", """{"points": [0, 1, 2]}""");
+            Assert.Equal(200, status);
+        }
+
         await using (var server = await ServerProcess.StartAsync("--data-dir", data, "--storage-snapshot", path, "--force-snapshot"))
         {
             await AssertHoldsAsync(server.CreateClient(), "library", Points);

@@ -122,4 +122,60 @@ public sealed class FullSnapshotTests : IDisposable
         Assert.Empty(database.ListFullSnapshots());
         Assert.Throws<NotFoundException>(() => database.FullSnapshotPath(snapshot.Name));
     }
+
+    [Fact]
+    public void A_full_snapshot_with_one_collection_that_does_not_load_restores_nothing()
+    {
+        using var database = VectorDatabase.Open(_first.Path);
+        database.CreateCollection("a", new CollectionOptions { Dimensions = 4, Distance = DistanceMetric.Euclid, Memory = MemoryTier.Cold }).Upsert(Points(30, 4, 1));
+        database.CreateCollection("b", new CollectionOptions { Dimensions = 4, Distance = DistanceMetric.Euclid }).Upsert(Points(40, 4, 2));
+        database.UpdateAliases([new CreateAlias("first", "a")]);
+        string file = database.FullSnapshotPath(database.CreateFullSnapshot().Name);
+
+        // The second collection's points are cut short inside its own snapshot, every checksum made to match: the first
+        // collection loads, then the second fails.
+        string damaged = Path.Combine(_second.Path, "damaged.snapshot");
+        File.WriteAllBytes(damaged, RewriteEntries(File.ReadAllBytes(file), (name, content) => name == "collection-2.snapshot"
+            ? RewriteEntries(content, (inner, points) => inner == "points.bin" ? points[..(points.Length / 2)] : points)
+            : content));
+        database.GetCollection("a").Upsert(Points(10, 4, 7));
+        database.UpdateAliases([new CreateAlias("first", "b")]);
+        var rows = Directory.EnumerateFiles(Path.Combine(_first.Path, "vectors")).Order(StringComparer.Ordinal).ToList();
+
+        var error = Assert.Throws<InvalidRequestException>(() => database.RestoreFullSnapshot(damaged, replaceExisting: true));
+        Assert.Contains("`b`", error.Message, StringComparison.Ordinal);
+        Assert.Equal(30, database.GetCollection("a").Count());
+        Assert.Equal(Points(10, 4, 7).First().Vector, database.GetCollection("a").Get(0UL)!.Vector);
+        Assert.Equal("b", database.GetCollection("first").Name);
+        Assert.Equal(rows, Directory.EnumerateFiles(Path.Combine(_first.Path, "vectors")).Order(StringComparer.Ordinal)); // the loaded one's row files removed
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_first.Path, "snapshots"), ".restore-*"));
+    }
+
+    /// <summary>A snapshot (a tar) with each entry's content changed by <paramref name="change"/>, its checksums entry made to match.</summary>
+    private static byte[] RewriteEntries(byte[] source, Func<string, byte[], byte[]> change)
+    {
+        var entries = new List<(string Name, byte[] Content)>();
+        using (var reader = new System.Formats.Tar.TarReader(new MemoryStream(source)))
+        {
+            while (reader.GetNextEntry() is { } entry)
+            {
+                using var content = new MemoryStream();
+                entry.DataStream?.CopyTo(content);
+                entries.Add((entry.Name, change(entry.Name, content.ToArray())));
+            }
+        }
+
+        var sums = entries.Take(entries.Count - 1).ToDictionary(e => e.Name, e => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(e.Content)));
+        entries[^1] = (entries[^1].Name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(sums));
+        using var output = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(output, leaveOpen: true))
+        {
+            foreach (var (name, content) in entries)
+            {
+                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
+            }
+        }
+
+        return output.ToArray();
+    }
 }

@@ -77,7 +77,10 @@ internal static class SnapshotsApi
         var group = routes.MapGroup("/snapshots").WithTags("Snapshots").AddEndpointFilter<RequestValidationFilter>();
         group.MapGet("/", (VectorDatabase db) => Qdrant.Ok(db.ListFullSnapshots().Select(Describe).ToList())).WithSummary("List full-storage snapshots");
         group.MapPost("/", (HttpContext context, VectorDatabase db, ILogger<SnapshotDescription> logger) =>
-            Create(context, db.CreateFullSnapshot, "the whole storage", logger))
+        {
+            db.ListFullSnapshots(); // a database in memory is a 400 now, not a failure in the background
+            return Create(context, db.CreateFullSnapshot, "the whole storage", logger);
+        })
             .WithMetadata(QueryParameters.Wait).WithSummary("Take a snapshot of every collection and alias at one checkpoint");
         group.MapGet("/{snapshot}", (string snapshot, VectorDatabase db) =>
             Results.File(db.FullSnapshotPath(snapshot), "application/octet-stream", snapshot, enableRangeProcessing: true))

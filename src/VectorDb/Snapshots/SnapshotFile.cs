@@ -246,8 +246,8 @@ internal static class SnapshotFile
         return (manifest.Kind, kind) switch
         {
             (SnapshotManifest.CollectionKind, SnapshotManifest.CollectionKind) when manifest.Collection is not null => manifest,
-            (SnapshotManifest.StorageKind, SnapshotManifest.StorageKind) when manifest.Collections is not null
-                && manifest.Collections.Values.All(IsPlainName) => manifest,
+            (SnapshotManifest.StorageKind, SnapshotManifest.StorageKind) when manifest is { Collections: { } collections, Collection: null, RowFiles: null }
+                && collections.Values.All(IsPlainName) && collections.Values.Distinct(StringComparer.Ordinal).Count() == collections.Count => manifest,
             (SnapshotManifest.StorageKind, SnapshotManifest.CollectionKind) => throw new InvalidDataException(
                 "This is a full-storage snapshot (every collection): restore it as one (the server's --storage-snapshot, `vectordb snapshot restore --full`), not as a collection."),
             (SnapshotManifest.CollectionKind, SnapshotManifest.StorageKind) => throw new InvalidDataException(
