@@ -135,8 +135,8 @@ public sealed class FullSnapshotTests : IDisposable
         // The second collection's points are cut short inside its own snapshot, every checksum made to match: the first
         // collection loads, then the second fails.
         string damaged = Path.Combine(_second.Path, "damaged.snapshot");
-        File.WriteAllBytes(damaged, RewriteEntries(File.ReadAllBytes(file), (name, content) => name == "collection-2.snapshot"
-            ? RewriteEntries(content, (inner, points) => inner == "points.bin" ? points[..(points.Length / 2)] : points)
+        File.WriteAllBytes(damaged, SnapshotArchive.RewriteEntries(File.ReadAllBytes(file), (name, content) => name == "collection-2.snapshot"
+            ? SnapshotArchive.RewriteEntries(content, (inner, points) => inner == "points.bin" ? points[..(points.Length / 2)] : points)
             : content));
         database.GetCollection("a").Upsert(Points(10, 4, 7));
         database.UpdateAliases([new CreateAlias("first", "b")]);
@@ -149,33 +149,5 @@ public sealed class FullSnapshotTests : IDisposable
         Assert.Equal("b", database.GetCollection("first").Name);
         Assert.Equal(rows, Directory.EnumerateFiles(Path.Combine(_first.Path, "vectors")).Order(StringComparer.Ordinal)); // the loaded one's row files removed
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(_first.Path, "snapshots"), ".restore-*"));
-    }
-
-    /// <summary>A snapshot (a tar) with each entry's content changed by <paramref name="change"/>, its checksums entry made to match.</summary>
-    private static byte[] RewriteEntries(byte[] source, Func<string, byte[], byte[]> change)
-    {
-        var entries = new List<(string Name, byte[] Content)>();
-        using (var reader = new System.Formats.Tar.TarReader(new MemoryStream(source)))
-        {
-            while (reader.GetNextEntry() is { } entry)
-            {
-                using var content = new MemoryStream();
-                entry.DataStream?.CopyTo(content);
-                entries.Add((entry.Name, change(entry.Name, content.ToArray())));
-            }
-        }
-
-        var sums = entries.Take(entries.Count - 1).ToDictionary(e => e.Name, e => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(e.Content)));
-        entries[^1] = (entries[^1].Name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(sums));
-        using var output = new MemoryStream();
-        using (var writer = new System.Formats.Tar.TarWriter(output, leaveOpen: true))
-        {
-            foreach (var (name, content) in entries)
-            {
-                writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-            }
-        }
-
-        return output.ToArray();
     }
 }

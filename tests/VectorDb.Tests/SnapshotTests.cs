@@ -91,30 +91,10 @@ public sealed class SnapshotTests : IDisposable
     }
 
     /// <summary>Copies a snapshot with its manifest changed by <paramref name="change"/>, its checksums made to match.</summary>
-    private static void Rewrite(string source, string target, Func<string, string> change)
-    {
-        var entries = new List<(string Name, byte[] Content)>();
-        using (var reader = new System.Formats.Tar.TarReader(File.OpenRead(source)))
-        {
-            while (reader.GetNextEntry() is { } entry)
-            {
-                using var content = new MemoryStream();
-                entry.DataStream?.CopyTo(content);
-                entries.Add((entry.Name, content.ToArray()));
-            }
-        }
-
-        byte[] manifest = System.Text.Encoding.UTF8.GetBytes(change(System.Text.Encoding.UTF8.GetString(entries[0].Content)));
-        entries[0] = (entries[0].Name, manifest);
-        var sums = entries.Take(entries.Count - 1).ToDictionary(e => e.Name, e => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(e.Content)));
-        entries[^1] = (entries[^1].Name, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(sums));
-        using var output = File.Create(target);
-        using var writer = new System.Formats.Tar.TarWriter(output);
-        foreach (var (name, content) in entries)
-        {
-            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content) });
-        }
-    }
+    private static void Rewrite(string source, string target, Func<string, string> change) =>
+        File.WriteAllBytes(target, SnapshotArchive.RewriteEntries(File.ReadAllBytes(source), (name, content) => name == "vectordb-snapshot.json"
+            ? System.Text.Encoding.UTF8.GetBytes(change(System.Text.Encoding.UTF8.GetString(content)))
+            : content));
 
     private string SnapshotPath(SnapshotInfo snapshot) =>
         Path.Combine(_first.Path, "snapshots", snapshot.Name[..snapshot.Name.IndexOf('-', StringComparison.Ordinal)], snapshot.Name);
