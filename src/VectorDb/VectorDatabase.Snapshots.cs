@@ -294,7 +294,7 @@ public sealed partial class VectorDatabase
                             _aliases = updated;
                         }
                     }
-                });
+                }, prepared.Sum(restore => ((ICheckpointed)restore.Restored!).CheckpointBytesUpperBound));
             }
             catch when (swapped)
             {

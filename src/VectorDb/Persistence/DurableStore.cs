@@ -207,15 +207,20 @@ internal sealed class DurableStore : IDisposable
     /// that is not logged (a collection restored from a snapshot replacing another), which the checkpoint makes
     /// durable at once: writers wait until it is on disk, and a crash before it completes recovers the state before the change.
     /// </summary>
-    public void CheckpointAfter(Action change)
+    /// <param name="change">The change, made with writers kept out.</param>
+    /// <param name="addedBytes">
+    /// Most the checkpoint writes for what the change adds (restored collections' graphs): the room it needs on disk is
+    /// checked before the change, with the rest of the checkpoint's.
+    /// </param>
+    public void CheckpointAfter(Action change, long addedBytes)
     {
         lock (_checkpointLock)
         {
-            CheckpointHoldingLock(change, copyWhileWritersOut: null);
+            CheckpointHoldingLock(change, copyWhileWritersOut: null, addedBytes);
         }
     }
 
-    private (CheckpointManifest Manifest, long Cut) CheckpointHoldingLock(Action? changeWhileWritersOut, Action<string>? copyWhileWritersOut)
+    private (CheckpointManifest Manifest, long Cut) CheckpointHoldingLock(Action? changeWhileWritersOut, Action<string>? copyWhileWritersOut, long addedBytes = 0)
     {
         var watch = Stopwatch.StartNew();
         CheckpointManifest manifest;
@@ -224,7 +229,7 @@ internal sealed class DurableStore : IDisposable
         // A checkpoint that runs out of space midway leaves FASTER's checkpoint incomplete and can stall
         // it, so it only starts when its worst case fits: FasterKV's index and unflushed log, and the graphs.
         var collections = _collections();
-        long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.CheckpointBytesUpperBound);
+        long needed = Points.CheckpointBytesUpperBound + collections.Sum(c => c.CheckpointBytesUpperBound) + addedBytes;
         Disk.EnsureRoomFor(needed);
 
         // Compacting first (writers go on meanwhile) lets this checkpoint record the moved begin address, so the
