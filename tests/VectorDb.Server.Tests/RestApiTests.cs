@@ -181,6 +181,9 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, 3]}, {"id": 2, "vector": [[1, 2, 3]]}]}""", "`points[1].vector` is a list of vectors (a multivector)")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, 3], "vectors": [1, 2, 3]}]}""", "Give `points[0].vector` or its alias `points[0].vectors`, not both")]
     [InlineData("PUT", "/collections/bad/points", """{"points": [{"id": 1, "vector": [1, 2, null]}]}""", "`points[0].vector[2]` is not a number")]
+    [InlineData("PUT", "/collections/bad/points", """{"batch": {"ids": [1, 2], "vectors": [[1, 2, 3], [1, "x", 3]]}}""", "`batch.vectors[1][1]` is not a number")]
+    [InlineData("PUT", "/collections/bad/points", """{"batch": {"ids": [1, 2], "vectors": [[1, 2, 3]]}}""", "one vector per id")]
+    [InlineData("PUT", "/collections/bad/points", """{"batch": {"ids": [1, 2, 3], "vectors": [1, 2, 3]}}""", "`batch.vectors[0]` is a list of numbers")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "limit": 0}""", "limit must be between")]
     [InlineData("POST", "/collections/bad/points/search", """{"vector": [1, 2, 3], "filter": {"must": [{"key": "t", "match": {"text_any": "x"}}]}}""", "needs a full-text (text) payload index")]
     [InlineData("POST", "/collections/bad/points/count", """{"filter": {"must": [{"match": {"value": 1}}]}}""", "Unknown field `filter.must[0].match`")]
@@ -214,7 +217,10 @@ public sealed class RestApiTests : IClassFixture<ServerFactory>
         var (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/rounding/points?wait=true",
             """{"points": [{"id": 1, "vector": LIST}, {"id": 2, "vector": {"": LIST, "s": {"indices": [1], "values": [1]}}}]}""".Replace("LIST", list, StringComparison.Ordinal));
         Assert.Equal(200, status);
-        foreach (int id in new[] { 1, 2 })
+        (status, _) = await _client.SendAsync(HttpMethod.Put, "/collections/rounding/points?wait=true",
+            """{"batch": {"ids": [3, 4], "vectors": [LIST, LIST]}}""".Replace("LIST", list, StringComparison.Ordinal));
+        Assert.Equal(200, status);
+        foreach (int id in new[] { 1, 2, 3, 4 })
         {
             var (_, body) = await _client.SendAsync(HttpMethod.Get, $"/collections/rounding/points/{id}");
             var vector = body.GetProperty("result").GetProperty("vector");

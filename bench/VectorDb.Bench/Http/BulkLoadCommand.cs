@@ -10,7 +10,8 @@ namespace VectorDb.Bench.Http;
 /// case states it: batches of 1,000 points with payload <c>{"n": i}</c>, <c>wait=true</c>, 2 concurrent clients, rounds
 /// alternating between the two, each into a new collection; reports each round's points per second and the median
 /// ratio REST ÷ embedded.
-/// <code>bulkload --url http://127.0.0.1:6333 [--data ../shared/data/wordnet-arcticxs-384/base.fvecs] [--distance Cosine] [--rounds 5] [--dir PATH] [--out result.json]</code>
+/// <code>bulkload --url http://127.0.0.1:6333 [--data ../shared/data/wordnet-arcticxs-384/base.fvecs] [--distance Cosine] [--rounds 5] [--form points|batch] [--dir PATH] [--out result.json]</code>
+/// <c>--form batch</c> sends the upsert's column form (<c>{"batch": {"ids", "vectors", "payloads"}}</c>) instead of a list of points.
 /// The server must be running on its own data directory; request bodies are serialized before the clock starts, so
 /// the REST figure is the server's (parsing, logging, linking), not the client's.
 /// </summary>
@@ -26,11 +27,17 @@ public static class BulkLoadCommand
         var distance = Enum.Parse<DistanceMetric>(CommandLine.Option(argv, "--distance") ?? "Cosine");
         int rounds = int.Parse(CommandLine.Option(argv, "--rounds") ?? "5", CultureInfo.InvariantCulture);
         string root = CommandLine.Option(argv, "--dir") ?? Path.Combine(Path.GetTempPath(), "vectordb-bulkload");
+        bool columns = (CommandLine.Option(argv, "--form") ?? "points") switch
+        {
+            "points" => false,
+            "batch" => true,
+            var other => throw new ArgumentException($"--form is points or batch, not {other}."),
+        };
 
         var vectors = DatasetReader.Read(data);
         var batches = Enumerable.Range(0, (vectors.Count + Batch - 1) / Batch)
             .Select(b => Enumerable.Range(b * Batch, Math.Min(Batch, vectors.Count - (b * Batch))).ToArray()).ToArray();
-        byte[][] bodies = [.. batches.Select(ids => Body(vectors, ids))];
+        byte[][] bodies = [.. batches.Select(ids => Body(vectors, ids, columns))];
         using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(10) };
 
         var results = new List<Dictionary<string, object>>();
@@ -54,6 +61,7 @@ public static class BulkLoadCommand
             ["points"] = vectors.Count,
             ["dims"] = vectors.Dimensions,
             ["batch"] = Batch,
+            ["form"] = columns ? "batch" : "points",
             ["clients"] = Clients,
             ["processors"] = Environment.ProcessorCount,
             ["median_rest_to_embedded"] = results.Select(r => (double)r["rest_to_embedded"]).Order().ElementAt(results.Count / 2),
@@ -122,10 +130,18 @@ public static class BulkLoadCommand
         }
     }
 
-    private static byte[] Body(VectorSet vectors, int[] ids)
+    private static byte[] Body(VectorSet vectors, int[] ids, bool columns)
     {
         using var stream = new MemoryStream();
-        PointsBody.Write(stream, vectors, ids, numberPayload: true);
+        if (columns)
+        {
+            PointsBody.WriteColumns(stream, vectors, ids, numberPayload: true);
+        }
+        else
+        {
+            PointsBody.Write(stream, vectors, ids, numberPayload: true);
+        }
+
         return stream.ToArray();
     }
 }

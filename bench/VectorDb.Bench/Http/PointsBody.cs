@@ -36,4 +36,47 @@ public static class PointsBody
         json.WriteEndArray();
         json.WriteEndObject();
     }
+
+    /// <summary>The same points in the upsert's batch (column) form: <c>{"batch": {"ids", "vectors", "payloads"}}</c>.</summary>
+    public static void WriteColumns(Stream output, VectorSet data, IReadOnlyList<int> ids, bool numberPayload)
+    {
+        using var json = new Utf8JsonWriter(output);
+        json.WriteStartObject();
+        json.WriteStartObject("batch");
+        json.WriteStartArray("ids");
+        foreach (int i in ids)
+        {
+            json.WriteNumberValue(i);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("vectors");
+        foreach (int i in ids)
+        {
+            json.WriteStartArray();
+            foreach (float x in data[i])
+            {
+                json.WriteNumberValue(x);
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndArray();
+        if (numberPayload)
+        {
+            json.WriteStartArray("payloads");
+            foreach (int i in ids)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("n", i);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
 }

@@ -11,7 +11,7 @@ internal sealed record PointStruct(JsonElement Id, VectorField? Vector, JsonElem
 }
 
 /// <summary>The column form of an upsert.</summary>
-internal sealed record PointsBatch(JsonElement Ids, JsonElement Vectors, JsonElement? Payloads) : RequestBody;
+internal sealed record PointsBatch(JsonElement Ids, VectorColumns? Vectors, JsonElement? Payloads) : RequestBody;
 
 /// <summary>Body of <c>PUT …/points</c>: the list form or the column (batch) form, and the conditions of the write.</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
@@ -343,12 +343,20 @@ internal static class PointsApi
     /// The batch form's vectors, one per id, each in the shape of a point's <c>vector</c>: a list of vectors (the unnamed
     /// vector's), or a map of vector names to lists of vectors.
     /// </summary>
-    private static List<JsonElement> BatchVectors(JsonElement columns, int count)
+    private static List<VectorField> BatchVectors(VectorColumns? given, int count)
     {
+        if (given?.Dense is { } rows)
+        {
+            return rows.Length == count
+                ? [.. rows.Select(VectorField.Of)]
+                : throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
+        }
+
+        var columns = given?.Json ?? default;
         if (columns.ValueKind == JsonValueKind.Array)
         {
             return columns.GetArrayLength() == count
-                ? [.. columns.EnumerateArray()]
+                ? [.. columns.EnumerateArray().Select(VectorField.Of)]
                 : throw new InvalidRequestException("`batch.vectors` must be a list with one vector per id.");
         }
 
@@ -375,7 +383,7 @@ internal static class PointsApi
                 point[field.Name] = System.Text.Json.Nodes.JsonNode.Parse(field.Value[i].GetRawText());
             }
 
-            return JsonSerializer.SerializeToElement(point);
+            return VectorField.Of(JsonSerializer.SerializeToElement(point));
         })];
     }
 

@@ -26,13 +26,59 @@ internal sealed class VectorField
     /// <summary>The field as JSON when it was not a list of numbers.</summary>
     public JsonElement Json { get; }
 
-    /// <summary>A field given as JSON (the batch form, tests).</summary>
+    /// <summary>A field given as JSON.</summary>
     public static VectorField Of(JsonElement json) => new(null, json);
 
+    /// <summary>A field that was a list of numbers, read already (a row of the batch form's columns).</summary>
+    public static VectorField Of(float[] dense) => new(dense, default);
+
     /// <summary>
-    /// Reads a list of numbers into floats exactly as <see cref="VectorJson.Dense"/> does (each number read as a double,
-    /// then rounded to float); on anything else it goes back to where the value began and reads it as JSON.
+    /// Reads the numbers of a list (the reader on its start) up to its end exactly as <see cref="VectorJson.Dense"/>
+    /// does (each number read as a double, then rounded to float), or returns null at the first value that is not a
+    /// number; the caller then rewinds the reader.
     /// </summary>
+    internal static float[]? TryReadNumbers(ref Utf8JsonReader reader)
+    {
+        float[] buffer = ArrayPool<float>.Shared.Rent(1024);
+        try
+        {
+            int count = 0;
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndArray)
+                {
+                    return buffer.AsSpan(0, count).ToArray();
+                }
+
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double number))
+                {
+                    return null;
+                }
+
+                if (count == buffer.Length)
+                {
+                    float[] larger = ArrayPool<float>.Shared.Rent(count * 2);
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    ArrayPool<float>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                buffer[count++] = (float)number;
+            }
+
+            return null;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads the value the reader is on as JSON, as the serializer would have bound it.</summary>
+    internal static JsonElement ReadJson(ref Utf8JsonReader reader, JsonSerializerOptions options) =>
+        ((JsonConverter<JsonElement>)options.GetConverter(typeof(JsonElement))).Read(ref reader, typeof(JsonElement), options);
+
+    /// <summary>Reads a list of numbers into floats; on anything else it goes back to where the value began and reads it as JSON.</summary>
     private sealed class Converter : JsonConverter<VectorField>
     {
         public override VectorField Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -49,49 +95,59 @@ internal sealed class VectorField
                 reader = start;
             }
 
-            var element = ((JsonConverter<JsonElement>)options.GetConverter(typeof(JsonElement))).Read(ref reader, typeof(JsonElement), options);
-            return new VectorField(null, element);
+            return new VectorField(null, ReadJson(ref reader, options));
         }
 
         public override void Write(Utf8JsonWriter writer, VectorField value, JsonSerializerOptions options) =>
             throw new NotSupportedException("A request's vector field is only read.");
+    }
+}
 
-        /// <summary>The numbers of a list up to its end, or null at the first value that is not a number within double's range.</summary>
-        private static float[]? TryReadNumbers(ref Utf8JsonReader reader)
+/// <summary>
+/// The batch form's <c>vectors</c> as an upsert binds it: a list of lists of numbers (the unnamed vector's column) read
+/// straight into floats, as <see cref="VectorField"/> reads a point's; any other shape (named columns, sparse vectors,
+/// something that is not a number) kept as JSON for the reader that refuses or reads it.
+/// </summary>
+[JsonConverter(typeof(Converter))]
+internal sealed class VectorColumns
+{
+    private VectorColumns(float[][]? dense, JsonElement json)
+    {
+        Dense = dense;
+        Json = json;
+    }
+
+    /// <summary>One vector per point when the field was a list of lists of numbers; null for any other shape.</summary>
+    public float[][]? Dense { get; }
+
+    /// <summary>The field as JSON when it was not a list of lists of numbers.</summary>
+    public JsonElement Json { get; }
+
+    private sealed class Converter : JsonConverter<VectorColumns>
+    {
+        public override VectorColumns Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            float[] buffer = ArrayPool<float>.Shared.Rent(1024);
-            try
+            if (reader.TokenType == JsonTokenType.StartArray)
             {
-                int count = 0;
-                while (reader.Read())
+                var start = reader; // the whole value is buffered before a converter is called: the reader can be rewound
+                var rows = new List<float[]>();
+                while (reader.Read() && reader.TokenType == JsonTokenType.StartArray && VectorField.TryReadNumbers(ref reader) is { } row)
                 {
-                    if (reader.TokenType == JsonTokenType.EndArray)
-                    {
-                        return buffer.AsSpan(0, count).ToArray();
-                    }
-
-                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double number))
-                    {
-                        return null;
-                    }
-
-                    if (count == buffer.Length)
-                    {
-                        float[] larger = ArrayPool<float>.Shared.Rent(count * 2);
-                        buffer.AsSpan(0, count).CopyTo(larger);
-                        ArrayPool<float>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-
-                    buffer[count++] = (float)number;
+                    rows.Add(row);
                 }
 
-                return null;
+                if (reader.TokenType == JsonTokenType.EndArray)
+                {
+                    return new VectorColumns([.. rows], default);
+                }
+
+                reader = start;
             }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(buffer);
-            }
+
+            return new VectorColumns(null, VectorField.ReadJson(ref reader, options));
         }
+
+        public override void Write(Utf8JsonWriter writer, VectorColumns value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("A request's vectors are only read.");
     }
 }
