@@ -71,7 +71,7 @@ static int Usage()
           VectorDb.Bench large make|truth|load|query …   (a collection bigger than RAM; see bench/tiers.sh)
           VectorDb.Bench prefix-tier [--dataset fashion-mnist-mrl-256|wordnet-arcticxs-384] [--data ../shared/data] [--tier-dims 32,64] [--oversampling 4,8]
                                      [--datatype float32,float16] [--ef 10,…,96] [--tier-ef 10,…,96] [--rounds 5] [--max-queries 1000] [--dir PATH] [--out result.json]
-          VectorDb.Bench mevdsearch [--rounds 9] [--searches 20000] [--out result.json]
+          VectorDb.Bench mevdsearch [--rounds 41] [--searches 5000] [--out result.json]
           VectorDb.Bench asyncwrites [--dims 128] [--seconds 5] [--rounds 5] [--callers 64] [--threads 8] [--dir PATH] [--out result.json]
           VectorDb.Bench checkpoint-stall [--points 1000000] [--dims 128] [--seconds 10] [--rounds 5] [--dir PATH] [--keep true] [--out result.json]
           VectorDb.Bench rewrite [--points 5000] [--dims 128] [--rewrites 30] [--batch 1000] [--dir PATH] [--out result.json]

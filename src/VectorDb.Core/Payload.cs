@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace VectorDb;
@@ -93,8 +94,29 @@ public sealed class Payload : IEquatable<Payload>
         }
     }
 
-    /// <summary>Looks up a top-level field.</summary>
+    /// <summary>
+    /// A copy whose parts (its text, the text's index and the document over them) are allocated one after the other,
+    /// so that they lie together in memory and next to whatever the caller allocates right after it. The point table
+    /// stores payloads this way beside each point's record: a search that reads its hits' payloads then touches one
+    /// neighbourhood of memory per hit rather than several scattered ones (measured: most of the cost of reading cold
+    /// payloads after a walk).
+    /// </summary>
+    internal Payload Packed()
+    {
+        if (ReferenceEquals(this, Empty))
+        {
+            return this;
+        }
+
+        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(Root));
+        return new Payload(JsonDocument.ParseValue(ref reader).RootElement) { _bytes = _bytes };
+    }
+
+    /// <summary>Looks up a top-level field.</summary>    /// <summary>Looks up a top-level field.</summary>
     public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);
+
+    /// <summary>Looks up a top-level field by its UTF-8 name (cheaper than by a string: the name is not transcoded on each lookup).</summary>
+    public bool TryGetValue(ReadOnlySpan<byte> utf8Key, out JsonElement value) => Root.TryGetProperty(utf8Key, out value);
 
     /// <summary>This payload with the top-level keys of <paramref name="patch"/> set (added or replaced).</summary>
     public Payload With(Payload patch)

@@ -10,9 +10,10 @@ using VectorDb.Sparse;
 namespace VectorDb.VectorData;
 
 /// <summary>
-/// Maps records to points and back: the key to the point id, data properties to payload fields (by storage name, as
-/// JSON), vector properties to the point's vectors — the unnamed vector when the record has one vector property, named
-/// vectors (by storage name) when it has several.
+/// Maps records to points and back: the key to the point id (a string key to its name-based UUID, and to a payload
+/// field of the key's name that records read it back from: <see cref="StringKeys"/>), data properties to payload fields
+/// (by storage name, as JSON), vector properties to the point's vectors — the unnamed vector when the record has one
+/// vector property, named vectors (by storage name) when it has several.
 /// </summary>
 internal sealed class RecordMapper
 {
@@ -21,34 +22,40 @@ internal sealed class RecordMapper
     // Reading records is on the search path: the model's reflection-based accessors, boxing and JsonSerializer cost more
     // than the search itself for small records, so for record classes the constructor and one typed "read the JSON
     // value and set the property" delegate per property are compiled once.
-    private readonly Func<object>? _newRecord;
-    private readonly Action<object, PointId> _setKey;
-    private readonly (string StorageName, Action<object, JsonElement> Fill)[] _data;
+    private readonly Func<object> _newRecord;
+    private readonly Action<object, PointId, Payload?> _setKey;
+    private readonly (byte[] Utf8Name, Action<object, JsonElement> Fill)[] _data; // names in UTF-8: a lookup by string transcodes it each time
 
-    /// <summary>A mapper of records of <paramref name="recordType"/> (dynamic records: <c>Dictionary&lt;string, object?&gt;</c>).</summary>
-    public RecordMapper(CollectionModel model, Type recordType)
+    /// <summary>
+    /// A mapper of records of <paramref name="recordType"/> (dynamic records: <c>Dictionary&lt;string, object?&gt;</c>),
+    /// which <paramref name="createRecord"/> makes where the type has no parameterless constructor to compile.
+    /// </summary>
+    public RecordMapper(CollectionModel model, Type recordType, Func<object> createRecord)
     {
         Model = model;
         _newRecord = model.KeyProperty.PropertyInfo is not null && recordType.GetConstructor(Type.EmptyTypes) is { } constructor
             ? Expression.Lambda<Func<object>>(Expression.Convert(Expression.New(constructor), typeof(object))).Compile()
-            : null;
+            : createRecord;
         _setKey = KeySetter(model.KeyProperty);
-        _data = [.. model.DataProperties.Select(p => (p.StorageName, Filler(p)))];
+        _stringKey = model.KeyProperty.Type == typeof(string) ? model.KeyProperty.StorageName : null;
+        _data = [.. model.DataProperties.Select(p => (System.Text.Encoding.UTF8.GetBytes(p.StorageName), Filler(p)))];
         KeywordFields = [.. model.DataProperties.Where(p => p.IsFullTextIndexed).Select(p => (p, KeywordVector(p)))];
     }
 
     /// <summary>The record model.</summary>
     public CollectionModel Model { get; }
 
+    private readonly string? _stringKey; // the payload field that holds a string key, if the key is a string
+
     /// <summary>The engine's name of a vector property's vector.</summary>
     public string VectorName(VectorPropertyModel property) => Model.VectorProperties.Count == 1 ? "" : property.StorageName;
 
-    /// <summary>The point id of a key, false for a negative integer key (which no point can have).</summary>
+    /// <summary>The point id of a key, false for a negative integer key or an empty string key (which no point can have).</summary>
     /// <exception cref="NotSupportedException">A key of another type.</exception>
     public static bool TryPointId(object? key, out PointId id)
     {
         id = default;
-        if (key is long and < 0 or int and < 0)
+        if (key is long and < 0 or int and < 0 or "")
         {
             return false;
         }
@@ -57,23 +64,35 @@ internal sealed class RecordMapper
         return true;
     }
 
-    /// <summary>The point id of a key.</summary>
-    /// <exception cref="ArgumentException">A negative integer key.</exception>
+    /// <summary>The point id of a key (a string key's is <see cref="StringKeys.IdOf"/>).</summary>
+    /// <exception cref="ArgumentException">A negative integer key, or an empty string key.</exception>
     public static PointId ToPointId(object? key) => key switch
     {
         ulong number => number,
         long number and >= 0 => (ulong)number,
         int number and >= 0 => (ulong)number,
         Guid uuid => uuid,
+        string text => text.Length > 0 ? StringKeys.IdOf(text) : throw new ArgumentException("A string key may not be empty.", nameof(key)),
         long or int => throw new ArgumentException($"Key {key} is negative; VectorDb point ids are unsigned integers or UUIDs.", nameof(key)),
         null => throw new ArgumentNullException(nameof(key)),
-        _ => throw new NotSupportedException($"Keys of type {key.GetType().Name} are not supported; use ulong, long, int or Guid."),
+        _ => throw new NotSupportedException($"Keys of type {key.GetType().Name} are not supported; use ulong, long, int, Guid or string."),
     };
 
-    /// <summary>The converter of point ids to keys of <paramref name="type"/>.</summary>
-    private static MethodInfo KeyConverter(Type type) => typeof(RecordMapper).GetMethod(
-        type == typeof(Guid) ? nameof(KeyAsGuid) : type == typeof(long) ? nameof(KeyAsInt64) : type == typeof(int) ? nameof(KeyAsInt32) : nameof(KeyAsUInt64),
-        BindingFlags.NonPublic | BindingFlags.Static)!;
+    /// <summary>
+    /// The key of a stored point as <paramref name="type"/>, from its id — or, for a string key, from the payload field
+    /// that holds it (<paramref name="payload"/>, field <paramref name="keyName"/>).
+    /// </summary>
+    private static MethodCallExpression KeyOf(Type type, Expression id, Expression payload, byte[] keyName) => type == typeof(string)
+        ? Expression.Call(Method(nameof(KeyAsString)), id, payload, Expression.Constant(keyName))
+        : Expression.Call(Method(type == typeof(Guid) ? nameof(KeyAsGuid) : type == typeof(long) ? nameof(KeyAsInt64) : type == typeof(int) ? nameof(KeyAsInt32) : nameof(KeyAsUInt64)), id);
+
+    private static MethodInfo Method(string name) => typeof(RecordMapper).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private static string KeyAsString(PointId id, Payload? payload, byte[] keyName) =>
+        payload is not null && payload.TryGetValue(keyName, out var key) && key.ValueKind == JsonValueKind.String && key.GetString() is { Length: > 0 } text
+            ? text
+            : throw new InvalidOperationException(
+                $"Point {id} has no string key in its payload field '{System.Text.Encoding.UTF8.GetString(keyName)}': it was not written through a collection with string keys.");
 
     private static Guid KeyAsGuid(PointId id) => id.IsUuid ? id.Uuid : throw KeyMismatch(id, typeof(Guid));
 
@@ -139,16 +158,19 @@ internal sealed class RecordMapper
         return sparse;
     }
 
-    /// <summary>Creates a record of a stored point; vectors only when <paramref name="vectors"/> is given.</summary>
-    public TRecord ToRecord<TRecord>(PointId id, Payload? payload, Func<string, float[]?>? vectors)
+    /// <summary>
+    /// Creates a record of a stored point; vectors only when <paramref name="vectors"/> is given. Not generic: a generic
+    /// method called from the collection's shared generic code looks its instantiation up on every call.
+    /// </summary>
+    public object ToRecord(PointId id, Payload? payload, Func<string, float[]?>? vectors)
     {
-        var record = _newRecord is null ? Model.CreateRecord<TRecord>()! : (TRecord)_newRecord();
-        _setKey(record, id);
+        var record = _newRecord();
+        _setKey(record, id, payload);
         if (payload is not null)
         {
-            foreach (var (storageName, fill) in _data)
+            foreach (var (name, fill) in _data)
             {
-                if (payload.TryGetValue(storageName, out var value))
+                if (payload.TryGetValue(name, out var value))
                 {
                     fill(record, value);
                 }
@@ -166,22 +188,24 @@ internal sealed class RecordMapper
         return record;
     }
 
-    /// <summary>Sets the key from a point id: compiled and typed for a record class, boxed through the model for dynamic records.</summary>
-    private static Action<object, PointId> KeySetter(KeyPropertyModel key)
+    /// <summary>Sets the key of a stored point: compiled and typed for a record class, boxed through the model for dynamic records.</summary>
+    private static Action<object, PointId, Payload?> KeySetter(KeyPropertyModel key)
     {
         var id = Expression.Parameter(typeof(PointId));
-        var convert = Expression.Call(KeyConverter(key.Type), id);
+        var payload = Expression.Parameter(typeof(Payload));
+        var convert = KeyOf(key.Type, id, payload, System.Text.Encoding.UTF8.GetBytes(key.StorageName));
         if (key.PropertyInfo is not { CanWrite: true, DeclaringType: { } declaring } info)
         {
-            var boxed = Expression.Lambda<Func<PointId, object>>(Expression.Convert(convert, typeof(object)), id).Compile();
-            return (record, point) => key.SetValueAsObject(record, boxed(point));
+            var boxed = Expression.Lambda<Func<PointId, Payload?, object>>(Expression.Convert(convert, typeof(object)), id, payload).Compile();
+            return (record, point, fields) => key.SetValueAsObject(record, boxed(point, fields));
         }
 
         var record = Expression.Parameter(typeof(object));
-        return Expression.Lambda<Action<object, PointId>>(
+        return Expression.Lambda<Action<object, PointId, Payload?>>(
             Expression.Assign(Expression.Property(Expression.Convert(record, declaring), info), convert),
             record,
-            id).Compile();
+            id,
+            payload).Compile();
     }
 
     /// <summary>Reads a payload value into a data property: compiled and typed for a record class, boxed through the model for dynamic records.</summary>
@@ -255,6 +279,11 @@ internal sealed class RecordMapper
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
+            if (_stringKey is not null)
+            {
+                writer.WriteString(_stringKey, (string)Model.KeyProperty.GetValueAsObject(record)!);
+            }
+
             foreach (var property in Model.DataProperties)
             {
                 writer.WritePropertyName(property.StorageName);

@@ -6,7 +6,7 @@ namespace VectorDb.VectorData;
 
 /// <summary>
 /// Builds MEVD's record model (from attributes or a <see cref="VectorStoreCollectionDefinition"/>) and refuses what the
-/// engine cannot store: keys other than unsigned integers and UUIDs, data of types without a JSON payload form, vectors
+/// engine cannot store: keys other than unsigned integers, UUIDs and strings, data of types without a JSON payload form, vectors
 /// of other element types, and storage names that would read as payload paths.
 /// </summary>
 internal sealed class RecordModelBuilder() : CollectionModelBuilder(new CollectionModelBuildingOptions
@@ -15,8 +15,8 @@ internal sealed class RecordModelBuilder() : CollectionModelBuilder(new Collecti
     RequiresAtLeastOneVector = true,
 })
 {
-    /// <summary>Key types a record may use: the engine's point ids are unsigned 64-bit integers or UUIDs.</summary>
-    internal static readonly Type[] KeyTypes = [typeof(ulong), typeof(long), typeof(int), typeof(Guid)];
+    /// <summary>Key types a record may use: the engine's point ids are unsigned 64-bit integers or UUIDs; strings map to UUIDs (<see cref="StringKeys"/>).</summary>
+    internal static readonly Type[] KeyTypes = [typeof(ulong), typeof(long), typeof(int), typeof(Guid), typeof(string)];
 
     private static readonly HashSet<Type> ScalarTypes =
     [
@@ -52,7 +52,7 @@ internal sealed class RecordModelBuilder() : CollectionModelBuilder(new Collecti
         if (!KeyTypes.Contains(keyProperty.Type))
         {
             throw new NotSupportedException(
-                $"Key property '{keyProperty.ModelName}' is of type {keyProperty.Type.Name}; VectorDb point ids are ulong (or non-negative long/int) or Guid.");
+                $"Key property '{keyProperty.ModelName}' is of type {keyProperty.Type.Name}; VectorDb keys are ulong (or non-negative long/int), Guid or string.");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
@@ -9,11 +10,12 @@ namespace VectorDb.VectorData;
 
 /// <summary>
 /// An MEVD collection over a collection of an embedded <see cref="VectorDatabase"/>. A record is a point: its key the
-/// point id (<c>ulong</c>, non-negative <c>long</c>/<c>int</c>, or <c>Guid</c>), its data properties payload fields
+/// point id (<c>ulong</c>, non-negative <c>long</c>/<c>int</c>, <c>Guid</c>, or a <c>string</c>'s name-based UUID with the
+/// string kept in a payload field of the key's name: <see cref="StringKeys"/>), its data properties payload fields
 /// named by storage name, its vector property the collection's unnamed vector — or, when it has several, named vectors
 /// named by storage name. Filters run in the engine; <c>IsIndexed</c> data properties get payload indexes.
 /// </summary>
-/// <typeparam name="TKey">The key type: <c>ulong</c>, <c>long</c>, <c>int</c> or <c>Guid</c>.</typeparam>
+/// <typeparam name="TKey">The key type: <c>ulong</c>, <c>long</c>, <c>int</c>, <c>Guid</c> or <c>string</c>.</typeparam>
 /// <typeparam name="TRecord">The record type.</typeparam>
 /// <remarks>
 /// Writes are atomic per call (a batch is validated and logged as one record) and, unless
@@ -45,7 +47,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     {
         if (typeof(TKey) == typeof(object) || !RecordModelBuilder.KeyTypes.Contains(typeof(TKey)))
         {
-            throw new NotSupportedException($"Keys of type {typeof(TKey).Name} are not supported; use ulong, long, int or Guid.");
+            throw new NotSupportedException($"Keys of type {typeof(TKey).Name} are not supported; use ulong, long, int, Guid or string.");
         }
     }
 
@@ -66,7 +68,8 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         _options = options is null ? new VectorDbCollectionOptions() : new VectorDbCollectionOptions(options);
         _options.Validate();
         Name = name;
-        _mapper = new RecordMapper(buildModel(new RecordModelBuilder(), _options.Definition, _options.EmbeddingGenerator), typeof(TRecord));
+        var model = buildModel(new RecordModelBuilder(), _options.Definition, _options.EmbeddingGenerator);
+        _mapper = new RecordMapper(model, typeof(TRecord), () => model.CreateRecord<TRecord>()!);
         foreach (var property in _mapper.Model.DataProperties.Where(p => p.IsIndexed && p.IsFullTextIndexed))
         {
             throw new NotSupportedException($"Data property '{property.ModelName}' asks for a payload index and a full-text index; VectorDb keeps one index per field: choose IsIndexed or IsFullTextIndexed.");
@@ -300,7 +303,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 yield break; // hits come best first: none after this one passes either
             }
 
-            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? name => VectorOf(hit, name) : null, "Search"), score);
+            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? VectorsOf(hit) : null, "Search"), score);
         }
     }
 
@@ -351,7 +354,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
                 yield break; // best first
             }
 
-            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? name => VectorOf(hit, name) : null, "HybridSearch"), hit.Score);
+            yield return new VectorSearchResult<TRecord>(ToRecord(hit.Id, hit.Payload, vectors ? VectorsOf(hit) : null, "HybridSearch"), hit.Score);
         }
     }
 
@@ -368,21 +371,23 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     }
 
     /// <summary>
-    /// Reads each hit's payload once before any record is made: the payloads lie scattered in memory, and touching them
-    /// in one tight loop lets their cache misses overlap instead of stalling record after record.
+    /// Reads each hit's payload once before any record is made (its document, index and both ends of its text): the
+    /// payloads are cold after a graph walk, and touching them in one tight loop lets their cache misses overlap instead
+    /// of stalling record after record.
     /// </summary>
     private static int TouchPayloads(SearchResults hits, int from)
     {
-        int kinds = 0;
+        int touched = 0;
         for (int i = from; i < hits.Count; i++)
         {
-            if (hits[i].Payload is { } payload && payload.Root.EnumerateObject() is var fields && fields.MoveNext())
+            if (hits[i].Payload is { } payload)
             {
-                kinds += (int)fields.Current.Value.ValueKind; // reads the field's name and value: the payload's text and its index
+                var text = JsonMarshal.GetRawUtf8Value(payload.Root);
+                touched += text[0] + text[^1];
             }
         }
 
-        return kinds;
+        return touched;
     }
 
     private SearchResults Search(ReadOnlyMemory<float> query, int k, SearchOptions search, CancellationToken cancellation)
@@ -606,7 +611,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     {
         try
         {
-            return _mapper.ToRecord<TRecord>(id, payload, vectors);
+            return (TRecord)_mapper.ToRecord(id, payload, vectors);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or System.Text.Json.JsonException or OverflowException or InvalidCastException)
         {
@@ -630,6 +635,9 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     }
 
     private static float[]? VectorOf(ScoredPoint hit, string name) => name.Length == 0 ? hit.Vector : hit.NamedVectors?.GetValueOrDefault(name);
+
+    /// <summary>A hit's vectors by name (a method of its own: a lambda in the search loops would allocate its closure for every hit, asked for or not).</summary>
+    private static Func<string, float[]?> VectorsOf(ScoredPoint hit) => name => VectorOf(hit, name);
 
     /// <summary>The engine's collection of this name; aliases do not count (MEVD collections are addressed by collection name).</summary>
     private bool TryEngine([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Collection? collection) =>

@@ -5,7 +5,7 @@ namespace VectorDb.VectorData;
 /// <summary>
 /// An MEVD collection of dynamic records (<c>Dictionary&lt;string, object?&gt;</c>) over an embedded
 /// <see cref="VectorDatabase"/>: the schema comes from a <see cref="VectorStoreCollectionDefinition"/> instead of a
-/// record type. Keys are boxed <c>ulong</c>, <c>long</c>, <c>int</c> or <c>Guid</c> values, as the definition's key
+/// record type. Keys are boxed <c>ulong</c>, <c>long</c>, <c>int</c>, <c>Guid</c> or <c>string</c> values, as the definition's key
 /// property declares.
 /// </summary>
 public sealed class VectorDbDynamicCollection : VectorDbCollection<object, Dictionary<string, object?>>

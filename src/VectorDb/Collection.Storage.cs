@@ -1,6 +1,5 @@
 using VectorDb.Log;
 using VectorDb.Persistence;
-using VectorDb.Points;
 using VectorDb.Storage;
 
 namespace VectorDb;
@@ -133,7 +132,7 @@ public sealed partial class Collection
             }
 
             var payload = point.PayloadJson is null ? null : Payload.Parse(point.PayloadJson);
-            _table.Record(node, new StoredPoint(id, payload));
+            _table.Record(node, id, payload);
             _table.Publish(node);
             _table.Map(id, node);
         }

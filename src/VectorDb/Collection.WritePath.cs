@@ -1,5 +1,4 @@
 using VectorDb.Log;
-using VectorDb.Points;
 using VectorDb.Query.PayloadIndexing;
 using VectorDb.Spaces;
 using VectorDb.Sparse;
@@ -102,7 +101,7 @@ public sealed partial class Collection : ICollectionState
                     _ => Payload.Empty,
                 };
                 _payloadIndexes.Update(node, stored.Payload, next);
-                _table.Record(node, stored with { Payload = next });
+                _table.Record(node, stored.Id, next);
                 updated.Add((id, node, next));
             }
         }
@@ -360,7 +359,7 @@ public sealed partial class Collection : ICollectionState
             spaces.Multi[name].InsertUnpublished(node, multi);
         }
 
-        _table.Record(node, new StoredPoint(point.Id, point.Payload));
+        _table.Record(node, point.Id, point.Payload);
         _payloadIndexes.Add(node, point.Payload); // after the graph's links: a keyword index's value links start from them
     }
 

@@ -108,3 +108,15 @@ public sealed class LetterEmbeddings : IEmbeddingGenerator<string, Embedding<flo
     {
     }
 }
+
+public sealed class NamedNote
+{
+    [VectorStoreKey]
+    public string Name { get; set; } = "";
+
+    [VectorStoreData]
+    public string Text { get; set; } = "";
+
+    [VectorStoreVector(2, DistanceFunction = DistanceFunction.EuclideanDistance)]
+    public float[] Embedding { get; set; } = [];
+}

@@ -144,6 +144,73 @@ public sealed class VectorDbCollectionTests : IDisposable
     }
 
     [Fact]
+    public async Task String_keys_are_name_based_point_ids_read_back_from_the_payload()
+    {
+        using var database = VectorDatabase.InMemory();
+        var notes = new VectorDbVectorStore(database).GetCollection<string, NamedNote>("notes");
+        await notes.EnsureCollectionExistsAsync();
+        await notes.UpsertAsync(
+        [
+            new NamedNote { Name = "doc-1", Text = "first", Embedding = [1, 0] },
+            new NamedNote { Name = "ключ / two", Text = "second", Embedding = [0, 1] },
+            new NamedNote { Name = "3", Text = "third", Embedding = [1, 1] },
+        ]);
+
+        // The id is RFC 9562's version 5 UUID of the key in our namespace: what Python's uuid.uuid5 gives too.
+        Assert.Equal(new PointId(Guid.Parse("9c02631e-9be3-5cfe-af3d-75d1ea3c5473")), StringKeys.IdOf("doc-1"));
+        Assert.Equal(Guid.Parse("886313e1-3b8a-5372-9b90-0c9aee199e5d"), StringKeys.NameBased(Guid.Parse("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), "python.org"));
+        var stored = database.GetCollection("notes").Get(StringKeys.IdOf("ключ / two"), withPayload: true)!;
+        Assert.Equal("ключ / two", stored.Payload!.Root.GetProperty("Name").GetString());
+
+        Assert.Equal("second", (await notes.GetAsync("ключ / two"))!.Text);
+        Assert.Equal("ключ / two", (await notes.GetAsync("ключ / two"))!.Name);
+        Assert.Null(await notes.GetAsync("doc-2"));
+        Assert.Null(await notes.GetAsync(""));
+        Assert.Equal(["3", "doc-1"], (await notes.GetAsync(["doc-1", "nope", "", "3"]).Select(n => n.Name).ToListAsync()).Order(StringComparer.Ordinal));
+        Assert.Equal("doc-1", (await notes.SearchAsync(new float[] { 0.9f, 0.1f }, top: 1).SingleAsync()).Record.Name);
+        Assert.Equal("third", (await notes.GetAsync(n => n.Name == "3", top: 5).SingleAsync()).Text);
+        string[] wanted = ["3", "ключ / two"];
+        Assert.Equal(2, await notes.GetAsync(n => wanted.Contains(n.Name), top: 5).CountAsync());
+        Assert.Equal("doc-1", (await notes.SearchAsync(new float[] { 0, 1 }, top: 1, new() { Filter = n => n.Name != "ключ / two" && n.Name != "3" }).SingleAsync()).Record.Name);
+
+        await notes.DeleteAsync("doc-1");
+        Assert.Null(await notes.GetAsync("doc-1"));
+        await notes.UpsertAsync(new NamedNote { Name = "3", Text = "third, again", Embedding = [1, 1] });
+        Assert.Equal("third, again", (await notes.GetAsync("3"))!.Text);
+        Assert.Equal(2, database.GetCollection("notes").Count());
+
+        await Assert.ThrowsAsync<ArgumentException>(() => notes.UpsertAsync(new NamedNote { Name = "", Embedding = [1, 0] }));
+
+        // A point written some other way, without the key in its payload, cannot be read as a record.
+        database.GetCollection("notes").Upsert([new Point(StringKeys.IdOf("foreign"), [1, 0], Payload.Parse("""{"Text": "x"}"""))]);
+        var foreign = await Assert.ThrowsAsync<VectorStoreException>(() => notes.GetAsync("foreign"));
+        Assert.Contains("no string key", foreign.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dynamic_records_may_have_string_keys()
+    {
+        using var database = VectorDatabase.InMemory();
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            [
+                new VectorStoreKeyProperty("Sku", typeof(string)),
+                new VectorStoreDataProperty("Title", typeof(string)),
+                new VectorStoreVectorProperty("Vector", typeof(float[]), 2) { DistanceFunction = DistanceFunction.EuclideanDistance },
+            ],
+        };
+        var products = new VectorDbVectorStore(database).GetDynamicCollection("products", definition);
+        await products.EnsureCollectionExistsAsync();
+        await products.UpsertAsync(new Dictionary<string, object?> { ["Sku"] = "A-17", ["Title"] = "Lamp", ["Vector"] = new float[] { 0, 1 } });
+
+        var lamp = await products.GetAsync("A-17");
+        Assert.Equal("Lamp", lamp!["Title"]);
+        Assert.Equal("A-17", lamp["Sku"]);
+        Assert.Equal("A-17", (await products.SearchAsync(new float[] { 0, 0.9f }, top: 1).SingleAsync()).Record["Sku"]);
+    }
+
+    [Fact]
     public async Task Several_vector_properties_become_named_vectors_searched_by_choice()
     {
         using var database = VectorDatabase.InMemory();
@@ -261,7 +328,7 @@ public sealed class VectorDbCollectionTests : IDisposable
             Properties = [new VectorStoreKeyProperty("Key", typeof(ulong)), new VectorStoreVectorProperty("Embedding", typeof(ReadOnlyMemory<float>), 4) { IndexKind = IndexKind.DiskAnn }],
         };
         Assert.Throws<NotSupportedException>(() => store.GetCollection<ulong, Hotel>("h", diskAnn));
-        Assert.Contains("Guid", Assert.Throws<NotSupportedException>(() => store.GetCollection<string, NamedNote>("h")).Message, StringComparison.Ordinal);
+        Assert.Contains("string", Assert.Throws<NotSupportedException>(() => store.GetCollection<DateTime, DatedNote>("h")).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new VectorDbCollection<ulong, Hotel>(database, "h", new VectorDbCollectionOptions { SearchEf = 0 }));
 
         var hotels = store.GetCollection<ulong, Hotel>("hotels");
@@ -318,10 +385,10 @@ public sealed class VectorDbCollectionTests : IDisposable
         public ReadOnlyMemory<float> Embedding { get; set; }
     }
 
-    public sealed class NamedNote
+    public sealed class DatedNote
     {
         [VectorStoreKey]
-        public string Name { get; set; } = "";
+        public DateTime Date { get; set; }
 
         [VectorStoreVector(2)]
         public float[] Embedding { get; set; } = [];

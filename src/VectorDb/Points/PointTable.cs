@@ -144,10 +144,12 @@ internal sealed class PointTable(string collection, Func<string, Func<int, bool>
 
     /// <summary>
     /// Records a point on a node: one readers do not see yet (it is not published), or a live one whose payload changes
-    /// (the caller then holds visibility exclusively).
+    /// (the caller then holds visibility exclusively). The payload is kept as a packed copy allocated right before the
+    /// record, so that reading a hit's payload after a search touches the memory its record already brought in.
     /// </summary>
-    public void Record(int node, StoredPoint point)
+    public void Record(int node, PointId id, Payload? payload)
     {
+        var point = new StoredPoint(id, payload?.Packed());
         var old = Volatile.Read(ref _points[node]);
         Volatile.Write(ref _points[node], point);
         if (_live[node])
