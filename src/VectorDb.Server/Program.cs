@@ -99,6 +99,7 @@ service.MapGet("/metrics", (RequestMetrics metrics, VectorDatabase db) => Result
 app.MapCollectionsApi();
 app.MapPointsApi();
 app.MapSearchApi();
+app.MapOlderQueryApi();
 app.MapAliasesApi();
 app.MapExploreApi();
 app.MapIndexApi();

@@ -202,15 +202,10 @@ public sealed class GrpcApiTests(GrpcServerFixture fixture) : IClassFixture<Grpc
         Assert.Contains("shard_number", shards.Status.Detail, StringComparison.Ordinal);
         Assert.False(await _client.CollectionExistsAsync("grpc_sharded", Cancel));
 
-#pragma warning disable CS0618 // the older Search and Recommend RPCs
+#pragma warning disable CS0618 // the older Search RPC
         var refused = await Assert.ThrowsAsync<RpcException>(() => _client.SearchAsync(name, new[] { 1f, 2f, 3f }, searchParams: new SearchParams { Acorn = new AcornSearchParams { Enable = true } }, cancellationToken: Cancel));
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Contains("params.acorn", refused.Status.Detail, StringComparison.Ordinal);
-
-        var recommend = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendAsync(name, [1ul], cancellationToken: Cancel));
-        Assert.Equal(StatusCode.Unimplemented, recommend.StatusCode);
-        Assert.Contains("qdrant.Points/Recommend", recommend.Status.Detail, StringComparison.Ordinal);
 #pragma warning restore CS0618
-        Assert.Contains("`recommend` query", recommend.Status.Detail, StringComparison.Ordinal);
     }
 }

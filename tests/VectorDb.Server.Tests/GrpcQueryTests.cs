@@ -12,6 +12,8 @@ using PayloadSchemaType = Qdrant.Client.Grpc.PayloadSchemaType;
 using Expression = Qdrant.Client.Grpc.Expression;
 using Formula = Qdrant.Client.Grpc.Formula;
 using Query = Qdrant.Client.Grpc.Query;
+using RecommendStrategy = Qdrant.Client.Grpc.RecommendStrategy;
+using ScoredPoint = Qdrant.Client.Grpc.ScoredPoint;
 using SparseVector = Qdrant.Client.Grpc.SparseVector;
 using VectorInput = Qdrant.Client.Grpc.VectorInput;
 
@@ -151,6 +153,77 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var offsets = await _client.SearchMatrixOffsetsAsync(name, sample: 12, limit: 1, cancellationToken: Cancel);
         Assert.Equal(12, offsets.Ids.Count);
         Assert.Equal(12, offsets.Scores.Count);
+    }
+
+    [Fact]
+    public async Task Older_recommend_discover_and_group_rpcs_answer_as_the_universal_query()
+    {
+        const string name = "grpc_older";
+        await _client.CreateCollectionAsync(name, new VectorParams { Size = 3, Distance = Distance.Cosine }, cancellationToken: Cancel);
+        await _client.UpsertAsync(name, [.. Enumerable.Range(1, 12).Select(i => new PointStruct
+        {
+            Id = (ulong)i,
+            Vectors = new[] { MathF.Cos(i * 0.5f), MathF.Sin(i * 0.5f), 0.05f * i },
+            Payload = { ["kind"] = $"k{i % 3}" },
+        })], cancellationToken: Cancel);
+        await _client.CreatePayloadIndexAsync(name, "kind", PayloadSchemaType.Keyword, cancellationToken: Cancel);
+        static List<(ulong, float)> Hits(IEnumerable<ScoredPoint> points) => [.. points.Select(p => (p.Id.Num, p.Score))];
+
+#pragma warning disable CS0618 // the older RPCs, served for the clients that still call them
+        var recommendInput = new RecommendInput { Positive = { 1ul, 2ul }, Negative = { 7ul }, Strategy = RecommendStrategy.BestScore };
+        recommendInput.Positive.Add(new[] { 0.9f, 0.5f, 0.1f });
+        var query = await _client.QueryAsync(name, new Query { Recommend = recommendInput }, limit: 4, offset: 1, cancellationToken: Cancel);
+        var old = await _client.RecommendAsync(
+            name, [1ul, 2ul], [7ul], positiveVectors: new Vector[] { new[] { 0.9f, 0.5f, 0.1f } }, strategy: RecommendStrategy.BestScore, limit: 4, offset: 1, cancellationToken: Cancel);
+        Assert.Equal(4, old.Count);
+        Assert.Equal(Hits(query), Hits(old));
+
+        var batch = await _client.RecommendBatchAsync(name, [new RecommendPoints { CollectionName = name, Positive = { 3ul }, Limit = 2 }, new RecommendPoints { CollectionName = name, Positive = { 5ul }, Limit = 1 }], cancellationToken: Cancel);
+        Assert.Equal([2, 1], batch.Select(b => b.Result.Count).ToList());
+        Assert.Equal(Hits(await _client.QueryAsync(name, new Query { Recommend = new RecommendInput { Positive = { 3ul } } }, limit: 2, cancellationToken: Cancel)), Hits(batch[0].Result));
+
+        var pairs = new[]
+        {
+            new ContextExamplePair { Positive = new VectorExample { Id = 2ul }, Negative = new VectorExample { Id = 9ul } },
+            new ContextExamplePair { Positive = new VectorExample { Vector = new[] { 1f, 0.2f, 0f } }, Negative = new VectorExample { Id = 5ul } },
+        };
+        var contextInput = new ContextInput
+        {
+            Pairs =
+            {
+                new ContextInputPair { Positive = 2ul, Negative = 9ul },
+                new ContextInputPair { Positive = new[] { 1f, 0.2f, 0f }, Negative = 5ul },
+            },
+        };
+        query = await _client.QueryAsync(name, new Query { Discover = new DiscoverInput { Target = 4ul, Context = contextInput } }, limit: 5, cancellationToken: Cancel);
+        old = await _client.DiscoverAsync(name, new TargetVector { Single = new VectorExample { Id = 4ul } }, pairs, limit: 5, cancellationToken: Cancel);
+        Assert.Equal(Hits(query), Hits(old));
+        query = await _client.QueryAsync(name, new Query { Context = contextInput }, limit: 5, cancellationToken: Cancel);
+        old = await _client.DiscoverAsync(name, pairs, limit: 5, cancellationToken: Cancel);
+        Assert.Equal(Hits(query), Hits(old));
+        var discoverBatch = await _client.DiscoverBatchAsync(name, [new DiscoverPoints { CollectionName = name, Context = { pairs }, Limit = 5 }], cancellationToken: Cancel);
+        Assert.Equal(Hits(old), Hits(discoverBatch[0].Result));
+
+        var queryGroups = await _client.QueryGroupsAsync(name, "kind", new[] { 1f, 0.3f, 0f }, limit: 3, groupSize: 2, cancellationToken: Cancel);
+        var searchGroups = await _client.SearchGroupsAsync(name, new[] { 1f, 0.3f, 0f }, "kind", limit: 3, groupSize: 2, cancellationToken: Cancel);
+        Assert.Equal(queryGroups.ToString(), searchGroups.ToString());
+        Assert.Equal(3, searchGroups.Count);
+        queryGroups = await _client.QueryGroupsAsync(name, "kind", new Query { Recommend = new RecommendInput { Positive = { 1ul, 2ul }, Strategy = RecommendStrategy.SumScores } }, limit: 2, groupSize: 3, cancellationToken: Cancel);
+        var recommendGroups = await _client.RecommendGroupsAsync(name, "kind", [1ul, 2ul], strategy: RecommendStrategy.SumScores, limit: 2, groupSize: 3, cancellationToken: Cancel);
+        Assert.Equal(queryGroups.ToString(), recommendGroups.ToString());
+
+        var sharded = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendAsync(name, [1ul], shardKeySelector: new ShardKeySelector { ShardKeys = { new ShardKey { Keyword = "a" } } }, cancellationToken: Cancel));
+        Assert.Equal(StatusCode.InvalidArgument, sharded.StatusCode);
+        Assert.Contains("shard_key_selector", sharded.Status.Detail, StringComparison.Ordinal);
+        var memberTimeout = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendBatchAsync(name, [new RecommendPoints { CollectionName = name, Positive = { 1ul }, Limit = 1, Timeout = 5 }], cancellationToken: Cancel));
+        Assert.Contains("recommend_points[0].timeout", memberTimeout.Status.Detail, StringComparison.Ordinal);
+        var noPositive = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendAsync(name, [], [1ul], cancellationToken: Cancel));
+        Assert.Equal(StatusCode.InvalidArgument, noPositive.StatusCode);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendAsync(name, [404ul], cancellationToken: Cancel));
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+        var noGroupSize = await Assert.ThrowsAsync<RpcException>(() => _client.SearchGroupsAsync(name, new[] { 1f, 0f, 0f }, "kind", groupSize: 0, cancellationToken: Cancel));
+        Assert.Contains("group_size", noGroupSize.Status.Detail, StringComparison.Ordinal);
+#pragma warning restore CS0618
     }
 
     [Fact]

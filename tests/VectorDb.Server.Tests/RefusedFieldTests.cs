@@ -47,6 +47,12 @@ public sealed class RefusedFieldTests : IClassFixture<ServerFactory>
         ["POST /collections/{name}/points/search/matrix/pairs"] = "{}",
         ["POST /collections/{name}/points/search/matrix/offsets"] = "{}",
         ["POST /collections/{name}/points/query/groups"] = """{"query": [1, 2, 3], "group_by": "city"}""",
+        ["POST /collections/{name}/points/recommend"] = """{"positive": [[1, 2, 3]]}""",
+        ["POST /collections/{name}/points/recommend/batch"] = """{"searches": [{"positive": [[1, 2, 3]]}]}""",
+        ["POST /collections/{name}/points/recommend/groups"] = """{"positive": [[1, 2, 3]], "group_by": "city"}""",
+        ["POST /collections/{name}/points/discover"] = """{"target": [1, 2, 3]}""",
+        ["POST /collections/{name}/points/discover/batch"] = """{"searches": [{"target": [1, 2, 3]}]}""",
+        ["POST /collections/{name}/points/search/groups"] = """{"vector": [1, 2, 3], "group_by": "city"}""",
 
         // Every kind of operation in one item: a refused field is refused before the item is read as one operation.
         ["POST /collections/{name}/points/batch"] = """

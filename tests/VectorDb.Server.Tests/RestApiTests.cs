@@ -629,7 +629,8 @@ public sealed class ApiKeyTests : IDisposable
     {
         string[] open = ["/", "/healthz", "/livez", "/readyz"];
         string[] readingPosts = ["/points", "/points/search", "/points/search/batch", "/points/query", "/points/query/batch", "/points/query/groups", "/points/scroll", "/points/count",
-            "/facet", "/points/search/matrix/pairs", "/points/search/matrix/offsets"];
+            "/facet", "/points/search/matrix/pairs", "/points/search/matrix/offsets",
+            "/points/recommend", "/points/recommend/batch", "/points/recommend/groups", "/points/discover", "/points/discover/batch", "/points/search/groups"];
         var routes = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText is { } raw && !raw.Contains('*', StringComparison.Ordinal))
             .Where(e => e.Metadata.GetMetadata<global::Grpc.AspNetCore.Server.GrpcMethodMetadata>() is null) // gRPC methods: GrpcApiKeyTests

@@ -13,6 +13,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeys keys)
     [
         "/points", "/points/search", "/points/search/batch", "/points/query", "/points/query/batch", "/points/query/groups", "/points/scroll", "/points/count",
         "/facet", "/points/search/matrix/pairs", "/points/search/matrix/offsets",
+        "/points/recommend", "/points/recommend/batch", "/points/recommend/groups", "/points/discover", "/points/discover/batch", "/points/search/groups",
     ];
 
     public async Task InvokeAsync(HttpContext context)

@@ -44,26 +44,36 @@ internal sealed record GroupResponse(object Id, IReadOnlyList<ScoredPointRespons
 
 internal sealed record GroupsResponse(IReadOnlyList<GroupResponse> Groups);
 
-/// <summary>Grouped queries: <c>points/query/groups</c>.</summary>
+/// <summary>How a grouped request groups its hits: <c>group_by</c>, <c>group_size</c>, <c>with_lookup</c>.</summary>
+internal sealed record Grouping(string? GroupBy, int? GroupSize, JsonElement? WithLookup);
+
+/// <summary>Grouped queries: <c>points/query/groups</c>, and the older <c>points/search/groups</c> and <c>points/recommend/groups</c>.</summary>
 internal static class GroupsApi
 {
-    public static GroupsResponse Query(VectorDatabase database, Collection collection, QueryGroupsRequest request, ServerOptions limits, CancellationToken cancellation)
+    public static GroupsResponse Query(VectorDatabase database, Collection collection, QueryGroupsRequest request, ServerOptions limits, CancellationToken cancellation) =>
+        Grouped(
+            database, collection, new QueryJson(database, collection).Stage(request.AsQuery()), new Grouping(request.GroupBy, request.GroupSize, request.WithLookup),
+            request.WithPayload, RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params, limits, cancellation);
+
+    /// <summary>The hits of <paramref name="stage"/> in groups, rendered; shared by every grouped endpoint.</summary>
+    public static GroupsResponse Grouped(
+        VectorDatabase database, Collection collection, PointQuery stage, Grouping grouping, JsonElement? withPayload, JsonElement? withVector, SearchParams? parameters,
+        ServerOptions limits, CancellationToken cancellation)
     {
-        string groupBy = string.IsNullOrEmpty(request.GroupBy) ? throw new InvalidRequestException("`group_by` (a payload key) is required.") : request.GroupBy;
-        int groupSize = request.GroupSize ?? 3;
-        var payload = RequestParsing.PayloadSelector(request.WithPayload, defaultValue: false);
-        var vectors = VectorSelector.Parse(RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), collection.Options);
-        if (request.Params?.Explain is not null)
+        string groupBy = string.IsNullOrEmpty(grouping.GroupBy) ? throw new InvalidRequestException("`group_by` (a payload key) is required.") : grouping.GroupBy;
+        int groupSize = grouping.GroupSize ?? 3;
+        var payload = RequestParsing.PayloadSelector(withPayload, defaultValue: false);
+        var vectors = VectorSelector.Parse(withVector, collection.Options);
+        if (parameters?.Explain is not null)
         {
             throw new InvalidRequestException("`params.explain` is not supported by grouped queries: explain the same query through points/query.");
         }
 
-        var stage = new QueryJson(database, collection).Stage(request.AsQuery());
         SearchApi.CheckLimits(stage, 0, limits);
         ServerOptions.Check("limit × group_size", (long)stage.Limit * groupSize, limits.MaxLimit, nameof(limits.MaxLimit));
         StrictMode.Query(collection, stage with { Limit = 1 });
         StrictMode.Limit(collection, (long)stage.Limit * groupSize, "limit × group_size");
-        var lookup = Lookup(database, request.WithLookup);
+        var lookup = Lookup(database, grouping.WithLookup);
         var groups = collection.QueryGroups(stage, groupBy, groupSize, new QueryOptions { WithPayload = payload.WantsPayload, WithVector = vectors.Wants }, cancellation);
         return new GroupsResponse([.. groups.Select(group => new GroupResponse(
             group.Id.Text ?? (object)group.Id.Number,

@@ -53,20 +53,63 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
     public PointQuery Stage(QueryRequest request, string path = "") =>
         Stage(request.Prefetch, request.Query, request.Using, request.Filter, request.Params, request.ScoreThreshold, request.Limit, request.LookupFrom, path);
 
+    /// <summary>
+    /// A stage of the endpoints the universal query replaced (<c>points/recommend</c>, <c>points/discover</c>), whose
+    /// examples are fields of the body itself: <paramref name="query"/> reads them (given this reader, the vector's name
+    /// and <c>lookup_from</c>), so that errors name the body's own fields. <paramref name="path"/> is where the body sits
+    /// (a batch's <c>searches[i]</c>).
+    /// </summary>
+    public PointQuery ExampleStage(
+        Func<QueryJson, string, LookupLocation?, QueryExpression> query, string? vector, JsonElement? filter, SearchParams? parameters, float? threshold, int? limit, LookupLocation? lookup, string path)
+    {
+        string name = vector ?? "";
+        CheckLookup(lookup, path);
+        return Build(null, query(this, name, lookup), name, filter, parameters, threshold, limit, path);
+    }
+
+    /// <summary>A <c>recommend</c> query from its request; <paramref name="path"/> is where the request's fields sit.</summary>
+    public RecommendQuery Recommend(RecommendRequest recommend, string vector, LookupLocation? lookup, string path) => new(
+        Inputs(recommend.Positive, vector, lookup, Join(path, "positive")),
+        Inputs(recommend.Negative, vector, lookup, Join(path, "negative")),
+        recommend.Strategy switch
+        {
+            null or "average_vector" => RecommendStrategy.AverageVector,
+            "best_score" => RecommendStrategy.BestScore,
+            "sum_scores" => RecommendStrategy.SumScores,
+            var other => throw new InvalidRequestException($"`{Join(path, "strategy")}` must be average_vector, best_score or sum_scores, got \"{other}\"."),
+        });
+
+    /// <summary>A <c>discover</c> query: a target and context pairs.</summary>
+    public DiscoverQuery Discover(JsonElement? target, JsonElement? context, string vector, LookupLocation? lookup, string path) => new(
+        Input(target is { ValueKind: not JsonValueKind.Null } given ? given : throw new InvalidRequestException($"`{Join(path, "target")}` is required."), vector, lookup, Join(path, "target")),
+        Pairs(context, vector, lookup, Join(path, "context")));
+
+    /// <summary>A <c>context</c> query: context pairs only.</summary>
+    public ContextQuery Context(JsonElement? context, string vector, LookupLocation? lookup, string path) => new(Pairs(context, vector, lookup, path));
+
     private PointQuery Stage(
         JsonElement? prefetch, JsonElement? query, string? vector, JsonElement? filter, SearchParams? parameters, float? threshold, int? limit, LookupLocation? lookup, string path)
     {
         string name = vector ?? "";
+        CheckLookup(lookup, path);
+        var prefetches = Prefetches(prefetch, Join(path, "prefetch"));
+        return Build(prefetches, query is { ValueKind: not JsonValueKind.Null } given ? Expression(given, name, lookup, Join(path, "query")) : null, name, filter, parameters, threshold, limit, path);
+    }
+
+    private void CheckLookup(LookupLocation? lookup, string path)
+    {
         if (lookup is not null)
         {
             _ = database.GetCollection(lookup.Collection ?? throw new InvalidRequestException($"`{Join(path, "lookup_from.collection")}` is required."));
         }
+    }
 
-        var prefetches = Prefetches(prefetch, Join(path, "prefetch"));
-        return new PointQuery
+    private static PointQuery Build(
+        List<PointQuery>? prefetches, QueryExpression? query, string name, JsonElement? filter, SearchParams? parameters, float? threshold, int? limit, string path) =>
+        new()
         {
             Prefetch = prefetches,
-            Query = WithCoverage(query is { ValueKind: not JsonValueKind.Null } given ? Expression(given, name, lookup, Join(path, "query")) : null, parameters, Join(path, "params")),
+            Query = WithCoverage(query, parameters, Join(path, "params")),
             Using = name,
             Filter = VectorDb.Query.FilterJson.Parse(filter),
             Limit = limit ?? 10,
@@ -77,7 +120,6 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
             Quantization = parameters?.Quantization?.ToOptions(),
             Cutoff = parameters?.ToCutoff(Join(path, "params")),
         };
-    }
 
     /// <summary>A nearest query with <c>params.coverage</c> applied; the query unchanged without it.</summary>
     public static QueryExpression? WithCoverage(QueryExpression? query, SearchParams? parameters, string path) => (query, parameters?.Coverage) switch
@@ -167,24 +209,12 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
             case "sample":
                 return JsonText.Read(value, $"`{at}`") == "random" ? new SampleQuery() : throw new InvalidRequestException($"`{at}` must be \"random\".");
             case "recommend":
-                var recommend = ServerJson.ReadBody<RecommendRequest>(value, at);
-                return new RecommendQuery(
-                    Inputs(recommend.Positive, vector, lookup, $"{at}.positive"),
-                    Inputs(recommend.Negative, vector, lookup, $"{at}.negative"),
-                    recommend.Strategy switch
-                    {
-                        null or "average_vector" => RecommendStrategy.AverageVector,
-                        "best_score" => RecommendStrategy.BestScore,
-                        "sum_scores" => RecommendStrategy.SumScores,
-                        var other => throw new InvalidRequestException($"`{at}.strategy` must be average_vector, best_score or sum_scores, got \"{other}\"."),
-                    });
+                return Recommend(ServerJson.ReadBody<RecommendRequest>(value, at), vector, lookup, at);
             case "discover":
                 var discover = ServerJson.ReadBody<DiscoverRequest>(value, at);
-                return new DiscoverQuery(
-                    Input(discover.Target ?? throw new InvalidRequestException($"`{at}.target` is required."), vector, lookup, $"{at}.target"),
-                    Pairs(discover.Context, vector, lookup, $"{at}.context"));
+                return Discover(discover.Target, discover.Context, vector, lookup, at);
             case "context":
-                return new ContextQuery(Pairs(value, vector, lookup, at));
+                return Context(value, vector, lookup, at);
             case "relevance_feedback":
                 var feedback = ServerJson.ReadBody<RelevanceFeedbackRequest>(value, at);
                 var naive = feedback.Strategy?.Naive ?? throw new InvalidRequestException($"`{at}.strategy` is required: {{\"naive\": {{\"a\", \"b\", \"c\"}}}}.");

@@ -138,22 +138,33 @@ internal static class SearchApi
             throw new InvalidRequestException($"`params.explain` of points/search describes the dense planner's plan, and `{name}` is searched without one: use points/query, whose explain covers every kind of vector.");
         }
 
-        var stage = new PointQuery
-        {
-            Query = QueryJson.WithCoverage(new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)), request.Params, "params"),
-            Using = name,
-            Filter = VectorDb.Query.FilterJson.Parse(request.Filter),
-            Limit = RequestParsing.Alias(request.Limit, "limit", request.Top, "top") ?? 10,
-            ScoreThreshold = request.ScoreThreshold,
-            Ef = request.Params?.HnswEf,
-            Exact = request.Params?.Exact ?? false,
-            Adaptive = request.Params?.Adaptive?.ToOptions(),
-            Quantization = request.Params?.Quantization?.ToOptions(),
-            Cutoff = request.Params?.ToCutoff("params"),
-        };
+        var stage = VectorStage(database, collection, name, vector, path, request.Filter, request.Params, RequestParsing.Alias(request.Limit, "limit", request.Top, "top"), request.ScoreThreshold);
         var outcome = Run(collection, stage, request.Offset, request.WithPayload, RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), explain, limits, cancellation);
         return outcome with { Explain = outcome.StageExplain?.Search, StageExplain = null };
     }
+
+    /// <summary>The nearest query of a <c>vector</c> search body (<c>points/search</c>, <c>points/search/groups</c>).</summary>
+    internal static PointQuery VectorStage(
+        VectorDatabase database, Collection collection, JsonElement vector, JsonElement? filter, SearchParams? parameters, int? limit, float? threshold)
+    {
+        var (name, given, path) = SearchVector(vector);
+        return VectorStage(database, collection, name, given, path, filter, parameters, limit, threshold);
+    }
+
+    private static PointQuery VectorStage(
+        VectorDatabase database, Collection collection, string name, JsonElement vector, string path, JsonElement? filter, SearchParams? parameters, int? limit, float? threshold) => new()
+        {
+            Query = QueryJson.WithCoverage(new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)), parameters, "params"),
+            Using = name,
+            Filter = VectorDb.Query.FilterJson.Parse(filter),
+            Limit = limit ?? 10,
+            ScoreThreshold = threshold,
+            Ef = parameters?.HnswEf,
+            Exact = parameters?.Exact ?? false,
+            Adaptive = parameters?.Adaptive?.ToOptions(),
+            Quantization = parameters?.Quantization?.ToOptions(),
+            Cutoff = parameters?.ToCutoff("params"),
+        };
 
     /// <summary>
     /// The <c>vector</c> of <c>points/search</c> and its path: a list (the unnamed vector), or <c>{"name", "vector"}</c>
@@ -184,7 +195,7 @@ internal static class SearchApi
             RequestParsing.Alias(request.WithVector, "with_vector", request.WithVectors, "with_vectors"), request.Params?.Explain ?? false, limits, cancellation);
 
     /// <summary>Runs a universal query and renders its hits and explain.</summary>
-    private static SearchOutcome Run(
+    internal static SearchOutcome Run(
         Collection collection, PointQuery stage, int? offset, JsonElement? withPayload, JsonElement? withVector, bool explain, ServerOptions limits, CancellationToken cancellation)
     {
         var payload = RequestParsing.PayloadSelector(withPayload, defaultValue: false);

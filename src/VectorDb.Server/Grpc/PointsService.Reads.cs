@@ -7,8 +7,8 @@ namespace VectorDb.Server.Grpc;
 
 /// <summary>
 /// The reading RPCs of <c>qdrant.Points</c>: retrieval, searches and universal queries (single and batched), groups,
-/// scroll, count, facets and the distance matrix. The older recommend, discover and search-groups RPCs, which the REST
-/// API does not serve either, answer <c>Unimplemented</c> and name the query that replaces them.
+/// scroll, count, facets and the distance matrix; and the older recommend, discover and search-groups RPCs, run as the
+/// universal queries that replaced them (as REST serves its older endpoints).
 /// </summary>
 internal partial class PointsService
 {
@@ -34,6 +34,24 @@ internal partial class PointsService
     private static readonly ReadFields QueryGroupsFields = ReadFields.Of<Proto.QueryPointGroups>(
         "collection_name", "prefetch", "query", "using", "filter", "params", "score_threshold", "with_payload", "with_vectors", "lookup_from", "limit", "group_size", "group_by",
         "read_consistency", "with_lookup", "timeout");
+    private static readonly ReadFields RecommendFields = ReadFields.Of<Proto.RecommendPoints>(
+        "collection_name", "positive", "negative", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "using", "with_vectors", "lookup_from",
+        "read_consistency", "strategy", "positive_vectors", "negative_vectors", "timeout");
+    private static readonly ReadFields RecommendMemberFields = ReadFields.Of<Proto.RecommendPoints>(
+        "collection_name", "positive", "negative", "filter", "limit", "with_payload", "params", "score_threshold", "offset", "using", "with_vectors", "lookup_from",
+        "strategy", "positive_vectors", "negative_vectors").Refusing(BatchOnly);
+    private static readonly ReadFields RecommendBatchFields = ReadFields.Of<Proto.RecommendBatchPoints>("collection_name", "recommend_points", "read_consistency", "timeout");
+    private static readonly ReadFields RecommendGroupsFields = ReadFields.Of<Proto.RecommendPointGroups>(
+        "collection_name", "positive", "negative", "filter", "limit", "with_payload", "params", "score_threshold", "using", "with_vectors", "lookup_from", "group_by",
+        "group_size", "read_consistency", "with_lookup", "strategy", "positive_vectors", "negative_vectors", "timeout");
+    private static readonly ReadFields DiscoverFields = ReadFields.Of<Proto.DiscoverPoints>(
+        "collection_name", "target", "context", "filter", "limit", "with_payload", "params", "offset", "using", "with_vectors", "lookup_from", "read_consistency", "timeout");
+    private static readonly ReadFields DiscoverMemberFields = ReadFields.Of<Proto.DiscoverPoints>(
+        "collection_name", "target", "context", "filter", "limit", "with_payload", "params", "offset", "using", "with_vectors", "lookup_from").Refusing(BatchOnly);
+    private static readonly ReadFields DiscoverBatchFields = ReadFields.Of<Proto.DiscoverBatchPoints>("collection_name", "discover_points", "read_consistency", "timeout");
+    private static readonly ReadFields SearchGroupsFields = ReadFields.Of<Proto.SearchPointGroups>(
+        "collection_name", "vector", "filter", "limit", "with_payload", "params", "score_threshold", "vector_name", "with_vectors", "group_by", "group_size",
+        "read_consistency", "with_lookup", "timeout", "sparse_indices");
     private static readonly ReadFields FacetFields = ReadFields.Of<Proto.FacetCounts>("collection_name", "key", "filter", "limit", "exact", "timeout", "read_consistency");
     private static readonly ReadFields MatrixFields = ReadFields.Of<Proto.SearchMatrixPoints>("collection_name", "filter", "sample", "limit", "using", "timeout", "read_consistency");
 
@@ -145,16 +163,31 @@ internal partial class PointsService
         long started = Stopwatch.GetTimestamp();
         QueryGroupsFields.Check(request);
         var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
-        string groupBy = string.IsNullOrEmpty(request.GroupBy) ? throw new InvalidRequestException("`group_by` (a payload key) is required.") : request.GroupBy;
-        int groupSize = request.HasGroupSize ? (int)Math.Min(request.GroupSize, int.MaxValue) : 3;
-        var payload = ProtoPoints.PayloadSelector(request.WithPayload, absent: false);
-        var vectors = ProtoPoints.VectorSelector(request.WithVectors, collection.Options);
         var stage = new ProtoQueries(database, collection).Groups(request);
+        var result = Grouped(
+            collection, timeout, stage, request.GroupBy, request.HasGroupSize ? request.GroupSize : null, request.WithPayload, request.WithVectors, request.WithLookup, context);
+        return Task.FromResult(new Proto.QueryGroupsResponse { Result = result, Time = Stopwatch.GetElapsedTime(started).TotalSeconds });
+    }
+
+    /// <summary>The hits of <paramref name="stage"/> in groups, rendered; shared by the grouped RPCs.</summary>
+    private Proto.GroupsResult Grouped(
+        Collection collection, ulong? timeout, PointQuery stage, string groupByKey, ulong? size, Proto.WithPayloadSelector? withPayload, Proto.WithVectorsSelector? withVectors,
+        Proto.WithLookup? withLookup, ServerCallContext context)
+    {
+        string groupBy = string.IsNullOrEmpty(groupByKey) ? throw new InvalidRequestException("`group_by` (a payload key) is required.") : groupByKey;
+        int groupSize = size switch
+        {
+            null => 3,
+            0 => throw new InvalidRequestException("`group_size` must be at least 1."),
+            var given => (int)Math.Min(given.Value, int.MaxValue),
+        };
+        var payload = ProtoPoints.PayloadSelector(withPayload, absent: false);
+        var vectors = ProtoPoints.VectorSelector(withVectors, collection.Options);
         SearchApi.CheckLimits(stage, 0, limits);
         ServerOptions.Check("limit × group_size", (long)stage.Limit * groupSize, limits.MaxLimit, nameof(limits.MaxLimit));
         StrictMode.Query(collection, stage with { Limit = 1 });
         StrictMode.Limit(collection, (long)stage.Limit * groupSize, "limit × group_size");
-        var lookup = request.WithLookup is { } with ? GroupLookup(with) : ((Collection, PayloadSelector, VectorSelector)?)null;
+        var lookup = withLookup is { } with ? GroupLookup(with) : ((Collection, PayloadSelector, VectorSelector)?)null;
         var groups = QueryTimeout.Run(limits, timeout, cancellation =>
             collection.QueryGroups(stage, groupBy, groupSize, new QueryOptions { WithPayload = payload.WantsPayload, WithVector = vectors.Wants }, cancellation), context.CancellationToken);
         var result = new Proto.GroupsResult();
@@ -169,7 +202,7 @@ internal partial class PointsService
             result.Groups.Add(described);
         }
 
-        return Task.FromResult(new Proto.QueryGroupsResponse { Result = result, Time = Stopwatch.GetElapsedTime(started).TotalSeconds });
+        return result;
     }
 
     private (Collection Collection, PayloadSelector Payload, VectorSelector Vectors) GroupLookup(Proto.WithLookup with)
@@ -302,23 +335,97 @@ internal partial class PointsService
             collection.SearchMatrix(sample, limit, filter, request.HasUsing ? request.Using : "", cancellation), context.CancellationToken);
     }
 
-    public virtual Task<Proto.SearchGroupsResponse> SearchGroups(Proto.SearchPointGroups request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/SearchGroups", "QueryGroups with a `nearest` query");
+    public virtual Task<Proto.SearchGroupsResponse> SearchGroups(Proto.SearchPointGroups request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        SearchGroupsFields.Check(request);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
+        var result = Grouped(
+            collection, timeout, ProtoQueries.SearchGroups(request), request.GroupBy, request.GroupSize, request.WithPayload, request.WithVectors, request.WithLookup, context);
+        return Task.FromResult(new Proto.SearchGroupsResponse { Result = result, Time = Stopwatch.GetElapsedTime(started).TotalSeconds });
+    }
 
-    public virtual Task<Proto.RecommendResponse> Recommend(Proto.RecommendPoints request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/Recommend", "Query with a `recommend` query");
+    public virtual Task<Proto.RecommendResponse> Recommend(Proto.RecommendPoints request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        RecommendFields.Check(request);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
+        var stage = RecommendStage(new ProtoQueries(database, collection), request, "");
+        var response = new Proto.RecommendResponse();
+        QueryTimeout.Run(limits, timeout, cancellation =>
+            Run(collection, stage, request.HasOffset ? request.Offset : 0, request.WithPayload, request.WithVectors, response.Result, cancellation), context.CancellationToken);
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
 
-    public virtual Task<Proto.RecommendBatchResponse> RecommendBatch(Proto.RecommendBatchPoints request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/RecommendBatch", "QueryBatch with `recommend` queries");
+    public virtual Task<Proto.RecommendBatchResponse> RecommendBatch(Proto.RecommendBatchPoints request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        RecommendBatchFields.Check(request);
+        StrictMode.Batch(database.GetCollection(request.CollectionName), request.RecommendPoints.Count);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.RecommendPoints.Count);
+        var queries = new ProtoQueries(database, collection);
+        var members = request.RecommendPoints.Select((recommend, i) =>
+        {
+            string path = $"recommend_points[{i}].";
+            RecommendMemberFields.Check(recommend, path.TrimEnd('.'));
+            GrpcRequests.SameCollection(recommend.CollectionName, request.CollectionName, $"{path}collection_name");
+            return new BatchMember(RecommendStage(queries, recommend, path), recommend.HasOffset ? recommend.Offset : 0, recommend.WithPayload, recommend.WithVectors);
+        }).ToList();
+        var response = new Proto.RecommendBatchResponse();
+        RunBatch(collection, timeout, members, response.Result, context);
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
 
-    public virtual Task<Proto.RecommendGroupsResponse> RecommendGroups(Proto.RecommendPointGroups request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/RecommendGroups", "QueryGroups with a `recommend` query");
+    public virtual Task<Proto.RecommendGroupsResponse> RecommendGroups(Proto.RecommendPointGroups request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        RecommendGroupsFields.Check(request);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
+        var stage = new ProtoQueries(database, collection).Recommend(
+            request.Positive, request.PositiveVectors, request.Negative, request.NegativeVectors, request.HasStrategy ? request.Strategy : null,
+            request.HasUsing ? request.Using : "", request.Filter, request.Params, request.HasScoreThreshold ? request.ScoreThreshold : null, request.Limit, request.LookupFrom, "");
+        var result = Grouped(collection, timeout, stage, request.GroupBy, request.GroupSize, request.WithPayload, request.WithVectors, request.WithLookup, context);
+        return Task.FromResult(new Proto.RecommendGroupsResponse { Result = result, Time = Stopwatch.GetElapsedTime(started).TotalSeconds });
+    }
 
-    public virtual Task<Proto.DiscoverResponse> Discover(Proto.DiscoverPoints request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/Discover", "Query with a `discover` query");
+    public virtual Task<Proto.DiscoverResponse> Discover(Proto.DiscoverPoints request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        DiscoverFields.Check(request);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout);
+        var stage = new ProtoQueries(database, collection).Discover(request, "");
+        var response = new Proto.DiscoverResponse();
+        QueryTimeout.Run(limits, timeout, cancellation =>
+            Run(collection, stage, request.HasOffset ? request.Offset : 0, request.WithPayload, request.WithVectors, response.Result, cancellation), context.CancellationToken);
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
 
-    public virtual Task<Proto.DiscoverBatchResponse> DiscoverBatch(Proto.DiscoverBatchPoints request, ServerCallContext context) =>
-        throw GrpcRequests.Unimplemented("qdrant.Points/DiscoverBatch", "QueryBatch with `discover` queries");
+    public virtual Task<Proto.DiscoverBatchResponse> DiscoverBatch(Proto.DiscoverBatchPoints request, ServerCallContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        DiscoverBatchFields.Check(request);
+        StrictMode.Batch(database.GetCollection(request.CollectionName), request.DiscoverPoints.Count);
+        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.DiscoverPoints.Count);
+        var queries = new ProtoQueries(database, collection);
+        var members = request.DiscoverPoints.Select((discover, i) =>
+        {
+            string path = $"discover_points[{i}].";
+            DiscoverMemberFields.Check(discover, path.TrimEnd('.'));
+            GrpcRequests.SameCollection(discover.CollectionName, request.CollectionName, $"{path}collection_name");
+            return new BatchMember(queries.Discover(discover, path), discover.HasOffset ? discover.Offset : 0, discover.WithPayload, discover.WithVectors);
+        }).ToList();
+        var response = new Proto.DiscoverBatchResponse();
+        RunBatch(collection, timeout, members, response.Result, context);
+        response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return Task.FromResult(response);
+    }
+
+    private static PointQuery RecommendStage(ProtoQueries queries, Proto.RecommendPoints request, string path) => queries.Recommend(
+        request.Positive, request.PositiveVectors, request.Negative, request.NegativeVectors, request.HasStrategy ? request.Strategy : null,
+        request.HasUsing ? request.Using : "", request.Filter, request.Params, request.HasScoreThreshold ? request.ScoreThreshold : null, request.Limit, request.LookupFrom, path);
 
     /// <summary>Runs a universal query and adds its hits, rendered as the request asked, to <paramref name="target"/>.</summary>
     private int Run(

@@ -87,6 +87,12 @@ internal static class ProtoPoints
         }
     }
 
+    /// <summary>An example given by value in the older recommend RPCs: a vector of the kind <paramref name="name"/> is.</summary>
+    public static VectorInput Example(Proto.Vector vector, string name, CollectionOptions collection, string path) =>
+        collection.SparseVectors?.ContainsKey(name) == true ? VectorInput.Of(Sparse(vector, path))
+        : collection.NamedVectors?.GetValueOrDefault(name) is { Multivector: not null } ? VectorInput.Of(Multi(vector, path))
+        : VectorInput.Of(Dense(vector, name, path));
+
     private static float[] Dense(Proto.Vector vector, string name, string path) => vector.VectorCase switch
     {
         Proto.Vector.VectorOneofCase.Dense => [.. vector.Dense.Data],

@@ -14,24 +14,53 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
     private static readonly ReadFields PrefetchFields = ReadFields.Of<Proto.PrefetchQuery>("prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from");
 
     /// <summary>The stage of <c>Search</c>: a nearest query over the collection.</summary>
-    public static PointQuery Search(Proto.SearchPoints request, string path)
+    public static PointQuery Search(Proto.SearchPoints request, string path) => Nearest(
+        request.Vector, request.SparseIndices, request.HasVectorName ? request.VectorName : "", request.Filter, request.Params,
+        request.HasScoreThreshold ? request.ScoreThreshold : null, request.Limit, path);
+
+    /// <summary>The stage of the older <c>SearchGroups</c>: a nearest query, grouped.</summary>
+    public static PointQuery SearchGroups(Proto.SearchPointGroups request) => Nearest(
+        request.Vector, request.SparseIndices, request.HasVectorName ? request.VectorName : "", request.Filter, request.Params,
+        request.HasScoreThreshold ? request.ScoreThreshold : null, request.Limit, "");
+
+    private static PointQuery Nearest(
+        IList<float> vector, Proto.SparseIndices? indices, string name, Proto.Filter? filter, Proto.SearchParams? parameters, float? threshold, ulong limit, string path)
     {
-        string name = request.HasVectorName ? request.VectorName : "";
-        var parameters = Params(request.Params, $"{path}params");
-        VectorInput input = request.SparseIndices is { } indices
-            ? VectorInput.Of(ProtoPoints.SparseOf(indices.Data, request.Vector, $"{path}vector"))
-            : VectorInput.Of(request.Vector.ToArray());
-        return new PointQuery
-        {
-            Query = new NearestQuery(input),
-            Using = name,
-            Filter = ProtoFilters.Read(request.Filter, $"{path}filter"),
-            Limit = Limit(request.Limit, $"{path}limit"),
-            ScoreThreshold = request.HasScoreThreshold ? request.ScoreThreshold : null,
-            Ef = parameters.Ef,
-            Exact = parameters.Exact,
-            Quantization = parameters.Quantization,
-        };
+        VectorInput input = indices is not null
+            ? VectorInput.Of(ProtoPoints.SparseOf(indices.Data, vector, $"{path}vector"))
+            : VectorInput.Of(vector.ToArray());
+        return Build(null, new NearestQuery(input), name, filter, parameters, threshold, limit, path);
+    }
+
+    /// <summary>
+    /// The stage of the older <c>Recommend</c> (and <c>RecommendGroups</c>): examples by id (<paramref name="positive"/>,
+    /// <paramref name="negative"/>) and by value (<paramref name="positiveVectors"/>, <paramref name="negativeVectors"/>).
+    /// </summary>
+    public PointQuery Recommend(
+        IList<Proto.PointId> positive, IList<Proto.Vector> positiveVectors, IList<Proto.PointId> negative, IList<Proto.Vector> negativeVectors, Proto.RecommendStrategy? strategy,
+        string vector, Proto.Filter? filter, Proto.SearchParams? parameters, float? threshold, ulong limit, Proto.LookupLocation? lookup, string path)
+    {
+        CheckLookup(lookup, path);
+        var query = new RecommendQuery(
+            Examples(positive, positiveVectors, vector, lookup, $"{path}positive"),
+            Examples(negative, negativeVectors, vector, lookup, $"{path}negative"),
+            Strategy(strategy, $"{path}strategy"));
+        return Build(null, query, vector, filter, parameters, threshold, limit, path);
+    }
+
+    /// <summary>The stage of the older <c>Discover</c>: a target and context pairs; without a target, a context search.</summary>
+    public PointQuery Discover(Proto.DiscoverPoints request, string path)
+    {
+        string vector = request.HasUsing ? request.Using : "";
+        var lookup = request.LookupFrom;
+        CheckLookup(lookup, path);
+        var pairs = request.Context.Select((pair, i) => new ContextPair(
+            Example(pair.Positive, vector, lookup, $"{path}context[{i}].positive"),
+            Example(pair.Negative, vector, lookup, $"{path}context[{i}].negative"))).ToList();
+        QueryExpression query = request.Target is null
+            ? new ContextQuery(pairs)
+            : new DiscoverQuery(Example(request.Target.Single, vector, lookup, $"{path}target.single"), pairs);
+        return Build(null, query, vector, request.Filter, request.Params, threshold: null, request.Limit, path);
     }
 
     /// <summary>The outermost stage of <c>Query</c>.</summary>
@@ -48,6 +77,15 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
         Google.Protobuf.Collections.RepeatedField<Proto.PrefetchQuery> prefetch, Proto.Query? query, string vector, Proto.Filter? filter, Proto.SearchParams? parameters,
         float? threshold, ulong? limit, Proto.LookupLocation? lookup, string path)
     {
+        CheckLookup(lookup, path);
+        return Build(
+            prefetch.Count == 0 ? null : [.. prefetch.Select((p, i) => Prefetch(p, $"{path}prefetch[{i}]."))],
+            query is null ? null : Expression(query, vector, lookup, $"{path}query"),
+            vector, filter, parameters, threshold, limit ?? 10, path);
+    }
+
+    private void CheckLookup(Proto.LookupLocation? lookup, string path)
+    {
         if (lookup is not null)
         {
             if (lookup.ShardKeySelector is not null)
@@ -57,15 +95,19 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
 
             _ = database.GetCollection(lookup.CollectionName);
         }
+    }
 
+    private static PointQuery Build(
+        List<PointQuery>? prefetch, QueryExpression? query, string vector, Proto.Filter? filter, Proto.SearchParams? parameters, float? threshold, ulong limit, string path)
+    {
         var search = Params(parameters, $"{path}params");
         return new PointQuery
         {
-            Prefetch = prefetch.Count == 0 ? null : [.. prefetch.Select((p, i) => Prefetch(p, $"{path}prefetch[{i}]."))],
-            Query = query is null ? null : Expression(query, vector, lookup, $"{path}query"),
+            Prefetch = prefetch,
+            Query = query,
             Using = vector,
             Filter = ProtoFilters.Read(filter, $"{path}filter"),
-            Limit = limit is { } given ? Limit(given, $"{path}limit") : 10,
+            Limit = Limit(limit, $"{path}limit"),
             ScoreThreshold = threshold,
             Ef = search.Ef,
             Exact = search.Exact,
@@ -112,13 +154,7 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
                 return new RecommendQuery(
                     [.. recommend.Positive.Select((p, i) => Input(p, vector, lookup, $"{path}.recommend.positive[{i}]"))],
                     [.. recommend.Negative.Select((n, i) => Input(n, vector, lookup, $"{path}.recommend.negative[{i}]"))],
-                    !recommend.HasStrategy ? RecommendStrategy.AverageVector : recommend.Strategy switch
-                    {
-                        Proto.RecommendStrategy.AverageVector => RecommendStrategy.AverageVector,
-                        Proto.RecommendStrategy.BestScore => RecommendStrategy.BestScore,
-                        Proto.RecommendStrategy.SumScores => RecommendStrategy.SumScores,
-                        var other => throw new InvalidRequestException($"`{path}.recommend.strategy` {other} is not known."),
-                    });
+                    Strategy(recommend.HasStrategy ? recommend.Strategy : null, $"{path}.recommend.strategy"));
             case Proto.Query.VariantOneofCase.Discover:
                 return new DiscoverQuery(
                     Input(query.Discover.Target, vector, lookup, $"{path}.discover.target"),
@@ -141,6 +177,32 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
         }
     }
 
+    private static RecommendStrategy Strategy(Proto.RecommendStrategy? strategy, string path) => strategy switch
+    {
+        null or Proto.RecommendStrategy.AverageVector => RecommendStrategy.AverageVector,
+        Proto.RecommendStrategy.BestScore => RecommendStrategy.BestScore,
+        Proto.RecommendStrategy.SumScores => RecommendStrategy.SumScores,
+        var other => throw new InvalidRequestException($"`{path}` {other} is not known."),
+    };
+
+    /// <summary>The older RPCs' examples: by id first, then by value.</summary>
+    private List<VectorInput> Examples(IList<Proto.PointId> ids, IList<Proto.Vector> vectors, string vector, Proto.LookupLocation? lookup, string path) =>
+    [
+        .. ids.Select((id, i) => ById(ProtoPoints.Id(id, $"{path}[{i}]"), vector, lookup, $"{path}[{i}]")),
+        .. vectors.Select((value, i) => ProtoPoints.Example(value, vector, collection.Options, $"{path}_vectors[{i}]")),
+    ];
+
+    /// <summary>An older discover RPC's example: a point id or a vector.</summary>
+    private VectorInput Example(Proto.VectorExample? example, string vector, Proto.LookupLocation? lookup, string path) => example?.ExampleCase switch
+    {
+        Proto.VectorExample.ExampleOneofCase.Id => ById(ProtoPoints.Id(example.Id, $"{path}.id"), vector, lookup, path),
+        Proto.VectorExample.ExampleOneofCase.Vector => ProtoPoints.Example(example.Vector, vector, collection.Options, $"{path}.vector"),
+        _ => throw new InvalidRequestException($"`{path}` (a vector, or a point id) is required."),
+    };
+
+    private VectorInput ById(PointId id, string vector, Proto.LookupLocation? lookup, string path) =>
+        lookup is null ? VectorInput.Of(id) : QueryJson.LookedUp(database, id, lookup.CollectionName, lookup.HasVectorName ? lookup.VectorName : vector, path);
+
     private List<ContextPair> Pairs(Proto.ContextInput? context, string vector, Proto.LookupLocation? lookup, string path) =>
         context is null ? [] : [.. context.Pairs.Select((pair, i) => new ContextPair(
             Input(pair.Positive, vector, lookup, $"{path}.pairs[{i}].positive"),
@@ -155,8 +217,7 @@ internal sealed class ProtoQueries(VectorDatabase database, Collection collectio
         switch (input?.VariantCase)
         {
             case Proto.VectorInput.VariantOneofCase.Id:
-                var id = ProtoPoints.Id(input.Id, $"{path}.id");
-                return lookup is null ? VectorInput.Of(id) : QueryJson.LookedUp(database, id, lookup.CollectionName, lookup.HasVectorName ? lookup.VectorName : vector, path);
+                return ById(ProtoPoints.Id(input.Id, $"{path}.id"), vector, lookup, path);
             case Proto.VectorInput.VariantOneofCase.Dense:
                 return VectorInput.Of(input.Dense.Data.ToArray());
             case Proto.VectorInput.VariantOneofCase.Sparse:
