@@ -13,6 +13,15 @@ using QdrantResults = VectorDb.Server.Api.Qdrant;
 //     [--storage-snapshot FILE [--force-snapshot]]
 args = StorageSnapshot.WithFlagValues(args);
 var builder = WebApplication.CreateBuilder(args);
+
+// ASP.NET Core logs five Information lines per request (start, routing, result, end); at thousands of requests a
+// second that is most of the server's CPU beside search, and gigabytes of log. Its own warnings and errors stay, as do
+// ours and the start-up lines; `--Logging:LogLevel:Microsoft.AspNetCore=Information` (or the environment variable
+// `Logging__LogLevel__Microsoft.AspNetCore`) brings the request lines back. A source at the front: any setting given wins.
+builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+{
+    InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning" },
+});
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
     ["--data-dir"] = "VectorDb:DataDir",

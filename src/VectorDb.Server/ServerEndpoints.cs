@@ -82,7 +82,9 @@ internal sealed partial class ServerEndpoints
         ListenOptions bound = null!;
         void Configure(ListenOptions listen)
         {
-            listen.Protocols = protocols;
+            // Without TLS, Kestrel cannot offer HTTP/2 beside HTTP/1.1 on one port (and warns at every start that it
+            // will not): say HTTP/1.1. A port of HTTP/2 alone (gRPC) serves it in cleartext.
+            listen.Protocols = protocols == HttpProtocols.Http1AndHttp2 && address.Scheme != "https" ? HttpProtocols.Http1 : protocols;
             if (address.Scheme == "https")
             {
                 listen.UseHttps();

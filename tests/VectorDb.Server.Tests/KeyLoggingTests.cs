@@ -11,7 +11,7 @@ public sealed class KeyLoggingTests
     public async Task Keys_never_appear_in_the_log()
     {
         await using var server = await ServerProcess.StartAsync(
-            "--data-dir", ":memory:", "--api-key", Key, "--read-only-api-key", ReadOnlyKey, "--Logging:LogLevel:Default=Trace");
+            "--data-dir", ":memory:", "--api-key", Key, "--read-only-api-key", ReadOnlyKey, "--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft.AspNetCore=Trace");
         using var admin = server.CreateClient(Key);
         using var reader = server.CreateClient(ReadOnlyKey);
         using var wrong = server.CreateClient(WrongKey);
