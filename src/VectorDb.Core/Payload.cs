@@ -101,18 +101,24 @@ public sealed class Payload : IEquatable<Payload>
     /// neighbourhood of memory per hit rather than several scattered ones (measured: most of the cost of reading cold
     /// payloads after a walk).
     /// </summary>
+    /// <remarks>
+    /// <see cref="JsonElement.ParseValue"/>, not <see cref="JsonDocument.ParseValue"/>: the document's form borrows its
+    /// arrays from the shared pool (it is meant to be disposed), which a stored payload would keep for good; the
+    /// element's form allocates them to size, fresh, here.
+    /// </remarks>
     internal Payload Packed()
     {
-        if (ReferenceEquals(this, Empty))
+        var text = JsonMarshal.GetRawUtf8Value(Root);
+        if (text.Length == 2) // "{}"
         {
-            return this;
+            return Empty;
         }
 
-        var reader = new Utf8JsonReader(JsonMarshal.GetRawUtf8Value(Root));
-        return new Payload(JsonDocument.ParseValue(ref reader).RootElement) { _bytes = _bytes };
+        var reader = new Utf8JsonReader(text);
+        return new Payload(JsonElement.ParseValue(ref reader)) { _bytes = text.Length };
     }
 
-    /// <summary>Looks up a top-level field.</summary>    /// <summary>Looks up a top-level field.</summary>
+    /// <summary>Looks up a top-level field.</summary>
     public bool TryGetValue(string key, out JsonElement value) => Root.TryGetProperty(key, out value);
 
     /// <summary>Looks up a top-level field by its UTF-8 name (cheaper than by a string: the name is not transcoded on each lookup).</summary>

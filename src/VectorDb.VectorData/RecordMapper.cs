@@ -25,6 +25,7 @@ internal sealed class RecordMapper
     private readonly Func<object> _newRecord;
     private readonly Action<object, PointId, Payload?> _setKey;
     private readonly (byte[] Utf8Name, Action<object, JsonElement> Fill)[] _data; // names in UTF-8: a lookup by string transcodes it each time
+    private readonly string? _stringKey; // the payload field that holds a string key, if the key is a string
 
     /// <summary>
     /// A mapper of records of <paramref name="recordType"/> (dynamic records: <c>Dictionary&lt;string, object?&gt;</c>),
@@ -45,23 +46,40 @@ internal sealed class RecordMapper
     /// <summary>The record model.</summary>
     public CollectionModel Model { get; }
 
-    private readonly string? _stringKey; // the payload field that holds a string key, if the key is a string
-
     /// <summary>The engine's name of a vector property's vector.</summary>
     public string VectorName(VectorPropertyModel property) => Model.VectorProperties.Count == 1 ? "" : property.StorageName;
 
-    /// <summary>The point id of a key, false for a negative integer key or an empty string key (which no point can have).</summary>
+    /// <summary>The point id of a key, false for a negative integer key or an empty or malformed string key (which no point can have).</summary>
     /// <exception cref="NotSupportedException">A key of another type.</exception>
     public static bool TryPointId(object? key, out PointId id)
     {
         id = default;
-        if (key is long and < 0 or int and < 0 or "")
+        if (key is long and < 0 or int and < 0)
         {
             return false;
         }
 
+        if (key is string text)
+        {
+            return StringKeys.TryIdOf(text, out id);
+        }
+
         id = ToPointId(key);
         return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryPointId"/> for a key given to this collection: dynamic collections take keys as objects, and a key
+    /// of another kind than the model's (a string for a Guid key, say) would name some other point.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key of another kind than the collection's.</exception>
+    public bool TryPointIdOfKey(object? key, out PointId id)
+    {
+        var expected = Model.KeyProperty.Type;
+        bool fits = key is null || (expected == typeof(string) ? key is string : expected == typeof(Guid) ? key is Guid : key is ulong or long or int);
+        return fits
+            ? TryPointId(key, out id)
+            : throw new ArgumentException($"Key {key} is a {key!.GetType().Name}; the keys of this collection are {expected.Name}.", nameof(key));
     }
 
     /// <summary>The point id of a key (a string key's is <see cref="StringKeys.IdOf"/>).</summary>
@@ -72,7 +90,7 @@ internal sealed class RecordMapper
         long number and >= 0 => (ulong)number,
         int number and >= 0 => (ulong)number,
         Guid uuid => uuid,
-        string text => text.Length > 0 ? StringKeys.IdOf(text) : throw new ArgumentException("A string key may not be empty.", nameof(key)),
+        string text => StringKeys.IdOf(text),
         long or int => throw new ArgumentException($"Key {key} is negative; VectorDb point ids are unsigned integers or UUIDs.", nameof(key)),
         null => throw new ArgumentNullException(nameof(key)),
         _ => throw new NotSupportedException($"Keys of type {key.GetType().Name} are not supported; use ulong, long, int, Guid or string."),
@@ -107,7 +125,9 @@ internal sealed class RecordMapper
     /// <summary>The point for a record; <paramref name="embeddings"/> holds, per vector property that generates them, the record's embedding.</summary>
     public Point ToPoint(object record, IReadOnlyDictionary<VectorPropertyModel, Embedding> embeddings)
     {
-        var id = ToPointId(Model.KeyProperty.GetValueAsObject(record));
+        object? key = Model.KeyProperty.GetValueAsObject(record);
+        _ = TryPointIdOfKey(key, out _); // a key of the wrong kind in a dynamic record
+        var id = ToPointId(key);
         var payload = ToPayload(record);
         var point = Model.VectorProperties.Count == 1
             ? new Point(id, VectorOf(record, Model.VectorProperty, embeddings), payload)

@@ -61,7 +61,7 @@ internal sealed class RecordModelBuilder() : CollectionModelBuilder(new Collecti
         base.ValidateProperty(propertyModel, definition);
         if (propertyModel is KeyPropertyModel && propertyModel.StorageName != propertyModel.ModelName)
         {
-            throw new NotSupportedException($"Key property '{propertyModel.ModelName}' has a storage name; the key is the point id, which has none.");
+            throw new NotSupportedException($"Key property '{propertyModel.ModelName}' has a storage name; the key is the point id, which has none (a string key is also kept in a payload field named after the key property).");
         }
 
         if (propertyModel is not KeyPropertyModel && propertyModel.StorageName.IndexOfAny(['.', '[', ']']) >= 0)

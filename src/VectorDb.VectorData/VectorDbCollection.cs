@@ -169,7 +169,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     public override async Task<TRecord?> GetAsync(TKey key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default)
     {
         bool vectors = IncludeVectors((options ?? DefaultRetrieval).IncludeVectors);
-        if (!RecordMapper.TryPointId(key, out var id))
+        if (!_mapper.TryPointIdOfKey(key, out var id))
         {
             return null; // a negative key: no point has it
         }
@@ -603,8 +603,10 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         return perRecord;
     }
 
-    private TRecord ToRecord(PointRecord point, bool vectors, string operation) =>
-        ToRecord(point.Id, point.Payload, vectors ? name => name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name) : null, operation);
+    private TRecord ToRecord(PointRecord point, bool vectors, string operation) => ToRecord(point.Id, point.Payload, vectors ? VectorsOf(point) : null, operation);
+
+    /// <summary>A stored point's vectors by name (a method of its own, so that records read without vectors make no closure).</summary>
+    private static Func<string, float[]?> VectorsOf(PointRecord point) => name => name.Length == 0 ? point.Vector : point.NamedVectors?.GetValueOrDefault(name);
 
     /// <summary>A record of a stored point; a stored value that does not fit the record (written through REST, or by an older record shape) is a <see cref="VectorStoreException"/>.</summary>
     private TRecord ToRecord(PointId id, Payload? payload, Func<string, float[]?>? vectors, string operation)
@@ -619,13 +621,13 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
     }
 
-    /// <summary>The point ids of keys; negative integer keys, which no point has, are left out.</summary>
-    private static List<PointId> ExistingIds(IEnumerable<TKey> keys)
+    /// <summary>The point ids of keys; negative integer keys and empty or malformed string keys, which no point has, are left out.</summary>
+    private List<PointId> ExistingIds(IEnumerable<TKey> keys)
     {
         var ids = new List<PointId>();
         foreach (var key in keys)
         {
-            if (RecordMapper.TryPointId(key, out var id))
+            if (_mapper.TryPointIdOfKey(key, out var id))
             {
                 ids.Add(id);
             }

@@ -195,8 +195,10 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
                 new ContextInputPair { Positive = new[] { 1f, 0.2f, 0f }, Negative = 5ul },
             },
         };
-        query = await _client.QueryAsync(name, new Query { Discover = new DiscoverInput { Target = 4ul, Context = contextInput } }, limit: 5, cancellationToken: Cancel);
-        old = await _client.DiscoverAsync(name, new TargetVector { Single = new VectorExample { Id = 4ul } }, pairs, limit: 5, cancellationToken: Cancel);
+        var notK0 = new Filter { MustNot = { MatchKeyword("kind", "k0") } };
+        query = await _client.QueryAsync(name, new Query { Discover = new DiscoverInput { Target = 4ul, Context = contextInput } }, filter: notK0, limit: 4, offset: 1, cancellationToken: Cancel);
+        old = await _client.DiscoverAsync(name, new TargetVector { Single = new VectorExample { Id = 4ul } }, pairs, filter: notK0, limit: 4, offset: 1, cancellationToken: Cancel);
+        Assert.Equal(4, old.Count);
         Assert.Equal(Hits(query), Hits(old));
         query = await _client.QueryAsync(name, new Query { Context = contextInput }, limit: 5, cancellationToken: Cancel);
         old = await _client.DiscoverAsync(name, pairs, limit: 5, cancellationToken: Cancel);
@@ -208,8 +210,10 @@ public sealed class GrpcQueryTests(GrpcServerFixture fixture) : IClassFixture<Gr
         var searchGroups = await _client.SearchGroupsAsync(name, new[] { 1f, 0.3f, 0f }, "kind", limit: 3, groupSize: 2, cancellationToken: Cancel);
         Assert.Equal(queryGroups.ToString(), searchGroups.ToString());
         Assert.Equal(3, searchGroups.Count);
-        queryGroups = await _client.QueryGroupsAsync(name, "kind", new Query { Recommend = new RecommendInput { Positive = { 1ul, 2ul }, Strategy = RecommendStrategy.SumScores } }, limit: 2, groupSize: 3, cancellationToken: Cancel);
-        var recommendGroups = await _client.RecommendGroupsAsync(name, "kind", [1ul, 2ul], strategy: RecommendStrategy.SumScores, limit: 2, groupSize: 3, cancellationToken: Cancel);
+        queryGroups = await _client.QueryGroupsAsync(
+            name, "kind", new Query { Recommend = new RecommendInput { Positive = { 1ul, 2ul }, Strategy = RecommendStrategy.SumScores } }, filter: notK0, scoreThreshold: 0.1f, limit: 2, groupSize: 3, cancellationToken: Cancel);
+        var recommendGroups = await _client.RecommendGroupsAsync(name, "kind", [1ul, 2ul], strategy: RecommendStrategy.SumScores, filter: notK0, scoreThreshold: 0.1f, limit: 2, groupSize: 3, cancellationToken: Cancel);
+        Assert.All(recommendGroups, group => Assert.NotEqual("k0", group.Id.StringValue));
         Assert.Equal(queryGroups.ToString(), recommendGroups.ToString());
 
         var sharded = await Assert.ThrowsAsync<RpcException>(() => _client.RecommendAsync(name, [1ul], shardKeySelector: new ShardKeySelector { ShardKeys = { new ShardKey { Keyword = "a" } } }, cancellationToken: Cancel));

@@ -1,6 +1,6 @@
 namespace VectorDb.Server.Tests;
 
-/// <summary>API keys, right or wrong, never reach the server's log, even at its most verbose level.</summary>
+/// <summary>What the server logs: never an API key, right or wrong, even at its most verbose level; no line per request unless asked.</summary>
 public sealed class KeyLoggingTests
 {
     private const string Key = "admin-key-3f9a1c";
@@ -32,5 +32,25 @@ public sealed class KeyLoggingTests
         {
             Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Requests_are_logged_line_by_line_only_when_asked()
+    {
+        await using (var quiet = await ServerProcess.StartAsync("--data-dir", ":memory:"))
+        {
+            using var client = quiet.CreateClient();
+            Assert.Equal(200, (await client.SendAsync(HttpMethod.Get, "/collections")).Status);
+            await quiet.KillAsync();
+            var log = string.Join('\n', quiet.Output);
+            Assert.Contains("Now listening on", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("Request starting", log, StringComparison.Ordinal);
+        }
+
+        await using var verbose = await ServerProcess.StartAsync("--data-dir", ":memory:", "--Logging:LogLevel:Microsoft.AspNetCore=Information");
+        using var asked = verbose.CreateClient();
+        Assert.Equal(200, (await asked.SendAsync(HttpMethod.Get, "/collections")).Status);
+        await verbose.KillAsync();
+        Assert.Contains("Request starting", string.Join('\n', verbose.Output), StringComparison.Ordinal);
     }
 }

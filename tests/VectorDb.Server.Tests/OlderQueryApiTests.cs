@@ -68,9 +68,13 @@ public sealed class OlderQueryApiTests(ServerFactory factory) : IClassFixture<Se
     {
         await CreateAsync("old-discover");
         const string Context = """[{"positive": 2, "negative": 9}, {"positive": [1, 0.2, 0], "negative": 5}]""";
-        var query = await OkAsync("/collections/old-discover/points/query", $$$"""{"query": {"discover": {"target": 4, "context": {{{Context}}}}}, "using": "text", "limit": 5}""");
-        var old = await OkAsync("/collections/old-discover/points/discover", $$$"""{"target": 4, "context": {{{Context}}}, "using": "text", "limit": 5}""");
+        const string Shape = """ "using": "text", "limit": 4, "offset": 1, "params": {"hnsw_ef": 16}, "filter": {"must_not": [{"key": "kind", "match": {"value": "k0"}}]}""";
+        var query = await OkAsync("/collections/old-discover/points/query", $$$"""{"query": {"discover": {"target": 4, "context": {{{Context}}}}}, {{{Shape}}}}""");
+        var old = await OkAsync("/collections/old-discover/points/discover", $$$"""{"target": 4, "context": {{{Context}}}, {{{Shape}}}}""");
+        Assert.Equal(4, old.GetArrayLength());
         Assert.Equal(Hits(query.GetProperty("points")), Hits(old));
+        var top = await OkAsync("/collections/old-discover/points/discover", $$$"""{"target": 4, "context": {{{Context}}}, "using": "text", "top": 2}""");
+        Assert.Equal(2, top.GetArrayLength());
 
         query = await OkAsync("/collections/old-discover/points/query", $$$"""{"query": {"context": {{{Context}}}}, "using": "text", "limit": 5}""");
         old = await OkAsync("/collections/old-discover/points/discover", $$$"""{"context": {{{Context}}}, "using": "text", "limit": 5}""");
@@ -85,13 +89,14 @@ public sealed class OlderQueryApiTests(ServerFactory factory) : IClassFixture<Se
     public async Task Search_and_recommend_groups_answer_as_query_groups()
     {
         await CreateAsync("old-groups");
-        var query = await OkAsync("/collections/old-groups/points/query/groups", """{"query": [1, 0.3, 0], "using": "text", "group_by": "kind", "group_size": 2, "limit": 3, "with_payload": ["kind"]}""");
-        var old = await OkAsync("/collections/old-groups/points/search/groups", """{"vector": {"name": "text", "vector": [1, 0.3, 0]}, "group_by": "kind", "group_size": 2, "limit": 3, "with_payload": ["kind"]}""");
+        const string Shape = """ "group_by": "kind", "group_size": 2, "limit": 3, "with_payload": ["kind"], "score_threshold": 0.5, "params": {"exact": true}, "filter": {"must_not": [{"has_id": [1]}]}, "with_lookup": "old-groups" """;
+        var query = await OkAsync("/collections/old-groups/points/query/groups", $$"""{"query": [1, 0.3, 0], "using": "text", {{Shape}}}""");
+        var old = await OkAsync("/collections/old-groups/points/search/groups", $$"""{"vector": {"name": "text", "vector": [1, 0.3, 0]}, {{Shape}}}""");
         Assert.Equal(query.ToString(), old.ToString());
-        Assert.Equal(3, old.GetProperty("groups").GetArrayLength());
+        Assert.Equal(2, old.GetProperty("groups").GetArrayLength()); // as query/groups: fewer than `limit` groups pass the threshold and filter
 
-        query = await OkAsync("/collections/old-groups/points/query/groups", """{"query": {"recommend": {"positive": [1, 2], "strategy": "best_score"}}, "using": "text", "group_by": "kind", "group_size": 3, "limit": 2}""");
-        old = await OkAsync("/collections/old-groups/points/recommend/groups", """{"positive": [1, 2], "strategy": "best_score", "using": "text", "group_by": "kind", "group_size": 3, "limit": 2}""");
+        query = await OkAsync("/collections/old-groups/points/query/groups", """{"query": {"recommend": {"positive": [1, 2], "strategy": "best_score"}}, "using": "text", "group_by": "kind", "group_size": 3, "limit": 2, "filter": {"must_not": [{"has_id": [5]}]}, "score_threshold": 0.1}""");
+        old = await OkAsync("/collections/old-groups/points/recommend/groups", """{"positive": [1, 2], "strategy": "best_score", "using": "text", "group_by": "kind", "group_size": 3, "limit": 2, "filter": {"must_not": [{"has_id": [5]}]}, "score_threshold": 0.1}""");
         Assert.Equal(query.ToString(), old.ToString());
     }
 

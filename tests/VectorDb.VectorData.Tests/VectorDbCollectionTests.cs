@@ -181,6 +181,14 @@ public sealed class VectorDbCollectionTests : IDisposable
 
         await Assert.ThrowsAsync<ArgumentException>(() => notes.UpsertAsync(new NamedNote { Name = "", Embedding = [1, 0] }));
 
+        // A lone surrogate is not text UTF-8 can hold: such a key names no point (it would otherwise share "a\uFFFD"'s).
+        await notes.UpsertAsync(new NamedNote { Name = "a\uFFFD", Text = "replacement character", Embedding = [1, 0] });
+        await Assert.ThrowsAsync<ArgumentException>(() => notes.UpsertAsync(new NamedNote { Name = "a\uD800", Embedding = [1, 0] }));
+        Assert.Null(await notes.GetAsync("a\uD800"));
+        await notes.DeleteAsync("a\uD800");
+        Assert.Equal("replacement character", (await notes.GetAsync("a\uFFFD"))!.Text);
+        Assert.Empty(await notes.GetAsync(n => n.Name == "a\uD800", top: 5).ToListAsync());
+
         // A point written some other way, without the key in its payload, cannot be read as a record.
         database.GetCollection("notes").Upsert([new Point(StringKeys.IdOf("foreign"), [1, 0], Payload.Parse("""{"Text": "x"}"""))]);
         var foreign = await Assert.ThrowsAsync<VectorStoreException>(() => notes.GetAsync("foreign"));
@@ -208,6 +216,12 @@ public sealed class VectorDbCollectionTests : IDisposable
         Assert.Equal("Lamp", lamp!["Title"]);
         Assert.Equal("A-17", lamp["Sku"]);
         Assert.Equal("A-17", (await products.SearchAsync(new float[] { 0, 0.9f }, top: 1).SingleAsync()).Record["Sku"]);
+
+        // Dynamic keys are objects: one of another kind than the definition's is refused, not read as some other point.
+        await Assert.ThrowsAsync<ArgumentException>(() => products.GetAsync(17UL));
+        await Assert.ThrowsAsync<ArgumentException>(() => products.DeleteAsync(Guid.NewGuid()));
+        await Assert.ThrowsAsync<InvalidCastException>(() => products.UpsertAsync(new Dictionary<string, object?> { ["Sku"] = Guid.NewGuid(), ["Title"] = "x", ["Vector"] = new float[] { 1, 1 } })); // MEVD's own check
+        Assert.Equal(1, database.GetCollection("products").Count());
     }
 
     [Fact]

@@ -3,12 +3,14 @@ using VectorDb.Server.Api.Validation;
 
 namespace VectorDb.Server.Api;
 
-/// <summary>Body of <c>POST …/points/recommend</c> (and of each of <c>/recommend/batch</c>'s searches).</summary>
+/// <summary>Body of <c>POST …/points/recommend</c> (and of each of <c>/recommend/batch</c>'s searches); <c>top</c> is an alias of <c>limit</c>, as in Qdrant.</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
 internal sealed record RecommendPointsRequest(
     JsonElement[]? Positive, JsonElement[]? Negative, string? Strategy, JsonElement? Filter, SearchParams? Params, int? Limit, int? Offset,
     JsonElement? WithPayload, JsonElement? WithVector, float? ScoreThreshold, string? Using, LookupLocation? LookupFrom) : RequestBody
 {
+    public int? Top { get; init; }
+
     public JsonElement? WithVectors { get; init; }
 
     public RecommendRequest ToRecommend() => new(Positive, Negative, Strategy);
@@ -22,14 +24,18 @@ internal sealed record RecommendGroupsRequest(
     string? GroupBy, int? GroupSize, [property: ReadAs(typeof(WithLookup))] JsonElement? WithLookup) : RequestBody
 {
     public JsonElement? WithVectors { get; init; }
+
+    public RecommendRequest ToRecommend() => new(Positive, Negative, Strategy);
 }
 
-/// <summary>Body of <c>POST …/points/discover</c>: without a <c>target</c>, a context search.</summary>
+/// <summary>Body of <c>POST …/points/discover</c>: without a <c>target</c>, a context search; <c>top</c> is an alias of <c>limit</c>.</summary>
 [Refused("shard_key", RequestParsing.OneShard)]
 internal sealed record DiscoverPointsRequest(
     JsonElement? Target, JsonElement? Context, JsonElement? Filter, SearchParams? Params, int? Limit, int? Offset,
     JsonElement? WithPayload, JsonElement? WithVector, string? Using, LookupLocation? LookupFrom) : RequestBody
 {
+    public int? Top { get; init; }
+
     public JsonElement? WithVectors { get; init; }
 }
 
@@ -78,7 +84,7 @@ internal static class OlderQueryApi
             return Qdrant.Ok(QueryTimeout.Run(context, limits, cancellation => GroupsApi.Grouped(
                 db, collection,
                 new QueryJson(db, collection).ExampleStage(
-                    (reader, vector, lookup) => reader.Recommend(new RecommendRequest(request.Positive, request.Negative, request.Strategy), vector, lookup, ""),
+                    (reader, vector, lookup) => reader.Recommend(request.ToRecommend(), vector, lookup, ""),
                     request.Using, request.Filter, request.Params, request.ScoreThreshold, request.Limit, request.LookupFrom, ""),
                 new Grouping(request.GroupBy, request.GroupSize, request.WithLookup),
                 request.WithPayload, WithVector(request.WithVector, request.WithVectors), request.Params, limits, cancellation)));
@@ -116,7 +122,7 @@ internal static class OlderQueryApi
         NoExplain(request.Params, path);
         var stage = new QueryJson(database, collection).ExampleStage(
             (reader, vector, lookup) => reader.Recommend(request.ToRecommend(), vector, lookup, path),
-            request.Using, request.Filter, request.Params, request.ScoreThreshold, request.Limit, request.LookupFrom, path);
+            request.Using, request.Filter, request.Params, request.ScoreThreshold, Limit(request.Limit, request.Top, path), request.LookupFrom, path);
         return SearchApi.Run(collection, stage, request.Offset, request.WithPayload, WithVector(request.WithVector, request.WithVectors), explain: false, limits, cancellation);
     }
 
@@ -127,7 +133,7 @@ internal static class OlderQueryApi
             (reader, vector, lookup) => request.Target is null or { ValueKind: JsonValueKind.Null }
                 ? reader.Context(request.Context, vector, lookup, Join(path, "context"))
                 : reader.Discover(request.Target, request.Context, vector, lookup, path),
-            request.Using, request.Filter, request.Params, threshold: null, request.Limit, request.LookupFrom, path);
+            request.Using, request.Filter, request.Params, threshold: null, Limit(request.Limit, request.Top, path), request.LookupFrom, path);
         return SearchApi.Run(collection, stage, request.Offset, request.WithPayload, WithVector(request.WithVector, request.WithVectors), explain: false, limits, cancellation);
     }
 
@@ -141,6 +147,8 @@ internal static class OlderQueryApi
     }
 
     private static JsonElement? WithVector(JsonElement? withVector, JsonElement? withVectors) => RequestParsing.Alias(withVector, "with_vector", withVectors, "with_vectors");
+
+    private static int? Limit(int? limit, int? top, string path) => RequestParsing.Alias(limit, Join(path, "limit"), top, Join(path, "top"));
 
     private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
 }

@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Proto = Qdrant.Client.Grpc;
 
 namespace VectorDb.Server.Grpc;
@@ -52,8 +51,4 @@ internal static class GrpcRequests
             throw new InvalidRequestException($"`{path}` is not supported: {reason}.");
         }
     }
-
-    /// <summary>The answer of an RPC this server does not serve, naming it and what to use instead.</summary>
-    public static RpcException Unimplemented(string rpc, string instead) =>
-        new(new Status(StatusCode.Unimplemented, $"{rpc} is not implemented by this server; use {instead} instead."));
 }
