@@ -104,7 +104,8 @@ internal sealed class QueryJson(VectorDatabase database, Collection collection)
         }
     }
 
-    private static PointQuery Build(
+    /// <summary>A stage from its parts: the query (with <c>params.coverage</c> applied), vector, filter, page and search parameters.</summary>
+    internal static PointQuery Build(
         List<PointQuery>? prefetches, QueryExpression? query, string name, JsonElement? filter, SearchParams? parameters, float? threshold, int? limit, string path) =>
         new()
         {

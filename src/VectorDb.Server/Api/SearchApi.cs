@@ -152,19 +152,8 @@ internal static class SearchApi
     }
 
     private static PointQuery VectorStage(
-        VectorDatabase database, Collection collection, string name, JsonElement vector, string path, JsonElement? filter, SearchParams? parameters, int? limit, float? threshold) => new()
-        {
-            Query = QueryJson.WithCoverage(new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)), parameters, "params"),
-            Using = name,
-            Filter = VectorDb.Query.FilterJson.Parse(filter),
-            Limit = limit ?? 10,
-            ScoreThreshold = threshold,
-            Ef = parameters?.HnswEf,
-            Exact = parameters?.Exact ?? false,
-            Adaptive = parameters?.Adaptive?.ToOptions(),
-            Quantization = parameters?.Quantization?.ToOptions(),
-            Cutoff = parameters?.ToCutoff("params"),
-        };
+        VectorDatabase database, Collection collection, string name, JsonElement vector, string path, JsonElement? filter, SearchParams? parameters, int? limit, float? threshold) =>
+        QueryJson.Build(null, new NearestQuery(new QueryJson(database, collection).Input(vector, name, null, path)), name, filter, parameters, threshold, limit, "");
 
     /// <summary>
     /// The <c>vector</c> of <c>points/search</c> and its path: a list (the unnamed vector), or <c>{"name", "vector"}</c>

@@ -86,17 +86,12 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         SearchBatchFields.Check(request);
-        StrictMode.Batch(database.GetCollection(request.CollectionName), request.SearchPoints.Count);
-        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.SearchPoints.Count);
-        var members = request.SearchPoints.Select((search, i) =>
-        {
-            string path = $"search_points[{i}].";
-            SearchMemberFields.Check(search, path.TrimEnd('.'));
-            GrpcRequests.SameCollection(search.CollectionName, request.CollectionName, $"{path}collection_name");
-            return new BatchMember(ProtoQueries.Search(search, path), search.HasOffset ? search.Offset : 0, search.WithPayload, search.WithVectors);
-        }).ToList();
         var response = new Proto.SearchBatchResponse();
-        RunBatch(collection, timeout, members, response.Result, context);
+        RunBatch(
+            new BatchRequest(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, "search_points"), request.SearchPoints, SearchMemberFields,
+            search => search.CollectionName,
+            (_, search, path) => new BatchMember(ProtoQueries.Search(search, path), search.HasOffset ? search.Offset : 0, search.WithPayload, search.WithVectors),
+            response.Result, context);
         response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Task.FromResult(response);
     }
@@ -118,18 +113,12 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         QueryBatchFields.Check(request);
-        StrictMode.Batch(database.GetCollection(request.CollectionName), request.QueryPoints.Count);
-        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.QueryPoints.Count);
-        var queries = new ProtoQueries(database, collection);
-        var members = request.QueryPoints.Select((query, i) =>
-        {
-            string path = $"query_points[{i}].";
-            QueryMemberFields.Check(query, path.TrimEnd('.'));
-            GrpcRequests.SameCollection(query.CollectionName, request.CollectionName, $"{path}collection_name");
-            return new BatchMember(queries.Query(query, path), query.HasOffset ? query.Offset : 0, query.WithPayload, query.WithVectors);
-        }).ToList();
         var response = new Proto.QueryBatchResponse();
-        RunBatch(collection, timeout, members, response.Result, context);
+        RunBatch(
+            new BatchRequest(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, "query_points"), request.QueryPoints, QueryMemberFields,
+            query => query.CollectionName,
+            (queries, query, path) => new BatchMember(queries.Query(query, path), query.HasOffset ? query.Offset : 0, query.WithPayload, query.WithVectors),
+            response.Result, context);
         response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Task.FromResult(response);
     }
@@ -144,11 +133,29 @@ internal partial class PointsService
         return (collection, timeout);
     }
 
-    /// <summary>Runs a batch's members in order under one time limit, each member's hits in a result of its own.</summary>
-    private void RunBatch(Collection collection, ulong? timeout, List<BatchMember> members, Google.Protobuf.Collections.RepeatedField<Proto.BatchResult> target, ServerCallContext context) =>
+    /// <summary>
+    /// Runs a batch RPC's members (the repeated field <see cref="BatchRequest.Field"/>): each member's fields checked
+    /// against <paramref name="memberFields"/> and its collection against the batch's, the read opened once for all, and
+    /// the members run in order under one time limit, each member's hits in a result of its own.
+    /// </summary>
+    private void RunBatch<TMember>(
+        BatchRequest request, IList<TMember> members, ReadFields memberFields, Func<TMember, string> collectionOf,
+        Func<ProtoQueries, TMember, string, BatchMember> stage, Google.Protobuf.Collections.RepeatedField<Proto.BatchResult> target, ServerCallContext context)
+        where TMember : Google.Protobuf.IMessage
+    {
+        StrictMode.Batch(database.GetCollection(request.Collection), members.Count);
+        var (collection, timeout) = OpenRead(request.Collection, request.Consistency, request.HasTimeout, request.Timeout, members.Count);
+        var queries = new ProtoQueries(database, collection);
+        var read = members.Select((member, i) =>
+        {
+            string path = $"{request.Field}[{i}].";
+            memberFields.Check(member, path.TrimEnd('.'));
+            GrpcRequests.SameCollection(collectionOf(member), request.Collection, $"{path}collection_name");
+            return stage(queries, member, path);
+        }).ToList();
         QueryTimeout.Run(limits, timeout, cancellation =>
         {
-            foreach (var member in members)
+            foreach (var member in read)
             {
                 var batch = new Proto.BatchResult();
                 Run(collection, member.Stage, member.Offset, member.Payload, member.Vectors, batch.Result, cancellation);
@@ -157,6 +164,7 @@ internal partial class PointsService
 
             return 0;
         }, context.CancellationToken);
+    }
 
     public virtual Task<Proto.QueryGroupsResponse> QueryGroups(Proto.QueryPointGroups request, ServerCallContext context)
     {
@@ -362,18 +370,12 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         RecommendBatchFields.Check(request);
-        StrictMode.Batch(database.GetCollection(request.CollectionName), request.RecommendPoints.Count);
-        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.RecommendPoints.Count);
-        var queries = new ProtoQueries(database, collection);
-        var members = request.RecommendPoints.Select((recommend, i) =>
-        {
-            string path = $"recommend_points[{i}].";
-            RecommendMemberFields.Check(recommend, path.TrimEnd('.'));
-            GrpcRequests.SameCollection(recommend.CollectionName, request.CollectionName, $"{path}collection_name");
-            return new BatchMember(RecommendStage(queries, recommend, path), recommend.HasOffset ? recommend.Offset : 0, recommend.WithPayload, recommend.WithVectors);
-        }).ToList();
         var response = new Proto.RecommendBatchResponse();
-        RunBatch(collection, timeout, members, response.Result, context);
+        RunBatch(
+            new BatchRequest(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, "recommend_points"), request.RecommendPoints, RecommendMemberFields,
+            recommend => recommend.CollectionName,
+            (queries, recommend, path) => new BatchMember(RecommendStage(queries, recommend, path), recommend.HasOffset ? recommend.Offset : 0, recommend.WithPayload, recommend.WithVectors),
+            response.Result, context);
         response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Task.FromResult(response);
     }
@@ -407,18 +409,12 @@ internal partial class PointsService
     {
         long started = Stopwatch.GetTimestamp();
         DiscoverBatchFields.Check(request);
-        StrictMode.Batch(database.GetCollection(request.CollectionName), request.DiscoverPoints.Count);
-        var (collection, timeout) = OpenRead(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, request.DiscoverPoints.Count);
-        var queries = new ProtoQueries(database, collection);
-        var members = request.DiscoverPoints.Select((discover, i) =>
-        {
-            string path = $"discover_points[{i}].";
-            DiscoverMemberFields.Check(discover, path.TrimEnd('.'));
-            GrpcRequests.SameCollection(discover.CollectionName, request.CollectionName, $"{path}collection_name");
-            return new BatchMember(queries.Discover(discover, path), discover.HasOffset ? discover.Offset : 0, discover.WithPayload, discover.WithVectors);
-        }).ToList();
         var response = new Proto.DiscoverBatchResponse();
-        RunBatch(collection, timeout, members, response.Result, context);
+        RunBatch(
+            new BatchRequest(request.CollectionName, request.ReadConsistency, request.HasTimeout, request.Timeout, "discover_points"), request.DiscoverPoints, DiscoverMemberFields,
+            discover => discover.CollectionName,
+            (queries, discover, path) => new BatchMember(queries.Discover(discover, path), discover.HasOffset ? discover.Offset : 0, discover.WithPayload, discover.WithVectors),
+            response.Result, context);
         response.Time = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return Task.FromResult(response);
     }
@@ -442,6 +438,9 @@ internal partial class PointsService
         return hits.Count;
     }
 
-    /// <summary>A member of a search or query batch: its stage and what its hits carry.</summary>
+    /// <summary>A member of a batch: its stage and what its hits carry.</summary>
     private readonly record struct BatchMember(PointQuery Stage, ulong Offset, Proto.WithPayloadSelector? Payload, Proto.WithVectorsSelector? Vectors);
+
+    /// <summary>What a batch RPC's envelope says: its collection, consistency and time limit, and the field of its members.</summary>
+    private readonly record struct BatchRequest(string Collection, Proto.ReadConsistency? Consistency, bool HasTimeout, ulong Timeout, string Field);
 }
