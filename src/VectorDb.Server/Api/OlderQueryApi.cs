@@ -71,10 +71,7 @@ internal static class OlderQueryApi
         group.MapPost("/recommend/batch", (string name, RecommendBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
-            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
-            strict.Read(collection, context, request.Searches?.Count ?? 0);
-            var outcomes = QueryTimeout.Run(context, limits, cancellation =>
-                RequestParsing.Items(request.Searches, "searches").Select((r, i) => Recommend(db, collection, r, $"searches[{i}]", limits, cancellation)).ToList());
+            var outcomes = SearchApi.RunBatch(collection, request.Searches, context, limits, strict, (r, path, cancellation) => Recommend(db, collection, r, path, limits, cancellation));
             return Qdrant.Ok(outcomes.Select(o => o.Points).ToList());
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/recommend/groups", (string name, RecommendGroupsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
@@ -98,10 +95,7 @@ internal static class OlderQueryApi
         group.MapPost("/discover/batch", (string name, DiscoverBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
-            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
-            strict.Read(collection, context, request.Searches?.Count ?? 0);
-            var outcomes = QueryTimeout.Run(context, limits, cancellation =>
-                RequestParsing.Items(request.Searches, "searches").Select((r, i) => Discover(db, collection, r, $"searches[{i}]", limits, cancellation)).ToList());
+            var outcomes = SearchApi.RunBatch(collection, request.Searches, context, limits, strict, (r, path, cancellation) => Discover(db, collection, r, path, limits, cancellation));
             return Qdrant.Ok(outcomes.Select(o => o.Points).ToList());
         }).WithMetadata(QueryParameters.Read);
         group.MapPost("/search/groups", (string name, SearchGroupsRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>

@@ -99,9 +99,7 @@ internal static class SearchApi
         group.MapPost("/search/batch", (string name, SearchBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
-            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
-            strict.Read(collection, context, request.Searches?.Count ?? 0);
-            var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select(s => Search(db, collection, s, limits, cancellation)).ToList());
+            var outcomes = RunBatch(collection, request.Searches, context, limits, strict, (s, _, cancellation) => Search(db, collection, s, limits, cancellation));
             var explains = outcomes.Any(o => o.Explain is not null) ? outcomes.Select(o => o.Explain).ToList() : null;
             return Qdrant.Ok(outcomes.Select(o => o.Points).ToList(), explains);
         }).WithMetadata(QueryParameters.Read);
@@ -120,12 +118,23 @@ internal static class SearchApi
         group.MapPost("/query/batch", (string name, QueryBatchRequest request, HttpContext context, VectorDatabase db, ServerOptions limits, StrictMode strict) =>
         {
             var collection = db.GetCollection(name);
-            StrictMode.Batch(collection, request.Searches?.Count ?? 0);
-            strict.Read(collection, context, request.Searches?.Count ?? 0);
-            var outcomes = QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(request.Searches, "searches").Select((q, i) => Query(db, collection, q, limits, cancellation, $"searches[{i}]")).ToList());
+            var outcomes = RunBatch(collection, request.Searches, context, limits, strict, (q, path, cancellation) => Query(db, collection, q, limits, cancellation, path));
             return Qdrant.Ok(outcomes.Select(o => o.ToQueryResponse()).ToList());
         }).WithMetadata(QueryParameters.Read);
         return group;
+    }
+
+    /// <summary>
+    /// A batch endpoint's <c>searches</c>, after the batch's strict-mode checks and read rate: run in order under one
+    /// time limit, each given its path in the body (<c>searches[i]</c>).
+    /// </summary>
+    internal static List<SearchOutcome> RunBatch<T>(
+        Collection collection, IReadOnlyList<T?>? searches, HttpContext context, ServerOptions limits, StrictMode strict, Func<T, string, CancellationToken, SearchOutcome> run)
+        where T : class
+    {
+        StrictMode.Batch(collection, searches?.Count ?? 0);
+        strict.Read(collection, context, searches?.Count ?? 0);
+        return QueryTimeout.Run(context, limits, cancellation => RequestParsing.Items(searches, "searches").Select((search, i) => run(search, $"searches[{i}]", cancellation)).ToList());
     }
 
     /// <summary><c>points/search</c>: a nearest query over the collection, its explain (the dense planner's) in the envelope.</summary>
