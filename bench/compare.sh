@@ -2,7 +2,7 @@
 # Side-by-side recall/QPS run: ours, hnswlib compiled with -O3 -march=native, FAISS HNSWFlat and IndexFlat, on the
 # same files with the same M / efConstruction, then the ratio table and the recall–QPS plot.
 #
-#   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
+#   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k|wordnet-arcticxs-384|wordnet-copies-200k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
 #                         [--repeats N] [--rounds N] [--datatype float32|float16|bfloat16]
 #                         [--quantization int8|binary|binary2 [--query-encoding default|binary|scalar4bits|scalar8bits]
 #                          [--oversampling 1,2] [--on-disk true]]
@@ -51,7 +51,11 @@ case "$dataset" in
                  truth=$data/sift-ngt5k/sift-ngt5k.gt100.ivecs; metric=l2 ;;
   wordnet-arcticxs-384) base=$data/wordnet-arcticxs-384/base.fvecs; query=$data/wordnet-arcticxs-384/query.fvecs
                  truth=$data/wordnet-arcticxs-384/wordnet-arcticxs-384-angular.gt100.ivecs; metric=cosine ;;
-  *) echo "unknown dataset $dataset (fashion-mnist, glove-100, sift-ngt5k, wordnet-arcticxs-384)" >&2; exit 2 ;;
+  # Near copies (the bigger-than-RAM set in small): 40 noisy copies of each of the first 5,000 wordnet vectors, made
+  # and given exact ground truth here on first use (the first 200,000 vectors of bench/tiers.sh's set).
+  wordnet-copies-200k) base=data/cache/wordnet-copies-200k.fvecs; query=$data/wordnet-arcticxs-384/query.fvecs
+                 truth=data/cache/wordnet-copies-200k.gt10.ivecs; metric=cosine ;;
+  *) echo "unknown dataset $dataset (fashion-mnist, glove-100, sift-ngt5k, wordnet-arcticxs-384, wordnet-copies-200k)" >&2; exit 2 ;;
 esac
 
 missing=$(for p in libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
@@ -81,6 +85,10 @@ ours_graph=data/cache/$dataset.vectordb-$datatype.graph; their_graph=data/cache/
 rm -f "$ours_graph" "$their_graph"; rm -rf "$out/rounds"
 dotnet build -c Release bench/VectorDb.Bench -v q -nologo >/dev/null
 bench=(dotnet bench/VectorDb.Bench/bin/Release/net10.0/VectorDb.Bench.dll)
+if [ "$dataset" = wordnet-copies-200k ] && [ ! -f "$truth" ]; then
+  "${bench[@]}" large make --base $data/wordnet-arcticxs-384/base.fvecs --copies 40 --bases 5000 --out "$base"
+  "${bench[@]}" large truth --base "$base" --query "$query" --out "$truth"
+fi
 "${bench[@]}" recall "${common[@]}" "${ours_options[@]}" --exact true --graph "$ours_graph" --out "$out/vectordb.json"
 $driver "${common[@]}" --graph "$their_graph" --out "$out/hnswlib-native.json"
 /usr/bin/python3 bench/baselines/faiss_recall.py "${common[@]}" --out "$out/faiss-hnsw.json" --out-flat "$out/faiss-flat.json" --flat-threads "$(nproc)"

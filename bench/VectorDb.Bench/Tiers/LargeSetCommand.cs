@@ -10,7 +10,7 @@ namespace VectorDb.Bench.Tiers;
 /// <summary>
 /// <c>large</c>: a collection bigger than RAM, in steps that <c>bench/tiers.sh</c> runs (inside and outside a memory cgroup).
 /// <code>
-/// large make  --base base.fvecs --copies 40 --out big.fvecs [--seed 1]      noisy copies of a base set, renormalised
+/// large make  --base base.fvecs --copies 40 --out big.fvecs [--seed 1] [--bases N]   noisy copies of a base set (of its first N), renormalised
 /// large truth --base big.fvecs --query query.fvecs --out big.gt.ivecs [--k 10] exact top-k by dot product (all cores)
 /// large load  --base big.fvecs (--url U | --dir D) [--collection C] [--batch 1000] [--max N] [--quantization int8|binary2] [--memory cached|cold|pinned]
 /// large query --url U --query query.fvecs --truth big.gt.ivecs [--collection C] [--ef 64] [--oversampling 2] [--passes 2]
@@ -36,7 +36,7 @@ public static class LargeSetCommand
         switch (args.FirstOrDefault())
         {
             case "make":
-                Make(Required("base"), Int("copies", 40), Required("out"), Int("seed", 1));
+                Make(Required("base"), Int("copies", 40), Required("out"), Int("seed", 1), Int("bases", int.MaxValue));
                 return 0;
             case "truth":
                 Truth(Required("base"), Required("query"), Required("out"), Int("k", 10));
@@ -57,7 +57,9 @@ public static class LargeSetCommand
         }
     }
 
-    private static void Make(string basePath, int copies, string outPath, int seed)
+    // With bases below the base set's size, copies are made of the first that many only (the noise length still comes
+    // from all): the file is then the start of the whole set's, for experiments at a smaller scale.
+    private static void Make(string basePath, int copies, string outPath, int seed, int bases)
     {
         var data = DatasetReader.Read(basePath);
         int n = data.Count, d = data.Dimensions;
@@ -87,7 +89,8 @@ public static class LargeSetCommand
         using var output = new BinaryWriter(new BufferedStream(File.Create(outPath), 1 << 20));
         var direction = new float[d];
         var copy = new float[d];
-        for (int i = 0; i < n; i++)
+        int copied = Math.Min(n, bases);
+        for (int i = 0; i < copied; i++)
         {
             for (int c = 0; c < copies; c++)
             {
@@ -107,7 +110,7 @@ public static class LargeSetCommand
             }
         }
 
-        Console.WriteLine($"wrote {(long)n * copies} vectors of {d} to {outPath}");
+        Console.WriteLine($"wrote {(long)copied * copies} vectors of {d} to {outPath}");
     }
 
     private static void Truth(string basePath, string queryPath, string outPath, int k)

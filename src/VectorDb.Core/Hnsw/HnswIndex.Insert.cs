@@ -244,7 +244,8 @@ public sealed unsafe partial class HnswIndex
         var notSelf = new ConstructionFilter(_states, id);
         for (int layer = Math.Min(level, maxLevel); layer >= 0; layer--)
         {
-            SearchLayer<TDistance, ConstructionFilter, IgnoreWalk>(ref vector, current, currentDistance, _efConstruction, layer, context, notSelf, default);
+            context.Seen.Clear();
+            SearchLayer<TDistance, ConstructionFilter, SeenWalk>(ref vector, current, currentDistance, _efConstruction, layer, context, notSelf, new SeenWalk(context.Seen));
             var sorted = context.EnsureSorted(context.Results.Count);
             int found = context.Results.DrainSorted(sorted);
             if (found == 0)
@@ -269,6 +270,12 @@ public sealed unsafe partial class HnswIndex
             int m = M;
             int maxLinks = layer == 0 ? 2 * m : m;
             int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), m, context.Selected, context);
+            if (selected < m / 2 && context.Seen.Count > found && CrowdedByNearCopies(sorted[0].Distance, sorted[found - 1].Distance))
+            {
+                // The selection goes on over everything the walk computed a distance for, beyond the beam.
+                selected = SelectNeighbors<TDistance>(context.Seen.SelectNearest(context.Seen.Count)[found..], m, context.Selected, context, selected);
+            }
+
             SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
             for (int i = 0; i < selected; i++)
             {
