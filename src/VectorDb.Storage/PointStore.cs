@@ -52,7 +52,12 @@ internal sealed record StoredPointSummary(
     [property: Key(3)] int PayloadParts = 0,
     [property: Key(5)] Dictionary<string, SparseData>? SparseVectors = null,
     [property: Key(6)] string[]? NamedVectorNames = null,
-    [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null);
+    [property: Key(8)] Dictionary<string, int[]>? MultivectorNodes = null)
+{
+    /// <summary>Nothing but the node: no payload, sparse, named or multi-vectors.</summary>
+    [IgnoreMember]
+    public bool IsBare => PayloadJson is null && PayloadParts == 0 && SparseVectors is null && NamedVectorNames is null && MultivectorNodes is null;
+}
 
 /// <summary>
 /// A stored point's dense vectors and the nodes they are on: what graphs whose snapshots left their rows out are
@@ -251,9 +256,11 @@ internal sealed unsafe class PointStore : IDisposable
     /// Every point the store holds, from one pass over its log (5–10× faster than FASTER's distinct-record iterator),
     /// later records superseding earlier ones; payloads stored in parts are read back whole.
     /// </summary>
-    public IEnumerable<PersistedPoint> ReadAll()
+    /// <param name="expectedPoints">How many points the store is expected to hold (a checkpoint's count), to size the
+    /// scan's map once instead of growing it through copies of millions of entries.</param>
+    public IEnumerable<PersistedPoint> ReadAll(long expectedPoints = 0)
     {
-        var latest = new Dictionary<(uint CollectionId, PointId Id), (StoredPointSummary Summary, long Address)>();
+        var latest = new Dictionary<(uint CollectionId, PointId Id), (StoredPointSummary? Summary, int InternalId, long Address)>(PresizeHint(expectedPoints));
         byte[] buffer = new byte[4096]; // each value is copied here to be read: a copy per record was gigabytes of garbage for millions of points
         using (var iterator = _store.Log.Scan(_store.Log.BeginAddress, _store.Log.TailAddress))
         {
@@ -281,23 +288,32 @@ internal sealed unsafe class PointStore : IDisposable
                     }
 
                     value.CopyTo(buffer);
-                    latest[point] = (Serialization.Deserialize<StoredPointSummary>(buffer.AsMemory(0, value.Length)), iterator.CurrentAddress);
+                    // A point that is only its vectors keeps no summary here: a collection of millions of plain vectors
+                    // would hold an object per point while the graphs load beside this map.
+                    var summary = Serialization.Deserialize<StoredPointSummary>(buffer.AsMemory(0, value.Length));
+                    latest[point] = (summary.IsBare ? null : summary, summary.InternalId, iterator.CurrentAddress);
                 }
             }
         }
 
-        foreach (var ((collectionId, id), (summary, address)) in latest)
+        foreach (var ((collectionId, id), (summary, internalId, address)) in latest)
         {
-            string? payload = summary.PayloadJson;
-            if (summary.PayloadParts > 0)
+            string? payload = summary?.PayloadJson;
+            if (summary is { PayloadParts: > 0 })
             {
                 _partCounts[(collectionId, id)] = summary.PayloadParts;
                 payload = ReadPayload(collectionId, id, summary.PayloadParts);
             }
 
-            yield return new PersistedPoint(collectionId, id, summary.InternalId, payload, summary.SparseVectors, summary.NamedVectorNames, summary.MultivectorNodes, address);
+            yield return new PersistedPoint(collectionId, id, internalId, payload, summary?.SparseVectors, summary?.NamedVectorNames, summary?.MultivectorNodes, address);
         }
     }
+
+    /// <summary>
+    /// The capacity to give a map of <paramref name="expectedPoints"/> points known from a checkpoint: no more than 2^24, so
+    /// a damaged count cannot ask for gigabytes up front (a larger map grows as usual).
+    /// </summary>
+    internal static int PresizeHint(long expectedPoints) => (int)Math.Clamp(expectedPoints, 0, 1 << 24);
 
     /// <summary>
     /// Hands over the dense vectors of the records at <paramref name="addresses"/> (ascending, each a point's record as

@@ -1,5 +1,6 @@
 using VectorDb.Log;
 using VectorDb.Persistence;
+using VectorDb.Spaces;
 using VectorDb.Storage;
 
 namespace VectorDb;
@@ -98,36 +99,38 @@ public sealed partial class Collection
                 throw new InvalidDataException($"point {id} refers to node {node}, which another point holds");
             }
 
-            var denseVectors = new List<string>(point.NamedVectors ?? []);
+            // No per-point collections here: millions of points are restored while the graphs' native memory is
+            // already held, and in a memory-limited container short-lived garbage counts until it is collected.
             if (_unnamed is not null)
             {
-                denseVectors.Add("");
+                CountDense(id, node, "", spaces, counts);
             }
 
-            foreach (string name in denseVectors)
+            foreach (string name in point.NamedVectors ?? [])
             {
-                if (!spaces.Dense.TryGetValue(name, out var space) || !space.Holds(node))
-                {
-                    throw new InvalidDataException($"point {id} has vector \"{name}\" on node {node}, which its graph does not hold live");
-                }
-
-                counts[name]++;
+                CountDense(id, node, name, spaces, counts);
             }
 
-            foreach (var (name, members) in point.MultivectorNodes ?? new Dictionary<string, int[]>())
+            if (point.MultivectorNodes is not null)
             {
-                if (spaces.Multi.TryGetValue(name, out var space))
+                foreach (var (name, members) in point.MultivectorNodes)
                 {
-                    space.Restore(node, members);
-                    counts[name] += members.Length;
+                    if (spaces.Multi.TryGetValue(name, out var space))
+                    {
+                        space.Restore(node, members);
+                        counts[name] += members.Length;
+                    }
                 }
             }
 
-            foreach (var (name, sparse) in point.SparseVectors ?? new Dictionary<string, SparseData>())
+            if (point.SparseVectors is not null)
             {
-                if (spaces.Sparse.TryGetValue(name, out var space))
+                foreach (var (name, sparse) in point.SparseVectors)
                 {
-                    space.InsertUnpublished(node, sparse.ToVector());
+                    if (spaces.Sparse.TryGetValue(name, out var space))
+                    {
+                        space.InsertUnpublished(node, sparse.ToVector());
+                    }
                 }
             }
 
@@ -146,6 +149,16 @@ public sealed partial class Collection
         }
 
         _table.FreeUnused();
+    }
+
+    private static void CountDense(PointId id, int node, string name, VectorSpaces spaces, Dictionary<string, int> counts)
+    {
+        if (!spaces.Dense.TryGetValue(name, out var space) || !space.Holds(node))
+        {
+            throw new InvalidDataException($"point {id} has vector \"{name}\" on node {node}, which its graph does not hold live");
+        }
+
+        counts[name]++;
     }
 
     /// <summary>Deletes the collection's stored points and frees its graph.</summary>

@@ -100,6 +100,9 @@ public sealed partial class VectorDatabase
         (_durable ?? throw new InvalidOperationException("An in-memory database has no checkpoints.")).Checkpoint();
     }
 
+    /// <summary>Points from which recovery gives the memory of its temporary maps back before the database is used.</summary>
+    private const long LargeRecovery = 100_000;
+
     private void Recover()
     {
         var durable = _durable!;
@@ -129,9 +132,14 @@ public sealed partial class VectorDatabase
             replayed++;
         }
 
-        StorageLog.Recovered(
-            durable.Logger, _collections.Count, _collections.Values.Sum(c => (long)c.Count()),
-            manifest?.Sequence ?? 0, replayed, watch.ElapsedMilliseconds);
+        long recovered = _collections.Values.Sum(c => (long)c.Count());
+        StorageLog.Recovered(durable.Logger, _collections.Count, recovered, manifest?.Sequence ?? 0, replayed, watch.ElapsedMilliseconds);
+        if (recovered >= LargeRecovery)
+        {
+            // Recovery's maps of every stored point are garbage now. The heap they grew would stay committed beside the
+            // graphs' native memory, which the collector does not see, and a memory-limited container counts both.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
 
         // After dropping a damaged log tail, new records would land behind the damage and be dropped with it
         // on the next recovery: a checkpoint moves the log's start past it. A rebuilt graph is saved likewise.
@@ -199,9 +207,9 @@ public sealed partial class VectorDatabase
     /// <returns>True when some graph had to be rebuilt.</returns>
     private bool LoadCollections(DurableStore durable, CheckpointManifest manifest, string folder)
     {
-        var stored = manifest.Collections.ToDictionary(c => c.Id, _ => new Dictionary<PointId, RecoveredPoint>());
+        var stored = manifest.Collections.ToDictionary(c => c.Id, c => new Dictionary<PointId, RecoveredPoint>(PointStore.PresizeHint(c.Points)));
         var orphans = new List<(uint CollectionId, PointId Id)>();
-        foreach (var point in durable.Points.ReadAll())
+        foreach (var point in durable.Points.ReadAll(manifest.Collections.Sum(c => (long)c.Points)))
         {
             if (stored.TryGetValue(point.CollectionId, out var points))
             {
