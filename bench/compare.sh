@@ -85,7 +85,7 @@ ours_graph=data/cache/$dataset.vectordb-$datatype.graph; their_graph=data/cache/
 rm -f "$ours_graph" "$their_graph"; rm -rf "$out/rounds"
 dotnet build -c Release bench/VectorDb.Bench -v q -nologo >/dev/null
 bench=(dotnet bench/VectorDb.Bench/bin/Release/net10.0/VectorDb.Bench.dll)
-if [ "$dataset" = wordnet-copies-200k ] && [ ! -f "$truth" ]; then
+if [ "$dataset" = wordnet-copies-200k ] && { [ ! -f "$base" ] || [ ! -f "$truth" ]; }; then
   "${bench[@]}" large make --base $data/wordnet-arcticxs-384/base.fvecs --copies 40 --bases 5000 --out "$base"
   "${bench[@]}" large truth --base "$base" --query "$query" --out "$truth"
 fi

@@ -5,8 +5,8 @@
 # serves wordnet's 1,000 queries against exact ground truth computed here. A benchmark, not a CI test: it takes
 # most of an hour on 2 cores and needs root (cgroup v1 `memory`) and ~10 GB of disk.
 #
-#   QUANTIZATION=binary2 EF=1024 OVERSAMPLING=128 sudo -E bash bench/tiers.sh   # two-bit codes, rows `cached`, 1.5 GB: recall 0.96
-#   sudo bash bench/tiers.sh                      # int8 codes: do not fit 1.5 GB beside what recovery holds (docs/benchmarks.md)
+#   sudo bash bench/tiers.sh                      # two-bit codes, rows `cached`, 1.5 GiB, ef 1,024, oversampling 128: recall 0.96
+#   QUANTIZATION=int8 EF=256 OVERSAMPLING=2 …     # int8 codes: do not fit 1.5 GiB beside what recovery holds (docs/benchmarks.md)
 #   SKIP_LOAD=1 …                                 # only the restart and queries, on an earlier load
 #   SKIP_LOAD=1 REQUANTIZE=binary2 …              # change the earlier load's codes (PATCH quantization_config) first
 #   IN_PROCESS=200000 …                           # also time loading the first N points in-process (embedded API)
@@ -17,12 +17,11 @@ cd "$(dirname "$0")/.."
 data=../shared/data/wordnet-arcticxs-384
 big=data/cache/wordnet-2m.fvecs
 truth=data/cache/wordnet-2m.gt10.ivecs
-limit_mb=${LIMIT_MB:-1536}; quantization=${QUANTIZATION:-int8}; memory=${MEMORY:-cached}
+limit_mb=${LIMIT_MB:-1536}; quantization=${QUANTIZATION:-binary2}; memory=${MEMORY:-cached}
 # .NET sizes its heap limit from the cgroup (75 %) without counting the graph's native memory (links, codes): in a
 # memory-limited container the managed heap needs a limit of its own, or the two together exceed the cgroup.
-# Workstation GC: one heap, not one per core, in a container of one server process.
 gc_heap_mb=${GC_HEAP_MB:-640}
-ef=${EF:-64}; oversampling=${OVERSAMPLING:-2}; port=${PORT:-6390}
+ef=${EF:-1024}; oversampling=${OVERSAMPLING:-128}; port=${PORT:-6390}
 dir=data/tiers-$quantization; out=bench/results/tiers-${REQUANTIZE:-$quantization}
 mkdir -p data/cache "$out"
 
@@ -78,6 +77,7 @@ mkdir -p $cg
 echo $((limit_mb << 20)) > $cg/memory.limit_in_bytes
 echo 0 > $cg/memory.max_usage_in_bytes 2>/dev/null || true
 sync; echo 3 > /proc/sys/vm/drop_caches
+# Workstation GC: one heap, not one per core, for the one server process of a memory-limited container.
 DOTNET_gcServer=0 DOTNET_GCHeapHardLimit=$(printf '0x%x' $((gc_heap_mb << 20))) sh -c "echo \$\$ > $cg/cgroup.procs; exec ${server[*]}" > "$out/server-query.log" 2>&1 & pid=$!
 ready=$(wait_ready $pid)
 "${bench[@]}" large query --url "$url" --query $data/query.fvecs --truth "$truth" --ef "$ef" --oversampling "$oversampling" --passes 2 | tee "$out/query.json"

@@ -310,10 +310,10 @@ internal sealed unsafe class PointStore : IDisposable
     }
 
     /// <summary>
-    /// The capacity to give a map of <paramref name="expectedPoints"/> points known from a checkpoint: no more than 2^24, so
-    /// a damaged count cannot ask for gigabytes up front (a larger map grows as usual).
+    /// The capacity to give a map of <paramref name="expectedPoints"/> points known from a checkpoint: no more than 2^22
+    /// (a few hundred MB of entries), so that a wrong count cannot ask for gigabytes up front; a larger map grows as usual.
     /// </summary>
-    internal static int PresizeHint(long expectedPoints) => (int)Math.Clamp(expectedPoints, 0, 1 << 24);
+    internal static int PresizeHint(long expectedPoints) => (int)Math.Clamp(expectedPoints, 0, 1 << 22);
 
     /// <summary>
     /// Hands over the dense vectors of the records at <paramref name="addresses"/> (ascending, each a point's record as

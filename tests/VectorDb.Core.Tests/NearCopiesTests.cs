@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using VectorDb.Datasets;
 using VectorDb.Hnsw;
 
@@ -40,36 +39,15 @@ public sealed class NearCopiesTests
 
     private static VectorSet NoisyCopies(VectorSet bases, int copies, Random random)
     {
-        int n = bases.Count, d = bases.Dimensions;
-        var nearest = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            nearest[i] = float.MaxValue;
-            for (int j = 0; j < n; j++)
-            {
-                if (j != i)
-                {
-                    nearest[i] = Math.Min(nearest[i], TensorPrimitives.Distance(bases[i], bases[j]));
-                }
-            }
-        }
-
-        Array.Sort(nearest);
-        float noise = 0.25f * nearest[n / 2];
-        var rows = new float[n * copies * d];
+        int d = bases.Dimensions;
+        double noise = 0.25 * NearCopies.MedianNearestDistance(bases, [.. Enumerable.Range(0, bases.Count)]);
+        var rows = new float[bases.Count * copies * d];
         var direction = new float[d];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < bases.Count; i++)
         {
             for (int c = 0; c < copies; c++)
             {
-                for (int k = 0; k < d; k++)
-                {
-                    direction[k] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
-                }
-
-                var copy = rows.AsSpan((i * copies + c) * d, d);
-                TensorPrimitives.MultiplyAdd(direction, noise / TensorPrimitives.Norm(direction), bases[i], copy);
-                TensorPrimitives.Divide(copy, TensorPrimitives.Norm(copy), copy);
+                NearCopies.Copy(bases[i], noise, random, direction, rows.AsSpan((i * copies + c) * d, d));
             }
         }
 

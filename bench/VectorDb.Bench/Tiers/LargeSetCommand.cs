@@ -67,24 +67,9 @@ public static class LargeSetCommand
 
         // Median distance to the nearest other base vector, over a sample of 2,000.
         int[] sample = [.. Enumerable.Range(0, 2000).Select(_ => random.Next(n))];
-        var nearest = new double[sample.Length];
-        Parallel.For(0, sample.Length, s =>
-        {
-            float best = float.MaxValue;
-            var row = data[sample[s]];
-            for (int j = 0; j < n; j++)
-            {
-                if (j != sample[s])
-                {
-                    best = Math.Min(best, TensorPrimitives.Distance(row, data[j]));
-                }
-            }
-
-            nearest[s] = best;
-        });
-        Array.Sort(nearest);
-        double noise = 0.25 * nearest[nearest.Length / 2];
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median nearest-neighbour distance {nearest[nearest.Length / 2]:F4}; noise length {noise:F4}"));
+        float median = NearCopies.MedianNearestDistance(data, sample);
+        double noise = 0.25 * median;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median nearest-neighbour distance {median:F4}; noise length {noise:F4}"));
 
         using var output = new BinaryWriter(new BufferedStream(File.Create(outPath), 1 << 20));
         var direction = new float[d];
@@ -94,14 +79,7 @@ public static class LargeSetCommand
         {
             for (int c = 0; c < copies; c++)
             {
-                for (int k = 0; k < d; k++)
-                {
-                    direction[k] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
-                }
-
-                float scale = (float)(noise / TensorPrimitives.Norm(direction));
-                TensorPrimitives.MultiplyAdd(direction, scale, data[i], copy);
-                TensorPrimitives.Divide(copy, TensorPrimitives.Norm(copy), copy);
+                NearCopies.Copy(data[i], noise, random, direction, copy);
                 output.Write(d);
                 foreach (float x in copy)
                 {

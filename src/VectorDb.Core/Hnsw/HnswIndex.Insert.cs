@@ -213,7 +213,10 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    /// <summary>The paper's INSERT (Algorithm 1), with hnswlib's choice of not extending candidates.</summary>
+    /// <summary>
+    /// The paper's INSERT (Algorithm 1). Candidates are the beam, as in hnswlib, or everything the walk saw where near
+    /// copies crowd the beam (<see cref="CrowdedByNearCopies"/>).
+    /// </summary>
     private void LinkCore<TDistance>(int id, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {

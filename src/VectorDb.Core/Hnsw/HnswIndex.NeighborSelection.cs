@@ -5,8 +5,8 @@ namespace VectorDb.Hnsw;
 public sealed unsafe partial class HnswIndex
 {
     /// <summary>
-    /// The paper's neighbor-selection heuristic (Algorithm 4, without extending or keeping pruned
-    /// candidates, as hnswlib): walk candidates nearest first and keep one only if it is closer to the base
+    /// The paper's neighbor-selection heuristic (Algorithm 4, without keeping pruned candidates, as hnswlib; see
+    /// <see cref="CrowdedByNearCopies"/> for when its candidates are widened): walk candidates nearest first and keep one only if it is closer to the base
     /// than to every neighbor already kept. This spreads links over directions, which keeps clustered data
     /// navigable where plain nearest-M selection would link only inside a cluster.
     /// </summary>
@@ -14,7 +14,10 @@ public sealed unsafe partial class HnswIndex
     /// <param name="maxCount">How many to keep at most.</param>
     /// <param name="selected">Receives the kept ids.</param>
     /// <param name="context">Scratch for decoding half-width rows.</param>
-    /// <param name="alreadySelected">How many of <paramref name="selected"/> were kept from nearer candidates already: the selection goes on from them.</param>
+    /// <param name="alreadySelected">
+    /// How many of <paramref name="selected"/> were kept from nearer candidates already: the selection goes on from them,
+    /// and skips candidates among them (a wider list may hold them again when distances tie).
+    /// </param>
     /// <returns>How many were kept.</returns>
     private int SelectNeighbors<TDistance>(ReadOnlySpan<Neighbor> sortedCandidates, int maxCount, Span<int> selected, SearchContext context, int alreadySelected = 0)
         where TDistance : struct, IDistanceFunction
@@ -36,6 +39,11 @@ public sealed unsafe partial class HnswIndex
             if (count == maxCount)
             {
                 break;
+            }
+
+            if (alreadySelected > 0 && selected[..alreadySelected].Contains(candidate.Id))
+            {
+                continue;
             }
 
             ref float candidateVector = ref RowAsQuery(candidate.Id, context.Candidate);
@@ -61,10 +69,11 @@ public sealed unsafe partial class HnswIndex
     /// <summary>
     /// Whether a construction beam is crowded by near copies of the new point: its nearest candidate lies within half
     /// the beam's radius. Such copies prune one another and, by chance, every farther candidate, so the heuristic keeps
-    /// a few of them and links to one or two other groups; walks then cannot find their way between groups (40 noisy
-    /// copies of each text embedding: recall@10 0.40 at ef 64 with the beam alone). The walk has computed distances for
-    /// many more nodes than its beam keeps; choosing among them too widens the choice at no further distance computed
-    /// (the paper's <c>extendCandidates</c> without its cost). On data without near copies this seldom holds.
+    /// a few of them and links to the one or two other groups the beam holds; walks then cannot find their way between
+    /// groups (docs/architecture.md, Insert). The walk has computed distances for many more nodes than its beam keeps,
+    /// reaching farther groups: choosing among them too needs no further walk, only the heuristic's checks against the
+    /// neighbours kept (like the paper's <c>extendCandidates</c>, which instead adds the candidates' own neighbours).
+    /// On data without near copies this seldom holds.
     /// </summary>
     /// <param name="nearest">Internal distance of the beam's nearest candidate.</param>
     /// <param name="farthest">Internal distance of its farthest.</param>

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace VectorDb.Hnsw;
 
 /// <summary>
-/// Sees every node a layer-0 or link-layer walk computes a distance for, whether or not it stays in the beam. A struct, so a
+/// Sees every node a layer search computes a distance for, whether or not it stays in the beam. A struct, so a
 /// walk that ignores them (<see cref="IgnoreWalk"/>) compiles to exactly the plain loop.
 /// </summary>
 internal interface IWalkObserver
@@ -15,7 +15,7 @@ internal interface IWalkObserver
     void ObserveAccepted(int node, float distance);
 }
 
-/// <summary>The observer of plain searches and inserts: nothing.</summary>
+/// <summary>The observer of walks that need none (plain searches, link-layer inserts): nothing.</summary>
 internal readonly struct IgnoreWalk : IWalkObserver
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,7 +32,8 @@ internal readonly struct IgnoreWalk : IWalkObserver
 
 /// <summary>
 /// Lists every accepted node the walk computed a distance for: an adaptive search takes its shortlist from them,
-/// which can be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps.
+/// which can be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps;
+/// an insert whose beam near copies crowd chooses its neighbours among them.
 /// </summary>
 internal readonly struct SeenWalk(NeighborList seen) : IWalkObserver
 {

@@ -59,7 +59,7 @@ internal sealed unsafe class SearchContext
 
     public NeighborHeap<FarthestFirst> Results { get; } = new(256);
 
-    /// <summary>The nodes an adaptive search's walk has seen (see <c>SeenWalk</c>), its shortlist's source.</summary>
+    /// <summary>The nodes a walk has seen (see <c>SeenWalk</c>): an adaptive search's shortlist, an insert's wider choice of neighbours.</summary>
     public NeighborList Seen { get; } = new();
 
     /// <summary>The prepared query (normalised for cosine), 64-byte padded; while linking, the new node's vector.</summary>
