@@ -272,12 +272,7 @@ public sealed unsafe partial class HnswIndex
             currentDistance = sorted[0].Distance;
             int m = M;
             int maxLinks = layer == 0 ? 2 * m : m;
-            int selected = SelectNeighbors<TDistance>(sorted.AsSpan(0, found), m, context.Selected, context);
-            if (selected < m / 2 && context.Seen.Count > found && CrowdedByNearCopies(sorted[0].Distance, sorted[found - 1].Distance))
-            {
-                // The selection goes on over everything the walk computed a distance for, beyond the beam.
-                selected = SelectNeighbors<TDistance>(context.Seen.SelectNearest(context.Seen.Count)[found..], m, context.Selected, context, selected);
-            }
+            int selected = ChooseNeighbors<TDistance>(sorted.AsSpan(0, found), m, context.Seen, context);
 
             SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
             for (int i = 0; i < selected; i++)

@@ -352,7 +352,8 @@ public sealed unsafe partial class HnswIndex
         }
 
         float startDistance = TDistance.Compute(ref vector, ref VectorRef(start), (nuint)_dimensions);
-        SearchLayer<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(ref vector, start, startDistance, _efConstruction, level, context, filter, default, entries);
+        context.Seen.Clear();
+        SearchLayer<TDistance, LayerConstructionFilter<TFilter>, SeenWalk>(ref vector, start, startDistance, _efConstruction, level, context, filter, new SeenWalk(context.Seen), entries);
         var sorted = context.EnsureSorted(context.Results.Count);
         int found = context.Results.DrainSorted(sorted);
         LinkToNearest<TDistance>(level, id, sorted.AsSpan(0, found), context);
@@ -365,8 +366,9 @@ public sealed unsafe partial class HnswIndex
         ref float vector = ref RowAsQuery(id, context.Query);
         if (TryDescend<TDistance>(ref vector, context, out int entry, out float entryDistance))
         {
-            SearchLayerTwoHop<TDistance, LayerConstructionFilter<TFilter>, IgnoreWalk>(
-                ref vector, entry, entryDistance, ef, ef, context, new LayerConstructionFilter<TFilter>(_states, id, members), seeds: default, default);
+            context.Seen.Clear();
+            SearchLayerTwoHop<TDistance, LayerConstructionFilter<TFilter>, SeenWalk>(
+                ref vector, entry, entryDistance, ef, ef, context, new LayerConstructionFilter<TFilter>(_states, id, members), seeds: default, new SeenWalk(context.Seen));
             var sorted = context.EnsureSorted(context.Results.Count);
             int found = context.Results.DrainSorted(sorted);
             LinkToNearest<TDistance>(level, id, sorted.AsSpan(0, found), context);
@@ -375,7 +377,10 @@ public sealed unsafe partial class HnswIndex
         return true;
     }
 
-    /// <summary>Links a node on a layer to the heuristic's choice among candidates (nearest first), each chosen one linking back.</summary>
+    /// <summary>
+    /// Links a node on a layer to the heuristic's choice among the walk's beam (nearest first; widened to what the walk
+    /// saw where near copies crowd it), each chosen one linking back.
+    /// </summary>
     private void LinkToNearest<TDistance>(int level, int id, ReadOnlySpan<Neighbor> sorted, SearchContext context)
         where TDistance : struct, IDistanceFunction
     {
@@ -384,7 +389,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        int selected = SelectNeighbors<TDistance>(sorted, _m, context.Selected, context);
+        int selected = ChooseNeighbors<TDistance>(sorted, _m, context.Seen, context);
         SetLinks<TDistance>(id, level, context.Selected.AsSpan(0, selected), _m0, context);
         for (int i = 0; i < selected; i++)
         {

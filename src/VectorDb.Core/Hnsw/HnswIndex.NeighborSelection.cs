@@ -16,7 +16,7 @@ public sealed unsafe partial class HnswIndex
     /// <param name="context">Scratch for decoding half-width rows.</param>
     /// <param name="alreadySelected">
     /// How many of <paramref name="selected"/> were kept from nearer candidates already: the selection goes on from them,
-    /// and skips candidates among them (a wider list may hold them again when distances tie).
+    /// and skips candidates it kept already (a wider list may hold them again when distances tie).
     /// </param>
     /// <returns>How many were kept.</returns>
     private int SelectNeighbors<TDistance>(ReadOnlySpan<Neighbor> sortedCandidates, int maxCount, Span<int> selected, SearchContext context, int alreadySelected = 0)
@@ -41,7 +41,7 @@ public sealed unsafe partial class HnswIndex
                 break;
             }
 
-            if (alreadySelected > 0 && selected[..alreadySelected].Contains(candidate.Id))
+            if (alreadySelected > 0 && selected[..count].Contains(candidate.Id))
             {
                 continue;
             }
@@ -64,6 +64,27 @@ public sealed unsafe partial class HnswIndex
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// The heuristic's choice among a construction walk's beam, widened to everything the walk saw where near copies
+    /// crowd the beam (<see cref="CrowdedByNearCopies"/>). Leaves the choice in <c>context.Selected</c>.
+    /// </summary>
+    /// <param name="beam">The beam, nearest first: the nearest of <paramref name="seen"/>.</param>
+    /// <param name="m">How many to keep at most.</param>
+    /// <param name="seen">The accepted nodes the walk computed a distance for (<see cref="SeenWalk"/>).</param>
+    /// <param name="context">The walk's context.</param>
+    /// <returns>How many were kept.</returns>
+    private int ChooseNeighbors<TDistance>(ReadOnlySpan<Neighbor> beam, int m, NeighborList seen, SearchContext context)
+        where TDistance : struct, IDistanceFunction
+    {
+        int selected = SelectNeighbors<TDistance>(beam, m, context.Selected, context);
+        if (selected < m / 2 && seen.Count > beam.Length && CrowdedByNearCopies(beam[0].Distance, beam[^1].Distance))
+        {
+            selected = SelectNeighbors<TDistance>(seen.SelectNearest(seen.Count)[beam.Length..], m, context.Selected, context, selected);
+        }
+
+        return selected;
     }
 
     /// <summary>

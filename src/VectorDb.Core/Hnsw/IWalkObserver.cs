@@ -15,7 +15,7 @@ internal interface IWalkObserver
     void ObserveAccepted(int node, float distance);
 }
 
-/// <summary>The observer of walks that need none (plain searches, link-layer inserts): nothing.</summary>
+/// <summary>The observer of walks that need none (plain searches): nothing.</summary>
 internal readonly struct IgnoreWalk : IWalkObserver
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -33,7 +33,7 @@ internal readonly struct IgnoreWalk : IWalkObserver
 /// <summary>
 /// Lists every accepted node the walk computed a distance for: an adaptive search takes its shortlist from them,
 /// which can be longer than the beam, since a narrow beam over cheap prefix distances sees many more nodes than it keeps;
-/// an insert whose beam near copies crowd chooses its neighbours among them.
+/// an insert (on the graph or a link layer) whose beam near copies crowd chooses its neighbours among them.
 /// </summary>
 internal readonly struct SeenWalk(NeighborList seen) : IWalkObserver
 {
