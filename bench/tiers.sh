@@ -80,7 +80,7 @@ sync; echo 3 > /proc/sys/vm/drop_caches
 # Workstation GC: one heap, not one per core, for the one server process of a memory-limited container.
 DOTNET_gcServer=0 DOTNET_GCHeapHardLimit=$(printf '0x%x' $((gc_heap_mb << 20))) sh -c "echo \$\$ > $cg/cgroup.procs; exec ${server[*]}" > "$out/server-query.log" 2>&1 & pid=$!
 ready=$(wait_ready $pid)
-"${bench[@]}" large query --url "$url" --query $data/query.fvecs --truth "$truth" --ef "$ef" --oversampling "$oversampling" --passes 2 | tee "$out/query.json"
+"${bench[@]}" large query --url "$url" --query $data/query.fvecs --truth "$truth" --ef "$ef" --oversampling "$oversampling" --passes 5 | tee "$out/query.json"
 {
   echo "limit_mb $limit_mb; gc_heap_mb $gc_heap_mb; quantization $quantization; memory $memory; ef $ef; oversampling $oversampling; ready after restart ${ready} s"
   echo "max_usage_bytes $(cat $cg/memory.max_usage_in_bytes)"

@@ -182,7 +182,9 @@ public sealed class LinkLayerTests
          TestData.FashionMnistQueries(200), DatasetReader.ReadIdxLabels(TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), 200));
 
     /// <summary>Links a node on the layer among <paramref name="members"/>, starting from its graph neighbors that are members and from the anchors.</summary>
-    private static bool LinkAmong(HnswIndex index, int layer, int node, LabelIs members, int[] anchors)
+    /// <summary>Links a member on a layer from its graph neighbours that are members, and the anchors.</summary>
+    internal static bool LinkAmong<TFilter>(HnswIndex index, int layer, int node, TFilter members, int[] anchors)
+        where TFilter : struct, INodeFilter
     {
         Span<int> entries = stackalloc int[64];
         int near = 0;

@@ -18,11 +18,8 @@ public sealed class NearCopiesTests
     [Fact]
     public void Groups_of_near_copies_stay_navigable()
     {
-        string folder = Path.Combine(TestData.Root, "wordnet-arcticxs-384");
-        var bases = DatasetReader.Read(Path.Combine(folder, "base.fvecs"), Bases);
-        var queries = DatasetReader.Read(Path.Combine(folder, "query.fvecs"), 200);
-        var copies = NoisyCopies(bases, Copies, new Random(7));
-        using var index = new HnswIndex(bases.Dimensions, DistanceMetric.Cosine, new HnswParameters { M = 16, EfConstruction = 100 });
+        var (copies, queries) = NearCopiesOfWordnet();
+        using var index = new HnswIndex(copies.Dimensions, DistanceMetric.Cosine, new HnswParameters { M = 16, EfConstruction = 100 });
         Recall.BuildParallel(index, copies);
         var truth = FashionMnistIndexFixture.ExactTruth(index, queries, K);
 
@@ -44,11 +41,8 @@ public sealed class NearCopiesTests
     [Fact]
     public void Groups_of_near_copies_stay_navigable_on_a_link_layer()
     {
-        string folder = Path.Combine(TestData.Root, "wordnet-arcticxs-384");
-        var bases = DatasetReader.Read(Path.Combine(folder, "base.fvecs"), Bases);
-        var queries = DatasetReader.Read(Path.Combine(folder, "query.fvecs"), 200);
-        var copies = NoisyCopies(bases, Copies, new Random(7));
-        using var index = new HnswIndex(bases.Dimensions, DistanceMetric.Cosine, new HnswParameters { M = 16, EfConstruction = 100 });
+        var (copies, queries) = NearCopiesOfWordnet();
+        using var index = new HnswIndex(copies.Dimensions, DistanceMetric.Cosine, new HnswParameters { M = 16, EfConstruction = 100 });
         for (int row = 0; row < copies.Count; row++)
         {
             index.Add(copies[row]);
@@ -57,23 +51,11 @@ public sealed class NearCopiesTests
         int layer = index.AddLinkLayer();
         var members = new EvenGroups(Copies);
         int[] anchors = [0, 2 * Copies, 4 * Copies, 6 * Copies];
-        Span<int> entries = stackalloc int[64];
         for (int node = 0; node < copies.Count; node++)
         {
             if (members.Accept(node))
             {
-                int near = 0;
-                int count = index.CopyNeighbors(node, entries);
-                for (int i = 0; i < count; i++)
-                {
-                    if (members.Accept(entries[i]))
-                    {
-                        entries[near++] = entries[i];
-                    }
-                }
-
-                anchors.CopyTo(entries[near..]);
-                Assert.True(index.LinkInLayer(layer, node, entries[..(near + anchors.Length)], members));
+                Assert.True(LinkLayerTests.LinkAmong(index, layer, node, members, anchors));
             }
         }
 
@@ -93,6 +75,13 @@ public sealed class NearCopiesTests
     private readonly struct EvenGroups(int copies) : INodeFilter
     {
         public bool Accept(int id) => id / copies % 2 == 0;
+    }
+
+    private static (VectorSet Copies, VectorSet Queries) NearCopiesOfWordnet()
+    {
+        string folder = Path.Combine(TestData.Root, "wordnet-arcticxs-384");
+        var bases = DatasetReader.Read(Path.Combine(folder, "base.fvecs"), Bases);
+        return (NoisyCopies(bases, Copies, new Random(7)), DatasetReader.Read(Path.Combine(folder, "query.fvecs"), 200));
     }
 
     private static VectorSet NoisyCopies(VectorSet bases, int copies, Random random)
