@@ -273,7 +273,6 @@ public sealed unsafe partial class HnswIndex
             int m = M;
             int maxLinks = layer == 0 ? 2 * m : m;
             int selected = ChooseNeighbors<TDistance>(sorted.AsSpan(0, found), m, context.Seen, context);
-
             SetLinks<TDistance>(id, layer, context.Selected.AsSpan(0, selected), maxLinks, context);
             for (int i = 0; i < selected; i++)
             {

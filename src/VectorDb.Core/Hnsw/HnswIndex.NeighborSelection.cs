@@ -6,9 +6,9 @@ public sealed unsafe partial class HnswIndex
 {
     /// <summary>
     /// The paper's neighbor-selection heuristic (Algorithm 4, without keeping pruned candidates, as hnswlib; see
-    /// <see cref="CrowdedByNearCopies"/> for when its candidates are widened): walk candidates nearest first and keep one only if it is closer to the base
-    /// than to every neighbor already kept. This spreads links over directions, which keeps clustered data
-    /// navigable where plain nearest-M selection would link only inside a cluster.
+    /// <see cref="CrowdedByNearCopies"/> for when its candidates are widened): walk candidates nearest first and keep
+    /// one only if it is closer to the base than to every neighbor already kept. This spreads links over directions,
+    /// which keeps clustered data navigable where plain nearest-M selection would link only inside a cluster.
     /// </summary>
     /// <param name="sortedCandidates">Candidates in ascending distance to the base node.</param>
     /// <param name="maxCount">How many to keep at most.</param>
