@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 
 namespace VectorDb;
@@ -116,6 +118,30 @@ public sealed class Payload : IEquatable<Payload>
 
         var reader = new Utf8JsonReader(text);
         return new Payload(JsonElement.ParseValue(ref reader)) { _bytes = text.Length };
+    }
+
+    /// <summary>
+    /// Asks the processor to start loading this payload's memory. Call it for each of several payloads (a search's
+    /// hits) before reading any of them: their cache misses then overlap, where reading them in turn meets each
+    /// payload's misses one after another, since its parts (document, token index, text) are found through one another.
+    /// A stored payload's parts lie just before it (<see cref="Packed"/>), so the range that ends here is prefetched;
+    /// for a payload laid out otherwise the hint is wasted, never wrong: a prefetch reads nothing and cannot fault.
+    /// </summary>
+    public unsafe void Prefetch()
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        // Text, token index (twelve bytes a token: about twice the text at most) and three object headers, capped: for
+        // a long payload the document and the index are prefetched, and the text from its end.
+        int before = Math.Min((3 * Math.Max(_bytes, 0)) + 192, 1024);
+        byte* self = (byte*)Unsafe.AsPointer(ref Unsafe.As<StrongBox<byte>>(this).Value);
+        for (int offset = -before; offset <= 64; offset += 64)
+        {
+            Sse.Prefetch0(self + offset);
+        }
     }
 
     /// <summary>Looks up a top-level field.</summary>

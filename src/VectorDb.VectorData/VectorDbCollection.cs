@@ -1,6 +1,5 @@
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
@@ -292,7 +291,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
         }
 
         var hits = Search(query, options.Skip + top, search, cancellationToken);
-        TouchPayloads(hits, options.Skip);
+        PrefetchPayloads(hits, options.Skip);
         var scoring = _scoring[property];
         for (int i = options.Skip; i < hits.Count; i++)
         {
@@ -347,6 +346,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
 
         var fused = new PointQuery { Prefetch = legs, Query = new FusionQuery(FusionMethod.Rrf), Limit = top };
         var hits = await Run("HybridSearch", () => Task.FromResult(Engine().Query(fused, new QueryOptions { Offset = options.Skip, WithPayload = true, WithVector = vectors }, cancellationToken))).ConfigureAwait(false);
+        PrefetchPayloads(hits, 0);
         foreach (var hit in hits)
         {
             if (options.ScoreThreshold is { } threshold && hit.Score < threshold)
@@ -371,23 +371,16 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
     }
 
     /// <summary>
-    /// Reads each hit's payload once before any record is made (its document, index and both ends of its text): the
-    /// payloads are cold after a graph walk, and touching them in one tight loop lets their cache misses overlap instead
-    /// of stalling record after record.
+    /// Starts loading the payloads of the hits from <paramref name="from"/> on, before any record is made of them: they
+    /// are cold after a graph walk, and their misses overlap this way instead of stalling record after record
+    /// (measured: most of what the provider costs over a bare search).
     /// </summary>
-    private static int TouchPayloads(SearchResults hits, int from)
+    private static void PrefetchPayloads(IReadOnlyList<ScoredPoint> hits, int from)
     {
-        int touched = 0;
         for (int i = from; i < hits.Count; i++)
         {
-            if (hits[i].Payload is { } payload)
-            {
-                var text = JsonMarshal.GetRawUtf8Value(payload.Root);
-                touched += text[0] + text[^1];
-            }
+            hits[i].Payload?.Prefetch();
         }
-
-        return touched;
     }
 
     private SearchResults Search(ReadOnlyMemory<float> query, int k, SearchOptions search, CancellationToken cancellation)
