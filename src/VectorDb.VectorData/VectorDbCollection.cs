@@ -372,8 +372,7 @@ public class VectorDbCollection<TKey, TRecord> : VectorStoreCollection<TKey, TRe
 
     /// <summary>
     /// Starts loading the payloads of the hits from <paramref name="from"/> on, before any record is made of them: they
-    /// are cold after a graph walk, and their misses overlap this way instead of stalling record after record
-    /// (measured: most of what the provider costs over a bare search).
+    /// are cold after a graph walk, and their misses overlap this way instead of stalling record after record.
     /// </summary>
     private static void PrefetchPayloads(IReadOnlyList<ScoredPoint> hits, int from)
     {

@@ -24,4 +24,19 @@ public sealed class PayloadPackingTests
         Assert.Same(Payload.Empty, Payload.Empty.Packed());
         Assert.Same(Payload.Empty, Payload.Parse("{}").Packed());
     }
+
+    [Fact]
+    public void Prefetching_a_payload_of_any_size_or_layout_leaves_it_as_it_was()
+    {
+        string large = $$"""{"text": "{{new string('x', 100_000)}}", "n": 1}""";
+        Payload[] payloads = [Payload.Empty, Payload.Parse("""{"a": 1}"""), Payload.Parse("""{"a": 1}""").Packed(), Payload.Parse(large), Payload.Parse(large).Packed()];
+        var before = payloads.Select(p => p.ToJson()).ToList();
+
+        foreach (var payload in payloads)
+        {
+            payload.Prefetch();
+        }
+
+        Assert.Equal(before, payloads.Select(p => p.ToJson()));
+    }
 }
