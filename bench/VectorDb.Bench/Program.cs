@@ -53,6 +53,7 @@ static int Usage()
                                 [--ef 10,16,32,64,128] [--max-base N] [--max-queries N] [--exact true] [--out result.json]
                                 [--datatype float32|float16|bfloat16] [--graph SNAPSHOT]
                                 [--pca true] [--search-dims 32,64,128] [--build-dims 64,128] [--oversampling 2,4] [--target-recall 0.95]   (adaptive-dimension runs)
+                                [--calibrate-on points,queries]   (target-recall calibrated on base points and/or the first half of the queries)
           VectorDb.Bench http [--url http://127.0.0.1:6333] [--points 100000] [--dims 128] [--clients 8] [--seconds 20] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench grpc [--url http://127.0.0.1:6333] [--grpc-url http://127.0.0.1:6334] [--points 100000] [--dims 128] [--clients 8] [--seconds 10] [--rounds 5] [--k 10] [--ef 64] [--out result.json]
           VectorDb.Bench bulkload --url http://127.0.0.1:6333 [--data ../shared/data/wordnet-arcticxs-384/base.fvecs] [--rounds 5] [--dir PATH] [--out result.json]

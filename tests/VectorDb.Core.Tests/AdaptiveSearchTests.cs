@@ -207,6 +207,40 @@ public class AdaptiveSearchTests
         Assert.Equal([32, 64, 128, 784], AdaptiveCalibration.DefaultPrefixes(784));
     }
 
+    [Fact]
+    public void Calibration_on_served_queries_narrows_the_beam_to_just_reach_the_target()
+    {
+        var raw = Correlated(2000, seed: 5);
+        using var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in raw)
+        {
+            index.Add(vector);
+        }
+
+        var queries = Correlated(100, seed: 6);
+        var choice = AdaptiveCalibration.CalibrateOnQueries(index, queries, 10, 0.9, [Dimensions]);
+        Assert.True(choice.Recall >= 0.9 + AdaptiveCalibration.QueryMargin(0.9), $"chose {choice} below the target");
+        Assert.Equal(100, choice.CalibrationQueries);
+
+        // The beam is the narrowest that reaches, to within an eighth: one an eighth narrower falls short.
+        int narrower = choice.Ef - Math.Max(1, choice.Ef / 8);
+        if (narrower >= 10)
+        {
+            var hits = new Neighbor[10];
+            double found = queries.Sum(query =>
+            {
+                var truth = new Neighbor[10];
+                int exact = index.ExactSearch(query, 10, truth);
+                int n = index.Search(query, 10, narrower, hits);
+                return hits.Take(n).Count(hit => truth.Take(exact).Any(t => t.Id == hit.Id)) / 10.0;
+            });
+            Assert.True(found / queries.Count < 0.9 + AdaptiveCalibration.QueryMargin(0.9), $"ef {narrower} reached the target too; chose {choice}");
+        }
+
+        Assert.Throws<InvalidRequestException>(() => AdaptiveCalibration.CalibrateOnQueries(index, [], 10, 0.9, [Dimensions]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AdaptiveCalibration.CalibrateOnQueries(index, queries, 10, 0, [Dimensions]));
+    }
+
     [Theory]
     [InlineData(DistanceMetric.Euclid, false)]
     [InlineData(DistanceMetric.Euclid, true)]

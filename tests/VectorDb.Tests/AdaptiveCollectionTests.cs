@@ -477,6 +477,48 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.False(collection.DenseMemory("text").CodesFitted);
     }
 
+    [Fact]
+    public void Target_recall_is_calibrated_again_on_the_queries_served_once_it_has_seen_enough()
+    {
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("m", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
+        collection.Upsert(Vectors(3000, seed: 11).Select((v, i) => new Point((ulong)i, v)));
+
+        // Queries unlike the points: each a point moved far off by noise, which a calibration on points does not see.
+        var random = new Random(12);
+        var points = Vectors(3000, seed: 11);
+        float[] Query() => [.. points[random.Next(points.Count)].Select(x => x + (float)(random.NextDouble() - 0.5))];
+        var target = new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.95 } };
+
+        var first = collection.Search(Query(), 10, target);
+        Assert.Contains("200 of the collection's points", first.Explain!.Reason, StringComparison.Ordinal);
+        for (int i = 0; i < 150; i++)
+        {
+            collection.Search(Query(), 10, new SearchOptions()); // searches without target_recall are not sampled
+            collection.Search(Query(), 10, new SearchOptions { Filter = new Query.Filter(MustNot: [new Query.HasIdCondition(new HashSet<PointId> { new(0UL) })]), Adaptive = target.Adaptive });
+        }
+
+        Assert.Contains("of the collection's points", collection.Search(Query(), 10, target).Explain!.Reason, StringComparison.Ordinal);
+        for (int i = 0; i < 200; i++)
+        {
+            collection.Search(Query(), 10, target);
+        }
+
+        var again = collection.Search(Query(), 10, target);
+        Assert.Contains("200 queries this collection served", again.Explain!.Reason, StringComparison.Ordinal);
+
+        // The choice now holds on new queries of the same kind.
+        double recall = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            var query = Query();
+            var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).Select(hit => hit.Id).ToHashSet();
+            recall += collection.Search(query, 10, target).Count(hit => truth.Contains(hit.Id)) / 10.0 / 200;
+        }
+
+        Assert.True(recall >= 0.93, $"recall {recall:F3} on new queries for a target of 0.95");
+    }
+
     private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);
 
     private static float[] Normalised(float[] vector)

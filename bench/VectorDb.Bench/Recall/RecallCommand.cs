@@ -159,7 +159,10 @@ public static class RecallCommand
         var calibrations = new List<CalibrationRun>();
         foreach (double target in options.TargetRecall)
         {
-            calibrations.Add(Calibrate(index, data.Count, queries, truth, options, target, log));
+            foreach (string sample in options.CalibrateOn)
+            {
+                calibrations.Add(Calibrate(index, data.Count, queries, truth, options, target, sample, log));
+            }
         }
 
         if (options.Exact)
@@ -249,24 +252,37 @@ public static class RecallCommand
     /// Auto-calibration as a collection does it (200 of the indexed points as queries, their own node left out),
     /// then the chosen configuration on the held-out queries: how close it lands to the target, and how fast.
     /// </summary>
-    private static CalibrationRun Calibrate(HnswIndex index, int points, VectorSet queries, int[][] truth, RecallOptions options, double target, TextWriter log)
+    private static CalibrationRun Calibrate(HnswIndex index, int points, VectorSet queries, int[][] truth, RecallOptions options, double target, string sample, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
-        int step = Math.Max(1, points / 200);
-        int[] sample = [.. Enumerable.Range(0, Math.Min(200, points)).Select(i => i * step)];
         IEnumerable<int> prefixes = options.SearchDims.Count > 0 ? [.. options.SearchDims, index.Dimensions] : Adaptive.AdaptiveCalibration.DefaultPrefixes(index.Dimensions);
         if (index.RotatedRows > 0)
         {
             prefixes = prefixes.Where(d => d <= index.RotatedRows || d == index.Dimensions);
         }
 
-        var choice = Adaptive.AdaptiveCalibration.Calibrate(index, sample, options.K, target, [.. prefixes]);
+        // Calibrating on queries takes them from the first half; every choice is then measured on the second half.
+        int half = options.CalibrateOn.Contains("queries") ? queries.Count / 2 : 0;
+        Adaptive.AdaptiveChoice choice;
+        if (sample == "queries")
+        {
+            float[][] served = [.. Enumerable.Range(0, Math.Min(200, half)).Select(q => queries[q].ToArray())];
+            choice = Adaptive.AdaptiveCalibration.CalibrateOnQueries(index, served, options.K, target, [.. prefixes]);
+        }
+        else
+        {
+            int step = Math.Max(1, points / 200);
+            int[] nodes = [.. Enumerable.Range(0, Math.Min(200, points)).Select(i => i * step)];
+            choice = Adaptive.AdaptiveCalibration.Calibrate(index, nodes, options.K, target, [.. prefixes]);
+        }
+
         double seconds = clock.Elapsed.TotalSeconds;
-        var heldOut = MeasureEf(index, queries, truth, options.K, choice.Ef, options.Repeats,
+        var heldOutQueries = half == 0 ? queries : new VectorSet(queries.Data[(half * queries.Dimensions)..], queries.Dimensions);
+        var heldOut = MeasureEf(index, heldOutQueries, truth[half..], options.K, choice.Ef, options.Repeats,
             choice.SearchDimensions == index.Dimensions ? null : (choice.SearchDimensions, choice.Oversampling));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"target {target:F2}: chose d={choice.SearchDimensions} x{choice.Oversampling} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}), qps {heldOut.Qps:F0}"));
-        return new CalibrationRun(target, choice.SearchDimensions, choice.Oversampling, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
+            $"target {target:F2} on {sample}: chose d={choice.SearchDimensions} x{choice.Oversampling} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}) on {heldOutQueries.Count} queries, qps {heldOut.Qps:F0}"));
+        return new CalibrationRun(target, sample, choice.SearchDimensions, choice.Oversampling, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
     }
 
     /// <summary>Builds the graph, or with <c>--graph</c> loads it from that snapshot (written after a build when missing),
@@ -486,4 +502,4 @@ public sealed record RecallResult(
     long? DiskBytes = null);
 
 /// <summary>One auto-calibration: the target, what it chose, its recall on the calibration sample and on the held-out queries.</summary>
-public sealed record CalibrationRun(double Target, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);
+public sealed record CalibrationRun(double Target, string Sample, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

@@ -86,6 +86,13 @@ public sealed record RecallOptions
     /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
     public IReadOnlyList<double> TargetRecall { get; init; } = [];
 
+    /// <summary>
+    /// What each target-recall calibration measures on: <c>points</c> (200 base points, as a collection does before it
+    /// has served queries) and/or <c>queries</c> (200 of the first half of the queries, as served queries would be).
+    /// With <c>queries</c> every choice is measured on the second half only, so that the two compare on the same queries.
+    /// </summary>
+    public IReadOnlyList<string> CalibrateOn { get; init; } = ["points"];
+
     /// <summary>Also build graphs on these prefixes only and search them with full-vector rescoring (AdANNS's build_dims).</summary>
     public IReadOnlyList<int> BuildDims { get; init; } = [];
 
@@ -108,7 +115,7 @@ public sealed record RecallOptions
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
 
         string metric = values.GetValueOrDefault("metric", "l2");
-        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "rounds", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
+        var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "rounds", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "calibrate-on", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
             throw new ArgumentException($"Unknown option --{unknown}.");
@@ -150,6 +157,7 @@ public sealed record RecallOptions
             Oversampling = Ints("oversampling", [4]),
             BuildDims = Ints("build-dims", []),
             TargetRecall = values.TryGetValue("target-recall", out var targets) ? [.. targets.Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture))] : [],
+            CalibrateOn = values.TryGetValue("calibrate-on", out var on) ? CalibrationSamples(on) : ["points"],
             OutPath = values.GetValueOrDefault("out"),
             GraphPath = values.GetValueOrDefault("graph"),
             Quantization = values.GetValueOrDefault("quantization", "none") switch
@@ -179,6 +187,14 @@ public sealed record RecallOptions
                 var other => throw new ArgumentException($"--datatype takes float32, float16 or bfloat16, not {other}"),
             },
         };
+    }
+
+    private static string[] CalibrationSamples(string value)
+    {
+        string[] samples = [.. value.Split(',')];
+        return samples.All(sample => sample is "points" or "queries")
+            ? samples
+            : throw new ArgumentException($"--calibrate-on takes points and/or queries, not {value}.");
     }
 }
 

@@ -39,6 +39,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     private readonly Lock _lock = new();
     private readonly Lock _fitLock = new(); // apart from _lock: a fit logs its axes, and logging waits for searches, which may wait for _lock
     private readonly ConcurrentDictionary<CalibrationKey, CachedCalibration> _calibrations = new();
+    private readonly ServedQueries _served = new(CalibrationQueries);
     private int _prefixDimensions; // the longest prefix the graph keeps a compact copy of (0: none yet)
     private int _probeDimensions; // what ProbeDimensions() found (0: not yet, or a rotation was applied since)
     private FittedRotation? _rotation; // a PCA collection's fitted axes, once fitted
@@ -95,6 +96,12 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
         }
     }
+
+    /// <summary>
+    /// Offers the vector of an unfiltered target-recall search to the sample of served queries, which calibrations
+    /// measure on once it is full (until then they measure on the collection's own points).
+    /// </summary>
+    public void OfferQuery(ReadOnlySpan<float> query) => _served.Offer(query);
 
     /// <summary>Why the last automatic PCA fit failed, if it did (it is tried again after the next write).</summary>
     public string? FitError { get; private set; }
@@ -221,7 +228,11 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     {
         int points = _graph.Count;
         var key = new CalibrationKey(target, k, filtered?.Band, filtered?.Filter ?? 0, filtered?.Forced);
-        bool Fresh(CachedCalibration? cached) => cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points;
+
+        // An unfiltered calibration made on the collection's own points is made again once enough queries were served.
+        bool served = filtered is null && _served.Count >= CalibrationQueries;
+        bool Fresh(CachedCalibration? cached) =>
+            cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points && (cached.OnServedQueries || !served);
         if (_calibrations.TryGetValue(key, out var cached) && Fresh(cached))
         {
             return (cached.Choice, cached.Sample);
@@ -260,11 +271,24 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 }
             }
 
-            var (sample, described) = filtered is null ? (EvenSample(), "of the collection's points") : BandSample(filtered);
             var prefixes = CalibrationPrefixes();
-            var choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search);
+            AdaptiveChoice choice;
+            string described;
+            if (served)
+            {
+                var queries = _served.Snapshot();
+                choice = AdaptiveCalibration.CalibrateOnQueries(_graph, queries, k, target, prefixes);
+                described = $"{queries.Count} queries this collection served";
+            }
+            else
+            {
+                var (sample, whose) = filtered is null ? (EvenSample(), "of the collection's points") : BandSample(filtered);
+                choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search);
+                described = $"{sample.Count} {whose}";
+            }
+
             Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max()));
-            var calibrated = new CachedCalibration(points, choice, $"{sample.Count} {described}");
+            var calibrated = new CachedCalibration(points, choice, described) { OnServedQueries = served };
             _calibrations[key] = calibrated;
             return (choice, calibrated.Sample);
         }
@@ -460,6 +484,9 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     {
         /// <summary>Another filter's calibration taken for this one once its band had calibrated as many as it may.</summary>
         public bool Shared { get; init; }
+
+        /// <summary>Measured on queries the collection served rather than on its own points.</summary>
+        public bool OnServedQueries { get; init; }
     }
 
     /// <summary>What a calibration was for: a target at k, and under a filter its band, fingerprint and forced strategy.</summary>

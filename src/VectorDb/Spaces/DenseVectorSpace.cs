@@ -159,6 +159,11 @@ internal sealed class DenseVectorSpace : IVectorSpace
             return kept;
         }
 
+        if (options.Adaptive is { TargetRecall: not null })
+        {
+            Adaptive.OfferQuery(query);
+        }
+
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
             : options.Exact ? ExactScanPlan.Asked
             : _planner.WithinFullScanThreshold(Graph.Count) ? new ExactScanPlan(SearchStrategy.Exact, _planner.FullScanReason(Graph.Count))
