@@ -382,8 +382,9 @@ public sealed record AdaptiveSearch
 
     /// <summary>
     /// Recall@k to reach (0..1]: the collection picks the prefix, oversampling and beam width that reach it at the
-    /// lowest measured cost, by calibrating on a sample of its own points against exact results. The choice is
-    /// cached per (target, k) and made again when the collection has doubled or halved since.
+    /// lowest measured cost, by calibrating on a sample of its own points against exact results, and again on a sample
+    /// of the target-recall queries it served once it has served 200. The choice is cached per (target, k) and made
+    /// again when the collection has doubled or halved since.
     /// </summary>
     public double? TargetRecall { get; init; }
 }

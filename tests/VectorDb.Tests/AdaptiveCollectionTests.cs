@@ -482,41 +482,36 @@ public sealed class AdaptiveCollectionTests : IDisposable
     {
         using var db = VectorDatabase.InMemory();
         var collection = db.CreateCollection("m", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
-        collection.Upsert(Vectors(3000, seed: 11).Select((v, i) => new Point((ulong)i, v)));
+        var points = Vectors(3000, seed: 11);
+        collection.Upsert(points.Select((v, i) => new Point((ulong)i, v)));
 
         // Queries unlike the points: each a point moved far off by noise, which a calibration on points does not see.
         var random = new Random(12);
-        var points = Vectors(3000, seed: 11);
-        float[] Query() => [.. points[random.Next(points.Count)].Select(x => x + (float)(random.NextDouble() - 0.5))];
+        float[] Query() => [.. points[random.Next(points.Count)].Select(x => x + (3 * (float)(random.NextDouble() - 0.5)))];
         var target = new SearchOptions { Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.95 } };
-
-        var first = collection.Search(Query(), 10, target);
-        Assert.Contains("200 of the collection's points", first.Explain!.Reason, StringComparison.Ordinal);
-        for (int i = 0; i < 150; i++)
+        double Recall(float[] query)
         {
-            collection.Search(Query(), 10, new SearchOptions()); // searches without target_recall are not sampled
-            collection.Search(Query(), 10, new SearchOptions { Filter = new Query.Filter(MustNot: [new Query.HasIdCondition(new HashSet<PointId> { new(0UL) })]), Adaptive = target.Adaptive });
+            var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).Select(hit => hit.Id).ToHashSet();
+            return collection.Search(query, 10, target).Count(hit => truth.Contains(hit.Id)) / 10.0;
         }
 
-        Assert.Contains("of the collection's points", collection.Search(Query(), 10, target).Explain!.Reason, StringComparison.Ordinal);
+        Assert.Contains("200 of the collection's points", collection.Search(Query(), 10, target).Explain!.Reason, StringComparison.Ordinal);
+        var notSampled = new SearchOptions { Filter = new Query.Filter(MustNot: [new Query.HasIdCondition(new HashSet<PointId> { new(0UL) })]), Adaptive = target.Adaptive };
         for (int i = 0; i < 200; i++)
         {
-            collection.Search(Query(), 10, target);
+            collection.Search(Query(), 10, new SearchOptions());
+            collection.Search(Query(), 10, notSampled);
         }
 
+        Assert.Throws<InvalidRequestException>(() => collection.Search([.. Enumerable.Repeat(float.NaN, Dimensions)], 10, target)); // refused: not sampled either
+        double onPoints = Enumerable.Range(0, 199).Average(_ => Recall(Query())); // the first search and these fill the sample
         var again = collection.Search(Query(), 10, target);
         Assert.Contains("200 queries this collection served", again.Explain!.Reason, StringComparison.Ordinal);
+        double onQueries = Enumerable.Range(0, 200).Average(_ => Recall(Query()));
 
-        // The choice now holds on new queries of the same kind.
-        double recall = 0;
-        for (int i = 0; i < 200; i++)
-        {
-            var query = Query();
-            var truth = collection.Search(query, 10, new SearchOptions { Exact = true }).Select(hit => hit.Id).ToHashSet();
-            recall += collection.Search(query, 10, target).Count(hit => truth.Contains(hit.Id)) / 10.0 / 200;
-        }
-
-        Assert.True(recall >= 0.93, $"recall {recall:F3} on new queries for a target of 0.95");
+        // On points the choice falls short on these queries (0.90 when written); on the queries served it holds (0.96).
+        Assert.True(onPoints < 0.93, $"the points' choice reached {onPoints:F3}: these queries no longer test the difference");
+        Assert.True(onQueries >= 0.93, $"recall {onQueries:F3} on new queries for a target of 0.95 (on points: {onPoints:F3})");
     }
 
     private static List<float[]> Vectors(int count, int seed, bool mixed = true) => Core.Tests.DecayingVectors.Generate(count, Dimensions, seed, mixed);

@@ -501,5 +501,5 @@ public sealed record RecallResult(
     [property: JsonIgnore] long? QuantizedIndexBytes = null,
     long? DiskBytes = null);
 
-/// <summary>One auto-calibration: the target, what it chose, its recall on the calibration sample and on the held-out queries.</summary>
+/// <summary>One auto-calibration: the target, what it measured on (<c>points</c> or <c>queries</c>), what it chose, its recall on the calibration sample and on the held-out queries.</summary>
 public sealed record CalibrationRun(double Target, string Sample, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

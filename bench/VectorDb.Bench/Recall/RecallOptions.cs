@@ -83,12 +83,12 @@ public sealed record RecallOptions
         _ => null,
     };
 
-    /// <summary>Calibrate adaptive search for each of these recalls on 200 base points, then measure the choice on the queries.</summary>
+    /// <summary>Calibrate adaptive search for each of these recalls (on what <see cref="CalibrateOn"/> says), then measure the choice on the queries.</summary>
     public IReadOnlyList<double> TargetRecall { get; init; } = [];
 
     /// <summary>
     /// What each target-recall calibration measures on: <c>points</c> (200 base points, as a collection does before it
-    /// has served queries) and/or <c>queries</c> (200 of the first half of the queries, as served queries would be).
+    /// has served queries) and/or <c>queries</c> (the first 200 queries, as served queries would be).
     /// With <c>queries</c> every choice is measured on the second half only, so that the two compare on the same queries.
     /// </summary>
     public IReadOnlyList<string> CalibrateOn { get; init; } = ["points"];

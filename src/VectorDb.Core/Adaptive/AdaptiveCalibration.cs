@@ -41,8 +41,8 @@ public sealed class GraphCalibrationSearch(HnswIndex index) : ICalibrationSearch
 
 /// <summary>
 /// Picks the cheapest adaptive-dimension configuration that reaches a target recall@k, by measuring: a sample of
-/// the index's own vectors serve as queries (each one's own node left out of the answers), their exact neighbors
-/// are the truth, and every candidate configuration is timed on them single-threaded.
+/// the index's own vectors (each one's own node left out of the answers) or of queries it served serve as queries,
+/// their exact neighbors are the truth, and every candidate configuration is timed on them single-threaded.
 /// </summary>
 public static class AdaptiveCalibration
 {
@@ -97,21 +97,22 @@ public static class AdaptiveCalibration
     }
 
     /// <summary>
-    /// As <see cref="Calibrate"/>, on <paramref name="queries"/> the collection has served (vectors as the index stores
-    /// them: rotated when it is) instead of its own points, with the smaller <see cref="QueryMargin"/>. The collection's
-    /// own points are easier queries than real ones by an amount that depends on the data (0.02 of recall on
-    /// fashion-mnist, 0.04 on text embeddings), which no fixed margin fits; real queries need none.
+    /// As <see cref="Calibrate"/>, on <paramref name="queries"/> the collection has served (as searches receive them:
+    /// the index normalises and rotates them itself) instead of its own points, with the smaller
+    /// <see cref="QueryMargin"/>. The collection's own points are easier queries than real ones by an amount that
+    /// depends on the data (about 0.02 of recall on fashion-mnist, 0.03 to 0.10 on text embeddings), which no fixed
+    /// margin fits; real queries need none.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The target is not in (0, 1].</exception>
-    /// <exception cref="InvalidRequestException">There are no queries.</exception>
+    /// <exception cref="InvalidRequestException">There are no queries, or no points to find.</exception>
     public static AdaptiveChoice CalibrateOnQueries(HnswIndex index, IReadOnlyList<float[]> queries, int k, double targetRecall, IReadOnlyList<int> prefixes, ICalibrationSearch? search = null)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(queries);
         CheckTarget(targetRecall);
-        if (queries.Count == 0)
+        if (queries.Count == 0 || index.Count == 0)
         {
-            throw new InvalidRequestException("Calibration on queries needs at least one query.");
+            throw new InvalidRequestException(queries.Count == 0 ? "Calibration on queries needs at least one query." : "Calibration needs at least one point in the collection.");
         }
 
         return Choose(index, [.. queries.Select(query => (Node: -1, Vector: query))], k, Math.Min(1, targetRecall + QueryMargin(targetRecall)), prefixes, search, refineBeam: true);
@@ -188,13 +189,18 @@ public static class AdaptiveCalibration
     }
 
     /// <summary>
-    /// The narrowest beam between <paramref name="shortEf"/> (exclusive: fell short, 0 for none) and
+    /// The narrowest beam between <paramref name="shortEf"/> (exclusive: fell short; 0 when none did) and
     /// <paramref name="reached"/>'s that still reaches <paramref name="required"/>, by bisection to within an eighth.
     /// </summary>
     private static AdaptiveChoice NarrowestBeam(
         ICalibrationSearch search, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int shortEf, AdaptiveChoice reached, double required)
     {
-        int low = Math.Max(shortEf, k - 1); // a beam narrower than k is k
+        if (shortEf == 0)
+        {
+            return reached; // the narrowest beam, k, reached
+        }
+
+        int low = shortEf;
         while (reached.Ef - low > Math.Max(1, reached.Ef / 8))
         {
             var middle = Measure(search, queries, truth, k, dims, oversampling, (low + reached.Ef) / 2);
@@ -222,7 +228,8 @@ public static class AdaptiveCalibration
             long start = Stopwatch.GetTimestamp();
             for (int q = 0; q < queries.Count; q++)
             {
-                int n = search.Search(queries[q].Vector, k + 1, dims, (k * oversampling) + 1, ef, found);
+                int own = queries[q].Node >= 0 ? 1 : 0; // one more answer, for the query's own node to take
+                int n = search.Search(queries[q].Vector, k + own, dims, (k * oversampling) + own, ef, found);
                 int counted = 0;
                 for (int i = 0; i < n && counted < k; i++)
                 {

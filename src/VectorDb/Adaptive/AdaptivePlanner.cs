@@ -98,8 +98,8 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     }
 
     /// <summary>
-    /// Offers the vector of an unfiltered target-recall search to the sample of served queries, which calibrations
-    /// measure on once it is full (until then they measure on the collection's own points).
+    /// Offers the vector of an unfiltered target-recall search that succeeded to the sample of served queries, which
+    /// calibrations measure on once it is full (until then they measure on the collection's own points).
     /// </summary>
     public void OfferQuery(ReadOnlySpan<float> query) => _served.Offer(query);
 
@@ -230,9 +230,9 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         var key = new CalibrationKey(target, k, filtered?.Band, filtered?.Filter ?? 0, filtered?.Forced);
 
         // An unfiltered calibration made on the collection's own points is made again once enough queries were served.
-        bool served = filtered is null && _served.Count >= CalibrationQueries;
+        bool sampleFull = filtered is null && _served.Count >= CalibrationQueries;
         bool Fresh(CachedCalibration? cached) =>
-            cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points && (cached.OnServedQueries || !served);
+            cached is not null && points <= 2 * cached.Points && 2 * points >= cached.Points && (cached.OnServedQueries || !sampleFull);
         if (_calibrations.TryGetValue(key, out var cached) && Fresh(cached))
         {
             return (cached.Choice, cached.Sample);
@@ -274,9 +274,10 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             var prefixes = CalibrationPrefixes();
             AdaptiveChoice choice;
             string described;
-            if (served)
+            var queries = sampleFull ? _served.Snapshot() : [];
+            bool onQueries = queries.Count > 0;
+            if (onQueries)
             {
-                var queries = _served.Snapshot();
                 choice = AdaptiveCalibration.CalibrateOnQueries(_graph, queries, k, target, prefixes);
                 described = $"{queries.Count} queries this collection served";
             }
@@ -288,7 +289,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
 
             Volatile.Write(ref _prefixDimensions, Math.Max(_prefixDimensions, prefixes.Where(d => d < _options.Dimensions).DefaultIfEmpty(0).Max()));
-            var calibrated = new CachedCalibration(points, choice, described) { OnServedQueries = served };
+            var calibrated = new CachedCalibration(points, choice, described) { OnServedQueries = onQueries };
             _calibrations[key] = calibrated;
             return (choice, calibrated.Sample);
         }

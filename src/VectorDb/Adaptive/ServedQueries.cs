@@ -14,7 +14,7 @@ internal sealed class ServedQueries(int capacity)
     private readonly float[]?[] _slots = new float[capacity][];
     private long _seen;
 
-    /// <summary>How many queries the sample holds (at most its capacity).</summary>
+    /// <summary>How many queries were offered, at most the capacity (a slot being filled may not hold its query yet).</summary>
     public int Count => (int)Math.Min(Interlocked.Read(ref _seen), _slots.Length);
 
     /// <summary>Offers a query to the sample.</summary>

@@ -159,11 +159,6 @@ internal sealed class DenseVectorSpace : IVectorSpace
             return kept;
         }
 
-        if (options.Adaptive is { TargetRecall: not null })
-        {
-            Adaptive.OfferQuery(query);
-        }
-
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
             : options.Exact ? ExactScanPlan.Asked
             : _planner.WithinFullScanThreshold(Graph.Count) ? new ExactScanPlan(SearchStrategy.Exact, _planner.FullScanReason(Graph.Count))
@@ -173,6 +168,11 @@ internal sealed class DenseVectorSpace : IVectorSpace
         bool walk = plan is GraphPlan;
         var statistics = options.Explain || (walk && (Interlocked.Increment(ref _searches) & CalibrationSampleMask) == 0) ? new SearchStatistics() : null;
         int found = PlanRunner.Run(plan, input, results, statistics, out var ran);
+        if (options.Adaptive is { TargetRecall: not null })
+        {
+            Adaptive.OfferQuery(query); // only now: a query the search refused would break every calibration made on the sample
+        }
+
         if (walk && statistics is { FellBackToExact: false })
         {
             _planner.Observe(Math.Max(ef, k), statistics.DistanceComputations);
