@@ -47,7 +47,7 @@ public sealed class GraphCalibrationSearch(HnswIndex index) : ICalibrationSearch
 public static class AdaptiveCalibration
 {
     private static readonly int[] Oversamplings = [1, 2, 4, 8];
-    private static readonly double[] EfFactors = [1, 1.25, 1.5, 2, 3, 4, 6, 8]; // beam widths as multiples of k
+    private static readonly double[] EfFactors = [1, 1.25, 1.5, 2, 3, 4, 6, 8, 12, 16]; // beam widths as multiples of k; the widest only measured when narrower ones fall short
 
     /// <summary>
     /// How far above the target a configuration must measure: the collection's own points are easier queries than
