@@ -115,6 +115,58 @@ public sealed class RowFileTests : IDisposable
     }
 
     [Fact]
+    public void Code_rows_are_line_aligned_with_rows_in_memory_and_packed_beside_a_row_file()
+    {
+        // 100 dimensions: 112 code bytes a row, 128 when aligned to cache lines.
+        const int dimensions = 100, count = 3000;
+        float[] Row(int seed)
+        {
+            var random = new Random(seed);
+            return [.. Enumerable.Range(0, dimensions).Select(_ => (float)random.NextDouble() - 0.5f)];
+        }
+
+        using var inMemory = new HnswIndex(dimensions, DistanceMetric.Cosine, new HnswParameters { Seed = 3 }, initialCapacity: 64);
+        inMemory.Quantize(new ScalarQuantizationOptions());
+        for (int i = 0; i < count; i++)
+        {
+            inMemory.Add(Row(i));
+        }
+
+        Assert.Equal(count * 128L, inMemory.CodeMemoryBytes);
+        using var stream = new MemoryStream();
+        inMemory.WriteSnapshot(stream);
+        byte[] snapshot = stream.ToArray();
+
+        // Loaded as it was, and moved into a row file as it loads (codes laid out again, packed).
+        using var again = HnswIndex.ReadSnapshot(new MemoryStream(snapshot));
+        using var moved = HnswIndex.ReadSnapshot(new MemoryStream(snapshot), new RowFileOptions(Path.Combine(_directory, "moved"), MemoryTier.Cached));
+        Assert.Equal(count * 128L, again.CodeMemoryBytes);
+        Assert.Equal(count * 112L, moved.CodeMemoryBytes);
+
+        // The file-backed graph's own snapshot holds the same packed codes and loads packed.
+        using var movedStream = new MemoryStream();
+        moved.WriteSnapshot(movedStream);
+        string copy = Path.Combine(_directory, "copy");
+        moved.CopyRowFile(copy);
+        using var reloaded = HnswIndex.ReadSnapshot(new MemoryStream(movedStream.ToArray()), new RowFileOptions(copy, MemoryTier.Cached));
+        Assert.Equal(count * 112L, reloaded.CodeMemoryBytes);
+
+        var expected = new Neighbor[10];
+        var found = new Neighbor[10];
+        var codesOnly = new QuantizationSearch { Rescore = false };
+        for (int q = 0; q < 50; q++)
+        {
+            var query = Row(count + q);
+            Assert.Equal(10, inMemory.Search(query, 10, 32, expected, codesOnly));
+            foreach (var index in new[] { again, moved, reloaded })
+            {
+                Assert.Equal(10, index.Search(query, 10, 32, found, codesOnly));
+                Assert.Equal(expected, found); // the same code distances at either stride
+            }
+        }
+    }
+
+    [Fact]
     public void Ids_skipped_by_another_table_load_back_and_codes_wait_for_rows_actually_written()
     {
         // A named vector that only every third point holds: its graph reserves rows at the points' ids.

@@ -19,6 +19,7 @@ public sealed unsafe partial class HnswIndex
     private QuantizationOptions? _quantization;
     private CodeBook? _codeBook; // the fit of _codes; both set and cleared together under the exclusive lock
     private byte* _codes;
+    private int _codeStride; // bytes between code rows in _codes (CodeStride), set with it
     private int _rowsWritten; // rows stored so far (skipped ids not counted): when codes are fitted
 
     /// <summary>The quantization the index keeps codes for (null: none); see <see cref="Quantize"/>.</summary>
@@ -34,7 +35,7 @@ public sealed unsafe partial class HnswIndex
     public long PrefixMemoryBytes => (long)Math.Min(AllocatedCount, _capacity) * _prefixStride * _elementBytes;
 
     /// <summary>Bytes held by codes of allocated nodes.</summary>
-    public long CodeMemoryBytes => _codeBook is { } book ? (long)Math.Min(AllocatedCount, _capacity) * book.RowBytes : 0;
+    public long CodeMemoryBytes => _codeBook is not null ? (long)Math.Min(AllocatedCount, _capacity) * _codeStride : 0;
 
     /// <summary>
     /// Keeps compressed codes of every row beside it (null: none), which searches then walk before rescoring their
@@ -107,7 +108,7 @@ public sealed unsafe partial class HnswIndex
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var book = FitCodes(options);
                 var codes = EncodeAll(book, _capacity);
-                ReplaceCodesHoldingLock(book, codes);
+                ReplaceCodesHoldingLock(book, codes, CodeStride(book));
             }
             finally
             {
@@ -142,7 +143,7 @@ public sealed unsafe partial class HnswIndex
                 encoded = EncodeAll(fitted, _capacity); // grown meanwhile (it should not: inserts are kept out)
             }
 
-            ReplaceCodesHoldingLock(fitted, encoded);
+            ReplaceCodesHoldingLock(fitted, encoded, CodeStride(fitted));
         }
         finally
         {
@@ -155,7 +156,7 @@ public sealed unsafe partial class HnswIndex
         _resizeLock.EnterWriteLock();
         try
         {
-            ReplaceCodesHoldingLock(book, codes);
+            ReplaceCodesHoldingLock(book, codes, book is null ? 0 : CodeStride(book));
         }
         finally
         {
@@ -163,11 +164,38 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void ReplaceCodesHoldingLock(CodeBook? book, byte* codes)
+    private void ReplaceCodesHoldingLock(CodeBook? book, byte* codes, int stride)
     {
         NodeArena.Free(_codes);
         _codes = codes;
+        _codeStride = stride;
         Volatile.Write(ref _codeBook, book);
+    }
+
+    /// <summary>
+    /// Bytes between code rows: aligned for speed while the stored rows are in process memory; packed when they are in a
+    /// file, where RAM is what the collection is saving. Call holding the lock.
+    /// </summary>
+    private int CodeStride(CodeBook book) => _rowFile is null ? book.AlignedRowBytes : book.RowBytes;
+
+    /// <summary>Lays the code rows out again at <see cref="CodeStride"/> when the rows' tier changed it. Call holding the lock exclusively.</summary>
+    private void RestrideCodes()
+    {
+        if (_codeBook is not { } book || CodeStride(book) == _codeStride)
+        {
+            return;
+        }
+
+        int stride = CodeStride(book);
+        var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)stride);
+        NativeMemory.Clear(codes, (nuint)_capacity * (nuint)stride);
+        int copied = Math.Min(_codeStride, stride);
+        for (int id = 0; id < _capacity; id++)
+        {
+            Buffer.MemoryCopy(_codes + ((nint)id * _codeStride), codes + ((nint)id * stride), stride, copied);
+        }
+
+        ReplaceCodesHoldingLock(book, codes, stride);
     }
 
     /// <summary>Fits codes on up to <see cref="CodeBook.SampleRows"/> rows spread over the index (empty rows skipped). Call holding the lock.</summary>
@@ -195,17 +223,18 @@ public sealed unsafe partial class HnswIndex
         return book;
     }
 
-    /// <summary>A code arena of <paramref name="capacity"/> rows, every allocated node's row encoded. Call holding the lock.</summary>
+    /// <summary>A code arena of <paramref name="capacity"/> rows at <see cref="CodeStride"/>, every allocated node's row encoded. Call holding the lock.</summary>
     private byte* EncodeAll(CodeBook book, int capacity)
     {
-        var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)book.RowBytes);
-        NativeMemory.Clear(codes, (nuint)capacity * (nuint)book.RowBytes);
+        int stride = CodeStride(book);
+        var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)stride);
+        NativeMemory.Clear(codes, (nuint)capacity * (nuint)stride);
         nint arena = (nint)codes;
         int count = Math.Min(_count, capacity);
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = count < 4096 ? 1 : Environment.ProcessorCount }, () => new float[_dimensions], (id, _, row) =>
         {
             RowCodec.Decode(_dataType, new ReadOnlySpan<byte>(VectorPointer(id), (int)_rowBytes), row);
-            book.EncodeRow(row, new Span<byte>((byte*)arena + ((nint)id * book.RowBytes), book.RowBytes));
+            book.EncodeRow(row, new Span<byte>((byte*)arena + ((nint)id * stride), book.RowBytes));
             return row;
         }, _ => { });
         return codes;
@@ -219,7 +248,7 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        var row = new Span<byte>(_codes + ((nint)id * book.RowBytes), book.RowBytes);
+        var row = new Span<byte>(_codes + ((nint)id * _codeStride), book.RowBytes);
         if (_dataType == VectorDataType.Float32)
         {
             book.EncodeRow(new ReadOnlySpan<float>(VectorPointer(id), _dimensions), row);
@@ -242,12 +271,12 @@ public sealed unsafe partial class HnswIndex
     /// <summary>Copies the code arena into a grown one. Call holding the lock exclusively.</summary>
     private void GrowCodes(int capacity)
     {
-        if (_codeBook is not { } book)
+        if (_codeBook is null)
         {
             return;
         }
 
-        long rowBytes = book.RowBytes;
+        long rowBytes = _codeStride;
         var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)rowBytes);
         Buffer.MemoryCopy(_codes, codes, capacity * rowBytes, _capacity * rowBytes);
         NativeMemory.Clear(codes + (_capacity * rowBytes), (nuint)((capacity - _capacity) * rowBytes));
@@ -274,7 +303,7 @@ public sealed unsafe partial class HnswIndex
         book.EncodeQuery(new ReadOnlySpan<float>(Unsafe.AsPointer(ref prepared), _dimensions), new Span<byte>(query, book.QueryBytes));
 
         context.Vectors = _codes;
-        context.RowBytes = book.RowBytes;
+        context.RowBytes = _codeStride;
         context.ElementBytes = 1;
         int found;
         try

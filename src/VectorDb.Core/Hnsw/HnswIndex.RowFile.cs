@@ -74,6 +74,8 @@ public sealed unsafe partial class HnswIndex
             {
                 _rowChecksums[id] = id < _count ? RowChecksum(id) : _emptyRowChecksum;
             }
+
+            RestrideCodes();
         }
         finally
         {

@@ -11,6 +11,7 @@ public sealed unsafe partial class HnswIndex
     private const int SnapshotVersionWithRows = 2; // what a snapshot that leaves no rows out is written as, so that older readers still read it
     private const int SnapshotHeaderBytes = 96;
     private const int CodeRowsPerChunk = 1 << 16; // code rows written or read per span: spans stop at 2 GiB
+    private const int PackedCodeRowsPerChunk = 1 << 12; // code rows copied through a buffer when memory holds them wider than snapshots do
 
     /// <summary>
     /// Writes the whole graph — vectors, links, levels, node states — so it can be loaded without a rebuild.
@@ -324,10 +325,28 @@ public sealed unsafe partial class HnswIndex
         }
 
         book.Write(stream);
-        for (int id = 0; id < count; id += CodeRowsPerChunk)
+        if (_codeStride == book.RowBytes)
         {
-            int rows = Math.Min(CodeRowsPerChunk, count - id);
-            stream.Write(new ReadOnlySpan<byte>(_codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+            for (int id = 0; id < count; id += CodeRowsPerChunk)
+            {
+                int rows = Math.Min(CodeRowsPerChunk, count - id);
+                stream.Write(new ReadOnlySpan<byte>(_codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+            }
+
+            return;
+        }
+
+        // Snapshots hold rows packed (RowBytes), whatever the stride in memory.
+        var packed = new byte[PackedCodeRowsPerChunk * book.RowBytes];
+        for (int id = 0; id < count; id += PackedCodeRowsPerChunk)
+        {
+            int rows = Math.Min(PackedCodeRowsPerChunk, count - id);
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<byte>(_codes + ((nint)(id + r) * _codeStride), book.RowBytes).CopyTo(packed.AsSpan(r * book.RowBytes));
+            }
+
+            stream.Write(packed, 0, rows * book.RowBytes);
         }
     }
 
@@ -340,14 +359,31 @@ public sealed unsafe partial class HnswIndex
         }
 
         var book = CodeBook.Read(stream, kind, Metric, _dimensions);
-        var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)book.RowBytes);
-        NativeMemory.Clear(codes, (nuint)_capacity * (nuint)book.RowBytes);
+        int stride = CodeStride(book);
+        var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)stride);
+        NativeMemory.Clear(codes, (nuint)_capacity * (nuint)stride);
         try
         {
-            for (int id = 0; id < count; id += CodeRowsPerChunk)
+            if (stride == book.RowBytes)
             {
-                int rows = Math.Min(CodeRowsPerChunk, count - id);
-                stream.ReadExactly(new Span<byte>(codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+                for (int id = 0; id < count; id += CodeRowsPerChunk)
+                {
+                    int rows = Math.Min(CodeRowsPerChunk, count - id);
+                    stream.ReadExactly(new Span<byte>(codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
+                }
+            }
+            else
+            {
+                var packed = new byte[PackedCodeRowsPerChunk * book.RowBytes];
+                for (int id = 0; id < count; id += PackedCodeRowsPerChunk)
+                {
+                    int rows = Math.Min(PackedCodeRowsPerChunk, count - id);
+                    stream.ReadExactly(packed, 0, rows * book.RowBytes);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        packed.AsSpan(r * book.RowBytes, book.RowBytes).CopyTo(new Span<byte>(codes + ((nint)(id + r) * stride), book.RowBytes));
+                    }
+                }
             }
         }
         catch
@@ -357,6 +393,6 @@ public sealed unsafe partial class HnswIndex
         }
 
         _quantization = book.Options;
-        ReplaceCodesHoldingLock(book, codes);
+        ReplaceCodesHoldingLock(book, codes, stride);
     }
 }

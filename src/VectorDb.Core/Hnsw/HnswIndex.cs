@@ -182,7 +182,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
                 long n = Math.Min(_count, _capacity);
                 // Per node: row, prefix row, code row, layer-0 links, level and state bytes, in-degree, upper-links reference, row scale.
                 // Rows kept in a file are page cache, not process memory (RowDiskBytes); their checksums are.
-                long codeRow = _codeBook?.RowBytes ?? 0;
+                long codeRow = _codeBook is null ? 0 : _codeStride;
                 long row = _rowFile is null ? _rowBytes : sizeof(ulong);
                 long bytes = n * (row + ((long)_prefixStride * _elementBytes) + codeRow + (_linkStride0 * sizeof(int)) + 2 + sizeof(int) + IntPtr.Size
                     + (_rowScales is null ? 0 : sizeof(float)));

@@ -32,6 +32,12 @@ internal abstract class CodeBook
     /// <summary>Bytes per stored code row.</summary>
     public abstract int RowBytes { get; }
 
+    /// <summary>
+    /// Bytes between code rows when the graph's stored rows are in process memory and speed is what is asked for:
+    /// <see cref="RowBytes"/> unless a kind's kernels gain from wider rows (see <see cref="ScalarCodes"/>).
+    /// </summary>
+    public virtual int AlignedRowBytes => RowBytes;
+
     /// <summary>Bytes of a query's code row.</summary>
     public abstract int QueryBytes { get; }
 

@@ -56,6 +56,13 @@ internal sealed class ScalarCodes : CodeBook
     /// <summary>Bytes per stored code row, with its correction and padding.</summary>
     public override int RowBytes { get; }
 
+    /// <summary>
+    /// Rows longer than a cache line are padded to whole lines, so that every row starts at one: at 112 bytes (100
+    /// dimensions) three rows in four otherwise start inside a line and the kernel's 64-byte loads split across two
+    /// lines, which cost GloVe-100's int8 search about a tenth of its speed (docs/benchmarks.md).
+    /// </summary>
+    public override int AlignedRowBytes => RowBytes > 64 ? (RowBytes + 63) & ~63 : RowBytes;
+
     /// <summary>Bytes of a query's code row, with its constant and multiplier.</summary>
     public override int QueryBytes { get; }
 
