@@ -208,6 +208,42 @@ public class AdaptiveSearchTests
     }
 
     [Fact]
+    public void Calibration_tries_no_longer_shortlist_once_one_reached_at_the_narrowest_beam()
+    {
+        var raw = Correlated(2000, seed: 7);
+        using var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in raw)
+        {
+            index.Add(vector);
+        }
+
+        // A low target: the shortest list at the narrowest beam reaches it for every prefix.
+        var search = new CountingSearch(new GraphCalibrationSearch(index));
+        int[] sample = [.. Enumerable.Range(0, 50).Select(i => i * 40)];
+        AdaptiveCalibration.Calibrate(index, sample, 10, 0.2, [8, 12, Dimensions], search);
+        foreach (int dims in new[] { 8, 12 })
+        {
+            Assert.Equal([11], search.Shortlists(dims)); // k × 1, plus the query's own node
+        }
+    }
+
+    /// <summary>Records the prefix and shortlist of every search a calibration measures.</summary>
+    private sealed class CountingSearch(ICalibrationSearch inner) : ICalibrationSearch
+    {
+        private readonly List<(int Dimensions, int Shortlist)> _searches = [];
+
+        public int[] Shortlists(int dimensions) => [.. _searches.Where(s => s.Dimensions == dimensions).Select(s => s.Shortlist).Distinct().Order()];
+
+        public int Search(float[] query, int k, int dimensions, int shortlist, int ef, Span<Neighbor> results)
+        {
+            _searches.Add((dimensions, shortlist));
+            return inner.Search(query, k, dimensions, shortlist, ef, results);
+        }
+
+        public int Exact(float[] query, int k, Span<Neighbor> results) => inner.Exact(query, k, results);
+    }
+
+    [Fact]
     public void Calibration_on_served_queries_narrows_the_beam_to_just_reach_the_target()
     {
         var raw = Correlated(2000, seed: 5);

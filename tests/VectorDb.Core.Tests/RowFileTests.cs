@@ -164,6 +164,24 @@ public sealed class RowFileTests : IDisposable
                 Assert.Equal(expected, found); // the same code distances at either stride
             }
         }
+
+        // Rows written after either layout was made, past a growth of the arenas, are coded where searches read them.
+        foreach (var index in new[] { inMemory, moved })
+        {
+            for (int i = count; i < 2 * count; i++)
+            {
+                index.Add(Row(i));
+            }
+
+            for (int i = 0; i < 2 * count; i += 97)
+            {
+                Assert.Equal(10, index.Search(Row(i), 10, 32, found, codesOnly));
+                Assert.Equal(i, found[0].Id);
+            }
+        }
+
+        Assert.Equal(2 * count * 128L, inMemory.CodeMemoryBytes);
+        Assert.Equal(2 * count * 112L, moved.CodeMemoryBytes);
     }
 
     [Fact]

@@ -107,8 +107,9 @@ public sealed unsafe partial class HnswIndex
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 var book = FitCodes(options);
-                var codes = EncodeAll(book, _capacity);
-                ReplaceCodesHoldingLock(book, codes, CodeStride(book));
+                int codeStride = CodeStride(book);
+                var codes = EncodeAll(book, _capacity, codeStride);
+                ReplaceCodesHoldingLock(book, codes, codeStride);
             }
             finally
             {
@@ -120,13 +121,14 @@ public sealed unsafe partial class HnswIndex
 
         CodeBook fitted;
         byte* encoded;
-        int capacity;
+        int capacity, stride;
         EnterShared();
         try
         {
             fitted = FitCodes(options);
             capacity = _capacity;
-            encoded = EncodeAll(fitted, capacity);
+            stride = CodeStride(fitted);
+            encoded = EncodeAll(fitted, capacity, stride);
         }
         finally
         {
@@ -136,14 +138,15 @@ public sealed unsafe partial class HnswIndex
         _resizeLock.EnterWriteLock();
         try
         {
-            if (_disposed || capacity != _capacity)
+            if (_disposed || capacity != _capacity || stride != CodeStride(fitted))
             {
                 NodeArena.Free(encoded);
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                encoded = EncodeAll(fitted, _capacity); // grown meanwhile (it should not: inserts are kept out)
+                stride = CodeStride(fitted);
+                encoded = EncodeAll(fitted, _capacity, stride); // grown or moved to a row file meanwhile (inserts are kept out)
             }
 
-            ReplaceCodesHoldingLock(fitted, encoded, CodeStride(fitted));
+            ReplaceCodesHoldingLock(fitted, encoded, stride);
         }
         finally
         {
@@ -176,7 +179,7 @@ public sealed unsafe partial class HnswIndex
     /// Bytes between code rows: aligned for speed while the stored rows are in process memory; packed when they are in a
     /// file, where RAM is what the collection is saving. Call holding the lock.
     /// </summary>
-    private int CodeStride(CodeBook book) => _rowFile is null ? book.AlignedRowBytes : book.RowBytes;
+    private int CodeStride(CodeBook book, bool rowsBoundForFile = false) => _rowFile is null && !rowsBoundForFile ? book.AlignedRowBytes : book.RowBytes;
 
     /// <summary>Lays the code rows out again at <see cref="CodeStride"/> when the rows' tier changed it. Call holding the lock exclusively.</summary>
     private void RestrideCodes()
@@ -223,10 +226,9 @@ public sealed unsafe partial class HnswIndex
         return book;
     }
 
-    /// <summary>A code arena of <paramref name="capacity"/> rows at <see cref="CodeStride"/>, every allocated node's row encoded. Call holding the lock.</summary>
-    private byte* EncodeAll(CodeBook book, int capacity)
+    /// <summary>A code arena of <paramref name="capacity"/> rows <paramref name="stride"/> bytes apart, every allocated node's row encoded. Call holding the lock.</summary>
+    private byte* EncodeAll(CodeBook book, int capacity, int stride)
     {
-        int stride = CodeStride(book);
         var codes = (byte*)NodeArena.Allocate((nuint)capacity * (nuint)stride);
         NativeMemory.Clear(codes, (nuint)capacity * (nuint)stride);
         nint arena = (nint)codes;

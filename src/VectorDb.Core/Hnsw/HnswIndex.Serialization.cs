@@ -199,7 +199,7 @@ public sealed unsafe partial class HnswIndex
             index.LoadBody(stream, header, count, rowsInFile ? rows : null, liveRowsLeftOut: rowsFlag == 2);
             if (version >= 2)
             {
-                index.ReadCodes(stream, count);
+                index.ReadCodes(stream, count, rowsBoundForFile: rows is not null);
             }
 
             if (rowsFlag == 2)
@@ -350,7 +350,11 @@ public sealed unsafe partial class HnswIndex
         }
     }
 
-    private void ReadCodes(Stream stream, int count)
+    /// <summary>
+    /// Reads the codes a snapshot holds (packed). <paramref name="rowsBoundForFile"/>: the rows move into a file once loaded,
+    /// so the codes are laid out packed now rather than aligned and then copied again.
+    /// </summary>
+    private void ReadCodes(Stream stream, int count, bool rowsBoundForFile)
     {
         int kind = stream.ReadByte();
         if (kind == 0)
@@ -359,7 +363,7 @@ public sealed unsafe partial class HnswIndex
         }
 
         var book = CodeBook.Read(stream, kind, Metric, _dimensions);
-        int stride = CodeStride(book);
+        int stride = CodeStride(book, rowsBoundForFile);
         var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)stride);
         NativeMemory.Clear(codes, (nuint)_capacity * (nuint)stride);
         try

@@ -59,7 +59,7 @@ internal sealed class ScalarCodes : CodeBook
     /// <summary>
     /// Rows longer than a cache line are padded to whole lines, so that every row starts at one: at 112 bytes (100
     /// dimensions) three rows in four otherwise start inside a line and the kernel's 64-byte loads split across two
-    /// lines, which cost GloVe-100's int8 search about a tenth of its speed (docs/benchmarks.md).
+    /// lines, which cost GloVe-100's int8 search about a tenth of its speed (bench/results/aligned-codes/glove-100-int8-runs.json).
     /// </summary>
     public override int AlignedRowBytes => RowBytes > 64 ? (RowBytes + 63) & ~63 : RowBytes;
 
