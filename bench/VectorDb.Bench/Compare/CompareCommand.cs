@@ -37,10 +37,12 @@ public static class CompareCommand
         return 0;
     }
 
+    // Other JSON beside the engines' results (a summary of runs, say) is skipped: an engine result names its engine and
+    // data set and has runs with a positive QPS. A summary with a "runs" list once made the plot take all memory.
     private static List<EngineResult> ReadResults(string folder, string ours) =>
         Directory.EnumerateFiles(folder, "*.json")
             .Select(path => JsonSerializer.Deserialize<EngineResult>(File.ReadAllText(path), JsonOptions)!)
-            .Where(r => r.Runs is { Count: > 0 })
+            .Where(r => !string.IsNullOrEmpty(r.Engine) && !string.IsNullOrEmpty(r.Dataset) && r.Runs is { Count: > 0 } && r.Runs.All(run => run.Qps > 0))
             .OrderBy(r => r.Engine == ours ? 0 : 1).ThenBy(r => r.Engine, StringComparer.Ordinal)
             .ToList();
 
