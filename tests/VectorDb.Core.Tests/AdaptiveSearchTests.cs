@@ -210,12 +210,7 @@ public class AdaptiveSearchTests
     [Fact]
     public void Calibration_tries_no_longer_shortlist_once_one_reached_at_the_narrowest_beam()
     {
-        var raw = Correlated(2000, seed: 7);
-        using var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
-        foreach (var vector in raw)
-        {
-            index.Add(vector);
-        }
+        using var index = CorrelatedIndex(2000, seed: 7);
 
         // A low target: the shortest list at the narrowest beam reaches it for every prefix.
         var search = new CountingSearch(new GraphCalibrationSearch(index));
@@ -246,12 +241,7 @@ public class AdaptiveSearchTests
     [Fact]
     public void Calibration_on_served_queries_narrows_the_beam_to_just_reach_the_target()
     {
-        var raw = Correlated(2000, seed: 5);
-        using var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
-        foreach (var vector in raw)
-        {
-            index.Add(vector);
-        }
+        using var index = CorrelatedIndex(2000, seed: 5);
 
         var queries = Correlated(100, seed: 6);
         var choice = AdaptiveCalibration.CalibrateOnQueries(index, queries, 10, 0.9, [Dimensions]);
@@ -383,6 +373,17 @@ public class AdaptiveSearchTests
     }
 
     private static List<float[]> Correlated(int count, int seed) => DecayingVectors.Generate(count, Dimensions, seed);
+
+    private static HnswIndex CorrelatedIndex(int count, int seed)
+    {
+        var index = new HnswIndex(Dimensions, DistanceMetric.Euclid, new HnswParameters { M = 16, EfConstruction = 100 });
+        foreach (var vector in Correlated(count, seed))
+        {
+            index.Add(vector);
+        }
+
+        return index;
+    }
 
     // Leading coordinates first, as in a Matryoshka embedding: prefixes carry the distances.
     private static List<float[]> Leading(int count, int seed) => DecayingVectors.Generate(count, Dimensions, seed, mixed: false);
