@@ -10,8 +10,7 @@ public sealed unsafe partial class HnswIndex
     private const int SnapshotVersion = 3; // 3 may leave live nodes' rows out (rows flag 2); 2 added the codes section; 1 is read as a snapshot without codes
     private const int SnapshotVersionWithRows = 2; // what a snapshot that leaves no rows out is written as, so that older readers still read it
     private const int SnapshotHeaderBytes = 96;
-    private const int CodeRowsPerChunk = 1 << 16; // code rows written or read per span: spans stop at 2 GiB
-    private const int PackedCodeRowsPerChunk = 1 << 12; // code rows copied through a buffer when memory holds them wider than snapshots do
+    private const int CodeRowsPerChunk = 1 << 12; // code rows copied through a buffer between the snapshot (packed) and memory (CodeStride)
 
     /// <summary>
     /// Writes the whole graph — vectors, links, levels, node states — so it can be loaded without a rebuild.
@@ -325,22 +324,12 @@ public sealed unsafe partial class HnswIndex
         }
 
         book.Write(stream);
-        if (_codeStride == book.RowBytes)
-        {
-            for (int id = 0; id < count; id += CodeRowsPerChunk)
-            {
-                int rows = Math.Min(CodeRowsPerChunk, count - id);
-                stream.Write(new ReadOnlySpan<byte>(_codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
-            }
-
-            return;
-        }
 
         // Snapshots hold rows packed (RowBytes), whatever the stride in memory.
-        var packed = new byte[PackedCodeRowsPerChunk * book.RowBytes];
-        for (int id = 0; id < count; id += PackedCodeRowsPerChunk)
+        var packed = new byte[CodeRowsPerChunk * book.RowBytes];
+        for (int id = 0; id < count; id += CodeRowsPerChunk)
         {
-            int rows = Math.Min(PackedCodeRowsPerChunk, count - id);
+            int rows = Math.Min(CodeRowsPerChunk, count - id);
             for (int r = 0; r < rows; r++)
             {
                 new ReadOnlySpan<byte>(_codes + ((nint)(id + r) * _codeStride), book.RowBytes).CopyTo(packed.AsSpan(r * book.RowBytes));
@@ -368,25 +357,14 @@ public sealed unsafe partial class HnswIndex
         NativeMemory.Clear(codes, (nuint)_capacity * (nuint)stride);
         try
         {
-            if (stride == book.RowBytes)
+            var packed = new byte[CodeRowsPerChunk * book.RowBytes];
+            for (int id = 0; id < count; id += CodeRowsPerChunk)
             {
-                for (int id = 0; id < count; id += CodeRowsPerChunk)
+                int rows = Math.Min(CodeRowsPerChunk, count - id);
+                stream.ReadExactly(packed, 0, rows * book.RowBytes);
+                for (int r = 0; r < rows; r++)
                 {
-                    int rows = Math.Min(CodeRowsPerChunk, count - id);
-                    stream.ReadExactly(new Span<byte>(codes + ((nint)id * book.RowBytes), rows * book.RowBytes));
-                }
-            }
-            else
-            {
-                var packed = new byte[PackedCodeRowsPerChunk * book.RowBytes];
-                for (int id = 0; id < count; id += PackedCodeRowsPerChunk)
-                {
-                    int rows = Math.Min(PackedCodeRowsPerChunk, count - id);
-                    stream.ReadExactly(packed, 0, rows * book.RowBytes);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        packed.AsSpan(r * book.RowBytes, book.RowBytes).CopyTo(new Span<byte>(codes + ((nint)(id + r) * stride), book.RowBytes));
-                    }
+                    packed.AsSpan(r * book.RowBytes, book.RowBytes).CopyTo(new Span<byte>(codes + ((nint)(id + r) * stride), book.RowBytes));
                 }
             }
         }
