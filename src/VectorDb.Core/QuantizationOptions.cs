@@ -41,10 +41,11 @@ public sealed record ScalarQuantizationOptions : QuantizationOptions
 }
 
 /// <summary>
-/// Binary quantization (Qdrant's <c>binary</c>): each component becomes one bit (above or below its dimension's mean)
-/// or two (below, around or above it), so a 384-d row is 48 or 96 bytes. Searches compare the query, itself quantized
-/// to <see cref="QueryEncoding"/>, with popcounts, and rescore with the stored rows; without rescoring the scores are
-/// rough. For embeddings (dot and cosine) and squared L2; not for Manhattan.
+/// Binary quantization (Qdrant's <c>binary</c>): a row's offset from the centroid, randomly rotated into a power of two
+/// of at least its dimensions, keeps one or two bits per component and a length correction (RaBitQ-style), so a 384-d
+/// row is 80 or 144 bytes. Searches compare the query, itself quantized to <see cref="QueryEncoding"/>, with popcounts,
+/// and rescore with the stored rows; without rescoring the scores are rough. For embeddings (dot and cosine) and
+/// squared L2; not for Manhattan.
 /// </summary>
 public sealed record BinaryQuantizationOptions : QuantizationOptions
 {
@@ -67,10 +68,10 @@ public sealed record BinaryQuantizationOptions : QuantizationOptions
 /// <summary>Bits per component of a binary-quantized row (Qdrant's <c>encoding</c>).</summary>
 public enum BinaryEncoding
 {
-    /// <summary>One bit: above the dimension's mean or not (Qdrant's <c>one_bit</c>).</summary>
+    /// <summary>One bit: the sign of each rotated component (Qdrant's <c>one_bit</c>).</summary>
     OneBit,
 
-    /// <summary>Two bits: below, around or above the mean, by ±0.61 standard deviations (Qdrant's <c>two_bits</c>).</summary>
+    /// <summary>Two bits: four even levels of each rotated component (Qdrant's <c>two_bits</c>).</summary>
     TwoBits,
 }
 
@@ -83,7 +84,7 @@ public enum BinaryQueryEncoding
     /// <summary>One bit per component (Qdrant's <c>binary</c>).</summary>
     Binary,
 
-    /// <summary>Four bits per component: about four times the popcounts, much closer scores (Qdrant's <c>scalar4bits</c>).</summary>
+    /// <summary>Four bits per component: four times the popcounts, much closer scores; the one to use (Qdrant's <c>scalar4bits</c>).</summary>
     Scalar4Bits,
 
     /// <summary>Eight bits per component (Qdrant's <c>scalar8bits</c>).</summary>
@@ -106,8 +107,9 @@ public readonly record struct QuantizationSearch
     public bool? Rescore { get; init; }
 
     /// <summary>
-    /// How many candidates, as a multiple of the number asked for, are rescored with the stored rows (≥ 1; null: 1).
-    /// The walk's beam is widened to hold them.
+    /// How many candidates, as a multiple of the number asked for, are rescored with the stored rows (≥ 1). The walk's
+    /// beam is widened to hold them. Null: scalar codes rescore as many as asked for; binary codes rescore the beam's
+    /// candidates while their error bounds leave them a chance of the top k.
     /// </summary>
     public double? Oversampling { get; init; }
 

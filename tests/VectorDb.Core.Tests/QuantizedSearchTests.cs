@@ -238,38 +238,6 @@ public class ScalarCodesTests
         Assert.True(recall >= 0.9, $"{metric} {type}: recall@10 {recall:F3}");
     }
 
-    [Theory]
-    [InlineData(DistanceMetric.Cosine, BinaryEncoding.OneBit)]
-    [InlineData(DistanceMetric.Dot, BinaryEncoding.TwoBits)]
-    [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneBit)]
-    [InlineData(DistanceMetric.Euclid, BinaryEncoding.TwoBits)]
-    public void Binary_estimates_follow_the_dequantized_rows(DistanceMetric metric, BinaryEncoding encoding)
-    {
-        // With an 8-bit query the estimate is the dequantized row's distance up to the query's rounding.
-        var random = new Random(37);
-        const int dimensions = 100;
-        var rows = Enumerable.Range(0, 400).Select(_ => Gaussian(random, dimensions).Select(x => x + 0.5f).ToArray()).ToArray();
-        var options = new BinaryQuantizationOptions { Encoding = encoding, QueryEncoding = BinaryQueryEncoding.Scalar8Bits };
-        var book = BinaryCodes.Fit(metric, dimensions, options, rows.SelectMany(r => r).ToArray());
-        var query = Gaussian(random, dimensions);
-        var queryCodes = new byte[book.QueryBytes];
-        book.EncodeQuery(query, queryCodes);
-        var rowCodes = new byte[book.RowBytes];
-        var estimates = new List<double>();
-        var dequantized = new List<double>();
-        foreach (var row in rows)
-        {
-            book.EncodeRow(row, rowCodes);
-            estimates.Add(BinaryCodeDistance.Compute(ref System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref queryCodes[0]), ref rowCodes[0], dimensions));
-            var decoded = book.Decode(rowCodes);
-            dequantized.Add(metric == DistanceMetric.Euclid ? VectorMath.SquaredEuclidean(decoded, query) : -VectorMath.Dot(decoded, query));
-        }
-
-        double spread = dequantized.Max() - dequantized.Min();
-        double worst = estimates.Zip(dequantized, (e, d) => Math.Abs(e - d)).Max();
-        Assert.True(worst < 0.02 * spread, $"{metric} {encoding}: worst error {worst:G4} against a spread of {spread:G4}");
-    }
-
     [Fact]
     public void Binary_codes_are_refused_under_Manhattan()
     {

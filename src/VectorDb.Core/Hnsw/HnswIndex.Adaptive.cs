@@ -194,6 +194,7 @@ public sealed unsafe partial class HnswIndex
     private ref float WalkPrefix(SearchContext context, ref float prepared, int searchDimensions)
     {
         context.Dimensions = (nuint)searchDimensions;
+        context.ReadBytes = (nint)searchDimensions * _elementBytes;
         bool rotated = _prefixAxes is not null && searchDimensions < _dimensions; // the whole vector is walked unrotated
 
         // A rotated arena holds projected coordinates: only a rotated walk may read it, however wide its rows are.

@@ -299,14 +299,18 @@ public sealed unsafe partial class HnswIndex
     {
         var book = _codeBook!;
         var quantization = walk.Quantization;
-        int candidates = Math.Max(k, quantization.Candidates(k));
+
+        // Binary codes bound their own error: without an oversampling asked for, the whole beam is the shortlist and
+        // rescoring stops once no estimate left can reach the top k.
+        bool bounded = book is BinaryCodes && quantization.Rescore != false && quantization.Oversampling is null;
+        int candidates = bounded ? Math.Max(k, ef) : Math.Max(k, quantization.Candidates(k));
         var walked = context.EnsureRescored(candidates);
         byte* query = context.EnsureQueryCodes(book.QueryBytes);
         book.EncodeQuery(new ReadOnlySpan<float>(Unsafe.AsPointer(ref prepared), _dimensions), new Span<byte>(query, book.QueryBytes));
 
         context.Vectors = _codes;
         context.RowBytes = _codeStride;
-        context.ElementBytes = 1;
+        context.ReadBytes = book.RowBytes;
         int found;
         try
         {
@@ -314,7 +318,7 @@ public sealed unsafe partial class HnswIndex
             var operation = new SearchOperation<TFilter>(this, (float*)query, candidates, Math.Max(ef, candidates), walked, context, filter, walk.TwoHop, walk.Seeds, entry: null);
             found = (book, Metric) switch
             {
-                (BinaryCodes, _) => operation.Run<BinaryCodeDistance>(),
+                (BinaryCodes binary, _) => binary.Run<SearchOperation<TFilter>, int>(operation),
                 (_, DistanceMetric.Manhattan) => operation.Run<ScalarL1CodeDistance>(),
                 (_, DistanceMetric.Euclid) => operation.Run<ScalarEuclidCodeDistance>(),
                 _ => operation.Run<ScalarDotCodeDistance>(),
@@ -327,6 +331,13 @@ public sealed unsafe partial class HnswIndex
 
         statistics?.Add(context.DistanceCount, context.VisitedCount);
         var kept = walked.AsSpan(0, found);
+        if (bounded)
+        {
+            var (certain, rescored) = Dispatch<BoundedRescoreOperation, (int, int)>(new(this, (float*)Unsafe.AsPointer(ref prepared), query, (BinaryCodes)book, kept, results[..Math.Min(k, results.Length)]));
+            statistics?.AddRescored(rescored);
+            return certain;
+        }
+
         if (quantization.Rescore != false)
         {
             Dispatch<RescoreOperation, int>(new(this, (float*)Unsafe.AsPointer(ref prepared), kept));
@@ -358,6 +369,57 @@ public sealed unsafe partial class HnswIndex
         return candidates.Length;
     }
 
+    /// <summary>
+    /// Rescores candidates in the order of their distances' lower bounds (estimate − error bound) into
+    /// <paramref name="results"/> (sorted), until the next lower bound cannot beat the k-th distance found; returns the
+    /// results and the candidates rescored.
+    /// </summary>
+    private (int Written, int Rescored) RescoreWithinBoundsCore<TDistance>(ref float query, byte* queryCodes, BinaryCodes book, Span<Neighbor> candidates, Span<Neighbor> results)
+        where TDistance : struct, IDistanceFunction
+    {
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            int id = candidates[i].Id;
+            float bound = book.ErrorBound(ref *queryCodes, ref *(_codes + ((nint)id * _codeStride)));
+            candidates[i] = new Neighbor(id, candidates[i].Distance - bound);
+        }
+
+        candidates.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
+        PrefetchRows(candidates); // from disk, all at once, when rows are in a file
+        int written = 0, rescored = 0, k = results.Length;
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            if (written == k && candidates[i].Distance >= results[k - 1].Distance)
+            {
+                break;
+            }
+
+            if (i + 1 < candidates.Length)
+            {
+                PrefetchRow(candidates[i + 1].Id);
+            }
+
+            int id = candidates[i].Id;
+            float distance = TDistance.Compute(ref query, ref ServedRow(id), (nuint)_dimensions);
+            rescored++;
+            if (written == k && distance >= results[k - 1].Distance)
+            {
+                continue;
+            }
+
+            int at = written < k ? written++ : k - 1;
+            while (at > 0 && results[at - 1].Distance > distance)
+            {
+                results[at] = results[at - 1];
+                at--;
+            }
+
+            results[at] = new Neighbor(id, distance);
+        }
+
+        return (written, rescored);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PrefetchRow(int id)
     {
@@ -378,5 +440,16 @@ public sealed unsafe partial class HnswIndex
         public int Run<TDistance>()
             where TDistance : struct, IDistanceFunction =>
             index.RescoreCore<TDistance>(ref *query, _candidates);
+    }
+
+    private readonly ref struct BoundedRescoreOperation(HnswIndex index, float* query, byte* queryCodes, BinaryCodes book, Span<Neighbor> candidates, Span<Neighbor> results)
+        : IDistanceOperation<(int, int)>
+    {
+        private readonly Span<Neighbor> _candidates = candidates;
+        private readonly Span<Neighbor> _results = results;
+
+        public (int, int) Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            index.RescoreWithinBoundsCore<TDistance>(ref *query, queryCodes, book, _candidates, _results);
     }
 }

@@ -4,17 +4,6 @@ namespace VectorDb.Hnsw;
 
 public sealed unsafe partial class HnswIndex
 {
-    /// <summary>
-    /// An operation written once over the distance function: <c>Dispatch</c> runs it specialised for the
-    /// index's metric and row format, so the hot loops see a struct type (inlined kernels) instead of a call per
-    /// distance through a delegate or an interface. Queries are passed as pointers into pinned buffers.
-    /// </summary>
-    private interface IDistanceOperation<TResult>
-    {
-        TResult Run<TDistance>()
-            where TDistance : struct, IDistanceFunction;
-    }
-
     private TResult Dispatch<TOperation, TResult>(TOperation operation)
         where TOperation : IDistanceOperation<TResult>, allows ref struct =>
         _dataType switch

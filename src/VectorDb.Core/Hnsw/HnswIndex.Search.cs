@@ -171,7 +171,7 @@ public sealed unsafe partial class HnswIndex
     {
         int computed = 0;
         bool improved = true;
-        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
+        bool requestAll = context.ReadBytes <= PrefetchBytes;
         while (improved)
         {
             improved = false;
@@ -228,7 +228,7 @@ public sealed unsafe partial class HnswIndex
 
         // Rows of up to PrefetchBytes are all requested before the first distance, so their misses overlap; longer
         // rows measured better loaded one ahead, where the hardware prefetcher follows each row's first lines.
-        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
+        bool requestAll = context.ReadBytes <= PrefetchBytes;
         var unseen = context.Unseen;
         while (candidates.Count > 0)
         {
@@ -361,11 +361,12 @@ public sealed unsafe partial class HnswIndex
     {
         if (Sse.IsSupported)
         {
+            // Every line the row's first PrefetchBytes touch: rows need not start at a line (binary codes are 80 bytes apart).
             byte* row = context.Vectors + ((nint)id * context.RowBytes);
-            nint bytes = Math.Min((nint)context.Dimensions * context.ElementBytes, PrefetchBytes);
-            for (nint offset = 0; offset < bytes; offset += 64)
+            byte* end = row + Math.Min(context.ReadBytes, PrefetchBytes);
+            for (byte* line = (byte*)((nint)row & ~63); line < end; line += 64)
             {
-                Sse.Prefetch0(row + offset);
+                Sse.Prefetch0(line);
             }
         }
     }

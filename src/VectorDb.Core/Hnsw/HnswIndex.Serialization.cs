@@ -27,7 +27,7 @@ public sealed unsafe partial class HnswIndex
     /// known), then the rows that are not left out: those of nodes not live, and under cosine of unknown scale),
     /// layer-0 link blocks ((1 + 2M) × i32), then the upper-layer blocks of every node with level &gt; 0
     /// (level × (1 + M) × i32), in node order; since version 2, a byte saying which codes follow (0: none, 1: scalar,
-    /// 2: binary), their fit (the code book's parameters) and one code row per node
+    /// 3: binary; 2, binary codes of a retired kind, is read past and the codes fitted again), their fit (the code book's parameters) and one code row per node
     /// (<see cref="Quantize"/>). The snapshot's own integrity (its checksum) is the storage layer's job; the row
     /// checksums are the row file's.
     /// </remarks>
@@ -351,7 +351,11 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        var book = CodeBook.Read(stream, kind, Metric, _dimensions);
+        if (CodeBook.Read(stream, kind, Metric, _dimensions, count) is not { } book)
+        {
+            return; // codes of a retired kind: fitted again when the space sets its quantization
+        }
+
         int stride = CodeStride(book, rowsBoundForFile);
         var codes = (byte*)NodeArena.Allocate((nuint)_capacity * (nuint)stride);
         NativeMemory.Clear(codes, (nuint)_capacity * (nuint)stride);

@@ -124,7 +124,7 @@ public sealed unsafe partial class HnswIndex
         var results = context.Results;
         float bound = StartBeam<TDistance, TFilter, TObserver>(ref query, entry, entryDistance, ef, context, filter, seeds, observer);
         observer.Observe(filter, entry, entryDistance);
-        bool requestAll = (nint)context.Dimensions * context.ElementBytes <= PrefetchBytes;
+        bool requestAll = context.ReadBytes <= PrefetchBytes;
 
         // Each expansion first gathers what it will read, requesting it from memory, then computes: the rows of
         // the nodes to score (matches; rejected ones too while seeking, stored as ~id) and the link blocks of the

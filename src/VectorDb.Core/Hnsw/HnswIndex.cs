@@ -561,7 +561,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         context.Dimensions = (nuint)_dimensions;
         context.Vectors = _vectors;
         context.RowBytes = _rowBytes;
-        context.ElementBytes = _elementBytes;
+        context.ReadBytes = (nint)_dimensions * _elementBytes;
     }
 
     private void ReturnContext(SearchContext context)

@@ -37,8 +37,8 @@ internal sealed unsafe class SearchContext
     /// <summary>Bytes from one row of <see cref="Vectors"/> to the next.</summary>
     public nint RowBytes;
 
-    /// <summary>Bytes per stored element (see <see cref="VectorDataType"/>).</summary>
-    public int ElementBytes;
+    /// <summary>Bytes of a row that one distance reads: what a walk asks the cache for ahead of it.</summary>
+    public nint ReadBytes;
 
     /// <summary>Distances computed by the current search, for explain.</summary>
     public int DistanceCount;

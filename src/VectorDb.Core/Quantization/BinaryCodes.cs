@@ -1,49 +1,60 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using VectorDb.Distance;
 
 namespace VectorDb.Quantization;
 
 /// <summary>
-/// Fitted binary codes. A stored component becomes x̂ᵢ = μᵢ + sᵢ·vᵢ, with μᵢ its dimension's mean and vᵢ = ±1 (one bit:
-/// above the mean or not; sᵢ the mean absolute deviation) or vᵢ ∈ {−1, 0, 1} (two bits: thresholds μᵢ ± sᵢ/2, with
-/// sᵢ = 1.224 σᵢ, the optimal three-level quantizer of a normal variable), kept as bit planes. Then
-/// x̂·q = Σ μᵢqᵢ + Σ wᵢvᵢ with wᵢ = sᵢqᵢ, and the query's weights are quantized to k bits (uᵢ, wᵢ ≈ α·uᵢ + β), so
-/// Σ wᵢ·rᵢ over a row plane r is α·Σⱼ 2ʲ·popcount(Uⱼ ∧ r) + β·popcount(r): popcounts only. Squared L2 adds the row's
-/// ‖x̂‖², kept with its planes.
+/// Fitted binary codes with a per-row estimator (after RaBitQ, Gao and Long, SIGMOD 2024). A stored vector o becomes
+/// r = P(o − c): its offset from the sample's centroid c, rotated by a random orthogonal P (<see cref="HadamardRotation"/>)
+/// into n ≥ d components. Each rotated component is quantized to one bit (its sign) or two (four even levels of
+/// r/‖r‖·√n), xᵢ in 0..2ᵇ − 1, so yᵢ = xᵢ − (2ᵇ − 1)/2 points roughly where r does. The estimator is
+/// r·q′ ≈ f·(y·q′) with f = ‖r‖² / (y·r): exact for q′ = r, and unbiased over the rotation. Each row keeps f beside
+/// its bits, which is what plain per-dimension thresholds lack: their rows all seem as long as the average.
 /// </summary>
 /// <remarks>
-/// A row is its planes (W = ⌈d/64⌉ words each), each plane's popcount (int32) and ‖x̂‖² (float32). A query row is a
-/// 32-byte header (k, planes, the multipliers and constants of <see cref="BinaryCodeDistance"/>) and its k planes.
-/// Centering on the mean matters for embeddings, whose dimensions rarely average zero.
+/// <para>For a query q, q′ = P(q − c), quantized to k bits (q′ᵢ ≈ α·uᵢ + β), so y·q′ is α·Σₚ Σⱼ 2ᵖ⁺ʲ·popcount(Xₚ ∧ Uⱼ)
+/// + β·Σxᵢ − (2ᵇ − 1)/2·Σq′ᵢ: popcounts only. Then o·q = c·q + (o − c)·c + r·q′ (dot, cosine) and
+/// ‖o − q‖² = ‖r‖² + ‖q′‖² − 2·r·q′ (Euclid): each row keeps (o − c)·c or ‖r‖² as its offset.</para>
+/// <para>A row is its bit planes (n/64 words each), then four float32s: f, the offset, Σxᵢ and the estimate's error
+/// scale ‖r‖·√(1/a² − 1)/√(n − 1), a = y·r/(‖y‖‖r‖), which times ‖q′‖ bounds the error of r·q′ with high
+/// probability. A query row is a 40-byte header (k, b, n/64, α, β, the constant, the output's multipliers and ‖q′‖) and its
+/// k planes.</para>
 /// </remarks>
 internal sealed class BinaryCodes : CodeBook
 {
-    private const int QueryHeaderBytes = 32;
-    private const float TwoBitScale = 1.224f; // σ multiples of the outer levels of the optimal three-level quantizer of N(0, 1)
+    private const int QueryHeaderBytes = 40;
+    private const int RowScalars = 4;
+    private const int RotationSeed = 0x5EED;
 
-    private readonly float[] _mean;
-    private readonly float[] _scale;
+    /// <summary>Error scales an estimate is trusted to: the ε₀ of RaBitQ, past which its estimates fall rarely.</summary>
+    public const float Confidence = 1.9f;
+
+    // The step of four even levels that quantize a standard normal variable with least squared error.
+    private const float TwoBitStep = 0.9957f;
+
+    private readonly float[] _centroid;
+    private readonly HadamardRotation _rotation;
     private readonly int _planes;
     private readonly int _queryBits;
     private readonly int _words;
 
-    public BinaryCodes(DistanceMetric metric, BinaryQuantizationOptions options, float[] mean, float[] scale)
-        : base(metric, mean.Length, options)
+    public BinaryCodes(DistanceMetric metric, BinaryQuantizationOptions options, float[] centroid, HadamardRotation rotation)
+        : base(metric, centroid.Length, options)
     {
         if (metric == DistanceMetric.Manhattan)
         {
             throw new InvalidRequestException("Binary quantization estimates dot products: use it with Cosine, Dot or Euclid, and scalar quantization with Manhattan.");
         }
 
-        if (mean.Length != scale.Length || mean.Length == 0 || mean.Any(m => !float.IsFinite(m)) || scale.Any(s => !(float.IsFinite(s) && s >= 0)))
+        if (centroid.Length == 0 || centroid.Any(m => !float.IsFinite(m)) || rotation.Dimensions != centroid.Length)
         {
             throw new InvalidDataException("Binary quantization parameters are invalid.");
         }
 
-        _mean = mean;
-        _scale = scale;
+        _centroid = centroid;
+        _rotation = rotation;
         _planes = options.Encoding == BinaryEncoding.TwoBits ? 2 : 1;
         _queryBits = options.QueryEncoding switch
         {
@@ -52,9 +63,8 @@ internal sealed class BinaryCodes : CodeBook
             BinaryQueryEncoding.Scalar8Bits => 8,
             _ => _planes,
         };
-        _words = (Dimensions + 63) / 64;
-        RowBytes = (_planes * ((_words * sizeof(ulong)) + sizeof(int))) + sizeof(float);
-        RowBytes = (RowBytes + 7) & ~7;
+        _words = rotation.PaddedDimensions / 64;
+        RowBytes = (_planes * _words * sizeof(ulong)) + (RowScalars * sizeof(float));
         QueryBytes = QueryHeaderBytes + (_queryBits * _words * sizeof(ulong));
     }
 
@@ -62,34 +72,58 @@ internal sealed class BinaryCodes : CodeBook
 
     public override int QueryBytes { get; }
 
-    /// <summary>Fits each dimension's mean and scale on sampled rows (row-major).</summary>
+    /// <summary>The centroid rows and queries are taken relative to.</summary>
+    internal ReadOnlySpan<float> Centroid => _centroid;
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> with the kernel for this book's row and query planes (each combination its own
+    /// compiled kernel, see <see cref="BitMath"/>).
+    /// </summary>
+    public TResult Run<TOperation, TResult>(TOperation operation)
+        where TOperation : IDistanceOperation<TResult>, allows ref struct =>
+        (_planes, _queryBits) switch
+        {
+            (1, 1) => operation.Run<BinaryCodeDistance<OnePlane, OnePlane>>(),
+            (1, 4) => operation.Run<BinaryCodeDistance<OnePlane, FourPlanes>>(),
+            (1, 8) => operation.Run<BinaryCodeDistance<OnePlane, EightPlanes>>(),
+            (2, 1) => operation.Run<BinaryCodeDistance<TwoPlanes, OnePlane>>(),
+            (2, 2) => operation.Run<BinaryCodeDistance<TwoPlanes, TwoPlanes>>(),
+            (2, 4) => operation.Run<BinaryCodeDistance<TwoPlanes, FourPlanes>>(),
+            _ => operation.Run<BinaryCodeDistance<TwoPlanes, EightPlanes>>(),
+        };
+
+    /// <summary>The distance a query row and a stored row estimate, through the kernel a walk runs: for tests and benchmarks.</summary>
+    internal unsafe float EstimateDistance(ReadOnlySpan<byte> query, ReadOnlySpan<byte> row)
+    {
+        fixed (byte* q = query, r = row)
+        {
+            return Run<EstimateOperation, float>(new EstimateOperation((float*)q, r, Dimensions));
+        }
+    }
+
+    private readonly unsafe struct EstimateOperation(float* query, byte* row, int dimensions) : IDistanceOperation<float>
+    {
+        public float Run<TDistance>()
+            where TDistance : struct, IDistanceFunction =>
+            TDistance.Compute(ref *query, ref *row, (nuint)dimensions);
+    }
+
+    /// <summary>Fits the centroid on sampled rows (row-major) and draws the rotation.</summary>
     public static BinaryCodes Fit(DistanceMetric metric, int dimensions, BinaryQuantizationOptions options, ReadOnlySpan<float> values)
     {
         int rows = values.Length / dimensions;
-        var mean = new float[dimensions];
-        var scale = new float[dimensions];
-        for (int i = 0; i < dimensions; i++)
+        var sum = new double[dimensions];
+        for (int r = 0; r < rows; r++)
         {
-            double sum = 0;
-            for (int r = 0; r < rows; r++)
+            var row = values.Slice(r * dimensions, dimensions);
+            for (int i = 0; i < dimensions; i++)
             {
-                sum += values[(r * dimensions) + i];
+                sum[i] += row[i];
             }
-
-            double mu = rows > 0 ? sum / rows : 0, spread = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                double deviation = values[(r * dimensions) + i] - mu;
-                spread += options.Encoding == BinaryEncoding.OneBit ? Math.Abs(deviation) : deviation * deviation;
-            }
-
-            mean[i] = (float)mu;
-            scale[i] = rows == 0 ? 0f
-                : options.Encoding == BinaryEncoding.OneBit ? (float)(spread / rows)
-                : TwoBitScale * (float)Math.Sqrt(spread / rows);
         }
 
-        return new BinaryCodes(metric, options, mean, scale);
+        var centroid = sum.Select(s => rows > 0 ? (float)(s / rows) : 0f).ToArray();
+        return new BinaryCodes(metric, options, centroid, HadamardRotation.Random(dimensions, RotationSeed));
     }
 
     /// <summary>Reads the parameters <see cref="WriteParameters"/> saved.</summary>
@@ -102,88 +136,129 @@ internal sealed class BinaryCodes : CodeBook
         }
 
         var options = new BinaryQuantizationOptions { Encoding = (BinaryEncoding)encoding, QueryEncoding = (BinaryQueryEncoding)query };
-        return new BinaryCodes(metric, options, ReadFloats(stream, dimensions), ReadFloats(stream, dimensions));
+        var centroid = ReadFloats(stream, dimensions);
+        return new BinaryCodes(metric, options, centroid, HadamardRotation.Read(stream, dimensions));
     }
 
-    /// <summary>The encodings (a byte each), then each dimension's mean and scale.</summary>
+    /// <summary>The encodings (a byte each), the centroid, then the rotation's signs.</summary>
     protected override void WriteParameters(Stream stream)
     {
         var options = (BinaryQuantizationOptions)Options;
         stream.WriteByte((byte)options.Encoding);
         stream.WriteByte((byte)options.QueryEncoding);
-        stream.Write(MemoryMarshal.AsBytes(_mean.AsSpan()));
-        stream.Write(MemoryMarshal.AsBytes(_scale.AsSpan()));
+        stream.Write(MemoryMarshal.AsBytes(_centroid.AsSpan()));
+        _rotation.Write(stream);
     }
 
     /// <inheritdoc />
     public override void EncodeRow(ReadOnlySpan<float> vector, Span<byte> row)
     {
-        row[..RowBytes].Clear();
-        var planes = MemoryMarshal.Cast<byte, ulong>(row[..(_planes * _words * sizeof(ulong))]);
-        double squaredNorm = 0;
-        for (int i = 0; i < Dimensions; i++)
-        {
-            float deviation = vector[i] - _mean[i];
-            int level;
-            if (_planes == 1)
-            {
-                level = deviation > 0 ? 1 : -1;
-                planes[i >> 6] |= deviation > 0 ? 1UL << (i & 63) : 0;
-            }
-            else
-            {
-                bool above = deviation > _scale[i] / 2, aroundOrAbove = deviation > -_scale[i] / 2;
-                level = (above ? 1 : 0) + (aroundOrAbove ? 1 : 0) - 1;
-                planes[i >> 6] |= aroundOrAbove ? 1UL << (i & 63) : 0;
-                planes[_words + (i >> 6)] |= above ? 1UL << (i & 63) : 0;
-            }
-
-            double value = _mean[i] + ((double)_scale[i] * level);
-            squaredNorm += value * value;
-        }
-
-        var counts = MemoryMarshal.Cast<byte, int>(row.Slice(_planes * _words * sizeof(ulong), _planes * sizeof(int)));
-        for (int p = 0; p < _planes; p++)
-        {
-            int ones = 0;
-            foreach (ulong word in planes.Slice(p * _words, _words))
-            {
-                ones += BitOperations.PopCount(word);
-            }
-
-            counts[p] = ones;
-        }
-
-        MemoryMarshal.Write(row[((_planes * _words * sizeof(ulong)) + (_planes * sizeof(int)))..], (float)squaredNorm);
+        WithRotated(vector, row, static (book, vector, rotated, row) => book.EncodeRow(vector, rotated, row));
     }
 
-    /// <summary>The row a code row stands for (μᵢ + sᵢ·vᵢ): what the estimates approximate, for tests.</summary>
-    internal float[] Decode(ReadOnlySpan<byte> row)
+    private void EncodeRow(ReadOnlySpan<float> vector, Span<float> rotated, Span<byte> row)
     {
+        row[..RowBytes].Clear();
+        int n = rotated.Length;
         var planes = MemoryMarshal.Cast<byte, ulong>(row[..(_planes * _words * sizeof(ulong))]);
-        var values = new float[Dimensions];
-        for (int i = 0; i < Dimensions; i++)
+        double squaredNorm = System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated);
+        float unit = squaredNorm > 0 ? (float)(Math.Sqrt(n / squaredNorm) / TwoBitStep) : 0f;
+        double alongRow = 0, squaredLevels = 0;
+        long levelSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int level = _planes == 1
+                ? (rotated[i] > 0 ? 1 : 0)
+                : Math.Clamp((int)MathF.Floor((rotated[i] * unit) + 2), 0, 3);
+            for (int p = 0; p < _planes; p++)
+            {
+                planes[(p * _words) + (i >> 6)] |= (ulong)((level >> p) & 1) << (i & 63);
+            }
+
+            double centred = level - (((1 << _planes) - 1) / 2.0);
+            alongRow += centred * rotated[i];
+            squaredLevels += centred * centred;
+            levelSum += level;
+        }
+
+        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planes * _words * sizeof(ulong), RowScalars * sizeof(float)));
+        scalars[0] = alongRow > 0 ? (float)(squaredNorm / alongRow) : 0f;
+        scalars[1] = Metric == DistanceMetric.Euclid ? (float)squaredNorm : OffsetAlongCentroid(vector);
+        scalars[2] = levelSum;
+        double cosine = alongRow > 0 ? alongRow / Math.Sqrt(squaredLevels * squaredNorm) : 1;
+        scalars[3] = (float)(Math.Sqrt(squaredNorm * Math.Max(0, (1 / (cosine * cosine)) - 1)) / Math.Sqrt(n - 1));
+    }
+
+    /// <summary>(o − c)·c: the part of o·q the rotated offset does not carry.</summary>
+    private float OffsetAlongCentroid(ReadOnlySpan<float> vector) =>
+        System.Numerics.Tensors.TensorPrimitives.Dot(vector[..Dimensions], _centroid) - System.Numerics.Tensors.TensorPrimitives.Dot(_centroid, _centroid);
+
+    /// <summary>
+    /// The distance the codes estimate for a stored row and a query, computed in floating point from the row's code
+    /// and the unquantized query: what the kernel approximates up to the query's rounding, for tests.
+    /// </summary>
+    internal float ReferenceEstimate(ReadOnlySpan<byte> row, ReadOnlySpan<float> query)
+    {
+        var rotated = new float[_rotation.PaddedDimensions];
+        var offset = new float[Dimensions];
+        System.Numerics.Tensors.TensorPrimitives.Subtract(query[..Dimensions], _centroid, offset);
+        _rotation.Rotate(offset, rotated);
+        var planes = MemoryMarshal.Cast<byte, ulong>(row[..(_planes * _words * sizeof(ulong))]);
+        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planes * _words * sizeof(ulong), RowScalars * sizeof(float)));
+        double along = 0;
+        for (int i = 0; i < rotated.Length; i++)
         {
             int level = 0;
             for (int p = 0; p < _planes; p++)
             {
-                level += (int)((planes[(p * _words) + (i >> 6)] >> (i & 63)) & 1);
+                level |= (int)((planes[(p * _words) + (i >> 6)] >> (i & 63)) & 1) << p;
             }
 
-            values[i] = _mean[i] + (_scale[i] * (_planes == 1 ? (2 * level) - 1 : level - 1));
+            along += (level - (((1 << _planes) - 1) / 2.0)) * rotated[i];
         }
 
-        return values;
+        double estimate = scalars[0] * along;
+        return Metric == DistanceMetric.Euclid
+            ? (float)(scalars[1] + System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated) - (2 * estimate))
+            : (float)-(System.Numerics.Tensors.TensorPrimitives.Dot(query[..Dimensions], _centroid) + scalars[1] + estimate);
+    }
+
+    /// <summary>The row's error scale: times ‖q′‖ and <see cref="Confidence"/>, it bounds the error of the estimated r·q′.</summary>
+    internal float ErrorScale(ReadOnlySpan<byte> row) =>
+        MemoryMarshal.Read<float>(row[((_planes * _words * sizeof(ulong)) + (3 * sizeof(float)))..]);
+
+    /// <summary>
+    /// How far the distance a query row and a stored row estimate may lie from the true one: beyond it with small
+    /// probability (<see cref="Confidence"/> error scales; the query's rounding is not counted).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float ErrorBound(ref byte query, ref byte row)
+    {
+        float errorScale = Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, (_planes * _words * sizeof(ulong)) + (3 * sizeof(float))));
+        ref float header = ref Unsafe.As<byte, float>(ref query);
+        return Confidence * MathF.Abs(Unsafe.Add(ref header, 6)) * Unsafe.Add(ref header, 9) * errorScale;
     }
 
     /// <inheritdoc />
     public override void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row)
     {
-        row[..QueryBytes].Clear();
-        float[]? rented = Dimensions > 2048 ? System.Buffers.ArrayPool<float>.Shared.Rent(Dimensions) : null;
+        WithRotated(query, row, static (book, query, rotated, row) => book.EncodeQuery(query, rotated, row));
+    }
+
+    private delegate void RotatedAction(BinaryCodes book, ReadOnlySpan<float> vector, Span<float> rotated, Span<byte> row);
+
+    /// <summary>Rotates vector − centroid into a scratch span (on the stack unless large) and hands it on.</summary>
+    private void WithRotated(ReadOnlySpan<float> vector, Span<byte> row, RotatedAction action)
+    {
+        int n = _rotation.PaddedDimensions;
+        float[]? rented = n + Dimensions > 4096 ? System.Buffers.ArrayPool<float>.Shared.Rent(n + Dimensions) : null;
         try
         {
-            EncodeQuery(query, row, rented is null ? stackalloc float[Dimensions] : rented.AsSpan(0, Dimensions));
+            var scratch = rented is null ? stackalloc float[n + Dimensions] : rented.AsSpan(0, n + Dimensions);
+            var offset = scratch[n..];
+            System.Numerics.Tensors.TensorPrimitives.Subtract(vector[..Dimensions], _centroid, offset);
+            _rotation.Rotate(offset, scratch[..n]);
+            action(this, vector, scratch[..n], row);
         }
         finally
         {
@@ -194,90 +269,98 @@ internal sealed class BinaryCodes : CodeBook
         }
     }
 
-    private void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row, Span<float> weights)
+    /// <summary>
+    /// Writes the query's levels uᵢ = round((q′ᵢ − β)/α) (k ≥ 2 bits) or [q′ᵢ &gt; 0] (one bit) as k bit planes, 64
+    /// components at a time (n is a multiple of 64), and returns Σuᵢ.
+    /// </summary>
+    private long WriteQueryPlanes(ReadOnlySpan<float> rotated, float alpha, float beta, Span<ulong> planes)
     {
-        double offset = 0, weightSum = 0, squaredNorm = 0, absolute = 0;
-        for (int i = 0; i < Dimensions; i++)
+        var inverse = Vector512.Create(1 / alpha);
+        var offset = Vector512.Create(beta);
+        var highest = Vector512.Create((float)((1 << _queryBits) - 1));
+        long sum = 0;
+        for (int block = 0; block < _words; block++)
         {
-            weights[i] = _scale[i] * query[i];
-            offset += (double)_mean[i] * query[i];
-            weightSum += weights[i];
-            squaredNorm += (double)query[i] * query[i];
-            absolute += Math.Abs(weights[i]);
+            var values = rotated.Slice(64 * block, 64);
+            bool oneBit = _queryBits == 1;
+            var first = QueryLevels(Vector512.Create(values[..16]), offset, inverse, highest, oneBit);
+            var second = QueryLevels(Vector512.Create(values[16..32]), offset, inverse, highest, oneBit);
+            var third = QueryLevels(Vector512.Create(values[32..48]), offset, inverse, highest, oneBit);
+            var fourth = QueryLevels(Vector512.Create(values[48..]), offset, inverse, highest, oneBit);
+            sum += Vector512.Sum(first + second + third + fourth);
+            var bytes = Vector512.Narrow(Vector512.Narrow(first, second), Vector512.Narrow(third, fourth)).AsByte();
+            for (int j = 0; j < _queryBits; j++)
+            {
+                planes[(j * _words) + block] = Vector512.ShiftLeft(bytes, 7 - j).ExtractMostSignificantBits();
+            }
         }
 
-        // wᵢ ≈ α·uᵢ + β, uᵢ in 0..2ᵏ − 1: one bit keeps the sign (±mean |w|), more bits span the weights' range.
+        return sum;
+    }
+
+    private static Vector512<int> QueryLevels(Vector512<float> value, Vector512<float> offset, Vector512<float> inverse, Vector512<float> highest, bool oneBit)
+    {
+        var level = oneBit
+            ? Vector512.ConditionalSelect(Vector512.GreaterThan(value, Vector512<float>.Zero), Vector512<float>.One, Vector512<float>.Zero)
+            : Vector512.Clamp(Vector512.Round((value - offset) * inverse), Vector512<float>.Zero, highest);
+        return Vector512.ConvertToInt32(level);
+    }
+
+    private void EncodeQuery(ReadOnlySpan<float> query, Span<float> rotated, Span<byte> row)
+    {
+        row[..QueryBytes].Clear();
+        int n = rotated.Length;
+
+        // q′ᵢ ≈ α·uᵢ + β, uᵢ in 0..2ᵏ − 1: one bit keeps the sign (±mean |q′|), more bits span q′'s range.
         float alpha, beta;
         if (_queryBits == 1)
         {
-            float typical = (float)(absolute / Dimensions);
+            float typical = System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(rotated) / n;
             (alpha, beta) = (2 * typical, -typical);
         }
         else
         {
-            float low = System.Numerics.Tensors.TensorPrimitives.Min(weights), high = System.Numerics.Tensors.TensorPrimitives.Max(weights);
+            float low = System.Numerics.Tensors.TensorPrimitives.Min(rotated), high = System.Numerics.Tensors.TensorPrimitives.Max(rotated);
             (alpha, beta) = (high > low ? (high - low) / ((1 << _queryBits) - 1) : 1f, low);
         }
 
-        var planes = MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]);
-        for (int i = 0; i < Dimensions; i++)
-        {
-            int level = _queryBits == 1 ? (weights[i] > 0 ? 1 : 0) : (int)Math.Clamp(MathF.Round((weights[i] - beta) / alpha), 0, (1 << _queryBits) - 1);
-            for (int j = 0; j < _queryBits; j++)
-            {
-                planes[(j * _words) + (i >> 6)] |= ((ulong)(level >> j) & 1) << (i & 63);
-            }
-        }
+        long levelSum = WriteQueryPlanes(rotated, alpha, beta, MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]));
 
-        // Σ wᵢvᵢ = c·Σ over row planes of Σ wᵢrᵢ − Σ wᵢ, c = 2 for one plane (v = 2r − 1), 1 for two (v = r₁ + r₂ − 1).
-        float c = _planes == 1 ? 2 : 1;
+        // y·q̃ = α·W + β·Σxᵢ − m·(α·Σuᵢ + n·β), m = (2ᵇ − 1)/2; then distance = A·f·(y·q̃) + B·offset + C.
         bool euclid = Metric == DistanceMetric.Euclid;
+        var ints = MemoryMarshal.Cast<byte, int>(row[..QueryHeaderBytes]);
         var header = MemoryMarshal.Cast<byte, float>(row[..QueryHeaderBytes]);
-        MemoryMarshal.Cast<byte, int>(row)[0] = _queryBits;
-        MemoryMarshal.Cast<byte, int>(row)[1] = _planes;
-        header[2] = c * alpha;
-        header[3] = c * beta;
-        header[4] = (float)(offset - weightSum); // x̂·q = header[4] + header[2]·Σ 2ʲ popcounts + header[3]·Σ row popcounts
-        header[5] = euclid ? -2 : -1; // distance = header[5]·x̂·q + header[6]·‖x̂‖² + header[7]
-        header[6] = euclid ? 1 : 0;
-        header[7] = euclid ? (float)squaredNorm : 0;
+        ints[0] = _queryBits;
+        ints[1] = _planes;
+        ints[2] = _words;
+        header[3] = alpha;
+        header[4] = beta;
+        header[5] = (float)(((1 << _planes) - 1) / 2.0 * ((alpha * (double)levelSum) + (n * (double)beta)));
+        header[6] = euclid ? -2 : -1;
+        header[7] = euclid ? 1 : -1;
+        float squaredLength = System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated);
+        header[8] = euclid ? squaredLength : -System.Numerics.Tensors.TensorPrimitives.Dot(query[..Dimensions], _centroid);
+        header[9] = MathF.Sqrt(squaredLength); // ‖q′‖, for ErrorBound
     }
 }
 
-/// <summary>The distance a binary query row and a stored binary row estimate (see <see cref="BinaryCodes"/>).</summary>
-internal readonly struct BinaryCodeDistance : IDistanceFunction
+/// <summary>
+/// The distance a binary query row and a stored binary row estimate (see <see cref="BinaryCodes"/>), for rows of
+/// <typeparamref name="TRow"/> bit planes and queries of <typeparamref name="TQuery"/>.
+/// </summary>
+internal readonly struct BinaryCodeDistance<TRow, TQuery> : IDistanceFunction
+    where TRow : struct, IPlaneCount
+    where TQuery : struct, IPlaneCount
 {
     public static int ElementBytes => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Compute(ref float query, ref byte row, nuint length)
     {
-        nuint words = (length + 63) >> 6;
-        int bits = Unsafe.As<float, int>(ref query);
-        int planes = Unsafe.As<float, int>(ref Unsafe.Add(ref query, 1));
-        ref ulong queryPlanes = ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 8));
-        ref ulong rowPlanes = ref Unsafe.As<byte, ulong>(ref row);
-        long weighted = 0, ones = 0;
-        for (int p = 0; p < planes; p++)
-        {
-            ref ulong plane = ref Unsafe.Add(ref rowPlanes, (nuint)p * words);
-            for (int j = 0; j < bits; j++)
-            {
-                ref ulong queryPlane = ref Unsafe.Add(ref queryPlanes, (nuint)j * words);
-                long count = 0;
-                for (nuint w = 0; w < words; w++)
-                {
-                    count += BitOperations.PopCount(Unsafe.Add(ref queryPlane, w) & Unsafe.Add(ref plane, w));
-                }
-
-                weighted += count << j;
-            }
-
-            ones += Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref row, ((nuint)planes * words * sizeof(ulong)) + ((nuint)p * sizeof(int))));
-        }
-
-        float squaredNorm = Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, ((nuint)planes * words * sizeof(ulong)) + ((nuint)planes * sizeof(int))));
-        float dot = Unsafe.Add(ref query, 4) + (Unsafe.Add(ref query, 2) * weighted) + (Unsafe.Add(ref query, 3) * ones);
-        return (Unsafe.Add(ref query, 5) * dot) + (Unsafe.Add(ref query, 6) * squaredNorm) + Unsafe.Add(ref query, 7);
+        nuint words = (nuint)Unsafe.As<float, int>(ref Unsafe.Add(ref query, 2));
+        long weighted = BitMath.WeightedPopCount<TRow, TQuery>(ref Unsafe.As<byte, ulong>(ref row), ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 10)), words);
+        ref float scalars = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, (nuint)TRow.Count * words * sizeof(ulong)));
+        float along = (Unsafe.Add(ref query, 3) * weighted) + (Unsafe.Add(ref query, 4) * Unsafe.Add(ref scalars, 2)) - Unsafe.Add(ref query, 5);
+        return (Unsafe.Add(ref query, 6) * scalars * along) + (Unsafe.Add(ref query, 7) * Unsafe.Add(ref scalars, 1)) + Unsafe.Add(ref query, 8);
     }
 }

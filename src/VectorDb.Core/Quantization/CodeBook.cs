@@ -10,7 +10,8 @@ namespace VectorDb.Quantization;
 internal abstract class CodeBook
 {
     private const byte ScalarKind = 1;
-    private const byte BinaryKind = 2;
+    private const byte RetiredBinaryKind = 2; // per-dimension thresholds without a rotation or a per-row scale
+    private const byte BinaryKind = 3;
 
     protected CodeBook(DistanceMetric metric, int dimensions, QuantizationOptions options)
     {
@@ -68,10 +69,19 @@ internal abstract class CodeBook
         WriteParameters(stream);
     }
 
-    /// <summary>Reads what <see cref="Write"/> saved, after its kind byte.</summary>
+    /// <summary>
+    /// Reads what <see cref="Write"/> saved, after its kind byte, and the <paramref name="count"/> code rows that follow
+    /// when they are of a kind no longer built: then null, and the graph fits its codes again from the rows.
+    /// </summary>
     /// <exception cref="InvalidDataException">An unknown kind, or parameters out of range.</exception>
-    public static CodeBook Read(Stream stream, int kind, DistanceMetric metric, int dimensions)
+    public static CodeBook? Read(Stream stream, int kind, DistanceMetric metric, int dimensions, int count)
     {
+        if (kind == RetiredBinaryKind)
+        {
+            SkipRetiredBinary(stream, dimensions, count);
+            return null;
+        }
+
         if (kind is not (ScalarKind or BinaryKind))
         {
             throw new InvalidDataException($"HNSW snapshot has codes of unknown kind {kind}.");
@@ -85,6 +95,24 @@ internal abstract class CodeBook
     }
 
     protected abstract void WriteParameters(Stream stream);
+
+    /// <summary>Reads past retired binary codes: rows fitted on (i32), two encoding bytes, two floats a dimension, then the rows.</summary>
+    private static void SkipRetiredBinary(Stream stream, int dimensions, int count)
+    {
+        Span<byte> header = stackalloc byte[sizeof(int) + 2];
+        stream.ReadExactly(header);
+        int planes = header[sizeof(int)] == (byte)BinaryEncoding.TwoBits ? 2 : 1;
+        int words = (dimensions + 63) / 64;
+        long rowBytes = ((planes * ((words * sizeof(ulong)) + sizeof(int))) + sizeof(float) + 7) & ~7;
+        long remaining = (2L * dimensions * sizeof(float)) + (count * rowBytes);
+        var buffer = new byte[(int)Math.Min(remaining, 1 << 16)];
+        while (remaining > 0)
+        {
+            int chunk = (int)Math.Min(remaining, buffer.Length);
+            stream.ReadExactly(buffer, 0, chunk);
+            remaining -= chunk;
+        }
+    }
 
     protected static void WriteFloat(Stream stream, float value)
     {
