@@ -17,7 +17,8 @@
 # --quantization Q: ours also fits codes after its float runs and sweeps ef on them for each oversampling (k × O
 # candidates rescored with the stored rows); results go to bench/results/<dataset>-<Q>[-q<encoding>][-on-disk]/, and
 # "ours" in the table is the first oversampling's series ("vectordb int8 x1"), the others and our float32 run beside
-# it. --on-disk true moves the rows into a memory-mapped file first: bytes/point then counts RAM only (links, codes).
+# it. Oversampling 0 asks for none: binary codes then rescore the beam only while their error bounds leave a
+# candidate a chance (series "bounded"). --on-disk true moves the rows into a memory-mapped file first: bytes/point then counts RAM only (links, codes).
 #
 # Needs: dotnet, g++, and the Debian packages libhnswlib-dev python3-faiss libopenblas0-pthread python3-numpy
 # (installed here when missing and running as root). Results: bench/results/<dataset>/ (JSON, table.md, PNG/SVG).
@@ -68,7 +69,8 @@ out=bench/results/$dataset; ours_name=vectordb; ours_options=()
 if [ "$datatype" != float32 ]; then out=$out-$datatype; ours_name="vectordb $datatype"; ours_options=(--datatype "$datatype"); fi
 if [ "$quantization" != none ]; then
   name=$quantization; [ "$query_encoding" = default ] || name=$name-q$query_encoding
-  out=$out-$name; ours_name="$ours_name $name x${oversampling%%,*}"
+  first=${oversampling%%,*}; if [ "$first" = 0 ]; then series=bounded; else series=x$first; fi
+  out=$out-$name; ours_name="$ours_name $name $series"
   ours_options+=(--quantization "$quantization" --query-encoding "$query_encoding" --oversampling "$oversampling" --on-disk "$on_disk")
   if [ "$on_disk" = true ]; then out=$out-on-disk; fi
 fi

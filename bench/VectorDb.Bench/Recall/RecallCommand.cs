@@ -47,7 +47,7 @@ public static class RecallCommand
             var (dims, oversampling, buildDims, quantization) = group.Key;
             var part = result with
             {
-                Engine = quantization is not null ? $"{result.Engine} {quantization} x{oversampling}"
+                Engine = quantization is not null ? $"{result.Engine} {quantization} {QuantizedSeries(oversampling)}"
                     : dims is null ? result.Engine : $"{result.Engine} {(buildDims is null ? "d" : "graph on d")}={dims} x{oversampling}",
                 Runs = [.. group],
                 IndexBytes = quantization is not null ? result.QuantizedIndexBytes ?? result.IndexBytes : result.IndexBytes,
@@ -55,7 +55,7 @@ public static class RecallCommand
             string json = JsonSerializer.Serialize(part, JsonOptions);
             if (options.OutPath is { } outPath)
             {
-                string path = quantization is not null ? Path.ChangeExtension(outPath, $".{quantization}x{oversampling}.json")
+                string path = quantization is not null ? Path.ChangeExtension(outPath, $".{quantization}{(oversampling == 0 ? "-" : "")}{QuantizedSeries(oversampling)}.json")
                     : dims is null ? outPath : Path.ChangeExtension(outPath, $".{(buildDims is null ? "d" : "b")}{dims}x{oversampling}.json");
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 File.WriteAllText(path, json);
@@ -145,13 +145,13 @@ public static class RecallCommand
             log.WriteLine($"codes fitted and encoded in {clock.Elapsed.TotalSeconds:F2} s, {index.CodeMemoryBytes / (double)data.Count:F0} bytes/point");
             foreach (int oversampling in options.Oversampling)
             {
-                var search = new QuantizationSearch { Oversampling = oversampling };
+                var search = oversampling == 0 ? new QuantizationSearch() : new QuantizationSearch { Oversampling = oversampling };
                 foreach (int ef in options.Ef)
                 {
                     var run = Measure(queries, truth, options.K, ef, options.Repeats, (q, found) => index.Search(queries[q], options.K, ef, found, search))
                         with { Oversampling = oversampling, Quantization = options.QuantizationName };
                     runs.Add(run);
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{options.QuantizationName} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{options.QuantizationName} {QuantizedSeries(oversampling)} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms"));
                 }
             }
         }
@@ -369,6 +369,9 @@ public static class RecallCommand
         Parallel.For(0, set.Count, row => rotation.Rotate(set[row], rotated.AsSpan(row * set.Dimensions, set.Dimensions)));
         return new VectorSet(rotated, set.Dimensions);
     }
+
+    /// <summary>A quantized series' name: x2 for oversampling 2; "bounded" for 0, none asked (binary codes rescore within their error bounds).</summary>
+    private static string QuantizedSeries(int? oversampling) => oversampling == 0 ? "bounded" : $"x{oversampling}";
 
     /// <summary>One ef's pass over the queries; ef = 0 means an exact scan; <paramref name="adaptive"/> walks on a prefix.</summary>
     private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Oversampling)? adaptive = null) =>

@@ -64,7 +64,8 @@ public sealed record RecallOptions
     /// <summary>
     /// <c>--quantization int8|binary|binary2</c> (<c>--query-encoding</c> for binary): after the plain runs, fit codes and
     /// sweep ef for each oversampling, the walk on codes rescoring k × oversampling candidates with the stored rows (a
-    /// series of its own per oversampling).
+    /// series of its own per oversampling). Oversampling 0 asks for none: binary codes then rescore the beam's
+    /// candidates only while their error bounds leave them a chance (the series "bounded").
     /// </summary>
     public QuantizationOptions? Quantization { get; init; }
 
@@ -113,6 +114,11 @@ public sealed record RecallOptions
         int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         IReadOnlyList<int> Ints(string name, IReadOnlyList<int> fallback) =>
             values.TryGetValue(name, out var v) ? [.. v.Split(',').Select(e => int.Parse(e, CultureInfo.InvariantCulture))] : fallback;
+
+        if (values.ContainsKey("search-dims") && Ints("oversampling", [4]).Contains(0))
+        {
+            throw new ArgumentException("--oversampling 0 (none asked) is for --quantization; adaptive search needs a shortlist of k × oversampling.");
+        }
 
         string metric = values.GetValueOrDefault("metric", "l2");
         var known = new HashSet<string> { "base", "query", "truth", "metric", "m", "ef-construction", "threads", "k", "ef", "max-base", "max-queries", "repeats", "rounds", "out", "exact", "pca", "search-dims", "oversampling", "target-recall", "calibrate-on", "build-dims", "graph", "datatype", "quantization", "quantile", "query-encoding", "on-disk" };
