@@ -2,7 +2,7 @@ namespace VectorDb;
 
 /// <summary>
 /// How a dense vector's graph keeps compressed codes of its rows beside them: searches walk the graph on the codes
-/// (a quarter of float32's bytes for scalar codes, a thirty-second for one-bit codes) and rescore the best candidates
+/// (a quarter of float32's bytes for scalar codes, about a twentieth for one-bit codes of 384 dimensions) and rescore the best candidates
 /// with the stored rows. Qdrant's <c>quantization_config</c>.
 /// </summary>
 public abstract record QuantizationOptions

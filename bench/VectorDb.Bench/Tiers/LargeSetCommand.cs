@@ -13,7 +13,7 @@ namespace VectorDb.Bench.Tiers;
 /// large make  --base base.fvecs --copies 40 --out big.fvecs [--seed 1] [--bases N]   noisy copies of a base set (of its first N), renormalised
 /// large truth --base big.fvecs --query query.fvecs --out big.gt.ivecs [--k 10] exact top-k by dot product (all cores)
 /// large load  --base big.fvecs (--url U | --dir D) [--collection C] [--batch 1000] [--max N] [--quantization int8|binary2] [--memory cached|cold|pinned]
-/// large query --url U --query query.fvecs --truth big.gt.ivecs [--collection C] [--ef 64] [--oversampling 2] [--passes 2]   (medians of the passes after the first)
+/// large query --url U --query query.fvecs --truth big.gt.ivecs [--collection C] [--ef 64] [--oversampling 2, 0: none] [--passes 2]   (medians of the passes after the first)
 /// </code>
 /// Copies: each base vector plus a noise vector in a uniformly random direction whose length is a quarter of the median
 /// distance from a base vector to its nearest base neighbour (over a sample), renormalised.
@@ -215,7 +215,10 @@ public static class LargeSetCommand
             var clock = Stopwatch.StartNew();
             for (int q = 0; q < queries.Count; q++)
             {
-                string body = JsonSerializer.Serialize(new { query = queries[q].ToArray(), limit = 10, @params = new { hnsw_ef = ef, quantization = new { oversampling } } });
+                // Oversampling 0 asks for none: binary codes then rescore within their error bounds.
+                string body = oversampling == 0
+                    ? JsonSerializer.Serialize(new { query = queries[q].ToArray(), limit = 10, @params = new { hnsw_ef = ef } })
+                    : JsonSerializer.Serialize(new { query = queries[q].ToArray(), limit = 10, @params = new { hnsw_ef = ef, quantization = new { oversampling } } });
                 long start = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsync(new Uri($"/collections/{collection}/points/query", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
                 string text = await response.Content.ReadAsStringAsync();

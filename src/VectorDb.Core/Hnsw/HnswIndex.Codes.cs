@@ -385,13 +385,20 @@ public sealed unsafe partial class HnswIndex
         }
 
         candidates.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
-        PrefetchRows(candidates); // from disk, all at once, when rows are in a file
+
+        // Rows on disk are asked for a window of k ahead, not all at once: most searches stop well before the beam's end.
         int written = 0, rescored = 0, k = results.Length;
+        PrefetchRows(candidates[..Math.Min(candidates.Length, 2 * k)]);
         for (int i = 0; i < candidates.Length; i++)
         {
             if (written == k && candidates[i].Distance >= results[k - 1].Distance)
             {
                 break;
+            }
+
+            if (i > 0 && i % k == 0 && i + k < candidates.Length)
+            {
+                PrefetchRows(candidates.Slice(i + k, Math.Min(k, candidates.Length - i - k)));
             }
 
             if (i + 1 < candidates.Length)

@@ -351,9 +351,11 @@ public sealed unsafe partial class HnswIndex
             return;
         }
 
-        if (CodeBook.Read(stream, kind, Metric, _dimensions, count) is not { } book)
+        if (CodeBook.Read(stream, kind, Metric, _dimensions, count, out var retired) is not { } book)
         {
-            return; // codes of a retired kind: fitted again when the space sets its quantization
+            // Codes of a retired kind: fitted again by Quantize (a collection calls it as it opens) or the next insert.
+            _quantization = retired;
+            return;
         }
 
         int stride = CodeStride(book, rowsBoundForFile);

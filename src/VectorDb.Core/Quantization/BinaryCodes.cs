@@ -17,14 +17,15 @@ namespace VectorDb.Quantization;
 /// <para>For a query q, q′ = P(q − c), quantized to k bits (q′ᵢ ≈ α·uᵢ + β), so y·q′ is α·Σₚ Σⱼ 2ᵖ⁺ʲ·popcount(Xₚ ∧ Uⱼ)
 /// + β·Σxᵢ − (2ᵇ − 1)/2·Σq′ᵢ: popcounts only. Then o·q = c·q + (o − c)·c + r·q′ (dot, cosine) and
 /// ‖o − q‖² = ‖r‖² + ‖q′‖² − 2·r·q′ (Euclid): each row keeps (o − c)·c or ‖r‖² as its offset.</para>
-/// <para>A row is its bit planes (n/64 words each), then four float32s: f, the offset, Σxᵢ and the estimate's error
-/// scale ‖r‖·√(1/a² − 1)/√(n − 1), a = y·r/(‖y‖‖r‖), which times ‖q′‖ bounds the error of r·q′ with high
-/// probability. A query row is a 40-byte header (k, b, n/64, α, β, the constant, the output's multipliers and ‖q′‖) and its
-/// k planes.</para>
+/// <para>A row is its bit planes (n/64 words each), then f, the offset and Σxᵢ (float32) and two error scales
+/// (float16): the code's, ‖r‖·√(1/a² − 1)/√(n − 1) with a = y·r/(‖y‖‖r‖), which times ‖q′‖ is the standard error of
+/// r·q′ over the rotation, and the query rounding's, f·‖y‖/√(n − 1), which times ‖q̃ − q′‖ is that of f·y·(q̃ − q′).
+/// A query row is a 48-byte header (k, b, n/64, α, β, the constant, the output's two multipliers and addend, ‖q′‖ and
+/// ‖q̃ − q′‖) and its k planes.</para>
 /// </remarks>
 internal sealed class BinaryCodes : CodeBook
 {
-    private const int QueryHeaderBytes = 40;
+    private const int QueryHeaderBytes = 48;
     private const int RowScalars = 4;
     private const int RotationSeed = 0x5EED;
 
@@ -140,7 +141,7 @@ internal sealed class BinaryCodes : CodeBook
         return new BinaryCodes(metric, options, centroid, HadamardRotation.Read(stream, dimensions));
     }
 
-    /// <summary>The encodings (a byte each), the centroid, then the rotation's signs.</summary>
+    /// <summary>The encodings (a byte each), the centroid, then the rotation (its rounds and signs).</summary>
     protected override void WriteParameters(Stream stream)
     {
         var options = (BinaryQuantizationOptions)Options;
@@ -186,7 +187,9 @@ internal sealed class BinaryCodes : CodeBook
         scalars[1] = Metric == DistanceMetric.Euclid ? (float)squaredNorm : OffsetAlongCentroid(vector);
         scalars[2] = levelSum;
         double cosine = alongRow > 0 ? alongRow / Math.Sqrt(squaredLevels * squaredNorm) : 1;
-        scalars[3] = (float)(Math.Sqrt(squaredNorm * Math.Max(0, (1 / (cosine * cosine)) - 1)) / Math.Sqrt(n - 1));
+        var scales = MemoryMarshal.Cast<float, Half>(scalars[3..]);
+        scales[0] = (Half)(Math.Sqrt(squaredNorm * Math.Max(0, (1 / (cosine * cosine)) - 1)) / Math.Sqrt(n - 1));
+        scales[1] = (Half)(scalars[0] * Math.Sqrt(squaredLevels / (n - 1)));
     }
 
     /// <summary>(o − c)·c: the part of o·q the rotated offset does not carry.</summary>
@@ -223,21 +226,22 @@ internal sealed class BinaryCodes : CodeBook
             : (float)-(System.Numerics.Tensors.TensorPrimitives.Dot(query[..Dimensions], _centroid) + scalars[1] + estimate);
     }
 
-    /// <summary>The row's error scale: times ‖q′‖ and <see cref="Confidence"/>, it bounds the error of the estimated r·q′.</summary>
-    internal float ErrorScale(ReadOnlySpan<byte> row) =>
-        MemoryMarshal.Read<float>(row[((_planes * _words * sizeof(ulong)) + (3 * sizeof(float)))..]);
-
     /// <summary>
-    /// How far the distance a query row and a stored row estimate may lie from the true one: beyond it with small
-    /// probability (<see cref="Confidence"/> error scales; the query's rounding is not counted).
+    /// One standard error of a distance the codes estimate for a query row and a stored row: the code's own
+    /// (‖r‖·√(1/a² − 1)/√(n − 1) times ‖q′‖) and the query's rounding (f·‖y‖/√(n − 1) times ‖q̃ − q′‖), as independent.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float ErrorBound(ref byte query, ref byte row)
+    public float StandardError(ref byte query, ref byte row)
     {
-        float errorScale = Unsafe.ReadUnaligned<float>(ref Unsafe.Add(ref row, (_planes * _words * sizeof(ulong)) + (3 * sizeof(float))));
-        ref float header = ref Unsafe.As<byte, float>(ref query);
-        return Confidence * MathF.Abs(Unsafe.Add(ref header, 6)) * Unsafe.Add(ref header, 9) * errorScale;
+        ref Half scales = ref Unsafe.As<byte, Half>(ref Unsafe.Add(ref row, (_planes * _words * sizeof(ulong)) + (3 * sizeof(float))));
+        float code = (float)scales * Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 9);
+        float rounding = (float)Unsafe.Add(ref scales, 1) * Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 10);
+        return MathF.Abs(Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 6)) * MathF.Sqrt((code * code) + (rounding * rounding));
     }
+
+    /// <summary>How far an estimated distance may lie from the true one: beyond it with small probability (<see cref="Confidence"/> standard errors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float ErrorBound(ref byte query, ref byte row) => Confidence * StandardError(ref query, ref row);
 
     /// <inheritdoc />
     public override void EncodeQuery(ReadOnlySpan<float> query, Span<byte> row)
@@ -271,14 +275,15 @@ internal sealed class BinaryCodes : CodeBook
 
     /// <summary>
     /// Writes the query's levels uᵢ = round((q′ᵢ − β)/α) (k ≥ 2 bits) or [q′ᵢ &gt; 0] (one bit) as k bit planes, 64
-    /// components at a time (n is a multiple of 64), and returns Σuᵢ.
+    /// components at a time (n is a multiple of 64); returns Σuᵢ and ‖q̃ − q′‖² (q̃ᵢ = α·uᵢ + β, the query the kernel sees).
     /// </summary>
-    private long WriteQueryPlanes(ReadOnlySpan<float> rotated, float alpha, float beta, Span<ulong> planes)
+    private (long LevelSum, double SquaredRounding) WriteQueryPlanes(ReadOnlySpan<float> rotated, float alpha, float beta, Span<ulong> planes)
     {
         var inverse = Vector512.Create(1 / alpha);
         var offset = Vector512.Create(beta);
         var highest = Vector512.Create((float)((1 << _queryBits) - 1));
         long sum = 0;
+        double squaredRounding = 0;
         for (int block = 0; block < _words; block++)
         {
             var values = rotated.Slice(64 * block, 64);
@@ -288,6 +293,7 @@ internal sealed class BinaryCodes : CodeBook
             var third = QueryLevels(Vector512.Create(values[32..48]), offset, inverse, highest, oneBit);
             var fourth = QueryLevels(Vector512.Create(values[48..]), offset, inverse, highest, oneBit);
             sum += Vector512.Sum(first + second + third + fourth);
+            squaredRounding += Rounding(first, values[..16]) + Rounding(second, values[16..32]) + Rounding(third, values[32..48]) + Rounding(fourth, values[48..]);
             var bytes = Vector512.Narrow(Vector512.Narrow(first, second), Vector512.Narrow(third, fourth)).AsByte();
             for (int j = 0; j < _queryBits; j++)
             {
@@ -295,7 +301,13 @@ internal sealed class BinaryCodes : CodeBook
             }
         }
 
-        return sum;
+        return (sum, squaredRounding);
+
+        float Rounding(Vector512<int> levels, ReadOnlySpan<float> values)
+        {
+            var error = (Vector512.ConvertToSingle(levels) * alpha) + Vector512.Create(beta) - Vector512.Create(values);
+            return Vector512.Sum(error * error);
+        }
     }
 
     private static Vector512<int> QueryLevels(Vector512<float> value, Vector512<float> offset, Vector512<float> inverse, Vector512<float> highest, bool oneBit)
@@ -324,7 +336,7 @@ internal sealed class BinaryCodes : CodeBook
             (alpha, beta) = (high > low ? (high - low) / ((1 << _queryBits) - 1) : 1f, low);
         }
 
-        long levelSum = WriteQueryPlanes(rotated, alpha, beta, MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]));
+        var (levelSum, squaredRounding) = WriteQueryPlanes(rotated, alpha, beta, MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]));
 
         // y·q̃ = α·W + β·Σxᵢ − m·(α·Σuᵢ + n·β), m = (2ᵇ − 1)/2; then distance = A·f·(y·q̃) + B·offset + C.
         bool euclid = Metric == DistanceMetric.Euclid;
@@ -340,7 +352,8 @@ internal sealed class BinaryCodes : CodeBook
         header[7] = euclid ? 1 : -1;
         float squaredLength = System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated);
         header[8] = euclid ? squaredLength : -System.Numerics.Tensors.TensorPrimitives.Dot(query[..Dimensions], _centroid);
-        header[9] = MathF.Sqrt(squaredLength); // ‖q′‖, for ErrorBound
+        header[9] = MathF.Sqrt(squaredLength); // ‖q′‖ and ‖q̃ − q′‖, for StandardError
+        header[10] = (float)Math.Sqrt(squaredRounding);
     }
 }
 
@@ -358,7 +371,7 @@ internal readonly struct BinaryCodeDistance<TRow, TQuery> : IDistanceFunction
     public static float Compute(ref float query, ref byte row, nuint length)
     {
         nuint words = (nuint)Unsafe.As<float, int>(ref Unsafe.Add(ref query, 2));
-        long weighted = BitMath.WeightedPopCount<TRow, TQuery>(ref Unsafe.As<byte, ulong>(ref row), ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 10)), words);
+        long weighted = BitMath.WeightedPopCount<TRow, TQuery>(ref Unsafe.As<byte, ulong>(ref row), ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 12)), words);
         ref float scalars = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, (nuint)TRow.Count * words * sizeof(ulong)));
         float along = (Unsafe.Add(ref query, 3) * weighted) + (Unsafe.Add(ref query, 4) * Unsafe.Add(ref scalars, 2)) - Unsafe.Add(ref query, 5);
         return (Unsafe.Add(ref query, 6) * scalars * along) + (Unsafe.Add(ref query, 7) * Unsafe.Add(ref scalars, 1)) + Unsafe.Add(ref query, 8);

@@ -70,15 +70,17 @@ internal abstract class CodeBook
     }
 
     /// <summary>
-    /// Reads what <see cref="Write"/> saved, after its kind byte, and the <paramref name="count"/> code rows that follow
-    /// when they are of a kind no longer built: then null, and the graph fits its codes again from the rows.
+    /// Reads what <see cref="Write"/> saved, after its kind byte. Codes of a kind no longer built are read past with the
+    /// <paramref name="count"/> code rows that follow: then null, with the settings they were fitted for in
+    /// <paramref name="retired"/>, so that the graph fits them again from the rows.
     /// </summary>
     /// <exception cref="InvalidDataException">An unknown kind, or parameters out of range.</exception>
-    public static CodeBook? Read(Stream stream, int kind, DistanceMetric metric, int dimensions, int count)
+    public static CodeBook? Read(Stream stream, int kind, DistanceMetric metric, int dimensions, int count, out QuantizationOptions? retired)
     {
+        retired = null;
         if (kind == RetiredBinaryKind)
         {
-            SkipRetiredBinary(stream, dimensions, count);
+            retired = SkipRetiredBinary(stream, dimensions, count);
             return null;
         }
 
@@ -97,11 +99,17 @@ internal abstract class CodeBook
     protected abstract void WriteParameters(Stream stream);
 
     /// <summary>Reads past retired binary codes: rows fitted on (i32), two encoding bytes, two floats a dimension, then the rows.</summary>
-    private static void SkipRetiredBinary(Stream stream, int dimensions, int count)
+    private static BinaryQuantizationOptions SkipRetiredBinary(Stream stream, int dimensions, int count)
     {
         Span<byte> header = stackalloc byte[sizeof(int) + 2];
         stream.ReadExactly(header);
-        int planes = header[sizeof(int)] == (byte)BinaryEncoding.TwoBits ? 2 : 1;
+        var options = new BinaryQuantizationOptions { Encoding = (BinaryEncoding)header[sizeof(int)], QueryEncoding = (BinaryQueryEncoding)header[sizeof(int) + 1] };
+        if (!Enum.IsDefined(options.Encoding) || !Enum.IsDefined(options.QueryEncoding))
+        {
+            throw new InvalidDataException($"Binary codes of unknown encoding {header[sizeof(int)]}/{header[sizeof(int) + 1]}.");
+        }
+
+        int planes = options.Encoding == BinaryEncoding.TwoBits ? 2 : 1;
         int words = (dimensions + 63) / 64;
         long rowBytes = ((planes * ((words * sizeof(ulong)) + sizeof(int))) + sizeof(float) + 7) & ~7;
         long remaining = (2L * dimensions * sizeof(float)) + (count * rowBytes);
@@ -112,6 +120,8 @@ internal abstract class CodeBook
             stream.ReadExactly(buffer, 0, chunk);
             remaining -= chunk;
         }
+
+        return options;
     }
 
     protected static void WriteFloat(Stream stream, float value)

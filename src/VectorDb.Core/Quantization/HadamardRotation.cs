@@ -13,24 +13,30 @@ namespace VectorDb.Quantization;
 /// </summary>
 internal sealed class HadamardRotation
 {
-    /// <summary>Rounds of sign flips and transform: two mix as well as three on text embeddings (recall of the codes equal within 0.002).</summary>
-    public const int Rounds = 2;
+    /// <summary>Rounds of sign flips and transform new rotations get: two mix as well as three on text embeddings (recall of the codes equal within 0.002).</summary>
+    public const int DefaultRounds = 2;
+
+    private const int MaxRounds = 8;
 
     private readonly float[] _signs; // Rounds × PaddedDimensions, each ±1
     private readonly float _scale; // (1/√n)^Rounds, applied once at the end
 
-    private HadamardRotation(int dimensions, float[] signs)
+    private HadamardRotation(int dimensions, int rounds, float[] signs)
     {
         Dimensions = dimensions;
         PaddedDimensions = PaddedSize(dimensions);
-        if (signs.Length != Rounds * PaddedDimensions || signs.Any(s => s is not (1f or -1f)))
+        Rounds = rounds;
+        if (rounds is < 1 or > MaxRounds || signs.Length != rounds * PaddedDimensions || signs.Any(s => s is not (1f or -1f)))
         {
             throw new InvalidDataException("Binary quantization rotation is invalid.");
         }
 
         _signs = signs;
-        _scale = MathF.Pow(PaddedDimensions, -Rounds / 2f);
+        _scale = MathF.Pow(PaddedDimensions, -rounds / 2f);
     }
+
+    /// <summary>Rounds of sign flips and transform.</summary>
+    public int Rounds { get; }
 
     public int Dimensions { get; }
 
@@ -39,22 +45,23 @@ internal sealed class HadamardRotation
 
     public static int PaddedSize(int dimensions) => (int)Math.Max(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)dimensions));
 
-    /// <summary>A rotation with signs drawn from <paramref name="seed"/>.</summary>
+    /// <summary>A rotation of <see cref="DefaultRounds"/> with signs drawn from <paramref name="seed"/>.</summary>
     public static HadamardRotation Random(int dimensions, int seed)
     {
         var random = new Random(seed);
-        var signs = new float[Rounds * PaddedSize(dimensions)];
+        var signs = new float[DefaultRounds * PaddedSize(dimensions)];
         for (int i = 0; i < signs.Length; i++)
         {
             signs[i] = random.Next(2) == 0 ? -1f : 1f;
         }
 
-        return new HadamardRotation(dimensions, signs);
+        return new HadamardRotation(dimensions, DefaultRounds, signs);
     }
 
-    /// <summary>Writes the signs, a bit each (1: flipped), in <see cref="Rounds"/> × <see cref="PaddedDimensions"/> / 8 bytes.</summary>
+    /// <summary>Writes the rounds (a byte), then the signs, a bit each (1: flipped), in <see cref="Rounds"/> × <see cref="PaddedDimensions"/> / 8 bytes.</summary>
     public void Write(Stream stream)
     {
+        stream.WriteByte((byte)Rounds);
         var bits = new byte[_signs.Length / 8];
         for (int i = 0; i < _signs.Length; i++)
         {
@@ -67,7 +74,13 @@ internal sealed class HadamardRotation
     /// <summary>Reads what <see cref="Write"/> saved.</summary>
     public static HadamardRotation Read(Stream stream, int dimensions)
     {
-        var bits = new byte[Rounds * PaddedSize(dimensions) / 8];
+        int rounds = stream.ReadByte();
+        if (rounds is < 1 or > MaxRounds)
+        {
+            throw new InvalidDataException($"Binary quantization rotation of {rounds} rounds.");
+        }
+
+        var bits = new byte[rounds * PaddedSize(dimensions) / 8];
         stream.ReadExactly(bits);
         var signs = new float[bits.Length * 8];
         for (int i = 0; i < signs.Length; i++)
@@ -75,7 +88,7 @@ internal sealed class HadamardRotation
             signs[i] = ((bits[i >> 3] >> (i & 7)) & 1) != 0 ? -1f : 1f;
         }
 
-        return new HadamardRotation(dimensions, signs);
+        return new HadamardRotation(dimensions, rounds, signs);
     }
 
     /// <summary>Rotates <paramref name="vector"/> (d components) into <paramref name="rotated"/> (<see cref="PaddedDimensions"/>).</summary>
