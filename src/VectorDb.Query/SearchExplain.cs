@@ -64,4 +64,7 @@ public sealed record SearchExplain(
 {
     /// <summary>The prefix an adaptive-dimension search compared vectors on before rescoring; null when it compared whole vectors.</summary>
     public int? SearchDimensions { get; init; }
+
+    /// <summary>Candidates of a walk on quantized codes whose distances were computed again from the stored rows.</summary>
+    public long Rescored { get; init; }
 }

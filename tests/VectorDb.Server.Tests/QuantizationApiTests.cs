@@ -67,6 +67,30 @@ public sealed class QuantizationApiTests(ServerFactory factory) : IClassFixture<
         Assert.True(body.GetProperty("result").GetProperty("config").GetProperty("params").GetProperty("vectors").GetProperty("own").TryGetProperty("quantization_config", out _));
     }
 
+    [Fact]
+    public async Task Binary_searches_explain_the_rows_they_rescored()
+    {
+        await _client.SendAsync(HttpMethod.Delete, "/collections/binary");
+        var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/binary", """
+            {"vectors": {"": {"size": 8, "distance": "Euclid"}, "own": {"size": 4, "distance": "Dot"}},
+             "quantization_config": {"binary": {"encoding": "one_bit", "query_encoding": "scalar4bits"}}}
+            """);
+        Assert.True(status == 200, body.ToString());
+        (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/binary/points?wait=true", Points(1200));
+        Assert.True(status == 200, body.ToString());
+
+        // Without an oversampling the beam's candidates are rescored while their error bounds leave them a chance; with one, limit × oversampling.
+        const string query = """{"query": [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], "limit": 5, "params": {"explain": true, "hnsw_ef": 40""";
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/binary/points/query", query + "}}");
+        Assert.True(status == 200, body.ToString());
+        long bounded = body.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("rescored").GetInt64();
+        Assert.InRange(bounded, 5, 40);
+        (status, body) = await _client.SendAsync(HttpMethod.Post, "/collections/binary/points/query", query + """, "quantization": {"oversampling": 2}}}""");
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal(10, body.GetProperty("result").GetProperty("explain").GetProperty("search").GetProperty("rescored").GetInt64());
+        Assert.Equal(5, body.GetProperty("result").GetProperty("points").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"quantile": 0.99}}}""", "quantization_config.scalar.type")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "uint4"}}}""", "quantization_config.scalar.type")]

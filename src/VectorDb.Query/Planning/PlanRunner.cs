@@ -57,18 +57,25 @@ internal static class PlanRunner
         costs ??= new Dictionary<SearchStrategy, double>();
         if (ran != plan)
         {
-            return new(ran.Strategy, plan.Reason, estimate, ran.Matches, costs, statistics.DistanceComputations, statistics.NodesVisited, plan.Strategy, ef);
+            return new(ran.Strategy, plan.Reason, estimate, ran.Matches, costs, statistics.DistanceComputations, statistics.NodesVisited, plan.Strategy, ef)
+            {
+                Rescored = statistics.Rescored,
+            };
         }
 
         if (estimate is null && statistics.FellBackToExact)
         {
             return new(SearchStrategy.Exact, $"{plan.Reason}; the walk found fewer than k points, so an exact scan answered", null, null, costs,
-                statistics.DistanceComputations, statistics.NodesVisited, plan.Strategy, ef);
+                statistics.DistanceComputations, statistics.NodesVisited, plan.Strategy, ef)
+            {
+                Rescored = statistics.Rescored,
+            };
         }
 
         return new(plan.Strategy, plan.Reason, estimate, plan.Matches, costs, statistics.DistanceComputations, statistics.NodesVisited, null, ef)
         {
             SearchDimensions = plan.SearchDimensions,
+            Rescored = statistics.Rescored,
         };
     }
 }

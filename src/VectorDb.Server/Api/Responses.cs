@@ -182,7 +182,7 @@ internal sealed record QueryExplainInfo(string Stage, string Using, int Candidat
 /// <summary>How a search ran (ours, <c>params.explain</c>): the planner's choice, its estimates and the work done.</summary>
 internal sealed record ExplainInfo(
     string Strategy, string Reason, EstimateInfo? Estimate, int? Matches, IReadOnlyDictionary<string, double> EstimatedCostUs,
-    long DistanceComputations, long NodesVisited, string? FallbackFrom, int Ef, int? SearchDims);
+    long DistanceComputations, long NodesVisited, string? FallbackFrom, int Ef, int? SearchDims, long Rescored);
 
 /// <summary>The planner's estimate of how many points match a filter.</summary>
 internal sealed record EstimateInfo(int Min, int Expected, int Max);

@@ -241,5 +241,6 @@ internal static class SearchApi
         explain.NodesVisited,
         explain.FallbackFrom?.ToString(),
         explain.Ef,
-        explain.SearchDimensions);
+        explain.SearchDimensions,
+        explain.Rescored);
 }
