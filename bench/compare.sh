@@ -4,7 +4,7 @@
 #
 #   bash bench/compare.sh [fashion-mnist|glove-100|sift-ngt5k|wordnet-arcticxs-384|wordnet-copies-200k] [--threads N] [--ef 10,16,32,64,128] [--max-queries N]
 #                         [--repeats N] [--rounds N] [--datatype float32|float16|bfloat16]
-#                         [--quantization int8|binary|binary2 [--query-encoding default|binary|scalar4bits|scalar8bits]
+#                         [--quantization int8|binary|binary1.5|binary2 [--query-encoding default|binary|scalar4bits|scalar8bits]
 #                          [--oversampling 1,2] [--on-disk true]]
 #
 # --rounds N: afterwards, N more query-only rounds of ours and hnswlib, alternating, on the graphs the first run

@@ -42,8 +42,8 @@ public sealed record ScalarQuantizationOptions : QuantizationOptions
 
 /// <summary>
 /// Binary quantization (Qdrant's <c>binary</c>): a row's offset from the centroid, randomly rotated into a power of two
-/// of at least its dimensions, keeps one or two bits per component and a length correction (RaBitQ-style), so a 384-d
-/// row is 80 or 144 bytes. Searches compare the query, itself quantized to <see cref="QueryEncoding"/>, with popcounts,
+/// of at least its dimensions, keeps one, one and a half or two bits per component and a length correction
+/// (RaBitQ-style), so a 384-d row is 80, 112 or 144 bytes. Searches compare the query, itself quantized to <see cref="QueryEncoding"/>, with popcounts,
 /// and rescore with the stored rows; without rescoring the scores are rough. For embeddings (dot and cosine) and
 /// squared L2; not for Manhattan.
 /// </summary>
@@ -73,6 +73,12 @@ public enum BinaryEncoding
 
     /// <summary>Two bits: four even levels of each rotated component (Qdrant's <c>two_bits</c>).</summary>
     TwoBits,
+
+    /// <summary>
+    /// One and a half bits: four even levels for half the rotated components, the sign for the other half (Qdrant's
+    /// <c>one_and_half_bits</c>): a 384-d row is 112 bytes.
+    /// </summary>
+    OneAndHalfBits,
 }
 
 /// <summary>How a query is quantized to compare with binary rows (Qdrant's <c>query_encoding</c>).</summary>

@@ -111,6 +111,9 @@ public class BinaryCodesTests
     [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneBit, 1000)]
     [InlineData(DistanceMetric.Euclid, BinaryEncoding.TwoBits, 384)]
     [InlineData(DistanceMetric.Cosine, BinaryEncoding.TwoBits, 1000)]
+    [InlineData(DistanceMetric.Dot, BinaryEncoding.OneAndHalfBits, 384)]
+    [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneAndHalfBits, 100)]
+    [InlineData(DistanceMetric.Cosine, BinaryEncoding.OneAndHalfBits, 1000)]
     public void The_popcount_kernel_is_the_float_estimator_up_to_the_query_rounding(DistanceMetric metric, BinaryEncoding encoding, int dimensions)
     {
         var (book, rows, query) = Fitted(metric, encoding, BinaryQueryEncoding.Scalar8Bits, dimensions);
@@ -127,6 +130,8 @@ public class BinaryCodesTests
     [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneBit, BinaryQueryEncoding.Scalar8Bits, 0.04)]
     [InlineData(DistanceMetric.Euclid, BinaryEncoding.TwoBits, BinaryQueryEncoding.Default, 0.04)]
     [InlineData(DistanceMetric.Cosine, BinaryEncoding.TwoBits, BinaryQueryEncoding.Scalar4Bits, 0.022)]
+    [InlineData(DistanceMetric.Dot, BinaryEncoding.OneAndHalfBits, BinaryQueryEncoding.Scalar4Bits, 0.03)]
+    [InlineData(DistanceMetric.Euclid, BinaryEncoding.OneAndHalfBits, BinaryQueryEncoding.Default, 0.04)]
     public void Estimates_are_unbiased_and_within_their_error_bound(DistanceMetric metric, BinaryEncoding encoding, BinaryQueryEncoding queryEncoding, double typicalError)
     {
         var (book, rows, query) = Fitted(metric, encoding, queryEncoding, dimensions: 384);
@@ -200,6 +205,7 @@ public class BinaryCodeSnapshotTests
     [Theory]
     [InlineData(BinaryEncoding.OneBit, 384)]
     [InlineData(BinaryEncoding.TwoBits, 100)]
+    [InlineData(BinaryEncoding.OneAndHalfBits, 384)]
     public void Binary_codes_survive_a_snapshot_unchanged(BinaryEncoding encoding, int dimensions)
     {
         using var index = Filled(dimensions, DistanceMetric.Cosine);

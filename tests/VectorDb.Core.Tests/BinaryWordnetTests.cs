@@ -52,6 +52,7 @@ public class BinaryWordnetTests(WordnetIndexFixture data) : IClassFixture<Wordne
     [InlineData(BinaryEncoding.OneBit, BinaryQueryEncoding.Scalar4Bits, 0.93)]
     [InlineData(BinaryEncoding.TwoBits, BinaryQueryEncoding.Scalar4Bits, 0.93)]
     [InlineData(BinaryEncoding.TwoBits, BinaryQueryEncoding.Scalar8Bits, 0.93)]
+    [InlineData(BinaryEncoding.OneAndHalfBits, BinaryQueryEncoding.Scalar4Bits, 0.93)]
     public void Rescored_binary_walks_reach_their_recall(BinaryEncoding encoding, BinaryQueryEncoding query, double floor)
     {
         lock (data)
@@ -68,6 +69,7 @@ public class BinaryWordnetTests(WordnetIndexFixture data) : IClassFixture<Wordne
     [Theory]
     [InlineData(BinaryEncoding.OneBit, 0.93)]
     [InlineData(BinaryEncoding.TwoBits, 0.93)]
+    [InlineData(BinaryEncoding.OneAndHalfBits, 0.93)]
     public void Without_oversampling_a_binary_walk_rescores_what_its_error_bounds_leave_in_doubt(BinaryEncoding encoding, double floor)
     {
         lock (data)

@@ -73,9 +73,11 @@ public sealed class QuantizationApiTests(ServerFactory factory) : IClassFixture<
         await _client.SendAsync(HttpMethod.Delete, "/collections/binary");
         var (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/binary", """
             {"vectors": {"": {"size": 8, "distance": "Euclid"}, "own": {"size": 4, "distance": "Dot"}},
-             "quantization_config": {"binary": {"encoding": "one_bit", "query_encoding": "scalar4bits"}}}
+             "quantization_config": {"binary": {"encoding": "one_and_half_bits", "query_encoding": "scalar4bits"}}}
             """);
         Assert.True(status == 200, body.ToString());
+        (_, body) = await _client.SendAsync(HttpMethod.Get, "/collections/binary");
+        Assert.Equal("""{"binary":{"encoding":"one_and_half_bits","query_encoding":"scalar4bits"}}""", body.GetProperty("result").GetProperty("config").GetProperty("quantization_config").GetRawText());
         (status, body) = await _client.SendAsync(HttpMethod.Put, "/collections/binary/points?wait=true", Points(1200));
         Assert.True(status == 200, body.ToString());
 
@@ -96,7 +98,7 @@ public sealed class QuantizationApiTests(ServerFactory factory) : IClassFixture<
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "uint4"}}}""", "quantization_config.scalar.type")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"scalar": {"type": "int8", "quantile": 0.3}}}""", "quantile")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"product": {"compression": "x16"}}}""", "quantization_config.product")]
-    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {"encoding": "one_and_half_bits"}}}""", "quantization_config.binary.encoding")]
+    [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {"encoding": "three_bits"}}}""", "quantization_config.binary.encoding")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {"query_encoding": "scalar2bits"}}}""", "quantization_config.binary.query_encoding")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Manhattan"}, "quantization_config": {"binary": {}}}""", "Manhattan")]
     [InlineData("""{"vectors": {"size": 4, "distance": "Dot"}, "quantization_config": {"binary": {}, "scalar": {"type": "int8"}}}""", "not both")]

@@ -62,7 +62,7 @@ public sealed record RecallOptions
     public IReadOnlyList<int> Oversampling { get; init; } = [4];
 
     /// <summary>
-    /// <c>--quantization int8|binary|binary2</c> (<c>--query-encoding</c> for binary): after the plain runs, fit codes and
+    /// <c>--quantization int8|binary|binary1.5|binary2</c> (<c>--query-encoding</c> for binary): after the plain runs, fit codes and
     /// sweep ef for each oversampling, the walk on codes rescoring k × oversampling candidates with the stored rows (a
     /// series of its own per oversampling). Oversampling 0 asks for none: binary codes then rescore the beam's
     /// candidates only while their error bounds leave them a chance (the series "bounded").
@@ -79,7 +79,7 @@ public sealed record RecallOptions
     public string? QuantizationName => Quantization switch
     {
         ScalarQuantizationOptions => "int8",
-        BinaryQuantizationOptions binary => (binary.Encoding == BinaryEncoding.OneBit ? "binary" : "binary2")
+        BinaryQuantizationOptions binary => binary.Encoding switch { BinaryEncoding.OneBit => "binary", BinaryEncoding.TwoBits => "binary2", _ => "binary1.5" }
             + (binary.QueryEncoding == BinaryQueryEncoding.Default ? "" : "-q" + binary.QueryEncoding.ToString().ToLowerInvariant()),
         _ => null,
     };
@@ -170,9 +170,9 @@ public sealed record RecallOptions
             {
                 "none" => null,
                 "int8" => new ScalarQuantizationOptions { Quantile = values.TryGetValue("quantile", out var quantile) ? float.Parse(quantile, CultureInfo.InvariantCulture) : null },
-                "binary" or "binary2" => new BinaryQuantizationOptions
+                "binary" or "binary2" or "binary1.5" => new BinaryQuantizationOptions
                 {
-                    Encoding = values["quantization"] == "binary" ? BinaryEncoding.OneBit : BinaryEncoding.TwoBits,
+                    Encoding = values["quantization"] switch { "binary" => BinaryEncoding.OneBit, "binary2" => BinaryEncoding.TwoBits, _ => BinaryEncoding.OneAndHalfBits },
                     QueryEncoding = values.GetValueOrDefault("query-encoding", "default") switch
                     {
                         "default" => BinaryQueryEncoding.Default,
@@ -182,8 +182,7 @@ public sealed record RecallOptions
                         var other => throw new ArgumentException($"--query-encoding takes default, binary, scalar4bits or scalar8bits, not {other}"),
                     },
                 },
-                "binary1.5" => throw new ArgumentException("--quantization binary1.5 (one_and_half_bits) is not built yet"),
-                var other => throw new ArgumentException($"--quantization takes none, int8, binary or binary2, not {other}"),
+                var other => throw new ArgumentException($"--quantization takes none, int8, binary, binary1.5 or binary2, not {other}"),
             },
             DataType = values.GetValueOrDefault("datatype", "float32") switch
             {

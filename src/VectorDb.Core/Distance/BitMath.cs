@@ -57,30 +57,43 @@ internal static class BitMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long WeightedPopCount<TRow, TQuery>(ref ulong row, ref ulong query, nuint words)
         where TRow : struct, IPlaneCount
+        where TQuery : struct, IPlaneCount =>
+        WeightedPopCount<TRow, TQuery>(ref row, words, ref query, words, words);
+
+    /// <summary>
+    /// The weighted popcount over the first <paramref name="words"/> (a power of two) of planes that lie
+    /// <paramref name="rowStride"/> and <paramref name="queryStride"/> words apart: a part of longer planes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long WeightedPopCount<TRow, TQuery>(ref ulong row, nuint rowStride, ref ulong query, nuint queryStride, nuint words)
+        where TRow : struct, IPlaneCount
         where TQuery : struct, IPlaneCount
     {
         if (Avx512BW.IsSupported && words % 8 == 0)
         {
-            return WeightedPopCountV512<TRow, TQuery>(ref row, ref query, words);
+            return WeightedPopCountV512<TRow, TQuery>(ref row, rowStride, ref query, queryStride, words);
         }
 
         if (Avx2.IsSupported && words % 4 == 0)
         {
-            return WeightedPopCountV256<TRow, TQuery>(ref row, ref query, words);
+            return WeightedPopCountV256<TRow, TQuery>(ref row, rowStride, ref query, queryStride, words);
         }
 
-        return WeightedPopCountScalar(ref row, TRow.Count, ref query, TQuery.Count, words);
+        return WeightedPopCountScalar(ref row, TRow.Count, rowStride, ref query, TQuery.Count, queryStride, words);
     }
 
-    internal static long WeightedPopCountScalar(ref ulong row, int rowPlanes, ref ulong query, int queryPlanes, nuint words)
+    internal static long WeightedPopCountScalar(ref ulong row, int rowPlanes, ref ulong query, int queryPlanes, nuint words) =>
+        WeightedPopCountScalar(ref row, rowPlanes, words, ref query, queryPlanes, words, words);
+
+    internal static long WeightedPopCountScalar(ref ulong row, int rowPlanes, nuint rowStride, ref ulong query, int queryPlanes, nuint queryStride, nuint words)
     {
         long weighted = 0;
         for (int p = 0; p < rowPlanes; p++)
         {
-            ref ulong plane = ref Unsafe.Add(ref row, (nuint)p * words);
+            ref ulong plane = ref Unsafe.Add(ref row, (nuint)p * rowStride);
             for (int j = 0; j < queryPlanes; j++)
             {
-                ref ulong queryPlane = ref Unsafe.Add(ref query, (nuint)j * words);
+                ref ulong queryPlane = ref Unsafe.Add(ref query, (nuint)j * queryStride);
                 long count = 0;
                 for (nuint w = 0; w < words; w++)
                 {
@@ -97,15 +110,21 @@ internal static class BitMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long WeightedPopCountV512<TRow, TQuery>(ref ulong row, ref ulong query, nuint words)
         where TRow : struct, IPlaneCount
+        where TQuery : struct, IPlaneCount =>
+        WeightedPopCountV512<TRow, TQuery>(ref row, words, ref query, words, words);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long WeightedPopCountV512<TRow, TQuery>(ref ulong row, nuint rowStride, ref ulong query, nuint queryStride, nuint words)
+        where TRow : struct, IPlaneCount
         where TQuery : struct, IPlaneCount
     {
         var total = Vector512<ulong>.Zero;
         for (nuint w = 0; w < words; w += 8)
         {
-            total += PlaneSums<TQuery>(Vector512.LoadUnsafe(ref row, w).AsByte(), ref Unsafe.Add(ref query, w), words);
+            total += PlaneSums<TQuery>(Vector512.LoadUnsafe(ref row, w).AsByte(), ref Unsafe.Add(ref query, w), queryStride);
             if (TRow.Count == 2)
             {
-                total += PlaneSums<TQuery>(Vector512.LoadUnsafe(ref row, words + w).AsByte(), ref Unsafe.Add(ref query, w), words) << 1;
+                total += PlaneSums<TQuery>(Vector512.LoadUnsafe(ref row, rowStride + w).AsByte(), ref Unsafe.Add(ref query, w), queryStride) << 1;
             }
         }
 
@@ -115,15 +134,21 @@ internal static class BitMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long WeightedPopCountV256<TRow, TQuery>(ref ulong row, ref ulong query, nuint words)
         where TRow : struct, IPlaneCount
+        where TQuery : struct, IPlaneCount =>
+        WeightedPopCountV256<TRow, TQuery>(ref row, words, ref query, words, words);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static long WeightedPopCountV256<TRow, TQuery>(ref ulong row, nuint rowStride, ref ulong query, nuint queryStride, nuint words)
+        where TRow : struct, IPlaneCount
         where TQuery : struct, IPlaneCount
     {
         var total = Vector256<ulong>.Zero;
         for (nuint w = 0; w < words; w += 4)
         {
-            total += PlaneSums<TQuery>(Vector256.LoadUnsafe(ref row, w).AsByte(), ref Unsafe.Add(ref query, w), words);
+            total += PlaneSums<TQuery>(Vector256.LoadUnsafe(ref row, w).AsByte(), ref Unsafe.Add(ref query, w), queryStride);
             if (TRow.Count == 2)
             {
-                total += PlaneSums<TQuery>(Vector256.LoadUnsafe(ref row, words + w).AsByte(), ref Unsafe.Add(ref query, w), words) << 1;
+                total += PlaneSums<TQuery>(Vector256.LoadUnsafe(ref row, rowStride + w).AsByte(), ref Unsafe.Add(ref query, w), queryStride) << 1;
             }
         }
 

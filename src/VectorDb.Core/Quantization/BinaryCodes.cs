@@ -35,11 +35,16 @@ internal sealed class BinaryCodes : CodeBook
     // The step of four even levels that quantize a standard normal variable with least squared error.
     private const float TwoBitStep = 0.9957f;
 
+    // One bit of a standard normal variable is best read back as ±√(2/π); in two-bit steps that is ±OneBitLevel/2.
+    private static readonly float OneBitLevel = (float)(2 * Math.Sqrt(2 / Math.PI) / TwoBitStep);
+
     private readonly float[] _centroid;
     private readonly HadamardRotation _rotation;
     private readonly int _planes;
+    private readonly int _twoBitComponents; // components with a second bit: none, all, or (one and a half bits) the first half
     private readonly int _queryBits;
     private readonly int _words;
+    private readonly int _planeBytes;
 
     public BinaryCodes(DistanceMetric metric, BinaryQuantizationOptions options, float[] centroid, HadamardRotation rotation)
         : base(metric, centroid.Length, options)
@@ -56,7 +61,13 @@ internal sealed class BinaryCodes : CodeBook
 
         _centroid = centroid;
         _rotation = rotation;
-        _planes = options.Encoding == BinaryEncoding.TwoBits ? 2 : 1;
+        _planes = options.Encoding == BinaryEncoding.OneBit ? 1 : 2;
+        _twoBitComponents = options.Encoding switch
+        {
+            BinaryEncoding.TwoBits => rotation.PaddedDimensions,
+            BinaryEncoding.OneAndHalfBits => rotation.PaddedDimensions / 2,
+            _ => 0,
+        };
         _queryBits = options.QueryEncoding switch
         {
             BinaryQueryEncoding.Binary => 1,
@@ -65,7 +76,8 @@ internal sealed class BinaryCodes : CodeBook
             _ => _planes,
         };
         _words = rotation.PaddedDimensions / 64;
-        RowBytes = (_planes * _words * sizeof(ulong)) + (RowScalars * sizeof(float));
+        _planeBytes = (rotation.PaddedDimensions + _twoBitComponents) / 8;
+        RowBytes = _planeBytes + (RowScalars * sizeof(float));
         QueryBytes = QueryHeaderBytes + (_queryBits * _words * sizeof(ulong));
     }
 
@@ -82,8 +94,12 @@ internal sealed class BinaryCodes : CodeBook
     /// </summary>
     public TResult Run<TOperation, TResult>(TOperation operation)
         where TOperation : IDistanceOperation<TResult>, allows ref struct =>
-        (_planes, _queryBits) switch
+        (_twoBitComponents == 0 || _twoBitComponents == RowComponents ? _planes : 3, _queryBits) switch
         {
+            (3, 1) => operation.Run<OneAndHalfBitCodeDistance<OnePlane>>(),
+            (3, 2) => operation.Run<OneAndHalfBitCodeDistance<TwoPlanes>>(),
+            (3, 4) => operation.Run<OneAndHalfBitCodeDistance<FourPlanes>>(),
+            (3, 8) => operation.Run<OneAndHalfBitCodeDistance<EightPlanes>>(),
             (1, 1) => operation.Run<BinaryCodeDistance<OnePlane, OnePlane>>(),
             (1, 4) => operation.Run<BinaryCodeDistance<OnePlane, FourPlanes>>(),
             (1, 8) => operation.Run<BinaryCodeDistance<OnePlane, EightPlanes>>(),
@@ -92,6 +108,8 @@ internal sealed class BinaryCodes : CodeBook
             (2, 4) => operation.Run<BinaryCodeDistance<TwoPlanes, FourPlanes>>(),
             _ => operation.Run<BinaryCodeDistance<TwoPlanes, EightPlanes>>(),
         };
+
+    private int RowComponents => _words * 64;
 
     /// <summary>The distance a query row and a stored row estimate, through the kernel a walk runs: for tests and benchmarks.</summary>
     internal unsafe float EstimateDistance(ReadOnlySpan<byte> query, ReadOnlySpan<byte> row)
@@ -161,36 +179,43 @@ internal sealed class BinaryCodes : CodeBook
     {
         row[..RowBytes].Clear();
         int n = rotated.Length;
-        var planes = MemoryMarshal.Cast<byte, ulong>(row[..(_planes * _words * sizeof(ulong))]);
+        var planes = MemoryMarshal.Cast<byte, ulong>(row[.._planeBytes]);
         double squaredNorm = System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated);
         float unit = squaredNorm > 0 ? (float)(Math.Sqrt(n / squaredNorm) / TwoBitStep) : 0f;
-        double alongRow = 0, squaredLevels = 0;
-        long levelSum = 0;
+        double alongRow = 0, squaredLevels = 0, weightedLevels = 0;
         for (int i = 0; i < n; i++)
         {
-            int level = _planes == 1
+            int level = i >= _twoBitComponents
                 ? (rotated[i] > 0 ? 1 : 0)
                 : Math.Clamp((int)MathF.Floor((rotated[i] * unit) + 2), 0, 3);
-            for (int p = 0; p < _planes; p++)
+            planes[i >> 6] |= (ulong)(level & 1) << (i & 63);
+            if (i < _twoBitComponents)
             {
-                planes[(p * _words) + (i >> 6)] |= (ulong)((level >> p) & 1) << (i & 63);
+                planes[_words + (i >> 6)] |= (ulong)(level >> 1) << (i & 63);
             }
 
-            double centred = level - (((1 << _planes) - 1) / 2.0);
+            double centred = Centred(i, level);
             alongRow += centred * rotated[i];
             squaredLevels += centred * centred;
-            levelSum += level;
+            weightedLevels += LevelWeight(i) * level;
         }
 
-        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planes * _words * sizeof(ulong), RowScalars * sizeof(float)));
+        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planeBytes, RowScalars * sizeof(float)));
         scalars[0] = alongRow > 0 ? (float)(squaredNorm / alongRow) : 0f;
         scalars[1] = Metric == DistanceMetric.Euclid ? (float)squaredNorm : OffsetAlongCentroid(vector);
-        scalars[2] = levelSum;
+        scalars[2] = (float)weightedLevels;
         double cosine = alongRow > 0 ? alongRow / Math.Sqrt(squaredLevels * squaredNorm) : 1;
         var scales = MemoryMarshal.Cast<float, Half>(scalars[3..]);
         scales[0] = (Half)(Math.Sqrt(squaredNorm * Math.Max(0, (1 / (cosine * cosine)) - 1)) / Math.Sqrt(n - 1));
         scales[1] = (Half)(scalars[0] * Math.Sqrt(squaredLevels / (n - 1)));
     }
+
+    /// <summary>yᵢ for level xᵢ of component i: xᵢ − 3/2 where it has two bits, xᵢ − 1/2 where all have one, and ±OneBitLevel/2 where half have two.</summary>
+    private double Centred(int i, int level) =>
+        i < _twoBitComponents ? level - 1.5 : _twoBitComponents == 0 ? level - 0.5 : OneBitLevel * (level - 0.5);
+
+    /// <summary>What a level of component i weighs in y: 1, or OneBitLevel for the one-bit half of one and a half bits.</summary>
+    private double LevelWeight(int i) => i >= _twoBitComponents && _twoBitComponents > 0 ? OneBitLevel : 1;
 
     /// <summary>(o − c)·c: the part of o·q the rotated offset does not carry.</summary>
     private float OffsetAlongCentroid(ReadOnlySpan<float> vector) =>
@@ -206,18 +231,14 @@ internal sealed class BinaryCodes : CodeBook
         var offset = new float[Dimensions];
         System.Numerics.Tensors.TensorPrimitives.Subtract(query[..Dimensions], _centroid, offset);
         _rotation.Rotate(offset, rotated);
-        var planes = MemoryMarshal.Cast<byte, ulong>(row[..(_planes * _words * sizeof(ulong))]);
-        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planes * _words * sizeof(ulong), RowScalars * sizeof(float)));
+        var planes = MemoryMarshal.Cast<byte, ulong>(row[.._planeBytes]);
+        var scalars = MemoryMarshal.Cast<byte, float>(row.Slice(_planeBytes, RowScalars * sizeof(float)));
         double along = 0;
         for (int i = 0; i < rotated.Length; i++)
         {
-            int level = 0;
-            for (int p = 0; p < _planes; p++)
-            {
-                level |= (int)((planes[(p * _words) + (i >> 6)] >> (i & 63)) & 1) << p;
-            }
-
-            along += (level - (((1 << _planes) - 1) / 2.0)) * rotated[i];
+            int level = (int)((planes[i >> 6] >> (i & 63)) & 1);
+            level |= i < _twoBitComponents ? (int)((planes[_words + (i >> 6)] >> (i & 63)) & 1) << 1 : 0;
+            along += Centred(i, level) * rotated[i];
         }
 
         double estimate = scalars[0] * along;
@@ -233,7 +254,7 @@ internal sealed class BinaryCodes : CodeBook
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float StandardError(ref byte query, ref byte row)
     {
-        ref Half scales = ref Unsafe.As<byte, Half>(ref Unsafe.Add(ref row, (_planes * _words * sizeof(ulong)) + (3 * sizeof(float))));
+        ref Half scales = ref Unsafe.As<byte, Half>(ref Unsafe.Add(ref row, _planeBytes + (3 * sizeof(float))));
         float code = (float)scales * Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 9);
         float rounding = (float)Unsafe.Add(ref scales, 1) * Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 10);
         return MathF.Abs(Unsafe.Add(ref Unsafe.As<byte, float>(ref query), 6)) * MathF.Sqrt((code * code) + (rounding * rounding));
@@ -277,8 +298,9 @@ internal sealed class BinaryCodes : CodeBook
     /// Writes the query's levels uᵢ = round((q′ᵢ − β)/α) (k ≥ 2 bits) or [q′ᵢ &gt; 0] (one bit) as k bit planes, 64
     /// components at a time (n is a multiple of 64); returns Σuᵢ and ‖q̃ − q′‖² (q̃ᵢ = α·uᵢ + β, the query the kernel sees).
     /// </summary>
-    private (long LevelSum, double SquaredRounding) WriteQueryPlanes(ReadOnlySpan<float> rotated, float alpha, float beta, Span<ulong> planes)
+    private (long TwoBitPart, long OneBitPart, double SquaredRounding) WriteQueryPlanes(ReadOnlySpan<float> rotated, float alpha, float beta, Span<ulong> planes)
     {
+        long twoBitPart = 0;
         var inverse = Vector512.Create(1 / alpha);
         var offset = Vector512.Create(beta);
         var highest = Vector512.Create((float)((1 << _queryBits) - 1));
@@ -292,7 +314,9 @@ internal sealed class BinaryCodes : CodeBook
             var second = QueryLevels(Vector512.Create(values[16..32]), offset, inverse, highest, oneBit);
             var third = QueryLevels(Vector512.Create(values[32..48]), offset, inverse, highest, oneBit);
             var fourth = QueryLevels(Vector512.Create(values[48..]), offset, inverse, highest, oneBit);
-            sum += Vector512.Sum(first + second + third + fourth);
+            long levels = Vector512.Sum(first + second + third + fourth);
+            twoBitPart += 64 * block < _twoBitComponents ? levels : 0;
+            sum += levels;
             squaredRounding += Rounding(first, values[..16]) + Rounding(second, values[16..32]) + Rounding(third, values[32..48]) + Rounding(fourth, values[48..]);
             var bytes = Vector512.Narrow(Vector512.Narrow(first, second), Vector512.Narrow(third, fourth)).AsByte();
             for (int j = 0; j < _queryBits; j++)
@@ -301,7 +325,7 @@ internal sealed class BinaryCodes : CodeBook
             }
         }
 
-        return (sum, squaredRounding);
+        return (twoBitPart, sum - twoBitPart, squaredRounding);
 
         float Rounding(Vector512<int> levels, ReadOnlySpan<float> values)
         {
@@ -336,9 +360,12 @@ internal sealed class BinaryCodes : CodeBook
             (alpha, beta) = (high > low ? (high - low) / ((1 << _queryBits) - 1) : 1f, low);
         }
 
-        var (levelSum, squaredRounding) = WriteQueryPlanes(rotated, alpha, beta, MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]));
+        var (twoBitPart, oneBitPart, squaredRounding) = WriteQueryPlanes(rotated, alpha, beta, MemoryMarshal.Cast<byte, ulong>(row[QueryHeaderBytes..]));
 
-        // y·q̃ = α·W + β·Σxᵢ − m·(α·Σuᵢ + n·β), m = (2ᵇ − 1)/2; then distance = A·f·(y·q̃) + B·offset + C.
+        // yᵢ = wᵢxᵢ − cᵢ (c = 3/2 where a component has two bits, else 1/2 and, for one and a half bits, w = c·2 =
+        // OneBitLevel), so y·q̃ = α·Σwᵢxᵢuᵢ + β·Σwᵢxᵢ − (α·Σcᵢuᵢ + β·Σcᵢ): the kernel's popcounts, the row's Σwᵢxᵢ and
+        // the constant below. Then distance = A·f·(y·q̃) + B·offset + C.
+        double oneBitCentre = _twoBitComponents == 0 ? 0.5 : OneBitLevel / 2;
         bool euclid = Metric == DistanceMetric.Euclid;
         var ints = MemoryMarshal.Cast<byte, int>(row[..QueryHeaderBytes]);
         var header = MemoryMarshal.Cast<byte, float>(row[..QueryHeaderBytes]);
@@ -347,13 +374,15 @@ internal sealed class BinaryCodes : CodeBook
         ints[2] = _words;
         header[3] = alpha;
         header[4] = beta;
-        header[5] = (float)(((1 << _planes) - 1) / 2.0 * ((alpha * (double)levelSum) + (n * (double)beta)));
+        header[5] = (float)((1.5 * ((alpha * (double)twoBitPart) + (_twoBitComponents * (double)beta)))
+            + (oneBitCentre * ((alpha * (double)oneBitPart) + ((n - _twoBitComponents) * (double)beta))));
         header[6] = euclid ? -2 : -1;
         header[7] = euclid ? 1 : -1;
         float squaredLength = System.Numerics.Tensors.TensorPrimitives.Dot(rotated, rotated);
         header[8] = euclid ? squaredLength : -System.Numerics.Tensors.TensorPrimitives.Dot(query[..Dimensions], _centroid);
         header[9] = MathF.Sqrt(squaredLength); // ‖q′‖ and ‖q̃ − q′‖, for StandardError
         header[10] = (float)Math.Sqrt(squaredRounding);
+        header[11] = OneBitLevel; // the one-bit half's weight, for one and a half bits
     }
 }
 
@@ -373,6 +402,32 @@ internal readonly struct BinaryCodeDistance<TRow, TQuery> : IDistanceFunction
         nuint words = (nuint)Unsafe.As<float, int>(ref Unsafe.Add(ref query, 2));
         long weighted = BitMath.WeightedPopCount<TRow, TQuery>(ref Unsafe.As<byte, ulong>(ref row), ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 12)), words);
         ref float scalars = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, (nuint)TRow.Count * words * sizeof(ulong)));
+        float along = (Unsafe.Add(ref query, 3) * weighted) + (Unsafe.Add(ref query, 4) * Unsafe.Add(ref scalars, 2)) - Unsafe.Add(ref query, 5);
+        return (Unsafe.Add(ref query, 6) * scalars * along) + (Unsafe.Add(ref query, 7) * Unsafe.Add(ref scalars, 1)) + Unsafe.Add(ref query, 8);
+    }
+}
+
+/// <summary>
+/// The distance a binary query row and a stored row of one and a half bits estimate: two bits for the first half of
+/// the rotated components, one for the second, each half's popcounts summed apart and the one-bit half weighed by
+/// <c>OneBitLevel</c> (see <see cref="BinaryCodes"/>).
+/// </summary>
+internal readonly struct OneAndHalfBitCodeDistance<TQuery> : IDistanceFunction
+    where TQuery : struct, IPlaneCount
+{
+    public static int ElementBytes => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Compute(ref float query, ref byte row, nuint length)
+    {
+        nuint words = (nuint)Unsafe.As<float, int>(ref Unsafe.Add(ref query, 2));
+        nuint half = words / 2;
+        ref ulong planes = ref Unsafe.As<byte, ulong>(ref row);
+        ref ulong queryPlanes = ref Unsafe.As<float, ulong>(ref Unsafe.Add(ref query, 12));
+        long twoBitHalf = BitMath.WeightedPopCount<TwoPlanes, TQuery>(ref planes, words, ref queryPlanes, words, half);
+        long oneBitHalf = BitMath.WeightedPopCount<OnePlane, TQuery>(ref Unsafe.Add(ref planes, half), words, ref Unsafe.Add(ref queryPlanes, half), words, half);
+        ref float scalars = ref Unsafe.As<byte, float>(ref Unsafe.Add(ref row, (words + half) * sizeof(ulong)));
+        float weighted = twoBitHalf + (Unsafe.Add(ref query, 11) * oneBitHalf);
         float along = (Unsafe.Add(ref query, 3) * weighted) + (Unsafe.Add(ref query, 4) * Unsafe.Add(ref scalars, 2)) - Unsafe.Add(ref query, 5);
         return (Unsafe.Add(ref query, 6) * scalars * along) + (Unsafe.Add(ref query, 7) * Unsafe.Add(ref scalars, 1)) + Unsafe.Add(ref query, 8);
     }

@@ -6,7 +6,7 @@ namespace VectorDb.Quantization;
 
 /// <summary>
 /// A random orthogonal map from d dimensions into <see cref="PaddedDimensions"/> (the power of two at or above d, at
-/// least 64): the vector is zero-padded, then each round flips the signs of a random set of components and applies
+/// least 128): the vector is zero-padded, then each round flips the signs of a random set of components and applies
 /// the normalised Walsh–Hadamard transform. After it a vector's energy is spread evenly over the components, so one
 /// or two bits per component lose about as much everywhere, whatever the data's own axes. O(n log n) per vector
 /// instead of a dense matrix's n², which would cost a 384-d query more than its walk saves.
@@ -40,10 +40,10 @@ internal sealed class HadamardRotation
 
     public int Dimensions { get; }
 
-    /// <summary>Components of a rotated vector: the power of two at or above <see cref="Dimensions"/>, at least 64.</summary>
+    /// <summary>Components of a rotated vector: the power of two at or above <see cref="Dimensions"/>, at least 128 (so that half of them fill whole 64-bit words).</summary>
     public int PaddedDimensions { get; }
 
-    public static int PaddedSize(int dimensions) => (int)Math.Max(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)dimensions));
+    public static int PaddedSize(int dimensions) => (int)Math.Max(128, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)dimensions));
 
     /// <summary>A rotation of <see cref="DefaultRounds"/> with signs drawn from <paramref name="seed"/>.</summary>
     public static HadamardRotation Random(int dimensions, int seed)

@@ -51,13 +51,14 @@ internal sealed record QuantizationConfig(ScalarQuantizationConfig? Scalar, Bina
     };
 }
 
-/// <summary><c>binary</c>: <c>encoding</c> (one_bit, two_bits), <c>query_encoding</c> and <c>always_ram</c>.</summary>
+/// <summary><c>binary</c>: <c>encoding</c> (one_bit, two_bits, one_and_half_bits), <c>query_encoding</c> and <c>always_ram</c>.</summary>
 internal sealed record BinaryQuantizationConfig(string? Encoding, string? QueryEncoding, bool? AlwaysRam) : RequestBody
 {
     internal static readonly Dictionary<string, BinaryEncoding> Names = new(StringComparer.Ordinal)
     {
         ["one_bit"] = BinaryEncoding.OneBit,
         ["two_bits"] = BinaryEncoding.TwoBits,
+        ["one_and_half_bits"] = BinaryEncoding.OneAndHalfBits,
     };
 
     internal static readonly Dictionary<string, BinaryQueryEncoding> QueryNames = new(StringComparer.Ordinal)
@@ -73,8 +74,7 @@ internal sealed record BinaryQuantizationConfig(string? Encoding, string? QueryE
         Encoding = Encoding switch
         {
             null => BinaryEncoding.OneBit,
-            "one_and_half_bits" => throw new InvalidRequestException($"`{path}.encoding` \"one_and_half_bits\" is not built yet: use one_bit or two_bits."),
-            _ => Names.TryGetValue(Encoding, out var encoding) ? encoding : throw new InvalidRequestException($"Unknown `{path}.encoding` \"{Encoding}\": use one_bit or two_bits."),
+            _ => Names.TryGetValue(Encoding, out var encoding) ? encoding : throw new InvalidRequestException($"Unknown `{path}.encoding` \"{Encoding}\": use one_bit, two_bits or one_and_half_bits."),
         },
         QueryEncoding = QueryEncoding is null ? BinaryQueryEncoding.Default
             : QueryNames.TryGetValue(QueryEncoding, out var query) ? query
