@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using VectorDb.Distance;
 
 namespace VectorDb.Hnsw;
@@ -340,10 +341,6 @@ public sealed unsafe partial class HnswIndex
         return found;
     }
 
-    // How far ahead rescoring requests rows, and how much of each (the hardware prefetcher follows a longer row).
-    private const int RescoredRowsAhead = 4;
-    private const int RescoredRowPrefetchBytes = 4096;
-
     /// <summary>
     /// Rescores a shortlist, sorted by prefix distance, with whole rows (or their first <paramref name="rescoreDimensions"/>);
     /// the best k go to results. See <see cref="RescoreInto{TDistance}"/>.
@@ -375,17 +372,6 @@ public sealed unsafe partial class HnswIndex
         const float Slack = 1.0001f; // a prefix sum (over projected coordinates, or summed in another order) carries rounding of its own
         var best = context.Results;
         nuint dimensions = (nuint)rescoreDimensions;
-
-        // The rows are cold. Requested whole a few candidates ahead, their misses overlap; requesting the next row's first
-        // line left each row's latency exposed (in-process A/B: −8 % a query on fashion-mnist-mrl-256 at 64 dims ×2, −7 %
-        // on PCA-rotated fashion-mnist at 64 dims ×4, though there most rows are not read to their end). An unsorted list
-        // is mostly skipped by its bound, so nothing is requested for it.
-        nint requested = Math.Min((nint)dimensions * _elementBytes, RescoredRowPrefetchBytes);
-        for (int i = 0; sorted && i < Math.Min(RescoredRowsAhead, candidates.Length); i++)
-        {
-            PrefetchRow(candidates[i].Id, requested);
-        }
-
         for (int i = 0; i < candidates.Length; i++)
         {
             float bound = best.Count < k ? float.PositiveInfinity : best.Top.Distance;
@@ -400,9 +386,9 @@ public sealed unsafe partial class HnswIndex
             }
 
             int node = candidates[i].Id;
-            if (sorted && i + RescoredRowsAhead < candidates.Length)
+            if (sorted && i + 1 < candidates.Length && Sse.IsSupported)
             {
-                PrefetchRow(candidates[i + RescoredRowsAhead].Id, requested);
+                Sse.Prefetch0(VectorPointer(candidates[i + 1].Id));
             }
 
             context.DistanceCount++;

@@ -428,16 +428,12 @@ public sealed unsafe partial class HnswIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchRow(int id) => PrefetchRow(id, _rowBytes);
-
-    /// <summary>Requests the first <paramref name="bytes"/> of a stored row into the cache.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchRow(int id, nint bytes)
+    private void PrefetchRow(int id)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             byte* row = VectorPointer(id);
-            for (nint offset = 0; offset < bytes; offset += 64)
+            for (nint offset = 0; offset < _rowBytes; offset += 64)
             {
                 System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + offset);
             }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -6,18 +7,23 @@ namespace VectorDb.Hnsw;
 
 /// <summary>
 /// Picks the nearest few of a list of neighbors and orders them: the step between an adaptive walk (or a prefix scan)
-/// and its rescoring. A walk's list holds a few hundred entries of which a few dozen are wanted. Quickselect and an
-/// insertion sort spent most of their time on mispredicted branches (2.0 µs for 20 of 222); this counts with vector
-/// compares instead (0.6 µs): it narrows a distance cutoff that keeps between the number wanted and a quarter more,
-/// moves those to the front and orders them by rank.
+/// and its rescoring, where a few dozen of a few hundred entries are wanted. Quickselect and insertion sort decide
+/// on a branch per comparison, and on distances those branches are unpredictable; this counts with vector compares
+/// instead: it narrows a distance cutoff that keeps between the number wanted and a quarter more, moves those to the
+/// front and orders them by rank. Entries are read as floats in pairs, relying on <see cref="Neighbor"/>'s layout (id, then distance).
 /// </summary>
 internal static class NearestSelection
 {
     /// <summary>Which vector instructions the selection uses: the widest this machine runs, or narrower ones to test them.</summary>
     public enum Width
     {
+        /// <summary>No vector instructions.</summary>
         Scalar,
+
+        /// <summary>256-bit vectors.</summary>
         Vector256,
+
+        /// <summary>512-bit vectors where they count (the cutoff's passes), 256-bit ones elsewhere.</summary>
         Vector512,
     }
 
@@ -47,7 +53,7 @@ internal static class NearestSelection
         int kept = MoveToFront(items, Cutoff(items, size, most, width), width);
         if (kept < size || kept > most)
         {
-            // Many equal distances at the cut (or ones that do not compare, NaN) kept the count out of the window.
+            // Equal distances at the cut kept the count out of the window, or fewer than size distances are numbers (NaN).
             PartitionNearest(items, size);
             kept = size;
         }
@@ -71,26 +77,24 @@ internal static class NearestSelection
 
     /// <summary>
     /// A distance at or under which at least <paramref name="size"/> entries lie, and no more than <paramref name="most"/>
-    /// unless bisecting the range of distances down to neighboring floats cannot separate them (ties).
+    /// unless equal distances at the cut leave no float that separates them. Bisects the floats' order (as integers, so
+    /// at most 32 counting passes, however wide or skewed the range), stopping as soon as the count is in the window.
     /// </summary>
     private static float Cutoff(ReadOnlySpan<Neighbor> items, int size, int most, Width width)
     {
-        (float low, float high) = DistanceRange(items, width);
-        if (CountAtMost(items, low, width) >= size)
+        (float lowest, float highest) = DistanceRange(items, width);
+        if (CountAtMost(items, lowest, width) >= size)
         {
-            return low;
+            return lowest;
         }
 
-        // Fewer than size entries lie at or under low; at least size at or under high.
-        while (true)
+        // Fewer than size entries lie at or under low; at least size at or under high (or all that are numbers).
+        long low = Ordered(lowest);
+        long high = Ordered(highest);
+        while (high - low > 1)
         {
-            float middle = low + ((high - low) * 0.5f);
-            if (!(middle > low && middle < high))
-            {
-                return high;
-            }
-
-            int count = CountAtMost(items, middle, width);
+            long middle = low + ((high - low) / 2);
+            int count = CountAtMost(items, FromOrdered((int)middle), width);
             if (count < size)
             {
                 low = middle;
@@ -100,13 +104,24 @@ internal static class NearestSelection
                 high = middle;
                 if (count <= most)
                 {
-                    return high;
+                    break;
                 }
             }
         }
+
+        return FromOrdered((int)high);
     }
 
-    /// <summary>The smallest and the largest distance.</summary>
+    // A float's bits as an integer that orders like the float (negatives reversed), and back.
+    private static int Ordered(float value)
+    {
+        int bits = BitConverter.SingleToInt32Bits(value);
+        return bits ^ ((bits >> 31) & int.MaxValue);
+    }
+
+    private static float FromOrdered(int ordered) => BitConverter.Int32BitsToSingle(ordered ^ ((ordered >> 31) & int.MaxValue));
+
+    /// <summary>The smallest and the largest distance that are numbers (NaN is left out: no cutoff takes it).</summary>
     private static (float Low, float High) DistanceRange(ReadOnlySpan<Neighbor> items, Width width)
     {
         var floats = MemoryMarshal.Cast<Neighbor, float>(items);
@@ -123,21 +138,21 @@ internal static class NearestSelection
             for (; i + Vector256<float>.Count <= floats.Length; i += Vector256<float>.Count)
             {
                 var block = Vector256.LoadUnsafe(ref first, (nuint)i);
-                lows = Vector256.Min(lows, Vector256.ConditionalSelect(distanceLanes, block, Vector256.Create(float.PositiveInfinity)));
-                highs = Vector256.Max(highs, Vector256.ConditionalSelect(distanceLanes, block, Vector256.Create(float.NegativeInfinity)));
+                lows = Vector256.MinNumber(lows, Vector256.ConditionalSelect(distanceLanes, block, Vector256.Create(float.PositiveInfinity)));
+                highs = Vector256.MaxNumber(highs, Vector256.ConditionalSelect(distanceLanes, block, Vector256.Create(float.NegativeInfinity)));
             }
 
             for (int lane = 1; lane < Vector256<float>.Count; lane += 2)
             {
-                low = Math.Min(low, lows[lane]);
-                high = Math.Max(high, highs[lane]);
+                low = float.MinNumber(low, lows[lane]);
+                high = float.MaxNumber(high, highs[lane]);
             }
         }
 
         for (; i < floats.Length; i += 2)
         {
-            low = Math.Min(low, floats[i + 1]);
-            high = Math.Max(high, floats[i + 1]);
+            low = float.MinNumber(low, floats[i + 1]);
+            high = float.MaxNumber(high, floats[i + 1]);
         }
 
         return (low, high);
@@ -216,6 +231,7 @@ internal static class NearestSelection
     /// order), counted eight at a time with vector compares. No branch depends on the data, where an insertion sort
     /// mispredicts about once per entry. False, leaving the entries as they were, when a distance is NaN (it would have no rank).
     /// </summary>
+    [SkipLocalsInit] // only the lanes written are read
     private static bool SortByRank(Span<Neighbor> items)
     {
         Span<float> keys = stackalloc float[RankedAtMost];
