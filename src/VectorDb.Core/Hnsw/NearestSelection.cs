@@ -267,7 +267,8 @@ internal static class NearestSelection
         return true;
     }
 
-    private static void InsertionSort(Span<Neighbor> items)
+    /// <summary>Insertion sort: the fallback where vectors are not used, and the baseline its benchmark compares against.</summary>
+    internal static void InsertionSort(Span<Neighbor> items)
     {
         for (int i = 1; i < items.Length; i++)
         {
@@ -283,8 +284,11 @@ internal static class NearestSelection
         }
     }
 
-    /// <summary>Quickselect (Hoare partitions, median-of-three pivots): afterwards the first <paramref name="size"/> are the nearest, unordered.</summary>
-    private static void PartitionNearest(Span<Neighbor> items, int size)
+    /// <summary>
+    /// Quickselect (Hoare partitions, median-of-three pivots): afterwards the first <paramref name="size"/> are the
+    /// nearest, unordered. The fallback where a cutoff cannot separate equal distances, and the benchmark's baseline.
+    /// </summary>
+    internal static void PartitionNearest(Span<Neighbor> items, int size)
     {
         int low = 0;
         int high = items.Length - 1;
