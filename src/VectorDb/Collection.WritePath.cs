@@ -14,7 +14,7 @@ namespace VectorDb;
 public sealed partial class Collection : ICollectionState
 {
     // Batches at least this large are linked in parallel; below it the thread hand-off costs more.
-    private const int ParallelInsertThreshold = 64;
+    internal const int ParallelInsertThreshold = 64;
 
     private readonly Lock _writeLock = new();
 

@@ -44,32 +44,73 @@ public class NearestSelectionTests
         foreach (int count in new[] { 0, 1, 5, 8, 9, 40, 64, 65, 130 })
         {
             var items = Make(random, count, Distances.Ties).Concat([new Neighbor(count, float.PositiveInfinity), new Neighbor(count + 1, -0f), new Neighbor(count + 2, 0f)]).ToArray();
+            var before = items.ToHashSet();
             var expected = items.Select(n => n.Distance).Order().ToArray();
 
             NearestSelection.Sort(items, width);
 
             Assert.Equal(expected, items.Select(n => n.Distance));
-            Assert.Equal(items.Length, items.Select(n => n.Id).Distinct().Count());
+            Assert.True(before.SetEquals(items));
         }
     }
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void A_NaN_distance_is_never_selected_while_enough_others_are_numbers(string path)
+    public void NaN_distances_come_after_every_number(string path)
     {
         var width = Enum.Parse<Width>(path);
-        for (int at = 0; at < 50; at++)
+        var random = new Random(11);
+        foreach (int count in new[] { 20, 50, 70, 130 })
         {
-            foreach (int size in new[] { 1, 10, 25, 49 })
+            foreach (int nans in new[] { 1, 3, count / 2, count })
             {
-                var items = Enumerable.Range(0, 50).Select(i => new Neighbor(i, i == at ? float.NaN : 50 - i)).ToArray();
+                foreach (int size in new[] { 1, 10, 25, count - nans, count - nans + 1, count, count + 1 }.Where(s => s > 0))
+                {
+                    // Few distinct values, so the cutoff meets ties and falls back to quickselect too.
+                    var input = Make(random, count, Distances.Ties);
+                    foreach (int at in Enumerable.Range(0, count).OrderBy(_ => random.Next()).Take(nans))
+                    {
+                        input[at] = new Neighbor(at, float.NaN);
+                    }
 
-                int selected = NearestSelection.Select(items, size, width);
+                    var items = input.ToArray();
+                    int selected = NearestSelection.Select(items, size, width);
 
-                Assert.Equal(size, selected);
-                Assert.Equal(Enumerable.Range(0, 50), items.Select(n => n.Id).Order());
-                var expected = Enumerable.Range(0, 50).Where(i => i != at).Select(i => (float)(50 - i)).Order().Take(size);
-                Assert.True(expected.SequenceEqual(items.Take(size).Select(n => n.Distance)), $"NaN at {at}, {size} wanted");
+                    string shape = $"{count} entries, {nans} NaN, {size} wanted";
+                    Assert.True(selected == Math.Min(size, count), shape);
+                    Assert.True(input.OrderBy(n => n.Id).SequenceEqual(items.OrderBy(n => n.Id)), $"entries lost or changed: {shape}");
+                    var numbers = items.Take(selected).TakeWhile(n => !float.IsNaN(n.Distance)).Select(n => n.Distance).ToArray();
+                    Assert.True(items.Take(selected).Skip(numbers.Length).All(n => float.IsNaN(n.Distance)), $"a number after a NaN: {shape}");
+                    var expected = input.Select(n => n.Distance).Where(d => !float.IsNaN(d)).Order().Take(selected);
+                    Assert.True(expected.SequenceEqual(numbers), shape);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("spread")]
+    [InlineData("negative")]
+    [InlineData("magnitudes")] // 1e-30 to 1e30 of both signs, three infinities of each sign
+    public void The_cutoff_lands_in_its_window_without_the_fallback(string kind)
+    {
+        var random = new Random(23);
+        foreach (int size in new[] { 4, 10, 20, 40 })
+        {
+            for (int list = 0; list < 50; list++)
+            {
+                var items = kind switch
+                {
+                    "spread" => Make(random, 222, Distances.Spread),
+                    "negative" => Enumerable.Range(0, 222).Select(i => new Neighbor(i, (float)((random.NextDouble() * 2) - 1))).ToArray(),
+                    _ => Enumerable.Range(0, 222).Select(i => new Neighbor(i, i < 6 ? (i % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity)
+                        : (float)(Math.Pow(10, (random.NextDouble() * 60) - 30) * (random.Next(2) == 0 ? -1 : 1)))).ToArray(),
+                };
+                int most = size + Math.Max(8, size / 4);
+
+                int count = NearestSelection.CountAtMost(items, NearestSelection.Cutoff(items, size, most, Width.Vector256), Width.Scalar);
+
+                Assert.InRange(count, size, most);
             }
         }
     }

@@ -201,9 +201,9 @@ public sealed class AdaptiveCollectionTests : IDisposable
         {
             var pca = db.CreateCollection("p", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Pca = new PcaOptions { FitAtPoints = 0 } });
             db.CreateCollection("m", new CollectionOptions { Dimensions = Dimensions, Matryoshka = [4, 16] });
-            // Batches below the parallel-insert threshold (64): a single-threaded build is reproducible, so the graph
+            // Batches below the parallel-insert threshold: a single-threaded build is reproducible, so the graph
             // replayed from the log is the same graph and the approximate searches below return the same hits.
-            foreach (var batch in vectors.Select((v, i) => new Point((ulong)i, v)).Chunk(50))
+            foreach (var batch in vectors.Select((v, i) => new Point((ulong)i, v)).Chunk(Collection.ParallelInsertThreshold - 1))
             {
                 pca.Upsert(batch);
             }

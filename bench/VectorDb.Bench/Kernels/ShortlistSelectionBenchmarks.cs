@@ -5,8 +5,8 @@ namespace VectorDb.Bench.Kernels;
 
 /// <summary>
 /// Selecting an adaptive walk's shortlist: the nearest few of the nodes a walk computed a prefix distance for, nearest
-/// first (<see cref="Shape"/> "count/size": 20 of 222 and 40 of 296, the shapes of fashion-mnist-mrl-256 at 64 dims ×2
-/// and PCA fashion-mnist at 64 dims ×4). Quickselect with an insertion sort, the way before, against the vector-compare
+/// first (<see cref="Shape"/> "count/size": 20 of 222 and 40 of 296, shortlists of ×2 and ×4 at k = 10 from about as many
+/// nodes as walks at ef 10–20 see). Quickselect with an insertion sort, the way before, against the vector-compare
 /// selection at each width. Each call selects from another of 2,048 lists: a walk never sees the same list twice, and
 /// over 64 lists this machine's branch predictor learned quickselect's branches (300 ns instead of 2,300 for 20 of 222).
 /// Copying the list in is part of every case.

@@ -9,7 +9,7 @@ namespace VectorDb.Hnsw;
 /// Picks the nearest few of a list of neighbors and orders them: the step between an adaptive walk (or a prefix scan)
 /// and its rescoring, where a few dozen of a few hundred entries are wanted. Quickselect and insertion sort decide
 /// on a branch per comparison, and on distances those branches are unpredictable; this counts with vector compares
-/// instead: it narrows a distance cutoff that keeps between the number wanted and a quarter more, moves those to the
+/// instead: it narrows a distance cutoff that keeps between the number wanted and a quarter more (at least 8), moves those to the
 /// front and orders them by rank. Entries are read as floats in pairs, relying on <see cref="Neighbor"/>'s layout (id, then distance).
 /// </summary>
 internal static class NearestSelection
@@ -41,6 +41,7 @@ internal static class NearestSelection
     /// Reorders <paramref name="items"/> so that its <paramref name="size"/> nearest come first, nearest first, keeping
     /// every entry; returns how many were selected (all of them, sorted, when there are fewer). Ties at the cut go either way.
     /// </summary>
+    /// <remarks>A distance that is NaN (no number) comes after every number.</remarks>
     public static int Select(Span<Neighbor> items, int size, Width width)
     {
         if (size >= items.Length)
@@ -49,38 +50,53 @@ internal static class NearestSelection
             return items.Length;
         }
 
+        if (size <= 0)
+        {
+            return 0;
+        }
+
         int most = size + Math.Max(8, size / 4);
         int kept = MoveToFront(items, Cutoff(items, size, most, width), width);
-        if (kept < size || kept > most)
+        if (kept > most)
         {
-            // Equal distances at the cut kept the count out of the window, or fewer than size distances are numbers (NaN).
-            PartitionNearest(items, size);
+            // Equal distances at the cut kept the count above the window. No NaN is among them: none lies under a cutoff.
+            PartitionNearest(items[..kept], size);
             kept = size;
         }
 
-        Sort(items[..kept], width);
+        // Fewer than size only when fewer than size distances are numbers: the NaNs follow them.
+        SortNumbers(items[..kept], width);
         return size;
     }
 
-    /// <summary>Orders entries nearest first: by rank for the usual few dozen (see <see cref="SortByRank"/>), else by a general sort.</summary>
-    public static void Sort(Span<Neighbor> items, Width width)
+    /// <summary>Orders entries nearest first, NaN distances last.</summary>
+    public static void Sort(Span<Neighbor> items, Width width) =>
+        SortNumbers(items[..MoveToFront(items, float.PositiveInfinity, width)], width);
+
+    /// <summary>Orders entries that are all numbers: by rank for the usual few dozen (see <see cref="SortByRank"/>), else by a general sort.</summary>
+    private static void SortNumbers(Span<Neighbor> items, Width width)
     {
         if (items.Length > RankedAtMost)
         {
             items.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
         }
-        else if (width == Width.Scalar || !SortByRank(items))
+        else if (width == Width.Scalar)
         {
             InsertionSort(items);
+        }
+        else
+        {
+            SortByRank(items);
         }
     }
 
     /// <summary>
     /// A distance at or under which at least <paramref name="size"/> entries lie, and no more than <paramref name="most"/>
     /// unless equal distances at the cut leave no float that separates them. Bisects the floats' order (as integers, so
-    /// at most 32 counting passes, however wide or skewed the range), stopping as soon as the count is in the window.
+    /// at most 32 passes after the first count, however wide or skewed the range), stopping as soon as the count is in
+    /// the window.
     /// </summary>
-    private static float Cutoff(ReadOnlySpan<Neighbor> items, int size, int most, Width width)
+    internal static float Cutoff(ReadOnlySpan<Neighbor> items, int size, int most, Width width)
     {
         (float lowest, float highest) = DistanceRange(items, width);
         if (CountAtMost(items, lowest, width) >= size)
@@ -159,7 +175,7 @@ internal static class NearestSelection
     }
 
     /// <summary>How many entries lie at or under <paramref name="cutoff"/>.</summary>
-    private static int CountAtMost(ReadOnlySpan<Neighbor> items, float cutoff, Width width)
+    internal static int CountAtMost(ReadOnlySpan<Neighbor> items, float cutoff, Width width)
     {
         var floats = MemoryMarshal.Cast<Neighbor, float>(items);
         ref float first = ref MemoryMarshal.GetReference(floats);
@@ -229,10 +245,10 @@ internal static class NearestSelection
     /// <summary>
     /// Puts each entry at its rank: how many distances are smaller, plus the equal ones before it (so ties keep their
     /// order), counted eight at a time with vector compares. No branch depends on the data, where an insertion sort
-    /// mispredicts about once per entry. False, leaving the entries as they were, when a distance is NaN (it would have no rank).
+    /// mispredicts about once per entry. The distances must be numbers (a NaN would have no rank).
     /// </summary>
     [SkipLocalsInit] // only the lanes written are read
-    private static bool SortByRank(Span<Neighbor> items)
+    private static void SortByRank(Span<Neighbor> items)
     {
         Span<float> keys = stackalloc float[RankedAtMost];
         Span<Neighbor> ranked = stackalloc Neighbor[RankedAtMost];
@@ -240,10 +256,7 @@ internal static class NearestSelection
         keys[..(blocks * Vector256<float>.Count)].Fill(float.PositiveInfinity);
         for (int i = 0; i < items.Length; i++)
         {
-            if (float.IsNaN(keys[i] = items[i].Distance))
-            {
-                return false;
-            }
+            keys[i] = items[i].Distance;
         }
 
         ref float first = ref MemoryMarshal.GetReference(keys);
@@ -264,7 +277,6 @@ internal static class NearestSelection
         }
 
         ranked[..items.Length].CopyTo(items);
-        return true;
     }
 
     /// <summary>Insertion sort: the fallback where vectors are not used, and the baseline its benchmark compares against.</summary>
