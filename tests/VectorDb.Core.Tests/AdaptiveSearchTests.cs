@@ -222,6 +222,53 @@ public class AdaptiveSearchTests
         }
     }
 
+    [Fact]
+    public void Calibration_with_unlinked_answers_narrows_the_shortlist_that_reached_at_the_narrowest_beam()
+    {
+        using var index = CorrelatedIndex(200, seed: 8);
+        int[] sample = [.. Enumerable.Range(0, 20).Select(i => i * 10)];
+
+        // Found = the first ⌊10 × shortlist / 26⌋ true answers, whatever the beam: x2 falls short of 0.9 at every beam,
+        // x3 reaches at the narrowest, and 25 is the shortest list that reaches (calibration asks one more, for the
+        // sample's own node).
+        var search = new ShortlistBoundSearch(truePerShortlist: 10 / 26.0);
+        var grid = AdaptiveCalibration.Calibrate(index, sample, 10, 0.9, [8, Dimensions], search);
+        Assert.Equal((8, 30, 10), (grid.SearchDimensions, grid.Shortlist, grid.Ef));
+
+        var narrowed = AdaptiveCalibration.Calibrate(index, sample, 10, 0.9, [8, Dimensions], search, unlinkedAnswers: true);
+        Assert.Equal(8, narrowed.SearchDimensions);
+        Assert.Equal(10, narrowed.Ef);
+        Assert.InRange(narrowed.Shortlist, 25, 28); // bisected to within an eighth of 30
+        Assert.Equal(1.0, narrowed.Recall);
+    }
+
+    /// <summary>A calibration search whose recall grows with the shortlist only: the first shortlist × rate of the true answers.</summary>
+    private sealed class ShortlistBoundSearch(double truePerShortlist) : ICalibrationSearch
+    {
+        private const int FirstTrueId = 100_000; // apart from every sample node, which calibration leaves out of answers
+
+        public int Search(float[] query, int k, int dimensions, int shortlist, int ef, Span<Neighbor> results)
+        {
+            int found = Math.Min(k, (int)(shortlist * truePerShortlist));
+            for (int i = 0; i < k; i++)
+            {
+                results[i] = new Neighbor(i < found ? FirstTrueId + i : (2 * FirstTrueId) + i, i);
+            }
+
+            return k;
+        }
+
+        public int Exact(float[] query, int k, Span<Neighbor> results)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                results[i] = new Neighbor(FirstTrueId + i, i);
+            }
+
+            return k;
+        }
+    }
+
     /// <summary>Records the prefix and shortlist of every search a calibration measures.</summary>
     private sealed class CountingSearch(ICalibrationSearch inner) : ICalibrationSearch
     {

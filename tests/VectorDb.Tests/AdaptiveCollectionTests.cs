@@ -359,6 +359,33 @@ public sealed class AdaptiveCollectionTests : IDisposable
         Assert.Equal(Query.SearchStrategy.NoMatches, none.Explain!.Strategy);
     }
 
+    [Fact]
+    public void A_filter_whose_matches_lie_away_from_the_query_is_calibrated_on_points_as_hard_as_unseen_queries()
+    {
+        // Ten tight clusters; the group is the cluster. "Any group but the query's own" leaves nothing around the query.
+        var random = new Random(21);
+        var centres = Enumerable.Range(0, 10).Select(_ => Enumerable.Range(0, Dimensions).Select(_ => (float)(random.NextDouble() * 20)).ToArray()).ToArray();
+        float[] Near(int cluster) => [.. centres[cluster].Select(x => x + (float)(random.NextDouble() - 0.5))];
+        using var db = VectorDatabase.InMemory();
+        var collection = db.CreateCollection("c", new CollectionOptions { Dimensions = Dimensions, Distance = DistanceMetric.Euclid, Matryoshka = [8, 16] });
+        collection.Upsert(Enumerable.Range(0, 4000).Select(i => new Point((ulong)i, Near(i % 10), Payload.FromObject(new { group = (i % 10).ToString(CultureInfo.InvariantCulture) }))));
+        collection.CreatePayloadIndex("group", PayloadSchemaType.Keyword);
+
+        string Calibration(string excluded) => collection.Search(Near(3), 10, new SearchOptions
+        {
+            Filter = new Query.Filter(MustNot: [Query.Conditions.Match("group", excluded)]), Explain = true, Adaptive = new AdaptiveSearch { TargetRecall = 0.9 },
+        }).Explain!.Reason;
+
+        string away = Calibration("3");
+        Assert.Contains("lying away from the query", away, StringComparison.Ordinal);
+        Assert.Contains("points standing where the query stands (away from the matches: as hard as unseen queries)", away, StringComparison.Ordinal);
+
+        // Excluding another group leaves the query among its matches: its sample's answers are the points they were linked to.
+        string among = Calibration("4");
+        Assert.DoesNotContain("lying away from the query", among, StringComparison.Ordinal);
+        Assert.DoesNotContain("as hard as unseen queries", among, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

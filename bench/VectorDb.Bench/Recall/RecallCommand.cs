@@ -112,7 +112,8 @@ public static class RecallCommand
             foreach (int c in round % 2 == 0 ? order : order.OrderByDescending(c => configurations[c].Adaptive is null ? 0 : 1).ThenBy(c => c))
             {
                 var (mode, ef) = configurations[c];
-                var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats, mode);
+                var run = MeasureEf(index, queries, truth, options.K, ef, options.Repeats, mode is var (d, o) ? (d, options.K * o) : null)
+                    with { Oversampling = mode?.Oversampling };
                 rounds[c].Add(run);
                 log.WriteLine(mode is var (dims, oversampling)
                     ? string.Create(CultureInfo.InvariantCulture, $"round {round + 1}  d={dims,4} x{oversampling} ef={ef,5}  recall={run.Recall:F4}  qps={run.Qps,9:F0}  p50={run.P50Ms:F3} ms")
@@ -279,10 +280,10 @@ public static class RecallCommand
         double seconds = clock.Elapsed.TotalSeconds;
         var heldOutQueries = half == 0 ? queries : new VectorSet(queries.Data[(half * queries.Dimensions)..], queries.Dimensions);
         var heldOut = MeasureEf(index, heldOutQueries, truth[half..], options.K, choice.Ef, options.Repeats,
-            choice.SearchDimensions == index.Dimensions ? null : (choice.SearchDimensions, choice.Oversampling));
+            choice.SearchDimensions == index.Dimensions ? null : (choice.SearchDimensions, choice.Shortlist));
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"target {target:F2} on {sample}: chose d={choice.SearchDimensions} x{choice.Oversampling} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}) on {heldOutQueries.Count} queries, qps {heldOut.Qps:F0}"));
-        return new CalibrationRun(target, sample, choice.SearchDimensions, choice.Oversampling, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
+            $"target {target:F2} on {sample}: chose d={choice.SearchDimensions} shortlist {choice.Shortlist} ef={choice.Ef} in {seconds:F1} s (calibration recall {choice.Recall:F4}); held-out recall {heldOut.Recall:F4} ({heldOut.Recall - target:+0.0000;-0.0000}) on {heldOutQueries.Count} queries, qps {heldOut.Qps:F0}"));
+        return new CalibrationRun(target, sample, choice.SearchDimensions, choice.Shortlist, choice.Ef, choice.Recall, heldOut.Recall, heldOut.Qps, seconds);
     }
 
     /// <summary>Builds the graph, or with <c>--graph</c> loads it from that snapshot (written after a build when missing),
@@ -374,10 +375,10 @@ public static class RecallCommand
     private static string QuantizedSeries(int? oversampling) => oversampling == 0 ? "bounded" : $"x{oversampling}";
 
     /// <summary>One ef's pass over the queries; ef = 0 means an exact scan; <paramref name="adaptive"/> walks on a prefix.</summary>
-    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Oversampling)? adaptive = null) =>
+    private static RecallRun MeasureEf(HnswIndex index, VectorSet queries, int[][] truth, int k, int ef, int repeats, (int Dims, int Shortlist)? adaptive = null) =>
         Measure(queries, truth, k, ef, repeats, (q, found) => ef == 0 ? index.ExactSearch(queries[q], k, found)
-            : adaptive is var (dims, oversampling) ? index.SearchAdaptive(queries[q], k, ef, dims, k * oversampling, found)
-            : index.Search(queries[q], k, ef, found)) with { SearchDims = adaptive?.Dims, Oversampling = adaptive?.Oversampling };
+            : adaptive is var (dims, shortlist) ? index.SearchAdaptive(queries[q], k, ef, dims, shortlist, found)
+            : index.Search(queries[q], k, ef, found)) with { SearchDims = adaptive?.Dims };
 
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(0.5);
 
@@ -505,4 +506,4 @@ public sealed record RecallResult(
     long? DiskBytes = null);
 
 /// <summary>One auto-calibration: the target, what it measured on (<c>points</c> or <c>queries</c>), what it chose, its recall on the calibration sample and on the held-out queries.</summary>
-public sealed record CalibrationRun(double Target, string Sample, int SearchDims, int Oversampling, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);
+public sealed record CalibrationRun(double Target, string Sample, int SearchDims, int Shortlist, int Ef, double CalibrationRecall, double HeldOutRecall, double Qps, double CalibrationSeconds);

@@ -4,11 +4,12 @@ using VectorDb.Hnsw;
 namespace VectorDb.Adaptive;
 
 /// <summary>
-/// A search configuration chosen for a target recall: how many leading dimensions the walk compares
-/// (<see cref="SearchDimensions"/> equal to the vectors' length means a plain full-dimension search), the shortlist
-/// as a multiple of k, and the beam width; with the recall and cost it had on the calibration queries.
+/// A search configuration chosen for a target recall at one k: how many leading dimensions the walk compares
+/// (<see cref="SearchDimensions"/> equal to the vectors' length means a plain full-dimension search), how many of the
+/// walk's candidates are rescored with whole vectors (<see cref="Shortlist"/>, at least k; k for a plain search), and
+/// the beam width; with the recall and cost it had on the calibration queries.
 /// </summary>
-public sealed record AdaptiveChoice(int SearchDimensions, int Oversampling, int Ef, double Recall, double MicrosecondsPerQuery, int CalibrationQueries);
+public sealed record AdaptiveChoice(int SearchDimensions, int Shortlist, int Ef, double Recall, double MicrosecondsPerQuery, int CalibrationQueries);
 
 /// <summary>
 /// The searches a calibration times and the truth it scores them by: by default the index's own unfiltered searches
@@ -76,10 +77,14 @@ public static class AdaptiveCalibration
     /// Measures the candidates on <paramref name="sampleNodes"/> and returns the cheapest that reaches <paramref name="targetRecall"/>
     /// with a margin (<see cref="Margin"/>), or, when none does, the one with the best recall. <paramref name="search"/>
     /// runs the searches measured and the exact ones they are scored against (default: the index's own, unfiltered).
+    /// With <paramref name="unlinkedAnswers"/> the sample's answers are not the points it was linked to (a filter excludes
+    /// the points around it), so the sample is no easier than unseen queries: it is calibrated as served queries are
+    /// (<see cref="QueryMargin"/>, the beam and shortlist narrowed to just reach the target).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The target is not in (0, 1].</exception>
     /// <exception cref="InvalidRequestException">There are no sample nodes.</exception>
-    public static AdaptiveChoice Calibrate(HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes, ICalibrationSearch? search = null)
+    public static AdaptiveChoice Calibrate(
+        HnswIndex index, IReadOnlyList<int> sampleNodes, int k, double targetRecall, IReadOnlyList<int> prefixes, ICalibrationSearch? search = null, bool unlinkedAnswers = false)
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(sampleNodes);
@@ -95,7 +100,8 @@ public static class AdaptiveCalibration
             index.CopyVector(node, vector);
             return (Node: node, Vector: vector);
         }).ToList();
-        return Choose(index, queries, k, Math.Min(1, targetRecall + Margin(targetRecall)), prefixes, search, refineBeam: false);
+        double margin = unlinkedAnswers ? QueryMargin(targetRecall) : Margin(targetRecall);
+        return Choose(index, queries, k, Math.Min(1, targetRecall + margin), prefixes, search, refine: unlinkedAnswers);
     }
 
     /// <summary>
@@ -117,7 +123,7 @@ public static class AdaptiveCalibration
             throw new InvalidRequestException(queries.Count == 0 ? "Calibration on queries needs at least one query." : "Calibration needs at least one point in the collection.");
         }
 
-        return Choose(index, [.. queries.Select(query => (Node: -1, Vector: query))], k, Math.Min(1, targetRecall + QueryMargin(targetRecall)), prefixes, search, refineBeam: true);
+        return Choose(index, [.. queries.Select(query => (Node: -1, Vector: query))], k, Math.Min(1, targetRecall + QueryMargin(targetRecall)), prefixes, search, refine: true);
     }
 
     private static void CheckTarget(double targetRecall)
@@ -130,14 +136,15 @@ public static class AdaptiveCalibration
 
     /// <summary>
     /// The cheapest candidate whose recall on <paramref name="queries"/> reaches <paramref name="required"/>, or the best
-    /// recall when none does. A query's own node (-1 for none) is left out of its answers. With
-    /// <paramref name="refineBeam"/>, the beam is then narrowed by bisection between the last width that fell short and
-    /// the first that reached: the grid's steps (ef 40 to 60 to 80 at k = 10) overshoot a target by up to 0.02 of recall,
-    /// which an unbiased sample would otherwise carry straight into the queries served. Calibrations on the collection's
-    /// own points keep the grid: their margin was set with it.
+    /// recall when none does. A query's own node (-1 for none) is left out of its answers. With <paramref name="refine"/>,
+    /// the grid's step that reached is then narrowed by bisection: the beam between the last width that fell short and the
+    /// first that reached (ef 40 to 60 to 80 at k = 10), or, at the narrowest beam, the shortlist between the last length
+    /// that fell short there and the first that reached (×2 to ×3 of k). The grid's steps overshoot a target by up to 0.02
+    /// of recall, which an unbiased sample would otherwise carry straight into the queries served. Calibrations on the
+    /// collection's own points keep the grid: their margin was set with it.
     /// </summary>
     private static AdaptiveChoice Choose(
-        HnswIndex index, List<(int Node, float[] Vector)> queries, int k, double required, IReadOnlyList<int> prefixes, ICalibrationSearch? search, bool refineBeam)
+        HnswIndex index, List<(int Node, float[] Vector)> queries, int k, double required, IReadOnlyList<int> prefixes, ICalibrationSearch? search, bool refine)
     {
         ArgumentNullException.ThrowIfNull(prefixes);
 
@@ -150,47 +157,52 @@ public static class AdaptiveCalibration
             index.KeepPrefixCopy(candidates.Where(d => d < index.Dimensions).Max());
         }
 
+        var sample = new Sample(search, queries, truth, k);
         AdaptiveChoice? best = null, bestRecall = null;
         foreach (int dims in candidates)
         {
             // The beam costs more the wider it is: per prefix and shortlist, stop at the narrowest that reaches the target.
-            bool reachedAtNarrowest = false;
+            int shortAtNarrowest = 0; // the longest shortlist that fell short at the narrowest beam
             foreach (int oversampling in dims == index.Dimensions ? [1] : Oversamplings)
             {
-                if (reachedAtNarrowest)
-                {
-                    break; // a shorter list reached at the narrowest beam: a longer one only adds rescoring
-                }
-
+                int shortlist = k * oversampling;
                 int shortEf = 0; // the widest beam measured that fell short
+                AdaptiveChoice? reached = null;
                 foreach (double factor in EfFactors)
                 {
-                    int ef = (int)Math.Ceiling(k * factor);
-                    var choice = Measure(search, queries, truth, k, dims, oversampling, ef);
+                    var choice = sample.Measure(dims, shortlist, (int)Math.Ceiling(k * factor));
                     if (bestRecall is null || choice.Recall > bestRecall.Recall)
                     {
                         bestRecall = choice;
                     }
 
-                    if (choice.Recall < required)
+                    if (choice.Recall >= required)
                     {
-                        shortEf = ef;
-                        continue;
+                        reached = choice;
+                        break;
                     }
 
-                    reachedAtNarrowest = shortEf == 0;
-                    if (refineBeam)
-                    {
-                        choice = NarrowestBeam(search, queries, truth, k, dims, oversampling, shortEf, choice, required);
-                    }
-
-                    if (best is null || choice.MicrosecondsPerQuery < best.MicrosecondsPerQuery)
-                    {
-                        best = choice;
-                    }
-
-                    break;
+                    shortEf = choice.Ef;
                 }
+
+                if (reached is not null && refine)
+                {
+                    reached = shortEf > 0 ? NarrowestBeam(sample, reached, shortEf, required)
+                        : shortAtNarrowest > 0 ? ShortestList(sample, reached, shortAtNarrowest, required)
+                        : reached;
+                }
+
+                if (reached is not null && (best is null || reached.MicrosecondsPerQuery < best.MicrosecondsPerQuery))
+                {
+                    best = reached;
+                }
+
+                if (reached is not null && shortEf == 0)
+                {
+                    break; // reached at the narrowest beam: a longer list only adds rescoring
+                }
+
+                shortAtNarrowest = shortlist;
             }
         }
 
@@ -198,63 +210,72 @@ public static class AdaptiveCalibration
     }
 
     /// <summary>
-    /// The narrowest beam between <paramref name="shortEf"/> (exclusive: fell short; 0 when none did) and
-    /// <paramref name="reached"/>'s that still reaches <paramref name="required"/>, by bisection to within an eighth.
+    /// The narrowest beam between <paramref name="shortEf"/> (exclusive: fell short) and <paramref name="reached"/>'s that
+    /// still reaches <paramref name="required"/>, by bisection to within an eighth.
     /// </summary>
-    private static AdaptiveChoice NarrowestBeam(
-        ICalibrationSearch search, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int shortEf, AdaptiveChoice reached, double required)
-    {
-        if (shortEf == 0)
-        {
-            return reached; // the narrowest beam, k, reached
-        }
+    private static AdaptiveChoice NarrowestBeam(Sample sample, AdaptiveChoice reached, int shortEf, double required) =>
+        Bisect(shortEf, reached, required, ef => sample.Measure(reached.SearchDimensions, reached.Shortlist, ef), choice => choice.Ef);
 
-        int low = shortEf;
-        while (reached.Ef - low > Math.Max(1, reached.Ef / 8))
+    /// <summary>
+    /// At <paramref name="reached"/>'s beam, the shortest list between <paramref name="shortList"/> (exclusive: fell short)
+    /// and <paramref name="reached"/>'s that still reaches <paramref name="required"/>, by bisection to within an eighth.
+    /// </summary>
+    private static AdaptiveChoice ShortestList(Sample sample, AdaptiveChoice reached, int shortList, double required) =>
+        Bisect(shortList, reached, required, shortlist => sample.Measure(reached.SearchDimensions, shortlist, reached.Ef), choice => choice.Shortlist);
+
+    /// <summary>Bisects one knob between <paramref name="low"/> (fell short) and <paramref name="reached"/>'s value (reached) to within an eighth.</summary>
+    private static AdaptiveChoice Bisect(int low, AdaptiveChoice reached, double required, Func<int, AdaptiveChoice> measure, Func<AdaptiveChoice, int> knob)
+    {
+        while (knob(reached) - low > Math.Max(1, knob(reached) / 8))
         {
-            var middle = Measure(search, queries, truth, k, dims, oversampling, (low + reached.Ef) / 2);
+            var middle = measure((low + knob(reached)) / 2);
             if (middle.Recall >= required)
             {
                 reached = middle;
             }
             else
             {
-                low = middle.Ef;
+                low = knob(middle);
             }
         }
 
         return reached;
     }
 
-    private static AdaptiveChoice Measure(ICalibrationSearch search, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k, int dims, int oversampling, int ef)
+    /// <summary>The calibration queries with their truth, timing one configuration at a time.</summary>
+    private sealed class Sample(ICalibrationSearch search, List<(int Node, float[] Vector)> queries, List<HashSet<int>> truth, int k)
     {
-        var found = new Neighbor[k + 1];
-        double hits = 0;
-        double seconds = double.MaxValue;
-        for (int pass = 0; pass < 2; pass++) // the first pass warms caches and the JIT; the second is timed
+        private readonly Neighbor[] _found = new Neighbor[k + 1];
+
+        public AdaptiveChoice Measure(int dims, int shortlist, int ef)
         {
-            hits = 0;
-            long start = Stopwatch.GetTimestamp();
-            for (int q = 0; q < queries.Count; q++)
+            double hits = 0;
+            double seconds = double.MaxValue;
+            for (int pass = 0; pass < 2; pass++) // the first pass warms caches and the JIT; the second is timed
             {
-                int own = queries[q].Node >= 0 ? 1 : 0; // one more answer, for the query's own node to take
-                int n = search.Search(queries[q].Vector, k + own, dims, (k * oversampling) + own, ef, found);
-                int counted = 0;
-                for (int i = 0; i < n && counted < k; i++)
+                hits = 0;
+                long start = Stopwatch.GetTimestamp();
+                for (int q = 0; q < queries.Count; q++)
                 {
-                    if (found[i].Id != queries[q].Node)
+                    int own = queries[q].Node >= 0 ? 1 : 0; // one more answer, for the query's own node to take
+                    int n = search.Search(queries[q].Vector, k + own, dims, shortlist + own, ef, _found);
+                    int counted = 0;
+                    for (int i = 0; i < n && counted < k; i++)
                     {
-                        counted++;
-                        hits += truth[q].Contains(found[i].Id) ? 1 : 0;
+                        if (_found[i].Id != queries[q].Node)
+                        {
+                            counted++;
+                            hits += truth[q].Contains(_found[i].Id) ? 1 : 0;
+                        }
                     }
                 }
+
+                seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
 
-            seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double recall = hits / (truth.Sum(t => t.Count) is var total and > 0 ? total : 1);
+            return new AdaptiveChoice(dims, shortlist, ef, recall, seconds * 1e6 / queries.Count, queries.Count);
         }
-
-        double recall = hits / (truth.Sum(t => t.Count) is var total and > 0 ? total : 1);
-        return new AdaptiveChoice(dims, oversampling, ef, recall, seconds * 1e6 / queries.Count, queries.Count);
     }
 
     /// <summary>The exact k nearest of a sample vector, other than its own node.</summary>

@@ -138,8 +138,8 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             var (choice, sample) = Calibrated(k, target, filtered);
             string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
             string under = filtered is null ? "" : $" under {filtered.Band}{(filtered.Forced is { } forced ? $", strategy {forced}" : "")}";
-            return Make(k, choice.SearchDimensions, k * choice.Oversampling, choice.Ef, string.Create(CultureInfo.InvariantCulture,
-                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist x{choice.Oversampling}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {sample}, {choice.MicrosecondsPerQuery:F0} us per query)"), note: true);
+            return Make(k, choice.SearchDimensions, choice.Shortlist, choice.Ef, string.Create(CultureInfo.InvariantCulture,
+                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist {choice.Shortlist}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {sample}, {choice.MicrosecondsPerQuery:F0} us per query)"), note: true);
         }
 
         int dims = adaptive.SearchDimensions!.Value;
@@ -283,8 +283,8 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
             else
             {
-                var (sample, whose) = filtered is null ? (EvenSample(), "of the collection's points") : BandSample(filtered);
-                choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search);
+                var (sample, whose, unlinked) = filtered is null ? (EvenSample(), "of the collection's points", false) : BandSample(filtered);
+                choice = AdaptiveCalibration.Calibrate(_graph, sample, k, target, prefixes, filtered?.Search, unlinked);
                 described = $"{sample.Count} {whose}";
             }
 
@@ -316,13 +316,14 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
     /// the filter's matches as densely as the query's does (its band's locality). The collection's own points are the
     /// queries; which of them mirror the query depends on the filter — under "the query's own label" those of that label,
     /// under "any label but the query's" those of the excluded one. Probed in a low-discrepancy order, so a sample cut
-    /// short still spreads over the collection; an even sample when too few are found.
+    /// short still spreads over the collection; an even sample when too few are found. Its answers are unlinked when the
+    /// filter's matches lie away from the sample points: then the points they were linked to are not what they find.
     /// </summary>
-    private (List<int> Sample, string Described) BandSample(FilterCalibration filtered)
+    private (List<int> Sample, string Described, bool UnlinkedAnswers) BandSample(FilterCalibration filtered)
     {
         if (filtered.Share < FilterBand.ProbedShare)
         {
-            return (EvenSample(), "evenly spread points (a filter this selective is not probed)");
+            return (EvenSample(), "evenly spread points (a filter this selective is not probed)", false);
         }
 
         var sample = new List<int>(CalibrationQueries);
@@ -348,9 +349,10 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
         }
 
+        bool unlinked = filtered.Band.Locality == FilterLocality.Away;
         return sample.Count >= MinBandSample
-            ? (sample, "of the collection's points standing where the query stands")
-            : (EvenSample(), "evenly spread points (too few stand where the query does)");
+            ? (sample, $"of the collection's points standing where the query stands{(unlinked ? " (away from the matches: as hard as unseen queries)" : "")}", unlinked)
+            : (EvenSample(), "evenly spread points (too few stand where the query does)", false);
     }
 
     /// <summary>
