@@ -100,27 +100,63 @@ internal sealed class EstimationContext(IPointSource source)
     /// <summary>True when <see cref="Sample"/> is the whole population, so counts on it are exact.</summary>
     public bool SampleIsComplete => Sample.Length == Total;
 
-    private int[] DrawSample()
+    /// <summary>
+    /// The first <paramref name="count"/> matches of <paramref name="predicate"/> in <see cref="Sample"/>'s order,
+    /// without drawing the whole sample when it was not drawn yet: a walk's footholds would otherwise cost every query
+    /// a lookup of all its points.
+    /// </summary>
+    public int[] SampleMatches(NodePredicate predicate, int count)
+    {
+        if (_sample is { } drawn)
+        {
+            return [.. drawn.Where(predicate.Matches).Take(count)];
+        }
+
+        var matches = new List<int>(count);
+        foreach (int node in SampledNodes())
+        {
+            if (matches.Count == count)
+            {
+                break;
+            }
+
+            if (predicate.Matches(node))
+            {
+                matches.Add(node);
+            }
+        }
+
+        return [.. matches];
+    }
+
+    /// <summary>Whether <see cref="Sample"/> takes every live node: in a small collection.</summary>
+    private bool SamplesEveryNode => Total <= 2 * SampleSize;
+
+    /// <summary>Live nodes, evenly strided over the node ids (every one in a small collection).</summary>
+    private IEnumerable<int> SampledNodes()
     {
         int bound = Source.NodeBound;
-        var nodes = new List<int>(Math.Min(Total, 2 * SampleSize));
-        double stride = Total <= 2 * SampleSize ? 1 : (double)bound / SampleSize;
+        double stride = SamplesEveryNode ? 1 : (double)bound / SampleSize;
         for (double position = 0; position < bound; position += stride)
         {
             int node = (int)position;
             if (Source.TryGetPoint(node, out _, out _))
             {
-                nodes.Add(node);
+                yield return node;
             }
         }
+    }
 
-        if (stride == 1 && nodes.Count != Total)
+    private int[] DrawSample()
+    {
+        int[] nodes = [.. SampledNodes()];
+        if (SamplesEveryNode && nodes.Length != Total)
         {
             // Points came or went while sampling; a count on this sample is an estimate, not exact.
-            return [.. nodes.Take(Math.Max(0, Math.Min(nodes.Count, Total - 1)))];
+            return nodes[..Math.Max(0, Math.Min(nodes.Length, Total - 1))];
         }
 
-        return [.. nodes];
+        return nodes;
     }
 }
 

@@ -82,7 +82,7 @@ internal class FilteredWalkPlan : SearchPlan
     /// <summary>How this plan walks for <paramref name="predicate"/>: footholds among the sampled matches for a selective filter, its entry and link layers.</summary>
     public WalkOptions Walk(NodePredicate predicate)
     {
-        int[] seeds = _estimate.Expected > MaxSeededShare * _context.Total ? [] : [.. _context.Sample.Where(predicate.Matches).Take(MaxSeeds)];
+        int[] seeds = _estimate.Expected > MaxSeededShare * _context.Total ? [] : _context.SampleMatches(predicate, MaxSeeds);
         return new WalkOptions
         {
             TwoHop = TwoHop,
