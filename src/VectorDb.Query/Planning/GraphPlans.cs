@@ -25,8 +25,7 @@ internal class FilteredWalkPlan : SearchPlan
 
     private const string FollowReason = "each match also leads on through the links among its value's points";
 
-    // Above this share matches are all over the graph and a walk meets them without footholds; drawing the sample
-    // the seeds come from cost ~5 % of such a query (fashion-mnist, label ≠ own).
+    // Above this share matches are all over the graph and a walk meets them without footholds.
     private const double MaxSeededShare = 0.25;
 
     private readonly EstimationContext _context;
