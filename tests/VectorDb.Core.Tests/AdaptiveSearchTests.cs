@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using VectorDb.Adaptive;
 using VectorDb.Hnsw;
 
@@ -240,6 +241,41 @@ public class AdaptiveSearchTests
         Assert.Equal(10, narrowed.Ef);
         Assert.InRange(narrowed.Shortlist, 25, 28); // bisected to within an eighth of 30
         Assert.Equal(1.0, narrowed.Recall);
+    }
+
+    [Fact]
+    public void Calibration_times_the_cheapest_again_so_one_interrupted_pass_does_not_decide()
+    {
+        using var index = CorrelatedIndex(200, seed: 9);
+        int[] sample = [.. Enumerable.Range(0, 20).Select(i => i * 10)];
+
+        // Every configuration finds every answer; 8 dims costs 20 µs a search, 12 dims 40, all 200 — but the timed pass
+        // of 8 dims' first measurement is interrupted (100 µs a search), so it first looks the dearest of the prefixes.
+        var search = new TimedSearch((dims, call) => dims == 8 ? (call >= sample.Length && call < 2 * sample.Length ? 100 : 20) : dims == 12 ? 40 : 200);
+        var choice = AdaptiveCalibration.Calibrate(index, sample, 10, 0.9, [8, 12, Dimensions], search);
+        Assert.Equal(8, choice.SearchDimensions);
+        Assert.InRange(choice.MicrosecondsPerQuery, 15, 80);
+    }
+
+    /// <summary>A calibration search that finds the true answers and takes the time it is told to, per prefix and call.</summary>
+    private sealed class TimedSearch(Func<int, int, int> microseconds) : ICalibrationSearch
+    {
+        private readonly Dictionary<int, int> _calls = [];
+        private readonly ShortlistBoundSearch _answers = new(truePerShortlist: 1);
+
+        public int Search(float[] query, int k, int dimensions, int shortlist, int ef, Span<Neighbor> results)
+        {
+            int call = _calls.GetValueOrDefault(dimensions);
+            _calls[dimensions] = call + 1;
+            long until = Stopwatch.GetTimestamp() + (microseconds(dimensions, call) * Stopwatch.Frequency / 1_000_000);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+            }
+
+            return _answers.Search(query, k, dimensions, Math.Max(shortlist, k), ef, results);
+        }
+
+        public int Exact(float[] query, int k, Span<Neighbor> results) => _answers.Exact(query, k, results);
     }
 
     /// <summary>A calibration search whose recall grows with the shortlist only: the first shortlist × rate of the true answers.</summary>
