@@ -113,16 +113,20 @@ internal sealed class EstimationContext(IPointSource source)
         }
 
         var matches = new List<int>(count);
+        if (count <= 0)
+        {
+            return [];
+        }
+
         foreach (int node in SampledNodes())
         {
-            if (matches.Count == count)
-            {
-                break;
-            }
-
             if (predicate.Matches(node))
             {
                 matches.Add(node);
+                if (matches.Count == count)
+                {
+                    break;
+                }
             }
         }
 

@@ -2,10 +2,12 @@ namespace VectorDb.Query.Tests;
 
 public sealed class EstimationContextTests
 {
-    [Fact]
-    public void Sample_matches_are_the_samples_first_matches_without_drawing_the_whole_sample()
+    [Theory]
+    [InlineData(50_000)] // a strided sample
+    [InlineData(800)]    // every node
+    public void Sample_matches_are_the_samples_first_matches_without_drawing_the_whole_sample(int nodeBound)
     {
-        var source = new CountingSource(nodeBound: 50_000, dead: node => node % 7 == 0);
+        var source = new CountingSource(nodeBound, dead: node => node % 7 == 0);
         var tenth = new EveryTenth();
 
         var lazily = new EstimationContext(source).SampleMatches(tenth, 16);
@@ -15,6 +17,7 @@ public sealed class EstimationContextTests
 
         Assert.Equal(expected, lazily);
         Assert.Equal(expected, drawn.SampleMatches(tenth, 16)); // from the drawn sample, the same
+        Assert.Empty(new EstimationContext(source).SampleMatches(tenth, 0));
         Assert.All(lazily, node => Assert.True(node % 7 != 0 && node % 10 == 3));
         Assert.InRange(lookups, 16, EstimationContext.SampleSize / 2); // stopped at the 16th match, well short of the sample
     }

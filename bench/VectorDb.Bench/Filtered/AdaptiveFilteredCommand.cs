@@ -146,20 +146,20 @@ public static class AdaptiveFilteredCommand
     /// </summary>
     private static string Explained(Collection collection, List<BenchQuery> queries, List<HashSet<PointId>> truth, int k, SearchOptions options)
     {
-        var seen = new Dictionary<string, (int Queries, double Recall)>();
+        var seen = new Dictionary<string, (int Queries, int Scored, double Recall)>();
         for (int i = 0; i < queries.Count; i++)
         {
             var result = collection.Search(queries[i].Vector, k, options with { Filter = queries[i].Filter, Explain = true });
             var explain = result.Explain!;
             string reason = explain.Reason.Split("; ")[0];
             string key = $"{explain.Strategy} {explain.SearchDimensions?.ToString(CultureInfo.InvariantCulture) ?? "all"} dims: {reason}";
-            double recall = truth[i].Count == 0 ? 1 : result.Count(h => truth[i].Contains(h.Id)) / (double)Math.Min(k, truth[i].Count);
-            var (count, sum) = seen.GetValueOrDefault(key);
-            seen[key] = (count + 1, sum + recall);
+            var (count, scored, sum) = seen.GetValueOrDefault(key);
+            bool score = truth[i].Count > 0; // as in Pass: a query with nothing to find is not scored
+            seen[key] = (count + 1, scored + (score ? 1 : 0), sum + (score ? result.Count(h => truth[i].Contains(h.Id)) / (double)Math.Min(k, truth[i].Count) : 0));
         }
 
         return string.Join(" | ", seen.OrderByDescending(s => s.Value.Queries).Select(s =>
-            string.Create(CultureInfo.InvariantCulture, $"{s.Value.Queries}× {s.Key} → held-out recall {s.Value.Recall / s.Value.Queries:F3}")));
+            string.Create(CultureInfo.InvariantCulture, $"{s.Value.Queries}× {s.Key} → held-out recall {(s.Value.Scored == 0 ? "none scored" : (s.Value.Recall / s.Value.Scored).ToString("F3", CultureInfo.InvariantCulture))}")));
     }
 
     private static Measured? Best(List<Measured> runs, double recall) => runs.Where(r => r.Recall >= recall).MaxBy(r => r.Qps);

@@ -212,8 +212,9 @@ public static class AdaptiveCalibration
 
     /// <summary>
     /// The cheapest of <paramref name="reaching"/>: the few that timed cheapest are timed again, in turns, and each
-    /// keeps its fastest time. One pass over 200 queries takes milliseconds, and a single interruption in it made a
-    /// configuration half as fast on held-out queries look the cheapest.
+    /// keeps its fastest time. One pass over 200 queries takes milliseconds, so a single interruption can make a
+    /// configuration twice as slow as another look the cheaper. The searches are deterministic, so a configuration's
+    /// recall stays what its first measurement found.
     /// </summary>
     private static AdaptiveChoice Cheapest(Sample sample, List<AdaptiveChoice> reaching)
     {
