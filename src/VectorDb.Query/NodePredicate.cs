@@ -112,12 +112,12 @@ internal sealed class EstimationContext(IPointSource source)
             return [.. drawn.Where(predicate.Matches).Take(count)];
         }
 
-        var matches = new List<int>(count);
         if (count <= 0)
         {
             return [];
         }
 
+        var matches = new List<int>(count);
         foreach (int node in SampledNodes())
         {
             if (predicate.Matches(node))

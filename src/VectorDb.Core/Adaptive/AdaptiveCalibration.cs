@@ -141,7 +141,7 @@ public static class AdaptiveCalibration
     /// first that reached (ef 40 to 60 to 80 at k = 10), or, at the narrowest beam, the shortlist between the last length
     /// that fell short there and the first that reached (×2 to ×3 of k). The grid's steps overshoot a target by up to 0.02
     /// of recall, which an unbiased sample would otherwise carry straight into the queries served. Calibrations on the
-    /// collection's own points keep the grid: their margin was set with it.
+    /// collection's own points keep the grid, their margin was set with it, unless their answers are unlinked.
     /// </summary>
     private static AdaptiveChoice Choose(
         HnswIndex index, List<(int Node, float[] Vector)> queries, int k, double required, IReadOnlyList<int> prefixes, ICalibrationSearch? search, bool refine)
