@@ -100,6 +100,23 @@ public sealed class ExplainTests
         Assert.True(explain.DistanceComputations > 0 && explain.NodesVisited > 0, $"{strategy}: {explain}");
     }
 
+    [Fact]
+    public void A_filtered_search_is_put_in_words_only_when_explain_is_asked_for()
+    {
+        using var database = VectorDatabase.InMemory();
+        var points = Filled(database);
+        points.CreatePayloadIndex("n", PayloadSchemaType.Integer);
+        var filter = FilterJson.Parse("""{"must": [{"key": "n", "range": {"lt": 1000}}]}""");
+
+        var quiet = points.Search(Query(), 10, new SearchOptions { Filter = filter, Ef = 64 });
+        var explained = points.Search(Query(), 10, new SearchOptions { Filter = filter, Ef = 64, Explain = true });
+
+        Assert.Null(quiet.Explain);
+        Assert.Equal(quiet.Select(h => h.Id), explained.Select(h => h.Id));
+        Assert.Contains("points match", explained.Explain!.Reason, StringComparison.Ordinal);
+        Assert.NotEmpty(explained.Explain.EstimatedCostMicroseconds);
+    }
+
     private static Collection Filled(VectorDatabase database)
     {
         var points = database.CreateCollection("c", new CollectionOptions { Dimensions = 32, Distance = DistanceMetric.Euclid });

@@ -4,7 +4,7 @@ using VectorDb.Hnsw;
 namespace VectorDb.Query.Planning;
 
 /// <summary>An unfiltered walk of the graph (which answers a walk that strands with an exact scan itself).</summary>
-internal sealed class GraphPlan() : SearchPlan(SearchStrategy.Graph, "no filter")
+internal sealed class GraphPlan() : SearchPlan(SearchStrategy.Graph, () => "no filter")
 {
     public static GraphPlan Instance { get; } = new();
 
@@ -33,29 +33,20 @@ internal class FilteredWalkPlan : SearchPlan
 
     /// <summary>A walk as the planner chose or was told to take.</summary>
     /// <param name="twoHop">Two hops through rejected nodes (ACORN-1), or a plain walk.</param>
-    /// <param name="reason">Why it was chosen.</param>
+    /// <param name="reason">Why it was chosen, put in words when explain reads it.</param>
     /// <param name="cost">Its price, in microseconds.</param>
     /// <param name="context">The filter's estimation context, whose sample the footholds come from.</param>
     /// <param name="estimate">The filter's estimated matches.</param>
     /// <param name="entry">Where to enter layer 0, when a probe of the query's neighborhood has found it already.</param>
     /// <param name="layers">The filter's extra link layers (a two-hop walk follows and looks through along them).</param>
-    public FilteredWalkPlan(bool twoHop, string reason, double? cost, EstimationContext context, Cardinality estimate, Neighbor? entry = null, ReachLayers layers = default)
-        : base(twoHop ? SearchStrategy.TwoHopGraph : SearchStrategy.FilteredGraph, reason, cost)
+    public FilteredWalkPlan(bool twoHop, Func<string> reason, double? cost, EstimationContext context, Cardinality estimate, Neighbor? entry = null, ReachLayers layers = default)
+        : base(twoHop ? SearchStrategy.TwoHopGraph : SearchStrategy.FilteredGraph, () => WithLayers(reason(), twoHop, layers), cost)
     {
         TwoHop = twoHop;
         _context = context;
         _estimate = estimate;
         Entry = entry;
         Layers = layers;
-        if (twoHop && layers.Follow is not null && !Reason.Contains(FollowReason, StringComparison.Ordinal))
-        {
-            Reason += "; " + FollowReason;
-        }
-
-        if (twoHop && layers.LookThrough is not null && !Reason.Contains(QueryPlanner.BorderLinksReason, StringComparison.Ordinal))
-        {
-            Reason += "; " + QueryPlanner.BorderLinksReason;
-        }
     }
 
     public bool TwoHop { get; }
@@ -65,7 +56,23 @@ internal class FilteredWalkPlan : SearchPlan
     public ReachLayers Layers { get; }
 
     /// <summary>The same walk entering where a probe of the query's neighborhood entered.</summary>
-    public FilteredWalkPlan WithEntry(Neighbor? entry, string reason) => new(TwoHop, reason, CostMicroseconds, _context, _estimate, entry, Layers);
+    public FilteredWalkPlan WithEntry(Neighbor? entry, Func<string> reason) => new(TwoHop, reason, CostMicroseconds, _context, _estimate, entry, Layers);
+
+    /// <summary>A reason that also says what a two-hop walk's link layers add, once.</summary>
+    private static string WithLayers(string reason, bool twoHop, ReachLayers layers)
+    {
+        if (twoHop && layers.Follow is not null && !reason.Contains(FollowReason, StringComparison.Ordinal))
+        {
+            reason += "; " + FollowReason;
+        }
+
+        if (twoHop && layers.LookThrough is not null && !reason.Contains(QueryPlanner.BorderLinksReason, StringComparison.Ordinal))
+        {
+            reason += "; " + QueryPlanner.BorderLinksReason;
+        }
+
+        return reason;
+    }
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {
@@ -100,11 +107,11 @@ internal class FilteredWalkPlan : SearchPlan
 /// A two-hop walk for a filter excluding values of a keyword index that keeps border links: a point rejected for its
 /// value is looked through to the nearest points of other values (docs/planner.md, "Border links").
 /// </summary>
-internal sealed class BorderLinksPlan(string reason, double? cost, EstimationContext context, Cardinality estimate, ReachLayers layers)
+internal sealed class BorderLinksPlan(Func<string> reason, double? cost, EstimationContext context, Cardinality estimate, ReachLayers layers)
     : FilteredWalkPlan(twoHop: true, reason, cost, context, estimate, entry: null, layers);
 
 /// <summary>An unfiltered walk for an oversampled k, then the filter on its hits: when nearly every point matches.</summary>
-internal sealed class PostFilterPlan(string reason, double? cost, Cardinality estimate, int total) : SearchPlan(SearchStrategy.PostFilter, reason, cost)
+internal sealed class PostFilterPlan(Func<string> reason, double? cost, Cardinality estimate, int total) : SearchPlan(SearchStrategy.PostFilter, reason, cost)
 {
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {

@@ -12,19 +12,20 @@ internal static class PlanRunner
     /// Runs a filtered search the way the planner chooses; with <paramref name="prefix"/>, the chosen plan compares that
     /// prefix of each vector first (an adaptive-dimension search), and the planner learns where the matches lie from
     /// <paramref name="probe"/> (by default a probe on the prefix); a walk enters layer 0 where a given probe entered.
+    /// <paramref name="explain"/> is filled only when <paramref name="explained"/>: putting plans in words costs a search more than choosing them.
     /// </summary>
     public static int RunFiltered(
-        QueryPlanner planner, scoped in PlanInput input, IPointSource points, SearchStrategy? forced, Span<Neighbor> results, out SearchExplain explain,
+        QueryPlanner planner, scoped in PlanInput input, IPointSource points, SearchStrategy? forced, Span<Neighbor> results, bool explained, out SearchExplain? explain,
         PrefixSearch? prefix = null, NeighborhoodProbe? probe = null)
     {
         var statistics = new SearchStatistics();
         probe = prefix is null ? probe is { } whole ? whole with { Entry = null } : null // a prefix probe's entry distance means nothing to a whole-vector walk
             : probe ?? new NeighborhoodProbe(Dimensions: prefix.Value.Dimensions);
         var plan = planner.Plan(input.Graph, input.Query, input.K, input.Ef, input.Predicate, points, forced, statistics, probe);
-        var chosen = plan.Chosen is FilteredWalkPlan { Entry: null } walk && probe?.Entry is { } entry && prefix is not null ? walk.WithEntry(entry, walk.Reason) : plan.Chosen;
+        var chosen = plan.Chosen is FilteredWalkPlan { Entry: null } walk && probe?.Entry is { } entry && prefix is not null ? walk.WithEntry(entry, () => walk.Reason) : plan.Chosen;
         chosen = prefix is { } walked ? chosen.OnPrefix(walked, input.Graph, input.K) : chosen;
         int found = Run(chosen, input, results, statistics, out var ran);
-        explain = Explain(chosen, ran, statistics, Math.Max(input.Ef, input.K), plan.Estimate, plan.Costs);
+        explain = explained ? Explain(chosen, ran, statistics, Math.Max(input.Ef, input.K), plan.Estimate, plan.Costs()) : null;
         return found;
     }
 
@@ -40,7 +41,7 @@ internal static class PlanRunner
 
         if (found < input.K && plan.MayMissMatches)
         {
-            ran = new ExactScanPlan(SearchStrategy.ExactScan, plan.Reason);
+            ran = new ExactScanPlan(SearchStrategy.ExactScan, () => plan.Reason);
             found = ran.Run(input, results, statistics);
         }
 

@@ -23,7 +23,7 @@ internal readonly record struct PrefixSearch(int Dimensions, double Oversampling
 /// its shortlist of matches rescored with the whole vector.
 /// </summary>
 internal sealed class PrefixWalkPlan(FilteredWalkPlan walk, PrefixSearch prefix, int wholeDimensions, int k)
-    : SearchPlan(walk.Strategy, $"{walk.Reason}; {prefix.Describe(k, wholeDimensions)}", walk.CostMicroseconds)
+    : SearchPlan(walk.Strategy, () => $"{walk.Reason}; {prefix.Describe(k, wholeDimensions)}", walk.CostMicroseconds)
 {
     public override int? SearchDimensions => prefix.Dimensions;
 
@@ -43,7 +43,7 @@ internal sealed class PrefixWalkPlan(FilteredWalkPlan walk, PrefixSearch prefix,
 /// bound whole ones (L2, L1 over stored dimensions), which lets the rescoring stop early; else the best shortlist by
 /// prefix (<see cref="SearchStrategy.PrefixScan"/>).
 /// </summary>
-internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch prefix, bool exact)
+internal sealed class PrefixScanPlan(Func<string> reason, double? cost, PrefixSearch prefix, bool exact)
     : SearchPlan(exact ? SearchStrategy.ExactScan : SearchStrategy.PrefixScan, reason, cost)
 {
     public override bool MayMissMatches => false;
@@ -54,10 +54,11 @@ internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch p
     public static PrefixScanPlan Of(SearchPlan scan, HnswIndex graph, PrefixSearch prefix, int k)
     {
         bool exact = graph.PrefixDistancesBoundWhole;
-        string how = exact
-            ? $"each compared on {prefix.Dimensions} of {graph.Dimensions} dimensions first, then rescored with all while they can still be among the best (exact)"
-            : $"each compared on {prefix.Dimensions} of {graph.Dimensions} dimensions, the nearest by prefix (at least {prefix.Shortlist(k)}) rescored with all (approximate)";
-        return new PrefixScanPlan($"{scan.Reason}; {how}", scan.CostMicroseconds, prefix, exact);
+        int dimensions = graph.Dimensions;
+        return new PrefixScanPlan(() => exact
+            ? $"{scan.Reason}; each compared on {prefix.Dimensions} of {dimensions} dimensions first, then rescored with all while they can still be among the best (exact)"
+            : $"{scan.Reason}; each compared on {prefix.Dimensions} of {dimensions} dimensions, the nearest by prefix (at least {prefix.Shortlist(k)}) rescored with all (approximate)",
+            scan.CostMicroseconds, prefix, exact);
     }
 
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
@@ -82,7 +83,7 @@ internal sealed class PrefixScanPlan(string reason, double? cost, PrefixSearch p
 
 /// <summary>An unfiltered adaptive walk for an oversampled k, then the filter on its hits: when nearly every point matches.</summary>
 internal sealed class PrefixPostFilterPlan(PostFilterPlan plan, PrefixSearch prefix, int wholeDimensions, int k)
-    : SearchPlan(SearchStrategy.PostFilter, $"{plan.Reason}; {prefix.Describe(plan.Oversampled(k, k).K, wholeDimensions)}", plan.CostMicroseconds)
+    : SearchPlan(SearchStrategy.PostFilter, () => $"{plan.Reason}; {prefix.Describe(plan.Oversampled(k, k).K, wholeDimensions)}", plan.CostMicroseconds)
 {
     public override int? SearchDimensions => prefix.Dimensions;
 
@@ -108,7 +109,7 @@ internal sealed class PrefixPostFilterPlan(PostFilterPlan plan, PrefixSearch pre
 /// or must be exact where a prefix would not be), explained so.
 /// </summary>
 internal sealed class WholeVectorPlan(SearchPlan plan, string why = "adaptive search does not apply to this strategy")
-    : SearchPlan(plan.Strategy, $"{plan.Reason}; {why}, so it compared all dimensions", plan.CostMicroseconds)
+    : SearchPlan(plan.Strategy, () => $"{plan.Reason}; {why}, so it compared all dimensions", plan.CostMicroseconds)
 {
     public override bool MayMissMatches => plan.MayMissMatches;
 

@@ -136,16 +136,15 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         var estimate = predicate.Estimate(context);
         var reach = usesReach ? predicate.Reach : FilterReach.None; // payload reach lives on the unnamed vector's graph only
         var plans = Price(estimate, context, predicate, reach, k, ef);
-        var costs = plans.ToDictionary(p => p.Strategy, p => Math.Round(p.CostMicroseconds!.Value, 1));
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;
         if (forced is null && plans.Count > 0 && WithinFullScanThreshold(estimate.Max))
         {
-            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, FullScanReason(estimate.Max)) { Required = true }, estimate, costs);
+            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, () => FullScanReason(estimate.Max)) { Required = true }, estimate, plans);
         }
 
         if (forced is { } strategy)
         {
-            return new FilterPlan(chosen.Strategy == strategy && strategy != SearchStrategy.ExactScan ? chosen : Forced(strategy, context, estimate, reach), estimate, costs);
+            return new FilterPlan(chosen.Strategy == strategy && strategy != SearchStrategy.ExactScan ? chosen : Forced(strategy, context, estimate, reach), estimate, plans);
         }
 
         if (chosen is FilteredWalkPlan walk && plans.Any(p => p.Strategy == SearchStrategy.FilteredGraph) && plans.Any(p => p.Strategy == SearchStrategy.TwoHopGraph)
@@ -156,7 +155,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
                 : Traversal(graph, query, context, estimate, predicate, statistics, plans, probe);
         }
 
-        return new FilterPlan(chosen, estimate, costs);
+        return new FilterPlan(chosen, estimate, plans);
     }
 
     /// <summary>
@@ -185,7 +184,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         double share = estimate.Expected / (double)context.Total;
         bool plain = around >= Math.Max(PlainTraversalMinNeighborhoodShare, PlainTraversalMinDensity * share);
         var priced = (FilteredWalkPlan)plans.First(p => p.Strategy == (plain ? SearchStrategy.FilteredGraph : SearchStrategy.TwoHopGraph));
-        return priced.WithEntry(entry, plain
+        return priced.WithEntry(entry, () => plain
             ? $"~{share:P1} of points match, {around:P0} of the query's graph neighborhood: traverse the graph, admit only matches"
             : $"~{share:P1} of points match but only {around:P0} of the query's graph neighborhood (the matches lie away from the query): traverse matching nodes only, two hops through the rest");
     }
@@ -198,13 +197,13 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
     /// fifth of those queries traversed plainly) measured 0.59–0.75× (docs/planner.md, "Border links").
     /// </summary>
     private static BorderLinksPlan BorderTraversal(EstimationContext context, Cardinality estimate, FilterReach reach, double? cost) =>
-        new($"~{estimate.Expected / (double)context.Total:P1} of points match, the rest excluded by value: traverse matching nodes only; {BorderLinksReason}",
+        new(() => $"~{estimate.Expected / (double)context.Total:P1} of points match, the rest excluded by value: traverse matching nodes only; {BorderLinksReason}",
             cost, context, estimate, Layers(reach));
 
     /// <summary>The plan a query forced, whatever it costs.</summary>
     private static SearchPlan Forced(SearchStrategy strategy, EstimationContext context, Cardinality estimate, FilterReach reach)
     {
-        const string reason = "forced by the query";
+        static string reason() => "forced by the query";
         return strategy switch
         {
             SearchStrategy.NoMatches => new NoMatchesPlan(),
@@ -256,14 +255,14 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         double scan = listable
             ? (estimate.Max * ListNanosPerCandidate) + (estimate.Expected * (distance + check) / HnswIndex.ScanPartitions(estimate.Expected, dimensions))
             : ((total * check) + (estimate.Expected * distance)) / HnswIndex.ScanPartitions(total, dimensions);
-        plans.Add(new ExactScanPlan(SearchStrategy.ExactScan, listable
+        plans.Add(new ExactScanPlan(SearchStrategy.ExactScan, () => listable
             ? $"about {estimate.Expected} of {total} points match; scanning those listed by the indexes is cheapest"
             : $"about {estimate.Expected} of {total} points match; checking every point and scanning the matches is cheapest", Micro(scan)));
-        plans.Add(new FilteredWalkPlan(twoHop: false, $"~{share:P1} of points match: traverse the graph, admit only matches",
+        plans.Add(new FilteredWalkPlan(twoHop: false, () => $"~{share:P1} of points match: traverse the graph, admit only matches",
             Micro(graphDistances * Math.Pow(share, -0.8) * (visit + check)), context, estimate, layers: layers));
         if (share * maxLinks0 * maxLinks0 >= TwoHopMinReach)
         {
-            plans.Add(new FilteredWalkPlan(twoHop: true, $"selective filter (~{share:P1} of points): traverse matching nodes only, two hops through the rest",
+            plans.Add(new FilteredWalkPlan(twoHop: true, () => $"selective filter (~{share:P1} of points): traverse matching nodes only, two hops through the rest",
                 Micro((graphDistances * visit * (1 + (0.8 * (1 - share)))) + (TwoHopChecksPerDistance * graphDistances / share * check)), context, estimate, layers: layers));
         }
 
@@ -272,7 +271,7 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         if (tenant is not null && tenantPoints > 0)
         {
             double tenantShare = Math.Clamp((double)Math.Max(1, estimate.Expected) / tenantPoints, 1e-6, 1);
-            plans.Add(new TenantGraphPlan(tenant, $"the filter requires a value with a graph of its own ({tenantPoints} points, ~{tenantShare:P0} of them match): search that graph",
+            plans.Add(new TenantGraphPlan(tenant, () => $"the filter requires a value with a graph of its own ({tenantPoints} points, ~{tenantShare:P0} of them match): search that graph",
                 Micro(graphDistances * Math.Pow(tenantShare, -0.8) * (visit + check))));
         }
 
@@ -280,14 +279,14 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         if (links is not null && linkedPoints > 0)
         {
             double linkedShare = Math.Clamp((double)Math.Max(1, estimate.Expected) / linkedPoints, 1e-6, 1);
-            plans.Add(new ValueLinksPlan(links, $"the filter requires a value whose {linkedPoints} points are linked among themselves (~{linkedShare:P0} of them match): walk those links",
+            plans.Add(new ValueLinksPlan(links, () => $"the filter requires a value whose {linkedPoints} points are linked among themselves (~{linkedShare:P0} of them match): walk those links",
                 Micro(graphDistances * Math.Pow(linkedShare, -0.8) * (visit + check))));
         }
 
         double certainShare = (double)estimate.Min / total;
         if (certainShare >= PostFilterMinShare)
         {
-            plans.Add(new PostFilterPlan($"at least {certainShare:P1} of points match: search unfiltered for ~{k / certainShare:F0} hits, then filter",
+            plans.Add(new PostFilterPlan(() => $"at least {certainShare:P1} of points match: search unfiltered for ~{k / certainShare:F0} hits, then filter",
                 Micro((graphDistances / certainShare * visit) + (k / certainShare * check)), estimate, total));
         }
 
@@ -305,5 +304,9 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
 /// </summary>
 internal readonly record struct NeighborhoodProbe(int? Dimensions = null, double? Around = null, Neighbor? Entry = null);
 
-/// <summary>The planner's answer for a filtered search: the plan to run, the filter's estimate, and every plan's price.</summary>
-internal sealed record FilterPlan(SearchPlan Chosen, Cardinality Estimate, IReadOnlyDictionary<SearchStrategy, double> Costs);
+/// <summary>The planner's answer for a filtered search: the plan to run, the filter's estimate, and the plans priced.</summary>
+internal sealed record FilterPlan(SearchPlan Chosen, Cardinality Estimate, IReadOnlyList<SearchPlan> Priced)
+{
+    /// <summary>Every priced plan's cost in microseconds, rounded as explain shows it.</summary>
+    public IReadOnlyDictionary<SearchStrategy, double> Costs() => Priced.ToDictionary(p => p.Strategy, p => Math.Round(p.CostMicroseconds!.Value, 1));
+}

@@ -4,7 +4,7 @@ using VectorDb.Query.Reach;
 namespace VectorDb.Query.Planning;
 
 /// <summary>A search of the graph a tenant index keeps for the one value the filter requires.</summary>
-internal sealed class TenantGraphPlan(ValueGraph tenant, string reason, double? cost) : SearchPlan(SearchStrategy.TenantGraph, reason, cost)
+internal sealed class TenantGraphPlan(ValueGraph tenant, Func<string> reason, double? cost) : SearchPlan(SearchStrategy.TenantGraph, reason, cost)
 {
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {
@@ -41,7 +41,7 @@ internal sealed class TenantGraphPlan(ValueGraph tenant, string reason, double? 
 }
 
 /// <summary>A walk of the links a keyword index keeps among the points of the one value the filter requires.</summary>
-internal sealed class ValueLinksPlan(ValueLinks links, string reason, double? cost) : SearchPlan(SearchStrategy.ValueLinks, reason, cost)
+internal sealed class ValueLinksPlan(ValueLinks links, Func<string> reason, double? cost) : SearchPlan(SearchStrategy.ValueLinks, reason, cost)
 {
     public override int Run(scoped in PlanInput input, Span<Neighbor> results, SearchStatistics? statistics)
     {
@@ -52,11 +52,11 @@ internal sealed class ValueLinksPlan(ValueLinks links, string reason, double? co
     }
 
     public override SearchPlan OnPrefix(PrefixSearch prefix, HnswIndex graph, int k) =>
-        new PrefixValueLinksPlan(links, $"{Reason}; {prefix.Describe(k, graph.Dimensions)}", CostMicroseconds, prefix);
+        new PrefixValueLinksPlan(links, () => $"{Reason}; {prefix.Describe(k, graph.Dimensions)}", CostMicroseconds, prefix);
 }
 
 /// <summary>A walk of a value's links on a prefix, its shortlist of matches rescored with the whole vector.</summary>
-internal sealed class PrefixValueLinksPlan(ValueLinks links, string reason, double? cost, PrefixSearch prefix) : SearchPlan(SearchStrategy.ValueLinks, reason, cost)
+internal sealed class PrefixValueLinksPlan(ValueLinks links, Func<string> reason, double? cost, PrefixSearch prefix) : SearchPlan(SearchStrategy.ValueLinks, reason, cost)
 {
     public override int? SearchDimensions => prefix.Dimensions;
 

@@ -4,7 +4,7 @@ using VectorDb.Hnsw;
 namespace VectorDb.Query.Planning;
 
 /// <summary>The filter matches nothing: no search runs.</summary>
-internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, "no point can match the filter")
+internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, () => "no point can match the filter")
 {
     public override bool MayMissMatches => false;
 
@@ -17,10 +17,10 @@ internal sealed class NoMatchesPlan() : SearchPlan(SearchStrategy.NoMatches, "no
 /// An exact scan: of every vector (no filter, or a filter the indexes cannot list), or of the matches the payload
 /// indexes list. Exact, so never completed.
 /// </summary>
-internal sealed class ExactScanPlan(SearchStrategy strategy, string reason, double? costMicroseconds = null) : SearchPlan(strategy, reason, costMicroseconds)
+internal sealed class ExactScanPlan(SearchStrategy strategy, Func<string> reason, double? costMicroseconds = null) : SearchPlan(strategy, reason, costMicroseconds)
 {
     /// <summary>The plan of an unfiltered search asked to be exact.</summary>
-    public static ExactScanPlan Asked { get; } = new(SearchStrategy.Exact, "exact search was asked for");
+    public static ExactScanPlan Asked { get; } = new(SearchStrategy.Exact, () => "exact search was asked for");
 
     public override bool MayMissMatches => false;
 

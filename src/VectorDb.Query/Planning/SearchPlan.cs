@@ -5,15 +5,18 @@ namespace VectorDb.Query.Planning;
 /// <summary>
 /// One way to answer a search, as the planner chose and priced it: its strategy, the reason it was chosen and its
 /// estimated cost, and how to run it. A plan that may miss matches (a graph walk) has a short answer completed by an
-/// exact scan (<see cref="PlanRunner"/>).
+/// exact scan (<see cref="PlanRunner"/>). The reason is put in words only when read: most searches do not ask for
+/// explain, and formatting the reasons of every plan priced cost a filtered search more than choosing among them.
 /// </summary>
-internal abstract class SearchPlan(SearchStrategy strategy, string reason, double? costMicroseconds = null)
+internal abstract class SearchPlan(SearchStrategy strategy, Func<string> reason, double? costMicroseconds = null)
 {
+    private string? _reason;
+
     /// <summary>What explain calls the plan.</summary>
     public SearchStrategy Strategy => strategy;
 
     /// <summary>Why it was chosen, in words.</summary>
-    public string Reason { get; protected set; } = reason;
+    public string Reason => _reason ??= reason();
 
     /// <summary>The cost model's price for it, in microseconds; null when it was not priced (no filter, or forced).</summary>
     public double? CostMicroseconds => costMicroseconds;

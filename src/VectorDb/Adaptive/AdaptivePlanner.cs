@@ -136,10 +136,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
             }
 
             var (choice, sample) = Calibrated(k, target, filtered);
-            string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
-            string under = filtered is null ? "" : $" under {filtered.Band}{(filtered.Forced is { } forced ? $", strategy {forced}" : "")}";
-            return Make(k, choice.SearchDimensions, choice.Shortlist, choice.Ef, string.Create(CultureInfo.InvariantCulture,
-                $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist {choice.Shortlist}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {sample}, {choice.MicrosecondsPerQuery:F0} us per query)"), note: true);
+            return Make(k, choice.SearchDimensions, choice.Shortlist, choice.Ef, () => Described(choice, sample, target, filtered), note: true);
         }
 
         int dims = adaptive.SearchDimensions!.Value;
@@ -179,7 +176,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
 
         if (dims == _options.Dimensions)
         {
-            return Make(k, dims, k, ef, $"adaptive: all {dims} dimensions, a plain search", note: true);
+            return Make(k, dims, k, ef, () => $"adaptive: all {dims} dimensions, a plain search", note: true);
         }
 
         if (_options.Matryoshka is { } prefixes && !prefixes.Contains(dims))
@@ -191,7 +188,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         {
             if (Volatile.Read(ref _rotation) is not { } fitted)
             {
-                return Make(k, _options.Dimensions, k, ef, "PCA rotation not fitted yet: plain search on all dimensions", note: true);
+                return Make(k, _options.Dimensions, k, ef, () => "PCA rotation not fitted yet: plain search on all dimensions", note: true);
             }
 
             if (dims > fitted.Info.Dimensions)
@@ -199,7 +196,7 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
                 throw new InvalidRequestException($"search_dims must be at most {fitted.Info.Dimensions} (the principal axes this collection keeps) or {_options.Dimensions}, got {dims}.");
             }
 
-            return Make(k, dims, k * adaptive.Oversampling, ef, $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
+            return Make(k, dims, k * adaptive.Oversampling, ef, () => $"adaptive: graph walked on the first {dims} principal axes of {_options.Dimensions} dimensions, {k * adaptive.Oversampling} candidates rescored with all");
         }
 
         if (Volatile.Read(ref _prefixDimensions) < dims)
@@ -212,13 +209,21 @@ internal sealed class AdaptivePlanner(string collection, CollectionOptions optio
         }
 
         int shortlist = k * adaptive.Oversampling;
-        string rescoring = rescored == _options.Dimensions ? "all" : $"the first {rescored}";
-        return Make(k, dims, shortlist, ef, $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {rescoring}", rescored);
+        return Make(k, dims, shortlist, ef, () => $"adaptive: graph walked on {dims} of {_options.Dimensions} dimensions, {shortlist} candidates rescored with {(rescored == _options.Dimensions ? "all" : $"the first {rescored}")}", rescored);
     }
 
     /// <summary>An adaptive plan; a <paramref name="note"/> reason says more than what the walk does (a filtered plan's explain keeps it).</summary>
-    private AdaptiveSearchPlan Make(int k, int dims, int shortlist, int ef, string reason, int? rescored = null, bool note = false) =>
-        new(dims, shortlist, ef, reason, rescored, dims == _options.Dimensions ? null : new PrefixSearch(dims, shortlist / (double)k)) { Note = note ? reason : null };
+    private AdaptiveSearchPlan Make(int k, int dims, int shortlist, int ef, Func<string> reason, int? rescored = null, bool note = false) =>
+        new(dims, shortlist, ef, reason, rescored, dims == _options.Dimensions ? null : new PrefixSearch(dims, shortlist / (double)k), note);
+
+    /// <summary>What explain says of a calibrated choice: for what it was calibrated, what it chose, and what it measured on which sample.</summary>
+    private string Described(AdaptiveChoice choice, string sample, double target, FilterCalibration? filtered)
+    {
+        string outcome = choice.Recall >= target ? "reached" : "not reached by any configuration; best";
+        string under = filtered is null ? "" : $" under {filtered.Band}{(filtered.Forced is { } forced ? $", strategy {forced}" : "")}";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"calibrated for recall {target}{under}: {choice.SearchDimensions} of {_options.Dimensions} dimensions, shortlist {choice.Shortlist}, ef {choice.Ef} ({outcome} {choice.Recall:F3} on {sample}, {choice.MicrosecondsPerQuery:F0} us per query)");
+    }
 
     /// <summary>
     /// The cached calibration for (target, k) — under a filter, for its band, the filter itself and a forced strategy —
@@ -538,14 +543,14 @@ internal sealed record FilterCalibration(FilterBand Band, double Share, ulong Fi
 /// best <paramref name="shortlist"/> nodes it saw rescored with the whole vector (or a longer prefix); on the whole
 /// vector (<paramref name="prefix"/> null), a plain walk.
 /// </summary>
-internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, string reason, int? rescoreDimensions, PrefixSearch? prefix)
+internal sealed class AdaptiveSearchPlan(int dimensions, int shortlist, int ef, Func<string> reason, int? rescoreDimensions, PrefixSearch? prefix, bool noted)
     : SearchPlan(SearchStrategy.Adaptive, reason)
 {
     /// <summary>The prefix the walk compares and the shortlist it rescores, as a filtered plan takes them; null for whole vectors.</summary>
     public PrefixSearch? Prefix => prefix;
 
     /// <summary>What explain should say beyond the walk: the calibration's choice, or why whole vectors are compared; null for a given prefix.</summary>
-    public string? Note { get; init; }
+    public string? Note => noted ? Reason : null;
 
     /// <summary>The beam it walks with.</summary>
     public int Ef => ef;

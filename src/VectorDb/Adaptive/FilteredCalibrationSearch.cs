@@ -19,9 +19,9 @@ internal sealed class FilteredCalibrationSearch(
     {
         var input = new PlanInput(graph, query, k, ef, predicate, cancellation);
         var prefix = dimensions == graph.Dimensions ? (PrefixSearch?)null : new PrefixSearch(dimensions, shortlist / (double)k);
-        return PlanRunner.RunFiltered(planner, input, points, forced, results, out _, prefix);
+        return PlanRunner.RunFiltered(planner, input, points, forced, results, explained: false, out _, prefix);
     }
 
     public int Exact(float[] query, int k, Span<Neighbor> results) =>
-        new ExactScanPlan(SearchStrategy.ExactScan, "calibration truth").Run(new PlanInput(graph, query, k, k, predicate, cancellation), results, null);
+        new ExactScanPlan(SearchStrategy.ExactScan, () => "calibration truth").Run(new PlanInput(graph, query, k, k, predicate, cancellation), results, null);
 }

@@ -149,9 +149,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
             var forced = options.Exact ? SearchStrategy.ExactScan : options.Strategy;
             if (options.Adaptive is not { } filteredAdaptive)
             {
-                int matched = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned);
-                explain = options.Explain ? planned : null;
-                return matched;
+                return PlanRunner.RunFiltered(_planner, input, points, forced, results, options.Explain, out explain);
             }
 
             int kept = SearchAdaptiveFiltered(query, k, ef, filteredAdaptive, options, forced, filter, points, results, out explain, cancellation);
@@ -159,9 +157,10 @@ internal sealed class DenseVectorSpace : IVectorSpace
             return kept;
         }
 
+        int count = Graph.Count;
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
             : options.Exact ? ExactScanPlan.Asked
-            : _planner.WithinFullScanThreshold(Graph.Count) ? new ExactScanPlan(SearchStrategy.Exact, _planner.FullScanReason(Graph.Count))
+            : _planner.WithinFullScanThreshold(count) ? new ExactScanPlan(SearchStrategy.Exact, () => _planner.FullScanReason(count))
             : GraphPlan.Instance;
 
         // Plain walks report their work to the cost model: those explained, and one in CalibrationSampleMask + 1.
@@ -210,9 +209,7 @@ internal sealed class DenseVectorSpace : IVectorSpace
             if (estimate.Max == 0 || estimation.Total == 0)
             {
                 // Nothing to calibrate for: the planner answers that no point matches.
-                int none = PlanRunner.RunFiltered(_planner, new PlanInput(Graph, query, k, ef, filter, cancellation), points, forced, results, out var empty);
-                explain = options.Explain ? empty : null;
-                return none;
+                return PlanRunner.RunFiltered(_planner, new PlanInput(Graph, query, k, ef, filter, cancellation), points, forced, results, options.Explain, out explain);
             }
 
             // Where the matches lie around the query: a probe, whose entry a walk then starts from. Filters this
@@ -231,8 +228,8 @@ internal sealed class DenseVectorSpace : IVectorSpace
 
         var adaptivePlan = Adaptive.Plan(adaptive, k, ef, options.Exact, calibration);
         var input = new PlanInput(Graph, query, k, adaptivePlan.Ef, filter, cancellation);
-        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, out var planned, adaptivePlan.Prefix, probe);
-        explain = options.Explain ? (adaptivePlan.Note is { } note ? planned with { Reason = $"{note}; {planned.Reason}" } : planned) : null;
+        int found = PlanRunner.RunFiltered(_planner, input, points, forced, results, options.Explain, out var planned, adaptivePlan.Prefix, probe);
+        explain = planned is not null && adaptivePlan.Note is { } note ? planned with { Reason = $"{note}; {planned.Reason}" } : planned;
         return found;
     }
 
