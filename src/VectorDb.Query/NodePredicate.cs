@@ -117,16 +117,16 @@ internal sealed class EstimationContext(IPointSource source)
             return [];
         }
 
+        // The filter before the point lookup: an index answers from a column, and only its matches are looked up.
         var matches = new List<int>(count);
-        foreach (int node in SampledNodes())
+        int bound = Source.NodeBound;
+        double stride = Stride(bound);
+        for (double position = 0; position < bound && matches.Count < count; position += stride)
         {
-            if (predicate.Matches(node))
+            int node = (int)position;
+            if (predicate.Matches(node) && Source.TryGetPoint(node, out _, out _))
             {
                 matches.Add(node);
-                if (matches.Count == count)
-                {
-                    break;
-                }
             }
         }
 
@@ -136,11 +136,14 @@ internal sealed class EstimationContext(IPointSource source)
     /// <summary>Whether <see cref="Sample"/> takes every live node: in a small collection.</summary>
     private bool SamplesEveryNode => Total <= 2 * SampleSize;
 
+    /// <summary>The step between sampled node ids below <paramref name="bound"/>: 1 in a small collection.</summary>
+    private double Stride(int bound) => SamplesEveryNode ? 1 : (double)bound / SampleSize;
+
     /// <summary>Live nodes, evenly strided over the node ids (every one in a small collection).</summary>
     private IEnumerable<int> SampledNodes()
     {
         int bound = Source.NodeBound;
-        double stride = SamplesEveryNode ? 1 : (double)bound / SampleSize;
+        double stride = Stride(bound);
         for (double position = 0; position < bound; position += stride)
         {
             int node = (int)position;
