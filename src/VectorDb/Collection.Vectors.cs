@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using VectorDb.Distance;
 using VectorDb.Hnsw;
 using VectorDb.Log;
@@ -536,8 +537,24 @@ public sealed partial class Collection
             throw new DimensionMismatchException(vectorOptions.Dimensions, vector.Length, what);
         }
 
-        // Checked here, before the write is logged: a vector the graph then refused would fail every replay.
+        // Checked here, before the write is logged: a vector the graph then refused would fail every replay. The largest
+        // magnitude is NaN when any component is, infinite when any is: one vectorised pass (a scalar one was 1.5 % of a
+        // filtered search at 784 dimensions), the component named only when there is one to name.
         float limit = vectorOptions.Distance == DistanceMetric.Cosine ? float.MaxValue : vectorOptions.DataType.MaxMagnitude();
+        if (vector.Length > 0 && !(MathF.Abs(TensorPrimitives.MaxMagnitude(vector)) <= limit))
+        {
+            ThrowOutOfRange(vectorOptions, vector, what, limit);
+        }
+
+        if (vectorOptions.Distance == DistanceMetric.Cosine && VectorMath.Norm(vector) == 0f)
+        {
+            throw new InvalidRequestException($"Vector {what} is all zeros, which has no direction under cosine distance.");
+        }
+    }
+
+    /// <summary>Names the first component that is not finite or beyond <paramref name="limit"/> in magnitude.</summary>
+    private static void ThrowOutOfRange(CollectionOptions vectorOptions, ReadOnlySpan<float> vector, string what, float limit)
+    {
         for (int i = 0; i < vector.Length; i++)
         {
             if (!float.IsFinite(vector[i]))
@@ -549,11 +566,6 @@ public sealed partial class Collection
             {
                 throw new InvalidRequestException($"Vector {what} has a component ({vector[i]}) at index {i} beyond what {vectorOptions.DataType.ToApiName()} stores (±{limit}).");
             }
-        }
-
-        if (vectorOptions.Distance == DistanceMetric.Cosine && VectorMath.Norm(vector) == 0f)
-        {
-            throw new InvalidRequestException($"Vector {what} is all zeros, which has no direction under cosine distance.");
         }
     }
 

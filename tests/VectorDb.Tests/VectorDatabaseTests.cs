@@ -165,6 +165,23 @@ public class VectorDatabaseTests
         Assert.Null(docs.Get(2));
     }
 
+    [Theory]
+    [InlineData(float.NaN, "non-finite component (NaN) at index 37")]
+    [InlineData(float.NegativeInfinity, "non-finite component (-Infinity) at index 37")]
+    [InlineData(70_000f, "component (70000) at index 37 beyond what float16 stores")]
+    public void A_bad_component_past_the_first_vector_register_is_named(float bad, string message)
+    {
+        using var db = VectorDatabase.InMemory();
+        var docs = db.CreateCollection("docs", new CollectionOptions { Dimensions = 40, Distance = DistanceMetric.Euclid, DataType = VectorDataType.Float16 });
+        var vector = Enumerable.Range(0, 40).Select(i => i / 40f).ToArray();
+        vector[37] = bad;
+
+        var refused = Assert.Throws<InvalidRequestException>(() => docs.Upsert(new Point(1, vector)));
+        Assert.Contains(message, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(message, Assert.Throws<InvalidRequestException>(() => docs.Search(vector, 1)).Message, StringComparison.Ordinal);
+        Assert.Equal(0, docs.Count());
+    }
+
     [Fact]
     public void Within_a_batch_the_last_point_with_an_id_wins()
     {
