@@ -8,8 +8,9 @@ namespace VectorDb.Bench.Filtered;
 /// Adaptive-dimension search under filters, through the embedded API (planner included), on PCA-rotated fashion-mnist:
 /// per filter case, recall@k against exact filtered truth and single-thread QPS of filtered full-dimension search (a
 /// sweep of ef), of filtered adaptive search (prefixes × shortlists × ef) and of <c>target_recall</c>. Every
-/// configuration is timed once per round, the rounds alternating which sweep goes first; each figure is its median
-/// round, and a case's ratio is the best adaptive QPS at a recall over the best full-dimension QPS at that recall.
+/// configuration runs every query once per round, interleaved with the others in chunks of 100 queries, in random
+/// order (<see cref="Timing.Interleaved"/>); each figure is its median round, and a case's ratio is the best adaptive
+/// QPS at a recall over the best full-dimension QPS at that recall.
 /// </summary>
 public static class AdaptiveFilteredCommand
 {
@@ -76,13 +77,22 @@ public static class AdaptiveFilteredCommand
             var recalls = new Dictionary<Config, double>();
             for (int round = 0; round < rounds; round++)
             {
-                var order = round % 2 == 0 ? full.Concat(adaptive) : adaptive.Concat(full);
-                foreach (var config in order.Concat(targeted))
+                var order = full.Concat(adaptive).Concat(targeted).ToList();
+                // Only the ids are kept while timing: results held for the whole round would make every collection copy them.
+                var found = order.Select(_ => new PointId?[caseQueries.Count * workload.K]).ToArray();
+                double[] qps = Timing.Interleaved(caseQueries.Count, order.Count, (c, q) =>
                 {
-                    var (qps, recall) = Pass(collection, caseQueries, truth, workload.K, config.Options);
-                    timings.TryAdd(config, []);
-                    timings[config].Add(qps);
-                    recalls[config] = recall;
+                    var hits = collection.Search(caseQueries[q].Vector, workload.K, order[c].Options with { Filter = caseQueries[q].Filter });
+                    for (int i = 0; i < hits.Count; i++)
+                    {
+                        found[c][(q * workload.K) + i] = hits[i].Id;
+                    }
+                }, seed: round);
+                for (int c = 0; c < order.Count; c++)
+                {
+                    timings.TryAdd(order[c], []);
+                    timings[order[c]].Add(qps[c]);
+                    recalls[order[c]] = Recall(found[c], truth, workload.K);
                 }
             }
 
@@ -120,24 +130,21 @@ public static class AdaptiveFilteredCommand
         return 0;
     }
 
-    /// <summary>One pass of the queries: QPS and recall@k.</summary>
-    private static (double Qps, double Recall) Pass(Collection collection, List<BenchQuery> queries, List<HashSet<PointId>> truth, int k, SearchOptions options)
+    /// <summary>Mean recall@k of one pass's hits (k slots per query, null past its last hit), over the queries that have something to find.</summary>
+    private static double Recall(PointId?[] found, List<HashSet<PointId>> truth, int k)
     {
         double recall = 0;
         int scored = 0;
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < queries.Count; i++)
+        for (int i = 0; i < truth.Count; i++)
         {
-            var hits = collection.Search(queries[i].Vector, k, options with { Filter = queries[i].Filter });
             if (truth[i].Count > 0)
             {
-                recall += hits.Count(h => truth[i].Contains(h.Id)) / (double)Math.Min(k, truth[i].Count);
+                recall += found.AsSpan(i * k, k).ToArray().Count(id => id is { } hit && truth[i].Contains(hit)) / (double)Math.Min(k, truth[i].Count);
                 scored++;
             }
         }
 
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return (queries.Count / seconds, scored == 0 ? 1 : recall / scored);
+        return scored == 0 ? 1 : recall / scored;
     }
 
     /// <summary>
