@@ -12,7 +12,7 @@ internal static class PlanRunner
     /// Runs a filtered search the way the planner chooses; with <paramref name="prefix"/>, the chosen plan compares that
     /// prefix of each vector first (an adaptive-dimension search), and the planner learns where the matches lie from
     /// <paramref name="probe"/> (by default a probe on the prefix); a walk enters layer 0 where a given probe entered.
-    /// <paramref name="explain"/> is filled only when <paramref name="explained"/>: putting plans in words costs a search more than choosing them.
+    /// <paramref name="explain"/> is filled only when <paramref name="explained"/>: a search not explained never puts its plans in words.
     /// </summary>
     public static int RunFiltered(
         QueryPlanner planner, scoped in PlanInput input, IPointSource points, SearchStrategy? forced, Span<Neighbor> results, bool explained, out SearchExplain? explain,

@@ -6,7 +6,7 @@ namespace VectorDb.Query.Planning;
 /// One way to answer a search, as the planner chose and priced it: its strategy, the reason it was chosen and its
 /// estimated cost, and how to run it. A plan that may miss matches (a graph walk) has a short answer completed by an
 /// exact scan (<see cref="PlanRunner"/>). The reason is put in words only when read: most searches do not ask for
-/// explain, and formatting the reasons of every plan priced cost a filtered search more than choosing among them.
+/// explain, and formatted for every plan priced the reasons took 1.6 % of a filtered adaptive search's time.
 /// </summary>
 internal abstract class SearchPlan(SearchStrategy strategy, Func<string> reason, double? costMicroseconds = null)
 {
