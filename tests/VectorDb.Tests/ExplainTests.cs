@@ -101,7 +101,7 @@ public sealed class ExplainTests
     }
 
     [Fact]
-    public void A_filtered_search_is_put_in_words_only_when_explain_is_asked_for()
+    public void A_filtered_search_is_explained_only_when_asked_and_then_with_its_reason_and_costs()
     {
         using var database = VectorDatabase.InMemory();
         var points = Filled(database);

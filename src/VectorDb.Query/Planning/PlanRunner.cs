@@ -22,7 +22,7 @@ internal static class PlanRunner
         probe = prefix is null ? probe is { } whole ? whole with { Entry = null } : null // a prefix probe's entry distance means nothing to a whole-vector walk
             : probe ?? new NeighborhoodProbe(Dimensions: prefix.Value.Dimensions);
         var plan = planner.Plan(input.Graph, input.Query, input.K, input.Ef, input.Predicate, points, forced, statistics, probe);
-        var chosen = plan.Chosen is FilteredWalkPlan { Entry: null } walk && probe?.Entry is { } entry && prefix is not null ? walk.WithEntry(entry, () => walk.Reason) : plan.Chosen;
+        var chosen = plan.Chosen is FilteredWalkPlan { Entry: null } walk && probe?.Entry is { } entry && prefix is not null ? walk.WithEntry(entry, walk.LazyReason) : plan.Chosen;
         chosen = prefix is { } walked ? chosen.OnPrefix(walked, input.Graph, input.K) : chosen;
         int found = Run(chosen, input, results, statistics, out var ran);
         explain = explained ? Explain(chosen, ran, statistics, Math.Max(input.Ef, input.K), plan.Estimate, plan.Costs()) : null;
@@ -41,7 +41,7 @@ internal static class PlanRunner
 
         if (found < input.K && plan.MayMissMatches)
         {
-            ran = new ExactScanPlan(SearchStrategy.ExactScan, () => plan.Reason);
+            ran = new ExactScanPlan(SearchStrategy.ExactScan, plan.LazyReason);
             found = ran.Run(input, results, statistics);
         }
 

@@ -55,9 +55,10 @@ internal sealed class PrefixScanPlan(Func<string> reason, double? cost, PrefixSe
     {
         bool exact = graph.PrefixDistancesBoundWhole;
         int dimensions = graph.Dimensions;
-        return new PrefixScanPlan(() => exact
-            ? $"{scan.Reason}; each compared on {prefix.Dimensions} of {dimensions} dimensions first, then rescored with all while they can still be among the best (exact)"
-            : $"{scan.Reason}; each compared on {prefix.Dimensions} of {dimensions} dimensions, the nearest by prefix (at least {prefix.Shortlist(k)}) rescored with all (approximate)",
+        return new PrefixScanPlan(
+            () => $"{scan.Reason}; each compared on {prefix.Dimensions} of {dimensions} dimensions" + (exact
+                ? " first, then rescored with all while they can still be among the best (exact)"
+                : $", the nearest by prefix (at least {prefix.Shortlist(k)}) rescored with all (approximate)"),
             scan.CostMicroseconds, prefix, exact);
     }
 

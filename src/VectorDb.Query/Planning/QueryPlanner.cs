@@ -115,9 +115,17 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
     /// <summary>Whether <paramref name="vectors"/> float32 rows of the planner's dimension are within the full-scan threshold.</summary>
     public bool WithinFullScanThreshold(long vectors) => FullScanThresholdBytes is long threshold && vectors * dimensions * sizeof(float) <= threshold;
 
-    /// <summary>What explain's reason says of a search the full-scan threshold made exact.</summary>
-    public string FullScanReason(long vectors) =>
-        $"the vectors searched ({vectors * dimensions * sizeof(float) / 1024.0:F0} KB) are within full_scan_threshold ({FullScanThresholdBytes / 1024} KB): scan them exactly";
+    /// <summary>
+    /// An exact scan (as <paramref name="strategy"/>) of <paramref name="vectors"/> when their float32 rows are within
+    /// full_scan_threshold, explained with the threshold that decided it; null otherwise.
+    /// </summary>
+    public ExactScanPlan? FullScanPlan(SearchStrategy strategy, long vectors) =>
+        FullScanThresholdBytes is long threshold && vectors * dimensions * sizeof(float) is var bytes && bytes <= threshold
+            ? FullScan(strategy, bytes, threshold)
+            : null;
+
+    private static ExactScanPlan FullScan(SearchStrategy strategy, long bytes, long threshold) =>
+        new(strategy, () => $"the vectors searched ({bytes / 1024.0:F0} KB) are within full_scan_threshold ({threshold / 1024} KB): scan them exactly") { Required = true };
 
     /// <summary>What explain's reason says of a two-hop walk along border links.</summary>
     public const string BorderLinksReason = "a point rejected for its value is looked through to the nearest points of other values";
@@ -137,9 +145,9 @@ internal sealed class QueryPlanner(int dimensions, int maxLinks0, bool usesReach
         var reach = usesReach ? predicate.Reach : FilterReach.None; // payload reach lives on the unnamed vector's graph only
         var plans = Price(estimate, context, predicate, reach, k, ef);
         var chosen = plans.Count == 0 ? new NoMatchesPlan() : plans.MinBy(p => p.CostMicroseconds!.Value)!;
-        if (forced is null && plans.Count > 0 && WithinFullScanThreshold(estimate.Max))
+        if (forced is null && plans.Count > 0 && FullScanPlan(SearchStrategy.ExactScan, estimate.Max) is { } fullScan)
         {
-            return new FilterPlan(new ExactScanPlan(SearchStrategy.ExactScan, () => FullScanReason(estimate.Max)) { Required = true }, estimate, plans);
+            return new FilterPlan(fullScan, estimate, plans);
         }
 
         if (forced is { } strategy)

@@ -18,6 +18,9 @@ internal abstract class SearchPlan(SearchStrategy strategy, Func<string> reason,
     /// <summary>Why it was chosen, in words.</summary>
     public string Reason => _reason ??= reason();
 
+    /// <summary>The reason not yet in words, for a plan that takes this one's over (a completing scan, a walk entering elsewhere).</summary>
+    public Func<string> LazyReason => () => Reason;
+
     /// <summary>The cost model's price for it, in microseconds; null when it was not priced (no filter, or forced).</summary>
     public double? CostMicroseconds => costMicroseconds;
 

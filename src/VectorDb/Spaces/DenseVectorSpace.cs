@@ -157,11 +157,9 @@ internal sealed class DenseVectorSpace : IVectorSpace
             return kept;
         }
 
-        int count = Graph.Count;
         SearchPlan plan = options.Adaptive is { } adaptive ? Adaptive.Plan(adaptive, k, ef, options.Exact)
             : options.Exact ? ExactScanPlan.Asked
-            : _planner.WithinFullScanThreshold(count) ? new ExactScanPlan(SearchStrategy.Exact, () => _planner.FullScanReason(count))
-            : GraphPlan.Instance;
+            : _planner.FullScanPlan(SearchStrategy.Exact, Graph.Count) ?? (SearchPlan)GraphPlan.Instance;
 
         // Plain walks report their work to the cost model: those explained, and one in CalibrationSampleMask + 1.
         bool walk = plan is GraphPlan;
