@@ -244,6 +244,22 @@ public class AdaptiveSearchTests
     }
 
     [Fact]
+    public void Calibration_with_unlinked_answers_accepts_a_configuration_a_quarter_of_a_hundredth_above_the_target()
+    {
+        using var index = CorrelatedIndex(200, seed: 8);
+        int[] sample = [.. Enumerable.Range(0, 20).Select(i => i * 10)];
+
+        // As above: a shortlist of 20 finds 8 of 10 (0.8), the next that finds more is 23 (0.9). For a target of 0.7975,
+        // 0.8 is above it by the unlinked margin (0.0025) but short of the served queries' (0.005).
+        var search = new ShortlistBoundSearch(truePerShortlist: 10 / 26.0);
+        var choice = AdaptiveCalibration.Calibrate(index, sample, 10, 0.7975, [8, Dimensions], search, unlinkedAnswers: true);
+        Assert.Equal(0.0025, AdaptiveCalibration.UnlinkedMargin(0.7975), 1e-12);
+        Assert.Equal((8, 10), (choice.SearchDimensions, choice.Ef));
+        Assert.InRange(choice.Shortlist, 18, 20);
+        Assert.Equal(0.8, choice.Recall, 1e-9);
+    }
+
+    [Fact]
     public void Calibration_times_the_cheapest_again_so_one_interrupted_pass_does_not_decide()
     {
         using var index = CorrelatedIndex(200, seed: 9);

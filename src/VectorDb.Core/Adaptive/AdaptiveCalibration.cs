@@ -78,8 +78,8 @@ public static class AdaptiveCalibration
     /// were linked to (<see cref="Calibrate"/> with unlinked answers): half <see cref="QueryMargin"/>. Such samples measured
     /// no easier than unseen queries — over six runs of fashion-mnist under "any label but the query's", held-out
     /// queries landed 0.002 above their calibrations on average — and the narrowed step that first reaches overshoots
-    /// by up to an eighth of the grid's step; with the served queries' margin on top they landed up to 0.0102 above a
-    /// 0.95 target.
+    /// by up to an eighth of the grid's step; with the served queries' margin the case as a whole landed up to 0.0102
+    /// above a 0.95 target.
     /// </summary>
     public static double UnlinkedMargin(double targetRecall) => QueryMargin(targetRecall) / 2;
 

@@ -516,8 +516,9 @@ internal sealed record FilterCalibration(FilterBand Band, double Share, ulong Fi
     /// power of two within the node count, so the sample stays the same while the collection grows (until it doubles);
     /// a filter checking payloads (not an index) is sampled on 32 nodes only. Computed for every filtered target-recall
     /// search, so kept small: on 128 nodes two filters of 10 % of the points tell apart unless none of the nodes
-    /// holds either (a chance of 0.8^128), while 512 cost 2.5 % of such a search. Filters differing in a few points
-    /// may share a calibration, which a band's filters may anyway.
+    /// holds either (a chance of 0.8^128), and 512 cost 2.5 % of such a search. Filters differing in a few points may
+    /// share a calibration, and so may two disjoint filters of 1 % (a chance of 0.98^128, 8 %): one calibration of
+    /// their band then serves both, as it serves every filter of a band once 16 are calibrated.
     /// Read from the graph's node states and the filter alone: a sample of the point table cost a lookup per node.
     /// </summary>
     public static ulong Fingerprint(NodePredicate filter, HnswIndex graph)
