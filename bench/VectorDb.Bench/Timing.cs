@@ -33,6 +33,8 @@ public static class Timing
     /// <returns>Each configuration's queries per second.</returns>
     public static double[] Interleaved(int queries, int configurations, Action<int, int> search, int seed, int chunk = 100)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(queries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
         var ticks = new long[configurations];
         var order = Enumerable.Range(0, configurations).ToArray();
         var random = new Random(seed);

@@ -78,7 +78,7 @@ public static class AdaptiveFilteredCommand
             for (int round = 0; round < rounds; round++)
             {
                 var order = full.Concat(adaptive).Concat(targeted).ToList();
-                // Only the ids are kept while timing: results held for the whole round would make every collection copy them.
+                // Only the ids are kept while timing: results held for the whole round would survive, and be copied by, every GC.
                 var found = order.Select(_ => new PointId?[caseQueries.Count * workload.K]).ToArray();
                 double[] qps = Timing.Interleaved(caseQueries.Count, order.Count, (c, q) =>
                 {
@@ -161,7 +161,7 @@ public static class AdaptiveFilteredCommand
             string reason = explain.Reason.Split("; ")[0];
             string key = $"{explain.Strategy} {explain.SearchDimensions?.ToString(CultureInfo.InvariantCulture) ?? "all"} dims: {reason}";
             var (count, scored, sum) = seen.GetValueOrDefault(key);
-            bool score = truth[i].Count > 0; // as in Pass: a query with nothing to find is not scored
+            bool score = truth[i].Count > 0; // as in Recall: a query with nothing to find is not scored
             seen[key] = (count + 1, scored + (score ? 1 : 0), sum + (score ? result.Count(h => truth[i].Contains(h.Id)) / (double)Math.Min(k, truth[i].Count) : 0));
         }
 
